@@ -1,0 +1,96 @@
+using System;
+
+namespace KernelGen;
+
+/// <summary>
+/// Asks the generator to write the body of a <c>static partial void</c> method as a 2-D convolution
+/// (cross-correlation, as in PyTorch, ONNX and Keras) of the shape stated here.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The method takes <c>(ReadOnlySpan&lt;float&gt; input, ReadOnlySpan&lt;float&gt; weights[, ReadOnlySpan&lt;float&gt; bias],
+/// Span&lt;float&gt; output[, int batch])</c>. Activations are NCHW, weights OIHW
+/// (<c>[OutChannels, InChannels / Groups, KernelHeight, KernelWidth]</c>), bias <c>[OutChannels]</c>.
+/// </para>
+/// <para>
+/// Output size per spatial axis:
+/// <c>floor((in + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1</c>
+/// (see <see cref="ShapeMath.OutputSize"/>). With <see cref="SamePadding"/> it is <c>ceil(in / stride)</c>.
+/// </para>
+/// <para>
+/// Required: <see cref="InChannels"/>, <see cref="Height"/>, <see cref="Width"/>, <see cref="OutChannels"/>,
+/// and <see cref="Kernel"/> or both <see cref="KernelHeight"/> and <see cref="KernelWidth"/>.
+/// </para>
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class Conv2DAttribute : Attribute
+{
+    /// <summary>Input channels. Required.</summary>
+    public int InChannels { get; set; }
+
+    /// <summary>Input height in pixels. Required.</summary>
+    public int Height { get; set; }
+
+    /// <summary>Input width in pixels. Required.</summary>
+    public int Width { get; set; }
+
+    /// <summary>Output channels: the number of filters. Required.</summary>
+    public int OutChannels { get; set; }
+
+    /// <summary>Kernel height and width, for a square kernel. Required unless both <see cref="KernelHeight"/> and <see cref="KernelWidth"/> are set; not together with them.</summary>
+    public int Kernel { get; set; }
+
+    /// <summary>Kernel height, for a rectangular kernel (with <see cref="KernelWidth"/>).</summary>
+    public int KernelHeight { get; set; }
+
+    /// <summary>Kernel width, for a rectangular kernel (with <see cref="KernelHeight"/>).</summary>
+    public int KernelWidth { get; set; }
+
+    /// <summary>Stride on both axes. Default 1.</summary>
+    public int Stride { get; set; } = 1;
+
+    /// <summary>Vertical stride. Default: <see cref="Stride"/>.</summary>
+    public int StrideHeight { get; set; }
+
+    /// <summary>Horizontal stride. Default: <see cref="Stride"/>.</summary>
+    public int StrideWidth { get; set; }
+
+    /// <summary>Zero padding added on all four sides. Default 0. Not together with <see cref="SamePadding"/>.</summary>
+    public int Padding { get; set; }
+
+    /// <summary>Zero rows added above and below. Default: <see cref="Padding"/>.</summary>
+    public int PaddingHeight { get; set; }
+
+    /// <summary>Zero columns added left and right. Default: <see cref="Padding"/>.</summary>
+    public int PaddingWidth { get; set; }
+
+    /// <summary>
+    /// Keras / TensorFlow "same" padding: the output has <c>ceil(in / stride)</c> elements per axis, and
+    /// when the total padding is odd the extra row or column goes after. Default <see langword="false"/>.
+    /// </summary>
+    public bool SamePadding { get; set; }
+
+    /// <summary>Distance between kernel taps on both axes. Default 1 (no dilation).</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>Vertical dilation. Default: <see cref="Dilation"/>.</summary>
+    public int DilationHeight { get; set; }
+
+    /// <summary>Horizontal dilation. Default: <see cref="Dilation"/>.</summary>
+    public int DilationWidth { get; set; }
+
+    /// <summary>
+    /// Channel groups. Default 1. Both channel counts must be divisible by it;
+    /// <c>Groups == InChannels == OutChannels</c> is a depthwise convolution.
+    /// </summary>
+    public int Groups { get; set; } = 1;
+
+    /// <summary>The activation applied to each output, fused into the store. Default <see cref="KernelGen.Activation.None"/>.</summary>
+    public Activation Activation { get; set; }
+
+    /// <summary>
+    /// Rotate the kernel by 180° before sliding it: the textbook convolution rather than
+    /// cross-correlation. Default <see langword="false"/>.
+    /// </summary>
+    public bool FlipKernel { get; set; }
+}

@@ -1,0 +1,25 @@
+using System;
+
+namespace KernelGen;
+
+/// <summary>
+/// Asks the generator to write the body of a <c>static partial void</c> method as a dense (fully
+/// connected) layer: <c>output[n, o] = activation(bias[o] + Σ_i weights[o, i] · input[n, i])</c>.
+/// </summary>
+/// <remarks>
+/// The method takes <c>(ReadOnlySpan&lt;float&gt; input, ReadOnlySpan&lt;float&gt; weights[, ReadOnlySpan&lt;float&gt; bias],
+/// Span&lt;float&gt; output[, int batch])</c>; weights are <c>[OutFeatures, InFeatures]</c>, as in PyTorch and ONNX.
+/// An NCHW activation is its own flattened input (<c>InFeatures = C * H * W</c>).
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class DenseAttribute : Attribute
+{
+    /// <summary>Input features per sample. Required.</summary>
+    public int InFeatures { get; set; }
+
+    /// <summary>Output features per sample. Required.</summary>
+    public int OutFeatures { get; set; }
+
+    /// <summary>The activation applied to each output, fused into the store. Default <see cref="KernelGen.Activation.None"/>.</summary>
+    public Activation Activation { get; set; }
+}

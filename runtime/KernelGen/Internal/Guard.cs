@@ -1,0 +1,64 @@
+using System;
+using System.Globalization;
+
+namespace KernelGen.Internal;
+
+/// <summary>Argument checks shared by every kernel: all of them run before the first element is written.</summary>
+internal static class Guard
+{
+    /// <summary>Throws unless <paramref name="batch"/> is positive.</summary>
+    public static void Batch(int batch)
+    {
+        if (batch <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must be positive.");
+        }
+    }
+
+    /// <summary>Throws unless the span holds exactly <c>batch * perSample</c> elements.</summary>
+    public static void Length(int actual, int batch, int perSample, string parameter)
+    {
+        long expected = (long)batch * perSample;
+        if (expected > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, string.Create(CultureInfo.InvariantCulture,
+                $"A batch of {batch} samples of {perSample} elements would hold {expected} elements, more than a span can."));
+        }
+
+        if (actual != expected)
+        {
+            throw WrongLength(parameter, expected, actual, batch == 1 ? null : $"{batch} samples of {perSample}");
+        }
+    }
+
+    /// <summary>Throws unless the span holds exactly <paramref name="expected"/> elements.</summary>
+    public static void Length(int actual, int expected, string parameter)
+    {
+        if (actual != expected)
+        {
+            throw WrongLength(parameter, expected, actual, null);
+        }
+    }
+
+    /// <summary>Throws unless the span is empty (meaning "absent") or holds exactly <paramref name="expected"/> elements.</summary>
+    public static void OptionalLength(int actual, int expected, string parameter)
+    {
+        if (actual != 0 && actual != expected)
+        {
+            throw WrongLength(parameter, expected, actual, "or empty for none");
+        }
+    }
+
+    /// <summary>Throws unless the value is a defined <see cref="Activation"/>.</summary>
+    public static void Defined(Activation activation)
+    {
+        if (activation is < Activation.None or > Activation.Tanh)
+        {
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Not a defined Activation.");
+        }
+    }
+
+    private static ArgumentException WrongLength(string parameter, long expected, int actual, string? detail) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"Expected {expected} elements{(detail is null ? "" : $" ({detail})")}, but the span holds {actual}."), parameter);
+}

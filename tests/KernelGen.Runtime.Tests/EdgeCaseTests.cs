@@ -1,0 +1,136 @@
+namespace KernelGen.Runtime.Tests;
+
+/// <summary>Inputs at the edges of the formulas: windows of padding only, extreme logits, saturated activations.</summary>
+public class EdgeCaseTests
+{
+    [Fact]
+    public void Padding_wider_than_the_kernel_reach_gives_bias_only_outside_and_the_shifted_input_inside()
+    {
+        // A 2x2 kernel that picks its top-left tap, padding 3 on a 2x2 input: a 7x7 output whose
+        // windows at the border cover padding only.
+        var g = new Conv2DGeometry(1, 2, 2, 1, 2, 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3);
+        var output = new float[g.OutputLength];
+        Reference.Conv2D<float>(g, [1, 2, 3, 4], [1, 0, 0, 0], [0.5f], output);
+
+        Assert.Equal((7, 7), (g.OutputHeight, g.OutputWidth));
+        for (int y = 0; y < 7; y++)
+        {
+            for (int x = 0; x < 7; x++)
+            {
+                bool inside = y is 3 or 4 && x is 3 or 4;
+                float expected = 0.5f + (inside ? 1 + ((y - 3) * 2) + (x - 3) : 0);
+                Assert.Equal(expected, output[(y * 7) + x]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Max_pool_over_a_window_partly_padding_ignores_the_padding()
+    {
+        // All inputs negative: if padding counted as zero, every border window would give 0.
+        float[] input = [.. Enumerable.Range(1, 16).Select(i => -(float)i)];
+        var g = new Pool2DGeometry(1, 4, 4, 3, 3, 2, 2, 1, 1);
+        var output = new float[g.OutputLength];
+        Reference.MaxPool2D<float>(g, input, output);
+        Assert.Equal([-1f, -2, -5, -6], output);
+    }
+
+    [Fact]
+    public void Max_pool_gradient_goes_to_the_first_largest_element()
+    {
+        var g = new Pool2DGeometry(1, 2, 2, 2, 2);
+        var gradInput = new float[4];
+        Reference.MaxPool2DBackward<float>(g, [5, 7, 7, 1], [3], gradInput);
+        Assert.Equal([0f, 3, 0, 0], gradInput);
+    }
+
+    [Theory]
+    [InlineData(false, 3.0)]
+    [InlineData(true, 12.0 / 9)]
+    public void Average_pool_divides_by_the_covered_inputs_unless_padding_counts(bool countIncludePad, double corner)
+    {
+        var g = new Pool2DGeometry(1, 3, 3, 3, 3, 1, 1, 1, 1);
+        var output = new float[9];
+        Reference.AvgPool2D<float>(g, [1, 2, 3, 4, 5, 6, 7, 8, 9], output, countIncludePad: countIncludePad);
+        Assert.Equal((float)corner, output[0]);
+        Assert.Equal(5f, output[4]);
+    }
+
+    [Fact]
+    public void Global_average_pool_equals_an_average_pool_over_the_whole_plane()
+    {
+        float[] input = TestData.ToFloat(TestData.Uniform(1, 2 * 3 * 5 * 4));
+        var global = new float[6];
+        var pooled = new float[6];
+        Reference.GlobalAvgPool2D<float>(3, 5, 4, input, global, 2);
+        Reference.AvgPool2D<float>(Pool2DGeometry.Global(3, 5, 4), input, pooled, 2);
+        Assert.Equal(pooled, global);
+        Assert.Equal(input.Take(20).Average(), global[0], 6);
+    }
+
+    [Theory]
+    [InlineData(1000f)]
+    [InlineData(-1000f)]
+    public void Softmax_of_logits_around_a_thousand_is_finite_and_shift_invariant(float offset)
+    {
+        float[] small = [0, 1, 2, -1];
+        float[] shifted = [.. small.Select(z => z + offset)];
+        var expected = new float[4];
+        var actual = new float[4];
+        Reference.Softmax<float>(small, expected);
+        Reference.Softmax<float>(shifted, actual);
+
+        Assert.All(actual, p => Assert.True(float.IsFinite(p)));
+        Assert.Equal(1.0, actual.Sum(), 6);
+        Assert.True(TensorComparison.Of(expected, actual, [4], 1e-6).Matches);
+    }
+
+    [Fact]
+    public void Softmax_cross_entropy_of_huge_logits_is_finite_and_exact()
+    {
+        // Logits 1000 apart: the wrong class has loss 1000, the right one 0 (up to exp(-1000)).
+        float[] logits = [1000, 0, 0, 1000];
+        Assert.Equal(500f, Reference.SoftmaxCrossEntropy<float>(logits, [1, 1], 2));
+        var gradient = new float[4];
+        Reference.SoftmaxCrossEntropyBackward<float>(logits, [1, 1], gradient, 2);
+        Assert.Equal([0.5f, -0.5f, 0, 0], gradient);
+    }
+
+    [Fact]
+    public void Saturated_sigmoid_and_binary_cross_entropy_stay_finite()
+    {
+        var p = new float[2];
+        Reference.Sigmoid<float>([-1000, 1000], p);
+        Assert.Equal([0f, 1f], p);
+        Assert.Equal(100f, Reference.BinaryCrossEntropy<float>([0, 1], [1, 0]));
+    }
+
+    [Fact]
+    public void A_conv_without_bias_and_with_an_empty_bias_are_the_same()
+    {
+        var g = new Conv2DGeometry(2, 4, 4, 2, 3, 3);
+        float[] input = TestData.ToFloat(TestData.Uniform(2, g.InputLength));
+        float[] weights = TestData.ToFloat(TestData.Uniform(3, g.WeightLength));
+        var withZeros = new float[g.OutputLength];
+        var without = new float[g.OutputLength];
+        Reference.Conv2D<float>(g, input, weights, new float[2], withZeros);
+        Reference.Conv2D<float>(g, input, weights, [], without);
+        Assert.Equal(withZeros, without);
+    }
+
+    [Fact]
+    public void Batched_samples_are_computed_independently()
+    {
+        var g = new Conv2DGeometry(2, 5, 5, 3, 3, 3, strideHeight: 2, strideWidth: 2);
+        float[] input = TestData.ToFloat(TestData.Uniform(4, 3 * g.InputLength));
+        float[] weights = TestData.ToFloat(TestData.Uniform(5, g.WeightLength));
+        var batched = new float[3 * g.OutputLength];
+        Reference.Conv2D<float>(g, input, weights, [], batched, 3);
+        for (int n = 0; n < 3; n++)
+        {
+            var single = new float[g.OutputLength];
+            Reference.Conv2D<float>(g, input.AsSpan(n * g.InputLength, g.InputLength), weights, [], single);
+            Assert.Equal(single, batched.AsSpan(n * g.OutputLength, g.OutputLength).ToArray());
+        }
+    }
+}
