@@ -122,11 +122,17 @@ public sealed class Tensor
     public bool IsCloseTo(Tensor other, double absoluteTolerance, double relativeTolerance = 0) =>
         Compare(this, other, absoluteTolerance, relativeTolerance).Matches;
 
-    /// <summary>The shape, then the elements as nested rows and matrices (the last two dimensions as a grid).</summary>
-    public override string ToString()
+    /// <summary>The shape, then the elements as <see cref="FormatElements"/> writes them.</summary>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"Tensor [{string.Join(", ", _shape)}]{Environment.NewLine}{FormatElements()}");
+
+    /// <summary>
+    /// The elements as text, the last two dimensions as an aligned grid (one line per row) under a
+    /// heading such as <c>[0, 1, :, :]</c> for each matrix of the dimensions before them.
+    /// </summary>
+    public string FormatElements()
     {
         var text = new StringBuilder();
-        text.Append("Tensor [").Append(string.Join(", ", _shape)).Append(']').AppendLine();
         TensorFormat.Append(text, _data, _shape);
         return text.ToString();
     }

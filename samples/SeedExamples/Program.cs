@@ -1,0 +1,91 @@
+// The examples of the introductions KernelGen grows from, computed by KernelGen's reference
+// implementation: each convolution's input, kernel, padding and output, then the classic MNIST
+// model with every layer's output shape and parameter count taken from the shape arithmetic.
+using KernelGen;
+
+Console.WriteLine("KernelGen seed examples");
+Console.WriteLine("=======================");
+Console.WriteLine("\"Convolution\" is cross-correlation, as in PyTorch, ONNX and Keras; \"flipped\" rotates the kernel by 180 degrees first.");
+
+float[] oneToNine = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+float[] plus = [0, 1, 0, 1, 1, 1, 0, 1, 0];
+
+Examples.Convolve("The plus kernel over 1..9, no padding", oneToNine, 3, plus, 3);
+Examples.Convolve("The plus kernel over 1..9, padding 1 (output as large as the input)", oneToNine, 3, plus, 3, padding: 1);
+Examples.Convolve("A 2x2 kernel over 1..9", oneToNine, 3, [1, 2, 3, 4], 2);
+Examples.Convolve("The same 2x2 kernel, flipped (textbook convolution)", oneToNine, 3, [1, 2, 3, 4], 2, flip: true);
+Examples.Convolve("A ring kernel over 1..25", [.. Enumerable.Range(1, 25).Select(i => (float)i)], 5, [0, 1, 0, 1, 0, 1, 0, 1, 0], 3);
+Examples.Convolve("An anti-diagonal kernel over a 2x2 input", [1, 2, 3, 4], 2, [0, 1, 1, 0], 2);
+Examples.Convolve("The plus kernel over 1..25 with stride 2 and padding 1", [.. Enumerable.Range(1, 25).Select(i => (float)i)], 5, plus, 3, padding: 1, stride: 2);
+Examples.MaxPool("Max pool 2x2 over 1..16", [.. Enumerable.Range(1, 16).Select(i => (float)i)], 4, 2);
+
+Examples.MnistModel();
+
+/// <summary>The walkthrough's steps.</summary>
+internal static class Examples
+{
+    public static void Convolve(string title, float[] image, int size, float[] kernel, int kernelSize, int padding = 0, int stride = 1, bool flip = false)
+    {
+        var geometry = new Conv2DGeometry(1, size, size, 1, kernelSize, kernelSize, stride, stride, padding, padding, padding, padding);
+        var output = new Tensor(1, 1, geometry.OutputHeight, geometry.OutputWidth);
+        Reference.Conv2D<float>(geometry, image, kernel, [], output.AsSpan(), flipKernel: flip);
+
+        Heading(title);
+        Console.WriteLine($"input {size}x{size}, kernel {kernelSize}x{kernelSize}, padding {padding}, stride {stride}{(flip ? ", flipped" : "")}");
+        Print("input", Tensor.FromArray(image, size, size));
+        Print("kernel", Tensor.FromArray(kernel, kernelSize, kernelSize));
+        Print($"output {geometry.OutputHeight}x{geometry.OutputWidth}", output.Reshape(geometry.OutputHeight, geometry.OutputWidth));
+    }
+
+    public static void MaxPool(string title, float[] image, int size, int kernel)
+    {
+        var geometry = new Pool2DGeometry(1, size, size, kernel, kernel);
+        var output = new Tensor(geometry.OutputHeight, geometry.OutputWidth);
+        Reference.MaxPool2D<float>(geometry, image, output.AsSpan());
+
+        Heading(title);
+        Print("input", Tensor.FromArray(image, size, size));
+        Print($"output {geometry.OutputHeight}x{geometry.OutputWidth}", output);
+    }
+
+    /// <summary>Conv 32 3x3 ReLU, MaxPool 2, Flatten, Dense 128 ReLU, Dense 10 softmax on 1x28x28.</summary>
+    public static void MnistModel()
+    {
+        var conv = new Conv2DGeometry(inChannels: 1, height: 28, width: 28, outChannels: 32, kernelHeight: 3, kernelWidth: 3);
+        var pool = new Pool2DGeometry(conv.OutChannels, conv.OutputHeight, conv.OutputWidth, kernelHeight: 2, kernelWidth: 2);
+        var hidden = new DenseGeometry(pool.OutputLength, 128);
+        var logits = new DenseGeometry(hidden.OutFeatures, 10);
+
+        (string Layer, string Output, long Parameters, long Flops)[] rows =
+        [
+            ("Input", "1x28x28", 0, 0),
+            ("Conv2D 32, 3x3, ReLU", $"{conv.OutChannels}x{conv.OutputHeight}x{conv.OutputWidth}", conv.ParameterCount, conv.Flops),
+            ("MaxPool2D 2x2", $"{pool.Channels}x{pool.OutputHeight}x{pool.OutputWidth}", 0, 0),
+            ("Flatten", $"{pool.OutputLength}", 0, 0),
+            ("Dense 128, ReLU", $"{hidden.OutFeatures}", hidden.ParameterCount, hidden.Flops),
+            ("Dense 10, softmax", $"{logits.OutFeatures}", logits.ParameterCount, logits.Flops),
+        ];
+
+        Heading("The classic MNIST model");
+        Console.WriteLine($"{"layer",-22} {"output",-10} {"parameters",12} {"FLOPs",12}");
+        foreach (var (layer, output, parameters, flops) in rows)
+        {
+            Console.WriteLine($"{layer,-22} {output,-10} {parameters,12:N0} {flops,12:N0}");
+        }
+
+        Console.WriteLine($"{"total",-22} {"",-10} {rows.Sum(r => r.Parameters),12:N0} {rows.Sum(r => r.Flops),12:N0}");
+    }
+
+    private static void Heading(string title)
+    {
+        Console.WriteLine();
+        Console.WriteLine(title);
+        Console.WriteLine(new string('-', title.Length));
+    }
+
+    private static void Print(string label, Tensor matrix)
+    {
+        Console.WriteLine($"{label}:");
+        Console.Write(matrix.FormatElements());
+    }
+}
