@@ -17,17 +17,10 @@ public class Conv2DAgainstIm2ColTests
     {
         public Conv2DGeometry? TryGeometry()
         {
-            int c = Groups * InPerGroup, oc = Groups * OutPerGroup;
-            if (Same)
-            {
-                (int top, int bottom) = ShapeMath.SamePadding(Height, KernelHeight, StrideHeight, DilationHeight);
-                (int left, int right) = ShapeMath.SamePadding(Width, KernelWidth, StrideWidth, DilationWidth);
-                return Conv2DGeometry.TryCreate(c, Height, Width, oc, KernelHeight, KernelWidth, StrideHeight, StrideWidth,
-                    top, bottom, left, right, DilationHeight, DilationWidth, Groups, out _);
-            }
-
-            return Conv2DGeometry.TryCreate(c, Height, Width, oc, KernelHeight, KernelWidth, StrideHeight, StrideWidth,
-                PadTop, PadBottom, PadLeft, PadRight, DilationHeight, DilationWidth, Groups, out _);
+            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, StrideHeight, DilationHeight) : (PadTop, PadBottom);
+            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, StrideWidth, DilationWidth) : (PadLeft, PadRight);
+            return Conv2DGeometry.TryCreate(Groups * InPerGroup, Height, Width, Groups * OutPerGroup, KernelHeight, KernelWidth,
+                StrideHeight, StrideWidth, top, bottom, left, right, DilationHeight, DilationWidth, Groups, out _);
         }
     }
 

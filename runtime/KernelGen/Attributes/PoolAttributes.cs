@@ -2,22 +2,13 @@ using System;
 
 namespace KernelGen;
 
-/// <summary>
-/// Asks the generator to write the body of a <c>static partial void</c> method as a 2-D max pool.
-/// </summary>
+/// <summary>The shape of a 2-D pooling window, shared by <see cref="MaxPool2DAttribute"/> and <see cref="AvgPool2DAttribute"/>.</summary>
 /// <remarks>
-/// <para>
-/// The method takes <c>(ReadOnlySpan&lt;float&gt; input, Span&lt;float&gt; output[, int batch])</c>, NCHW.
-/// Padding is ignored by the maximum (it never wins), as in PyTorch and ONNX.
-/// </para>
-/// <para>
 /// Output size per spatial axis: <c>floor((in + 2 * padding - kernel) / stride) + 1</c>.
 /// Required: <see cref="Channels"/>, <see cref="Height"/>, <see cref="Width"/>, and <see cref="Kernel"/>
 /// or both <see cref="KernelHeight"/> and <see cref="KernelWidth"/>.
-/// </para>
 /// </remarks>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
-public sealed class MaxPool2DAttribute : Attribute
+public abstract class Pool2DAttribute : Attribute
 {
     /// <summary>Channels (kept by the pool). Required.</summary>
     public int Channels { get; set; }
@@ -46,7 +37,7 @@ public sealed class MaxPool2DAttribute : Attribute
     /// <summary>Horizontal stride. Default: <see cref="Stride"/>, else the window width.</summary>
     public int StrideWidth { get; set; }
 
-    /// <summary>Padding on all four sides. Default 0; must be smaller than the window.</summary>
+    /// <summary>Padding on all four sides. Default 0; must be smaller than the window, so that every window covers an input element.</summary>
     public int Padding { get; set; }
 
     /// <summary>Padding above and below. Default: <see cref="Padding"/>.</summary>
@@ -57,57 +48,27 @@ public sealed class MaxPool2DAttribute : Attribute
 }
 
 /// <summary>
+/// Asks the generator to write the body of a <c>static partial void</c> method as a 2-D max pool.
+/// </summary>
+/// <remarks>
+/// The method takes <c>(ReadOnlySpan&lt;float&gt; input, Span&lt;float&gt; output[, int batch])</c>, NCHW.
+/// Padding never wins the maximum, as in PyTorch and ONNX.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class MaxPool2DAttribute : Pool2DAttribute
+{
+}
+
+/// <summary>
 /// Asks the generator to write the body of a <c>static partial void</c> method as a 2-D average pool.
 /// </summary>
 /// <remarks>
-/// <para>
 /// The method takes <c>(ReadOnlySpan&lt;float&gt; input, Span&lt;float&gt; output[, int batch])</c>, NCHW.
-/// Output size per spatial axis: <c>floor((in + 2 * padding - kernel) / stride) + 1</c>.
-/// </para>
-/// <para>
-/// Required: <see cref="Channels"/>, <see cref="Height"/>, <see cref="Width"/>, and <see cref="Kernel"/>
-/// or both <see cref="KernelHeight"/> and <see cref="KernelWidth"/>.
-/// </para>
+/// Padding adds zeros to a window's sum; whether it counts in the divisor is <see cref="CountIncludePad"/>.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
-public sealed class AvgPool2DAttribute : Attribute
+public sealed class AvgPool2DAttribute : Pool2DAttribute
 {
-    /// <summary>Channels (kept by the pool). Required.</summary>
-    public int Channels { get; set; }
-
-    /// <summary>Input height. Required.</summary>
-    public int Height { get; set; }
-
-    /// <summary>Input width. Required.</summary>
-    public int Width { get; set; }
-
-    /// <summary>Window height and width. Required unless both <see cref="KernelHeight"/> and <see cref="KernelWidth"/> are set.</summary>
-    public int Kernel { get; set; }
-
-    /// <summary>Window height, for a rectangular window.</summary>
-    public int KernelHeight { get; set; }
-
-    /// <summary>Window width, for a rectangular window.</summary>
-    public int KernelWidth { get; set; }
-
-    /// <summary>Stride on both axes. Default: the window size (non-overlapping windows).</summary>
-    public int Stride { get; set; }
-
-    /// <summary>Vertical stride. Default: <see cref="Stride"/>, else the window height.</summary>
-    public int StrideHeight { get; set; }
-
-    /// <summary>Horizontal stride. Default: <see cref="Stride"/>, else the window width.</summary>
-    public int StrideWidth { get; set; }
-
-    /// <summary>Zero padding on all four sides. Default 0; must be smaller than the window.</summary>
-    public int Padding { get; set; }
-
-    /// <summary>Zero padding above and below. Default: <see cref="Padding"/>.</summary>
-    public int PaddingHeight { get; set; }
-
-    /// <summary>Zero padding left and right. Default: <see cref="Padding"/>.</summary>
-    public int PaddingWidth { get; set; }
-
     /// <summary>
     /// Divide by the whole window, padding included (<see langword="true"/>), or only by the input
     /// elements the window covers (<see langword="false"/>, the default).

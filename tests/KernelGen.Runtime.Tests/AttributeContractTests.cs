@@ -1,0 +1,43 @@
+using System.Reflection;
+
+namespace KernelGen.Runtime.Tests;
+
+/// <summary>The attribute names, properties and defaults of the public contract (DESIGN.md): samples and outside code are written against them.</summary>
+public class AttributeContractTests
+{
+    public static TheoryData<Type, string[]> Contract => new()
+    {
+        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "FlipKernel"] },
+        { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth"] },
+        { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "CountIncludePad"] },
+        { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width"] },
+        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Contract))]
+    public void Each_attribute_has_exactly_the_contract_properties_and_targets_methods(Type attribute, string[] properties)
+    {
+        Assert.Equal("KernelGen", attribute.Namespace);
+        Assert.True(attribute.IsSealed);
+        Assert.Equal(properties.Order(), attribute.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.DeclaringType != typeof(Attribute)).Select(p => p.Name).Order());
+        Assert.All(attribute.GetProperties().Where(p => p.DeclaringType != typeof(Attribute)), p => Assert.True(p.CanWrite, p.Name));
+        AttributeUsageAttribute usage = attribute.GetCustomAttribute<AttributeUsageAttribute>()!;
+        Assert.Equal(AttributeTargets.Method, usage.ValidOn);
+        Assert.False(usage.AllowMultiple);
+    }
+
+    [Fact]
+    public void Optional_properties_default_as_the_contract_says()
+    {
+        var conv = new Conv2DAttribute();
+        Assert.Equal((1, 0, 1, 1, Activation.None, false, false), (conv.Stride, conv.Padding, conv.Dilation, conv.Groups, conv.Activation, conv.FlipKernel, conv.SamePadding));
+        Assert.False(new AvgPool2DAttribute().CountIncludePad);
+        Assert.Equal(Activation.None, new DenseAttribute().Activation);
+    }
+
+    [Fact]
+    public void Activation_has_the_four_contract_values() =>
+        Assert.Equal(["None", "Relu", "Sigmoid", "Tanh"], Enum.GetNames<Activation>());
+}
