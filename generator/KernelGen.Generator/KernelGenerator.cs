@@ -1,20 +1,114 @@
+using System;
+using System.Linq;
+using KernelGen.Generator.Diagnostics;
+using KernelGen.Generator.Emit;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Parsing;
+using KernelGen.Generator.Planning;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace KernelGen.Generator;
 
 /// <summary>
-/// Writes the bodies of methods that carry KernelGen's layer attributes.
+/// Writes the bodies of <c>static partial</c> methods that carry KernelGen's layer attributes.
+/// Per attribute: find the methods, parse each into a spec of plain values, plan its loops, emit.
 /// </summary>
-/// <remarks>
-/// The pipeline (find the attributed methods, parse each to a value-equatable spec, plan, emit) is
-/// the subject of its own issue; until it lands the generator registers no outputs. The project
-/// already compiles the runtime's shape arithmetic as linked source, so the two cannot drift apart.
-/// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class KernelGenerator : IIncrementalGenerator
 {
+    /// <summary>The names of the pipeline's steps, for caching tests.</summary>
+    public static class Steps
+    {
+        public const string Intrinsics = "Intrinsics";
+
+        public static string Parse(string layer) => $"{layer}.Parse";
+
+        public static string Plan(string layer) => $"{layer}.Plan";
+    }
+
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // .NET 8 has no portable Vector512.FusedMultiplyAdd: there, kernels spell FMA with x86 intrinsics.
+        IncrementalValueProvider<bool> legacyIntrinsics = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512")?.GetMembers("FusedMultiplyAdd").IsEmpty ?? true)
+            .WithTrackingName(Steps.Intrinsics);
+
+        Register(context, legacyIntrinsics, "Conv2D", Conv2DParser.AttributeName, Conv2DParser.Parse, ConvPlanner.Plan, ConvEmitter.Emit);
+        Register(context, legacyIntrinsics, "MaxPool2D", PoolParser.MaxAttributeName, PoolParser.ParseMax, PoolPlanner.Plan, PoolEmitter.Emit);
+        Register(context, legacyIntrinsics, "AvgPool2D", PoolParser.AverageAttributeName, PoolParser.ParseAverage, PoolPlanner.Plan, PoolEmitter.Emit);
+        Register(context, legacyIntrinsics, "GlobalAvgPool2D", PoolParser.GlobalAttributeName, PoolParser.ParseGlobal, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
+        Register(context, legacyIntrinsics, "Dense", DenseParser.AttributeName, DenseParser.Parse, DensePlan.Plan, DenseEmitter.Emit);
     }
+
+    private static void Register<TSpec, TPlan>(
+        IncrementalGeneratorInitializationContext context,
+        IncrementalValueProvider<bool> legacyIntrinsics,
+        string layer,
+        string attributeName,
+        Func<GeneratorAttributeSyntaxContext, System.Threading.CancellationToken, ParseResult<TSpec>> parse,
+        Func<TSpec, bool, TPlan> plan,
+        Func<TPlan, string> emit)
+        where TSpec : class, ISpec
+        where TPlan : class, IPlan
+    {
+        IncrementalValuesProvider<ParseResult<TSpec>> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(attributeName, static (node, _) => node is MethodDeclarationSyntax, (ctx, token) => Guarded(ctx, parse, token))
+            .WithTrackingName(Steps.Parse(layer));
+
+        context.RegisterSourceOutput(parsed.SelectMany(static (result, _) => result.Diagnostics), static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
+
+        IncrementalValuesProvider<(TPlan? Plan, DiagnosticInfo? Failure)> planned = parsed
+            .Where(static result => result.Spec is not null)
+            .Combine(legacyIntrinsics)
+            .Select((input, _) =>
+            {
+                try
+                {
+                    return ((TPlan?)plan(input.Left.Spec!, input.Right), (DiagnosticInfo?)null);
+                }
+                catch (Exception e)
+                {
+                    return (null, Failure(input.Left.Spec!.Method.Name, e));
+                }
+            })
+            .WithTrackingName(Steps.Plan(layer));
+
+        context.RegisterSourceOutput(planned, (spc, item) =>
+        {
+            if (item.Failure is not null)
+            {
+                spc.ReportDiagnostic(item.Failure.ToDiagnostic());
+                return;
+            }
+
+            string hint = item.Plan!.Method.HintName;
+            try
+            {
+                spc.AddSource(hint, emit(item.Plan!));
+            }
+            catch (Exception e)
+            {
+                spc.ReportDiagnostic(Failure(hint, e).ToDiagnostic());
+            }
+        });
+    }
+
+    /// <summary>Runs a parser so that no exception escapes: an unexpected one becomes diagnostic KGEN011.</summary>
+    private static ParseResult<TSpec> Guarded<TSpec>(GeneratorAttributeSyntaxContext context, Func<GeneratorAttributeSyntaxContext, System.Threading.CancellationToken, ParseResult<TSpec>> parse, System.Threading.CancellationToken token)
+        where TSpec : class
+    {
+        try
+        {
+            return parse(context, token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new ParseResult<TSpec>(null, new[] { DiagnosticInfo.Create(Descriptors.GeneratorFailure, context.TargetNode.GetLocation(), context.TargetSymbol.Name, e.GetType().Name, e.Message) }.ToEquatableArray());
+        }
+    }
+
+    private static DiagnosticInfo Failure(string what, Exception e) =>
+        DiagnosticInfo.Create(Descriptors.GeneratorFailure, null, what, e.GetType().Name, e.Message);
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Numerics;
-using KernelGen.Internal;
 
 namespace KernelGen;
 
@@ -14,8 +13,8 @@ public static partial class Reference
     public static void Activate<T>(Activation activation, ReadOnlySpan<T> input, Span<T> output)
         where T : IFloatingPointIeee754<T>
     {
-        Guard.Defined(activation);
-        Guard.Length(output.Length, input.Length, nameof(output));
+        KernelArguments.Defined(activation);
+        KernelArguments.Length(output.Length, input.Length, nameof(output));
         for (int i = 0; i < input.Length; i++)
         {
             output[i] = Round<T>(Activate(activation, D(input[i])));
@@ -51,9 +50,9 @@ public static partial class Reference
     public static void ActivationBackward<T>(Activation activation, ReadOnlySpan<T> output, ReadOnlySpan<T> gradOutput, Span<T> gradInput)
         where T : IFloatingPointIeee754<T>
     {
-        Guard.Defined(activation);
-        Guard.Length(gradOutput.Length, output.Length, nameof(gradOutput));
-        Guard.Length(gradInput.Length, output.Length, nameof(gradInput));
+        KernelArguments.Defined(activation);
+        KernelArguments.Length(gradOutput.Length, output.Length, nameof(gradOutput));
+        KernelArguments.Length(gradInput.Length, output.Length, nameof(gradInput));
         for (int i = 0; i < output.Length; i++)
         {
             double y = D(output[i]);
@@ -79,7 +78,7 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         int classes = Rows(logits.Length, nameof(logits), batch);
-        Guard.Length(probabilities.Length, logits.Length, nameof(probabilities));
+        KernelArguments.Length(probabilities.Length, logits.Length, nameof(probabilities));
         var row = new double[classes];
         for (int n = 0; n < batch; n++)
         {
@@ -97,8 +96,8 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         int classes = Rows(probabilities.Length, nameof(probabilities), batch);
-        Guard.Length(gradOutput.Length, probabilities.Length, nameof(gradOutput));
-        Guard.Length(gradInput.Length, probabilities.Length, nameof(gradInput));
+        KernelArguments.Length(gradOutput.Length, probabilities.Length, nameof(gradOutput));
+        KernelArguments.Length(gradInput.Length, probabilities.Length, nameof(gradInput));
         for (int n = 0; n < batch; n++)
         {
             int start = n * classes;
@@ -149,7 +148,7 @@ public static partial class Reference
     /// <summary>The row length of a span that holds <paramref name="batch"/> equal non-empty rows.</summary>
     private static int Rows(int length, string parameter, int batch)
     {
-        Guard.Batch(batch);
+        KernelArguments.Batch(batch);
         if (length == 0 || length % batch != 0)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Expected {batch} non-empty rows of equal length, but the span holds {length} elements."), parameter);

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using KernelGen.Internal;
 
 namespace KernelGen;
 
@@ -25,12 +24,12 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        Guard.Batch(batch);
-        Guard.Length(input.Length, batch, geometry.InputLength, nameof(input));
-        Guard.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        Guard.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
-        Guard.Length(output.Length, batch, geometry.OutputLength, nameof(output));
-        Guard.Defined(activation);
+        KernelArguments.Batch(batch);
+        KernelArguments.Length(input.Length, batch, geometry.InputLength, nameof(input));
+        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
+        KernelArguments.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
+        KernelArguments.Length(output.Length, batch, geometry.OutputLength, nameof(output));
+        KernelArguments.Defined(activation);
 
         var g = geometry;
         for (int n = 0; n < batch; n++)
@@ -42,9 +41,19 @@ public static partial class Reference
                     for (int x = 0; x < g.OutputWidth; x++)
                     {
                         double sum = bias.IsEmpty ? 0 : D(bias[o]);
-                        foreach (Tap tap in Taps(g, n, o, y, x, flipKernel))
+                        int group = o / g.OutChannelsPerGroup;
+                        for (int i = 0; i < g.InChannelsPerGroup; i++)
                         {
-                            sum += D(input[tap.Input]) * D(weights[tap.Weight]);
+                            for (int ky = 0; ky < g.KernelHeight; ky++)
+                            {
+                                for (int kx = 0; kx < g.KernelWidth; kx++)
+                                {
+                                    if (InputAt(g, n, group, i, y, x, ky, kx) is int at)
+                                    {
+                                        sum += D(input[at]) * D(weights[WeightAt(g, o, i, ky, kx, flipKernel)]);
+                                    }
+                                }
+                            }
                         }
 
                         output[At(n, o, y, x, g.OutChannels, g.OutputHeight, g.OutputWidth)] = Round<T>(Activate(activation, sum));
@@ -74,13 +83,13 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        Guard.Batch(batch);
-        Guard.Length(input.Length, batch, geometry.InputLength, nameof(input));
-        Guard.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        Guard.Length(gradOutput.Length, batch, geometry.OutputLength, nameof(gradOutput));
-        Guard.OptionalLength(gradInput.Length, input.Length, nameof(gradInput));
-        Guard.OptionalLength(gradWeights.Length, geometry.WeightLength, nameof(gradWeights));
-        Guard.OptionalLength(gradBias.Length, geometry.BiasLength, nameof(gradBias));
+        KernelArguments.Batch(batch);
+        KernelArguments.Length(input.Length, batch, geometry.InputLength, nameof(input));
+        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
+        KernelArguments.Length(gradOutput.Length, batch, geometry.OutputLength, nameof(gradOutput));
+        KernelArguments.OptionalLength(gradInput.Length, input.Length, nameof(gradInput));
+        KernelArguments.OptionalLength(gradWeights.Length, geometry.WeightLength, nameof(gradWeights));
+        KernelArguments.OptionalLength(gradBias.Length, geometry.BiasLength, nameof(gradBias));
 
         var g = geometry;
         var dInput = new double[input.Length];
@@ -96,10 +105,21 @@ public static partial class Reference
                     {
                         double dy = D(gradOutput[At(n, o, y, x, g.OutChannels, g.OutputHeight, g.OutputWidth)]);
                         dBias[o] += dy;
-                        foreach (Tap tap in Taps(g, n, o, y, x, flipKernel))
+                        int group = o / g.OutChannelsPerGroup;
+                        for (int i = 0; i < g.InChannelsPerGroup; i++)
                         {
-                            dInput[tap.Input] += dy * D(weights[tap.Weight]);
-                            dWeights[tap.Weight] += dy * D(input[tap.Input]);
+                            for (int ky = 0; ky < g.KernelHeight; ky++)
+                            {
+                                for (int kx = 0; kx < g.KernelWidth; kx++)
+                                {
+                                    if (InputAt(g, n, group, i, y, x, ky, kx) is int at)
+                                    {
+                                        int w = WeightAt(g, o, i, ky, kx, flipKernel);
+                                        dInput[at] += dy * D(weights[w]);
+                                        dWeights[w] += dy * D(input[at]);
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -111,42 +131,23 @@ public static partial class Reference
         Store(dBias, gradBias);
     }
 
-    /// <summary>One product of the convolution sum: where its input and weight elements are.</summary>
-    private readonly record struct Tap(int Input, int Weight);
-
     /// <summary>
-    /// The products that make output element (n, o, y, x): every input channel of the group and
-    /// every kernel position whose input pixel lies inside the input (the rest is zero padding).
+    /// Where kernel tap (ky, kx) of output pixel (y, x) reads input channel <paramref name="i"/> of
+    /// <paramref name="group"/>: its flat index, or null when that position is zero padding.
     /// </summary>
-    private static System.Collections.Generic.IEnumerable<Tap> Taps(Conv2DGeometry g, int n, int o, int y, int x, bool flipKernel)
+    private static int? InputAt(Conv2DGeometry g, int n, int group, int i, int y, int x, int ky, int kx)
     {
-        int group = o / g.OutChannelsPerGroup;
-        for (int i = 0; i < g.InChannelsPerGroup; i++)
-        {
-            int c = (group * g.InChannelsPerGroup) + i;
-            for (int ky = 0; ky < g.KernelHeight; ky++)
-            {
-                int iy = (y * g.StrideHeight) - g.PadTop + (ky * g.DilationHeight);
-                if (iy < 0 || iy >= g.Height)
-                {
-                    continue;
-                }
+        int iy = (y * g.StrideHeight) - g.PadTop + (ky * g.DilationHeight);
+        int ix = (x * g.StrideWidth) - g.PadLeft + (kx * g.DilationWidth);
+        bool inside = iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width;
+        return inside ? At(n, (group * g.InChannelsPerGroup) + i, iy, ix, g.InChannels, g.Height, g.Width) : null;
+    }
 
-                for (int kx = 0; kx < g.KernelWidth; kx++)
-                {
-                    int ix = (x * g.StrideWidth) - g.PadLeft + (kx * g.DilationWidth);
-                    if (ix < 0 || ix >= g.Width)
-                    {
-                        continue;
-                    }
-
-                    int wy = flipKernel ? g.KernelHeight - 1 - ky : ky;
-                    int wx = flipKernel ? g.KernelWidth - 1 - kx : kx;
-                    yield return new Tap(
-                        At(n, c, iy, ix, g.InChannels, g.Height, g.Width),
-                        At(o, i, wy, wx, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth));
-                }
-            }
-        }
+    /// <summary>The flat index of the weight that multiplies tap (ky, kx): the tap itself, or its 180° rotation when flipped.</summary>
+    private static int WeightAt(Conv2DGeometry g, int o, int i, int ky, int kx, bool flipKernel)
+    {
+        int wy = flipKernel ? g.KernelHeight - 1 - ky : ky;
+        int wx = flipKernel ? g.KernelWidth - 1 - kx : kx;
+        return At(o, i, wy, wx, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth);
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using KernelGen.Internal;
 
 namespace KernelGen;
 
@@ -22,12 +21,12 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        Guard.Batch(batch);
-        Guard.Length(input.Length, batch, geometry.InFeatures, nameof(input));
-        Guard.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        Guard.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
-        Guard.Length(output.Length, batch, geometry.OutFeatures, nameof(output));
-        Guard.Defined(activation);
+        KernelArguments.Batch(batch);
+        KernelArguments.Length(input.Length, batch, geometry.InFeatures, nameof(input));
+        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
+        KernelArguments.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
+        KernelArguments.Length(output.Length, batch, geometry.OutFeatures, nameof(output));
+        KernelArguments.Defined(activation);
 
         int inFeatures = geometry.InFeatures, outFeatures = geometry.OutFeatures;
         for (int n = 0; n < batch; n++)
@@ -63,13 +62,13 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        Guard.Batch(batch);
-        Guard.Length(input.Length, batch, geometry.InFeatures, nameof(input));
-        Guard.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        Guard.Length(gradOutput.Length, batch, geometry.OutFeatures, nameof(gradOutput));
-        Guard.OptionalLength(gradInput.Length, input.Length, nameof(gradInput));
-        Guard.OptionalLength(gradWeights.Length, geometry.WeightLength, nameof(gradWeights));
-        Guard.OptionalLength(gradBias.Length, geometry.BiasLength, nameof(gradBias));
+        KernelArguments.Batch(batch);
+        KernelArguments.Length(input.Length, batch, geometry.InFeatures, nameof(input));
+        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
+        KernelArguments.Length(gradOutput.Length, batch, geometry.OutFeatures, nameof(gradOutput));
+        KernelArguments.OptionalLength(gradInput.Length, input.Length, nameof(gradInput));
+        KernelArguments.OptionalLength(gradWeights.Length, geometry.WeightLength, nameof(gradWeights));
+        KernelArguments.OptionalLength(gradBias.Length, geometry.BiasLength, nameof(gradBias));
 
         int inFeatures = geometry.InFeatures, outFeatures = geometry.OutFeatures;
         var dInput = new double[input.Length];

@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Numerics;
-using KernelGen.Internal;
 
 namespace KernelGen;
 
@@ -32,7 +31,7 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         CheckPairs(predictions.Length, targets.Length);
-        Guard.Length(gradPredictions.Length, predictions.Length, nameof(gradPredictions));
+        KernelArguments.Length(gradPredictions.Length, predictions.Length, nameof(gradPredictions));
         for (int i = 0; i < predictions.Length; i++)
         {
             gradPredictions[i] = Round<T>(2 * (D(predictions[i]) - D(targets[i])) / predictions.Length);
@@ -69,7 +68,7 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         CheckPairs(probabilities.Length, targets.Length, nameof(probabilities));
-        Guard.Length(gradProbabilities.Length, probabilities.Length, nameof(gradProbabilities));
+        KernelArguments.Length(gradProbabilities.Length, probabilities.Length, nameof(gradProbabilities));
         for (int i = 0; i < probabilities.Length; i++)
         {
             double p = D(probabilities[i]), t = D(targets[i]);
@@ -119,7 +118,7 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         int classes = CheckLabels(logits.Length, labels, batch);
-        Guard.Length(gradLogits.Length, logits.Length, nameof(gradLogits));
+        KernelArguments.Length(gradLogits.Length, logits.Length, nameof(gradLogits));
         var row = new double[classes];
         for (int n = 0; n < batch; n++)
         {
@@ -139,13 +138,13 @@ public static partial class Reference
             throw new ArgumentException("A loss needs at least one element.", predictionsName);
         }
 
-        Guard.Length(targets, predictions, "targets");
+        KernelArguments.Length(targets, predictions, "targets");
     }
 
     private static int CheckLabels(int logits, ReadOnlySpan<int> labels, int batch)
     {
         int classes = Rows(logits, nameof(logits), batch);
-        Guard.Length(labels.Length, batch, nameof(labels));
+        KernelArguments.Length(labels.Length, batch, nameof(labels));
         foreach (int label in labels)
         {
             if ((uint)label >= (uint)classes)

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using KernelGen.Internal;
 
 namespace KernelGen;
 
@@ -47,7 +46,7 @@ public static partial class Reference
         where T : IFloatingPointIeee754<T>
     {
         CheckPool(geometry, input.Length, nameof(input), gradOutput.Length, nameof(gradOutput), batch);
-        Guard.Length(gradInput.Length, input.Length, nameof(gradInput));
+        KernelArguments.Length(gradInput.Length, input.Length, nameof(gradInput));
         var g = geometry;
         var sums = new double[input.Length];
         for (int n = 0; n < batch; n++)
@@ -198,9 +197,9 @@ public static partial class Reference
     private static void CheckPool(Pool2DGeometry geometry, int inputLength, string inputName, int outputLength, string outputName, int batch)
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        Guard.Batch(batch);
-        Guard.Length(inputLength, batch, geometry.InputLength, inputName);
-        Guard.Length(outputLength, batch, geometry.OutputLength, outputName);
+        KernelArguments.Batch(batch);
+        KernelArguments.Length(inputLength, batch, geometry.InputLength, inputName);
+        KernelArguments.Length(outputLength, batch, geometry.OutputLength, outputName);
     }
 
     /// <summary>The flat indices of the input elements that the window of output (n, c, y, x) covers, row by row.</summary>

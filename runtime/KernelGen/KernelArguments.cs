@@ -1,10 +1,16 @@
 using System;
+using System.ComponentModel;
 using System.Globalization;
 
-namespace KernelGen.Internal;
+namespace KernelGen;
 
-/// <summary>Argument checks shared by every kernel: all of them run before the first element is written.</summary>
-internal static class Guard
+/// <summary>
+/// Argument checks shared by every kernel — reference, generic and generated — so that they all
+/// reject bad input with the same exceptions and messages, before the first element is written.
+/// Generated code calls these; user code has no need to.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class KernelArguments
 {
     /// <summary>Throws unless <paramref name="batch"/> is positive.</summary>
     public static void Batch(int batch)

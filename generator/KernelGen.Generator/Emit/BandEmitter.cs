@@ -1,0 +1,94 @@
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>
+/// The input band of one output row: for each channel and kernel row, the input row that kernel row
+/// reads, padded with <paramref name="PadValue"/> and split into <paramref name="Phases"/> stride phases
+/// (phase p holds padded columns p, p + stride, p + 2·stride, …), each <paramref name="RowLength"/> long.
+/// </summary>
+internal sealed record BandLayout(
+    int Height, int Width, int KernelHeight, int StrideHeight, int PadTop, int DilationHeight,
+    int PadLeft, int Phases, int RowLength, string PadValue)
+{
+    public int RowStride => Phases * RowLength;
+
+    public int ChannelStride => KernelHeight * RowStride;
+
+    /// <summary>The columns <c>[start, end)</c> of phase <paramref name="phase"/> that hold input, not padding.</summary>
+    public (int Start, int End) InputColumns(int phase)
+    {
+        int start = System.Math.Max(0, CeilingDivide(PadLeft - phase, Phases));
+        int last = Width - 1 + PadLeft - phase;
+        int end = last < 0 ? 0 : System.Math.Min(RowLength, (last / Phases) + 1);
+        return (start, System.Math.Max(start, end));
+    }
+
+    private static int CeilingDivide(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
+}
+
+/// <summary>Writes the method that fills a band, shared by a kernel's paths.</summary>
+internal static class BandEmitter
+{
+    public const string Method = "FillBand";
+
+    /// <summary>The statement that gives a fresh band its padding, before any row is copied in.</summary>
+    public static string Initialise(BandLayout band, string span) =>
+        band.PadValue == "0f" ? $"{span}.Clear();" : $"{span}.Fill({band.PadValue});";
+
+    public static void Write(CodeWriter w, BandLayout band)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Copies the input rows that output row <paramref name=\"oy\"/> reads into the band: one row per channel and");
+        w.Line(Invariant($"/// kernel row, split into {band.Phases} stride phase(s) of {band.RowLength} floats. The padding columns were"));
+        w.Line("/// written once when the band was made; rows outside the input become padding here.");
+        w.Line("/// </summary>");
+        using (w.Block($"private static void {Method}(ref float input, ref float band, int oy, int channels)"))
+        using (w.Block("for (int c = 0; c < channels; c++)"))
+        using (w.Block(Invariant($"for (int ky = 0; ky < {band.KernelHeight}; ky++)")))
+        {
+            w.Line(Invariant($"int iy = (oy * {band.StrideHeight}) - {band.PadTop} + (ky * {band.DilationHeight});"));
+            w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ((c * {band.KernelHeight}) + ky) * {band.RowStride});"));
+            using (w.Block(Invariant($"if ((uint)iy >= {band.Height}u)")))
+            {
+                w.Line("// Above or below the input: a row of padding.");
+                for (int phase = 0; phase < band.Phases; phase++)
+                {
+                    (int start, int end) = band.InputColumns(phase);
+                    if (end > start)
+                    {
+                        string target = Invariant($"{MemoryMarshal}.CreateSpan(ref {Unsafe}.Add(ref row, {(phase * band.RowLength) + start}), {end - start})");
+                        w.Line(Initialise(band, target));
+                    }
+                }
+
+                w.Line("continue;");
+            }
+
+            w.Line();
+            w.Line(Invariant($"ref float source = ref {Unsafe}.Add(ref input, ((c * {band.Height}) + iy) * {band.Width});"));
+            for (int phase = 0; phase < band.Phases; phase++)
+            {
+                (int start, int end) = band.InputColumns(phase);
+                if (end <= start)
+                {
+                    continue;
+                }
+
+                int first = (start * band.Phases) + phase - band.PadLeft;
+                if (band.Phases == 1)
+                {
+                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {Unsafe}.Add(ref source, {first}), {end - start}).CopyTo({MemoryMarshal}.CreateSpan(ref {Unsafe}.Add(ref row, {start}), {end - start}));"));
+                }
+                else
+                {
+                    w.Line(Invariant($"// phase {phase}: columns {start}..{end - 1} read input columns {first}, {first + band.Phases}, …"));
+                    using (w.Block(Invariant($"for (int j = {start}; j < {end}; j++)")))
+                    {
+                        w.Line(Invariant($"{Unsafe}.Add(ref row, {phase * band.RowLength} + j) = {Unsafe}.Add(ref source, (j * {band.Phases}) + {phase - band.PadLeft});"));
+                    }
+                }
+            }
+        }
+    }
+}

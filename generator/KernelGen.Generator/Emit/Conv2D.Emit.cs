@@ -1,0 +1,361 @@
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>Writes a <c>[Conv2D]</c> kernel from its plan.</summary>
+internal static class ConvEmitter
+{
+    public static string Emit(ConvPlan plan)
+    {
+        ConvSpec s = plan.Spec;
+        Conv2DGeometry g = s.Geometry;
+        MethodTarget m = s.Method;
+        var spans = new List<SpanArgument>
+        {
+            new(m.Parameters[0], g.InputLength, true),
+            new(m.Parameters[1], g.WeightLength, false),
+        };
+        if (m.HasBias)
+        {
+            spans.Add(new SpanArgument(m.Parameters[2], g.OutChannels, false));
+        }
+
+        spans.Add(new SpanArgument(m.Output, g.OutputLength, true));
+
+        string summary = Invariant($"Conv2D {g.InChannels}×{g.Height}×{g.Width} → {g.OutChannels}×{g.OutputHeight}×{g.OutputWidth}: kernel {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadTop},{g.PadBottom},{g.PadLeft},{g.PadRight} (top, bottom, left, right), dilation {g.DilationHeight}×{g.DilationWidth}, groups {g.Groups}{(s.FlipKernel ? ", kernel flipped" : "")}, {(m.HasBias ? "bias" : "no bias")}, activation {s.Activation}.");
+        var remarks = new List<string>
+        {
+            Invariant($"{Number(g.Flops)} FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [{g.OutChannels}, {g.InChannelsPerGroup}, {g.KernelHeight}, {g.KernelWidth}], output NCHW."),
+            Invariant($"Strategy: each output row reads a band of input rows, copied once per row with its padding and split into {plan.Phases} stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over {(plan.Chunked ? $"chunks of {plan.ChunkChannels} input channels" : "all input channels")} and the whole window, then store once with bias and activation."),
+        };
+        remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: tiles of {p.BlockChannels} channel(s) × {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} ({p.BlockChannels * p.BlockVectors} accumulators), window {Describe(p.Unroll)}.")));
+
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
+    }
+
+    private static string Describe(Unroll unroll) => unroll switch
+    {
+        Unroll.Full => "fully unrolled",
+        Unroll.Rows => "unrolled per kernel row",
+        _ => "looped",
+    };
+
+    private static void WriteKernel(CodeWriter w, ConvPlan plan)
+    {
+        ConvSpec s = plan.Spec;
+        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, s.StrideHeight, s.PadTop, s.DilationHeight, s.PadLeft, plan.Phases, plan.RowLength, "0f");
+        foreach (ConvPathPlan path in plan.Paths)
+        {
+            WritePath(w, plan, path, band);
+            w.Line();
+            foreach (TileShape tile in new[] { path.Main, path.Tail, path.RemainderMain, path.RemainderTail }.OfType<TileShape>().Distinct())
+            {
+                WriteTile(w, plan, path, tile);
+                w.Line();
+            }
+        }
+
+        BandEmitter.Write(w, band);
+    }
+
+    private static void WritePath(CodeWriter w, ConvPlan plan, ConvPathPlan path, BandLayout band)
+    {
+        ConvSpec s = plan.Spec;
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        int inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup;
+        int planeIn = g.Height * g.Width, planeOut = g.OutputHeight * g.OutputWidth;
+        int taps = g.KernelHeight * g.KernelWidth, weightsPerChannel = inPerGroup * taps;
+
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {path.Path.Name}({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        {
+            w.Line(Invariant($"global::System.Span<float> bandBuffer = stackalloc float[{plan.ChunkChannels * band.ChannelStride}];"));
+            w.Line(BandEmitter.Initialise(band, "bandBuffer"));
+            w.Line($"ref float band = ref {MemoryMarshal}.GetReference(bandBuffer);");
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            using (w.Block(Invariant($"for (int group = 0; group < {g.Groups}; group++)")))
+            {
+                w.Line(Invariant($"ref float inputGroup = ref {Unsafe}.Add(ref input, (n * {g.InputLength}) + (group * {inPerGroup * planeIn}));"));
+                w.Line(Invariant($"ref float weightsGroup = ref {Unsafe}.Add(ref weights, group * {outPerGroup * weightsPerChannel});"));
+                w.Line(Invariant($"ref float outputGroup = ref {Unsafe}.Add(ref output, (n * {g.OutputLength}) + (group * {outPerGroup * planeOut}));"));
+                if (bias)
+                {
+                    w.Line(Invariant($"ref float biasGroup = ref {Unsafe}.Add(ref bias, group * {outPerGroup});"));
+                }
+
+                using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
+                using (w.Block(Invariant($"for (int c0 = 0; c0 < {inPerGroup}; c0 += {plan.ChunkChannels})")))
+                {
+                    w.Line(Invariant($"int channels = global::System.Math.Min({plan.ChunkChannels}, {inPerGroup} - c0);"));
+                    w.Line(plan.Chunked
+                        ? Invariant($"bool first = c0 == 0, last = c0 + {plan.ChunkChannels} >= {inPerGroup};")
+                        : "// One chunk holds every input channel: each tile starts from the bias and ends with the activation.");
+                    w.Line(Invariant($"{BandEmitter.Method}(ref {Unsafe}.Add(ref inputGroup, c0 * {planeIn}), ref band, oy, channels);"));
+
+                    int fullChannels = outPerGroup - (outPerGroup % path.BlockChannels);
+                    if (fullChannels > 0)
+                    {
+                        w.Line(Invariant($"// output channels in blocks of {path.BlockChannels}"));
+                        using (w.Block(Invariant($"for (int ob = 0; ob < {fullChannels}; ob += {path.BlockChannels})")))
+                        {
+                            WriteTileCalls(w, plan, path, path.Main, path.Tail, "ob");
+                        }
+                    }
+
+                    if (path.RemainderMain is not null || path.RemainderTail is not null)
+                    {
+                        w.Line(Invariant($"// the last {outPerGroup - fullChannels} output channel(s)"));
+                        using (w.Block(""))
+                        {
+                            w.Line(Invariant($"const int ob = {fullChannels};"));
+                            WriteTileCalls(w, plan, path, path.RemainderMain, path.RemainderTail, "ob");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void WriteTileCalls(CodeWriter w, ConvPlan plan, ConvPathPlan path, TileShape? main, TileShape? tail, string block)
+    {
+        Conv2DGeometry g = plan.Spec.Geometry;
+        int planeOut = g.OutputHeight * g.OutputWidth;
+        int weightsPerChannel = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+        bool bias = plan.Spec.Method.HasBias;
+        w.Line(Invariant($"ref float w = ref {Unsafe}.Add(ref weightsGroup, ({block} * {weightsPerChannel}) + (c0 * {g.KernelHeight * g.KernelWidth}));"));
+        w.Line(Invariant($"ref float o = ref {Unsafe}.Add(ref outputGroup, ({block} * {planeOut}) + (oy * {g.OutputWidth}));"));
+        string biasArgument = bias ? $"ref {Unsafe}.Add(ref biasGroup, {block}), " : "";
+        string flags = plan.Chunked ? ", first, last" : "";
+        if (main is not null)
+        {
+            w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1} in blocks of {path.BlockPixels}"));
+            using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
+            {
+                w.Line($"{main.Name(path.Path)}(ref {Unsafe}.Add(ref band, x0), ref w, {biasArgument}ref {Unsafe}.Add(ref o, x0), channels{flags});");
+            }
+        }
+
+        if (tail is not null)
+        {
+            w.Line(Invariant($"// pixels {path.FullPixelsEnd}..{g.OutputWidth - 1}"));
+            w.Line(Invariant($"{tail.Name(path.Path)}(ref {Unsafe}.Add(ref band, {path.FullPixelsEnd}), ref w, {biasArgument}ref {Unsafe}.Add(ref o, {path.FullPixelsEnd}), channels{flags});"));
+        }
+    }
+
+    private static void WriteTile(CodeWriter w, ConvPlan plan, ConvPathPlan pathPlan, TileShape tile)
+    {
+        ConvSpec s = plan.Spec;
+        Conv2DGeometry g = s.Geometry;
+        SimdPath path = pathPlan.Path;
+        int planeOut = g.OutputHeight * g.OutputWidth;
+        int taps = g.KernelHeight * g.KernelWidth;
+        int weightsPerChannel = g.InChannelsPerGroup * taps;
+        int rowStride = plan.Phases * plan.RowLength;
+        bool bias = s.Method.HasBias;
+        string[] acc = Accumulators(tile);
+
+        w.Line(Invariant($"/// <summary>{tile.Channels} output channel(s) × {Pixels(tile, path)}, accumulated over <paramref name=\"channels\"/> input channels and the {g.KernelHeight}×{g.KernelWidth} window.</summary>"));
+        w.Line(AggressiveOptimization);
+        string parameters = $"ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int channels{(plan.Chunked ? ", bool first, bool last" : "")}";
+        using (w.Block($"private static void {tile.Name(path)}({parameters})"))
+        {
+            w.Line($"{path.Type} {string.Join(", ", acc)};");
+            void Start()
+            {
+                for (int j = 0; j < tile.Channels; j++)
+                {
+                    string start = bias ? path.Broadcast(Invariant($"{Unsafe}.Add(ref bias, {j})")) : path.Zero;
+                    w.Line($"{acc[j * tile.Vectors]} = {start};");
+                    for (int v = 1; v < tile.Vectors; v++)
+                    {
+                        w.Line($"{acc[(j * tile.Vectors) + v]} = {acc[j * tile.Vectors]};");
+                    }
+                }
+            }
+
+            if (plan.Chunked)
+            {
+                using (w.Block("if (first)"))
+                {
+                    Start();
+                }
+
+                using (w.Block("else"))
+                {
+                    ForEachVector(tile, path, (j, v, offset, lanes) =>
+                        w.Line($"{acc[(j * tile.Vectors) + v]} = {(lanes < path.Width ? path.PartialLoad("output", (j * planeOut) + offset, lanes) : path.Load("output", (j * planeOut) + offset))};"));
+                }
+            }
+            else
+            {
+                w.Line(bias ? "// Start from the bias." : "// Start from zero (no bias).");
+                Start();
+            }
+
+            w.Line();
+            using (w.Block("for (int c = 0; c < channels; c++)"))
+            {
+                WriteTaps(w, plan, pathPlan, tile, acc);
+                w.Line(Invariant($"band = ref {Unsafe}.Add(ref band, {plan.ChannelStride});"));
+                w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {taps});"));
+            }
+
+            w.Line();
+            if (s.Activation == ActivationKind.Relu)
+            {
+                w.Line(plan.Chunked ? "// After the last chunk: ReLU." : "// ReLU, fused into the store.");
+                using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
+                {
+                    foreach (string a in acc)
+                    {
+                        w.Line($"{a} = {path.Max(a, path.Zero)};");
+                    }
+                }
+            }
+
+            w.Line("// Store once.");
+            ForEachVector(tile, path, (j, v, offset, lanes) =>
+            {
+                string a = acc[(j * tile.Vectors) + v];
+                int at = (j * planeOut) + offset;
+                if (lanes == path.Width)
+                {
+                    w.Line(path.Store(a, "output", at));
+                }
+                else
+                {
+                    for (int k = 0; k < lanes; k++)
+                    {
+                        w.Line(Invariant($"{Unsafe}.Add(ref output, {at + k}) = {path.Element(a, k)};"));
+                    }
+                }
+            });
+
+            if (s.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
+            {
+                int pixels = ((tile.Vectors - 1) * path.Width) + (tile.PartialLanes > 0 ? tile.PartialLanes : path.Width);
+                string function = s.Activation == ActivationKind.Sigmoid ? "1f / (1f + global::System.MathF.Exp(-e))" : "global::System.MathF.Tanh(e)";
+                w.Line(Invariant($"// {s.Activation}, applied to the stored values{(plan.Chunked ? " after the last chunk" : "")}."));
+                using (w.Block(Invariant($"for (int j = 0; j < {(plan.Chunked ? $"(last ? {tile.Channels} : 0)" : tile.Channels.ToString(System.Globalization.CultureInfo.InvariantCulture))}; j++)")))
+                using (w.Block(Invariant($"for (int k = 0; k < {pixels}; k++)")))
+                {
+                    w.Line(Invariant($"ref float e = ref {Unsafe}.Add(ref output, (j * {planeOut}) + k);"));
+                    w.Line($"e = {function};");
+                }
+            }
+        }
+    }
+
+    /// <summary>The reduction over one input channel: every kernel tap, as the plan unrolls it.</summary>
+    private static void WriteTaps(CodeWriter w, ConvPlan plan, ConvPathPlan pathPlan, TileShape tile, string[] acc)
+    {
+        ConvSpec s = plan.Spec;
+        SimdPath path = pathPlan.Path;
+        int kh = s.KernelHeight, kw = s.KernelWidth, phases = plan.Phases, rowLength = plan.RowLength;
+        int weightsPerChannel = (s.InChannels / s.Groups) * kh * kw;
+        int rowStride = phases * rowLength;
+
+        // One tap: broadcast the tile's weights, then for each vector load the input once and update every channel.
+        void Tap(string bandRef, string bandOffset, string weightRef, string weightOffset)
+        {
+            for (int j = 0; j < tile.Channels; j++)
+            {
+                w.Line($"{path.Type} w{j} = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
+            }
+
+            for (int v = 0; v < tile.Vectors; v++)
+            {
+                w.Line($"x = {path.Load(bandRef, Add(bandOffset, Invariant($"{v * path.Width}")))};");
+                for (int j = 0; j < tile.Channels; j++)
+                {
+                    string a = acc[(j * tile.Vectors) + v];
+                    w.Line($"{a} = {path.MultiplyAdd("x", $"w{j}", a)};");
+                }
+            }
+        }
+
+        w.Line($"{path.Type} x;");
+        switch (pathPlan.Unroll)
+        {
+            case Unroll.Full:
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    for (int kx = 0; kx < kw; kx++)
+                    {
+                        int tap = s.FlipKernel ? ((kh - 1 - ky) * kw) + (kw - 1 - kx) : (ky * kw) + kx;
+                        int offset = (ky * rowStride) + (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
+                        w.Line(Invariant($"// tap ({ky}, {kx}){(s.FlipKernel ? Invariant($", weight ({tap / kw}, {tap % kw})") : "")}"));
+                        using (w.Block(""))
+                        {
+                            Tap("band", Invariant($"{offset}"), "weights", Invariant($"{tap}"));
+                        }
+                    }
+                }
+
+                break;
+            case Unroll.Rows:
+                using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
+                {
+                    w.Line(Invariant($"ref float bandRow = ref {Unsafe}.Add(ref band, ky * {rowStride});"));
+                    w.Line(s.FlipKernel
+                        ? Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ({kh - 1} - ky) * {kw});")
+                        : Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ky * {kw});"));
+                    for (int kx = 0; kx < kw; kx++)
+                    {
+                        int offset = (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
+                        w.Line(Invariant($"// tap (ky, {kx})"));
+                        using (w.Block(""))
+                        {
+                            Tap("bandRow", Invariant($"{offset}"), "weightRow", Invariant($"{(s.FlipKernel ? kw - 1 - kx : kx)}"));
+                        }
+                    }
+                }
+
+                break;
+            default:
+                using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
+                using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
+                {
+                    w.Line(Invariant($"int offset = (ky * {rowStride}) + ((kx * {s.DilationWidth}) % {phases} * {rowLength}) + ((kx * {s.DilationWidth}) / {phases});"));
+                    w.Line(s.FlipKernel
+                        ? Invariant($"int tap = (({kh - 1} - ky) * {kw}) + ({kw - 1} - kx);")
+                        : Invariant($"int tap = (ky * {kw}) + kx;"));
+                    Tap("band", "offset", "weights", "tap");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The sum of two offsets as C#: folded to one literal when both are literals.</summary>
+    private static string Add(string a, string b) =>
+        int.TryParse(a, out int x) && int.TryParse(b, out int y) ? Invariant($"{x + y}")
+        : a == "0" ? b : b == "0" ? a : $"{a} + {b}";
+
+    private static string[] Accumulators(TileShape tile) =>
+        Enumerable.Range(0, tile.Channels).SelectMany(j => Enumerable.Range(0, tile.Vectors).Select(v => Invariant($"a{j}_{v}"))).ToArray();
+
+    private static string Pixels(TileShape tile, SimdPath path) => path.IsScalar
+        ? Invariant($"{tile.Vectors} pixel(s)")
+        : tile.PartialLanes > 0
+            ? Invariant($"{tile.Vectors} vector(s) of {path.Width} pixels, the last holding {tile.PartialLanes}")
+            : Invariant($"{tile.Vectors} vector(s) of {path.Width} pixels");
+
+    /// <summary>Calls <paramref name="action"/>(channel, vector, pixel offset, lanes) for each accumulator of the tile.</summary>
+    private static void ForEachVector(TileShape tile, SimdPath path, System.Action<int, int, int, int> action)
+    {
+        for (int j = 0; j < tile.Channels; j++)
+        {
+            for (int v = 0; v < tile.Vectors; v++)
+            {
+                bool partial = tile.PartialLanes > 0 && v == tile.Vectors - 1;
+                action(j, v, v * path.Width, partial ? tile.PartialLanes : path.Width);
+            }
+        }
+    }
+}

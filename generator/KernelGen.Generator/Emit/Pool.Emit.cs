@@ -1,0 +1,225 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>Writes <c>[MaxPool2D]</c> and <c>[AvgPool2D]</c> kernels from their plans.</summary>
+internal static class PoolEmitter
+{
+    public static string Emit(PoolPlan plan)
+    {
+        PoolSpec s = plan.Spec;
+        Pool2DGeometry g = s.Geometry;
+        MethodTarget m = s.Method;
+        var spans = new List<SpanArgument> { new(m.Input, g.InputLength, true), new(m.Output, g.OutputLength, true) };
+        string name = s.Kind == PoolKind.Max ? "MaxPool2D" : "AvgPool2D";
+        string divisor = s.Kind == PoolKind.Max ? "" : s.CountIncludePad ? ", padding counted in the divisor" : ", padding not counted in the divisor";
+        string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadHeight}×{g.PadWidth}{divisor}.");
+        var remarks = new List<string>
+        {
+            Invariant($"Memory-bound: reads {Number(4L * g.InputLength)} bytes and writes {Number(4L * g.OutputLength)} per sample."),
+            Invariant($"Strategy: each output row reads a band of its input rows, copied once per row, padded with {(s.Kind == PoolKind.Max ? "−∞ (padding never wins)" : "zeros")} and split into {plan.Phases} stride phase(s), so every window position is a contiguous load and no loop checks bounds."),
+        };
+        remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} per tile.")));
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
+    }
+
+    private static bool ScalesPerPixel(PoolSpec s) => s.Kind == PoolKind.Average && !s.CountIncludePad;
+
+    private static void WriteKernel(CodeWriter w, PoolPlan plan)
+    {
+        PoolSpec s = plan.Spec;
+        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, s.StrideHeight, s.PadHeight, 1, s.PadWidth, plan.Phases, plan.RowLength,
+            s.Kind == PoolKind.Max ? "float.NegativeInfinity" : "0f");
+        foreach (PoolPathPlan path in plan.Paths)
+        {
+            WritePath(w, plan, path, band);
+            w.Line();
+            foreach (TileShape tile in new[] { path.Main, path.Tail }.OfType<TileShape>())
+            {
+                WriteTile(w, plan, path, tile);
+                w.Line();
+            }
+        }
+
+        if (ScalesPerPixel(s))
+        {
+            WriteColumnScale(w, s);
+            w.Line();
+        }
+
+        BandEmitter.Write(w, band);
+    }
+
+    private static void WritePath(CodeWriter w, PoolPlan plan, PoolPathPlan path, BandLayout band)
+    {
+        PoolSpec s = plan.Spec;
+        Pool2DGeometry g = s.Geometry;
+        bool scales = ScalesPerPixel(s);
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {path.Path.Name}({PathParameters(["input", "output"])})"))
+        {
+            w.Line(Invariant($"global::System.Span<float> bandBuffer = stackalloc float[{plan.ChannelStride}];"));
+            w.Line(BandEmitter.Initialise(band, "bandBuffer"));
+            w.Line($"ref float band = ref {MemoryMarshal}.GetReference(bandBuffer);");
+            if (scales)
+            {
+                w.Line($"ref float columnScale = ref {MemoryMarshal}.GetReference(ColumnScale);");
+            }
+
+            using (w.Block(Invariant($"for (int plane = 0; plane < batch * {g.Channels}; plane++)")))
+            {
+                w.Line(Invariant($"ref float source = ref {Unsafe}.Add(ref input, plane * {g.Height * g.Width});"));
+                w.Line(Invariant($"ref float target = ref {Unsafe}.Add(ref output, plane * {g.OutputHeight * g.OutputWidth});"));
+                using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
+                {
+                    w.Line($"{BandEmitter.Method}(ref source, ref band, oy, 1);");
+                    w.Line(Invariant($"ref float o = ref {Unsafe}.Add(ref target, oy * {g.OutputWidth});"));
+                    string extra = "";
+                    if (scales)
+                    {
+                        w.Line("// The window's rows inside the input: the divisor is rows × columns.");
+                        w.Line(Invariant($"int top = (oy * {g.StrideHeight}) - {g.PadHeight};"));
+                        w.Line(Invariant($"float rowScale = 1f / (global::System.Math.Min({g.Height}, top + {g.KernelHeight}) - global::System.Math.Max(0, top));"));
+                        extra = ", rowScale";
+                    }
+
+                    if (path.Main is { } main)
+                    {
+                        using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
+                        {
+                            string scaleArgument = scales ? $", ref {Unsafe}.Add(ref columnScale, x0)" : "";
+                            w.Line($"{main.Name(path.Path)}(ref {Unsafe}.Add(ref band, x0), ref {Unsafe}.Add(ref o, x0){extra}{scaleArgument});");
+                        }
+                    }
+
+                    if (path.Tail is { } tail)
+                    {
+                        string scaleArgument = scales ? Invariant($", ref {Unsafe}.Add(ref columnScale, {path.FullPixelsEnd})") : "";
+                        w.Line(Invariant($"{tail.Name(path.Path)}(ref {Unsafe}.Add(ref band, {path.FullPixelsEnd}), ref {Unsafe}.Add(ref o, {path.FullPixelsEnd}){extra}{scaleArgument});"));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void WriteTile(CodeWriter w, PoolPlan plan, PoolPathPlan pathPlan, TileShape tile)
+    {
+        PoolSpec s = plan.Spec;
+        SimdPath path = pathPlan.Path;
+        bool max = s.Kind == PoolKind.Max;
+        string[] acc = Enumerable.Range(0, tile.Vectors).Select(v => Invariant($"a{v}")).ToArray();
+        int rowStride = plan.Phases * plan.RowLength;
+
+        w.Line(Invariant($"/// <summary>{tile.Vectors} {(path.IsScalar ? "output pixel(s)" : $"vector(s) of {path.Width} output pixels")}{(tile.PartialLanes > 0 ? Invariant($", the last holding {tile.PartialLanes}") : "")}.</summary>"));
+        w.Line(AggressiveOptimization);
+        string scaleParameters = ScalesPerPixel(s) ? ", float rowScale, ref float columnScale" : "";
+        using (w.Block($"private static void {tile.Name(path)}(ref float band, ref float output{scaleParameters})"))
+        {
+            string start = max ? path.Broadcast("float.NegativeInfinity") : path.Zero;
+            w.Line($"{path.Type} {string.Join(", ", acc.Select(a => $"{a} = {start}"))};");
+            w.Line($"{path.Type} x;");
+
+            void Tap(string reference, string offset)
+            {
+                for (int v = 0; v < tile.Vectors; v++)
+                {
+                    string at = int.TryParse(offset, out int literal) ? Invariant($"{literal + (v * path.Width)}") : v == 0 ? offset : Invariant($"{offset} + {v * path.Width}");
+                    w.Line($"x = {path.Load(reference, at)};");
+                    w.Line(max ? $"{acc[v]} = {path.Max(acc[v], "x")};" : $"{acc[v]} += x;");
+                }
+            }
+
+            switch (pathPlan.Unroll)
+            {
+                case Unroll.Full:
+                    for (int ky = 0; ky < s.KernelHeight; ky++)
+                    {
+                        for (int kx = 0; kx < s.KernelWidth; kx++)
+                        {
+                            w.Line(Invariant($"// window ({ky}, {kx})"));
+                            Tap("band", Invariant($"{(ky * rowStride) + (kx % plan.Phases * plan.RowLength) + (kx / plan.Phases)}"));
+                        }
+                    }
+
+                    break;
+                case Unroll.Rows:
+                    using (w.Block(Invariant($"for (int ky = 0; ky < {s.KernelHeight}; ky++)")))
+                    {
+                        w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ky * {rowStride});"));
+                        for (int kx = 0; kx < s.KernelWidth; kx++)
+                        {
+                            Tap("row", Invariant($"{(kx % plan.Phases * plan.RowLength) + (kx / plan.Phases)}"));
+                        }
+                    }
+
+                    break;
+                default:
+                    using (w.Block(Invariant($"for (int ky = 0; ky < {s.KernelHeight}; ky++)")))
+                    using (w.Block(Invariant($"for (int kx = 0; kx < {s.KernelWidth}; kx++)")))
+                    {
+                        w.Line(Invariant($"int offset = (ky * {rowStride}) + (kx % {plan.Phases} * {plan.RowLength}) + (kx / {plan.Phases});"));
+                        Tap("band", "offset");
+                    }
+
+                    break;
+            }
+
+            if (s.Kind == PoolKind.Average)
+            {
+                if (s.CountIncludePad)
+                {
+                    w.Line(Invariant($"// Divide by the whole window, {s.KernelHeight * s.KernelWidth} positions."));
+                    foreach (string a in acc)
+                    {
+                        w.Line($"{a} *= {path.Broadcast(Invariant($"1f / {s.KernelHeight * s.KernelWidth}f"))};");
+                    }
+                }
+                else
+                {
+                    w.Line("// Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).");
+                    for (int v = 0; v < tile.Vectors; v++)
+                    {
+                        w.Line($"{acc[v]} *= {path.Broadcast("rowScale")} * {path.Load("columnScale", v * path.Width)};");
+                    }
+                }
+            }
+
+            for (int v = 0; v < tile.Vectors; v++)
+            {
+                int lanes = tile.PartialLanes > 0 && v == tile.Vectors - 1 ? tile.PartialLanes : path.Width;
+                if (lanes == path.Width)
+                {
+                    w.Line(path.Store(acc[v], "output", v * path.Width));
+                }
+                else
+                {
+                    for (int k = 0; k < lanes; k++)
+                    {
+                        w.Line(Invariant($"{Unsafe}.Add(ref output, {(v * path.Width) + k}) = {path.Element(acc[v], k)};"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One over the number of input columns each output column's window covers, padded to whole vectors.</summary>
+    private static void WriteColumnScale(CodeWriter w, PoolSpec s)
+    {
+        Pool2DGeometry g = s.Geometry;
+        var values = new List<string>();
+        for (int x = 0; x < ConvPlanner.RoundUp(g.OutputWidth, 16); x++)
+        {
+            int left = (x * g.StrideWidth) - g.PadWidth;
+            int columns = System.Math.Min(g.Width, left + g.KernelWidth) - System.Math.Max(0, left);
+            values.Add(x < g.OutputWidth ? Invariant($"1f / {columns}") : "0f");
+        }
+
+        w.Line("/// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>");
+        w.Line($"private static global::System.ReadOnlySpan<float> ColumnScale => new float[] {{ {string.Join(", ", values)} }};");
+    }
+}

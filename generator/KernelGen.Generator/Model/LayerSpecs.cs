@@ -1,0 +1,51 @@
+namespace KernelGen.Generator.Model;
+
+/// <summary>A parsed layer: what every spec has.</summary>
+internal interface ISpec
+{
+    MethodTarget Method { get; }
+}
+
+/// <summary>The activation applied at the store, mirroring <c>KernelGen.Activation</c>.</summary>
+internal enum ActivationKind
+{
+    None = 0,
+    Relu = 1,
+    Sigmoid = 2,
+    Tanh = 3,
+}
+
+/// <summary>A <c>[Conv2D]</c> method, fully resolved: every default applied, every size validated.</summary>
+internal sealed record ConvSpec(
+    MethodTarget Method,
+    int InChannels, int Height, int Width, int OutChannels,
+    int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
+    int PadTop, int PadBottom, int PadLeft, int PadRight,
+    int DilationHeight, int DilationWidth, int Groups,
+    ActivationKind Activation, bool FlipKernel, bool SamePadding) : ISpec
+{
+    public Conv2DGeometry Geometry => new(InChannels, Height, Width, OutChannels, KernelHeight, KernelWidth,
+        StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, DilationHeight, DilationWidth, Groups);
+}
+
+/// <summary>The kind of pool.</summary>
+internal enum PoolKind
+{
+    Max,
+    Average,
+}
+
+/// <summary>A <c>[MaxPool2D]</c> or <c>[AvgPool2D]</c> method, fully resolved.</summary>
+internal sealed record PoolSpec(
+    MethodTarget Method, PoolKind Kind,
+    int Channels, int Height, int Width, int KernelHeight, int KernelWidth,
+    int StrideHeight, int StrideWidth, int PadHeight, int PadWidth, bool CountIncludePad) : ISpec
+{
+    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadHeight, PadWidth);
+}
+
+/// <summary>A <c>[GlobalAvgPool2D]</c> method.</summary>
+internal sealed record GlobalPoolSpec(MethodTarget Method, int Channels, int Height, int Width) : ISpec;
+
+/// <summary>A <c>[Dense]</c> method.</summary>
+internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationKind Activation) : ISpec;

@@ -1,0 +1,66 @@
+using System.Collections.Generic;
+using System.Threading;
+using KernelGen.Generator.Diagnostics;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>Reads a <c>[Conv2D]</c> method into a <see cref="ConvSpec"/>, or the diagnostics that say why it cannot be.</summary>
+internal static class Conv2DParser
+{
+    public const string AttributeName = "KernelGen.Conv2DAttribute";
+
+    public static ParseResult<ConvSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Weighted, diagnostics, out bool skip);
+        if (skip)
+        {
+            return new ParseResult<ConvSpec>(null, diagnostics.ToEquatableArray());
+        }
+
+        var a = new LayerAttribute("Conv2D", context.Attributes[0], diagnostics);
+        int? inChannels = a.Required("InChannels"), height = a.Required("Height"), width = a.Required("Width"), outChannels = a.Required("OutChannels");
+        int? kernelHeight = a.Kernel("KernelHeight"), kernelWidth = a.Kernel("KernelWidth");
+        int? strideHeight = a.PerAxis("Stride", "StrideHeight", 1), strideWidth = a.PerAxis("Stride", "StrideWidth", 1);
+        int? dilationHeight = a.PerAxis("Dilation", "DilationHeight", 1), dilationWidth = a.PerAxis("Dilation", "DilationWidth", 1);
+        int? groups = a.Optional("Groups", 1);
+        ActivationKind? activation = a.Activation();
+        bool same = a.Bool("SamePadding");
+        foreach (string padding in new[] { "Padding", "PaddingHeight", "PaddingWidth" })
+        {
+            if (same && a.Has(padding))
+            {
+                a.Report(Descriptors.ConflictingProperties, a.Name, "SamePadding", padding);
+            }
+        }
+
+        int? padHeight = same ? 0 : a.PerAxis("Padding", "PaddingHeight", 0, allowZero: true);
+        int? padWidth = same ? 0 : a.PerAxis("Padding", "PaddingWidth", 0, allowZero: true);
+
+        if (method is null || diagnostics.Count > 0 || inChannels is not { } c || height is not { } h || width is not { } w || outChannels is not { } oc
+            || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
+            || dilationHeight is not { } dh || dilationWidth is not { } dw || groups is not { } g || activation is not { } act
+            || padHeight is not { } ph || padWidth is not { } pw)
+        {
+            return new ParseResult<ConvSpec>(null, diagnostics.ToEquatableArray());
+        }
+
+        (int top, int bottom) = same ? ShapeMath.SamePadding(h, kh, sh, dh) : (ph, ph);
+        (int left, int right) = same ? ShapeMath.SamePadding(w, kw, sw, dw) : (pw, pw);
+        Conv2DGeometry? geometry = Conv2DGeometry.TryCreate(c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, out ShapeProblem problem);
+        if (geometry is null)
+        {
+            ShapeDiagnostics.Report(a, problem);
+        }
+        else if (ConvPlanner.TooLargeToGenerate(geometry) is { } limit)
+        {
+            a.Report(Descriptors.ShapeTooLarge, $"[Conv2D] {limit}");
+        }
+
+        ConvSpec? spec = diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same);
+        return new ParseResult<ConvSpec>(spec, diagnostics.ToEquatableArray());
+    }
+}

@@ -1,0 +1,35 @@
+using System.Collections.Generic;
+using System.Threading;
+using KernelGen.Generator.Diagnostics;
+using KernelGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>Reads a <c>[Dense]</c> method into a <see cref="DenseSpec"/>.</summary>
+internal static class DenseParser
+{
+    public const string AttributeName = "KernelGen.DenseAttribute";
+
+    public static ParseResult<DenseSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Weighted, diagnostics, out bool skip);
+        if (skip)
+        {
+            return new ParseResult<DenseSpec>(null, diagnostics.ToEquatableArray());
+        }
+
+        var a = new LayerAttribute("Dense", context.Attributes[0], diagnostics);
+        int? inFeatures = a.Required("InFeatures"), outFeatures = a.Required("OutFeatures");
+        ActivationKind? activation = a.Activation();
+        if (method is not null && diagnostics.Count == 0 && inFeatures is { } i && outFeatures is { } o
+            && DenseGeometry.TryCreate(i, o, out ShapeProblem problem) is null)
+        {
+            ShapeDiagnostics.Report(a, problem);
+        }
+
+        DenseSpec? spec = diagnostics.Count > 0 || method is null ? null : new DenseSpec(method, inFeatures!.Value, outFeatures!.Value, activation!.Value);
+        return new ParseResult<DenseSpec>(spec, diagnostics.ToEquatableArray());
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using KernelGen.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>
+/// The named properties of one layer attribute as written, and the diagnostics found while reading
+/// them. Reading never throws: a missing or invalid property becomes a diagnostic and a null.
+/// </summary>
+internal sealed class LayerAttribute
+{
+    private readonly Dictionary<string, TypedConstant> _arguments;
+
+    public LayerAttribute(string name, AttributeData data, List<DiagnosticInfo> diagnostics)
+    {
+        Name = name;
+        Diagnostics = diagnostics;
+        Location = data.ApplicationSyntaxReference?.GetSyntax().GetLocation();
+        _arguments = data.NamedArguments.GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+    }
+
+    /// <summary>The attribute's name without "Attribute", as the user writes it: <c>Conv2D</c>.</summary>
+    public string Name { get; }
+
+    public Location? Location { get; }
+
+    public List<DiagnosticInfo> Diagnostics { get; }
+
+    public bool Has(string property) => _arguments.ContainsKey(property);
+
+    public bool Bool(string property) => _arguments.TryGetValue(property, out TypedConstant value) && value.Value is true;
+
+    /// <summary>The value of an int property, or null when it is not set.</summary>
+    public int? Int(string property) => _arguments.TryGetValue(property, out TypedConstant value) && value.Value is int i ? i : null;
+
+    /// <summary>A required size: positive, or a diagnostic and null.</summary>
+    public int? Required(string property)
+    {
+        if (!Has(property))
+        {
+            Report(Descriptors.MissingProperty, Name, property);
+            return null;
+        }
+
+        return Positive(property, Int(property)!.Value);
+    }
+
+    /// <summary>
+    /// A value given either for both axes (<paramref name="both"/>) or for one (<paramref name="axis"/>):
+    /// the per-axis one wins only when the other is absent, and setting both is a conflict.
+    /// </summary>
+    public int? PerAxis(string both, string axis, int fallback, bool allowZero = false)
+    {
+        if (Has(both) && Has(axis))
+        {
+            Report(Descriptors.ConflictingProperties, Name, both, axis);
+            return null;
+        }
+
+        string property = Has(axis) ? axis : both;
+        int value = Int(axis) ?? Int(both) ?? fallback;
+        return allowZero ? NonNegative(property, value) : Positive(property, value);
+    }
+
+    /// <summary>An optional positive value, <paramref name="fallback"/> when not set.</summary>
+    public int? Optional(string property, int fallback) => Positive(property, Int(property) ?? fallback);
+
+    /// <summary>The kernel size on one axis: <c>Kernel</c> or <c>KernelHeight</c>/<c>KernelWidth</c>, one of them required.</summary>
+    public int? Kernel(string axis)
+    {
+        if (Has("Kernel") && Has(axis))
+        {
+            Report(Descriptors.ConflictingProperties, Name, "Kernel", axis);
+            return null;
+        }
+
+        if (!Has("Kernel") && !Has(axis))
+        {
+            Report(Descriptors.MissingProperty, Name, $"Kernel (or KernelHeight and KernelWidth), here {axis}");
+            return null;
+        }
+
+        return Has(axis) ? Positive(axis, Int(axis)!.Value) : Positive("Kernel", Int("Kernel")!.Value);
+    }
+
+    /// <summary>The <c>Activation</c> property: a defined value, or a diagnostic and null.</summary>
+    public Model.ActivationKind? Activation()
+    {
+        int value = Int("Activation") ?? 0;
+        if (value is < 0 or > 3)
+        {
+            Report(Descriptors.InvalidValue, Invariant($"[{Name}] Activation = {value} is not a defined Activation: use None, Relu, Sigmoid or Tanh."));
+            return null;
+        }
+
+        return (Model.ActivationKind)value;
+    }
+
+    public void Report(DiagnosticDescriptor descriptor, params string[] arguments) =>
+        Diagnostics.Add(DiagnosticInfo.Create(descriptor, Location, arguments));
+
+    public static string Invariant(System.FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private int? Positive(string property, int value)
+    {
+        if (value > 0)
+        {
+            return value;
+        }
+
+        Report(Descriptors.InvalidValue, Invariant($"[{Name}] {property} = {value}: it must be positive."));
+        return null;
+    }
+
+    private int? NonNegative(string property, int value)
+    {
+        if (value >= 0)
+        {
+            return value;
+        }
+
+        Report(Descriptors.InvalidValue, Invariant($"[{Name}] {property} = {value}: it must be zero or positive."));
+        return null;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using KernelGen.Generator.Diagnostics;
+using KernelGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>Which parameter lists a layer accepts.</summary>
+internal enum SignatureKind
+{
+    /// <summary><c>(input, weights[, bias], output[, batch])</c>: Conv2D and Dense.</summary>
+    Weighted,
+
+    /// <summary><c>(input, output[, batch])</c>: the pools.</summary>
+    Unweighted,
+}
+
+/// <summary>Checks the attributed method's declaration and reads where and how its body must be written.</summary>
+internal static class MethodParser
+{
+    /// <summary>The layer attributes, by metadata name; a method may carry only one.</summary>
+    public static readonly ImmutableArray<string> LayerAttributes = ImmutableArray.Create(
+        "KernelGen.Conv2DAttribute", "KernelGen.MaxPool2DAttribute", "KernelGen.AvgPool2DAttribute",
+        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.DenseAttribute");
+
+    private const string ReadOnlySpan = "System.ReadOnlySpan<float>";
+    private const string Span = "System.Span<float>";
+
+    /// <summary>
+    /// The method's target, or null when its declaration is unusable (the reasons are added to
+    /// <paramref name="diagnostics"/>). <paramref name="skip"/> is set when another layer attribute on
+    /// the same method reports the problem instead, so that it is reported once.
+    /// </summary>
+    public static MethodTarget? Parse(GeneratorAttributeSyntaxContext context, string attributeName, SignatureKind kind, List<DiagnosticInfo> diagnostics, out bool skip)
+    {
+        skip = false;
+        var method = (IMethodSymbol)context.TargetSymbol;
+        var syntax = (MethodDeclarationSyntax)context.TargetNode;
+        Location location = syntax.Identifier.GetLocation();
+
+        string[] layers = method.GetAttributes()
+            .Select(a => a.AttributeClass?.ToDisplayString())
+            .Where(n => n is not null && LayerAttributes.Contains(n))
+            .Select(n => n!)
+            .ToArray();
+        if (layers.Length > 1)
+        {
+            skip = layers[0] != attributeName;
+            if (!skip)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.SeveralLayerAttributes, location, method.Name, Short(layers[0]), Short(layers[1])));
+            }
+
+            return null;
+        }
+
+        string? declarationProblem =
+            !method.IsStatic ? "it is not static" :
+            !syntax.Modifiers.Any(SyntaxKind.PartialKeyword) ? "it is not partial" :
+            !method.ReturnsVoid ? "it does not return void" :
+            syntax.Body is not null || syntax.ExpressionBody is not null ? "it has a body" :
+            method.PartialImplementationPart is not null ? "it is already implemented elsewhere" :
+            method.IsGenericMethod ? "it is generic" :
+            null;
+        if (declarationProblem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotStaticPartialVoid, location, method.Name, declarationProblem));
+            return null;
+        }
+
+        var types = new List<ContainingType>();
+        for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
+        {
+            string? typeProblem = type.IsGenericType ? $"'{type.Name}' is generic" : !IsPartial(type) ? $"'{type.Name}' is not partial" : null;
+            if (typeProblem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ContainingTypeNotSupported, location, method.Name, typeProblem));
+                return null;
+            }
+
+            types.Insert(0, new ContainingType(Keyword(type), type.Name));
+        }
+
+        string[] parameterTypes = method.Parameters.Select(p => p.RefKind == RefKind.None ? p.Type.ToDisplayString() : "ref").ToArray();
+        bool hasBatch = parameterTypes.Length > 0 && parameterTypes[parameterTypes.Length - 1] == "int";
+        string[] spans = hasBatch ? parameterTypes.Take(parameterTypes.Length - 1).ToArray() : parameterTypes;
+        string[][] accepted = kind == SignatureKind.Weighted
+            ? [[ReadOnlySpan, ReadOnlySpan, Span], [ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, Span]]
+            : [[ReadOnlySpan, Span]];
+        if (!accepted.Any(a => a.SequenceEqual(spans)))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WrongParameters, location, method.Name, kind == SignatureKind.Weighted
+                ? "(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, [ReadOnlySpan<float> bias,] Span<float> output[, int batch])"
+                : "(ReadOnlySpan<float> input, Span<float> output[, int batch])"));
+            return null;
+        }
+
+        return new MethodTarget(
+            method.ContainingNamespace.IsGlobalNamespace ? "" : method.ContainingNamespace.ToDisplayString(),
+            types.ToEquatableArray(),
+            string.Join(" ", syntax.Modifiers.Select(m => m.Text)),
+            method.Name,
+            method.Parameters.Select(p => p.Name).ToEquatableArray(),
+            HasBias: kind == SignatureKind.Weighted && spans.Length == 4,
+            HasBatch: hasBatch);
+    }
+
+    /// <summary>The attribute's name as the user writes it: <c>KernelGen.Conv2DAttribute</c> → <c>Conv2D</c>.</summary>
+    public static string Short(string metadataName)
+    {
+        string name = metadataName.Substring(metadataName.LastIndexOf('.') + 1);
+        return name.EndsWith("Attribute", System.StringComparison.Ordinal) ? name.Substring(0, name.Length - "Attribute".Length) : name;
+    }
+
+    private static bool IsPartial(INamedTypeSymbol type) =>
+        type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    private static string Keyword(INamedTypeSymbol type) => type switch
+    {
+        { IsRecord: true, IsValueType: true } => "record struct",
+        { IsRecord: true } => "record",
+        { TypeKind: TypeKind.Struct } => "struct",
+        { TypeKind: TypeKind.Interface } => "interface",
+        _ => "class",
+    };
+}

@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using System.Threading;
+using KernelGen.Generator.Diagnostics;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>Reads <c>[MaxPool2D]</c>, <c>[AvgPool2D]</c> and <c>[GlobalAvgPool2D]</c> methods into specs.</summary>
+internal static class PoolParser
+{
+    public const string MaxAttributeName = "KernelGen.MaxPool2DAttribute";
+    public const string AverageAttributeName = "KernelGen.AvgPool2DAttribute";
+    public const string GlobalAttributeName = "KernelGen.GlobalAvgPool2DAttribute";
+
+    public static ParseResult<PoolSpec> ParseMax(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse(context, PoolKind.Max, MaxAttributeName, "MaxPool2D");
+
+    public static ParseResult<PoolSpec> ParseAverage(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse(context, PoolKind.Average, AverageAttributeName, "AvgPool2D");
+
+    public static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        MethodTarget? method = MethodParser.Parse(context, GlobalAttributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
+        if (skip)
+        {
+            return new ParseResult<GlobalPoolSpec>(null, diagnostics.ToEquatableArray());
+        }
+
+        var a = new LayerAttribute("GlobalAvgPool2D", context.Attributes[0], diagnostics);
+        int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
+        if (method is not null && channels is { } c && height is { } h && width is { } w && diagnostics.Count == 0
+            && Pool2DGeometry.TryCreate(c, h, w, h, w, 1, 1, 0, 0, out ShapeProblem problem) is null)
+        {
+            ShapeDiagnostics.Report(a, problem);
+        }
+
+        GlobalPoolSpec? spec = diagnostics.Count > 0 || method is null ? null : new GlobalPoolSpec(method, channels!.Value, height!.Value, width!.Value);
+        return new ParseResult<GlobalPoolSpec>(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        MethodTarget? method = MethodParser.Parse(context, attributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
+        if (skip)
+        {
+            return new ParseResult<PoolSpec>(null, diagnostics.ToEquatableArray());
+        }
+
+        var a = new LayerAttribute(name, context.Attributes[0], diagnostics);
+        int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
+        int? kernelHeight = a.Kernel("KernelHeight"), kernelWidth = a.Kernel("KernelWidth");
+        int? strideHeight = a.PerAxis("Stride", "StrideHeight", kernelHeight ?? 1), strideWidth = a.PerAxis("Stride", "StrideWidth", kernelWidth ?? 1);
+        int? padHeight = a.PerAxis("Padding", "PaddingHeight", 0, allowZero: true), padWidth = a.PerAxis("Padding", "PaddingWidth", 0, allowZero: true);
+
+        if (method is null || diagnostics.Count > 0 || channels is not { } c || height is not { } h || width is not { } w
+            || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
+            || padHeight is not { } ph || padWidth is not { } pw)
+        {
+            return new ParseResult<PoolSpec>(null, diagnostics.ToEquatableArray());
+        }
+
+        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, ph, pw, out ShapeProblem problem);
+        if (geometry is null && problem.Kind == ShapeProblemKind.PaddingNotSmallerThanKernel)
+        {
+            a.Report(Descriptors.PoolPaddingTooLarge, $"[{name}] {problem.Message}", (ph >= kh ? kh - 1 : kw - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else if (geometry is null)
+        {
+            ShapeDiagnostics.Report(a, problem);
+        }
+        else if (PoolPlanner.TooLargeToGenerate(geometry) is { } limit)
+        {
+            a.Report(Descriptors.ShapeTooLarge, $"[{name}] {limit}");
+        }
+
+        PoolSpec? spec = diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, ph, pw, kind == PoolKind.Average && a.Bool("CountIncludePad"));
+        return new ParseResult<PoolSpec>(spec, diagnostics.ToEquatableArray());
+    }
+}

@@ -1,0 +1,26 @@
+using KernelGen.Generator.Diagnostics;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>Turns a problem the shared shape arithmetic finds into the diagnostic for it.</summary>
+internal static class ShapeDiagnostics
+{
+    public static void Report(LayerAttribute attribute, ShapeProblem problem)
+    {
+        switch (problem.Kind)
+        {
+            case ShapeProblemKind.KernelLargerThanInput:
+                attribute.Report(Descriptors.KernelLargerThanInput, $"[{attribute.Name}] {problem.Message}");
+                break;
+            case ShapeProblemKind.NotDivisibleByGroups:
+                attribute.Report(Descriptors.ChannelsNotDivisibleByGroups, $"[{attribute.Name}] {problem.Message} Use a Groups value that divides both.");
+                break;
+            case ShapeProblemKind.TooLarge:
+                attribute.Report(Descriptors.ShapeTooLarge, $"[{attribute.Name}] {problem.Message}");
+                break;
+            default:
+                attribute.Report(Descriptors.InvalidValue, $"[{attribute.Name}] {problem.Message}");
+                break;
+        }
+    }
+}

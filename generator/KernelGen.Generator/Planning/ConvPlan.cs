@@ -1,0 +1,115 @@
+using System;
+using System.Linq;
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Planning;
+
+/// <summary>A planned kernel: what every plan has.</summary>
+internal interface IPlan
+{
+    MethodTarget Method { get; }
+}
+
+/// <summary>How far a tile unrolls the kernel window.</summary>
+internal enum Unroll
+{
+    /// <summary>Every tap (ky, kx) written out: offsets are literals.</summary>
+    Full,
+
+    /// <summary>A loop over kernel rows, each row's taps written out.</summary>
+    Rows,
+
+    /// <summary>Loops over kernel rows and columns: for kernels too wide to write out.</summary>
+    None,
+}
+
+/// <summary>One register tile: <paramref name="Channels"/> output channels × <paramref name="Vectors"/> vectors of pixels, the last one <paramref name="PartialLanes"/> wide when non-zero.</summary>
+internal sealed record TileShape(int Channels, int Vectors, int PartialLanes)
+{
+    public int Accumulators => Channels * Vectors;
+
+    public string Name(SimdPath path) => $"{path.Name}Tile{Channels}x{Vectors}{(PartialLanes > 0 ? $"Partial{PartialLanes}" : "")}";
+}
+
+/// <summary>
+/// A convolution's plan on one path: its tile (<see cref="BlockChannels"/> × <see cref="BlockVectors"/>),
+/// where full blocks of output pixels end, and the tiles for the last pixels and the last channels.
+/// </summary>
+internal sealed record ConvPathPlan(
+    SimdPath Path, int BlockChannels, int BlockVectors, int FullPixelsEnd, Unroll Unroll,
+    TileShape? Main, TileShape? Tail, TileShape? RemainderMain, TileShape? RemainderTail)
+{
+    public int BlockPixels => BlockVectors * Path.Width;
+}
+
+/// <summary>
+/// How a convolution is computed. Every output row reads a band of input rows that is copied once per
+/// row: zero-padded, dilated rows picked, and each row split into <see cref="Phases"/> stride phases of
+/// <see cref="RowLength"/> floats, so that every kernel tap of every output pixel is a contiguous read.
+/// </summary>
+internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, EquatableArray<ConvPathPlan> Paths) : IPlan
+{
+    public MethodTarget Method => Spec.Method;
+
+    /// <summary>Floats of band per input channel: kernel rows × phases × row length.</summary>
+    public int ChannelStride => Spec.KernelHeight * Phases * RowLength;
+
+    public bool Chunked => ChunkChannels < Spec.InChannels / Spec.Groups;
+}
+
+/// <summary>Chooses the tiles and the band layout of a convolution.</summary>
+internal static class ConvPlanner
+{
+    /// <summary>Floats of input band a kernel keeps on the stack.</summary>
+    public const int BandLimit = 16384;
+
+    /// <summary>Statements a tile may unroll before it loops instead.</summary>
+    public const int UnrollLimit = 2400;
+
+    public static string? TooLargeToGenerate(Conv2DGeometry g)
+    {
+        long rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
+        long channelStride = g.KernelHeight * g.StrideWidth * rowLength;
+        return channelStride <= BandLimit ? null : FormattableString.Invariant(
+            $"One input channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {rowLength}); KernelGen keeps it on the stack and allows at most {BandLimit}. Reduce the width, kernel height or stride.");
+    }
+
+    public static ConvPlan Plan(ConvSpec spec, bool legacyIntrinsics)
+    {
+        Conv2DGeometry g = spec.Geometry;
+        int phases = g.StrideWidth;
+        int rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
+        int chunk = Math.Min(g.InChannelsPerGroup, BandLimit / (g.KernelHeight * phases * rowLength));
+        return new ConvPlan(spec, phases, rowLength, chunk, SimdPath.All(legacyIntrinsics).Select(p => PlanPath(g, p)).ToEquatableArray());
+    }
+
+    /// <summary>Phase row length: the widest vector read of the last output pixel, plus the kernel's reach in that phase.</summary>
+    private static int RowLength(int outputWidth, int kernelWidth, int dilation, int stride) =>
+        RoundUp(outputWidth, 16) + ((kernelWidth - 1) * dilation / stride);
+
+    private static ConvPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
+    {
+        int width = path.Width;
+        int maxVectors = path.Name switch { "Vector512" => 6, "Vector256" => 5, _ => 4 };
+        int vectors = Math.Min((g.OutputWidth + width - 1) / width, maxVectors);
+        int channels = Math.Min(g.OutChannelsPerGroup, Math.Min(8, Math.Max(1, Math.Min(path.Accumulators / vectors, (path.Registers - 2) / (vectors + 1)))));
+
+        int fullVectors = g.OutputWidth / width, partialLanes = g.OutputWidth % width;
+        int fullBlocks = fullVectors / vectors;
+        int tailVectors = (fullVectors % vectors) + (partialLanes > 0 ? 1 : 0);
+        int remainder = g.OutChannelsPerGroup % channels;
+
+        int perTap = channels + (vectors * (1 + channels));
+        Unroll unroll = g.KernelHeight * g.KernelWidth * perTap <= UnrollLimit ? Unroll.Full
+            : g.KernelWidth * perTap <= UnrollLimit ? Unroll.Rows
+            : Unroll.None;
+
+        return new ConvPathPlan(path, channels, vectors, fullBlocks * vectors * width, unroll,
+            fullBlocks > 0 ? new TileShape(channels, vectors, 0) : null,
+            tailVectors > 0 ? new TileShape(channels, tailVectors, partialLanes) : null,
+            remainder > 0 && fullBlocks > 0 ? new TileShape(remainder, vectors, 0) : null,
+            remainder > 0 && tailVectors > 0 ? new TileShape(remainder, tailVectors, partialLanes) : null);
+    }
+
+    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}
