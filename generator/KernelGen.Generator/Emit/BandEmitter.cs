@@ -47,7 +47,7 @@ internal static class BandEmitter
         using (w.Block("for (int c = 0; c < channels; c++)"))
         using (w.Block(Invariant($"for (int ky = 0; ky < {band.KernelHeight}; ky++)")))
         {
-            w.Line(Invariant($"int iy = (oy * {band.StrideHeight}) - {band.PadTop} + (ky * {band.DilationHeight});"));
+            w.Line($"int iy = {Plus(Invariant($"(oy * {band.StrideHeight})"), -band.PadTop)} + {(band.DilationHeight == 1 ? "ky" : Invariant($"(ky * {band.DilationHeight})"))};");
             w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ((c * {band.KernelHeight}) + ky) * {band.RowStride});"));
             using (w.Block(Invariant($"if ((uint)iy >= {band.Height}u)")))
             {
@@ -85,7 +85,7 @@ internal static class BandEmitter
                     w.Line(Invariant($"// phase {phase}: columns {start}..{end - 1} read input columns {first}, {first + band.Phases}, …"));
                     using (w.Block(Invariant($"for (int j = {start}; j < {end}; j++)")))
                     {
-                        w.Line(Invariant($"{Unsafe}.Add(ref row, {phase * band.RowLength} + j) = {Unsafe}.Add(ref source, (j * {band.Phases}) + {phase - band.PadLeft});"));
+                        w.Line($"{Unsafe}.Add(ref row, {Plus("j", phase * band.RowLength)}) = {Unsafe}.Add(ref source, {Plus(Invariant($"(j * {band.Phases})"), phase - band.PadLeft)});");
                     }
                 }
             }

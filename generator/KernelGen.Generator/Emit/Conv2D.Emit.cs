@@ -143,7 +143,7 @@ internal static class ConvEmitter
         if (tail is not null)
         {
             w.Line(Invariant($"// pixels {path.FullPixelsEnd}..{g.OutputWidth - 1}"));
-            w.Line(Invariant($"{tail.Name(path.Path)}(ref {Unsafe}.Add(ref band, {path.FullPixelsEnd}), ref w, {biasArgument}ref {Unsafe}.Add(ref o, {path.FullPixelsEnd}), channels{flags});"));
+            w.Line(Invariant($"{tail.Name(path.Path)}({RefAt("band", path.FullPixelsEnd)}, ref w, {biasArgument}{RefAt("o", path.FullPixelsEnd)}, channels{flags});"));
         }
     }
 

@@ -118,6 +118,14 @@ internal static class KernelFile
     /// <summary>The path method's parameter list for the given spans: <c>ref float input, …, int batch</c>.</summary>
     public static string PathParameters(IEnumerable<string> spans) => string.Join(", ", spans.Select(s => $"ref float {s}").Append("int batch"));
 
+    /// <summary><c>expression + constant</c> as C#, written without a redundant <c>+ 0</c> or <c>+ -k</c>.</summary>
+    public static string Plus(string expression, int constant) =>
+        constant == 0 ? expression : constant > 0 ? Invariant($"{expression} + {constant}") : Invariant($"{expression} - {-constant}");
+
+    /// <summary>A reference <paramref name="offset"/> floats past <paramref name="reference"/>, as a <c>ref</c> argument.</summary>
+    public static string RefAt(string reference, int offset) =>
+        offset == 0 ? $"ref {reference}" : Invariant($"ref {Unsafe}.Add(ref {reference}, {offset})");
+
     public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

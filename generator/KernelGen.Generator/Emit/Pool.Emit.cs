@@ -99,8 +99,8 @@ internal static class PoolEmitter
 
                     if (path.Tail is { } tail)
                     {
-                        string scaleArgument = scales ? Invariant($", ref {Unsafe}.Add(ref columnScale, {path.FullPixelsEnd})") : "";
-                        w.Line(Invariant($"{tail.Name(path.Path)}(ref {Unsafe}.Add(ref band, {path.FullPixelsEnd}), ref {Unsafe}.Add(ref o, {path.FullPixelsEnd}){extra}{scaleArgument});"));
+                        string scaleArgument = scales ? $", {RefAt("columnScale", path.FullPixelsEnd)}" : "";
+                        w.Line($"{tail.Name(path.Path)}({RefAt("band", path.FullPixelsEnd)}, {RefAt("o", path.FullPixelsEnd)}{extra}{scaleArgument});");
                     }
                 }
             }

@@ -1,0 +1,71 @@
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// The generated source for representative layers, pinned as snapshots. Each snapshot's source is also
+/// compiled with every warning an error (see <see cref="Harness.CompileAndLoad"/>).
+/// </summary>
+public class SnapshotTests
+{
+    private static void VerifyKernel(string attribute, string signature, string method, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        string source = $$"""
+            using System;
+            using KernelGen;
+
+            namespace Samples;
+
+            public static partial class Layers
+            {
+                {{attribute}}
+                public static partial void {{method}}({{signature}});
+            }
+            """;
+        Harness.CompileAndLoad(source);
+        (var result, _) = Harness.Run(source);
+        Snapshot.Verify(Harness.Generated(result, $"Samples.Layers.{method}.g.cs"), nameof(SnapshotTests), test);
+    }
+
+    private const string Weighted = "ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output";
+    private const string Pool = "ReadOnlySpan<float> input, Span<float> output";
+
+    [Fact]
+    public void Seed_3x3_with_padding() =>
+        VerifyKernel("[Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 3, Padding = 1)]", Weighted, "Seed");
+
+    [Fact]
+    public void Mnist_conv1_relu_batched() =>
+        VerifyKernel("[Conv2D(InChannels = 1, Height = 28, Width = 28, OutChannels = 32, Kernel = 3, Activation = Activation.Relu)]", Weighted + ", int batch", "Conv1");
+
+    [Fact]
+    public void Depthwise_without_bias() =>
+        VerifyKernel("[Conv2D(InChannels = 8, Height = 20, Width = 20, OutChannels = 8, Kernel = 3, Padding = 1, Groups = 8)]",
+            "ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output", "Depthwise");
+
+    [Fact]
+    public void Strided_and_dilated() =>
+        VerifyKernel("[Conv2D(InChannels = 2, Height = 17, Width = 17, OutChannels = 4, Kernel = 3, Stride = 2, Dilation = 2, Padding = 2, Activation = Activation.Tanh)]", Weighted, "Dilated");
+
+    [Fact]
+    public void Rectangular_kernel_flipped() =>
+        VerifyKernel("[Conv2D(InChannels = 3, Height = 9, Width = 12, OutChannels = 5, KernelHeight = 2, KernelWidth = 4, FlipKernel = true, Activation = Activation.Sigmoid)]", Weighted, "Rectangular");
+
+    [Fact]
+    public void Same_padding_stride_2() =>
+        VerifyKernel("[Conv2D(InChannels = 3, Height = 10, Width = 10, OutChannels = 6, Kernel = 4, Stride = 2, SamePadding = true)]", Weighted, "Same");
+
+    [Fact]
+    public void Max_pool_3_stride_2_padding_1() =>
+        VerifyKernel("[MaxPool2D(Channels = 4, Height = 15, Width = 15, Kernel = 3, Stride = 2, Padding = 1)]", Pool, "MaxPool");
+
+    [Fact]
+    public void Avg_pool_excluding_padding() =>
+        VerifyKernel("[AvgPool2D(Channels = 4, Height = 9, Width = 9, Kernel = 3, Stride = 2, Padding = 1)]", Pool + ", int batch", "AvgPool");
+
+    [Fact]
+    public void Global_avg_pool() =>
+        VerifyKernel("[GlobalAvgPool2D(Channels = 16, Height = 7, Width = 7)]", Pool, "Gap");
+
+    [Fact]
+    public void Dense_relu() =>
+        VerifyKernel("[Dense(InFeatures = 37, OutFeatures = 10, Activation = Activation.Relu)]", Weighted + ", int batch", "Fc");
+}
