@@ -54,7 +54,7 @@ public sealed class KernelGenerator : IIncrementalGenerator
         where TPlan : class, IPlan
     {
         IncrementalValuesProvider<ParseResult<TSpec>> parsed = context.SyntaxProvider
-            .ForAttributeWithMetadataName(attributeName, static (node, _) => node is MethodDeclarationSyntax, (ctx, token) => Guarded(ctx, parse, token))
+            .ForAttributeWithMetadataName(attributeName, static (node, _) => node is MethodDeclarationSyntax or LocalFunctionStatementSyntax, (ctx, token) => Guarded(() => parse(ctx, token), ctx.TargetSymbol.Name, ctx.TargetNode.GetLocation()))
             .WithTrackingName(Steps.Parse(layer));
 
         context.RegisterSourceOutput(parsed.SelectMany(static (result, _) => result.Diagnostics), static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
@@ -90,25 +90,25 @@ public sealed class KernelGenerator : IIncrementalGenerator
             }
             catch (Exception e)
             {
-                spc.ReportDiagnostic(Failure(hint, e).ToDiagnostic());
+                spc.ReportDiagnostic(Failure(item.Plan!.Method.Name, e).ToDiagnostic());
             }
         });
     }
 
-    /// <summary>Runs a parser so that no exception escapes: an unexpected one becomes diagnostic KGEN011.</summary>
-    private static ParseResult<TSpec> Guarded<TSpec>(GeneratorAttributeSyntaxContext context, Func<GeneratorAttributeSyntaxContext, System.Threading.CancellationToken, ParseResult<TSpec>> parse, System.Threading.CancellationToken token)
+    /// <summary>Runs a parser so that no exception escapes: an unexpected one becomes diagnostic KGEN011 on the method.</summary>
+    internal static ParseResult<TSpec> Guarded<TSpec>(Func<ParseResult<TSpec>> parse, string method, Location location)
         where TSpec : class
     {
         try
         {
-            return parse(context, token);
+            return parse();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new ParseResult<TSpec>(null, new[] { DiagnosticInfo.Create(Descriptors.GeneratorFailure, context.TargetNode.GetLocation(), context.TargetSymbol.Name, e.GetType().Name, e.Message) }.ToEquatableArray());
+            return new ParseResult<TSpec>(null, new[] { DiagnosticInfo.Create(Descriptors.GeneratorFailure, location, method, e.GetType().Name, e.Message.TrimEnd('.')) }.ToEquatableArray());
         }
     }
 
     private static DiagnosticInfo Failure(string what, Exception e) =>
-        DiagnosticInfo.Create(Descriptors.GeneratorFailure, null, what, e.GetType().Name, e.Message);
+        DiagnosticInfo.Create(Descriptors.GeneratorFailure, null, what, e.GetType().Name, e.Message.TrimEnd('.'));
 }

@@ -1,7 +1,9 @@
+extern alias generator;
+
 using System.Collections.Immutable;
 using System.Reflection;
 using System.Runtime.Loader;
-using KernelGen.Generator;
+using generator::KernelGen.Generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 

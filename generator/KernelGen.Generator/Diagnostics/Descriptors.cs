@@ -30,7 +30,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor KernelLargerThanInput = Error(
         "KGEN005", "Kernel is larger than the padded input",
-        "{0} Use a smaller kernel or dilation, or more padding.");
+        "{0}");
 
     public static readonly DiagnosticDescriptor ChannelsNotDivisibleByGroups = Error(
         "KGEN006", "Channels are not divisible by the groups",

@@ -11,7 +11,7 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
     public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
 
     public static LocationInfo? From(Location? location) =>
-        location?.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
+        location is null || location.Kind == LocationKind.None ? null : new LocationInfo(location.GetLineSpan().Path, location.SourceSpan, location.GetLineSpan().Span);
 }
 
 /// <summary>A diagnostic to report, as plain values: the descriptor's ID, where, and the message arguments.</summary>

@@ -18,7 +18,7 @@ internal static class Conv2DParser
         MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Weighted, diagnostics, out bool skip);
         if (skip)
         {
-            return new ParseResult<ConvSpec>(null, diagnostics.ToEquatableArray());
+            return ParseResult<ConvSpec>.Of(null, diagnostics);
         }
 
         var a = new LayerAttribute("Conv2D", context.Attributes[0], diagnostics);
@@ -45,7 +45,7 @@ internal static class Conv2DParser
             || dilationHeight is not { } dh || dilationWidth is not { } dw || groups is not { } g || activation is not { } act
             || padHeight is not { } ph || padWidth is not { } pw)
         {
-            return new ParseResult<ConvSpec>(null, diagnostics.ToEquatableArray());
+            return ParseResult<ConvSpec>.Of(null, diagnostics);
         }
 
         (int top, int bottom) = same ? ShapeMath.SamePadding(h, kh, sh, dh) : (ph, ph);
@@ -61,6 +61,6 @@ internal static class Conv2DParser
         }
 
         ConvSpec? spec = diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same);
-        return new ParseResult<ConvSpec>(spec, diagnostics.ToEquatableArray());
+        return ParseResult<ConvSpec>.Of(spec, diagnostics);
     }
 }

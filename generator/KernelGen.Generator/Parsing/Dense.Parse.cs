@@ -17,7 +17,7 @@ internal static class DenseParser
         MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Weighted, diagnostics, out bool skip);
         if (skip)
         {
-            return new ParseResult<DenseSpec>(null, diagnostics.ToEquatableArray());
+            return ParseResult<DenseSpec>.Of(null, diagnostics);
         }
 
         var a = new LayerAttribute("Dense", context.Attributes[0], diagnostics);
@@ -30,6 +30,6 @@ internal static class DenseParser
         }
 
         DenseSpec? spec = diagnostics.Count > 0 || method is null ? null : new DenseSpec(method, inFeatures!.Value, outFeatures!.Value, activation!.Value);
-        return new ParseResult<DenseSpec>(spec, diagnostics.ToEquatableArray());
+        return ParseResult<DenseSpec>.Of(spec, diagnostics);
     }
 }

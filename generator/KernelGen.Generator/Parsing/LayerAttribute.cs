@@ -45,7 +45,7 @@ internal sealed class LayerAttribute
             return null;
         }
 
-        return Positive(property, Int(property)!.Value);
+        return Value(property);
     }
 
     /// <summary>
@@ -61,12 +61,17 @@ internal sealed class LayerAttribute
         }
 
         string property = Has(axis) ? axis : both;
-        int value = Int(axis) ?? Int(both) ?? fallback;
+        if (Has(property) && Int(property) is null)
+        {
+            return null;
+        }
+
+        int value = Int(property) ?? fallback;
         return allowZero ? NonNegative(property, value) : Positive(property, value);
     }
 
     /// <summary>An optional positive value, <paramref name="fallback"/> when not set.</summary>
-    public int? Optional(string property, int fallback) => Positive(property, Int(property) ?? fallback);
+    public int? Optional(string property, int fallback) => Has(property) ? Value(property) : fallback;
 
     /// <summary>The kernel size on one axis: <c>Kernel</c> or <c>KernelHeight</c>/<c>KernelWidth</c>, one of them required.</summary>
     public int? Kernel(string axis)
@@ -79,11 +84,11 @@ internal sealed class LayerAttribute
 
         if (!Has("Kernel") && !Has(axis))
         {
-            Report(Descriptors.MissingProperty, Name, $"Kernel (or KernelHeight and KernelWidth), here {axis}");
+            Report(Descriptors.MissingProperty, Name, "Kernel (or both KernelHeight and KernelWidth)");
             return null;
         }
 
-        return Has(axis) ? Positive(axis, Int(axis)!.Value) : Positive("Kernel", Int("Kernel")!.Value);
+        return Value(Has(axis) ? axis : "Kernel");
     }
 
     /// <summary>The <c>Activation</c> property: a defined value, or a diagnostic and null.</summary>
@@ -103,6 +108,12 @@ internal sealed class LayerAttribute
         Diagnostics.Add(DiagnosticInfo.Create(descriptor, Location, arguments));
 
     public static string Invariant(System.FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The positive value of a property that is set, or null. A value that is not a constant int (the
+    /// compiler has already reported why) gives null without another diagnostic.
+    /// </summary>
+    private int? Value(string property) => Int(property) is { } value ? Positive(property, value) : null;
 
     private int? Positive(string property, int value)
     {

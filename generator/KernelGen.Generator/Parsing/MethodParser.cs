@@ -39,7 +39,13 @@ internal static class MethodParser
     {
         skip = false;
         var method = (IMethodSymbol)context.TargetSymbol;
-        var syntax = (MethodDeclarationSyntax)context.TargetNode;
+        if (context.TargetNode is not MethodDeclarationSyntax syntax)
+        {
+            Location local = context.TargetNode is LocalFunctionStatementSyntax function ? function.Identifier.GetLocation() : context.TargetNode.GetLocation();
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotStaticPartialVoid, local, method.Name, "it is a local function"));
+            return null;
+        }
+
         Location location = syntax.Identifier.GetLocation();
 
         string[] layers = method.GetAttributes()
@@ -75,7 +81,7 @@ internal static class MethodParser
         var types = new List<ContainingType>();
         for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
         {
-            string? typeProblem = type.IsGenericType ? $"'{type.Name}' is generic" : !IsPartial(type) ? $"'{type.Name}' is not partial" : null;
+            string? typeProblem = type.TypeParameters.Length > 0 ? $"'{type.Name}' is generic" : !IsPartial(type) ? $"'{type.Name}' is not partial" : null;
             if (typeProblem is not null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.ContainingTypeNotSupported, location, method.Name, typeProblem));

@@ -26,7 +26,7 @@ internal static class PoolParser
         MethodTarget? method = MethodParser.Parse(context, GlobalAttributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
         if (skip)
         {
-            return new ParseResult<GlobalPoolSpec>(null, diagnostics.ToEquatableArray());
+            return ParseResult<GlobalPoolSpec>.Of(null, diagnostics);
         }
 
         var a = new LayerAttribute("GlobalAvgPool2D", context.Attributes[0], diagnostics);
@@ -38,7 +38,7 @@ internal static class PoolParser
         }
 
         GlobalPoolSpec? spec = diagnostics.Count > 0 || method is null ? null : new GlobalPoolSpec(method, channels!.Value, height!.Value, width!.Value);
-        return new ParseResult<GlobalPoolSpec>(spec, diagnostics.ToEquatableArray());
+        return ParseResult<GlobalPoolSpec>.Of(spec, diagnostics);
     }
 
     private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name)
@@ -47,7 +47,7 @@ internal static class PoolParser
         MethodTarget? method = MethodParser.Parse(context, attributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
         if (skip)
         {
-            return new ParseResult<PoolSpec>(null, diagnostics.ToEquatableArray());
+            return ParseResult<PoolSpec>.Of(null, diagnostics);
         }
 
         var a = new LayerAttribute(name, context.Attributes[0], diagnostics);
@@ -60,7 +60,7 @@ internal static class PoolParser
             || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
             || padHeight is not { } ph || padWidth is not { } pw)
         {
-            return new ParseResult<PoolSpec>(null, diagnostics.ToEquatableArray());
+            return ParseResult<PoolSpec>.Of(null, diagnostics);
         }
 
         Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, ph, pw, out ShapeProblem problem);
@@ -78,6 +78,6 @@ internal static class PoolParser
         }
 
         PoolSpec? spec = diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, ph, pw, kind == PoolKind.Average && a.Bool("CountIncludePad"));
-        return new ParseResult<PoolSpec>(spec, diagnostics.ToEquatableArray());
+        return ParseResult<PoolSpec>.Of(spec, diagnostics);
     }
 }

@@ -10,7 +10,7 @@ internal static class ShapeDiagnostics
         switch (problem.Kind)
         {
             case ShapeProblemKind.KernelLargerThanInput:
-                attribute.Report(Descriptors.KernelLargerThanInput, $"[{attribute.Name}] {problem.Message}");
+                attribute.Report(Descriptors.KernelLargerThanInput, $"[{attribute.Name}] {problem.Message} {(attribute.Name == "Conv2D" ? "Use a smaller kernel or dilation, or more padding." : "Use a smaller window.")}");
                 break;
             case ShapeProblemKind.NotDivisibleByGroups:
                 attribute.Report(Descriptors.ChannelsNotDivisibleByGroups, $"[{attribute.Name}] {problem.Message} Use a Groups value that divides both.");

@@ -69,7 +69,7 @@ internal static class ConvPlanner
     public static string? TooLargeToGenerate(Conv2DGeometry g)
     {
         long rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
-        long channelStride = g.KernelHeight * g.StrideWidth * rowLength;
+        long channelStride = ShapeMath.Product(g.KernelHeight, g.StrideWidth, rowLength);
         return channelStride <= BandLimit ? null : FormattableString.Invariant(
             $"One input channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {rowLength}); KernelGen keeps it on the stack and allows at most {BandLimit}. Reduce the width, kernel height or stride.");
     }
@@ -85,7 +85,7 @@ internal static class ConvPlanner
 
     /// <summary>Phase row length: the widest vector read of the last output pixel, plus the kernel's reach in that phase.</summary>
     private static int RowLength(int outputWidth, int kernelWidth, int dilation, int stride) =>
-        RoundUp(outputWidth, 16) + ((kernelWidth - 1) * dilation / stride);
+        (int)Math.Min(int.MaxValue, RoundUp(outputWidth, 16) + ((kernelWidth - 1L) * dilation / stride));
 
     private static ConvPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
     {
@@ -111,5 +111,5 @@ internal static class ConvPlanner
             remainder > 0 && tailVectors > 0 ? new TileShape(remainder, tailVectors, partialLanes) : null);
     }
 
-    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    internal static long RoundUp(int value, int multiple) => (value + (long)multiple - 1) / multiple * multiple;
 }

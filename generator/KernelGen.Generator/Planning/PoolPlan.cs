@@ -26,7 +26,7 @@ internal static class PoolPlanner
 {
     public static string? TooLargeToGenerate(Pool2DGeometry g)
     {
-        long channelStride = (long)g.KernelHeight * g.StrideWidth * RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth);
+        long channelStride = ShapeMath.Product(g.KernelHeight, g.StrideWidth, RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth));
         return channelStride <= ConvPlanner.BandLimit ? null : FormattableString.Invariant(
             $"One channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth)}); KernelGen keeps it on the stack and allows at most {ConvPlanner.BandLimit}. Reduce the width, kernel height or stride.");
     }
@@ -36,7 +36,7 @@ internal static class PoolPlanner
             SimdPath.All(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p)).ToEquatableArray());
 
     private static int RowLength(int outputWidth, int kernelWidth, int stride) =>
-        ConvPlanner.RoundUp(outputWidth, 16) + ((kernelWidth - 1) / stride);
+        (int)Math.Min(int.MaxValue, ConvPlanner.RoundUp(outputWidth, 16) + ((kernelWidth - 1) / stride));
 
     private static PoolPathPlan PlanPath(Pool2DGeometry g, SimdPath path)
     {

@@ -495,7 +495,9 @@ public sealed record Pool2DGeometry
                 : ShapeProblem.Invariant($"The kernel width ({KernelWidth}) is larger than the padded input width ({(long)Width + (2L * PadWidth)})."));
         }
 
-        return Conv2DGeometry.FirstTooLarge(("channels", "input sample", ShapeMath.Product(Channels, Height, Width)));
+        return Conv2DGeometry.FirstTooLarge(
+            ("channels", "input sample", ShapeMath.Product(Channels, Height, Width)),
+            ("channels", "output sample", ShapeMath.Product(Channels, OutputHeight, OutputWidth)));
     }
 }
 

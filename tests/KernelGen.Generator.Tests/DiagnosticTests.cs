@@ -1,0 +1,164 @@
+extern alias generator;
+
+using System.Globalization;
+using generator::KernelGen.Generator;
+using generator::KernelGen.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>One test per diagnostic: its ID, where it points and what it says. None of them leaves a kernel behind.</summary>
+public class DiagnosticTests
+{
+    private const string Weighted = "ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output";
+
+    private static string Layers(string members, string type = "public static partial class Layers") => $$"""
+        using System;
+        using KernelGen;
+
+        namespace Samples;
+
+        {{type}}
+        {
+            {{members}}
+        }
+        """;
+
+    /// <summary>Runs the generator and checks it reports exactly one diagnostic, with this ID, on this text, with this message.</summary>
+    private static void AssertSingle(string source, string id, string locatedText, string message)
+    {
+        (GeneratorDriverRunResult result, Compilation output) = Harness.Run(source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        SyntaxTree tree = output.SyntaxTrees.Single(t => t.FilePath == diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(locatedText, tree.GetText().ToString(diagnostic.Location.SourceSpan));
+        Assert.Equal(message, diagnostic.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Equal($"https://github.com/kernelgen/kernelgen/blob/main/docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
+        Assert.Empty(result.GeneratedTrees);
+    }
+
+    [Fact]
+    public void KGEN001_method_must_be_static_partial_void() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3)] public partial void Conv({Weighted});", "public partial class Layers"),
+        "KGEN001", "Conv", "'Conv' must be declared 'static partial void' without a body, so that KernelGen can write its body: it is not static");
+
+    [Fact]
+    public void KGEN002_parameters_must_match_the_layer() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 4, Width = 4, Kernel = 2)] static partial void Pool(float[] input, Span<float> output);"),
+        "KGEN002", "Pool", "'Pool' must take (ReadOnlySpan<float> input, Span<float> output[, int batch])");
+
+    [Fact]
+    public void KGEN003_required_property_missing() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, Kernel = 3)] static partial void Conv({Weighted});"),
+        "KGEN003", "Conv2D(InChannels = 1, Height = 5, Width = 5, Kernel = 3)", "[Conv2D] needs OutChannels: add it to the attribute");
+
+    [Fact]
+    public void KGEN004_size_must_be_positive() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Stride = 0)] static partial void Conv({Weighted});"),
+        "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Stride = 0)", "[Conv2D] Stride = 0: it must be positive.");
+
+    [Fact]
+    public void KGEN004_activation_must_be_defined() => AssertSingle(
+        Layers($"[Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)9)] static partial void Fc({Weighted});"),
+        "KGEN004", "Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)9)", "[Dense] Activation = 9 is not a defined Activation: use None, Relu, Sigmoid or Tanh.");
+
+    [Fact]
+    public void KGEN005_kernel_larger_than_padded_input() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 5)] static partial void Conv({Weighted});"),
+        "KGEN005", "Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 5)",
+        "[Conv2D] The kernel spans 5 rows (height 5, dilation 1) but the padded input has only 3. Use a smaller kernel or dilation, or more padding.");
+
+    [Fact]
+    public void KGEN006_channels_not_divisible_by_groups() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 3, Height = 5, Width = 5, OutChannels = 4, Kernel = 3, Groups = 2)] static partial void Conv({Weighted});"),
+        "KGEN006", "Conv2D(InChannels = 3, Height = 5, Width = 5, OutChannels = 4, Kernel = 3, Groups = 2)",
+        "[Conv2D] InChannels (3) and OutChannels (4) must both be divisible by Groups (2). Use a Groups value that divides both.");
+
+    [Fact]
+    public void KGEN007_kernel_and_kernel_height_conflict() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, KernelHeight = 2)] static partial void Conv({Weighted});"),
+        "KGEN007", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, KernelHeight = 2)", "[Conv2D] sets both Kernel and KernelHeight: keep one");
+
+    [Fact]
+    public void KGEN007_same_padding_and_padding_conflict() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, SamePadding = true, Padding = 1)] static partial void Conv({Weighted});"),
+        "KGEN007", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, SamePadding = true, Padding = 1)", "[Conv2D] sets both SamePadding and Padding: keep one");
+
+    [Fact]
+    public void KGEN008_shape_too_large_to_generate_states_the_limit() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 3, Width = 100000, OutChannels = 1, Kernel = 3)] static partial void Conv({Weighted});"),
+        "KGEN008", "Conv2D(InChannels = 1, Height = 3, Width = 100000, OutChannels = 1, Kernel = 3)",
+        "[Conv2D] One input channel's band needs 300006 floats (kernel height 3 × stride 1 × row 100002); KernelGen keeps it on the stack and allows at most 16384. Reduce the width, kernel height or stride.");
+
+    [Fact]
+    public void KGEN008_shape_too_large_for_a_span() => AssertSingle(
+        Layers($"[Dense(InFeatures = 100000, OutFeatures = 100000)] static partial void Fc({Weighted});"),
+        "KGEN008", "Dense(InFeatures = 100000, OutFeatures = 100000)",
+        "[Dense] The weight matrix would hold 10000000000 elements, more than a span can (2147483647).");
+
+    [Fact]
+    public void KGEN009_containing_type_must_be_partial() => AssertSingle(
+        Layers("public static class Outer { [GlobalAvgPool2D(Channels = 2, Height = 3, Width = 3)] static partial void Gap(ReadOnlySpan<float> input, Span<float> output); }", "public static partial class Layers"),
+        "KGEN009", "Gap", "'Gap' must be in partial, non-generic types: 'Outer' is not partial");
+
+    [Fact]
+    public void KGEN010_pool_padding_must_be_smaller_than_the_window() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 6, Width = 6, Kernel = 2, Padding = 2)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN010", "MaxPool2D(Channels = 1, Height = 6, Width = 6, Kernel = 2, Padding = 2)",
+        "[MaxPool2D] The padding (2) must be smaller than the kernel height (2), or a window could cover padding only. Use a padding of at most 1.");
+
+    [Fact]
+    public void KGEN011_an_exception_in_the_generator_becomes_a_diagnostic_with_its_message()
+    {
+        Location location = Location.Create("Kernels.cs", new Microsoft.CodeAnalysis.Text.TextSpan(10, 4), new Microsoft.CodeAnalysis.Text.LinePositionSpan(new(1, 2), new(1, 6)));
+        ParseResult<object> result = KernelGenerator.Guarded<object>(() => throw new InvalidOperationException("boom"), "Conv", location);
+        Assert.Null(result.Spec);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics).ToDiagnostic();
+        Assert.Equal("KGEN011", diagnostic.Id);
+        Assert.Equal(location.GetLineSpan(), diagnostic.Location.GetLineSpan());
+        Assert.Equal("KernelGen could not generate 'Conv': InvalidOperationException: boom. Please report this, with the attribute and signature.", diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void KGEN012_a_method_implements_one_layer() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 4, Width = 4, Kernel = 2)] [AvgPool2D(Channels = 1, Height = 4, Width = 4, Kernel = 2)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN012", "Pool", "'Pool' carries both [MaxPool2D] and [AvgPool2D]: a method implements one layer");
+
+    [Fact]
+    public void KGEN001_on_a_local_function() => AssertSingle(
+        Layers("static void Outer() { [GlobalAvgPool2D(Channels = 2, Height = 3, Width = 3)] static void Gap(ReadOnlySpan<float> input, Span<float> output) { } }"),
+        "KGEN001", "Gap", "'Gap' must be declared 'static partial void' without a body, so that KernelGen can write its body: it is a local function");
+
+    [Fact]
+    public void KGEN003_a_missing_kernel_is_reported_once() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 4, Width = 4)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN003", "MaxPool2D(Channels = 1, Height = 4, Width = 4)", "[MaxPool2D] needs Kernel (or both KernelHeight and KernelWidth): add it to the attribute");
+
+    [Fact]
+    public void KGEN009_names_the_generic_type()
+    {
+        Diagnostic diagnostic = Assert.Single(Harness.Diagnostics(Layers(
+            "public partial class Outer<T> { public static partial class Inner { [GlobalAvgPool2D(Channels = 2, Height = 3, Width = 3)] static partial void Gap(ReadOnlySpan<float> input, Span<float> output); } }")));
+        Assert.Equal("'Gap' must be in partial, non-generic types: 'Outer' is generic", diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void An_argument_the_compiler_rejects_gets_no_second_diagnostic() =>
+        Assert.Empty(Harness.Diagnostics(Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = Missing, Kernel = 3)] static partial void Conv({Weighted});")));
+
+    [Fact]
+    public void Every_descriptor_is_tracked_in_the_release_file_and_documented()
+    {
+        string root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+        string releases = File.ReadAllText(Path.Combine(root, "generator", "KernelGen.Generator", "AnalyzerReleases.Unshipped.md"));
+        string[] ids = [.. typeof(KernelGenerator).Assembly.GetType("KernelGen.Generator.Diagnostics.Descriptors")!
+            .GetFields().Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().Select(d => d.Id)];
+        Assert.Equal(12, ids.Length);
+        Assert.All(ids, id =>
+        {
+            Assert.Contains($"{id} | KernelGen | Error", releases, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(root, "docs", "diagnostics", $"{id}.md")), $"docs/diagnostics/{id}.md is missing");
+        });
+    }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using System.Runtime.Intrinsics;
+using CsCheck;
+using Xunit.Abstractions;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// The proof that matters: for hundreds of randomly drawn layers, over every option of the contract, the
+/// generated kernel equals the reference within a tolerance derived from its reduction length. The
+/// layers are compiled in a few large batches. CI runs this on each hardware path.
+/// </summary>
+public class RandomEquivalenceTests(ITestOutputHelper output)
+{
+    private const int BatchSize = 80;
+
+    private void Run(Gen<LayerCase> layers, int batches, string what)
+    {
+        var worst = new ConcurrentBag<double>();
+        var tried = new ConcurrentBag<LayerCase>();
+        layers.Array[BatchSize].Sample(cases =>
+        {
+            foreach (LayerCase c in cases)
+            {
+                tried.Add(c);
+            }
+
+            worst.Add(RandomLayers.CheckAll(cases));
+        }, iter: batches, threads: 1);
+
+        string path = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";
+        output.WriteLine($"{tried.Count} random {what} on the {path} path; largest error / tolerance: {worst.Max():F3}");
+        Assert.Equal(batches * BatchSize, tried.Count);
+        Assert.InRange(worst.Max(), 0, 1);
+    }
+
+    [Fact]
+    public void Convolutions_320_random_shapes() => Run(RandomLayers.Conv, 4, "convolutions");
+
+    [Fact]
+    public void Pools_160_random_shapes() => Run(RandomLayers.Pool, 2, "max and average pools");
+
+    [Fact]
+    public void Dense_and_global_pools_80_random_shapes() => Run(RandomLayers.DenseOrGlobal, 1, "dense layers and global pools");
+}

@@ -1,0 +1,276 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using CsCheck;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// A randomly drawn layer: the attribute that declares it, and how to run the reference for it. Each
+/// case is compiled with a wrapper <c>Run{i}(float[] input, float[] weights, float[] bias, float[] output, int batch)</c>
+/// so that the test can call the generated kernel by reflection.
+/// </summary>
+public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
+{
+    public abstract string Attribute { get; }
+
+    public abstract bool Weighted { get; }
+
+    public abstract int InputLength { get; }
+
+    public abstract int OutputLength { get; }
+
+    public abstract int WeightLength { get; }
+
+    public abstract int BiasLength { get; }
+
+    /// <summary>Products or terms summed per output element: the tolerance grows with it.</summary>
+    public abstract long ReductionLength { get; }
+
+    public abstract void Reference(float[] input, float[] weights, float[] bias, float[] output);
+
+    public int Samples => Batched ? Batch : 1;
+
+    public string Declaration(int i)
+    {
+        string spans = Weighted
+            ? $"ReadOnlySpan<float> input, ReadOnlySpan<float> weights, {(Bias ? "ReadOnlySpan<float> bias, " : "")}Span<float> output"
+            : "ReadOnlySpan<float> input, Span<float> output";
+        string arguments = Weighted ? $"input, weights, {(Bias ? "bias, " : "")}output" : "input, output";
+        return $$"""
+                {{Attribute}}
+                private static partial void K{{i}}({{spans}}{{(Batched ? ", int batch" : "")}});
+                public static void Run{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch) => K{{i}}({{arguments}}{{(Batched ? ", batch" : "")}});
+            """;
+    }
+
+    protected static string Props(params (string Name, object? Value)[] properties) =>
+        string.Join(", ", properties.Where(p => p.Value is not null).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} = {Format(p.Value!)}")));
+
+    private static string Format(object value) => value switch
+    {
+        bool b => b ? "true" : "false",
+        Activation a => $"Activation.{a}",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
+}
+
+public sealed record ConvCase(
+    int Groups, int InPerGroup, int OutPerGroup, int Height, int Width, int KernelHeight, int KernelWidth,
+    int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadHeight, int PadWidth,
+    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed)
+    : LayerCase(Bias, Batched, Batch, Seed)
+{
+    public Conv2DGeometry? Geometry
+    {
+        get
+        {
+            int c = Groups * InPerGroup, oc = Groups * OutPerGroup;
+            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, StrideHeight, DilationHeight) : (PadHeight, PadHeight);
+            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, StrideWidth, DilationWidth) : (PadWidth, PadWidth);
+            return Conv2DGeometry.TryCreate(c, Height, Width, oc, KernelHeight, KernelWidth, StrideHeight, StrideWidth, top, bottom, left, right, DilationHeight, DilationWidth, Groups, out _);
+        }
+    }
+
+    public override string Attribute => "[Conv2D(" + Props(
+        ("InChannels", Groups * InPerGroup), ("Height", Height), ("Width", Width), ("OutChannels", Groups * OutPerGroup),
+        ("Kernel", KernelHeight == KernelWidth ? KernelHeight : null), ("KernelHeight", KernelHeight != KernelWidth ? KernelHeight : null), ("KernelWidth", KernelHeight != KernelWidth ? KernelWidth : null),
+        ("Stride", StrideHeight == StrideWidth ? StrideHeight : null), ("StrideHeight", StrideHeight != StrideWidth ? StrideHeight : null), ("StrideWidth", StrideHeight != StrideWidth ? StrideWidth : null),
+        ("Dilation", DilationHeight == DilationWidth ? DilationHeight : null), ("DilationHeight", DilationHeight != DilationWidth ? DilationHeight : null), ("DilationWidth", DilationHeight != DilationWidth ? DilationWidth : null),
+        ("SamePadding", Same ? true : null), ("PaddingHeight", Same ? null : PadHeight), ("PaddingWidth", Same ? null : PadWidth),
+        ("Groups", Groups), ("Activation", Activation), ("FlipKernel", Flip)) + ")]";
+
+    public override bool Weighted => true;
+
+    public override int InputLength => Samples * Geometry!.InputLength;
+
+    public override int OutputLength => Samples * Geometry!.OutputLength;
+
+    public override int WeightLength => Geometry!.WeightLength;
+
+    public override int BiasLength => Bias ? Groups * OutPerGroup : 0;
+
+    public override long ReductionLength => (long)InPerGroup * KernelHeight * KernelWidth;
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.Conv2D<float>(Geometry!, input, weights, bias, output, Samples, Activation, Flip);
+}
+
+public sealed record PoolCase(
+    bool Max, int Channels, int Height, int Width, int KernelHeight, int KernelWidth, int? StrideHeight, int? StrideWidth,
+    int PadHeight, int PadWidth, bool CountIncludePad, bool Batched, int Batch, int Seed)
+    : LayerCase(false, Batched, Batch, Seed)
+{
+    public Pool2DGeometry? Geometry => Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth,
+        StrideHeight ?? KernelHeight, StrideWidth ?? KernelWidth, PadHeight, PadWidth, out _);
+
+    public override string Attribute => $"[{(Max ? "MaxPool2D" : "AvgPool2D")}(" + Props(
+        ("Channels", Channels), ("Height", Height), ("Width", Width), ("KernelHeight", KernelHeight), ("KernelWidth", KernelWidth),
+        ("StrideHeight", StrideHeight), ("StrideWidth", StrideWidth), ("PaddingHeight", PadHeight), ("PaddingWidth", PadWidth),
+        ("CountIncludePad", !Max && CountIncludePad ? true : null)) + ")]";
+
+    public override bool Weighted => false;
+
+    public override int InputLength => Samples * Geometry!.InputLength;
+
+    public override int OutputLength => Samples * Geometry!.OutputLength;
+
+    public override int WeightLength => 0;
+
+    public override int BiasLength => 0;
+
+    public override long ReductionLength => Max ? 0 : (long)KernelHeight * KernelWidth;
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output)
+    {
+        if (Max)
+        {
+            KernelGen.Reference.MaxPool2D<float>(Geometry!, input, output, Samples);
+        }
+        else
+        {
+            KernelGen.Reference.AvgPool2D<float>(Geometry!, input, output, Samples, CountIncludePad);
+        }
+    }
+}
+
+public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activation, bool Bias, bool Batched, int Batch, int Seed)
+    : LayerCase(Bias, Batched, Batch, Seed)
+{
+    public override string Attribute => "[Dense(" + Props(("InFeatures", InFeatures), ("OutFeatures", OutFeatures), ("Activation", Activation)) + ")]";
+
+    public override bool Weighted => true;
+
+    public override int InputLength => Samples * InFeatures;
+
+    public override int OutputLength => Samples * OutFeatures;
+
+    public override int WeightLength => InFeatures * OutFeatures;
+
+    public override int BiasLength => Bias ? OutFeatures : 0;
+
+    public override long ReductionLength => InFeatures;
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.Dense<float>(new DenseGeometry(InFeatures, OutFeatures), input, weights, bias, output, Samples, Activation);
+}
+
+public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Batched, int Batch, int Seed)
+    : LayerCase(false, Batched, Batch, Seed)
+{
+    public override string Attribute => "[GlobalAvgPool2D(" + Props(("Channels", Channels), ("Height", Height), ("Width", Width)) + ")]";
+
+    public override bool Weighted => false;
+
+    public override int InputLength => Samples * Channels * Height * Width;
+
+    public override int OutputLength => Samples * Channels;
+
+    public override int WeightLength => 0;
+
+    public override int BiasLength => 0;
+
+    public override long ReductionLength => (long)Height * Width;
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.GlobalAvgPool2D<float>(Channels, Height, Width, input, output, Samples);
+}
+
+/// <summary>The generators of random layers, over every option of the contract.</summary>
+public static class RandomLayers
+{
+    private static readonly Gen<(bool Batched, int Batch, int Seed)> Batching =
+        from batched in Gen.Bool
+        from batch in Gen.Int[1, 3]
+        from seed in Gen.Int
+        select (batched, batch, seed);
+
+    public static readonly Gen<LayerCase> Conv =
+        (from groups in Gen.Int[1, 3]
+         from inPerGroup in Gen.Int[1, 4]
+         from outPerGroup in Gen.OneOf(Gen.Int[1, 4], Gen.Int[5, 20])
+         from height in Gen.Int[1, 12]
+         from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 40])
+         from kernel in Gen.Int[1, 5].Array[2]
+         from stride in Gen.Int[1, 3].Array[2]
+         from dilation in Gen.OneOf(Gen.Const(1), Gen.Int[1, 3]).Array[2]
+         from pad in Gen.Int[0, 3].Array[2]
+         from same in Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true)))
+         from flip in Gen.Bool
+         from activation in Gen.Enum<Activation>()
+         from bias in Gen.Bool
+         from b in Batching
+         select new ConvCase(groups, inPerGroup, outPerGroup, height, width, kernel[0], kernel[1], stride[0], stride[1],
+             dilation[0], dilation[1], pad[0], pad[1], same, flip, activation, bias, b.Batched, b.Batch, b.Seed))
+        .Where(c => c.Geometry is not null)
+        .Select(c => (LayerCase)c);
+
+    public static readonly Gen<LayerCase> Pool =
+        (from max in Gen.Bool
+         from channels in Gen.Int[1, 3]
+         from height in Gen.Int[1, 14]
+         from width in Gen.OneOf(Gen.Int[1, 14], Gen.Int[15, 40])
+         from kernel in Gen.Int[1, 4].Array[2]
+         from stride in Gen.OneOf(Gen.Const((int?)null), Gen.Int[1, 3].Select(s => (int?)s)).Array[2]
+         from pad in Gen.Int[0, 3].Array[2]
+         from countIncludePad in Gen.Bool
+         from b in Batching
+         select new PoolCase(max, channels, height, width, kernel[0], kernel[1], stride[0], stride[1],
+             Math.Min(pad[0], kernel[0] - 1), Math.Min(pad[1], kernel[1] - 1), countIncludePad, b.Batched, b.Batch, b.Seed))
+        .Where(c => c.Geometry is not null)
+        .Select(c => (LayerCase)c);
+
+    public static readonly Gen<LayerCase> DenseOrGlobal = Gen.OneOf(
+        from inFeatures in Gen.OneOf(Gen.Int[1, 20], Gen.Int[21, 300])
+        from outFeatures in Gen.Int[1, 30]
+        from activation in Gen.Enum<Activation>()
+        from bias in Gen.Bool
+        from b in Batching
+        select (LayerCase)new DenseCase(inFeatures, outFeatures, activation, bias, b.Batched, b.Batch, b.Seed),
+        from channels in Gen.Int[1, 6]
+        from height in Gen.Int[1, 12]
+        from width in Gen.Int[1, 12]
+        from b in Batching
+        select (LayerCase)new GlobalPoolCase(channels, height, width, b.Batched, b.Batch, b.Seed));
+
+    /// <summary>
+    /// Compiles every case into one assembly, runs each generated kernel and the reference on the same
+    /// data, and returns the largest error relative to its tolerance. Throws with the case on a mismatch.
+    /// </summary>
+    public static double CheckAll(IReadOnlyList<LayerCase> cases)
+    {
+        var source = new StringBuilder("using System;\nusing KernelGen;\n\nnamespace Random;\n\npublic static partial class Kernels\n{\n");
+        for (int i = 0; i < cases.Count; i++)
+        {
+            source.AppendLine(cases[i].Declaration(i));
+        }
+
+        source.AppendLine("}");
+        Assembly assembly = Harness.CompileAndLoad(source.ToString());
+        Type kernels = assembly.GetType("Random.Kernels")!;
+        double worst = 0;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            LayerCase c = cases[i];
+            float[] input = Data(c.Seed, c.InputLength), weights = Data(c.Seed + 1, c.WeightLength), bias = Data(c.Seed + 2, c.BiasLength);
+            var expected = new float[c.OutputLength];
+            var actual = new float[c.OutputLength];
+            Array.Fill(actual, float.NaN);
+            c.Reference(input, weights, bias, expected);
+            kernels.GetMethod($"Run{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
+            double tolerance = Math.Max(c.ReductionLength, 1) * Math.Pow(2, -23);
+            TensorComparison comparison = TensorComparison.Of(expected, actual, [c.OutputLength], tolerance, tolerance);
+            Assert.True(comparison.Matches, $"{c.Attribute} (batch {c.Samples}, bias {c.Bias}): {comparison}");
+            worst = Math.Max(worst, comparison.MaxErrorToTolerance);
+        }
+
+        return worst;
+    }
+
+    private static float[] Data(int seed, int count)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+    }
+}
