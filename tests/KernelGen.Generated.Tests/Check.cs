@@ -1,3 +1,6 @@
+using System.Reflection;
+using KernelGen.Tests;
+
 namespace KernelGen.Generated.Tests;
 
 /// <summary>Runs a generated kernel and the reference on the same random data and compares them.</summary>
@@ -15,7 +18,11 @@ internal static class Check
     /// </summary>
     public static double Tolerance(long terms) => Math.Max(terms, 1) * Math.Pow(2, -23);
 
-    public static TensorComparison Conv(Conv2DGeometry g, BatchedWeightedKernel kernel, int batch = 1, Activation activation = Activation.None, bool flip = false, int seed = 1)
+    /// <summary>
+    /// Compares the kernel, called as a user calls it, and then each of its hardware paths called directly
+    /// (<paramref name="kernelClass"/> names its file-local class), with the reference.
+    /// </summary>
+    public static TensorComparison Conv(Conv2DGeometry g, BatchedWeightedKernel kernel, string kernelClass, int batch = 1, Activation activation = Activation.None, bool flip = false, int seed = 1)
     {
         float[] input = Random(seed, batch * g.InputLength);
         float[] weights = Random(seed + 1, g.WeightLength);
@@ -26,13 +33,34 @@ internal static class Check
         Reference.Conv2D<float>(g, input, weights, bias, expected, batch, activation, flip);
         kernel(input, weights, bias, actual, batch);
         double tolerance = Tolerance(g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth);
-        return TensorComparison.Of(expected, actual, [batch, g.OutChannels, g.OutputHeight, g.OutputWidth], tolerance, tolerance);
+        int[] shape = [batch, g.OutChannels, g.OutputHeight, g.OutputWidth];
+        return EveryPath(expected, actual, shape, tolerance, path =>
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: true, input, weights, bias, actual, batch));
     }
 
-    public static TensorComparison Conv(Conv2DGeometry g, WeightedKernel kernel, Activation activation = Activation.None, bool flip = false) =>
-        Conv(g, (i, w, b, o, _) => kernel(i, w, b, o), 1, activation, flip);
+    public static TensorComparison Conv(Conv2DGeometry g, WeightedKernel kernel, string kernelClass, Activation activation = Activation.None, bool flip = false) =>
+        Conv(g, (i, w, b, o, _) => kernel(i, w, b, o), kernelClass, 1, activation, flip);
 
-    public static TensorComparison Pool(Pool2DGeometry g, PoolKernel kernel, bool max, bool countIncludePad = false)
+    /// <summary>
+    /// Asserts that <paramref name="actual"/>, as the dispatch left it, matches; then runs each path into it
+    /// and asserts the same. Returns the last comparison.
+    /// </summary>
+    private static TensorComparison EveryPath(float[] expected, float[] actual, int[] shape, double tolerance, Action<string> runPath)
+    {
+        TensorComparison comparison = TensorComparison.Of(expected, actual, shape, tolerance, tolerance);
+        Assert.True(comparison.Matches, $"dispatch: {comparison}");
+        foreach (string path in KernelPaths.Names)
+        {
+            Array.Fill(actual, float.NaN);
+            runPath(path);
+            comparison = TensorComparison.Of(expected, actual, shape, tolerance, tolerance);
+            Assert.True(comparison.Matches, $"{path}: {comparison}");
+        }
+
+        return comparison;
+    }
+
+    public static TensorComparison Pool(Pool2DGeometry g, PoolKernel kernel, string kernelClass, bool max, bool countIncludePad = false)
     {
         float[] input = Random(3, g.InputLength);
         var expected = new float[g.OutputLength];
@@ -49,7 +77,8 @@ internal static class Check
 
         kernel(input, actual);
         double tolerance = max ? 0 : Tolerance(g.KernelHeight * g.KernelWidth);
-        return TensorComparison.Of(expected, actual, [g.Channels, g.OutputHeight, g.OutputWidth], tolerance, tolerance);
+        return EveryPath(expected, actual, [g.Channels, g.OutputHeight, g.OutputWidth], tolerance, path =>
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: false, bias: false, input, [], [], actual, 1));
     }
 
     public static float[] Random(int seed, int count)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using CsCheck;
+using KernelGen.Tests;
 
 namespace KernelGen.Generator.Tests;
 
@@ -258,14 +259,29 @@ public static class RandomLayers
             var actual = new float[c.OutputLength];
             Array.Fill(actual, float.NaN);
             c.Reference(input, weights, bias, expected);
-            kernels.GetMethod($"Run{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
             double tolerance = Math.Max(c.ReductionLength, 1) * Math.Pow(2, -23);
-            TensorComparison comparison = TensorComparison.Of(expected, actual, [c.OutputLength], tolerance, tolerance);
-            Assert.True(comparison.Matches, $"{c.Attribute} (batch {c.Samples}, bias {c.Bias}): {comparison}");
-            worst = Math.Max(worst, comparison.MaxErrorToTolerance);
+
+            // The public method, on whichever path this machine takes ...
+            kernels.GetMethod($"Run{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
+            worst = Math.Max(worst, Compare(c, "dispatch", expected, actual, tolerance));
+
+            // ... and every path directly, whatever the hardware (Vector512 is emulated where it is not accelerated).
+            foreach (string path in KernelPaths.Names)
+            {
+                Array.Fill(actual, float.NaN);
+                KernelPaths.Run(assembly, $"KernelsK{i}Kernel", path, c.Weighted, c.Bias, input, weights, bias, actual, c.Samples);
+                worst = Math.Max(worst, Compare(c, path, expected, actual, tolerance));
+            }
         }
 
         return worst;
+    }
+
+    private static double Compare(LayerCase c, string path, float[] expected, float[] actual, double tolerance)
+    {
+        TensorComparison comparison = TensorComparison.Of(expected, actual, [c.OutputLength], tolerance, tolerance);
+        Assert.True(comparison.Matches, $"{c.Attribute} (batch {c.Samples}, bias {c.Bias}), {path}: {comparison}");
+        return comparison.MaxErrorToTolerance;
     }
 
     private static float[] Data(int seed, int count)

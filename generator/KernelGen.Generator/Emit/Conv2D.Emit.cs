@@ -198,6 +198,8 @@ internal static class ConvEmitter
             }
 
             w.Line();
+            w.Line("// One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).");
+            w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, tile.Channels).Select(j => Invariant($"w{j}")))};");
             using (w.Block("for (int c = 0; c < channels; c++)"))
             {
                 WriteTaps(w, plan, pathPlan, tile, acc);
@@ -265,7 +267,7 @@ internal static class ConvEmitter
         {
             for (int j = 0; j < tile.Channels; j++)
             {
-                w.Line($"{path.Type} w{j} = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
+                w.Line($"w{j} = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
             }
 
             for (int v = 0; v < tile.Vectors; v++)
@@ -279,7 +281,6 @@ internal static class ConvEmitter
             }
         }
 
-        w.Line($"{path.Type} x;");
         switch (pathPlan.Unroll)
         {
             case Unroll.Full:

@@ -84,12 +84,13 @@ file static class LayersDepthwiseKernel
         a0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
         a0_1 = a0_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> x, w0;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(16));
@@ -97,7 +98,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
@@ -105,7 +106,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
@@ -113,7 +114,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(50));
@@ -121,7 +122,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
@@ -129,7 +130,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
@@ -137,7 +138,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(84));
@@ -145,7 +146,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
@@ -153,7 +154,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(70));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
@@ -215,12 +216,13 @@ file static class LayersDepthwiseKernel
         a0_1 = a0_0;
         a0_2 = a0_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
@@ -230,7 +232,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
@@ -240,7 +242,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
@@ -250,7 +252,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(42));
@@ -260,7 +262,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(43));
@@ -270,7 +272,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(44));
@@ -280,7 +282,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(76));
@@ -290,7 +292,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(77));
@@ -300,7 +302,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(70));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(78));
@@ -369,12 +371,13 @@ file static class LayersDepthwiseKernel
         a0_2 = a0_0;
         a0_3 = a0_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
@@ -386,7 +389,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
@@ -398,7 +401,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
@@ -410,7 +413,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
@@ -422,7 +425,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
@@ -434,7 +437,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
@@ -446,7 +449,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
@@ -458,7 +461,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
@@ -470,7 +473,7 @@ file static class LayersDepthwiseKernel
             }
             // tap (2, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);

@@ -89,16 +89,17 @@ file static class LayersRectangularKernel
         a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
         a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3, w4;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> x;
             // tap (0, 0), weight (1, 3)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -108,11 +109,11 @@ file static class LayersRectangularKernel
             }
             // tap (0, 1), weight (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -122,11 +123,11 @@ file static class LayersRectangularKernel
             }
             // tap (0, 2), weight (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -136,11 +137,11 @@ file static class LayersRectangularKernel
             }
             // tap (0, 3), weight (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(3));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -150,11 +151,11 @@ file static class LayersRectangularKernel
             }
             // tap (1, 0), weight (0, 3)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(19));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -164,11 +165,11 @@ file static class LayersRectangularKernel
             }
             // tap (1, 1), weight (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(20));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -178,11 +179,11 @@ file static class LayersRectangularKernel
             }
             // tap (1, 2), weight (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(21));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -192,11 +193,11 @@ file static class LayersRectangularKernel
             }
             // tap (1, 3), weight (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(22));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -323,15 +324,16 @@ file static class LayersRectangularKernel
         a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
         a3_1 = a3_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> x;
             // tap (0, 0), weight (1, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -345,10 +347,10 @@ file static class LayersRectangularKernel
             }
             // tap (0, 1), weight (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -362,10 +364,10 @@ file static class LayersRectangularKernel
             }
             // tap (0, 2), weight (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -379,10 +381,10 @@ file static class LayersRectangularKernel
             }
             // tap (0, 3), weight (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(3));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -396,10 +398,10 @@ file static class LayersRectangularKernel
             }
             // tap (1, 0), weight (0, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -413,10 +415,10 @@ file static class LayersRectangularKernel
             }
             // tap (1, 1), weight (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -430,10 +432,10 @@ file static class LayersRectangularKernel
             }
             // tap (1, 2), weight (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(21));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -447,10 +449,10 @@ file static class LayersRectangularKernel
             }
             // tap (1, 3), weight (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(22));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -495,12 +497,13 @@ file static class LayersRectangularKernel
         a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
         a0_1 = a0_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> x;
             // tap (0, 0), weight (1, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
@@ -508,7 +511,7 @@ file static class LayersRectangularKernel
             }
             // tap (0, 1), weight (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
@@ -516,7 +519,7 @@ file static class LayersRectangularKernel
             }
             // tap (0, 2), weight (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
@@ -524,7 +527,7 @@ file static class LayersRectangularKernel
             }
             // tap (0, 3), weight (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(3));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(11));
@@ -532,7 +535,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 0), weight (0, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(27));
@@ -540,7 +543,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 1), weight (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(28));
@@ -548,7 +551,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 2), weight (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(21));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(29));
@@ -556,7 +559,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 3), weight (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(22));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(30));
@@ -648,13 +651,14 @@ file static class LayersRectangularKernel
         a1_2 = a1_0;
         a1_3 = a1_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0), weight (1, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -670,8 +674,8 @@ file static class LayersRectangularKernel
             }
             // tap (0, 1), weight (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -687,8 +691,8 @@ file static class LayersRectangularKernel
             }
             // tap (0, 2), weight (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -704,8 +708,8 @@ file static class LayersRectangularKernel
             }
             // tap (0, 3), weight (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -721,8 +725,8 @@ file static class LayersRectangularKernel
             }
             // tap (1, 0), weight (0, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -738,8 +742,8 @@ file static class LayersRectangularKernel
             }
             // tap (1, 1), weight (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -755,8 +759,8 @@ file static class LayersRectangularKernel
             }
             // tap (1, 2), weight (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -772,8 +776,8 @@ file static class LayersRectangularKernel
             }
             // tap (1, 3), weight (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -820,69 +824,70 @@ file static class LayersRectangularKernel
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
         a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0), weight (1, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 1), weight (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 2), weight (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 3), weight (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 0), weight (0, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 1), weight (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 2), weight (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 3), weight (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -916,12 +921,13 @@ file static class LayersRectangularKernel
         a0_2 = a0_0;
         a0_3 = a0_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0), weight (1, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
@@ -933,7 +939,7 @@ file static class LayersRectangularKernel
             }
             // tap (0, 1), weight (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
@@ -945,7 +951,7 @@ file static class LayersRectangularKernel
             }
             // tap (0, 2), weight (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
@@ -957,7 +963,7 @@ file static class LayersRectangularKernel
             }
             // tap (0, 3), weight (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
@@ -969,7 +975,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 0), weight (0, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
@@ -981,7 +987,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 1), weight (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
@@ -993,7 +999,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 2), weight (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
@@ -1005,7 +1011,7 @@ file static class LayersRectangularKernel
             }
             // tap (1, 3), weight (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
@@ -1043,54 +1049,55 @@ file static class LayersRectangularKernel
         // Start from the bias.
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0), weight (1, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (0, 1), weight (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (0, 2), weight (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (0, 3), weight (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (1, 0), weight (0, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (1, 1), weight (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (1, 2), weight (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
                 a0_0 = a0_0 + (x * w0);
             }
             // tap (1, 3), weight (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
                 a0_0 = a0_0 + (x * w0);
             }

@@ -90,17 +90,18 @@ file static class LayersSameKernel
         a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
         a5_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3, w4, w5;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -111,12 +112,12 @@ file static class LayersSameKernel
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -127,12 +128,12 @@ file static class LayersSameKernel
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -143,12 +144,12 @@ file static class LayersSameKernel
             }
             // tap (0, 3)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -159,12 +160,12 @@ file static class LayersSameKernel
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -175,12 +176,12 @@ file static class LayersSameKernel
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -191,12 +192,12 @@ file static class LayersSameKernel
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -207,12 +208,12 @@ file static class LayersSameKernel
             }
             // tap (1, 3)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -223,12 +224,12 @@ file static class LayersSameKernel
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -239,12 +240,12 @@ file static class LayersSameKernel
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -255,12 +256,12 @@ file static class LayersSameKernel
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -271,12 +272,12 @@ file static class LayersSameKernel
             }
             // tap (2, 3)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -287,12 +288,12 @@ file static class LayersSameKernel
             }
             // tap (3, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(102));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -303,12 +304,12 @@ file static class LayersSameKernel
             }
             // tap (3, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(119));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -319,12 +320,12 @@ file static class LayersSameKernel
             }
             // tap (3, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(103));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -335,12 +336,12 @@ file static class LayersSameKernel
             }
             // tap (3, 3)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
-                global::System.Runtime.Intrinsics.Vector512<float> w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
-                global::System.Runtime.Intrinsics.Vector512<float> w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
+                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
+                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(120));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -434,17 +435,18 @@ file static class LayersSameKernel
         a4_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
         a5_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2, w3, w4, w5;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -455,12 +457,12 @@ file static class LayersSameKernel
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -471,12 +473,12 @@ file static class LayersSameKernel
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -487,12 +489,12 @@ file static class LayersSameKernel
             }
             // tap (0, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -503,12 +505,12 @@ file static class LayersSameKernel
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -519,12 +521,12 @@ file static class LayersSameKernel
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -535,12 +537,12 @@ file static class LayersSameKernel
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -551,12 +553,12 @@ file static class LayersSameKernel
             }
             // tap (1, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -567,12 +569,12 @@ file static class LayersSameKernel
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -583,12 +585,12 @@ file static class LayersSameKernel
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -599,12 +601,12 @@ file static class LayersSameKernel
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -615,12 +617,12 @@ file static class LayersSameKernel
             }
             // tap (2, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -631,12 +633,12 @@ file static class LayersSameKernel
             }
             // tap (3, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(102));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -647,12 +649,12 @@ file static class LayersSameKernel
             }
             // tap (3, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(119));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -663,12 +665,12 @@ file static class LayersSameKernel
             }
             // tap (3, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(103));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -679,12 +681,12 @@ file static class LayersSameKernel
             }
             // tap (3, 3)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
-                global::System.Runtime.Intrinsics.Vector256<float> w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
-                global::System.Runtime.Intrinsics.Vector256<float> w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
+                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
+                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(120));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -785,13 +787,14 @@ file static class LayersSameKernel
         a1_2 = a1_0;
         a1_3 = a1_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -807,8 +810,8 @@ file static class LayersSameKernel
             }
             // tap (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -824,8 +827,8 @@ file static class LayersSameKernel
             }
             // tap (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -841,8 +844,8 @@ file static class LayersSameKernel
             }
             // tap (0, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -858,8 +861,8 @@ file static class LayersSameKernel
             }
             // tap (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -875,8 +878,8 @@ file static class LayersSameKernel
             }
             // tap (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -892,8 +895,8 @@ file static class LayersSameKernel
             }
             // tap (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -909,8 +912,8 @@ file static class LayersSameKernel
             }
             // tap (1, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -926,8 +929,8 @@ file static class LayersSameKernel
             }
             // tap (2, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -943,8 +946,8 @@ file static class LayersSameKernel
             }
             // tap (2, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -960,8 +963,8 @@ file static class LayersSameKernel
             }
             // tap (2, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -977,8 +980,8 @@ file static class LayersSameKernel
             }
             // tap (2, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -994,8 +997,8 @@ file static class LayersSameKernel
             }
             // tap (3, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -1011,8 +1014,8 @@ file static class LayersSameKernel
             }
             // tap (3, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 119);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -1028,8 +1031,8 @@ file static class LayersSameKernel
             }
             // tap (3, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -1045,8 +1048,8 @@ file static class LayersSameKernel
             }
             // tap (3, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -1084,133 +1087,134 @@ file static class LayersSameKernel
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
         a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (3, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (3, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 119);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (3, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (3, 3)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);

@@ -85,60 +85,61 @@ file static class LayersSeedKernel
         // Start from the bias.
         a0_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> x, w0;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(19));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(20));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(37));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(38));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
@@ -195,60 +196,61 @@ file static class LayersSeedKernel
         // Start from the bias.
         a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(37));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(38));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
@@ -310,12 +312,13 @@ file static class LayersSeedKernel
         a0_1 = a0_0;
         a0_2 = a0_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
@@ -325,7 +328,7 @@ file static class LayersSeedKernel
             }
             // tap (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
@@ -335,7 +338,7 @@ file static class LayersSeedKernel
             }
             // tap (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
@@ -345,7 +348,7 @@ file static class LayersSeedKernel
             }
             // tap (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
@@ -355,7 +358,7 @@ file static class LayersSeedKernel
             }
             // tap (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
@@ -365,7 +368,7 @@ file static class LayersSeedKernel
             }
             // tap (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
@@ -375,7 +378,7 @@ file static class LayersSeedKernel
             }
             // tap (2, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
@@ -385,7 +388,7 @@ file static class LayersSeedKernel
             }
             // tap (2, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
@@ -395,7 +398,7 @@ file static class LayersSeedKernel
             }
             // tap (2, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
                 a0_0 = a0_0 + (x * w0);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);

@@ -88,15 +88,16 @@ file static class LayersDilatedKernel
         a2_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
         a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -105,10 +106,10 @@ file static class LayersDilatedKernel
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -117,10 +118,10 @@ file static class LayersDilatedKernel
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -129,10 +130,10 @@ file static class LayersDilatedKernel
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -141,10 +142,10 @@ file static class LayersDilatedKernel
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(37));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -153,10 +154,10 @@ file static class LayersDilatedKernel
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(38));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -165,10 +166,10 @@ file static class LayersDilatedKernel
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(72));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -177,10 +178,10 @@ file static class LayersDilatedKernel
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(73));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -189,10 +190,10 @@ file static class LayersDilatedKernel
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                global::System.Runtime.Intrinsics.Vector512<float> w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                global::System.Runtime.Intrinsics.Vector512<float> w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                global::System.Runtime.Intrinsics.Vector512<float> w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
+                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(74));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
@@ -301,15 +302,16 @@ file static class LayersDilatedKernel
         a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
         a3_1 = a3_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> x;
             // tap (0, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -323,10 +325,10 @@ file static class LayersDilatedKernel
             }
             // tap (0, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -340,10 +342,10 @@ file static class LayersDilatedKernel
             }
             // tap (0, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -357,10 +359,10 @@ file static class LayersDilatedKernel
             }
             // tap (1, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -374,10 +376,10 @@ file static class LayersDilatedKernel
             }
             // tap (1, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(37));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -391,10 +393,10 @@ file static class LayersDilatedKernel
             }
             // tap (1, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(38));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -408,10 +410,10 @@ file static class LayersDilatedKernel
             }
             // tap (2, 0)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(72));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -425,10 +427,10 @@ file static class LayersDilatedKernel
             }
             // tap (2, 1)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(73));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -442,10 +444,10 @@ file static class LayersDilatedKernel
             }
             // tap (2, 2)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
+                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(74));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
                 a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
@@ -536,13 +538,14 @@ file static class LayersDilatedKernel
         a1_2 = a1_0;
         a1_3 = a1_0;
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -558,8 +561,8 @@ file static class LayersDilatedKernel
             }
             // tap (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -575,8 +578,8 @@ file static class LayersDilatedKernel
             }
             // tap (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -592,8 +595,8 @@ file static class LayersDilatedKernel
             }
             // tap (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -609,8 +612,8 @@ file static class LayersDilatedKernel
             }
             // tap (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -626,8 +629,8 @@ file static class LayersDilatedKernel
             }
             // tap (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -643,8 +646,8 @@ file static class LayersDilatedKernel
             }
             // tap (2, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -660,8 +663,8 @@ file static class LayersDilatedKernel
             }
             // tap (2, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -677,8 +680,8 @@ file static class LayersDilatedKernel
             }
             // tap (2, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -725,77 +728,78 @@ file static class LayersDilatedKernel
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
         a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
 
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            float x;
             // tap (0, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (0, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (1, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 0)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 1)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
             }
             // tap (2, 2)
             {
-                float w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                float w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
