@@ -150,7 +150,7 @@ public class DiagnosticTests
     [Fact]
     public void Every_descriptor_is_tracked_in_the_release_file_and_documented()
     {
-        string root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+        string root = Path.GetFullPath(Path.Combine(Snapshot.ProjectDirectory, "..", ".."));
         string releases = File.ReadAllText(Path.Combine(root, "generator", "KernelGen.Generator", "AnalyzerReleases.Unshipped.md"));
         string[] ids = [.. typeof(KernelGenerator).Assembly.GetType("KernelGen.Generator.Diagnostics.Descriptors")!
             .GetFields().Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().Select(d => d.Id)];

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 
 namespace KernelGen.Generator.Tests;
@@ -9,9 +10,13 @@ namespace KernelGen.Generator.Tests;
 /// </summary>
 internal static class Snapshot
 {
-    public static void Verify(string actual, string className, [CallerMemberName] string test = "", [CallerFilePath] string file = "")
+    /// <summary>This test project's folder, recorded at build time.</summary>
+    public static string ProjectDirectory { get; } = typeof(Snapshot).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "ProjectDirectory").Value!;
+
+    public static void Verify(string actual, string className, [CallerMemberName] string test = "")
     {
-        string folder = Path.Combine(Path.GetDirectoryName(file)!, "Snapshots");
+        string folder = Path.Combine(ProjectDirectory, "Snapshots");
         string verified = Path.Combine(folder, $"{className}.{test}.verified.cs");
         string received = Path.Combine(folder, $"{className}.{test}.received.cs");
         actual = actual.ReplaceLineEndings("\n");
