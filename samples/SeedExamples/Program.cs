@@ -1,6 +1,7 @@
 // The examples of the introductions KernelGen grows from, computed by KernelGen's reference
 // implementation: each convolution's input, kernel, padding and output, then the classic MNIST
 // model with every layer's output shape and parameter count taken from the shape arithmetic.
+using System.Globalization;
 using KernelGen;
 
 Console.WriteLine("KernelGen seed examples");
@@ -20,6 +21,7 @@ Examples.Convolve("The plus kernel over 1..25 with stride 2 and padding 1", [.. 
 Examples.MaxPool("Max pool 2x2 over 1..16", [.. Enumerable.Range(1, 16).Select(i => (float)i)], 4, 2);
 
 Examples.MnistModel();
+Examples.GeneratedKernels(oneToNine, plus);
 
 /// <summary>The walkthrough's steps.</summary>
 internal static class Examples
@@ -74,6 +76,66 @@ internal static class Examples
         }
 
         Console.WriteLine($"{"total",-22} {"",-10} {rows.Sum(r => r.Parameters),12:N0} {rows.Sum(r => r.Flops),12:N0}");
+    }
+
+    /// <summary>The same computations by kernels KernelGen generated at compile time, checked against the reference.</summary>
+    public static void GeneratedKernels(float[] oneToNine, float[] plus)
+    {
+        Heading("The same, by generated kernels");
+        var padded = new Tensor(3, 3);
+        Kernels.PlusPadded(oneToNine, plus, padded.AsSpan());
+        Print("[Conv2D(..., Kernel = 3, Padding = 1)] over 1..9", padded);
+        var flipped = new Tensor(2, 2);
+        Kernels.Flipped(oneToNine, [1, 2, 3, 4], flipped.AsSpan());
+        Print("[Conv2D(..., Kernel = 2, FlipKernel = true)] over 1..9", flipped);
+
+        // One forward pass of the MNIST model with random weights, generated kernels against the reference.
+        var conv = new Conv2DGeometry(1, 28, 28, 32, 3, 3);
+        var pool = new Pool2DGeometry(32, 26, 26, 2, 2);
+        var fc1 = new DenseGeometry(5408, 128);
+        var logits = new DenseGeometry(128, 10);
+        Tensor image = Tensor.Random(1, 1, 1, 28, 28);
+        Tensor w1 = Tensor.Random(2, 32, 1, 3, 3), b1 = Tensor.Random(3, 32);
+        Tensor w2 = Tensor.Random(4, 128, 5408), b2 = Tensor.Random(5, 128);
+        Tensor w3 = Tensor.Random(6, 10, 128), b3 = Tensor.Random(7, 10);
+        foreach ((Tensor weights, int fanIn) in new[] { (w2, 5408), (w3, 128) })
+        {
+            // Uniform in ±1/√fanIn, as PyTorch initialises a linear layer, so the logits stay moderate.
+            foreach (ref float w in weights.AsSpan())
+            {
+                w /= MathF.Sqrt(fanIn);
+            }
+        }
+
+        float[] Forward(bool generated)
+        {
+            float[] a1 = new float[conv.OutputLength], a2 = new float[pool.OutputLength], a3 = new float[128], a4 = new float[10];
+            if (generated)
+            {
+                Kernels.Conv1(image.AsSpan(), w1.AsSpan(), b1.AsSpan(), a1);
+                Kernels.Pool1(a1, a2);
+                Kernels.Fc1(a2, w2.AsSpan(), b2.AsSpan(), a3);
+                Kernels.Logits(a3, w3.AsSpan(), b3.AsSpan(), a4);
+            }
+            else
+            {
+                Reference.Conv2D<float>(conv, image.AsSpan(), w1.AsSpan(), b1.AsSpan(), a1, activation: Activation.Relu);
+                Reference.MaxPool2D<float>(pool, a1, a2);
+                Reference.Dense<float>(fc1, a2, w2.AsSpan(), b2.AsSpan(), a3, activation: Activation.Relu);
+                Reference.Dense<float>(logits, a3, w3.AsSpan(), b3.AsSpan(), a4);
+            }
+
+            var probabilities = new float[10];
+            Reference.Softmax<float>(a4, probabilities);
+            return probabilities;
+        }
+
+        float[] byGenerated = Forward(generated: true), byReference = Forward(generated: false);
+        TensorComparison comparison = TensorComparison.Of(byReference, byGenerated, [10], 1e-5, 1e-4);
+        Console.WriteLine("MNIST model, one image, random weights: class probabilities");
+        Console.WriteLine($"  generated: {string.Join(" ", byGenerated.Select(p => p.ToString("F4", CultureInfo.InvariantCulture)))}");
+        Console.WriteLine($"  reference: {string.Join(" ", byReference.Select(p => p.ToString("F4", CultureInfo.InvariantCulture)))}");
+        Console.WriteLine($"  {comparison.Message}");
     }
 
     private static void Heading(string title)

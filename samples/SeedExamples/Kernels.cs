@@ -1,0 +1,24 @@
+using KernelGen;
+
+/// <summary>The layers of the walkthrough, written by KernelGen at compile time.</summary>
+internal static partial class Kernels
+{
+    [Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 3, Padding = 1)]
+    public static partial void PlusPadded(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+    [Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 2, FlipKernel = true)]
+    public static partial void Flipped(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+    // The classic MNIST model: Conv 32 3x3 ReLU -> MaxPool 2 -> Flatten -> Dense 128 ReLU -> Dense 10.
+    [Conv2D(InChannels = 1, Height = 28, Width = 28, OutChannels = 32, Kernel = 3, Activation = Activation.Relu)]
+    public static partial void Conv1(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    [MaxPool2D(Channels = 32, Height = 26, Width = 26, Kernel = 2)]
+    public static partial void Pool1(ReadOnlySpan<float> input, Span<float> output);
+
+    [Dense(InFeatures = 5408, OutFeatures = 128, Activation = Activation.Relu)]
+    public static partial void Fc1(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    [Dense(InFeatures = 128, OutFeatures = 10)]
+    public static partial void Logits(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+}
