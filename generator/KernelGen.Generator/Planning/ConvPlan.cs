@@ -94,6 +94,11 @@ internal static class ConvPlanner
         int vectors = Math.Min((g.OutputWidth + width - 1) / width, maxVectors);
         int channels = Math.Min(g.OutChannelsPerGroup, Math.Min(8, Math.Max(1, Math.Min(path.Accumulators / vectors, (path.Registers - 2) / (vectors + 1)))));
 
+        // Few output channels per group (depthwise): widen the tile instead, so that it still holds enough
+        // independent accumulators to hide the FMA latency. Live vectors: accumulators, weights, one input, two spare.
+        int widest = Math.Min(path.Accumulators / channels, (path.Registers - 3 - channels) / channels);
+        vectors = Math.Min((g.OutputWidth + width - 1) / width, Math.Max(vectors, widest));
+
         int fullVectors = g.OutputWidth / width, partialLanes = g.OutputWidth % width;
         int fullBlocks = fullVectors / vectors;
         int tailVectors = (fullVectors % vectors) + (partialLanes > 0 ? 1 : 0);

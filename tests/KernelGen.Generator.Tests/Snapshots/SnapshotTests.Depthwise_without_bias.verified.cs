@@ -12,7 +12,7 @@ partial class Layers
     /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 1 channel(s) × 2 vector(s) of 16 pixels (2 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 3 vector(s) of 8 pixels (3 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 1 channel(s) × 4 pixel(s) (4 accumulators), window fully unrolled.</para>
+    /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     public static partial void Depthwise(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
@@ -348,16 +348,232 @@ file static class LayersDepthwiseKernel
                         {
                             ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
                             ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
-                            // pixels 0..19 in blocks of 4
-                            for (int x0 = 0; x0 < 20; x0 += 4)
+                            // pixels 0..15 in blocks of 8
+                            for (int x0 = 0; x0 < 16; x0 += 8)
                             {
-                                ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
+                                ScalarTile1x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                             }
+                            // pixels 16..19
+                            ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 16), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 16), channels);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>1 output channel(s) × 8 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void ScalarTile1x8(ref float band, ref float weights, ref float output, int channels)
+    {
+        float a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7;
+        // Start from zero (no bias).
+        a0_0 = 0f;
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a0_6 = a0_0;
+        a0_7 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 7);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (0, 1)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 7);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (0, 2)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 7);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 9);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (1, 0)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (1, 1)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 42);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (1, 2)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 42);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 43);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (2, 0)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (2, 1)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 76);
+                a0_7 = a0_7 + (x * w0);
+            }
+            // tap (2, 2)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
+                a0_0 = a0_0 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
+                a0_1 = a0_1 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
+                a0_2 = a0_2 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
+                a0_3 = a0_3 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
+                a0_4 = a0_4 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
+                a0_5 = a0_5 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 76);
+                a0_6 = a0_6 + (x * w0);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 77);
+                a0_7 = a0_7 + (x * w0);
+            }
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = a0_4;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = a0_5;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 6) = a0_6;
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 7) = a0_7;
     }
 
     /// <summary>1 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
