@@ -241,14 +241,7 @@ public static class RandomLayers
     /// </summary>
     public static double CheckAll(IReadOnlyList<LayerCase> cases)
     {
-        var source = new StringBuilder("using System;\nusing KernelGen;\n\nnamespace Random;\n\npublic static partial class Kernels\n{\n");
-        for (int i = 0; i < cases.Count; i++)
-        {
-            source.AppendLine(cases[i].Declaration(i));
-        }
-
-        source.AppendLine("}");
-        Assembly assembly = Harness.CompileAndLoad(source.ToString());
+        Assembly assembly = Harness.CompileAndLoad(Source(cases));
         Type kernels = assembly.GetType("Random.Kernels")!;
         double worst = 0;
         for (int i = 0; i < cases.Count; i++)
@@ -275,6 +268,18 @@ public static class RandomLayers
         }
 
         return worst;
+    }
+
+    /// <summary>The source that declares the cases as methods <c>K{i}</c> of <c>Random.Kernels</c>, with their wrappers.</summary>
+    public static string Source(IReadOnlyList<LayerCase> cases)
+    {
+        var source = new StringBuilder("using System;\nusing KernelGen;\n\nnamespace Random;\n\npublic static partial class Kernels\n{\n");
+        for (int i = 0; i < cases.Count; i++)
+        {
+            source.AppendLine(cases[i].Declaration(i));
+        }
+
+        return source.AppendLine("}").ToString();
     }
 
     private static double Compare(LayerCase c, string path, float[] expected, float[] actual, double tolerance)

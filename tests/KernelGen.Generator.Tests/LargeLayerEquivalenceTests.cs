@@ -1,0 +1,50 @@
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// The code the random layers never reach, because it needs big shapes: input channels processed in
+/// chunks (the band of all of them would pass the stack limit), and kernels too large to unroll fully
+/// (looped per kernel row, or over rows and columns). Each runs on every path against the reference.
+/// </summary>
+public class LargeLayerEquivalenceTests
+{
+    private static ConvCase Conv(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int pad = 0, int groups = 1, Activation activation = Activation.None, bool bias = true, bool flip = false, int stride = 1) =>
+        new(groups, inChannels / groups, outChannels / groups, height, width, kernelHeight, kernelWidth, stride, stride, 1, 1,
+            pad, pad, false, flip, activation, bias, Batched: true, Batch: 2, Seed: inChannels + kernelWidth);
+
+    /// <summary>The generated file of each case.</summary>
+    private static string[] Generated(LayerCase[] cases)
+    {
+        var result = Harness.Run(RandomLayers.Source(cases)).Result;
+        return [.. cases.Select((_, i) => Harness.Generated(result, $"Random.Kernels.K{i}.g.cs"))];
+    }
+
+    [Fact]
+    public void Chunked_input_channels_accumulate_across_chunks_then_apply_the_activation_once()
+    {
+        LayerCase[] cases =
+        [
+            Conv(200, 9, 30, 12, 3, 3, pad: 1, activation: Activation.Relu),
+            Conv(300, 6, 45, 5, 3, 3, activation: Activation.Sigmoid, bias: false),
+            Conv(400, 5, 21, 18, 3, 3, pad: 1, groups: 2, activation: Activation.Tanh, flip: true, stride: 2),
+        ];
+        Assert.All(Generated(cases), code => Assert.Contains("bool first = c0 == 0, last = ", code, StringComparison.Ordinal));
+        Assert.InRange(RandomLayers.CheckAll(cases), 0, 1);
+    }
+
+    [Fact]
+    public void Kernels_too_large_to_unroll_loop_over_rows_or_over_rows_and_columns()
+    {
+        LayerCase[] cases =
+        [
+            Conv(3, 20, 24, 6, 13, 13, pad: 6, activation: Activation.Relu),
+            Conv(2, 4, 160, 8, 1, 151, flip: true),
+            Conv(2, 9, 170, 8, 3, 151, pad: 2, activation: Activation.Tanh),
+        ];
+        string[] code = Generated(cases);
+        Assert.Contains("ref float bandRow = ref", code[0], StringComparison.Ordinal);
+        Assert.Contains("int tap = ", code[1], StringComparison.Ordinal);
+        Assert.Contains("int tap = ", code[2], StringComparison.Ordinal);
+        Assert.InRange(RandomLayers.CheckAll(cases), 0, 1);
+    }
+}
