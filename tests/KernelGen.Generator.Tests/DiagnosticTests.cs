@@ -147,6 +147,23 @@ public class DiagnosticTests
     public void An_argument_the_compiler_rejects_gets_no_second_diagnostic() =>
         Assert.Empty(Harness.Diagnostics(Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = Missing, Kernel = 3)] static partial void Conv({Weighted});")));
 
+    [Theory]
+    [InlineData("this ReadOnlySpan<float> input, Span<float> output")]
+    [InlineData("scoped ReadOnlySpan<float> input, Span<float> output")]
+    [InlineData("ReadOnlySpan<float> input, ref Span<float> output")]
+    public void KGEN002_parameters_the_generated_body_could_not_repeat(string parameters) => AssertSingle(
+        Layers($"[MaxPool2D(Channels = 1, Height = 4, Width = 4, Kernel = 2)] static partial void Pool({parameters});"),
+        "KGEN002", "Pool", "'Pool' must take (ReadOnlySpan<float> input, Span<float> output[, int batch])");
+
+    [Fact]
+    public void KGEN009_a_file_local_type_cannot_hold_a_kernel() => AssertSingle(
+        Layers("[GlobalAvgPool2D(Channels = 2, Height = 3, Width = 3)] static partial void Gap(ReadOnlySpan<float> input, Span<float> output);", "file static partial class Layers"),
+        "KGEN009", "Gap", "'Gap' must be in partial, non-generic types: 'Layers' is file-local, and the generated part is in another file");
+
+    [Fact]
+    public void A_value_that_is_not_an_int_gets_the_compiler_error_only() =>
+        Assert.Empty(Harness.Diagnostics(Layers($"[Dense(InFeatures = 1.5, OutFeatures = 2)] static partial void Fc({Weighted});")));
+
     [Fact]
     public void Every_descriptor_is_tracked_in_the_release_file_and_documented()
     {

@@ -27,8 +27,16 @@ public class LargeLayerEquivalenceTests
             Conv(200, 9, 30, 12, 3, 3, pad: 1, activation: Activation.Relu),
             Conv(300, 6, 45, 5, 3, 3, activation: Activation.Sigmoid, bias: false),
             Conv(400, 5, 21, 18, 3, 3, pad: 1, groups: 2, activation: Activation.Tanh, flip: true, stride: 2),
+            Conv(50, 4, 420, 5, 3, 3, pad: 1, activation: Activation.Sigmoid),
         ];
         Assert.All(Generated(cases), code => Assert.Contains("bool first = c0 == 0, last = ", code, StringComparison.Ordinal));
+        Assert.InRange(RandomLayers.CheckAll(cases), 0, 1);
+    }
+
+    [Fact]
+    public void Wide_rows_run_the_main_tile_many_times_and_the_remainder_channels()
+    {
+        LayerCase[] cases = [Conv(3, 4, 433, 11, 3, 3, pad: 1, activation: Activation.Relu), Conv(6, 3, 500, 6, 1, 5, groups: 6)];
         Assert.InRange(RandomLayers.CheckAll(cases), 0, 1);
     }
 

@@ -130,7 +130,7 @@ internal static class KernelFile
 
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private static string KernelClass(MethodTarget method) => $"{string.Concat(method.Types.Select(t => t.Name))}{method.Name}Kernel";
+    private static string KernelClass(MethodTarget method) => $"{string.Concat(method.Types.Select(t => t.Name))}{method.Name}Kernel".Replace("@", "");
 
     private static string ParameterType(MethodTarget method, IReadOnlyList<SpanArgument> spans, int index) =>
         method.HasBatch && index == method.Parameters.Count - 1 ? "int"

@@ -16,6 +16,7 @@ internal sealed record ContainingType(string Keyword, string Name);
 /// <param name="Parameters">The parameter names, in order.</param>
 /// <param name="HasBias">Whether a bias span follows the weights.</param>
 /// <param name="HasBatch">Whether a trailing <c>int batch</c> parameter is present.</param>
+/// <param name="HintSuffix">Added to the file name when other kernels in the type share the method's name up to case.</param>
 internal sealed record MethodTarget(
     string Namespace,
     EquatableArray<ContainingType> Types,
@@ -23,11 +24,12 @@ internal sealed record MethodTarget(
     string Name,
     EquatableArray<string> Parameters,
     bool HasBias,
-    bool HasBatch)
+    bool HasBatch,
+    string HintSuffix)
 {
     /// <summary>The generated file's name: <c>{Namespace}.{Type}.{Method}.g.cs</c>.</summary>
     public string HintName =>
-        string.Join(".", Types.Select(t => t.Name).Prepend(Namespace).Where(n => n.Length > 0).Append(Name).Append("g").Append("cs"));
+        string.Join(".", Types.Select(t => t.Name).Prepend(Namespace).Where(n => n.Length > 0).Append(Name + HintSuffix).Append("g").Append("cs")).Replace("@", "");
 
     public string Input => Parameters[0];
 

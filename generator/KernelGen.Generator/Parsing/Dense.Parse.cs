@@ -29,7 +29,9 @@ internal static class DenseParser
             ShapeDiagnostics.Report(a, problem);
         }
 
-        DenseSpec? spec = diagnostics.Count > 0 || method is null ? null : new DenseSpec(method, inFeatures!.Value, outFeatures!.Value, activation!.Value);
+        DenseSpec? spec = method is not null && inFeatures is { } inputs && outFeatures is { } outputs && activation is { } act
+            ? new DenseSpec(method, inputs, outputs, act)
+            : null;
         return ParseResult<DenseSpec>.Of(spec, diagnostics);
     }
 }

@@ -81,17 +81,24 @@ internal static class MethodParser
         var types = new List<ContainingType>();
         for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
         {
-            string? typeProblem = type.TypeParameters.Length > 0 ? $"'{type.Name}' is generic" : !IsPartial(type) ? $"'{type.Name}' is not partial" : null;
+            string? typeProblem =
+                type.TypeParameters.Length > 0 ? $"'{type.Name}' is generic"
+                : !IsPartial(type) ? $"'{type.Name}' is not partial"
+                : type.IsFileLocal ? $"'{type.Name}' is file-local, and the generated part is in another file"
+                : null;
             if (typeProblem is not null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.ContainingTypeNotSupported, location, method.Name, typeProblem));
                 return null;
             }
 
-            types.Insert(0, new ContainingType(Keyword(type), type.Name));
+            types.Insert(0, new ContainingType(Keyword(type), Identifier(type.Name)));
         }
 
-        string[] parameterTypes = method.Parameters.Select(p => p.RefKind == RefKind.None ? p.Type.ToDisplayString() : "ref").ToArray();
+        // A parameter the generated declaration could not repeat as it is (ref, this, scoped, params) does not match.
+        string[] parameterTypes = method.Parameters
+            .Select((p, i) => p.RefKind == RefKind.None && !p.IsParams && p.ScopedKind == ScopedKind.None && !HasModifiers(syntax, i) ? p.Type.ToDisplayString() : "unsupported")
+            .ToArray();
         bool hasBatch = parameterTypes.Length > 0 && parameterTypes[parameterTypes.Length - 1] == "int";
         string[] spans = hasBatch ? parameterTypes.Take(parameterTypes.Length - 1).ToArray() : parameterTypes;
         string[][] accepted = kind == SignatureKind.Weighted
@@ -106,13 +113,14 @@ internal static class MethodParser
         }
 
         return new MethodTarget(
-            method.ContainingNamespace.IsGlobalNamespace ? "" : method.ContainingNamespace.ToDisplayString(),
+            method.ContainingNamespace.IsGlobalNamespace ? "" : string.Join(".", method.ContainingNamespace.ToDisplayParts().Where(p => p.Kind == SymbolDisplayPartKind.NamespaceName).Select(p => Identifier(p.ToString()))),
             types.ToEquatableArray(),
             string.Join(" ", syntax.Modifiers.Select(m => m.Text)),
-            method.Name,
-            method.Parameters.Select(p => p.Name).ToEquatableArray(),
+            Identifier(method.Name),
+            method.Parameters.Select(p => Identifier(p.Name)).ToEquatableArray(),
             HasBias: kind == SignatureKind.Weighted && spans.Length == 4,
-            HasBatch: hasBatch);
+            HasBatch: hasBatch,
+            HintSuffix: OverloadSuffix(method));
     }
 
     /// <summary>The attribute's name as the user writes it: <c>KernelGen.Conv2DAttribute</c> → <c>Conv2D</c>.</summary>
@@ -120,6 +128,27 @@ internal static class MethodParser
     {
         string name = metadataName.Substring(metadataName.LastIndexOf('.') + 1);
         return name.EndsWith("Attribute", System.StringComparison.Ordinal) ? name.Substring(0, name.Length - "Attribute".Length) : name;
+    }
+
+    private static bool HasModifiers(MethodDeclarationSyntax syntax, int parameter) =>
+        parameter < syntax.ParameterList.Parameters.Count && syntax.ParameterList.Parameters[parameter].Modifiers.Count > 0;
+
+    /// <summary>A name as C# must write it: a keyword gets its <c>@</c> back.</summary>
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
+
+    /// <summary>
+    /// File names are compared ignoring case, so kernels in one type whose names differ only by case or
+    /// overload each get their position among them as a suffix; a lone kernel gets none.
+    /// </summary>
+    private static string OverloadSuffix(IMethodSymbol method)
+    {
+        IMethodSymbol[] namesakes = method.ContainingType.GetMembers()
+            .OfType<IMethodSymbol>()
+            .Where(m => string.Equals(m.Name, method.Name, System.StringComparison.OrdinalIgnoreCase))
+            .Where(m => m.GetAttributes().Any(a => a.AttributeClass is { } c && LayerAttributes.Contains(c.ToDisplayString())))
+            .ToArray();
+        int index = System.Array.FindIndex(namesakes, m => SymbolEqualityComparer.Default.Equals(m, method));
+        return namesakes.Length > 1 ? "." + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
     }
 
     private static bool IsPartial(INamedTypeSymbol type) =>

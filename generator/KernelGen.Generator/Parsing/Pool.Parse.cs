@@ -37,7 +37,9 @@ internal static class PoolParser
             ShapeDiagnostics.Report(a, problem);
         }
 
-        GlobalPoolSpec? spec = diagnostics.Count > 0 || method is null ? null : new GlobalPoolSpec(method, channels!.Value, height!.Value, width!.Value);
+        GlobalPoolSpec? spec = method is not null && channels is { } planes && height is { } rows && width is { } columns
+            ? new GlobalPoolSpec(method, planes, rows, columns)
+            : null;
         return ParseResult<GlobalPoolSpec>.Of(spec, diagnostics);
     }
 
