@@ -24,7 +24,7 @@ public class Conv2DAgainstIm2ColTests
         }
     }
 
-    private static readonly Gen<ConvCase> Cases =
+    internal static readonly Gen<ConvCase> Cases =
         from batch in Gen.Int[1, 3]
         from groups in Gen.Int[1, 3]
         from inPerGroup in Gen.Int[1, 3]
