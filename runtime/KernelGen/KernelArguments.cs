@@ -64,6 +64,30 @@ public static class KernelArguments
         }
     }
 
+    /// <summary>The checks of a convolution's forward pass, shared by the reference and the generic kernel.</summary>
+    internal static void Conv2D(Conv2DGeometry geometry, int input, int weights, int bias, int output, int batch, Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        Batch(batch);
+        Length(input, batch, geometry.InputLength, nameof(input));
+        Length(weights, geometry.WeightLength, nameof(weights));
+        OptionalLength(bias, geometry.BiasLength, nameof(bias));
+        Length(output, batch, geometry.OutputLength, nameof(output));
+        Defined(activation);
+    }
+
+    /// <summary>The checks of a dense layer's forward pass, shared by the reference and the generic kernel.</summary>
+    internal static void Dense(DenseGeometry geometry, int input, int weights, int bias, int output, int batch, Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        Batch(batch);
+        Length(input, batch, geometry.InFeatures, nameof(input));
+        Length(weights, geometry.WeightLength, nameof(weights));
+        OptionalLength(bias, geometry.BiasLength, nameof(bias));
+        Length(output, batch, geometry.OutFeatures, nameof(output));
+        Defined(activation);
+    }
+
     private static ArgumentException WrongLength(string parameter, long expected, int actual, string? detail) =>
         new(string.Create(CultureInfo.InvariantCulture,
             $"Expected {expected} elements{(detail is null ? "" : $" ({detail})")}, but the span holds {actual}."), parameter);

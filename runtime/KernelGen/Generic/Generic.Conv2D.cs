@@ -23,13 +23,7 @@ public static partial class Generic
         Conv2DGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output,
         int batch = 1, Activation activation = Activation.None, bool flipKernel = false)
     {
-        ArgumentNullException.ThrowIfNull(geometry);
-        KernelArguments.Batch(batch);
-        KernelArguments.Length(input.Length, batch, geometry.InputLength, nameof(input));
-        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        KernelArguments.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
-        KernelArguments.Length(output.Length, batch, geometry.OutputLength, nameof(output));
-        KernelArguments.Defined(activation);
+        KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
 
         Conv2DGeometry g = geometry;
         int phases = g.StrideWidth;

@@ -19,13 +19,7 @@ public static partial class Generic
         DenseGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output,
         int batch = 1, Activation activation = Activation.None)
     {
-        ArgumentNullException.ThrowIfNull(geometry);
-        KernelArguments.Batch(batch);
-        KernelArguments.Length(input.Length, batch, geometry.InFeatures, nameof(input));
-        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        KernelArguments.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
-        KernelArguments.Length(output.Length, batch, geometry.OutFeatures, nameof(output));
-        KernelArguments.Defined(activation);
+        KernelArguments.Dense(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
 
         int inFeatures = geometry.InFeatures, outFeatures = geometry.OutFeatures, lanes = Lanes;
         int vectorsEnd = inFeatures / lanes * lanes;

@@ -23,13 +23,7 @@ public static partial class Reference
         int batch = 1, Activation activation = Activation.None, bool flipKernel = false)
         where T : IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(geometry);
-        KernelArguments.Batch(batch);
-        KernelArguments.Length(input.Length, batch, geometry.InputLength, nameof(input));
-        KernelArguments.Length(weights.Length, geometry.WeightLength, nameof(weights));
-        KernelArguments.OptionalLength(bias.Length, geometry.BiasLength, nameof(bias));
-        KernelArguments.Length(output.Length, batch, geometry.OutputLength, nameof(output));
-        KernelArguments.Defined(activation);
+        KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
 
         var g = geometry;
         for (int n = 0; n < batch; n++)
