@@ -62,14 +62,14 @@ public class Net8Tests
         string[] paths = [.. KernelPaths.Names.Where(p => p != "Vector512" || Avx512F.IsSupported).Where(p => p != "Vector256" || Fma.IsSupported)];
 
         var conv = new Conv2DGeometry(3, 19, 21, 10, 3, 3, 2, 2, 1, 1, 1, 1);
-        float[] input = Data(1, conv.InputLength), weights = Data(2, conv.WeightLength), bias = Data(3, 10);
+        float[] input = RandomLayers.Data(1, conv.InputLength), weights = RandomLayers.Data(2, conv.WeightLength), bias = RandomLayers.Data(3, 10);
         var expected = new float[conv.OutputLength];
         Reference.Conv2D<float>(conv, input, weights, bias, expected, activation: Activation.Relu);
         AssertEveryPath(expected, 27, output => kernels.GetMethod("RunConv")!.Invoke(null, [input, weights, bias, output]),
             paths.Select(p => (Action<float[]>)(output => KernelPaths.Run(assembly, "KernelsConvKernel", p, true, true, input, weights, bias, output, 1))));
 
         var fc = new DenseGeometry(70, 9);
-        float[] x = Data(4, 70), w = Data(5, fc.WeightLength);
+        float[] x = RandomLayers.Data(4, 70), w = RandomLayers.Data(5, fc.WeightLength);
         var y = new float[9];
         Reference.Dense<float>(fc, x, w, [], y);
         AssertEveryPath(y, 70, output => kernels.GetMethod("RunFc")!.Invoke(null, [x, w, output]),
@@ -87,11 +87,5 @@ public class Net8Tests
             TensorComparison comparison = TensorComparison.Of(expected, actual, [expected.Length], tolerance, tolerance);
             Assert.True(comparison.Matches, comparison.Message);
         }
-    }
-
-    private static float[] Data(int seed, int count)
-    {
-        var random = new Random(seed);
-        return [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];
     }
 }

@@ -289,7 +289,7 @@ public static class RandomLayers
         return comparison.MaxErrorToTolerance;
     }
 
-    private static float[] Data(int seed, int count)
+    internal static float[] Data(int seed, int count)
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];

@@ -16,15 +16,7 @@ internal sealed record BandLayout(
     public int ChannelStride => KernelHeight * RowStride;
 
     /// <summary>The columns <c>[start, end)</c> of phase <paramref name="phase"/> that hold input, not padding.</summary>
-    public (int Start, int End) InputColumns(int phase)
-    {
-        int start = System.Math.Max(0, CeilingDivide(PadLeft - phase, Phases));
-        int last = Width - 1 + PadLeft - phase;
-        int end = last < 0 ? 0 : System.Math.Min(RowLength, (last / Phases) + 1);
-        return (start, System.Math.Max(start, end));
-    }
-
-    private static int CeilingDivide(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
+    public (int Start, int End) InputColumns(int phase) => ShapeMath.PhaseInputColumns(Width, PadLeft, phase, Phases, RowLength);
 }
 
 /// <summary>Writes the method that fills a band, shared by a kernel's paths.</summary>

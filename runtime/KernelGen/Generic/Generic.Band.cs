@@ -55,13 +55,7 @@ public static partial class Generic
         }
 
         /// <summary>The columns <c>[start, end)</c> of a phase that hold input rather than padding.</summary>
-        private (int Start, int End) InputColumns(int phase)
-        {
-            int start = Math.Max(0, PadLeft - phase <= 0 ? 0 : (PadLeft - phase + Phases - 1) / Phases);
-            int last = Width - 1 + PadLeft - phase;
-            int end = last < 0 ? 0 : Math.Min(RowLength, (last / Phases) + 1);
-            return (start, Math.Max(start, end));
-        }
+        private (int Start, int End) InputColumns(int phase) => ShapeMath.PhaseInputColumns(Width, PadLeft, phase, Phases, RowLength);
     }
 
     /// <summary>A band buffer: on the stack when small enough (passed in), else rented.</summary>

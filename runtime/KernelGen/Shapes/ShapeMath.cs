@@ -52,6 +52,20 @@ public static class ShapeMath
         return (Saturate(before), Saturate(after));
     }
 
+    /// <summary>
+    /// In an input row padded by <paramref name="padBefore"/> and split into <paramref name="phases"/> stride phases
+    /// (phase p holds padded columns p, p + phases, …), the columns <c>[Start, End)</c> of phase
+    /// <paramref name="phase"/>, at most <paramref name="rowLength"/> long, that hold input rather than padding.
+    /// </summary>
+    public static (int Start, int End) PhaseInputColumns(int width, int padBefore, int phase, int phases, int rowLength)
+    {
+        int first = padBefore - phase;
+        int start = first <= 0 ? 0 : (first + phases - 1) / phases;
+        int last = width - 1 + padBefore - phase;
+        int end = last < 0 ? 0 : Math.Min(rowLength, (last / phases) + 1);
+        return (start, Math.Max(start, end));
+    }
+
     /// <summary>The product of sizes, saturating at <see cref="long.MaxValue"/> instead of overflowing.</summary>
     public static long Product(long a, long b)
     {
