@@ -3,17 +3,16 @@ using static KernelGen.Generator.Emit.KernelFile;
 namespace KernelGen.Generator.Emit;
 
 /// <summary>
-/// The input band of one output row: for each channel and kernel row, the input row that kernel row
-/// reads, padded with <paramref name="PadValue"/> and split into <paramref name="Phases"/> stride phases
-/// (phase p holds padded columns p, p + stride, p + 2·stride, …), each <paramref name="RowLength"/> long.
+/// A band of input rows: for each channel, <paramref name="Rows"/> input rows <paramref name="RowStep"/> apart
+/// (the rows one output row's kernel rows read, or every row of the padded plane), each padded with
+/// <paramref name="PadValue"/> and split into <paramref name="Phases"/> stride phases (phase p holds padded
+/// columns p, p + stride, p + 2·stride, …) of <paramref name="RowLength"/> floats.
 /// </summary>
-internal sealed record BandLayout(
-    int Height, int Width, int KernelHeight, int StrideHeight, int PadTop, int DilationHeight,
-    int PadLeft, int Phases, int RowLength, string PadValue)
+internal sealed record BandLayout(int Height, int Width, int Rows, int RowStep, int PadLeft, int Phases, int RowLength, string PadValue)
 {
     public int RowStride => Phases * RowLength;
 
-    public int ChannelStride => KernelHeight * RowStride;
+    public int ChannelStride => Rows * RowStride;
 
     /// <summary>The columns <c>[start, end)</c> of phase <paramref name="phase"/> that hold input, not padding.</summary>
     public (int Start, int End) InputColumns(int phase) => ShapeMath.PhaseInputColumns(Width, PadLeft, phase, Phases, RowLength);
@@ -31,16 +30,16 @@ internal static class BandEmitter
     public static void Write(CodeWriter w, BandLayout band)
     {
         w.Line("/// <summary>");
-        w.Line("/// Copies the input rows that output row <paramref name=\"oy\"/> reads into the band: one row per channel and");
-        w.Line(Invariant($"/// kernel row, split into {band.Phases} stride phase(s) of {band.RowLength} floats. The padding columns were"));
+        w.Line(Invariant($"/// Copies {band.Rows} input rows per channel into the band, starting at row <paramref name=\"firstRow\"/>{(band.RowStep > 1 ? Invariant($", every {band.RowStep}th row") : "")}:"));
+        w.Line(Invariant($"/// each split into {band.Phases} stride phase(s) of {band.RowLength} floats. The padding columns were"));
         w.Line("/// written once when the band was made; rows outside the input become padding here.");
         w.Line("/// </summary>");
-        using (w.Block($"private static void {Method}(ref float input, ref float band, int oy, int channels)"))
+        using (w.Block($"private static void {Method}(ref float input, ref float band, int firstRow, int channels)"))
         using (w.Block("for (int c = 0; c < channels; c++)"))
-        using (w.Block(Invariant($"for (int ky = 0; ky < {band.KernelHeight}; ky++)")))
+        using (w.Block(Invariant($"for (int r = 0; r < {band.Rows}; r++)")))
         {
-            w.Line($"int iy = {Plus(Invariant($"(oy * {band.StrideHeight})"), -band.PadTop)} + {(band.DilationHeight == 1 ? "ky" : Invariant($"(ky * {band.DilationHeight})"))};");
-            w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ((c * {band.KernelHeight}) + ky) * {band.RowStride});"));
+            w.Line(band.RowStep == 1 ? "int iy = firstRow + r;" : Invariant($"int iy = firstRow + (r * {band.RowStep});"));
+            w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ((c * {band.Rows}) + r) * {band.RowStride});"));
             using (w.Block(Invariant($"if ((uint)iy >= {band.Height}u)")))
             {
                 w.Line("// Above or below the input: a row of padding.");

@@ -30,7 +30,7 @@ internal static class ConvEmitter
         var remarks = new List<string>
         {
             Invariant($"{Number(g.Flops)} FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [{g.OutChannels}, {g.InChannelsPerGroup}, {g.KernelHeight}, {g.KernelWidth}], output NCHW."),
-            Invariant($"Strategy: each output row reads a band of input rows, copied once per row with its padding and split into {plan.Phases} stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over {(plan.Chunked ? $"chunks of {plan.ChunkChannels} input channels" : "all input channels")} and the whole window, then store once with bias and activation."),
+            Invariant($"Strategy: output rows read a band of input rows copied with its padding ({(plan.WholePlane ? "every input channel's padded plane, once per sample" : "the rows one output row needs, again for each output row")}) and split into {plan.Phases} stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over {(plan.Chunked ? $"chunks of {plan.ChunkChannels} input channels" : "all input channels")} and the whole window, then store once with bias and activation."),
         };
         remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: tiles of {p.BlockChannels} channel(s) × {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} ({p.BlockChannels * p.BlockVectors} accumulators), window {Describe(p.Unroll)}.")));
 
@@ -47,7 +47,7 @@ internal static class ConvEmitter
     private static void WriteKernel(CodeWriter w, ConvPlan plan)
     {
         ConvSpec s = plan.Spec;
-        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, s.StrideHeight, s.PadTop, s.DilationHeight, s.PadLeft, plan.Phases, plan.RowLength, "0f");
+        var band = new BandLayout(s.Height, s.Width, plan.BandRows, plan.WholePlane ? 1 : s.DilationHeight, s.PadLeft, plan.Phases, plan.RowLength, "0f");
         foreach (ConvPathPlan path in plan.Paths)
         {
             WritePath(w, plan, path, band);
@@ -88,14 +88,29 @@ internal static class ConvEmitter
                     w.Line(Invariant($"ref float biasGroup = ref {Unsafe}.Add(ref bias, group * {outPerGroup});"));
                 }
 
-                using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
-                using (w.Block(Invariant($"for (int c0 = 0; c0 < {inPerGroup}; c0 += {plan.ChunkChannels})")))
+                if (plan.WholePlane)
                 {
-                    w.Line(Invariant($"int channels = global::System.Math.Min({plan.ChunkChannels}, {inPerGroup} - c0);"));
-                    w.Line(plan.Chunked
-                        ? Invariant($"bool first = c0 == 0, last = c0 + {plan.ChunkChannels} >= {inPerGroup};")
-                        : "// One chunk holds every input channel: each tile starts from the bias and ends with the activation.");
-                    w.Line(Invariant($"{BandEmitter.Method}(ref {Unsafe}.Add(ref inputGroup, c0 * {planeIn}), ref band, oy, channels);"));
+                    w.Line(Invariant($"// The padded planes of all {inPerGroup} input channel(s) fit the band: copy them once; output row oy reads from band row oy × {g.StrideHeight}."));
+                    w.Line(Invariant($"{BandEmitter.Method}(ref inputGroup, ref band, {-g.PadTop}, {inPerGroup});"));
+                }
+
+                using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
+                using (plan.WholePlane ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int c0 = 0; c0 < {inPerGroup}; c0 += {plan.ChunkChannels})")))
+                {
+                    if (plan.WholePlane)
+                    {
+                        w.Line(Invariant($"const int c0 = 0, channels = {inPerGroup};"));
+                        w.Line(Invariant($"ref float rows = ref {Unsafe}.Add(ref band, oy * {g.StrideHeight * plan.RowStride});"));
+                    }
+                    else
+                    {
+                        w.Line(Invariant($"int channels = global::System.Math.Min({plan.ChunkChannels}, {inPerGroup} - c0);"));
+                        w.Line(plan.Chunked
+                            ? Invariant($"bool first = c0 == 0, last = c0 + {plan.ChunkChannels} >= {inPerGroup};")
+                            : "// One chunk holds every input channel: each tile starts from the bias and ends with the activation.");
+                        w.Line(Invariant($"{BandEmitter.Method}(ref {Unsafe}.Add(ref inputGroup, c0 * {planeIn}), ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)}, channels);"));
+                        w.Line("ref float rows = ref band;");
+                    }
 
                     int fullChannels = outPerGroup - (outPerGroup % path.BlockChannels);
                     if (fullChannels > 0)
@@ -136,14 +151,14 @@ internal static class ConvEmitter
             w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1} in blocks of {path.BlockPixels}"));
             using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
             {
-                w.Line($"{main.Name(path.Path)}(ref {Unsafe}.Add(ref band, x0), ref w, {biasArgument}ref {Unsafe}.Add(ref o, x0), channels{flags});");
+                w.Line($"{main.Name(path.Path)}(ref {Unsafe}.Add(ref rows, x0), ref w, {biasArgument}ref {Unsafe}.Add(ref o, x0), channels{flags});");
             }
         }
 
         if (tail is not null)
         {
             w.Line(Invariant($"// pixels {path.FullPixelsEnd}..{g.OutputWidth - 1}"));
-            w.Line(Invariant($"{tail.Name(path.Path)}({RefAt("band", path.FullPixelsEnd)}, ref w, {biasArgument}{RefAt("o", path.FullPixelsEnd)}, channels{flags});"));
+            w.Line(Invariant($"{tail.Name(path.Path)}({RefAt("rows", path.FullPixelsEnd)}, ref w, {biasArgument}{RefAt("o", path.FullPixelsEnd)}, channels{flags});"));
         }
     }
 
@@ -155,7 +170,6 @@ internal static class ConvEmitter
         int planeOut = g.OutputHeight * g.OutputWidth;
         int taps = g.KernelHeight * g.KernelWidth;
         int weightsPerChannel = g.InChannelsPerGroup * taps;
-        int rowStride = plan.Phases * plan.RowLength;
         bool bias = s.Method.HasBias;
         string[] acc = Accumulators(tile);
 
@@ -198,8 +212,17 @@ internal static class ConvEmitter
             }
 
             w.Line();
-            w.Line("// One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).");
-            w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, tile.Channels).Select(j => Invariant($"w{j}")))};");
+            if (tile.InputsFirst)
+            {
+                w.Line("// The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).");
+                w.Line($"{path.Type} w, {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(v => Invariant($"x{v}")))};");
+            }
+            else
+            {
+                w.Line("// One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).");
+                w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, tile.Channels).Select(j => Invariant($"w{j}")))};");
+            }
+
             using (w.Block("for (int c = 0; c < channels; c++)"))
             {
                 WriteTaps(w, plan, pathPlan, tile, acc);
@@ -260,11 +283,32 @@ internal static class ConvEmitter
         SimdPath path = pathPlan.Path;
         int kh = s.KernelHeight, kw = s.KernelWidth, phases = plan.Phases, rowLength = plan.RowLength;
         int weightsPerChannel = (s.InChannels / s.Groups) * kh * kw;
-        int rowStride = phases * rowLength;
+        int kyStride = plan.KernelRowStride;
 
-        // One tap: broadcast the tile's weights, then for each vector load the input once and update every channel.
+        // One tap: broadcast the tile's weights, then for each vector load the input once and update every channel
+        // (or, with more channels than vectors, load the inputs, then for each channel broadcast its weight once).
         void Tap(string bandRef, string bandOffset, string weightRef, string weightOffset)
         {
+            if (tile.InputsFirst)
+            {
+                for (int v = 0; v < tile.Vectors; v++)
+                {
+                    w.Line($"x{v} = {path.Load(bandRef, Add(bandOffset, Invariant($"{v * path.Width}")))};");
+                }
+
+                for (int j = 0; j < tile.Channels; j++)
+                {
+                    w.Line($"w = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
+                    for (int v = 0; v < tile.Vectors; v++)
+                    {
+                        string a = acc[(j * tile.Vectors) + v];
+                        w.Line($"{a} = {path.MultiplyAdd(Invariant($"x{v}"), "w", a)};");
+                    }
+                }
+
+                return;
+            }
+
             for (int j = 0; j < tile.Channels; j++)
             {
                 w.Line($"w{j} = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
@@ -289,7 +333,7 @@ internal static class ConvEmitter
                     for (int kx = 0; kx < kw; kx++)
                     {
                         int tap = s.FlipKernel ? ((kh - 1 - ky) * kw) + (kw - 1 - kx) : (ky * kw) + kx;
-                        int offset = (ky * rowStride) + (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
+                        int offset = (ky * kyStride) + (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
                         w.Line(Invariant($"// tap ({ky}, {kx}){(s.FlipKernel ? Invariant($", weight ({tap / kw}, {tap % kw})") : "")}"));
                         using (w.Block(""))
                         {
@@ -302,7 +346,7 @@ internal static class ConvEmitter
             case Unroll.Rows:
                 using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
                 {
-                    w.Line(Invariant($"ref float bandRow = ref {Unsafe}.Add(ref band, ky * {rowStride});"));
+                    w.Line(Invariant($"ref float bandRow = ref {Unsafe}.Add(ref band, ky * {kyStride});"));
                     w.Line(s.FlipKernel
                         ? Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ({kh - 1} - ky) * {kw});")
                         : Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ky * {kw});"));
@@ -322,7 +366,7 @@ internal static class ConvEmitter
                 using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
                 using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
                 {
-                    w.Line(Invariant($"int offset = (ky * {rowStride}) + ((kx * {s.DilationWidth}) % {phases} * {rowLength}) + ((kx * {s.DilationWidth}) / {phases});"));
+                    w.Line(Invariant($"int offset = (ky * {kyStride}) + ((kx * {s.DilationWidth}) % {phases} * {rowLength}) + ((kx * {s.DilationWidth}) / {phases});"));
                     w.Line(s.FlipKernel
                         ? Invariant($"int tap = (({kh - 1} - ky) * {kw}) + ({kw - 1} - kx);")
                         : Invariant($"int tap = (ky * {kw}) + kx;"));

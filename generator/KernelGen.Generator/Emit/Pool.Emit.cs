@@ -33,7 +33,7 @@ internal static class PoolEmitter
     private static void WriteKernel(CodeWriter w, PoolPlan plan)
     {
         PoolSpec s = plan.Spec;
-        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, s.StrideHeight, s.PadHeight, 1, s.PadWidth, plan.Phases, plan.RowLength,
+        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, 1, s.PadWidth, plan.Phases, plan.RowLength,
             s.Kind == PoolKind.Max ? "float.NegativeInfinity" : "0f");
         foreach (PoolPathPlan path in plan.Paths)
         {
@@ -77,7 +77,7 @@ internal static class PoolEmitter
                 w.Line(Invariant($"ref float target = ref {Unsafe}.Add(ref output, plane * {g.OutputHeight * g.OutputWidth});"));
                 using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
                 {
-                    w.Line($"{BandEmitter.Method}(ref source, ref band, oy, 1);");
+                    w.Line(Invariant($"{BandEmitter.Method}(ref source, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadHeight)}, 1);"));
                     w.Line(Invariant($"ref float o = ref {Unsafe}.Add(ref target, oy * {g.OutputWidth});"));
                     string extra = "";
                     if (scales)

@@ -28,6 +28,12 @@ internal sealed record TileShape(int Channels, int Vectors, int PartialLanes)
 {
     public int Accumulators => Channels * Vectors;
 
+    /// <summary>
+    /// Whether a tap loads all of its input vectors first and then broadcasts one weight at a time (fewer vectors
+    /// than channels), rather than broadcasting every channel's weight first and loading one input at a time.
+    /// </summary>
+    public bool InputsFirst => Vectors < Channels;
+
     public string Name(SimdPath path) => $"{path.Name}Tile{Channels}x{Vectors}{(PartialLanes > 0 ? $"Partial{PartialLanes}" : "")}";
 }
 
@@ -43,16 +49,29 @@ internal sealed record ConvPathPlan(
 }
 
 /// <summary>
-/// How a convolution is computed. Every output row reads a band of input rows that is copied once per
-/// row: zero-padded, dilated rows picked, and each row split into <see cref="Phases"/> stride phases of
-/// <see cref="RowLength"/> floats, so that every kernel tap of every output pixel is a contiguous read.
+/// How a convolution is computed. Output rows read a band of input rows copied with their zero padding, each
+/// row split into <see cref="Phases"/> stride phases of <see cref="RowLength"/> floats, so that every kernel tap
+/// of every output pixel is a contiguous read. When the padded plane of every input channel fits the band
+/// (<see cref="WholePlane"/>), it is copied once per sample and group and output rows read it in place;
+/// otherwise the band holds one output row's kernel rows and is copied again for each output row.
 /// </summary>
-internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, EquatableArray<ConvPathPlan> Paths) : IPlan
+internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, bool WholePlane, EquatableArray<ConvPathPlan> Paths) : IPlan
 {
     public MethodTarget Method => Spec.Method;
 
-    /// <summary>Floats of band per input channel: kernel rows × phases × row length.</summary>
-    public int ChannelStride => Spec.KernelHeight * Phases * RowLength;
+    /// <summary>Input rows per channel in the band: every row an output reads, or the kernel rows of one output row.</summary>
+    public int BandRows => WholePlane ? PlaneRows(Spec.Geometry) : Spec.KernelHeight;
+
+    public int RowStride => Phases * RowLength;
+
+    /// <summary>Floats of band per input channel.</summary>
+    public int ChannelStride => BandRows * RowStride;
+
+    /// <summary>Floats between the band rows of consecutive kernel rows.</summary>
+    public int KernelRowStride => WholePlane ? Spec.DilationHeight * RowStride : RowStride;
+
+    /// <summary>Padded input rows that some output reads, from the first padding row on.</summary>
+    public static int PlaneRows(Conv2DGeometry g) => ((g.OutputHeight - 1) * g.StrideHeight) + ((g.KernelHeight - 1) * g.DilationHeight) + 1;
 
     public bool Chunked => ChunkChannels < Spec.InChannels / Spec.Groups;
 }
@@ -62,6 +81,12 @@ internal static class ConvPlanner
 {
     /// <summary>Floats of input band a kernel keeps on the stack.</summary>
     public const int BandLimit = 16384;
+
+    /// <summary>
+    /// Floats of band per chunk of input channels when the band is refilled for each output row: 16 KB, half of a
+    /// 32 KB L1 data cache, so that each tile's pass over the band reads L1. (KernelGen.Generic uses the same figure.)
+    /// </summary>
+    public const int ChunkFloats = 4096;
 
     /// <summary>Statements a tile may unroll before it loops instead.</summary>
     public const int UnrollLimit = 2400;
@@ -79,8 +104,9 @@ internal static class ConvPlanner
         Conv2DGeometry g = spec.Geometry;
         int phases = g.StrideWidth;
         int rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
-        int chunk = Math.Min(g.InChannelsPerGroup, BandLimit / (g.KernelHeight * phases * rowLength));
-        return new ConvPlan(spec, phases, rowLength, chunk, SimdPath.All(legacyIntrinsics).Select(p => PlanPath(g, p)).ToEquatableArray());
+        bool wholePlane = ShapeMath.Product(g.InChannelsPerGroup, ConvPlan.PlaneRows(g), phases, rowLength) <= BandLimit;
+        int chunk = wholePlane ? g.InChannelsPerGroup : Math.Min(g.InChannelsPerGroup, Math.Max(1, ChunkFloats / (g.KernelHeight * phases * rowLength)));
+        return new ConvPlan(spec, phases, rowLength, chunk, wholePlane, SimdPath.All(legacyIntrinsics).Select(p => PlanPath(g, p)).ToEquatableArray());
     }
 
     /// <summary>Phase row length: the widest vector read of the last output pixel, plus the kernel's reach in that phase.</summary>
@@ -90,13 +116,22 @@ internal static class ConvPlanner
     private static ConvPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
     {
         int width = path.Width;
-        int maxVectors = path.Name switch { "Vector512" => 6, "Vector256" => 5, _ => 4 };
+        int maxVectors = path.Name switch { "Vector512" => 6, "Vector256" => 4, _ => 4 };
         int vectors = Math.Min((g.OutputWidth + width - 1) / width, maxVectors);
-        int channels = Math.Min(g.OutChannelsPerGroup, Math.Min(8, Math.Max(1, Math.Min(path.Accumulators / vectors, (path.Registers - 2) / (vectors + 1)))));
+        int channels = Math.Min(g.OutChannelsPerGroup, Math.Min(8, Math.Max(1, path.Accumulators / vectors)));
+        while (channels > 1 && TileRegisters(channels, vectors) > path.Registers)
+        {
+            channels--;
+        }
 
         // Few output channels per group (depthwise): widen the tile instead, so that it still holds enough
-        // independent accumulators to hide the FMA latency. Live vectors: accumulators, weights, one input, two spare.
-        int widest = Math.Min(path.Accumulators / channels, (path.Registers - 3 - channels) / channels);
+        // independent accumulators to hide the FMA latency.
+        int widest = path.Accumulators / channels;
+        while (widest > vectors && TileRegisters(channels, widest) > path.Registers)
+        {
+            widest--;
+        }
+
         vectors = Math.Min((g.OutputWidth + width - 1) / width, Math.Max(vectors, widest));
 
         int fullVectors = g.OutputWidth / width, partialLanes = g.OutputWidth % width;
@@ -115,6 +150,12 @@ internal static class ConvPlanner
             remainder > 0 && fullBlocks > 0 ? new TileShape(remainder, vectors, 0) : null,
             remainder > 0 && tailVectors > 0 ? new TileShape(remainder, tailVectors, partialLanes) : null);
     }
+
+    /// <summary>
+    /// Vector registers a tile keeps live: its accumulators, plus either every channel's broadcast weight and one
+    /// input vector, or every input vector and one weight — whichever is fewer (see <see cref="TileShape.InputsFirst"/>).
+    /// </summary>
+    internal static int TileRegisters(int channels, int vectors) => (channels * vectors) + Math.Min(channels, vectors) + 1;
 
     internal static long RoundUp(int value, int multiple) => (value + (long)multiple - 1) / multiple * multiple;
 }

@@ -19,7 +19,7 @@ internal sealed record SimdPath(string Name, int Width, int Registers, int Accum
 
     public static ImmutableArray<SimdPath> All(bool legacyIntrinsics) => ImmutableArray.Create(
         new SimdPath("Vector512", 16, 32, 24, legacyIntrinsics),
-        new SimdPath("Vector256", 8, 16, 10, legacyIntrinsics),
+        new SimdPath("Vector256", 8, 16, 12, legacyIntrinsics),
         new SimdPath("Scalar", 1, 16, 8, legacyIntrinsics));
 
     public bool IsScalar => Width == 1;

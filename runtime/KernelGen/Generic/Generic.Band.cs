@@ -7,25 +7,25 @@ namespace KernelGen;
 public static partial class Generic
 {
     /// <summary>
-    /// The band layout of one output row: for each channel and kernel row, the input row that kernel row
-    /// reads, padded and split into <see cref="Phases"/> stride phases of <see cref="RowLength"/> floats.
+    /// A band of input rows: for each channel, <see cref="Rows"/> input rows <see cref="RowStep"/> apart (the kernel
+    /// rows of one output row, or every row of the padded plane), padded and split into <see cref="Phases"/> stride
+    /// phases of <see cref="RowLength"/> floats.
     /// </summary>
-    private readonly record struct Band(
-        int Height, int Width, int KernelHeight, int StrideHeight, int PadTop, int DilationHeight, int PadLeft, int Phases, int RowLength, float PadValue)
+    private readonly record struct Band(int Height, int Width, int Rows, int RowStep, int PadLeft, int Phases, int RowLength, float PadValue)
     {
         public int RowStride => Phases * RowLength;
 
-        public int ChannelStride => KernelHeight * RowStride;
+        public int ChannelStride => Rows * RowStride;
 
-        /// <summary>Copies the input rows output row <paramref name="oy"/> reads; the padding columns hold <see cref="PadValue"/> already.</summary>
-        public void Fill(ReadOnlySpan<float> input, Span<float> band, int oy, int channels)
+        /// <summary>Copies <see cref="Rows"/> input rows per channel from <paramref name="firstRow"/> on; the padding columns hold <see cref="PadValue"/> already.</summary>
+        public void Fill(ReadOnlySpan<float> input, Span<float> band, int firstRow, int channels)
         {
             for (int c = 0; c < channels; c++)
             {
-                for (int ky = 0; ky < KernelHeight; ky++)
+                for (int r = 0; r < Rows; r++)
                 {
-                    int iy = (oy * StrideHeight) - PadTop + (ky * DilationHeight);
-                    Span<float> row = band.Slice(((c * KernelHeight) + ky) * RowStride, RowStride);
+                    int iy = firstRow + (r * RowStep);
+                    Span<float> row = band.Slice(((c * Rows) + r) * RowStride, RowStride);
                     for (int phase = 0; phase < Phases; phase++)
                     {
                         (int start, int end) = InputColumns(phase);

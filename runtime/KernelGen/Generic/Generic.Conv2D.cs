@@ -26,27 +26,44 @@ public static partial class Generic
         KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
 
         Conv2DGeometry g = geometry;
-        int phases = g.StrideWidth;
-        var band = new Band(g.Height, g.Width, g.KernelHeight, g.StrideHeight, g.PadTop, g.DilationHeight, g.PadLeft,
-            phases, RoundUp(g.OutputWidth, 2 * Lanes) + ((g.KernelWidth - 1) * g.DilationWidth / phases), 0f);
+        int phases = g.StrideWidth, rowLength = RoundUp(g.OutputWidth, 2 * Lanes) + ((g.KernelWidth - 1) * g.DilationWidth / phases);
         int inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup;
-        int chunk = Math.Max(1, Math.Min(inPerGroup, BandLimit / band.ChannelStride));
+
+        // The padded planes of a group's input channels, copied once per sample, when they fit the band;
+        // otherwise the kernel rows of one output row, copied for each row in chunks of channels that stay in L1.
+        int planeRows = ((g.OutputHeight - 1) * g.StrideHeight) + ((g.KernelHeight - 1) * g.DilationHeight) + 1;
+        bool wholePlane = (long)inPerGroup * planeRows * phases * rowLength <= BandLimit;
+        var band = wholePlane
+            ? new Band(g.Height, g.Width, planeRows, 1, g.PadLeft, phases, rowLength, 0f)
+            : new Band(g.Height, g.Width, g.KernelHeight, g.DilationHeight, g.PadLeft, phases, rowLength, 0f);
+        int chunk = wholePlane ? inPerGroup : Math.Max(1, Math.Min(inPerGroup, ChunkFloats / band.ChannelStride));
         int bandLength = chunk * band.ChannelStride;
         using var buffer = new BandBuffer(bandLength <= BandLimit ? stackalloc float[bandLength] : default, bandLength);
         Span<float> bandSpan = buffer.Span;
         bandSpan.Fill(band.PadValue);
 
-        var tile = new ConvTile(g, band, flipKernel, activation);
+        var tile = new ConvTile(g, band, wholePlane ? g.DilationHeight * band.RowStride : band.RowStride, flipKernel, activation);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < g.Groups; group++)
             {
+                ReadOnlySpan<float> inputGroup = input.Slice((n * g.InputLength) + (group * inPerGroup * g.Height * g.Width));
+                if (wholePlane)
+                {
+                    band.Fill(inputGroup, bandSpan, -g.PadTop, inPerGroup);
+                }
+
                 for (int oy = 0; oy < g.OutputHeight; oy++)
                 {
                     for (int c0 = 0; c0 < inPerGroup; c0 += chunk)
                     {
                         int channels = Math.Min(chunk, inPerGroup - c0);
-                        band.Fill(input.Slice((n * g.InputLength) + ((group * inPerGroup) + c0) * g.Height * g.Width), bandSpan, oy, channels);
+                        Span<float> rows = wholePlane ? bandSpan.Slice(oy * g.StrideHeight * band.RowStride) : bandSpan;
+                        if (!wholePlane)
+                        {
+                            band.Fill(inputGroup.Slice(c0 * g.Height * g.Width), bandSpan, (oy * g.StrideHeight) - g.PadTop, channels);
+                        }
+
                         var step = new ConvStep(channels, c0 == 0, c0 + chunk >= inPerGroup);
                         for (int o = 0; o < outPerGroup; o += 4)
                         {
@@ -57,7 +74,7 @@ public static partial class Generic
                             ReadOnlySpan<float> b = bias.IsEmpty ? default : bias.Slice(oc, count);
                             for (int x0 = 0; x0 < g.OutputWidth; x0 += 2 * Lanes)
                             {
-                                tile.Run(bandSpan.Slice(x0), w, b, row.Slice(x0), count, Math.Min(2 * Lanes, g.OutputWidth - x0), step);
+                                tile.Run(rows.Slice(x0), w, b, row.Slice(x0), count, Math.Min(2 * Lanes, g.OutputWidth - x0), step);
                             }
                         }
                     }
@@ -73,7 +90,7 @@ public static partial class Generic
     /// A register tile of up to 4 output channels × 2 vectors of output pixels (8 accumulators), reduced over
     /// the band's channels and the kernel window, then stored once.
     /// </summary>
-    private readonly struct ConvTile(Conv2DGeometry g, Band band, bool flip, Activation activation)
+    private readonly struct ConvTile(Conv2DGeometry g, Band band, int kernelRowStride, bool flip, Activation activation)
     {
         private readonly int _taps = g.KernelHeight * g.KernelWidth;
         private readonly int _weightStride = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
@@ -117,7 +134,7 @@ public static partial class Generic
                 ref float channelWeights = ref Unsafe.Add(ref weights, c * _taps);
                 for (int ky = 0; ky < kernelHeight; ky++)
                 {
-                    ref float row = ref Unsafe.Add(ref channelBand, ky * band.RowStride);
+                    ref float row = ref Unsafe.Add(ref channelBand, ky * kernelRowStride);
                     int wy = (flip ? kernelHeight - 1 - ky : ky) * kernelWidth;
                     for (int kx = 0; kx < kernelWidth; kx++)
                     {

@@ -76,7 +76,7 @@ public static partial class Generic
 
         Pool2DGeometry g = geometry;
         int lanes = Lanes, phases = g.StrideWidth;
-        var band = new Band(g.Height, g.Width, g.KernelHeight, g.StrideHeight, g.PadHeight, 1, g.PadWidth,
+        var band = new Band(g.Height, g.Width, g.KernelHeight, 1, g.PadWidth,
             phases, RoundUp(g.OutputWidth, lanes) + ((g.KernelWidth - 1) / phases), max ? float.NegativeInfinity : 0f);
         int bandLength = band.ChannelStride;
         using var buffer = new BandBuffer(bandLength <= BandLimit ? stackalloc float[bandLength] : default, bandLength);
@@ -89,7 +89,7 @@ public static partial class Generic
             ReadOnlySpan<float> plane = input.Slice(p * g.Height * g.Width, g.Height * g.Width);
             for (int oy = 0; oy < g.OutputHeight; oy++)
             {
-                band.Fill(plane, bandSpan, oy, 1);
+                band.Fill(plane, bandSpan, (oy * g.StrideHeight) - g.PadHeight, 1);
                 Span<float> row = output.Slice((p * g.OutputHeight * g.OutputWidth) + (oy * g.OutputWidth), g.OutputWidth);
                 int top = (oy * g.StrideHeight) - g.PadHeight;
                 int rows = Math.Min(g.Height, top + g.KernelHeight) - Math.Max(0, top);

@@ -17,6 +17,12 @@ public static partial class Generic
     /// <summary>Floats of input band kept on the stack; larger bands are processed in chunks of input channels.</summary>
     internal const int BandLimit = 16384;
 
+    /// <summary>
+    /// Floats of band per chunk of input channels when the band is refilled for each output row: 16 KB, half of a
+    /// 32 KB L1 data cache, so that each tile's pass over the band reads L1. (The generator uses the same figure.)
+    /// </summary>
+    internal const int ChunkFloats = 4096;
+
     private static int Lanes => Vector<float>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

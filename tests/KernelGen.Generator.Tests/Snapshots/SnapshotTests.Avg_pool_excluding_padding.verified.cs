@@ -54,7 +54,7 @@ file static class LayersAvgPoolKernel
             ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 25);
             for (int oy = 0; oy < 5; oy++)
             {
-                FillBand(ref source, ref band, oy, 1);
+                FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 5);
                 // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
@@ -119,7 +119,7 @@ file static class LayersAvgPoolKernel
             ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 25);
             for (int oy = 0; oy < 5; oy++)
             {
-                FillBand(ref source, ref band, oy, 1);
+                FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 5);
                 // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
@@ -184,7 +184,7 @@ file static class LayersAvgPoolKernel
             ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 25);
             for (int oy = 0; oy < 5; oy++)
             {
-                FillBand(ref source, ref band, oy, 1);
+                FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 5);
                 // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
@@ -338,18 +338,18 @@ file static class LayersAvgPoolKernel
     private static global::System.ReadOnlySpan<float> ColumnScale => new float[] { 1f / 2, 1f / 3, 1f / 3, 1f / 3, 1f / 2, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 2 stride phase(s) of 17 floats. The padding columns were
+    /// Copies 3 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 2 stride phase(s) of 17 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 3; ky++)
+            for (int r = 0; r < 3; r++)
             {
-                int iy = (oy * 2) - 1 + ky;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + ky) * 34);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + r) * 34);
                 if ((uint)iy >= 9u)
                 {
                     // Above or below the input: a row of padding.

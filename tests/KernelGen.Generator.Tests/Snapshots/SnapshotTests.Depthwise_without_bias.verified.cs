@@ -9,7 +9,7 @@ partial class Layers
     /// <summary>Conv2D 8×20×20 → 8×20×20: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 8, no bias, activation None.</summary>
     /// <remarks>
     /// <para>57,600 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [8, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 1 channel(s) × 2 vector(s) of 16 pixels (2 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 3 vector(s) of 8 pixels (3 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window fully unrolled.</para>
@@ -44,7 +44,7 @@ file static class LayersDepthwiseKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        global::System.Span<float> bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -54,21 +54,19 @@ file static class LayersDepthwiseKernel
                 ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 3200) + (group * 400));
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 20; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
+                    // output channels in blocks of 1
+                    for (int ob = 0; ob < 1; ob += 1)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 400), ref band, oy, channels);
-                        // output channels in blocks of 1
-                        for (int ob = 0; ob < 1; ob += 1)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
-                            // pixels 0..19
-                            Vector512Tile1x2Partial4(ref band, ref w, ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
+                        // pixels 0..19
+                        Vector512Tile1x2Partial4(ref rows, ref w, ref o, channels);
                     }
                 }
             }
@@ -160,7 +158,7 @@ file static class LayersDepthwiseKernel
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
                 a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -175,7 +173,7 @@ file static class LayersDepthwiseKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        global::System.Span<float> bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -185,21 +183,19 @@ file static class LayersDepthwiseKernel
                 ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 3200) + (group * 400));
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 20; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
+                    // output channels in blocks of 1
+                    for (int ob = 0; ob < 1; ob += 1)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 400), ref band, oy, channels);
-                        // output channels in blocks of 1
-                        for (int ob = 0; ob < 1; ob += 1)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
-                            // pixels 0..19
-                            Vector256Tile1x3Partial4(ref band, ref w, ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
+                        // pixels 0..19
+                        Vector256Tile1x3Partial4(ref rows, ref w, ref o, channels);
                     }
                 }
             }
@@ -310,7 +306,7 @@ file static class LayersDepthwiseKernel
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
                 a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -326,7 +322,7 @@ file static class LayersDepthwiseKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        global::System.Span<float> bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -336,26 +332,24 @@ file static class LayersDepthwiseKernel
                 ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 3200) + (group * 400));
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 20; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
+                    // output channels in blocks of 1
+                    for (int ob = 0; ob < 1; ob += 1)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 400), ref band, oy, channels);
-                        // output channels in blocks of 1
-                        for (int ob = 0; ob < 1; ob += 1)
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
+                        // pixels 0..15 in blocks of 8
+                        for (int x0 = 0; x0 < 16; x0 += 8)
                         {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
-                            // pixels 0..15 in blocks of 8
-                            for (int x0 = 0; x0 < 16; x0 += 8)
-                            {
-                                ScalarTile1x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
-                            // pixels 16..19
-                            ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 16), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 16), channels);
+                            ScalarTile1x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
+                        // pixels 16..19
+                        ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 16), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 16), channels);
                     }
                 }
             }
@@ -561,7 +555,7 @@ file static class LayersDepthwiseKernel
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 77);
                 a0_7 = a0_7 + (x * w0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -699,7 +693,7 @@ file static class LayersDepthwiseKernel
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
                 a0_3 = a0_3 + (x * w0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -711,18 +705,18 @@ file static class LayersDepthwiseKernel
     }
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 1 stride phase(s) of 34 floats. The padding columns were
+    /// Copies 22 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 1 stride phase(s) of 34 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 3; ky++)
+            for (int r = 0; r < 22; r++)
             {
-                int iy = (oy * 1) - 1 + ky;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + ky) * 34);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 22) + r) * 34);
                 if ((uint)iy >= 20u)
                 {
                     // Above or below the input: a row of padding.

@@ -9,9 +9,9 @@ partial class Layers
     /// <summary>Conv2D 1×28×28 → 32×26×26: kernel 3×3, stride 1×1, padding 0,0,0,0 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation Relu.</summary>
     /// <remarks>
     /// <para>389,376 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [32, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 8 channel(s) × 2 vector(s) of 16 pixels (16 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 2 channel(s) × 4 vector(s) of 8 pixels (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -46,7 +46,7 @@ file static class LayersConv1Kernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        global::System.Span<float> bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -57,21 +57,19 @@ file static class LayersConv1Kernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 21632) + (group * 21632));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 32);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, 0, 1);
                 for (int oy = 0; oy < 26; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
+                    // output channels in blocks of 8
+                    for (int ob = 0; ob < 32; ob += 8)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 784), ref band, oy, channels);
-                        // output channels in blocks of 8
-                        for (int ob = 0; ob < 32; ob += 8)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                            // pixels 0..25
-                            Vector512Tile8x2Partial10(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                        // pixels 0..25
+                        Vector512Tile8x2Partial10(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -101,272 +99,272 @@ file static class LayersConv1Kernel
         a7_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 7));
         a7_1 = a7_0;
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3, w4, w5, w6, w7;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 45));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(16));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(16));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 45));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 46));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 64));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 46));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 64));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 47));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 65));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 47));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 65));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 66));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(50));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(50));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 66));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 67));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 67));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 68));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 68));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 33));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 69));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(84));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(84));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 33));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 69));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 34));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 70));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 34));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 70));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 35));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                w6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                w7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 71));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(70));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_0);
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_1);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_1);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_1);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w6, a6_1);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w7, a7_1);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(70));
+                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 35));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
+                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
+                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 71));
+                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
+                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -481,7 +479,7 @@ file static class LayersConv1Kernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        global::System.Span<float> bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -492,25 +490,287 @@ file static class LayersConv1Kernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 21632) + (group * 21632));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 32);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, 0, 1);
                 for (int oy = 0; oy < 26; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
+                    // output channels in blocks of 3
+                    for (int ob = 0; ob < 30; ob += 3)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 784), ref band, oy, channels);
-                        // output channels in blocks of 2
-                        for (int ob = 0; ob < 32; ob += 2)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                            // pixels 0..25
-                            Vector256Tile2x4Partial2(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                        // pixels 0..25
+                        Vector256Tile3x4Partial2(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
+                    }
+                    // the last 2 output channel(s)
+                    {
+                        const int ob = 30;
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                        // pixels 0..25
+                        Vector256Tile2x4Partial2(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>3 output channel(s) × 4 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Vector256Tile3x4Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3;
+        // Start from the bias.
+        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a1_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a2_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(16));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(24));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (0, 1)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(25));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (0, 2)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(26));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (1, 0)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(42));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(50));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(58));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (1, 1)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(43));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(59));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (1, 2)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(44));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(60));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (2, 0)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(76));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(84));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(92));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (2, 1)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(77));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(93));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            // tap (2, 2)
+            {
+                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17));
+                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(70));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(78));
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
+                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
+                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
+                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
+                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(94));
+                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
+                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
+                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
+            }
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
+            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a0_1 = global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a0_2 = global::System.Runtime.Intrinsics.Vector256.Max(a0_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a0_3 = global::System.Runtime.Intrinsics.Vector256.Max(a0_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a1_0 = global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a1_1 = global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a1_2 = global::System.Runtime.Intrinsics.Vector256.Max(a1_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a1_3 = global::System.Runtime.Intrinsics.Vector256.Max(a1_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a2_0 = global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a2_1 = global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a2_2 = global::System.Runtime.Intrinsics.Vector256.Max(a2_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a2_3 = global::System.Runtime.Intrinsics.Vector256.Max(a2_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        // Store once.
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref output, 8);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_2, ref output, 16);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 24) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_3, 0);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_3, 1);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref output, 676);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_1, ref output, 684);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_2, ref output, 692);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 700) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_3, 0);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 701) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_3, 1);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref output, 1352);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_1, ref output, 1360);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_2, ref output, 1368);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1376) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_3, 0);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1377) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_3, 1);
     }
 
     /// <summary>2 output channel(s) × 4 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
@@ -685,7 +945,7 @@ file static class LayersConv1Kernel
                 a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
                 a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -714,7 +974,7 @@ file static class LayersConv1Kernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        global::System.Span<float> bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -725,26 +985,24 @@ file static class LayersConv1Kernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 21632) + (group * 21632));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 32);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, 0, 1);
                 for (int oy = 0; oy < 26; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
+                    // output channels in blocks of 2
+                    for (int ob = 0; ob < 32; ob += 2)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 784), ref band, oy, channels);
-                        // output channels in blocks of 2
-                        for (int ob = 0; ob < 32; ob += 2)
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                        // pixels 0..23 in blocks of 4
+                        for (int x0 = 0; x0 < 24; x0 += 4)
                         {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                            // pixels 0..23 in blocks of 4
-                            for (int x0 = 0; x0 < 24; x0 += 4)
-                            {
-                                ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
-                            // pixels 24..25
-                            ScalarTile2x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 24), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 24), channels);
+                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
+                        // pixels 24..25
+                        ScalarTile2x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 24), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 24), channels);
                     }
                 }
             }
@@ -923,7 +1181,7 @@ file static class LayersConv1Kernel
                 a0_3 = a0_3 + (x * w0);
                 a1_3 = a1_3 + (x * w1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -1061,7 +1319,7 @@ file static class LayersConv1Kernel
                 a0_1 = a0_1 + (x * w0);
                 a1_1 = a1_1 + (x * w1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -1078,18 +1336,18 @@ file static class LayersConv1Kernel
     }
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 1 stride phase(s) of 34 floats. The padding columns were
+    /// Copies 28 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 1 stride phase(s) of 34 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 3; ky++)
+            for (int r = 0; r < 28; r++)
             {
-                int iy = (oy * 1) + ky;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + ky) * 34);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 28) + r) * 34);
                 if ((uint)iy >= 28u)
                 {
                     // Above or below the input: a row of padding.

@@ -9,9 +9,9 @@ partial class Layers
     /// <summary>Conv2D 3×9×12 → 5×8×9: kernel 2×4, stride 1×1, padding 0,0,0,0 (top, bottom, left, right), dilation 1×1, groups 1, kernel flipped, bias, activation Sigmoid.</summary>
     /// <remarks>
     /// <para>17,280 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [5, 3, 2, 4], output NCHW.</para>
-    /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 5 channel(s) × 1 vector(s) of 16 pixels (5 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 4 channel(s) × 2 vector(s) of 8 pixels (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 5 channel(s) × 2 vector(s) of 8 pixels (10 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -45,7 +45,7 @@ file static class LayersRectangularKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[114];
+        global::System.Span<float> bandBuffer = stackalloc float[513];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -56,21 +56,19 @@ file static class LayersRectangularKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 120);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 360) + (group * 360));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 5);
+                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, 0, 3);
                 for (int oy = 0; oy < 8; oy++)
                 {
-                    for (int c0 = 0; c0 < 3; c0 += 3)
+                    const int c0 = 0, channels = 3;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 19);
+                    // output channels in blocks of 5
+                    for (int ob = 0; ob < 5; ob += 5)
                     {
-                        int channels = global::System.Math.Min(3, 3 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 108), ref band, oy, channels);
-                        // output channels in blocks of 5
-                        for (int ob = 0; ob < 5; ob += 5)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                            // pixels 0..8
-                            Vector512Tile5x1Partial9(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
+                        // pixels 0..8
+                        Vector512Tile5x1Partial9(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -89,123 +87,123 @@ file static class LayersRectangularKernel
         a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
         a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3, w4;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (0, 1), weight (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (0, 2), weight (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (0, 3), weight (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(3));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (1, 0), weight (0, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(19));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(19));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (1, 1), weight (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(20));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(20));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (1, 2), weight (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(21));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(21));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
             // tap (1, 3), weight (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(22));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(22));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
         }
 
@@ -269,7 +267,7 @@ file static class LayersRectangularKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[114];
+        global::System.Span<float> bandBuffer = stackalloc float[513];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -280,40 +278,30 @@ file static class LayersRectangularKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 120);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 360) + (group * 360));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 5);
+                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, 0, 3);
                 for (int oy = 0; oy < 8; oy++)
                 {
-                    for (int c0 = 0; c0 < 3; c0 += 3)
+                    const int c0 = 0, channels = 3;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 19);
+                    // output channels in blocks of 5
+                    for (int ob = 0; ob < 5; ob += 5)
                     {
-                        int channels = global::System.Math.Min(3, 3 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 108), ref band, oy, channels);
-                        // output channels in blocks of 4
-                        for (int ob = 0; ob < 4; ob += 4)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                            // pixels 0..8
-                            Vector256Tile4x2Partial1(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
-                        // the last 1 output channel(s)
-                        {
-                            const int ob = 4;
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                            // pixels 0..8
-                            Vector256Tile1x2Partial1(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
+                        // pixels 0..8
+                        Vector256Tile5x2Partial1(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
+    /// <summary>5 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Vector256Tile4x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile5x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1;
+        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1;
         // Start from the bias.
         a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
         a0_1 = a0_0;
@@ -323,148 +311,174 @@ file static class LayersRectangularKernel
         a2_1 = a2_0;
         a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
         a3_1 = a3_0;
+        a4_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2, w3;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (0, 1), weight (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (0, 2), weight (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (0, 3), weight (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(11));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(3));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(11));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (1, 0), weight (0, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(27));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(27));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (1, 1), weight (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(28));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(28));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (1, 2), weight (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(21));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(29));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(21));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(29));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
             // tap (1, 3), weight (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(22));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(30));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(22));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(30));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
         }
 
@@ -477,103 +491,10 @@ file static class LayersRectangularKernel
         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 152) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_1, 0);
         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_0, ref output, 216);
         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 224) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_1, 0);
+        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a4_0, ref output, 288);
+        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 296) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_1, 0);
         // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 4; j++)
-        {
-            for (int k = 0; k < 9; k++)
-            {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
-            }
-        }
-    }
-
-    /// <summary>1 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Vector256Tile1x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1;
-        // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
-        a0_1 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0), weight (1, 3)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (0, 1), weight (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (0, 2), weight (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (0, 3), weight (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(11));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (1, 0), weight (0, 3)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(27));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (1, 1), weight (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(28));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (1, 2), weight (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(21));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(29));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            // tap (1, 3), weight (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(22));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(30));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-        }
-
-        // Store once.
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 8) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_1, 0);
-        // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 1; j++)
+        for (int j = 0; j < 5; j++)
         {
             for (int k = 0; k < 9; k++)
             {
@@ -586,7 +507,7 @@ file static class LayersRectangularKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[114];
+        global::System.Span<float> bandBuffer = stackalloc float[513];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -597,39 +518,37 @@ file static class LayersRectangularKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 120);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 360) + (group * 360));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 5);
+                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, 0, 3);
                 for (int oy = 0; oy < 8; oy++)
                 {
-                    for (int c0 = 0; c0 < 3; c0 += 3)
+                    const int c0 = 0, channels = 3;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 19);
+                    // output channels in blocks of 2
+                    for (int ob = 0; ob < 4; ob += 2)
                     {
-                        int channels = global::System.Math.Min(3, 3 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 108), ref band, oy, channels);
-                        // output channels in blocks of 2
-                        for (int ob = 0; ob < 4; ob += 2)
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
+                        // pixels 0..7 in blocks of 4
+                        for (int x0 = 0; x0 < 8; x0 += 4)
                         {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                            // pixels 0..7 in blocks of 4
-                            for (int x0 = 0; x0 < 8; x0 += 4)
-                            {
-                                ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
-                            // pixels 8..8
-                            ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
-                        // the last 1 output channel(s)
+                        // pixels 8..8
+                        ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                    }
+                    // the last 1 output channel(s)
+                    {
+                        const int ob = 4;
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
+                        // pixels 0..7 in blocks of 4
+                        for (int x0 = 0; x0 < 8; x0 += 4)
                         {
-                            const int ob = 4;
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                            // pixels 0..7 in blocks of 4
-                            for (int x0 = 0; x0 < 8; x0 += 4)
-                            {
-                                ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
-                            // pixels 8..8
-                            ScalarTile1x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                            ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
+                        // pixels 8..8
+                        ScalarTile1x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
                     }
                 }
             }
@@ -791,7 +710,7 @@ file static class LayersRectangularKernel
                 a0_3 = a0_3 + (x * w0);
                 a1_3 = a1_3 + (x * w1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
         }
 
@@ -824,75 +743,75 @@ file static class LayersRectangularKernel
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
         a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0, w1;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 1), weight (1, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 2), weight (1, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 3), weight (1, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 0), weight (0, 3)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 1), weight (0, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 2), weight (0, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 3), weight (0, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                a1_0 = a1_0 + (x0 * w);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
         }
 
@@ -1021,7 +940,7 @@ file static class LayersRectangularKernel
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 25);
                 a0_3 = a0_3 + (x * w0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
         }
 
@@ -1101,7 +1020,7 @@ file static class LayersRectangularKernel
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
                 a0_0 = a0_0 + (x * w0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
         }
 
@@ -1119,18 +1038,18 @@ file static class LayersRectangularKernel
     }
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 1 stride phase(s) of 19 floats. The padding columns were
+    /// Copies 9 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 1 stride phase(s) of 19 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 2; ky++)
+            for (int r = 0; r < 9; r++)
             {
-                int iy = (oy * 1) + ky;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 2) + ky) * 19);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 9) + r) * 19);
                 if ((uint)iy >= 9u)
                 {
                     // Above or below the input: a row of padding.

@@ -9,7 +9,7 @@ partial class Layers
     /// <summary>Conv2D 3×10×10 → 6×5×5: kernel 4×4, stride 2×2, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation None.</summary>
     /// <remarks>
     /// <para>14,400 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [6, 3, 4, 4], output NCHW.</para>
-    /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 2 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 6 channel(s) × 1 vector(s) of 16 pixels (6 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 6 channel(s) × 1 vector(s) of 8 pixels (6 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
@@ -45,7 +45,7 @@ file static class LayersSameKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[408];
+        global::System.Span<float> bandBuffer = stackalloc float[1224];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -56,21 +56,19 @@ file static class LayersSameKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 150) + (group * 150));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 6);
+                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+                FillBand(ref inputGroup, ref band, -1, 3);
                 for (int oy = 0; oy < 5; oy++)
                 {
-                    for (int c0 = 0; c0 < 3; c0 += 3)
+                    const int c0 = 0, channels = 3;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 68);
+                    // output channels in blocks of 6
+                    for (int ob = 0; ob < 6; ob += 6)
                     {
-                        int channels = global::System.Math.Min(3, 3 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 100), ref band, oy, channels);
-                        // output channels in blocks of 6
-                        for (int ob = 0; ob < 6; ob += 6)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                            // pixels 0..4
-                            Vector512Tile6x1Partial5(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
+                        // pixels 0..4
+                        Vector512Tile6x1Partial5(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -90,267 +88,267 @@ file static class LayersSameKernel
         a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
         a5_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3, w4, w5;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (0, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(102));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(102));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(119));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(119));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(103));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(103));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
-                w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
-                w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(120));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(120));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
+                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
+                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 136);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
         }
 
@@ -390,7 +388,7 @@ file static class LayersSameKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[408];
+        global::System.Span<float> bandBuffer = stackalloc float[1224];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -401,21 +399,19 @@ file static class LayersSameKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 150) + (group * 150));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 6);
+                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+                FillBand(ref inputGroup, ref band, -1, 3);
                 for (int oy = 0; oy < 5; oy++)
                 {
-                    for (int c0 = 0; c0 < 3; c0 += 3)
+                    const int c0 = 0, channels = 3;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 68);
+                    // output channels in blocks of 6
+                    for (int ob = 0; ob < 6; ob += 6)
                     {
-                        int channels = global::System.Math.Min(3, 3 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 100), ref band, oy, channels);
-                        // output channels in blocks of 6
-                        for (int ob = 0; ob < 6; ob += 6)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                            // pixels 0..4
-                            Vector256Tile6x1Partial5(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
+                        // pixels 0..4
+                        Vector256Tile6x1Partial5(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -435,267 +431,267 @@ file static class LayersSameKernel
         a4_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
         a5_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2, w3, w4, w5;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (0, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (1, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (2, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(102));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(102));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(119));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(119));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(103));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(103));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
             // tap (3, 3)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
-                w4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
-                w5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(120));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w4, a4_0);
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w5, a5_0);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(120));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
+                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
+                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 136);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
         }
 
@@ -735,7 +731,7 @@ file static class LayersSameKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[408];
+        global::System.Span<float> bandBuffer = stackalloc float[1224];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -746,26 +742,24 @@ file static class LayersSameKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 150) + (group * 150));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 6);
+                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+                FillBand(ref inputGroup, ref band, -1, 3);
                 for (int oy = 0; oy < 5; oy++)
                 {
-                    for (int c0 = 0; c0 < 3; c0 += 3)
+                    const int c0 = 0, channels = 3;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 68);
+                    // output channels in blocks of 2
+                    for (int ob = 0; ob < 6; ob += 2)
                     {
-                        int channels = global::System.Math.Min(3, 3 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 100), ref band, oy, channels);
-                        // output channels in blocks of 2
-                        for (int ob = 0; ob < 6; ob += 2)
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
+                        // pixels 0..3 in blocks of 4
+                        for (int x0 = 0; x0 < 4; x0 += 4)
                         {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                            // pixels 0..3 in blocks of 4
-                            for (int x0 = 0; x0 < 4; x0 += 4)
-                            {
-                                ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
-                            // pixels 4..4
-                            ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 4), channels);
+                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
+                        // pixels 4..4
+                        ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 4), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 4), channels);
                     }
                 }
             }
@@ -1063,7 +1057,7 @@ file static class LayersSameKernel
                 a0_3 = a0_3 + (x * w0);
                 a1_3 = a1_3 + (x * w1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 136);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
         }
 
@@ -1087,139 +1081,139 @@ file static class LayersSameKernel
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
         a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0, w1;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 3)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 3)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 3)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (3, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (3, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 119);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 119);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (3, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (3, 3)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
+                a1_0 = a1_0 + (x0 * w);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 136);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
         }
 
@@ -1229,18 +1223,18 @@ file static class LayersSameKernel
     }
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 2 stride phase(s) of 17 floats. The padding columns were
+    /// Copies 12 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 2 stride phase(s) of 17 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 4; ky++)
+            for (int r = 0; r < 12; r++)
             {
-                int iy = (oy * 2) - 1 + ky;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 4) + ky) * 34);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 12) + r) * 34);
                 if ((uint)iy >= 10u)
                 {
                     // Above or below the input: a row of padding.

@@ -9,7 +9,7 @@ partial class Layers
     /// <summary>Conv2D 1×3×3 → 1×3×3: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation None.</summary>
     /// <remarks>
     /// <para>162 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [1, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 1 channel(s) × 1 vector(s) of 16 pixels (1 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 1 vector(s) of 8 pixels (1 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 1 channel(s) × 3 pixel(s) (3 accumulators), window fully unrolled.</para>
@@ -45,7 +45,7 @@ file static class LayersSeedKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[54];
+        global::System.Span<float> bandBuffer = stackalloc float[90];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -56,21 +56,19 @@ file static class LayersSeedKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 9) + (group * 9));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 1);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 3; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 18);
+                    // output channels in blocks of 1
+                    for (int ob = 0; ob < 1; ob += 1)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 9), ref band, oy, channels);
-                        // output channels in blocks of 1
-                        for (int ob = 0; ob < 1; ob += 1)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
-                            // pixels 0..2
-                            Vector512Tile1x1Partial3(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
+                        // pixels 0..2
+                        Vector512Tile1x1Partial3(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -143,7 +141,7 @@ file static class LayersSeedKernel
                 x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(38));
                 a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 90);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -156,7 +154,7 @@ file static class LayersSeedKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[54];
+        global::System.Span<float> bandBuffer = stackalloc float[90];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -167,21 +165,19 @@ file static class LayersSeedKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 9) + (group * 9));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 1);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 3; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 18);
+                    // output channels in blocks of 1
+                    for (int ob = 0; ob < 1; ob += 1)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 9), ref band, oy, channels);
-                        // output channels in blocks of 1
-                        for (int ob = 0; ob < 1; ob += 1)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
-                            // pixels 0..2
-                            Vector256Tile1x1Partial3(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
+                        // pixels 0..2
+                        Vector256Tile1x1Partial3(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -254,7 +250,7 @@ file static class LayersSeedKernel
                 x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(38));
                 a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 90);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -267,7 +263,7 @@ file static class LayersSeedKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[54];
+        global::System.Span<float> bandBuffer = stackalloc float[90];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -278,23 +274,21 @@ file static class LayersSeedKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 9) + (group * 9));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 1);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 3; oy++)
                 {
-                    for (int c0 = 0; c0 < 1; c0 += 1)
+                    const int c0 = 0, channels = 1;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 18);
+                    // output channels in blocks of 1
+                    for (int ob = 0; ob < 1; ob += 1)
                     {
-                        int channels = global::System.Math.Min(1, 1 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 9), ref band, oy, channels);
-                        // output channels in blocks of 1
-                        for (int ob = 0; ob < 1; ob += 1)
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
+                        // pixels 0..2 in blocks of 3
+                        for (int x0 = 0; x0 < 3; x0 += 3)
                         {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
-                            // pixels 0..2 in blocks of 3
-                            for (int x0 = 0; x0 < 3; x0 += 3)
-                            {
-                                ScalarTile1x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
+                            ScalarTile1x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
                     }
                 }
@@ -406,7 +400,7 @@ file static class LayersSeedKernel
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
                 a0_2 = a0_2 + (x * w0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 90);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -417,18 +411,18 @@ file static class LayersSeedKernel
     }
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 1 stride phase(s) of 18 floats. The padding columns were
+    /// Copies 5 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 1 stride phase(s) of 18 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 3; ky++)
+            for (int r = 0; r < 5; r++)
             {
-                int iy = (oy * 1) - 1 + ky;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + ky) * 18);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 5) + r) * 18);
                 if ((uint)iy >= 3u)
                 {
                     // Above or below the input: a row of padding.

@@ -9,7 +9,7 @@ partial class Layers
     /// <summary>Conv2D 2×17×17 → 4×9×9: kernel 3×3, stride 2×2, padding 2,2,2,2 (top, bottom, left, right), dilation 2×2, groups 1, bias, activation Tanh.</summary>
     /// <remarks>
     /// <para>11,664 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [4, 2, 3, 3], output NCHW.</para>
-    /// <para>Strategy: each output row reads a band of input rows, copied once per row with its padding and split into 2 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 4 channel(s) × 1 vector(s) of 16 pixels (4 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 4 channel(s) × 2 vector(s) of 8 pixels (8 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
@@ -45,7 +45,7 @@ file static class LayersDilatedKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[216];
+        global::System.Span<float> bandBuffer = stackalloc float[1512];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -56,21 +56,19 @@ file static class LayersDilatedKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 72);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 324) + (group * 324));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 4);
+                // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+                FillBand(ref inputGroup, ref band, -2, 2);
                 for (int oy = 0; oy < 9; oy++)
                 {
-                    for (int c0 = 0; c0 < 2; c0 += 2)
+                    const int c0 = 0, channels = 2;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 72);
+                    // output channels in blocks of 4
+                    for (int ob = 0; ob < 4; ob += 4)
                     {
-                        int channels = global::System.Math.Min(2, 2 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 289), ref band, oy, channels);
-                        // output channels in blocks of 4
-                        for (int ob = 0; ob < 4; ob += 4)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                            // pixels 0..8
-                            Vector512Tile4x1Partial9(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
+                        // pixels 0..8
+                        Vector512Tile4x1Partial9(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -88,119 +86,119 @@ file static class LayersDilatedKernel
         a2_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
         a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> x, w0, w1, w2, w3;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector512<float> w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(72));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(37));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(73));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(38));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(74));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(72));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(144));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(73));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(145));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(74));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w3, a3_0);
+                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(146));
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
+                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
+                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 108);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -255,7 +253,7 @@ file static class LayersDilatedKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[216];
+        global::System.Span<float> bandBuffer = stackalloc float[1512];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -266,21 +264,19 @@ file static class LayersDilatedKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 72);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 324) + (group * 324));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 4);
+                // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+                FillBand(ref inputGroup, ref band, -2, 2);
                 for (int oy = 0; oy < 9; oy++)
                 {
-                    for (int c0 = 0; c0 < 2; c0 += 2)
+                    const int c0 = 0, channels = 2;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 72);
+                    // output channels in blocks of 4
+                    for (int ob = 0; ob < 4; ob += 4)
                     {
-                        int channels = global::System.Math.Min(2, 2 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 289), ref band, oy, channels);
-                        // output channels in blocks of 4
-                        for (int ob = 0; ob < 4; ob += 4)
-                        {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                            // pixels 0..8
-                            Vector256Tile4x2Partial1(ref band, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                        }
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
+                        // pixels 0..8
+                        Vector256Tile4x2Partial1(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
                     }
                 }
             }
@@ -302,164 +298,164 @@ file static class LayersDilatedKernel
         a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
         a3_1 = a3_0;
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2, w3;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        global::System.Runtime.Intrinsics.Vector256<float> w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(44));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(72));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(80));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(37));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(45));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(73));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(81));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(38));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(46));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(74));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(82));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(72));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(80));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(144));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(152));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(73));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(81));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(145));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(153));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                w3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(74));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(82));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w3, a3_1);
+                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(146));
+                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(154));
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
+                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
+                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
+                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
+                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
+                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
+                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
+                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
+                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
+                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 108);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -486,7 +482,7 @@ file static class LayersDilatedKernel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[216];
+        global::System.Span<float> bandBuffer = stackalloc float[1512];
         bandBuffer.Clear();
         ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
@@ -497,26 +493,24 @@ file static class LayersDilatedKernel
                 ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 72);
                 ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 324) + (group * 324));
                 ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 4);
+                // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+                FillBand(ref inputGroup, ref band, -2, 2);
                 for (int oy = 0; oy < 9; oy++)
                 {
-                    for (int c0 = 0; c0 < 2; c0 += 2)
+                    const int c0 = 0, channels = 2;
+                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 72);
+                    // output channels in blocks of 2
+                    for (int ob = 0; ob < 4; ob += 2)
                     {
-                        int channels = global::System.Math.Min(2, 2 - c0);
-                        // One chunk holds every input channel: each tile starts from the bias and ends with the activation.
-                        FillBand(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref inputGroup, c0 * 289), ref band, oy, channels);
-                        // output channels in blocks of 2
-                        for (int ob = 0; ob < 4; ob += 2)
+                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
+                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
+                        // pixels 0..7 in blocks of 4
+                        for (int x0 = 0; x0 < 8; x0 += 4)
                         {
-                            ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
-                            ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                            // pixels 0..7 in blocks of 4
-                            for (int x0 = 0; x0 < 8; x0 += 4)
-                            {
-                                ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                            }
-                            // pixels 8..8
-                            ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
                         }
+                        // pixels 8..8
+                        ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
                     }
                 }
             }
@@ -597,57 +591,6 @@ file static class LayersDilatedKernel
             {
                 w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
                 w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -661,10 +604,10 @@ file static class LayersDilatedKernel
                 a0_3 = a0_3 + (x * w0);
                 a1_3 = a1_3 + (x * w1);
             }
-            // tap (2, 1)
+            // tap (1, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -678,10 +621,10 @@ file static class LayersDilatedKernel
                 a0_3 = a0_3 + (x * w0);
                 a1_3 = a1_3 + (x * w1);
             }
-            // tap (2, 2)
+            // tap (1, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
                 x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
                 a0_0 = a0_0 + (x * w0);
                 a1_0 = a1_0 + (x * w1);
@@ -695,7 +638,58 @@ file static class LayersDilatedKernel
                 a0_3 = a0_3 + (x * w0);
                 a1_3 = a1_3 + (x * w1);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 108);
+            // tap (2, 0)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 144);
+                a0_0 = a0_0 + (x * w0);
+                a1_0 = a1_0 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 145);
+                a0_1 = a0_1 + (x * w0);
+                a1_1 = a1_1 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
+                a0_2 = a0_2 + (x * w0);
+                a1_2 = a1_2 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 147);
+                a0_3 = a0_3 + (x * w0);
+                a1_3 = a1_3 + (x * w1);
+            }
+            // tap (2, 1)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 145);
+                a0_0 = a0_0 + (x * w0);
+                a1_0 = a1_0 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
+                a0_1 = a0_1 + (x * w0);
+                a1_1 = a1_1 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 147);
+                a0_2 = a0_2 + (x * w0);
+                a1_2 = a1_2 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 148);
+                a0_3 = a0_3 + (x * w0);
+                a1_3 = a1_3 + (x * w1);
+            }
+            // tap (2, 2)
+            {
+                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
+                a0_0 = a0_0 + (x * w0);
+                a1_0 = a1_0 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 147);
+                a0_1 = a0_1 + (x * w0);
+                a1_1 = a1_1 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 148);
+                a0_2 = a0_2 + (x * w0);
+                a1_2 = a1_2 + (x * w1);
+                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 149);
+                a0_3 = a0_3 + (x * w0);
+                a1_3 = a1_3 + (x * w1);
+            }
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -728,83 +722,83 @@ file static class LayersDilatedKernel
         a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
         a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
 
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0, w1;
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        float w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (0, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (1, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 0)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 144);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 1)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 145);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
+                a1_0 = a1_0 + (x0 * w);
             }
             // tap (2, 2)
             {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
+                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+                a0_0 = a0_0 + (x0 * w);
+                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
+                a1_0 = a1_0 + (x0 * w);
             }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 108);
+            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
             weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
         }
 
@@ -823,18 +817,18 @@ file static class LayersDilatedKernel
     }
 
     /// <summary>
-    /// Copies the input rows that output row <paramref name="oy"/> reads into the band: one row per channel and
-    /// kernel row, split into 2 stride phase(s) of 18 floats. The padding columns were
+    /// Copies 21 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
+    /// each split into 2 stride phase(s) of 18 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int oy, int channels)
+    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int ky = 0; ky < 3; ky++)
+            for (int r = 0; r < 21; r++)
             {
-                int iy = (oy * 2) - 2 + (ky * 2);
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + ky) * 36);
+                int iy = firstRow + r;
+                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 21) + r) * 36);
                 if ((uint)iy >= 17u)
                 {
                     // Above or below the input: a row of padding.
