@@ -1,37 +1,307 @@
+using KernelGen.Bench.Peers;
+using TorchSharp;
+using static TorchSharp.torch.nn.functional;
+
 namespace KernelGen.Bench;
 
-/// <summary>A convolution of the benchmark suite (shared/bench/suite.md): its id, shape and generated kernel.</summary>
-public sealed record ConvShape(string Id, Conv2DGeometry Geometry, int Batch, Activation Activation, Action<float[], float[], float[], float[]> Generated);
+/// <summary>
+/// One layer of the benchmark suite (shared/bench/suite.md), with every implementation the bench times:
+/// the generated kernel, the generic kernel, the reference, an ONNX model of it and a TorchSharp call.
+/// Spans hold <see cref="Batch"/> samples.
+/// </summary>
+public abstract class SuiteLayer(string id, int batch)
+{
+    /// <summary>The id suite.md gives the shape.</summary>
+    public string Id => id;
 
-/// <summary>The suite's shapes, by the ids suite.md gives them.</summary>
+    public int Batch => batch;
+
+    /// <summary>"conv", "max pool", "avg pool", "global avg pool" or "dense".</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>NCHW (or N×features) shapes including the batch.</summary>
+    public abstract long[] InputShape { get; }
+
+    public abstract long[] OutputShape { get; }
+
+    public virtual int WeightLength => 0;
+
+    public virtual int BiasLength => 0;
+
+    /// <summary>Products summed into one output element: what the float rounding error grows with.</summary>
+    public abstract int Terms { get; }
+
+    /// <summary>Floating-point operations of one call (a multiply-add counts 2); 0 for memory-bound layers.</summary>
+    public virtual long Flops => 0;
+
+    /// <summary>Pools are memory-bound: they are reported in GB/s of input read plus output written.</summary>
+    public bool MemoryBound => Flops == 0;
+
+    public long Bytes => sizeof(float) * (InputLength + OutputLength);
+
+    /// <summary>Small enough to time the reference too (it sums in double and is slow on large layers).</summary>
+    public virtual bool Small => Flops < 5_000_000;
+
+    public int InputLength => (int)InputShape.Aggregate(1L, (a, b) => a * b);
+
+    public int OutputLength => (int)OutputShape.Aggregate(1L, (a, b) => a * b);
+
+    public abstract void Generated(float[] input, float[] weights, float[] bias, float[] output);
+
+    public abstract void Generic(float[] input, float[] weights, float[] bias, float[] output);
+
+    public abstract void Reference(float[] input, float[] weights, float[] bias, float[] output);
+
+    /// <summary>The layer as an ONNX model with input "x" and output "y", its parameters as initializers.</summary>
+    public abstract byte[] Onnx(float[] weights, float[] bias);
+
+    public abstract torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias);
+
+    public override string ToString() => Id;
+
+    private protected static OnnxModel Model(SuiteLayer layer) =>
+        new OnnxModel().Input("x", layer.InputShape).Output("y", layer.OutputShape);
+
+    /// <summary>The name of the layer node's output: "y" itself, or "c" when an activation node follows.</summary>
+    private protected static string LayerOutput(Activation activation) => activation == Activation.None ? "y" : "c";
+
+    private protected static OnnxModel Activate(OnnxModel model, string input, Activation activation) => activation switch
+    {
+        Activation.None => model,
+        Activation.Relu => model.Node("Relu", [input], "y"),
+        Activation.Sigmoid => model.Node("Sigmoid", [input], "y"),
+        Activation.Tanh => model.Node("Tanh", [input], "y"),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+    };
+
+    private protected static torch.Tensor Activate(torch.Tensor x, Activation activation) => activation switch
+    {
+        Activation.None => x,
+        Activation.Relu => x.relu_(),
+        Activation.Sigmoid => x.sigmoid_(),
+        Activation.Tanh => x.tanh_(),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+    };
+}
+
+public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated)
+    : SuiteLayer(id, batch)
+{
+    public Conv2DGeometry Geometry => g;
+
+    public override string Kind => "conv";
+
+    public override long[] InputShape => [Batch, g.InChannels, g.Height, g.Width];
+
+    public override long[] OutputShape => [Batch, g.OutChannels, g.OutputHeight, g.OutputWidth];
+
+    public override int WeightLength => g.WeightLength;
+
+    public override int BiasLength => g.BiasLength;
+
+    public override int Terms => g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+
+    public override long Flops => Batch * g.Flops;
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, bias, output);
+
+    public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Generic.Conv2D(g, input, weights, bias, output, Batch, activation);
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.Conv2D<float>(g, input, weights, bias, output, Batch, activation);
+
+    public override byte[] Onnx(float[] weights, float[] bias)
+    {
+        OnnxModel model = Model(this)
+            .Initializer("w", [g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], weights)
+            .Initializer("b", [g.OutChannels], bias)
+            .Node("Conv", ["x", "w", "b"], LayerOutput(activation),
+                ("kernel_shape", new long[] { g.KernelHeight, g.KernelWidth }),
+                ("strides", new long[] { g.StrideHeight, g.StrideWidth }),
+                ("pads", new long[] { g.PadTop, g.PadLeft, g.PadBottom, g.PadRight }),
+                ("dilations", new long[] { g.DilationHeight, g.DilationWidth }),
+                ("group", (long)g.Groups));
+        return Activate(model, "c", activation).ToArray();
+    }
+
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias)
+    {
+        if (g.PadTop != g.PadBottom || g.PadLeft != g.PadRight)
+        {
+            throw new NotSupportedException($"{Id}: asymmetric padding is not written for TorchSharp here.");
+        }
+
+        return Activate(
+            conv2d(input, weights, bias, [g.StrideHeight, g.StrideWidth], [g.PadTop, g.PadLeft], [g.DilationHeight, g.DilationWidth], g.Groups),
+            activation);
+    }
+}
+
+public sealed class PoolLayer(string id, Pool2DGeometry g, bool max, Action<float[], float[]> generated) : SuiteLayer(id, 1)
+{
+    public override string Kind => max ? "max pool" : "avg pool";
+
+    public override long[] InputShape => [Batch, g.Channels, g.Height, g.Width];
+
+    public override long[] OutputShape => [Batch, g.Channels, g.OutputHeight, g.OutputWidth];
+
+    public override int Terms => g.KernelHeight * g.KernelWidth;
+
+    public override bool Small => true;
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, output);
+
+    public override void Generic(float[] input, float[] weights, float[] bias, float[] output)
+    {
+        if (max)
+        {
+            KernelGen.Generic.MaxPool2D(g, input, output, Batch);
+        }
+        else
+        {
+            KernelGen.Generic.AvgPool2D(g, input, output, Batch);
+        }
+    }
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output)
+    {
+        if (max)
+        {
+            KernelGen.Reference.MaxPool2D<float>(g, input, output, Batch);
+        }
+        else
+        {
+            KernelGen.Reference.AvgPool2D<float>(g, input, output, Batch);
+        }
+    }
+
+    public override byte[] Onnx(float[] weights, float[] bias) => Model(this)
+        .Node(max ? "MaxPool" : "AveragePool", ["x"], "y",
+            [
+                ("kernel_shape", new long[] { g.KernelHeight, g.KernelWidth }),
+                ("strides", new long[] { g.StrideHeight, g.StrideWidth }),
+                ("pads", new long[] { g.PadHeight, g.PadWidth, g.PadHeight, g.PadWidth }),
+                .. max ? Array.Empty<(string, object)>() : [("count_include_pad", 0L)],
+            ])
+        .ToArray();
+
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) => max
+        ? max_pool2d(input, [g.KernelHeight, g.KernelWidth], [g.StrideHeight, g.StrideWidth], [g.PadHeight, g.PadWidth])
+        : avg_pool2d(input, [g.KernelHeight, g.KernelWidth], [g.StrideHeight, g.StrideWidth], [g.PadHeight, g.PadWidth], count_include_pad: false);
+}
+
+public sealed class GlobalPoolLayer(string id, int channels, int height, int width, Action<float[], float[]> generated) : SuiteLayer(id, 1)
+{
+    public override string Kind => "global avg pool";
+
+    public override long[] InputShape => [Batch, channels, height, width];
+
+    public override long[] OutputShape => [Batch, channels, 1, 1];
+
+    public override int Terms => height * width;
+
+    public override bool Small => true;
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, output);
+
+    public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Generic.GlobalAvgPool2D(channels, height, width, input, output, Batch);
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.GlobalAvgPool2D<float>(channels, height, width, input, output, Batch);
+
+    public override byte[] Onnx(float[] weights, float[] bias) => Model(this).Node("GlobalAveragePool", ["x"], "y").ToArray();
+
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) => adaptive_avg_pool2d(input, [1, 1]);
+}
+
+public sealed class DenseLayer(string id, DenseGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated)
+    : SuiteLayer(id, batch)
+{
+    public override string Kind => "dense";
+
+    public override long[] InputShape => [Batch, g.InFeatures];
+
+    public override long[] OutputShape => [Batch, g.OutFeatures];
+
+    public override int WeightLength => g.WeightLength;
+
+    public override int BiasLength => g.BiasLength;
+
+    public override int Terms => g.InFeatures;
+
+    public override long Flops => Batch * g.Flops;
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, bias, output);
+
+    public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Generic.Dense(g, input, weights, bias, output, Batch, activation);
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.Dense<float>(g, input, weights, bias, output, Batch, activation);
+
+    public override byte[] Onnx(float[] weights, float[] bias)
+    {
+        OnnxModel model = Model(this)
+            .Initializer("w", [g.OutFeatures, g.InFeatures], weights)
+            .Initializer("b", [g.OutFeatures], bias)
+            .Node("Gemm", ["x", "w", "b"], LayerOutput(activation), ("transB", 1L));
+        return Activate(model, "c", activation).ToArray();
+    }
+
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) =>
+        Activate(linear(input, weights, bias), activation);
+}
+
+/// <summary>The suite's shapes, by the ids suite.md gives them, and two dense layers of the MNIST model besides.</summary>
 public static class Suite
 {
     private static Conv2DGeometry Conv(int c, int hw, int oc, int k, int stride = 1, int pad = 0, int groups = 1) =>
         new(c, hw, hw, oc, k, k, stride, stride, pad, pad, pad, pad, groups: groups);
 
-    public static readonly ConvShape[] Convolutions =
+    public static readonly SuiteLayer[] Convolutions =
     [
-        new("seed_3x3", Conv(1, 3, 1, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Seed3x3(i, w, b, o)),
-        new("mnist_conv1", Conv(1, 28, 32, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 1)),
-        new("lenet5_conv2", Conv(6, 14, 16, 5), 1, Activation.None, (i, w, b, o) => SuiteKernels.Lenet5Conv2(i, w, b, o)),
-        new("mnist_conv2", Conv(32, 13, 64, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv2(i, w, b, o)),
-        new("resnet_stem", Conv(3, 224, 64, 7, stride: 2, pad: 3), 1, Activation.None, (i, w, b, o) => SuiteKernels.ResnetStem(i, w, b, o)),
-        new("resnet_3x3_64", Conv(64, 56, 64, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o)),
-        new("resnet_3x3_s2", Conv(64, 56, 128, 3, stride: 2, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3Stride2(i, w, b, o)),
-        new("resnet_3x3_256", Conv(256, 14, 256, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o)),
-        new("pointwise_256", Conv(256, 14, 256, 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o)),
-        new("depthwise_32", Conv(32, 112, 32, 3, pad: 1, groups: 32), 1, Activation.None, (i, w, b, o) => SuiteKernels.Depthwise32(i, w, b, o)),
-        new("mnist_conv1_b64", Conv(1, 28, 32, 3), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 64)),
+        new ConvLayer("seed_3x3", Conv(1, 3, 1, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Seed3x3(i, w, b, o)),
+        new ConvLayer("mnist_conv1", Conv(1, 28, 32, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 1)),
+        new ConvLayer("lenet5_conv2", Conv(6, 14, 16, 5), 1, Activation.None, (i, w, b, o) => SuiteKernels.Lenet5Conv2(i, w, b, o)),
+        new ConvLayer("mnist_conv2", Conv(32, 13, 64, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv2(i, w, b, o)),
+        new ConvLayer("resnet_stem", Conv(3, 224, 64, 7, stride: 2, pad: 3), 1, Activation.None, (i, w, b, o) => SuiteKernels.ResnetStem(i, w, b, o)),
+        new ConvLayer("resnet_3x3_64", Conv(64, 56, 64, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o)),
+        new ConvLayer("resnet_3x3_s2", Conv(64, 56, 128, 3, stride: 2, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3Stride2(i, w, b, o)),
+        new ConvLayer("resnet_3x3_256", Conv(256, 14, 256, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o)),
+        new ConvLayer("pointwise_256", Conv(256, 14, 256, 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o)),
+        new ConvLayer("depthwise_32", Conv(32, 112, 32, 3, pad: 1, groups: 32), 1, Activation.None, (i, w, b, o) => SuiteKernels.Depthwise32(i, w, b, o)),
+        new ConvLayer("mnist_conv1_b64", Conv(1, 28, 32, 3), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 64)),
     ];
+
+    public static readonly SuiteLayer[] Pools =
+    [
+        new PoolLayer("maxpool_2", new Pool2DGeometry(32, 26, 26, 2, 2), max: true, (i, o) => SuiteKernels.MaxPool2(i, o)),
+        new PoolLayer("maxpool_3s2", new Pool2DGeometry(64, 112, 112, 3, 3, 2, 2, 1, 1), max: true, (i, o) => SuiteKernels.MaxPool3s2(i, o)),
+        new PoolLayer("avgpool_2", new Pool2DGeometry(64, 56, 56, 2, 2), max: false, (i, o) => SuiteKernels.AvgPool2(i, o)),
+        new GlobalPoolLayer("gap_512", 512, 7, 7, (i, o) => SuiteKernels.Gap512(i, o)),
+    ];
+
+    /// <summary>Not in suite.md: the first dense layer of the MNIST model (13×13×32 → 128, ReLU), alone and batched.</summary>
+    public static readonly SuiteLayer[] Dense =
+    [
+        new DenseLayer("mnist_fc1", new DenseGeometry(5408, 128), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 1)),
+        new DenseLayer("mnist_fc1_b64", new DenseGeometry(5408, 128), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 64)),
+    ];
+
+    public static IEnumerable<SuiteLayer> All => [.. Convolutions, .. Pools, .. Dense];
+
+    public static SuiteLayer Find(string id) => All.Single(layer => layer.Id == id);
 
     /// <summary>
     /// The ids to run: all, or those listed in KERNELGEN_BENCH_SHAPES (comma-separated), which CI's smoke run
     /// uses to time a single shape.
     /// </summary>
-    public static IEnumerable<string> Selected(IEnumerable<string> ids)
+    public static IEnumerable<string> Selected(IEnumerable<SuiteLayer> layers)
     {
         string? only = Environment.GetEnvironmentVariable("KERNELGEN_BENCH_SHAPES");
-        return only is null ? ids : ids.Where(id => only.Split(',').Contains(id));
+        return layers.Select(layer => layer.Id).Where(id => only is null || only.Split(',').Contains(id));
     }
 
     public static float[] Random(int seed, int count)
