@@ -1,0 +1,152 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace KernelGen.Runtime.Tests;
+
+/// <summary>The safetensors reader and writer: round trips, the byte layout PyTorch expects, and every kind of bad file.</summary>
+public class SafetensorsTests
+{
+    private static byte[] Bytes(IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var stream = new MemoryStream();
+        Safetensors.Write(stream, tensors, metadata);
+        return stream.ToArray();
+    }
+
+    private static IReadOnlyDictionary<string, Tensor> Read(byte[] bytes) => Safetensors.Read(new MemoryStream(bytes));
+
+    /// <summary>A file written by hand: the header as given, then the data.</summary>
+    private static byte[] File(string header, byte[] data)
+    {
+        byte[] json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + json.Length);
+        return bytes;
+    }
+
+    [Fact]
+    public void Round_trip_keeps_names_shapes_order_and_every_bit()
+    {
+        Tensor weight = Tensor.Random(1, 32, 1, 3, 3), bias = Tensor.FromArray([float.NaN, -0f, float.PositiveInfinity, float.Epsilon], 4);
+        var tensors = new Dictionary<string, Tensor> { ["Conv1.weight"] = weight, ["Conv1.bias"] = bias };
+
+        IReadOnlyDictionary<string, Tensor> read = Read(Bytes(tensors));
+
+        Assert.Equal(["Conv1.weight", "Conv1.bias"], read.Keys);
+        foreach ((string name, Tensor tensor) in tensors)
+        {
+            Assert.Equal(tensor.Shape.ToArray(), read[name].Shape.ToArray());
+            Assert.Equal(tensor.AsSpan().ToArray().Select(BitConverter.SingleToInt32Bits), read[name].AsSpan().ToArray().Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
+    public void Layout_is_the_safetensors_one_length_json_padded_to_8_then_little_endian_data()
+    {
+        byte[] bytes = Bytes(
+            [new("a", Tensor.FromArray([1f, 2f], 2)), new("b", Tensor.FromArray([3f, 4f, 5f, 6f, 7f, 8f], 2, 3))],
+            new Dictionary<string, string> { ["format"] = "pt" });
+
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        Assert.Equal(0UL, headerLength % 8);
+        Assert.Equal(8 + (long)headerLength + (8 * sizeof(float)), bytes.Length);
+        using JsonDocument header = JsonDocument.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength).TrimEnd(' '));
+        JsonElement root = header.RootElement;
+        Assert.Equal("pt", root.GetProperty("__metadata__").GetProperty("format").GetString());
+        Assert.Equal("F32", root.GetProperty("b").GetProperty("dtype").GetString());
+        Assert.Equal([2, 3], root.GetProperty("b").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([8L, 32L], root.GetProperty("b").GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal(3f, BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(8 + (int)headerLength + 8)));
+    }
+
+    [Fact]
+    public void Reads_a_file_written_elsewhere_with_F64_tensors_in_any_header_order()
+    {
+        var data = new byte[(2 * 8) + 4];
+        BinaryPrimitives.WriteDoubleLittleEndian(data, 0.5);
+        BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8), -1.25);
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(16), 7f);
+        byte[] bytes = File("""{"y":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"x":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}""", data);
+
+        IReadOnlyDictionary<string, Tensor> read = Read(bytes);
+
+        Assert.Equal([0.5f, -1.25f], read["x"].AsSpan().ToArray());
+        Assert.Equal([7f], read["y"].AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void CopyTensor_fills_the_destination_when_name_and_shape_match()
+    {
+        IReadOnlyDictionary<string, Tensor> read = Read(Bytes([new("Fc1.bias", Tensor.FromArray([1f, 2f, 3f], 3))]));
+        var destination = new float[3];
+
+        Safetensors.CopyTensor(read, "Fc1.bias", [3], destination);
+
+        Assert.Equal([1f, 2f, 3f], destination);
+    }
+
+    [Fact]
+    public void A_missing_tensor_is_an_exception_naming_it_and_what_the_file_has()
+    {
+        IReadOnlyDictionary<string, Tensor> read = Read(Bytes([new("Conv1.bias", Tensor.Zeros(4))]));
+
+        var e = Assert.Throws<KeyNotFoundException>(() => Safetensors.CopyTensor(read, "Conv1.weight", [4, 1, 3, 3], new float[36]));
+
+        Assert.Contains("'Conv1.weight' is missing", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Conv1.bias", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wrong_shape_is_an_exception_naming_the_tensor_and_both_shapes_and_writes_nothing()
+    {
+        IReadOnlyDictionary<string, Tensor> read = Read(Bytes([new("Conv1.weight", Tensor.Random(2, 4, 1, 3, 3))]));
+        float[] destination = [.. Enumerable.Repeat(9f, 36)];
+
+        var e = Assert.Throws<InvalidDataException>(() => Safetensors.CopyTensor(read, "Conv1.weight", [4, 3, 3], destination));
+
+        Assert.Equal("Tensor 'Conv1.weight' has shape [4, 1, 3, 3], expected [4, 3, 3].", e.Message);
+        Assert.All(destination, v => Assert.Equal(9f, v));
+    }
+
+    public static TheoryData<string, string, int, string> BadFiles => new()
+    {
+        { "truncated data", """{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", 8, "Tensor 'w': the file ends before its 16 bytes." },
+        { "offsets not matching the shape", """{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}""", 16, "Tensor 'w': data_offsets [0, 16] do not hold the 3 F32 elements of shape [3]." },
+        { "a gap", """{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8, "Tensor 'w' starts at byte 4 of the data, expected 0: tensors overlap or leave a gap." },
+        { "no dtype", """{"w":{"shape":[1],"data_offsets":[0,4]}}""", 4, "Tensor 'w': the header entry needs dtype, shape and data_offsets [begin, end]." },
+        { "negative dimension", """{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4, "Tensor 'w': shape entry -1 is not a non-negative 32-bit integer." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFiles))]
+    public void A_bad_file_is_an_InvalidDataException_naming_the_tensor(string what, string header, int dataBytes, string message)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Read(File(header, new byte[dataBytes])));
+
+        Assert.True(message == e.Message, $"{what}: {e.Message}");
+    }
+
+    [Fact]
+    public void Other_dtypes_and_non_safetensors_files_are_refused_clearly()
+    {
+        var dtype = Assert.Throws<NotSupportedException>(() => Read(File("""{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}""", new byte[4])));
+        Assert.Equal("Tensor 'w' is BF16; KernelGen reads F32 and F64 tensors.", dtype.Message);
+
+        byte[] notSafetensors = Encoding.ASCII.GetBytes("PK\x03\x04 this is a zip file, as torch.save writes");
+        var header = Assert.Throws<InvalidDataException>(() => Read(notSafetensors));
+        Assert.Contains("not a safetensors file", header.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Writing_refuses_repeated_or_reserved_names()
+    {
+        Assert.Throws<ArgumentException>("tensors", () => Bytes([new("a", Tensor.Zeros(1)), new("a", Tensor.Zeros(1))]));
+        Assert.Throws<ArgumentException>("tensors", () => Bytes([new("__metadata__", Tensor.Zeros(1))]));
+    }
+}
