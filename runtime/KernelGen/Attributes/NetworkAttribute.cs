@@ -1,0 +1,28 @@
+using System;
+
+namespace KernelGen;
+
+/// <summary>
+/// Declares a whole network: the <c>partial</c> class's parameterless <c>partial void</c> methods that carry
+/// layer attributes (<see cref="Conv2DAttribute"/>, <see cref="MaxPool2DAttribute"/>, <see cref="AvgPool2DAttribute"/>,
+/// <see cref="GlobalAvgPool2DAttribute"/>, <see cref="DenseAttribute"/>) are its layers, in declaration order.
+/// Only the input is stated here; each layer's input shape is inferred from the layer before it (a dense
+/// layer after a spatial one flattens it, NCHW order), so the layers' own input sizes may be left out.
+/// </summary>
+/// <remarks>
+/// The generator writes, for the class: the parameters (<c>{Layer}.weight</c>, <c>{Layer}.bias</c>) with
+/// seeded He or Glorot initialisation; buffers for a maximum batch; <c>Forward</c>, <c>Predict</c>; the backward
+/// pass with softmax cross-entropy (<see cref="Training.INetwork"/>); and <c>Save</c>/<c>Load</c> as safetensors.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class NetworkAttribute : Attribute
+{
+    /// <summary>Channels of one input sample.</summary>
+    public int InputChannels { get; set; }
+
+    /// <summary>Rows of one input sample.</summary>
+    public int InputHeight { get; set; }
+
+    /// <summary>Columns of one input sample.</summary>
+    public int InputWidth { get; set; }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.Collections.Generic;
+
+namespace KernelGen.Training;
+
+/// <summary>
+/// A whole network that can be trained: what the <c>[Network]</c> generator implements for a class,
+/// and what <see cref="Trainer"/> drives. Inputs and logits are flat, <c>batch</c> samples back to back.
+/// </summary>
+public interface INetwork
+{
+    /// <summary>Floats in one input sample (channels × height × width).</summary>
+    int InputLength { get; }
+
+    /// <summary>Floats in one sample's output (the number of classes).</summary>
+    int OutputLength { get; }
+
+    /// <summary>Every parameter, in layer order, weights before bias.</summary>
+    IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Buffers for one thread's forward and backward passes over at most <paramref name="maxBatch"/> samples.</summary>
+    NetworkWorkspace CreateWorkspace(int maxBatch);
+
+    /// <summary>Runs every layer on <paramref name="input"/> and writes the last layer's output to <paramref name="logits"/>.</summary>
+    void Forward(NetworkWorkspace workspace, ReadOnlySpan<float> input, Span<float> logits, int batch);
+
+    /// <summary>
+    /// Runs the forward pass, the softmax cross-entropy loss against <paramref name="labels"/> and the backward pass.
+    /// The workspace's gradients are overwritten with the gradient of <c>gradientScale × (sum of the samples' losses)</c>
+    /// (pass 1 / total batch for the mean); frozen parameters' gradients are left as they are.
+    /// </summary>
+    /// <returns>The sum of the samples' losses.</returns>
+    float ForwardBackward(NetworkWorkspace workspace, ReadOnlySpan<float> input, ReadOnlySpan<int> labels, Span<float> logits, int batch, float gradientScale);
+}
+
+/// <summary>One thread's buffers for a network's passes: activations, their gradients, and the parameters' gradients.</summary>
+public abstract class NetworkWorkspace
+{
+    /// <summary>Creates the gradient buffers, one per parameter, shaped as the parameters are.</summary>
+    protected NetworkWorkspace(int maxBatch, IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        ArgumentNullException.ThrowIfNull(parameters);
+        MaxBatch = maxBatch;
+        Gradients = new float[parameters.Count][];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            Gradients[i] = new float[parameters[i].Values.Length];
+        }
+    }
+
+    /// <summary>The largest batch the buffers hold.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>The gradients of the last backward pass, one array per parameter in the network's order.</summary>
+    public float[][] Gradients { get; }
+
+    /// <summary>Throws unless <paramref name="batch"/> fits the buffers.</summary>
+    protected void CheckBatch(int batch)
+    {
+        KernelArguments.Batch(batch);
+        if (batch > MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"This workspace holds at most {MaxBatch} samples.");
+        }
+    }
+}

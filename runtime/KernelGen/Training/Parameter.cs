@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+
+namespace KernelGen.Training;
+
+/// <summary>How a parameter's first values are drawn.</summary>
+public enum Initialization
+{
+    /// <summary>All zeros (biases).</summary>
+    Zeros,
+
+    /// <summary>He (Kaiming) uniform, U(±√(6 / fanIn)): for weights followed by ReLU.</summary>
+    He,
+
+    /// <summary>Glorot (Xavier) uniform, U(±√(6 / (fanIn + fanOut))): for weights followed by no activation, sigmoid or tanh.</summary>
+    Glorot,
+}
+
+/// <summary>
+/// One trainable tensor of a network — a layer's weights or bias — with its values, the gradient of
+/// the last training step, and whether training may change it.
+/// </summary>
+public sealed class Parameter
+{
+    /// <summary>Creates a parameter of the given shape, all zeros until <see cref="Initialize"/> is called.</summary>
+    /// <param name="name">Its name in saved files, such as <c>Conv1.weight</c>.</param>
+    /// <param name="shape">Its shape: OIHW for convolution weights, [out, in] for dense weights, [out] for biases.</param>
+    /// <param name="initialization">How <see cref="Initialize"/> draws its values.</param>
+    /// <param name="fanIn">Inputs that feed each output (in-channels per group × kernel area, or in-features).</param>
+    /// <param name="fanOut">Outputs each input feeds (out-channels per group × kernel area, or out-features).</param>
+    public Parameter(string name, int[] shape, Initialization initialization, int fanIn, int fanOut)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        Name = name;
+        Shape = (int[])shape.Clone();
+        int length = 1;
+        foreach (int size in shape)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size, nameof(shape));
+            length = checked(length * size);
+        }
+
+        Values = new float[length];
+        Gradients = new float[length];
+        Initialization = initialization;
+        FanIn = fanIn;
+        FanOut = fanOut;
+    }
+
+    /// <summary>Its name in saved files: <c>{Layer}.weight</c> or <c>{Layer}.bias</c>, as PyTorch names them.</summary>
+    public string Name { get; }
+
+    /// <summary>Its shape.</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>Its values, row-major in <see cref="Shape"/>.</summary>
+    public float[] Values { get; }
+
+    /// <summary>The gradient of the loss with respect to <see cref="Values"/> from the last training step.</summary>
+    public float[] Gradients { get; }
+
+    /// <summary>When set, optimizers leave the values as they are and the backward pass skips this parameter's gradient.</summary>
+    public bool Frozen { get; set; }
+
+    /// <summary>How <see cref="Initialize"/> draws its values.</summary>
+    public Initialization Initialization { get; }
+
+    /// <summary>Inputs that feed each output.</summary>
+    public int FanIn { get; }
+
+    /// <summary>Outputs each input feeds.</summary>
+    public int FanOut { get; }
+
+    /// <summary>Draws new values from <paramref name="random"/> as <see cref="Initialization"/> says, and clears the gradient.</summary>
+    public void Initialize(Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        double bound = Initialization switch
+        {
+            Initialization.He => Math.Sqrt(6.0 / FanIn),
+            Initialization.Glorot => Math.Sqrt(6.0 / (FanIn + FanOut)),
+            _ => 0,
+        };
+        for (int i = 0; i < Values.Length; i++)
+        {
+            Values[i] = bound == 0 ? 0f : (float)(((random.NextDouble() * 2) - 1) * bound);
+        }
+
+        Array.Clear(Gradients);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]{(Frozen ? " (frozen)" : "")}";
+}

@@ -1,0 +1,219 @@
+using System;
+using System.Threading.Tasks;
+
+namespace KernelGen.Training;
+
+/// <summary>What one training step or one evaluation measured.</summary>
+/// <param name="Loss">The mean softmax cross-entropy over the samples.</param>
+/// <param name="Correct">Samples whose largest logit is at their label.</param>
+/// <param name="Samples">Samples seen.</param>
+public readonly record struct StepResult(double Loss, int Correct, int Samples)
+{
+    /// <summary>The share of samples classified correctly.</summary>
+    public double Accuracy => Samples == 0 ? 0 : (double)Correct / Samples;
+}
+
+/// <summary>
+/// Trains an <see cref="INetwork"/> with an <see cref="Optimizer"/>, splitting each batch across threads.
+/// Thread <c>t</c> of <c>T</c> always takes samples <c>[t·B/T, (t+1)·B/T)</c> and writes its own gradients;
+/// the threads' gradients are then summed in thread order, so a step's result depends only on the data,
+/// the parameters and the thread count, never on timing.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly NetworkWorkspace[] _workspaces;
+    private readonly float[] _images;
+    private readonly int[] _labels;
+    private readonly float[] _logits;
+    private readonly double[] _losses;
+    private readonly ParallelOptions _parallel;
+
+    /// <summary>Creates a trainer for batches of up to <paramref name="maxBatch"/> samples on <paramref name="threads"/> threads.</summary>
+    public Trainer(INetwork network, Optimizer optimizer, int maxBatch, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        Network = network;
+        Optimizer = optimizer;
+        MaxBatch = maxBatch;
+        Threads = Math.Min(threads, maxBatch);
+        _workspaces = new NetworkWorkspace[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            _workspaces[t] = network.CreateWorkspace(ChunkEnd(maxBatch, t) - ChunkStart(maxBatch, t));
+        }
+
+        _images = new float[maxBatch * network.InputLength];
+        _labels = new int[maxBatch];
+        _logits = new float[maxBatch * network.OutputLength];
+        _losses = new double[Threads];
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+    }
+
+    /// <summary>The network being trained.</summary>
+    public INetwork Network { get; }
+
+    /// <summary>The optimizer that applies each step's gradients.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The largest batch a step takes.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Threads each batch is split across.</summary>
+    public int Threads { get; }
+
+    /// <summary>
+    /// One step: the forward and backward passes of the batch on every thread, the gradients of the mean loss
+    /// summed into each parameter's <see cref="Parameter.Gradients"/>, then the optimizer's update.
+    /// </summary>
+    public StepResult Step(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int batch)
+    {
+        CheckBatch(batch);
+        KernelArguments.Length(images.Length, batch, Network.InputLength, nameof(images));
+        KernelArguments.Length(labels.Length, batch, 1, nameof(labels));
+        images.CopyTo(_images);
+        labels.CopyTo(_labels);
+        float scale = 1f / batch;
+        Parallel.For(0, Threads, _parallel, t =>
+        {
+            int start = ChunkStart(batch, t), count = ChunkEnd(batch, t) - start;
+            _losses[t] = count == 0 ? 0 : Network.ForwardBackward(_workspaces[t],
+                _images.AsSpan(start * Network.InputLength, count * Network.InputLength),
+                _labels.AsSpan(start, count),
+                _logits.AsSpan(start * Network.OutputLength, count * Network.OutputLength),
+                count, scale);
+        });
+
+        var parameters = Network.Parameters;
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            if (parameters[p].Frozen)
+            {
+                continue;
+            }
+
+            Span<float> sum = parameters[p].Gradients;
+            _workspaces[0].Gradients[p].CopyTo(sum);
+            for (int t = 1; t < Threads; t++)
+            {
+                if (ChunkEnd(batch, t) > ChunkStart(batch, t))
+                {
+                    Add(_workspaces[t].Gradients[p], sum);
+                }
+            }
+        }
+
+        Optimizer.Step(parameters);
+        double loss = 0;
+        foreach (double part in _losses)
+        {
+            loss += part;
+        }
+
+        return new StepResult(loss / batch, Correct(_logits, _labels, batch, Network.OutputLength), batch);
+    }
+
+    /// <summary>The mean loss and the accuracy of the network on <paramref name="data"/>, in batches of <see cref="MaxBatch"/> on every thread.</summary>
+    public StepResult Evaluate(LabeledImages data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        KernelArguments.Length(data.ImageLength, 1, Network.InputLength, nameof(data));
+        var losses = new double[Threads];
+        var correct = new int[Threads];
+        Parallel.For(0, Threads, _parallel, t =>
+        {
+            NetworkWorkspace workspace = _workspaces[t];
+            int start = ChunkStart(data.Count, t), end = ChunkEnd(data.Count, t);
+            var logits = new float[workspace.MaxBatch * Network.OutputLength];
+            for (int first = start; first < end; first += workspace.MaxBatch)
+            {
+                int count = Math.Min(workspace.MaxBatch, end - first);
+                Span<float> output = logits.AsSpan(0, count * Network.OutputLength);
+                Network.Forward(workspace, data.Images.AsSpan(first * data.ImageLength, count * data.ImageLength), output, count);
+                ReadOnlySpan<int> labels = data.Labels.AsSpan(first, count);
+                correct[t] += Correct(output, labels, count, Network.OutputLength);
+                losses[t] += CrossEntropy(output, labels, count, Network.OutputLength);
+            }
+        });
+
+        double loss = 0;
+        int right = 0;
+        for (int t = 0; t < Threads; t++)
+        {
+            loss += losses[t];
+            right += correct[t];
+        }
+
+        return new StepResult(data.Count == 0 ? 0 : loss / data.Count, right, data.Count);
+    }
+
+    /// <summary>Samples whose largest logit (the first, on a tie) is at their label.</summary>
+    public static int Correct(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes)
+    {
+        int correct = 0;
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> row = logits.Slice(n * classes, classes);
+            int best = 0;
+            for (int k = 1; k < classes; k++)
+            {
+                if (row[k] > row[best])
+                {
+                    best = k;
+                }
+            }
+
+            correct += best == labels[n] ? 1 : 0;
+        }
+
+        return correct;
+    }
+
+    /// <summary>The summed softmax cross-entropy of <paramref name="batch"/> rows of logits, in double.</summary>
+    private static double CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes)
+    {
+        double total = 0;
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> row = logits.Slice(n * classes, classes);
+            double max = double.NegativeInfinity;
+            foreach (float z in row)
+            {
+                max = Math.Max(max, z);
+            }
+
+            double sum = 0;
+            foreach (float z in row)
+            {
+                sum += Math.Exp(z - max);
+            }
+
+            total += Math.Log(sum) + max - row[labels[n]];
+        }
+
+        return total;
+    }
+
+    private static void Add(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        for (int i = 0; i < source.Length; i++)
+        {
+            destination[i] += source[i];
+        }
+    }
+
+    private int ChunkStart(int batch, int thread) => (int)((long)batch * thread / Threads);
+
+    private int ChunkEnd(int batch, int thread) => (int)((long)batch * (thread + 1) / Threads);
+
+    private void CheckBatch(int batch)
+    {
+        KernelArguments.Batch(batch);
+        if (batch > MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"This trainer takes at most {MaxBatch} samples a step.");
+        }
+    }
+}
