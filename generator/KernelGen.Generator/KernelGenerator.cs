@@ -40,6 +40,45 @@ public sealed class KernelGenerator : IIncrementalGenerator
         Register(context, legacyIntrinsics, "AvgPool2D", PoolParser.AverageAttributeName, PoolParser.ParseAverage, PoolPlanner.Plan, PoolEmitter.Emit);
         Register(context, legacyIntrinsics, "GlobalAvgPool2D", PoolParser.GlobalAttributeName, PoolParser.ParseGlobal, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
         Register(context, legacyIntrinsics, "Dense", DenseParser.AttributeName, DenseParser.Parse, DensePlan.Plan, DenseEmitter.Emit);
+        RegisterNetworks(context, legacyIntrinsics);
+    }
+
+    /// <summary>
+    /// <c>[Network]</c> classes: parse the class and its layer methods into one spec (each layer's input inferred), then
+    /// write every layer's forward kernel and the network file. Nothing is added unless every file could be written.
+    /// </summary>
+    private static void RegisterNetworks(IncrementalGeneratorInitializationContext context, IncrementalValueProvider<bool> legacyIntrinsics)
+    {
+        IncrementalValuesProvider<ParseResult<NetworkSpec>> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(NetworkParser.AttributeName, static (node, _) => node is TypeDeclarationSyntax, (ctx, token) => Guarded(() => NetworkParser.Parse(ctx, token), ctx.TargetSymbol.Name, ctx.TargetNode.GetLocation()))
+            .WithTrackingName(Steps.Parse("Network"));
+
+        context.RegisterSourceOutput(parsed.SelectMany(static (result, _) => result.Diagnostics), static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
+
+        IncrementalValuesProvider<(NetworkSpec Spec, bool Legacy)> planned = parsed
+            .Where(static result => result.Spec is not null)
+            .Combine(legacyIntrinsics)
+            .Select(static (input, _) => (input.Left.Spec!, input.Right))
+            .WithTrackingName(Steps.Plan("Network"));
+
+        context.RegisterSourceOutput(planned, static (spc, item) =>
+        {
+            System.Collections.Generic.List<(string Hint, string Source)> files;
+            try
+            {
+                files = NetworkEmitter.Emit(item.Spec, item.Legacy).ToList();
+            }
+            catch (Exception e)
+            {
+                spc.ReportDiagnostic(Failure(item.Spec.Name, e).ToDiagnostic());
+                return;
+            }
+
+            foreach ((string hint, string source) in files)
+            {
+                spc.AddSource(hint, source);
+            }
+        });
     }
 
     private static void Register<TSpec, TPlan>(

@@ -171,7 +171,7 @@ public class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(root, "generator", "KernelGen.Generator", "AnalyzerReleases.Unshipped.md"));
         string[] ids = [.. typeof(KernelGenerator).Assembly.GetType("KernelGen.Generator.Diagnostics.Descriptors")!
             .GetFields().Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().Select(d => d.Id)];
-        Assert.Equal(12, ids.Length);
+        Assert.Equal(15, ids.Length);
         Assert.All(ids, id =>
         {
             Assert.Contains($"{id} | KernelGen | Error", releases, StringComparison.Ordinal);

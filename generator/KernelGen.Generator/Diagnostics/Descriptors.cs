@@ -60,6 +60,18 @@ internal static class Descriptors
         "KGEN012", "Method has more than one layer attribute",
         "'{0}' carries both [{1}] and [{2}]: a method implements one layer");
 
+    public static readonly DiagnosticDescriptor LayerDoesNotChain = Error(
+        "KGEN013", "Network layer does not fit the layer before it",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor NotANetworkLayer = Error(
+        "KGEN014", "Network layer must be a parameterless partial void declaration",
+        "'{0}' is a layer of network '{1}', so it must be declared 'partial void {0}();' with no body, no parameters and no modifiers: {2}");
+
+    public static readonly DiagnosticDescriptor NetworkNotSupported = Error(
+        "KGEN015", "Class cannot be a network",
+        "'{0}' cannot be a [Network]: {1}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(Descriptors)
         .GetFields()
         .Select(f => f.GetValue(null))

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace KernelGen.Generator.Model;
 
 /// <summary>A parsed layer: what every spec has.</summary>
@@ -49,3 +51,46 @@ internal sealed record GlobalPoolSpec(MethodTarget Method, int Channels, int Hei
 
 /// <summary>A <c>[Dense]</c> method.</summary>
 internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationKind Activation) : ISpec;
+
+/// <summary>A layer's kind within a network.</summary>
+internal enum NetworkLayerKind
+{
+    Conv,
+    MaxPool,
+    AvgPool,
+    GlobalAvgPool,
+    Dense,
+}
+
+/// <summary>
+/// One layer of a <c>[Network]</c>: its name (the method's), its spec with the input sizes inferred (the spec's method
+/// is the private forward kernel the network calls), and the sizes of its output.
+/// </summary>
+internal sealed record NetworkLayer(string Name, NetworkLayerKind Kind, ISpec Spec, int InputLength, int OutChannels, int OutHeight, int OutWidth)
+{
+    public int OutputLength => OutChannels * OutHeight * OutWidth;
+
+    public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
+
+    public ActivationKind Activation => Spec switch
+    {
+        ConvSpec conv => conv.Activation,
+        DenseSpec dense => dense.Activation,
+        _ => ActivationKind.None,
+    };
+}
+
+/// <summary>A <c>[Network]</c> class: where it is, its input, and its layers in order.</summary>
+internal sealed record NetworkSpec(
+    string Namespace, EquatableArray<ContainingType> Types, string Accessibility,
+    int InputChannels, int InputHeight, int InputWidth, EquatableArray<NetworkLayer> Layers)
+{
+    public string Name => Types[Types.Count - 1].Name;
+
+    public int InputLength => InputChannels * InputHeight * InputWidth;
+
+    public int OutputLength => Layers[Layers.Count - 1].OutputLength;
+
+    public string HintName =>
+        string.Join(".", Types.Select(t => t.Name).Prepend(Namespace).Where(n => n.Length > 0).Append("Network").Append("g").Append("cs")).Replace("@", "");
+}

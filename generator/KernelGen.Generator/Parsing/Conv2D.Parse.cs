@@ -22,6 +22,13 @@ internal static class Conv2DParser
         }
 
         var a = new LayerAttribute("Conv2D", context.Attributes[0], diagnostics);
+        return ParseResult<ConvSpec>.Of(Read(a, method), diagnostics);
+    }
+
+    /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong (reported to the attribute's diagnostics).</summary>
+    internal static ConvSpec? Read(LayerAttribute a, MethodTarget? method)
+    {
+        List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? inChannels = a.Required("InChannels"), height = a.Required("Height"), width = a.Required("Width"), outChannels = a.Required("OutChannels");
         int? kernelHeight = a.Kernel("KernelHeight"), kernelWidth = a.Kernel("KernelWidth");
         int? strideHeight = a.PerAxis("Stride", "StrideHeight", 1), strideWidth = a.PerAxis("Stride", "StrideWidth", 1);
@@ -45,7 +52,7 @@ internal static class Conv2DParser
             || dilationHeight is not { } dh || dilationWidth is not { } dw || groups is not { } g || activation is not { } act
             || padHeight is not { } ph || padWidth is not { } pw)
         {
-            return ParseResult<ConvSpec>.Of(null, diagnostics);
+            return null;
         }
 
         (int top, int bottom) = same ? ShapeMath.SamePadding(h, kh, sh, dh) : (ph, ph);
@@ -60,7 +67,6 @@ internal static class Conv2DParser
             a.Report(Descriptors.ShapeTooLarge, $"[Conv2D] {limit}");
         }
 
-        ConvSpec? spec = diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same);
-        return ParseResult<ConvSpec>.Of(spec, diagnostics);
+        return diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same);
     }
 }

@@ -21,6 +21,13 @@ internal static class DenseParser
         }
 
         var a = new LayerAttribute("Dense", context.Attributes[0], diagnostics);
+        return ParseResult<DenseSpec>.Of(Read(a, method), diagnostics);
+    }
+
+    /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong.</summary>
+    internal static DenseSpec? Read(LayerAttribute a, MethodTarget? method)
+    {
+        List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? inFeatures = a.Required("InFeatures"), outFeatures = a.Required("OutFeatures");
         ActivationKind? activation = a.Activation();
         if (method is not null && diagnostics.Count == 0 && inFeatures is { } i && outFeatures is { } o
@@ -29,9 +36,8 @@ internal static class DenseParser
             ShapeDiagnostics.Report(a, problem);
         }
 
-        DenseSpec? spec = method is not null && inFeatures is { } inputs && outFeatures is { } outputs && activation is { } act
+        return method is not null && diagnostics.Count == 0 && inFeatures is { } inputs && outFeatures is { } outputs && activation is { } act
             ? new DenseSpec(method, inputs, outputs, act)
             : null;
-        return ParseResult<DenseSpec>.Of(spec, diagnostics);
     }
 }

@@ -14,9 +14,10 @@ internal sealed class LayerAttribute
 {
     private readonly Dictionary<string, TypedConstant> _arguments;
 
-    public LayerAttribute(string name, AttributeData data, List<DiagnosticInfo> diagnostics)
+    public LayerAttribute(string name, AttributeData data, List<DiagnosticInfo> diagnostics, InferredInput? input = null)
     {
         Name = name;
+        Input = input;
         Diagnostics = diagnostics;
         Location = data.ApplicationSyntaxReference?.GetSyntax().GetLocation();
         _arguments = data.NamedArguments.GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.Last().Value);
@@ -29,6 +30,9 @@ internal sealed class LayerAttribute
 
     public List<DiagnosticInfo> Diagnostics { get; }
 
+    /// <summary>In a network, the input sizes the layer before gives this one; null for a stand-alone kernel.</summary>
+    public InferredInput? Input { get; }
+
     public bool Has(string property) => _arguments.ContainsKey(property);
 
     public bool Bool(string property) => _arguments.TryGetValue(property, out TypedConstant value) && value.Value is true;
@@ -39,6 +43,16 @@ internal sealed class LayerAttribute
     /// <summary>A required size: positive, or a diagnostic and null.</summary>
     public int? Required(string property)
     {
+        if (Input is not null && Input.Sizes.TryGetValue(property, out int inferred))
+        {
+            if (Has(property) && Int(property) is { } stated && stated != inferred)
+            {
+                Report(Descriptors.LayerDoesNotChain, Invariant($"[{Name}] {Input.Layer} states {property} = {stated}, but its input is {Input.Shape}, as {Input.Source} gives it, so {property} is {inferred}. Remove {property}, or make the layers agree."));
+            }
+
+            return inferred;
+        }
+
         if (!Has(property))
         {
             Report(Descriptors.MissingProperty, Name, property);
@@ -137,3 +151,13 @@ internal sealed class LayerAttribute
         return null;
     }
 }
+
+/// <summary>
+/// The input a network layer gets from the layer before it: the sizes its attribute may leave out (by property
+/// name) and how to describe them in a diagnostic.
+/// </summary>
+/// <param name="Layer">The layer's name, as its method is called.</param>
+/// <param name="Shape">The input shape as text: <c>32×13×13</c> or <c>128 features</c>.</param>
+/// <param name="Source">Where the input comes from: <c>the network's input</c>, <c>'Pool1'</c>.</param>
+/// <param name="Sizes">The inferred sizes by property name (<c>InChannels</c>, <c>Height</c>, …).</param>
+internal sealed record InferredInput(string Layer, string Shape, string Source, IReadOnlyDictionary<string, int> Sizes);

@@ -48,6 +48,13 @@ internal static class MethodParser
 
         Location location = syntax.Identifier.GetLocation();
 
+        // In a [Network] class the layer methods are declarations of layers, which the network's own parse reads.
+        if (NetworkParser.IsNetwork(method.ContainingType))
+        {
+            skip = true;
+            return null;
+        }
+
         string[] layers = method.GetAttributes()
             .Select(a => a.AttributeClass?.ToDisplayString())
             .Where(n => n is not null && LayerAttributes.Contains(n))
@@ -134,7 +141,7 @@ internal static class MethodParser
         parameter < syntax.ParameterList.Parameters.Count && syntax.ParameterList.Parameters[parameter].Modifiers.Count > 0;
 
     /// <summary>A name as C# must write it: a keyword gets its <c>@</c> back.</summary>
-    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
+    internal static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
 
     /// <summary>
     /// File names are compared ignoring case, so kernels in one type whose names differ only by case or
@@ -151,10 +158,10 @@ internal static class MethodParser
         return namesakes.Length > 1 ? "." + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
     }
 
-    private static bool IsPartial(INamedTypeSymbol type) =>
+    internal static bool IsPartial(INamedTypeSymbol type) =>
         type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
 
-    private static string Keyword(INamedTypeSymbol type) => type switch
+    internal static string Keyword(INamedTypeSymbol type) => type switch
     {
         { IsRecord: true, IsValueType: true } => "record struct",
         { IsRecord: true } => "record",

@@ -30,6 +30,13 @@ internal static class PoolParser
         }
 
         var a = new LayerAttribute("GlobalAvgPool2D", context.Attributes[0], diagnostics);
+        return ParseResult<GlobalPoolSpec>.Of(ReadGlobal(a, method), diagnostics);
+    }
+
+    /// <summary>Reads a <c>[GlobalAvgPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
+    internal static GlobalPoolSpec? ReadGlobal(LayerAttribute a, MethodTarget? method)
+    {
+        List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         if (method is not null && channels is { } c && height is { } h && width is { } w && diagnostics.Count == 0
             && Pool2DGeometry.TryCreate(c, h, w, h, w, 1, 1, 0, 0, out ShapeProblem problem) is null)
@@ -37,10 +44,9 @@ internal static class PoolParser
             ShapeDiagnostics.Report(a, problem);
         }
 
-        GlobalPoolSpec? spec = method is not null && channels is { } planes && height is { } rows && width is { } columns
+        return method is not null && diagnostics.Count == 0 && channels is { } planes && height is { } rows && width is { } columns
             ? new GlobalPoolSpec(method, planes, rows, columns)
             : null;
-        return ParseResult<GlobalPoolSpec>.Of(spec, diagnostics);
     }
 
     private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name)
@@ -53,6 +59,14 @@ internal static class PoolParser
         }
 
         var a = new LayerAttribute(name, context.Attributes[0], diagnostics);
+        return ParseResult<PoolSpec>.Of(Read(a, method, kind), diagnostics);
+    }
+
+    /// <summary>Reads a <c>[MaxPool2D]</c> or <c>[AvgPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
+    internal static PoolSpec? Read(LayerAttribute a, MethodTarget? method, PoolKind kind)
+    {
+        List<DiagnosticInfo> diagnostics = a.Diagnostics;
+        string name = a.Name;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         int? kernelHeight = a.Kernel("KernelHeight"), kernelWidth = a.Kernel("KernelWidth");
         int? strideHeight = a.PerAxis("Stride", "StrideHeight", kernelHeight ?? 1), strideWidth = a.PerAxis("Stride", "StrideWidth", kernelWidth ?? 1);
@@ -62,7 +76,7 @@ internal static class PoolParser
             || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
             || padHeight is not { } ph || padWidth is not { } pw)
         {
-            return ParseResult<PoolSpec>.Of(null, diagnostics);
+            return null;
         }
 
         Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, ph, pw, out ShapeProblem problem);
@@ -79,7 +93,6 @@ internal static class PoolParser
             a.Report(Descriptors.ShapeTooLarge, $"[{name}] {limit}");
         }
 
-        PoolSpec? spec = diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, ph, pw, kind == PoolKind.Average && a.Bool("CountIncludePad"));
-        return ParseResult<PoolSpec>.Of(spec, diagnostics);
+        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, ph, pw, kind == PoolKind.Average && a.Bool("CountIncludePad"));
     }
 }

@@ -7,19 +7,20 @@ internal static class ShapeDiagnostics
 {
     public static void Report(LayerAttribute attribute, ShapeProblem problem)
     {
+        string input = attribute.Input is { } i ? $" In the network, {i.Layer}'s input is {i.Shape}, from {i.Source}." : "";
         switch (problem.Kind)
         {
             case ShapeProblemKind.KernelLargerThanInput:
-                attribute.Report(Descriptors.KernelLargerThanInput, $"[{attribute.Name}] {problem.Message} {(attribute.Name == "Conv2D" ? "Use a smaller kernel or dilation, or more padding." : "Use a smaller window.")}");
+                attribute.Report(Descriptors.KernelLargerThanInput, $"[{attribute.Name}] {problem.Message}{input} {(attribute.Name == "Conv2D" ? "Use a smaller kernel or dilation, or more padding." : "Use a smaller window.")}");
                 break;
             case ShapeProblemKind.NotDivisibleByGroups:
-                attribute.Report(Descriptors.ChannelsNotDivisibleByGroups, $"[{attribute.Name}] {problem.Message} Use a Groups value that divides both.");
+                attribute.Report(Descriptors.ChannelsNotDivisibleByGroups, $"[{attribute.Name}] {problem.Message}{input} Use a Groups value that divides both.");
                 break;
             case ShapeProblemKind.TooLarge:
-                attribute.Report(Descriptors.ShapeTooLarge, $"[{attribute.Name}] {problem.Message}");
+                attribute.Report(Descriptors.ShapeTooLarge, $"[{attribute.Name}] {problem.Message}{input}");
                 break;
             default:
-                attribute.Report(Descriptors.InvalidValue, $"[{attribute.Name}] {problem.Message}");
+                attribute.Report(Descriptors.InvalidValue, $"[{attribute.Name}] {problem.Message}{input}");
                 break;
         }
     }

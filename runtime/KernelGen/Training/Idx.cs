@@ -70,11 +70,12 @@ public sealed class IdxFile
 
             dimensions[i] = size;
             length *= size;
-        }
 
-        if (length > Array.MaxLength)
-        {
-            throw new InvalidDataException($"{name} declares {length} values, more than an array holds.");
+            // Checked after each dimension, before four of them can overflow a long.
+            if (length > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{name} declares {length} values, more than an array holds.");
+            }
         }
 
         var data = new byte[length];

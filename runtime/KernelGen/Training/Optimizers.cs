@@ -1,15 +1,17 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace KernelGen.Training;
 
 /// <summary>
 /// Changes parameters along their gradients. Each optimizer keeps its per-parameter state (momentum,
-/// moment estimates) itself, keyed by the parameter; frozen parameters are skipped and keep their state.
+/// moment estimates, and as in PyTorch the parameter's own step count) itself, keyed by the parameter;
+/// frozen parameters are skipped and keep their state.
 /// </summary>
 public abstract class Optimizer
 {
-    private readonly Dictionary<Parameter, float[][]> _state = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Parameter, State> _state = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Steps taken so far.</summary>
     public int Steps { get; private set; }
@@ -26,18 +28,14 @@ public abstract class Optimizer
                 continue;
             }
 
-            if (!_state.TryGetValue(parameter, out float[][]? state))
+            if (!_state.TryGetValue(parameter, out State? state))
             {
-                state = new float[StateArrays][];
-                for (int i = 0; i < state.Length; i++)
-                {
-                    state[i] = new float[parameter.Values.Length];
-                }
-
+                state = new State(StateArrays, parameter.Values.Length);
                 _state.Add(parameter, state);
             }
 
-            Update(parameter.Values, parameter.Gradients, state);
+            state.Steps++;
+            Update(parameter.Values, parameter.Gradients, state.Arrays, state.Steps);
         }
     }
 
@@ -51,8 +49,20 @@ public abstract class Optimizer
     /// <summary>Arrays of state the optimizer keeps per parameter, each as long as the parameter.</summary>
     protected abstract int StateArrays { get; }
 
-    /// <summary>Updates one parameter's <paramref name="values"/> in place; <see cref="Steps"/> is already counted.</summary>
-    protected abstract void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state);
+    /// <summary>Updates one parameter's <paramref name="values"/> in place.</summary>
+    /// <param name="values">The parameter's values.</param>
+    /// <param name="gradients">The parameter's gradient.</param>
+    /// <param name="state">The parameter's <see cref="StateArrays"/> arrays of state.</param>
+    /// <param name="parameterSteps">The parameter's own step count, this one included: steps while it was frozen do not count.</param>
+    protected abstract void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state, int parameterSteps);
+
+    /// <summary>One parameter's state arrays and the steps it has taken.</summary>
+    private sealed class State(int arrays, int length)
+    {
+        public float[][] Arrays { get; } = [.. Enumerable.Range(0, arrays).Select(_ => new float[length])];
+
+        public int Steps { get; set; }
+    }
 }
 
 /// <summary>
@@ -88,7 +98,7 @@ public sealed class Sgd : Optimizer
     protected override int StateArrays => 1;
 
     /// <inheritdoc/>
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state, int parameterSteps)
     {
         float[] velocity = state[0];
         for (int i = 0; i < values.Length; i++)
@@ -146,11 +156,11 @@ public sealed class Adam : Optimizer
     protected override int StateArrays => 2;
 
     /// <inheritdoc/>
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state, int parameterSteps)
     {
         float[] m = state[0], v = state[1];
-        float stepSize = (float)(LearningRate / (1 - Math.Pow(Beta1, Steps)));
-        float correction2 = (float)Math.Sqrt(1 - Math.Pow(Beta2, Steps));
+        float stepSize = (float)(LearningRate / (1 - Math.Pow(Beta1, parameterSteps)));
+        float correction2 = (float)Math.Sqrt(1 - Math.Pow(Beta2, parameterSteps));
         for (int i = 0; i < values.Length; i++)
         {
             float g = gradients[i] + (WeightDecay * values[i]);

@@ -39,10 +39,12 @@ public sealed class Trainer
         Optimizer = optimizer;
         MaxBatch = maxBatch;
         Threads = Math.Min(threads, maxBatch);
+        // Every thread's share of any batch up to maxBatch is at most ⌈maxBatch / Threads⌉ samples; a smaller
+        // batch can give a thread more than its share of maxBatch (8 on 5 threads: 1, 2, 1, 2, 2; 7: 1, 1, 2, 1, 2).
         _workspaces = new NetworkWorkspace[Threads];
         for (int t = 0; t < Threads; t++)
         {
-            _workspaces[t] = network.CreateWorkspace(ChunkEnd(maxBatch, t) - ChunkStart(maxBatch, t));
+            _workspaces[t] = network.CreateWorkspace((maxBatch + Threads - 1) / Threads);
         }
 
         _images = new float[maxBatch * network.InputLength];
@@ -94,9 +96,10 @@ public sealed class Trainer
                 continue;
             }
 
+            // A thread with no samples (any, when the batch is smaller than the thread count) holds an earlier step's gradient.
             Span<float> sum = parameters[p].Gradients;
-            _workspaces[0].Gradients[p].CopyTo(sum);
-            for (int t = 1; t < Threads; t++)
+            sum.Clear();
+            for (int t = 0; t < Threads; t++)
             {
                 if (ChunkEnd(batch, t) > ChunkStart(batch, t))
                 {

@@ -1,0 +1,657 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>
+/// Writes a network's backward kernels: softmax cross-entropy, activation derivatives, and per layer the
+/// gradients with respect to its input, weights and bias (or the pools' routing). Every size is a constant;
+/// rows run in <c>Vector256</c> where the hardware has it, and the scalar loop after each vector loop finishes
+/// the row (or does all of it on hardware without vectors).
+/// </summary>
+internal static class BackwardEmitter
+{
+    private const string Intrinsics = "global::System.Runtime.Intrinsics.Vector256";
+
+    public static void Write(CodeWriter w, NetworkSpec spec, SimdPath v)
+    {
+        var e = new Writer(w, v);
+        e.SoftmaxCrossEntropy(spec.OutputLength);
+        foreach (ActivationKind activation in spec.Layers.Select(l => l.Activation).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
+        {
+            w.Line();
+            e.Activation(activation);
+        }
+
+        foreach (NetworkLayer layer in spec.Layers)
+        {
+            switch (layer.Spec)
+            {
+                case ConvSpec conv:
+                    w.Line();
+                    e.ConvWeightGradient(layer.Name, conv);
+                    w.Line();
+                    e.BiasGradient(layer.Name, conv.OutChannels, conv.Geometry.OutputHeight * conv.Geometry.OutputWidth);
+                    w.Line();
+                    e.ConvInputGradient(layer.Name, conv);
+                    break;
+                case DenseSpec dense:
+                    w.Line();
+                    e.DenseWeightGradient(layer.Name, dense);
+                    w.Line();
+                    e.BiasGradient(layer.Name, dense.OutFeatures, 1);
+                    w.Line();
+                    e.DenseInputGradient(layer.Name, dense);
+                    break;
+                case PoolSpec pool:
+                    w.Line();
+                    e.PoolInputGradient(layer.Name, pool);
+                    break;
+                case GlobalPoolSpec global:
+                    w.Line();
+                    e.GlobalPoolInputGradient(layer.Name, global);
+                    break;
+            }
+        }
+    }
+
+    private sealed class Writer(CodeWriter w, SimdPath v)
+    {
+        private string Vector => v.Type;
+
+        private static string At(string reference, string offset) => $"{Unsafe}.Add(ref {reference}, {offset})";
+
+        private static string Ref(string reference, string offset) => $"ref {Unsafe}.Add(ref {reference}, {offset})";
+
+        private static string Load(string reference, string offset) => $"{Intrinsics}.LoadUnsafe(ref {reference}, (nuint)({offset}))";
+
+        private static string Store(string value, string reference, string offset) => $"{Intrinsics}.StoreUnsafe({value}, ref {reference}, (nuint)({offset}));";
+
+        private string Fma(string a, string b, string c) => v.MultiplyAdd(a, b, c);
+
+        private static void Doc(CodeWriter w, string text) => w.Line($"/// <summary>{text}</summary>");
+
+        private void Clear(string reference, string length) =>
+            w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {reference}, {length}).Clear();");
+
+        public void SoftmaxCrossEntropy(int classes)
+        {
+            Doc(w, Invariant($"Softmax over each sample's {classes} scores and the cross-entropy with its label: returns the summed loss, writes <c>scale × (softmax − one-hot)</c>."));
+            w.Line(AggressiveOptimization);
+            using (w.Block("public static float SoftmaxCrossEntropy(ref float logits, ref int labels, ref float gradient, int batch, float scale)"))
+            {
+                w.Line("double loss = 0;");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line(Invariant($"ref float z = ref {Unsafe}.Add(ref logits, n * {classes});"));
+                    w.Line(Invariant($"ref float g = ref {Unsafe}.Add(ref gradient, n * {classes});"));
+                    w.Line("float max = z;");
+                    using (w.Block(Invariant($"for (int k = 1; k < {classes}; k++)")))
+                    {
+                        w.Line($"max = global::System.Math.Max(max, {At("z", "k")});");
+                    }
+
+                    w.Line("float sum = 0f;");
+                    using (w.Block(Invariant($"for (int k = 0; k < {classes}; k++)")))
+                    {
+                        w.Line($"float exp = global::System.MathF.Exp({At("z", "k")} - max);");
+                        w.Line($"{At("g", "k")} = exp;");
+                        w.Line("sum += exp;");
+                    }
+
+                    w.Line($"int label = {At("labels", "n")};");
+                    w.Line($"loss += global::System.Math.Log(sum) + max - {At("z", "label")};");
+                    w.Line("float share = scale / sum;");
+                    using (w.Block(Invariant($"for (int k = 0; k < {classes}; k++)")))
+                    {
+                        w.Line($"{At("g", "k")} *= share;");
+                    }
+
+                    w.Line($"{At("g", "label")} -= scale;");
+                }
+
+                w.Line("return (float)loss;");
+            }
+        }
+
+        public void Activation(ActivationKind activation)
+        {
+            string rule = activation switch
+            {
+                ActivationKind.Relu => "keeps the gradient where the output is positive",
+                ActivationKind.Sigmoid => "multiplies the gradient by y (1 − y)",
+                _ => "multiplies the gradient by 1 − y²",
+            };
+            Doc(w, $"{activation}'s derivative from its output y: {rule}, in place.");
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {activation}Backward(ref float output, ref float gradient, int length)"))
+            {
+                w.Line("int i = 0;");
+                using (w.Block($"if ({v.Condition})"))
+                {
+                    if (activation == ActivationKind.Sigmoid)
+                    {
+                        w.Line($"{Vector} one = {Intrinsics}.Create(1f);");
+                    }
+
+                    using (w.Block("for (; i <= length - 8; i += 8)"))
+                    {
+                        w.Line($"{Vector} y = {Load("output", "i")};");
+                        w.Line($"{Vector} g = {Load("gradient", "i")};");
+                        w.Line(Store(activation switch
+                        {
+                            ActivationKind.Relu => $"{Intrinsics}.ConditionalSelect({Intrinsics}.GreaterThan(y, {Vector}.Zero), g, {Vector}.Zero)",
+                            ActivationKind.Sigmoid => "g * (y * (one - y))",
+                            _ => $"g - (g * (y * y))",
+                        }, "gradient", "i"));
+                    }
+                }
+
+                using (w.Block("for (; i < length; i++)"))
+                {
+                    w.Line($"float y = {At("output", "i")};");
+                    w.Line(activation switch
+                    {
+                        ActivationKind.Relu => $"{At("gradient", "i")} = y > 0f ? {At("gradient", "i")} : 0f;",
+                        ActivationKind.Sigmoid => $"{At("gradient", "i")} *= y * (1f - y);",
+                        _ => $"{At("gradient", "i")} -= {At("gradient", "i")} * (y * y);",
+                    });
+                }
+            }
+        }
+
+        /// <summary>The bias gradient: each channel's gradient summed over its plane and the batch.</summary>
+        public void BiasGradient(string layer, int channels, int plane)
+        {
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s bias: the output gradient summed over each channel's {plane} positions and the batch."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}BiasGradient(ref float gradOutput, ref float gradBias, int batch)"))
+            {
+                Clear("gradBias", Invariant($"{channels}"));
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    if (plane == 1)
+                    {
+                        // One value per channel: add the sample's row to the sums, a vector of channels at a time.
+                        w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref gradOutput, n * {channels});"));
+                        w.Line("int o = 0;");
+                        using (w.Block($"if ({v.Condition})"))
+                        {
+                            using (w.Block(Invariant($"for (; o <= {channels - 8}; o += 8)")))
+                            {
+                                w.Line(Store($"{Load("gradBias", "o")} + {Load("row", "o")}", "gradBias", "o"));
+                            }
+                        }
+
+                        using (w.Block(Invariant($"for (; o < {channels}; o++)")))
+                        {
+                            w.Line($"{At("gradBias", "o")} += {At("row", "o")};");
+                        }
+
+                        return;
+                    }
+
+                    using (w.Block(Invariant($"for (int o = 0; o < {channels}; o++)")))
+                    {
+                        w.Line(Invariant($"ref float p = ref {Unsafe}.Add(ref gradOutput, ((n * {channels}) + o) * {plane});"));
+                        w.Line("float sum = 0f;");
+                        w.Line("int i = 0;");
+                        using (w.Block($"if ({v.Condition})"))
+                        {
+                            w.Line($"{Vector} acc = {Vector}.Zero;");
+                            using (w.Block(Invariant($"for (; i <= {plane - 8}; i += 8)")))
+                            {
+                                w.Line($"acc += {Load("p", "i")};");
+                            }
+
+                            w.Line($"sum = {Intrinsics}.Sum(acc);");
+                        }
+
+                        using (w.Block(Invariant($"for (; i < {plane}; i++)")))
+                        {
+                            w.Line($"sum += {At("p", "i")};");
+                        }
+
+                        w.Line($"{At("gradBias", "o")} += sum;");
+                    }
+                }
+            }
+        }
+
+        /// <summary>dW[o, i] = Σₙ dY[n, o] · X[n, i], four samples at a time so each row of dW is loaded once per four.</summary>
+        public void DenseWeightGradient(string layer, DenseSpec d)
+        {
+            int inputs = d.InFeatures, outputs = d.OutFeatures;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {inputs}]: the sum over samples of each output gradient times the input, four samples per pass over the weights."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
+            {
+                Clear("gradWeights", Invariant($"{outputs * inputs}"));
+                w.Line("int n = 0;");
+                foreach (int samples in new[] { 4, 1 })
+                {
+                    using (w.Block(samples == 4 ? "for (; n <= batch - 4; n += 4)" : "for (; n < batch; n++)"))
+                    {
+                        for (int k = 0; k < samples; k++)
+                        {
+                            w.Line(Invariant($"ref float x{k} = ref {Unsafe}.Add(ref input, (n + {k}) * {inputs});"));
+                        }
+
+                        using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                        {
+                            for (int k = 0; k < samples; k++)
+                            {
+                                w.Line(Invariant($"float d{k} = {Unsafe}.Add(ref gradOutput, ((n + {k}) * {outputs}) + o);"));
+                            }
+
+                            // ReLU leaves many output gradients at zero: skip their rows.
+                            using (w.Block($"if ({string.Join(" && ", Enumerable.Range(0, samples).Select(k => $"d{k} == 0f"))})"))
+                            {
+                                w.Line("continue;");
+                            }
+
+                            w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref gradWeights, o * {inputs});"));
+                            w.Line("int i = 0;");
+                            using (w.Block($"if ({v.Condition})"))
+                            {
+                                for (int k = 0; k < samples; k++)
+                                {
+                                    w.Line($"{Vector} b{k} = {Intrinsics}.Create(d{k});");
+                                }
+
+                                using (w.Block(Invariant($"for (; i <= {inputs - 8}; i += 8)")))
+                                {
+                                    w.Line($"{Vector} acc = {Load("row", "i")};");
+                                    for (int k = 0; k < samples; k++)
+                                    {
+                                        w.Line($"acc = {Fma($"b{k}", Load($"x{k}", "i"), "acc")};");
+                                    }
+
+                                    w.Line(Store("acc", "row", "i"));
+                                }
+                            }
+
+                            using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+                            {
+                                w.Line($"{At("row", "i")} += {string.Join(" + ", Enumerable.Range(0, samples).Select(k => $"(d{k} * {At($"x{k}", "i")})"))};");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>dX[n, i] = Σₒ dY[n, o] · W[o, i]: a tile of four samples × 16 inputs stays in registers over all outputs.</summary>
+        public void DenseInputGradient(string layer, DenseSpec d)
+        {
+            int inputs = d.InFeatures, outputs = d.OutFeatures;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each sample's output gradients times the weights [{outputs}, {inputs}], in register tiles of four samples × 16 inputs."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)"))
+            {
+                w.Line("int n = 0;");
+                foreach (int samples in new[] { 4, 1 })
+                {
+                    using (w.Block(samples == 4 ? "for (; n <= batch - 4; n += 4)" : "for (; n < batch; n++)"))
+                    {
+                        for (int k = 0; k < samples; k++)
+                        {
+                            w.Line(Invariant($"ref float d{k} = ref {Unsafe}.Add(ref gradOutput, (n + {k}) * {outputs});"));
+                            w.Line(Invariant($"ref float g{k} = ref {Unsafe}.Add(ref gradInput, (n + {k}) * {inputs});"));
+                        }
+
+                        w.Line("int i = 0;");
+                        int vectors = samples == 4 ? 2 : 4;
+                        using (w.Block($"if ({v.Condition})"))
+                        {
+                            using (w.Block(Invariant($"for (; i <= {inputs - (8 * vectors)}; i += {8 * vectors})")))
+                            {
+                                var accumulators = new List<string>();
+                                for (int k = 0; k < samples; k++)
+                                {
+                                    for (int j = 0; j < vectors; j++)
+                                    {
+                                        accumulators.Add(Invariant($"a{k}{j}"));
+                                    }
+                                }
+
+                                w.Line($"{Vector} {string.Join(", ", accumulators.Select(a => $"{a} = {Vector}.Zero"))};");
+                                using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                                {
+                                    w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                                    for (int j = 0; j < vectors; j++)
+                                    {
+                                        w.Line(Invariant($"{Vector} w{j} = {Load("row", Invariant($"{8 * j}"))};"));
+                                    }
+
+                                    for (int k = 0; k < samples; k++)
+                                    {
+                                        w.Line($"{Vector} b{k} = {Intrinsics}.Create({At($"d{k}", "o")});");
+                                        for (int j = 0; j < vectors; j++)
+                                        {
+                                            w.Line(Invariant($"a{k}{j} = {Fma($"b{k}", $"w{j}", $"a{k}{j}")};"));
+                                        }
+                                    }
+                                }
+
+                                for (int k = 0; k < samples; k++)
+                                {
+                                    for (int j = 0; j < vectors; j++)
+                                    {
+                                        w.Line(Store(Invariant($"a{k}{j}"), $"g{k}", Invariant($"i + {8 * j}")));
+                                    }
+                                }
+                            }
+                        }
+
+                        using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+                        {
+                            w.Line($"float {string.Join(", ", Enumerable.Range(0, samples).Select(k => $"s{k} = 0f"))};");
+                            using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                            {
+                                w.Line(Invariant($"float weight = {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                                for (int k = 0; k < samples; k++)
+                                {
+                                    w.Line($"s{k} += {At($"d{k}", "o")} * weight;");
+                                }
+                            }
+
+                            for (int k = 0; k < samples; k++)
+                            {
+                                w.Line($"{At($"g{k}", "i")} = s{k};");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// dW[o, i, ky, kx] = Σₙ Σ_y Σ_x dY[n, o, y, x] · X[n, i, y·sh + ky·dh − pt, x·sw + kx·dw − pl]: per (o, i, ky),
+        /// one accumulator per kx, so each output-gradient vector is loaded once for the whole kernel row.
+        /// </summary>
+        public void ConvWeightGradient(string layer, ConvSpec c)
+        {
+            Conv2DGeometry g = c.Geometry;
+            int inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup, plane = g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth;
+            int taps = c.KernelWidth;
+            bool vector = c.StrideWidth == 1 && taps <= 12;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{c.OutChannels}, {inPerGroup}, {c.KernelHeight}, {c.KernelWidth}]: output gradients times the inputs under each tap, summed over positions and the batch."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
+            using (w.Block(Invariant($"for (int o = 0; o < {c.OutChannels}; o++)")))
+            {
+                string channel = c.Groups == 1 ? "i" : Invariant($"((o / {outPerGroup}) * {inPerGroup}) + i");
+                using (w.Block(Invariant($"for (int i = 0; i < {inPerGroup}; i++)")))
+                {
+                    w.Line(Invariant($"ref float weights = ref {Unsafe}.Add(ref gradWeights, {(inPerGroup == 1 ? "o" : Invariant($"((o * {inPerGroup}) + i)"))} * {c.KernelHeight * c.KernelWidth});"));
+                    for (int ky = 0; ky < c.KernelHeight; ky++)
+                    {
+                        (int yLo, int yHi) = Valid(ky, c.StrideHeight, c.DilationHeight, c.PadTop, g.Height, g.OutputHeight);
+                        int wy = c.FlipKernel ? c.KernelHeight - 1 - ky : ky;
+                        w.Line(Invariant($"// Kernel row {ky}: output rows {yLo}…{yHi - 1} see input rows inside the plane."));
+                        if (yLo >= yHi)
+                        {
+                            for (int kx = 0; kx < taps; kx++)
+                            {
+                                w.Line(Invariant($"{At("weights", Invariant($"{(wy * c.KernelWidth) + Flip(c, kx)}"))} = 0f;"));
+                            }
+
+                            continue;
+                        }
+
+                        using (w.Block(""))
+                        {
+                            var ranges = Enumerable.Range(0, taps).Select(kx => Valid(kx, c.StrideWidth, c.DilationWidth, c.PadLeft, g.Width, g.OutputWidth)).ToArray();
+                            int common0 = ranges.Max(r => r.Lo), common1 = ranges.Min(r => r.Hi);
+                            w.Line($"float {string.Join(", ", Enumerable.Range(0, taps).Select(kx => Invariant($"s{kx} = 0f")))};");
+                            if (vector)
+                            {
+                                w.Line($"{Vector} {string.Join(", ", Enumerable.Range(0, taps).Select(kx => Invariant($"a{kx} = {Vector}.Zero")))};");
+                            }
+
+                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            {
+                                w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, ((n * {c.OutChannels}) + o) * {outPlane});"));
+                                w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, ({Plus(Times("n", c.InChannels), 0)} + {channel}) * {plane});"));
+                                using (w.Block(Invariant($"for (int y = {yLo}; y < {yHi}; y++)")))
+                                {
+                                    w.Line(Invariant($"ref float dyRow = ref {Unsafe}.Add(ref dy, y * {g.OutputWidth});"));
+                                    w.Line(Invariant($"ref float xRow = ref {Unsafe}.Add(ref x, ({Plus(Times("y", c.StrideHeight), (ky * c.DilationHeight) - c.PadTop)}) * {g.Width});"));
+                                    if (vector && common1 > common0)
+                                    {
+                                        // Every tap is inside the row for these columns: one load of dY feeds every tap.
+                                        w.Line(Invariant($"int col = {common0};"));
+                                        using (w.Block($"if ({v.Condition})"))
+                                        using (w.Block(Invariant($"for (; col <= {common1 - 8}; col += 8)")))
+                                        {
+                                            w.Line($"{Vector} d = {Load("dyRow", "col")};");
+                                            for (int kx = 0; kx < taps; kx++)
+                                            {
+                                                w.Line(Invariant($"a{kx} = {Fma("d", Load("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft)), $"a{kx}")};"));
+                                            }
+                                        }
+
+                                        using (w.Block(Invariant($"for (; col < {common1}; col++)")))
+                                        {
+                                            w.Line($"float d = {At("dyRow", "col")};");
+                                            for (int kx = 0; kx < taps; kx++)
+                                            {
+                                                w.Line(Invariant($"s{kx} += d * {At("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft))};"));
+                                            }
+                                        }
+
+                                        // The border columns where some taps fall in the padding.
+                                        for (int kx = 0; kx < taps; kx++)
+                                        {
+                                            foreach ((int from, int to) in new[] { (ranges[kx].Lo, common0), (common1, ranges[kx].Hi) })
+                                            {
+                                                if (to > from)
+                                                {
+                                                    using (w.Block(Invariant($"for (int edge = {from}; edge < {to}; edge++)")))
+                                                    {
+                                                        w.Line(Invariant($"s{kx} += {At("dyRow", "edge")} * {At("xRow", Plus("edge", (kx * c.DilationWidth) - c.PadLeft))};"));
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                    else
+                                    {
+                                        for (int kx = 0; kx < taps; kx++)
+                                        {
+                                            if (ranges[kx].Hi > ranges[kx].Lo)
+                                            {
+                                                using (w.Block(Invariant($"for (int col = {ranges[kx].Lo}; col < {ranges[kx].Hi}; col++)")))
+                                                {
+                                                    w.Line(Invariant($"s{kx} += {At("dyRow", "col")} * {At("xRow", Plus(Times("col", c.StrideWidth), (kx * c.DilationWidth) - c.PadLeft))};"));
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+
+                            for (int kx = 0; kx < taps; kx++)
+                            {
+                                string sum = vector ? Invariant($"s{kx} + {Intrinsics}.Sum(a{kx})") : Invariant($"s{kx}");
+                                w.Line(Invariant($"{At("weights", Invariant($"{(wy * c.KernelWidth) + Flip(c, kx)}"))} = {sum};"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>dX: each output gradient, times each tap's weight, added to the input position that tap read (a row at a time).</summary>
+        public void ConvInputGradient(string layer, ConvSpec c)
+        {
+            Conv2DGeometry g = c.Geometry;
+            int inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup, plane = g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth;
+            bool vector = c.StrideWidth == 1;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap read."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)"))
+            {
+                Clear("gradInput", Invariant($"batch * {c.InChannels * plane}"));
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                using (w.Block(Invariant($"for (int o = 0; o < {c.OutChannels}; o++)")))
+                {
+                    string channel = c.Groups == 1 ? "i" : Invariant($"((o / {outPerGroup}) * {inPerGroup}) + i");
+                    w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, ((n * {c.OutChannels}) + o) * {outPlane});"));
+                    using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
+                    {
+                        w.Line(Invariant($"ref float dyRow = ref {Unsafe}.Add(ref dy, y * {g.OutputWidth});"));
+                        for (int ky = 0; ky < c.KernelHeight; ky++)
+                        {
+                            int wy = c.FlipKernel ? c.KernelHeight - 1 - ky : ky;
+                            using (w.Block(""))
+                            {
+                                w.Line(Invariant($"int row = {Plus(Times("y", c.StrideHeight), (ky * c.DilationHeight) - c.PadTop)};"));
+                                using (w.Block(Invariant($"if ((uint)row < {g.Height})")))
+                                using (w.Block(Invariant($"for (int i = 0; i < {inPerGroup}; i++)")))
+                                {
+                                    w.Line(Invariant($"ref float dxRow = ref {Unsafe}.Add(ref gradInput, ((({Times("n", c.InChannels)}) + {channel}) * {plane}) + {Times("row", g.Width)});"));
+                                    w.Line(Invariant($"ref float taps = ref {Unsafe}.Add(ref weights, {Plus(Invariant($"({(inPerGroup == 1 ? "o" : Invariant($"((o * {inPerGroup}) + i)"))} * {c.KernelHeight * c.KernelWidth})"), wy * c.KernelWidth)});"));
+                                    for (int kx = 0; kx < c.KernelWidth; kx++)
+                                    {
+                                        (int lo, int hi) = Valid(kx, c.StrideWidth, c.DilationWidth, c.PadLeft, g.Width, g.OutputWidth);
+                                        if (hi <= lo)
+                                        {
+                                            continue;
+                                        }
+
+                                        int shift = (kx * c.DilationWidth) - c.PadLeft;
+                                        using (w.Block(""))
+                                        {
+                                            w.Line(Invariant($"float weight = {At("taps", Invariant($"{Flip(c, kx)}"))};"));
+                                            w.Line(Invariant($"int col = {lo};"));
+                                            if (vector)
+                                            {
+                                                using (w.Block($"if ({v.Condition})"))
+                                                {
+                                                    w.Line($"{Vector} b = {Intrinsics}.Create(weight);");
+                                                    using (w.Block(Invariant($"for (; col <= {hi - 8}; col += 8)")))
+                                                    {
+                                                        w.Line(Store(Fma("b", Load("dyRow", "col"), Load("dxRow", Plus("col", shift))), "dxRow", Plus("col", shift)));
+                                                    }
+                                                }
+                                            }
+
+                                            using (w.Block(Invariant($"for (; col < {hi}; col++)")))
+                                            {
+                                                w.Line(Invariant($"{At("dxRow", Plus(Times("col", c.StrideWidth), shift))} += weight * {At("dyRow", "col")};"));
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Max pool: each output gradient goes to the first largest input of its window; average pool: shared equally.</summary>
+        public void PoolInputGradient(string layer, PoolSpec p)
+        {
+            Pool2DGeometry g = p.Geometry;
+            bool max = p.Kind == PoolKind.Max;
+            Doc(w, max
+                ? Invariant($"The gradient of <c>{layer}</c>'s input: each output gradient routed to the first largest input of its {p.KernelHeight}×{p.KernelWidth} window (a NaN wins, as in the forward pass).")
+                : Invariant($"The gradient of <c>{layer}</c>'s input: each output gradient shared equally by the inputs of its {p.KernelHeight}×{p.KernelWidth} window, divided as in the forward pass."));
+            w.Line(AggressiveOptimization);
+            using (w.Block(max
+                ? $"public static void {layer}InputGradient(ref float input, ref float gradOutput, ref float gradInput, int batch)"
+                : $"public static void {layer}InputGradient(ref float gradOutput, ref float gradInput, int batch)"))
+            {
+                Clear("gradInput", Invariant($"batch * {g.InputLength}"));
+                using (w.Block(Invariant($"for (int plane = 0; plane < batch * {p.Channels}; plane++)")))
+                {
+                    if (max)
+                    {
+                        w.Line(Invariant($"ref float source = ref {Unsafe}.Add(ref input, plane * {p.Height * p.Width});"));
+                    }
+
+                    w.Line(Invariant($"ref float dx = ref {Unsafe}.Add(ref gradInput, plane * {p.Height * p.Width});"));
+                    w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, plane * {g.OutputHeight * g.OutputWidth});"));
+                    using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
+                    {
+                        w.Line(Invariant($"int top = {Plus(Times("y", p.StrideHeight), -p.PadHeight)};"));
+                        w.Line(Invariant($"int y0 = global::System.Math.Max(top, 0), y1 = global::System.Math.Min(top + {p.KernelHeight}, {p.Height});"));
+                        using (w.Block(Invariant($"for (int x = 0; x < {g.OutputWidth}; x++)")))
+                        {
+                            w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadWidth)};"));
+                            w.Line(Invariant($"int x0 = global::System.Math.Max(left, 0), x1 = global::System.Math.Min(left + {p.KernelWidth}, {p.Width});"));
+                            w.Line(Invariant($"float gradient = {At("dy", Invariant($"(y * {g.OutputWidth}) + x"))};"));
+                            if (max)
+                            {
+                                w.Line(Invariant($"int best = (y0 * {p.Width}) + x0;"));
+                                w.Line($"float largest = {At("source", "best")};");
+                                using (w.Block("for (int r = y0; r < y1 && !float.IsNaN(largest); r++)"))
+                                using (w.Block("for (int s = x0; s < x1; s++)"))
+                                {
+                                    w.Line(Invariant($"float value = {At("source", Invariant($"(r * {p.Width}) + s"))};"));
+                                    using (w.Block("if (value > largest || float.IsNaN(value))"))
+                                    {
+                                        w.Line("largest = value;");
+                                        w.Line(Invariant($"best = (r * {p.Width}) + s;"));
+                                        using (w.Block("if (float.IsNaN(value))"))
+                                        {
+                                            w.Line("break;");
+                                        }
+                                    }
+                                }
+
+                                w.Line($"{At("dx", "best")} += gradient;");
+                            }
+                            else
+                            {
+                                w.Line(p.CountIncludePad
+                                    ? Invariant($"float share = gradient / {p.KernelHeight * p.KernelWidth};")
+                                    : "float share = gradient / ((y1 - y0) * (x1 - x0));");
+                                using (w.Block("for (int r = y0; r < y1; r++)"))
+                                using (w.Block("for (int s = x0; s < x1; s++)"))
+                                {
+                                    w.Line($"{At("dx", Invariant($"(r * {p.Width}) + s"))} += share;");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        public void GlobalPoolInputGradient(string layer, GlobalPoolSpec p)
+        {
+            int plane = p.Height * p.Width;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each channel's output gradient divided by {plane}, spread over its plane."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float gradInput, int batch)"))
+            using (w.Block(Invariant($"for (int channel = 0; channel < batch * {p.Channels}; channel++)")))
+            {
+                w.Line(Invariant($"float share = {At("gradOutput", "channel")} / {plane};"));
+                w.Line(Invariant($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {Unsafe}.Add(ref gradInput, channel * {plane}), {plane}).Fill(share);"));
+            }
+        }
+
+        /// <summary><c>variable × factor</c> as C#, without a <c>× 1</c>.</summary>
+        private static string Times(string variable, int factor) => factor == 1 ? variable : Invariant($"({variable} * {factor})");
+
+        private static int Flip(ConvSpec c, int kx) => c.FlipKernel ? c.KernelWidth - 1 - kx : kx;
+
+        /// <summary>The output positions [Lo, Hi) whose tap <paramref name="k"/> reads inside the input (not padding).</summary>
+        private static (int Lo, int Hi) Valid(int k, int stride, int dilation, int pad, int size, int outputs)
+        {
+            int offset = (k * dilation) - pad;
+            int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+            int last = size - 1 - offset;
+            int hi = last < 0 ? 0 : Math.Min(outputs, (last / stride) + 1);
+            return (Math.Min(lo, hi), hi);
+        }
+    }
+}

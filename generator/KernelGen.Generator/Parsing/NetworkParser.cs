@@ -1,0 +1,195 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using KernelGen.Generator.Diagnostics;
+using KernelGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace KernelGen.Generator.Parsing;
+
+/// <summary>
+/// Reads a <c>[Network]</c> class: its input, then each layer method in declaration order, inferring each
+/// layer's input sizes from the layer before and reading the rest of its attribute as a stand-alone kernel's.
+/// </summary>
+internal static class NetworkParser
+{
+    public const string AttributeName = "KernelGen.NetworkAttribute";
+
+    public static bool IsNetwork(INamedTypeSymbol? type) =>
+        type is not null && type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeName);
+
+    public static ParseResult<NetworkSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        Location location = context.TargetNode is TypeDeclarationSyntax declaration ? declaration.Identifier.GetLocation() : context.TargetNode.GetLocation();
+
+        var types = new List<ContainingType>();
+        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        {
+            string? problem =
+                t.TypeParameters.Length > 0 ? $"'{t.Name}' is generic"
+                : !MethodParser.IsPartial(t) ? $"'{t.Name}' is not partial"
+                : t.IsFileLocal ? $"'{t.Name}' is file-local, and the generated part is in another file"
+                : SymbolEqualityComparer.Default.Equals(t, type) && t.IsStatic ? "it is static, and a network holds its parameters in an instance"
+                : SymbolEqualityComparer.Default.Equals(t, type) && t.IsAbstract ? "it is abstract, and the generator writes its constructor"
+                : SymbolEqualityComparer.Default.Equals(t, type) && t.TypeKind != TypeKind.Class ? "it is not a class"
+                : null;
+            if (problem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, problem));
+                return ParseResult<NetworkSpec>.Of(null, diagnostics);
+            }
+
+            types.Insert(0, new ContainingType(MethodParser.Keyword(t), MethodParser.Identifier(t.Name)));
+        }
+
+        var network = new LayerAttribute("Network", context.Attributes[0], diagnostics);
+        int? channels = network.Required("InputChannels"), height = network.Required("InputHeight"), width = network.Required("InputWidth");
+
+        // The layers, in the order they are written (files in path order when the class is split).
+        IMethodSymbol[] methods = type.GetMembers()
+            .OfType<IMethodSymbol>()
+            .Where(m => m.GetAttributes().Any(a => a.AttributeClass is { } c && MethodParser.LayerAttributes.Contains(c.ToDisplayString())))
+            .OrderBy(m => m.Locations.FirstOrDefault()?.SourceTree?.FilePath ?? "", System.StringComparer.Ordinal)
+            .ThenBy(m => m.Locations.FirstOrDefault()?.SourceSpan.Start ?? 0)
+            .ToArray();
+        if (methods.Length == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
+                "it has no layers; declare each as 'partial void Name();' with a layer attribute ([Conv2D], [MaxPool2D], [AvgPool2D], [GlobalAvgPool2D], [Dense]), in order"));
+        }
+
+        if (channels is not { } c0 || height is not { } h0 || width is not { } w0 || diagnostics.Count > 0)
+        {
+            return ParseResult<NetworkSpec>.Of(null, diagnostics);
+        }
+
+        string ns = type.ContainingNamespace.IsGlobalNamespace ? "" : string.Join(".", type.ContainingNamespace.ToDisplayParts().Where(p => p.Kind == SymbolDisplayPartKind.NamespaceName).Select(p => MethodParser.Identifier(p.ToString())));
+        var layers = new List<NetworkLayer>();
+        (int C, int H, int W, bool Flat) shape = (c0, h0, w0, false);
+        string source = "the network's input";
+        bool chained = true;
+        foreach (IMethodSymbol method in methods)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            NetworkLayer? layer = ParseLayer(method, type, ns, types, shape, source, diagnostics);
+            if (layer is null)
+            {
+                // Later layers' inputs are unknown; their own problems are still worth reporting, but not as chain errors.
+                chained = false;
+                continue;
+            }
+
+            if (chained)
+            {
+                layers.Add(layer);
+                shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool);
+                source = $"'{method.Name}'";
+            }
+        }
+
+        if (diagnostics.Count == 0 && layers.Count > 0 && (shape.H != 1 || shape.W != 1))
+        {
+            IMethodSymbol last = methods[methods.Length - 1];
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
+                Invariant($"its last layer, '{last.Name}', gives {Describe(shape)}, and a network ends in one score per class: end it with [Dense] or [GlobalAvgPool2D]")));
+        }
+
+        string accessibility = type.DeclaredAccessibility switch
+        {
+            Accessibility.Public => "public",
+            Accessibility.Internal => "internal",
+            Accessibility.Private => "private",
+            Accessibility.Protected => "protected",
+            Accessibility.ProtectedOrInternal => "protected internal",
+            _ => "private protected",
+        };
+        var spec = new NetworkSpec(ns, types.ToEquatableArray(), accessibility, c0, h0, w0, layers.ToEquatableArray());
+        return ParseResult<NetworkSpec>.Of(spec, diagnostics);
+    }
+
+    private static NetworkLayer? ParseLayer(IMethodSymbol method, INamedTypeSymbol type, string ns, List<ContainingType> types, (int C, int H, int W, bool Flat) input, string source, List<DiagnosticInfo> all)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<MethodDeclarationSyntax>().FirstOrDefault();
+        Location? location = syntax?.Identifier.GetLocation() ?? method.Locations.FirstOrDefault();
+        AttributeData[] attributes = method.GetAttributes().Where(a => a.AttributeClass is { } c && MethodParser.LayerAttributes.Contains(c.ToDisplayString())).ToArray();
+
+        string? problem =
+            syntax is null ? "it is not a method declaration"
+            : attributes.Length > 1 ? $"it carries both [{MethodParser.Short(attributes[0].AttributeClass!.ToDisplayString())}] and [{MethodParser.Short(attributes[1].AttributeClass!.ToDisplayString())}]"
+            : method.Parameters.Length > 0 ? "it has parameters (the network passes every span itself)"
+            : !method.ReturnsVoid ? "it does not return void"
+            : method.IsGenericMethod ? "it is generic"
+            : syntax.Body is not null || syntax.ExpressionBody is not null ? "it has a body"
+            : !syntax.Modifiers.Any(SyntaxKind.PartialKeyword) ? "it is not partial"
+            : syntax.Modifiers.Any(m => !m.IsKind(SyntaxKind.PartialKeyword)) ? $"remove '{string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text))}'"
+            : null;
+        if (problem is not null)
+        {
+            all.Add(DiagnosticInfo.Create(Descriptors.NotANetworkLayer, location, method.Name, type.Name, problem));
+            return null;
+        }
+
+        string name = MethodParser.Identifier(method.Name);
+        string kernel = $"{method.Name}Forward";
+        string metadata = attributes[0].AttributeClass!.ToDisplayString();
+        bool weighted = metadata is Conv2DParser.AttributeName or DenseParser.AttributeName;
+        string[] parameters = weighted ? ["input", "weights", "bias", "output", "batch"] : ["input", "output", "batch"];
+        var target = new MethodTarget(ns, types.ToEquatableArray(), "private static partial", kernel, parameters.ToEquatableArray(), HasBias: weighted, HasBatch: true, HintSuffix: "");
+
+        string shapeText = Describe(input);
+        int features = input.C * input.H * input.W;
+        Dictionary<string, int> spatial(string channels) => new() { [channels] = input.C, ["Height"] = input.H, ["Width"] = input.W };
+        InferredInput Inferred(Dictionary<string, int> sizes) => new(method.Name, shapeText, source, sizes);
+
+        NetworkLayer? layer = null;
+        switch (metadata)
+        {
+            case Conv2DParser.AttributeName:
+                if (Conv2DParser.Read(new LayerAttribute("Conv2D", attributes[0], diagnostics, Inferred(spatial("InChannels"))), target) is { } conv)
+                {
+                    Conv2DGeometry g = conv.Geometry;
+                    layer = new NetworkLayer(name, NetworkLayerKind.Conv, conv, features, g.OutChannels, g.OutputHeight, g.OutputWidth);
+                }
+
+                break;
+            case PoolParser.MaxAttributeName or PoolParser.AverageAttributeName:
+                bool max = metadata == PoolParser.MaxAttributeName;
+                if (PoolParser.Read(new LayerAttribute(max ? "MaxPool2D" : "AvgPool2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), target, max ? PoolKind.Max : PoolKind.Average) is { } pool)
+                {
+                    Pool2DGeometry g = pool.Geometry;
+                    layer = new NetworkLayer(name, max ? NetworkLayerKind.MaxPool : NetworkLayerKind.AvgPool, pool, features, g.Channels, g.OutputHeight, g.OutputWidth);
+                }
+
+                break;
+            case PoolParser.GlobalAttributeName:
+                if (PoolParser.ReadGlobal(new LayerAttribute("GlobalAvgPool2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), target) is { } global)
+                {
+                    layer = new NetworkLayer(name, NetworkLayerKind.GlobalAvgPool, global, features, global.Channels, 1, 1);
+                }
+
+                break;
+            default:
+                if (DenseParser.Read(new LayerAttribute("Dense", attributes[0], diagnostics, Inferred(new Dictionary<string, int> { ["InFeatures"] = features })), target) is { } dense)
+                {
+                    layer = new NetworkLayer(name, NetworkLayerKind.Dense, dense, features, dense.OutFeatures, 1, 1);
+                }
+
+                break;
+        }
+
+        all.AddRange(diagnostics);
+        return diagnostics.Count > 0 ? null : layer;
+    }
+
+    /// <summary>A shape as diagnostics write it: <c>32×13×13</c>, or <c>128 features</c> after a dense or global pool layer.</summary>
+    private static string Describe((int C, int H, int W, bool Flat) shape) =>
+        shape.Flat ? Invariant($"{shape.C * shape.H * shape.W} features") : Invariant($"{shape.C}×{shape.H}×{shape.W}");
+
+    private static string Invariant(System.FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,31 @@
+namespace KernelGen.Generated.Tests.Networks;
+
+/// <summary>The MNIST model of the README and the sample.</summary>
+[Network(InputChannels = 1, InputHeight = 28, InputWidth = 28)]
+public sealed partial class MnistCnn
+{
+    [Conv2D(OutChannels = 32, Kernel = 3, Activation = Activation.Relu)] partial void Conv1();
+    [MaxPool2D(Kernel = 2)] partial void Pool1();
+    [Dense(OutFeatures = 128, Activation = Activation.Relu)] partial void Fc1();
+    [Dense(OutFeatures = 10)] partial void Logits();
+}
+
+/// <summary>
+/// Every layer kind and every backward kernel: padding, stride, dilation, groups, a flipped kernel, each activation,
+/// max and average pools (with padding, both divisors), a global pool, and dense layers; the first layer's input
+/// sizes stated (and agreeing), the rest inferred.
+/// </summary>
+[Network(InputChannels = 2, InputHeight = 13, InputWidth = 11)]
+internal sealed partial class EveryLayer
+{
+    [Conv2D(InChannels = 2, Height = 13, Width = 11, OutChannels = 4, Kernel = 3, Padding = 1, Activation = Activation.Tanh)] partial void Conv1();
+    [AvgPool2D(Kernel = 3, Stride = 2, Padding = 1)] partial void Pool1();
+    [Conv2D(OutChannels = 6, KernelHeight = 3, KernelWidth = 2, StrideWidth = 2, Padding = 1, Groups = 2, Activation = Activation.Relu, FlipKernel = true)] partial void Conv2();
+    [MaxPool2D(Kernel = 2, Stride = 1)] partial void Pool2();
+    [Conv2D(OutChannels = 8, Kernel = 3, Dilation = 2, Padding = 2, Activation = Activation.Sigmoid)] partial void Conv3();
+    [AvgPool2D(Kernel = 2, Padding = 1, CountIncludePad = true)] partial void Pool3();
+    [Conv2D(OutChannels = 12, Kernel = 1)] partial void Conv4();
+    [GlobalAvgPool2D] partial void Gap();
+    [Dense(OutFeatures = 9, Activation = Activation.Relu)] partial void Fc1();
+    [Dense(OutFeatures = 5)] partial void Out();
+}

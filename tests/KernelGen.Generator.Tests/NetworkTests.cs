@@ -1,0 +1,164 @@
+extern alias generator;
+
+using System.Globalization;
+using generator::KernelGen.Generator;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// <c>[Network]</c> classes: the input shape inferred down the layers (flatten implied before a dense layer), the
+/// diagnostics for layers that do not chain (naming both shapes) and for unusable declarations, the generated class
+/// compiling cleanly, and the pipeline's caching.
+/// </summary>
+public class NetworkTests
+{
+    private static string Network(string layers, string attribute = "[Network(InputChannels = 1, InputHeight = 28, InputWidth = 28)]", string declaration = "public sealed partial class Net") => $$"""
+        using System;
+        using KernelGen;
+
+        namespace Samples;
+
+        {{attribute}}
+        {{declaration}}
+        {
+            {{layers}}
+        }
+        """;
+
+    private const string Mnist = """
+        [Conv2D(OutChannels = 32, Kernel = 3, Activation = Activation.Relu)] partial void Conv1();
+            [MaxPool2D(Kernel = 2)] partial void Pool1();
+            [Dense(OutFeatures = 128, Activation = Activation.Relu)] partial void Fc1();
+            [Dense(OutFeatures = 10)] partial void Logits();
+        """;
+
+    private static Diagnostic Single(string source, string id, string locatedText)
+    {
+        (GeneratorDriverRunResult result, Compilation output) = Harness.Run(source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        SyntaxTree tree = output.SyntaxTrees.Single(t => t.FilePath == diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal(locatedText, tree.GetText().ToString(diagnostic.Location.SourceSpan));
+        Assert.Empty(result.GeneratedTrees);
+        return diagnostic;
+    }
+
+    private static string Message(Diagnostic diagnostic) => diagnostic.GetMessage(CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void The_MNIST_network_compiles_cleanly_and_infers_every_layer_input()
+    {
+        (GeneratorDriverRunResult result, _) = Harness.Run(Network(Mnist));
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(
+            ["Samples.Net.Conv1Forward.g.cs", "Samples.Net.Fc1Forward.g.cs", "Samples.Net.LogitsForward.g.cs", "Samples.Net.Network.g.cs", "Samples.Net.Pool1Forward.g.cs"],
+            result.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Order(StringComparer.Ordinal));
+
+        // Each forward kernel got the inferred shape: the conv its 1×28×28 input, the pool 32×26×26, the dense layers 5408 and 128 features.
+        Assert.Contains("Conv2D 1×28×28 → 32×26×26", Harness.Generated(result, "Samples.Net.Conv1Forward.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("32×26×26 → 32×13×13", Harness.Generated(result, "Samples.Net.Pool1Forward.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("Dense 5408 → 128", Harness.Generated(result, "Samples.Net.Fc1Forward.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("Dense 128 → 10", Harness.Generated(result, "Samples.Net.LogitsForward.g.cs"), StringComparison.Ordinal);
+        string network = Harness.Generated(result, "Samples.Net.Network.g.cs");
+        Assert.Contains("new global::KernelGen.Training.Parameter(\"Fc1.weight\", new[] { 128, 5408 }", network, StringComparison.Ordinal);
+        Assert.Contains("public const int InputSize = 784;", network, StringComparison.Ordinal);
+        Assert.Contains("public const int OutputSize = 10;", network, StringComparison.Ordinal);
+
+        // And the whole of it compiles with every warning an error.
+        Harness.CompileAndLoad(Network(Mnist));
+    }
+
+    [Fact]
+    public void A_stated_size_that_agrees_is_accepted()
+    {
+        string layers = """
+            [Conv2D(InChannels = 1, Height = 28, Width = 28, OutChannels = 4, Kernel = 3)] partial void Conv1();
+                [MaxPool2D(Channels = 4, Height = 26, Width = 26, Kernel = 2)] partial void Pool1();
+                [Dense(InFeatures = 676, OutFeatures = 10)] partial void Logits();
+            """;
+        Assert.Empty(Harness.Diagnostics(Network(layers)));
+    }
+
+    [Fact]
+    public void KGEN013_a_stated_size_that_contradicts_the_inferred_one_names_both_shapes()
+    {
+        string layers = """
+            [Conv2D(OutChannels = 32, Kernel = 3)] partial void Conv1();
+                [MaxPool2D(Kernel = 2)] partial void Pool1();
+                [Dense(InFeatures = 5000, OutFeatures = 10)] partial void Logits();
+            """;
+        Diagnostic d = Single(Network(layers), "KGEN013", "Dense(InFeatures = 5000, OutFeatures = 10)");
+        Assert.Equal("[Dense] Logits states InFeatures = 5000, but its input is 32×13×13, as 'Pool1' gives it, so InFeatures is 5408. Remove InFeatures, or make the layers agree.", Message(d));
+    }
+
+    [Fact]
+    public void KGEN013_the_first_layer_is_checked_against_the_network_input()
+    {
+        Diagnostic d = Single(Network("[Conv2D(InChannels = 3, OutChannels = 8, Kernel = 3)] partial void Conv1();"), "KGEN013", "Conv2D(InChannels = 3, OutChannels = 8, Kernel = 3)");
+        Assert.Equal("[Conv2D] Conv1 states InChannels = 3, but its input is 1×28×28, as the network's input gives it, so InChannels is 1. Remove InChannels, or make the layers agree.", Message(d));
+    }
+
+    [Fact]
+    public void KGEN005_a_kernel_larger_than_its_inferred_input_names_both_shapes()
+    {
+        string layers = """
+            [Conv2D(OutChannels = 8, Kernel = 5, Stride = 5)] partial void Conv1();
+                [Conv2D(OutChannels = 8, Kernel = 7)] partial void Conv2();
+                [GlobalAvgPool2D] partial void Gap();
+            """;
+        Diagnostic d = Single(Network(layers), "KGEN005", "Conv2D(OutChannels = 8, Kernel = 7)");
+        Assert.Equal("[Conv2D] The kernel spans 7 rows (height 7, dilation 1) but the padded input has only 5. In the network, Conv2's input is 8×5×5, from 'Conv1'. Use a smaller kernel or dilation, or more padding.", Message(d));
+    }
+
+    [Fact]
+    public void KGEN014_a_layer_method_with_parameters_or_modifiers_is_not_a_layer_declaration()
+    {
+        Diagnostic d = Single(Network("[Dense(OutFeatures = 10)] partial void Logits(int x);"), "KGEN014", "Logits");
+        Assert.Equal("'Logits' is a layer of network 'Net', so it must be declared 'partial void Logits();' with no body, no parameters and no modifiers: it has parameters (the network passes every span itself)", Message(d));
+        d = Single(Network("[Dense(OutFeatures = 10)] private static partial void Logits();"), "KGEN014", "Logits");
+        Assert.EndsWith(": remove 'private static'", Message(d), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KGEN015_a_network_must_be_a_partial_class_with_layers_that_ends_in_scores()
+    {
+        Diagnostic d = Single(Network(Mnist, declaration: "public sealed class Net"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: 'Net' is not partial", Message(d));
+        d = Single(Network(""), "KGEN015", "Net");
+        Assert.StartsWith("'Net' cannot be a [Network]: it has no layers;", Message(d), StringComparison.Ordinal);
+        d = Single(Network("[Conv2D(OutChannels = 4, Kernel = 3)] partial void Conv1();"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: its last layer, 'Conv1', gives 4×26×26, and a network ends in one score per class: end it with [Dense] or [GlobalAvgPool2D]", Message(d));
+    }
+
+    [Fact]
+    public void KGEN003_the_network_input_is_required()
+    {
+        Diagnostic d = Single(Network(Mnist, attribute: "[Network(InputChannels = 1, InputHeight = 28)]"), "KGEN003", "Network(InputChannels = 1, InputHeight = 28)");
+        Assert.Equal("[Network] needs InputWidth: add it to the attribute", Message(d));
+    }
+
+    [Fact]
+    public void Layer_methods_do_not_get_the_stand_alone_kernel_diagnostics_and_the_analyzers_are_told_they_are_declarations()
+    {
+        // Instance methods without spans would be KGEN001/KGEN002 as stand-alone kernels; in a network they are layers.
+        Assert.Empty(Harness.Diagnostics(Network(Mnist)));
+        Assert.Contains(new NetworkLayerSuppressor().SupportedSuppressions, s => s.SuppressedDiagnosticId == "CA1822");
+    }
+
+    [Fact]
+    public void An_unrelated_edit_leaves_the_network_cached_and_a_shape_change_regenerates_it()
+    {
+        GeneratorDriver driver = Harness.Driver();
+        Compilation first = Harness.Compilation(Network(Mnist));
+        driver = driver.RunGenerators(first);
+        driver = driver.RunGenerators(first.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("class Unrelated { }", Harness.ParseOptions)));
+        var steps = driver.GetRunResult().Results.Single().TrackedSteps[KernelGenerator.Steps.Plan("Network")];
+        Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.Contains(o.Reason, new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged }));
+
+        driver = driver.RunGenerators(Harness.Compilation(Network(Mnist.Replace("OutFeatures = 128", "OutFeatures = 64", StringComparison.Ordinal))));
+        steps = driver.GetRunResult().Results.Single().TrackedSteps[KernelGenerator.Steps.Plan("Network")];
+        Assert.Contains(steps.SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+    }
+}
