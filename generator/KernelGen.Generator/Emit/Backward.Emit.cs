@@ -41,6 +41,8 @@ internal static class BackwardEmitter
                     break;
                 case DenseSpec dense:
                     w.Line();
+                    e.DenseForward(layer.Name, dense);
+                    w.Line();
                     e.DenseWeightGradient(layer.Name, dense);
                     w.Line();
                     e.BiasGradient(layer.Name, dense.OutFeatures, 1);
@@ -222,65 +224,164 @@ internal static class BackwardEmitter
             }
         }
 
-        /// <summary>dW[o, i] = Σₙ dY[n, o] · X[n, i], four samples at a time so each row of dW is loaded once per four.</summary>
-        public void DenseWeightGradient(string layer, DenseSpec d)
+        /// <summary>
+        /// Y[n, o] = act(b[o] + Σᵢ X[n, i] · W[o, i]) for a batch: a tile of three samples × four outputs keeps twelve dot
+        /// products in registers, so each weight row is read once per three samples instead of once per sample.
+        /// </summary>
+        public void DenseForward(string layer, DenseSpec d)
         {
             int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {inputs}]: the sum over samples of each output gradient times the input, four samples per pass over the weights."));
+            Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {inputs} → {outputs}, bias, activation {d.Activation}, in tiles of three samples × four outputs."));
             w.Line(AggressiveOptimization);
-            using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
+            using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, ref float bias, ref float output, int batch)"))
             {
-                Clear("gradWeights", Invariant($"{outputs * inputs}"));
                 w.Line("int n = 0;");
-                foreach (int samples in new[] { 4, 1 })
+                foreach (int samples in new[] { 3, 1 })
                 {
-                    using (w.Block(samples == 4 ? "for (; n <= batch - 4; n += 4)" : "for (; n < batch; n++)"))
+                    using (w.Block(samples == 3 ? "for (; n <= batch - 3; n += 3)" : "for (; n < batch; n++)"))
                     {
                         for (int k = 0; k < samples; k++)
                         {
                             w.Line(Invariant($"ref float x{k} = ref {Unsafe}.Add(ref input, (n + {k}) * {inputs});"));
+                            w.Line(Invariant($"ref float y{k} = ref {Unsafe}.Add(ref output, (n + {k}) * {outputs});"));
                         }
 
-                        using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                        w.Line("int o = 0;");
+                        foreach (int block in new[] { 4, 1 })
                         {
-                            for (int k = 0; k < samples; k++)
+                            if (block == 4 && outputs < 4)
                             {
-                                w.Line(Invariant($"float d{k} = {Unsafe}.Add(ref gradOutput, ((n + {k}) * {outputs}) + o);"));
+                                continue;
                             }
 
-                            // ReLU leaves many output gradients at zero: skip their rows.
-                            using (w.Block($"if ({string.Join(" && ", Enumerable.Range(0, samples).Select(k => $"d{k} == 0f"))})"))
+                            using (w.Block(block == 4 ? Invariant($"for (; o <= {outputs - 4}; o += 4)") : Invariant($"for (; o < {outputs}; o++)")))
                             {
-                                w.Line("continue;");
-                            }
-
-                            w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref gradWeights, o * {inputs});"));
-                            w.Line("int i = 0;");
-                            using (w.Block($"if ({v.Condition})"))
-                            {
-                                for (int k = 0; k < samples; k++)
-                                {
-                                    w.Line($"{Vector} b{k} = {Intrinsics}.Create(d{k});");
-                                }
-
-                                using (w.Block(Invariant($"for (; i <= {inputs - 8}; i += 8)")))
-                                {
-                                    w.Line($"{Vector} acc = {Load("row", "i")};");
-                                    for (int k = 0; k < samples; k++)
-                                    {
-                                        w.Line($"acc = {Fma($"b{k}", Load($"x{k}", "i"), "acc")};");
-                                    }
-
-                                    w.Line(Store("acc", "row", "i"));
-                                }
-                            }
-
-                            using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
-                            {
-                                w.Line($"{At("row", "i")} += {string.Join(" + ", Enumerable.Range(0, samples).Select(k => $"(d{k} * {At($"x{k}", "i")})"))};");
+                                DenseForwardTile(d, samples, block);
                             }
                         }
                     }
+                }
+            }
+        }
+
+        private void DenseForwardTile(DenseSpec d, int samples, int block)
+        {
+            int inputs = d.InFeatures;
+            var tile = (from k in Enumerable.Range(0, samples) from j in Enumerable.Range(0, block) select (k, j)).ToArray();
+            for (int j = 0; j < block; j++)
+            {
+                w.Line(Invariant($"ref float w{j} = ref {Unsafe}.Add(ref weights, (o + {j}) * {inputs});"));
+            }
+
+            w.Line($"float {string.Join(", ", tile.Select(t => Invariant($"t{t.k}{t.j} = 0f")))};");
+            w.Line("int i = 0;");
+            using (w.Block($"if ({v.Condition})"))
+            {
+                w.Line($"{Vector} {string.Join(", ", tile.Select(t => Invariant($"a{t.k}{t.j} = {Vector}.Zero")))};");
+                using (w.Block(Invariant($"for (; i <= {inputs - 8}; i += 8)")))
+                {
+                    for (int k = 0; k < samples; k++)
+                    {
+                        w.Line(Invariant($"{Vector} v{k} = {Load($"x{k}", "i")};"));
+                    }
+
+                    for (int j = 0; j < block; j++)
+                    {
+                        w.Line(Invariant($"{Vector} u{j} = {Load($"w{j}", "i")};"));
+                        for (int k = 0; k < samples; k++)
+                        {
+                            w.Line(Invariant($"a{k}{j} = {Fma($"v{k}", $"u{j}", $"a{k}{j}")};"));
+                        }
+                    }
+                }
+
+                foreach ((int k, int j) in tile)
+                {
+                    w.Line(Invariant($"t{k}{j} = {Intrinsics}.Sum(a{k}{j});"));
+                }
+            }
+
+            using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+            {
+                for (int j = 0; j < block; j++)
+                {
+                    w.Line(Invariant($"float u{j} = {At($"w{j}", "i")};"));
+                }
+
+                foreach ((int k, int j) in tile)
+                {
+                    w.Line(Invariant($"t{k}{j} += {At($"x{k}", "i")} * u{j};"));
+                }
+            }
+
+            foreach ((int k, int j) in tile)
+            {
+                w.Line(Invariant($"t{k}{j} += {At("bias", Plus("o", j))};"));
+                w.Line(Invariant($"{At($"y{k}", Plus("o", j))} = {ActivationText.Apply(d.Activation, Invariant($"t{k}{j}"))};"));
+            }
+        }
+
+        /// <summary>
+        /// dW[o, i] = Σₙ dY[n, o] · X[n, i]: a tile of four outputs × 16 inputs stays in registers over the whole batch,
+        /// so every weight gradient is written once and the batch's 16 input columns stay in L1 across all outputs.
+        /// </summary>
+        public void DenseWeightGradient(string layer, DenseSpec d)
+        {
+            int inputs = d.InFeatures, outputs = d.OutFeatures;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {inputs}]: each output gradient times the input, summed over the batch in register tiles of four outputs × 16 inputs."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
+            {
+                w.Line("int i = 0;");
+                using (w.Block($"if ({v.Condition})"))
+                using (w.Block(Invariant($"for (; i <= {inputs - 16}; i += 16)")))
+                {
+                    w.Line("int o = 0;");
+                    foreach (int block in new[] { 4, 1 })
+                    {
+                        if (block == 4 && outputs < 4)
+                        {
+                            continue;
+                        }
+
+                        using (w.Block(block == 4 ? Invariant($"for (; o <= {outputs - 4}; o += 4)") : Invariant($"for (; o < {outputs}; o++)")))
+                        {
+                            var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
+                            w.Line($"{Vector} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {Vector}.Zero")))};");
+                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            {
+                                w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, (n * {inputs}) + i);"));
+                                w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, (n * {outputs}) + o);"));
+                                w.Line($"{Vector} v0 = {Load("x", "0")}, v1 = {Load("x", "8")};");
+                                for (int j = 0; j < block; j++)
+                                {
+                                    w.Line(Invariant($"{Vector} b{j} = {Intrinsics}.Create({At("dy", Invariant($"{j}"))});"));
+                                    w.Line(Invariant($"a{j}0 = {Fma($"b{j}", "v0", $"a{j}0")};"));
+                                    w.Line(Invariant($"a{j}1 = {Fma($"b{j}", "v1", $"a{j}1")};"));
+                                }
+                            }
+
+                            for (int j = 0; j < block; j++)
+                            {
+                                w.Line(Invariant($"ref float row{j} = ref {Unsafe}.Add(ref gradWeights, ((o + {j}) * {inputs}) + i);"));
+                                w.Line(Store(Invariant($"a{j}0"), $"row{j}", "0"));
+                                w.Line(Store(Invariant($"a{j}1"), $"row{j}", "8"));
+                            }
+                        }
+                    }
+                }
+
+                // The columns left over (all of them on hardware without vectors).
+                using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+                using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                {
+                    w.Line("float sum = 0f;");
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line(Invariant($"sum += {Unsafe}.Add(ref gradOutput, (n * {outputs}) + o) * {Unsafe}.Add(ref input, (n * {inputs}) + i);"));
+                    }
+
+                    w.Line(Invariant($"{Unsafe}.Add(ref gradWeights, (o * {inputs}) + i) = sum;"));
                 }
             }
         }
@@ -427,12 +528,27 @@ internal static class BackwardEmitter
                                         // Every tap is inside the row for these columns: one load of dY feeds every tap.
                                         w.Line(Invariant($"int col = {common0};"));
                                         using (w.Block($"if ({v.Condition})"))
-                                        using (w.Block(Invariant($"for (; col <= {common1 - 8}; col += 8)")))
                                         {
-                                            w.Line($"{Vector} d = {Load("dyRow", "col")};");
-                                            for (int kx = 0; kx < taps; kx++)
+                                            using (w.Block(Invariant($"for (; col <= {common1 - 8}; col += 8)")))
                                             {
-                                                w.Line(Invariant($"a{kx} = {Fma("d", Load("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft)), $"a{kx}")};"));
+                                                w.Line($"{Vector} d = {Load("dyRow", "col")};");
+                                                for (int kx = 0; kx < taps; kx++)
+                                                {
+                                                    w.Line(Invariant($"a{kx} = {Fma("d", Load("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft)), $"a{kx}")};"));
+                                                }
+                                            }
+
+                                            int tail = (common1 - common0) % 8;
+                                            if (common1 - common0 >= 8 && tail > 0)
+                                            {
+                                                // The last columns as one vector ending at the row's end, the lanes already summed masked off.
+                                                w.Line(Invariant($"{Vector} last = {Load("dyRow", Invariant($"{common1 - 8}"))} * {Intrinsics}.Create({string.Join(", ", Enumerable.Range(0, 8).Select(l => l < 8 - tail ? "0f" : "1f"))});"));
+                                                for (int kx = 0; kx < taps; kx++)
+                                                {
+                                                    w.Line(Invariant($"a{kx} = {Fma("last", Load("xRow", Invariant($"{common1 - 8 + (kx * c.DilationWidth) - c.PadLeft}")), $"a{kx}")};"));
+                                                }
+
+                                                w.Line(Invariant($"col = {common1};"));
                                             }
                                         }
 
@@ -569,7 +685,15 @@ internal static class BackwardEmitter
                 ? $"public static void {layer}InputGradient(ref float input, ref float gradOutput, ref float gradInput, int batch)"
                 : $"public static void {layer}InputGradient(ref float gradOutput, ref float gradInput, int batch)"))
             {
-                Clear("gradInput", Invariant($"batch * {g.InputLength}"));
+                // Windows that tile the plane exactly (no padding, stride = window) write every input gradient, the
+                // largest's and zeros, so nothing is cleared first; otherwise the gradients are added into a cleared plane.
+                bool tiles = max && p.PadHeight == 0 && p.PadWidth == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
+                    && p.Height % p.KernelHeight == 0 && p.Width % p.KernelWidth == 0 && p.KernelHeight * p.KernelWidth <= 16;
+                if (!tiles)
+                {
+                    Clear("gradInput", Invariant($"batch * {g.InputLength}"));
+                }
+
                 using (w.Block(Invariant($"for (int plane = 0; plane < batch * {p.Channels}; plane++)")))
                 {
                     if (max)
@@ -588,7 +712,42 @@ internal static class BackwardEmitter
                             w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadWidth)};"));
                             w.Line(Invariant($"int x0 = global::System.Math.Max(left, 0), x1 = global::System.Math.Min(left + {p.KernelWidth}, {p.Width});"));
                             w.Line(Invariant($"float gradient = {At("dy", Invariant($"(y * {g.OutputWidth}) + x"))};"));
-                            if (max)
+                            if (tiles)
+                            {
+                                // No padding: every window is whole, so its taps are unrolled at constant offsets.
+                                w.Line(Invariant($"int origin = (top * {p.Width}) + left, best = origin;"));
+                                w.Line($"float largest = {At("source", "best")};");
+                                for (int r = 0; r < p.KernelHeight; r++)
+                                {
+                                    for (int q = 0; q < p.KernelWidth; q++)
+                                    {
+                                        if (r == 0 && q == 0)
+                                        {
+                                            continue;
+                                        }
+
+                                        // Without branches (the comparisons are data, not patterns): take a value larger than the
+                                        // largest so far, or a NaN, unless the largest so far is already a NaN.
+                                        int offset = (r * p.Width) + q;
+                                        w.Line(Invariant($"float value{offset} = {At("source", Invariant($"origin + {offset}"))};"));
+                                        w.Line(Invariant($"bool take{offset} = !(value{offset} <= largest) & !float.IsNaN(largest);"));
+                                        w.Line(Invariant($"int mask{offset} = -{Unsafe}.As<bool, byte>(ref take{offset});"));
+                                        w.Line(Invariant($"best = (best & ~mask{offset}) | ((origin + {offset}) & mask{offset});"));
+                                        w.Line(Invariant($"largest = global::System.MathF.Max(largest, value{offset});"));
+                                    }
+                                }
+
+                                for (int r = 0; r < p.KernelHeight; r++)
+                                {
+                                    for (int q = 0; q < p.KernelWidth; q++)
+                                    {
+                                        w.Line(Invariant($"{At("dx", Invariant($"origin + {(r * p.Width) + q}"))} = 0f;"));
+                                    }
+                                }
+
+                                w.Line($"{At("dx", "best")} = gradient;");
+                            }
+                            else if (max)
                             {
                                 w.Line(Invariant($"int best = (y0 * {p.Width}) + x0;"));
                                 w.Line($"float largest = {At("source", "best")};");

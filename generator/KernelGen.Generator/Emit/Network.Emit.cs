@@ -23,14 +23,14 @@ internal static class NetworkEmitter
     /// <summary>Every file of the network: (hint name, source).</summary>
     public static IEnumerable<(string Hint, string Source)> Emit(NetworkSpec spec, bool legacyIntrinsics)
     {
-        foreach (NetworkLayer layer in spec.Layers)
+        // Dense layers run batched in the network's own kernels (tiles across samples); the others use their layers' kernels.
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind != NetworkLayerKind.Dense))
         {
             yield return (layer.Spec.Method.HintName, layer.Spec switch
             {
                 ConvSpec conv => ConvEmitter.Emit(ConvPlanner.Plan(conv, legacyIntrinsics)),
                 PoolSpec pool => PoolEmitter.Emit(PoolPlanner.Plan(pool, legacyIntrinsics)),
                 GlobalPoolSpec global => GlobalPoolEmitter.Emit(GlobalPoolPlan.Plan(global, legacyIntrinsics)),
-                DenseSpec dense => DenseEmitter.Emit(DensePlan.Plan(dense, legacyIntrinsics)),
                 _ => throw new System.InvalidOperationException($"No emitter for {layer.Spec.GetType().Name}."),
             });
         }
@@ -64,7 +64,7 @@ internal static class NetworkEmitter
             scopes.Push(w.Block($"partial {type.Keyword} {type.Name}{(network ? $" : {Training}.INetwork" : "")}"));
         }
 
-        string backward = $"{string.Concat(spec.Types.Select(t => t.Name))}Backward".Replace("@", "");
+        string backward = $"{string.Concat(spec.Types.Select(t => t.Name))}Kernels".Replace("@", "");
         WriteMembers(w, spec, backward);
         while (scopes.Count > 0)
         {
@@ -72,7 +72,7 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        w.Line($"/// <summary>The backward kernels of <c>{spec.Name}</c>, each specialised to its layer's shape.</summary>");
+        w.Line($"/// <summary>The kernels of <c>{spec.Name}</c> that run across the batch: dense layers forward, and every backward kernel, each specialised to its layer's shape.</summary>");
         using (w.Block($"file static class {backward}"))
         {
             BackwardEmitter.Write(w, spec, SimdPath.All(legacyIntrinsics)[1]);
@@ -240,13 +240,18 @@ internal static class NetworkEmitter
         using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch)"))
         {
             string previous = "input";
+            string? previousLayer = null;
             foreach (NetworkLayer layer in spec.Layers)
             {
                 string output = Invariant($"new {Span}(buffers.{layer.Name}Output, 0, batch * {layer.OutputLength})");
-                w.Line(layer.HasParameters
+                string source = previousLayer is null ? "ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)" : $"ref {Data}(buffers.{previousLayer}Output)";
+                w.Line(layer.Kind == NetworkLayerKind.Dense
+                    ? $"{backward}.{layer.Name}Forward({source}, ref {Data}({layer.Name}Weight.Values), ref {Data}({layer.Name}Bias.Values), ref {Data}(buffers.{layer.Name}Output), batch);"
+                    : layer.HasParameters
                     ? $"{layer.Spec.Method.Name}({previous}, {layer.Name}Weight.Values, {layer.Name}Bias.Values, {output}, batch);"
                     : $"{layer.Spec.Method.Name}({previous}, {output}, batch);");
                 previous = Invariant($"new {ReadOnlySpan}(buffers.{layer.Name}Output, 0, batch * {layer.OutputLength})");
+                previousLayer = layer.Name;
             }
         }
 
@@ -266,7 +271,7 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        foreach (NetworkLayer layer in spec.Layers)
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind != NetworkLayerKind.Dense))
         {
             w.Line(layer.HasParameters
                 ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {ReadOnlySpan} bias, {Span} output, int batch);"
