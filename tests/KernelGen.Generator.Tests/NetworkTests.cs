@@ -134,6 +134,14 @@ public class NetworkTests
     }
 
     [Fact]
+    public void KGEN004_weights_cannot_start_at_zero()
+    {
+        Diagnostic d = Single(Network(Mnist, attribute: "[Network(InputChannels = 1, InputHeight = 28, InputWidth = 28, Initialization = KernelGen.Training.Initialization.Zeros)]"),
+            "KGEN004", "Network(InputChannels = 1, InputHeight = 28, InputWidth = 28, Initialization = KernelGen.Training.Initialization.Zeros)");
+        Assert.Equal("[Network] Initialization = Zeros: weights must start at random values, or every unit of a layer learns the same thing. Use Glorot or He.", Message(d));
+    }
+
+    [Fact]
     public void KGEN003_the_network_input_is_required()
     {
         Diagnostic d = Single(Network(Mnist, attribute: "[Network(InputChannels = 1, InputHeight = 28)]"), "KGEN003", "Network(InputChannels = 1, InputHeight = 28)");

@@ -115,8 +115,12 @@ internal static class NetworkEmitter
 
         // Constructor.
         w.Line("/// <summary>");
-        w.Line("/// Creates the network with parameters drawn from <c>new Random(seed)</c> (He uniform for layers followed by ReLU,");
-        w.Line("/// Glorot uniform for the others, biases zero), and buffers for <see cref=\"Forward(global::System.ReadOnlySpan{float}, global::System.Span{float}, int)\"/> and");
+        w.Line(spec.HeForRelu
+            ? "/// Creates the network with parameters drawn from <c>new Random(seed)</c> (He uniform for layers followed by ReLU,"
+            : "/// Creates the network with parameters drawn from <c>new Random(seed)</c> (Glorot uniform weights,");
+        w.Line(spec.HeForRelu
+            ? "/// Glorot uniform for the others, biases zero), and buffers for <see cref=\"Forward(global::System.ReadOnlySpan{float}, global::System.Span{float}, int)\"/> and"
+            : "/// biases zero), and buffers for <see cref=\"Forward(global::System.ReadOnlySpan{float}, global::System.Span{float}, int)\"/> and");
         w.Line("/// <see cref=\"Predict(global::System.ReadOnlySpan{float})\"/> that hold <paramref name=\"maxBatch\"/> samples at a time.");
         w.Line("/// </summary>");
         w.Line(generated);
@@ -126,7 +130,7 @@ internal static class NetworkEmitter
             foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasParameters))
             {
                 (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
-                string init = layer.Activation == ActivationKind.Relu ? "He" : "Glorot";
+                string init = spec.HeForRelu && layer.Activation == ActivationKind.Relu ? "He" : "Glorot";
                 w.Line(Invariant($"{layer.Name}Weight = new {Training}.Parameter(\"{layer.Name.TrimStart('@')}.weight\", new[] {{ {string.Join(", ", shape)} }}, {Training}.Initialization.{init}, {fanIn}, {fanOut});"));
                 w.Line(Invariant($"{layer.Name}Bias = new {Training}.Parameter(\"{layer.Name.TrimStart('@')}.bias\", new[] {{ {shape[0]} }}, {Training}.Initialization.Zeros, {fanIn}, {fanOut});"));
             }

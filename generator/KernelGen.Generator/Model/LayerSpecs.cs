@@ -81,9 +81,10 @@ internal sealed record NetworkLayer(string Name, NetworkLayerKind Kind, ISpec Sp
 }
 
 /// <summary>A <c>[Network]</c> class: where it is, its input, and its layers in order.</summary>
+/// <param name="HeForRelu">Whether layers followed by ReLU start He uniform (<c>Initialization.He</c>); otherwise every layer starts Glorot uniform.</param>
 internal sealed record NetworkSpec(
     string Namespace, EquatableArray<ContainingType> Types, string Accessibility,
-    int InputChannels, int InputHeight, int InputWidth, EquatableArray<NetworkLayer> Layers)
+    int InputChannels, int InputHeight, int InputWidth, bool HeForRelu, EquatableArray<NetworkLayer> Layers)
 {
     public string Name => Types[Types.Count - 1].Name;
 

@@ -50,6 +50,13 @@ internal static class NetworkParser
         var network = new LayerAttribute("Network", context.Attributes[0], diagnostics);
         int? channels = network.Required("InputChannels"), height = network.Required("InputHeight"), width = network.Required("InputWidth");
 
+        // KernelGen.Training.Initialization: Zeros = 0, He = 1, Glorot = 2 (the default).
+        int initialization = network.Int("Initialization") ?? 2;
+        if (initialization is not (1 or 2))
+        {
+            network.Report(Descriptors.InvalidValue, Invariant($"[Network] Initialization = {(initialization == 0 ? "Zeros" : initialization.ToString(CultureInfo.InvariantCulture))}: weights must start at random values, or every unit of a layer learns the same thing. Use Glorot or He."));
+        }
+
         // The layers, in the order they are written (files in path order when the class is split).
         IMethodSymbol[] methods = type.GetMembers()
             .OfType<IMethodSymbol>()
@@ -108,7 +115,7 @@ internal static class NetworkParser
             Accessibility.ProtectedOrInternal => "protected internal",
             _ => "private protected",
         };
-        var spec = new NetworkSpec(ns, types.ToEquatableArray(), accessibility, c0, h0, w0, layers.ToEquatableArray());
+        var spec = new NetworkSpec(ns, types.ToEquatableArray(), accessibility, c0, h0, w0, initialization == 1, layers.ToEquatableArray());
         return ParseResult<NetworkSpec>.Of(spec, diagnostics);
     }
 

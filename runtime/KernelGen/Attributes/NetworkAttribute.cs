@@ -11,7 +11,7 @@ namespace KernelGen;
 /// </summary>
 /// <remarks>
 /// The generator writes, for the class: the parameters (<c>{Layer}.weight</c>, <c>{Layer}.bias</c>) with
-/// seeded He or Glorot initialisation; buffers for a maximum batch; <c>Forward</c>, <c>Predict</c>; the backward
+/// seeded Glorot or He initialisation (<see cref="Initialization"/>); buffers for a maximum batch; <c>Forward</c>, <c>Predict</c>; the backward
 /// pass with softmax cross-entropy (<see cref="Training.INetwork"/>); and <c>Save</c>/<c>Load</c> as safetensors.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
@@ -25,4 +25,11 @@ public sealed class NetworkAttribute : Attribute
 
     /// <summary>Columns of one input sample.</summary>
     public int InputWidth { get; set; }
+
+    /// <summary>
+    /// How the weights start: <see cref="Training.Initialization.Glorot"/> (the default, as Keras does) draws every layer's
+    /// weights Glorot uniform; <see cref="Training.Initialization.He"/> draws the weights of layers followed by ReLU He
+    /// uniform and the others Glorot uniform. Biases always start at zero.
+    /// </summary>
+    public Training.Initialization Initialization { get; set; } = Training.Initialization.Glorot;
 }

@@ -6,11 +6,12 @@ namespace KernelGen.Training;
 
 /// <summary>
 /// Images with a class label each, held as floats ready for a network: NCHW with one channel, each
-/// pixel scaled to [0, 1] and then standardised, <c>(p / 255 − mean) / std</c>.
+/// pixel scaled to [0, 1] — <c>p / 255</c>, as the Keras and TensorFlow introductions do — or, given a mean
+/// and a standard deviation, standardised: <c>(p / 255 − mean) / std</c>.
 /// </summary>
 public sealed class LabeledImages
 {
-    /// <summary>MNIST's pixel mean and standard deviation over its training set (after scaling to [0, 1]), as PyTorch's examples use.</summary>
+    /// <summary>MNIST's pixel mean and standard deviation over its training set (after scaling to [0, 1]), as PyTorch's examples standardise with.</summary>
     public const float MnistMean = 0.1307f, MnistStd = 0.3081f;
 
     /// <summary>Wraps images and labels already in memory (not copied).</summary>
@@ -67,7 +68,7 @@ public sealed class LabeledImages
 
     /// <summary>Reads an IDX image file ([count, rows, columns]) and its IDX label file ([count]).</summary>
     /// <exception cref="InvalidDataException">The files do not have those shapes, or disagree on the count.</exception>
-    public static LabeledImages FromIdx(string imagesPath, string labelsPath, int classes = 10, float mean = MnistMean, float std = MnistStd)
+    public static LabeledImages FromIdx(string imagesPath, string labelsPath, int classes = 10, float mean = 0f, float std = 1f)
     {
         IdxFile images = IdxFile.Read(imagesPath), labels = IdxFile.Read(labelsPath);
         if (images.Dimensions.Count != 3)
@@ -97,7 +98,7 @@ public sealed class LabeledImages
     /// <c>t10k-labels-idx1-ubyte</c>), each optionally gzipped (<c>.gz</c>).
     /// </summary>
     /// <exception cref="FileNotFoundException">A file is missing; the message names it and the folder.</exception>
-    public static (LabeledImages Train, LabeledImages Test) LoadMnist(string directory)
+    public static (LabeledImages Train, LabeledImages Test) LoadMnist(string directory, float mean = 0f, float std = 1f)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         string Find(string name)
@@ -108,8 +109,8 @@ public sealed class LabeledImages
                 : throw new FileNotFoundException($"The MNIST file '{name}' (or '{name}.gz') is not in '{Path.GetFullPath(directory)}'.", path);
         }
 
-        return (FromIdx(Find("train-images-idx3-ubyte"), Find("train-labels-idx1-ubyte")),
-                FromIdx(Find("t10k-images-idx3-ubyte"), Find("t10k-labels-idx1-ubyte")));
+        return (FromIdx(Find("train-images-idx3-ubyte"), Find("train-labels-idx1-ubyte"), 10, mean, std),
+                FromIdx(Find("t10k-images-idx3-ubyte"), Find("t10k-labels-idx1-ubyte"), 10, mean, std));
     }
 
     /// <summary>The images whose label satisfies <paramref name="keep"/>, in their order, copied.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Numerics;
 using System.Linq;
 
 namespace KernelGen.Training;
@@ -101,7 +102,22 @@ public sealed class Sgd : Optimizer
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, float[][] state, int parameterSteps)
     {
         float[] velocity = state[0];
-        for (int i = 0; i < values.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // The same operations in the same order as the scalar loop, so every path gives the same bits.
+            Vector<float> decay = new(WeightDecay), momentum = new(Momentum), rate = new(LearningRate);
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> p = new(values[i..]);
+                Vector<float> g = new Vector<float>(gradients[i..]) + (decay * p);
+                Vector<float> b = (momentum * new Vector<float>(velocity, i)) + g;
+                b.CopyTo(velocity, i);
+                (p - (rate * b)).CopyTo(values[i..]);
+            }
+        }
+
+        for (; i < values.Length; i++)
         {
             float g = gradients[i] + (WeightDecay * values[i]);
             float b = (Momentum * velocity[i]) + g;
@@ -161,7 +177,25 @@ public sealed class Adam : Optimizer
         float[] m = state[0], v = state[1];
         float stepSize = (float)(LearningRate / (1 - Math.Pow(Beta1, parameterSteps)));
         float correction2 = (float)Math.Sqrt(1 - Math.Pow(Beta2, parameterSteps));
-        for (int i = 0; i < values.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // The same operations in the same order as the scalar loop, so every path gives the same bits.
+            Vector<float> decay = new(WeightDecay), beta1 = new(Beta1), beta2 = new(Beta2), rest1 = new(1 - Beta1), rest2 = new(1 - Beta2);
+            Vector<float> size = new(stepSize), correction = new(correction2), epsilon = new(Epsilon);
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> p = new(values[i..]);
+                Vector<float> g = new Vector<float>(gradients[i..]) + (decay * p);
+                Vector<float> mi = (beta1 * new Vector<float>(m, i)) + (rest1 * g);
+                Vector<float> vi = (beta2 * new Vector<float>(v, i)) + (rest2 * g * g);
+                mi.CopyTo(m, i);
+                vi.CopyTo(v, i);
+                (p - (size * mi / ((Vector.SquareRoot(vi) / correction) + epsilon))).CopyTo(values[i..]);
+            }
+        }
+
+        for (; i < values.Length; i++)
         {
             float g = gradients[i] + (WeightDecay * values[i]);
             m[i] = (Beta1 * m[i]) + ((1 - Beta1) * g);

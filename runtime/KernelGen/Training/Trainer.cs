@@ -201,7 +201,16 @@ public sealed class Trainer
 
     private static void Add(ReadOnlySpan<float> source, Span<float> destination)
     {
-        for (int i = 0; i < source.Length; i++)
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+            {
+                (new System.Numerics.Vector<float>(destination[i..]) + new System.Numerics.Vector<float>(source[i..])).CopyTo(destination[i..]);
+            }
+        }
+
+        for (; i < source.Length; i++)
         {
             destination[i] += source[i];
         }

@@ -17,11 +17,27 @@ public sealed class NetworkBehaviourTests
         Assert.Equal(a.Fc1Weight.Values, b.Fc1Weight.Values);
         Assert.NotEqual(a.Fc1Weight.Values, c.Fc1Weight.Values);
 
-        // He uniform for the ReLU layers, Glorot uniform for the logits, zero biases.
-        Assert.All(a.Conv1Weight.Values, v => Assert.InRange(Math.Abs(v), 0, MathF.Sqrt(6f / 9)));
-        Assert.Contains(a.Conv1Weight.Values, v => Math.Abs(v) > 0.5f * MathF.Sqrt(6f / 9));
-        Assert.All(a.LogitsWeight.Values, v => Assert.InRange(Math.Abs(v), 0, MathF.Sqrt(6f / (128 + 10))));
+        // Glorot uniform by default, zero biases: U(±√(6 / (fanIn + fanOut))), fanIn 1·3·3 and fanOut 32·3·3 for Conv1.
+        AssertUniform(a.Conv1Weight, MathF.Sqrt(6f / (9 + 288)));
+        AssertUniform(a.LogitsWeight, MathF.Sqrt(6f / (128 + 10)));
         Assert.All(a.Fc1Bias.Values, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void He_initialisation_applies_to_the_layers_followed_by_ReLU_and_Glorot_to_the_others()
+    {
+        var network = new EveryLayer(seed: 1);
+        AssertUniform(network.Conv2Weight, MathF.Sqrt(6f / (2 * 3 * 2)));          // ReLU, groups 2: fanIn 2·3·2
+        AssertUniform(network.Fc1Weight, MathF.Sqrt(6f / 12));                    // ReLU
+        AssertUniform(network.Conv1Weight, MathF.Sqrt(6f / ((2 * 9) + (4 * 9)))); // tanh
+        AssertUniform(network.OutWeight, MathF.Sqrt(6f / (9 + 5)));              // no activation
+    }
+
+    /// <summary>Every value inside ±bound, and some beyond half of it (so not a smaller rule's values).</summary>
+    private static void AssertUniform(Parameter parameter, float bound)
+    {
+        Assert.All(parameter.Values, v => Assert.InRange(Math.Abs(v), 0, bound));
+        Assert.Contains(parameter.Values, v => Math.Abs(v) > 0.6f * bound);
     }
 
     [Fact]

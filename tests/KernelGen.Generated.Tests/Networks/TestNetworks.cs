@@ -13,9 +13,9 @@ public sealed partial class MnistCnn
 /// <summary>
 /// Every layer kind and every backward kernel: padding, stride, dilation, groups, a flipped kernel, each activation,
 /// max and average pools (with padding, both divisors), a global pool, and dense layers; the first layer's input
-/// sizes stated (and agreeing), the rest inferred.
+/// sizes stated (and agreeing), the rest inferred; He initialisation for the ReLU layers.
 /// </summary>
-[Network(InputChannels = 2, InputHeight = 13, InputWidth = 11)]
+[Network(InputChannels = 2, InputHeight = 13, InputWidth = 11, Initialization = Training.Initialization.He)]
 internal sealed partial class EveryLayer
 {
     [Conv2D(InChannels = 2, Height = 13, Width = 11, OutChannels = 4, Kernel = 3, Padding = 1, Activation = Activation.Tanh)] partial void Conv1();
