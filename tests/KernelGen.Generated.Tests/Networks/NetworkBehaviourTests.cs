@@ -191,6 +191,38 @@ public sealed class NetworkBehaviourTests
         Assert.Equal(one, two, (a, b) => Math.Abs(a - b) <= 1e-4 * Math.Max(1, Math.Abs(a)));
     }
 
+    [Fact]
+    public void Three_epochs_on_a_slice_of_real_MNIST_lower_the_loss_and_classify_unseen_digits()
+    {
+        // tests/data/mnist-slice: the first 1,000 training and 200 test images of MNIST, committed.
+        (LabeledImages train, LabeledImages test) = LabeledImages.LoadMnist(Path.Combine(RepositoryRoot(), "tests", "data", "mnist-slice"));
+        Assert.Equal((1000, 200), (train.Count, test.Count));
+
+        var network = new MnistCnn(seed: 0);
+        var trainer = new Trainer(network, new Adam(1e-3f), maxBatch: 64, threads: 2);
+        StepResult before = trainer.Evaluate(test);
+        var order = new BatchOrder(train.Count, 64, seed: 0);
+        var images = new float[64 * MnistCnn.InputSize];
+        var labels = new int[64];
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            order.Shuffle(epoch);
+            for (int b = 0; b < order.BatchCount; b++)
+            {
+                ReadOnlySpan<int> indices = order.Batch(b);
+                train.CopyTo(indices, images.AsSpan(0, indices.Length * MnistCnn.InputSize), labels.AsSpan(0, indices.Length));
+                trainer.Step(images.AsSpan(0, indices.Length * MnistCnn.InputSize), labels.AsSpan(0, indices.Length), indices.Length);
+            }
+        }
+
+        StepResult after = trainer.Evaluate(test);
+        Assert.True(after.Loss < before.Loss / 4, $"The test loss went from {before.Loss:F3} to {after.Loss:F3}.");
+        Assert.True(after.Accuracy > 0.8, $"The test accuracy after three epochs on 1,000 images is {after.Accuracy:P1}.");
+    }
+
+    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
+
     private static float[] Data(int seed, int length)
     {
         var random = new Random(seed);
