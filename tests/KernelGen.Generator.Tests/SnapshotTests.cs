@@ -65,6 +65,29 @@ public class SnapshotTests
     public void Global_avg_pool() =>
         VerifyKernel("[GlobalAvgPool2D(Channels = 16, Height = 7, Width = 7)]", Pool, "Gap");
 
+    /// <summary>The network file of the README's MNIST model: parameters, buffers, passes, the batched dense and the backward kernels.</summary>
+    [Fact]
+    public void Mnist_network()
+    {
+        const string source = """
+            using KernelGen;
+
+            namespace Samples;
+
+            [Network(InputChannels = 1, InputHeight = 28, InputWidth = 28)]
+            public sealed partial class MnistCnn
+            {
+                [Conv2D(OutChannels = 32, Kernel = 3, Activation = Activation.Relu)] partial void Conv1();
+                [MaxPool2D(Kernel = 2)] partial void Pool1();
+                [Dense(OutFeatures = 128, Activation = Activation.Relu)] partial void Fc1();
+                [Dense(OutFeatures = 10)] partial void Logits();
+            }
+            """;
+        Harness.CompileAndLoad(source);
+        (var result, _) = Harness.Run(source);
+        Snapshot.Verify(Harness.Generated(result, "Samples.MnistCnn.Network.g.cs"), nameof(SnapshotTests), nameof(Mnist_network));
+    }
+
     [Fact]
     public void Dense_relu() =>
         VerifyKernel("[Dense(InFeatures = 37, OutFeatures = 10, Activation = Activation.Relu)]", Weighted + ", int batch", "Fc");

@@ -20,6 +20,12 @@ internal static class BackwardEmitter
     public static void Write(CodeWriter w, NetworkSpec spec, SimdPath v)
     {
         var e = new Writer(w, v);
+        w.Line("/// <summary>The first element of an array or span, for the kernels' <c>ref float</c> parameters.</summary>");
+        w.Line("public static ref float Start(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);");
+        w.Line();
+        w.Line("/// <inheritdoc cref=\"Start(float[])\"/>");
+        w.Line("public static ref float Start(global::System.ReadOnlySpan<float> span) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span);");
+        w.Line();
         e.SoftmaxCrossEntropy(spec.OutputLength);
         foreach (ActivationKind activation in spec.Layers.Select(l => l.Activation).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
         {

@@ -16,7 +16,6 @@ internal static class NetworkEmitter
     private const string Training = "global::KernelGen.Training";
     private const string Span = "global::System.Span<float>";
     private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
-    private const string Data = "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference";
 
     private static readonly string Version = typeof(NetworkEmitter).Assembly.GetName().Version?.ToString() ?? "1.0.0.0";
 
@@ -248,9 +247,9 @@ internal static class NetworkEmitter
             foreach (NetworkLayer layer in spec.Layers)
             {
                 string output = Invariant($"new {Span}(buffers.{layer.Name}Output, 0, batch * {layer.OutputLength})");
-                string source = previousLayer is null ? "ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)" : $"ref {Data}(buffers.{previousLayer}Output)";
+                string source = previousLayer is null ? $"ref {backward}.Start(input)" : $"ref {backward}.Start(buffers.{previousLayer}Output)";
                 w.Line(layer.Kind == NetworkLayerKind.Dense
-                    ? $"{backward}.{layer.Name}Forward({source}, ref {Data}({layer.Name}Weight.Values), ref {Data}({layer.Name}Bias.Values), ref {Data}(buffers.{layer.Name}Output), batch);"
+                    ? $"{backward}.{layer.Name}Forward({source}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start({layer.Name}Bias.Values), ref {backward}.Start(buffers.{layer.Name}Output), batch);"
                     : layer.HasParameters
                     ? $"{layer.Spec.Method.Name}({previous}, {layer.Name}Weight.Values, {layer.Name}Bias.Values, {output}, batch);"
                     : $"{layer.Spec.Method.Name}({previous}, {output}, batch);");
@@ -311,7 +310,7 @@ internal static class NetworkEmitter
             w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, batch * OutputSize).CopyTo(logits);");
             w.Line();
             w.Line("// The loss and its gradient with respect to the last layer's output.");
-            w.Line($"float loss = {backward}.SoftmaxCrossEntropy(ref {Data}(buffers.{last.Name}Output), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels), ref {Data}(buffers.{last.Name}Gradient), batch, gradientScale);");
+            w.Line($"float loss = {backward}.SoftmaxCrossEntropy(ref {backward}.Start(buffers.{last.Name}Output), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels), ref {backward}.Start(buffers.{last.Name}Gradient), batch, gradientScale);");
             w.Line();
             w.Line("// Layers below the lowest one with a trainable parameter need no gradients at all.");
             w.Line("int lowest = LowestTrainable();");
@@ -319,28 +318,28 @@ internal static class NetworkEmitter
             {
                 NetworkLayer layer = spec.Layers[i];
                 string input = i == 0 ? "input" : $"buffers.{spec.Layers[i - 1].Name}Output";
-                string inputRef = i == 0 ? "ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)" : $"ref {Data}({input})";
-                string gradOut = $"ref {Data}(buffers.{layer.Name}Gradient)";
-                string gradIn = i == 0 ? "" : $"ref {Data}(buffers.{spec.Layers[i - 1].Name}Gradient)";
+                string inputRef = i == 0 ? $"ref {backward}.Start(input)" : $"ref {backward}.Start({input})";
+                string gradOut = $"ref {backward}.Start(buffers.{layer.Name}Gradient)";
+                string gradIn = i == 0 ? "" : $"ref {backward}.Start(buffers.{spec.Layers[i - 1].Name}Gradient)";
                 w.Line();
                 w.Line(Invariant($"// {layer.Name}: {Kind(layer)}."));
                 using (w.Block(Invariant($"if (lowest <= {i})")))
                 {
                     if (layer.Activation != ActivationKind.None)
                     {
-                        w.Line(Invariant($"{backward}.{layer.Activation}Backward(ref {Data}(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength});"));
+                        w.Line(Invariant($"{backward}.{layer.Activation}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength});"));
                     }
 
                     if (layer.HasParameters)
                     {
                         using (w.Block($"if (!{layer.Name}Weight.Frozen)"))
                         {
-                            w.Line($"{backward}.{layer.Name}WeightGradient({inputRef}, {gradOut}, ref {Data}(buffers.Gradients[{ParameterIndex(spec, layer)}]), batch);");
+                            w.Line($"{backward}.{layer.Name}WeightGradient({inputRef}, {gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer)}]), batch);");
                         }
 
                         using (w.Block($"if (!{layer.Name}Bias.Frozen)"))
                         {
-                            w.Line($"{backward}.{layer.Name}BiasGradient({gradOut}, ref {Data}(buffers.Gradients[{ParameterIndex(spec, layer) + 1}]), batch);");
+                            w.Line($"{backward}.{layer.Name}BiasGradient({gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer) + 1}]), batch);");
                         }
                     }
 
@@ -350,7 +349,7 @@ internal static class NetworkEmitter
                         {
                             w.Line(layer.Kind switch
                             {
-                                NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {Data}({layer.Name}Weight.Values), {gradIn}, batch);",
+                                NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Name}Weight.Values), {gradIn}, batch);",
                                 NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
                                 _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
                             });

@@ -220,8 +220,19 @@ public sealed class NetworkBehaviourTests
         Assert.True(after.Accuracy > 0.8, $"The test accuracy after three epochs on 1,000 images is {after.Accuracy:P1}.");
     }
 
-    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
+    /// <summary>The repository's root: the nearest folder above the test binaries that holds <c>KernelGen.sln</c>.</summary>
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "KernelGen.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No folder above {AppContext.BaseDirectory} holds KernelGen.sln.");
+    }
 
     private static float[] Data(int seed, int length)
     {
