@@ -63,20 +63,16 @@ public sealed class KernelGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(planned, static (spc, item) =>
         {
-            System.Collections.Generic.List<(string Hint, string Source)> files;
             try
             {
-                files = NetworkEmitter.Emit(item.Spec, item.Legacy).ToList();
+                foreach ((string hint, string source) in NetworkEmitter.Emit(item.Spec, item.Legacy).ToList())
+                {
+                    spc.AddSource(hint, source);
+                }
             }
             catch (Exception e)
             {
                 spc.ReportDiagnostic(Failure(item.Spec.Name, e).ToDiagnostic());
-                return;
-            }
-
-            foreach ((string hint, string source) in files)
-            {
-                spc.AddSource(hint, source);
             }
         });
     }

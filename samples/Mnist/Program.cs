@@ -37,7 +37,7 @@ internal static class MnistProgram
             (train, test) = LabeledImages.LoadMnist(directory);
             Console.WriteLine($"MNIST from {directory}: {train.Count:N0} training and {test.Count:N0} test images");
         }
-        catch (Exception e) when (e is MnistFilesException or IOException)
+        catch (Exception e) when (e is MnistFilesException or IOException or InvalidDataException)
         {
             Console.Error.WriteLine(e.Message);
             return DataError;
@@ -54,7 +54,8 @@ internal static class MnistProgram
             return 1;
         }
 
-        Console.WriteLine($"Adam (learning rate {Training.LearningRate}), batch {settings.Batch}, {settings.Threads} thread{(settings.Threads == 1 ? "" : "s")}, seed {settings.Seed}");
+        int threads = Math.Min(settings.Threads, settings.Batch); // a step splits its batch, so no more threads than samples
+        Console.WriteLine($"Adam (learning rate {Training.LearningRate}), batch {settings.Batch}, {threads} thread{(threads == 1 ? "" : "s")}, seed {settings.Seed}");
         TrainingDisplay display = TrainingDisplay.Create();
         if (fineTune)
         {

@@ -142,6 +142,46 @@ public class NetworkTests
     }
 
     [Fact]
+    public void KGEN015_the_generated_constructor_must_run_and_the_generated_names_must_be_free()
+    {
+        Diagnostic d = Single(Network(Mnist + "\n    public Net(string path) { }"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: its constructor 'Net(string)' does not call the generated one; add ': this(seed, maxBatch)' to it", Message(d));
+        Assert.Empty(Harness.Diagnostics(Network(Mnist + "\n    public Net(string path) : this(seed: 1) { }")));
+
+        d = Single(Network(Mnist, declaration: "public sealed partial record Net"), "KGEN015", "Net");
+        Assert.StartsWith("'Net' cannot be a [Network]: it is a record", Message(d), StringComparison.Ordinal);
+        d = Single(Network(Mnist, declaration: "public sealed partial class Net(int size)"), "KGEN015", "Net");
+        Assert.StartsWith("'Net' cannot be a [Network]: it has a primary constructor", Message(d), StringComparison.Ordinal);
+
+        d = Single(Network(Mnist + "\n    public int Conv1Weight => 3;"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: it declares 'Conv1Weight', a name the generator gives one of the network's own members; rename it", Message(d));
+
+        d = Single(Network("[MaxPool2D(Kernel = 2)] partial void Pool1();\n    [GlobalAvgPool2D] partial void Gap();"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: it has no [Conv2D] or [Dense] layer, so nothing in it can be trained", Message(d));
+    }
+
+    [Fact]
+    public void KGEN014_a_layer_cannot_take_a_generated_name_or_clash_with_another_up_to_case()
+    {
+        Diagnostic d = Single(Network("[Dense(OutFeatures = 10)] partial void Forward();"), "KGEN014", "Forward");
+        Assert.EndsWith(": 'Forward' is the name of a member every network gets; call the layer something else", Message(d), StringComparison.Ordinal);
+        d = Single(Network("[Conv2D(OutChannels = 4, Kernel = 3)] partial void conv1();\n    [Dense(OutFeatures = 10)] partial void Conv1();"), "KGEN014", "Conv1");
+        Assert.EndsWith(": another layer, 'conv1', has the same name up to case, and their kernels' files would clash; rename one", Message(d), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void After_a_broken_layer_the_later_layers_are_not_checked_against_a_guessed_input()
+    {
+        string layers = """
+            [Conv2D(OutChannels = 32, Kernel = 3)] void Conv1();
+                [MaxPool2D(Kernel = 2)] partial void Pool1();
+                [Dense(InFeatures = 5408, OutFeatures = 10)] partial void Logits();
+            """;
+        Diagnostic d = Single(Network(layers), "KGEN014", "Conv1");
+        Assert.EndsWith(": it is not partial", Message(d), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void KGEN003_the_network_input_is_required()
     {
         Diagnostic d = Single(Network(Mnist, attribute: "[Network(InputChannels = 1, InputHeight = 28)]"), "KGEN003", "Network(InputChannels = 1, InputHeight = 28)");

@@ -176,7 +176,7 @@ internal static class NetworkEmitter
         w.Line(generated);
         w.Line($"public void Forward({ReadOnlySpan} input, {Span} logits, int batch = 1) => Forward(_workspace, input, logits, batch);");
         w.Line();
-        w.Line("/// <summary>The class with the highest score for one sample (the first, on a tie).</summary>");
+        w.Line("/// <summary>The class with the highest score for one sample (the first, on a tie); uses the network's own buffers, as <c>Forward</c> does.</summary>");
         w.Line(generated);
         using (w.Block($"public int Predict({ReadOnlySpan} image)"))
         {
@@ -186,7 +186,7 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        w.Line("/// <summary>The class with the highest score for each of <paramref name=\"batch\"/> samples.</summary>");
+        w.Line("/// <summary>The class with the highest score for each of <paramref name=\"batch\"/> samples; uses the network's own buffers, as <c>Forward</c> does.</summary>");
         w.Line(generated);
         using (w.Block($"public void Predict({ReadOnlySpan} images, global::System.Span<int> classes, int batch)"))
         {
@@ -395,8 +395,8 @@ internal static class NetworkEmitter
                 w.Line("_network = network;");
                 foreach (NetworkLayer layer in spec.Layers)
                 {
-                    w.Line(Invariant($"{layer.Name}Output = new float[maxBatch * {layer.OutputLength}];"));
-                    w.Line(Invariant($"{layer.Name}Gradient = new float[maxBatch * {layer.OutputLength}];"));
+                    w.Line(Invariant($"{layer.Name}Output = new float[checked(maxBatch * {layer.OutputLength})];"));
+                    w.Line(Invariant($"{layer.Name}Gradient = new float[checked(maxBatch * {layer.OutputLength})];"));
                 }
             }
 
@@ -427,8 +427,9 @@ internal static class NetworkEmitter
     /// <summary>The weights' shape as PyTorch has it, and the fans for initialisation.</summary>
     internal static (int[] Shape, int FanIn, int FanOut) WeightShape(NetworkLayer layer) => layer.Spec switch
     {
+        // The fans as PyTorch and Keras count them: in-channels per group, but all out-channels, times the kernel area.
         ConvSpec c => (new[] { c.OutChannels, c.InChannels / c.Groups, c.KernelHeight, c.KernelWidth },
-            c.InChannels / c.Groups * c.KernelHeight * c.KernelWidth, c.OutChannels / c.Groups * c.KernelHeight * c.KernelWidth),
+            c.InChannels / c.Groups * c.KernelHeight * c.KernelWidth, c.OutChannels * c.KernelHeight * c.KernelWidth),
         DenseSpec d => (new[] { d.OutFeatures, d.InFeatures }, d.InFeatures, d.OutFeatures),
         _ => (System.Array.Empty<int>(), 0, 0),
     };

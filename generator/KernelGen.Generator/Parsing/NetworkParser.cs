@@ -37,6 +37,7 @@ internal static class NetworkParser
                 : SymbolEqualityComparer.Default.Equals(t, type) && t.IsStatic ? "it is static, and a network holds its parameters in an instance"
                 : SymbolEqualityComparer.Default.Equals(t, type) && t.IsAbstract ? "it is abstract, and the generator writes its constructor"
                 : SymbolEqualityComparer.Default.Equals(t, type) && t.TypeKind != TypeKind.Class ? "it is not a class"
+                : SymbolEqualityComparer.Default.Equals(t, type) ? ConstructorProblem(t)
                 : null;
             if (problem is not null)
             {
@@ -80,23 +81,22 @@ internal static class NetworkParser
         (int C, int H, int W, bool Flat) shape = (c0, h0, w0, false);
         string source = "the network's input";
         bool chained = true;
+        var names = new Dictionary<string, string>(System.StringComparer.OrdinalIgnoreCase);
         foreach (IMethodSymbol method in methods)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            NetworkLayer? layer = ParseLayer(method, type, ns, types, shape, source, diagnostics);
+
+            // After a layer with an error the inputs of the later ones are unknown: only their declarations are checked.
+            NetworkLayer? layer = ParseLayer(method, type, ns, types, shape, source, diagnostics, checkShape: chained, names);
             if (layer is null)
             {
-                // Later layers' inputs are unknown; their own problems are still worth reporting, but not as chain errors.
                 chained = false;
                 continue;
             }
 
-            if (chained)
-            {
-                layers.Add(layer);
-                shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool);
-                source = $"'{method.Name}'";
-            }
+            layers.Add(layer);
+            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool);
+            source = $"'{method.Name}'";
         }
 
         if (diagnostics.Count == 0 && layers.Count > 0 && (shape.H != 1 || shape.W != 1))
@@ -104,6 +104,16 @@ internal static class NetworkParser
             IMethodSymbol last = methods[methods.Length - 1];
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
                 Invariant($"its last layer, '{last.Name}', gives {Describe(shape)}, and a network ends in one score per class: end it with [Dense] or [GlobalAvgPool2D]")));
+        }
+        else if (diagnostics.Count == 0 && layers.Count > 0 && !layers.Any(l => l.HasParameters))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
+                "it has no [Conv2D] or [Dense] layer, so nothing in it can be trained"));
+        }
+
+        if (diagnostics.Count == 0 && CollidingMember(type, layers) is { } collision)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, collision));
         }
 
         string accessibility = type.DeclaredAccessibility switch
@@ -119,7 +129,74 @@ internal static class NetworkParser
         return ParseResult<NetworkSpec>.Of(spec, diagnostics);
     }
 
-    private static NetworkLayer? ParseLayer(IMethodSymbol method, INamedTypeSymbol type, string ns, List<ContainingType> types, (int C, int H, int W, bool Flat) input, string source, List<DiagnosticInfo> all)
+    /// <summary>The members every network class gets, which a layer must not be named after.</summary>
+    private static readonly HashSet<string> Reserved = new(System.StringComparer.Ordinal)
+    {
+        "InputSize", "OutputSize", "Parameters", "InitializeParameters", "Forward", "Predict", "Save", "Load",
+        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable",
+    };
+
+    /// <summary>
+    /// Why the class's own constructors stop the generated one from setting the network up, or null: every instance
+    /// constructor the user writes must chain to it with <c>: this(seed, maxBatch)</c>.
+    /// </summary>
+    private static string? ConstructorProblem(INamedTypeSymbol type)
+    {
+        if (type.IsRecord)
+        {
+            return "it is a record, whose copies would share one network's buffers; make it a class";
+        }
+
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is TypeDeclarationSyntax { ParameterList: not null })
+            {
+                return "it has a primary constructor, and the generator writes the constructor that sets the network up; declare a constructor that calls ': this(seed, maxBatch)' instead";
+            }
+        }
+
+        foreach (IMethodSymbol constructor in type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared))
+        {
+            bool chains = constructor.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<ConstructorDeclarationSyntax>()
+                .Any(c => c.Initializer is { } init && init.IsKind(SyntaxKind.ThisConstructorInitializer));
+            if (!chains)
+            {
+                string signature = string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+                return $"its constructor '{type.Name}({signature})' does not call the generated one; add ': this(seed, maxBatch)' to it";
+            }
+        }
+
+        if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType
+            && !baseType.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional) && c.DeclaredAccessibility is not Accessibility.Private))
+        {
+            return $"its base class '{baseType.Name}' has no parameterless constructor for the generated one to call";
+        }
+
+        return null;
+    }
+
+    /// <summary>A member of the class that has a name the generator gives one of its own members, described; or null.</summary>
+    private static string? CollidingMember(INamedTypeSymbol type, List<NetworkLayer> layers)
+    {
+        var generated = new HashSet<string>(System.StringComparer.Ordinal) { "_parameters", "_workspace", "Parameters", "Workspace", "InputSize", "OutputSize" };
+        foreach (NetworkLayer layer in layers)
+        {
+            string name = layer.Name.TrimStart('@');
+            generated.Add(name + "Forward");
+            if (layer.HasParameters)
+            {
+                generated.Add(name + "Weight");
+                generated.Add(name + "Bias");
+            }
+        }
+
+        ISymbol? clash = type.GetMembers().FirstOrDefault(m => !m.IsImplicitlyDeclared && generated.Contains(m.Name));
+        return clash is null ? null : $"it declares '{clash.Name}', a name the generator gives one of the network's own members; rename it";
+    }
+
+    private static NetworkLayer? ParseLayer(
+        IMethodSymbol method, INamedTypeSymbol type, string ns, List<ContainingType> types, (int C, int H, int W, bool Flat) input, string source,
+        List<DiagnosticInfo> all, bool checkShape, Dictionary<string, string> names)
     {
         var diagnostics = new List<DiagnosticInfo>();
         var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<MethodDeclarationSyntax>().FirstOrDefault();
@@ -135,10 +212,18 @@ internal static class NetworkParser
             : syntax.Body is not null || syntax.ExpressionBody is not null ? "it has a body"
             : !syntax.Modifiers.Any(SyntaxKind.PartialKeyword) ? "it is not partial"
             : syntax.Modifiers.Any(m => !m.IsKind(SyntaxKind.PartialKeyword)) ? $"remove '{string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text))}'"
+            : Reserved.Contains(method.Name) ? $"'{method.Name}' is the name of a member every network gets; call the layer something else"
+            : names.TryGetValue(method.Name, out string? other) ? $"another layer, '{other}', has the same name up to case, and their kernels' files would clash; rename one"
             : null;
         if (problem is not null)
         {
             all.Add(DiagnosticInfo.Create(Descriptors.NotANetworkLayer, location, method.Name, type.Name, problem));
+            return null;
+        }
+
+        names[method.Name] = method.Name;
+        if (!checkShape)
+        {
             return null;
         }
 

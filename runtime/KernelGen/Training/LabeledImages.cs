@@ -70,6 +70,13 @@ public sealed class LabeledImages
     /// <exception cref="InvalidDataException">The files do not have those shapes, or disagree on the count.</exception>
     public static LabeledImages FromIdx(string imagesPath, string labelsPath, int classes = 10, float mean = 0f, float std = 1f)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        if (!(std > 0) || float.IsInfinity(std) || !float.IsFinite(mean))
+        {
+            throw new ArgumentOutOfRangeException(float.IsFinite(mean) ? nameof(std) : nameof(mean), float.IsFinite(mean) ? std : mean,
+                "The standard deviation must be positive and finite, and the mean finite.");
+        }
+
         IdxFile images = IdxFile.Read(imagesPath), labels = IdxFile.Read(labelsPath);
         if (images.Dimensions.Count != 3)
         {
@@ -81,7 +88,12 @@ public sealed class LabeledImages
             throw new InvalidDataException($"{labelsPath} has shape [{string.Join(", ", labels.Dimensions)}]; the {images.Dimensions[0]} images of {imagesPath} need [{images.Dimensions[0]}].");
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(std);
+        int bad = Array.FindIndex(labels.Data, l => l >= classes);
+        if (bad >= 0)
+        {
+            throw new InvalidDataException($"{labelsPath} gives label {labels.Data[bad]} to image {bad}, outside 0…{classes - 1}.");
+        }
+
         var pixels = new float[images.Data.Length];
         for (int i = 0; i < pixels.Length; i++)
         {

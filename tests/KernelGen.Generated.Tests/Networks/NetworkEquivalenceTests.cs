@@ -28,6 +28,18 @@ public sealed class NetworkEquivalenceTests
         new Dense("Out", new DenseGeometry(9, 5), Activation.None),
     ];
 
+    private static readonly Layer[] WideLayersLayers =
+    [
+        new Pool("Pool0", new Pool2DGeometry(3, 18, 20, 3, 3, 1, 1, 1, 1), Max: true, CountIncludePad: false),
+        new Conv("Conv1", new Conv2DGeometry(3, 18, 20, 6, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), Activation.Relu, Flip: true),
+        new Conv("Depthwise", new Conv2DGeometry(6, 18, 20, 6, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 6), Activation.Tanh, Flip: false),
+        new Conv("Conv2", new Conv2DGeometry(6, 18, 20, 8, 4, 4, 2, 2, padTop: 1, padBottom: 2, padLeft: 1, padRight: 2), Activation.None, Flip: false),
+        new Conv("Dilated", new Conv2DGeometry(8, 9, 10, 8, 3, 3, padTop: 2, padBottom: 2, padLeft: 2, padRight: 2, dilationHeight: 2, dilationWidth: 2), Activation.Relu, Flip: false),
+        new Pool("Pool1", new Pool2DGeometry(8, 9, 10, 3, 2), Max: true, CountIncludePad: false),
+        new Dense("Fc1", new DenseGeometry(120, 20), Activation.Relu),
+        new Dense("Out", new DenseGeometry(20, 3), Activation.Sigmoid),
+    ];
+
     private static readonly Layer[] MnistLayers =
     [
         new Conv("Conv1", new Conv2DGeometry(1, 28, 28, 32, 3, 3), Activation.Relu, Flip: false),
@@ -41,6 +53,11 @@ public sealed class NetworkEquivalenceTests
     [InlineData(5)]
     [InlineData(8)]
     public void EveryLayerMatchesTheReference(int batch) => CheckNetwork(new EveryLayer(seed: 11, maxBatch: batch), EveryLayerLayers, batch, seed: batch);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void WideLayersMatchesTheReference(int batch) => CheckNetwork(new WideLayers(seed: 4, maxBatch: batch), WideLayersLayers, batch, seed: 50 + batch);
 
     [Theory]
     [InlineData(1)]
@@ -138,7 +155,9 @@ public sealed class NetworkEquivalenceTests
         // Backward, from the loss down: each layer's kernels on the network's own gradient above it.
         var upstream = new double[logits.Length];
         Reference.SoftmaxCrossEntropyBackward<double>(D(logits), labels, upstream, batch);
-        for (int i = layers.Length - 1; i >= 0; i--)
+        // Layers below the first one with parameters need no gradient, and the network computes none for them.
+        int lowest = Array.FindIndex(layers, l => l is Conv or Dense);
+        for (int i = layers.Length - 1; i >= lowest; i--)
         {
             Layer layer = layers[i];
             float[] output = Buffer(workspace, layer.Name, "Output", batch * layer.OutputLength);

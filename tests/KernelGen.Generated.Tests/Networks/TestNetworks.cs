@@ -29,3 +29,22 @@ internal sealed partial class EveryLayer
     [Dense(OutFeatures = 9, Activation = Activation.Relu)] partial void Fc1();
     [Dense(OutFeatures = 5)] partial void Out();
 }
+
+/// <summary>
+/// What the other two leave out: a first layer without parameters (a padded max pool), rows wide enough for the vector
+/// loops of every convolution gradient (flipped, depthwise, "same" padding with an even kernel and stride 2 on both
+/// axes, dilated), a rectangular pool window that tiles its plane, dense layers whose widths leave a vector tail,
+/// fewer than four outputs, and an activation on the last layer.
+/// </summary>
+[Network(InputChannels = 3, InputHeight = 18, InputWidth = 20)]
+internal sealed partial class WideLayers
+{
+    [MaxPool2D(Kernel = 3, Stride = 1, Padding = 1)] partial void Pool0();
+    [Conv2D(OutChannels = 6, Kernel = 3, Padding = 1, FlipKernel = true, Activation = Activation.Relu)] partial void Conv1();
+    [Conv2D(OutChannels = 6, Kernel = 3, Padding = 1, Groups = 6, Activation = Activation.Tanh)] partial void Depthwise();
+    [Conv2D(OutChannels = 8, Kernel = 4, Stride = 2, SamePadding = true)] partial void Conv2();
+    [Conv2D(OutChannels = 8, Kernel = 3, Dilation = 2, Padding = 2, Activation = Activation.Relu)] partial void Dilated();
+    [MaxPool2D(KernelHeight = 3, KernelWidth = 2)] partial void Pool1();
+    [Dense(OutFeatures = 20, Activation = Activation.Relu)] partial void Fc1();
+    [Dense(OutFeatures = 3, Activation = Activation.Sigmoid)] partial void Out();
+}

@@ -76,7 +76,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> logits, int batch = 1) => Forward(_workspace, input, logits, batch);
 
-    /// <summary>The class with the highest score for one sample (the first, on a tie).</summary>
+    /// <summary>The class with the highest score for one sample (the first, on a tie); uses the network's own buffers, as <c>Forward</c> does.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     public int Predict(global::System.ReadOnlySpan<float> image)
     {
@@ -85,7 +85,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.LogitsOutput, 0, OutputSize));
     }
 
-    /// <summary>The class with the highest score for each of <paramref name="batch"/> samples.</summary>
+    /// <summary>The class with the highest score for each of <paramref name="batch"/> samples; uses the network's own buffers, as <c>Forward</c> does.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     public void Predict(global::System.ReadOnlySpan<float> images, global::System.Span<int> classes, int batch)
     {
@@ -271,14 +271,14 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         internal Workspace(MnistCnn network, int maxBatch) : base(maxBatch, network._parameters)
         {
             _network = network;
-            Conv1Output = new float[maxBatch * 21632];
-            Conv1Gradient = new float[maxBatch * 21632];
-            Pool1Output = new float[maxBatch * 5408];
-            Pool1Gradient = new float[maxBatch * 5408];
-            Fc1Output = new float[maxBatch * 128];
-            Fc1Gradient = new float[maxBatch * 128];
-            LogitsOutput = new float[maxBatch * 10];
-            LogitsGradient = new float[maxBatch * 10];
+            Conv1Output = new float[checked(maxBatch * 21632)];
+            Conv1Gradient = new float[checked(maxBatch * 21632)];
+            Pool1Output = new float[checked(maxBatch * 5408)];
+            Pool1Gradient = new float[checked(maxBatch * 5408)];
+            Fc1Output = new float[checked(maxBatch * 128)];
+            Fc1Gradient = new float[checked(maxBatch * 128)];
+            LogitsOutput = new float[checked(maxBatch * 10)];
+            LogitsGradient = new float[checked(maxBatch * 10)];
         }
 
         internal float[] Conv1Output { get; }

@@ -78,7 +78,11 @@ public sealed class LabeledImagesTests : IDisposable
         e = Assert.Throws<InvalidDataException>(() => LabeledImages.FromIdx(images, matrix));
         Assert.Contains("has shape [3, 1]", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>("std", () => LabeledImages.FromIdx(images, labels, std: 0));
-        Assert.Throws<ArgumentException>("labels", () => LabeledImages.FromIdx(images, labels, classes: 5));
+        Assert.Throws<ArgumentOutOfRangeException>("std", () => LabeledImages.FromIdx(images, labels, std: float.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>("mean", () => LabeledImages.FromIdx(images, labels, mean: float.PositiveInfinity));
+        var outside = Assert.Throws<InvalidDataException>(() => LabeledImages.FromIdx(images, labels, classes: 5));
+        Assert.StartsWith(labels, outside.Message, StringComparison.Ordinal);
+        Assert.Contains("outside 0…4", outside.Message, StringComparison.Ordinal);
     }
 
     [Fact]
