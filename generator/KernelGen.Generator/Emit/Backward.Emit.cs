@@ -688,13 +688,14 @@ internal static class BackwardEmitter
                 : Invariant($"The gradient of <c>{layer}</c>'s input: each output gradient shared equally by the inputs of its {p.KernelHeight}×{p.KernelWidth} window, divided as in the forward pass."));
             w.Line(AggressiveOptimization);
             using (w.Block(max
-                ? $"public static void {layer}InputGradient(ref float input, ref float gradOutput, ref float gradInput, int batch)"
+                ? $"public static void {layer}InputGradient(ref float input, ref float output, ref float gradOutput, ref float gradInput, int batch)"
                 : $"public static void {layer}InputGradient(ref float gradOutput, ref float gradInput, int batch)"))
             {
                 // Windows that tile the plane exactly (no padding, stride = window) write every input gradient, the
                 // largest's and zeros, so nothing is cleared first; otherwise the gradients are added into a cleared plane.
                 bool tiles = max && p.PadHeight == 0 && p.PadWidth == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
                     && p.Height % p.KernelHeight == 0 && p.Width % p.KernelWidth == 0 && p.KernelHeight * p.KernelWidth <= 16;
+                bool pairs = tiles && p.KernelHeight == 2 && p.KernelWidth == 2 && g.OutputWidth >= 8;
                 if (!tiles)
                 {
                     Clear("gradInput", Invariant($"batch * {g.InputLength}"));
@@ -709,11 +710,22 @@ internal static class BackwardEmitter
 
                     w.Line(Invariant($"ref float dx = ref {Unsafe}.Add(ref gradInput, plane * {p.Height * p.Width});"));
                     w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, plane * {g.OutputHeight * g.OutputWidth});"));
+                    if (max)
+                    {
+                        w.Line(Invariant($"ref float pooled = ref {Unsafe}.Add(ref output, plane * {g.OutputHeight * g.OutputWidth});"));
+                    }
+
                     using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
                     {
                         w.Line(Invariant($"int top = {Plus(Times("y", p.StrideHeight), -p.PadHeight)};"));
                         w.Line(Invariant($"int y0 = global::System.Math.Max(top, 0), y1 = global::System.Math.Min(top + {p.KernelHeight}, {p.Height});"));
-                        using (w.Block(Invariant($"for (int x = 0; x < {g.OutputWidth}; x++)")))
+                        w.Line("int x = 0;");
+                        if (pairs)
+                        {
+                            PairRouting(p, g);
+                        }
+
+                        using (w.Block(Invariant($"for (; x < {g.OutputWidth}; x++)")))
                         {
                             w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadWidth)};"));
                             w.Line(Invariant($"int x0 = global::System.Math.Max(left, 0), x1 = global::System.Math.Min(left + {p.KernelWidth}, {p.Width});"));
@@ -785,6 +797,46 @@ internal static class BackwardEmitter
                                     w.Line($"{At("dx", Invariant($"(r * {p.Width}) + s"))} += share;");
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// 2×2 windows with stride 2, eight windows (sixteen columns of two rows) at a time: each input is compared with
+        /// its window's maximum (the pool's output, spread to both columns by a lane shuffle), and only the first match
+        /// in the window's order — top left, top right, bottom left, bottom right — gets the gradient; a NaN input
+        /// matches, as the forward pass lets a NaN win. Every input of those windows is written, so nothing is cleared.
+        /// </summary>
+        private void PairRouting(PoolSpec p, Pool2DGeometry g)
+        {
+            const string Int = "global::System.Runtime.Intrinsics.Vector256<int>";
+            using (w.Block($"if ({Intrinsics}.IsHardwareAccelerated)"))
+            {
+                w.Line(Invariant($"ref float row0 = ref {Unsafe}.Add(ref source, top * {p.Width}), row1 = ref {Unsafe}.Add(ref row0, {p.Width});"));
+                w.Line(Invariant($"ref float out0 = ref {Unsafe}.Add(ref dx, top * {p.Width}), out1 = ref {Unsafe}.Add(ref out0, {p.Width});"));
+                w.Line(Invariant($"ref float largest = ref {Unsafe}.Add(ref pooled, y * {g.OutputWidth}), gradients = ref {Unsafe}.Add(ref dy, y * {g.OutputWidth});"));
+                w.Line($"{Int} low = {Intrinsics}.Create(0, 0, 1, 1, 2, 2, 3, 3), high = {Intrinsics}.Create(4, 4, 5, 5, 6, 6, 7, 7);");
+                w.Line($"{Int} evens = {Intrinsics}.Create(0, 0, 2, 2, 4, 4, 6, 6), odds = {Intrinsics}.Create(1, 1, 3, 3, 5, 5, 7, 7), oddLanes = {Intrinsics}.Create(0, -1, 0, -1, 0, -1, 0, -1);");
+                using (w.Block(Invariant($"for (; x <= {g.OutputWidth - 8}; x += 8)")))
+                {
+                    w.Line($"{Int} m = {Intrinsics}.AsInt32({Load("largest", "x")}), d = {Intrinsics}.AsInt32({Load("gradients", "x")});");
+                    foreach ((string half, string indices, string offset) in new[] { ("Low", "low", "2 * x"), ("High", "high", "(2 * x) + 8") })
+                    {
+                        w.Line($"// Windows {(half == "Low" ? "x … x + 3" : "x + 4 … x + 7")}: columns {offset} and on.");
+                        using (w.Block(""))
+                        {
+                            w.Line($"{Vector} max = {Intrinsics}.AsSingle({Intrinsics}.Shuffle(m, {indices}));");
+                            w.Line($"{Int} gradient = {Intrinsics}.Shuffle(d, {indices});");
+                            w.Line($"{Vector} a = {Load("row0", offset)}, b = {Load("row1", offset)};");
+                            w.Line($"{Int} topMatch = {Intrinsics}.AsInt32({Intrinsics}.Equals(a, max) | ~{Intrinsics}.Equals(a, a));");
+                            w.Line($"{Int} topFirst = topMatch & ~({Intrinsics}.Shuffle(topMatch, evens) & oddLanes);");
+                            w.Line($"{Int} topAny = {Intrinsics}.Shuffle(topFirst, evens) | {Intrinsics}.Shuffle(topFirst, odds);");
+                            w.Line($"{Int} bottomMatch = {Intrinsics}.AsInt32({Intrinsics}.Equals(b, max) | ~{Intrinsics}.Equals(b, b));");
+                            w.Line($"{Int} bottomFirst = bottomMatch & ~({Intrinsics}.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;");
+                            w.Line(Store($"{Intrinsics}.AsSingle(gradient & topFirst)", "out0", offset));
+                            w.Line(Store($"{Intrinsics}.AsSingle(gradient & bottomFirst)", "out1", offset));
                         }
                     }
                 }

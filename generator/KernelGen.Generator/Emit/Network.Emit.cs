@@ -350,7 +350,7 @@ internal static class NetworkEmitter
                             w.Line(layer.Kind switch
                             {
                                 NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Name}Weight.Values), {gradIn}, batch);",
-                                NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
+                                NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
                                 _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
                             });
                         }

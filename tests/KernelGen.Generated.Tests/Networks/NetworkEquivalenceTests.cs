@@ -64,6 +64,28 @@ public sealed class NetworkEquivalenceTests
     [InlineData(6)]
     public void MnistCnnMatchesTheReference(int batch) => CheckNetwork(new MnistCnn(seed: 5, maxBatch: batch), MnistLayers, batch, seed: 100 + batch);
 
+    /// <summary>
+    /// Max-pool windows with ties (values from {0, ½, 1}, many windows all equal) route each gradient to the first
+    /// largest input, top left to bottom right, in the vector path (eight windows at a time) and the scalar rest alike.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void MaxPoolTiesGoToTheFirstLargestInput(int batch)
+    {
+        var network = new TiedWindows(seed: 1, maxBatch: batch);
+        network.CopyWeight.Values[0] = 1f;
+        var random = new Random(batch);
+        float[] input = Enumerable.Range(0, batch * TiedWindows.InputSize).Select(_ => random.Next(3) * 0.5f).ToArray();
+        Layer[] layers =
+        [
+            new Conv("Copy", new Conv2DGeometry(1, 16, 20, 1, 1, 1), Activation.None, Flip: false),
+            new Pool("Pool", new Pool2DGeometry(1, 16, 20, 2, 2), Max: true, CountIncludePad: false),
+            new Dense("Out", new DenseGeometry(80, 3), Activation.None),
+        ];
+        CheckNetwork(network, layers, batch, seed: batch, input, randomBiases: false);
+    }
+
     [Fact]
     public void ParametersHaveTheLayersShapesAndPyTorchNames()
     {
@@ -116,10 +138,10 @@ public sealed class NetworkEquivalenceTests
     }
 
     /// <summary>Runs the network's forward and backward passes, then checks each layer's kernels against the reference.</summary>
-    private static void CheckNetwork(INetwork network, Layer[] layers, int batch, int seed)
+    private static void CheckNetwork(INetwork network, Layer[] layers, int batch, int seed, float[]? given = null, bool randomBiases = true)
     {
         var random = new Random(seed);
-        foreach (Parameter parameter in network.Parameters.Where(p => p.Name.EndsWith(".bias", StringComparison.Ordinal)))
+        foreach (Parameter parameter in network.Parameters.Where(p => randomBiases && p.Name.EndsWith(".bias", StringComparison.Ordinal)))
         {
             // Biases start at zero; give them values so that the forward check sees them.
             for (int i = 0; i < parameter.Values.Length; i++)
@@ -128,7 +150,7 @@ public sealed class NetworkEquivalenceTests
             }
         }
 
-        float[] input = Data(seed, batch * network.InputLength);
+        float[] input = given ?? Data(seed, batch * network.InputLength);
         int[] labels = Enumerable.Range(0, batch).Select(_ => random.Next(network.OutputLength)).ToArray();
         NetworkWorkspace workspace = network.CreateWorkspace(batch);
         var logits = new float[batch * network.OutputLength];

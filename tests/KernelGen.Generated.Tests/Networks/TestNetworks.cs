@@ -48,3 +48,13 @@ internal sealed partial class WideLayers
     [Dense(OutFeatures = 20, Activation = Activation.Relu)] partial void Fc1();
     [Dense(OutFeatures = 3, Activation = Activation.Sigmoid)] partial void Out();
 }
+
+/// <summary>A 1×1 convolution without activation into a 2×2 max pool whose rows hold more than eight windows: with the
+/// convolution set to copy its input, inputs with repeated values make windows with ties.</summary>
+[Network(InputChannels = 1, InputHeight = 16, InputWidth = 20)]
+internal sealed partial class TiedWindows
+{
+    [Conv2D(OutChannels = 1, Kernel = 1)] partial void Copy();
+    [MaxPool2D(Kernel = 2)] partial void Pool();
+    [Dense(OutFeatures = 3)] partial void Out();
+}

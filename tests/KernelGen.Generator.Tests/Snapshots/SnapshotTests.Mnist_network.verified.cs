@@ -197,7 +197,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         {
             if (lowest < 1)
             {
-                MnistCnnKernels.Pool1InputGradient(ref MnistCnnKernels.Start(buffers.Conv1Output), ref MnistCnnKernels.Start(buffers.Pool1Gradient), ref MnistCnnKernels.Start(buffers.Conv1Gradient), batch);
+                MnistCnnKernels.Pool1InputGradient(ref MnistCnnKernels.Start(buffers.Conv1Output), ref MnistCnnKernels.Start(buffers.Pool1Output), ref MnistCnnKernels.Start(buffers.Pool1Gradient), ref MnistCnnKernels.Start(buffers.Conv1Gradient), batch);
             }
         }
 
@@ -734,18 +734,58 @@ file static class MnistCnnKernels
 
     /// <summary>The gradient of <c>Pool1</c>'s input: each output gradient routed to the first largest input of its 2×2 window (a NaN wins, as in the forward pass).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Pool1InputGradient(ref float input, ref float gradOutput, ref float gradInput, int batch)
+    public static void Pool1InputGradient(ref float input, ref float output, ref float gradOutput, ref float gradInput, int batch)
     {
         for (int plane = 0; plane < batch * 32; plane++)
         {
             ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 676);
             ref float dx = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, plane * 676);
             ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, plane * 169);
+            ref float pooled = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 169);
             for (int y = 0; y < 13; y++)
             {
                 int top = (y * 2);
                 int y0 = global::System.Math.Max(top, 0), y1 = global::System.Math.Min(top + 2, 26);
-                for (int x = 0; x < 13; x++)
+                int x = 0;
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                {
+                    ref float row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, top * 26), row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, 26);
+                    ref float out0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, top * 26), out1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out0, 26);
+                    ref float largest = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pooled, y * 13), gradients = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, y * 13);
+                    global::System.Runtime.Intrinsics.Vector256<int> low = global::System.Runtime.Intrinsics.Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3), high = global::System.Runtime.Intrinsics.Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
+                    global::System.Runtime.Intrinsics.Vector256<int> evens = global::System.Runtime.Intrinsics.Vector256.Create(0, 0, 2, 2, 4, 4, 6, 6), odds = global::System.Runtime.Intrinsics.Vector256.Create(1, 1, 3, 3, 5, 5, 7, 7), oddLanes = global::System.Runtime.Intrinsics.Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1);
+                    for (; x <= 5; x += 8)
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<int> m = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref largest, (nuint)(x))), d = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gradients, (nuint)(x)));
+                        // Windows x … x + 3: columns 2 * x and on.
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> max = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Shuffle(m, low));
+                            global::System.Runtime.Intrinsics.Vector256<int> gradient = global::System.Runtime.Intrinsics.Vector256.Shuffle(d, low);
+                            global::System.Runtime.Intrinsics.Vector256<float> a = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, (nuint)(2 * x)), b = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, (nuint)(2 * x));
+                            global::System.Runtime.Intrinsics.Vector256<int> topMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(a, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(a, a));
+                            global::System.Runtime.Intrinsics.Vector256<int> topFirst = topMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(topMatch, evens) & oddLanes);
+                            global::System.Runtime.Intrinsics.Vector256<int> topAny = global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, evens) | global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, odds);
+                            global::System.Runtime.Intrinsics.Vector256<int> bottomMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(b, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(b, b));
+                            global::System.Runtime.Intrinsics.Vector256<int> bottomFirst = bottomMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & topFirst), ref out0, (nuint)(2 * x));
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & bottomFirst), ref out1, (nuint)(2 * x));
+                        }
+                        // Windows x + 4 … x + 7: columns (2 * x) + 8 and on.
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> max = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Shuffle(m, high));
+                            global::System.Runtime.Intrinsics.Vector256<int> gradient = global::System.Runtime.Intrinsics.Vector256.Shuffle(d, high);
+                            global::System.Runtime.Intrinsics.Vector256<float> a = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, (nuint)((2 * x) + 8)), b = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, (nuint)((2 * x) + 8));
+                            global::System.Runtime.Intrinsics.Vector256<int> topMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(a, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(a, a));
+                            global::System.Runtime.Intrinsics.Vector256<int> topFirst = topMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(topMatch, evens) & oddLanes);
+                            global::System.Runtime.Intrinsics.Vector256<int> topAny = global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, evens) | global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, odds);
+                            global::System.Runtime.Intrinsics.Vector256<int> bottomMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(b, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(b, b));
+                            global::System.Runtime.Intrinsics.Vector256<int> bottomFirst = bottomMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & topFirst), ref out0, (nuint)((2 * x) + 8));
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & bottomFirst), ref out1, (nuint)((2 * x) + 8));
+                        }
+                    }
+                }
+                for (; x < 13; x++)
                 {
                     int left = (x * 2);
                     int x0 = global::System.Math.Max(left, 0), x1 = global::System.Math.Min(left + 2, 26);
