@@ -163,4 +163,16 @@ public class ShapeMathTests
         Assert.Equal(long.MaxValue, ShapeMath.Product(int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue));
         Assert.Equal(24, ShapeMath.Product(2, 3, 4));
     }
+
+    [Theory]
+    [InlineData(28, 3, 1, 0, 1, 28)]  // valid 3×3: every row
+    [InlineData(28, 3, 1, 1, 1, 30)]  // padded: the padding rows too
+    [InlineData(10, 3, 2, 0, 1, 9)]   // stride 2: the last row is never read
+    [InlineData(17, 3, 2, 2, 2, 21)]  // dilation 2, padding 2
+    public void PlaneRows_counts_the_padded_input_rows_the_outputs_reach(int height, int kernel, int stride, int padding, int dilation, int expected)
+    {
+        var g = new Conv2DGeometry(1, height, height, 1, kernel, kernel, stride, stride, padding, padding, padding, padding, dilation, dilation);
+        Assert.Equal(expected, g.PlaneRows);
+        Assert.True(g.PlaneRows <= height + (2 * padding));
+    }
 }

@@ -71,7 +71,7 @@ internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int Ch
     public int KernelRowStride => WholePlane ? Spec.DilationHeight * RowStride : RowStride;
 
     /// <summary>Padded input rows that some output reads, from the first padding row on.</summary>
-    public static int PlaneRows(Conv2DGeometry g) => ((g.OutputHeight - 1) * g.StrideHeight) + ((g.KernelHeight - 1) * g.DilationHeight) + 1;
+    public static int PlaneRows(Conv2DGeometry g) => g.PlaneRows;
 
     public bool Chunked => ChunkChannels < Spec.InChannels / Spec.Groups;
 }
@@ -80,13 +80,10 @@ internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int Ch
 internal static class ConvPlanner
 {
     /// <summary>Floats of input band a kernel keeps on the stack.</summary>
-    public const int BandLimit = 16384;
+    public const int BandLimit = ShapeMath.BandLimitFloats;
 
-    /// <summary>
-    /// Floats of band per chunk of input channels when the band is refilled for each output row: 16 KB, half of a
-    /// 32 KB L1 data cache, so that each tile's pass over the band reads L1. (KernelGen.Generic uses the same figure.)
-    /// </summary>
-    public const int ChunkFloats = 4096;
+    /// <summary>Floats of band per chunk of input channels (see <see cref="ShapeMath.BandChunkFloats"/>).</summary>
+    public const int ChunkFloats = ShapeMath.BandChunkFloats;
 
     /// <summary>Statements a tile may unroll before it loops instead.</summary>
     public const int UnrollLimit = 2400;

@@ -31,7 +31,7 @@ public static partial class Generic
 
         // The padded planes of a group's input channels, copied once per sample, when they fit the band;
         // otherwise the kernel rows of one output row, copied for each row in chunks of channels that stay in L1.
-        int planeRows = ((g.OutputHeight - 1) * g.StrideHeight) + ((g.KernelHeight - 1) * g.DilationHeight) + 1;
+        int planeRows = g.PlaneRows;
         bool wholePlane = (long)inPerGroup * planeRows * phases * rowLength <= BandLimit;
         var band = wholePlane
             ? new Band(g.Height, g.Width, planeRows, 1, g.PadLeft, phases, rowLength, 0f)

@@ -15,13 +15,10 @@ namespace KernelGen;
 public static partial class Generic
 {
     /// <summary>Floats of input band kept on the stack; larger bands are processed in chunks of input channels.</summary>
-    internal const int BandLimit = 16384;
+    internal const int BandLimit = ShapeMath.BandLimitFloats;
 
-    /// <summary>
-    /// Floats of band per chunk of input channels when the band is refilled for each output row: 16 KB, half of a
-    /// 32 KB L1 data cache, so that each tile's pass over the band reads L1. (The generator uses the same figure.)
-    /// </summary>
-    internal const int ChunkFloats = 4096;
+    /// <summary>Floats of band per chunk of input channels (see <see cref="ShapeMath.BandChunkFloats"/>).</summary>
+    internal const int ChunkFloats = ShapeMath.BandChunkFloats;
 
     private static int Lanes => Vector<float>.Count;
 

@@ -52,6 +52,15 @@ public static class ShapeMath
         return (Saturate(before), Saturate(after));
     }
 
+    /// <summary>Floats of input band a convolution or pool keeps on the stack (64 KB); larger bands are processed in chunks.</summary>
+    public const int BandLimitFloats = 16384;
+
+    /// <summary>
+    /// Floats of band per chunk of input channels when the band is refilled for each output row: 16 KB, half of a
+    /// 32 KB L1 data cache, so that each tile's pass over the band reads L1. The generated and the generic kernels both use it.
+    /// </summary>
+    public const int BandChunkFloats = 4096;
+
     /// <summary>
     /// In an input row padded by <paramref name="padBefore"/> and split into <paramref name="phases"/> stride phases
     /// (phase p holds padded columns p, p + phases, …), the columns <c>[Start, End)</c> of phase
@@ -261,6 +270,12 @@ public sealed record Conv2DGeometry
 
     /// <summary>Output height, by the formula of <see cref="ShapeMath.OutputSize"/>.</summary>
     public int OutputHeight { get; }
+
+    /// <summary>
+    /// The input rows the output rows reach, padding included: <c>(outH − 1)·strideH + (kH − 1)·dilationH + 1</c>,
+    /// the height of the whole padded plane a kernel copies when it fits on the stack.
+    /// </summary>
+    public int PlaneRows => ((OutputHeight - 1) * StrideHeight) + ((KernelHeight - 1) * DilationHeight) + 1;
 
     /// <summary>Output width, by the formula of <see cref="ShapeMath.OutputSize"/>.</summary>
     public int OutputWidth { get; }
