@@ -9,8 +9,8 @@ internal sealed class KernelGenTrainee : ITrainee
 {
     private readonly MnistCnn _network;
     private readonly Trainer _trainer;
-    private readonly Batches _batches;
-    private readonly LabeledImages _test;
+    private readonly LabeledImages _train, _test;
+    private readonly BatchOrder _order;
     private readonly TrainingSettings _settings;
 
     /// <summary>Trains <paramref name="network"/> itself, in place.</summary>
@@ -18,7 +18,8 @@ internal sealed class KernelGenTrainee : ITrainee
     {
         _network = network;
         _trainer = new Trainer(network, new Adam(Comparison.LearningRate), settings.Batch, settings.Threads);
-        _batches = new Batches(train, settings.Batch, settings.Seed);
+        _train = train;
+        _order = new BatchOrder(train.Count, settings.Batch, settings.Seed);
         _test = test;
         _settings = settings;
     }
@@ -28,27 +29,17 @@ internal sealed class KernelGenTrainee : ITrainee
     public void WarmUp()
     {
         var trainer = new Trainer(new MnistCnn(_settings.Seed, _settings.Batch), new Adam(Comparison.LearningRate), _settings.Batch, _settings.Threads);
-        int count = _batches.Fill(0);
-        trainer.Step(_batches.Images.AsSpan(0, count * _batches.ImageLength), _batches.Labels.AsSpan(0, count), count);
+        LabeledImages first = _train.Take(_settings.Batch);
+        trainer.Epoch(first, new BatchOrder(first.Count, _settings.Batch, _settings.Seed), 0);
         trainer.Evaluate(_test.Take(_settings.Batch));
     }
 
     public EpochResult Epoch(int epoch)
     {
-        _batches.StartEpoch(epoch);
-        double lossSum = 0;
-        int samples = 0;
         var clock = Stopwatch.StartNew();
-        for (int b = 0; b < _batches.Count; b++)
-        {
-            int count = _batches.Fill(b);
-            StepResult step = _trainer.Step(_batches.Images.AsSpan(0, count * _batches.ImageLength), _batches.Labels.AsSpan(0, count), count);
-            lossSum += step.Loss * count;
-            samples += count;
-        }
-
+        StepResult trained = _trainer.Epoch(_train, _order, epoch);
         double seconds = clock.Elapsed.TotalSeconds;
-        return new EpochResult(seconds, lossSum / samples, _trainer.Evaluate(_test).Accuracy);
+        return new EpochResult(seconds, trained.Loss, _trainer.Evaluate(_test).Accuracy);
     }
 
     public float[] TestLogits(int count)

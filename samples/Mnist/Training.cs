@@ -33,17 +33,14 @@ internal sealed class Training
     {
         var trainer = new Trainer(network, new Adam(LearningRate), _settings.Batch, _settings.Threads);
         var order = new BatchOrder(train.Count, _settings.Batch, _settings.Seed);
-        var images = new float[_settings.Batch * train.ImageLength];
-        var labels = new int[_settings.Batch];
         double seconds = 0;
         StepResult tested = default;
         _display.Run(() =>
         {
             for (int epoch = 0; epoch < epochs; epoch++)
             {
-                order.Shuffle(epoch);
                 string title = $"epoch {epoch + 1}/{epochs}";
-                (StepResult trained, double epochSeconds) = Epoch(trainer, train, order, images, labels, name.Length == 0 ? title : $"{name}, {title}");
+                (StepResult trained, double epochSeconds) = Epoch(trainer, train, order, epoch, name.Length == 0 ? title : $"{name}, {title}");
                 seconds += epochSeconds;
                 if (reportEpochs || epoch == epochs - 1)
                 {
@@ -64,26 +61,13 @@ internal sealed class Training
     public static string Epochs(int count) => count == 1 ? "1 epoch" : $"{count} epochs";
 
     /// <summary>One pass over <paramref name="train"/> in <paramref name="order"/>: the loss and accuracy over it, and its seconds.</summary>
-    private (StepResult Trained, double Seconds) Epoch(Trainer trainer, LabeledImages train, BatchOrder order, float[] images, int[] labels, string title)
+    private (StepResult Trained, double Seconds) Epoch(Trainer trainer, LabeledImages train, BatchOrder order, int epoch, string title)
     {
         _display.BeginEpoch(title, order.BatchCount);
-        double lossSum = 0;
-        int correct = 0, samples = 0;
         var clock = Stopwatch.StartNew();
-        for (int b = 0; b < order.BatchCount; b++)
-        {
-            ReadOnlySpan<int> indices = order.Batch(b);
-            int count = indices.Length;
-            train.CopyTo(indices, images.AsSpan(0, count * train.ImageLength), labels.AsSpan(0, count));
-            StepResult step = trainer.Step(images.AsSpan(0, count * train.ImageLength), labels.AsSpan(0, count), count);
-            lossSum += step.Loss * step.Samples;
-            correct += step.Correct;
-            samples += step.Samples;
-            _display.Step(b + 1, lossSum / samples, samples / clock.Elapsed.TotalSeconds);
-        }
-
+        StepResult trained = trainer.Epoch(train, order, epoch, (b, soFar) => _display.Step(b + 1, soFar.Loss, soFar.Samples / clock.Elapsed.TotalSeconds));
         double seconds = clock.Elapsed.TotalSeconds;
         _display.EndEpoch();
-        return (new StepResult(lossSum / samples, correct, samples), seconds);
+        return (trained, seconds);
     }
 }

@@ -16,7 +16,7 @@ public static class ParameterFile
     public static void Save(string path, IReadOnlyList<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        Safetensors.Save(path, parameters.Select(p => KeyValuePair.Create(p.Name, Tensor.FromArray((float[])p.Values.Clone(), p.Shape.ToArray()))));
+        Safetensors.Save(path, parameters.Select(p => KeyValuePair.Create(p.Name, Tensor.FromArray(p.Values, p.Shape.ToArray())))); // FromArray copies
     }
 
     /// <summary>

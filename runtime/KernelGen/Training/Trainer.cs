@@ -77,6 +77,49 @@ public sealed class Trainer
         KernelArguments.Length(labels.Length, batch, 1, nameof(labels));
         images.CopyTo(_images);
         labels.CopyTo(_labels);
+        return StepOnStaged(batch);
+    }
+
+    /// <summary>
+    /// One epoch: <paramref name="order"/> shuffled for <paramref name="epoch"/>, then a <see cref="Step"/> per batch, each
+    /// batch copied from <paramref name="data"/> straight into the trainer's own buffers.
+    /// </summary>
+    /// <param name="data">The training set.</param>
+    /// <param name="order">Its batches; their size must be at most <see cref="MaxBatch"/>.</param>
+    /// <param name="epoch">Which epoch's order to take.</param>
+    /// <param name="afterStep">Called after each step with the batch's index and the epoch's result so far (for progress).</param>
+    /// <returns>The mean loss over the epoch's steps (weighted by batch size), and the samples classified correctly as they were trained.</returns>
+    public StepResult Epoch(LabeledImages data, BatchOrder order, int epoch, Action<int, StepResult>? afterStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(order);
+        KernelArguments.Length(data.ImageLength, 1, Network.InputLength, nameof(data));
+        if (order.BatchSize > MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order.BatchSize, $"This trainer takes at most {MaxBatch} samples a step.");
+        }
+
+        order.Shuffle(epoch);
+        double lossSum = 0;
+        int correct = 0, samples = 0;
+        for (int b = 0; b < order.BatchCount; b++)
+        {
+            ReadOnlySpan<int> indices = order.Batch(b);
+            int count = indices.Length;
+            data.CopyTo(indices, _images.AsSpan(0, count * Network.InputLength), _labels.AsSpan(0, count));
+            StepResult step = StepOnStaged(count);
+            lossSum += step.Loss * count;
+            correct += step.Correct;
+            samples += count;
+            afterStep?.Invoke(b, new StepResult(lossSum / samples, correct, samples));
+        }
+
+        return new StepResult(samples == 0 ? 0 : lossSum / samples, correct, samples);
+    }
+
+    /// <summary>The step on the batch already in <see cref="_images"/> and <see cref="_labels"/>.</summary>
+    private StepResult StepOnStaged(int batch)
+    {
         float scale = 1f / batch;
         Parallel.For(0, Threads, _parallel, t =>
         {

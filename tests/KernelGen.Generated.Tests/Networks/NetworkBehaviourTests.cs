@@ -166,18 +166,9 @@ public sealed class NetworkBehaviourTests
             var trainer = new Trainer(network, new Adam(1e-3f), batch, threads);
             var order = new BatchOrder(count, batch, seed: 1);
             var losses = new List<double> { trainer.Evaluate(data).Loss };
-            var imageBatch = new float[batch * MnistCnn.InputSize];
-            var labelBatch = new int[batch];
             for (int epoch = 0; epoch < 4; epoch++)
             {
-                order.Shuffle(epoch);
-                for (int b = 0; b < order.BatchCount; b++)
-                {
-                    ReadOnlySpan<int> indices = order.Batch(b);
-                    data.CopyTo(indices, imageBatch.AsSpan(0, indices.Length * MnistCnn.InputSize), labelBatch.AsSpan(0, indices.Length));
-                    trainer.Step(imageBatch.AsSpan(0, indices.Length * MnistCnn.InputSize), labelBatch.AsSpan(0, indices.Length), indices.Length);
-                }
-
+                trainer.Epoch(data, order, epoch);
                 losses.Add(trainer.Evaluate(data).Loss);
             }
 
@@ -202,17 +193,9 @@ public sealed class NetworkBehaviourTests
         var trainer = new Trainer(network, new Adam(1e-3f), maxBatch: 64, threads: 2);
         StepResult before = trainer.Evaluate(test);
         var order = new BatchOrder(train.Count, 64, seed: 0);
-        var images = new float[64 * MnistCnn.InputSize];
-        var labels = new int[64];
         for (int epoch = 0; epoch < 3; epoch++)
         {
-            order.Shuffle(epoch);
-            for (int b = 0; b < order.BatchCount; b++)
-            {
-                ReadOnlySpan<int> indices = order.Batch(b);
-                train.CopyTo(indices, images.AsSpan(0, indices.Length * MnistCnn.InputSize), labels.AsSpan(0, indices.Length));
-                trainer.Step(images.AsSpan(0, indices.Length * MnistCnn.InputSize), labels.AsSpan(0, indices.Length), indices.Length);
-            }
+            trainer.Epoch(train, order, epoch);
         }
 
         StepResult after = trainer.Evaluate(test);

@@ -202,6 +202,46 @@ public class TrainerTests
         Assert.Equal(firstLosses.Select(BitConverter.DoubleToInt64Bits), secondLosses.Select(BitConverter.DoubleToInt64Bits));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void An_epoch_is_the_steps_of_its_shuffled_batches_and_reports_their_weighted_mean(int threads)
+    {
+        LabeledImages data = Separable(100, 21);
+        var stepped = new LinearSoftmaxNetwork(Features, Classes, seed: 3);
+        var order = new BatchOrder(data.Count, 16, seed: 5);
+        double[] losses = Train(stepped, data, threads, new Sgd(0.1f, 0.9f), order.BatchCount);
+
+        var network = new LinearSoftmaxNetwork(Features, Classes, seed: 3);
+        var trainer = new Trainer(network, new Sgd(0.1f, 0.9f), 16, threads);
+        var progress = new System.Collections.Generic.List<(int Batch, StepResult SoFar)>();
+        StepResult epoch = trainer.Epoch(data, order, 0, (b, soFar) => progress.Add((b, soFar)));
+
+        for (int p = 0; p < network.Parameters.Count; p++)
+        {
+            Assert.Equal(stepped.Parameters[p].Values, network.Parameters[p].Values);
+        }
+
+        int[] sizes = [.. Enumerable.Range(0, order.BatchCount).Select(b => order.Batch(b).Length)];
+        double expected = losses.Zip(sizes, (loss, size) => loss * size).Sum() / data.Count;
+        Assert.Equal(expected, epoch.Loss, 12);
+        Assert.Equal(data.Count, epoch.Samples);
+        Assert.Equal(Enumerable.Range(0, order.BatchCount), progress.Select(x => x.Batch));
+        Assert.Equal(epoch, progress[^1].SoFar);
+        Assert.Equal(sizes[0], progress[0].SoFar.Samples);
+        Assert.Equal(losses[0], progress[0].SoFar.Loss, 12);
+    }
+
+    [Fact]
+    public void An_epoch_refuses_batches_larger_than_the_trainer_takes_and_images_of_another_size()
+    {
+        var trainer = new Trainer(new LinearSoftmaxNetwork(Features, Classes, seed: 1), new Sgd(0.1f), maxBatch: 8, threads: 2);
+        LabeledImages data = Separable(20, 1);
+        Assert.Throws<ArgumentOutOfRangeException>("order", () => trainer.Epoch(data, new BatchOrder(data.Count, 9, seed: 0), 0));
+        var other = new LabeledImages(new float[20 * (Features + 1)], new int[20], 1, Features + 1, Classes);
+        Assert.Throws<ArgumentException>("data", () => trainer.Epoch(other, new BatchOrder(20, 8, seed: 0), 0));
+    }
+
     [Fact]
     public void The_loss_goes_down_and_the_accuracy_up_over_twenty_steps_on_separable_data()
     {
