@@ -16,16 +16,8 @@ internal static class Comparison
     /// <summary>Runs the comparison; returns the exit code.</summary>
     public static int Run(TrainingSettings settings, bool kernelGen, bool torch)
     {
-        LabeledImages train, test;
-        try
+        if (!MnistFiles.TryLoad(settings.DataDirectory, out LabeledImages train, out LabeledImages test))
         {
-            string directory = MnistFiles.Locate(settings.DataDirectory, Console.Out);
-            (train, test) = LabeledImages.LoadMnist(directory);
-            Console.WriteLine($"MNIST from {directory}: {train.Count:N0} training and {test.Count:N0} test images");
-        }
-        catch (Exception e) when (e is MnistFilesException or IOException)
-        {
-            Console.Error.WriteLine(e.Message);
             return MnistFilesException.ExitCode;
         }
 

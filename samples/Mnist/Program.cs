@@ -25,22 +25,11 @@ return TrainingOptions.Invoke(command, args);
 /// <summary>The program's steps once the command line is parsed.</summary>
 internal static class MnistProgram
 {
-    /// <summary>Exit code when the data cannot be found or read.</summary>
-    private const int DataError = 2;
-
     public static int Run(TrainingSettings settings, string outPath, bool fineTune)
     {
-        LabeledImages train, test;
-        try
+        if (!MnistFiles.TryLoad(settings.DataDirectory, out LabeledImages train, out LabeledImages test))
         {
-            string directory = MnistFiles.Locate(settings.DataDirectory, Console.Out);
-            (train, test) = LabeledImages.LoadMnist(directory);
-            Console.WriteLine($"MNIST from {directory}: {train.Count:N0} training and {test.Count:N0} test images");
-        }
-        catch (Exception e) when (e is MnistFilesException or IOException or InvalidDataException)
-        {
-            Console.Error.WriteLine(e.Message);
-            return DataError;
+            return MnistFilesException.ExitCode;
         }
 
         string weightsPath = Path.GetFullPath(outPath);
