@@ -86,6 +86,40 @@ internal static class BackwardEmitter
         private void Clear(string reference, string length) =>
             w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {reference}, {length}).Clear();");
 
+        /// <summary>
+        /// <c>for (; n &lt;= batch − block; n += block)</c> with <paramref name="body"/>(block), then <c>for (; n &lt; batch; n++)</c>
+        /// with <paramref name="body"/>(1): a register tile over samples, then the samples left over.
+        /// </summary>
+        private void BlockedOverBatch(string variable, int block, Action<int> body)
+        {
+            using (w.Block(Invariant($"for (; {variable} <= batch - {block}; {variable} += {block})")))
+            {
+                body(block);
+            }
+
+            using (w.Block(Invariant($"for (; {variable} < batch; {variable}++)")))
+            {
+                body(1);
+            }
+        }
+
+        /// <summary>As <see cref="BlockedOverBatch"/> over a constant <paramref name="count"/>: no blocked loop when the count is below one block.</summary>
+        private void BlockedOverConstant(string variable, int count, int block, Action<int> body)
+        {
+            if (count >= block)
+            {
+                using (w.Block(Invariant($"for (; {variable} <= {count - block}; {variable} += {block})")))
+                {
+                    body(block);
+                }
+            }
+
+            using (w.Block(Invariant($"for (; {variable} < {count}; {variable}++)")))
+            {
+                body(1);
+            }
+        }
+
         public void SoftmaxCrossEntropy(int classes)
         {
             Doc(w, Invariant($"Softmax over each sample's {classes} scores and the cross-entropy with its label: returns the summed loss, writes <c>scale × (softmax − one-hot)</c>."));
@@ -242,31 +276,20 @@ internal static class BackwardEmitter
             using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, ref float bias, ref float output, int batch)"))
             {
                 w.Line("int n = 0;");
-                foreach (int samples in new[] { 3, 1 })
+                BlockedOverBatch("n", 3, samples =>
                 {
-                    using (w.Block(samples == 3 ? "for (; n <= batch - 3; n += 3)" : "for (; n < batch; n++)"))
+                    for (int k = 0; k < samples; k++)
                     {
-                        for (int k = 0; k < samples; k++)
-                        {
-                            w.Line(Invariant($"ref float x{k} = ref {Unsafe}.Add(ref input, (n + {k}) * {inputs});"));
-                            w.Line(Invariant($"ref float y{k} = ref {Unsafe}.Add(ref output, (n + {k}) * {outputs});"));
-                        }
-
-                        w.Line("int o = 0;");
-                        foreach (int block in new[] { 4, 1 })
-                        {
-                            if (block == 4 && outputs < 4)
-                            {
-                                continue;
-                            }
-
-                            using (w.Block(block == 4 ? Invariant($"for (; o <= {outputs - 4}; o += 4)") : Invariant($"for (; o < {outputs}; o++)")))
-                            {
-                                DenseForwardTile(d, samples, block);
-                            }
-                        }
+                        w.Line(Invariant($"ref float x{k} = ref {Unsafe}.Add(ref input, (n + {k}) * {inputs});"));
+                        w.Line(Invariant($"ref float y{k} = ref {Unsafe}.Add(ref output, (n + {k}) * {outputs});"));
                     }
-                }
+
+                    w.Line("int o = 0;");
+                    BlockedOverConstant("o", outputs, 4, block =>
+                    {
+                        DenseForwardTile(d, samples, block);
+                    });
+                });
             }
         }
 
@@ -343,38 +366,30 @@ internal static class BackwardEmitter
                 using (w.Block(Invariant($"for (; i <= {inputs - 16}; i += 16)")))
                 {
                     w.Line("int o = 0;");
-                    foreach (int block in new[] { 4, 1 })
+                    BlockedOverConstant("o", outputs, 4, block =>
                     {
-                        if (block == 4 && outputs < 4)
+                        var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
+                        w.Line($"{Vector} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {Vector}.Zero")))};");
+                        using (w.Block("for (int n = 0; n < batch; n++)"))
                         {
-                            continue;
-                        }
-
-                        using (w.Block(block == 4 ? Invariant($"for (; o <= {outputs - 4}; o += 4)") : Invariant($"for (; o < {outputs}; o++)")))
-                        {
-                            var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
-                            w.Line($"{Vector} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {Vector}.Zero")))};");
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, (n * {inputs}) + i);"));
-                                w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, (n * {outputs}) + o);"));
-                                w.Line($"{Vector} v0 = {Load("x", "0")}, v1 = {Load("x", "8")};");
-                                for (int j = 0; j < block; j++)
-                                {
-                                    w.Line(Invariant($"{Vector} b{j} = {Intrinsics}.Create({At("dy", Invariant($"{j}"))});"));
-                                    w.Line(Invariant($"a{j}0 = {Fma($"b{j}", "v0", $"a{j}0")};"));
-                                    w.Line(Invariant($"a{j}1 = {Fma($"b{j}", "v1", $"a{j}1")};"));
-                                }
-                            }
-
+                            w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, (n * {inputs}) + i);"));
+                            w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, (n * {outputs}) + o);"));
+                            w.Line($"{Vector} v0 = {Load("x", "0")}, v1 = {Load("x", "8")};");
                             for (int j = 0; j < block; j++)
                             {
-                                w.Line(Invariant($"ref float row{j} = ref {Unsafe}.Add(ref gradWeights, ((o + {j}) * {inputs}) + i);"));
-                                w.Line(Store(Invariant($"a{j}0"), $"row{j}", "0"));
-                                w.Line(Store(Invariant($"a{j}1"), $"row{j}", "8"));
+                                w.Line(Invariant($"{Vector} b{j} = {Intrinsics}.Create({At("dy", Invariant($"{j}"))});"));
+                                w.Line(Invariant($"a{j}0 = {Fma($"b{j}", "v0", $"a{j}0")};"));
+                                w.Line(Invariant($"a{j}1 = {Fma($"b{j}", "v1", $"a{j}1")};"));
                             }
                         }
-                    }
+
+                        for (int j = 0; j < block; j++)
+                        {
+                            w.Line(Invariant($"ref float row{j} = ref {Unsafe}.Add(ref gradWeights, ((o + {j}) * {inputs}) + i);"));
+                            w.Line(Store(Invariant($"a{j}0"), $"row{j}", "0"));
+                            w.Line(Store(Invariant($"a{j}1"), $"row{j}", "8"));
+                        }
+                    });
                 }
 
                 // The columns left over (all of them on hardware without vectors).
@@ -401,79 +416,76 @@ internal static class BackwardEmitter
             using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)"))
             {
                 w.Line("int n = 0;");
-                foreach (int samples in new[] { 4, 1 })
+                BlockedOverBatch("n", 4, samples =>
                 {
-                    using (w.Block(samples == 4 ? "for (; n <= batch - 4; n += 4)" : "for (; n < batch; n++)"))
+                    for (int k = 0; k < samples; k++)
                     {
-                        for (int k = 0; k < samples; k++)
-                        {
-                            w.Line(Invariant($"ref float d{k} = ref {Unsafe}.Add(ref gradOutput, (n + {k}) * {outputs});"));
-                            w.Line(Invariant($"ref float g{k} = ref {Unsafe}.Add(ref gradInput, (n + {k}) * {inputs});"));
-                        }
+                        w.Line(Invariant($"ref float d{k} = ref {Unsafe}.Add(ref gradOutput, (n + {k}) * {outputs});"));
+                        w.Line(Invariant($"ref float g{k} = ref {Unsafe}.Add(ref gradInput, (n + {k}) * {inputs});"));
+                    }
 
-                        w.Line("int i = 0;");
-                        int vectors = samples == 4 ? 2 : 4;
-                        using (w.Block($"if ({v.Condition})"))
+                    w.Line("int i = 0;");
+                    int vectors = samples == 4 ? 2 : 4;
+                    using (w.Block($"if ({v.Condition})"))
+                    {
+                        using (w.Block(Invariant($"for (; i <= {inputs - (8 * vectors)}; i += {8 * vectors})")))
                         {
-                            using (w.Block(Invariant($"for (; i <= {inputs - (8 * vectors)}; i += {8 * vectors})")))
+                            var accumulators = new List<string>();
+                            for (int k = 0; k < samples; k++)
                             {
-                                var accumulators = new List<string>();
-                                for (int k = 0; k < samples; k++)
+                                for (int j = 0; j < vectors; j++)
                                 {
-                                    for (int j = 0; j < vectors; j++)
-                                    {
-                                        accumulators.Add(Invariant($"a{k}{j}"));
-                                    }
-                                }
-
-                                w.Line($"{Vector} {string.Join(", ", accumulators.Select(a => $"{a} = {Vector}.Zero"))};");
-                                using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
-                                {
-                                    w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
-                                    for (int j = 0; j < vectors; j++)
-                                    {
-                                        w.Line(Invariant($"{Vector} w{j} = {Load("row", Invariant($"{8 * j}"))};"));
-                                    }
-
-                                    for (int k = 0; k < samples; k++)
-                                    {
-                                        w.Line($"{Vector} b{k} = {Intrinsics}.Create({At($"d{k}", "o")});");
-                                        for (int j = 0; j < vectors; j++)
-                                        {
-                                            w.Line(Invariant($"a{k}{j} = {Fma($"b{k}", $"w{j}", $"a{k}{j}")};"));
-                                        }
-                                    }
-                                }
-
-                                for (int k = 0; k < samples; k++)
-                                {
-                                    for (int j = 0; j < vectors; j++)
-                                    {
-                                        w.Line(Store(Invariant($"a{k}{j}"), $"g{k}", Invariant($"i + {8 * j}")));
-                                    }
+                                    accumulators.Add(Invariant($"a{k}{j}"));
                                 }
                             }
-                        }
 
-                        using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
-                        {
-                            w.Line($"float {string.Join(", ", Enumerable.Range(0, samples).Select(k => $"s{k} = 0f"))};");
+                            w.Line($"{Vector} {string.Join(", ", accumulators.Select(a => $"{a} = {Vector}.Zero"))};");
                             using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
                             {
-                                w.Line(Invariant($"float weight = {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                                w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                                for (int j = 0; j < vectors; j++)
+                                {
+                                    w.Line(Invariant($"{Vector} w{j} = {Load("row", Invariant($"{8 * j}"))};"));
+                                }
+
                                 for (int k = 0; k < samples; k++)
                                 {
-                                    w.Line($"s{k} += {At($"d{k}", "o")} * weight;");
+                                    w.Line($"{Vector} b{k} = {Intrinsics}.Create({At($"d{k}", "o")});");
+                                    for (int j = 0; j < vectors; j++)
+                                    {
+                                        w.Line(Invariant($"a{k}{j} = {Fma($"b{k}", $"w{j}", $"a{k}{j}")};"));
+                                    }
                                 }
                             }
 
                             for (int k = 0; k < samples; k++)
                             {
-                                w.Line($"{At($"g{k}", "i")} = s{k};");
+                                for (int j = 0; j < vectors; j++)
+                                {
+                                    w.Line(Store(Invariant($"a{k}{j}"), $"g{k}", Invariant($"i + {8 * j}")));
+                                }
                             }
                         }
                     }
-                }
+
+                    using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+                    {
+                        w.Line($"float {string.Join(", ", Enumerable.Range(0, samples).Select(k => $"s{k} = 0f"))};");
+                        using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                        {
+                            w.Line(Invariant($"float weight = {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                            for (int k = 0; k < samples; k++)
+                            {
+                                w.Line($"s{k} += {At($"d{k}", "o")} * weight;");
+                            }
+                        }
+
+                        for (int k = 0; k < samples; k++)
+                        {
+                            w.Line($"{At($"g{k}", "i")} = s{k};");
+                        }
+                    }
+                });
             }
         }
 
