@@ -34,7 +34,7 @@ internal static class Check
         kernel(input, weights, bias, actual, batch);
         double tolerance = Tolerance(g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth);
         int[] shape = [batch, g.OutChannels, g.OutputHeight, g.OutputWidth];
-        return EveryPath(expected, actual, shape, tolerance, path =>
+        return EveryPath(expected, actual, shape, tolerance, kernelClass, path =>
             KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: true, input, weights, bias, actual, batch));
     }
 
@@ -45,11 +45,11 @@ internal static class Check
     /// Asserts that <paramref name="actual"/>, as the dispatch left it, matches; then runs each path into it
     /// and asserts the same. Returns the last comparison.
     /// </summary>
-    private static TensorComparison EveryPath(float[] expected, float[] actual, int[] shape, double tolerance, Action<string> runPath)
+    private static TensorComparison EveryPath(float[] expected, float[] actual, int[] shape, double tolerance, string kernelClass, Action<string> runPath)
     {
         TensorComparison comparison = TensorComparison.Of(expected, actual, shape, tolerance, tolerance);
         Assert.True(comparison.Matches, $"dispatch: {comparison}");
-        foreach (string path in KernelPaths.Names)
+        foreach (string path in KernelPaths.Of(Assembly.GetExecutingAssembly(), kernelClass))
         {
             Array.Fill(actual, float.NaN);
             runPath(path);
@@ -77,7 +77,7 @@ internal static class Check
 
         kernel(input, actual);
         double tolerance = max ? 0 : Tolerance(g.KernelHeight * g.KernelWidth);
-        return EveryPath(expected, actual, [g.Channels, g.OutputHeight, g.OutputWidth], tolerance, path =>
+        return EveryPath(expected, actual, [g.Channels, g.OutputHeight, g.OutputWidth], tolerance, kernelClass, path =>
             KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: false, bias: false, input, [], [], actual, 1));
     }
 

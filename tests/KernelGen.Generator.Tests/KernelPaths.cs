@@ -10,7 +10,20 @@ namespace KernelGen.Tests;
 /// </summary>
 internal static class KernelPaths
 {
-    public static readonly string[] Names = ["Vector512", "Vector256", "Scalar"];
+    /// <summary>Every path a kernel may have, in dispatch order. <c>Arm64</c> (Vector128 tiles for NEON's 32 registers) only where it differs from <c>Vector128</c>.</summary>
+    public static readonly string[] Names = ["Vector512", "Vector256", "Arm64", "Vector128", "Scalar"];
+
+    /// <summary>The paths <paramref name="kernelClass"/> has; every kernel has all but <c>Arm64</c>.</summary>
+    public static string[] Of(Assembly assembly, string kernelClass)
+    {
+        Type type = KernelClass(assembly, kernelClass);
+        string[] paths = [.. Names.Where(p => type.GetMethod(p, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static) is not null)];
+        Assert.Equal(Names.Where(p => p != "Arm64"), paths.Where(p => p != "Arm64"));
+        return paths;
+    }
+
+    private static Type KernelClass(Assembly assembly, string kernelClass) =>
+        assembly.GetTypes().Single(t => t.Name.EndsWith("__" + kernelClass, StringComparison.Ordinal));
 
     private delegate void Unweighted(ref float input, ref float output, int batch);
 
@@ -21,8 +34,8 @@ internal static class KernelPaths
     public static void Run(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,
         float[] input, float[] weights, float[] biasValues, float[] output, int batch)
     {
-        Type type = assembly.GetTypes().Single(t => t.Name.EndsWith("__" + kernelClass, StringComparison.Ordinal));
-        MethodInfo method = type.GetMethod(path, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!;
+        MethodInfo method = KernelClass(assembly, kernelClass).GetMethod(path, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            ?? throw new InvalidOperationException($"{kernelClass} has no {path} path.");
         ref float i = ref MemoryMarshal.GetArrayDataReference(input);
         ref float o = ref MemoryMarshal.GetArrayDataReference(output);
         if (!weighted)

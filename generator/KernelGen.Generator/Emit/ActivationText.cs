@@ -7,9 +7,9 @@ internal static class ActivationText
 {
     public static string Apply(ActivationKind activation, string value) => activation switch
     {
-        ActivationKind.Relu => $"global::System.MathF.Max({value}, 0f)",
-        ActivationKind.Sigmoid => $"1f / (1f + global::System.MathF.Exp(-{value}))",
-        ActivationKind.Tanh => $"global::System.MathF.Tanh({value})",
+        ActivationKind.Relu => $"KgMathF.Max({value}, 0f)",
+        ActivationKind.Sigmoid => $"1f / (1f + KgMathF.Exp(-{value}))",
+        ActivationKind.Tanh => $"KgMathF.Tanh({value})",
         _ => value,
     };
 }

@@ -9,22 +9,21 @@ namespace KernelGen.Generator.Emit;
 
 /// <summary>
 /// Writes a network's backward kernels: softmax cross-entropy, activation derivatives, and per layer the
-/// gradients with respect to its input, weights and bias (or the pools' routing). Every size is a constant;
-/// rows run in <c>Vector256</c> where the hardware has it, and the scalar loop after each vector loop finishes
-/// the row (or does all of it on hardware without vectors).
+/// gradients with respect to its input, weights and bias (or the pools' routing). Every size is a constant.
+/// Each vector loop is written once per vector path of <see cref="SimdPath"/> — Vector512, Vector256, Vector128,
+/// under conditions the JIT folds, widest first — and the scalar loop after it finishes the row (or does all of it
+/// on hardware without vectors).
 /// </summary>
 internal static class BackwardEmitter
 {
-    private const string Intrinsics = "global::System.Runtime.Intrinsics.Vector256";
-
-    public static void Write(CodeWriter w, NetworkSpec spec, SimdPath v)
+    public static void Write(CodeWriter w, NetworkSpec spec, IReadOnlyList<SimdPath> paths)
     {
-        var e = new Writer(w, v);
+        var e = new Writer(w, paths.Where(p => !p.IsScalar).ToArray());
         w.Line("/// <summary>The first element of an array or span, for the kernels' <c>ref float</c> parameters.</summary>");
-        w.Line("public static ref float Start(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);");
+        w.Line($"public static ref float Start(float[] array) => ref {MemoryMarshal}.GetArrayDataReference(array);");
         w.Line();
         w.Line("/// <inheritdoc cref=\"Start(float[])\"/>");
-        w.Line("public static ref float Start(global::System.ReadOnlySpan<float> span) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span);");
+        w.Line($"public static ref float Start(KgReadOnlySpan span) => ref {MemoryMarshal}.GetReference(span);");
         w.Line();
         e.SoftmaxCrossEntropy(spec.OutputLength);
         foreach (ActivationKind activation in spec.Layers.Select(l => l.Activation).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
@@ -67,24 +66,33 @@ internal static class BackwardEmitter
         }
     }
 
-    private sealed class Writer(CodeWriter w, SimdPath v)
+    private sealed class Writer(CodeWriter w, SimdPath[] vectorPaths)
     {
-        private string Vector => v.Type;
-
-        private static string At(string reference, string offset) => $"{Unsafe}.Add(ref {reference}, {offset})";
-
-        private static string Ref(string reference, string offset) => $"ref {Unsafe}.Add(ref {reference}, {offset})";
-
-        private static string Load(string reference, string offset) => $"{Intrinsics}.LoadUnsafe(ref {reference}, (nuint)({offset}))";
-
-        private static string Store(string value, string reference, string offset) => $"{Intrinsics}.StoreUnsafe({value}, ref {reference}, (nuint)({offset}));";
-
-        private string Fma(string a, string b, string c) => v.MultiplyAdd(a, b, c);
+        private static string At(string reference, string offset) => KernelFile.At(reference, offset);
 
         private static void Doc(CodeWriter w, string text) => w.Line($"/// <summary>{text}</summary>");
 
         private void Clear(string reference, string length) =>
-            w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {reference}, {length}).Clear();");
+            w.Line($"{MemoryMarshal}.CreateSpan(ref {reference}, {length}).Clear();");
+
+        /// <summary>
+        /// <c>if (Vector512 …) { … } else if (Vector256 …) { … } else if (Vector128 …) { … }</c>: <paramref name="body"/> once per
+        /// vector path whose vectors fit <paramref name="length"/> floats (those that do not would never run). The
+        /// scalar code the caller writes after it finishes what the vectors left, or does everything without them.
+        /// </summary>
+        private void VectorPaths(int length, Action<SimdPath> body)
+        {
+            bool first = true;
+            foreach (SimdPath path in vectorPaths.Where(p => p.Width <= length))
+            {
+                using (w.Block($"{(first ? "if" : "else if")} ({path.Condition})"))
+                {
+                    body(path);
+                }
+
+                first = false;
+            }
+        }
 
         /// <summary>
         /// <c>for (; n &lt;= batch − block; n += block)</c> with <paramref name="body"/>(block), then <c>for (; n &lt; batch; n++)</c>
@@ -129,24 +137,24 @@ internal static class BackwardEmitter
                 w.Line("double loss = 0;");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    w.Line(Invariant($"ref float z = ref {Unsafe}.Add(ref logits, n * {classes});"));
-                    w.Line(Invariant($"ref float g = ref {Unsafe}.Add(ref gradient, n * {classes});"));
+                    w.Line(Invariant($"ref float z = ref {At("logits", Invariant($"n * {classes}"))};"));
+                    w.Line(Invariant($"ref float g = ref {At("gradient", Invariant($"n * {classes}"))};"));
                     w.Line("float max = z;");
                     using (w.Block(Invariant($"for (int k = 1; k < {classes}; k++)")))
                     {
-                        w.Line($"max = global::System.Math.Max(max, {At("z", "k")});");
+                        w.Line($"max = KgMath.Max(max, {At("z", "k")});");
                     }
 
                     w.Line("float sum = 0f;");
                     using (w.Block(Invariant($"for (int k = 0; k < {classes}; k++)")))
                     {
-                        w.Line($"float exp = global::System.MathF.Exp({At("z", "k")} - max);");
+                        w.Line($"float exp = KgMathF.Exp({At("z", "k")} - max);");
                         w.Line($"{At("g", "k")} = exp;");
                         w.Line("sum += exp;");
                     }
 
                     w.Line($"int label = {At("labels", "n")};");
-                    w.Line($"loss += global::System.Math.Log(sum) + max - {At("z", "label")};");
+                    w.Line($"loss += KgMath.Log(sum) + max - {At("z", "label")};");
                     w.Line("float share = scale / sum;");
                     using (w.Block(Invariant($"for (int k = 0; k < {classes}; k++)")))
                     {
@@ -173,25 +181,25 @@ internal static class BackwardEmitter
             using (w.Block($"public static void {activation}Backward(ref float output, ref float gradient, int length)"))
             {
                 w.Line("int i = 0;");
-                using (w.Block($"if ({v.Condition})"))
+                VectorPaths(int.MaxValue, v =>
                 {
                     if (activation == ActivationKind.Sigmoid)
                     {
-                        w.Line($"{Vector} one = {Intrinsics}.Create(1f);");
+                        w.Line($"{v.Type} one = {v.Broadcast("1f")};");
                     }
 
-                    using (w.Block("for (; i <= length - 8; i += 8)"))
+                    using (w.Block(Invariant($"for (; i <= length - {v.Width}; i += {v.Width})")))
                     {
-                        w.Line($"{Vector} y = {Load("output", "i")};");
-                        w.Line($"{Vector} g = {Load("gradient", "i")};");
-                        w.Line(Store(activation switch
+                        w.Line($"{v.Type} y = {v.Load("output", "i")};");
+                        w.Line($"{v.Type} g = {v.Load("gradient", "i")};");
+                        w.Line(v.Store(activation switch
                         {
-                            ActivationKind.Relu => $"{Intrinsics}.ConditionalSelect({Intrinsics}.GreaterThan(y, {Vector}.Zero), g, {Vector}.Zero)",
+                            ActivationKind.Relu => $"{v.Static}.ConditionalSelect({v.Static}.GreaterThan(y, {v.Zero}), g, {v.Zero})",
                             ActivationKind.Sigmoid => "g * (y * (one - y))",
                             _ => $"g - (g * (y * y))",
                         }, "gradient", "i"));
                     }
-                }
+                });
 
                 using (w.Block("for (; i < length; i++)"))
                 {
@@ -219,15 +227,15 @@ internal static class BackwardEmitter
                     if (plane == 1)
                     {
                         // One value per channel: add the sample's row to the sums, a vector of channels at a time.
-                        w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref gradOutput, n * {channels});"));
+                        w.Line(Invariant($"ref float row = ref {At("gradOutput", Offset(0, ("n", channels)))};"));
                         w.Line("int o = 0;");
-                        using (w.Block($"if ({v.Condition})"))
+                        VectorPaths(channels, v =>
                         {
-                            using (w.Block(Invariant($"for (; o <= {channels - 8}; o += 8)")))
+                            using (w.Block(Invariant($"for (; o <= {channels - v.Width}; o += {v.Width})")))
                             {
-                                w.Line(Store($"{Load("gradBias", "o")} + {Load("row", "o")}", "gradBias", "o"));
+                                w.Line(v.Store($"{v.Load("gradBias", "o")} + {v.Load("row", "o")}", "gradBias", "o"));
                             }
-                        }
+                        });
 
                         using (w.Block(Invariant($"for (; o < {channels}; o++)")))
                         {
@@ -239,19 +247,19 @@ internal static class BackwardEmitter
 
                     using (w.Block(Invariant($"for (int o = 0; o < {channels}; o++)")))
                     {
-                        w.Line(Invariant($"ref float p = ref {Unsafe}.Add(ref gradOutput, ((n * {channels}) + o) * {plane});"));
+                        w.Line(Invariant($"ref float p = ref {At("gradOutput", Invariant($"((n * {channels}) + o) * {plane}"))};"));
                         w.Line("float sum = 0f;");
                         w.Line("int i = 0;");
-                        using (w.Block($"if ({v.Condition})"))
+                        VectorPaths(plane, v =>
                         {
-                            w.Line($"{Vector} acc = {Vector}.Zero;");
-                            using (w.Block(Invariant($"for (; i <= {plane - 8}; i += 8)")))
+                            w.Line($"{v.Type} acc = {v.Zero};");
+                            using (w.Block(Invariant($"for (; i <= {plane - v.Width}; i += {v.Width})")))
                             {
-                                w.Line($"acc += {Load("p", "i")};");
+                                w.Line($"acc += {v.Load("p", "i")};");
                             }
 
-                            w.Line($"sum = {Intrinsics}.Sum(acc);");
-                        }
+                            w.Line($"sum = {v.Sum("acc")};");
+                        });
 
                         using (w.Block(Invariant($"for (; i < {plane}; i++)")))
                         {
@@ -280,8 +288,8 @@ internal static class BackwardEmitter
                 {
                     for (int k = 0; k < samples; k++)
                     {
-                        w.Line(Invariant($"ref float x{k} = ref {Unsafe}.Add(ref input, (n + {k}) * {inputs});"));
-                        w.Line(Invariant($"ref float y{k} = ref {Unsafe}.Add(ref output, (n + {k}) * {outputs});"));
+                        w.Line(Invariant($"ref float x{k} = ref {At("input", Row("n", k, inputs))};"));
+                        w.Line(Invariant($"ref float y{k} = ref {At("output", Row("n", k, outputs))};"));
                     }
 
                     w.Line("int o = 0;");
@@ -299,36 +307,36 @@ internal static class BackwardEmitter
             var tile = (from k in Enumerable.Range(0, samples) from j in Enumerable.Range(0, block) select (k, j)).ToArray();
             for (int j = 0; j < block; j++)
             {
-                w.Line(Invariant($"ref float w{j} = ref {Unsafe}.Add(ref weights, (o + {j}) * {inputs});"));
+                w.Line(Invariant($"ref float w{j} = ref {At("weights", Row("o", j, inputs))};"));
             }
 
             w.Line($"float {string.Join(", ", tile.Select(t => Invariant($"t{t.k}{t.j} = 0f")))};");
             w.Line("int i = 0;");
-            using (w.Block($"if ({v.Condition})"))
+            VectorPaths(inputs, v =>
             {
-                w.Line($"{Vector} {string.Join(", ", tile.Select(t => Invariant($"a{t.k}{t.j} = {Vector}.Zero")))};");
-                using (w.Block(Invariant($"for (; i <= {inputs - 8}; i += 8)")))
+                w.Line($"{v.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.k}{t.j} = {v.Zero}")))};");
+                using (w.Block(Invariant($"for (; i <= {inputs - v.Width}; i += {v.Width})")))
                 {
                     for (int k = 0; k < samples; k++)
                     {
-                        w.Line(Invariant($"{Vector} v{k} = {Load($"x{k}", "i")};"));
+                        w.Line(Invariant($"{v.Type} v{k} = {v.Load($"x{k}", "i")};"));
                     }
 
                     for (int j = 0; j < block; j++)
                     {
-                        w.Line(Invariant($"{Vector} u{j} = {Load($"w{j}", "i")};"));
+                        w.Line(Invariant($"{v.Type} u{j} = {v.Load($"w{j}", "i")};"));
                         for (int k = 0; k < samples; k++)
                         {
-                            w.Line(Invariant($"a{k}{j} = {Fma($"v{k}", $"u{j}", $"a{k}{j}")};"));
+                            w.Line(Invariant($"a{k}{j} = {v.MultiplyAdd($"v{k}", $"u{j}", $"a{k}{j}")};"));
                         }
                     }
                 }
 
                 foreach ((int k, int j) in tile)
                 {
-                    w.Line(Invariant($"t{k}{j} = {Intrinsics}.Sum(a{k}{j});"));
+                    w.Line(Invariant($"t{k}{j} = {v.Sum(Invariant($"a{k}{j}"))};"));
                 }
-            }
+            });
 
             using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
             {
@@ -351,67 +359,69 @@ internal static class BackwardEmitter
         }
 
         /// <summary>
-        /// dW[o, i] = Σₙ dY[n, o] · X[n, i]: a tile of four outputs × 16 inputs stays in registers over the whole batch,
-        /// so every weight gradient is written once and the batch's 16 input columns stay in L1 across all outputs.
+        /// dW[o, i] = Σₙ dY[n, o] · X[n, i]: a tile of four outputs × two vectors of inputs stays in registers over the
+        /// whole batch, so every weight gradient is written once and the batch's input columns stay in L1 across all outputs.
         /// </summary>
         public void DenseWeightGradient(string layer, DenseSpec d)
         {
             int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {inputs}]: each output gradient times the input, summed over the batch in register tiles of four outputs × 16 inputs."));
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {inputs}]: each output gradient times the input, summed over the batch in register tiles of four outputs × two vectors of inputs."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
             {
                 w.Line("int i = 0;");
-                using (w.Block($"if ({v.Condition})"))
-                using (w.Block(Invariant($"for (; i <= {inputs - 16}; i += 16)")))
+                VectorPaths(inputs / 2, v =>
                 {
-                    w.Line("int o = 0;");
-                    BlockedOverConstant("o", outputs, 4, block =>
+                    using (w.Block(Invariant($"for (; i <= {inputs - (2 * v.Width)}; i += {2 * v.Width})")))
                     {
-                        var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
-                        w.Line($"{Vector} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {Vector}.Zero")))};");
-                        using (w.Block("for (int n = 0; n < batch; n++)"))
+                        w.Line("int o = 0;");
+                        BlockedOverConstant("o", outputs, 4, block =>
                         {
-                            w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, (n * {inputs}) + i);"));
-                            w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, (n * {outputs}) + o);"));
-                            w.Line($"{Vector} v0 = {Load("x", "0")}, v1 = {Load("x", "8")};");
+                            var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
+                            w.Line($"{v.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {v.Zero}")))};");
+                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            {
+                                w.Line(Invariant($"ref float x = ref {At("input", Invariant($"(n * {inputs}) + i"))};"));
+                                w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"(n * {outputs}) + o"))};"));
+                                w.Line($"{v.Type} v0 = {v.Load("x", 0)}, v1 = {v.Load("x", v.Width)};");
+                                for (int j = 0; j < block; j++)
+                                {
+                                    w.Line(Invariant($"{v.Type} b{j} = {v.Broadcast(At("dy", Invariant($"{j}")))};"));
+                                    w.Line(Invariant($"a{j}0 = {v.MultiplyAdd($"b{j}", "v0", $"a{j}0")};"));
+                                    w.Line(Invariant($"a{j}1 = {v.MultiplyAdd($"b{j}", "v1", $"a{j}1")};"));
+                                }
+                            }
+
                             for (int j = 0; j < block; j++)
                             {
-                                w.Line(Invariant($"{Vector} b{j} = {Intrinsics}.Create({At("dy", Invariant($"{j}"))});"));
-                                w.Line(Invariant($"a{j}0 = {Fma($"b{j}", "v0", $"a{j}0")};"));
-                                w.Line(Invariant($"a{j}1 = {Fma($"b{j}", "v1", $"a{j}1")};"));
+                                w.Line(Invariant($"ref float row{j} = ref {At("gradWeights", Invariant($"({Row("o", j, inputs)}) + i"))};"));
+                                w.Line(v.Store(Invariant($"a{j}0"), $"row{j}", 0));
+                                w.Line(v.Store(Invariant($"a{j}1"), $"row{j}", v.Width));
                             }
-                        }
+                        });
+                    }
+                });
 
-                        for (int j = 0; j < block; j++)
-                        {
-                            w.Line(Invariant($"ref float row{j} = ref {Unsafe}.Add(ref gradWeights, ((o + {j}) * {inputs}) + i);"));
-                            w.Line(Store(Invariant($"a{j}0"), $"row{j}", "0"));
-                            w.Line(Store(Invariant($"a{j}1"), $"row{j}", "8"));
-                        }
-                    });
-                }
-
-                // The columns left over (all of them on hardware without vectors).
+                w.Line("// The columns left over (all of them on hardware without vectors).");
                 using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
                 using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
                 {
                     w.Line("float sum = 0f;");
                     using (w.Block("for (int n = 0; n < batch; n++)"))
                     {
-                        w.Line(Invariant($"sum += {Unsafe}.Add(ref gradOutput, (n * {outputs}) + o) * {Unsafe}.Add(ref input, (n * {inputs}) + i);"));
+                        w.Line(Invariant($"sum += {At("gradOutput", Invariant($"(n * {outputs}) + o"))} * {At("input", Invariant($"(n * {inputs}) + i"))};"));
                     }
 
-                    w.Line(Invariant($"{Unsafe}.Add(ref gradWeights, (o * {inputs}) + i) = sum;"));
+                    w.Line(Invariant($"{At("gradWeights", Invariant($"(o * {inputs}) + i"))} = sum;"));
                 }
             }
         }
 
-        /// <summary>dX[n, i] = Σₒ dY[n, o] · W[o, i]: a tile of four samples × 16 inputs stays in registers over all outputs.</summary>
+        /// <summary>dX[n, i] = Σₒ dY[n, o] · W[o, i]: a tile of four samples × two vectors of inputs stays in registers over all outputs.</summary>
         public void DenseInputGradient(string layer, DenseSpec d)
         {
             int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each sample's output gradients times the weights [{outputs}, {inputs}], in register tiles of four samples × 16 inputs."));
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each sample's output gradients times the weights [{outputs}, {inputs}], in register tiles of four samples × two vectors of inputs."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)"))
             {
@@ -420,15 +430,15 @@ internal static class BackwardEmitter
                 {
                     for (int k = 0; k < samples; k++)
                     {
-                        w.Line(Invariant($"ref float d{k} = ref {Unsafe}.Add(ref gradOutput, (n + {k}) * {outputs});"));
-                        w.Line(Invariant($"ref float g{k} = ref {Unsafe}.Add(ref gradInput, (n + {k}) * {inputs});"));
+                        w.Line(Invariant($"ref float d{k} = ref {At("gradOutput", Row("n", k, outputs))};"));
+                        w.Line(Invariant($"ref float g{k} = ref {At("gradInput", Row("n", k, inputs))};"));
                     }
 
                     w.Line("int i = 0;");
                     int vectors = samples == 4 ? 2 : 4;
-                    using (w.Block($"if ({v.Condition})"))
+                    VectorPaths(inputs / vectors, v =>
                     {
-                        using (w.Block(Invariant($"for (; i <= {inputs - (8 * vectors)}; i += {8 * vectors})")))
+                        using (w.Block(Invariant($"for (; i <= {inputs - (v.Width * vectors)}; i += {v.Width * vectors})")))
                         {
                             var accumulators = new List<string>();
                             for (int k = 0; k < samples; k++)
@@ -439,21 +449,21 @@ internal static class BackwardEmitter
                                 }
                             }
 
-                            w.Line($"{Vector} {string.Join(", ", accumulators.Select(a => $"{a} = {Vector}.Zero"))};");
+                            w.Line($"{v.Type} {string.Join(", ", accumulators.Select(a => $"{a} = {v.Zero}"))};");
                             using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
                             {
-                                w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                                w.Line(Invariant($"ref float row = ref {At("weights", Invariant($"(o * {inputs}) + i"))};"));
                                 for (int j = 0; j < vectors; j++)
                                 {
-                                    w.Line(Invariant($"{Vector} w{j} = {Load("row", Invariant($"{8 * j}"))};"));
+                                    w.Line(Invariant($"{v.Type} w{j} = {v.Load("row", v.Width * j)};"));
                                 }
 
                                 for (int k = 0; k < samples; k++)
                                 {
-                                    w.Line($"{Vector} b{k} = {Intrinsics}.Create({At($"d{k}", "o")});");
+                                    w.Line($"{v.Type} b{k} = {v.Broadcast(At($"d{k}", "o"))};");
                                     for (int j = 0; j < vectors; j++)
                                     {
-                                        w.Line(Invariant($"a{k}{j} = {Fma($"b{k}", $"w{j}", $"a{k}{j}")};"));
+                                        w.Line(Invariant($"a{k}{j} = {v.MultiplyAdd($"b{k}", $"w{j}", $"a{k}{j}")};"));
                                     }
                                 }
                             }
@@ -462,18 +472,18 @@ internal static class BackwardEmitter
                             {
                                 for (int j = 0; j < vectors; j++)
                                 {
-                                    w.Line(Store(Invariant($"a{k}{j}"), $"g{k}", Invariant($"i + {8 * j}")));
+                                    w.Line(v.Store(Invariant($"a{k}{j}"), $"g{k}", Plus("i", v.Width * j)));
                                 }
                             }
                         }
-                    }
+                    });
 
                     using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
                     {
                         w.Line($"float {string.Join(", ", Enumerable.Range(0, samples).Select(k => $"s{k} = 0f"))};");
                         using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
                         {
-                            w.Line(Invariant($"float weight = {Unsafe}.Add(ref weights, (o * {inputs}) + i);"));
+                            w.Line(Invariant($"float weight = {At("weights", Invariant($"(o * {inputs}) + i"))};"));
                             for (int k = 0; k < samples; k++)
                             {
                                 w.Line($"s{k} += {At($"d{k}", "o")} * weight;");
@@ -496,124 +506,177 @@ internal static class BackwardEmitter
         public void ConvWeightGradient(string layer, ConvSpec c)
         {
             Conv2DGeometry g = c.Geometry;
-            int inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup, plane = g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth;
-            int taps = c.KernelWidth;
+            int inPerGroup = g.InChannelsPerGroup, taps = c.KernelWidth;
             bool vector = c.StrideWidth == 1 && taps <= 12;
             Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{c.OutChannels}, {inPerGroup}, {c.KernelHeight}, {c.KernelWidth}]: output gradients times the inputs under each tap, summed over positions and the batch."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
             using (w.Block(Invariant($"for (int o = 0; o < {c.OutChannels}; o++)")))
+            using (inPerGroup > 1 ? w.Block(Invariant($"for (int i = 0; i < {inPerGroup}; i++)")) : default(CodeWriter.Scope?))
             {
-                string channel = c.Groups == 1 ? "i" : Invariant($"((o / {outPerGroup}) * {inPerGroup}) + i");
-                using (w.Block(Invariant($"for (int i = 0; i < {inPerGroup}; i++)")))
+                string i = inPerGroup > 1 ? "i" : "0";
+                w.Line(Invariant($"ref float weights = ref {At("gradWeights", Offset(0, ("o", inPerGroup * c.KernelHeight * c.KernelWidth), (i, c.KernelHeight * c.KernelWidth)))};"));
+                for (int ky = 0; ky < c.KernelHeight; ky++)
                 {
-                    w.Line(Invariant($"ref float weights = ref {Unsafe}.Add(ref gradWeights, {(inPerGroup == 1 ? "o" : Invariant($"((o * {inPerGroup}) + i)"))} * {c.KernelHeight * c.KernelWidth});"));
-                    for (int ky = 0; ky < c.KernelHeight; ky++)
+                    (int yLo, int yHi) = Valid(ky, c.StrideHeight, c.DilationHeight, c.PadTop, g.Height, g.OutputHeight);
+                    int wy = c.FlipKernel ? c.KernelHeight - 1 - ky : ky;
+                    w.Line(Invariant($"// Kernel row {ky}: output rows {yLo}…{yHi - 1} see input rows inside the plane."));
+                    if (yLo >= yHi)
                     {
-                        (int yLo, int yHi) = Valid(ky, c.StrideHeight, c.DilationHeight, c.PadTop, g.Height, g.OutputHeight);
-                        int wy = c.FlipKernel ? c.KernelHeight - 1 - ky : ky;
-                        w.Line(Invariant($"// Kernel row {ky}: output rows {yLo}…{yHi - 1} see input rows inside the plane."));
-                        if (yLo >= yHi)
+                        for (int kx = 0; kx < taps; kx++)
                         {
-                            for (int kx = 0; kx < taps; kx++)
-                            {
-                                w.Line(Invariant($"{At("weights", Invariant($"{(wy * c.KernelWidth) + Flip(c, kx)}"))} = 0f;"));
-                            }
-
-                            continue;
+                            w.Line(Invariant($"{At("weights", Invariant($"{(wy * c.KernelWidth) + Flip(c, kx)}"))} = 0f;"));
                         }
 
-                        using (w.Block(""))
+                        continue;
+                    }
+
+                    using (w.Block(""))
+                    {
+                        w.Line($"float {string.Join(", ", Enumerable.Range(0, taps).Select(kx => Invariant($"s{kx} = 0f")))};");
+                        var row = new WeightGradientRow(c, ky, yLo, yHi, i);
+                        if (vector)
                         {
-                            var ranges = Enumerable.Range(0, taps).Select(kx => Valid(kx, c.StrideWidth, c.DilationWidth, c.PadLeft, g.Width, g.OutputWidth)).ToArray();
-                            int common0 = ranges.Max(r => r.Lo), common1 = ranges.Min(r => r.Hi);
-                            w.Line($"float {string.Join(", ", Enumerable.Range(0, taps).Select(kx => Invariant($"s{kx} = 0f")))};");
-                            if (vector)
+                            VectorPaths(row.CommonEnd - row.CommonStart, v =>
                             {
-                                w.Line($"{Vector} {string.Join(", ", Enumerable.Range(0, taps).Select(kx => Invariant($"a{kx} = {Vector}.Zero")))};");
-                            }
-
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, ((n * {c.OutChannels}) + o) * {outPlane});"));
-                                w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, ({Plus(Times("n", c.InChannels), 0)} + {channel}) * {plane});"));
-                                using (w.Block(Invariant($"for (int y = {yLo}; y < {yHi}; y++)")))
+                                w.Line($"{v.Type} {string.Join(", ", Enumerable.Range(0, taps).Select(kx => Invariant($"a{kx} = {v.Zero}")))};");
+                                ConvWeightGradientRows(row, v);
+                                for (int kx = 0; kx < taps; kx++)
                                 {
-                                    w.Line(Invariant($"ref float dyRow = ref {Unsafe}.Add(ref dy, y * {g.OutputWidth});"));
-                                    w.Line(Invariant($"ref float xRow = ref {Unsafe}.Add(ref x, ({Plus(Times("y", c.StrideHeight), (ky * c.DilationHeight) - c.PadTop)}) * {g.Width});"));
-                                    if (vector && common1 > common0)
-                                    {
-                                        // Every tap is inside the row for these columns: one load of dY feeds every tap.
-                                        w.Line(Invariant($"int col = {common0};"));
-                                        using (w.Block($"if ({v.Condition})"))
-                                        {
-                                            using (w.Block(Invariant($"for (; col <= {common1 - 8}; col += 8)")))
-                                            {
-                                                w.Line($"{Vector} d = {Load("dyRow", "col")};");
-                                                for (int kx = 0; kx < taps; kx++)
-                                                {
-                                                    w.Line(Invariant($"a{kx} = {Fma("d", Load("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft)), $"a{kx}")};"));
-                                                }
-                                            }
+                                    w.Line(Invariant($"s{kx} += {v.Sum(Invariant($"a{kx}"))};"));
+                                }
+                            });
 
-                                            int tail = (common1 - common0) % 8;
-                                            if (common1 - common0 >= 8 && tail > 0)
-                                            {
-                                                // The last columns as one vector ending at the row's end, the lanes already summed masked off.
-                                                w.Line(Invariant($"{Vector} last = {Load("dyRow", Invariant($"{common1 - 8}"))} * {Intrinsics}.Create({string.Join(", ", Enumerable.Range(0, 8).Select(l => l < 8 - tail ? "0f" : "1f"))});"));
-                                                for (int kx = 0; kx < taps; kx++)
-                                                {
-                                                    w.Line(Invariant($"a{kx} = {Fma("last", Load("xRow", Invariant($"{common1 - 8 + (kx * c.DilationWidth) - c.PadLeft}")), $"a{kx}")};"));
-                                                }
-
-                                                w.Line(Invariant($"col = {common1};"));
-                                            }
-                                        }
-
-                                        using (w.Block(Invariant($"for (; col < {common1}; col++)")))
-                                        {
-                                            w.Line($"float d = {At("dyRow", "col")};");
-                                            for (int kx = 0; kx < taps; kx++)
-                                            {
-                                                w.Line(Invariant($"s{kx} += d * {At("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft))};"));
-                                            }
-                                        }
-
-                                        // The border columns where some taps fall in the padding.
-                                        for (int kx = 0; kx < taps; kx++)
-                                        {
-                                            foreach ((int from, int to) in new[] { (ranges[kx].Lo, common0), (common1, ranges[kx].Hi) })
-                                            {
-                                                if (to > from)
-                                                {
-                                                    using (w.Block(Invariant($"for (int edge = {from}; edge < {to}; edge++)")))
-                                                    {
-                                                        w.Line(Invariant($"s{kx} += {At("dyRow", "edge")} * {At("xRow", Plus("edge", (kx * c.DilationWidth) - c.PadLeft))};"));
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                    else
-                                    {
-                                        for (int kx = 0; kx < taps; kx++)
-                                        {
-                                            if (ranges[kx].Hi > ranges[kx].Lo)
-                                            {
-                                                using (w.Block(Invariant($"for (int col = {ranges[kx].Lo}; col < {ranges[kx].Hi}; col++)")))
-                                                {
-                                                    w.Line(Invariant($"s{kx} += {At("dyRow", "col")} * {At("xRow", Plus(Times("col", c.StrideWidth), (kx * c.DilationWidth) - c.PadLeft))};"));
-                                                }
-                                            }
-                                        }
-                                    }
+                            if (row.CommonEnd - row.CommonStart >= vectorPaths.Min(p => p.Width))
+                            {
+                                using (w.Block("else"))
+                                {
+                                    ConvWeightGradientRows(row, null);
                                 }
                             }
-
-                            for (int kx = 0; kx < taps; kx++)
+                            else
                             {
-                                string sum = vector ? Invariant($"s{kx} + {Intrinsics}.Sum(a{kx})") : Invariant($"s{kx}");
-                                w.Line(Invariant($"{At("weights", Invariant($"{(wy * c.KernelWidth) + Flip(c, kx)}"))} = {sum};"));
+                                ConvWeightGradientRows(row, null);
+                            }
+                        }
+                        else
+                        {
+                            ConvWeightGradientRows(row, null);
+                        }
+
+                        for (int kx = 0; kx < taps; kx++)
+                        {
+                            w.Line(Invariant($"{At("weights", Invariant($"{(wy * c.KernelWidth) + Flip(c, kx)}"))} = s{kx};"));
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>One kernel row of a weight gradient: the layer, the row, the output rows it sees, and the input channel (a variable or 0).</summary>
+        private sealed class WeightGradientRow
+        {
+            public WeightGradientRow(ConvSpec c, int ky, int yLo, int yHi, string channel)
+            {
+                Conv = c;
+                Ky = ky;
+                YLo = yLo;
+                YHi = yHi;
+                Conv2DGeometry g = c.Geometry;
+                Channel = c.Groups == 1 ? channel : Offset(0, (Invariant($"(o / {g.OutChannelsPerGroup})"), g.InChannelsPerGroup), (channel, 1));
+                Ranges = Enumerable.Range(0, c.KernelWidth).Select(kx => Valid(kx, c.StrideWidth, c.DilationWidth, c.PadLeft, g.Width, g.OutputWidth)).ToArray();
+                CommonStart = Ranges.Max(r => r.Lo);
+                CommonEnd = Ranges.Min(r => r.Hi);
+            }
+
+            public ConvSpec Conv { get; }
+
+            public int Ky { get; }
+
+            public int YLo { get; }
+
+            public int YHi { get; }
+
+            /// <summary>The input channel read, as C#.</summary>
+            public string Channel { get; }
+
+            /// <summary>Per tap, the output columns whose input is inside the row.</summary>
+            public (int Lo, int Hi)[] Ranges { get; }
+
+            /// <summary>The output columns every tap reads inside the row: [start, end).</summary>
+            public int CommonStart { get; }
+
+            public int CommonEnd { get; }
+        }
+
+        /// <summary>
+        /// The loops over the batch and output rows of one kernel row: with <paramref name="v"/>, the columns every tap
+        /// reads inside the row in vectors (accumulators <c>a0…</c>), the rest in scalars (<c>s0…</c>); without, every tap's
+        /// columns in scalars.
+        /// </summary>
+        private void ConvWeightGradientRows(WeightGradientRow row, SimdPath? v)
+        {
+            ConvSpec c = row.Conv;
+            Conv2DGeometry g = c.Geometry;
+            int taps = c.KernelWidth, plane = g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth;
+            int common0 = row.CommonStart, common1 = row.CommonEnd;
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"((n * {c.OutChannels}) + o) * {outPlane}"))};"));
+                w.Line(Invariant($"ref float x = ref {At("input", Invariant($"({Offset(0, ("n", c.InChannels), (row.Channel, 1))}) * {plane}"))};"));
+                using (w.Block(Invariant($"for (int y = {row.YLo}; y < {row.YHi}; y++)")))
+                {
+                    w.Line(Invariant($"ref float dyRow = ref {At("dy", Invariant($"y * {g.OutputWidth}"))};"));
+                    w.Line(Invariant($"ref float xRow = ref {At("x", Invariant($"({Plus(Times("y", c.StrideHeight), (row.Ky * c.DilationHeight) - c.PadTop)}) * {g.Width}"))};"));
+                    if (v is null)
+                    {
+                        for (int kx = 0; kx < taps; kx++)
+                        {
+                            if (row.Ranges[kx].Hi > row.Ranges[kx].Lo)
+                            {
+                                using (w.Block(Invariant($"for (int col = {row.Ranges[kx].Lo}; col < {row.Ranges[kx].Hi}; col++)")))
+                                {
+                                    w.Line(Invariant($"s{kx} += {At("dyRow", "col")} * {At("xRow", Plus(Times("col", c.StrideWidth), (kx * c.DilationWidth) - c.PadLeft))};"));
+                                }
+                            }
+                        }
+
+                        return;
+                    }
+
+                    // Every tap is inside the row for these columns: one load of dY feeds every tap.
+                    int width = v.Width, tail = (common1 - common0) % width;
+                    w.Line(Invariant($"int col = {common0};"));
+                    using (w.Block(Invariant($"for (; col <= {common1 - width}; col += {width})")))
+                    {
+                        w.Line($"{v.Type} d = {v.Load("dyRow", "col")};");
+                        for (int kx = 0; kx < taps; kx++)
+                        {
+                            w.Line(Invariant($"a{kx} = {v.MultiplyAdd("d", v.Load("xRow", Plus("col", (kx * c.DilationWidth) - c.PadLeft)), $"a{kx}")};"));
+                        }
+                    }
+
+                    if (tail > 0)
+                    {
+                        // The last columns as one vector ending at the row's end, the lanes already summed masked off.
+                        w.Line(Invariant($"{v.Type} last = {v.Load("dyRow", common1 - width)} * {v.Constant(l => l < width - tail ? "0f" : "1f")};"));
+                        for (int kx = 0; kx < taps; kx++)
+                        {
+                            w.Line(Invariant($"a{kx} = {v.MultiplyAdd("last", v.Load("xRow", common1 - width + (kx * c.DilationWidth) - c.PadLeft), $"a{kx}")};"));
+                        }
+                    }
+
+                    // The border columns where some taps fall in the padding.
+                    for (int kx = 0; kx < taps; kx++)
+                    {
+                        foreach ((int from, int to) in new[] { (row.Ranges[kx].Lo, common0), (common1, row.Ranges[kx].Hi) })
+                        {
+                            if (to > from)
+                            {
+                                using (w.Block(Invariant($"for (int edge = {from}; edge < {to}; edge++)")))
+                                {
+                                    w.Line(Invariant($"s{kx} += {At("dyRow", "edge")} * {At("xRow", Plus("edge", (kx * c.DilationWidth) - c.PadLeft))};"));
+                                }
                             }
                         }
                     }
@@ -625,7 +688,7 @@ internal static class BackwardEmitter
         public void ConvInputGradient(string layer, ConvSpec c)
         {
             Conv2DGeometry g = c.Geometry;
-            int inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup, plane = g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth;
+            int inPerGroup = g.InChannelsPerGroup, plane = g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth;
             bool vector = c.StrideWidth == 1;
             Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap read."));
             w.Line(AggressiveOptimization);
@@ -635,11 +698,10 @@ internal static class BackwardEmitter
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 using (w.Block(Invariant($"for (int o = 0; o < {c.OutChannels}; o++)")))
                 {
-                    string channel = c.Groups == 1 ? "i" : Invariant($"((o / {outPerGroup}) * {inPerGroup}) + i");
-                    w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, ((n * {c.OutChannels}) + o) * {outPlane});"));
+                    w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"((n * {c.OutChannels}) + o) * {outPlane}"))};"));
                     using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
                     {
-                        w.Line(Invariant($"ref float dyRow = ref {Unsafe}.Add(ref dy, y * {g.OutputWidth});"));
+                        w.Line(Invariant($"ref float dyRow = ref {At("dy", Invariant($"y * {g.OutputWidth}"))};"));
                         for (int ky = 0; ky < c.KernelHeight; ky++)
                         {
                             int wy = c.FlipKernel ? c.KernelHeight - 1 - ky : ky;
@@ -647,10 +709,13 @@ internal static class BackwardEmitter
                             {
                                 w.Line(Invariant($"int row = {Plus(Times("y", c.StrideHeight), (ky * c.DilationHeight) - c.PadTop)};"));
                                 using (w.Block(Invariant($"if ((uint)row < {g.Height})")))
-                                using (w.Block(Invariant($"for (int i = 0; i < {inPerGroup}; i++)")))
+                                using (inPerGroup > 1 ? w.Block(Invariant($"for (int i = 0; i < {inPerGroup}; i++)")) : default(CodeWriter.Scope?))
                                 {
-                                    w.Line(Invariant($"ref float dxRow = ref {Unsafe}.Add(ref gradInput, ((({Times("n", c.InChannels)}) + {channel}) * {plane}) + {Times("row", g.Width)});"));
-                                    w.Line(Invariant($"ref float taps = ref {Unsafe}.Add(ref weights, {Plus(Invariant($"({(inPerGroup == 1 ? "o" : Invariant($"((o * {inPerGroup}) + i)"))} * {c.KernelHeight * c.KernelWidth})"), wy * c.KernelWidth)});"));
+                                    string i = inPerGroup > 1 ? "i" : "0";
+                                    string channel = c.Groups == 1 ? i : Offset(0, (Invariant($"(o / {g.OutChannelsPerGroup})"), inPerGroup), (i, 1));
+                                    string taps = Offset(wy * c.KernelWidth, ("o", inPerGroup * c.KernelHeight * c.KernelWidth), (i, c.KernelHeight * c.KernelWidth));
+                                    w.Line(Invariant($"ref float dxRow = ref {At("gradInput", Invariant($"(({Offset(0, ("n", c.InChannels), (channel, 1))}) * {plane}) + {Times("row", g.Width)}"))};"));
+                                    w.Line(Invariant($"ref float taps = ref {At("weights", taps)};"));
                                     for (int kx = 0; kx < c.KernelWidth; kx++)
                                     {
                                         (int lo, int hi) = Valid(kx, c.StrideWidth, c.DilationWidth, c.PadLeft, g.Width, g.OutputWidth);
@@ -666,14 +731,15 @@ internal static class BackwardEmitter
                                             w.Line(Invariant($"int col = {lo};"));
                                             if (vector)
                                             {
-                                                using (w.Block($"if ({v.Condition})"))
+                                                VectorPaths(hi - lo, v =>
                                                 {
-                                                    w.Line($"{Vector} b = {Intrinsics}.Create(weight);");
-                                                    using (w.Block(Invariant($"for (; col <= {hi - 8}; col += 8)")))
+                                                    w.Line($"{v.Type} b = {v.Broadcast("weight")};");
+                                                    using (w.Block(Invariant($"for (; col <= {hi - v.Width}; col += {v.Width})")))
                                                     {
-                                                        w.Line(Store(Fma("b", Load("dyRow", "col"), Load("dxRow", Plus("col", shift))), "dxRow", Plus("col", shift)));
+                                                        string at = Plus("col", shift);
+                                                        w.Line(v.Store(v.MultiplyAdd("b", v.Load("dyRow", "col"), v.Load("dxRow", at)), "dxRow", at));
                                                     }
-                                                }
+                                                });
                                             }
 
                                             using (w.Block(Invariant($"for (; col < {hi}; col++)")))
@@ -707,7 +773,7 @@ internal static class BackwardEmitter
                 // largest's and zeros, so nothing is cleared first; otherwise the gradients are added into a cleared plane.
                 bool tiles = max && p.PadHeight == 0 && p.PadWidth == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
                     && p.Height % p.KernelHeight == 0 && p.Width % p.KernelWidth == 0 && p.KernelHeight * p.KernelWidth <= 16;
-                bool pairs = tiles && p.KernelHeight == 2 && p.KernelWidth == 2 && g.OutputWidth >= 8;
+                bool pairs = tiles && p.KernelHeight == 2 && p.KernelWidth == 2;
                 if (!tiles)
                 {
                     Clear("gradInput", Invariant($"batch * {g.InputLength}"));
@@ -717,20 +783,20 @@ internal static class BackwardEmitter
                 {
                     if (max)
                     {
-                        w.Line(Invariant($"ref float source = ref {Unsafe}.Add(ref input, plane * {p.Height * p.Width});"));
+                        w.Line(Invariant($"ref float source = ref {At("input", Invariant($"plane * {p.Height * p.Width}"))};"));
                     }
 
-                    w.Line(Invariant($"ref float dx = ref {Unsafe}.Add(ref gradInput, plane * {p.Height * p.Width});"));
-                    w.Line(Invariant($"ref float dy = ref {Unsafe}.Add(ref gradOutput, plane * {g.OutputHeight * g.OutputWidth});"));
+                    w.Line(Invariant($"ref float dx = ref {At("gradInput", Invariant($"plane * {p.Height * p.Width}"))};"));
+                    w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"plane * {g.OutputHeight * g.OutputWidth}"))};"));
                     if (max)
                     {
-                        w.Line(Invariant($"ref float pooled = ref {Unsafe}.Add(ref output, plane * {g.OutputHeight * g.OutputWidth});"));
+                        w.Line(Invariant($"ref float pooled = ref {At("output", Invariant($"plane * {g.OutputHeight * g.OutputWidth}"))};"));
                     }
 
                     using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
                     {
                         w.Line(Invariant($"int top = {Plus(Times("y", p.StrideHeight), -p.PadHeight)};"));
-                        w.Line(Invariant($"int y0 = global::System.Math.Max(top, 0), y1 = global::System.Math.Min(top + {p.KernelHeight}, {p.Height});"));
+                        w.Line(Invariant($"int y0 = KgMath.Max(top, 0), y1 = KgMath.Min(top + {p.KernelHeight}, {p.Height});"));
                         w.Line("int x = 0;");
                         if (pairs)
                         {
@@ -740,7 +806,7 @@ internal static class BackwardEmitter
                         using (w.Block(Invariant($"for (; x < {g.OutputWidth}; x++)")))
                         {
                             w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadWidth)};"));
-                            w.Line(Invariant($"int x0 = global::System.Math.Max(left, 0), x1 = global::System.Math.Min(left + {p.KernelWidth}, {p.Width});"));
+                            w.Line(Invariant($"int x0 = KgMath.Max(left, 0), x1 = KgMath.Min(left + {p.KernelWidth}, {p.Width});"));
                             w.Line(Invariant($"float gradient = {At("dy", Invariant($"(y * {g.OutputWidth}) + x"))};"));
                             if (tiles)
                             {
@@ -763,7 +829,7 @@ internal static class BackwardEmitter
                                         w.Line(Invariant($"bool take{offset} = !(value{offset} <= largest) & !float.IsNaN(largest);"));
                                         w.Line(Invariant($"int mask{offset} = -{Unsafe}.As<bool, byte>(ref take{offset});"));
                                         w.Line(Invariant($"best = (best & ~mask{offset}) | ((origin + {offset}) & mask{offset});"));
-                                        w.Line(Invariant($"largest = global::System.MathF.Max(largest, value{offset});"));
+                                        w.Line(Invariant($"largest = KgMathF.Max(largest, value{offset});"));
                                     }
                                 }
 
@@ -816,43 +882,49 @@ internal static class BackwardEmitter
         }
 
         /// <summary>
-        /// 2×2 windows with stride 2, eight windows (sixteen columns of two rows) at a time: each input is compared with
-        /// its window's maximum (the pool's output, spread to both columns by a lane shuffle), and only the first match
-        /// in the window's order — top left, top right, bottom left, bottom right — gets the gradient; a NaN input
-        /// matches, as the forward pass lets a NaN win. Every input of those windows is written, so nothing is cleared.
+        /// 2×2 windows with stride 2, a vector of windows (two vectors of columns, two rows) at a time: each input is
+        /// compared with its window's maximum (the pool's output, spread to both columns by a lane shuffle), and only the
+        /// first match in the window's order — top left, top right, bottom left, bottom right — gets the gradient; a NaN
+        /// input matches, as the forward pass lets a NaN win. Every input of those windows is written, so nothing is cleared.
         /// </summary>
         private void PairRouting(PoolSpec p, Pool2DGeometry g)
         {
-            const string Int = "global::System.Runtime.Intrinsics.Vector256<int>";
-            using (w.Block($"if ({Intrinsics}.IsHardwareAccelerated)"))
+            VectorPaths(g.OutputWidth, v =>
             {
-                w.Line(Invariant($"ref float row0 = ref {Unsafe}.Add(ref source, top * {p.Width}), row1 = ref {Unsafe}.Add(ref row0, {p.Width});"));
-                w.Line(Invariant($"ref float out0 = ref {Unsafe}.Add(ref dx, top * {p.Width}), out1 = ref {Unsafe}.Add(ref out0, {p.Width});"));
-                w.Line(Invariant($"ref float largest = ref {Unsafe}.Add(ref pooled, y * {g.OutputWidth}), gradients = ref {Unsafe}.Add(ref dy, y * {g.OutputWidth});"));
-                w.Line($"{Int} low = {Intrinsics}.Create(0, 0, 1, 1, 2, 2, 3, 3), high = {Intrinsics}.Create(4, 4, 5, 5, 6, 6, 7, 7);");
-                w.Line($"{Int} evens = {Intrinsics}.Create(0, 0, 2, 2, 4, 4, 6, 6), odds = {Intrinsics}.Create(1, 1, 3, 3, 5, 5, 7, 7), oddLanes = {Intrinsics}.Create(0, -1, 0, -1, 0, -1, 0, -1);");
-                using (w.Block(Invariant($"for (; x <= {g.OutputWidth - 8}; x += 8)")))
+                int width = v.Width, half = width / 2;
+                string ints = v.IntType, V = v.Static;
+                w.Line(Invariant($"ref float row0 = ref {At("source", Invariant($"top * {p.Width}"))}, row1 = ref {At("row0", Invariant($"{p.Width}"))};"));
+                w.Line(Invariant($"ref float out0 = ref {At("dx", Invariant($"top * {p.Width}"))}, out1 = ref {At("out0", Invariant($"{p.Width}"))};"));
+                w.Line(Invariant($"ref float largest = ref {At("pooled", Invariant($"y * {g.OutputWidth}"))}, gradients = ref {At("dy", Invariant($"y * {g.OutputWidth}"))};"));
+                w.Line(Invariant($"{ints} low = {v.Constant(l => Invariant($"{l / 2}"))}, high = {v.Constant(l => Invariant($"{half + (l / 2)}"))};"));
+                w.Line(Invariant($"{ints} evens = {v.Constant(l => Invariant($"{l & ~1}"))}, odds = {v.Constant(l => Invariant($"{l | 1}"))};"));
+                w.Line(Invariant($"{ints} oddLanes = {v.Constant(l => l % 2 == 0 ? "0" : "-1")};"));
+                using (w.Block(Invariant($"for (; x <= {g.OutputWidth - width}; x += {width})")))
                 {
-                    w.Line($"{Int} m = {Intrinsics}.AsInt32({Load("largest", "x")}), d = {Intrinsics}.AsInt32({Load("gradients", "x")});");
-                    foreach ((string half, string indices, string offset) in new[] { ("Low", "low", "2 * x"), ("High", "high", "(2 * x) + 8") })
+                    w.Line($"{ints} m = {V}.AsInt32({v.Load("largest", "x")}), d = {V}.AsInt32({v.Load("gradients", "x")});");
+                    foreach ((string indices, string offset, string windows) in new[]
                     {
-                        w.Line($"// Windows {(half == "Low" ? "x … x + 3" : "x + 4 … x + 7")}: columns {offset} and on.");
+                        ("low", "2 * x", Invariant($"x … x + {half - 1}")),
+                        ("high", Invariant($"(2 * x) + {width}"), Invariant($"x + {half} … x + {width - 1}")),
+                    })
+                    {
+                        w.Line($"// Windows {windows}: columns {offset} and on.");
                         using (w.Block(""))
                         {
-                            w.Line($"{Vector} max = {Intrinsics}.AsSingle({Intrinsics}.Shuffle(m, {indices}));");
-                            w.Line($"{Int} gradient = {Intrinsics}.Shuffle(d, {indices});");
-                            w.Line($"{Vector} a = {Load("row0", offset)}, b = {Load("row1", offset)};");
-                            w.Line($"{Int} topMatch = {Intrinsics}.AsInt32({Intrinsics}.Equals(a, max) | ~{Intrinsics}.Equals(a, a));");
-                            w.Line($"{Int} topFirst = topMatch & ~({Intrinsics}.Shuffle(topMatch, evens) & oddLanes);");
-                            w.Line($"{Int} topAny = {Intrinsics}.Shuffle(topFirst, evens) | {Intrinsics}.Shuffle(topFirst, odds);");
-                            w.Line($"{Int} bottomMatch = {Intrinsics}.AsInt32({Intrinsics}.Equals(b, max) | ~{Intrinsics}.Equals(b, b));");
-                            w.Line($"{Int} bottomFirst = bottomMatch & ~({Intrinsics}.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;");
-                            w.Line(Store($"{Intrinsics}.AsSingle(gradient & topFirst)", "out0", offset));
-                            w.Line(Store($"{Intrinsics}.AsSingle(gradient & bottomFirst)", "out1", offset));
+                            w.Line($"{v.Type} max = {V}.AsSingle({V}.Shuffle(m, {indices}));");
+                            w.Line($"{ints} gradient = {V}.Shuffle(d, {indices});");
+                            w.Line($"{v.Type} a = {v.Load("row0", offset)}, b = {v.Load("row1", offset)};");
+                            w.Line($"{ints} topMatch = {V}.AsInt32({V}.Equals(a, max) | ~{V}.Equals(a, a));");
+                            w.Line($"{ints} topFirst = topMatch & ~({V}.Shuffle(topMatch, evens) & oddLanes);");
+                            w.Line($"{ints} topAny = {V}.Shuffle(topFirst, evens) | {V}.Shuffle(topFirst, odds);");
+                            w.Line($"{ints} bottomMatch = {V}.AsInt32({V}.Equals(b, max) | ~{V}.Equals(b, b));");
+                            w.Line($"{ints} bottomFirst = bottomMatch & ~({V}.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;");
+                            w.Line(v.Store($"{V}.AsSingle(gradient & topFirst)", "out0", offset));
+                            w.Line(v.Store($"{V}.AsSingle(gradient & bottomFirst)", "out1", offset));
                         }
                     }
                 }
-            }
+            });
         }
 
         public void GlobalPoolInputGradient(string layer, GlobalPoolSpec p)
@@ -864,9 +936,13 @@ internal static class BackwardEmitter
             using (w.Block(Invariant($"for (int channel = 0; channel < batch * {p.Channels}; channel++)")))
             {
                 w.Line(Invariant($"float share = {At("gradOutput", "channel")} / {plane};"));
-                w.Line(Invariant($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {Unsafe}.Add(ref gradInput, channel * {plane}), {plane}).Fill(share);"));
+                w.Line(Invariant($"KgMarshal.CreateSpan(ref {At("gradInput", Invariant($"channel * {plane}"))}, {plane}).Fill(share);"));
             }
         }
+
+        /// <summary><c>(variable + k) × length</c> as C#: where row <paramref name="k"/> after <paramref name="variable"/> starts.</summary>
+        private static string Row(string variable, int k, int length) =>
+            k == 0 ? Invariant($"{variable} * {length}") : Invariant($"({variable} + {k}) * {length}");
 
         /// <summary><c>variable × factor</c> as C#, without a <c>× 1</c>.</summary>
         private static string Times(string variable, int factor) => factor == 1 ? variable : Invariant($"({variable} * {factor})");

@@ -36,10 +36,10 @@ internal static class BandEmitter
         w.Line("/// </summary>");
         using (w.Block($"private static void {Method}(ref float input, ref float band, int firstRow, int channels)"))
         using (w.Block("for (int c = 0; c < channels; c++)"))
-        using (w.Block(Invariant($"for (int r = 0; r < {band.Rows}; r++)")))
+        using (band.Rows > 1 ? w.Block(Invariant($"for (int r = 0; r < {band.Rows}; r++)")) : default(CodeWriter.Scope?))
         {
-            w.Line(band.RowStep == 1 ? "int iy = firstRow + r;" : Invariant($"int iy = firstRow + (r * {band.RowStep});"));
-            w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ((c * {band.Rows}) + r) * {band.RowStride});"));
+            w.Line(band.Rows == 1 ? "int iy = firstRow;" : band.RowStep == 1 ? "int iy = firstRow + r;" : Invariant($"int iy = firstRow + (r * {band.RowStep});"));
+            w.Line(Invariant($"ref float row = ref {At("band", band.Rows == 1 ? Offset(0, ("c", band.RowStride)) : Invariant($"((c * {band.Rows}) + r) * {band.RowStride}"))};"));
             using (w.Block(Invariant($"if ((uint)iy >= {band.Height}u)")))
             {
                 w.Line("// Above or below the input: a row of padding.");
@@ -48,7 +48,7 @@ internal static class BandEmitter
                     (int start, int end) = band.InputColumns(phase);
                     if (end > start)
                     {
-                        string target = Invariant($"{MemoryMarshal}.CreateSpan(ref {Unsafe}.Add(ref row, {(phase * band.RowLength) + start}), {end - start})");
+                        string target = Invariant($"{MemoryMarshal}.CreateSpan(ref {At("row", Invariant($"{(phase * band.RowLength) + start}"))}, {end - start})");
                         w.Line(Initialise(band, target));
                     }
                 }
@@ -57,7 +57,7 @@ internal static class BandEmitter
             }
 
             w.Line();
-            w.Line(Invariant($"ref float source = ref {Unsafe}.Add(ref input, ((c * {band.Height}) + iy) * {band.Width});"));
+            w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {band.Height}) + iy) * {band.Width}"))};"));
             for (int phase = 0; phase < band.Phases; phase++)
             {
                 (int start, int end) = band.InputColumns(phase);
@@ -69,14 +69,15 @@ internal static class BandEmitter
                 int first = (start * band.Phases) + phase - band.PadLeft;
                 if (band.Phases == 1)
                 {
-                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {Unsafe}.Add(ref source, {first}), {end - start}).CopyTo({MemoryMarshal}.CreateSpan(ref {Unsafe}.Add(ref row, {start}), {end - start}));"));
+                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("source", Invariant($"{first}"))}, {end - start})"));
+                    w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("row", Invariant($"{start}"))}, {end - start}));"));
                 }
                 else
                 {
                     w.Line(Invariant($"// phase {phase}: columns {start}..{end - 1} read input columns {first}, {first + band.Phases}, …"));
                     using (w.Block(Invariant($"for (int j = {start}; j < {end}; j++)")))
                     {
-                        w.Line($"{Unsafe}.Add(ref row, {Plus("j", phase * band.RowLength)}) = {Unsafe}.Add(ref source, {Plus(Invariant($"(j * {band.Phases})"), phase - band.PadLeft)});");
+                        w.Line($"{At("row", Plus("j", phase * band.RowLength))} = {At("source", Plus(Invariant($"(j * {band.Phases})"), phase - band.PadLeft))};");
                     }
                 }
             }

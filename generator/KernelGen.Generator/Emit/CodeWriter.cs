@@ -6,7 +6,8 @@ namespace KernelGen.Generator.Emit;
 
 /// <summary>
 /// Writes indented C#: <see cref="Line"/> for one line, <see cref="Block"/> for a braced block that
-/// closes when disposed. Interpolated numbers are formatted with the invariant culture.
+/// closes when disposed. Interpolated numbers are formatted with the invariant culture. A line longer than
+/// <see cref="LineWrapper.Limit"/> columns is broken over several (see <see cref="LineWrapper"/>).
 /// </summary>
 internal sealed class CodeWriter
 {
@@ -15,12 +16,16 @@ internal sealed class CodeWriter
 
     public void Line(string text = "")
     {
-        if (text.Length > 0)
+        if (text.Length == 0)
         {
-            _text.Append(' ', _indent * 4).Append(text);
+            _text.Append('\n');
+            return;
         }
 
-        _text.Append('\n');
+        foreach ((int indent, string line) in LineWrapper.Wrap(text, _indent * 4))
+        {
+            _text.Append(' ', indent).Append(line).Append('\n');
+        }
     }
 
     public void Line(FormattableString text) => Line(text.ToString(CultureInfo.InvariantCulture));
@@ -50,6 +55,13 @@ internal sealed class CodeWriter
 
         public void Dispose()
         {
+            // No blank line before a closing brace: members end with one, and the last needs none.
+            StringBuilder text = _writer._text;
+            if (text.Length >= 2 && text[text.Length - 1] == '\n' && text[text.Length - 2] == '\n')
+            {
+                text.Length--;
+            }
+
             _writer._indent--;
             _writer.Line("}");
         }

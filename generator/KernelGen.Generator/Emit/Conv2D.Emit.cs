@@ -74,18 +74,26 @@ internal static class ConvEmitter
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {
-            w.Line(Invariant($"global::System.Span<float> bandBuffer = stackalloc float[{plan.ChunkChannels * band.ChannelStride}];"));
+            w.Line(Invariant($"KgSpan bandBuffer = stackalloc float[{plan.ChunkChannels * band.ChannelStride}];"));
             w.Line(BandEmitter.Initialise(band, "bandBuffer"));
             w.Line($"ref float band = ref {MemoryMarshal}.GetReference(bandBuffer);");
+            bool grouped = g.Groups > 1;
             using (w.Block("for (int n = 0; n < batch; n++)"))
-            using (w.Block(Invariant($"for (int group = 0; group < {g.Groups}; group++)")))
+            using (grouped ? w.Block(Invariant($"for (int group = 0; group < {g.Groups}; group++)")) : default(CodeWriter.Scope?))
             {
-                w.Line(Invariant($"ref float inputGroup = ref {Unsafe}.Add(ref input, (n * {g.InputLength}) + (group * {inPerGroup * planeIn}));"));
-                w.Line(Invariant($"ref float weightsGroup = ref {Unsafe}.Add(ref weights, group * {outPerGroup * weightsPerChannel});"));
-                w.Line(Invariant($"ref float outputGroup = ref {Unsafe}.Add(ref output, (n * {g.OutputLength}) + (group * {outPerGroup * planeOut}));"));
-                if (bias)
+                string group = grouped ? "group" : "0";
+                w.Line(Invariant($"ref float inputGroup = ref {At("input", Offset(0, ("n", g.InputLength), (group, inPerGroup * planeIn)))};"));
+                w.Line(Invariant($"ref float outputGroup = ref {At("output", Offset(0, ("n", g.OutputLength), (group, outPerGroup * planeOut)))};"));
+                string weightsGroup = "weights", biasGroup = "bias";
+                if (grouped)
                 {
-                    w.Line(Invariant($"ref float biasGroup = ref {Unsafe}.Add(ref bias, group * {outPerGroup});"));
+                    weightsGroup = "weightsGroup";
+                    w.Line(Invariant($"ref float weightsGroup = ref {At("weights", Offset(0, ("group", outPerGroup * weightsPerChannel)))};"));
+                    if (bias)
+                    {
+                        biasGroup = "biasGroup";
+                        w.Line(Invariant($"ref float biasGroup = ref {At("bias", Offset(0, ("group", outPerGroup)))};"));
+                    }
                 }
 
                 if (plan.WholePlane)
@@ -95,30 +103,43 @@ internal static class ConvEmitter
                 }
 
                 using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
-                using (plan.WholePlane ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int c0 = 0; c0 < {inPerGroup}; c0 += {plan.ChunkChannels})")))
+                using (plan.WholePlane || !plan.Chunked ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int c0 = 0; c0 < {inPerGroup}; c0 += {plan.ChunkChannels})")))
                 {
+                    string? c0 = plan.Chunked ? "c0" : null;
                     if (plan.WholePlane)
                     {
-                        w.Line(Invariant($"const int c0 = 0, channels = {inPerGroup};"));
-                        w.Line(Invariant($"ref float rows = ref {Unsafe}.Add(ref band, oy * {g.StrideHeight * plan.RowStride});"));
+                        w.Line(Invariant($"ref float rows = ref {At("band", Offset(0, ("oy", g.StrideHeight * plan.RowStride)))};"));
+                    }
+                    else if (plan.Chunked)
+                    {
+                        w.Line(Invariant($"int channels = {MathClass}.Min({plan.ChunkChannels}, {inPerGroup} - c0);"));
+                        w.Line(Invariant($"bool first = c0 == 0, last = c0 + {plan.ChunkChannels} >= {inPerGroup};"));
+                        w.Line(Invariant($"{BandEmitter.Method}(ref {At("inputGroup", Offset(0, ("c0", planeIn)))}, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)}, channels);"));
+                        w.Line("ref float rows = ref band;");
                     }
                     else
                     {
-                        w.Line(Invariant($"int channels = global::System.Math.Min({plan.ChunkChannels}, {inPerGroup} - c0);"));
-                        w.Line(plan.Chunked
-                            ? Invariant($"bool first = c0 == 0, last = c0 + {plan.ChunkChannels} >= {inPerGroup};")
-                            : "// One chunk holds every input channel: each tile starts from the bias and ends with the activation.");
-                        w.Line(Invariant($"{BandEmitter.Method}(ref {Unsafe}.Add(ref inputGroup, c0 * {planeIn}), ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)}, channels);"));
+                        w.Line("// One chunk holds every input channel: each tile starts from the bias and ends with the activation.");
+                        w.Line(Invariant($"{BandEmitter.Method}(ref inputGroup, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)}, {inPerGroup});"));
                         w.Line("ref float rows = ref band;");
                     }
 
+                    var names = new TileCallNames(weightsGroup, biasGroup, c0, plan.Chunked ? "channels" : Invariant($"{inPerGroup}"));
                     int fullChannels = outPerGroup - (outPerGroup % path.BlockChannels);
-                    if (fullChannels > 0)
+                    if (fullChannels > path.BlockChannels)
                     {
                         w.Line(Invariant($"// output channels in blocks of {path.BlockChannels}"));
                         using (w.Block(Invariant($"for (int ob = 0; ob < {fullChannels}; ob += {path.BlockChannels})")))
                         {
-                            WriteTileCalls(w, plan, path, path.Main, path.Tail, "ob");
+                            WriteTileCalls(w, plan, path, path.Main, path.Tail, "ob", names);
+                        }
+                    }
+                    else if (fullChannels > 0)
+                    {
+                        w.Line(Invariant($"// output channels 0..{fullChannels - 1}"));
+                        using (w.Block(""))
+                        {
+                            WriteTileCalls(w, plan, path, path.Main, path.Tail, "0", names);
                         }
                     }
 
@@ -127,8 +148,7 @@ internal static class ConvEmitter
                         w.Line(Invariant($"// the last {outPerGroup - fullChannels} output channel(s)"));
                         using (w.Block(""))
                         {
-                            w.Line(Invariant($"const int ob = {fullChannels};"));
-                            WriteTileCalls(w, plan, path, path.RemainderMain, path.RemainderTail, "ob");
+                            WriteTileCalls(w, plan, path, path.RemainderMain, path.RemainderTail, Invariant($"{fullChannels}"), names);
                         }
                     }
                 }
@@ -136,29 +156,40 @@ internal static class ConvEmitter
         }
     }
 
-    private static void WriteTileCalls(CodeWriter w, ConvPlan plan, ConvPathPlan path, TileShape? main, TileShape? tail, string block)
+    /// <summary>What a tile call reads: the group's weights and bias, the first input channel of the chunk (null: 0), the chunk's channel count.</summary>
+    private sealed record TileCallNames(string Weights, string Bias, string? FirstChannel, string Channels);
+
+    private static void WriteTileCalls(CodeWriter w, ConvPlan plan, ConvPathPlan path, TileShape? main, TileShape? tail, string block, TileCallNames names)
     {
         Conv2DGeometry g = plan.Spec.Geometry;
         int planeOut = g.OutputHeight * g.OutputWidth;
-        int weightsPerChannel = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+        int taps = g.KernelHeight * g.KernelWidth;
         bool bias = plan.Spec.Method.HasBias;
-        w.Line(Invariant($"ref float w = ref {Unsafe}.Add(ref weightsGroup, ({block} * {weightsPerChannel}) + (c0 * {g.KernelHeight * g.KernelWidth}));"));
-        w.Line(Invariant($"ref float o = ref {Unsafe}.Add(ref outputGroup, ({block} * {planeOut}) + (oy * {g.OutputWidth}));"));
-        string biasArgument = bias ? $"ref {Unsafe}.Add(ref biasGroup, {block}), " : "";
+        string weights = At(names.Weights, Offset(0, (block, g.InChannelsPerGroup * taps), (names.FirstChannel, taps)));
+        w.Line(Invariant($"ref float o = ref {At("outputGroup", Offset(0, (block, planeOut), ("oy", g.OutputWidth)))};"));
+        string biasArgument = bias ? $"ref {At(names.Bias, block)}, " : "";
         string flags = plan.Chunked ? ", first, last" : "";
         if (main is not null)
         {
-            w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1} in blocks of {path.BlockPixels}"));
-            using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
+            if (path.FullPixelsEnd > path.BlockPixels)
             {
-                w.Line($"{main.Name(path.Path)}(ref {Unsafe}.Add(ref rows, x0), ref w, {biasArgument}ref {Unsafe}.Add(ref o, x0), channels{flags});");
+                w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1} in blocks of {path.BlockPixels}"));
+                using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
+                {
+                    w.Line($"{main.Name(path.Path)}(ref {At("rows", "x0")}, ref {weights}, {biasArgument}ref {At("o", "x0")}, {names.Channels}{flags});");
+                }
+            }
+            else
+            {
+                w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1}"));
+                w.Line($"{main.Name(path.Path)}(ref rows, ref {weights}, {biasArgument}ref o, {names.Channels}{flags});");
             }
         }
 
         if (tail is not null)
         {
             w.Line(Invariant($"// pixels {path.FullPixelsEnd}..{g.OutputWidth - 1}"));
-            w.Line(Invariant($"{tail.Name(path.Path)}({RefAt("rows", path.FullPixelsEnd)}, ref w, {biasArgument}{RefAt("o", path.FullPixelsEnd)}, channels{flags});"));
+            w.Line(Invariant($"{tail.Name(path.Path)}({RefAt("rows", path.FullPixelsEnd)}, ref {weights}, {biasArgument}{RefAt("o", path.FullPixelsEnd)}, {names.Channels}{flags});"));
         }
     }
 
@@ -183,7 +214,7 @@ internal static class ConvEmitter
             {
                 for (int j = 0; j < tile.Channels; j++)
                 {
-                    string start = bias ? path.Broadcast(Invariant($"{Unsafe}.Add(ref bias, {j})")) : path.Zero;
+                    string start = bias ? path.Broadcast(At("bias", Invariant($"{j}"))) : path.Zero;
                     w.Line($"{acc[j * tile.Vectors]} = {start};");
                     for (int v = 1; v < tile.Vectors; v++)
                     {
@@ -254,9 +285,9 @@ internal static class ConvEmitter
                 }
                 else
                 {
-                    for (int k = 0; k < lanes; k++)
+                    foreach (string store in path.PartialStore(a, "output", at, lanes))
                     {
-                        w.Line(Invariant($"{Unsafe}.Add(ref output, {at + k}) = {path.Element(a, k)};"));
+                        w.Line(store);
                     }
                 }
             });
@@ -264,12 +295,13 @@ internal static class ConvEmitter
             if (s.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
             {
                 int pixels = ((tile.Vectors - 1) * path.Width) + (tile.PartialLanes > 0 ? tile.PartialLanes : path.Width);
-                string function = s.Activation == ActivationKind.Sigmoid ? "1f / (1f + global::System.MathF.Exp(-e))" : "global::System.MathF.Tanh(e)";
+                string function = s.Activation == ActivationKind.Sigmoid ? "1f / (1f + KgMathF.Exp(-e))" : "KgMathF.Tanh(e)";
                 w.Line(Invariant($"// {s.Activation}, applied to the stored values{(plan.Chunked ? " after the last chunk" : "")}."));
-                using (w.Block(Invariant($"for (int j = 0; j < {(plan.Chunked ? $"(last ? {tile.Channels} : 0)" : tile.Channels.ToString(System.Globalization.CultureInfo.InvariantCulture))}; j++)")))
-                using (w.Block(Invariant($"for (int k = 0; k < {pixels}; k++)")))
+                using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
+                using (tile.Channels > 1 ? w.Block(Invariant($"for (int j = 0; j < {tile.Channels}; j++)")) : default(CodeWriter.Scope?))
+                using (pixels > 1 ? w.Block(Invariant($"for (int k = 0; k < {pixels}; k++)")) : default(CodeWriter.Scope?))
                 {
-                    w.Line(Invariant($"ref float e = ref {Unsafe}.Add(ref output, (j * {planeOut}) + k);"));
+                    w.Line(Invariant($"ref float e = ref {At("output", Offset(0, (tile.Channels > 1 ? "j" : "0", planeOut), (pixels > 1 ? "k" : "0", 1)))};"));
                     w.Line($"e = {function};");
                 }
             }
@@ -298,7 +330,7 @@ internal static class ConvEmitter
 
                 for (int j = 0; j < tile.Channels; j++)
                 {
-                    w.Line($"w = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
+                    w.Line($"w = {path.Broadcast(At(weightRef, Add(Invariant($"{j * weightsPerChannel}"), weightOffset)))};");
                     for (int v = 0; v < tile.Vectors; v++)
                     {
                         string a = acc[(j * tile.Vectors) + v];
@@ -311,7 +343,7 @@ internal static class ConvEmitter
 
             for (int j = 0; j < tile.Channels; j++)
             {
-                w.Line($"w{j} = {path.Broadcast($"{Unsafe}.Add(ref {weightRef}, {Add(Invariant($"{j * weightsPerChannel}"), weightOffset)})")};");
+                w.Line($"w{j} = {path.Broadcast(At(weightRef, Add(Invariant($"{j * weightsPerChannel}"), weightOffset)))};");
             }
 
             for (int v = 0; v < tile.Vectors; v++)
@@ -335,10 +367,7 @@ internal static class ConvEmitter
                         int tap = s.FlipKernel ? ((kh - 1 - ky) * kw) + (kw - 1 - kx) : (ky * kw) + kx;
                         int offset = (ky * kyStride) + (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
                         w.Line(Invariant($"// tap ({ky}, {kx}){(s.FlipKernel ? Invariant($", weight ({tap / kw}, {tap % kw})") : "")}"));
-                        using (w.Block(""))
-                        {
-                            Tap("band", Invariant($"{offset}"), "weights", Invariant($"{tap}"));
-                        }
+                        Tap("band", Invariant($"{offset}"), "weights", Invariant($"{tap}"));
                     }
                 }
 
@@ -354,10 +383,7 @@ internal static class ConvEmitter
                     {
                         int offset = (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
                         w.Line(Invariant($"// tap (ky, {kx})"));
-                        using (w.Block(""))
-                        {
-                            Tap("bandRow", Invariant($"{offset}"), "weightRow", Invariant($"{(s.FlipKernel ? kw - 1 - kx : kx)}"));
-                        }
+                        Tap("bandRow", Invariant($"{offset}"), "weightRow", Invariant($"{(s.FlipKernel ? kw - 1 - kx : kx)}"));
                     }
                 }
 

@@ -54,11 +54,15 @@ internal static class DenseEmitter
         using (w.Block($"public static void {path.Path.Name}({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
-            w.Line(Invariant($"ref float x = ref {Unsafe}.Add(ref input, n * {s.InFeatures});"));
-            w.Line(Invariant($"ref float y = ref {Unsafe}.Add(ref output, n * {s.OutFeatures});"));
+            w.Line(Invariant($"ref float x = ref {At("input", Offset(0, ("n", s.InFeatures)))};"));
+            w.Line(Invariant($"ref float y = ref {At("output", Offset(0, ("n", s.OutFeatures)))};"));
             string Call(int rows, string o) =>
-                $"{Name(path.Path, rows)}(ref x, ref {Unsafe}.Add(ref weights, {o} * {s.InFeatures}), {(bias ? $"ref {Unsafe}.Add(ref bias, {o}), " : "")}ref {Unsafe}.Add(ref y, {o}));";
-            if (full > 0)
+                $"{Name(path.Path, rows)}(ref x, ref {At("weights", Offset(0, (o, s.InFeatures)))}, {(bias ? $"ref {At("bias", o)}, " : "")}ref {At("y", o)});";
+            if (full == path.BlockOutputs)
+            {
+                w.Line(Call(path.BlockOutputs, "0"));
+            }
+            else if (full > 0)
             {
                 using (w.Block(Invariant($"for (int o = 0; o < {full}; o += {path.BlockOutputs})")))
                 {
@@ -108,18 +112,18 @@ internal static class DenseEmitter
                 w.Line(Invariant($"// input features {vectorsEnd}..{s.InFeatures - 1}, fewer than a vector"));
                 using (w.Block(Invariant($"for (int i = {vectorsEnd}; i < {s.InFeatures}; i++)")))
                 {
-                    w.Line($"float xi = {Unsafe}.Add(ref x, i);");
+                    w.Line($"float xi = {At("x", "i")};");
                     for (int j = 0; j < rows; j++)
                     {
-                        w.Line(Invariant($"s{j} += {Unsafe}.Add(ref w, {j * s.InFeatures} + i) * xi;"));
+                        w.Line(Invariant($"s{j} += {At("w", j == 0 ? "i" : Invariant($"{j * s.InFeatures} + i"))} * xi;"));
                     }
                 }
             }
 
             for (int j = 0; j < rows; j++)
             {
-                string value = bias ? Invariant($"s{j} + {Unsafe}.Add(ref bias, {j})") : $"s{j}";
-                w.Line(Invariant($"{Unsafe}.Add(ref y, {j}) = {ActivationText.Apply(s.Activation, s.Activation == ActivationKind.None ? value : $"({value})")};"));
+                string value = bias ? Invariant($"s{j} + {At("bias", Invariant($"{j}"))}") : $"s{j}";
+                w.Line(Invariant($"{At("y", Invariant($"{j}"))} = {ActivationText.Apply(s.Activation, s.Activation == ActivationKind.None ? value : $"({value})")};"));
             }
         }
     }

@@ -32,6 +32,15 @@ internal static class GlobalPoolEmitter
         });
     }
 
+    /// <summary>The sum of accumulators <c>a0…</c>, added in pairs: <c>(a0 + a1) + (a2 + a3)</c>.</summary>
+    private static string Tree(int count) => count switch
+    {
+        1 => "a0",
+        2 => "a0 + a1",
+        3 => "(a0 + a1) + a2",
+        _ => "(a0 + a1) + (a2 + a3)",
+    };
+
     private static void WritePath(CodeWriter w, GlobalPoolSpec s, SimdPath path)
     {
         int plane = s.Height * s.Width;
@@ -42,31 +51,67 @@ internal static class GlobalPoolEmitter
         using (w.Block($"public static void {path.Name}({PathParameters(["input", "output"])})"))
         using (w.Block(Invariant($"for (int p = 0; p < batch * {s.Channels}; p++)")))
         {
-            w.Line(Invariant($"ref float plane = ref {Unsafe}.Add(ref input, p * {plane});"));
-            w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, Accumulators).Select(a => $"a{a} = {path.Zero}"))};");
-            if (blocked > 0)
+            w.Line(Invariant($"ref float plane = ref {At("input", Offset(0, ("p", plane)))};"));
+            int vectors = vectorsEnd / path.Width;
+            string sum;
+            if (vectors <= Accumulators)
             {
-                using (w.Block(Invariant($"for (int i = 0; i < {blocked}; i += {step})")))
+                // Few enough vectors to hold at once: each loaded into its own accumulator, no loop.
+                string[] loads = [.. Enumerable.Range(0, vectors).Select(a => $"a{a} = {path.Load("plane", a * path.Width)}")];
+                if (vectors > 0)
                 {
-                    for (int a = 0; a < Accumulators; a++)
+                    w.Line($"{path.Type} {string.Join(", ", loads)};");
+                }
+
+                sum = vectors == 0 ? "0f" : path.Sum(Tree(vectors));
+            }
+            else
+            {
+                if (blocked == step)
+                {
+                    // One block: the accumulators start from its loads.
+                    w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, Accumulators).Select(a => $"a{a} = {path.Load("plane", a * path.Width)}"))};");
+                }
+                else
+                {
+                    w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, Accumulators).Select(a => $"a{a} = {path.Zero}"))};");
+                    using (w.Block(Invariant($"for (int i = 0; i < {blocked}; i += {step})")))
                     {
-                        w.Line($"a{a} += {path.Load("plane", a == 0 ? "i" : Invariant($"i + {a * path.Width}"))};");
+                        for (int a = 0; a < Accumulators; a++)
+                        {
+                            w.Line($"a{a} += {path.Load("plane", a == 0 ? "i" : Invariant($"i + {a * path.Width}"))};");
+                        }
                     }
                 }
+
+                for (int i = blocked, a = 0; i < vectorsEnd; i += path.Width, a++)
+                {
+                    w.Line($"a{a} += {path.Load("plane", i)};");
+                }
+
+                sum = path.Sum(Tree(Accumulators));
             }
 
-            for (int i = blocked, a = 0; i < vectorsEnd; i += path.Width, a++)
+            // The floats after the last whole vector, added one at a time (the first with the vectors' sum).
+            string mean = Invariant($"* (1f / {plane})");
+            if (vectorsEnd < plane)
             {
-                w.Line($"a{a} += {path.Load("plane", i)};");
+                sum = Invariant($"{sum} + {At("plane", Invariant($"{vectorsEnd}"))}");
             }
 
-            w.Line($"float sum = {path.Sum("(a0 + a1) + (a2 + a3)")};");
-            for (int i = vectorsEnd; i < plane; i++)
+            if (vectorsEnd + 1 >= plane)
             {
-                w.Line(Invariant($"sum += {Unsafe}.Add(ref plane, {i});"));
+                w.Line(Invariant($"{At("output", "p")} = ({sum}) {mean};"));
+                return;
             }
 
-            w.Line(Invariant($"{Unsafe}.Add(ref output, p) = sum * (1f / {plane});"));
+            w.Line($"float sum = {sum};");
+            for (int i = vectorsEnd + 1; i < plane; i++)
+            {
+                w.Line(Invariant($"sum += {At("plane", Invariant($"{i}"))};"));
+            }
+
+            w.Line(Invariant($"{At("output", "p")} = sum {mean};"));
         }
     }
 }

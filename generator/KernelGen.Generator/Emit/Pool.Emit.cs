@@ -63,7 +63,7 @@ internal static class PoolEmitter
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PathParameters(["input", "output"])})"))
         {
-            w.Line(Invariant($"global::System.Span<float> bandBuffer = stackalloc float[{plan.ChannelStride}];"));
+            w.Line(Invariant($"KgSpan bandBuffer = stackalloc float[{plan.ChannelStride}];"));
             w.Line(BandEmitter.Initialise(band, "bandBuffer"));
             w.Line($"ref float band = ref {MemoryMarshal}.GetReference(bandBuffer);");
             if (scales)
@@ -73,28 +73,32 @@ internal static class PoolEmitter
 
             using (w.Block(Invariant($"for (int plane = 0; plane < batch * {g.Channels}; plane++)")))
             {
-                w.Line(Invariant($"ref float source = ref {Unsafe}.Add(ref input, plane * {g.Height * g.Width});"));
-                w.Line(Invariant($"ref float target = ref {Unsafe}.Add(ref output, plane * {g.OutputHeight * g.OutputWidth});"));
+                w.Line(Invariant($"ref float source = ref {At("input", Offset(0, ("plane", g.Height * g.Width)))};"));
+                w.Line(Invariant($"ref float target = ref {At("output", Offset(0, ("plane", g.OutputHeight * g.OutputWidth)))};"));
                 using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
                 {
                     w.Line(Invariant($"{BandEmitter.Method}(ref source, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadHeight)}, 1);"));
-                    w.Line(Invariant($"ref float o = ref {Unsafe}.Add(ref target, oy * {g.OutputWidth});"));
+                    w.Line(Invariant($"ref float o = ref {At("target", Offset(0, ("oy", g.OutputWidth)))};"));
                     string extra = "";
                     if (scales)
                     {
                         w.Line("// The window's rows inside the input: the divisor is rows × columns.");
                         w.Line(Invariant($"int top = (oy * {g.StrideHeight}) - {g.PadHeight};"));
-                        w.Line(Invariant($"float rowScale = 1f / (global::System.Math.Min({g.Height}, top + {g.KernelHeight}) - global::System.Math.Max(0, top));"));
+                        w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height}, top + {g.KernelHeight}) - {MathClass}.Max(0, top));"));
                         extra = ", rowScale";
                     }
 
-                    if (path.Main is { } main)
+                    if (path.Main is { } main && path.FullPixelsEnd > path.BlockPixels)
                     {
                         using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
                         {
-                            string scaleArgument = scales ? $", ref {Unsafe}.Add(ref columnScale, x0)" : "";
-                            w.Line($"{main.Name(path.Path)}(ref {Unsafe}.Add(ref band, x0), ref {Unsafe}.Add(ref o, x0){extra}{scaleArgument});");
+                            string scaleArgument = scales ? $", ref {At("columnScale", "x0")}" : "";
+                            w.Line($"{main.Name(path.Path)}(ref {At("band", "x0")}, ref {At("o", "x0")}{extra}{scaleArgument});");
                         }
+                    }
+                    else if (path.Main is { } single)
+                    {
+                        w.Line($"{single.Name(path.Path)}(ref band, ref o{extra}{(scales ? ", ref columnScale" : "")});");
                     }
 
                     if (path.Tail is { } tail)
@@ -150,7 +154,7 @@ internal static class PoolEmitter
                 case Unroll.Rows:
                     using (w.Block(Invariant($"for (int ky = 0; ky < {s.KernelHeight}; ky++)")))
                     {
-                        w.Line(Invariant($"ref float row = ref {Unsafe}.Add(ref band, ky * {rowStride});"));
+                        w.Line(Invariant($"ref float row = ref {At("band", Offset(0, ("ky", rowStride)))};"));
                         for (int kx = 0; kx < s.KernelWidth; kx++)
                         {
                             Tap("row", Invariant($"{(kx % plan.Phases * plan.RowLength) + (kx / plan.Phases)}"));
@@ -198,9 +202,9 @@ internal static class PoolEmitter
                 }
                 else
                 {
-                    for (int k = 0; k < lanes; k++)
+                    foreach (string store in path.PartialStore(acc[v], "output", v * path.Width, lanes))
                     {
-                        w.Line(Invariant($"{Unsafe}.Add(ref output, {(v * path.Width) + k}) = {path.Element(acc[v], k)};"));
+                        w.Line(store);
                     }
                 }
             }
@@ -220,6 +224,6 @@ internal static class PoolEmitter
         }
 
         w.Line("/// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>");
-        w.Line($"private static global::System.ReadOnlySpan<float> ColumnScale => new float[] {{ {string.Join(", ", values)} }};");
+        w.Line($"private static KgReadOnlySpan ColumnScale => new float[] {{ {string.Join(", ", values)} }};");
     }
 }

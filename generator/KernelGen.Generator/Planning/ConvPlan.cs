@@ -103,7 +103,17 @@ internal static class ConvPlanner
         int rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
         bool wholePlane = ShapeMath.Product(g.InChannelsPerGroup, ConvPlan.PlaneRows(g), phases, rowLength) <= BandLimit;
         int chunk = wholePlane ? g.InChannelsPerGroup : Math.Min(g.InChannelsPerGroup, Math.Max(1, ChunkFloats / (g.KernelHeight * phases * rowLength)));
-        return new ConvPlan(spec, phases, rowLength, chunk, wholePlane, SimdPath.All(legacyIntrinsics).Select(p => PlanPath(g, p)).ToEquatableArray());
+        var paths = SimdPath.WithArm64(legacyIntrinsics).Select(p => PlanPath(g, p)).ToList();
+
+        // The ARM64 path differs from the x64 Vector128 one only in its tiles: where the register budget does not
+        // change them, ARM64 takes the x64 path's code.
+        ConvPathPlan arm64 = paths.Single(p => p.Path.Name == "Arm64"), vector128 = paths.Single(p => p.Path.Name == "Vector128");
+        if (arm64 with { Path = vector128.Path } == vector128)
+        {
+            paths.Remove(arm64);
+        }
+
+        return new ConvPlan(spec, phases, rowLength, chunk, wholePlane, paths.ToEquatableArray());
     }
 
     /// <summary>Phase row length: the widest vector read of the last output pixel, plus the kernel's reach in that phase.</summary>
@@ -113,7 +123,7 @@ internal static class ConvPlanner
     private static ConvPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
     {
         int width = path.Width;
-        int maxVectors = path.Name switch { "Vector512" => 6, "Vector256" => 4, _ => 4 };
+        int maxVectors = path.Bits == 512 ? 6 : 4;
         int vectors = Math.Min((g.OutputWidth + width - 1) / width, maxVectors);
         int channels = Math.Min(g.OutChannelsPerGroup, Math.Min(8, Math.Max(1, path.Accumulators / vectors)));
         while (channels > 1 && TileRegisters(channels, vectors) > path.Registers)

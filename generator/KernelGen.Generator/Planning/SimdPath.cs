@@ -1,63 +1,111 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using KernelGen.Generator.Emit;
 
 namespace KernelGen.Generator.Planning;
 
 /// <summary>
-/// One of the three code paths every kernel has — Vector512, Vector256, scalar — and how its
-/// arithmetic is spelled. The paths share one emitter; only these spellings and the register budget differ.
+/// One of the code paths every kernel has — Vector512, Vector256, Vector128 and scalar, and for convolutions a
+/// second Vector128 path planned for ARM64's 32 vector registers — and how its arithmetic is spelled. The paths
+/// share one emitter; only these spellings and the register budget differ. Types are spelled with the file-local
+/// aliases of <see cref="Aliases"/>.
 /// </summary>
 /// <param name="Name">The path's name, used in method names and comments.</param>
-/// <param name="Width">Floats per vector (1 for scalar).</param>
-/// <param name="Registers">Vector registers the JIT can use on the hardware that takes this path.</param>
+/// <param name="Bits">The vector width in bits (0 for scalar): which of <c>Vector512</c>, <c>Vector256</c>, <c>Vector128</c> it uses.</param>
+/// <param name="Registers">
+/// Vector registers a tile may keep live on the hardware that takes this path: 32 with AVX-512 and on ARM64, 16 with
+/// AVX2; 15 of x64's 16 for Vector128, whose hardware (SSE without FMA) needs one more for each product.
+/// </param>
 /// <param name="Accumulators">How many accumulators a convolution tile aims for.</param>
 /// <param name="LegacyIntrinsics">Spell FMA with the x86 intrinsics of .NET 8 instead of the portable .NET 9 API.</param>
-internal sealed record SimdPath(string Name, int Width, int Registers, int Accumulators, bool LegacyIntrinsics)
+internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumulators, bool LegacyIntrinsics)
 {
-    private const string Intrinsics = "global::System.Runtime.Intrinsics.";
-    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+    /// <summary>The name of the helpers that multiply and add vectors (see <see cref="MultiplyAddHelper"/>).</summary>
+    public const string MultiplyAddName = "Fma";
 
+    /// <summary>
+    /// The helper <c>Fma(a, b, c) = a × b + c</c> for this path's vectors, inlined into every use: the portable
+    /// <c>FusedMultiplyAdd</c> (x86's on .NET 8, which has no portable Vector512 or Vector256 one); for Vector128, in one
+    /// rounding where the hardware fuses it (x64 FMA3, ARM64 NEON) and in two where it does not (x64 with SSE only,
+    /// where the portable <c>Vector128.FusedMultiplyAdd</c> would fall back to software, one element at a time). Every
+    /// condition is a JIT-time constant.
+    /// </summary>
+    public string[] MultiplyAddHelper =>
+    [
+        Bits == 128
+            ? "/// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>"
+            : "/// <summary><c>a × b + c</c> in one rounding.</summary>",
+        "[KgMethodImpl(KgImpl.AggressiveInlining)]",
+        $"private static {Type} {MultiplyAddName}({Type} a, {Type} b, {Type} c) =>",
+        "    " + (Bits == 128 ? "KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;"
+            : !LegacyIntrinsics ? $"{Static}.FusedMultiplyAdd(a, b, c);"
+            : Bits == 512 ? "KgAvx512F.FusedMultiplyAdd(a, b, c);"
+            : "KgFma.MultiplyAdd(a, b, c);"),
+    ];
+
+    /// <summary>The paths of every kernel, widest first: the dispatch takes the first the hardware accelerates.</summary>
     public static ImmutableArray<SimdPath> All(bool legacyIntrinsics) => ImmutableArray.Create(
-        new SimdPath("Vector512", 16, 32, 24, legacyIntrinsics),
-        new SimdPath("Vector256", 8, 16, 12, legacyIntrinsics),
-        new SimdPath("Scalar", 1, 16, 8, legacyIntrinsics));
+        new SimdPath("Vector512", 512, 32, 24, legacyIntrinsics),
+        new SimdPath("Vector256", 256, 16, 12, legacyIntrinsics),
+        new SimdPath("Vector128", 128, 15, 12, legacyIntrinsics),
+        new SimdPath("Scalar", 0, 16, 8, legacyIntrinsics));
 
-    public bool IsScalar => Width == 1;
+    /// <summary>
+    /// <see cref="All"/> with a Vector128 path for ARM64 before the x64 one: the same arithmetic, planned for NEON's 32
+    /// registers instead of SSE's 16. For kernels whose tiles depend on the register budget (convolutions).
+    /// </summary>
+    public static ImmutableArray<SimdPath> WithArm64(bool legacyIntrinsics) =>
+        All(legacyIntrinsics).Insert(2, new SimdPath("Arm64", 128, 32, 24, legacyIntrinsics));
+
+    public bool IsScalar => Bits == 0;
+
+    /// <summary>Floats per vector (1 for scalar).</summary>
+    public int Width => IsScalar ? 1 : Bits / 32;
 
     /// <summary>The condition under which this path runs (the scalar path is the fallback).</summary>
-    public string Condition => LegacyIntrinsics
-        ? Name == "Vector512" ? $"{Intrinsics}X86.Avx512F.IsSupported" : $"{Intrinsics}X86.Fma.IsSupported"
-        : $"{Intrinsics}{Name}.IsHardwareAccelerated";
+    public string Condition => Name switch
+    {
+        "Arm64" => "KgAdvSimd.Arm64.IsSupported",
+        "Vector512" when LegacyIntrinsics => "KgAvx512F.IsSupported",
+        "Vector256" when LegacyIntrinsics => "KgFma.IsSupported",
+        _ => $"{Static}.IsHardwareAccelerated",
+    };
 
     /// <summary>The element type of this path's arithmetic.</summary>
-    public string Type => IsScalar ? "float" : $"{Intrinsics}{Name}<float>";
+    public string Type => IsScalar ? "float" : Int($"KgF{Bits}");
 
-    private string Static => $"{Intrinsics}{Name}";
+    /// <summary>The static class of this path's operations (<c>Vector256</c> and so on).</summary>
+    public string Static => Int($"KgV{Bits}");
+
+    /// <summary>A vector of ints as wide as this path's float vectors.</summary>
+    public string IntType => Int($"KgI{Bits}");
 
     public string Zero => IsScalar ? "0f" : $"{Type}.Zero";
 
     public string Load(string reference, int offset) => IsScalar
-        ? $"{Unsafe}.Add(ref {reference}, {Int(offset)})"
-        : $"{Static}.LoadUnsafe(ref {reference}, {Int(offset)})";
+        ? $"KgUnsafe.Add(ref {reference}, {Int(offset)})"
+        : offset == 0 ? $"{Static}.LoadUnsafe(ref {reference})" : $"{Static}.LoadUnsafe(ref {reference}, {Int(offset)})";
 
-    public string Load(string reference, string offset) => IsScalar
-        ? $"{Unsafe}.Add(ref {reference}, {offset})"
-        : $"{Static}.LoadUnsafe(ref {reference}, (nuint)({offset}))";
+    public string Load(string reference, string offset) => int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out int literal)
+        ? Load(reference, literal)
+        : IsScalar ? $"KgUnsafe.Add(ref {reference}, {offset})"
+        : $"{Static}.LoadUnsafe(ref {reference}, {Unsigned(offset)})";
+
+    public string Store(string value, string reference, int offset) => IsScalar
+        ? $"KgUnsafe.Add(ref {reference}, {Int(offset)}) = {value};"
+        : offset == 0 ? $"{Static}.StoreUnsafe({value}, ref {reference});" : $"{Static}.StoreUnsafe({value}, ref {reference}, {Int(offset)});";
+
+    public string Store(string value, string reference, string offset) => int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out int literal)
+        ? Store(value, reference, literal)
+        : IsScalar ? $"KgUnsafe.Add(ref {reference}, {offset}) = {value};"
+        : $"{Static}.StoreUnsafe({value}, ref {reference}, {Unsigned(offset)});";
 
     public string Broadcast(string scalar) => IsScalar ? scalar : $"{Static}.Create({scalar})";
 
-    /// <summary><c>a * b + c</c> in one rounding on the vector paths.</summary>
-    public string MultiplyAdd(string a, string b, string c) =>
-        IsScalar ? $"{c} + ({a} * {b})"
-        : !LegacyIntrinsics ? $"{Static}.FusedMultiplyAdd({a}, {b}, {c})"
-        : Name == "Vector512" ? $"{Intrinsics}X86.Avx512F.FusedMultiplyAdd({a}, {b}, {c})"
-        : $"{Intrinsics}X86.Fma.MultiplyAdd({a}, {b}, {c})";
+    /// <summary><c>a * b + c</c>, in one rounding on the vector paths (see <see cref="MultiplyAddHelper"/>).</summary>
+    public string MultiplyAdd(string a, string b, string c) => IsScalar ? $"{c} + ({a} * {b})" : $"{MultiplyAddName}({a}, {b}, {c})";
 
-    public string Max(string a, string b) => IsScalar ? $"global::System.Math.Max({a}, {b})" : $"{Static}.Max({a}, {b})";
-
-    public string Store(string value, string reference, int offset) => IsScalar
-        ? $"{Unsafe}.Add(ref {reference}, {Int(offset)}) = {value};"
-        : $"{Static}.StoreUnsafe({value}, ref {reference}, {Int(offset)});";
+    public string Max(string a, string b) => IsScalar ? $"KgMath.Max({a}, {b})" : $"{Static}.Max({a}, {b})";
 
     /// <summary>The sum of a vector's lanes.</summary>
     public string Sum(string value) => IsScalar ? value : $"{Static}.Sum({value})";
@@ -75,11 +123,66 @@ internal sealed record SimdPath(string Name, int Width, int Registers, int Accum
         var parts = new string[Width];
         for (int i = 0; i < Width; i++)
         {
-            parts[i] = i < lanes ? $"{Unsafe}.Add(ref {reference}, {Int(offset + i)})" : "0f";
+            parts[i] = i < lanes ? $"KgUnsafe.Add(ref {reference}, {Int(offset + i)})" : "0f";
+        }
+
+        return $"{Static}.Create({string.Join(", ", parts)})";
+    }
+
+    /// <summary>
+    /// Stores the first <paramref name="lanes"/> lanes of a vector, no more: halves as wide as fit stored whole
+    /// (a Vector256 store for 8 of a Vector512's lanes, a Vector128 store for 4), the lanes after that one at a time.
+    /// </summary>
+    public System.Collections.Generic.IEnumerable<string> PartialStore(string value, string reference, int offset, int lanes)
+    {
+        int lane = 0;
+        for (int bits = Bits / 2; bits >= 128; bits /= 2)
+        {
+            int floats = bits / 32;
+            if (lanes - lane >= floats)
+            {
+                yield return Int($"KgV{bits}.StoreUnsafe({Part(value, lane, bits)}, ref {reference}, {offset + lane});");
+                lane += floats;
+            }
+        }
+
+        for (; lane < lanes; lane++)
+        {
+            yield return Int($"KgUnsafe.Add(ref {reference}, {offset + lane}) = {Element(value, lane)};");
+        }
+    }
+
+    /// <summary>The <paramref name="bits"/>-bit part of a vector that starts at lane <paramref name="lane"/>, by halving (<c>GetLower</c>, <c>GetUpper</c>).</summary>
+    private string Part(string value, int lane, int bits)
+    {
+        string part = value;
+        for (int width = Bits; width > bits; width /= 2)
+        {
+            int half = width / 64;
+            part = lane < half ? Int($"KgV{width}.GetLower({part})") : Int($"KgV{width}.GetUpper({part})");
+            lane %= half;
+        }
+
+        return part;
+    }
+
+    /// <summary>An <c>int</c> offset as the <c>nuint</c> the loads take: a plain name needs no parentheses.</summary>
+    private static string Unsigned(string offset) =>
+        System.Linq.Enumerable.All(offset, c => char.IsLetterOrDigit(c) || c == '_') ? $"(nuint){offset}" : $"(nuint)({offset})";
+
+    /// <summary>A vector of this path's width with the given lanes, as C#.</summary>
+    public string Constant(System.Func<int, string> lane)
+    {
+        var parts = new string[Width];
+        for (int i = 0; i < Width; i++)
+        {
+            parts[i] = lane(i);
         }
 
         return $"{Static}.Create({string.Join(", ", parts)})";
     }
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Int(System.FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -2,6 +2,20 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+
 namespace Samples;
 
 partial class Layers
@@ -9,333 +23,415 @@ partial class Layers
     /// <summary>AvgPool2D 4×9×9 → 4×5×5: window 3×3, stride 2×2, padding 1×1, padding not counted in the divisor.</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 1,296 bytes and writes 400 per sample.</para>
-    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with zeros and split into 2 stride phase(s), so every window position is a contiguous load and no loop checks bounds.</para>
+    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with zeros and split into 2 stride phase(s), so every window
+    /// position is a contiguous load and no loop checks bounds.</para>
     /// <para>Vector512: 1 vector(s) of 16 pixels per tile.</para>
     /// <para>Vector256: 1 vector(s) of 8 pixels per tile.</para>
+    /// <para>Vector128: 2 vector(s) of 4 pixels per tile.</para>
     /// <para>Scalar: 4 pixel(s) per tile.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void AvgPool(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Batch(batch);
         global::KernelGen.KernelArguments.Length(input.Length, batch, 324, nameof(input));
         global::KernelGen.KernelArguments.Length(output.Length, batch, 100, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersAvgPoolKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersAvgPoolKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
-        else
-        {
-            LayersAvgPoolKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
+        LayersAvgPoolKernel.Run(input, output, batch);
     }
 }
 
-/// <summary>The hardware paths of <c>AvgPool</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>AvgPool</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersAvgPoolKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        KgSpan bandBuffer = stackalloc float[102];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(ColumnScale);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
         for (int plane = 0; plane < batch * 4; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 81);
-            ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 25);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 81);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 25);
             for (int oy = 0; oy < 5; oy++)
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 5);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
                 // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
-                float rowScale = 1f / (global::System.Math.Min(9, top + 3) - global::System.Math.Max(0, top));
+                float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
                 Vector512Tile1x1Partial5(ref band, ref o, rowScale, ref columnScale);
             }
         }
     }
 
     /// <summary>1 vector(s) of 16 output pixels, the last holding 5.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile1x1Partial5(ref float band, ref float output, float rowScale, ref float columnScale)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-        global::System.Runtime.Intrinsics.Vector512<float> x;
+        KgF512 a0 = KgF512.Zero;
+        KgF512 x;
         // window (0, 0)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
+        x = KgV512.LoadUnsafe(ref band);
         a0 += x;
         // window (0, 1)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
+        x = KgV512.LoadUnsafe(ref band, 17);
         a0 += x;
         // window (0, 2)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
+        x = KgV512.LoadUnsafe(ref band, 1);
         a0 += x;
         // window (1, 0)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
+        x = KgV512.LoadUnsafe(ref band, 34);
         a0 += x;
         // window (1, 1)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
+        x = KgV512.LoadUnsafe(ref band, 51);
         a0 += x;
         // window (1, 2)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
+        x = KgV512.LoadUnsafe(ref band, 35);
         a0 += x;
         // window (2, 0)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
+        x = KgV512.LoadUnsafe(ref band, 68);
         a0 += x;
         // window (2, 1)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
+        x = KgV512.LoadUnsafe(ref band, 85);
         a0 += x;
         // window (2, 2)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
+        x = KgV512.LoadUnsafe(ref band, 69);
         a0 += x;
         // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
-        a0 *= global::System.Runtime.Intrinsics.Vector512.Create(rowScale) * global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref columnScale, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 4);
+        a0 *= KgV512.Create(rowScale) * KgV512.LoadUnsafe(ref columnScale);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0)), ref output, 0);
+        KgUnsafe.Add(ref output, 4) = KgV512.GetElement(a0, 4);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        KgSpan bandBuffer = stackalloc float[102];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(ColumnScale);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
         for (int plane = 0; plane < batch * 4; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 81);
-            ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 25);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 81);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 25);
             for (int oy = 0; oy < 5; oy++)
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 5);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
                 // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
-                float rowScale = 1f / (global::System.Math.Min(9, top + 3) - global::System.Math.Max(0, top));
+                float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
                 Vector256Tile1x1Partial5(ref band, ref o, rowScale, ref columnScale);
             }
         }
     }
 
     /// <summary>1 vector(s) of 8 output pixels, the last holding 5.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile1x1Partial5(ref float band, ref float output, float rowScale, ref float columnScale)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-        global::System.Runtime.Intrinsics.Vector256<float> x;
+        KgF256 a0 = KgF256.Zero;
+        KgF256 x;
         // window (0, 0)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
+        x = KgV256.LoadUnsafe(ref band);
         a0 += x;
         // window (0, 1)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
+        x = KgV256.LoadUnsafe(ref band, 17);
         a0 += x;
         // window (0, 2)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
+        x = KgV256.LoadUnsafe(ref band, 1);
         a0 += x;
         // window (1, 0)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
+        x = KgV256.LoadUnsafe(ref band, 34);
         a0 += x;
         // window (1, 1)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
+        x = KgV256.LoadUnsafe(ref band, 51);
         a0 += x;
         // window (1, 2)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
+        x = KgV256.LoadUnsafe(ref band, 35);
         a0 += x;
         // window (2, 0)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
+        x = KgV256.LoadUnsafe(ref band, 68);
         a0 += x;
         // window (2, 1)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
+        x = KgV256.LoadUnsafe(ref band, 85);
         a0 += x;
         // window (2, 2)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
+        x = KgV256.LoadUnsafe(ref band, 69);
         a0 += x;
         // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
-        a0 *= global::System.Runtime.Intrinsics.Vector256.Create(rowScale) * global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref columnScale, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0, 4);
+        a0 *= KgV256.Create(rowScale) * KgV256.LoadUnsafe(ref columnScale);
+        KgV128.StoreUnsafe(KgV256.GetLower(a0), ref output, 0);
+        KgUnsafe.Add(ref output, 4) = KgV256.GetElement(a0, 4);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        KgSpan bandBuffer = stackalloc float[102];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(ColumnScale);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
         for (int plane = 0; plane < batch * 4; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 81);
-            ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 25);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 81);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 25);
             for (int oy = 0; oy < 5; oy++)
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 5);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
                 // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
-                float rowScale = 1f / (global::System.Math.Min(9, top + 3) - global::System.Math.Max(0, top));
-                for (int x0 = 0; x0 < 4; x0 += 4)
-                {
-                    ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), rowScale, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, x0));
-                }
-                ScalarTile1x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 4), rowScale, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, 4));
+                float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
+                Vector128Tile1x2Partial1(ref band, ref o, rowScale, ref columnScale);
+            }
+        }
+    }
+
+    /// <summary>2 vector(s) of 4 output pixels, the last holding 1.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x2Partial1(ref float band, ref float output, float rowScale, ref float columnScale)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero;
+        KgF128 x;
+        // window (0, 0)
+        x = KgV128.LoadUnsafe(ref band);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 4);
+        a1 += x;
+        // window (0, 1)
+        x = KgV128.LoadUnsafe(ref band, 17);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 21);
+        a1 += x;
+        // window (0, 2)
+        x = KgV128.LoadUnsafe(ref band, 1);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 5);
+        a1 += x;
+        // window (1, 0)
+        x = KgV128.LoadUnsafe(ref band, 34);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 38);
+        a1 += x;
+        // window (1, 1)
+        x = KgV128.LoadUnsafe(ref band, 51);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 55);
+        a1 += x;
+        // window (1, 2)
+        x = KgV128.LoadUnsafe(ref band, 35);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 39);
+        a1 += x;
+        // window (2, 0)
+        x = KgV128.LoadUnsafe(ref band, 68);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 72);
+        a1 += x;
+        // window (2, 1)
+        x = KgV128.LoadUnsafe(ref band, 85);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 89);
+        a1 += x;
+        // window (2, 2)
+        x = KgV128.LoadUnsafe(ref band, 69);
+        a0 += x;
+        x = KgV128.LoadUnsafe(ref band, 73);
+        a1 += x;
+        // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
+        a0 *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale);
+        a1 *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, 4);
+        KgV128.StoreUnsafe(a0, ref output);
+        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a1, 0);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[102];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        for (int plane = 0; plane < batch * 4; plane++)
+        {
+            ref float source = ref KgUnsafe.Add(ref input, plane * 81);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 25);
+            for (int oy = 0; oy < 5; oy++)
+            {
+                FillBand(ref source, ref band, (oy * 2) - 1, 1);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
+                // The window's rows inside the input: the divisor is rows × columns.
+                int top = (oy * 2) - 1;
+                float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
+                ScalarTile1x4(ref band, ref o, rowScale, ref columnScale);
+                ScalarTile1x1(ref KgUnsafe.Add(ref band, 4), ref KgUnsafe.Add(ref o, 4), rowScale, ref KgUnsafe.Add(ref columnScale, 4));
             }
         }
     }
 
     /// <summary>4 output pixel(s).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x4(ref float band, ref float output, float rowScale, ref float columnScale)
     {
         float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
         float x;
         // window (0, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
+        x = KgUnsafe.Add(ref band, 0);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+        x = KgUnsafe.Add(ref band, 1);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+        x = KgUnsafe.Add(ref band, 2);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
+        x = KgUnsafe.Add(ref band, 3);
         a3 += x;
         // window (0, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
+        x = KgUnsafe.Add(ref band, 17);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
+        x = KgUnsafe.Add(ref band, 18);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
+        x = KgUnsafe.Add(ref band, 19);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
+        x = KgUnsafe.Add(ref band, 20);
         a3 += x;
         // window (0, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+        x = KgUnsafe.Add(ref band, 1);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
+        x = KgUnsafe.Add(ref band, 2);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
+        x = KgUnsafe.Add(ref band, 3);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
+        x = KgUnsafe.Add(ref band, 4);
         a3 += x;
         // window (1, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
+        x = KgUnsafe.Add(ref band, 34);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
+        x = KgUnsafe.Add(ref band, 35);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
+        x = KgUnsafe.Add(ref band, 36);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
+        x = KgUnsafe.Add(ref band, 37);
         a3 += x;
         // window (1, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
+        x = KgUnsafe.Add(ref band, 51);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
+        x = KgUnsafe.Add(ref band, 52);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 53);
+        x = KgUnsafe.Add(ref band, 53);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
+        x = KgUnsafe.Add(ref band, 54);
         a3 += x;
         // window (1, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
+        x = KgUnsafe.Add(ref band, 35);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
+        x = KgUnsafe.Add(ref band, 36);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
+        x = KgUnsafe.Add(ref band, 37);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
+        x = KgUnsafe.Add(ref band, 38);
         a3 += x;
         // window (2, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
+        x = KgUnsafe.Add(ref band, 68);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
+        x = KgUnsafe.Add(ref band, 69);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
+        x = KgUnsafe.Add(ref band, 70);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
+        x = KgUnsafe.Add(ref band, 71);
         a3 += x;
         // window (2, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
+        x = KgUnsafe.Add(ref band, 85);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
+        x = KgUnsafe.Add(ref band, 86);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 87);
+        x = KgUnsafe.Add(ref band, 87);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 88);
+        x = KgUnsafe.Add(ref band, 88);
         a3 += x;
         // window (2, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
+        x = KgUnsafe.Add(ref band, 69);
         a0 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
+        x = KgUnsafe.Add(ref band, 70);
         a1 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
+        x = KgUnsafe.Add(ref band, 71);
         a2 += x;
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
+        x = KgUnsafe.Add(ref band, 72);
         a3 += x;
         // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
-        a0 *= rowScale * global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, 0);
-        a1 *= rowScale * global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, 1);
-        a2 *= rowScale * global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, 2);
-        a3 *= rowScale * global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a3;
+        a0 *= rowScale * KgUnsafe.Add(ref columnScale, 0);
+        a1 *= rowScale * KgUnsafe.Add(ref columnScale, 1);
+        a2 *= rowScale * KgUnsafe.Add(ref columnScale, 2);
+        a3 *= rowScale * KgUnsafe.Add(ref columnScale, 3);
+        KgUnsafe.Add(ref output, 0) = a0;
+        KgUnsafe.Add(ref output, 1) = a1;
+        KgUnsafe.Add(ref output, 2) = a2;
+        KgUnsafe.Add(ref output, 3) = a3;
     }
 
     /// <summary>1 output pixel(s).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x1(ref float band, ref float output, float rowScale, ref float columnScale)
     {
         float a0 = 0f;
         float x;
         // window (0, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
+        x = KgUnsafe.Add(ref band, 0);
         a0 += x;
         // window (0, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
+        x = KgUnsafe.Add(ref band, 17);
         a0 += x;
         // window (0, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
+        x = KgUnsafe.Add(ref band, 1);
         a0 += x;
         // window (1, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
+        x = KgUnsafe.Add(ref band, 34);
         a0 += x;
         // window (1, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
+        x = KgUnsafe.Add(ref band, 51);
         a0 += x;
         // window (1, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
+        x = KgUnsafe.Add(ref band, 35);
         a0 += x;
         // window (2, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
+        x = KgUnsafe.Add(ref band, 68);
         a0 += x;
         // window (2, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
+        x = KgUnsafe.Add(ref band, 85);
         a0 += x;
         // window (2, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
+        x = KgUnsafe.Add(ref band, 69);
         a0 += x;
         // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
-        a0 *= rowScale * global::System.Runtime.CompilerServices.Unsafe.Add(ref columnScale, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0;
+        a0 *= rowScale * KgUnsafe.Add(ref columnScale, 0);
+        KgUnsafe.Add(ref output, 0) = a0;
     }
 
     /// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>
-    private static global::System.ReadOnlySpan<float> ColumnScale => new float[] { 1f / 2, 1f / 3, 1f / 3, 1f / 3, 1f / 2, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+    private static KgReadOnlySpan ColumnScale => new float[] { 1f / 2, 1f / 3, 1f / 3, 1f / 3, 1f / 2, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
 
     /// <summary>
     /// Copies 3 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
@@ -349,25 +445,25 @@ file static class LayersAvgPoolKernel
             for (int r = 0; r < 3; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + r) * 34);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 3) + r) * 34);
                 if ((uint)iy >= 9u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 4).Clear();
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 17), 5).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 4).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 17), 5).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 9) + iy) * 9);
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 9) + iy) * 9);
                 // phase 0: columns 1..4 read input columns 1, 3, …
                 for (int j = 1; j < 5; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2) - 1);
+                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 1);
                 }
                 // phase 1: columns 0..4 read input columns 0, 2, …
                 for (int j = 0; j < 5; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 17) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2));
+                    KgUnsafe.Add(ref row, j + 17) = KgUnsafe.Add(ref source, (j * 2));
                 }
             }
         }

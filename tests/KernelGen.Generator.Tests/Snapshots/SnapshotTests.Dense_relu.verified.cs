@@ -2,6 +2,22 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMathF = global::System.MathF;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
@@ -9,13 +25,17 @@ partial class Layers
     /// <summary>Dense 37 → 10, bias, activation Relu.</summary>
     /// <remarks>
     /// <para>740 FLOPs per sample (a multiply-add counts 2). Weights [10, 37], row-major.</para>
-    /// <para>Strategy: a block of output features shares each load of the input; each feature's dot product runs in its own accumulator and is reduced once, then bias and activation are applied at the store.</para>
+    /// <para>Strategy: a block of output features shares each load of the input; each feature's dot product runs in its own accumulator and is reduced once,
+    /// then bias and activation are applied at the store.</para>
     /// <para>Vector512: 8 output features per block.</para>
     /// <para>Vector256: 8 output features per block.</para>
+    /// <para>Vector128: 8 output features per block.</para>
     /// <para>Scalar: 4 output features per block.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Fc(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output, int batch)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Fc(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, int batch)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Batch(batch);
@@ -23,256 +43,359 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(weights.Length, 370, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 10, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, batch, 10, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersFcKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersFcKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
-        else
-        {
-            LayersFcKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
+        LayersFcKernel.Run(input, weights, bias, output, batch);
     }
 }
 
-/// <summary>The hardware paths of <c>Fc</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Fc</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersFcKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
-            ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, n * 37);
-            ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, n * 10);
-            for (int o = 0; o < 8; o += 8)
-            {
-                Vector512Block8(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, o * 37), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, o));
-            }
+            ref float x = ref KgUnsafe.Add(ref input, n * 37);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            Vector512Block8(ref x, ref weights, ref bias, ref y);
             // the last 2 output feature(s)
-            Vector512Block2(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8 * 37), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8));
+            Vector512Block2(ref x, ref KgUnsafe.Add(ref weights, 296), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
         }
     }
 
     /// <summary>Output features o..o+7: 8 dot products of length 37 sharing each input load.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Block8(ref float x, ref float w, ref float bias, ref float y)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a3 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a4 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a5 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a6 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a7 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero, a3 = KgF512.Zero, a4 = KgF512.Zero, a5 = KgF512.Zero, a6 = KgF512.Zero, a7 = KgF512.Zero;
         for (int i = 0; i < 32; i += 16)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> xi = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref x, (nuint)(i));
-            a0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(i)), xi, a0);
-            a1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
-            a2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(74 + i)), xi, a2);
-            a3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(111 + i)), xi, a3);
-            a4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(148 + i)), xi, a4);
-            a5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(185 + i)), xi, a5);
-            a6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(222 + i)), xi, a6);
-            a7 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(259 + i)), xi, a7);
+            KgF512 xi = KgV512.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV512.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
+            a2 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(74 + i)), xi, a2);
+            a3 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(111 + i)), xi, a3);
+            a4 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(148 + i)), xi, a4);
+            a5 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(185 + i)), xi, a5);
+            a6 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(222 + i)), xi, a6);
+            a7 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(259 + i)), xi, a7);
         }
-        float s0 = global::System.Runtime.Intrinsics.Vector512.Sum(a0);
-        float s1 = global::System.Runtime.Intrinsics.Vector512.Sum(a1);
-        float s2 = global::System.Runtime.Intrinsics.Vector512.Sum(a2);
-        float s3 = global::System.Runtime.Intrinsics.Vector512.Sum(a3);
-        float s4 = global::System.Runtime.Intrinsics.Vector512.Sum(a4);
-        float s5 = global::System.Runtime.Intrinsics.Vector512.Sum(a5);
-        float s6 = global::System.Runtime.Intrinsics.Vector512.Sum(a6);
-        float s7 = global::System.Runtime.Intrinsics.Vector512.Sum(a7);
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        float s2 = KgV512.Sum(a2);
+        float s3 = KgV512.Sum(a3);
+        float s4 = KgV512.Sum(a4);
+        float s5 = KgV512.Sum(a5);
+        float s6 = KgV512.Sum(a6);
+        float s7 = KgV512.Sum(a7);
         // input features 32..36, fewer than a vector
         for (int i = 32; i < 37; i++)
         {
-            float xi = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, i);
-            s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 0 + i) * xi;
-            s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 37 + i) * xi;
-            s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 74 + i) * xi;
-            s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 111 + i) * xi;
-            s4 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 148 + i) * xi;
-            s5 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 185 + i) * xi;
-            s6 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 222 + i) * xi;
-            s7 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 259 + i) * xi;
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 37 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 74 + i) * xi;
+            s3 += KgUnsafe.Add(ref w, 111 + i) * xi;
+            s4 += KgUnsafe.Add(ref w, 148 + i) * xi;
+            s5 += KgUnsafe.Add(ref w, 185 + i) * xi;
+            s6 += KgUnsafe.Add(ref w, 222 + i) * xi;
+            s7 += KgUnsafe.Add(ref w, 259 + i) * xi;
         }
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0) = global::System.MathF.Max((s0 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1) = global::System.MathF.Max((s1 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2) = global::System.MathF.Max((s2 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3) = global::System.MathF.Max((s3 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4) = global::System.MathF.Max((s4 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5) = global::System.MathF.Max((s5 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6) = global::System.MathF.Max((s6 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 6)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7) = global::System.MathF.Max((s7 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 7)), 0f);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
+        KgUnsafe.Add(ref y, 4) = KgMathF.Max((s4 + KgUnsafe.Add(ref bias, 4)), 0f);
+        KgUnsafe.Add(ref y, 5) = KgMathF.Max((s5 + KgUnsafe.Add(ref bias, 5)), 0f);
+        KgUnsafe.Add(ref y, 6) = KgMathF.Max((s6 + KgUnsafe.Add(ref bias, 6)), 0f);
+        KgUnsafe.Add(ref y, 7) = KgMathF.Max((s7 + KgUnsafe.Add(ref bias, 7)), 0f);
     }
 
     /// <summary>Output features o..o+1: 2 dot products of length 37 sharing each input load.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Block2(ref float x, ref float w, ref float bias, ref float y)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero;
         for (int i = 0; i < 32; i += 16)
         {
-            global::System.Runtime.Intrinsics.Vector512<float> xi = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref x, (nuint)(i));
-            a0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(i)), xi, a0);
-            a1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
+            KgF512 xi = KgV512.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV512.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
         }
-        float s0 = global::System.Runtime.Intrinsics.Vector512.Sum(a0);
-        float s1 = global::System.Runtime.Intrinsics.Vector512.Sum(a1);
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
         // input features 32..36, fewer than a vector
         for (int i = 32; i < 37; i++)
         {
-            float xi = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, i);
-            s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 0 + i) * xi;
-            s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 37 + i) * xi;
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 37 + i) * xi;
         }
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0) = global::System.MathF.Max((s0 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1) = global::System.MathF.Max((s1 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1)), 0f);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
-            ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, n * 37);
-            ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, n * 10);
-            for (int o = 0; o < 8; o += 8)
-            {
-                Vector256Block8(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, o * 37), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, o));
-            }
+            ref float x = ref KgUnsafe.Add(ref input, n * 37);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            Vector256Block8(ref x, ref weights, ref bias, ref y);
             // the last 2 output feature(s)
-            Vector256Block2(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8 * 37), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8));
+            Vector256Block2(ref x, ref KgUnsafe.Add(ref weights, 296), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
         }
     }
 
     /// <summary>Output features o..o+7: 8 dot products of length 37 sharing each input load.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Block8(ref float x, ref float w, ref float bias, ref float y)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero, a3 = KgF256.Zero, a4 = KgF256.Zero, a5 = KgF256.Zero, a6 = KgF256.Zero, a7 = KgF256.Zero;
         for (int i = 0; i < 32; i += 8)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> xi = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(i));
-            a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(i)), xi, a0);
-            a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
-            a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(74 + i)), xi, a2);
-            a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(111 + i)), xi, a3);
-            a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(148 + i)), xi, a4);
-            a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(185 + i)), xi, a5);
-            a6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(222 + i)), xi, a6);
-            a7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(259 + i)), xi, a7);
+            KgF256 xi = KgV256.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV256.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
+            a2 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(74 + i)), xi, a2);
+            a3 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(111 + i)), xi, a3);
+            a4 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(148 + i)), xi, a4);
+            a5 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(185 + i)), xi, a5);
+            a6 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(222 + i)), xi, a6);
+            a7 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(259 + i)), xi, a7);
         }
-        float s0 = global::System.Runtime.Intrinsics.Vector256.Sum(a0);
-        float s1 = global::System.Runtime.Intrinsics.Vector256.Sum(a1);
-        float s2 = global::System.Runtime.Intrinsics.Vector256.Sum(a2);
-        float s3 = global::System.Runtime.Intrinsics.Vector256.Sum(a3);
-        float s4 = global::System.Runtime.Intrinsics.Vector256.Sum(a4);
-        float s5 = global::System.Runtime.Intrinsics.Vector256.Sum(a5);
-        float s6 = global::System.Runtime.Intrinsics.Vector256.Sum(a6);
-        float s7 = global::System.Runtime.Intrinsics.Vector256.Sum(a7);
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        float s2 = KgV256.Sum(a2);
+        float s3 = KgV256.Sum(a3);
+        float s4 = KgV256.Sum(a4);
+        float s5 = KgV256.Sum(a5);
+        float s6 = KgV256.Sum(a6);
+        float s7 = KgV256.Sum(a7);
         // input features 32..36, fewer than a vector
         for (int i = 32; i < 37; i++)
         {
-            float xi = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, i);
-            s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 0 + i) * xi;
-            s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 37 + i) * xi;
-            s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 74 + i) * xi;
-            s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 111 + i) * xi;
-            s4 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 148 + i) * xi;
-            s5 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 185 + i) * xi;
-            s6 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 222 + i) * xi;
-            s7 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 259 + i) * xi;
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 37 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 74 + i) * xi;
+            s3 += KgUnsafe.Add(ref w, 111 + i) * xi;
+            s4 += KgUnsafe.Add(ref w, 148 + i) * xi;
+            s5 += KgUnsafe.Add(ref w, 185 + i) * xi;
+            s6 += KgUnsafe.Add(ref w, 222 + i) * xi;
+            s7 += KgUnsafe.Add(ref w, 259 + i) * xi;
         }
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0) = global::System.MathF.Max((s0 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1) = global::System.MathF.Max((s1 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2) = global::System.MathF.Max((s2 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3) = global::System.MathF.Max((s3 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4) = global::System.MathF.Max((s4 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5) = global::System.MathF.Max((s5 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6) = global::System.MathF.Max((s6 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 6)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7) = global::System.MathF.Max((s7 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 7)), 0f);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
+        KgUnsafe.Add(ref y, 4) = KgMathF.Max((s4 + KgUnsafe.Add(ref bias, 4)), 0f);
+        KgUnsafe.Add(ref y, 5) = KgMathF.Max((s5 + KgUnsafe.Add(ref bias, 5)), 0f);
+        KgUnsafe.Add(ref y, 6) = KgMathF.Max((s6 + KgUnsafe.Add(ref bias, 6)), 0f);
+        KgUnsafe.Add(ref y, 7) = KgMathF.Max((s7 + KgUnsafe.Add(ref bias, 7)), 0f);
     }
 
     /// <summary>Output features o..o+1: 2 dot products of length 37 sharing each input load.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Block2(ref float x, ref float w, ref float bias, ref float y)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero;
         for (int i = 0; i < 32; i += 8)
         {
-            global::System.Runtime.Intrinsics.Vector256<float> xi = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(i));
-            a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(i)), xi, a0);
-            a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
+            KgF256 xi = KgV256.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV256.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
         }
-        float s0 = global::System.Runtime.Intrinsics.Vector256.Sum(a0);
-        float s1 = global::System.Runtime.Intrinsics.Vector256.Sum(a1);
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
         // input features 32..36, fewer than a vector
         for (int i = 32; i < 37; i++)
         {
-            float xi = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, i);
-            s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 0 + i) * xi;
-            s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 37 + i) * xi;
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 37 + i) * xi;
         }
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0) = global::System.MathF.Max((s0 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1) = global::System.MathF.Max((s1 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1)), 0f);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 37);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            Vector128Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            Vector128Block2(ref x, ref KgUnsafe.Add(ref weights, 296), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 37 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero, a3 = KgF128.Zero, a4 = KgF128.Zero, a5 = KgF128.Zero, a6 = KgF128.Zero, a7 = KgF128.Zero;
+        for (int i = 0; i < 36; i += 4)
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV128.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
+            a2 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(74 + i)), xi, a2);
+            a3 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(111 + i)), xi, a3);
+            a4 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(148 + i)), xi, a4);
+            a5 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(185 + i)), xi, a5);
+            a6 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(222 + i)), xi, a6);
+            a7 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(259 + i)), xi, a7);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        float s2 = KgV128.Sum(a2);
+        float s3 = KgV128.Sum(a3);
+        float s4 = KgV128.Sum(a4);
+        float s5 = KgV128.Sum(a5);
+        float s6 = KgV128.Sum(a6);
+        float s7 = KgV128.Sum(a7);
+        // input features 36..36, fewer than a vector
+        for (int i = 36; i < 37; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 37 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 74 + i) * xi;
+            s3 += KgUnsafe.Add(ref w, 111 + i) * xi;
+            s4 += KgUnsafe.Add(ref w, 148 + i) * xi;
+            s5 += KgUnsafe.Add(ref w, 185 + i) * xi;
+            s6 += KgUnsafe.Add(ref w, 222 + i) * xi;
+            s7 += KgUnsafe.Add(ref w, 259 + i) * xi;
+        }
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
+        KgUnsafe.Add(ref y, 4) = KgMathF.Max((s4 + KgUnsafe.Add(ref bias, 4)), 0f);
+        KgUnsafe.Add(ref y, 5) = KgMathF.Max((s5 + KgUnsafe.Add(ref bias, 5)), 0f);
+        KgUnsafe.Add(ref y, 6) = KgMathF.Max((s6 + KgUnsafe.Add(ref bias, 6)), 0f);
+        KgUnsafe.Add(ref y, 7) = KgMathF.Max((s7 + KgUnsafe.Add(ref bias, 7)), 0f);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 37 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero;
+        for (int i = 0; i < 36; i += 4)
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV128.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(37 + i)), xi, a1);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        // input features 36..36, fewer than a vector
+        for (int i = 36; i < 37; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 37 + i) * xi;
+        }
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
-            ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, n * 37);
-            ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, n * 10);
+            ref float x = ref KgUnsafe.Add(ref input, n * 37);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
             for (int o = 0; o < 8; o += 4)
             {
-                ScalarBlock4(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, o * 37), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, o));
+                ScalarBlock4(ref x, ref KgUnsafe.Add(ref weights, o * 37), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
             }
             // the last 2 output feature(s)
-            ScalarBlock2(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8 * 37), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8));
+            ScalarBlock2(ref x, ref KgUnsafe.Add(ref weights, 296), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
         }
     }
 
     /// <summary>Output features o..o+3: 4 dot products of length 37 sharing each input load.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarBlock4(ref float x, ref float w, ref float bias, ref float y)
     {
         float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
         for (int i = 0; i < 37; i += 1)
         {
-            float xi = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, i);
-            a0 = a0 + (global::System.Runtime.CompilerServices.Unsafe.Add(ref w, i) * xi);
-            a1 = a1 + (global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 37 + i) * xi);
-            a2 = a2 + (global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 74 + i) * xi);
-            a3 = a3 + (global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 111 + i) * xi);
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 37 + i) * xi);
+            a2 = a2 + (KgUnsafe.Add(ref w, 74 + i) * xi);
+            a3 = a3 + (KgUnsafe.Add(ref w, 111 + i) * xi);
         }
         float s0 = a0;
         float s1 = a1;
         float s2 = a2;
         float s3 = a3;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0) = global::System.MathF.Max((s0 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1) = global::System.MathF.Max((s1 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2) = global::System.MathF.Max((s2 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3) = global::System.MathF.Max((s3 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3)), 0f);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
     }
 
     /// <summary>Output features o..o+1: 2 dot products of length 37 sharing each input load.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarBlock2(ref float x, ref float w, ref float bias, ref float y)
     {
         float a0 = 0f, a1 = 0f;
         for (int i = 0; i < 37; i += 1)
         {
-            float xi = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, i);
-            a0 = a0 + (global::System.Runtime.CompilerServices.Unsafe.Add(ref w, i) * xi);
-            a1 = a1 + (global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 37 + i) * xi);
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 37 + i) * xi);
         }
         float s0 = a0;
         float s1 = a1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0) = global::System.MathF.Max((s0 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0)), 0f);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1) = global::System.MathF.Max((s1 + global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1)), 0f);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
     }
 
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

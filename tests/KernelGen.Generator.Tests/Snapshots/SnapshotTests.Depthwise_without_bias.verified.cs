@@ -2,354 +2,498 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 8×20×20 → 8×20×20: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 8, no bias, activation None.</summary>
+    /// <summary>Conv2D 8×20×20 → 8×20×20: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 8, no bias, activation
+    /// None.</summary>
     /// <remarks>
     /// <para>57,600 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [8, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
+    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
+    /// all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 1 channel(s) × 2 vector(s) of 16 pixels (2 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 3 vector(s) of 8 pixels (3 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 1 channel(s) × 5 vector(s) of 4 pixels (5 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Depthwise(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Depthwise(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 3200, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 72, nameof(weights));
         global::KernelGen.KernelArguments.Length(output.Length, 3200, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersDepthwiseKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersDepthwiseKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersDepthwiseKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersDepthwiseKernel.Run(input, weights, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>Depthwise</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Depthwise</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersDepthwiseKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input), w = ref KgMarshal.GetReference(weights), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[748];
+        KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 8; group++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 3200) + (group * 400));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
+                ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
                 FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 20; oy++)
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
-                    // output channels in blocks of 1
-                    for (int ob = 0; ob < 1; ob += 1)
+                    ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                    // output channels 0..0
                     {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
+                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 20);
                         // pixels 0..19
-                        Vector512Tile1x2Partial4(ref rows, ref w, ref o, channels);
+                        Vector512Tile1x2Partial4(ref rows, ref weightsGroup, ref o, 1);
                     }
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 2 vector(s) of 16 pixels, the last holding 4, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>1 output channel(s) × 2 vector(s) of 16 pixels, the last holding 4, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile1x2Partial4(ref float band, ref float weights, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0_0, a0_1;
+        KgF512 a0_0, a0_1;
         // Start from zero (no bias).
-        a0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+        a0_0 = KgF512.Zero;
         a0_1 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> x, w0;
+        KgF512 x, w0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(16));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(weights);
+            x = KgV512.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV512.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV512.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(50));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV512.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 51);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV512.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 52);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(84));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV512.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 84);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV512.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 85);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(70));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV512.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 86);
+            a0_1 = Fma(x, w0, a0_1);
+            band = ref KgUnsafe.Add(ref band, 748);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 16) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 17) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 18) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 19) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 3);
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0_1)), ref output, 16);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[748];
+        KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 8; group++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 3200) + (group * 400));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
+                ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
                 FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 20; oy++)
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
-                    // output channels in blocks of 1
-                    for (int ob = 0; ob < 1; ob += 1)
+                    ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                    // output channels 0..0
                     {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
+                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 20);
                         // pixels 0..19
-                        Vector256Tile1x3Partial4(ref rows, ref w, ref o, channels);
+                        Vector256Tile1x3Partial4(ref rows, ref weightsGroup, ref o, 1);
                     }
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 3 vector(s) of 8 pixels, the last holding 4, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>1 output channel(s) × 3 vector(s) of 8 pixels, the last holding 4, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile1x3Partial4(ref float band, ref float weights, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a0_2;
+        KgF256 a0_0, a0_1, a0_2;
         // Start from zero (no bias).
-        a0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+        a0_0 = KgF256.Zero;
         a0_1 = a0_0;
         a0_2 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0;
+        KgF256 x, w0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(16));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(weights);
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(42));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(50));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV256.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 42);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(43));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV256.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 43);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 51);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(44));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 44);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 52);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(76));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(84));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV256.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 76);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 84);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(77));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV256.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 77);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 85);
+            a0_2 = Fma(x, w0, a0_2);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(70));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(78));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV256.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 78);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 86);
+            a0_2 = Fma(x, w0, a0_2);
+            band = ref KgUnsafe.Add(ref band, 748);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref output, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 16) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_2, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 17) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_2, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 18) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_2, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 19) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_2, 3);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV128.StoreUnsafe(KgV256.GetLower(a0_2), ref output, 16);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[748];
+        KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 8; group++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 3200) + (group * 400));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
+                ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
                 FillBand(ref inputGroup, ref band, -1, 1);
                 for (int oy = 0; oy < 20; oy++)
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
-                    // output channels in blocks of 1
-                    for (int ob = 0; ob < 1; ob += 1)
+                    ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                    // output channels 0..0
                     {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 400) + (oy * 20));
+                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 20);
+                        // pixels 0..19
+                        Vector128Tile1x5(ref rows, ref weightsGroup, ref o, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x5(ref float band, ref float weights, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4;
+        // Start from zero (no bias).
+        a0_0 = KgF128.Zero;
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 39);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 43);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 47);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 51);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 84);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 85);
+            a0_4 = Fma(x, w0, a0_4);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 86);
+            a0_4 = Fma(x, w0, a0_4);
+            band = ref KgUnsafe.Add(ref band, 748);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[748];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int group = 0; group < 8; group++)
+            {
+                ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
+                ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
+                ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
+                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+                FillBand(ref inputGroup, ref band, -1, 1);
+                for (int oy = 0; oy < 20; oy++)
+                {
+                    ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                    // output channels 0..0
+                    {
+                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 20);
                         // pixels 0..15 in blocks of 8
                         for (int x0 = 0; x0 < 16; x0 += 8)
                         {
-                            ScalarTile1x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
+                            ScalarTile1x8(ref KgUnsafe.Add(ref rows, x0), ref weightsGroup, ref KgUnsafe.Add(ref o, x0), 1);
                         }
                         // pixels 16..19
-                        ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 16), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 16), channels);
+                        ScalarTile1x4(ref KgUnsafe.Add(ref rows, 16), ref weightsGroup, ref KgUnsafe.Add(ref o, 16), 1);
                     }
                 }
             }
@@ -357,7 +501,7 @@ file static class LayersDepthwiseKernel
     }
 
     /// <summary>1 output channel(s) × 8 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x8(ref float band, ref float weights, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7;
@@ -376,202 +520,184 @@ file static class LayersDepthwiseKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 7);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = weights;
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 7);
+            a0_7 = a0_7 + (x * w0);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 7);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 7);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 8);
+            a0_7 = a0_7 + (x * w0);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 7);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 8);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 9);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 7);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 8);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_7 = a0_7 + (x * w0);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 34);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 40);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 41);
+            a0_7 = a0_7 + (x * w0);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 42);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 40);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 41);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 42);
+            a0_7 = a0_7 + (x * w0);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 41);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 42);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 43);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 40);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 41);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 42);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 43);
+            a0_7 = a0_7 + (x * w0);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            x = KgUnsafe.Add(ref band, 68);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 74);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 75);
+            a0_7 = a0_7 + (x * w0);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 76);
-                a0_7 = a0_7 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 74);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 75);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 76);
+            a0_7 = a0_7 + (x * w0);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_3 = a0_3 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_4 = a0_4 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
-                a0_5 = a0_5 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 76);
-                a0_6 = a0_6 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 77);
-                a0_7 = a0_7 + (x * w0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgUnsafe.Add(ref weights, 8);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 74);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 75);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 76);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 77);
+            a0_7 = a0_7 + (x * w0);
+            band = ref KgUnsafe.Add(ref band, 748);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = a0_4;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = a0_5;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 6) = a0_6;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 7) = a0_7;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 4) = a0_4;
+        KgUnsafe.Add(ref output, 5) = a0_5;
+        KgUnsafe.Add(ref output, 6) = a0_6;
+        KgUnsafe.Add(ref output, 7) = a0_7;
     }
 
     /// <summary>1 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x4(ref float band, ref float weights, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3;
@@ -586,122 +712,104 @@ file static class LayersDepthwiseKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = weights;
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 34);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_3 = a0_3 + (x * w0);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            x = KgUnsafe.Add(ref band, 68);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_3 = a0_3 + (x * w0);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_3 = a0_3 + (x * w0);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_3 = a0_3 + (x * w0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 748);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgUnsafe.Add(ref weights, 8);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_3 = a0_3 + (x * w0);
+            band = ref KgUnsafe.Add(ref band, 748);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
     }
 
     /// <summary>
@@ -716,17 +824,33 @@ file static class LayersDepthwiseKernel
             for (int r = 0; r < 22; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 22) + r) * 34);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 22) + r) * 34);
                 if ((uint)iy >= 20u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 20).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 20).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 20) + iy) * 20);
-                global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, 0), 20).CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 20));
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 20) + iy) * 20);
+                KgMarshal.CreateReadOnlySpan(ref source, 20)
+                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 20));
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

@@ -2,6 +2,19 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+
 namespace Samples;
 
 partial class Layers
@@ -11,88 +24,99 @@ partial class Layers
     /// <para>Memory-bound: reads 3,136 bytes per sample.</para>
     /// <para>Strategy: each plane of 49 floats is summed in 4 independent accumulators, then multiplied by 1/49.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Gap(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 784, nameof(input));
         global::KernelGen.KernelArguments.Length(output.Length, 16, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersGapKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersGapKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersGapKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersGapKernel.Run(input, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>Gap</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Gap</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersGapKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch)
     {
         for (int p = 0; p < batch * 16; p++)
         {
-            ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, p * 49);
-            global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a3 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            a0 += global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref plane, 0);
-            a1 += global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref plane, 16);
-            a2 += global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref plane, 32);
-            float sum = global::System.Runtime.Intrinsics.Vector512.Sum((a0 + a1) + (a2 + a3));
-            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, 48);
-            global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p) = sum * (1f / 49);
+            ref float plane = ref KgUnsafe.Add(ref input, p * 49);
+            KgF512 a0 = KgV512.LoadUnsafe(ref plane), a1 = KgV512.LoadUnsafe(ref plane, 16), a2 = KgV512.LoadUnsafe(ref plane, 32);
+            KgUnsafe.Add(ref output, p) = (KgV512.Sum((a0 + a1) + a2) + KgUnsafe.Add(ref plane, 48)) * (1f / 49);
         }
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch)
     {
         for (int p = 0; p < batch * 16; p++)
         {
-            ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, p * 49);
-            global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int i = 0; i < 32; i += 32)
-            {
-                a0 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref plane, (nuint)(i));
-                a1 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref plane, (nuint)(i + 8));
-                a2 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref plane, (nuint)(i + 16));
-                a3 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref plane, (nuint)(i + 24));
-            }
-            a0 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref plane, 32);
-            a1 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref plane, 40);
-            float sum = global::System.Runtime.Intrinsics.Vector256.Sum((a0 + a1) + (a2 + a3));
-            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, 48);
-            global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p) = sum * (1f / 49);
+            ref float plane = ref KgUnsafe.Add(ref input, p * 49);
+            KgF256 a0 = KgV256.LoadUnsafe(ref plane),
+                a1 = KgV256.LoadUnsafe(ref plane, 8), a2 = KgV256.LoadUnsafe(ref plane, 16), a3 = KgV256.LoadUnsafe(ref plane, 24);
+            a0 += KgV256.LoadUnsafe(ref plane, 32);
+            a1 += KgV256.LoadUnsafe(ref plane, 40);
+            KgUnsafe.Add(ref output, p) = (KgV256.Sum((a0 + a1) + (a2 + a3)) + KgUnsafe.Add(ref plane, 48)) * (1f / 49);
         }
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float output, int batch)
+    {
+        for (int p = 0; p < batch * 16; p++)
+        {
+            ref float plane = ref KgUnsafe.Add(ref input, p * 49);
+            KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero, a3 = KgF128.Zero;
+            for (int i = 0; i < 48; i += 16)
+            {
+                a0 += KgV128.LoadUnsafe(ref plane, (nuint)i);
+                a1 += KgV128.LoadUnsafe(ref plane, (nuint)(i + 4));
+                a2 += KgV128.LoadUnsafe(ref plane, (nuint)(i + 8));
+                a3 += KgV128.LoadUnsafe(ref plane, (nuint)(i + 12));
+            }
+            KgUnsafe.Add(ref output, p) = (KgV128.Sum((a0 + a1) + (a2 + a3)) + KgUnsafe.Add(ref plane, 48)) * (1f / 49);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch)
     {
         for (int p = 0; p < batch * 16; p++)
         {
-            ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, p * 49);
+            ref float plane = ref KgUnsafe.Add(ref input, p * 49);
             float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
             for (int i = 0; i < 48; i += 4)
             {
-                a0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, i);
-                a1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, i + 1);
-                a2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, i + 2);
-                a3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, i + 3);
+                a0 += KgUnsafe.Add(ref plane, i);
+                a1 += KgUnsafe.Add(ref plane, i + 1);
+                a2 += KgUnsafe.Add(ref plane, i + 2);
+                a3 += KgUnsafe.Add(ref plane, i + 3);
             }
-            a0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, 48);
-            float sum = (a0 + a1) + (a2 + a3);
-            global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p) = sum * (1f / 49);
+            a0 += KgUnsafe.Add(ref plane, 48);
+            KgUnsafe.Add(ref output, p) = ((a0 + a1) + (a2 + a3)) * (1f / 49);
         }
     }
-
 }

@@ -2,6 +2,20 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+
 namespace Samples;
 
 partial class Layers
@@ -9,270 +23,344 @@ partial class Layers
     /// <summary>MaxPool2D 4×15×15 → 4×8×8: window 3×3, stride 2×2, padding 1×1.</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 3,600 bytes and writes 1,024 per sample.</para>
-    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with −∞ (padding never wins) and split into 2 stride phase(s), so every window position is a contiguous load and no loop checks bounds.</para>
+    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with −∞ (padding never wins) and split into 2 stride
+    /// phase(s), so every window position is a contiguous load and no loop checks bounds.</para>
     /// <para>Vector512: 1 vector(s) of 16 pixels per tile.</para>
     /// <para>Vector256: 1 vector(s) of 8 pixels per tile.</para>
+    /// <para>Vector128: 2 vector(s) of 4 pixels per tile.</para>
     /// <para>Scalar: 4 pixel(s) per tile.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void MaxPool(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 900, nameof(input));
         global::KernelGen.KernelArguments.Length(output.Length, 256, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersMaxPoolKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersMaxPoolKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersMaxPoolKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersMaxPoolKernel.Run(input, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>MaxPool</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>MaxPool</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersMaxPoolKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        KgSpan bandBuffer = stackalloc float[102];
         bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 225);
-            ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 64);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 225);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 64);
             for (int oy = 0; oy < 8; oy++)
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 8);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
                 Vector512Tile1x1Partial8(ref band, ref o);
             }
         }
     }
 
     /// <summary>1 vector(s) of 16 output pixels, the last holding 8.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile1x1Partial8(ref float band, ref float output)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-        global::System.Runtime.Intrinsics.Vector512<float> x;
+        KgF512 a0 = KgV512.Create(float.NegativeInfinity);
+        KgF512 x;
         // window (0, 0)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band);
+        a0 = KgV512.Max(a0, x);
         // window (0, 1)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 17);
+        a0 = KgV512.Max(a0, x);
         // window (0, 2)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 1);
+        a0 = KgV512.Max(a0, x);
         // window (1, 0)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 34);
+        a0 = KgV512.Max(a0, x);
         // window (1, 1)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 51);
+        a0 = KgV512.Max(a0, x);
         // window (1, 2)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 35);
+        a0 = KgV512.Max(a0, x);
         // window (2, 0)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 68);
+        a0 = KgV512.Max(a0, x);
         // window (2, 1)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
+        x = KgV512.LoadUnsafe(ref band, 85);
+        a0 = KgV512.Max(a0, x);
         // window (2, 2)
-        x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
-        a0 = global::System.Runtime.Intrinsics.Vector512.Max(a0, x);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 6) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 7) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0, 7);
+        x = KgV512.LoadUnsafe(ref band, 69);
+        a0 = KgV512.Max(a0, x);
+        KgV256.StoreUnsafe(KgV512.GetLower(a0), ref output, 0);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        KgSpan bandBuffer = stackalloc float[102];
         bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 225);
-            ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 64);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 225);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 64);
             for (int oy = 0; oy < 8; oy++)
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 8);
-                for (int x0 = 0; x0 < 8; x0 += 8)
-                {
-                    Vector256Tile1x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0));
-                }
+                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
+                Vector256Tile1x1(ref band, ref o);
             }
         }
     }
 
     /// <summary>1 vector(s) of 8 output pixels.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile1x1(ref float band, ref float output)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-        global::System.Runtime.Intrinsics.Vector256<float> x;
+        KgF256 a0 = KgV256.Create(float.NegativeInfinity);
+        KgF256 x;
         // window (0, 0)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band);
+        a0 = KgV256.Max(a0, x);
         // window (0, 1)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 17);
+        a0 = KgV256.Max(a0, x);
         // window (0, 2)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 1);
+        a0 = KgV256.Max(a0, x);
         // window (1, 0)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 34);
+        a0 = KgV256.Max(a0, x);
         // window (1, 1)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 51);
+        a0 = KgV256.Max(a0, x);
         // window (1, 2)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 35);
+        a0 = KgV256.Max(a0, x);
         // window (2, 0)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 68);
+        a0 = KgV256.Max(a0, x);
         // window (2, 1)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
+        x = KgV256.LoadUnsafe(ref band, 85);
+        a0 = KgV256.Max(a0, x);
         // window (2, 2)
-        x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
-        a0 = global::System.Runtime.Intrinsics.Vector256.Max(a0, x);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref output, 0);
+        x = KgV256.LoadUnsafe(ref band, 69);
+        a0 = KgV256.Max(a0, x);
+        KgV256.StoreUnsafe(a0, ref output);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[102];
+        KgSpan bandBuffer = stackalloc float[102];
         bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 225);
-            ref float target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 64);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 225);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 64);
             for (int oy = 0; oy < 8; oy++)
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, oy * 8);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
+                Vector128Tile1x2(ref band, ref o);
+            }
+        }
+    }
+
+    /// <summary>2 vector(s) of 4 output pixels.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x2(ref float band, ref float output)
+    {
+        KgF128 a0 = KgV128.Create(float.NegativeInfinity), a1 = KgV128.Create(float.NegativeInfinity);
+        KgF128 x;
+        // window (0, 0)
+        x = KgV128.LoadUnsafe(ref band);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 4);
+        a1 = KgV128.Max(a1, x);
+        // window (0, 1)
+        x = KgV128.LoadUnsafe(ref band, 17);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 21);
+        a1 = KgV128.Max(a1, x);
+        // window (0, 2)
+        x = KgV128.LoadUnsafe(ref band, 1);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 5);
+        a1 = KgV128.Max(a1, x);
+        // window (1, 0)
+        x = KgV128.LoadUnsafe(ref band, 34);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 38);
+        a1 = KgV128.Max(a1, x);
+        // window (1, 1)
+        x = KgV128.LoadUnsafe(ref band, 51);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 55);
+        a1 = KgV128.Max(a1, x);
+        // window (1, 2)
+        x = KgV128.LoadUnsafe(ref band, 35);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 39);
+        a1 = KgV128.Max(a1, x);
+        // window (2, 0)
+        x = KgV128.LoadUnsafe(ref band, 68);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 72);
+        a1 = KgV128.Max(a1, x);
+        // window (2, 1)
+        x = KgV128.LoadUnsafe(ref band, 85);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 89);
+        a1 = KgV128.Max(a1, x);
+        // window (2, 2)
+        x = KgV128.LoadUnsafe(ref band, 69);
+        a0 = KgV128.Max(a0, x);
+        x = KgV128.LoadUnsafe(ref band, 73);
+        a1 = KgV128.Max(a1, x);
+        KgV128.StoreUnsafe(a0, ref output);
+        KgV128.StoreUnsafe(a1, ref output, 4);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[102];
+        bandBuffer.Fill(float.NegativeInfinity);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int plane = 0; plane < batch * 4; plane++)
+        {
+            ref float source = ref KgUnsafe.Add(ref input, plane * 225);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 64);
+            for (int oy = 0; oy < 8; oy++)
+            {
+                FillBand(ref source, ref band, (oy * 2) - 1, 1);
+                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
                 for (int x0 = 0; x0 < 8; x0 += 4)
                 {
-                    ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, x0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0));
+                    ScalarTile1x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref o, x0));
                 }
             }
         }
     }
 
     /// <summary>4 output pixel(s).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x4(ref float band, ref float output)
     {
         float a0 = float.NegativeInfinity, a1 = float.NegativeInfinity, a2 = float.NegativeInfinity, a3 = float.NegativeInfinity;
         float x;
         // window (0, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 0);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 1);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 2);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 3);
+        a3 = KgMath.Max(a3, x);
         // window (0, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 17);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 18);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 19);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 20);
+        a3 = KgMath.Max(a3, x);
         // window (0, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 1);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 2);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 3);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 4);
+        a3 = KgMath.Max(a3, x);
         // window (1, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 34);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 35);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 36);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 37);
+        a3 = KgMath.Max(a3, x);
         // window (1, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 53);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 51);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 52);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 53);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 54);
+        a3 = KgMath.Max(a3, x);
         // window (1, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 35);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 36);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 37);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 38);
+        a3 = KgMath.Max(a3, x);
         // window (2, 0)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 68);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 69);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 70);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 71);
+        a3 = KgMath.Max(a3, x);
         // window (2, 1)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 87);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 88);
-        a3 = global::System.Math.Max(a3, x);
+        x = KgUnsafe.Add(ref band, 85);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 86);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 87);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 88);
+        a3 = KgMath.Max(a3, x);
         // window (2, 2)
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-        a0 = global::System.Math.Max(a0, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-        a1 = global::System.Math.Max(a1, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-        a2 = global::System.Math.Max(a2, x);
-        x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-        a3 = global::System.Math.Max(a3, x);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a3;
+        x = KgUnsafe.Add(ref band, 69);
+        a0 = KgMath.Max(a0, x);
+        x = KgUnsafe.Add(ref band, 70);
+        a1 = KgMath.Max(a1, x);
+        x = KgUnsafe.Add(ref band, 71);
+        a2 = KgMath.Max(a2, x);
+        x = KgUnsafe.Add(ref band, 72);
+        a3 = KgMath.Max(a3, x);
+        KgUnsafe.Add(ref output, 0) = a0;
+        KgUnsafe.Add(ref output, 1) = a1;
+        KgUnsafe.Add(ref output, 2) = a2;
+        KgUnsafe.Add(ref output, 3) = a3;
     }
 
     /// <summary>
@@ -287,25 +375,25 @@ file static class LayersMaxPoolKernel
             for (int r = 0; r < 3; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 3) + r) * 34);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 3) + r) * 34);
                 if ((uint)iy >= 15u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 7).Fill(float.NegativeInfinity);
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 17), 8).Fill(float.NegativeInfinity);
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 7).Fill(float.NegativeInfinity);
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 17), 8).Fill(float.NegativeInfinity);
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 15) + iy) * 15);
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 15) + iy) * 15);
                 // phase 0: columns 1..7 read input columns 1, 3, …
                 for (int j = 1; j < 8; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2) - 1);
+                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 1);
                 }
                 // phase 1: columns 0..7 read input columns 0, 2, …
                 for (int j = 0; j < 8; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 17) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2));
+                    KgUnsafe.Add(ref row, j + 17) = KgUnsafe.Add(ref source, (j * 2));
                 }
             }
         }

@@ -2,20 +2,43 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 1×28×28 → 32×26×26: kernel 3×3, stride 1×1, padding 0,0,0,0 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation Relu.</summary>
+    /// <summary>Conv2D 1×28×28 → 32×26×26: kernel 3×3, stride 1×1, padding 0,0,0,0 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation
+    /// Relu.</summary>
     /// <remarks>
     /// <para>389,376 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [32, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
+    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
+    /// all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 8 channel(s) × 2 vector(s) of 16 pixels (16 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 2 channel(s) × 6 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Conv1(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output, int batch)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Conv1(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, int batch)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Batch(batch);
@@ -23,1003 +46,2346 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(weights.Length, 288, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 32, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, batch, 21632, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersConv1Kernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersConv1Kernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
-        else
-        {
-            LayersConv1Kernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), batch);
-        }
+        LayersConv1Kernel.Run(input, weights, bias, output, batch);
     }
 }
 
-/// <summary>The hardware paths of <c>Conv1</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Conv1</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersConv1Kernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[952];
+        KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 784);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 21632);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 1);
+            for (int oy = 0; oy < 26; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 784) + (group * 784));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 21632) + (group * 21632));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 32);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, 0, 1);
-                for (int oy = 0; oy < 26; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                // output channels in blocks of 8
+                for (int ob = 0; ob < 32; ob += 8)
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
-                    // output channels in blocks of 8
-                    for (int ob = 0; ob < 32; ob += 8)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                        // pixels 0..25
-                        Vector512Tile8x2Partial10(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                    // pixels 0..25
+                    Vector512Tile8x2Partial10(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>8 output channel(s) × 2 vector(s) of 16 pixels, the last holding 10, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>8 output channel(s) × 2 vector(s) of 16 pixels, the last holding 10, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile8x2Partial10(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1, a6_0, a6_1, a7_0, a7_1;
+        KgF512 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1, a6_0, a6_1, a7_0, a7_1;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV512.Create(bias);
         a0_1 = a0_0;
-        a1_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
+        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
-        a2_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
+        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
-        a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
+        a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
-        a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
+        a4_0 = KgV512.Create(KgUnsafe.Add(ref bias, 4));
         a4_1 = a4_0;
-        a5_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
+        a5_0 = KgV512.Create(KgUnsafe.Add(ref bias, 5));
         a5_1 = a5_0;
-        a6_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 6));
+        a6_0 = KgV512.Create(KgUnsafe.Add(ref bias, 6));
         a6_1 = a6_0;
-        a7_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 7));
+        a7_0 = KgV512.Create(KgUnsafe.Add(ref bias, 7));
         a7_1 = a7_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> w, x0, x1;
+        KgF512 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(16));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 45));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band);
+            x1 = KgV512.LoadUnsafe(ref band, 16);
+            w = KgV512.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 9));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 27));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 45));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 63));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 46));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 64));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 1);
+            x1 = KgV512.LoadUnsafe(ref band, 17);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 10));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 28));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 46));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 64));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 47));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 65));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 2);
+            x1 = KgV512.LoadUnsafe(ref band, 18);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 11));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 29));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 47));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 65));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(50));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 66));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 34);
+            x1 = KgV512.LoadUnsafe(ref band, 50);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 12));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 30));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 48));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 66));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 67));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 35);
+            x1 = KgV512.LoadUnsafe(ref band, 51);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 13));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 31));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 49));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 67));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 68));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 36);
+            x1 = KgV512.LoadUnsafe(ref band, 52);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 14));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 32));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 50));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 68));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(84));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 33));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 69));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 68);
+            x1 = KgV512.LoadUnsafe(ref band, 84);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 15));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 33));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 51));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 69));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 34));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 70));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 69);
+            x1 = KgV512.LoadUnsafe(ref band, 85);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 16));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 34));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 52));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 70));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(70));
-                x1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 35));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a4_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-                a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a5_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a6_0);
-                a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a6_1);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 71));
-                a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a7_0);
-                a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w, a7_1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            x0 = KgV512.LoadUnsafe(ref band, 70);
+            x1 = KgV512.LoadUnsafe(ref band, 86);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 17));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 35));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 53));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
+            a6_0 = Fma(x0, w, a6_0);
+            a6_1 = Fma(x1, w, a6_1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 71));
+            a7_0 = Fma(x0, w, a7_0);
+            a7_1 = Fma(x1, w, a7_1);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // ReLU, fused into the store.
-        a0_0 = global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a0_1 = global::System.Runtime.Intrinsics.Vector512.Max(a0_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a1_0 = global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a1_1 = global::System.Runtime.Intrinsics.Vector512.Max(a1_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a2_0 = global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a2_1 = global::System.Runtime.Intrinsics.Vector512.Max(a2_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a3_0 = global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a3_1 = global::System.Runtime.Intrinsics.Vector512.Max(a3_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a4_0 = global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a4_1 = global::System.Runtime.Intrinsics.Vector512.Max(a4_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a5_0 = global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a5_1 = global::System.Runtime.Intrinsics.Vector512.Max(a5_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a6_0 = global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a6_1 = global::System.Runtime.Intrinsics.Vector512.Max(a6_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a7_0 = global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
-        a7_1 = global::System.Runtime.Intrinsics.Vector512.Max(a7_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero);
+        a0_0 = KgV512.Max(a0_0, KgF512.Zero);
+        a0_1 = KgV512.Max(a0_1, KgF512.Zero);
+        a1_0 = KgV512.Max(a1_0, KgF512.Zero);
+        a1_1 = KgV512.Max(a1_1, KgF512.Zero);
+        a2_0 = KgV512.Max(a2_0, KgF512.Zero);
+        a2_1 = KgV512.Max(a2_1, KgF512.Zero);
+        a3_0 = KgV512.Max(a3_0, KgF512.Zero);
+        a3_1 = KgV512.Max(a3_1, KgF512.Zero);
+        a4_0 = KgV512.Max(a4_0, KgF512.Zero);
+        a4_1 = KgV512.Max(a4_1, KgF512.Zero);
+        a5_0 = KgV512.Max(a5_0, KgF512.Zero);
+        a5_1 = KgV512.Max(a5_1, KgF512.Zero);
+        a6_0 = KgV512.Max(a6_0, KgF512.Zero);
+        a6_1 = KgV512.Max(a6_1, KgF512.Zero);
+        a7_0 = KgV512.Max(a7_0, KgF512.Zero);
+        a7_1 = KgV512.Max(a7_1, KgF512.Zero);
         // Store once.
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 16) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 17) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 18) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 19) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 20) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 21) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 22) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 23) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 24) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a1_0, ref output, 676);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 692) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 693) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 694) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 695) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 696) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 697) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 698) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 699) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 700) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 701) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a2_0, ref output, 1352);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1368) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1369) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1370) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1371) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1372) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1373) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1374) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1375) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1376) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1377) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a3_0, ref output, 2028);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2044) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2045) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2046) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2047) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2048) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2049) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2050) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2051) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2052) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2053) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a4_0, ref output, 2704);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2720) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2721) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2722) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2723) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2724) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2725) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2726) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2727) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2728) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2729) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a5_0, ref output, 3380);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3396) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3397) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3398) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3399) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3400) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3401) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3402) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3403) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3404) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3405) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a6_0, ref output, 4056);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4072) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4073) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4074) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4075) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4076) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4077) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4078) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4079) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4080) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4081) = global::System.Runtime.Intrinsics.Vector512.GetElement(a6_1, 9);
-        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a7_0, ref output, 4732);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4748) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4749) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4750) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4751) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4752) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4753) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4754) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4755) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4756) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4757) = global::System.Runtime.Intrinsics.Vector512.GetElement(a7_1, 9);
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(KgV512.GetLower(a0_1), ref output, 16);
+        KgUnsafe.Add(ref output, 24) = KgV512.GetElement(a0_1, 8);
+        KgUnsafe.Add(ref output, 25) = KgV512.GetElement(a0_1, 9);
+        KgV512.StoreUnsafe(a1_0, ref output, 676);
+        KgV256.StoreUnsafe(KgV512.GetLower(a1_1), ref output, 692);
+        KgUnsafe.Add(ref output, 700) = KgV512.GetElement(a1_1, 8);
+        KgUnsafe.Add(ref output, 701) = KgV512.GetElement(a1_1, 9);
+        KgV512.StoreUnsafe(a2_0, ref output, 1352);
+        KgV256.StoreUnsafe(KgV512.GetLower(a2_1), ref output, 1368);
+        KgUnsafe.Add(ref output, 1376) = KgV512.GetElement(a2_1, 8);
+        KgUnsafe.Add(ref output, 1377) = KgV512.GetElement(a2_1, 9);
+        KgV512.StoreUnsafe(a3_0, ref output, 2028);
+        KgV256.StoreUnsafe(KgV512.GetLower(a3_1), ref output, 2044);
+        KgUnsafe.Add(ref output, 2052) = KgV512.GetElement(a3_1, 8);
+        KgUnsafe.Add(ref output, 2053) = KgV512.GetElement(a3_1, 9);
+        KgV512.StoreUnsafe(a4_0, ref output, 2704);
+        KgV256.StoreUnsafe(KgV512.GetLower(a4_1), ref output, 2720);
+        KgUnsafe.Add(ref output, 2728) = KgV512.GetElement(a4_1, 8);
+        KgUnsafe.Add(ref output, 2729) = KgV512.GetElement(a4_1, 9);
+        KgV512.StoreUnsafe(a5_0, ref output, 3380);
+        KgV256.StoreUnsafe(KgV512.GetLower(a5_1), ref output, 3396);
+        KgUnsafe.Add(ref output, 3404) = KgV512.GetElement(a5_1, 8);
+        KgUnsafe.Add(ref output, 3405) = KgV512.GetElement(a5_1, 9);
+        KgV512.StoreUnsafe(a6_0, ref output, 4056);
+        KgV256.StoreUnsafe(KgV512.GetLower(a6_1), ref output, 4072);
+        KgUnsafe.Add(ref output, 4080) = KgV512.GetElement(a6_1, 8);
+        KgUnsafe.Add(ref output, 4081) = KgV512.GetElement(a6_1, 9);
+        KgV512.StoreUnsafe(a7_0, ref output, 4732);
+        KgV256.StoreUnsafe(KgV512.GetLower(a7_1), ref output, 4748);
+        KgUnsafe.Add(ref output, 4756) = KgV512.GetElement(a7_1, 8);
+        KgUnsafe.Add(ref output, 4757) = KgV512.GetElement(a7_1, 9);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[952];
+        KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 784);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 21632);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 1);
+            for (int oy = 0; oy < 26; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 784) + (group * 784));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 21632) + (group * 21632));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 32);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, 0, 1);
-                for (int oy = 0; oy < 26; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                // output channels in blocks of 3
+                for (int ob = 0; ob < 30; ob += 3)
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
-                    // output channels in blocks of 3
-                    for (int ob = 0; ob < 30; ob += 3)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                        // pixels 0..25
-                        Vector256Tile3x4Partial2(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
-                    // the last 2 output channel(s)
-                    {
-                        const int ob = 30;
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                        // pixels 0..25
-                        Vector256Tile2x4Partial2(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                    // pixels 0..25
+                    Vector256Tile3x4Partial2(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
+                }
+                // the last 2 output channel(s)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 26) + 20280);
+                    // pixels 0..25
+                    Vector256Tile2x4Partial2(ref rows, ref KgUnsafe.Add(ref weights, 270), ref KgUnsafe.Add(ref bias, 30), ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>3 output channel(s) × 4 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>3 output channel(s) × 4 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile3x4Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3;
+        KgF256 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
-        a2_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
+        a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
         a2_2 = a2_0;
         a2_3 = a2_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1, w2;
+        KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(16));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(24));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 9));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 18));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(25));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 10));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 19));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(26));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 11));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 20));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(42));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(50));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(58));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 12));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 21));
+            x = KgV256.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 42);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 58);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(43));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(59));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 13));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 22));
+            x = KgV256.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 43);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 51);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 59);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(44));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(60));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 14));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 23));
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 44);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 52);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 60);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(76));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(84));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(92));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 15));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            x = KgV256.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 76);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 84);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 92);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(77));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(93));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 16));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            x = KgV256.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 77);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 85);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 93);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17));
-                w2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(70));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(78));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                a2_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(94));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-                a2_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w2, a2_3);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 17));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            x = KgV256.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 78);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 86);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 94);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // ReLU, fused into the store.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a0_1 = global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a0_2 = global::System.Runtime.Intrinsics.Vector256.Max(a0_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a0_3 = global::System.Runtime.Intrinsics.Vector256.Max(a0_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_1 = global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_2 = global::System.Runtime.Intrinsics.Vector256.Max(a1_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_3 = global::System.Runtime.Intrinsics.Vector256.Max(a1_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a2_0 = global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a2_1 = global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a2_2 = global::System.Runtime.Intrinsics.Vector256.Max(a2_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a2_3 = global::System.Runtime.Intrinsics.Vector256.Max(a2_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a0_0 = KgV256.Max(a0_0, KgF256.Zero);
+        a0_1 = KgV256.Max(a0_1, KgF256.Zero);
+        a0_2 = KgV256.Max(a0_2, KgF256.Zero);
+        a0_3 = KgV256.Max(a0_3, KgF256.Zero);
+        a1_0 = KgV256.Max(a1_0, KgF256.Zero);
+        a1_1 = KgV256.Max(a1_1, KgF256.Zero);
+        a1_2 = KgV256.Max(a1_2, KgF256.Zero);
+        a1_3 = KgV256.Max(a1_3, KgF256.Zero);
+        a2_0 = KgV256.Max(a2_0, KgF256.Zero);
+        a2_1 = KgV256.Max(a2_1, KgF256.Zero);
+        a2_2 = KgV256.Max(a2_2, KgF256.Zero);
+        a2_3 = KgV256.Max(a2_3, KgF256.Zero);
         // Store once.
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref output, 8);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_2, ref output, 16);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 24) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_3, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_3, 1);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref output, 676);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_1, ref output, 684);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_2, ref output, 692);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 700) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_3, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 701) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_3, 1);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref output, 1352);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_1, ref output, 1360);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_2, ref output, 1368);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1376) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_3, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1377) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_3, 1);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgUnsafe.Add(ref output, 24) = KgV256.GetElement(a0_3, 0);
+        KgUnsafe.Add(ref output, 25) = KgV256.GetElement(a0_3, 1);
+        KgV256.StoreUnsafe(a1_0, ref output, 676);
+        KgV256.StoreUnsafe(a1_1, ref output, 684);
+        KgV256.StoreUnsafe(a1_2, ref output, 692);
+        KgUnsafe.Add(ref output, 700) = KgV256.GetElement(a1_3, 0);
+        KgUnsafe.Add(ref output, 701) = KgV256.GetElement(a1_3, 1);
+        KgV256.StoreUnsafe(a2_0, ref output, 1352);
+        KgV256.StoreUnsafe(a2_1, ref output, 1360);
+        KgV256.StoreUnsafe(a2_2, ref output, 1368);
+        KgUnsafe.Add(ref output, 1376) = KgV256.GetElement(a2_3, 0);
+        KgUnsafe.Add(ref output, 1377) = KgV256.GetElement(a2_3, 1);
     }
 
-    /// <summary>2 output channel(s) × 4 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>2 output channel(s) × 4 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile2x4Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
+        KgF256 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0, w1;
+        KgF256 x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(16));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(24));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 9));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(25));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 10));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(26));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 11));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(42));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(50));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(58));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 12));
+            x = KgV256.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 42);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 58);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(43));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(59));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 13));
+            x = KgV256.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 43);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 51);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 59);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(44));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(60));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 14));
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 44);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 52);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 60);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(76));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(84));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(92));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 15));
+            x = KgV256.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 76);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 84);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 92);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(77));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(93));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 16));
+            x = KgV256.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 77);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 85);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 93);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                w1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(70));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_0);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(78));
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_1);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_1);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
-                a0_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_2);
-                a1_2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_2);
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(94));
-                a0_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_3);
-                a1_3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w1, a1_3);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 17));
+            x = KgV256.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 78);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 86);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 94);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // ReLU, fused into the store.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a0_1 = global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a0_2 = global::System.Runtime.Intrinsics.Vector256.Max(a0_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a0_3 = global::System.Runtime.Intrinsics.Vector256.Max(a0_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_1 = global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_2 = global::System.Runtime.Intrinsics.Vector256.Max(a1_2, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-        a1_3 = global::System.Runtime.Intrinsics.Vector256.Max(a1_3, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+        a0_0 = KgV256.Max(a0_0, KgF256.Zero);
+        a0_1 = KgV256.Max(a0_1, KgF256.Zero);
+        a0_2 = KgV256.Max(a0_2, KgF256.Zero);
+        a0_3 = KgV256.Max(a0_3, KgF256.Zero);
+        a1_0 = KgV256.Max(a1_0, KgF256.Zero);
+        a1_1 = KgV256.Max(a1_1, KgF256.Zero);
+        a1_2 = KgV256.Max(a1_2, KgF256.Zero);
+        a1_3 = KgV256.Max(a1_3, KgF256.Zero);
         // Store once.
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref output, 8);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_2, ref output, 16);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 24) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_3, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_3, 1);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref output, 676);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_1, ref output, 684);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_2, ref output, 692);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 700) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_3, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 701) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_3, 1);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgUnsafe.Add(ref output, 24) = KgV256.GetElement(a0_3, 0);
+        KgUnsafe.Add(ref output, 25) = KgV256.GetElement(a0_3, 1);
+        KgV256.StoreUnsafe(a1_0, ref output, 676);
+        KgV256.StoreUnsafe(a1_1, ref output, 684);
+        KgV256.StoreUnsafe(a1_2, ref output, 692);
+        KgUnsafe.Add(ref output, 700) = KgV256.GetElement(a1_3, 0);
+        KgUnsafe.Add(ref output, 701) = KgV256.GetElement(a1_3, 1);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[952];
+        KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 784);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 21632);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 1);
+            for (int oy = 0; oy < 26; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 784) + (group * 784));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 21632) + (group * 21632));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 32);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, 0, 1);
-                for (int oy = 0; oy < 26; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                // output channels in blocks of 6
+                for (int ob = 0; ob < 30; ob += 6)
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 34);
-                    // output channels in blocks of 2
-                    for (int ob = 0; ob < 32; ob += 2)
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                    // pixels 0..15
+                    Arm64Tile6x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
+                    // pixels 16..25
+                    Arm64Tile6x3Partial2(
+                        ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 16), 1);
+                }
+                // the last 2 output channel(s)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 26) + 20280);
+                    // pixels 0..15
+                    Arm64Tile2x4(ref rows, ref KgUnsafe.Add(ref weights, 270), ref KgUnsafe.Add(ref bias, 30), ref o, 1);
+                    // pixels 16..25
+                    Arm64Tile2x3Partial2(
+                        ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, 270), ref KgUnsafe.Add(ref bias, 30), ref KgUnsafe.Add(ref o, 16), 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>6 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile6x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3, a4_0, a4_1, a4_2, a4_3, a5_0, a5_1, a5_2, a5_3;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
+        a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
+        a3_2 = a3_0;
+        a3_3 = a3_0;
+        a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
+        a4_2 = a4_0;
+        a4_3 = a4_0;
+        a5_0 = KgV128.Create(KgUnsafe.Add(ref bias, 5));
+        a5_1 = a5_0;
+        a5_2 = a5_0;
+        a5_3 = a5_0;
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 w, x0, x1, x2, x3;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            x0 = KgV128.LoadUnsafe(ref band);
+            x1 = KgV128.LoadUnsafe(ref band, 4);
+            x2 = KgV128.LoadUnsafe(ref band, 8);
+            x3 = KgV128.LoadUnsafe(ref band, 12);
+            w = KgV128.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 45));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (0, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 1);
+            x1 = KgV128.LoadUnsafe(ref band, 5);
+            x2 = KgV128.LoadUnsafe(ref band, 9);
+            x3 = KgV128.LoadUnsafe(ref band, 13);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 46));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (0, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 2);
+            x1 = KgV128.LoadUnsafe(ref band, 6);
+            x2 = KgV128.LoadUnsafe(ref band, 10);
+            x3 = KgV128.LoadUnsafe(ref band, 14);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 47));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (1, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 34);
+            x1 = KgV128.LoadUnsafe(ref band, 38);
+            x2 = KgV128.LoadUnsafe(ref band, 42);
+            x3 = KgV128.LoadUnsafe(ref band, 46);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (1, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 35);
+            x1 = KgV128.LoadUnsafe(ref band, 39);
+            x2 = KgV128.LoadUnsafe(ref band, 43);
+            x3 = KgV128.LoadUnsafe(ref band, 47);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (1, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 36);
+            x1 = KgV128.LoadUnsafe(ref band, 40);
+            x2 = KgV128.LoadUnsafe(ref band, 44);
+            x3 = KgV128.LoadUnsafe(ref band, 48);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 32));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (2, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 68);
+            x1 = KgV128.LoadUnsafe(ref band, 72);
+            x2 = KgV128.LoadUnsafe(ref band, 76);
+            x3 = KgV128.LoadUnsafe(ref band, 80);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 33));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (2, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 69);
+            x1 = KgV128.LoadUnsafe(ref band, 73);
+            x2 = KgV128.LoadUnsafe(ref band, 77);
+            x3 = KgV128.LoadUnsafe(ref band, 81);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 16));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 34));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            // tap (2, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 70);
+            x1 = KgV128.LoadUnsafe(ref band, 74);
+            x2 = KgV128.LoadUnsafe(ref band, 78);
+            x3 = KgV128.LoadUnsafe(ref band, 82);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 17));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 35));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
+        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
+        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
+        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
+        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
+        a2_0 = KgV128.Max(a2_0, KgF128.Zero);
+        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
+        a2_2 = KgV128.Max(a2_2, KgF128.Zero);
+        a2_3 = KgV128.Max(a2_3, KgF128.Zero);
+        a3_0 = KgV128.Max(a3_0, KgF128.Zero);
+        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
+        a3_2 = KgV128.Max(a3_2, KgF128.Zero);
+        a3_3 = KgV128.Max(a3_3, KgF128.Zero);
+        a4_0 = KgV128.Max(a4_0, KgF128.Zero);
+        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
+        a4_2 = KgV128.Max(a4_2, KgF128.Zero);
+        a4_3 = KgV128.Max(a4_3, KgF128.Zero);
+        a5_0 = KgV128.Max(a5_0, KgF128.Zero);
+        a5_1 = KgV128.Max(a5_1, KgF128.Zero);
+        a5_2 = KgV128.Max(a5_2, KgF128.Zero);
+        a5_3 = KgV128.Max(a5_3, KgF128.Zero);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a1_0, ref output, 676);
+        KgV128.StoreUnsafe(a1_1, ref output, 680);
+        KgV128.StoreUnsafe(a1_2, ref output, 684);
+        KgV128.StoreUnsafe(a1_3, ref output, 688);
+        KgV128.StoreUnsafe(a2_0, ref output, 1352);
+        KgV128.StoreUnsafe(a2_1, ref output, 1356);
+        KgV128.StoreUnsafe(a2_2, ref output, 1360);
+        KgV128.StoreUnsafe(a2_3, ref output, 1364);
+        KgV128.StoreUnsafe(a3_0, ref output, 2028);
+        KgV128.StoreUnsafe(a3_1, ref output, 2032);
+        KgV128.StoreUnsafe(a3_2, ref output, 2036);
+        KgV128.StoreUnsafe(a3_3, ref output, 2040);
+        KgV128.StoreUnsafe(a4_0, ref output, 2704);
+        KgV128.StoreUnsafe(a4_1, ref output, 2708);
+        KgV128.StoreUnsafe(a4_2, ref output, 2712);
+        KgV128.StoreUnsafe(a4_3, ref output, 2716);
+        KgV128.StoreUnsafe(a5_0, ref output, 3380);
+        KgV128.StoreUnsafe(a5_1, ref output, 3384);
+        KgV128.StoreUnsafe(a5_2, ref output, 3388);
+        KgV128.StoreUnsafe(a5_3, ref output, 3392);
+    }
+
+    /// <summary>6 output channel(s) × 3 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile6x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2, a4_0, a4_1, a4_2, a5_0, a5_1, a5_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
+        a3_2 = a3_0;
+        a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
+        a4_2 = a4_0;
+        a5_0 = KgV128.Create(KgUnsafe.Add(ref bias, 5));
+        a5_1 = a5_0;
+        a5_2 = a5_0;
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 w, x0, x1, x2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            x0 = KgV128.LoadUnsafe(ref band);
+            x1 = KgV128.LoadUnsafe(ref band, 4);
+            x2 = KgV128.LoadUnsafe(ref band, 8);
+            w = KgV128.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 45));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (0, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 1);
+            x1 = KgV128.LoadUnsafe(ref band, 5);
+            x2 = KgV128.LoadUnsafe(ref band, 9);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 46));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (0, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 2);
+            x1 = KgV128.LoadUnsafe(ref band, 6);
+            x2 = KgV128.LoadUnsafe(ref band, 10);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 47));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (1, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 34);
+            x1 = KgV128.LoadUnsafe(ref band, 38);
+            x2 = KgV128.LoadUnsafe(ref band, 42);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (1, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 35);
+            x1 = KgV128.LoadUnsafe(ref band, 39);
+            x2 = KgV128.LoadUnsafe(ref band, 43);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (1, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 36);
+            x1 = KgV128.LoadUnsafe(ref band, 40);
+            x2 = KgV128.LoadUnsafe(ref band, 44);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 32));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (2, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 68);
+            x1 = KgV128.LoadUnsafe(ref band, 72);
+            x2 = KgV128.LoadUnsafe(ref band, 76);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 33));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (2, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 69);
+            x1 = KgV128.LoadUnsafe(ref band, 73);
+            x2 = KgV128.LoadUnsafe(ref band, 77);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 16));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 34));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            // tap (2, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 70);
+            x1 = KgV128.LoadUnsafe(ref band, 74);
+            x2 = KgV128.LoadUnsafe(ref band, 78);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 17));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 35));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
+        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
+        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
+        a2_0 = KgV128.Max(a2_0, KgF128.Zero);
+        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
+        a2_2 = KgV128.Max(a2_2, KgF128.Zero);
+        a3_0 = KgV128.Max(a3_0, KgF128.Zero);
+        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
+        a3_2 = KgV128.Max(a3_2, KgF128.Zero);
+        a4_0 = KgV128.Max(a4_0, KgF128.Zero);
+        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
+        a4_2 = KgV128.Max(a4_2, KgF128.Zero);
+        a5_0 = KgV128.Max(a5_0, KgF128.Zero);
+        a5_1 = KgV128.Max(a5_1, KgF128.Zero);
+        a5_2 = KgV128.Max(a5_2, KgF128.Zero);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgUnsafe.Add(ref output, 9) = KgV128.GetElement(a0_2, 1);
+        KgV128.StoreUnsafe(a1_0, ref output, 676);
+        KgV128.StoreUnsafe(a1_1, ref output, 680);
+        KgUnsafe.Add(ref output, 684) = KgV128.GetElement(a1_2, 0);
+        KgUnsafe.Add(ref output, 685) = KgV128.GetElement(a1_2, 1);
+        KgV128.StoreUnsafe(a2_0, ref output, 1352);
+        KgV128.StoreUnsafe(a2_1, ref output, 1356);
+        KgUnsafe.Add(ref output, 1360) = KgV128.GetElement(a2_2, 0);
+        KgUnsafe.Add(ref output, 1361) = KgV128.GetElement(a2_2, 1);
+        KgV128.StoreUnsafe(a3_0, ref output, 2028);
+        KgV128.StoreUnsafe(a3_1, ref output, 2032);
+        KgUnsafe.Add(ref output, 2036) = KgV128.GetElement(a3_2, 0);
+        KgUnsafe.Add(ref output, 2037) = KgV128.GetElement(a3_2, 1);
+        KgV128.StoreUnsafe(a4_0, ref output, 2704);
+        KgV128.StoreUnsafe(a4_1, ref output, 2708);
+        KgUnsafe.Add(ref output, 2712) = KgV128.GetElement(a4_2, 0);
+        KgUnsafe.Add(ref output, 2713) = KgV128.GetElement(a4_2, 1);
+        KgV128.StoreUnsafe(a5_0, ref output, 3380);
+        KgV128.StoreUnsafe(a5_1, ref output, 3384);
+        KgUnsafe.Add(ref output, 3388) = KgV128.GetElement(a5_2, 0);
+        KgUnsafe.Add(ref output, 3389) = KgV128.GetElement(a5_2, 1);
+    }
+
+    /// <summary>2 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 39);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 43);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 47);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 16));
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 17));
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
+        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
+        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
+        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
+        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a1_0, ref output, 676);
+        KgV128.StoreUnsafe(a1_1, ref output, 680);
+        KgV128.StoreUnsafe(a1_2, ref output, 684);
+        KgV128.StoreUnsafe(a1_3, ref output, 688);
+    }
+
+    /// <summary>2 output channel(s) × 3 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile2x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 39);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 43);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 16));
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 17));
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
+        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
+        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgUnsafe.Add(ref output, 9) = KgV128.GetElement(a0_2, 1);
+        KgV128.StoreUnsafe(a1_0, ref output, 676);
+        KgV128.StoreUnsafe(a1_1, ref output, 680);
+        KgUnsafe.Add(ref output, 684) = KgV128.GetElement(a1_2, 0);
+        KgUnsafe.Add(ref output, 685) = KgV128.GetElement(a1_2, 1);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[952];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 784);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 21632);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 1);
+            for (int oy = 0; oy < 26; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                // output channels in blocks of 2
+                for (int ob = 0; ob < 32; ob += 2)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                    // pixels 0..23
+                    Vector128Tile2x6(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
+                    // pixels 24..25
+                    Vector128Tile2x1Partial2(
+                        ref KgUnsafe.Add(ref rows, 24), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 24), 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>2 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile2x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
+        a1_5 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 39);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 43);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 47);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 51);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 55);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 56);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 84);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 88);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 16));
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 85);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 89);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 17));
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 86);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 90);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
+        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
+        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
+        a0_4 = KgV128.Max(a0_4, KgF128.Zero);
+        a0_5 = KgV128.Max(a0_5, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
+        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
+        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
+        a1_4 = KgV128.Max(a1_4, KgF128.Zero);
+        a1_5 = KgV128.Max(a1_5, KgF128.Zero);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        KgV128.StoreUnsafe(a1_0, ref output, 676);
+        KgV128.StoreUnsafe(a1_1, ref output, 680);
+        KgV128.StoreUnsafe(a1_2, ref output, 684);
+        KgV128.StoreUnsafe(a1_3, ref output, 688);
+        KgV128.StoreUnsafe(a1_4, ref output, 692);
+        KgV128.StoreUnsafe(a1_5, ref output, 696);
+    }
+
+    /// <summary>2 output channel(s) × 1 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile2x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a1_0;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 w, x0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            x0 = KgV128.LoadUnsafe(ref band);
+            w = KgV128.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (0, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (0, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (1, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 34);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (1, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 35);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (1, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 36);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (2, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 68);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (2, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 69);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 16));
+            a1_0 = Fma(x0, w, a1_0);
+            // tap (2, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 70);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 17));
+            a1_0 = Fma(x0, w, a1_0);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // ReLU, fused into the store.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        // Store once.
+        KgUnsafe.Add(ref output, 0) = KgV128.GetElement(a0_0, 0);
+        KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
+        KgUnsafe.Add(ref output, 676) = KgV128.GetElement(a1_0, 0);
+        KgUnsafe.Add(ref output, 677) = KgV128.GetElement(a1_0, 1);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[952];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 784);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 21632);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 1);
+            for (int oy = 0; oy < 26; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
+                // output channels in blocks of 2
+                for (int ob = 0; ob < 32; ob += 2)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
+                    // pixels 0..23 in blocks of 4
+                    for (int x0 = 0; x0 < 24; x0 += 4)
                     {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                        // pixels 0..23 in blocks of 4
-                        for (int x0 = 0; x0 < 24; x0 += 4)
-                        {
-                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                        }
-                        // pixels 24..25
-                        ScalarTile2x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 24), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 24), channels);
+                        ScalarTile2x4(
+                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, x0),
+                            1);
                     }
+                    // pixels 24..25
+                    ScalarTile2x2(
+                        ref KgUnsafe.Add(ref rows, 24), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 24), 1);
                 }
             }
         }
     }
 
     /// <summary>2 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a1_0 = KgUnsafe.Add(ref bias, 1);
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
@@ -1029,191 +2395,173 @@ file static class LayersConv1Kernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = weights;
+            w1 = KgUnsafe.Add(ref weights, 9);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            w1 = KgUnsafe.Add(ref weights, 10);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            w1 = KgUnsafe.Add(ref weights, 11);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            w1 = KgUnsafe.Add(ref weights, 12);
+            x = KgUnsafe.Add(ref band, 34);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            w1 = KgUnsafe.Add(ref weights, 13);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            w1 = KgUnsafe.Add(ref weights, 14);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            w1 = KgUnsafe.Add(ref weights, 15);
+            x = KgUnsafe.Add(ref band, 68);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            w1 = KgUnsafe.Add(ref weights, 16);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgUnsafe.Add(ref weights, 8);
+            w1 = KgUnsafe.Add(ref weights, 17);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // ReLU, fused into the store.
-        a0_0 = global::System.Math.Max(a0_0, 0f);
-        a0_1 = global::System.Math.Max(a0_1, 0f);
-        a0_2 = global::System.Math.Max(a0_2, 0f);
-        a0_3 = global::System.Math.Max(a0_3, 0f);
-        a1_0 = global::System.Math.Max(a1_0, 0f);
-        a1_1 = global::System.Math.Max(a1_1, 0f);
-        a1_2 = global::System.Math.Max(a1_2, 0f);
-        a1_3 = global::System.Math.Max(a1_3, 0f);
+        a0_0 = KgMath.Max(a0_0, 0f);
+        a0_1 = KgMath.Max(a0_1, 0f);
+        a0_2 = KgMath.Max(a0_2, 0f);
+        a0_3 = KgMath.Max(a0_3, 0f);
+        a1_0 = KgMath.Max(a1_0, 0f);
+        a1_1 = KgMath.Max(a1_1, 0f);
+        a1_2 = KgMath.Max(a1_2, 0f);
+        a1_3 = KgMath.Max(a1_3, 0f);
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 676) = a1_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 677) = a1_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 678) = a1_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 679) = a1_3;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 676) = a1_0;
+        KgUnsafe.Add(ref output, 677) = a1_1;
+        KgUnsafe.Add(ref output, 678) = a1_2;
+        KgUnsafe.Add(ref output, 679) = a1_3;
     }
 
     /// <summary>2 output channel(s) × 2 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a1_0, a1_1;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a1_0 = KgUnsafe.Add(ref bias, 1);
         a1_1 = a1_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
@@ -1221,118 +2569,100 @@ file static class LayersConv1Kernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = weights;
+            w1 = KgUnsafe.Add(ref weights, 9);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            w1 = KgUnsafe.Add(ref weights, 10);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            w1 = KgUnsafe.Add(ref weights, 11);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            w1 = KgUnsafe.Add(ref weights, 12);
+            x = KgUnsafe.Add(ref band, 34);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            w1 = KgUnsafe.Add(ref weights, 13);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            w1 = KgUnsafe.Add(ref weights, 14);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            w1 = KgUnsafe.Add(ref weights, 15);
+            x = KgUnsafe.Add(ref band, 68);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            w1 = KgUnsafe.Add(ref weights, 16);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 17);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 952);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgUnsafe.Add(ref weights, 8);
+            w1 = KgUnsafe.Add(ref weights, 17);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            band = ref KgUnsafe.Add(ref band, 952);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // ReLU, fused into the store.
-        a0_0 = global::System.Math.Max(a0_0, 0f);
-        a0_1 = global::System.Math.Max(a0_1, 0f);
-        a1_0 = global::System.Math.Max(a1_0, 0f);
-        a1_1 = global::System.Math.Max(a1_1, 0f);
+        a0_0 = KgMath.Max(a0_0, 0f);
+        a0_1 = KgMath.Max(a0_1, 0f);
+        a1_0 = KgMath.Max(a1_0, 0f);
+        a1_1 = KgMath.Max(a1_1, 0f);
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 676) = a1_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 677) = a1_1;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 676) = a1_0;
+        KgUnsafe.Add(ref output, 677) = a1_1;
     }
 
     /// <summary>
@@ -1347,17 +2677,33 @@ file static class LayersConv1Kernel
             for (int r = 0; r < 28; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 28) + r) * 34);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 28) + r) * 34);
                 if ((uint)iy >= 28u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 0), 28).Clear();
+                    KgMarshal.CreateSpan(ref row, 28).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 28) + iy) * 28);
-                global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, 0), 28).CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 0), 28));
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 28) + iy) * 28);
+                KgMarshal.CreateReadOnlySpan(ref source, 28)
+                    .CopyTo(KgMarshal.CreateSpan(ref row, 28));
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

@@ -2,9 +2,28 @@
 // Written by KernelGen at compile time. Edit the attributes, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
+using KgMathF = global::System.MathF;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgI256 = global::System.Runtime.Intrinsics.Vector256<int>;
+using KgI128 = global::System.Runtime.Intrinsics.Vector128<int>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
-/// <summary>A network of 4 layers from 1×28×28 inputs to 10 outputs: Conv1 (3×3 convolution, Relu, 32×26×26), Pool1 (2×2 max pool, 32×13×13), Fc1 (dense, Relu, 128), Logits (dense, 10).</summary>
+/// <summary>A network of 4 layers from 1×28×28 inputs to 10 outputs: Conv1 (3×3 convolution, Relu, 32×26×26), Pool1 (2×2 max pool, 32×13×13), Fc1 (dense, Relu,
+/// 128), Logits (dense, 10).</summary>
 partial class MnistCnn : global::KernelGen.Training.INetwork
 {
     /// <summary>Floats in one input sample: 1×28×28, NCHW.</summary>
@@ -21,7 +40,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     /// biases zero), and buffers for <see cref="Forward(global::System.ReadOnlySpan{float}, global::System.Span{float}, int)"/> and
     /// <see cref="Predict(global::System.ReadOnlySpan{float})"/> that hold <paramref name="maxBatch"/> samples at a time.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public MnistCnn(int seed = 0, int maxBatch = 64)
     {
         global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
@@ -62,7 +81,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     int global::KernelGen.Training.INetwork.OutputLength => OutputSize;
 
     /// <summary>Draws every parameter anew from <c>new Random(seed)</c>, in layer order, as the constructor does.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public void InitializeParameters(int seed)
     {
         var random = new global::System.Random(seed);
@@ -72,12 +91,14 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         }
     }
 
-    /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/> scores per sample.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> logits, int batch = 1) => Forward(_workspace, input, logits, batch);
+    /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
+    /// scores per sample.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public void Forward(
+        global::System.ReadOnlySpan<float> input, global::System.Span<float> logits, int batch = 1) => Forward(_workspace, input, logits, batch);
 
     /// <summary>The class with the highest score for one sample (the first, on a tie); uses the network's own buffers, as <c>Forward</c> does.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public int Predict(global::System.ReadOnlySpan<float> image)
     {
         global::KernelGen.KernelArguments.Length(image.Length, InputSize, nameof(image));
@@ -85,8 +106,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.LogitsOutput, 0, OutputSize));
     }
 
-    /// <summary>The class with the highest score for each of <paramref name="batch"/> samples; uses the network's own buffers, as <c>Forward</c> does.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    /// <summary>The class with the highest score for each of <paramref name="batch"/> samples; uses the network's own buffers, as <c>Forward</c>
+    /// does.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public void Predict(global::System.ReadOnlySpan<float> images, global::System.Span<int> classes, int batch)
     {
         global::KernelGen.KernelArguments.Batch(batch);
@@ -104,20 +126,21 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     }
 
     /// <summary>Writes every parameter to a safetensors file, under its name (<c>Layer.weight</c>, <c>Layer.bias</c>) and in PyTorch's layout.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public void Save(string path) => global::KernelGen.Training.ParameterFile.Save(path, _parameters);
 
     /// <summary>Reads every parameter from a safetensors file; a missing tensor or a wrong shape throws, naming the tensor, and changes nothing.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public void Load(string path) => global::KernelGen.Training.ParameterFile.Load(path, _parameters);
 
     /// <inheritdoc/>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public global::KernelGen.Training.NetworkWorkspace CreateWorkspace(int maxBatch) => new Workspace(this, maxBatch);
 
     /// <inheritdoc/>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public void Forward(global::KernelGen.Training.NetworkWorkspace workspace, global::System.ReadOnlySpan<float> input, global::System.Span<float> logits, int batch)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public void Forward(
+        global::KernelGen.Training.NetworkWorkspace workspace, global::System.ReadOnlySpan<float> input, global::System.Span<float> logits, int batch)
     {
         Workspace buffers = Workspace.Of(workspace, this);
         global::KernelGen.KernelArguments.Batch(batch);
@@ -132,8 +155,10 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     }
 
     /// <inheritdoc/>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public float ForwardBackward(global::KernelGen.Training.NetworkWorkspace workspace, global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<int> labels, global::System.Span<float> logits, int batch, float gradientScale)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public float ForwardBackward(
+        global::KernelGen.Training.NetworkWorkspace workspace, global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<int> labels,
+        global::System.Span<float> logits, int batch, float gradientScale)
     {
         Workspace buffers = Workspace.Of(workspace, this);
         buffers.Check(batch);
@@ -144,7 +169,8 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         {
             if ((uint)label >= OutputSize)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, "A label must be a class index from 0 to " + (OutputSize - 1) + ".");
+                throw new global::System.ArgumentOutOfRangeException(
+                    nameof(labels), label, "A label must be a class index from 0 to " + (OutputSize - 1) + ".");
             }
         }
 
@@ -152,7 +178,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         new global::System.ReadOnlySpan<float>(buffers.LogitsOutput, 0, batch * OutputSize).CopyTo(logits);
 
         // The loss and its gradient with respect to the last layer's output.
-        float loss = MnistCnnKernels.SoftmaxCrossEntropy(ref MnistCnnKernels.Start(buffers.LogitsOutput), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels), ref MnistCnnKernels.Start(buffers.LogitsGradient), batch, gradientScale);
+        float loss = MnistCnnKernels.SoftmaxCrossEntropy(
+            ref MnistCnnKernels.Start(buffers.LogitsOutput), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels),
+            ref MnistCnnKernels.Start(buffers.LogitsGradient), batch, gradientScale);
 
         // Layers below the lowest one with a trainable parameter need no gradients at all.
         int lowest = LowestTrainable();
@@ -162,7 +190,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         {
             if (!LogitsWeight.Frozen)
             {
-                MnistCnnKernels.LogitsWeightGradient(ref MnistCnnKernels.Start(buffers.Fc1Output), ref MnistCnnKernels.Start(buffers.LogitsGradient), ref MnistCnnKernels.Start(buffers.Gradients[4]), batch);
+                MnistCnnKernels.LogitsWeightGradient(
+                    ref MnistCnnKernels.Start(buffers.Fc1Output), ref MnistCnnKernels.Start(buffers.LogitsGradient),
+                    ref MnistCnnKernels.Start(buffers.Gradients[4]), batch);
             }
             if (!LogitsBias.Frozen)
             {
@@ -170,7 +200,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             }
             if (lowest < 3)
             {
-                MnistCnnKernels.LogitsInputGradient(ref MnistCnnKernels.Start(buffers.LogitsGradient), ref MnistCnnKernels.Start(LogitsWeight.Values), ref MnistCnnKernels.Start(buffers.Fc1Gradient), batch);
+                MnistCnnKernels.LogitsInputGradient(
+                    ref MnistCnnKernels.Start(buffers.LogitsGradient), ref MnistCnnKernels.Start(LogitsWeight.Values),
+                    ref MnistCnnKernels.Start(buffers.Fc1Gradient), batch);
             }
         }
 
@@ -180,7 +212,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             MnistCnnKernels.ReluBackward(ref MnistCnnKernels.Start(buffers.Fc1Output), ref MnistCnnKernels.Start(buffers.Fc1Gradient), batch * 128);
             if (!Fc1Weight.Frozen)
             {
-                MnistCnnKernels.Fc1WeightGradient(ref MnistCnnKernels.Start(buffers.Pool1Output), ref MnistCnnKernels.Start(buffers.Fc1Gradient), ref MnistCnnKernels.Start(buffers.Gradients[2]), batch);
+                MnistCnnKernels.Fc1WeightGradient(
+                    ref MnistCnnKernels.Start(buffers.Pool1Output), ref MnistCnnKernels.Start(buffers.Fc1Gradient),
+                    ref MnistCnnKernels.Start(buffers.Gradients[2]), batch);
             }
             if (!Fc1Bias.Frozen)
             {
@@ -188,7 +222,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             }
             if (lowest < 2)
             {
-                MnistCnnKernels.Fc1InputGradient(ref MnistCnnKernels.Start(buffers.Fc1Gradient), ref MnistCnnKernels.Start(Fc1Weight.Values), ref MnistCnnKernels.Start(buffers.Pool1Gradient), batch);
+                MnistCnnKernels.Fc1InputGradient(
+                    ref MnistCnnKernels.Start(buffers.Fc1Gradient), ref MnistCnnKernels.Start(Fc1Weight.Values),
+                    ref MnistCnnKernels.Start(buffers.Pool1Gradient), batch);
             }
         }
 
@@ -197,7 +233,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         {
             if (lowest < 1)
             {
-                MnistCnnKernels.Pool1InputGradient(ref MnistCnnKernels.Start(buffers.Conv1Output), ref MnistCnnKernels.Start(buffers.Pool1Output), ref MnistCnnKernels.Start(buffers.Pool1Gradient), ref MnistCnnKernels.Start(buffers.Conv1Gradient), batch);
+                MnistCnnKernels.Pool1InputGradient(
+                    ref MnistCnnKernels.Start(buffers.Conv1Output), ref MnistCnnKernels.Start(buffers.Pool1Output),
+                    ref MnistCnnKernels.Start(buffers.Pool1Gradient), ref MnistCnnKernels.Start(buffers.Conv1Gradient), batch);
             }
         }
 
@@ -207,7 +245,8 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             MnistCnnKernels.ReluBackward(ref MnistCnnKernels.Start(buffers.Conv1Output), ref MnistCnnKernels.Start(buffers.Conv1Gradient), batch * 21632);
             if (!Conv1Weight.Frozen)
             {
-                MnistCnnKernels.Conv1WeightGradient(ref MnistCnnKernels.Start(input), ref MnistCnnKernels.Start(buffers.Conv1Gradient), ref MnistCnnKernels.Start(buffers.Gradients[0]), batch);
+                MnistCnnKernels.Conv1WeightGradient(
+                    ref MnistCnnKernels.Start(input), ref MnistCnnKernels.Start(buffers.Conv1Gradient), ref MnistCnnKernels.Start(buffers.Gradients[0]), batch);
             }
             if (!Conv1Bias.Frozen)
             {
@@ -240,9 +279,15 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     private void RunForward(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
         Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Conv1Output, 0, batch * 21632), batch);
-        Pool1Forward(new global::System.ReadOnlySpan<float>(buffers.Conv1Output, 0, batch * 21632), new global::System.Span<float>(buffers.Pool1Output, 0, batch * 5408), batch);
-        MnistCnnKernels.Fc1Forward(ref MnistCnnKernels.Start(buffers.Pool1Output), ref MnistCnnKernels.Start(Fc1Weight.Values), ref MnistCnnKernels.Start(Fc1Bias.Values), ref MnistCnnKernels.Start(buffers.Fc1Output), batch);
-        MnistCnnKernels.LogitsForward(ref MnistCnnKernels.Start(buffers.Fc1Output), ref MnistCnnKernels.Start(LogitsWeight.Values), ref MnistCnnKernels.Start(LogitsBias.Values), ref MnistCnnKernels.Start(buffers.LogitsOutput), batch);
+        Pool1Forward(
+            new global::System.ReadOnlySpan<float>(buffers.Conv1Output, 0, batch * 21632), new global::System.Span<float>(buffers.Pool1Output, 0, batch * 5408),
+            batch);
+        MnistCnnKernels.Fc1Forward(
+            ref MnistCnnKernels.Start(buffers.Pool1Output), ref MnistCnnKernels.Start(Fc1Weight.Values), ref MnistCnnKernels.Start(Fc1Bias.Values),
+            ref MnistCnnKernels.Start(buffers.Fc1Output), batch);
+        MnistCnnKernels.LogitsForward(
+            ref MnistCnnKernels.Start(buffers.Fc1Output), ref MnistCnnKernels.Start(LogitsWeight.Values), ref MnistCnnKernels.Start(LogitsBias.Values),
+            ref MnistCnnKernels.Start(buffers.LogitsOutput), batch);
     }
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
@@ -258,12 +303,15 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         return best;
     }
 
-    private static partial void Conv1Forward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output, int batch);
+    private static partial void Conv1Forward(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, int batch);
 
     private static partial void Pool1Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch);
 
-    /// <summary>One thread's buffers for <c>MnistCnn</c>: each layer's output and the gradient with respect to it, for <see cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    /// <summary>One thread's buffers for <c>MnistCnn</c>: each layer's output and the gradient with respect to it, for <see
+    /// cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public sealed class Workspace : global::KernelGen.Training.NetworkWorkspace
     {
         private readonly MnistCnn _network;
@@ -308,303 +356,634 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     }
 }
 
-/// <summary>The kernels of <c>MnistCnn</c> that run across the batch: dense layers forward, and every backward kernel, each specialised to its layer's shape.</summary>
+/// <summary>The kernels of <c>MnistCnn</c> that run across the batch: dense layers forward, and every backward kernel, each specialised to its layer's
+/// shape.</summary>
 file static class MnistCnnKernels
 {
     /// <summary>The first element of an array or span, for the kernels' <c>ref float</c> parameters.</summary>
-    public static ref float Start(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);
+    public static ref float Start(float[] array) => ref KgMarshal.GetArrayDataReference(array);
 
     /// <inheritdoc cref="Start(float[])"/>
-    public static ref float Start(global::System.ReadOnlySpan<float> span) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span);
+    public static ref float Start(KgReadOnlySpan span) => ref KgMarshal.GetReference(span);
 
-    /// <summary>Softmax over each sample's 10 scores and the cross-entropy with its label: returns the summed loss, writes <c>scale × (softmax − one-hot)</c>.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Softmax over each sample's 10 scores and the cross-entropy with its label: returns the summed loss, writes <c>scale × (softmax −
+    /// one-hot)</c>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static float SoftmaxCrossEntropy(ref float logits, ref int labels, ref float gradient, int batch, float scale)
     {
         double loss = 0;
         for (int n = 0; n < batch; n++)
         {
-            ref float z = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref logits, n * 10);
-            ref float g = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradient, n * 10);
+            ref float z = ref KgUnsafe.Add(ref logits, n * 10);
+            ref float g = ref KgUnsafe.Add(ref gradient, n * 10);
             float max = z;
             for (int k = 1; k < 10; k++)
             {
-                max = global::System.Math.Max(max, global::System.Runtime.CompilerServices.Unsafe.Add(ref z, k));
+                max = KgMath.Max(max, KgUnsafe.Add(ref z, k));
             }
             float sum = 0f;
             for (int k = 0; k < 10; k++)
             {
-                float exp = global::System.MathF.Exp(global::System.Runtime.CompilerServices.Unsafe.Add(ref z, k) - max);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g, k) = exp;
+                float exp = KgMathF.Exp(KgUnsafe.Add(ref z, k) - max);
+                KgUnsafe.Add(ref g, k) = exp;
                 sum += exp;
             }
-            int label = global::System.Runtime.CompilerServices.Unsafe.Add(ref labels, n);
-            loss += global::System.Math.Log(sum) + max - global::System.Runtime.CompilerServices.Unsafe.Add(ref z, label);
+            int label = KgUnsafe.Add(ref labels, n);
+            loss += KgMath.Log(sum) + max - KgUnsafe.Add(ref z, label);
             float share = scale / sum;
             for (int k = 0; k < 10; k++)
             {
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g, k) *= share;
+                KgUnsafe.Add(ref g, k) *= share;
             }
-            global::System.Runtime.CompilerServices.Unsafe.Add(ref g, label) -= scale;
+            KgUnsafe.Add(ref g, label) -= scale;
         }
         return (float)loss;
     }
 
     /// <summary>Relu's derivative from its output y: keeps the gradient where the output is positive, in place.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void ReluBackward(ref float output, ref float gradient, int length)
     {
         int i = 0;
-        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (KgV512.IsHardwareAccelerated)
+        {
+            for (; i <= length - 16; i += 16)
+            {
+                KgF512 y = KgV512.LoadUnsafe(ref output, (nuint)i);
+                KgF512 g = KgV512.LoadUnsafe(ref gradient, (nuint)i);
+                KgV512.StoreUnsafe(KgV512.ConditionalSelect(KgV512.GreaterThan(y, KgF512.Zero), g, KgF512.Zero), ref gradient, (nuint)i);
+            }
+        }
+        else if (KgV256.IsHardwareAccelerated)
         {
             for (; i <= length - 8; i += 8)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> y = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref output, (nuint)(i));
-                global::System.Runtime.Intrinsics.Vector256<float> g = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gradient, (nuint)(i));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(y, global::System.Runtime.Intrinsics.Vector256<float>.Zero), g, global::System.Runtime.Intrinsics.Vector256<float>.Zero), ref gradient, (nuint)(i));
+                KgF256 y = KgV256.LoadUnsafe(ref output, (nuint)i);
+                KgF256 g = KgV256.LoadUnsafe(ref gradient, (nuint)i);
+                KgV256.StoreUnsafe(KgV256.ConditionalSelect(KgV256.GreaterThan(y, KgF256.Zero), g, KgF256.Zero), ref gradient, (nuint)i);
+            }
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= length - 4; i += 4)
+            {
+                KgF128 y = KgV128.LoadUnsafe(ref output, (nuint)i);
+                KgF128 g = KgV128.LoadUnsafe(ref gradient, (nuint)i);
+                KgV128.StoreUnsafe(KgV128.ConditionalSelect(KgV128.GreaterThan(y, KgF128.Zero), g, KgF128.Zero), ref gradient, (nuint)i);
             }
         }
         for (; i < length; i++)
         {
-            float y = global::System.Runtime.CompilerServices.Unsafe.Add(ref output, i);
-            global::System.Runtime.CompilerServices.Unsafe.Add(ref gradient, i) = y > 0f ? global::System.Runtime.CompilerServices.Unsafe.Add(ref gradient, i) : 0f;
+            float y = KgUnsafe.Add(ref output, i);
+            KgUnsafe.Add(ref gradient, i) = y > 0f ? KgUnsafe.Add(ref gradient, i) : 0f;
         }
     }
 
-    /// <summary>The gradient of <c>Conv1</c>'s weights [32, 1, 3, 3]: output gradients times the inputs under each tap, summed over positions and the batch.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Conv1</c>'s weights [32, 1, 3, 3]: output gradients times the inputs under each tap, summed over positions and the
+    /// batch.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Conv1WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
     {
         for (int o = 0; o < 32; o++)
         {
-            for (int i = 0; i < 1; i++)
+            ref float weights = ref KgUnsafe.Add(ref gradWeights, o * 9);
+            // Kernel row 0: output rows 0…25 see input rows inside the plane.
             {
-                ref float weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, o * 9);
-                // Kernel row 0: output rows 0…25 see input rows inside the plane.
+                float s0 = 0f, s1 = 0f, s2 = 0f;
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + i) * 784);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
                         for (int y = 0; y < 26; y++)
                         {
-                            ref float dyRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, y * 26);
-                            ref float xRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (y) * 28);
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y) * 28);
                             int col = 0;
-                            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                            for (; col <= 10; col += 16)
                             {
-                                for (; col <= 18; col += 8)
-                                {
-                                    global::System.Runtime.Intrinsics.Vector256<float> d = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col));
-                                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col)), a0);
-                                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
-                                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
-                                }
-                                global::System.Runtime.Intrinsics.Vector256<float> last = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(18)) * global::System.Runtime.Intrinsics.Vector256.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f);
-                                a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(18)), a0);
-                                a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(19)), a1);
-                                a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(20)), a2);
-                                col = 26;
+                                KgF512 d = KgV512.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
                             }
-                            for (; col < 26; col++)
+                            KgF512 last = KgV512.LoadUnsafe(ref dyRow, 10) * KgV512.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f);
+                            a0 = Fma(last, KgV512.LoadUnsafe(ref xRow, 10), a0);
+                            a1 = Fma(last, KgV512.LoadUnsafe(ref xRow, 11), a1);
+                            a2 = Fma(last, KgV512.LoadUnsafe(ref xRow, 12), a2);
+                        }
+                    }
+                    s0 += KgV512.Sum(a0);
+                    s1 += KgV512.Sum(a1);
+                    s2 += KgV512.Sum(a2);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y) * 28);
+                            int col = 0;
+                            for (; col <= 18; col += 8)
                             {
-                                float d = global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
-                                s0 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col);
-                                s1 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col + 1);
-                                s2 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col + 2);
+                                KgF256 d = KgV256.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
+                            }
+                            KgF256 last = KgV256.LoadUnsafe(ref dyRow, 18) * KgV256.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f);
+                            a0 = Fma(last, KgV256.LoadUnsafe(ref xRow, 18), a0);
+                            a1 = Fma(last, KgV256.LoadUnsafe(ref xRow, 19), a1);
+                            a2 = Fma(last, KgV256.LoadUnsafe(ref xRow, 20), a2);
+                        }
+                    }
+                    s0 += KgV256.Sum(a0);
+                    s1 += KgV256.Sum(a1);
+                    s2 += KgV256.Sum(a2);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y) * 28);
+                            int col = 0;
+                            for (; col <= 22; col += 4)
+                            {
+                                KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
+                            }
+                            KgF128 last = KgV128.LoadUnsafe(ref dyRow, 22) * KgV128.Create(0f, 0f, 1f, 1f);
+                            a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 22), a0);
+                            a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 23), a1);
+                            a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 24), a2);
+                        }
+                    }
+                    s0 += KgV128.Sum(a0);
+                    s1 += KgV128.Sum(a1);
+                    s2 += KgV128.Sum(a2);
+                }
+                else
+                {
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y) * 28);
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
+                            }
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
+                            }
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 2);
                             }
                         }
                     }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0) = s0 + global::System.Runtime.Intrinsics.Vector256.Sum(a0);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1) = s1 + global::System.Runtime.Intrinsics.Vector256.Sum(a1);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2) = s2 + global::System.Runtime.Intrinsics.Vector256.Sum(a2);
                 }
-                // Kernel row 1: output rows 0…25 see input rows inside the plane.
+                weights = s0;
+                KgUnsafe.Add(ref weights, 1) = s1;
+                KgUnsafe.Add(ref weights, 2) = s2;
+            }
+            // Kernel row 1: output rows 0…25 see input rows inside the plane.
+            {
+                float s0 = 0f, s1 = 0f, s2 = 0f;
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + i) * 784);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
                         for (int y = 0; y < 26; y++)
                         {
-                            ref float dyRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, y * 26);
-                            ref float xRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (y + 1) * 28);
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 28);
                             int col = 0;
-                            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                            for (; col <= 10; col += 16)
                             {
-                                for (; col <= 18; col += 8)
-                                {
-                                    global::System.Runtime.Intrinsics.Vector256<float> d = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col));
-                                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col)), a0);
-                                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
-                                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
-                                }
-                                global::System.Runtime.Intrinsics.Vector256<float> last = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(18)) * global::System.Runtime.Intrinsics.Vector256.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f);
-                                a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(18)), a0);
-                                a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(19)), a1);
-                                a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(20)), a2);
-                                col = 26;
+                                KgF512 d = KgV512.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
                             }
-                            for (; col < 26; col++)
+                            KgF512 last = KgV512.LoadUnsafe(ref dyRow, 10) * KgV512.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f);
+                            a0 = Fma(last, KgV512.LoadUnsafe(ref xRow, 10), a0);
+                            a1 = Fma(last, KgV512.LoadUnsafe(ref xRow, 11), a1);
+                            a2 = Fma(last, KgV512.LoadUnsafe(ref xRow, 12), a2);
+                        }
+                    }
+                    s0 += KgV512.Sum(a0);
+                    s1 += KgV512.Sum(a1);
+                    s2 += KgV512.Sum(a2);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 28);
+                            int col = 0;
+                            for (; col <= 18; col += 8)
                             {
-                                float d = global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
-                                s0 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col);
-                                s1 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col + 1);
-                                s2 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col + 2);
+                                KgF256 d = KgV256.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
+                            }
+                            KgF256 last = KgV256.LoadUnsafe(ref dyRow, 18) * KgV256.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f);
+                            a0 = Fma(last, KgV256.LoadUnsafe(ref xRow, 18), a0);
+                            a1 = Fma(last, KgV256.LoadUnsafe(ref xRow, 19), a1);
+                            a2 = Fma(last, KgV256.LoadUnsafe(ref xRow, 20), a2);
+                        }
+                    }
+                    s0 += KgV256.Sum(a0);
+                    s1 += KgV256.Sum(a1);
+                    s2 += KgV256.Sum(a2);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 28);
+                            int col = 0;
+                            for (; col <= 22; col += 4)
+                            {
+                                KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
+                            }
+                            KgF128 last = KgV128.LoadUnsafe(ref dyRow, 22) * KgV128.Create(0f, 0f, 1f, 1f);
+                            a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 22), a0);
+                            a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 23), a1);
+                            a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 24), a2);
+                        }
+                    }
+                    s0 += KgV128.Sum(a0);
+                    s1 += KgV128.Sum(a1);
+                    s2 += KgV128.Sum(a2);
+                }
+                else
+                {
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 28);
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
+                            }
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
+                            }
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 2);
                             }
                         }
                     }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3) = s0 + global::System.Runtime.Intrinsics.Vector256.Sum(a0);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4) = s1 + global::System.Runtime.Intrinsics.Vector256.Sum(a1);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5) = s2 + global::System.Runtime.Intrinsics.Vector256.Sum(a2);
                 }
-                // Kernel row 2: output rows 0…25 see input rows inside the plane.
+                KgUnsafe.Add(ref weights, 3) = s0;
+                KgUnsafe.Add(ref weights, 4) = s1;
+                KgUnsafe.Add(ref weights, 5) = s2;
+            }
+            // Kernel row 2: output rows 0…25 see input rows inside the plane.
+            {
+                float s0 = 0f, s1 = 0f, s2 = 0f;
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + i) * 784);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
                         for (int y = 0; y < 26; y++)
                         {
-                            ref float dyRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, y * 26);
-                            ref float xRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (y + 2) * 28);
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 2) * 28);
                             int col = 0;
-                            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                            for (; col <= 10; col += 16)
                             {
-                                for (; col <= 18; col += 8)
-                                {
-                                    global::System.Runtime.Intrinsics.Vector256<float> d = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col));
-                                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col)), a0);
-                                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
-                                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
-                                }
-                                global::System.Runtime.Intrinsics.Vector256<float> last = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(18)) * global::System.Runtime.Intrinsics.Vector256.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f);
-                                a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(18)), a0);
-                                a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(19)), a1);
-                                a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(last, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xRow, (nuint)(20)), a2);
-                                col = 26;
+                                KgF512 d = KgV512.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV512.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
                             }
-                            for (; col < 26; col++)
+                            KgF512 last = KgV512.LoadUnsafe(ref dyRow, 10) * KgV512.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f);
+                            a0 = Fma(last, KgV512.LoadUnsafe(ref xRow, 10), a0);
+                            a1 = Fma(last, KgV512.LoadUnsafe(ref xRow, 11), a1);
+                            a2 = Fma(last, KgV512.LoadUnsafe(ref xRow, 12), a2);
+                        }
+                    }
+                    s0 += KgV512.Sum(a0);
+                    s1 += KgV512.Sum(a1);
+                    s2 += KgV512.Sum(a2);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 2) * 28);
+                            int col = 0;
+                            for (; col <= 18; col += 8)
                             {
-                                float d = global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
-                                s0 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col);
-                                s1 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col + 1);
-                                s2 += d * global::System.Runtime.CompilerServices.Unsafe.Add(ref xRow, col + 2);
+                                KgF256 d = KgV256.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
+                            }
+                            KgF256 last = KgV256.LoadUnsafe(ref dyRow, 18) * KgV256.Create(0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f);
+                            a0 = Fma(last, KgV256.LoadUnsafe(ref xRow, 18), a0);
+                            a1 = Fma(last, KgV256.LoadUnsafe(ref xRow, 19), a1);
+                            a2 = Fma(last, KgV256.LoadUnsafe(ref xRow, 20), a2);
+                        }
+                    }
+                    s0 += KgV256.Sum(a0);
+                    s1 += KgV256.Sum(a1);
+                    s2 += KgV256.Sum(a2);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 2) * 28);
+                            int col = 0;
+                            for (; col <= 22; col += 4)
+                            {
+                                KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
+                                a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a0);
+                                a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a1);
+                                a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 2)), a2);
+                            }
+                            KgF128 last = KgV128.LoadUnsafe(ref dyRow, 22) * KgV128.Create(0f, 0f, 1f, 1f);
+                            a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 22), a0);
+                            a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 23), a1);
+                            a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 24), a2);
+                        }
+                    }
+                    s0 += KgV128.Sum(a0);
+                    s1 += KgV128.Sum(a1);
+                    s2 += KgV128.Sum(a2);
+                }
+                else
+                {
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                        ref float x = ref KgUnsafe.Add(ref input, (n) * 784);
+                        for (int y = 0; y < 26; y++)
+                        {
+                            ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
+                            ref float xRow = ref KgUnsafe.Add(ref x, (y + 2) * 28);
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
+                            }
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
+                            }
+                            for (int col = 0; col < 26; col++)
+                            {
+                                s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 2);
                             }
                         }
                     }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6) = s0 + global::System.Runtime.Intrinsics.Vector256.Sum(a0);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7) = s1 + global::System.Runtime.Intrinsics.Vector256.Sum(a1);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8) = s2 + global::System.Runtime.Intrinsics.Vector256.Sum(a2);
                 }
+                KgUnsafe.Add(ref weights, 6) = s0;
+                KgUnsafe.Add(ref weights, 7) = s1;
+                KgUnsafe.Add(ref weights, 8) = s2;
             }
         }
     }
 
     /// <summary>The gradient of <c>Conv1</c>'s bias: the output gradient summed over each channel's 676 positions and the batch.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Conv1BiasGradient(ref float gradOutput, ref float gradBias, int batch)
     {
-        global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref gradBias, 32).Clear();
+        KgMarshal.CreateSpan(ref gradBias, 32).Clear();
         for (int n = 0; n < batch; n++)
         {
             for (int o = 0; o < 32; o++)
             {
-                ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                ref float p = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
                 float sum = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> acc = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 acc = KgF512.Zero;
+                    for (; i <= 660; i += 16)
+                    {
+                        acc += KgV512.LoadUnsafe(ref p, (nuint)i);
+                    }
+                    sum = KgV512.Sum(acc);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 acc = KgF256.Zero;
                     for (; i <= 668; i += 8)
                     {
-                        acc += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(i));
+                        acc += KgV256.LoadUnsafe(ref p, (nuint)i);
                     }
-                    sum = global::System.Runtime.Intrinsics.Vector256.Sum(acc);
+                    sum = KgV256.Sum(acc);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 acc = KgF128.Zero;
+                    for (; i <= 672; i += 4)
+                    {
+                        acc += KgV128.LoadUnsafe(ref p, (nuint)i);
+                    }
+                    sum = KgV128.Sum(acc);
                 }
                 for (; i < 676; i++)
                 {
-                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref p, i);
+                    sum += KgUnsafe.Add(ref p, i);
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref gradBias, o) += sum;
+                KgUnsafe.Add(ref gradBias, o) += sum;
             }
         }
     }
 
-    /// <summary>The gradient of <c>Conv1</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap read.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Conv1</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
+    /// read.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Conv1InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
     {
-        global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref gradInput, batch * 784).Clear();
+        KgMarshal.CreateSpan(ref gradInput, batch * 784).Clear();
         for (int n = 0; n < batch; n++)
         {
             for (int o = 0; o < 32; o++)
             {
-                ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
+                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 32) + o) * 676);
                 for (int y = 0; y < 26; y++)
                 {
-                    ref float dyRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, y * 26);
+                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 26);
                     {
                         int row = y;
                         if ((uint)row < 28)
                         {
-                            for (int i = 0; i < 1; i++)
+                            ref float dxRow = ref KgUnsafe.Add(ref gradInput, ((n) * 784) + (row * 28));
+                            ref float taps = ref KgUnsafe.Add(ref weights, o * 9);
                             {
-                                ref float dxRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (((n) + i) * 784) + (row * 28));
-                                ref float taps = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 9));
+                                float weight = taps;
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 0);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col))), ref dxRow, (nuint)(col));
-                                        }
-                                    }
-                                    for (; col < 26; col++)
-                                    {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
                                 }
+                                else if (KgV256.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow, (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 26; col++)
-                                    {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col + 1) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
                                 }
+                                else if (KgV128.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow, (nuint)(col + 2));
-                                        }
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
-                                    for (; col < 26; col++)
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
+                                }
+                            }
+                            {
+                                float weight = KgUnsafe.Add(ref taps, 1);
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
+                                {
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
                                     {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col + 2) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
                                     }
+                                }
+                                else if (KgV256.IsHardwareAccelerated)
+                                {
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
+                                    {
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
+                                    }
+                                }
+                                else if (KgV128.IsHardwareAccelerated)
+                                {
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
+                                    {
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
+                                    }
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
+                                }
+                            }
+                            {
+                                float weight = KgUnsafe.Add(ref taps, 2);
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
+                                {
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
+                                    {
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                else if (KgV256.IsHardwareAccelerated)
+                                {
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
+                                    {
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                else if (KgV128.IsHardwareAccelerated)
+                                {
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
+                                    {
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col + 2) += weight * KgUnsafe.Add(ref dyRow, col);
                                 }
                             }
                         }
@@ -613,57 +992,117 @@ file static class MnistCnnKernels
                         int row = y + 1;
                         if ((uint)row < 28)
                         {
-                            for (int i = 0; i < 1; i++)
+                            ref float dxRow = ref KgUnsafe.Add(ref gradInput, ((n) * 784) + (row * 28));
+                            ref float taps = ref KgUnsafe.Add(ref weights, (o * 9) + 3);
                             {
-                                ref float dxRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (((n) + i) * 784) + (row * 28));
-                                ref float taps = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 9) + 3);
+                                float weight = taps;
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 0);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col))), ref dxRow, (nuint)(col));
-                                        }
-                                    }
-                                    for (; col < 26; col++)
-                                    {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
                                 }
+                                else if (KgV256.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow, (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 26; col++)
-                                    {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col + 1) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
                                 }
+                                else if (KgV128.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow, (nuint)(col + 2));
-                                        }
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
-                                    for (; col < 26; col++)
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
+                                }
+                            }
+                            {
+                                float weight = KgUnsafe.Add(ref taps, 1);
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
+                                {
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
                                     {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col + 2) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
                                     }
+                                }
+                                else if (KgV256.IsHardwareAccelerated)
+                                {
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
+                                    {
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
+                                    }
+                                }
+                                else if (KgV128.IsHardwareAccelerated)
+                                {
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
+                                    {
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
+                                    }
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
+                                }
+                            }
+                            {
+                                float weight = KgUnsafe.Add(ref taps, 2);
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
+                                {
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
+                                    {
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                else if (KgV256.IsHardwareAccelerated)
+                                {
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
+                                    {
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                else if (KgV128.IsHardwareAccelerated)
+                                {
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
+                                    {
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col + 2) += weight * KgUnsafe.Add(ref dyRow, col);
                                 }
                             }
                         }
@@ -672,57 +1111,117 @@ file static class MnistCnnKernels
                         int row = y + 2;
                         if ((uint)row < 28)
                         {
-                            for (int i = 0; i < 1; i++)
+                            ref float dxRow = ref KgUnsafe.Add(ref gradInput, ((n) * 784) + (row * 28));
+                            ref float taps = ref KgUnsafe.Add(ref weights, (o * 9) + 6);
                             {
-                                ref float dxRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (((n) + i) * 784) + (row * 28));
-                                ref float taps = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 9) + 6);
+                                float weight = taps;
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 0);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col))), ref dxRow, (nuint)(col));
-                                        }
-                                    }
-                                    for (; col < 26; col++)
-                                    {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
                                 }
+                                else if (KgV256.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow, (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 26; col++)
-                                    {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col + 1) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
                                 }
+                                else if (KgV128.IsHardwareAccelerated)
                                 {
-                                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
                                     {
-                                        global::System.Runtime.Intrinsics.Vector256<float> b = global::System.Runtime.Intrinsics.Vector256.Create(weight);
-                                        for (; col <= 18; col += 8)
-                                        {
-                                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dyRow, (nuint)(col)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow, (nuint)(col + 2));
-                                        }
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow, (nuint)col);
                                     }
-                                    for (; col < 26; col++)
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
+                                }
+                            }
+                            {
+                                float weight = KgUnsafe.Add(ref taps, 1);
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
+                                {
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
                                     {
-                                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dxRow, col + 2) += weight * global::System.Runtime.CompilerServices.Unsafe.Add(ref dyRow, col);
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
                                     }
+                                }
+                                else if (KgV256.IsHardwareAccelerated)
+                                {
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
+                                    {
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
+                                    }
+                                }
+                                else if (KgV128.IsHardwareAccelerated)
+                                {
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
+                                    {
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
+                                            (nuint)(col + 1));
+                                    }
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
+                                }
+                            }
+                            {
+                                float weight = KgUnsafe.Add(ref taps, 2);
+                                int col = 0;
+                                if (KgV512.IsHardwareAccelerated)
+                                {
+                                    KgF512 b = KgV512.Create(weight);
+                                    for (; col <= 10; col += 16)
+                                    {
+                                        KgV512.StoreUnsafe(
+                                            Fma(b, KgV512.LoadUnsafe(ref dyRow, (nuint)col), KgV512.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                else if (KgV256.IsHardwareAccelerated)
+                                {
+                                    KgF256 b = KgV256.Create(weight);
+                                    for (; col <= 18; col += 8)
+                                    {
+                                        KgV256.StoreUnsafe(
+                                            Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                else if (KgV128.IsHardwareAccelerated)
+                                {
+                                    KgF128 b = KgV128.Create(weight);
+                                    for (; col <= 22; col += 4)
+                                    {
+                                        KgV128.StoreUnsafe(
+                                            Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 2))), ref dxRow,
+                                            (nuint)(col + 2));
+                                    }
+                                }
+                                for (; col < 26; col++)
+                                {
+                                    KgUnsafe.Add(ref dxRow, col + 2) += weight * KgUnsafe.Add(ref dyRow, col);
                                 }
                             }
                         }
@@ -732,374 +1231,712 @@ file static class MnistCnnKernels
         }
     }
 
-    /// <summary>The gradient of <c>Pool1</c>'s input: each output gradient routed to the first largest input of its 2×2 window (a NaN wins, as in the forward pass).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Pool1</c>'s input: each output gradient routed to the first largest input of its 2×2 window (a NaN wins, as in the forward
+    /// pass).</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Pool1InputGradient(ref float input, ref float output, ref float gradOutput, ref float gradInput, int batch)
     {
         for (int plane = 0; plane < batch * 32; plane++)
         {
-            ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, plane * 676);
-            ref float dx = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, plane * 676);
-            ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, plane * 169);
-            ref float pooled = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, plane * 169);
+            ref float source = ref KgUnsafe.Add(ref input, plane * 676);
+            ref float dx = ref KgUnsafe.Add(ref gradInput, plane * 676);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, plane * 169);
+            ref float pooled = ref KgUnsafe.Add(ref output, plane * 169);
             for (int y = 0; y < 13; y++)
             {
                 int top = (y * 2);
-                int y0 = global::System.Math.Max(top, 0), y1 = global::System.Math.Min(top + 2, 26);
+                int y0 = KgMath.Max(top, 0), y1 = KgMath.Min(top + 2, 26);
                 int x = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV256.IsHardwareAccelerated)
                 {
-                    ref float row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, top * 26), row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, 26);
-                    ref float out0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, top * 26), out1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out0, 26);
-                    ref float largest = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pooled, y * 13), gradients = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, y * 13);
-                    global::System.Runtime.Intrinsics.Vector256<int> low = global::System.Runtime.Intrinsics.Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3), high = global::System.Runtime.Intrinsics.Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
-                    global::System.Runtime.Intrinsics.Vector256<int> evens = global::System.Runtime.Intrinsics.Vector256.Create(0, 0, 2, 2, 4, 4, 6, 6), odds = global::System.Runtime.Intrinsics.Vector256.Create(1, 1, 3, 3, 5, 5, 7, 7), oddLanes = global::System.Runtime.Intrinsics.Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1);
+                    ref float row0 = ref KgUnsafe.Add(ref source, top * 26), row1 = ref KgUnsafe.Add(ref row0, 26);
+                    ref float out0 = ref KgUnsafe.Add(ref dx, top * 26), out1 = ref KgUnsafe.Add(ref out0, 26);
+                    ref float largest = ref KgUnsafe.Add(ref pooled, y * 13), gradients = ref KgUnsafe.Add(ref dy, y * 13);
+                    KgI256 low = KgV256.Create(0, 0, 1, 1, 2, 2, 3, 3), high = KgV256.Create(4, 4, 5, 5, 6, 6, 7, 7);
+                    KgI256 evens = KgV256.Create(0, 0, 2, 2, 4, 4, 6, 6), odds = KgV256.Create(1, 1, 3, 3, 5, 5, 7, 7);
+                    KgI256 oddLanes = KgV256.Create(0, -1, 0, -1, 0, -1, 0, -1);
                     for (; x <= 5; x += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<int> m = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref largest, (nuint)(x))), d = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gradients, (nuint)(x)));
+                        KgI256 m = KgV256.AsInt32(KgV256.LoadUnsafe(ref largest, (nuint)x)), d = KgV256.AsInt32(KgV256.LoadUnsafe(ref gradients, (nuint)x));
                         // Windows x … x + 3: columns 2 * x and on.
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> max = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Shuffle(m, low));
-                            global::System.Runtime.Intrinsics.Vector256<int> gradient = global::System.Runtime.Intrinsics.Vector256.Shuffle(d, low);
-                            global::System.Runtime.Intrinsics.Vector256<float> a = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, (nuint)(2 * x)), b = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, (nuint)(2 * x));
-                            global::System.Runtime.Intrinsics.Vector256<int> topMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(a, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(a, a));
-                            global::System.Runtime.Intrinsics.Vector256<int> topFirst = topMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(topMatch, evens) & oddLanes);
-                            global::System.Runtime.Intrinsics.Vector256<int> topAny = global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, evens) | global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, odds);
-                            global::System.Runtime.Intrinsics.Vector256<int> bottomMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(b, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(b, b));
-                            global::System.Runtime.Intrinsics.Vector256<int> bottomFirst = bottomMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & topFirst), ref out0, (nuint)(2 * x));
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & bottomFirst), ref out1, (nuint)(2 * x));
+                            KgF256 max = KgV256.AsSingle(KgV256.Shuffle(m, low));
+                            KgI256 gradient = KgV256.Shuffle(d, low);
+                            KgF256 a = KgV256.LoadUnsafe(ref row0, (nuint)(2 * x)), b = KgV256.LoadUnsafe(ref row1, (nuint)(2 * x));
+                            KgI256 topMatch = KgV256.AsInt32(KgV256.Equals(a, max) | ~KgV256.Equals(a, a));
+                            KgI256 topFirst = topMatch & ~(KgV256.Shuffle(topMatch, evens) & oddLanes);
+                            KgI256 topAny = KgV256.Shuffle(topFirst, evens) | KgV256.Shuffle(topFirst, odds);
+                            KgI256 bottomMatch = KgV256.AsInt32(KgV256.Equals(b, max) | ~KgV256.Equals(b, b));
+                            KgI256 bottomFirst = bottomMatch & ~(KgV256.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
+                            KgV256.StoreUnsafe(KgV256.AsSingle(gradient & topFirst), ref out0, (nuint)(2 * x));
+                            KgV256.StoreUnsafe(KgV256.AsSingle(gradient & bottomFirst), ref out1, (nuint)(2 * x));
                         }
                         // Windows x + 4 … x + 7: columns (2 * x) + 8 and on.
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> max = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Shuffle(m, high));
-                            global::System.Runtime.Intrinsics.Vector256<int> gradient = global::System.Runtime.Intrinsics.Vector256.Shuffle(d, high);
-                            global::System.Runtime.Intrinsics.Vector256<float> a = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, (nuint)((2 * x) + 8)), b = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, (nuint)((2 * x) + 8));
-                            global::System.Runtime.Intrinsics.Vector256<int> topMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(a, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(a, a));
-                            global::System.Runtime.Intrinsics.Vector256<int> topFirst = topMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(topMatch, evens) & oddLanes);
-                            global::System.Runtime.Intrinsics.Vector256<int> topAny = global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, evens) | global::System.Runtime.Intrinsics.Vector256.Shuffle(topFirst, odds);
-                            global::System.Runtime.Intrinsics.Vector256<int> bottomMatch = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Equals(b, max) | ~global::System.Runtime.Intrinsics.Vector256.Equals(b, b));
-                            global::System.Runtime.Intrinsics.Vector256<int> bottomFirst = bottomMatch & ~(global::System.Runtime.Intrinsics.Vector256.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & topFirst), ref out0, (nuint)((2 * x) + 8));
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.AsSingle(gradient & bottomFirst), ref out1, (nuint)((2 * x) + 8));
+                            KgF256 max = KgV256.AsSingle(KgV256.Shuffle(m, high));
+                            KgI256 gradient = KgV256.Shuffle(d, high);
+                            KgF256 a = KgV256.LoadUnsafe(ref row0, (nuint)((2 * x) + 8)), b = KgV256.LoadUnsafe(ref row1, (nuint)((2 * x) + 8));
+                            KgI256 topMatch = KgV256.AsInt32(KgV256.Equals(a, max) | ~KgV256.Equals(a, a));
+                            KgI256 topFirst = topMatch & ~(KgV256.Shuffle(topMatch, evens) & oddLanes);
+                            KgI256 topAny = KgV256.Shuffle(topFirst, evens) | KgV256.Shuffle(topFirst, odds);
+                            KgI256 bottomMatch = KgV256.AsInt32(KgV256.Equals(b, max) | ~KgV256.Equals(b, b));
+                            KgI256 bottomFirst = bottomMatch & ~(KgV256.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
+                            KgV256.StoreUnsafe(KgV256.AsSingle(gradient & topFirst), ref out0, (nuint)((2 * x) + 8));
+                            KgV256.StoreUnsafe(KgV256.AsSingle(gradient & bottomFirst), ref out1, (nuint)((2 * x) + 8));
+                        }
+                    }
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    ref float row0 = ref KgUnsafe.Add(ref source, top * 26), row1 = ref KgUnsafe.Add(ref row0, 26);
+                    ref float out0 = ref KgUnsafe.Add(ref dx, top * 26), out1 = ref KgUnsafe.Add(ref out0, 26);
+                    ref float largest = ref KgUnsafe.Add(ref pooled, y * 13), gradients = ref KgUnsafe.Add(ref dy, y * 13);
+                    KgI128 low = KgV128.Create(0, 0, 1, 1), high = KgV128.Create(2, 2, 3, 3);
+                    KgI128 evens = KgV128.Create(0, 0, 2, 2), odds = KgV128.Create(1, 1, 3, 3);
+                    KgI128 oddLanes = KgV128.Create(0, -1, 0, -1);
+                    for (; x <= 9; x += 4)
+                    {
+                        KgI128 m = KgV128.AsInt32(KgV128.LoadUnsafe(ref largest, (nuint)x)), d = KgV128.AsInt32(KgV128.LoadUnsafe(ref gradients, (nuint)x));
+                        // Windows x … x + 1: columns 2 * x and on.
+                        {
+                            KgF128 max = KgV128.AsSingle(KgV128.Shuffle(m, low));
+                            KgI128 gradient = KgV128.Shuffle(d, low);
+                            KgF128 a = KgV128.LoadUnsafe(ref row0, (nuint)(2 * x)), b = KgV128.LoadUnsafe(ref row1, (nuint)(2 * x));
+                            KgI128 topMatch = KgV128.AsInt32(KgV128.Equals(a, max) | ~KgV128.Equals(a, a));
+                            KgI128 topFirst = topMatch & ~(KgV128.Shuffle(topMatch, evens) & oddLanes);
+                            KgI128 topAny = KgV128.Shuffle(topFirst, evens) | KgV128.Shuffle(topFirst, odds);
+                            KgI128 bottomMatch = KgV128.AsInt32(KgV128.Equals(b, max) | ~KgV128.Equals(b, b));
+                            KgI128 bottomFirst = bottomMatch & ~(KgV128.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
+                            KgV128.StoreUnsafe(KgV128.AsSingle(gradient & topFirst), ref out0, (nuint)(2 * x));
+                            KgV128.StoreUnsafe(KgV128.AsSingle(gradient & bottomFirst), ref out1, (nuint)(2 * x));
+                        }
+                        // Windows x + 2 … x + 3: columns (2 * x) + 4 and on.
+                        {
+                            KgF128 max = KgV128.AsSingle(KgV128.Shuffle(m, high));
+                            KgI128 gradient = KgV128.Shuffle(d, high);
+                            KgF128 a = KgV128.LoadUnsafe(ref row0, (nuint)((2 * x) + 4)), b = KgV128.LoadUnsafe(ref row1, (nuint)((2 * x) + 4));
+                            KgI128 topMatch = KgV128.AsInt32(KgV128.Equals(a, max) | ~KgV128.Equals(a, a));
+                            KgI128 topFirst = topMatch & ~(KgV128.Shuffle(topMatch, evens) & oddLanes);
+                            KgI128 topAny = KgV128.Shuffle(topFirst, evens) | KgV128.Shuffle(topFirst, odds);
+                            KgI128 bottomMatch = KgV128.AsInt32(KgV128.Equals(b, max) | ~KgV128.Equals(b, b));
+                            KgI128 bottomFirst = bottomMatch & ~(KgV128.Shuffle(bottomMatch, evens) & oddLanes) & ~topAny;
+                            KgV128.StoreUnsafe(KgV128.AsSingle(gradient & topFirst), ref out0, (nuint)((2 * x) + 4));
+                            KgV128.StoreUnsafe(KgV128.AsSingle(gradient & bottomFirst), ref out1, (nuint)((2 * x) + 4));
                         }
                     }
                 }
                 for (; x < 13; x++)
                 {
                     int left = (x * 2);
-                    int x0 = global::System.Math.Max(left, 0), x1 = global::System.Math.Min(left + 2, 26);
-                    float gradient = global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, (y * 13) + x);
+                    int x0 = KgMath.Max(left, 0), x1 = KgMath.Min(left + 2, 26);
+                    float gradient = KgUnsafe.Add(ref dy, (y * 13) + x);
                     int origin = (top * 26) + left, best = origin;
-                    float largest = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, best);
-                    float value1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, origin + 1);
+                    float largest = KgUnsafe.Add(ref source, best);
+                    float value1 = KgUnsafe.Add(ref source, origin + 1);
                     bool take1 = !(value1 <= largest) & !float.IsNaN(largest);
-                    int mask1 = -global::System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref take1);
+                    int mask1 = -KgUnsafe.As<bool, byte>(ref take1);
                     best = (best & ~mask1) | ((origin + 1) & mask1);
-                    largest = global::System.MathF.Max(largest, value1);
-                    float value26 = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, origin + 26);
+                    largest = KgMathF.Max(largest, value1);
+                    float value26 = KgUnsafe.Add(ref source, origin + 26);
                     bool take26 = !(value26 <= largest) & !float.IsNaN(largest);
-                    int mask26 = -global::System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref take26);
+                    int mask26 = -KgUnsafe.As<bool, byte>(ref take26);
                     best = (best & ~mask26) | ((origin + 26) & mask26);
-                    largest = global::System.MathF.Max(largest, value26);
-                    float value27 = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, origin + 27);
+                    largest = KgMathF.Max(largest, value26);
+                    float value27 = KgUnsafe.Add(ref source, origin + 27);
                     bool take27 = !(value27 <= largest) & !float.IsNaN(largest);
-                    int mask27 = -global::System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref take27);
+                    int mask27 = -KgUnsafe.As<bool, byte>(ref take27);
                     best = (best & ~mask27) | ((origin + 27) & mask27);
-                    largest = global::System.MathF.Max(largest, value27);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, origin + 0) = 0f;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, origin + 1) = 0f;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, origin + 26) = 0f;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, origin + 27) = 0f;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, best) = gradient;
+                    largest = KgMathF.Max(largest, value27);
+                    KgUnsafe.Add(ref dx, origin + 0) = 0f;
+                    KgUnsafe.Add(ref dx, origin + 1) = 0f;
+                    KgUnsafe.Add(ref dx, origin + 26) = 0f;
+                    KgUnsafe.Add(ref dx, origin + 27) = 0f;
+                    KgUnsafe.Add(ref dx, best) = gradient;
                 }
             }
         }
     }
 
     /// <summary><c>Fc1</c> forward for a batch: dense 5408 → 128, bias, activation Relu, in tiles of three samples × four outputs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Fc1Forward(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
         int n = 0;
         for (; n <= batch - 3; n += 3)
         {
-            ref float x0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 0) * 5408);
-            ref float y0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 0) * 128);
-            ref float x1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 1) * 5408);
-            ref float y1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 1) * 128);
-            ref float x2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 2) * 5408);
-            ref float y2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 2) * 128);
+            ref float x0 = ref KgUnsafe.Add(ref input, n * 5408);
+            ref float y0 = ref KgUnsafe.Add(ref output, n * 128);
+            ref float x1 = ref KgUnsafe.Add(ref input, (n + 1) * 5408);
+            ref float y1 = ref KgUnsafe.Add(ref output, (n + 1) * 128);
+            ref float x2 = ref KgUnsafe.Add(ref input, (n + 2) * 5408);
+            ref float y2 = ref KgUnsafe.Add(ref output, (n + 2) * 128);
             int o = 0;
             for (; o <= 124; o += 4)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 5408);
-                ref float w1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 1) * 5408);
-                ref float w2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 2) * 5408);
-                ref float w3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 3) * 5408);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
+                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 5408);
+                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 5408);
+                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 5408);
                 float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f, t20 = 0f, t21 = 0f, t22 = 0f, t23 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a12 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a22 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a23 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
+                        a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero;
+                    for (; i <= 5392; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
+                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        a11 = Fma(v1, u1, a11);
+                        a21 = Fma(v2, u1, a21);
+                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        a12 = Fma(v1, u2, a12);
+                        a22 = Fma(v2, u2, a22);
+                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                        a13 = Fma(v1, u3, a13);
+                        a23 = Fma(v2, u3, a23);
+                    }
+                    t00 = KgV512.Sum(a00);
+                    t01 = KgV512.Sum(a01);
+                    t02 = KgV512.Sum(a02);
+                    t03 = KgV512.Sum(a03);
+                    t10 = KgV512.Sum(a10);
+                    t11 = KgV512.Sum(a11);
+                    t12 = KgV512.Sum(a12);
+                    t13 = KgV512.Sum(a13);
+                    t20 = KgV512.Sum(a20);
+                    t21 = KgV512.Sum(a21);
+                    t22 = KgV512.Sum(a22);
+                    t23 = KgV512.Sum(a23);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
+                        a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
                     for (; i <= 5400; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x1, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x2, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u0, a10);
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u0, a20);
-                        global::System.Runtime.Intrinsics.Vector256<float> u1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w1, (nuint)(i));
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u1, a01);
-                        a11 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u1, a11);
-                        a21 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u1, a21);
-                        global::System.Runtime.Intrinsics.Vector256<float> u2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w2, (nuint)(i));
-                        a02 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u2, a02);
-                        a12 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u2, a12);
-                        a22 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u2, a22);
-                        global::System.Runtime.Intrinsics.Vector256<float> u3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w3, (nuint)(i));
-                        a03 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u3, a03);
-                        a13 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u3, a13);
-                        a23 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u3, a23);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
+                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        a11 = Fma(v1, u1, a11);
+                        a21 = Fma(v2, u1, a21);
+                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        a12 = Fma(v1, u2, a12);
+                        a22 = Fma(v2, u2, a22);
+                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                        a13 = Fma(v1, u3, a13);
+                        a23 = Fma(v2, u3, a23);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
-                    t01 = global::System.Runtime.Intrinsics.Vector256.Sum(a01);
-                    t02 = global::System.Runtime.Intrinsics.Vector256.Sum(a02);
-                    t03 = global::System.Runtime.Intrinsics.Vector256.Sum(a03);
-                    t10 = global::System.Runtime.Intrinsics.Vector256.Sum(a10);
-                    t11 = global::System.Runtime.Intrinsics.Vector256.Sum(a11);
-                    t12 = global::System.Runtime.Intrinsics.Vector256.Sum(a12);
-                    t13 = global::System.Runtime.Intrinsics.Vector256.Sum(a13);
-                    t20 = global::System.Runtime.Intrinsics.Vector256.Sum(a20);
-                    t21 = global::System.Runtime.Intrinsics.Vector256.Sum(a21);
-                    t22 = global::System.Runtime.Intrinsics.Vector256.Sum(a22);
-                    t23 = global::System.Runtime.Intrinsics.Vector256.Sum(a23);
+                    t00 = KgV256.Sum(a00);
+                    t01 = KgV256.Sum(a01);
+                    t02 = KgV256.Sum(a02);
+                    t03 = KgV256.Sum(a03);
+                    t10 = KgV256.Sum(a10);
+                    t11 = KgV256.Sum(a11);
+                    t12 = KgV256.Sum(a12);
+                    t13 = KgV256.Sum(a13);
+                    t20 = KgV256.Sum(a20);
+                    t21 = KgV256.Sum(a21);
+                    t22 = KgV256.Sum(a22);
+                    t23 = KgV256.Sum(a23);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
+                        a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
+                    for (; i <= 5404; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
+                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        a11 = Fma(v1, u1, a11);
+                        a21 = Fma(v2, u1, a21);
+                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        a12 = Fma(v1, u2, a12);
+                        a22 = Fma(v2, u2, a22);
+                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                        a13 = Fma(v1, u3, a13);
+                        a23 = Fma(v2, u3, a23);
+                    }
+                    t00 = KgV128.Sum(a00);
+                    t01 = KgV128.Sum(a01);
+                    t02 = KgV128.Sum(a02);
+                    t03 = KgV128.Sum(a03);
+                    t10 = KgV128.Sum(a10);
+                    t11 = KgV128.Sum(a11);
+                    t12 = KgV128.Sum(a12);
+                    t13 = KgV128.Sum(a13);
+                    t20 = KgV128.Sum(a20);
+                    t21 = KgV128.Sum(a21);
+                    t22 = KgV128.Sum(a22);
+                    t23 = KgV128.Sum(a23);
                 }
                 for (; i < 5408; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    float u1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w1, i);
-                    float u2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w2, i);
-                    float u3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w3, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
-                    t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u1;
-                    t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u2;
-                    t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u3;
-                    t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u0;
-                    t11 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u1;
-                    t12 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u2;
-                    t13 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u3;
-                    t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u0;
-                    t21 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u1;
-                    t22 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u2;
-                    t23 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u3;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    float u1 = KgUnsafe.Add(ref w1, i);
+                    float u2 = KgUnsafe.Add(ref w2, i);
+                    float u3 = KgUnsafe.Add(ref w3, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
+                    t01 += KgUnsafe.Add(ref x0, i) * u1;
+                    t02 += KgUnsafe.Add(ref x0, i) * u2;
+                    t03 += KgUnsafe.Add(ref x0, i) * u3;
+                    t10 += KgUnsafe.Add(ref x1, i) * u0;
+                    t11 += KgUnsafe.Add(ref x1, i) * u1;
+                    t12 += KgUnsafe.Add(ref x1, i) * u2;
+                    t13 += KgUnsafe.Add(ref x1, i) * u3;
+                    t20 += KgUnsafe.Add(ref x2, i) * u0;
+                    t21 += KgUnsafe.Add(ref x2, i) * u1;
+                    t22 += KgUnsafe.Add(ref x2, i) * u2;
+                    t23 += KgUnsafe.Add(ref x2, i) * u3;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = global::System.MathF.Max(t00, 0f);
-                t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 1) = global::System.MathF.Max(t01, 0f);
-                t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 2) = global::System.MathF.Max(t02, 0f);
-                t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 3) = global::System.MathF.Max(t03, 0f);
-                t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o) = global::System.MathF.Max(t10, 0f);
-                t11 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o + 1) = global::System.MathF.Max(t11, 0f);
-                t12 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o + 2) = global::System.MathF.Max(t12, 0f);
-                t13 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o + 3) = global::System.MathF.Max(t13, 0f);
-                t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o) = global::System.MathF.Max(t20, 0f);
-                t21 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o + 1) = global::System.MathF.Max(t21, 0f);
-                t22 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o + 2) = global::System.MathF.Max(t22, 0f);
-                t23 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o + 3) = global::System.MathF.Max(t23, 0f);
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
+                t01 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y0, o + 1) = KgMathF.Max(t01, 0f);
+                t02 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y0, o + 2) = KgMathF.Max(t02, 0f);
+                t03 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y0, o + 3) = KgMathF.Max(t03, 0f);
+                t10 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y1, o) = KgMathF.Max(t10, 0f);
+                t11 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y1, o + 1) = KgMathF.Max(t11, 0f);
+                t12 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y1, o + 2) = KgMathF.Max(t12, 0f);
+                t13 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y1, o + 3) = KgMathF.Max(t13, 0f);
+                t20 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y2, o) = KgMathF.Max(t20, 0f);
+                t21 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y2, o + 1) = KgMathF.Max(t21, 0f);
+                t22 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y2, o + 2) = KgMathF.Max(t22, 0f);
+                t23 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y2, o + 3) = KgMathF.Max(t23, 0f);
             }
             for (; o < 128; o++)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 5408);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
                 float t00 = 0f, t10 = 0f, t20 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero, a10 = KgF512.Zero, a20 = KgF512.Zero;
+                    for (; i <= 5392; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
+                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                    }
+                    t00 = KgV512.Sum(a00);
+                    t10 = KgV512.Sum(a10);
+                    t20 = KgV512.Sum(a20);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero, a20 = KgF256.Zero;
                     for (; i <= 5400; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x1, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x2, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u0, a10);
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u0, a20);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
+                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
-                    t10 = global::System.Runtime.Intrinsics.Vector256.Sum(a10);
-                    t20 = global::System.Runtime.Intrinsics.Vector256.Sum(a20);
+                    t00 = KgV256.Sum(a00);
+                    t10 = KgV256.Sum(a10);
+                    t20 = KgV256.Sum(a20);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero, a10 = KgF128.Zero, a20 = KgF128.Zero;
+                    for (; i <= 5404; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
+                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                    }
+                    t00 = KgV128.Sum(a00);
+                    t10 = KgV128.Sum(a10);
+                    t20 = KgV128.Sum(a20);
                 }
                 for (; i < 5408; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
-                    t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u0;
-                    t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u0;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
+                    t10 += KgUnsafe.Add(ref x1, i) * u0;
+                    t20 += KgUnsafe.Add(ref x2, i) * u0;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = global::System.MathF.Max(t00, 0f);
-                t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o) = global::System.MathF.Max(t10, 0f);
-                t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o) = global::System.MathF.Max(t20, 0f);
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
+                t10 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y1, o) = KgMathF.Max(t10, 0f);
+                t20 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y2, o) = KgMathF.Max(t20, 0f);
             }
         }
         for (; n < batch; n++)
         {
-            ref float x0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 0) * 5408);
-            ref float y0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 0) * 128);
+            ref float x0 = ref KgUnsafe.Add(ref input, n * 5408);
+            ref float y0 = ref KgUnsafe.Add(ref output, n * 128);
             int o = 0;
             for (; o <= 124; o += 4)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 5408);
-                ref float w1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 1) * 5408);
-                ref float w2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 2) * 5408);
-                ref float w3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 3) * 5408);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
+                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 5408);
+                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 5408);
+                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 5408);
                 float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero;
+                    for (; i <= 5392; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                    }
+                    t00 = KgV512.Sum(a00);
+                    t01 = KgV512.Sum(a01);
+                    t02 = KgV512.Sum(a02);
+                    t03 = KgV512.Sum(a03);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero;
                     for (; i <= 5400; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
-                        global::System.Runtime.Intrinsics.Vector256<float> u1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w1, (nuint)(i));
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u1, a01);
-                        global::System.Runtime.Intrinsics.Vector256<float> u2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w2, (nuint)(i));
-                        a02 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u2, a02);
-                        global::System.Runtime.Intrinsics.Vector256<float> u3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w3, (nuint)(i));
-                        a03 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u3, a03);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
-                    t01 = global::System.Runtime.Intrinsics.Vector256.Sum(a01);
-                    t02 = global::System.Runtime.Intrinsics.Vector256.Sum(a02);
-                    t03 = global::System.Runtime.Intrinsics.Vector256.Sum(a03);
+                    t00 = KgV256.Sum(a00);
+                    t01 = KgV256.Sum(a01);
+                    t02 = KgV256.Sum(a02);
+                    t03 = KgV256.Sum(a03);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
+                    for (; i <= 5404; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                    }
+                    t00 = KgV128.Sum(a00);
+                    t01 = KgV128.Sum(a01);
+                    t02 = KgV128.Sum(a02);
+                    t03 = KgV128.Sum(a03);
                 }
                 for (; i < 5408; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    float u1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w1, i);
-                    float u2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w2, i);
-                    float u3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w3, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
-                    t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u1;
-                    t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u2;
-                    t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u3;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    float u1 = KgUnsafe.Add(ref w1, i);
+                    float u2 = KgUnsafe.Add(ref w2, i);
+                    float u3 = KgUnsafe.Add(ref w3, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
+                    t01 += KgUnsafe.Add(ref x0, i) * u1;
+                    t02 += KgUnsafe.Add(ref x0, i) * u2;
+                    t03 += KgUnsafe.Add(ref x0, i) * u3;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = global::System.MathF.Max(t00, 0f);
-                t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 1) = global::System.MathF.Max(t01, 0f);
-                t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 2) = global::System.MathF.Max(t02, 0f);
-                t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 3) = global::System.MathF.Max(t03, 0f);
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
+                t01 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y0, o + 1) = KgMathF.Max(t01, 0f);
+                t02 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y0, o + 2) = KgMathF.Max(t02, 0f);
+                t03 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y0, o + 3) = KgMathF.Max(t03, 0f);
             }
             for (; o < 128; o++)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 5408);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
                 float t00 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero;
+                    for (; i <= 5392; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                    }
+                    t00 = KgV512.Sum(a00);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero;
                     for (; i <= 5400; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
+                    t00 = KgV256.Sum(a00);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero;
+                    for (; i <= 5404; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                    }
+                    t00 = KgV128.Sum(a00);
                 }
                 for (; i < 5408; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = global::System.MathF.Max(t00, 0f);
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
             }
         }
     }
 
-    /// <summary>The gradient of <c>Fc1</c>'s weights [128, 5408]: each output gradient times the input, summed over the batch in register tiles of four outputs × 16 inputs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Fc1</c>'s weights [128, 5408]: each output gradient times the input, summed over the batch in register tiles of four outputs
+    /// × two vectors of inputs.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Fc1WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
     {
         int i = 0;
-        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (KgV512.IsHardwareAccelerated)
+        {
+            for (; i <= 5376; i += 32)
+            {
+                int o = 0;
+                for (; o <= 124; o += 4)
+                {
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 5408) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 128) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 5408) + i);
+                    KgV512.StoreUnsafe(a00, ref row0);
+                    KgV512.StoreUnsafe(a01, ref row0, 16);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 5408) + i);
+                    KgV512.StoreUnsafe(a10, ref row1);
+                    KgV512.StoreUnsafe(a11, ref row1, 16);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 5408) + i);
+                    KgV512.StoreUnsafe(a20, ref row2);
+                    KgV512.StoreUnsafe(a21, ref row2, 16);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 5408) + i);
+                    KgV512.StoreUnsafe(a30, ref row3);
+                    KgV512.StoreUnsafe(a31, ref row3, 16);
+                }
+                for (; o < 128; o++)
+                {
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 5408) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 128) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 5408) + i);
+                    KgV512.StoreUnsafe(a00, ref row0);
+                    KgV512.StoreUnsafe(a01, ref row0, 16);
+                }
+            }
+        }
+        else if (KgV256.IsHardwareAccelerated)
         {
             for (; i <= 5392; i += 16)
             {
                 int o = 0;
                 for (; o <= 124; o += 4)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 5408) + i);
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n * 128) + o);
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(0)), v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 0));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v1, a01);
-                        global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 1));
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, v0, a10);
-                        a11 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, v1, a11);
-                        global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 2));
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, v0, a20);
-                        a21 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, v1, a21);
-                        global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 3));
-                        a30 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, v0, a30);
-                        a31 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, v1, a31);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 5408) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 128) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
                     }
-                    ref float row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 0) * 5408) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref row0, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref row0, (nuint)(8));
-                    ref float row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 1) * 5408) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref row1, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref row1, (nuint)(8));
-                    ref float row2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 2) * 5408) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref row2, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref row2, (nuint)(8));
-                    ref float row3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 3) * 5408) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref row3, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref row3, (nuint)(8));
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 5408) + i);
+                    KgV256.StoreUnsafe(a00, ref row0);
+                    KgV256.StoreUnsafe(a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 5408) + i);
+                    KgV256.StoreUnsafe(a10, ref row1);
+                    KgV256.StoreUnsafe(a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 5408) + i);
+                    KgV256.StoreUnsafe(a20, ref row2);
+                    KgV256.StoreUnsafe(a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 5408) + i);
+                    KgV256.StoreUnsafe(a30, ref row3);
+                    KgV256.StoreUnsafe(a31, ref row3, 8);
                 }
                 for (; o < 128; o++)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 5408) + i);
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n * 128) + o);
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(0)), v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 0));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v1, a01);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 5408) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 128) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
                     }
-                    ref float row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 0) * 5408) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref row0, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref row0, (nuint)(8));
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 5408) + i);
+                    KgV256.StoreUnsafe(a00, ref row0);
+                    KgV256.StoreUnsafe(a01, ref row0, 8);
                 }
             }
         }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 5400; i += 8)
+            {
+                int o = 0;
+                for (; o <= 124; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 5408) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 128) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 5408) + i);
+                    KgV128.StoreUnsafe(a00, ref row0);
+                    KgV128.StoreUnsafe(a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 5408) + i);
+                    KgV128.StoreUnsafe(a10, ref row1);
+                    KgV128.StoreUnsafe(a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 5408) + i);
+                    KgV128.StoreUnsafe(a20, ref row2);
+                    KgV128.StoreUnsafe(a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 5408) + i);
+                    KgV128.StoreUnsafe(a30, ref row3);
+                    KgV128.StoreUnsafe(a31, ref row3, 4);
+                }
+                for (; o < 128; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 5408) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 128) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 5408) + i);
+                    KgV128.StoreUnsafe(a00, ref row0);
+                    KgV128.StoreUnsafe(a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
         for (; i < 5408; i++)
         {
             for (int o = 0; o < 128; o++)
@@ -1107,83 +1944,167 @@ file static class MnistCnnKernels
                 float sum = 0f;
                 for (int n = 0; n < batch; n++)
                 {
-                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n * 128) + o) * global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 5408) + i);
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 128) + o) * KgUnsafe.Add(ref input, (n * 5408) + i);
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, (o * 5408) + i) = sum;
+                KgUnsafe.Add(ref gradWeights, (o * 5408) + i) = sum;
             }
         }
     }
 
     /// <summary>The gradient of <c>Fc1</c>'s bias: the output gradient summed over each channel's 1 positions and the batch.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Fc1BiasGradient(ref float gradOutput, ref float gradBias, int batch)
     {
-        global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref gradBias, 128).Clear();
+        KgMarshal.CreateSpan(ref gradBias, 128).Clear();
         for (int n = 0; n < batch; n++)
         {
-            ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, n * 128);
+            ref float row = ref KgUnsafe.Add(ref gradOutput, n * 128);
             int o = 0;
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (KgV512.IsHardwareAccelerated)
+            {
+                for (; o <= 112; o += 16)
+                {
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref gradBias, (nuint)o) + KgV512.LoadUnsafe(ref row, (nuint)o), ref gradBias, (nuint)o);
+                }
+            }
+            else if (KgV256.IsHardwareAccelerated)
             {
                 for (; o <= 120; o += 8)
                 {
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gradBias, (nuint)(o)) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(o)), ref gradBias, (nuint)(o));
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref gradBias, (nuint)o) + KgV256.LoadUnsafe(ref row, (nuint)o), ref gradBias, (nuint)o);
+                }
+            }
+            else if (KgV128.IsHardwareAccelerated)
+            {
+                for (; o <= 124; o += 4)
+                {
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref gradBias, (nuint)o) + KgV128.LoadUnsafe(ref row, (nuint)o), ref gradBias, (nuint)o);
                 }
             }
             for (; o < 128; o++)
             {
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref gradBias, o) += global::System.Runtime.CompilerServices.Unsafe.Add(ref row, o);
+                KgUnsafe.Add(ref gradBias, o) += KgUnsafe.Add(ref row, o);
             }
         }
     }
 
-    /// <summary>The gradient of <c>Fc1</c>'s input: each sample's output gradients times the weights [128, 5408], in register tiles of four samples × 16 inputs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Fc1</c>'s input: each sample's output gradients times the weights [128, 5408], in register tiles of four samples × two
+    /// vectors of inputs.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Fc1InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
     {
         int n = 0;
         for (; n <= batch - 4; n += 4)
         {
-            ref float d0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 0) * 128);
-            ref float g0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 0) * 5408);
-            ref float d1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 1) * 128);
-            ref float g1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 1) * 5408);
-            ref float d2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 2) * 128);
-            ref float g2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 2) * 5408);
-            ref float d3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 3) * 128);
-            ref float g3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 3) * 5408);
+            ref float d0 = ref KgUnsafe.Add(ref gradOutput, n * 128);
+            ref float g0 = ref KgUnsafe.Add(ref gradInput, n * 5408);
+            ref float d1 = ref KgUnsafe.Add(ref gradOutput, (n + 1) * 128);
+            ref float g1 = ref KgUnsafe.Add(ref gradInput, (n + 1) * 5408);
+            ref float d2 = ref KgUnsafe.Add(ref gradOutput, (n + 2) * 128);
+            ref float g2 = ref KgUnsafe.Add(ref gradInput, (n + 2) * 5408);
+            ref float d3 = ref KgUnsafe.Add(ref gradOutput, (n + 3) * 128);
+            ref float g3 = ref KgUnsafe.Add(ref gradInput, (n + 3) * 5408);
             int i = 0;
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (KgV512.IsHardwareAccelerated)
+            {
+                for (; i <= 5376; i += 32)
+                {
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int o = 0; o < 128; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 5408) + i);
+                        KgF512 w0 = KgV512.LoadUnsafe(ref row);
+                        KgF512 w1 = KgV512.LoadUnsafe(ref row, 16);
+                        KgF512 b0 = KgV512.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref d1, o));
+                        a10 = Fma(b1, w0, a10);
+                        a11 = Fma(b1, w1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref d2, o));
+                        a20 = Fma(b2, w0, a20);
+                        a21 = Fma(b2, w1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref d3, o));
+                        a30 = Fma(b3, w0, a30);
+                        a31 = Fma(b3, w1, a31);
+                    }
+                    KgV512.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV512.StoreUnsafe(a01, ref g0, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a10, ref g1, (nuint)i);
+                    KgV512.StoreUnsafe(a11, ref g1, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a20, ref g2, (nuint)i);
+                    KgV512.StoreUnsafe(a21, ref g2, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a30, ref g3, (nuint)i);
+                    KgV512.StoreUnsafe(a31, ref g3, (nuint)(i + 16));
+                }
+            }
+            else if (KgV256.IsHardwareAccelerated)
             {
                 for (; i <= 5392; i += 16)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
                     for (int o = 0; o < 128; o++)
                     {
-                        ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 5408) + i);
-                        global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(0));
-                        global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w1, a01);
-                        global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d1, o));
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, w0, a10);
-                        a11 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, w1, a11);
-                        global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d2, o));
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, w0, a20);
-                        a21 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, w1, a21);
-                        global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d3, o));
-                        a30 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, w0, a30);
-                        a31 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, w1, a31);
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 5408) + i);
+                        KgF256 w0 = KgV256.LoadUnsafe(ref row);
+                        KgF256 w1 = KgV256.LoadUnsafe(ref row, 8);
+                        KgF256 b0 = KgV256.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref d1, o));
+                        a10 = Fma(b1, w0, a10);
+                        a11 = Fma(b1, w1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref d2, o));
+                        a20 = Fma(b2, w0, a20);
+                        a21 = Fma(b2, w1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref d3, o));
+                        a30 = Fma(b3, w0, a30);
+                        a31 = Fma(b3, w1, a31);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref g0, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref g1, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref g1, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref g2, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref g2, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref g3, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref g3, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a10, ref g1, (nuint)i);
+                    KgV256.StoreUnsafe(a11, ref g1, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a20, ref g2, (nuint)i);
+                    KgV256.StoreUnsafe(a21, ref g2, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a30, ref g3, (nuint)i);
+                    KgV256.StoreUnsafe(a31, ref g3, (nuint)(i + 8));
+                }
+            }
+            else if (KgV128.IsHardwareAccelerated)
+            {
+                for (; i <= 5400; i += 8)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int o = 0; o < 128; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 5408) + i);
+                        KgF128 w0 = KgV128.LoadUnsafe(ref row);
+                        KgF128 w1 = KgV128.LoadUnsafe(ref row, 4);
+                        KgF128 b0 = KgV128.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref d1, o));
+                        a10 = Fma(b1, w0, a10);
+                        a11 = Fma(b1, w1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref d2, o));
+                        a20 = Fma(b2, w0, a20);
+                        a21 = Fma(b2, w1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref d3, o));
+                        a30 = Fma(b3, w0, a30);
+                        a31 = Fma(b3, w1, a31);
+                    }
+                    KgV128.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV128.StoreUnsafe(a01, ref g0, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a10, ref g1, (nuint)i);
+                    KgV128.StoreUnsafe(a11, ref g1, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a20, ref g2, (nuint)i);
+                    KgV128.StoreUnsafe(a21, ref g2, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a30, ref g3, (nuint)i);
+                    KgV128.StoreUnsafe(a31, ref g3, (nuint)(i + 4));
                 }
             }
             for (; i < 5408; i++)
@@ -1191,45 +2112,93 @@ file static class MnistCnnKernels
                 float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                 for (int o = 0; o < 128; o++)
                 {
-                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 5408) + i);
-                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o) * weight;
-                    s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d1, o) * weight;
-                    s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d2, o) * weight;
-                    s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d3, o) * weight;
+                    float weight = KgUnsafe.Add(ref weights, (o * 5408) + i);
+                    s0 += KgUnsafe.Add(ref d0, o) * weight;
+                    s1 += KgUnsafe.Add(ref d1, o) * weight;
+                    s2 += KgUnsafe.Add(ref d2, o) * weight;
+                    s3 += KgUnsafe.Add(ref d3, o) * weight;
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g0, i) = s0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g1, i) = s1;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g2, i) = s2;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g3, i) = s3;
+                KgUnsafe.Add(ref g0, i) = s0;
+                KgUnsafe.Add(ref g1, i) = s1;
+                KgUnsafe.Add(ref g2, i) = s2;
+                KgUnsafe.Add(ref g3, i) = s3;
             }
         }
         for (; n < batch; n++)
         {
-            ref float d0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 0) * 128);
-            ref float g0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 0) * 5408);
+            ref float d0 = ref KgUnsafe.Add(ref gradOutput, n * 128);
+            ref float g0 = ref KgUnsafe.Add(ref gradInput, n * 5408);
             int i = 0;
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (KgV512.IsHardwareAccelerated)
+            {
+                for (; i <= 5344; i += 64)
+                {
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero;
+                    for (int o = 0; o < 128; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 5408) + i);
+                        KgF512 w0 = KgV512.LoadUnsafe(ref row);
+                        KgF512 w1 = KgV512.LoadUnsafe(ref row, 16);
+                        KgF512 w2 = KgV512.LoadUnsafe(ref row, 32);
+                        KgF512 w3 = KgV512.LoadUnsafe(ref row, 48);
+                        KgF512 b0 = KgV512.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        a02 = Fma(b0, w2, a02);
+                        a03 = Fma(b0, w3, a03);
+                    }
+                    KgV512.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV512.StoreUnsafe(a01, ref g0, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a02, ref g0, (nuint)(i + 32));
+                    KgV512.StoreUnsafe(a03, ref g0, (nuint)(i + 48));
+                }
+            }
+            else if (KgV256.IsHardwareAccelerated)
             {
                 for (; i <= 5376; i += 32)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero;
                     for (int o = 0; o < 128; o++)
                     {
-                        ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 5408) + i);
-                        global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(0));
-                        global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(16));
-                        global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(24));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w1, a01);
-                        a02 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w2, a02);
-                        a03 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w3, a03);
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 5408) + i);
+                        KgF256 w0 = KgV256.LoadUnsafe(ref row);
+                        KgF256 w1 = KgV256.LoadUnsafe(ref row, 8);
+                        KgF256 w2 = KgV256.LoadUnsafe(ref row, 16);
+                        KgF256 w3 = KgV256.LoadUnsafe(ref row, 24);
+                        KgF256 b0 = KgV256.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        a02 = Fma(b0, w2, a02);
+                        a03 = Fma(b0, w3, a03);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref g0, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a02, ref g0, (nuint)(i + 16));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a03, ref g0, (nuint)(i + 24));
+                    KgV256.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a02, ref g0, (nuint)(i + 16));
+                    KgV256.StoreUnsafe(a03, ref g0, (nuint)(i + 24));
+                }
+            }
+            else if (KgV128.IsHardwareAccelerated)
+            {
+                for (; i <= 5392; i += 16)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
+                    for (int o = 0; o < 128; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 5408) + i);
+                        KgF128 w0 = KgV128.LoadUnsafe(ref row);
+                        KgF128 w1 = KgV128.LoadUnsafe(ref row, 4);
+                        KgF128 w2 = KgV128.LoadUnsafe(ref row, 8);
+                        KgF128 w3 = KgV128.LoadUnsafe(ref row, 12);
+                        KgF128 b0 = KgV128.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        a02 = Fma(b0, w2, a02);
+                        a03 = Fma(b0, w3, a03);
+                    }
+                    KgV128.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV128.StoreUnsafe(a01, ref g0, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a02, ref g0, (nuint)(i + 8));
+                    KgV128.StoreUnsafe(a03, ref g0, (nuint)(i + 12));
                 }
             }
             for (; i < 5408; i++)
@@ -1237,297 +2206,594 @@ file static class MnistCnnKernels
                 float s0 = 0f;
                 for (int o = 0; o < 128; o++)
                 {
-                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 5408) + i);
-                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o) * weight;
+                    float weight = KgUnsafe.Add(ref weights, (o * 5408) + i);
+                    s0 += KgUnsafe.Add(ref d0, o) * weight;
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g0, i) = s0;
+                KgUnsafe.Add(ref g0, i) = s0;
             }
         }
     }
 
     /// <summary><c>Logits</c> forward for a batch: dense 128 → 10, bias, activation None, in tiles of three samples × four outputs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void LogitsForward(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
         int n = 0;
         for (; n <= batch - 3; n += 3)
         {
-            ref float x0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 0) * 128);
-            ref float y0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 0) * 10);
-            ref float x1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 1) * 128);
-            ref float y1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 1) * 10);
-            ref float x2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 2) * 128);
-            ref float y2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 2) * 10);
+            ref float x0 = ref KgUnsafe.Add(ref input, n * 128);
+            ref float y0 = ref KgUnsafe.Add(ref output, n * 10);
+            ref float x1 = ref KgUnsafe.Add(ref input, (n + 1) * 128);
+            ref float y1 = ref KgUnsafe.Add(ref output, (n + 1) * 10);
+            ref float x2 = ref KgUnsafe.Add(ref input, (n + 2) * 128);
+            ref float y2 = ref KgUnsafe.Add(ref output, (n + 2) * 10);
             int o = 0;
             for (; o <= 6; o += 4)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 128);
-                ref float w1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 1) * 128);
-                ref float w2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 2) * 128);
-                ref float w3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 3) * 128);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
+                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 128);
+                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 128);
+                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 128);
                 float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f, t20 = 0f, t21 = 0f, t22 = 0f, t23 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a12 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a22 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a23 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
+                        a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero;
+                    for (; i <= 112; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
+                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        a11 = Fma(v1, u1, a11);
+                        a21 = Fma(v2, u1, a21);
+                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        a12 = Fma(v1, u2, a12);
+                        a22 = Fma(v2, u2, a22);
+                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                        a13 = Fma(v1, u3, a13);
+                        a23 = Fma(v2, u3, a23);
+                    }
+                    t00 = KgV512.Sum(a00);
+                    t01 = KgV512.Sum(a01);
+                    t02 = KgV512.Sum(a02);
+                    t03 = KgV512.Sum(a03);
+                    t10 = KgV512.Sum(a10);
+                    t11 = KgV512.Sum(a11);
+                    t12 = KgV512.Sum(a12);
+                    t13 = KgV512.Sum(a13);
+                    t20 = KgV512.Sum(a20);
+                    t21 = KgV512.Sum(a21);
+                    t22 = KgV512.Sum(a22);
+                    t23 = KgV512.Sum(a23);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
+                        a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
                     for (; i <= 120; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x1, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x2, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u0, a10);
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u0, a20);
-                        global::System.Runtime.Intrinsics.Vector256<float> u1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w1, (nuint)(i));
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u1, a01);
-                        a11 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u1, a11);
-                        a21 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u1, a21);
-                        global::System.Runtime.Intrinsics.Vector256<float> u2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w2, (nuint)(i));
-                        a02 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u2, a02);
-                        a12 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u2, a12);
-                        a22 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u2, a22);
-                        global::System.Runtime.Intrinsics.Vector256<float> u3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w3, (nuint)(i));
-                        a03 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u3, a03);
-                        a13 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u3, a13);
-                        a23 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u3, a23);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
+                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        a11 = Fma(v1, u1, a11);
+                        a21 = Fma(v2, u1, a21);
+                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        a12 = Fma(v1, u2, a12);
+                        a22 = Fma(v2, u2, a22);
+                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                        a13 = Fma(v1, u3, a13);
+                        a23 = Fma(v2, u3, a23);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
-                    t01 = global::System.Runtime.Intrinsics.Vector256.Sum(a01);
-                    t02 = global::System.Runtime.Intrinsics.Vector256.Sum(a02);
-                    t03 = global::System.Runtime.Intrinsics.Vector256.Sum(a03);
-                    t10 = global::System.Runtime.Intrinsics.Vector256.Sum(a10);
-                    t11 = global::System.Runtime.Intrinsics.Vector256.Sum(a11);
-                    t12 = global::System.Runtime.Intrinsics.Vector256.Sum(a12);
-                    t13 = global::System.Runtime.Intrinsics.Vector256.Sum(a13);
-                    t20 = global::System.Runtime.Intrinsics.Vector256.Sum(a20);
-                    t21 = global::System.Runtime.Intrinsics.Vector256.Sum(a21);
-                    t22 = global::System.Runtime.Intrinsics.Vector256.Sum(a22);
-                    t23 = global::System.Runtime.Intrinsics.Vector256.Sum(a23);
+                    t00 = KgV256.Sum(a00);
+                    t01 = KgV256.Sum(a01);
+                    t02 = KgV256.Sum(a02);
+                    t03 = KgV256.Sum(a03);
+                    t10 = KgV256.Sum(a10);
+                    t11 = KgV256.Sum(a11);
+                    t12 = KgV256.Sum(a12);
+                    t13 = KgV256.Sum(a13);
+                    t20 = KgV256.Sum(a20);
+                    t21 = KgV256.Sum(a21);
+                    t22 = KgV256.Sum(a22);
+                    t23 = KgV256.Sum(a23);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
+                        a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
+                    for (; i <= 124; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
+                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        a11 = Fma(v1, u1, a11);
+                        a21 = Fma(v2, u1, a21);
+                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        a12 = Fma(v1, u2, a12);
+                        a22 = Fma(v2, u2, a22);
+                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                        a13 = Fma(v1, u3, a13);
+                        a23 = Fma(v2, u3, a23);
+                    }
+                    t00 = KgV128.Sum(a00);
+                    t01 = KgV128.Sum(a01);
+                    t02 = KgV128.Sum(a02);
+                    t03 = KgV128.Sum(a03);
+                    t10 = KgV128.Sum(a10);
+                    t11 = KgV128.Sum(a11);
+                    t12 = KgV128.Sum(a12);
+                    t13 = KgV128.Sum(a13);
+                    t20 = KgV128.Sum(a20);
+                    t21 = KgV128.Sum(a21);
+                    t22 = KgV128.Sum(a22);
+                    t23 = KgV128.Sum(a23);
                 }
                 for (; i < 128; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    float u1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w1, i);
-                    float u2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w2, i);
-                    float u3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w3, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
-                    t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u1;
-                    t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u2;
-                    t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u3;
-                    t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u0;
-                    t11 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u1;
-                    t12 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u2;
-                    t13 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u3;
-                    t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u0;
-                    t21 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u1;
-                    t22 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u2;
-                    t23 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u3;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    float u1 = KgUnsafe.Add(ref w1, i);
+                    float u2 = KgUnsafe.Add(ref w2, i);
+                    float u3 = KgUnsafe.Add(ref w3, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
+                    t01 += KgUnsafe.Add(ref x0, i) * u1;
+                    t02 += KgUnsafe.Add(ref x0, i) * u2;
+                    t03 += KgUnsafe.Add(ref x0, i) * u3;
+                    t10 += KgUnsafe.Add(ref x1, i) * u0;
+                    t11 += KgUnsafe.Add(ref x1, i) * u1;
+                    t12 += KgUnsafe.Add(ref x1, i) * u2;
+                    t13 += KgUnsafe.Add(ref x1, i) * u3;
+                    t20 += KgUnsafe.Add(ref x2, i) * u0;
+                    t21 += KgUnsafe.Add(ref x2, i) * u1;
+                    t22 += KgUnsafe.Add(ref x2, i) * u2;
+                    t23 += KgUnsafe.Add(ref x2, i) * u3;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = t00;
-                t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 1) = t01;
-                t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 2) = t02;
-                t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 3) = t03;
-                t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o) = t10;
-                t11 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o + 1) = t11;
-                t12 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o + 2) = t12;
-                t13 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o + 3) = t13;
-                t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o) = t20;
-                t21 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o + 1) = t21;
-                t22 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o + 2) = t22;
-                t23 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o + 3) = t23;
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = t00;
+                t01 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y0, o + 1) = t01;
+                t02 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y0, o + 2) = t02;
+                t03 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y0, o + 3) = t03;
+                t10 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y1, o) = t10;
+                t11 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y1, o + 1) = t11;
+                t12 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y1, o + 2) = t12;
+                t13 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y1, o + 3) = t13;
+                t20 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y2, o) = t20;
+                t21 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y2, o + 1) = t21;
+                t22 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y2, o + 2) = t22;
+                t23 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y2, o + 3) = t23;
             }
             for (; o < 10; o++)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 128);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
                 float t00 = 0f, t10 = 0f, t20 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero, a10 = KgF512.Zero, a20 = KgF512.Zero;
+                    for (; i <= 112; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
+                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                    }
+                    t00 = KgV512.Sum(a00);
+                    t10 = KgV512.Sum(a10);
+                    t20 = KgV512.Sum(a20);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero, a20 = KgF256.Zero;
                     for (; i <= 120; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x1, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> v2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x2, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v1, u0, a10);
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v2, u0, a20);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
+                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
-                    t10 = global::System.Runtime.Intrinsics.Vector256.Sum(a10);
-                    t20 = global::System.Runtime.Intrinsics.Vector256.Sum(a20);
+                    t00 = KgV256.Sum(a00);
+                    t10 = KgV256.Sum(a10);
+                    t20 = KgV256.Sum(a20);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero, a10 = KgF128.Zero, a20 = KgF128.Zero;
+                    for (; i <= 124; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
+                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        a10 = Fma(v1, u0, a10);
+                        a20 = Fma(v2, u0, a20);
+                    }
+                    t00 = KgV128.Sum(a00);
+                    t10 = KgV128.Sum(a10);
+                    t20 = KgV128.Sum(a20);
                 }
                 for (; i < 128; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
-                    t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, i) * u0;
-                    t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x2, i) * u0;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
+                    t10 += KgUnsafe.Add(ref x1, i) * u0;
+                    t20 += KgUnsafe.Add(ref x2, i) * u0;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = t00;
-                t10 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y1, o) = t10;
-                t20 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y2, o) = t20;
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = t00;
+                t10 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y1, o) = t10;
+                t20 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y2, o) = t20;
             }
         }
         for (; n < batch; n++)
         {
-            ref float x0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n + 0) * 128);
-            ref float y0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n + 0) * 10);
+            ref float x0 = ref KgUnsafe.Add(ref input, n * 128);
+            ref float y0 = ref KgUnsafe.Add(ref output, n * 10);
             int o = 0;
             for (; o <= 6; o += 4)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 128);
-                ref float w1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 1) * 128);
-                ref float w2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 2) * 128);
-                ref float w3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 3) * 128);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
+                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 128);
+                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 128);
+                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 128);
                 float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero;
+                    for (; i <= 112; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                    }
+                    t00 = KgV512.Sum(a00);
+                    t01 = KgV512.Sum(a01);
+                    t02 = KgV512.Sum(a02);
+                    t03 = KgV512.Sum(a03);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero;
                     for (; i <= 120; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
-                        global::System.Runtime.Intrinsics.Vector256<float> u1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w1, (nuint)(i));
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u1, a01);
-                        global::System.Runtime.Intrinsics.Vector256<float> u2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w2, (nuint)(i));
-                        a02 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u2, a02);
-                        global::System.Runtime.Intrinsics.Vector256<float> u3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w3, (nuint)(i));
-                        a03 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u3, a03);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
-                    t01 = global::System.Runtime.Intrinsics.Vector256.Sum(a01);
-                    t02 = global::System.Runtime.Intrinsics.Vector256.Sum(a02);
-                    t03 = global::System.Runtime.Intrinsics.Vector256.Sum(a03);
+                    t00 = KgV256.Sum(a00);
+                    t01 = KgV256.Sum(a01);
+                    t02 = KgV256.Sum(a02);
+                    t03 = KgV256.Sum(a03);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
+                    for (; i <= 124; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
+                        a01 = Fma(v0, u1, a01);
+                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
+                        a02 = Fma(v0, u2, a02);
+                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
+                        a03 = Fma(v0, u3, a03);
+                    }
+                    t00 = KgV128.Sum(a00);
+                    t01 = KgV128.Sum(a01);
+                    t02 = KgV128.Sum(a02);
+                    t03 = KgV128.Sum(a03);
                 }
                 for (; i < 128; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    float u1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w1, i);
-                    float u2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w2, i);
-                    float u3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w3, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
-                    t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u1;
-                    t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u2;
-                    t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u3;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    float u1 = KgUnsafe.Add(ref w1, i);
+                    float u2 = KgUnsafe.Add(ref w2, i);
+                    float u3 = KgUnsafe.Add(ref w3, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
+                    t01 += KgUnsafe.Add(ref x0, i) * u1;
+                    t02 += KgUnsafe.Add(ref x0, i) * u2;
+                    t03 += KgUnsafe.Add(ref x0, i) * u3;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = t00;
-                t01 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 1);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 1) = t01;
-                t02 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 2);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 2) = t02;
-                t03 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o + 3);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o + 3) = t03;
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = t00;
+                t01 += KgUnsafe.Add(ref bias, o + 1);
+                KgUnsafe.Add(ref y0, o + 1) = t01;
+                t02 += KgUnsafe.Add(ref bias, o + 2);
+                KgUnsafe.Add(ref y0, o + 2) = t02;
+                t03 += KgUnsafe.Add(ref bias, o + 3);
+                KgUnsafe.Add(ref y0, o + 3) = t03;
             }
             for (; o < 10; o++)
             {
-                ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o + 0) * 128);
+                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
                 float t00 = 0f;
                 int i = 0;
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                if (KgV512.IsHardwareAccelerated)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF512 a00 = KgF512.Zero;
+                    for (; i <= 112; i += 16)
+                    {
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
+                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                    }
+                    t00 = KgV512.Sum(a00);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    KgF256 a00 = KgF256.Zero;
                     for (; i <= 120; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x0, (nuint)(i));
-                        global::System.Runtime.Intrinsics.Vector256<float> u0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, (nuint)(i));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v0, u0, a00);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
+                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
                     }
-                    t00 = global::System.Runtime.Intrinsics.Vector256.Sum(a00);
+                    t00 = KgV256.Sum(a00);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    KgF128 a00 = KgF128.Zero;
+                    for (; i <= 124; i += 4)
+                    {
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
+                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
+                        a00 = Fma(v0, u0, a00);
+                    }
+                    t00 = KgV128.Sum(a00);
                 }
                 for (; i < 128; i++)
                 {
-                    float u0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref w0, i);
-                    t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, i) * u0;
+                    float u0 = KgUnsafe.Add(ref w0, i);
+                    t00 += KgUnsafe.Add(ref x0, i) * u0;
                 }
-                t00 += global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, o);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref y0, o) = t00;
+                t00 += KgUnsafe.Add(ref bias, o);
+                KgUnsafe.Add(ref y0, o) = t00;
             }
         }
     }
 
-    /// <summary>The gradient of <c>Logits</c>'s weights [10, 128]: each output gradient times the input, summed over the batch in register tiles of four outputs × 16 inputs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Logits</c>'s weights [10, 128]: each output gradient times the input, summed over the batch in register tiles of four
+    /// outputs × two vectors of inputs.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void LogitsWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
     {
         int i = 0;
-        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (KgV512.IsHardwareAccelerated)
+        {
+            for (; i <= 96; i += 32)
+            {
+                int o = 0;
+                for (; o <= 6; o += 4)
+                {
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 128) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 10) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 128) + i);
+                    KgV512.StoreUnsafe(a00, ref row0);
+                    KgV512.StoreUnsafe(a01, ref row0, 16);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 128) + i);
+                    KgV512.StoreUnsafe(a10, ref row1);
+                    KgV512.StoreUnsafe(a11, ref row1, 16);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 128) + i);
+                    KgV512.StoreUnsafe(a20, ref row2);
+                    KgV512.StoreUnsafe(a21, ref row2, 16);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 128) + i);
+                    KgV512.StoreUnsafe(a30, ref row3);
+                    KgV512.StoreUnsafe(a31, ref row3, 16);
+                }
+                for (; o < 10; o++)
+                {
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 128) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 10) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 128) + i);
+                    KgV512.StoreUnsafe(a00, ref row0);
+                    KgV512.StoreUnsafe(a01, ref row0, 16);
+                }
+            }
+        }
+        else if (KgV256.IsHardwareAccelerated)
         {
             for (; i <= 112; i += 16)
             {
                 int o = 0;
                 for (; o <= 6; o += 4)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 128) + i);
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n * 10) + o);
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(0)), v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 0));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v1, a01);
-                        global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 1));
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, v0, a10);
-                        a11 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, v1, a11);
-                        global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 2));
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, v0, a20);
-                        a21 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, v1, a21);
-                        global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 3));
-                        a30 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, v0, a30);
-                        a31 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, v1, a31);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 128) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 10) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
                     }
-                    ref float row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 0) * 128) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref row0, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref row0, (nuint)(8));
-                    ref float row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 1) * 128) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref row1, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref row1, (nuint)(8));
-                    ref float row2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 2) * 128) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref row2, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref row2, (nuint)(8));
-                    ref float row3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 3) * 128) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref row3, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref row3, (nuint)(8));
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 128) + i);
+                    KgV256.StoreUnsafe(a00, ref row0);
+                    KgV256.StoreUnsafe(a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 128) + i);
+                    KgV256.StoreUnsafe(a10, ref row1);
+                    KgV256.StoreUnsafe(a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 128) + i);
+                    KgV256.StoreUnsafe(a20, ref row2);
+                    KgV256.StoreUnsafe(a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 128) + i);
+                    KgV256.StoreUnsafe(a30, ref row3);
+                    KgV256.StoreUnsafe(a31, ref row3, 8);
                 }
                 for (; o < 10; o++)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
                     for (int n = 0; n < batch; n++)
                     {
-                        ref float x = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 128) + i);
-                        ref float dy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n * 10) + o);
-                        global::System.Runtime.Intrinsics.Vector256<float> v0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(0)), v1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, 0));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, v1, a01);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 128) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 10) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
                     }
-                    ref float row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, ((o + 0) * 128) + i);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref row0, (nuint)(0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref row0, (nuint)(8));
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 128) + i);
+                    KgV256.StoreUnsafe(a00, ref row0);
+                    KgV256.StoreUnsafe(a01, ref row0, 8);
                 }
             }
         }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 120; i += 8)
+            {
+                int o = 0;
+                for (; o <= 6; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 128) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 10) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 128) + i);
+                    KgV128.StoreUnsafe(a00, ref row0);
+                    KgV128.StoreUnsafe(a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 128) + i);
+                    KgV128.StoreUnsafe(a10, ref row1);
+                    KgV128.StoreUnsafe(a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 128) + i);
+                    KgV128.StoreUnsafe(a20, ref row2);
+                    KgV128.StoreUnsafe(a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 128) + i);
+                    KgV128.StoreUnsafe(a30, ref row3);
+                    KgV128.StoreUnsafe(a31, ref row3, 4);
+                }
+                for (; o < 10; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 128) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 10) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 128) + i);
+                    KgV128.StoreUnsafe(a00, ref row0);
+                    KgV128.StoreUnsafe(a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
         for (; i < 128; i++)
         {
             for (int o = 0; o < 10; o++)
@@ -1535,83 +2801,160 @@ file static class MnistCnnKernels
                 float sum = 0f;
                 for (int n = 0; n < batch; n++)
                 {
-                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n * 10) + o) * global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 128) + i);
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 10) + o) * KgUnsafe.Add(ref input, (n * 128) + i);
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref gradWeights, (o * 128) + i) = sum;
+                KgUnsafe.Add(ref gradWeights, (o * 128) + i) = sum;
             }
         }
     }
 
     /// <summary>The gradient of <c>Logits</c>'s bias: the output gradient summed over each channel's 1 positions and the batch.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void LogitsBiasGradient(ref float gradOutput, ref float gradBias, int batch)
     {
-        global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref gradBias, 10).Clear();
+        KgMarshal.CreateSpan(ref gradBias, 10).Clear();
         for (int n = 0; n < batch; n++)
         {
-            ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, n * 10);
+            ref float row = ref KgUnsafe.Add(ref gradOutput, n * 10);
             int o = 0;
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (KgV256.IsHardwareAccelerated)
             {
                 for (; o <= 2; o += 8)
                 {
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gradBias, (nuint)(o)) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(o)), ref gradBias, (nuint)(o));
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref gradBias, (nuint)o) + KgV256.LoadUnsafe(ref row, (nuint)o), ref gradBias, (nuint)o);
+                }
+            }
+            else if (KgV128.IsHardwareAccelerated)
+            {
+                for (; o <= 6; o += 4)
+                {
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref gradBias, (nuint)o) + KgV128.LoadUnsafe(ref row, (nuint)o), ref gradBias, (nuint)o);
                 }
             }
             for (; o < 10; o++)
             {
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref gradBias, o) += global::System.Runtime.CompilerServices.Unsafe.Add(ref row, o);
+                KgUnsafe.Add(ref gradBias, o) += KgUnsafe.Add(ref row, o);
             }
         }
     }
 
-    /// <summary>The gradient of <c>Logits</c>'s input: each sample's output gradients times the weights [10, 128], in register tiles of four samples × 16 inputs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The gradient of <c>Logits</c>'s input: each sample's output gradients times the weights [10, 128], in register tiles of four samples × two
+    /// vectors of inputs.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void LogitsInputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
     {
         int n = 0;
         for (; n <= batch - 4; n += 4)
         {
-            ref float d0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 0) * 10);
-            ref float g0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 0) * 128);
-            ref float d1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 1) * 10);
-            ref float g1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 1) * 128);
-            ref float d2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 2) * 10);
-            ref float g2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 2) * 128);
-            ref float d3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 3) * 10);
-            ref float g3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 3) * 128);
+            ref float d0 = ref KgUnsafe.Add(ref gradOutput, n * 10);
+            ref float g0 = ref KgUnsafe.Add(ref gradInput, n * 128);
+            ref float d1 = ref KgUnsafe.Add(ref gradOutput, (n + 1) * 10);
+            ref float g1 = ref KgUnsafe.Add(ref gradInput, (n + 1) * 128);
+            ref float d2 = ref KgUnsafe.Add(ref gradOutput, (n + 2) * 10);
+            ref float g2 = ref KgUnsafe.Add(ref gradInput, (n + 2) * 128);
+            ref float d3 = ref KgUnsafe.Add(ref gradOutput, (n + 3) * 10);
+            ref float g3 = ref KgUnsafe.Add(ref gradInput, (n + 3) * 128);
             int i = 0;
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (KgV512.IsHardwareAccelerated)
+            {
+                for (; i <= 96; i += 32)
+                {
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int o = 0; o < 10; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 128) + i);
+                        KgF512 w0 = KgV512.LoadUnsafe(ref row);
+                        KgF512 w1 = KgV512.LoadUnsafe(ref row, 16);
+                        KgF512 b0 = KgV512.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref d1, o));
+                        a10 = Fma(b1, w0, a10);
+                        a11 = Fma(b1, w1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref d2, o));
+                        a20 = Fma(b2, w0, a20);
+                        a21 = Fma(b2, w1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref d3, o));
+                        a30 = Fma(b3, w0, a30);
+                        a31 = Fma(b3, w1, a31);
+                    }
+                    KgV512.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV512.StoreUnsafe(a01, ref g0, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a10, ref g1, (nuint)i);
+                    KgV512.StoreUnsafe(a11, ref g1, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a20, ref g2, (nuint)i);
+                    KgV512.StoreUnsafe(a21, ref g2, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a30, ref g3, (nuint)i);
+                    KgV512.StoreUnsafe(a31, ref g3, (nuint)(i + 16));
+                }
+            }
+            else if (KgV256.IsHardwareAccelerated)
             {
                 for (; i <= 112; i += 16)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
                     for (int o = 0; o < 10; o++)
                     {
-                        ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 128) + i);
-                        global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(0));
-                        global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w1, a01);
-                        global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d1, o));
-                        a10 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, w0, a10);
-                        a11 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b1, w1, a11);
-                        global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d2, o));
-                        a20 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, w0, a20);
-                        a21 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b2, w1, a21);
-                        global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d3, o));
-                        a30 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, w0, a30);
-                        a31 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b3, w1, a31);
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 128) + i);
+                        KgF256 w0 = KgV256.LoadUnsafe(ref row);
+                        KgF256 w1 = KgV256.LoadUnsafe(ref row, 8);
+                        KgF256 b0 = KgV256.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref d1, o));
+                        a10 = Fma(b1, w0, a10);
+                        a11 = Fma(b1, w1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref d2, o));
+                        a20 = Fma(b2, w0, a20);
+                        a21 = Fma(b2, w1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref d3, o));
+                        a30 = Fma(b3, w0, a30);
+                        a31 = Fma(b3, w1, a31);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref g0, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref g1, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref g1, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref g2, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref g2, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref g3, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref g3, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a10, ref g1, (nuint)i);
+                    KgV256.StoreUnsafe(a11, ref g1, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a20, ref g2, (nuint)i);
+                    KgV256.StoreUnsafe(a21, ref g2, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a30, ref g3, (nuint)i);
+                    KgV256.StoreUnsafe(a31, ref g3, (nuint)(i + 8));
+                }
+            }
+            else if (KgV128.IsHardwareAccelerated)
+            {
+                for (; i <= 120; i += 8)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int o = 0; o < 10; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 128) + i);
+                        KgF128 w0 = KgV128.LoadUnsafe(ref row);
+                        KgF128 w1 = KgV128.LoadUnsafe(ref row, 4);
+                        KgF128 b0 = KgV128.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref d1, o));
+                        a10 = Fma(b1, w0, a10);
+                        a11 = Fma(b1, w1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref d2, o));
+                        a20 = Fma(b2, w0, a20);
+                        a21 = Fma(b2, w1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref d3, o));
+                        a30 = Fma(b3, w0, a30);
+                        a31 = Fma(b3, w1, a31);
+                    }
+                    KgV128.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV128.StoreUnsafe(a01, ref g0, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a10, ref g1, (nuint)i);
+                    KgV128.StoreUnsafe(a11, ref g1, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a20, ref g2, (nuint)i);
+                    KgV128.StoreUnsafe(a21, ref g2, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a30, ref g3, (nuint)i);
+                    KgV128.StoreUnsafe(a31, ref g3, (nuint)(i + 4));
                 }
             }
             for (; i < 128; i++)
@@ -1619,45 +2962,93 @@ file static class MnistCnnKernels
                 float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                 for (int o = 0; o < 10; o++)
                 {
-                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 128) + i);
-                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o) * weight;
-                    s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d1, o) * weight;
-                    s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d2, o) * weight;
-                    s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d3, o) * weight;
+                    float weight = KgUnsafe.Add(ref weights, (o * 128) + i);
+                    s0 += KgUnsafe.Add(ref d0, o) * weight;
+                    s1 += KgUnsafe.Add(ref d1, o) * weight;
+                    s2 += KgUnsafe.Add(ref d2, o) * weight;
+                    s3 += KgUnsafe.Add(ref d3, o) * weight;
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g0, i) = s0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g1, i) = s1;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g2, i) = s2;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g3, i) = s3;
+                KgUnsafe.Add(ref g0, i) = s0;
+                KgUnsafe.Add(ref g1, i) = s1;
+                KgUnsafe.Add(ref g2, i) = s2;
+                KgUnsafe.Add(ref g3, i) = s3;
             }
         }
         for (; n < batch; n++)
         {
-            ref float d0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradOutput, (n + 0) * 10);
-            ref float g0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gradInput, (n + 0) * 128);
+            ref float d0 = ref KgUnsafe.Add(ref gradOutput, n * 10);
+            ref float g0 = ref KgUnsafe.Add(ref gradInput, n * 128);
             int i = 0;
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (KgV512.IsHardwareAccelerated)
+            {
+                for (; i <= 64; i += 64)
+                {
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero;
+                    for (int o = 0; o < 10; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 128) + i);
+                        KgF512 w0 = KgV512.LoadUnsafe(ref row);
+                        KgF512 w1 = KgV512.LoadUnsafe(ref row, 16);
+                        KgF512 w2 = KgV512.LoadUnsafe(ref row, 32);
+                        KgF512 w3 = KgV512.LoadUnsafe(ref row, 48);
+                        KgF512 b0 = KgV512.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        a02 = Fma(b0, w2, a02);
+                        a03 = Fma(b0, w3, a03);
+                    }
+                    KgV512.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV512.StoreUnsafe(a01, ref g0, (nuint)(i + 16));
+                    KgV512.StoreUnsafe(a02, ref g0, (nuint)(i + 32));
+                    KgV512.StoreUnsafe(a03, ref g0, (nuint)(i + 48));
+                }
+            }
+            else if (KgV256.IsHardwareAccelerated)
             {
                 for (; i <= 96; i += 32)
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> a00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero;
                     for (int o = 0; o < 10; o++)
                     {
-                        ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 128) + i);
-                        global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(0));
-                        global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(8));
-                        global::System.Runtime.Intrinsics.Vector256<float> w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(16));
-                        global::System.Runtime.Intrinsics.Vector256<float> w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, (nuint)(24));
-                        global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o));
-                        a00 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w0, a00);
-                        a01 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w1, a01);
-                        a02 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w2, a02);
-                        a03 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(b0, w3, a03);
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 128) + i);
+                        KgF256 w0 = KgV256.LoadUnsafe(ref row);
+                        KgF256 w1 = KgV256.LoadUnsafe(ref row, 8);
+                        KgF256 w2 = KgV256.LoadUnsafe(ref row, 16);
+                        KgF256 w3 = KgV256.LoadUnsafe(ref row, 24);
+                        KgF256 b0 = KgV256.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        a02 = Fma(b0, w2, a02);
+                        a03 = Fma(b0, w3, a03);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref g0, (nuint)(i + 0));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a02, ref g0, (nuint)(i + 16));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a03, ref g0, (nuint)(i + 24));
+                    KgV256.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV256.StoreUnsafe(a01, ref g0, (nuint)(i + 8));
+                    KgV256.StoreUnsafe(a02, ref g0, (nuint)(i + 16));
+                    KgV256.StoreUnsafe(a03, ref g0, (nuint)(i + 24));
+                }
+            }
+            else if (KgV128.IsHardwareAccelerated)
+            {
+                for (; i <= 112; i += 16)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
+                    for (int o = 0; o < 10; o++)
+                    {
+                        ref float row = ref KgUnsafe.Add(ref weights, (o * 128) + i);
+                        KgF128 w0 = KgV128.LoadUnsafe(ref row);
+                        KgF128 w1 = KgV128.LoadUnsafe(ref row, 4);
+                        KgF128 w2 = KgV128.LoadUnsafe(ref row, 8);
+                        KgF128 w3 = KgV128.LoadUnsafe(ref row, 12);
+                        KgF128 b0 = KgV128.Create(KgUnsafe.Add(ref d0, o));
+                        a00 = Fma(b0, w0, a00);
+                        a01 = Fma(b0, w1, a01);
+                        a02 = Fma(b0, w2, a02);
+                        a03 = Fma(b0, w3, a03);
+                    }
+                    KgV128.StoreUnsafe(a00, ref g0, (nuint)i);
+                    KgV128.StoreUnsafe(a01, ref g0, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(a02, ref g0, (nuint)(i + 8));
+                    KgV128.StoreUnsafe(a03, ref g0, (nuint)(i + 12));
                 }
             }
             for (; i < 128; i++)
@@ -1665,11 +3056,26 @@ file static class MnistCnnKernels
                 float s0 = 0f;
                 for (int o = 0; o < 10; o++)
                 {
-                    float weight = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, (o * 128) + i);
-                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref d0, o) * weight;
+                    float weight = KgUnsafe.Add(ref weights, (o * 128) + i);
+                    s0 += KgUnsafe.Add(ref d0, o) * weight;
                 }
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref g0, i) = s0;
+                KgUnsafe.Add(ref g0, i) = s0;
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

@@ -2,570 +2,1137 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMathF = global::System.MathF;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 3×9×12 → 5×8×9: kernel 2×4, stride 1×1, padding 0,0,0,0 (top, bottom, left, right), dilation 1×1, groups 1, kernel flipped, bias, activation Sigmoid.</summary>
+    /// <summary>Conv2D 3×9×12 → 5×8×9: kernel 2×4, stride 1×1, padding 0,0,0,0 (top, bottom, left, right), dilation 1×1, groups 1, kernel flipped, bias,
+    /// activation Sigmoid.</summary>
     /// <remarks>
     /// <para>17,280 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [5, 3, 2, 4], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
+    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
+    /// all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 5 channel(s) × 1 vector(s) of 16 pixels (5 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 5 channel(s) × 2 vector(s) of 8 pixels (10 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 5 channel(s) × 3 vector(s) of 4 pixels (15 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 3 channel(s) × 3 vector(s) of 4 pixels (9 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Rectangular(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Rectangular(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 324, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 120, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 5, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 360, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersRectangularKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersRectangularKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersRectangularKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersRectangularKernel.Run(input, weights, bias, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>Rectangular</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Rectangular</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersRectangularKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[513];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 3);
+            for (int oy = 0; oy < 8; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 324) + (group * 324));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 120);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 360) + (group * 360));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 5);
-                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, 0, 3);
-                for (int oy = 0; oy < 8; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
+                // output channels 0..4
                 {
-                    const int c0 = 0, channels = 3;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 19);
-                    // output channels in blocks of 5
-                    for (int ob = 0; ob < 5; ob += 5)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                        // pixels 0..8
-                        Vector512Tile5x1Partial9(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Vector512Tile5x1Partial9(ref rows, ref weights, ref bias, ref o, 3);
                 }
             }
         }
     }
 
-    /// <summary>5 output channel(s) × 1 vector(s) of 16 pixels, the last holding 9, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>5 output channel(s) × 1 vector(s) of 16 pixels, the last holding 9, accumulated over <paramref name="channels"/> input channels and the 2×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile5x1Partial9(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0_0, a1_0, a2_0, a3_0, a4_0;
+        KgF512 a0_0, a1_0, a2_0, a3_0, a4_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
-        a1_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
-        a2_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
-        a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
-        a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
+        a0_0 = KgV512.Create(bias);
+        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
+        a4_0 = KgV512.Create(KgUnsafe.Add(ref bias, 4));
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> w, x0;
+        KgF512 w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 31));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 79));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 103));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (0, 1), weight (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 30));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 78));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 102));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (0, 2), weight (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 2);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 29));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 53));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 77));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 101));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (0, 3), weight (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(3));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 3);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 28));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 52));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 76));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 100));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (1, 0), weight (0, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(19));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 19);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 27));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 51));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 75));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 99));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (1, 1), weight (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(20));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 20);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 50));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 74));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 98));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (1, 2), weight (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(21));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 21);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 49));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 73));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 97));
+            a4_0 = Fma(x0, w, a4_0);
             // tap (1, 3), weight (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(22));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+            x0 = KgV512.LoadUnsafe(ref band, 22);
+            w = KgV512.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 48));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 72));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 96));
+            a4_0 = Fma(x0, w, a4_0);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 6) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 7) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 8) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 72) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 73) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 74) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 75) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 76) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 77) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 78) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 79) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 80) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 144) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 145) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 146) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 147) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 148) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 149) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 150) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 151) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 152) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 216) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 217) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 218) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 219) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 220) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 221) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 222) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 223) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 224) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 288) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 289) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 290) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 291) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 292) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 293) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 294) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 295) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 296) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a0_0), ref output, 0);
+        KgUnsafe.Add(ref output, 8) = KgV512.GetElement(a0_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a1_0), ref output, 72);
+        KgUnsafe.Add(ref output, 80) = KgV512.GetElement(a1_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a2_0), ref output, 144);
+        KgUnsafe.Add(ref output, 152) = KgV512.GetElement(a2_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a3_0), ref output, 216);
+        KgUnsafe.Add(ref output, 224) = KgV512.GetElement(a3_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a4_0), ref output, 288);
+        KgUnsafe.Add(ref output, 296) = KgV512.GetElement(a4_0, 8);
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 5; j++)
         {
             for (int k = 0; k < 9; k++)
             {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
+                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
             }
         }
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[513];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 3);
+            for (int oy = 0; oy < 8; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 324) + (group * 324));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 120);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 360) + (group * 360));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 5);
-                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, 0, 3);
-                for (int oy = 0; oy < 8; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
+                // output channels 0..4
                 {
-                    const int c0 = 0, channels = 3;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 19);
-                    // output channels in blocks of 5
-                    for (int ob = 0; ob < 5; ob += 5)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                        // pixels 0..8
-                        Vector256Tile5x2Partial1(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Vector256Tile5x2Partial1(ref rows, ref weights, ref bias, ref o, 3);
                 }
             }
         }
     }
 
-    /// <summary>5 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>5 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile5x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1;
+        KgF256 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
-        a2_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
+        a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
-        a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
+        a3_0 = KgV256.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
-        a4_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
+        a4_0 = KgV256.Create(KgUnsafe.Add(ref bias, 4));
         a4_1 = a4_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> w, x0, x1;
+        KgF256 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 79));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band);
+            x1 = KgV256.LoadUnsafe(ref band, 8);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 31));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 55));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 79));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 103));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (0, 1), weight (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 78));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 1);
+            x1 = KgV256.LoadUnsafe(ref band, 9);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 30));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 54));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 78));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 102));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (0, 2), weight (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 77));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 2);
+            x1 = KgV256.LoadUnsafe(ref band, 10);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 29));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 53));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 77));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 101));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (0, 3), weight (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(3));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(11));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 76));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 3);
+            x1 = KgV256.LoadUnsafe(ref band, 11);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 28));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 52));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 76));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 100));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (1, 0), weight (0, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(27));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 75));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 19);
+            x1 = KgV256.LoadUnsafe(ref band, 27);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 27));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 51));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 75));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 99));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (1, 1), weight (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(28));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 74));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 20);
+            x1 = KgV256.LoadUnsafe(ref band, 28);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 50));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 74));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 98));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (1, 2), weight (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(21));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(29));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 73));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 21);
+            x1 = KgV256.LoadUnsafe(ref band, 29);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 49));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 73));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 97));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             // tap (1, 3), weight (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(22));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(30));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 72));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a4_1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+            x0 = KgV256.LoadUnsafe(ref band, 22);
+            x1 = KgV256.LoadUnsafe(ref band, 30);
+            w = KgV256.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 48));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 72));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 96));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 8) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref output, 72);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 80) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref output, 144);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 152) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_0, ref output, 216);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 224) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a4_0, ref output, 288);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 296) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_1, 0);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgUnsafe.Add(ref output, 8) = KgV256.GetElement(a0_1, 0);
+        KgV256.StoreUnsafe(a1_0, ref output, 72);
+        KgUnsafe.Add(ref output, 80) = KgV256.GetElement(a1_1, 0);
+        KgV256.StoreUnsafe(a2_0, ref output, 144);
+        KgUnsafe.Add(ref output, 152) = KgV256.GetElement(a2_1, 0);
+        KgV256.StoreUnsafe(a3_0, ref output, 216);
+        KgUnsafe.Add(ref output, 224) = KgV256.GetElement(a3_1, 0);
+        KgV256.StoreUnsafe(a4_0, ref output, 288);
+        KgUnsafe.Add(ref output, 296) = KgV256.GetElement(a4_1, 0);
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 5; j++)
         {
             for (int k = 0; k < 9; k++)
             {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
+                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
             }
         }
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[513];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 3);
+            for (int oy = 0; oy < 8; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 324) + (group * 324));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 120);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 360) + (group * 360));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 5);
-                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, 0, 3);
-                for (int oy = 0; oy < 8; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
+                // output channels 0..4
                 {
-                    const int c0 = 0, channels = 3;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 19);
-                    // output channels in blocks of 2
-                    for (int ob = 0; ob < 4; ob += 2)
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Arm64Tile5x3Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                }
+            }
+        }
+    }
+
+    /// <summary>5 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile5x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2, a4_0, a4_1, a4_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
+        a3_2 = a3_0;
+        a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
+        a4_2 = a4_0;
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 w, x0, x1, x2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0), weight (1, 3)
+            x0 = KgV128.LoadUnsafe(ref band);
+            x1 = KgV128.LoadUnsafe(ref band, 4);
+            x2 = KgV128.LoadUnsafe(ref band, 8);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 79));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 103));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (0, 1), weight (1, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 1);
+            x1 = KgV128.LoadUnsafe(ref band, 5);
+            x2 = KgV128.LoadUnsafe(ref band, 9);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 78));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 102));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (0, 2), weight (1, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 2);
+            x1 = KgV128.LoadUnsafe(ref band, 6);
+            x2 = KgV128.LoadUnsafe(ref band, 10);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 77));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 101));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (0, 3), weight (1, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 3);
+            x1 = KgV128.LoadUnsafe(ref band, 7);
+            x2 = KgV128.LoadUnsafe(ref band, 11);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 76));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 100));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (1, 0), weight (0, 3)
+            x0 = KgV128.LoadUnsafe(ref band, 19);
+            x1 = KgV128.LoadUnsafe(ref band, 23);
+            x2 = KgV128.LoadUnsafe(ref band, 27);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 75));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 99));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (1, 1), weight (0, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 20);
+            x1 = KgV128.LoadUnsafe(ref band, 24);
+            x2 = KgV128.LoadUnsafe(ref band, 28);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 74));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 98));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (1, 2), weight (0, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 21);
+            x1 = KgV128.LoadUnsafe(ref band, 25);
+            x2 = KgV128.LoadUnsafe(ref band, 29);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 73));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 97));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            // tap (1, 3), weight (0, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 22);
+            x1 = KgV128.LoadUnsafe(ref band, 26);
+            x2 = KgV128.LoadUnsafe(ref band, 30);
+            w = KgV128.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 72));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 96));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgV128.StoreUnsafe(a1_0, ref output, 72);
+        KgV128.StoreUnsafe(a1_1, ref output, 76);
+        KgUnsafe.Add(ref output, 80) = KgV128.GetElement(a1_2, 0);
+        KgV128.StoreUnsafe(a2_0, ref output, 144);
+        KgV128.StoreUnsafe(a2_1, ref output, 148);
+        KgUnsafe.Add(ref output, 152) = KgV128.GetElement(a2_2, 0);
+        KgV128.StoreUnsafe(a3_0, ref output, 216);
+        KgV128.StoreUnsafe(a3_1, ref output, 220);
+        KgUnsafe.Add(ref output, 224) = KgV128.GetElement(a3_2, 0);
+        KgV128.StoreUnsafe(a4_0, ref output, 288);
+        KgV128.StoreUnsafe(a4_1, ref output, 292);
+        KgUnsafe.Add(ref output, 296) = KgV128.GetElement(a4_2, 0);
+        // Sigmoid, applied to the stored values.
+        for (int j = 0; j < 5; j++)
+        {
+            for (int k = 0; k < 9; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
+            }
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[513];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 3);
+            for (int oy = 0; oy < 8; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
+                // output channels 0..2
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Vector128Tile3x3Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                }
+                // the last 2 output channel(s)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 9) + 216);
+                    // pixels 0..8
+                    Vector128Tile2x3Partial1(ref rows, ref KgUnsafe.Add(ref weights, 72), ref KgUnsafe.Add(ref bias, 3), ref o, 3);
+                }
+            }
+        }
+    }
+
+    /// <summary>3 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile3x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1, w2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0), weight (1, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 31));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 55));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 1), weight (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 30));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 54));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 2), weight (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 29));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 53));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 3), weight (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 28));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 52));
+            x = KgV128.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 7);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 11);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 0), weight (0, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 27));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 51));
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 1), weight (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 50));
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 2), weight (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 49));
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 3), weight (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 48));
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgV128.StoreUnsafe(a1_0, ref output, 72);
+        KgV128.StoreUnsafe(a1_1, ref output, 76);
+        KgUnsafe.Add(ref output, 80) = KgV128.GetElement(a1_2, 0);
+        KgV128.StoreUnsafe(a2_0, ref output, 144);
+        KgV128.StoreUnsafe(a2_1, ref output, 148);
+        KgUnsafe.Add(ref output, 152) = KgV128.GetElement(a2_2, 0);
+        // Sigmoid, applied to the stored values.
+        for (int j = 0; j < 3; j++)
+        {
+            for (int k = 0; k < 9; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
+            }
+        }
+    }
+
+    /// <summary>2 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile2x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0), weight (1, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 31));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (0, 1), weight (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 30));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (0, 2), weight (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 29));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (0, 3), weight (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 28));
+            x = KgV128.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 7);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 11);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 0), weight (0, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 27));
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 1), weight (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 2), weight (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            // tap (1, 3), weight (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgV128.StoreUnsafe(a1_0, ref output, 72);
+        KgV128.StoreUnsafe(a1_1, ref output, 76);
+        KgUnsafe.Add(ref output, 80) = KgV128.GetElement(a1_2, 0);
+        // Sigmoid, applied to the stored values.
+        for (int j = 0; j < 2; j++)
+        {
+            for (int k = 0; k < 9; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
+            }
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[513];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, 0, 3);
+            for (int oy = 0; oy < 8; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
+                // output channels in blocks of 2
+                for (int ob = 0; ob < 4; ob += 2)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
+                    // pixels 0..7 in blocks of 4
+                    for (int x0 = 0; x0 < 8; x0 += 4)
                     {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                        // pixels 0..7 in blocks of 4
-                        for (int x0 = 0; x0 < 8; x0 += 4)
-                        {
-                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                        }
-                        // pixels 8..8
-                        ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                        ScalarTile2x4(
+                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, x0),
+                            3);
                     }
-                    // the last 1 output channel(s)
+                    // pixels 8..8
+                    ScalarTile2x1(
+                        ref KgUnsafe.Add(ref rows, 8), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 8), 3);
+                }
+                // the last 1 output channel(s)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 9) + 288);
+                    // pixels 0..7 in blocks of 4
+                    for (int x0 = 0; x0 < 8; x0 += 4)
                     {
-                        const int ob = 4;
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 24) + (c0 * 8));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                        // pixels 0..7 in blocks of 4
-                        for (int x0 = 0; x0 < 8; x0 += 4)
-                        {
-                            ScalarTile1x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                        }
-                        // pixels 8..8
-                        ScalarTile1x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                        ScalarTile1x4(
+                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref KgUnsafe.Add(ref o, x0), 3);
                     }
+                    // pixels 8..8
+                    ScalarTile1x1(
+                        ref KgUnsafe.Add(ref rows, 8), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref KgUnsafe.Add(ref o, 8), 3);
                 }
             }
         }
     }
 
     /// <summary>2 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a1_0 = KgUnsafe.Add(ref bias, 1);
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
@@ -575,267 +1142,232 @@ file static class LayersRectangularKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            w1 = KgUnsafe.Add(ref weights, 31);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 1), weight (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            w1 = KgUnsafe.Add(ref weights, 30);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 2), weight (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            w1 = KgUnsafe.Add(ref weights, 29);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 3), weight (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            w1 = KgUnsafe.Add(ref weights, 28);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 0), weight (0, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            w1 = KgUnsafe.Add(ref weights, 27);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 1), weight (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            w1 = KgUnsafe.Add(ref weights, 26);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 2), weight (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 24);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            w1 = KgUnsafe.Add(ref weights, 25);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 24);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 3), weight (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 24);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 25);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+            w0 = weights;
+            w1 = KgUnsafe.Add(ref weights, 24);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 24);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 25);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 72) = a1_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 73) = a1_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 74) = a1_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 75) = a1_3;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 72) = a1_0;
+        KgUnsafe.Add(ref output, 73) = a1_1;
+        KgUnsafe.Add(ref output, 74) = a1_2;
+        KgUnsafe.Add(ref output, 75) = a1_3;
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
             for (int k = 0; k < 4; k++)
             {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
+                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
             }
         }
     }
 
     /// <summary>2 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a1_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a0_0 = bias;
+        a1_0 = KgUnsafe.Add(ref bias, 1);
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         float w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 31);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 0);
+            w = KgUnsafe.Add(ref weights, 7);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 31);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 1), weight (1, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 30);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 1);
+            w = KgUnsafe.Add(ref weights, 6);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 30);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 2), weight (1, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 29);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 2);
+            w = KgUnsafe.Add(ref weights, 5);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 29);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 3), weight (1, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 28);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 3);
+            w = KgUnsafe.Add(ref weights, 4);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 28);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 0), weight (0, 3)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 27);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 19);
+            w = KgUnsafe.Add(ref weights, 3);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 27);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 1), weight (0, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 20);
+            w = KgUnsafe.Add(ref weights, 2);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 26);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 2), weight (0, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 21);
+            w = KgUnsafe.Add(ref weights, 1);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 25);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 3), weight (0, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
-                a1_0 = a1_0 + (x0 * w);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+            x0 = KgUnsafe.Add(ref band, 22);
+            w = weights;
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 24);
+            a1_0 = a1_0 + (x0 * w);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 72) = a1_0;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 72) = a1_0;
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
-            for (int k = 0; k < 1; k++)
-            {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
-            }
+            ref float e = ref KgUnsafe.Add(ref output, j * 72);
+            e = 1f / (1f + KgMathF.Exp(-e));
         }
     }
 
     /// <summary>1 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
@@ -845,196 +1377,155 @@ file static class LayersRectangularKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
             // tap (0, 1), weight (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
             // tap (0, 2), weight (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
             // tap (0, 3), weight (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 6);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 0), weight (0, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 1), weight (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 2), weight (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 24);
-                a0_3 = a0_3 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 24);
+            a0_3 = a0_3 + (x * w0);
             // tap (1, 3), weight (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 23);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 24);
-                a0_2 = a0_2 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 25);
-                a0_3 = a0_3 + (x * w0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+            w0 = weights;
+            x = KgUnsafe.Add(ref band, 22);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 24);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 25);
+            a0_3 = a0_3 + (x * w0);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
         // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 1; j++)
+        for (int k = 0; k < 4; k++)
         {
-            for (int k = 0; k < 4; k++)
-            {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
-            }
+            ref float e = ref KgUnsafe.Add(ref output, k);
+            e = 1f / (1f + KgMathF.Exp(-e));
         }
     }
 
     /// <summary>1 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
             // tap (0, 1), weight (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
             // tap (0, 2), weight (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
             // tap (0, 3), weight (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_0 = a0_0 + (x * w0);
             // tap (1, 0), weight (0, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_0 = a0_0 + (x * w0);
             // tap (1, 1), weight (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_0 = a0_0 + (x * w0);
             // tap (1, 2), weight (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_0 = a0_0 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_0 = a0_0 + (x * w0);
             // tap (1, 3), weight (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_0 = a0_0 + (x * w0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 171);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
+            w0 = weights;
+            x = KgUnsafe.Add(ref band, 22);
+            a0_0 = a0_0 + (x * w0);
+            band = ref KgUnsafe.Add(ref band, 171);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 0) = a0_0;
         // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 1; j++)
-        {
-            for (int k = 0; k < 1; k++)
-            {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + global::System.MathF.Exp(-e));
-            }
-        }
+        ref float e = ref output;
+        e = 1f / (1f + KgMathF.Exp(-e));
     }
 
     /// <summary>
@@ -1049,17 +1540,33 @@ file static class LayersRectangularKernel
             for (int r = 0; r < 9; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 9) + r) * 19);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 9) + r) * 19);
                 if ((uint)iy >= 9u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 0), 12).Clear();
+                    KgMarshal.CreateSpan(ref row, 12).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 9) + iy) * 12);
-                global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, 0), 12).CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 0), 12));
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 9) + iy) * 12);
+                KgMarshal.CreateReadOnlySpan(ref source, 12)
+                    .CopyTo(KgMarshal.CreateSpan(ref row, 12));
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

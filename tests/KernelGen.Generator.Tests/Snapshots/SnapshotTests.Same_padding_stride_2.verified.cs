@@ -2,781 +2,1092 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 3×10×10 → 6×5×5: kernel 4×4, stride 2×2, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation None.</summary>
+    /// <summary>Conv2D 3×10×10 → 6×5×5: kernel 4×4, stride 2×2, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation
+    /// None.</summary>
     /// <remarks>
     /// <para>14,400 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [6, 3, 4, 4], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2
+    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
+    /// all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 6 channel(s) × 1 vector(s) of 16 pixels (6 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 6 channel(s) × 1 vector(s) of 8 pixels (6 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 6 channel(s) × 2 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Same(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Same(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 300, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 288, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 6, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 150, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersSameKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersSameKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersSameKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersSameKernel.Run(input, weights, bias, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>Same</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Same</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersSameKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[1224];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -1, 3);
+            for (int oy = 0; oy < 5; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 300) + (group * 300));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 150) + (group * 150));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 6);
-                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-                FillBand(ref inputGroup, ref band, -1, 3);
-                for (int oy = 0; oy < 5; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
+                // output channels 0..5
                 {
-                    const int c0 = 0, channels = 3;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 68);
-                    // output channels in blocks of 6
-                    for (int ob = 0; ob < 6; ob += 6)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                        // pixels 0..4
-                        Vector512Tile6x1Partial5(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 5);
+                    // pixels 0..4
+                    Vector512Tile6x1Partial5(ref rows, ref weights, ref bias, ref o, 3);
                 }
             }
         }
     }
 
-    /// <summary>6 output channel(s) × 1 vector(s) of 16 pixels, the last holding 5, accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>6 output channel(s) × 1 vector(s) of 16 pixels, the last holding 5, accumulated over <paramref name="channels"/> input channels and the 4×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile6x1Partial5(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
+        KgF512 a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
-        a1_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
-        a2_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
-        a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
-        a4_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
-        a5_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
+        a0_0 = KgV512.Create(bias);
+        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
+        a4_0 = KgV512.Create(KgUnsafe.Add(ref bias, 4));
+        a5_0 = KgV512.Create(KgUnsafe.Add(ref bias, 5));
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> w, x0;
+        KgF512 w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band);
+            w = KgV512.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 48));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 96));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 144));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 192));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 240));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(17));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 17);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 49));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 97));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 145));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 193));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 241));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 50));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 98));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 146));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 194));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 242));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (0, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 18);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 51));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 99));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 147));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 195));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 243));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(34));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 34);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 52));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 100));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 148));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 196));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 244));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(51));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 51);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 53));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 101));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 149));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 197));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 245));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(35));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 35);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 102));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 150));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 198));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 246));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(52));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 52);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 103));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 151));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 199));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 247));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(68));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 68);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 104));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 152));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 200));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 248));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(85));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 85);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 9));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 105));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 153));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 201));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 249));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(69));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 69);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 10));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 106));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 154));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 202));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 250));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(86));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 86);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 11));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 107));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 155));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 203));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 251));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(102));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 102);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 12));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 108));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 156));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 204));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 252));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(119));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 119);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 13));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 109));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 157));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 205));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 253));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(103));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 103);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 14));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 110));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 158));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 206));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 254));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(120));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
-                a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
-                a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a5_0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
+            x0 = KgV512.LoadUnsafe(ref band, 120);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 15));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 63));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 111));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 159));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 207));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 255));
+            a5_0 = Fma(x0, w, a5_0);
+            band = ref KgUnsafe.Add(ref band, 408);
+            weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 26) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 27) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 28) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 29) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 50) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 51) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 52) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 53) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 54) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 75) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 76) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 77) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 78) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 79) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 100) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 101) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 102) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 103) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 104) = global::System.Runtime.Intrinsics.Vector512.GetElement(a4_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 125) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 126) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 127) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 128) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 129) = global::System.Runtime.Intrinsics.Vector512.GetElement(a5_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0_0)), ref output, 0);
+        KgUnsafe.Add(ref output, 4) = KgV512.GetElement(a0_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a1_0)), ref output, 25);
+        KgUnsafe.Add(ref output, 29) = KgV512.GetElement(a1_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a2_0)), ref output, 50);
+        KgUnsafe.Add(ref output, 54) = KgV512.GetElement(a2_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a3_0)), ref output, 75);
+        KgUnsafe.Add(ref output, 79) = KgV512.GetElement(a3_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a4_0)), ref output, 100);
+        KgUnsafe.Add(ref output, 104) = KgV512.GetElement(a4_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a5_0)), ref output, 125);
+        KgUnsafe.Add(ref output, 129) = KgV512.GetElement(a5_0, 4);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[1224];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -1, 3);
+            for (int oy = 0; oy < 5; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 300) + (group * 300));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 150) + (group * 150));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 6);
-                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-                FillBand(ref inputGroup, ref band, -1, 3);
-                for (int oy = 0; oy < 5; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
+                // output channels 0..5
                 {
-                    const int c0 = 0, channels = 3;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 68);
-                    // output channels in blocks of 6
-                    for (int ob = 0; ob < 6; ob += 6)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                        // pixels 0..4
-                        Vector256Tile6x1Partial5(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 5);
+                    // pixels 0..4
+                    Vector256Tile6x1Partial5(ref rows, ref weights, ref bias, ref o, 3);
                 }
             }
         }
     }
 
-    /// <summary>6 output channel(s) × 1 vector(s) of 8 pixels, the last holding 5, accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>6 output channel(s) × 1 vector(s) of 8 pixels, the last holding 5, accumulated over <paramref name="channels"/> input channels and the 4×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile6x1Partial5(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
+        KgF256 a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
-        a2_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
-        a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
-        a4_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 4));
-        a5_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 5));
+        a0_0 = KgV256.Create(bias);
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
+        a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
+        a3_0 = KgV256.Create(KgUnsafe.Add(ref bias, 3));
+        a4_0 = KgV256.Create(KgUnsafe.Add(ref bias, 4));
+        a5_0 = KgV256.Create(KgUnsafe.Add(ref bias, 5));
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> w, x0;
+        KgF256 w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 96));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 144));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 192));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 240));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band);
+            w = KgV256.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 48));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 96));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 144));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 192));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 240));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(17));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 97));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 145));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 193));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 241));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 17);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 49));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 97));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 145));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 193));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 241));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 98));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 146));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 194));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 242));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 50));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 98));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 146));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 194));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 242));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (0, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 99));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 147));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 195));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 243));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 18);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 51));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 99));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 147));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 195));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 243));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(34));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 100));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 148));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 196));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 244));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 34);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 52));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 100));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 148));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 196));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 244));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(51));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 101));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 149));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 197));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 245));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 51);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 53));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 101));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 149));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 197));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 245));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(35));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 102));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 150));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 198));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 246));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 35);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 54));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 102));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 150));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 198));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 246));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (1, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(52));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 103));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 151));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 199));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 247));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 52);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 55));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 103));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 151));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 199));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 247));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(68));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 104));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 152));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 200));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 248));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 68);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 56));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 104));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 152));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 200));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 248));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(85));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 105));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 153));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 201));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 249));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 85);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 9));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 57));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 105));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 153));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 201));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 249));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(69));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 106));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 154));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 202));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 250));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 69);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 10));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 58));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 106));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 154));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 202));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 250));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (2, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(86));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 107));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 155));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 203));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 251));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 86);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 11));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 59));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 107));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 155));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 203));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 251));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(102));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 108));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 156));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 204));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 252));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 102);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 12));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 60));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 108));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 156));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 204));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 252));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(119));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 109));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 157));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 205));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 253));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 119);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 13));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 61));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 109));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 157));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 205));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 253));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(103));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 110));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 158));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 206));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 254));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 103);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 14));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 62));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 110));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 158));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 206));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 254));
+            a5_0 = Fma(x0, w, a5_0);
             // tap (3, 3)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(120));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 111));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 159));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 207));
-                a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a4_0);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 255));
-                a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a5_0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
+            x0 = KgV256.LoadUnsafe(ref band, 120);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 15));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 63));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 111));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 159));
+            a3_0 = Fma(x0, w, a3_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 207));
+            a4_0 = Fma(x0, w, a4_0);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 255));
+            a5_0 = Fma(x0, w, a5_0);
+            band = ref KgUnsafe.Add(ref band, 408);
+            weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 26) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 27) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 28) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 29) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 50) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 51) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 52) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 53) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 54) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 75) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 76) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 77) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 78) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 79) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 100) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 101) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 102) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 103) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 104) = global::System.Runtime.Intrinsics.Vector256.GetElement(a4_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 125) = global::System.Runtime.Intrinsics.Vector256.GetElement(a5_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 126) = global::System.Runtime.Intrinsics.Vector256.GetElement(a5_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 127) = global::System.Runtime.Intrinsics.Vector256.GetElement(a5_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 128) = global::System.Runtime.Intrinsics.Vector256.GetElement(a5_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 129) = global::System.Runtime.Intrinsics.Vector256.GetElement(a5_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(a0_0), ref output, 0);
+        KgUnsafe.Add(ref output, 4) = KgV256.GetElement(a0_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(a1_0), ref output, 25);
+        KgUnsafe.Add(ref output, 29) = KgV256.GetElement(a1_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(a2_0), ref output, 50);
+        KgUnsafe.Add(ref output, 54) = KgV256.GetElement(a2_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(a3_0), ref output, 75);
+        KgUnsafe.Add(ref output, 79) = KgV256.GetElement(a3_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(a4_0), ref output, 100);
+        KgUnsafe.Add(ref output, 104) = KgV256.GetElement(a4_0, 4);
+        KgV128.StoreUnsafe(KgV256.GetLower(a5_0), ref output, 125);
+        KgUnsafe.Add(ref output, 129) = KgV256.GetElement(a5_0, 4);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[1224];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -1, 3);
+            for (int oy = 0; oy < 5; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 300) + (group * 300));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 288);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 150) + (group * 150));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 6);
-                // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-                FillBand(ref inputGroup, ref band, -1, 3);
-                for (int oy = 0; oy < 5; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
+                // output channels 0..5
                 {
-                    const int c0 = 0, channels = 3;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 68);
-                    // output channels in blocks of 2
-                    for (int ob = 0; ob < 6; ob += 2)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 48) + (c0 * 16));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                        // pixels 0..3 in blocks of 4
-                        for (int x0 = 0; x0 < 4; x0 += 4)
-                        {
-                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                        }
-                        // pixels 4..4
-                        ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 4), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 4), channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 5);
+                    // pixels 0..4
+                    Vector128Tile6x2Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                }
+            }
+        }
+    }
+
+    /// <summary>6 output channel(s) × 2 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 4×4
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile6x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
+        a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
+        a5_0 = KgV128.Create(KgUnsafe.Add(ref bias, 5));
+        a5_1 = a5_0;
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 w, x0, x1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            x0 = KgV128.LoadUnsafe(ref band);
+            x1 = KgV128.LoadUnsafe(ref band, 4);
+            w = KgV128.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 96));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 144));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 192));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 240));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (0, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 17);
+            x1 = KgV128.LoadUnsafe(ref band, 21);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 97));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 145));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 193));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 241));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (0, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 1);
+            x1 = KgV128.LoadUnsafe(ref band, 5);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 98));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 146));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 194));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 242));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (0, 3)
+            x0 = KgV128.LoadUnsafe(ref band, 18);
+            x1 = KgV128.LoadUnsafe(ref band, 22);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 99));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 147));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 195));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 243));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (1, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 34);
+            x1 = KgV128.LoadUnsafe(ref band, 38);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 100));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 148));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 196));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 244));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (1, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 51);
+            x1 = KgV128.LoadUnsafe(ref band, 55);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 101));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 149));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 197));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 245));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (1, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 35);
+            x1 = KgV128.LoadUnsafe(ref band, 39);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 102));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 150));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 198));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 246));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (1, 3)
+            x0 = KgV128.LoadUnsafe(ref band, 52);
+            x1 = KgV128.LoadUnsafe(ref band, 56);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 103));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 151));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 199));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 247));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (2, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 68);
+            x1 = KgV128.LoadUnsafe(ref band, 72);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 56));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 104));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 152));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 200));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 248));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (2, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 85);
+            x1 = KgV128.LoadUnsafe(ref band, 89);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 57));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 105));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 153));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 201));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 249));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (2, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 69);
+            x1 = KgV128.LoadUnsafe(ref band, 73);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 58));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 106));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 154));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 202));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 250));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (2, 3)
+            x0 = KgV128.LoadUnsafe(ref band, 86);
+            x1 = KgV128.LoadUnsafe(ref band, 90);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 59));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 107));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 155));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 203));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 251));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (3, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 102);
+            x1 = KgV128.LoadUnsafe(ref band, 106);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 60));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 108));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 156));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 204));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 252));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (3, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 119);
+            x1 = KgV128.LoadUnsafe(ref band, 123);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 61));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 109));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 157));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 205));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 253));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (3, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 103);
+            x1 = KgV128.LoadUnsafe(ref band, 107);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 62));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 110));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 158));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 206));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 254));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            // tap (3, 3)
+            x0 = KgV128.LoadUnsafe(ref band, 120);
+            x1 = KgV128.LoadUnsafe(ref band, 124);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 63));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 111));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 159));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 207));
+            a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 255));
+            a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
+            band = ref KgUnsafe.Add(ref band, 408);
+            weights = ref KgUnsafe.Add(ref weights, 16);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a0_1, 0);
+        KgV128.StoreUnsafe(a1_0, ref output, 25);
+        KgUnsafe.Add(ref output, 29) = KgV128.GetElement(a1_1, 0);
+        KgV128.StoreUnsafe(a2_0, ref output, 50);
+        KgUnsafe.Add(ref output, 54) = KgV128.GetElement(a2_1, 0);
+        KgV128.StoreUnsafe(a3_0, ref output, 75);
+        KgUnsafe.Add(ref output, 79) = KgV128.GetElement(a3_1, 0);
+        KgV128.StoreUnsafe(a4_0, ref output, 100);
+        KgUnsafe.Add(ref output, 104) = KgV128.GetElement(a4_1, 0);
+        KgV128.StoreUnsafe(a5_0, ref output, 125);
+        KgUnsafe.Add(ref output, 129) = KgV128.GetElement(a5_1, 0);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[1224];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
+            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -1, 3);
+            for (int oy = 0; oy < 5; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
+                // output channels in blocks of 2
+                for (int ob = 0; ob < 6; ob += 2)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
+                    // pixels 0..3
+                    ScalarTile2x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref o, 3);
+                    // pixels 4..4
+                    ScalarTile2x1(
+                        ref KgUnsafe.Add(ref rows, 4), ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 4), 3);
                 }
             }
         }
     }
 
     /// <summary>2 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a1_0 = KgUnsafe.Add(ref bias, 1);
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
@@ -786,440 +1097,376 @@ file static class LayersSameKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = weights;
+            w1 = KgUnsafe.Add(ref weights, 48);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            w1 = KgUnsafe.Add(ref weights, 49);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            w1 = KgUnsafe.Add(ref weights, 50);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            w1 = KgUnsafe.Add(ref weights, 51);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            w1 = KgUnsafe.Add(ref weights, 52);
+            x = KgUnsafe.Add(ref band, 34);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 53);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            w1 = KgUnsafe.Add(ref weights, 53);
+            x = KgUnsafe.Add(ref band, 51);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 52);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 53);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 54);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            w1 = KgUnsafe.Add(ref weights, 54);
+            x = KgUnsafe.Add(ref band, 35);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 53);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 54);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 55);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            w1 = KgUnsafe.Add(ref weights, 55);
+            x = KgUnsafe.Add(ref band, 52);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 53);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 54);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 55);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 8);
+            w1 = KgUnsafe.Add(ref weights, 56);
+            x = KgUnsafe.Add(ref band, 68);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 87);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 88);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 9);
+            w1 = KgUnsafe.Add(ref weights, 57);
+            x = KgUnsafe.Add(ref band, 85);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 86);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 87);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 88);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 70);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 71);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 10);
+            w1 = KgUnsafe.Add(ref weights, 58);
+            x = KgUnsafe.Add(ref band, 69);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 70);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 71);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 87);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 88);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 89);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 11);
+            w1 = KgUnsafe.Add(ref weights, 59);
+            x = KgUnsafe.Add(ref band, 86);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 87);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 88);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 89);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (3, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 104);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 105);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 12);
+            w1 = KgUnsafe.Add(ref weights, 60);
+            x = KgUnsafe.Add(ref band, 102);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 103);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 104);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 105);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (3, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 119);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 121);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 122);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 13);
+            w1 = KgUnsafe.Add(ref weights, 61);
+            x = KgUnsafe.Add(ref band, 119);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 120);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 121);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 122);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (3, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 104);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 105);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 106);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 14);
+            w1 = KgUnsafe.Add(ref weights, 62);
+            x = KgUnsafe.Add(ref band, 103);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 104);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 105);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 106);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (3, 3)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 121);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 122);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 123);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
+            w0 = KgUnsafe.Add(ref weights, 15);
+            w1 = KgUnsafe.Add(ref weights, 63);
+            x = KgUnsafe.Add(ref band, 120);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 121);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 122);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 123);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            band = ref KgUnsafe.Add(ref band, 408);
+            weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = a1_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 26) = a1_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 27) = a1_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 28) = a1_3;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 25) = a1_0;
+        KgUnsafe.Add(ref output, 26) = a1_1;
+        KgUnsafe.Add(ref output, 27) = a1_2;
+        KgUnsafe.Add(ref output, 28) = a1_3;
     }
 
     /// <summary>2 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a1_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a0_0 = bias;
+        a1_0 = KgUnsafe.Add(ref bias, 1);
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         float w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 48);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 0);
+            w = weights;
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 48);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 17);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 49);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 17);
+            w = KgUnsafe.Add(ref weights, 1);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 49);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 50);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 1);
+            w = KgUnsafe.Add(ref weights, 2);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 50);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 3)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 51);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 18);
+            w = KgUnsafe.Add(ref weights, 3);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 51);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 34);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 52);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 34);
+            w = KgUnsafe.Add(ref weights, 4);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 52);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 51);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 53);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 51);
+            w = KgUnsafe.Add(ref weights, 5);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 53);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 35);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 35);
+            w = KgUnsafe.Add(ref weights, 6);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 54);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 3)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 52);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 52);
+            w = KgUnsafe.Add(ref weights, 7);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 55);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 68);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 68);
+            w = KgUnsafe.Add(ref weights, 8);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 56);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 85);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 85);
+            w = KgUnsafe.Add(ref weights, 9);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 57);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 69);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 10);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 69);
+            w = KgUnsafe.Add(ref weights, 10);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 58);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 3)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 86);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 11);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 86);
+            w = KgUnsafe.Add(ref weights, 11);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 59);
+            a1_0 = a1_0 + (x0 * w);
             // tap (3, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 102);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 102);
+            w = KgUnsafe.Add(ref weights, 12);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 60);
+            a1_0 = a1_0 + (x0 * w);
             // tap (3, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 119);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 13);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 119);
+            w = KgUnsafe.Add(ref weights, 13);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 61);
+            a1_0 = a1_0 + (x0 * w);
             // tap (3, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 103);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 14);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 103);
+            w = KgUnsafe.Add(ref weights, 14);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 62);
+            a1_0 = a1_0 + (x0 * w);
             // tap (3, 3)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 120);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 15);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 63);
-                a1_0 = a1_0 + (x0 * w);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 408);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16);
+            x0 = KgUnsafe.Add(ref band, 120);
+            w = KgUnsafe.Add(ref weights, 15);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 63);
+            a1_0 = a1_0 + (x0 * w);
+            band = ref KgUnsafe.Add(ref band, 408);
+            weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 25) = a1_0;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 25) = a1_0;
     }
 
     /// <summary>
@@ -1234,27 +1481,42 @@ file static class LayersSameKernel
             for (int r = 0; r < 12; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 12) + r) * 34);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 12) + r) * 34);
                 if ((uint)iy >= 10u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 5).Clear();
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 17), 5).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 5).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 17), 5).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 10) + iy) * 10);
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 10) + iy) * 10);
                 // phase 0: columns 1..5 read input columns 1, 3, …
                 for (int j = 1; j < 6; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2) - 1);
+                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 1);
                 }
                 // phase 1: columns 0..4 read input columns 0, 2, …
                 for (int j = 0; j < 5; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 17) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2));
+                    KgUnsafe.Add(ref row, j + 17) = KgUnsafe.Add(ref source, (j * 2));
                 }
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

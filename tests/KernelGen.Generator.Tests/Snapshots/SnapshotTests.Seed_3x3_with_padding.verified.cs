@@ -2,307 +2,360 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 1×3×3 → 1×3×3: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation None.</summary>
+    /// <summary>Conv2D 1×3×3 → 1×3×3: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation
+    /// None.</summary>
     /// <remarks>
     /// <para>162 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [1, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
+    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
+    /// all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 1 channel(s) × 1 vector(s) of 16 pixels (1 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 1 vector(s) of 8 pixels (1 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 1 channel(s) × 1 vector(s) of 4 pixels (1 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 1 channel(s) × 3 pixel(s) (3 accumulators), window fully unrolled.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Seed(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Seed(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 9, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 9, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 1, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 9, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersSeedKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersSeedKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersSeedKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersSeedKernel.Run(input, weights, bias, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>Seed</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Seed</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersSeedKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[90];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, -1, 1);
+            for (int oy = 0; oy < 3; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 9) + (group * 9));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 9) + (group * 9));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 1);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 3; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
+                // output channels 0..0
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 18);
-                    // output channels in blocks of 1
-                    for (int ob = 0; ob < 1; ob += 1)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
-                        // pixels 0..2
-                        Vector512Tile1x1Partial3(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
+                    // pixels 0..2
+                    Vector512Tile1x1Partial3(ref rows, ref weights, ref bias, ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 1 vector(s) of 16 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>1 output channel(s) × 1 vector(s) of 16 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile1x1Partial3(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0_0;
+        KgF512 a0_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV512.Create(bias);
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> x, w0;
+        KgF512 x, w0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(weights);
+            x = KgV512.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV512.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV512.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(18));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(19));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV512.LoadUnsafe(ref band, 19);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(20));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV512.LoadUnsafe(ref band, 20);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV512.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(37));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV512.LoadUnsafe(ref band, 37);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                x = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(38));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x, w0, a0_0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 90);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV512.LoadUnsafe(ref band, 38);
+            a0_0 = Fma(x, w0, a0_0);
+            band = ref KgUnsafe.Add(ref band, 90);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 2);
+        KgUnsafe.Add(ref output, 0) = KgV512.GetElement(a0_0, 0);
+        KgUnsafe.Add(ref output, 1) = KgV512.GetElement(a0_0, 1);
+        KgUnsafe.Add(ref output, 2) = KgV512.GetElement(a0_0, 2);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[90];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, -1, 1);
+            for (int oy = 0; oy < 3; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 9) + (group * 9));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 9) + (group * 9));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 1);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 3; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
+                // output channels 0..0
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 18);
-                    // output channels in blocks of 1
-                    for (int ob = 0; ob < 1; ob += 1)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
-                        // pixels 0..2
-                        Vector256Tile1x1Partial3(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
+                    // pixels 0..2
+                    Vector256Tile1x1Partial3(ref rows, ref weights, ref bias, ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 1 vector(s) of 8 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>1 output channel(s) × 1 vector(s) of 8 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile1x1Partial3(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0;
+        KgF256 a0_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV256.Create(bias);
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> x, w0;
+        KgF256 x, w0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(weights);
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(18));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(19));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV256.LoadUnsafe(ref band, 19);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(20));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV256.LoadUnsafe(ref band, 20);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(36));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(37));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV256.LoadUnsafe(ref band, 37);
+            a0_0 = Fma(x, w0, a0_0);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                x = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(38));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x, w0, a0_0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 90);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV256.LoadUnsafe(ref band, 38);
+            a0_0 = Fma(x, w0, a0_0);
+            band = ref KgUnsafe.Add(ref band, 90);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_0, 2);
+        KgUnsafe.Add(ref output, 0) = KgV256.GetElement(a0_0, 0);
+        KgUnsafe.Add(ref output, 1) = KgV256.GetElement(a0_0, 1);
+        KgUnsafe.Add(ref output, 2) = KgV256.GetElement(a0_0, 2);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[90];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, -1, 1);
+            for (int oy = 0; oy < 3; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 9) + (group * 9));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 9);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 9) + (group * 9));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 1);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 3; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
+                // output channels 0..0
                 {
-                    const int c0 = 0, channels = 1;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 18);
-                    // output channels in blocks of 1
-                    for (int ob = 0; ob < 1; ob += 1)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 9) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 9) + (oy * 3));
-                        // pixels 0..2 in blocks of 3
-                        for (int x0 = 0; x0 < 3; x0 += 3)
-                        {
-                            ScalarTile1x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                        }
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
+                    // pixels 0..2
+                    Vector128Tile1x1Partial3(ref rows, ref weights, ref bias, ref o, 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 1 vector(s) of 4 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x1Partial3(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_0 = Fma(x, w0, a0_0);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_0 = Fma(x, w0, a0_0);
+            band = ref KgUnsafe.Add(ref band, 90);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgUnsafe.Add(ref output, 0) = KgV128.GetElement(a0_0, 0);
+        KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
+        KgUnsafe.Add(ref output, 2) = KgV128.GetElement(a0_0, 2);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[90];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
+            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
+            FillBand(ref inputGroup, ref band, -1, 1);
+            for (int oy = 0; oy < 3; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
+                // output channels 0..0
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
+                    // pixels 0..2
+                    ScalarTile1x3(ref rows, ref weights, ref bias, ref o, 1);
                 }
             }
         }
     }
 
     /// <summary>1 output channel(s) × 3 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile1x3(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
 
@@ -311,103 +364,85 @@ file static class LayersSeedKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = weights;
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 18);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_2 = a0_2 + (x * w0);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 19);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_2 = a0_2 + (x * w0);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 20);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 21);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 22);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_2 = a0_2 + (x * w0);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 36);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            x = KgUnsafe.Add(ref band, 36);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_2 = a0_2 + (x * w0);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 37);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_2 = a0_2 + (x * w0);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            x = KgUnsafe.Add(ref band, 37);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_2 = a0_2 + (x * w0);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 38);
-                a0_0 = a0_0 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 39);
-                a0_1 = a0_1 + (x * w0);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 40);
-                a0_2 = a0_2 + (x * w0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 90);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgUnsafe.Add(ref weights, 8);
+            x = KgUnsafe.Add(ref band, 38);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 39);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 40);
+            a0_2 = a0_2 + (x * w0);
+            band = ref KgUnsafe.Add(ref band, 90);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
     }
 
     /// <summary>
@@ -422,17 +457,33 @@ file static class LayersSeedKernel
             for (int r = 0; r < 5; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 5) + r) * 18);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 5) + r) * 18);
                 if ((uint)iy >= 3u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 3).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 3).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 3) + iy) * 3);
-                global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, 0), 3).CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 3));
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 3) + iy) * 3);
+                KgMarshal.CreateReadOnlySpan(ref source, 3)
+                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 3));
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

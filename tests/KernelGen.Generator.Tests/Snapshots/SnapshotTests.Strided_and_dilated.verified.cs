@@ -2,532 +2,1067 @@
 // Written by KernelGen at compile time. Edit the attribute, not this file.
 #nullable enable
 
+using KgUnsafe = global::System.Runtime.CompilerServices.Unsafe;
+using KgMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
+using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
+using KgSpan = global::System.Span<float>;
+using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMathF = global::System.MathF;
+using KgV512 = global::System.Runtime.Intrinsics.Vector512;
+using KgV256 = global::System.Runtime.Intrinsics.Vector256;
+using KgV128 = global::System.Runtime.Intrinsics.Vector128;
+using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
+using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+
 namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 2×17×17 → 4×9×9: kernel 3×3, stride 2×2, padding 2,2,2,2 (top, bottom, left, right), dilation 2×2, groups 1, bias, activation Tanh.</summary>
+    /// <summary>Conv2D 2×17×17 → 4×9×9: kernel 3×3, stride 2×2, padding 2,2,2,2 (top, bottom, left, right), dilation 2×2, groups 1, bias, activation
+    /// Tanh.</summary>
     /// <remarks>
     /// <para>11,664 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [4, 2, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2 stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2
+    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
+    /// all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 4 channel(s) × 1 vector(s) of 16 pixels (4 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 4 channel(s) × 2 vector(s) of 8 pixels (8 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 4 channel(s) × 3 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 3 channel(s) × 3 vector(s) of 4 pixels (9 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    public static partial void Dilated(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static partial void Dilated(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
         global::KernelGen.KernelArguments.Length(input.Length, 578, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 72, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 4, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 324, nameof(output));
-
-        // The hardware paths: the JIT keeps the one this machine takes and drops the others.
-        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            LayersDilatedKernel.Vector512(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-        {
-            LayersDilatedKernel.Vector256(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
-        else
-        {
-            LayersDilatedKernel.Scalar(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), 1);
-        }
+        LayersDilatedKernel.Run(input, weights, bias, output, 1);
     }
 }
 
-/// <summary>The hardware paths of <c>Dilated</c>, each specialised to its shape.</summary>
+/// <summary>The hardware paths of <c>Dilated</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
 file static class LayersDilatedKernel
 {
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            Scalar(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[1512];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
+            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -2, 2);
+            for (int oy = 0; oy < 9; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 578) + (group * 578));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 72);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 324) + (group * 324));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 4);
-                // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-                FillBand(ref inputGroup, ref band, -2, 2);
-                for (int oy = 0; oy < 9; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
+                // output channels 0..3
                 {
-                    const int c0 = 0, channels = 2;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 72);
-                    // output channels in blocks of 4
-                    for (int ob = 0; ob < 4; ob += 4)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                        // pixels 0..8
-                        Vector512Tile4x1Partial9(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Vector512Tile4x1Partial9(ref rows, ref weights, ref bias, ref o, 2);
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 1 vector(s) of 16 pixels, the last holding 9, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>4 output channel(s) × 1 vector(s) of 16 pixels, the last holding 9, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512Tile4x1Partial9(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector512<float> a0_0, a1_0, a2_0, a3_0;
+        KgF512 a0_0, a1_0, a2_0, a3_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
-        a1_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
-        a2_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
-        a3_0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
+        a0_0 = KgV512.Create(bias);
+        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector512<float> w, x0;
+        KgF512 w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(0));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band);
+            w = KgV512.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(1));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(2));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 2);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(72));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 72);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(73));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 73);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(74));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 74);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(144));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 144);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(145));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
+            x0 = KgV512.LoadUnsafe(ref band, 145);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
+            a3_0 = Fma(x0, w, a3_0);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref band, (nuint)(146));
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a0_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a1_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a2_0);
-                w = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w, a3_0);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            x0 = KgV512.LoadUnsafe(ref band, 146);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
+            a3_0 = Fma(x0, w, a3_0);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 6) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 7) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 8) = global::System.Runtime.Intrinsics.Vector512.GetElement(a0_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 81) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 82) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 83) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 84) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 85) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 86) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 87) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 88) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 89) = global::System.Runtime.Intrinsics.Vector512.GetElement(a1_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 162) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 163) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 164) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 165) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 166) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 167) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 168) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 169) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 170) = global::System.Runtime.Intrinsics.Vector512.GetElement(a2_0, 8);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 243) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 244) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 1);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 245) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 2);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 246) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 3);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 247) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 4);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 248) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 5);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 249) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 6);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 250) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 7);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 251) = global::System.Runtime.Intrinsics.Vector512.GetElement(a3_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a0_0), ref output, 0);
+        KgUnsafe.Add(ref output, 8) = KgV512.GetElement(a0_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a1_0), ref output, 81);
+        KgUnsafe.Add(ref output, 89) = KgV512.GetElement(a1_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a2_0), ref output, 162);
+        KgUnsafe.Add(ref output, 170) = KgV512.GetElement(a2_0, 8);
+        KgV256.StoreUnsafe(KgV512.GetLower(a3_0), ref output, 243);
+        KgUnsafe.Add(ref output, 251) = KgV512.GetElement(a3_0, 8);
         // Tanh, applied to the stored values.
         for (int j = 0; j < 4; j++)
         {
             for (int k = 0; k < 9; k++)
             {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 81) + k);
-                e = global::System.MathF.Tanh(e);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                e = KgMathF.Tanh(e);
             }
         }
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[1512];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
+            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -2, 2);
+            for (int oy = 0; oy < 9; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 578) + (group * 578));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 72);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 324) + (group * 324));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 4);
-                // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-                FillBand(ref inputGroup, ref band, -2, 2);
-                for (int oy = 0; oy < 9; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
+                // output channels 0..3
                 {
-                    const int c0 = 0, channels = 2;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 72);
-                    // output channels in blocks of 4
-                    for (int ob = 0; ob < 4; ob += 4)
-                    {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                        // pixels 0..8
-                        Vector256Tile4x2Partial1(ref rows, ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref o, channels);
-                    }
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Vector256Tile4x2Partial1(ref rows, ref weights, ref bias, ref o, 2);
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>4 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256Tile4x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        global::System.Runtime.Intrinsics.Vector256<float> a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1;
+        KgF256 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1;
         // Start from the bias.
-        a0_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0));
+        a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
-        a1_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1));
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
-        a2_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 2));
+        a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
-        a3_0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 3));
+        a3_0 = KgV256.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        global::System.Runtime.Intrinsics.Vector256<float> w, x0, x1;
+        KgF256 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(0));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(8));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 36));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 54));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band);
+            x1 = KgV256.LoadUnsafe(ref band, 8);
+            w = KgV256.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 18));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 36));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 54));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(1));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(9));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 37));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 55));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 1);
+            x1 = KgV256.LoadUnsafe(ref band, 9);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 19));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 37));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 55));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(2));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(10));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 38));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 56));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 2);
+            x1 = KgV256.LoadUnsafe(ref band, 10);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 20));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 38));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 56));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(72));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(80));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 39));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 57));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 72);
+            x1 = KgV256.LoadUnsafe(ref band, 80);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 21));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 39));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 57));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(73));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(81));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 40));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 58));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 73);
+            x1 = KgV256.LoadUnsafe(ref band, 81);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 22));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 40));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 58));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(74));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(82));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 41));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 59));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 74);
+            x1 = KgV256.LoadUnsafe(ref band, 82);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 23));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 41));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 59));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(144));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(152));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 42));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 60));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 144);
+            x1 = KgV256.LoadUnsafe(ref band, 152);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 42));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 60));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(145));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(153));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 43));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 61));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
+            x0 = KgV256.LoadUnsafe(ref band, 145);
+            x1 = KgV256.LoadUnsafe(ref band, 153);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 43));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 61));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(146));
-                x1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref band, (nuint)(154));
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8));
-                a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a0_0);
-                a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a0_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26));
-                a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a1_0);
-                a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a1_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 44));
-                a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a2_0);
-                a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a2_1);
-                w = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 62));
-                a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w, a3_0);
-                a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w, a3_1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            x0 = KgV256.LoadUnsafe(ref band, 146);
+            x1 = KgV256.LoadUnsafe(ref band, 154);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 44));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            w = KgV256.Create(KgUnsafe.Add(ref weights, 62));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref output, 0);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 8) = global::System.Runtime.Intrinsics.Vector256.GetElement(a0_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref output, 81);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 89) = global::System.Runtime.Intrinsics.Vector256.GetElement(a1_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref output, 162);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 170) = global::System.Runtime.Intrinsics.Vector256.GetElement(a2_1, 0);
-        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_0, ref output, 243);
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 251) = global::System.Runtime.Intrinsics.Vector256.GetElement(a3_1, 0);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgUnsafe.Add(ref output, 8) = KgV256.GetElement(a0_1, 0);
+        KgV256.StoreUnsafe(a1_0, ref output, 81);
+        KgUnsafe.Add(ref output, 89) = KgV256.GetElement(a1_1, 0);
+        KgV256.StoreUnsafe(a2_0, ref output, 162);
+        KgUnsafe.Add(ref output, 170) = KgV256.GetElement(a2_1, 0);
+        KgV256.StoreUnsafe(a3_0, ref output, 243);
+        KgUnsafe.Add(ref output, 251) = KgV256.GetElement(a3_1, 0);
         // Tanh, applied to the stored values.
         for (int j = 0; j < 4; j++)
         {
             for (int k = 0; k < 9; k++)
             {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 81) + k);
-                e = global::System.MathF.Tanh(e);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                e = KgMathF.Tanh(e);
             }
         }
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        global::System.Span<float> bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[1512];
         bandBuffer.Clear();
-        ref float band = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bandBuffer);
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 1; group++)
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
+            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -2, 2);
+            for (int oy = 0; oy < 9; oy++)
             {
-                ref float inputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, (n * 578) + (group * 578));
-                ref float weightsGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, group * 72);
-                ref float outputGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (n * 324) + (group * 324));
-                ref float biasGroup = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, group * 4);
-                // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-                FillBand(ref inputGroup, ref band, -2, 2);
-                for (int oy = 0; oy < 9; oy++)
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
+                // output channels 0..3
                 {
-                    const int c0 = 0, channels = 2;
-                    ref float rows = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, oy * 72);
-                    // output channels in blocks of 2
-                    for (int ob = 0; ob < 4; ob += 2)
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Arm64Tile4x3Partial1(ref rows, ref weights, ref bias, ref o, 2);
+                }
+            }
+        }
+    }
+
+    /// <summary>4 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile4x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
+        a3_2 = a3_0;
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 w, x0, x1, x2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            x0 = KgV128.LoadUnsafe(ref band);
+            x1 = KgV128.LoadUnsafe(ref band, 4);
+            x2 = KgV128.LoadUnsafe(ref band, 8);
+            w = KgV128.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (0, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 1);
+            x1 = KgV128.LoadUnsafe(ref band, 5);
+            x2 = KgV128.LoadUnsafe(ref band, 9);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (0, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 2);
+            x1 = KgV128.LoadUnsafe(ref band, 6);
+            x2 = KgV128.LoadUnsafe(ref band, 10);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 56));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (1, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 72);
+            x1 = KgV128.LoadUnsafe(ref band, 76);
+            x2 = KgV128.LoadUnsafe(ref band, 80);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 57));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (1, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 73);
+            x1 = KgV128.LoadUnsafe(ref band, 77);
+            x2 = KgV128.LoadUnsafe(ref band, 81);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 58));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (1, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 74);
+            x1 = KgV128.LoadUnsafe(ref band, 78);
+            x2 = KgV128.LoadUnsafe(ref band, 82);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 59));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (2, 0)
+            x0 = KgV128.LoadUnsafe(ref band, 144);
+            x1 = KgV128.LoadUnsafe(ref band, 148);
+            x2 = KgV128.LoadUnsafe(ref band, 152);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 60));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (2, 1)
+            x0 = KgV128.LoadUnsafe(ref band, 145);
+            x1 = KgV128.LoadUnsafe(ref band, 149);
+            x2 = KgV128.LoadUnsafe(ref band, 153);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 61));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            // tap (2, 2)
+            x0 = KgV128.LoadUnsafe(ref band, 146);
+            x1 = KgV128.LoadUnsafe(ref band, 150);
+            x2 = KgV128.LoadUnsafe(ref band, 154);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
+            a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            w = KgV128.Create(KgUnsafe.Add(ref weights, 62));
+            a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgV128.StoreUnsafe(a1_0, ref output, 81);
+        KgV128.StoreUnsafe(a1_1, ref output, 85);
+        KgUnsafe.Add(ref output, 89) = KgV128.GetElement(a1_2, 0);
+        KgV128.StoreUnsafe(a2_0, ref output, 162);
+        KgV128.StoreUnsafe(a2_1, ref output, 166);
+        KgUnsafe.Add(ref output, 170) = KgV128.GetElement(a2_2, 0);
+        KgV128.StoreUnsafe(a3_0, ref output, 243);
+        KgV128.StoreUnsafe(a3_1, ref output, 247);
+        KgUnsafe.Add(ref output, 251) = KgV128.GetElement(a3_2, 0);
+        // Tanh, applied to the stored values.
+        for (int j = 0; j < 4; j++)
+        {
+            for (int k = 0; k < 9; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                e = KgMathF.Tanh(e);
+            }
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[1512];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
+            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -2, 2);
+            for (int oy = 0; oy < 9; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
+                // output channels 0..2
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
+                    // pixels 0..8
+                    Vector128Tile3x3Partial1(ref rows, ref weights, ref bias, ref o, 2);
+                }
+                // the last 1 output channel(s)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 9) + 243);
+                    // pixels 0..8
+                    Vector128Tile1x3Partial1(ref rows, ref KgUnsafe.Add(ref weights, 54), ref KgUnsafe.Add(ref bias, 3), ref o, 2);
+                }
+            }
+        }
+    }
+
+    /// <summary>3 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile3x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1, w2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 36));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 37));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 38));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 39));
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 40));
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 41));
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 42));
+            x = KgV128.LoadUnsafe(ref band, 144);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 148);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 152);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 43));
+            x = KgV128.LoadUnsafe(ref band, 145);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 149);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 153);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 44));
+            x = KgV128.LoadUnsafe(ref band, 146);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 150);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 154);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        KgV128.StoreUnsafe(a1_0, ref output, 81);
+        KgV128.StoreUnsafe(a1_1, ref output, 85);
+        KgUnsafe.Add(ref output, 89) = KgV128.GetElement(a1_2, 0);
+        KgV128.StoreUnsafe(a2_0, ref output, 162);
+        KgV128.StoreUnsafe(a2_1, ref output, 166);
+        KgUnsafe.Add(ref output, 170) = KgV128.GetElement(a2_2, 0);
+        // Tanh, applied to the stored values.
+        for (int j = 0; j < 3; j++)
+        {
+            for (int k = 0; k < 9; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                e = KgMathF.Tanh(e);
+            }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV128.LoadUnsafe(ref band, 144);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 148);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 152);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV128.LoadUnsafe(ref band, 145);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 149);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 153);
+            a0_2 = Fma(x, w0, a0_2);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV128.LoadUnsafe(ref band, 146);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 150);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 154);
+            a0_2 = Fma(x, w0, a0_2);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
+        // Tanh, applied to the stored values.
+        for (int k = 0; k < 9; k++)
+        {
+            ref float e = ref KgUnsafe.Add(ref output, k);
+            e = KgMathF.Tanh(e);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[1512];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
+            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
+            FillBand(ref inputGroup, ref band, -2, 2);
+            for (int oy = 0; oy < 9; oy++)
+            {
+                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
+                // output channels in blocks of 2
+                for (int ob = 0; ob < 4; ob += 2)
+                {
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
+                    // pixels 0..7 in blocks of 4
+                    for (int x0 = 0; x0 < 8; x0 += 4)
                     {
-                        ref float w = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weightsGroup, (ob * 18) + (c0 * 9));
-                        ref float o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                        // pixels 0..7 in blocks of 4
-                        for (int x0 = 0; x0 < 8; x0 += 4)
-                        {
-                            ScalarTile2x4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, x0), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, x0), channels);
-                        }
-                        // pixels 8..8
-                        ScalarTile2x1(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rows, 8), ref w, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref biasGroup, ob), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 8), channels);
+                        ScalarTile2x4(
+                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, x0),
+                            2);
                     }
+                    // pixels 8..8
+                    ScalarTile2x1(
+                        ref KgUnsafe.Add(ref rows, 8), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 8), 2);
                 }
             }
         }
     }
 
     /// <summary>2 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
+        a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a1_0 = KgUnsafe.Add(ref bias, 1);
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
@@ -537,282 +1072,243 @@ file static class LayersDilatedKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = weights;
+            w1 = KgUnsafe.Add(ref weights, 18);
+            x = KgUnsafe.Add(ref band, 0);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 1);
+            w1 = KgUnsafe.Add(ref weights, 19);
+            x = KgUnsafe.Add(ref band, 1);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (0, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 3);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 4);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 5);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 2);
+            w1 = KgUnsafe.Add(ref weights, 20);
+            x = KgUnsafe.Add(ref band, 2);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 3);
+            w1 = KgUnsafe.Add(ref weights, 21);
+            x = KgUnsafe.Add(ref band, 72);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 74);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 75);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 76);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 4);
+            w1 = KgUnsafe.Add(ref weights, 22);
+            x = KgUnsafe.Add(ref band, 73);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 74);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 75);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 76);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (1, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 75);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 76);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 77);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 5);
+            w1 = KgUnsafe.Add(ref weights, 23);
+            x = KgUnsafe.Add(ref band, 74);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 75);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 76);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 77);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 0)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 144);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 145);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 147);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 6);
+            w1 = KgUnsafe.Add(ref weights, 24);
+            x = KgUnsafe.Add(ref band, 144);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 145);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 146);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 147);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 1)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 145);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 147);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 148);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
+            w0 = KgUnsafe.Add(ref weights, 7);
+            w1 = KgUnsafe.Add(ref weights, 25);
+            x = KgUnsafe.Add(ref band, 145);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 146);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 147);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 148);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
             // tap (2, 2)
-            {
-                w0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 147);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 148);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 149);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            w0 = KgUnsafe.Add(ref weights, 8);
+            w1 = KgUnsafe.Add(ref weights, 26);
+            x = KgUnsafe.Add(ref band, 146);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 147);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 148);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 149);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = a0_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = a0_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = a0_3;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 81) = a1_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 82) = a1_1;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 83) = a1_2;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 84) = a1_3;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 1) = a0_1;
+        KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 81) = a1_0;
+        KgUnsafe.Add(ref output, 82) = a1_1;
+        KgUnsafe.Add(ref output, 83) = a1_2;
+        KgUnsafe.Add(ref output, 84) = a1_3;
         // Tanh, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
             for (int k = 0; k < 4; k++)
             {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 81) + k);
-                e = global::System.MathF.Tanh(e);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                e = KgMathF.Tanh(e);
             }
         }
     }
 
     /// <summary>2 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarTile2x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         float a0_0, a1_0;
         // Start from the bias.
-        a0_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 0);
-        a1_0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, 1);
+        a0_0 = bias;
+        a1_0 = KgUnsafe.Add(ref bias, 1);
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         float w, x0;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 0);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 0);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 18);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 0);
+            w = weights;
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 18);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 1);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 19);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 1);
+            w = KgUnsafe.Add(ref weights, 1);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 19);
+            a1_0 = a1_0 + (x0 * w);
             // tap (0, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 2);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 20);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 2);
+            w = KgUnsafe.Add(ref weights, 2);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 20);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 72);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 21);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 72);
+            w = KgUnsafe.Add(ref weights, 3);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 21);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 73);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 22);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 73);
+            w = KgUnsafe.Add(ref weights, 4);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 22);
+            a1_0 = a1_0 + (x0 * w);
             // tap (1, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 74);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 23);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 74);
+            w = KgUnsafe.Add(ref weights, 5);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 23);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 0)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 144);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 6);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 24);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 144);
+            w = KgUnsafe.Add(ref weights, 6);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 24);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 1)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 145);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 7);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 25);
-                a1_0 = a1_0 + (x0 * w);
-            }
+            x0 = KgUnsafe.Add(ref band, 145);
+            w = KgUnsafe.Add(ref weights, 7);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 25);
+            a1_0 = a1_0 + (x0 * w);
             // tap (2, 2)
-            {
-                x0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 146);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8);
-                a0_0 = a0_0 + (x0 * w);
-                w = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 26);
-                a1_0 = a1_0 + (x0 * w);
-            }
-            band = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, 756);
-            weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 9);
+            x0 = KgUnsafe.Add(ref band, 146);
+            w = KgUnsafe.Add(ref weights, 8);
+            a0_0 = a0_0 + (x0 * w);
+            w = KgUnsafe.Add(ref weights, 26);
+            a1_0 = a1_0 + (x0 * w);
+            band = ref KgUnsafe.Add(ref band, 756);
+            weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = a0_0;
-        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 81) = a1_0;
+        KgUnsafe.Add(ref output, 0) = a0_0;
+        KgUnsafe.Add(ref output, 81) = a1_0;
         // Tanh, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
-            for (int k = 0; k < 1; k++)
-            {
-                ref float e = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, (j * 81) + k);
-                e = global::System.MathF.Tanh(e);
-            }
+            ref float e = ref KgUnsafe.Add(ref output, j * 81);
+            e = KgMathF.Tanh(e);
         }
     }
 
@@ -828,27 +1324,42 @@ file static class LayersDilatedKernel
             for (int r = 0; r < 21; r++)
             {
                 int iy = firstRow + r;
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref band, ((c * 21) + r) * 36);
+                ref float row = ref KgUnsafe.Add(ref band, ((c * 21) + r) * 36);
                 if ((uint)iy >= 17u)
                 {
                     // Above or below the input: a row of padding.
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 1), 9).Clear();
-                    global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 19), 8).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 9).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 19), 8).Clear();
                     continue;
                 }
 
-                ref float source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((c * 17) + iy) * 17);
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 17) + iy) * 17);
                 // phase 0: columns 1..9 read input columns 0, 2, …
                 for (int j = 1; j < 10; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2) - 2);
+                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 2);
                 }
                 // phase 1: columns 1..8 read input columns 1, 3, …
                 for (int j = 1; j < 9; j++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 18) = global::System.Runtime.CompilerServices.Unsafe.Add(ref source, (j * 2) - 1);
+                    KgUnsafe.Add(ref row, j + 18) = KgUnsafe.Add(ref source, (j * 2) - 1);
                 }
             }
         }
     }
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF512 Fma(KgF512 a, KgF512 b, KgF512 c) =>
+        KgV512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c> in one rounding.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF256 Fma(KgF256 a, KgF256 b, KgF256 c) =>
+        KgV256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><c>a × b + c</c>, in one rounding where the hardware fuses it (x64 FMA3, ARM64 NEON), else in two.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
+        KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 }

@@ -1,0 +1,114 @@
+using System.Text.RegularExpressions;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// The generated code is read by users in their IDE: lines fit a screen, framework names go through the file's
+/// <c>Kg</c> aliases (<c>global::</c> only in the partial-method shell), no loop runs once, no offset is cast with
+/// parentheses it does not need — and the files stay a third smaller per hardware path than before the aliases.
+/// </summary>
+public partial class ReadabilityTests
+{
+    private const int Limit = 160;
+
+    /// <summary>Each snapshot's characters per hardware path before the aliases (commit b8aabf9): three paths, the network file's backward kernels two.</summary>
+    private static readonly Dictionary<string, int> CharactersPerPathBefore = new()
+    {
+        ["Avg_pool_excluding_padding"] = 21305 / 3,
+        ["Dense_relu"] = 23813 / 3,
+        ["Depthwise_without_bias"] = 46227 / 3,
+        ["Global_avg_pool"] = 5995 / 3,
+        ["Max_pool_3_stride_2_padding_1"] = 18784 / 3,
+        ["Mnist_conv1_relu_batched"] = 113653 / 3,
+        ["Mnist_network"] = 134280 / 2,
+        ["Rectangular_kernel_flipped"] = 76589 / 3,
+        ["Same_padding_stride_2"] = 99472 / 3,
+        ["Seed_3x3_with_padding"] = 27799 / 3,
+        ["Strided_and_dilated"] = 62269 / 3,
+    };
+
+    public static TheoryData<string> Snapshots => [.. CharactersPerPathBefore.Keys];
+
+    [Theory]
+    [MemberData(nameof(Snapshots))]
+    public void Snapshots_are_a_third_smaller_per_hardware_path(string snapshot)
+    {
+        string text = File.ReadAllText(Path.Combine(Snapshot.ProjectDirectory, "Snapshots", $"SnapshotTests.{snapshot}.verified.cs"));
+        int paths = PathMethod().Count(text);
+        if (paths == 0)
+        {
+            // The network file's backward kernels: a branch per vector path and the scalar code after them.
+            paths = 4;
+            Assert.Contains("if (KgV512.IsHardwareAccelerated)", text, StringComparison.Ordinal);
+            Assert.Contains("else if (KgV128.IsHardwareAccelerated)", text, StringComparison.Ordinal);
+        }
+
+        double perPath = (double)text.Length / paths;
+        Assert.True(perPath <= CharactersPerPathBefore[snapshot] * 2.0 / 3,
+            $"{snapshot}: {perPath:F0} characters per path, against {CharactersPerPathBefore[snapshot]} before; the budget is two thirds of that.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Snapshots))]
+    public void Snapshots_read_as_a_person_would_write_them(string snapshot) =>
+        AssertReadable(snapshot, File.ReadAllText(Path.Combine(Snapshot.ProjectDirectory, "Snapshots", $"SnapshotTests.{snapshot}.verified.cs")));
+
+    /// <summary>The widest layers of the benchmark suite, whose tiles and argument lists are the longest.</summary>
+    [Fact]
+    public void Large_layers_read_as_a_person_would_write_them()
+    {
+        const string source = """
+            using System;
+            using KernelGen;
+
+            namespace Samples;
+
+            public static partial class Resnet
+            {
+                [Conv2D(InChannels = 3, Height = 224, Width = 224, OutChannels = 64, Kernel = 7, Stride = 2, Padding = 3)]
+                public static partial void Stem(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output, int batch);
+
+                [Conv2D(InChannels = 256, Height = 14, Width = 14, OutChannels = 256, Kernel = 3, Padding = 1, Activation = Activation.Relu)]
+                public static partial void Block(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+                [Conv2D(InChannels = 32, Height = 112, Width = 112, OutChannels = 32, Kernel = 3, Padding = 1, Groups = 32)]
+                public static partial void Depthwise(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+                [AvgPool2D(Channels = 64, Height = 56, Width = 56, Kernel = 2, CountIncludePad = true)]
+                public static partial void Pool(ReadOnlySpan<float> input, Span<float> output, int batch);
+            }
+            """;
+        (var result, _) = Harness.Run(source);
+        Assert.Empty(result.Diagnostics);
+        foreach (var file in result.Results.Single().GeneratedSources)
+        {
+            AssertReadable(file.HintName, file.SourceText.ToString());
+        }
+    }
+
+    private static void AssertReadable(string name, string text)
+    {
+        string[] lines = text.Split('\n');
+        string longest = lines.OrderByDescending(l => l.Length).First();
+        Assert.True(longest.Length <= Limit, $"{name}: a line of {longest.Length} characters: {longest}");
+
+        Match oneTrip = OneTripLoop().Match(text);
+        Assert.False(oneTrip.Success, $"{name}: a loop that runs once: {oneTrip.Value}");
+        Match cast = NeedlessParentheses().Match(text);
+        Assert.False(cast.Success, $"{name}: parentheses around a plain offset: {cast.Value}");
+
+        // global:: in the alias directives and in the shell that completes the user's partial declarations; none in
+        // the file-local class of kernels.
+        string kernels = text[text.IndexOf("\nfile static class", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("global::", kernels, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"^    public static void (Vector512|Vector256|Vector128|Arm64|Scalar)\(", RegexOptions.Multiline)]
+    private static partial Regex PathMethod();
+
+    [GeneratedRegex(@"for \(int (\w+) = 0; \1 < 1; \1\+\+\)|for \(int (\w+) = 0; \2 < (\d+); \2 \+= \3\)")]
+    private static partial Regex OneTripLoop();
+
+    [GeneratedRegex(@"\(nuint\)\((\w+)\)")]
+    private static partial Regex NeedlessParentheses();
+}
