@@ -83,7 +83,7 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
     public string Zero => IsScalar ? "0f" : $"{Type}.Zero";
 
     public string Load(string reference, int offset) => IsScalar
-        ? $"KgUnsafe.Add(ref {reference}, {Int(offset)})"
+        ? At(reference, offset)
         : offset == 0 ? $"{Static}.LoadUnsafe(ref {reference})" : $"{Static}.LoadUnsafe(ref {reference}, {Int(offset)})";
 
     public string Load(string reference, string offset) => int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out int literal)
@@ -92,7 +92,7 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
         : $"{Static}.LoadUnsafe(ref {reference}, {Unsigned(offset)})";
 
     public string Store(string value, string reference, int offset) => IsScalar
-        ? $"KgUnsafe.Add(ref {reference}, {Int(offset)}) = {value};"
+        ? $"{At(reference, offset)} = {value};"
         : offset == 0 ? $"{Static}.StoreUnsafe({value}, ref {reference});" : $"{Static}.StoreUnsafe({value}, ref {reference}, {Int(offset)});";
 
     public string Store(string value, string reference, string offset) => int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out int literal)
@@ -123,7 +123,7 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
         var parts = new string[Width];
         for (int i = 0; i < Width; i++)
         {
-            parts[i] = i < lanes ? $"KgUnsafe.Add(ref {reference}, {Int(offset + i)})" : "0f";
+            parts[i] = i < lanes ? At(reference, offset + i) : "0f";
         }
 
         return $"{Static}.Create({string.Join(", ", parts)})";
@@ -148,7 +148,7 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
 
         for (; lane < lanes; lane++)
         {
-            yield return Int($"KgUnsafe.Add(ref {reference}, {offset + lane}) = {Element(value, lane)};");
+            yield return $"{At(reference, offset + lane)} = {Element(value, lane)};";
         }
     }
 
@@ -181,6 +181,9 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
 
         return $"{Static}.Create({string.Join(", ", parts)})";
     }
+
+    /// <summary>The float <paramref name="offset"/> places after a reference, as C#: the reference itself at 0.</summary>
+    private static string At(string reference, int offset) => offset == 0 ? reference : $"KgUnsafe.Add(ref {reference}, {Int(offset)})";
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -301,7 +301,7 @@ file static class LayersAvgPoolKernel
         float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
         float x;
         // window (0, 0)
-        x = KgUnsafe.Add(ref band, 0);
+        x = band;
         a0 += x;
         x = KgUnsafe.Add(ref band, 1);
         a1 += x;
@@ -382,11 +382,11 @@ file static class LayersAvgPoolKernel
         x = KgUnsafe.Add(ref band, 72);
         a3 += x;
         // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
-        a0 *= rowScale * KgUnsafe.Add(ref columnScale, 0);
+        a0 *= rowScale * columnScale;
         a1 *= rowScale * KgUnsafe.Add(ref columnScale, 1);
         a2 *= rowScale * KgUnsafe.Add(ref columnScale, 2);
         a3 *= rowScale * KgUnsafe.Add(ref columnScale, 3);
-        KgUnsafe.Add(ref output, 0) = a0;
+        output = a0;
         KgUnsafe.Add(ref output, 1) = a1;
         KgUnsafe.Add(ref output, 2) = a2;
         KgUnsafe.Add(ref output, 3) = a3;
@@ -399,7 +399,7 @@ file static class LayersAvgPoolKernel
         float a0 = 0f;
         float x;
         // window (0, 0)
-        x = KgUnsafe.Add(ref band, 0);
+        x = band;
         a0 += x;
         // window (0, 1)
         x = KgUnsafe.Add(ref band, 17);
@@ -426,8 +426,8 @@ file static class LayersAvgPoolKernel
         x = KgUnsafe.Add(ref band, 69);
         a0 += x;
         // Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).
-        a0 *= rowScale * KgUnsafe.Add(ref columnScale, 0);
-        KgUnsafe.Add(ref output, 0) = a0;
+        a0 *= rowScale * columnScale;
+        output = a0;
     }
 
     /// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>

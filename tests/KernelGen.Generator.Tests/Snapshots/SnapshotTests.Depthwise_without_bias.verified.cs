@@ -521,7 +521,7 @@ file static class LayersDepthwiseKernel
         {
             // tap (0, 0)
             w0 = weights;
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             x = KgUnsafe.Add(ref band, 1);
             a0_1 = a0_1 + (x * w0);
@@ -686,7 +686,7 @@ file static class LayersDepthwiseKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
@@ -713,7 +713,7 @@ file static class LayersDepthwiseKernel
         {
             // tap (0, 0)
             w0 = weights;
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             x = KgUnsafe.Add(ref band, 1);
             a0_1 = a0_1 + (x * w0);
@@ -806,7 +806,7 @@ file static class LayersDepthwiseKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;

@@ -277,7 +277,7 @@ file static class LayersMaxPoolKernel
         float a0 = float.NegativeInfinity, a1 = float.NegativeInfinity, a2 = float.NegativeInfinity, a3 = float.NegativeInfinity;
         float x;
         // window (0, 0)
-        x = KgUnsafe.Add(ref band, 0);
+        x = band;
         a0 = KgMath.Max(a0, x);
         x = KgUnsafe.Add(ref band, 1);
         a1 = KgMath.Max(a1, x);
@@ -357,7 +357,7 @@ file static class LayersMaxPoolKernel
         a2 = KgMath.Max(a2, x);
         x = KgUnsafe.Add(ref band, 72);
         a3 = KgMath.Max(a3, x);
-        KgUnsafe.Add(ref output, 0) = a0;
+        output = a0;
         KgUnsafe.Add(ref output, 1) = a1;
         KgUnsafe.Add(ref output, 2) = a2;
         KgUnsafe.Add(ref output, 3) = a3;

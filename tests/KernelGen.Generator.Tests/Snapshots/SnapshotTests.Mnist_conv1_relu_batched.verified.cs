@@ -2335,7 +2335,7 @@ file static class LayersConv1Kernel
         a0_0 = KgV128.Max(a0_0, KgF128.Zero);
         a1_0 = KgV128.Max(a1_0, KgF128.Zero);
         // Store once.
-        KgUnsafe.Add(ref output, 0) = KgV128.GetElement(a0_0, 0);
+        output = KgV128.GetElement(a0_0, 0);
         KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
         KgUnsafe.Add(ref output, 676) = KgV128.GetElement(a1_0, 0);
         KgUnsafe.Add(ref output, 677) = KgV128.GetElement(a1_0, 1);
@@ -2397,7 +2397,7 @@ file static class LayersConv1Kernel
             // tap (0, 0)
             w0 = weights;
             w1 = KgUnsafe.Add(ref weights, 9);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
             x = KgUnsafe.Add(ref band, 1);
@@ -2543,7 +2543,7 @@ file static class LayersConv1Kernel
         a1_2 = KgMath.Max(a1_2, 0f);
         a1_3 = KgMath.Max(a1_3, 0f);
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
@@ -2571,7 +2571,7 @@ file static class LayersConv1Kernel
             // tap (0, 0)
             w0 = weights;
             w1 = KgUnsafe.Add(ref weights, 9);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
             x = KgUnsafe.Add(ref band, 1);
@@ -2659,7 +2659,7 @@ file static class LayersConv1Kernel
         a1_0 = KgMath.Max(a1_0, 0f);
         a1_1 = KgMath.Max(a1_1, 0f);
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 676) = a1_0;
         KgUnsafe.Add(ref output, 677) = a1_1;

@@ -1144,7 +1144,7 @@ file static class LayersRectangularKernel
             // tap (0, 0), weight (1, 3)
             w0 = KgUnsafe.Add(ref weights, 7);
             w1 = KgUnsafe.Add(ref weights, 31);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
             x = KgUnsafe.Add(ref band, 1);
@@ -1266,7 +1266,7 @@ file static class LayersRectangularKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
@@ -1299,7 +1299,7 @@ file static class LayersRectangularKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            x0 = KgUnsafe.Add(ref band, 0);
+            x0 = band;
             w = KgUnsafe.Add(ref weights, 7);
             a0_0 = a0_0 + (x0 * w);
             w = KgUnsafe.Add(ref weights, 31);
@@ -1351,7 +1351,7 @@ file static class LayersRectangularKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 72) = a1_0;
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 2; j++)
@@ -1378,7 +1378,7 @@ file static class LayersRectangularKernel
         {
             // tap (0, 0), weight (1, 3)
             w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             x = KgUnsafe.Add(ref band, 1);
             a0_1 = a0_1 + (x * w0);
@@ -1461,7 +1461,7 @@ file static class LayersRectangularKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
@@ -1487,7 +1487,7 @@ file static class LayersRectangularKernel
         {
             // tap (0, 0), weight (1, 3)
             w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             // tap (0, 1), weight (1, 2)
             w0 = KgUnsafe.Add(ref weights, 6);
@@ -1522,7 +1522,7 @@ file static class LayersRectangularKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         // Sigmoid, applied to the stored values.
         ref float e = ref output;
         e = 1f / (1f + KgMathF.Exp(-e));

@@ -1099,7 +1099,7 @@ file static class LayersSameKernel
             // tap (0, 0)
             w0 = weights;
             w1 = KgUnsafe.Add(ref weights, 48);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
             x = KgUnsafe.Add(ref band, 1);
@@ -1341,7 +1341,7 @@ file static class LayersSameKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
@@ -1365,7 +1365,7 @@ file static class LayersSameKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgUnsafe.Add(ref band, 0);
+            x0 = band;
             w = weights;
             a0_0 = a0_0 + (x0 * w);
             w = KgUnsafe.Add(ref weights, 48);
@@ -1465,7 +1465,7 @@ file static class LayersSameKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 25) = a1_0;
     }
 

@@ -151,7 +151,7 @@ file static class LayersSeedKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = KgV512.GetElement(a0_0, 0);
+        output = KgV512.GetElement(a0_0, 0);
         KgUnsafe.Add(ref output, 1) = KgV512.GetElement(a0_0, 1);
         KgUnsafe.Add(ref output, 2) = KgV512.GetElement(a0_0, 2);
     }
@@ -235,7 +235,7 @@ file static class LayersSeedKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = KgV256.GetElement(a0_0, 0);
+        output = KgV256.GetElement(a0_0, 0);
         KgUnsafe.Add(ref output, 1) = KgV256.GetElement(a0_0, 1);
         KgUnsafe.Add(ref output, 2) = KgV256.GetElement(a0_0, 2);
     }
@@ -319,7 +319,7 @@ file static class LayersSeedKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = KgV128.GetElement(a0_0, 0);
+        output = KgV128.GetElement(a0_0, 0);
         KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
         KgUnsafe.Add(ref output, 2) = KgV128.GetElement(a0_0, 2);
     }
@@ -365,7 +365,7 @@ file static class LayersSeedKernel
         {
             // tap (0, 0)
             w0 = weights;
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             x = KgUnsafe.Add(ref band, 1);
             a0_1 = a0_1 + (x * w0);
@@ -440,7 +440,7 @@ file static class LayersSeedKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
     }

@@ -1074,7 +1074,7 @@ file static class LayersDilatedKernel
             // tap (0, 0)
             w0 = weights;
             w1 = KgUnsafe.Add(ref weights, 18);
-            x = KgUnsafe.Add(ref band, 0);
+            x = band;
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
             x = KgUnsafe.Add(ref band, 1);
@@ -1211,7 +1211,7 @@ file static class LayersDilatedKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
@@ -1244,7 +1244,7 @@ file static class LayersDilatedKernel
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgUnsafe.Add(ref band, 0);
+            x0 = band;
             w = weights;
             a0_0 = a0_0 + (x0 * w);
             w = KgUnsafe.Add(ref weights, 18);
@@ -1302,7 +1302,7 @@ file static class LayersDilatedKernel
         }
 
         // Store once.
-        KgUnsafe.Add(ref output, 0) = a0_0;
+        output = a0_0;
         KgUnsafe.Add(ref output, 81) = a1_0;
         // Tanh, applied to the stored values.
         for (int j = 0; j < 2; j++)
