@@ -86,6 +86,23 @@ public class DiagnosticTests
         "KGEN007", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, SamePadding = true, Padding = 1)", "[Conv2D] sets both SamePadding and Padding: keep one");
 
     [Fact]
+    public void KGEN007_same_padding_and_a_side_conflict() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, SamePadding = true, PaddingTop = 1)] static partial void Conv({Weighted});"),
+        "KGEN007", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, SamePadding = true, PaddingTop = 1)", "[Conv2D] sets both SamePadding and PaddingTop: keep one");
+
+    [Fact]
+    public void KGEN004_a_side_padding_must_not_be_negative() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, Padding = 1, PaddingRight = -1)] static partial void Conv({Weighted});"),
+        "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, Padding = 1, PaddingRight = -1)",
+        "[Conv2D] PaddingRight = -1: it must be zero or positive.");
+
+    [Fact]
+    public void KGEN005_a_kernel_larger_than_the_input_with_its_side_padding() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 5, PaddingTop = 1, PaddingLeft = 2, PaddingRight = 2)] static partial void Conv({Weighted});"),
+        "KGEN005", "Conv2D(InChannels = 1, Height = 3, Width = 3, OutChannels = 1, Kernel = 5, PaddingTop = 1, PaddingLeft = 2, PaddingRight = 2)",
+        "[Conv2D] The kernel spans 5 rows (height 5, dilation 1) but the padded input has only 4. Use a smaller kernel or dilation, or more padding.");
+
+    [Fact]
     public void KGEN008_shape_too_large_to_generate_states_the_limit() => AssertSingle(
         Layers($"[Conv2D(InChannels = 1, Height = 3, Width = 100000, OutChannels = 1, Kernel = 3)] static partial void Conv({Weighted});"),
         "KGEN008", "Conv2D(InChannels = 1, Height = 3, Width = 100000, OutChannels = 1, Kernel = 3)",

@@ -10,7 +10,7 @@ public class LargeLayerEquivalenceTests
     private static ConvCase Conv(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
         int pad = 0, int groups = 1, Activation activation = Activation.None, bool bias = true, bool flip = false, int stride = 1) =>
         new(groups, inChannels / groups, outChannels / groups, height, width, kernelHeight, kernelWidth, stride, stride, 1, 1,
-            pad, pad, false, flip, activation, bias, Batched: true, Batch: 2, Seed: inChannels + kernelWidth);
+            pad, pad, pad, pad, false, flip, activation, bias, Batched: true, Batch: 2, Seed: inChannels + kernelWidth);
 
     /// <summary>The generated file of each case.</summary>
     private static string[] Generated(LayerCase[] cases)

@@ -59,7 +59,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 
 public sealed record ConvCase(
     int Groups, int InPerGroup, int OutPerGroup, int Height, int Width, int KernelHeight, int KernelWidth,
-    int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadHeight, int PadWidth,
+    int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadTop, int PadBottom, int PadLeft, int PadRight,
     bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed)
     : LayerCase(Bias, Batched, Batch, Seed)
 {
@@ -68,8 +68,8 @@ public sealed record ConvCase(
         get
         {
             int c = Groups * InPerGroup, oc = Groups * OutPerGroup;
-            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, StrideHeight, DilationHeight) : (PadHeight, PadHeight);
-            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, StrideWidth, DilationWidth) : (PadWidth, PadWidth);
+            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, StrideHeight, DilationHeight) : (PadTop, PadBottom);
+            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, StrideWidth, DilationWidth) : (PadLeft, PadRight);
             return Conv2DGeometry.TryCreate(c, Height, Width, oc, KernelHeight, KernelWidth, StrideHeight, StrideWidth, top, bottom, left, right, DilationHeight, DilationWidth, Groups, out _);
         }
     }
@@ -79,7 +79,10 @@ public sealed record ConvCase(
         ("Kernel", KernelHeight == KernelWidth ? KernelHeight : null), ("KernelHeight", KernelHeight != KernelWidth ? KernelHeight : null), ("KernelWidth", KernelHeight != KernelWidth ? KernelWidth : null),
         ("Stride", StrideHeight == StrideWidth ? StrideHeight : null), ("StrideHeight", StrideHeight != StrideWidth ? StrideHeight : null), ("StrideWidth", StrideHeight != StrideWidth ? StrideWidth : null),
         ("Dilation", DilationHeight == DilationWidth ? DilationHeight : null), ("DilationHeight", DilationHeight != DilationWidth ? DilationHeight : null), ("DilationWidth", DilationHeight != DilationWidth ? DilationWidth : null),
-        ("SamePadding", Same ? true : null), ("PaddingHeight", Same ? null : PadHeight), ("PaddingWidth", Same ? null : PadWidth),
+        ("SamePadding", Same ? true : null),
+        ("PaddingHeight", Same || PadTop != PadBottom ? null : PadTop), ("PaddingWidth", Same || PadLeft != PadRight ? null : PadLeft),
+        ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
+        ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
         ("Groups", Groups), ("Activation", Activation), ("FlipKernel", Flip)) + ")]";
 
     public override bool Weighted => true;
@@ -197,13 +200,14 @@ public static class RandomLayers
          from stride in Gen.Int[1, 3].Array[2]
          from dilation in Gen.OneOf(Gen.Const(1), Gen.Int[1, 3]).Array[2]
          from pad in Gen.Int[0, 3].Array[2]
+         from asymmetric in Gen.Frequency((1, Gen.Const((int[]?)null)), (1, Gen.Int[0, 3].Array[2].Select(p => (int[]?)p)))
          from same in Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true)))
          from flip in Gen.Bool
          from activation in Gen.Enum<Activation>()
          from bias in Gen.Bool
          from b in Batching
          select new ConvCase(groups, inPerGroup, outPerGroup, height, width, kernel[0], kernel[1], stride[0], stride[1],
-             dilation[0], dilation[1], pad[0], pad[1], same, flip, activation, bias, b.Batched, b.Batch, b.Seed))
+             dilation[0], dilation[1], pad[0], asymmetric?[0] ?? pad[0], pad[1], asymmetric?[1] ?? pad[1], same, flip, activation, bias, b.Batched, b.Batch, b.Seed))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 

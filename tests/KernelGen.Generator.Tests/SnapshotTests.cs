@@ -53,6 +53,11 @@ public class SnapshotTests
     public void Same_padding_stride_2() =>
         VerifyKernel("[Conv2D(InChannels = 3, Height = 10, Width = 10, OutChannels = 6, Kernel = 4, Stride = 2, SamePadding = true)]", Weighted, "Same");
 
+    /// <summary>ONNX's <c>pads = [3, 3, 2, 2]</c> (top, left, bottom, right), as a pretrained ResNet's stem pads its 7×7 convolution.</summary>
+    [Fact]
+    public void Side_padding_as_onnx_states_it() =>
+        VerifyKernel("[Conv2D(InChannels = 3, Height = 12, Width = 12, OutChannels = 4, Kernel = 7, Stride = 2, PaddingTop = 3, PaddingLeft = 3, PaddingBottom = 2, PaddingRight = 2)]", Weighted, "Stem");
+
     [Fact]
     public void Max_pool_3_stride_2_padding_1() =>
         VerifyKernel("[MaxPool2D(Channels = 4, Height = 15, Width = 15, Kernel = 3, Stride = 2, Padding = 1)]", Pool, "MaxPool");

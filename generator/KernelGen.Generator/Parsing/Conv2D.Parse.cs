@@ -36,27 +36,18 @@ internal static class Conv2DParser
         int? groups = a.Optional("Groups", 1);
         ActivationKind? activation = a.Activation();
         bool same = a.Bool("SamePadding");
-        foreach (string padding in new[] { "Padding", "PaddingHeight", "PaddingWidth" })
-        {
-            if (same && a.Has(padding))
-            {
-                a.Report(Descriptors.ConflictingProperties, a.Name, "SamePadding", padding);
-            }
-        }
-
-        int? padHeight = same ? 0 : a.PerAxis("Padding", "PaddingHeight", 0, allowZero: true);
-        int? padWidth = same ? 0 : a.PerAxis("Padding", "PaddingWidth", 0, allowZero: true);
+        (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
 
         if (method is null || diagnostics.Count > 0 || inChannels is not { } c || height is not { } h || width is not { } w || outChannels is not { } oc
             || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
             || dilationHeight is not { } dh || dilationWidth is not { } dw || groups is not { } g || activation is not { } act
-            || padHeight is not { } ph || padWidth is not { } pw)
+            || padTop is not { } pt || padBottom is not { } pb || padLeft is not { } pl || padRight is not { } pr)
         {
             return null;
         }
 
-        (int top, int bottom) = same ? ShapeMath.SamePadding(h, kh, sh, dh) : (ph, ph);
-        (int left, int right) = same ? ShapeMath.SamePadding(w, kw, sw, dw) : (pw, pw);
+        (int top, int bottom) = same ? ShapeMath.SamePadding(h, kh, sh, dh) : (pt, pb);
+        (int left, int right) = same ? ShapeMath.SamePadding(w, kw, sw, dw) : (pl, pr);
         Conv2DGeometry? geometry = Conv2DGeometry.TryCreate(c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, out ShapeProblem problem);
         if (geometry is null)
         {

@@ -84,6 +84,34 @@ internal sealed class LayerAttribute
         return allowZero ? NonNegative(property, value) : Positive(property, value);
     }
 
+    /// <summary>
+    /// The zero padding on each side: <c>PaddingTop</c>, <c>PaddingBottom</c>, <c>PaddingLeft</c> and <c>PaddingRight</c>
+    /// when set, else <c>PaddingHeight</c> / <c>PaddingWidth</c>, else <c>Padding</c>, else 0. With
+    /// <paramref name="same"/> (<c>SamePadding</c>) none of them may be set, and all are 0 here.
+    /// </summary>
+    public (int? Top, int? Bottom, int? Left, int? Right) Paddings(bool same)
+    {
+        if (same)
+        {
+            foreach (string padding in PaddingProperties.Where(Has))
+            {
+                Report(Descriptors.ConflictingProperties, Name, "SamePadding", padding);
+            }
+
+            return (0, 0, 0, 0);
+        }
+
+        int? height = PerAxis("Padding", "PaddingHeight", 0, allowZero: true), width = PerAxis("Padding", "PaddingWidth", 0, allowZero: true);
+        return (Side("PaddingTop", height), Side("PaddingBottom", height), Side("PaddingLeft", width), Side("PaddingRight", width));
+    }
+
+    private static readonly string[] PaddingProperties =
+        ["Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight"];
+
+    /// <summary>One side's padding: its own property when set (zero or positive), else the axis's.</summary>
+    private int? Side(string property, int? axis) =>
+        !Has(property) ? axis : Int(property) is { } value ? NonNegative(property, value) : null;
+
     /// <summary>An optional positive value, <paramref name="fallback"/> when not set.</summary>
     public int? Optional(string property, int fallback) => Has(property) ? Value(property) : fallback;
 

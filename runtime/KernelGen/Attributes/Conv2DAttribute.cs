@@ -65,6 +65,26 @@ public sealed class Conv2DAttribute : Attribute
     public int PaddingWidth { get; set; }
 
     /// <summary>
+    /// Zero rows added above: ONNX's <c>pads[0]</c>. Default: <see cref="PaddingHeight"/>. Not together with <see cref="SamePadding"/>.
+    /// </summary>
+    public int PaddingTop { get; set; }
+
+    /// <summary>
+    /// Zero rows added below: ONNX's <c>pads[2]</c>. Default: <see cref="PaddingHeight"/>. Not together with <see cref="SamePadding"/>.
+    /// </summary>
+    public int PaddingBottom { get; set; }
+
+    /// <summary>
+    /// Zero columns added on the left: ONNX's <c>pads[1]</c>. Default: <see cref="PaddingWidth"/>. Not together with <see cref="SamePadding"/>.
+    /// </summary>
+    public int PaddingLeft { get; set; }
+
+    /// <summary>
+    /// Zero columns added on the right: ONNX's <c>pads[3]</c>. Default: <see cref="PaddingWidth"/>. Not together with <see cref="SamePadding"/>.
+    /// </summary>
+    public int PaddingRight { get; set; }
+
+    /// <summary>
     /// Keras / TensorFlow "same" padding: the output has <c>ceil(in / stride)</c> elements per axis, and
     /// when the total padding is odd the extra row or column goes after. Default <see langword="false"/>.
     /// </summary>
