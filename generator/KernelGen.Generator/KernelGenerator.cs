@@ -39,6 +39,7 @@ public sealed class KernelGenerator : IIncrementalGenerator
         Register(context, legacyIntrinsics, "MaxPool2D", PoolParser.MaxAttributeName, PoolParser.ParseMax, PoolPlanner.Plan, PoolEmitter.Emit);
         Register(context, legacyIntrinsics, "AvgPool2D", PoolParser.AverageAttributeName, PoolParser.ParseAverage, PoolPlanner.Plan, PoolEmitter.Emit);
         Register(context, legacyIntrinsics, "GlobalAvgPool2D", PoolParser.GlobalAttributeName, PoolParser.ParseGlobal, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
+        Register(context, legacyIntrinsics, "GlobalMaxPool2D", PoolParser.GlobalMaxAttributeName, PoolParser.ParseGlobalMax, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
         Register(context, legacyIntrinsics, "Dense", DenseParser.AttributeName, DenseParser.Parse, DensePlan.Plan, DenseEmitter.Emit);
         RegisterNetworks(context, legacyIntrinsics);
     }

@@ -28,7 +28,7 @@ public class CachingTests
         }
         """;
 
-    private static readonly string[] Layers = ["Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Dense"];
+    private static readonly string[] Layers = ["Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "Dense"];
 
     private static (GeneratorDriverRunResult First, GeneratorDriverRunResult Second) RunTwice(string edited)
     {

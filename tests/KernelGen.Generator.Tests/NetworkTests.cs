@@ -130,7 +130,7 @@ public class NetworkTests
         d = Single(Network(""), "KGEN015", "Net");
         Assert.StartsWith("'Net' cannot be a [Network]: it has no layers;", Message(d), StringComparison.Ordinal);
         d = Single(Network("[Conv2D(OutChannels = 4, Kernel = 3)] partial void Conv1();"), "KGEN015", "Net");
-        Assert.Equal("'Net' cannot be a [Network]: its last layer, 'Conv1', gives 4×26×26, and a network ends in one score per class: end it with [Dense] or [GlobalAvgPool2D]", Message(d));
+        Assert.Equal("'Net' cannot be a [Network]: its last layer, 'Conv1', gives 4×26×26, and a network ends in one score per class: end it with [Dense], [GlobalAvgPool2D] or [GlobalMaxPool2D]", Message(d));
     }
 
     [Fact]

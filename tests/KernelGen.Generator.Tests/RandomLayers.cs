@@ -160,10 +160,10 @@ public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activ
         KernelGen.Reference.Dense<float>(new DenseGeometry(InFeatures, OutFeatures), input, weights, bias, output, Samples, Activation);
 }
 
-public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Batched, int Batch, int Seed)
+public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Batched, int Batch, int Seed, bool Max = false)
     : LayerCase(false, Batched, Batch, Seed)
 {
-    public override string Attribute => "[GlobalAvgPool2D(" + Props(("Channels", Channels), ("Height", Height), ("Width", Width)) + ")]";
+    public override string Attribute => $"[{(Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D")}(" + Props(("Channels", Channels), ("Height", Height), ("Width", Width)) + ")]";
 
     public override bool Weighted => false;
 
@@ -175,10 +175,19 @@ public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Ba
 
     public override int BiasLength => 0;
 
-    public override long ReductionLength => (long)Height * Width;
+    public override long ReductionLength => Max ? 0 : (long)Height * Width;
 
-    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
-        KernelGen.Reference.GlobalAvgPool2D<float>(Channels, Height, Width, input, output, Samples);
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output)
+    {
+        if (Max)
+        {
+            KernelGen.Reference.GlobalMaxPool2D<float>(Channels, Height, Width, input, output, Samples);
+        }
+        else
+        {
+            KernelGen.Reference.GlobalAvgPool2D<float>(Channels, Height, Width, input, output, Samples);
+        }
+    }
 }
 
 /// <summary>The generators of random layers, over every option of the contract.</summary>
@@ -235,9 +244,10 @@ public static class RandomLayers
         select (LayerCase)new DenseCase(inFeatures, outFeatures, activation, bias, b.Batched, b.Batch, b.Seed),
         from channels in Gen.Int[1, 6]
         from height in Gen.Int[1, 12]
-        from width in Gen.Int[1, 12]
+        from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 30])
+        from max in Gen.Bool
         from b in Batching
-        select (LayerCase)new GlobalPoolCase(channels, height, width, b.Batched, b.Batch, b.Seed));
+        select (LayerCase)new GlobalPoolCase(channels, height, width, b.Batched, b.Batch, b.Seed, max));
 
     /// <summary>
     /// Compiles every case into one assembly, runs each generated kernel and the reference on the same

@@ -70,6 +70,10 @@ public class SnapshotTests
     public void Global_avg_pool() =>
         VerifyKernel("[GlobalAvgPool2D(Channels = 16, Height = 7, Width = 7)]", Pool, "Gap");
 
+    [Fact]
+    public void Global_max_pool() =>
+        VerifyKernel("[GlobalMaxPool2D(Channels = 8, Height = 7, Width = 9)]", Pool + ", int batch", "Gmp");
+
     /// <summary>The network file of the README's MNIST model: parameters, buffers, passes, the batched dense and the backward kernels.</summary>
     [Fact]
     public void Mnist_network()

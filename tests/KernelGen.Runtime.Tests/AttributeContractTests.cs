@@ -11,6 +11,7 @@ public class AttributeContractTests
         { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth"] },
         { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "CountIncludePad"] },
         { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width"] },
+        { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width"] },
         { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation"] },
     };
 

@@ -68,6 +68,28 @@ public class EdgeCaseTests
         Assert.Equal(input.Take(20).Average(), global[0], 6);
     }
 
+    [Fact]
+    public void Global_max_pool_equals_a_max_pool_over_the_whole_plane_and_lets_a_nan_win()
+    {
+        float[] input = TestData.ToFloat(TestData.Uniform(2, 2 * 3 * 5 * 4));
+        var global = new float[6];
+        var pooled = new float[6];
+        Reference.GlobalMaxPool2D<float>(3, 5, 4, input, global, 2);
+        Reference.MaxPool2D<float>(Pool2DGeometry.Global(3, 5, 4), input, pooled, 2);
+        Assert.Equal(pooled, global);
+        Assert.Equal(input.Take(20).Max(), global[0]);
+
+        input[27] = float.NaN;
+        Reference.GlobalMaxPool2D<float>(3, 5, 4, input, global, 2);
+        Generic.GlobalMaxPool2D(3, 5, 4, input, pooled, 2);
+        Assert.True(float.IsNaN(global[1]) && float.IsNaN(pooled[1]));
+        Assert.Equal(global[0], pooled[0]);
+
+        var gradInput = new float[input.Length];
+        Reference.GlobalMaxPool2DBackward<float>(3, 5, 4, input, [1, 2, 3, 4, 5, 6], gradInput, 2);
+        Assert.Equal(2f, gradInput[27]);
+    }
+
     [Theory]
     [InlineData(1000f)]
     [InlineData(-1000f)]

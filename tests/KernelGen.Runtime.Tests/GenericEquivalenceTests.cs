@@ -115,6 +115,9 @@ public class GenericEquivalenceTests
             Reference.GlobalAvgPool2D<float>(c.c, c.h, c.w, input, expected, c.batch);
             Generic.GlobalAvgPool2D(c.c, c.h, c.w, input, actual, c.batch);
             AssertClose(expected, actual, c.h * c.w, $"{c.c}x{c.h}x{c.w}");
+            Reference.GlobalMaxPool2D<float>(c.c, c.h, c.w, input, expected, c.batch);
+            Generic.GlobalMaxPool2D(c.c, c.h, c.w, input, actual, c.batch);
+            Assert.Equal(expected, actual);
         }, iter: 100);
     }
 

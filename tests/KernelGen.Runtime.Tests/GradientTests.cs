@@ -101,6 +101,17 @@ public class GradientTests
         AssertMatches(gradInput, input, () => Weighted(r, o => Reference.GlobalAvgPool2D<double>(3, 4, 5, input, o, 2)));
     }
 
+    [Fact]
+    public void GlobalMaxPool2D_gradient_matches_finite_differences()
+    {
+        double[] input = TestData.Uniform(15, 2 * 3 * 4 * 5);
+        double[] r = TestData.Uniform(16, 2 * 3);
+        var gradInput = new double[input.Length];
+        Reference.GlobalMaxPool2DBackward<double>(3, 4, 5, input, r, gradInput, 2);
+        Assert.Equal(6, gradInput.Count(g => g != 0));
+        AssertMatches(gradInput, input, () => Weighted(r, o => Reference.GlobalMaxPool2D<double>(3, 4, 5, input, o, 2)));
+    }
+
     [Theory]
     [InlineData(Activation.None)]
     [InlineData(Activation.Relu)]

@@ -929,6 +929,12 @@ internal static class BackwardEmitter
 
         public void GlobalPoolInputGradient(string layer, GlobalPoolSpec p)
         {
+            if (p.Kind == PoolKind.Max)
+            {
+                GlobalMaxPoolInputGradient(layer, p);
+                return;
+            }
+
             int plane = p.Height * p.Width;
             Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each channel's output gradient divided by {plane}, spread over its plane."));
             w.Line(AggressiveOptimization);
@@ -937,6 +943,35 @@ internal static class BackwardEmitter
             {
                 w.Line(Invariant($"float share = {At("gradOutput", "channel")} / {plane};"));
                 w.Line(Invariant($"KgMarshal.CreateSpan(ref {At("gradInput", Invariant($"channel * {plane}"))}, {plane}).Fill(share);"));
+            }
+        }
+
+        /// <summary>Each channel's output gradient to the first largest element of its plane (a NaN wins, as in the forward pass); zeros elsewhere.</summary>
+        private void GlobalMaxPoolInputGradient(string layer, GlobalPoolSpec p)
+        {
+            int plane = p.Height * p.Width;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each channel's output gradient routed to the first largest element of its {p.Height}×{p.Width} plane (a NaN wins, as in the forward pass)."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}InputGradient(ref float input, ref float gradOutput, ref float gradInput, int batch)"))
+            {
+                Clear("gradInput", Invariant($"batch * {p.Channels * plane}"));
+                using (w.Block(Invariant($"for (int channel = 0; channel < batch * {p.Channels}; channel++)")))
+                {
+                    w.Line(Invariant($"ref float values = ref {At("input", Invariant($"channel * {plane}"))};"));
+                    w.Line("int best = 0;");
+                    w.Line("float largest = values;");
+                    using (w.Block(Invariant($"for (int i = 1; i < {plane} && !float.IsNaN(largest); i++)")))
+                    {
+                        w.Line($"float value = {At("values", "i")};");
+                        using (w.Block("if (value > largest || float.IsNaN(value))"))
+                        {
+                            w.Line("largest = value;");
+                            w.Line("best = i;");
+                        }
+                    }
+
+                    w.Line(Invariant($"{At("gradInput", Invariant($"(channel * {plane}) + best"))} = {At("gradOutput", "channel")};"));
+                }
             }
         }
 

@@ -73,13 +73,13 @@ internal static class NetworkEmitter
     {
         ConvSpec c => Invariant($"{c.KernelHeight}×{c.KernelWidth} convolution{(c.Activation == ActivationKind.None ? "" : ", " + c.Activation)}"),
         PoolSpec p => Invariant($"{p.KernelHeight}×{p.KernelWidth} {(p.Kind == PoolKind.Max ? "max" : "average")} pool"),
-        GlobalPoolSpec => "global average pool",
+        GlobalPoolSpec g => g.Kind == PoolKind.Max ? "global max pool" : "global average pool",
         DenseSpec d => "dense" + (d.Activation == ActivationKind.None ? "" : ", " + d.Activation),
         _ => "layer",
     };
 
     private static string Shape(NetworkLayer layer) =>
-        layer.OutHeight == 1 && layer.OutWidth == 1 && layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool
+        layer.OutHeight == 1 && layer.OutWidth == 1 && layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool
             ? Invariant($"{layer.OutChannels}")
             : Invariant($"{layer.OutChannels}×{layer.OutHeight}×{layer.OutWidth}");
 
@@ -336,6 +336,7 @@ internal static class NetworkEmitter
                             {
                                 NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Name}Weight.Values), {gradIn}, batch);",
                                 NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
+                                NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
                                 _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
                             });
                         }

@@ -46,8 +46,12 @@ internal sealed record PoolSpec(
     public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadHeight, PadWidth);
 }
 
-/// <summary>A <c>[GlobalAvgPool2D]</c> method.</summary>
-internal sealed record GlobalPoolSpec(MethodTarget Method, int Channels, int Height, int Width) : ISpec;
+/// <summary>A <c>[GlobalAvgPool2D]</c> or <c>[GlobalMaxPool2D]</c> method.</summary>
+internal sealed record GlobalPoolSpec(MethodTarget Method, int Channels, int Height, int Width, PoolKind Kind = PoolKind.Average) : ISpec
+{
+    /// <summary>The attribute's name as the user writes it.</summary>
+    public string Attribute => Kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D";
+}
 
 /// <summary>A <c>[Dense]</c> method.</summary>
 internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationKind Activation) : ISpec;
@@ -59,6 +63,7 @@ internal enum NetworkLayerKind
     MaxPool,
     AvgPool,
     GlobalAvgPool,
+    GlobalMaxPool,
     Dense,
 }
 

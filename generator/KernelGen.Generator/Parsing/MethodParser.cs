@@ -25,7 +25,7 @@ internal static class MethodParser
     /// <summary>The layer attributes, by metadata name; a method may carry only one.</summary>
     public static readonly ImmutableArray<string> LayerAttributes = ImmutableArray.Create(
         "KernelGen.Conv2DAttribute", "KernelGen.MaxPool2DAttribute", "KernelGen.AvgPool2DAttribute",
-        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.DenseAttribute");
+        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.GlobalMaxPool2DAttribute", "KernelGen.DenseAttribute");
 
     private const string ReadOnlySpan = "System.ReadOnlySpan<float>";
     private const string Span = "System.Span<float>";

@@ -68,7 +68,7 @@ internal static class NetworkParser
         if (methods.Length == 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
-                "it has no layers; declare each as 'partial void Name();' with a layer attribute ([Conv2D], [MaxPool2D], [AvgPool2D], [GlobalAvgPool2D], [Dense]), in order"));
+                "it has no layers; declare each as 'partial void Name();' with a layer attribute ([Conv2D], [MaxPool2D], [AvgPool2D], [GlobalAvgPool2D], [GlobalMaxPool2D], [Dense]), in order"));
         }
 
         if (channels is not { } c0 || height is not { } h0 || width is not { } w0 || diagnostics.Count > 0)
@@ -95,7 +95,7 @@ internal static class NetworkParser
             }
 
             layers.Add(layer);
-            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool);
+            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool);
             source = $"'{method.Name}'";
         }
 
@@ -103,7 +103,7 @@ internal static class NetworkParser
         {
             IMethodSymbol last = methods[methods.Length - 1];
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
-                Invariant($"its last layer, '{last.Name}', gives {Describe(shape)}, and a network ends in one score per class: end it with [Dense] or [GlobalAvgPool2D]")));
+                Invariant($"its last layer, '{last.Name}', gives {Describe(shape)}, and a network ends in one score per class: end it with [Dense], [GlobalAvgPool2D] or [GlobalMaxPool2D]")));
         }
         else if (diagnostics.Count == 0 && layers.Count > 0 && !layers.Any(l => l.HasParameters))
         {
@@ -259,10 +259,11 @@ internal static class NetworkParser
                 }
 
                 break;
-            case PoolParser.GlobalAttributeName:
-                if (PoolParser.ReadGlobal(new LayerAttribute("GlobalAvgPool2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), target) is { } global)
+            case PoolParser.GlobalAttributeName or PoolParser.GlobalMaxAttributeName:
+                PoolKind kind = metadata == PoolParser.GlobalMaxAttributeName ? PoolKind.Max : PoolKind.Average;
+                if (PoolParser.ReadGlobal(new LayerAttribute(kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), target, kind) is { } global)
                 {
-                    layer = new NetworkLayer(name, NetworkLayerKind.GlobalAvgPool, global, features, global.Channels, 1, 1);
+                    layer = new NetworkLayer(name, kind == PoolKind.Max ? NetworkLayerKind.GlobalMaxPool : NetworkLayerKind.GlobalAvgPool, global, features, global.Channels, 1, 1);
                 }
 
                 break;

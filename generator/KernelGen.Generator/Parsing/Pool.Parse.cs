@@ -7,12 +7,13 @@ using Microsoft.CodeAnalysis;
 
 namespace KernelGen.Generator.Parsing;
 
-/// <summary>Reads <c>[MaxPool2D]</c>, <c>[AvgPool2D]</c> and <c>[GlobalAvgPool2D]</c> methods into specs.</summary>
+/// <summary>Reads <c>[MaxPool2D]</c>, <c>[AvgPool2D]</c>, <c>[GlobalAvgPool2D]</c> and <c>[GlobalMaxPool2D]</c> methods into specs.</summary>
 internal static class PoolParser
 {
     public const string MaxAttributeName = "KernelGen.MaxPool2DAttribute";
     public const string AverageAttributeName = "KernelGen.AvgPool2DAttribute";
     public const string GlobalAttributeName = "KernelGen.GlobalAvgPool2DAttribute";
+    public const string GlobalMaxAttributeName = "KernelGen.GlobalMaxPool2DAttribute";
 
     public static ParseResult<PoolSpec> ParseMax(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse(context, PoolKind.Max, MaxAttributeName, "MaxPool2D");
@@ -20,21 +21,27 @@ internal static class PoolParser
     public static ParseResult<PoolSpec> ParseAverage(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse(context, PoolKind.Average, AverageAttributeName, "AvgPool2D");
 
-    public static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        ParseGlobal(context, PoolKind.Average, GlobalAttributeName);
+
+    public static ParseResult<GlobalPoolSpec> ParseGlobalMax(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        ParseGlobal(context, PoolKind.Max, GlobalMaxAttributeName);
+
+    private static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        MethodTarget? method = MethodParser.Parse(context, GlobalAttributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
+        MethodTarget? method = MethodParser.Parse(context, attributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
         if (skip)
         {
             return ParseResult<GlobalPoolSpec>.Of(null, diagnostics);
         }
 
-        var a = new LayerAttribute("GlobalAvgPool2D", context.Attributes[0], diagnostics);
-        return ParseResult<GlobalPoolSpec>.Of(ReadGlobal(a, method), diagnostics);
+        var a = new LayerAttribute(kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", context.Attributes[0], diagnostics);
+        return ParseResult<GlobalPoolSpec>.Of(ReadGlobal(a, method, kind), diagnostics);
     }
 
-    /// <summary>Reads a <c>[GlobalAvgPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
-    internal static GlobalPoolSpec? ReadGlobal(LayerAttribute a, MethodTarget? method)
+    /// <summary>Reads a <c>[GlobalAvgPool2D]</c> or <c>[GlobalMaxPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
+    internal static GlobalPoolSpec? ReadGlobal(LayerAttribute a, MethodTarget? method, PoolKind kind = PoolKind.Average)
     {
         List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
@@ -45,7 +52,7 @@ internal static class PoolParser
         }
 
         return method is not null && diagnostics.Count == 0 && channels is { } planes && height is { } rows && width is { } columns
-            ? new GlobalPoolSpec(method, planes, rows, columns)
+            ? new GlobalPoolSpec(method, planes, rows, columns, kind)
             : null;
     }
 

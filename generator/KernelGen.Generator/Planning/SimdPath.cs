@@ -107,6 +107,30 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
 
     public string Max(string a, string b) => IsScalar ? $"KgMath.Max({a}, {b})" : $"{Static}.Max({a}, {b})";
 
+    /// <summary>
+    /// The largest of a vector's lanes (a NaN lane makes it NaN), as statements that declare halving maxima down to
+    /// 128 bits (<c>m256</c>, <c>m128</c>), and the expression over the last one's four lanes.
+    /// </summary>
+    public (string[] Statements, string Result) MaxAcross(string value)
+    {
+        if (IsScalar)
+        {
+            return ([], value);
+        }
+
+        var statements = new System.Collections.Generic.List<string>();
+        string part = value;
+        for (int bits = Bits; bits > 128; bits /= 2)
+        {
+            string half = Int($"m{bits / 2}");
+            statements.Add(Int($"KgF{bits / 2} {half} = KgV{bits / 2}.Max(KgV{bits}.GetLower({part}), KgV{bits}.GetUpper({part}));"));
+            part = half;
+        }
+
+        return ([.. statements],
+            $"KgMathF.Max(KgMathF.Max(KgV128.GetElement({part}, 0), KgV128.GetElement({part}, 1)), KgMathF.Max(KgV128.GetElement({part}, 2), KgV128.GetElement({part}, 3)))");
+    }
+
     /// <summary>The sum of a vector's lanes.</summary>
     public string Sum(string value) => IsScalar ? value : $"{Static}.Sum({value})";
 

@@ -93,3 +93,22 @@ public sealed class GlobalAvgPool2DAttribute : Attribute
     /// <summary>Input width. Required.</summary>
     public int Width { get; set; }
 }
+
+/// <summary>
+/// Asks the generator to write the body of a <c>static partial void</c> method as a global max pool (ONNX's
+/// <c>GlobalMaxPool</c>, PyTorch's <c>AdaptiveMaxPool2d(1)</c>): each <c>Height × Width</c> channel plane becomes its
+/// largest element, so the output is <c>[batch, Channels]</c>. A NaN in a plane makes its result NaN.
+/// </summary>
+/// <remarks>The method takes <c>(ReadOnlySpan&lt;float&gt; input, Span&lt;float&gt; output[, int batch])</c>. All three properties are required.</remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class GlobalMaxPool2DAttribute : Attribute
+{
+    /// <summary>Channels. Required.</summary>
+    public int Channels { get; set; }
+
+    /// <summary>Input height. Required.</summary>
+    public int Height { get; set; }
+
+    /// <summary>Input width. Required.</summary>
+    public int Width { get; set; }
+}

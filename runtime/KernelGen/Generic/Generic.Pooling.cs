@@ -67,6 +67,53 @@ public static partial class Generic
         }
     }
 
+    /// <summary>Global max pool: each channel plane becomes its largest element (a NaN makes it NaN), as <see cref="Reference.GlobalMaxPool2D"/>.</summary>
+    /// <param name="channels">Channels per sample.</param>
+    /// <param name="height">Plane height.</param>
+    /// <param name="width">Plane width.</param>
+    /// <param name="input">NCHW input, <c>batch * channels * height * width</c> elements.</param>
+    /// <param name="output"><c>batch * channels</c> elements; overwritten.</param>
+    /// <param name="batch">Samples in the spans.</param>
+    public static void GlobalMaxPool2D(int channels, int height, int width, ReadOnlySpan<float> input, Span<float> output, int batch = 1)
+    {
+        var g = Pool2DGeometry.Global(channels, height, width);
+        KernelArguments.Batch(batch);
+        KernelArguments.Length(input.Length, batch, g.InputLength, nameof(input));
+        KernelArguments.Length(output.Length, batch, channels, nameof(output));
+
+        int plane = height * width, lanes = Lanes;
+        for (int p = 0; p < batch * channels; p++)
+        {
+            ref float values = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), p * plane);
+            float max = values;
+            int i = 0;
+            if (plane >= lanes)
+            {
+                // Whole vectors, the last one ending at the plane's end (a maximum may read an element twice).
+                Vector<float> a = Vector.LoadUnsafe(ref values);
+                for (i = lanes; i + lanes <= plane; i += lanes)
+                {
+                    a = Vector.Max(a, Vector.LoadUnsafe(ref values, (nuint)i));
+                }
+
+                a = Vector.Max(a, Vector.LoadUnsafe(ref values, (nuint)(plane - lanes)));
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    max = MathF.Max(max, a[lane]);
+                }
+
+                i = plane;
+            }
+
+            for (; i < plane; i++)
+            {
+                max = MathF.Max(max, Unsafe.Add(ref values, i));
+            }
+
+            output[p] = max;
+        }
+    }
+
     private static void Pool(Pool2DGeometry geometry, ReadOnlySpan<float> input, Span<float> output, int batch, bool max, bool countIncludePad)
     {
         ArgumentNullException.ThrowIfNull(geometry);

@@ -220,6 +220,67 @@ public static partial class Reference
     }
 
     /// <summary>The index of the first largest input element in the window of output (n, c, y, x); a NaN wins at once.</summary>
+    /// <summary>
+    /// Global max pool (ONNX's <c>GlobalMaxPool</c>): each channel plane becomes its largest element; a NaN in the
+    /// plane makes the result NaN, as in <see cref="MaxPool2D"/>.
+    /// </summary>
+    /// <param name="channels">Channels per sample.</param>
+    /// <param name="height">Plane height.</param>
+    /// <param name="width">Plane width.</param>
+    /// <param name="input">NCHW input, <c>batch * channels * height * width</c> elements.</param>
+    /// <param name="output"><c>batch * channels</c> elements; overwritten.</param>
+    /// <param name="batch">Samples in the spans.</param>
+    public static void GlobalMaxPool2D<T>(int channels, int height, int width, ReadOnlySpan<T> input, Span<T> output, int batch = 1)
+        where T : IFloatingPointIeee754<T>
+    {
+        var g = Pool2DGeometry.Global(channels, height, width);
+        CheckPool(g, input.Length, nameof(input), output.Length, nameof(output), batch);
+        for (int p = 0; p < batch * channels; p++)
+        {
+            output[p] = input[PlaneArgMax(input, p, height * width)];
+        }
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="GlobalMaxPool2D"/>: each channel's output gradient goes to the element that won its
+    /// plane (the first largest in row-major order, or the first NaN); every other input gets zero.
+    /// </summary>
+    /// <param name="channels">Channels per sample.</param>
+    /// <param name="height">Plane height.</param>
+    /// <param name="width">Plane width.</param>
+    /// <param name="input">The forward pass's input.</param>
+    /// <param name="gradOutput">Gradient with respect to the output, <c>batch * channels</c> elements.</param>
+    /// <param name="gradInput">Overwritten with the gradient with respect to the input.</param>
+    /// <param name="batch">Samples in the spans.</param>
+    public static void GlobalMaxPool2DBackward<T>(int channels, int height, int width, ReadOnlySpan<T> input, ReadOnlySpan<T> gradOutput, Span<T> gradInput, int batch = 1)
+        where T : IFloatingPointIeee754<T>
+    {
+        var g = Pool2DGeometry.Global(channels, height, width);
+        CheckPool(g, input.Length, nameof(input), gradOutput.Length, nameof(gradOutput), batch);
+        KernelArguments.Length(gradInput.Length, input.Length, nameof(gradInput));
+        gradInput.Clear();
+        for (int p = 0; p < batch * channels; p++)
+        {
+            gradInput[PlaneArgMax(input, p, height * width)] = gradOutput[p];
+        }
+    }
+
+    /// <summary>The index of plane <paramref name="p"/>'s first largest element, or of its first NaN.</summary>
+    private static int PlaneArgMax<T>(ReadOnlySpan<T> input, int p, int plane)
+        where T : IFloatingPointIeee754<T>
+    {
+        int best = p * plane;
+        for (int i = best; i < (p + 1) * plane && !T.IsNaN(input[best]); i++)
+        {
+            if (input[i] > input[best] || T.IsNaN(input[i]))
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
     private static int ArgMax<T>(Pool2DGeometry g, ReadOnlySpan<T> input, int n, int c, int y, int x)
         where T : IFloatingPointIeee754<T>
     {

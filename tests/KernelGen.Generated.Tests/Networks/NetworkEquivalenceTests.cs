@@ -23,7 +23,7 @@ public sealed class NetworkEquivalenceTests
         new Conv("Conv3", new Conv2DGeometry(6, 6, 3, 8, 3, 3, padTop: 2, padBottom: 2, padLeft: 2, padRight: 2, dilationHeight: 2, dilationWidth: 2), Activation.Sigmoid, Flip: false),
         new Pool("Pool3", new Pool2DGeometry(8, 6, 3, 2, 2, 2, 2, 1, 1), Max: false, CountIncludePad: true),
         new Conv("Conv4", new Conv2DGeometry(8, 4, 2, 12, 1, 1), Activation.None, Flip: false),
-        new GlobalPool("Gap", 12, 4, 2),
+        new GlobalPool("Gap", 12, 4, 2, Max: false),
         new Dense("Fc1", new DenseGeometry(12, 9), Activation.Relu),
         new Dense("Out", new DenseGeometry(9, 5), Activation.None),
     ];
@@ -58,6 +58,16 @@ public sealed class NetworkEquivalenceTests
     [InlineData(1)]
     [InlineData(7)]
     public void WideLayersMatchesTheReference(int batch) => CheckNetwork(new WideLayers(seed: 4, maxBatch: batch), WideLayersLayers, batch, seed: 50 + batch);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void GlobalMaxMatchesTheReference(int batch) => CheckNetwork(new GlobalMax(seed: 8, maxBatch: batch),
+    [
+        new Conv("Conv1", new Conv2DGeometry(2, 20, 21, 5, 3, 3), Activation.Tanh, Flip: false),
+        new GlobalPool("Gmp", 5, 18, 19, Max: true),
+        new Dense("Out", new DenseGeometry(5, 4), Activation.None),
+    ], batch, seed: 200 + batch);
 
     [Theory]
     [InlineData(1)]
@@ -318,7 +328,7 @@ public sealed class NetworkEquivalenceTests
         }
     }
 
-    private sealed record GlobalPool(string Name, int Channels, int Height, int Width) : Layer(Name, Activation.None)
+    private sealed record GlobalPool(string Name, int Channels, int Height, int Width, bool Max) : Layer(Name, Activation.None)
     {
         public override int OutputLength => Channels;
 
@@ -327,14 +337,29 @@ public sealed class NetworkEquivalenceTests
         public override double[] Forward(double[] input, Dictionary<string, float[]> parameters, int batch)
         {
             var output = new double[batch * Channels];
-            Reference.GlobalAvgPool2D<double>(Channels, Height, Width, input, output, batch);
+            if (Max)
+            {
+                Reference.GlobalMaxPool2D<double>(Channels, Height, Width, input, output, batch);
+            }
+            else
+            {
+                Reference.GlobalAvgPool2D<double>(Channels, Height, Width, input, output, batch);
+            }
+
             return output;
         }
 
         public override (double[] Input, double[]? Weights, double[]? Bias) Backward(double[] input, Dictionary<string, float[]> parameters, double[] gradient, int batch)
         {
             var dInput = new double[input.Length];
-            Reference.GlobalAvgPool2DBackward<double>(Channels, Height, Width, gradient, dInput, batch);
+            if (Max)
+            {
+                Reference.GlobalMaxPool2DBackward<double>(Channels, Height, Width, input, gradient, dInput, batch);
+            }
+            else
+            {
+                Reference.GlobalAvgPool2DBackward<double>(Channels, Height, Width, gradient, dInput, batch);
+            }
             return (dInput, null, null);
         }
     }

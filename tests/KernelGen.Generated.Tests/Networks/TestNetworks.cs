@@ -49,6 +49,15 @@ internal sealed partial class WideLayers
     [Dense(OutFeatures = 3, Activation = Activation.Sigmoid)] partial void Out();
 }
 
+/// <summary>A global max pool over planes of 18×19 (wide enough for every vector width, with a tail), after a convolution.</summary>
+[Network(InputChannels = 2, InputHeight = 20, InputWidth = 21)]
+internal sealed partial class GlobalMax
+{
+    [Conv2D(OutChannels = 5, Kernel = 3, Activation = Activation.Tanh)] partial void Conv1();
+    [GlobalMaxPool2D] partial void Gmp();
+    [Dense(OutFeatures = 4)] partial void Out();
+}
+
 /// <summary>A 1×1 convolution without activation into a 2×2 max pool whose rows hold more than eight windows: with the
 /// convolution set to copy its input, inputs with repeated values make windows with ties.</summary>
 [Network(InputChannels = 1, InputHeight = 16, InputWidth = 20)]
