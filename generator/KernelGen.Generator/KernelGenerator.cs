@@ -41,6 +41,7 @@ public sealed class KernelGenerator : IIncrementalGenerator
         Register(context, legacyIntrinsics, "GlobalAvgPool2D", PoolParser.GlobalAttributeName, PoolParser.ParseGlobal, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
         Register(context, legacyIntrinsics, "GlobalMaxPool2D", PoolParser.GlobalMaxAttributeName, PoolParser.ParseGlobalMax, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
         Register(context, legacyIntrinsics, "Dense", DenseParser.AttributeName, DenseParser.Parse, DensePlan.Plan, DenseEmitter.Emit);
+        Register(context, legacyIntrinsics, "Add", AddParser.AttributeName, AddParser.Parse, AddPlan.Plan, AddEmitter.Emit);
         RegisterNetworks(context, legacyIntrinsics);
     }
 

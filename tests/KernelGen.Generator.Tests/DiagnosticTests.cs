@@ -103,6 +103,18 @@ public class DiagnosticTests
         "[Conv2D] The kernel spans 5 rows (height 5, dilation 1) but the padded input has only 4. Use a smaller kernel or dilation, or more padding.");
 
     [Fact]
+    public void KGEN004_a_stand_alone_add_names_no_layers() => AssertSingle(
+        Layers("[Add(\"Conv1\", Channels = 2, Height = 3, Width = 3)] static partial void Sum(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output);"),
+        "KGEN004", "Add(\"Conv1\", Channels = 2, Height = 3, Width = 3)",
+        "[Add] names layers (Conv1), which only an [Add] inside a [Network] can: a stand-alone [Add] adds the method's two input spans. Remove them.");
+
+    [Fact]
+    public void KGEN002_add_takes_two_inputs_and_an_output() => AssertSingle(
+        Layers("[Add(Channels = 2, Height = 3, Width = 3)] static partial void Sum(ReadOnlySpan<float> a, Span<float> output);"),
+        "KGEN002", "Sum",
+        "'Sum' must take (ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output[, int batch])");
+
+    [Fact]
     public void KGEN008_shape_too_large_to_generate_states_the_limit() => AssertSingle(
         Layers($"[Conv2D(InChannels = 1, Height = 3, Width = 100000, OutChannels = 1, Kernel = 3)] static partial void Conv({Weighted});"),
         "KGEN008", "Conv2D(InChannels = 1, Height = 3, Width = 100000, OutChannels = 1, Kernel = 3)",

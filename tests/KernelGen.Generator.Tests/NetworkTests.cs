@@ -33,6 +33,13 @@ public class NetworkTests
             [Dense(OutFeatures = 10)] partial void Logits();
         """;
 
+    [Fact]
+    public void An_add_in_a_chain_is_reported_not_read_as_another_layer()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3)] partial void Conv1();\n    [Add(Channels = 2, Height = 26, Width = 26)] partial void Sum();\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN015", "Sum");
+        Assert.Equal("'Net' cannot be a [Network]: its layer 'Sum' is an [Add], which is a stand-alone kernel for now: a network is a chain of layers, each reading the one before", Message(d));
+    }
+
     private static Diagnostic Single(string source, string id, string locatedText)
     {
         (GeneratorDriverRunResult result, Compilation output) = Harness.Run(source);

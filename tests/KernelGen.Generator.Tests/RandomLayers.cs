@@ -190,6 +190,28 @@ public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Ba
     }
 }
 
+/// <summary>An <c>[Add]</c>: the case's input is <c>a</c> and its weights <c>b</c>, both <c>batch</c> samples long.</summary>
+public sealed record AddCase(int Channels, int Height, int Width, Activation Activation, bool Batched, int Batch, int Seed)
+    : LayerCase(false, Batched, Batch, Seed)
+{
+    public override string Attribute => "[Add(" + Props(("Channels", Channels), ("Height", Height), ("Width", Width), ("Activation", Activation)) + ")]";
+
+    public override bool Weighted => true;
+
+    public override int InputLength => Samples * Channels * Height * Width;
+
+    public override int OutputLength => InputLength;
+
+    public override int WeightLength => InputLength;
+
+    public override int BiasLength => 0;
+
+    public override long ReductionLength => 2;
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.Add<float>(input, weights, output, Activation);
+}
+
 /// <summary>The generators of random layers, over every option of the contract.</summary>
 public static class RandomLayers
 {
@@ -247,7 +269,13 @@ public static class RandomLayers
         from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 30])
         from max in Gen.Bool
         from b in Batching
-        select (LayerCase)new GlobalPoolCase(channels, height, width, b.Batched, b.Batch, b.Seed, max));
+        select (LayerCase)new GlobalPoolCase(channels, height, width, b.Batched, b.Batch, b.Seed, max),
+        from channels in Gen.Int[1, 6]
+        from height in Gen.Int[1, 12]
+        from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 40])
+        from activation in Gen.Enum<Activation>()
+        from b in Batching
+        select (LayerCase)new AddCase(channels, height, width, activation, b.Batched, b.Batch, b.Seed));
 
     /// <summary>
     /// Compiles every case into one assembly, runs each generated kernel and the reference on the same

@@ -70,6 +70,11 @@ public class SnapshotTests
     public void Global_avg_pool() =>
         VerifyKernel("[GlobalAvgPool2D(Channels = 16, Height = 7, Width = 7)]", Pool, "Gap");
 
+    /// <summary>A residual connection's <c>relu(x + f(x))</c>.</summary>
+    [Fact]
+    public void Add_relu_batched() =>
+        VerifyKernel("[Add(Channels = 4, Height = 5, Width = 7, Activation = Activation.Relu)]", "ReadOnlySpan<float> x, ReadOnlySpan<float> fx, Span<float> output, int batch", "Residual");
+
     [Fact]
     public void Global_max_pool() =>
         VerifyKernel("[GlobalMaxPool2D(Channels = 8, Height = 7, Width = 9)]", Pool + ", int batch", "Gmp");

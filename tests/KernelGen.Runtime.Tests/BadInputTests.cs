@@ -88,6 +88,18 @@ public class BadInputTests
     }
 
     [Fact]
+    public void Add_and_its_backward_reject_wrong_lengths_before_writing()
+    {
+        float[] output = [7, 7, 7];
+        AssertParameter("b", () => Reference.Add<float>(new float[3], new float[2], output));
+        AssertParameter("output", () => Reference.Add<float>(new float[2], new float[2], output));
+        AssertParameter("b", () => Generic.Add(new float[3], new float[4], output));
+        AssertParameter("gradB", () => Reference.AddBackward<float>(Activation.None, new float[3], new float[3], new float[3], output.AsSpan(0, 2)));
+        Assert.Throws<ArgumentOutOfRangeException>("activation", () => Reference.Add<float>(new float[3], new float[3], output, (Activation)9));
+        Assert.Equal([7f, 7f, 7f], output);
+    }
+
+    [Fact]
     public void Dense_and_its_backward_reject_wrong_lengths_before_writing()
     {
         float[] output = new float[4];

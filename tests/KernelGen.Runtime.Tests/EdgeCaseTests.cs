@@ -69,6 +69,28 @@ public class EdgeCaseTests
     }
 
     [Fact]
+    public void Add_sums_element_by_element_then_applies_the_activation_and_may_write_in_place()
+    {
+        float[] a = [1, -2, 3.5f, -4], b = [0.5f, 1, -5, 4];
+        var sum = new float[4];
+        Reference.Add<float>(a, b, sum, Activation.Relu);
+        Assert.Equal([1.5f, 0, 0, 0], sum);
+        Reference.Add<float>(a, b, sum);
+        Assert.Equal([1.5f, -1, -1.5f, 0], sum);
+
+        float[] many = TestData.ToFloat(TestData.Uniform(3, 100)), other = TestData.ToFloat(TestData.Uniform(4, 100));
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            var expected = new float[100];
+            Reference.Add<float>(many, other, expected, activation);
+            float[] inPlace = [.. many];
+            Generic.Add(inPlace, other, inPlace, activation);
+            TensorComparison comparison = TensorComparison.Of(expected, inPlace, [100], 2e-7, 2e-7);
+            Assert.True(comparison.Matches, $"{activation}: {comparison.Message}");
+        }
+    }
+
+    [Fact]
     public void Global_max_pool_equals_a_max_pool_over_the_whole_plane_and_lets_a_nan_win()
     {
         float[] input = TestData.ToFloat(TestData.Uniform(2, 2 * 3 * 5 * 4));

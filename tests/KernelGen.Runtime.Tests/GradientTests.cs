@@ -101,6 +101,25 @@ public class GradientTests
         AssertMatches(gradInput, input, () => Weighted(r, o => Reference.GlobalAvgPool2D<double>(3, 4, 5, input, o, 2)));
     }
 
+    [Theory]
+    [InlineData(Activation.None)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    public void Add_gradients_match_finite_differences(Activation activation)
+    {
+        double[] a = TestData.Uniform(17, 30), b = TestData.Uniform(18, 30), r = TestData.Uniform(19, 30);
+        var output = new double[30];
+        Reference.Add<double>(a, b, output, activation);
+        var gradA = new double[30];
+        var gradB = new double[30];
+        Reference.AddBackward<double>(activation, output, r, gradA, gradB);
+        Assert.Equal(gradA, gradB);
+        double Loss() => Weighted(r, o => Reference.Add<double>(a, b, o, activation));
+        AssertMatches(gradA, a, Loss);
+        AssertMatches(gradB, b, Loss);
+    }
+
     [Fact]
     public void GlobalMaxPool2D_gradient_matches_finite_differences()
     {

@@ -25,8 +25,11 @@ internal static class KernelFile
     /// <summary>The <c>[GeneratedCode]</c> attribute every generated member carries.</summary>
     public static string GeneratedCode => $"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generator\", \"{Version}\")]";
 
-    /// <summary>A span the kernel takes: its parameter, and how many floats it holds per sample (or in all, when not per sample).</summary>
-    public sealed record SpanArgument(string Parameter, int Length, bool PerSample);
+    /// <summary>
+    /// A span the kernel takes: its parameter, how many floats it holds per sample (or in all, when not per sample), and
+    /// its name inside the kernel class (by default from its position: input, [weights, [bias,]] output).
+    /// </summary>
+    public sealed record SpanArgument(string Parameter, int Length, bool PerSample, string? Role = null);
 
     /// <summary>
     /// Writes the whole file: <paramref name="summary"/> and <paramref name="remarks"/> document the method;
@@ -73,12 +76,14 @@ internal static class KernelFile
         w.Line($"/// <summary>The hardware paths of <c>{method.Name}</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>");
         using (w.Block($"file static class {kernel}"))
         {
-            string[] roles = Roles(spans.Count);
+            string[] roles = [.. spans.Select((s, i) => s.Role ?? Roles(spans.Count)[i])];
             string runParameters = string.Join(", ", roles.Select(r => $"{(r == "output" ? "KgSpan" : "KgReadOnlySpan")} {r}").Append("int batch"));
             using (w.Block($"public static void Run({runParameters})"))
             {
-                w.Line($"ref float {string.Join(", ", roles.Select(r => $"{r[0]} = ref {MemoryMarshal}.GetReference({r})"))};");
-                string arguments = string.Join(", ", roles.Select(r => $"ref {r[0]}").Append("batch"));
+                // Each span's first element, named by the span's initial (a one-letter span's name gets a 0).
+                static string Local(string role) => role.Length == 1 ? role + "0" : role.Substring(0, 1);
+                w.Line($"ref float {string.Join(", ", roles.Select(r => $"{Local(r)} = ref {MemoryMarshal}.GetReference({r})"))};");
+                string arguments = string.Join(", ", roles.Select(r => $"ref {Local(r)}").Append("batch"));
                 WriteDispatch(w, paths, path => $"{path.Name}({arguments});");
             }
 

@@ -53,6 +53,12 @@ internal sealed record GlobalPoolSpec(MethodTarget Method, int Channels, int Hei
     public string Attribute => Kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D";
 }
 
+/// <summary>An <c>[Add]</c> method: <c>output = activation(a + b)</c> over <c>Channels × Height × Width</c> floats per sample.</summary>
+internal sealed record AddSpec(MethodTarget Method, int Channels, int Height, int Width, ActivationKind Activation) : ISpec
+{
+    public int Length => Channels * Height * Width;
+}
+
 /// <summary>A <c>[Dense]</c> method.</summary>
 internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationKind Activation) : ISpec;
 

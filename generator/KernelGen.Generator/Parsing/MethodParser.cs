@@ -17,6 +17,9 @@ internal enum SignatureKind
 
     /// <summary><c>(input, output[, batch])</c>: the pools.</summary>
     Unweighted,
+
+    /// <summary><c>(a, b, output[, batch])</c>: element-wise layers of two inputs.</summary>
+    Binary,
 }
 
 /// <summary>Checks the attributed method's declaration and reads where and how its body must be written.</summary>
@@ -25,7 +28,7 @@ internal static class MethodParser
     /// <summary>The layer attributes, by metadata name; a method may carry only one.</summary>
     public static readonly ImmutableArray<string> LayerAttributes = ImmutableArray.Create(
         "KernelGen.Conv2DAttribute", "KernelGen.MaxPool2DAttribute", "KernelGen.AvgPool2DAttribute",
-        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.GlobalMaxPool2DAttribute", "KernelGen.DenseAttribute");
+        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.GlobalMaxPool2DAttribute", "KernelGen.DenseAttribute", "KernelGen.AddAttribute");
 
     private const string ReadOnlySpan = "System.ReadOnlySpan<float>";
     private const string Span = "System.Span<float>";
@@ -108,14 +111,20 @@ internal static class MethodParser
             .ToArray();
         bool hasBatch = parameterTypes.Length > 0 && parameterTypes[parameterTypes.Length - 1] == "int";
         string[] spans = hasBatch ? parameterTypes.Take(parameterTypes.Length - 1).ToArray() : parameterTypes;
-        string[][] accepted = kind == SignatureKind.Weighted
-            ? [[ReadOnlySpan, ReadOnlySpan, Span], [ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, Span]]
-            : [[ReadOnlySpan, Span]];
+        string[][] accepted = kind switch
+        {
+            SignatureKind.Weighted => [[ReadOnlySpan, ReadOnlySpan, Span], [ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, Span]],
+            SignatureKind.Binary => [[ReadOnlySpan, ReadOnlySpan, Span]],
+            _ => [[ReadOnlySpan, Span]],
+        };
         if (!accepted.Any(a => a.SequenceEqual(spans)))
         {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WrongParameters, location, method.Name, kind == SignatureKind.Weighted
-                ? "(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, [ReadOnlySpan<float> bias,] Span<float> output[, int batch])"
-                : "(ReadOnlySpan<float> input, Span<float> output[, int batch])"));
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WrongParameters, location, method.Name, kind switch
+            {
+                SignatureKind.Weighted => "(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, [ReadOnlySpan<float> bias,] Span<float> output[, int batch])",
+                SignatureKind.Binary => "(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output[, int batch])",
+                _ => "(ReadOnlySpan<float> input, Span<float> output[, int batch])",
+            }));
             return null;
         }
 

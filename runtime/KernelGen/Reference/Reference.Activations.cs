@@ -55,17 +55,18 @@ public static partial class Reference
         KernelArguments.Length(gradInput.Length, output.Length, nameof(gradInput));
         for (int i = 0; i < output.Length; i++)
         {
-            double y = D(output[i]);
-            double slope = activation switch
-            {
-                Activation.Relu => y > 0 ? 1 : 0,
-                Activation.Sigmoid => y * (1 - y),
-                Activation.Tanh => 1 - (y * y),
-                _ => 1,
-            };
-            gradInput[i] = Round<T>(slope * D(gradOutput[i]));
+            gradInput[i] = Round<T>(Slope(activation, D(output[i])) * D(gradOutput[i]));
         }
     }
+
+    /// <summary>An activation's derivative at the input that gave output <paramref name="y"/>.</summary>
+    private static double Slope(Activation activation, double y) => activation switch
+    {
+        Activation.Relu => y > 0 ? 1 : 0,
+        Activation.Sigmoid => y * (1 - y),
+        Activation.Tanh => 1 - (y * y),
+        _ => 1,
+    };
 
     /// <summary>
     /// Softmax over each of the <paramref name="batch"/> rows, computed stably (the row's maximum is
