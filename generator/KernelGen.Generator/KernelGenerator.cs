@@ -42,6 +42,7 @@ public sealed class KernelGenerator : IIncrementalGenerator
         Register(context, legacyIntrinsics, "GlobalMaxPool2D", PoolParser.GlobalMaxAttributeName, PoolParser.ParseGlobalMax, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
         Register(context, legacyIntrinsics, "Dense", DenseParser.AttributeName, DenseParser.Parse, DensePlan.Plan, DenseEmitter.Emit);
         Register(context, legacyIntrinsics, "Add", AddParser.AttributeName, AddParser.Parse, AddPlan.Plan, AddEmitter.Emit);
+        Register(context, legacyIntrinsics, "BatchNorm2D", BatchNormParser.AttributeName, BatchNormParser.Parse, BatchNormPlan.Plan, BatchNormEmitter.Emit);
         RegisterNetworks(context, legacyIntrinsics);
     }
 

@@ -108,6 +108,26 @@ public class DiagnosticTests
         "KGEN004", "Add(\"Conv1\", Channels = 2, Height = 3, Width = 3)",
         "[Add] names layers (Conv1), which only an [Add] inside a [Network] can: a stand-alone [Add] adds the method's two input spans. Remove them.");
 
+    private const string Normalization = "ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output";
+
+    [Fact]
+    public void KGEN004_a_negative_epsilon() => AssertSingle(
+        Layers($"[BatchNorm2D(Channels = 2, Height = 3, Width = 3, Epsilon = -1e-5f)] static partial void Norm({Normalization});"),
+        "KGEN004", "BatchNorm2D(Channels = 2, Height = 3, Width = 3, Epsilon = -1e-5f)",
+        "[BatchNorm2D] Epsilon = -1E-05: it must be positive and finite (PyTorch's and ONNX's default is 1e-5).");
+
+    [Fact]
+    public void KGEN004_a_momentum_above_one() => AssertSingle(
+        Layers($"[BatchNorm2D(Channels = 2, Height = 3, Width = 3, Momentum = 1.5f)] static partial void Norm({Normalization});"),
+        "KGEN004", "BatchNorm2D(Channels = 2, Height = 3, Width = 3, Momentum = 1.5f)",
+        "[BatchNorm2D] Momentum = 1.5: it must be from 0 to 1, PyTorch's convention (the default is 0.1; ONNX's momentum is 1 minus it).");
+
+    [Fact]
+    public void KGEN002_batch_norm_takes_the_four_statistics() => AssertSingle(
+        Layers("[BatchNorm2D(Channels = 2, Height = 3, Width = 3)] static partial void Norm(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, Span<float> output);"),
+        "KGEN002", "Norm",
+        "'Norm' must take (ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output[, int batch])");
+
     [Fact]
     public void KGEN002_add_takes_two_inputs_and_an_output() => AssertSingle(
         Layers("[Add(Channels = 2, Height = 3, Width = 3)] static partial void Sum(ReadOnlySpan<float> a, Span<float> output);"),

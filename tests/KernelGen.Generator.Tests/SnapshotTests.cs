@@ -76,6 +76,11 @@ public class SnapshotTests
         VerifyKernel("[Add(Channels = 4, Height = 5, Width = 7, Activation = Activation.Relu)]", "ReadOnlySpan<float> x, ReadOnlySpan<float> fx, Span<float> output, int batch", "Residual");
 
     [Fact]
+    public void Batch_norm_relu() =>
+        VerifyKernel("[BatchNorm2D(Channels = 3, Height = 6, Width = 10, Activation = Activation.Relu)]",
+            "ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output, int batch", "Norm");
+
+    [Fact]
     public void Global_max_pool() =>
         VerifyKernel("[GlobalMaxPool2D(Channels = 8, Height = 7, Width = 9)]", Pool + ", int batch", "Gmp");
 

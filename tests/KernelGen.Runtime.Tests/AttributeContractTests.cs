@@ -14,6 +14,7 @@ public class AttributeContractTests
         { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width"] },
         { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation"] },
         { typeof(AddAttribute), ["Layers", "Channels", "Height", "Width", "Activation"] },
+        { typeof(BatchNorm2DAttribute), ["Channels", "Height", "Width", "Epsilon", "Momentum", "Activation"] },
     };
 
     [Theory]
@@ -38,6 +39,8 @@ public class AttributeContractTests
         Assert.Equal((1, 0, 1, 1, Activation.None, false, false), (conv.Stride, conv.Padding, conv.Dilation, conv.Groups, conv.Activation, conv.FlipKernel, conv.SamePadding));
         Assert.False(new AvgPool2DAttribute().CountIncludePad);
         Assert.Equal(Activation.None, new DenseAttribute().Activation);
+        var norm = new BatchNorm2DAttribute();
+        Assert.Equal((1e-5f, 0.1f, Activation.None), (norm.Epsilon, norm.Momentum, norm.Activation));
     }
 
     [Fact]

@@ -88,6 +88,21 @@ public class BadInputTests
     }
 
     [Fact]
+    public void Batch_norm_rejects_wrong_lengths_and_a_bad_epsilon_before_writing()
+    {
+        float[] output = [7, 7, 7, 7];
+        float[] two = [1, 1], one = [1];
+        AssertParameter("mean", () => Reference.BatchNorm2D<float>(2, 1, 2, new float[4], two, two, one, two, output));
+        AssertParameter("output", () => Reference.BatchNorm2D<float>(2, 1, 2, new float[4], two, two, two, two, output.AsSpan(0, 3)));
+        AssertParameter("epsilon", () => Reference.BatchNorm2D<float>(2, 1, 2, new float[4], two, two, two, two, output, epsilon: -1));
+        AssertParameter("variance", () => Generic.BatchNorm2D(2, 1, 2, new float[4], two, two, two, one, output));
+        AssertParameter("epsilon", () => Generic.BatchNorm2D(2, 1, 2, new float[4], two, two, two, two, output, epsilon: 0));
+        AssertParameter("gradScale", () => Reference.BatchNorm2DTrainingBackward<float>(2, 1, 2, new float[4], two, new float[4], output, one, []));
+        AssertParameter("momentum", () => Reference.UpdateRunningStatistics<float>(two, two, two, two, 4, momentum: 2));
+        Assert.Equal([7f, 7f, 7f, 7f], output);
+    }
+
+    [Fact]
     public void Add_and_its_backward_reject_wrong_lengths_before_writing()
     {
         float[] output = [7, 7, 7];

@@ -91,6 +91,46 @@ public class EdgeCaseTests
     }
 
     [Fact]
+    public void Batch_norm_normalises_with_the_running_statistics_or_the_batch_and_updates_them_as_pytorch_does()
+    {
+        // One channel of 1, 2, 3, 4; mean 2, variance 4, scale 2, shift 1, ε 0: y = (x − 2) / 2 · 2 + 1 = x − 1.
+        float[] input = [1, 2, 3, 4], output = new float[4];
+        Reference.BatchNorm2D<float>(1, 2, 2, input, [2], [1], [2], [4], output, epsilon: 1e-30);
+        Assert.Equal([0f, 1f, 2f, 3f], output);
+        Generic.BatchNorm2D(1, 2, 2, input, [2], [1], [2], [4], output, epsilon: 1e-30f, activation: Activation.Relu);
+        Assert.Equal([0f, 1f, 2f, 3f], output);
+
+        // Training: batch mean 2.5, biased variance 1.25; normalised values have mean 0 and variance 1 (less ε).
+        var mean = new float[1];
+        var variance = new float[1];
+        Reference.BatchNorm2DTraining<float>(1, 2, 2, input, [1], [0], output, mean, variance, epsilon: 1e-30);
+        Assert.Equal((2.5f, 1.25f), (mean[0], variance[0]));
+        Assert.Equal(0, output.Sum(), 6);
+        Assert.Equal(1, output.Sum(v => v * v) / 4, 6);
+
+        // PyTorch: running = 0.9 · running + 0.1 · batch, the variance unbiased (1.25 · 4 / 3).
+        float[] runningMean = [0], runningVariance = [1];
+        Reference.UpdateRunningStatistics<float>(runningMean, runningVariance, mean, variance, count: 4);
+        Assert.Equal(0.25f, runningMean[0], 6);
+        Assert.Equal((0.9 * 1) + (0.1 * 1.25 * 4 / 3), runningVariance[0], 6);
+    }
+
+    [Fact]
+    public void Generic_batch_norm_matches_the_reference_with_every_activation()
+    {
+        float[] input = TestData.ToFloat(TestData.Uniform(5, 2 * 3 * 7 * 9)), scale = [0.5f, -1, 2], shift = [0.1f, 0, -0.3f], mean = [0.2f, -0.1f, 0], variance = [0.3f, 1, 2];
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            var expected = new float[input.Length];
+            var actual = new float[input.Length];
+            Reference.BatchNorm2D<float>(3, 7, 9, input, scale, shift, mean, variance, expected, 2, activation: activation);
+            Generic.BatchNorm2D(3, 7, 9, input, scale, shift, mean, variance, actual, 2, activation: activation);
+            TensorComparison comparison = TensorComparison.Of(expected, actual, [input.Length], 1e-6, 1e-6);
+            Assert.True(comparison.Matches, $"{activation}: {comparison.Message}");
+        }
+    }
+
+    [Fact]
     public void Global_max_pool_equals_a_max_pool_over_the_whole_plane_and_lets_a_nan_win()
     {
         float[] input = TestData.ToFloat(TestData.Uniform(2, 2 * 3 * 5 * 4));

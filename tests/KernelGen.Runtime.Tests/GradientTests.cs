@@ -121,6 +121,23 @@ public class GradientTests
     }
 
     [Fact]
+    public void BatchNorm2D_training_gradients_match_finite_differences()
+    {
+        const int channels = 3, height = 4, width = 5, batch = 2;
+        double[] input = TestData.Uniform(21, batch * channels * height * width), scale = TestData.Uniform(22, channels), shift = TestData.Uniform(23, channels);
+        double[] r = TestData.Uniform(24, input.Length);
+        var gradInput = new double[input.Length];
+        var gradScale = new double[channels];
+        var gradShift = new double[channels];
+        Reference.BatchNorm2DTrainingBackward<double>(channels, height, width, input, scale, r, gradInput, gradScale, gradShift, batch, 1e-3);
+
+        double Loss() => Weighted(r, o => Reference.BatchNorm2DTraining<double>(channels, height, width, input, scale, shift, o, new double[channels], new double[channels], batch, 1e-3));
+        AssertMatches(gradInput, input, Loss);
+        AssertMatches(gradScale, scale, Loss);
+        AssertMatches(gradShift, shift, Loss);
+    }
+
+    [Fact]
     public void GlobalMaxPool2D_gradient_matches_finite_differences()
     {
         double[] input = TestData.Uniform(15, 2 * 3 * 4 * 5);

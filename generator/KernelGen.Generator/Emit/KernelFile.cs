@@ -80,8 +80,10 @@ internal static class KernelFile
             string runParameters = string.Join(", ", roles.Select(r => $"{(r == "output" ? "KgSpan" : "KgReadOnlySpan")} {r}").Append("int batch"));
             using (w.Block($"public static void Run({runParameters})"))
             {
-                // Each span's first element, named by the span's initial (a one-letter span's name gets a 0).
-                static string Local(string role) => role.Length == 1 ? role + "0" : role.Substring(0, 1);
+                // Each span's first element, named by the span's initial (a one-letter span's name gets a 0), or by its first
+                // two letters where two spans share an initial.
+                string Local(string role) => role.Length == 1 ? role + "0"
+                    : roles.Count(r => r[0] == role[0]) > 1 ? role.Substring(0, 2) : role.Substring(0, 1);
                 w.Line($"ref float {string.Join(", ", roles.Select(r => $"{Local(r)} = ref {MemoryMarshal}.GetReference({r})"))};");
                 string arguments = string.Join(", ", roles.Select(r => $"ref {Local(r)}").Append("batch"));
                 WriteDispatch(w, paths, path => $"{path.Name}({arguments});");

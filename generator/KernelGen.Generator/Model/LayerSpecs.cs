@@ -59,6 +59,12 @@ internal sealed record AddSpec(MethodTarget Method, int Channels, int Height, in
     public int Length => Channels * Height * Width;
 }
 
+/// <summary>A stand-alone <c>[BatchNorm2D]</c> method, inference form.</summary>
+internal sealed record BatchNormSpec(MethodTarget Method, int Channels, int Height, int Width, float Epsilon, ActivationKind Activation) : ISpec
+{
+    public int Length => Channels * Height * Width;
+}
+
 /// <summary>A <c>[Dense]</c> method.</summary>
 internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationKind Activation) : ISpec;
 

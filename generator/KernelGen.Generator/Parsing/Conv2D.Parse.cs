@@ -12,18 +12,8 @@ internal static class Conv2DParser
 {
     public const string AttributeName = "KernelGen.Conv2DAttribute";
 
-    public static ParseResult<ConvSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        var diagnostics = new List<DiagnosticInfo>();
-        MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Weighted, diagnostics, out bool skip);
-        if (skip)
-        {
-            return ParseResult<ConvSpec>.Of(null, diagnostics);
-        }
-
-        var a = new LayerAttribute("Conv2D", context.Attributes[0], diagnostics);
-        return ParseResult<ConvSpec>.Of(Read(a, method), diagnostics);
-    }
+    public static ParseResult<ConvSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        LayerParse.Run(context, AttributeName, SignatureKind.Weighted, "Conv2D", Read);
 
     /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong (reported to the attribute's diagnostics).</summary>
     internal static ConvSpec? Read(LayerAttribute a, MethodTarget? method)

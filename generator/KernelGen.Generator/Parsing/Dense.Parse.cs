@@ -11,18 +11,8 @@ internal static class DenseParser
 {
     public const string AttributeName = "KernelGen.DenseAttribute";
 
-    public static ParseResult<DenseSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        var diagnostics = new List<DiagnosticInfo>();
-        MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Weighted, diagnostics, out bool skip);
-        if (skip)
-        {
-            return ParseResult<DenseSpec>.Of(null, diagnostics);
-        }
-
-        var a = new LayerAttribute("Dense", context.Attributes[0], diagnostics);
-        return ParseResult<DenseSpec>.Of(Read(a, method), diagnostics);
-    }
+    public static ParseResult<DenseSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        LayerParse.Run(context, AttributeName, SignatureKind.Weighted, "Dense", Read);
 
     /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong.</summary>
     internal static DenseSpec? Read(LayerAttribute a, MethodTarget? method)

@@ -37,6 +37,32 @@ internal sealed class LayerAttribute
 
     public bool Bool(string property) => _arguments.TryGetValue(property, out TypedConstant value) && value.Value is true;
 
+    /// <summary>
+    /// A float property: its value when it is set and within (<paramref name="minimum"/>, <paramref name="maximum"/>] —
+    /// or [<paramref name="minimum"/>, …] with <paramref name="minimumAllowed"/> — else <paramref name="fallback"/> when
+    /// not set, or a diagnostic and null.
+    /// </summary>
+    public float? Float(string property, float fallback, float minimum, bool minimumAllowed, float maximum, string rule)
+    {
+        if (!_arguments.TryGetValue(property, out TypedConstant constant))
+        {
+            return fallback;
+        }
+
+        if (constant.Value is not float value)
+        {
+            return null;
+        }
+
+        if (float.IsNaN(value) || (minimumAllowed ? value < minimum : value <= minimum) || value > maximum)
+        {
+            Report(Descriptors.InvalidValue, Invariant($"[{Name}] {property} = {value.ToString("R", CultureInfo.InvariantCulture)}: it must be {rule}."));
+            return null;
+        }
+
+        return value;
+    }
+
     /// <summary>The value of an int property, or null when it is not set.</summary>
     public int? Int(string property) => _arguments.TryGetValue(property, out TypedConstant value) && value.Value is int i ? i : null;
 

@@ -20,6 +20,9 @@ internal enum SignatureKind
 
     /// <summary><c>(a, b, output[, batch])</c>: element-wise layers of two inputs.</summary>
     Binary,
+
+    /// <summary><c>(input, scale, shift, mean, variance, output[, batch])</c>: batch normalisation.</summary>
+    Normalization,
 }
 
 /// <summary>Checks the attributed method's declaration and reads where and how its body must be written.</summary>
@@ -28,7 +31,8 @@ internal static class MethodParser
     /// <summary>The layer attributes, by metadata name; a method may carry only one.</summary>
     public static readonly ImmutableArray<string> LayerAttributes = ImmutableArray.Create(
         "KernelGen.Conv2DAttribute", "KernelGen.MaxPool2DAttribute", "KernelGen.AvgPool2DAttribute",
-        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.GlobalMaxPool2DAttribute", "KernelGen.DenseAttribute", "KernelGen.AddAttribute");
+        "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.GlobalMaxPool2DAttribute", "KernelGen.DenseAttribute", "KernelGen.AddAttribute",
+        "KernelGen.BatchNorm2DAttribute");
 
     private const string ReadOnlySpan = "System.ReadOnlySpan<float>";
     private const string Span = "System.Span<float>";
@@ -115,6 +119,7 @@ internal static class MethodParser
         {
             SignatureKind.Weighted => [[ReadOnlySpan, ReadOnlySpan, Span], [ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, Span]],
             SignatureKind.Binary => [[ReadOnlySpan, ReadOnlySpan, Span]],
+            SignatureKind.Normalization => [[ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, ReadOnlySpan, Span]],
             _ => [[ReadOnlySpan, Span]],
         };
         if (!accepted.Any(a => a.SequenceEqual(spans)))
@@ -123,6 +128,7 @@ internal static class MethodParser
             {
                 SignatureKind.Weighted => "(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, [ReadOnlySpan<float> bias,] Span<float> output[, int batch])",
                 SignatureKind.Binary => "(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output[, int batch])",
+                SignatureKind.Normalization => "(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output[, int batch])",
                 _ => "(ReadOnlySpan<float> input, Span<float> output[, int batch])",
             }));
             return null;

@@ -271,6 +271,10 @@ internal static class NetworkParser
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
                     $"its layer '{method.Name}' is an [Add], which is a stand-alone kernel for now: a network is a chain of layers, each reading the one before")));
                 break;
+            case BatchNormParser.AttributeName:
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
+                    $"its layer '{method.Name}' is a [BatchNorm2D], which is a stand-alone inference kernel for now: networks do not yet keep running statistics")));
+                break;
             default:
                 if (DenseParser.Read(new LayerAttribute("Dense", attributes[0], diagnostics, Inferred(new Dictionary<string, int> { ["InFeatures"] = features })), target) is { } dense)
                 {

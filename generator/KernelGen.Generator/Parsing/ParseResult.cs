@@ -14,3 +14,24 @@ internal sealed record ParseResult<TSpec>(TSpec? Spec, EquatableArray<Diagnostic
         return new ParseResult<TSpec>(distinct.Count > 0 ? null : spec, distinct);
     }
 }
+
+/// <summary>The steps every stand-alone layer's parse shares: the method's declaration, then its attribute's properties.</summary>
+internal static class LayerParse
+{
+    /// <summary>
+    /// Checks the method's declaration for <paramref name="kind"/>, then reads the attribute named <paramref name="name"/>
+    /// with <paramref name="read"/> (which gets a null method when the declaration is unusable, so that the attribute's
+    /// own problems are still reported).
+    /// </summary>
+    public static ParseResult<TSpec> Run<TSpec>(
+        Microsoft.CodeAnalysis.GeneratorAttributeSyntaxContext context, string attributeName, SignatureKind kind, string name,
+        System.Func<LayerAttribute, MethodTarget?, TSpec?> read)
+        where TSpec : class
+    {
+        var diagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
+        MethodTarget? method = MethodParser.Parse(context, attributeName, kind, diagnostics, out bool skip);
+        return skip
+            ? ParseResult<TSpec>.Of(null, diagnostics)
+            : ParseResult<TSpec>.Of(read(new LayerAttribute(name, context.Attributes[0], diagnostics), method), diagnostics);
+    }
+}

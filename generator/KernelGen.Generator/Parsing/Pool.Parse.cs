@@ -27,18 +27,8 @@ internal static class PoolParser
     public static ParseResult<GlobalPoolSpec> ParseGlobalMax(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         ParseGlobal(context, PoolKind.Max, GlobalMaxAttributeName);
 
-    private static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName)
-    {
-        var diagnostics = new List<DiagnosticInfo>();
-        MethodTarget? method = MethodParser.Parse(context, attributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
-        if (skip)
-        {
-            return ParseResult<GlobalPoolSpec>.Of(null, diagnostics);
-        }
-
-        var a = new LayerAttribute(kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", context.Attributes[0], diagnostics);
-        return ParseResult<GlobalPoolSpec>.Of(ReadGlobal(a, method, kind), diagnostics);
-    }
+    private static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName) =>
+        LayerParse.Run(context, attributeName, SignatureKind.Unweighted, kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", (a, method) => ReadGlobal(a, method, kind));
 
     /// <summary>Reads a <c>[GlobalAvgPool2D]</c> or <c>[GlobalMaxPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
     internal static GlobalPoolSpec? ReadGlobal(LayerAttribute a, MethodTarget? method, PoolKind kind = PoolKind.Average)
@@ -56,18 +46,8 @@ internal static class PoolParser
             : null;
     }
 
-    private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name)
-    {
-        var diagnostics = new List<DiagnosticInfo>();
-        MethodTarget? method = MethodParser.Parse(context, attributeName, SignatureKind.Unweighted, diagnostics, out bool skip);
-        if (skip)
-        {
-            return ParseResult<PoolSpec>.Of(null, diagnostics);
-        }
-
-        var a = new LayerAttribute(name, context.Attributes[0], diagnostics);
-        return ParseResult<PoolSpec>.Of(Read(a, method, kind), diagnostics);
-    }
+    private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name) =>
+        LayerParse.Run(context, attributeName, SignatureKind.Unweighted, name, (a, method) => Read(a, method, kind));
 
     /// <summary>Reads a <c>[MaxPool2D]</c> or <c>[AvgPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
     internal static PoolSpec? Read(LayerAttribute a, MethodTarget? method, PoolKind kind)
