@@ -25,7 +25,7 @@ public abstract class LayerBenchmarks
     {
         _layer = Suite.Find(Shape);
         _input = Suite.Random(1, _layer.InputLength);
-        _weights = Suite.Random(2, _layer.WeightLength);
+        _weights = _layer.Weights();
         _bias = Suite.Random(3, _layer.BiasLength);
         _output = new float[_layer.OutputLength];
 
@@ -34,14 +34,9 @@ public abstract class LayerBenchmarks
         _torchInput = torch.tensor(_input, _layer.InputShape);
         _torchWeights = torch.tensor(_weights, [_weights.Length]);
         _torchBias = torch.tensor(_bias, [_bias.Length]);
-        if (_layer is ConvLayer conv)
+        if (_layer.WeightLength > 0)
         {
-            Conv2DGeometry g = conv.Geometry;
-            _torchWeights = _torchWeights.reshape(g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth);
-        }
-        else if (_layer.WeightLength > 0)
-        {
-            _torchWeights = _torchWeights.reshape(_layer.OutputShape[1], _layer.InputShape[1]);
+            _torchWeights = _layer.TorchWeights(_torchWeights);
         }
 
         Check();
@@ -117,6 +112,14 @@ public class ConvBenchmarks : LayerBenchmarks
 public class PoolBenchmarks : LayerBenchmarks
 {
     public static IEnumerable<string> Shapes => Suite.Selected(Suite.Pools);
+
+    [ParamsSource(nameof(Shapes))]
+    public override string Shape { get; set; } = "";
+}
+
+public class ElementwiseBenchmarks : LayerBenchmarks
+{
+    public static IEnumerable<string> Shapes => Suite.Selected(Suite.Elementwise);
 
     [ParamsSource(nameof(Shapes))]
     public override string Shape { get; set; } = "";

@@ -37,7 +37,14 @@ public abstract class SuiteLayer(string id, int batch)
     /// <summary>Pools are memory-bound: they are reported in GB/s of input read plus output written.</summary>
     public bool MemoryBound => Flops == 0;
 
-    public long Bytes => sizeof(float) * (InputLength + OutputLength);
+    /// <summary>Bytes read and written by one call, for memory-bound layers: the input and the output (and whatever else a layer reads).</summary>
+    public virtual long Bytes => sizeof(float) * ((long)InputLength + OutputLength);
+
+    /// <summary>The layer's parameters, drawn at random; a layer whose parameters must satisfy a condition draws its own.</summary>
+    public virtual float[] Weights() => Suite.Random(2, WeightLength);
+
+    /// <summary>The flat weights as TorchSharp takes them: <c>[out, in]</c> unless a layer says otherwise.</summary>
+    public virtual torch.Tensor TorchWeights(torch.Tensor flat) => flat.reshape(OutputShape[1], InputShape[1]);
 
     /// <summary>Small enough to time the reference too (it sums in double and is slow on large layers).</summary>
     public virtual bool Small => Flops < 5_000_000;
@@ -102,6 +109,8 @@ public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation
     public override int Terms => g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
 
     public override long Flops => Batch * g.Flops;
+
+    public override torch.Tensor TorchWeights(torch.Tensor flat) => flat.reshape(g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth);
 
     public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, bias, output);
 
@@ -254,6 +263,96 @@ public sealed class DenseLayer(string id, DenseGeometry g, int batch, Activation
         Activate(linear(input, weights, bias), activation);
 }
 
+/// <summary>
+/// Batch normalisation in inference form over <c>channels × height × width</c>, its parameters the weights:
+/// scale, shift, mean and variance (positive) one after another, <c>channels</c> each.
+/// </summary>
+public sealed class BatchNormLayer(string id, int channels, int height, int width, Action<float[], float[], float[]> generated) : SuiteLayer(id, 1)
+{
+    public override string Kind => "batch norm";
+
+    public override long[] InputShape => [Batch, channels, height, width];
+
+    public override long[] OutputShape => InputShape;
+
+    public override int WeightLength => 4 * channels;
+
+    public override int Terms => 4;
+
+    public override bool Small => true;
+
+    public override float[] Weights()
+    {
+        float[] weights = base.Weights();
+        for (int c = 3 * channels; c < 4 * channels; c++)
+        {
+            weights[c] = 0.5f + Math.Abs(weights[c]);
+        }
+
+        return weights;
+    }
+
+    private ReadOnlySpan<float> Part(float[] weights, int part) => weights.AsSpan(part * channels, channels);
+
+    public override torch.Tensor TorchWeights(torch.Tensor flat) => flat.reshape(4, channels);
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, output);
+
+    public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Generic.BatchNorm2D(channels, height, width, input, Part(weights, 0), Part(weights, 1), Part(weights, 2), Part(weights, 3), output, Batch);
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.BatchNorm2D<float>(channels, height, width, input, Part(weights, 0), Part(weights, 1), Part(weights, 2), Part(weights, 3), output, Batch);
+
+    public override byte[] Onnx(float[] weights, float[] bias) => Model(this)
+        .Initializer("scale", [channels], Part(weights, 0))
+        .Initializer("shift", [channels], Part(weights, 1))
+        .Initializer("mean", [channels], Part(weights, 2))
+        .Initializer("variance", [channels], Part(weights, 3))
+        .Node("BatchNormalization", ["x", "scale", "shift", "mean", "variance"], "y")
+        .ToArray();
+
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) =>
+        batch_norm(input, weights[2], weights[3], weights[0], weights[1], training: false, momentum: 0.1, eps: 1e-5);
+}
+
+/// <summary>A residual connection's <c>relu(x + y)</c> over one tensor shape; the weights are <c>y</c>.</summary>
+public sealed class AddLayer(string id, int channels, int height, int width, Action<float[], float[], float[]> generated) : SuiteLayer(id, 1)
+{
+    public override string Kind => "add + relu";
+
+    public override long[] InputShape => [Batch, channels, height, width];
+
+    public override long[] OutputShape => InputShape;
+
+    public override int WeightLength => InputLength;
+
+    public override int Terms => 2;
+
+    public override bool Small => true;
+
+    /// <summary>Both tensors read, one written.</summary>
+    public override long Bytes => sizeof(float) * 3L * InputLength;
+
+    public override torch.Tensor TorchWeights(torch.Tensor flat) => flat.reshape(InputShape);
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, output);
+
+    public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Generic.Add(input, weights, output, Activation.Relu);
+
+    public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
+        KernelGen.Reference.Add<float>(input, weights, output, Activation.Relu);
+
+    public override byte[] Onnx(float[] weights, float[] bias) => Model(this)
+        .Initializer("residual", InputShape, weights)
+        .Node("Add", ["x", "residual"], "c")
+        .Node("Relu", ["c"], "y")
+        .ToArray();
+
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) => (input + weights).relu_();
+}
+
 /// <summary>The suite's shapes, by the ids suite.md gives them, and two dense layers of the MNIST model besides.</summary>
 public static class Suite
 {
@@ -290,7 +389,14 @@ public static class Suite
         new DenseLayer("mnist_fc1_b64", new DenseGeometry(5408, 128), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 64)),
     ];
 
-    public static IEnumerable<SuiteLayer> All => [.. Convolutions, .. Pools, .. Dense];
+    /// <summary>The layers of ResNet blocks that are not convolutions: BatchNorm2D and a residual Add + ReLU, at 64×56×56.</summary>
+    public static readonly SuiteLayer[] Elementwise =
+    [
+        new BatchNormLayer("batchnorm_64", 64, 56, 56, (i, w, o) => SuiteKernels.BatchNorm64(i, w.AsSpan(0, 64), w.AsSpan(64, 64), w.AsSpan(128, 64), w.AsSpan(192, 64), o)),
+        new AddLayer("add_relu_64", 64, 56, 56, (i, w, o) => SuiteKernels.AddRelu64(i, w, o)),
+    ];
+
+    public static IEnumerable<SuiteLayer> All => [.. Convolutions, .. Pools, .. Dense, .. Elementwise];
 
     public static SuiteLayer Find(string id) => All.Single(layer => layer.Id == id);
 

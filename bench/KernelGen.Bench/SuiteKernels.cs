@@ -45,6 +45,13 @@ public static partial class SuiteKernels
     [GlobalAvgPool2D(Channels = 512, Height = 7, Width = 7)]
     public static partial void Gap512(ReadOnlySpan<float> input, Span<float> output);
 
+    [BatchNorm2D(Channels = 64, Height = 56, Width = 56)]
+    public static partial void BatchNorm64(
+        ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output);
+
+    [Add(Channels = 64, Height = 56, Width = 56, Activation = Activation.Relu)]
+    public static partial void AddRelu64(ReadOnlySpan<float> x, ReadOnlySpan<float> residual, Span<float> output);
+
     [Dense(InFeatures = 5408, OutFeatures = 128, Activation = Activation.Relu)]
     public static partial void MnistFc1(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output, int batch);
 }
