@@ -190,14 +190,22 @@ public sealed class PoolLayer(string id, Pool2DGeometry g, bool max, Action<floa
             [
                 ("kernel_shape", new long[] { g.KernelHeight, g.KernelWidth }),
                 ("strides", new long[] { g.StrideHeight, g.StrideWidth }),
-                ("pads", new long[] { g.PadHeight, g.PadWidth, g.PadHeight, g.PadWidth }),
+                ("pads", new long[] { g.PadTop, g.PadLeft, g.PadBottom, g.PadRight }),
                 .. max ? Array.Empty<(string, object)>() : [("count_include_pad", 0L)],
             ])
         .ToArray();
 
-    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) => max
-        ? max_pool2d(input, [g.KernelHeight, g.KernelWidth], [g.StrideHeight, g.StrideWidth], [g.PadHeight, g.PadWidth])
-        : avg_pool2d(input, [g.KernelHeight, g.KernelWidth], [g.StrideHeight, g.StrideWidth], [g.PadHeight, g.PadWidth], count_include_pad: false);
+    public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias)
+    {
+        if (g.PadTop != g.PadBottom || g.PadLeft != g.PadRight)
+        {
+            throw new NotSupportedException($"{Id}: asymmetric padding is not written for TorchSharp here.");
+        }
+
+        return max
+            ? max_pool2d(input, [g.KernelHeight, g.KernelWidth], [g.StrideHeight, g.StrideWidth], [g.PadTop, g.PadLeft])
+            : avg_pool2d(input, [g.KernelHeight, g.KernelWidth], [g.StrideHeight, g.StrideWidth], [g.PadTop, g.PadLeft], count_include_pad: false);
+    }
 }
 
 public sealed class GlobalPoolLayer(string id, int channels, int height, int width, Action<float[], float[]> generated) : SuiteLayer(id, 1)

@@ -20,6 +20,7 @@ Examples.Convolve("An anti-diagonal kernel over a 2x2 input", [1, 2, 3, 4], 2, [
 Examples.Convolve("The plus kernel over 1..25 with stride 2 and padding 1", [.. Enumerable.Range(1, 25).Select(i => (float)i)], 5, plus, 3, padding: 1, stride: 2);
 Examples.MaxPool("Max pool 2x2 over 1..16", [.. Enumerable.Range(1, 16).Select(i => (float)i)], 4, 2);
 
+Examples.KerasSame(oneToNine);
 Examples.MnistModel();
 Examples.GeneratedKernels(oneToNine, plus);
 
@@ -48,6 +49,31 @@ internal static class Examples
         Heading(title);
         Print("input", Tensor.FromArray(image, size, size));
         Print($"output {geometry.OutputHeight}x{geometry.OutputWidth}", output);
+    }
+
+    /// <summary>
+    /// Seed 002's Keras layers, Conv2D(1, (3, 3), padding='same', activation='relu') and MaxPooling2D((2, 2), padding='same'),
+    /// on 1..9 with a vertical-edge kernel: generated kernels, checked against the reference.
+    /// </summary>
+    public static void KerasSame(float[] oneToNine)
+    {
+        float[] edge = [1, 0, -1, 1, 0, -1, 1, 0, -1];
+        var convolved = new Tensor(3, 3);
+        var pooled = new Tensor(2, 2);
+        Kernels.KerasConv(oneToNine, edge, [0], convolved.AsSpan());
+        Kernels.KerasPool(convolved.AsSpan(), pooled.AsSpan());
+
+        var expectedConv = new float[9];
+        var expectedPool = new float[4];
+        Reference.Conv2D<float>(Conv2DGeometry.Same(1, 3, 3, 1, 3, 3), oneToNine, edge, [0], expectedConv, activation: Activation.Relu);
+        Reference.MaxPool2D<float>(Pool2DGeometry.Same(1, 3, 3, 2, 2, 2, 2), expectedConv, expectedPool);
+
+        Heading("Keras's padding='same': Conv2D(1, (3, 3), activation='relu') then MaxPooling2D((2, 2))");
+        Print("kernel (a vertical edge)", Tensor.FromArray(edge, 3, 3));
+        Print("convolution, ReLU: 3x3, as large as the input", convolved);
+        Print("max pool 2x2: ceil(3 / 2) = 2 per axis, the extra padding after", pooled);
+        bool same = convolved.AsSpan().SequenceEqual(expectedConv) && pooled.AsSpan().SequenceEqual(expectedPool);
+        Console.WriteLine(same ? "the generated kernels give exactly the reference's values" : "MISMATCH with the reference");
     }
 
     /// <summary>Conv 32 3x3 ReLU, MaxPool 2, Flatten, Dense 128 ReLU, Dense 10 softmax on 1x28x28.</summary>

@@ -91,6 +91,17 @@ public class DiagnosticTests
         "KGEN007", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, SamePadding = true, PaddingTop = 1)", "[Conv2D] sets both SamePadding and PaddingTop: keep one");
 
     [Fact]
+    public void KGEN007_a_pool_with_same_padding_and_a_side() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 2, SamePadding = true, PaddingLeft = 1)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN007", "MaxPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 2, SamePadding = true, PaddingLeft = 1)", "[MaxPool2D] sets both SamePadding and PaddingLeft: keep one");
+
+    [Fact]
+    public void KGEN010_one_side_of_a_pool_padded_as_wide_as_the_window() => AssertSingle(
+        Layers("[AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN010", "AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)",
+        "[AvgPool2D] The padding (3) must be smaller than the kernel height (3), or a window could cover padding only. Use a padding of at most 2.");
+
+    [Fact]
     public void KGEN004_a_side_padding_must_not_be_negative() => AssertSingle(
         Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, Padding = 1, PaddingRight = -1)] static partial void Conv({Weighted});"),
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 1, Kernel = 3, Padding = 1, PaddingRight = -1)",

@@ -103,15 +103,26 @@ public sealed record ConvCase(
 
 public sealed record PoolCase(
     bool Max, int Channels, int Height, int Width, int KernelHeight, int KernelWidth, int? StrideHeight, int? StrideWidth,
-    int PadHeight, int PadWidth, bool CountIncludePad, bool Batched, int Batch, int Seed)
+    int PadTop, int PadBottom, int PadLeft, int PadRight, bool Same, bool CountIncludePad, bool Batched, int Batch, int Seed)
     : LayerCase(false, Batched, Batch, Seed)
 {
-    public Pool2DGeometry? Geometry => Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth,
-        StrideHeight ?? KernelHeight, StrideWidth ?? KernelWidth, PadHeight, PadWidth, out _);
+    public Pool2DGeometry? Geometry
+    {
+        get
+        {
+            int sh = StrideHeight ?? KernelHeight, sw = StrideWidth ?? KernelWidth;
+            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, sh, 1) : (PadTop, PadBottom);
+            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, sw, 1) : (PadLeft, PadRight);
+            return Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth, sh, sw, top, bottom, left, right, out _);
+        }
+    }
 
     public override string Attribute => $"[{(Max ? "MaxPool2D" : "AvgPool2D")}(" + Props(
         ("Channels", Channels), ("Height", Height), ("Width", Width), ("KernelHeight", KernelHeight), ("KernelWidth", KernelWidth),
-        ("StrideHeight", StrideHeight), ("StrideWidth", StrideWidth), ("PaddingHeight", PadHeight), ("PaddingWidth", PadWidth),
+        ("StrideHeight", StrideHeight), ("StrideWidth", StrideWidth), ("SamePadding", Same ? true : null),
+        ("PaddingHeight", Same || PadTop != PadBottom ? null : PadTop), ("PaddingWidth", Same || PadLeft != PadRight ? null : PadLeft),
+        ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
+        ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
         ("CountIncludePad", !Max && CountIncludePad ? true : null)) + ")]";
 
     public override bool Weighted => false;
@@ -249,11 +260,16 @@ public static class RandomLayers
          from width in Gen.OneOf(Gen.Int[1, 14], Gen.Int[15, 40])
          from kernel in Gen.Int[1, 4].Array[2]
          from stride in Gen.OneOf(Gen.Const((int?)null), Gen.Int[1, 3].Select(s => (int?)s)).Array[2]
-         from pad in Gen.Int[0, 3].Array[2]
+         from pad in Gen.Int[0, 3].Array[4]
+         from asymmetric in Gen.Bool
+         from same in Gen.Frequency((4, Gen.Const(false)), (1, Gen.Const(true)))
          from countIncludePad in Gen.Bool
          from b in Batching
+         let top = Math.Min(pad[0], kernel[0] - 1)
+         let left = Math.Min(pad[1], kernel[1] - 1)
          select new PoolCase(max, channels, height, width, kernel[0], kernel[1], stride[0], stride[1],
-             Math.Min(pad[0], kernel[0] - 1), Math.Min(pad[1], kernel[1] - 1), countIncludePad, b.Batched, b.Batch, b.Seed))
+             top, asymmetric ? Math.Min(pad[2], kernel[0] - 1) : top, left, asymmetric ? Math.Min(pad[3], kernel[1] - 1) : left,
+             same, countIncludePad, b.Batched, b.Batch, b.Seed))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 

@@ -62,6 +62,11 @@ public class SnapshotTests
     public void Max_pool_3_stride_2_padding_1() =>
         VerifyKernel("[MaxPool2D(Channels = 4, Height = 15, Width = 15, Kernel = 3, Stride = 2, Padding = 1)]", Pool, "MaxPool");
 
+    /// <summary>Keras's <c>MaxPooling2D((2, 2), padding='same')</c> on an odd plane: the extra column and row of padding after.</summary>
+    [Fact]
+    public void Max_pool_same_padding() =>
+        VerifyKernel("[MaxPool2D(Channels = 2, Height = 9, Width = 11, Kernel = 2, SamePadding = true)]", Pool, "SamePool");
+
     [Fact]
     public void Avg_pool_excluding_padding() =>
         VerifyKernel("[AvgPool2D(Channels = 4, Height = 9, Width = 9, Kernel = 3, Stride = 2, Padding = 1)]", Pool + ", int batch", "AvgPool");

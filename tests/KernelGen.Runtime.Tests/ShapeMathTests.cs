@@ -127,8 +127,8 @@ public class ShapeMathTests
     }
 
     [Theory]
-    [InlineData(1, 4, 4, 2, 2, 2, 2, 2, 0, ShapeProblemKind.PaddingNotSmallerThanKernel, "padHeight")]
-    [InlineData(1, 4, 4, 2, 3, 2, 2, 0, 3, ShapeProblemKind.PaddingNotSmallerThanKernel, "padWidth")]
+    [InlineData(1, 4, 4, 2, 2, 2, 2, 2, 0, ShapeProblemKind.PaddingNotSmallerThanKernel, "padTop")]
+    [InlineData(1, 4, 4, 2, 3, 2, 2, 0, 3, ShapeProblemKind.PaddingNotSmallerThanKernel, "padLeft")]
     [InlineData(1, 4, 4, 5, 2, 2, 2, 0, 0, ShapeProblemKind.KernelLargerThanInput, "kernelHeight")]
     [InlineData(1, 4, 4, 2, 2, 0, 2, 0, 0, ShapeProblemKind.NotPositive, "strideHeight")]
     [InlineData(-1, 4, 4, 2, 2, 2, 2, 0, 0, ShapeProblemKind.NotPositive, "channels")]

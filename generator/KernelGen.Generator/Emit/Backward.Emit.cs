@@ -771,7 +771,7 @@ internal static class BackwardEmitter
             {
                 // Windows that tile the plane exactly (no padding, stride = window) write every input gradient, the
                 // largest's and zeros, so nothing is cleared first; otherwise the gradients are added into a cleared plane.
-                bool tiles = max && p.PadHeight == 0 && p.PadWidth == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
+                bool tiles = max && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
                     && p.Height % p.KernelHeight == 0 && p.Width % p.KernelWidth == 0 && p.KernelHeight * p.KernelWidth <= 16;
                 bool pairs = tiles && p.KernelHeight == 2 && p.KernelWidth == 2;
                 if (!tiles)
@@ -795,7 +795,7 @@ internal static class BackwardEmitter
 
                     using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
                     {
-                        w.Line(Invariant($"int top = {Plus(Times("y", p.StrideHeight), -p.PadHeight)};"));
+                        w.Line(Invariant($"int top = {Plus(Times("y", p.StrideHeight), -p.PadTop)};"));
                         w.Line(Invariant($"int y0 = KgMath.Max(top, 0), y1 = KgMath.Min(top + {p.KernelHeight}, {p.Height});"));
                         w.Line("int x = 0;");
                         if (pairs)
@@ -805,7 +805,7 @@ internal static class BackwardEmitter
 
                         using (w.Block(Invariant($"for (; x < {g.OutputWidth}; x++)")))
                         {
-                            w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadWidth)};"));
+                            w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadLeft)};"));
                             w.Line(Invariant($"int x0 = KgMath.Max(left, 0), x1 = KgMath.Min(left + {p.KernelWidth}, {p.Width});"));
                             w.Line(Invariant($"float gradient = {At("dy", Invariant($"(y * {g.OutputWidth}) + x"))};"));
                             if (tiles)

@@ -18,7 +18,7 @@ internal static class PoolEmitter
         var spans = new List<SpanArgument> { new(m.Input, g.InputLength, true), new(m.Output, g.OutputLength, true) };
         string name = s.Kind == PoolKind.Max ? "MaxPool2D" : "AvgPool2D";
         string divisor = s.Kind == PoolKind.Max ? "" : s.CountIncludePad ? ", padding counted in the divisor" : ", padding not counted in the divisor";
-        string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadHeight}×{g.PadWidth}{divisor}.");
+        string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadTop},{g.PadBottom},{g.PadLeft},{g.PadRight} (top, bottom, left, right){divisor}.");
         var remarks = new List<string>
         {
             Invariant($"Memory-bound: reads {Number(4L * g.InputLength)} bytes and writes {Number(4L * g.OutputLength)} per sample."),
@@ -33,7 +33,7 @@ internal static class PoolEmitter
     private static void WriteKernel(CodeWriter w, PoolPlan plan)
     {
         PoolSpec s = plan.Spec;
-        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, 1, s.PadWidth, plan.Phases, plan.RowLength,
+        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, 1, s.PadLeft, plan.Phases, plan.RowLength,
             s.Kind == PoolKind.Max ? "float.NegativeInfinity" : "0f");
         foreach (PoolPathPlan path in plan.Paths)
         {
@@ -77,13 +77,13 @@ internal static class PoolEmitter
                 w.Line(Invariant($"ref float target = ref {At("output", Offset(0, ("plane", g.OutputHeight * g.OutputWidth)))};"));
                 using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
                 {
-                    w.Line(Invariant($"{BandEmitter.Method}(ref source, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadHeight)}, 1);"));
+                    w.Line(Invariant($"{BandEmitter.Method}(ref source, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)}, 1);"));
                     w.Line(Invariant($"ref float o = ref {At("target", Offset(0, ("oy", g.OutputWidth)))};"));
                     string extra = "";
                     if (scales)
                     {
                         w.Line("// The window's rows inside the input: the divisor is rows × columns.");
-                        w.Line(Invariant($"int top = (oy * {g.StrideHeight}) - {g.PadHeight};"));
+                        w.Line(Invariant($"int top = {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)};"));
                         w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height}, top + {g.KernelHeight}) - {MathClass}.Max(0, top));"));
                         extra = ", rowScale";
                     }
@@ -218,7 +218,7 @@ internal static class PoolEmitter
         var values = new List<string>();
         for (int x = 0; x < ConvPlanner.RoundUp(g.OutputWidth, 16); x++)
         {
-            int left = (x * g.StrideWidth) - g.PadWidth;
+            int left = (x * g.StrideWidth) - g.PadLeft;
             int columns = System.Math.Min(g.Width, left + g.KernelWidth) - System.Math.Max(0, left);
             values.Add(x < g.OutputWidth ? Invariant($"1f / {columns}") : "0f");
         }

@@ -41,9 +41,9 @@ internal enum PoolKind
 internal sealed record PoolSpec(
     MethodTarget Method, PoolKind Kind,
     int Channels, int Height, int Width, int KernelHeight, int KernelWidth,
-    int StrideHeight, int StrideWidth, int PadHeight, int PadWidth, bool CountIncludePad) : ISpec
+    int StrideHeight, int StrideWidth, int PadTop, int PadBottom, int PadLeft, int PadRight, bool CountIncludePad) : ISpec
 {
-    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadHeight, PadWidth);
+    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight);
 }
 
 /// <summary>A <c>[GlobalAvgPool2D]</c> or <c>[GlobalMaxPool2D]</c> method.</summary>

@@ -57,19 +57,23 @@ internal static class PoolParser
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         int? kernelHeight = a.Kernel("KernelHeight"), kernelWidth = a.Kernel("KernelWidth");
         int? strideHeight = a.PerAxis("Stride", "StrideHeight", kernelHeight ?? 1), strideWidth = a.PerAxis("Stride", "StrideWidth", kernelWidth ?? 1);
-        int? padHeight = a.PerAxis("Padding", "PaddingHeight", 0, allowZero: true), padWidth = a.PerAxis("Padding", "PaddingWidth", 0, allowZero: true);
+        bool same = a.Bool("SamePadding");
+        (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
 
         if (method is null || diagnostics.Count > 0 || channels is not { } c || height is not { } h || width is not { } w
             || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
-            || padHeight is not { } ph || padWidth is not { } pw)
+            || padTop is not { } pt || padBottom is not { } pb || padLeft is not { } pl || padRight is not { } pr)
         {
             return null;
         }
 
-        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, ph, pw, out ShapeProblem problem);
+        (pt, pb) = same ? ShapeMath.SamePadding(h, kh, sh, 1) : (pt, pb);
+        (pl, pr) = same ? ShapeMath.SamePadding(w, kw, sw, 1) : (pl, pr);
+        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out ShapeProblem problem);
         if (geometry is null && problem.Kind == ShapeProblemKind.PaddingNotSmallerThanKernel)
         {
-            a.Report(Descriptors.PoolPaddingTooLarge, $"[{name}] {problem.Message}", (ph >= kh ? kh - 1 : kw - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            bool tall = problem.Parameter is "padTop" or "padBottom";
+            a.Report(Descriptors.PoolPaddingTooLarge, $"[{name}] {problem.Message}", (tall ? kh - 1 : kw - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         else if (geometry is null)
         {
@@ -80,6 +84,6 @@ internal static class PoolParser
             a.Report(Descriptors.ShapeTooLarge, $"[{name}] {limit}");
         }
 
-        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, ph, pw, kind == PoolKind.Average && a.Bool("CountIncludePad"));
+        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, kind == PoolKind.Average && a.Bool("CountIncludePad"));
     }
 }

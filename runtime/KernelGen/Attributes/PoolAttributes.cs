@@ -4,7 +4,8 @@ namespace KernelGen;
 
 /// <summary>The shape of a 2-D pooling window, shared by <see cref="MaxPool2DAttribute"/> and <see cref="AvgPool2DAttribute"/>.</summary>
 /// <remarks>
-/// Output size per spatial axis: <c>floor((in + 2 * padding - kernel) / stride) + 1</c>.
+/// Output size per spatial axis: <c>floor((in + padBefore + padAfter - kernel) / stride) + 1</c>; with
+/// <see cref="SamePadding"/>, <c>ceil(in / stride)</c>.
 /// Required: <see cref="Channels"/>, <see cref="Height"/>, <see cref="Width"/>, and <see cref="Kernel"/>
 /// or both <see cref="KernelHeight"/> and <see cref="KernelWidth"/>.
 /// </remarks>
@@ -45,6 +46,24 @@ public abstract class Pool2DAttribute : Attribute
 
     /// <summary>Padding left and right. Default: <see cref="Padding"/>.</summary>
     public int PaddingWidth { get; set; }
+
+    /// <summary>Padding rows above: ONNX's <c>pads[0]</c>. Default: <see cref="PaddingHeight"/>. Not together with <see cref="SamePadding"/>.</summary>
+    public int PaddingTop { get; set; }
+
+    /// <summary>Padding rows below: ONNX's <c>pads[2]</c>. Default: <see cref="PaddingHeight"/>. Not together with <see cref="SamePadding"/>.</summary>
+    public int PaddingBottom { get; set; }
+
+    /// <summary>Padding columns on the left: ONNX's <c>pads[1]</c>. Default: <see cref="PaddingWidth"/>. Not together with <see cref="SamePadding"/>.</summary>
+    public int PaddingLeft { get; set; }
+
+    /// <summary>Padding columns on the right: ONNX's <c>pads[3]</c>. Default: <see cref="PaddingWidth"/>. Not together with <see cref="SamePadding"/>.</summary>
+    public int PaddingRight { get; set; }
+
+    /// <summary>
+    /// Keras / TensorFlow "same" padding (<c>MaxPooling2D(padding='same')</c>): <c>ceil(in / stride)</c> outputs per axis,
+    /// the odd extra row or column of padding after. Default <see langword="false"/>.
+    /// </summary>
+    public bool SamePadding { get; set; }
 }
 
 /// <summary>

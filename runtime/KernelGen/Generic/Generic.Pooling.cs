@@ -123,7 +123,7 @@ public static partial class Generic
 
         Pool2DGeometry g = geometry;
         int lanes = Lanes, phases = g.StrideWidth;
-        var band = new Band(g.Height, g.Width, g.KernelHeight, 1, g.PadWidth,
+        var band = new Band(g.Height, g.Width, g.KernelHeight, 1, g.PadLeft,
             phases, RoundUp(g.OutputWidth, lanes) + ((g.KernelWidth - 1) / phases), max ? float.NegativeInfinity : 0f);
         int bandLength = band.ChannelStride;
         using var buffer = new BandBuffer(bandLength <= BandLimit ? stackalloc float[bandLength] : default, bandLength);
@@ -136,9 +136,9 @@ public static partial class Generic
             ReadOnlySpan<float> plane = input.Slice(p * g.Height * g.Width, g.Height * g.Width);
             for (int oy = 0; oy < g.OutputHeight; oy++)
             {
-                band.Fill(plane, bandSpan, (oy * g.StrideHeight) - g.PadHeight, 1);
+                band.Fill(plane, bandSpan, (oy * g.StrideHeight) - g.PadTop, 1);
                 Span<float> row = output.Slice((p * g.OutputHeight * g.OutputWidth) + (oy * g.OutputWidth), g.OutputWidth);
-                int top = (oy * g.StrideHeight) - g.PadHeight;
+                int top = (oy * g.StrideHeight) - g.PadTop;
                 int rows = Math.Min(g.Height, top + g.KernelHeight) - Math.Max(0, top);
                 for (int x0 = 0; x0 < g.OutputWidth; x0 += lanes)
                 {
@@ -158,7 +158,7 @@ public static partial class Generic
                     {
                         for (int k = 0; k < lanes; k++)
                         {
-                            int left = ((x0 + k) * g.StrideWidth) - g.PadWidth;
+                            int left = ((x0 + k) * g.StrideWidth) - g.PadLeft;
                             int columns = Math.Min(g.Width, left + g.KernelWidth) - Math.Max(0, left);
                             scale[k] = countIncludePad ? 1f / (g.KernelHeight * g.KernelWidth) : 1f / (rows * Math.Max(columns, 1));
                         }

@@ -395,23 +395,33 @@ public sealed record Conv2DGeometry
 
 /// <summary>
 /// The shape of a 2-D max or average pool over NCHW activations: everything but the batch.
-/// Padding is symmetric per axis and smaller than the kernel, so every window holds at least one input element.
+/// Each side's padding is smaller than the kernel on its axis, so every window holds at least one input element.
 /// </summary>
 public sealed record Pool2DGeometry
 {
-    /// <summary>Creates a pooling shape. The stride defaults to the kernel size (non-overlapping windows).</summary>
+    /// <summary>Creates a pooling shape with symmetric padding. The stride defaults to the kernel size (non-overlapping windows).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size or stride is not positive, or a padding is negative.</exception>
     /// <exception cref="ArgumentException">A padding is not smaller than the kernel, the kernel is larger than the padded input, or an element count overflows.</exception>
     public Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
         int? strideHeight = null, int? strideWidth = null, int padHeight = 0, int padWidth = 0)
-        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight ?? kernelHeight, strideWidth ?? kernelWidth, padHeight, padWidth, validate: true)
+        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight ?? kernelHeight, strideWidth ?? kernelWidth, padHeight, padHeight, padWidth, padWidth, validate: true)
+    {
+    }
+
+    /// <summary>Creates a pooling shape with each side's padding (ONNX's <c>pads</c> = [top, left, bottom, right]).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride is not positive, or a padding is negative.</exception>
+    /// <exception cref="ArgumentException">A padding is not smaller than the kernel, the kernel is larger than the padded input, or an element count overflows.</exception>
+    public Pool2DGeometry(
+        int channels, int height, int width, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight)
+        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, validate: true)
     {
     }
 
     private Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padHeight, int padWidth, bool validate)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool validate)
     {
         Channels = channels;
         Height = height;
@@ -420,10 +430,12 @@ public sealed record Pool2DGeometry
         KernelWidth = kernelWidth;
         StrideHeight = strideHeight;
         StrideWidth = strideWidth;
-        PadHeight = padHeight;
-        PadWidth = padWidth;
-        OutputHeight = ShapeMath.OutputSize(height, kernelHeight, strideHeight, padHeight, padHeight);
-        OutputWidth = ShapeMath.OutputSize(width, kernelWidth, strideWidth, padWidth, padWidth);
+        PadTop = padTop;
+        PadBottom = padBottom;
+        PadLeft = padLeft;
+        PadRight = padRight;
+        OutputHeight = ShapeMath.OutputSize(height, kernelHeight, strideHeight, padTop, padBottom);
+        OutputWidth = ShapeMath.OutputSize(width, kernelWidth, strideWidth, padLeft, padRight);
 
         ShapeProblem problem = validate ? FindProblem() : ShapeProblem.None;
         if (problem.IsProblem)
@@ -436,14 +448,31 @@ public sealed record Pool2DGeometry
     public static Pool2DGeometry Global(int channels, int height, int width) => new(channels, height, width, height, width);
 
     /// <summary>
-    /// Validates a shape without throwing: the geometry, or <see langword="null"/> and the problem found.
-    /// The arguments mean what they mean in the constructor.
+    /// Keras / TensorFlow "same" padding for a pool: <c>ceil(in / stride)</c> outputs per axis, the odd extra row or
+    /// column of padding after (as <see cref="ShapeMath.SamePadding"/> computes it).
+    /// </summary>
+    public static Pool2DGeometry Same(int channels, int height, int width, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth)
+    {
+        (int top, int bottom) = ShapeMath.SamePadding(height, kernelHeight, strideHeight, 1);
+        (int left, int right) = ShapeMath.SamePadding(width, kernelWidth, strideWidth, 1);
+        return new(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, top, bottom, left, right);
+    }
+
+    /// <summary>
+    /// Validates a shape with symmetric padding without throwing: the geometry, or <see langword="null"/> and the
+    /// problem found. The arguments mean what they mean in the constructor.
     /// </summary>
     public static Pool2DGeometry? TryCreate(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padHeight, int padWidth, out ShapeProblem problem)
+        int strideHeight, int strideWidth, int padHeight, int padWidth, out ShapeProblem problem) =>
+        TryCreate(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padHeight, padWidth, padWidth, out problem);
+
+    /// <summary>Validates a shape with each side's padding without throwing: the geometry, or <see langword="null"/> and the problem found.</summary>
+    public static Pool2DGeometry? TryCreate(
+        int channels, int height, int width, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, out ShapeProblem problem)
     {
-        var geometry = new Pool2DGeometry(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, validate: false);
+        var geometry = new Pool2DGeometry(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, validate: false);
         problem = geometry.FindProblem();
         return problem.IsProblem ? null : geometry;
     }
@@ -469,11 +498,25 @@ public sealed record Pool2DGeometry
     /// <summary>Horizontal stride.</summary>
     public int StrideWidth { get; }
 
-    /// <summary>Padding above and below.</summary>
-    public int PadHeight { get; }
+    /// <summary>Padding above.</summary>
+    public int PadTop { get; }
 
-    /// <summary>Padding left and right.</summary>
-    public int PadWidth { get; }
+    /// <summary>Padding below.</summary>
+    public int PadBottom { get; }
+
+    /// <summary>Padding on the left.</summary>
+    public int PadLeft { get; }
+
+    /// <summary>Padding on the right.</summary>
+    public int PadRight { get; }
+
+    /// <summary>Padding above and below, when they are equal: <see cref="PadTop"/>.</summary>
+    [Obsolete("Pools pad each side on its own: use PadTop and PadBottom.")]
+    public int PadHeight => PadTop;
+
+    /// <summary>Padding left and right, when they are equal: <see cref="PadLeft"/>.</summary>
+    [Obsolete("Pools pad each side on its own: use PadLeft and PadRight.")]
+    public int PadWidth => PadLeft;
 
     /// <summary>Output height, by the formula of <see cref="ShapeMath.OutputSize"/>.</summary>
     public int OutputHeight { get; }
@@ -489,7 +532,7 @@ public sealed record Pool2DGeometry
 
     /// <inheritdoc/>
     public override string ToString() => ShapeProblem.Invariant(
-        $"pool {Channels}x{Height}x{Width} -> {Channels}x{OutputHeight}x{OutputWidth}, kernel {KernelHeight}x{KernelWidth}, stride {StrideHeight}x{StrideWidth}, pad {PadHeight}x{PadWidth}");
+        $"pool {Channels}x{Height}x{Width} -> {Channels}x{OutputHeight}x{OutputWidth}, kernel {KernelHeight}x{KernelWidth}, stride {StrideHeight}x{StrideWidth}, pad {PadTop},{PadBottom},{PadLeft},{PadRight}");
 
     private ShapeProblem FindProblem()
     {
@@ -502,26 +545,31 @@ public sealed record Pool2DGeometry
             return problem;
         }
 
-        problem = Conv2DGeometry.FirstNegative((nameof(PadHeight), PadHeight), (nameof(PadWidth), PadWidth));
+        problem = Conv2DGeometry.FirstNegative((nameof(PadTop), PadTop), (nameof(PadBottom), PadBottom), (nameof(PadLeft), PadLeft), (nameof(PadRight), PadRight));
         if (problem.IsProblem)
         {
             return problem;
         }
 
-        if (PadHeight >= KernelHeight || PadWidth >= KernelWidth)
+        foreach ((string side, int pad, int kernel, string axis) in new[]
         {
-            bool tall = PadHeight >= KernelHeight;
-            return new ShapeProblem(ShapeProblemKind.PaddingNotSmallerThanKernel, tall ? "padHeight" : "padWidth", tall
-                ? ShapeProblem.Invariant($"The padding ({PadHeight}) must be smaller than the kernel height ({KernelHeight}), or a window could cover padding only.")
-                : ShapeProblem.Invariant($"The padding ({PadWidth}) must be smaller than the kernel width ({KernelWidth}), or a window could cover padding only."));
+            ("padTop", PadTop, KernelHeight, "height"), ("padBottom", PadBottom, KernelHeight, "height"),
+            ("padLeft", PadLeft, KernelWidth, "width"), ("padRight", PadRight, KernelWidth, "width"),
+        })
+        {
+            if (pad >= kernel)
+            {
+                return new ShapeProblem(ShapeProblemKind.PaddingNotSmallerThanKernel, side,
+                    ShapeProblem.Invariant($"The padding ({pad}) must be smaller than the kernel {axis} ({kernel}), or a window could cover padding only."));
+            }
         }
 
         if (OutputHeight <= 0 || OutputWidth <= 0)
         {
             bool tall = OutputHeight <= 0;
             return new ShapeProblem(ShapeProblemKind.KernelLargerThanInput, tall ? "kernelHeight" : "kernelWidth", tall
-                ? ShapeProblem.Invariant($"The kernel height ({KernelHeight}) is larger than the padded input height ({(long)Height + (2L * PadHeight)}).")
-                : ShapeProblem.Invariant($"The kernel width ({KernelWidth}) is larger than the padded input width ({(long)Width + (2L * PadWidth)})."));
+                ? ShapeProblem.Invariant($"The kernel height ({KernelHeight}) is larger than the padded input height ({(long)Height + PadTop + PadBottom}).")
+                : ShapeProblem.Invariant($"The kernel width ({KernelWidth}) is larger than the padded input width ({(long)Width + PadLeft + PadRight})."));
         }
 
         return Conv2DGeometry.FirstTooLarge(

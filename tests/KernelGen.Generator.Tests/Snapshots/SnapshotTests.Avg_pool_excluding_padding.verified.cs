@@ -20,7 +20,7 @@ namespace Samples;
 
 partial class Layers
 {
-    /// <summary>AvgPool2D 4×9×9 → 4×5×5: window 3×3, stride 2×2, padding 1×1, padding not counted in the divisor.</summary>
+    /// <summary>AvgPool2D 4×9×9 → 4×5×5: window 3×3, stride 2×2, padding 1,1,1,1 (top, bottom, left, right), padding not counted in the divisor.</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 1,296 bytes and writes 400 per sample.</para>
     /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with zeros and split into 2 stride phase(s), so every window

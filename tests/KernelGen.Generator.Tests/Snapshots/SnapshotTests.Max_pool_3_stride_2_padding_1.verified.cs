@@ -20,7 +20,7 @@ namespace Samples;
 
 partial class Layers
 {
-    /// <summary>MaxPool2D 4×15×15 → 4×8×8: window 3×3, stride 2×2, padding 1×1.</summary>
+    /// <summary>MaxPool2D 4×15×15 → 4×8×8: window 3×3, stride 2×2, padding 1,1,1,1 (top, bottom, left, right).</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 3,600 bytes and writes 1,024 per sample.</para>
     /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with −∞ (padding never wins) and split into 2 stride
