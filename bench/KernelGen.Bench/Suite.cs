@@ -192,6 +192,7 @@ public sealed class PoolLayer(string id, Pool2DGeometry g, bool max, Action<floa
                 ("strides", new long[] { g.StrideHeight, g.StrideWidth }),
                 ("pads", new long[] { g.PadTop, g.PadLeft, g.PadBottom, g.PadRight }),
                 .. max ? Array.Empty<(string, object)>() : [("count_include_pad", 0L)],
+                .. g.CeilMode ? [("ceil_mode", 1L)] : Array.Empty<(string, object)>(),
             ])
         .ToArray();
 

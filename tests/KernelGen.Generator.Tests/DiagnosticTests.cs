@@ -96,6 +96,11 @@ public class DiagnosticTests
         "KGEN007", "MaxPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 2, SamePadding = true, PaddingLeft = 1)", "[MaxPool2D] sets both SamePadding and PaddingLeft: keep one");
 
     [Fact]
+    public void KGEN007_same_padding_and_ceil_mode() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 2, SamePadding = true, CeilMode = true)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN007", "MaxPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 2, SamePadding = true, CeilMode = true)", "[MaxPool2D] sets both SamePadding and CeilMode: keep one");
+
+    [Fact]
     public void KGEN010_one_side_of_a_pool_padded_as_wide_as_the_window() => AssertSingle(
         Layers("[AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
         "KGEN010", "AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)",

@@ -103,7 +103,7 @@ public sealed record ConvCase(
 
 public sealed record PoolCase(
     bool Max, int Channels, int Height, int Width, int KernelHeight, int KernelWidth, int? StrideHeight, int? StrideWidth,
-    int PadTop, int PadBottom, int PadLeft, int PadRight, bool Same, bool CountIncludePad, bool Batched, int Batch, int Seed)
+    int PadTop, int PadBottom, int PadLeft, int PadRight, bool Same, bool CountIncludePad, bool Batched, int Batch, int Seed, bool Ceil = false)
     : LayerCase(false, Batched, Batch, Seed)
 {
     public Pool2DGeometry? Geometry
@@ -113,13 +113,13 @@ public sealed record PoolCase(
             int sh = StrideHeight ?? KernelHeight, sw = StrideWidth ?? KernelWidth;
             (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, sh, 1) : (PadTop, PadBottom);
             (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, sw, 1) : (PadLeft, PadRight);
-            return Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth, sh, sw, top, bottom, left, right, out _);
+            return Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth, sh, sw, top, bottom, left, right, Ceil, out _);
         }
     }
 
     public override string Attribute => $"[{(Max ? "MaxPool2D" : "AvgPool2D")}(" + Props(
         ("Channels", Channels), ("Height", Height), ("Width", Width), ("KernelHeight", KernelHeight), ("KernelWidth", KernelWidth),
-        ("StrideHeight", StrideHeight), ("StrideWidth", StrideWidth), ("SamePadding", Same ? true : null),
+        ("StrideHeight", StrideHeight), ("StrideWidth", StrideWidth), ("SamePadding", Same ? true : null), ("CeilMode", Ceil ? true : null),
         ("PaddingHeight", Same || PadTop != PadBottom ? null : PadTop), ("PaddingWidth", Same || PadLeft != PadRight ? null : PadLeft),
         ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
         ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
@@ -264,12 +264,13 @@ public static class RandomLayers
          from asymmetric in Gen.Bool
          from same in Gen.Frequency((4, Gen.Const(false)), (1, Gen.Const(true)))
          from countIncludePad in Gen.Bool
+         from ceil in Gen.Frequency((2, Gen.Const(false)), (1, Gen.Const(true)))
          from b in Batching
          let top = Math.Min(pad[0], kernel[0] - 1)
          let left = Math.Min(pad[1], kernel[1] - 1)
          select new PoolCase(max, channels, height, width, kernel[0], kernel[1], stride[0], stride[1],
              top, asymmetric ? Math.Min(pad[2], kernel[0] - 1) : top, left, asymmetric ? Math.Min(pad[3], kernel[1] - 1) : left,
-             same, countIncludePad, b.Batched, b.Batch, b.Seed))
+             same, countIncludePad, b.Batched, b.Batch, b.Seed, ceil && !same))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 

@@ -67,6 +67,11 @@ public class SnapshotTests
     public void Max_pool_same_padding() =>
         VerifyKernel("[MaxPool2D(Channels = 2, Height = 9, Width = 11, Kernel = 2, SamePadding = true)]", Pool, "SamePool");
 
+    /// <summary>PyTorch's <c>AvgPool2d(3, 2, padding=1, ceil_mode=True)</c> on 8×8: the last window reaches past the padding and is divided by its part within it.</summary>
+    [Fact]
+    public void Avg_pool_ceil_mode_counting_padding() =>
+        VerifyKernel("[AvgPool2D(Channels = 2, Height = 8, Width = 8, Kernel = 3, Stride = 2, Padding = 1, CeilMode = true, CountIncludePad = true)]", Pool, "CeilPool");
+
     [Fact]
     public void Avg_pool_excluding_padding() =>
         VerifyKernel("[AvgPool2D(Channels = 4, Height = 9, Width = 9, Kernel = 3, Stride = 2, Padding = 1)]", Pool + ", int batch", "AvgPool");

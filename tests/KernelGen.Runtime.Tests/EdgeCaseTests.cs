@@ -90,6 +90,35 @@ public class EdgeCaseTests
         }
     }
 
+    /// <summary>
+    /// PyTorch's ceil mode: AvgPool2d(3, stride 2, padding 1, ceil_mode=True) on 1..64 in 8×8 gives 5×5 (floor would give 4),
+    /// the last window covering input rows and columns 7 and the bottom padding only: with count_include_pad its divisor is
+    /// 2 × 2 = 4 (the window clipped at the end of the padding), without it 1. And the rule that drops a last window starting
+    /// in the padding after: 2×2 windows, stride 2, padding 1 on 5 give ceil((5 + 2 − 2) / 2) + 1 = 4, less the fourth, which
+    /// would start at padded position 6, the padding after the input.
+    /// </summary>
+    [Fact]
+    public void Ceil_mode_pools_count_and_divide_as_pytorch_does()
+    {
+        var g = new Pool2DGeometry(1, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, ceilMode: true);
+        Assert.Equal((5, 5), (g.OutputHeight, g.OutputWidth));
+        Assert.Equal((4, 4), (new Pool2DGeometry(1, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1).OutputHeight, ShapeMath.PoolOutputSize(5, 2, 2, 1, 1, ceilMode: true) + 1));
+        float[] input = [.. Enumerable.Range(1, 64).Select(i => (float)i)];
+        var counting = new float[25];
+        var excluding = new float[25];
+        Reference.AvgPool2D<float>(g, input, counting, countIncludePad: true);
+        Reference.AvgPool2D<float>(g, input, excluding);
+        Assert.Equal(64f / 4, counting[24]);
+        Assert.Equal(64f, excluding[24]);
+        Assert.Equal((1f + 2 + 9 + 10) / 9, counting[0]);
+        Assert.Equal((1f + 2 + 9 + 10) / 4, excluding[0]);
+
+        var generic = new float[25];
+        Generic.AvgPool2D(g, input, generic, countIncludePad: true);
+        TensorComparison comparison = TensorComparison.Of(counting, generic, [25], 1e-6, 1e-6);
+        Assert.True(comparison.Matches, comparison.Message);
+    }
+
     [Fact]
     public void Batch_norm_normalises_with_the_running_statistics_or_the_batch_and_updates_them_as_pytorch_does()
     {

@@ -83,6 +83,15 @@ public class GradientTests
     [InlineData(true)]
     public void AvgPool2D_gradient_matches_finite_differences(bool countIncludePad)
     {
+        foreach (Pool2DGeometry ceil in new[] { new Pool2DGeometry(2, 8, 7, 3, 2, 2, 2, 1, 0, 1, 1, ceilMode: true) })
+        {
+            double[] x = TestData.Uniform(25, 2 * ceil.InputLength);
+            double[] dy = TestData.Uniform(26, 2 * ceil.OutputLength);
+            var dx = new double[x.Length];
+            Reference.AvgPool2DBackward<double>(ceil, dy, dx, 2, countIncludePad);
+            AssertMatches(dx, x, () => Weighted(dy, o => Reference.AvgPool2D<double>(ceil, x, o, 2, countIncludePad)));
+        }
+
         var g = new Pool2DGeometry(2, 7, 6, 3, 2, 2, 1, 1, 1);
         double[] input = TestData.Uniform(11, 2 * g.InputLength);
         double[] r = TestData.Uniform(12, 2 * g.OutputLength);

@@ -866,7 +866,9 @@ internal static class BackwardEmitter
                             }
                             else
                             {
-                                w.Line(p.CountIncludePad
+                                w.Line(p.ClippedWindows
+                                    ? Invariant($"float share = gradient / (({MathClass}.Min(top + {p.KernelHeight}, {p.Height + p.PadBottom}) - top) * ({MathClass}.Min(left + {p.KernelWidth}, {p.Width + p.PadRight}) - left));")
+                                    : p.CountIncludePad
                                     ? Invariant($"float share = gradient / {p.KernelHeight * p.KernelWidth};")
                                     : "float share = gradient / ((y1 - y0) * (x1 - x0));");
                                 using (w.Block("for (int r = y0; r < y1; r++)"))

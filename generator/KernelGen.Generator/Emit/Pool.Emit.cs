@@ -17,7 +17,7 @@ internal static class PoolEmitter
         MethodTarget m = s.Method;
         var spans = new List<SpanArgument> { new(m.Input, g.InputLength, true), new(m.Output, g.OutputLength, true) };
         string name = s.Kind == PoolKind.Max ? "MaxPool2D" : "AvgPool2D";
-        string divisor = s.Kind == PoolKind.Max ? "" : s.CountIncludePad ? ", padding counted in the divisor" : ", padding not counted in the divisor";
+        string divisor = (s.CeilMode ? ", ceil mode" : "") + (s.Kind == PoolKind.Max ? "" : s.CountIncludePad ? ", padding counted in the divisor" : ", padding not counted in the divisor");
         string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadTop},{g.PadBottom},{g.PadLeft},{g.PadRight} (top, bottom, left, right){divisor}.");
         var remarks = new List<string>
         {
@@ -28,7 +28,8 @@ internal static class PoolEmitter
         return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
     }
 
-    private static bool ScalesPerPixel(PoolSpec s) => s.Kind == PoolKind.Average && !s.CountIncludePad;
+    /// <summary>Whether an average's divisor differs between windows: not counting the padding, or counting it with some windows clipped.</summary>
+    private static bool ScalesPerPixel(PoolSpec s) => s.Kind == PoolKind.Average && (!s.CountIncludePad || s.ClippedWindows);
 
     private static void WriteKernel(CodeWriter w, PoolPlan plan)
     {
@@ -82,9 +83,17 @@ internal static class PoolEmitter
                     string extra = "";
                     if (scales)
                     {
-                        w.Line("// The window's rows inside the input: the divisor is rows × columns.");
                         w.Line(Invariant($"int top = {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)};"));
-                        w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height}, top + {g.KernelHeight}) - {MathClass}.Max(0, top));"));
+                        if (s.CountIncludePad)
+                        {
+                            w.Line("// The window's rows within the padded input (a ceil-mode window is clipped at its end): the divisor is rows × columns.");
+                            w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height + g.PadBottom}, top + {g.KernelHeight}) - top);"));
+                        }
+                        else
+                        {
+                            w.Line("// The window's rows inside the input: the divisor is rows × columns.");
+                            w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height}, top + {g.KernelHeight}) - {MathClass}.Max(0, top));"));
+                        }
                         extra = ", rowScale";
                     }
 
@@ -175,7 +184,7 @@ internal static class PoolEmitter
 
             if (s.Kind == PoolKind.Average)
             {
-                if (s.CountIncludePad)
+                if (!ScalesPerPixel(s))
                 {
                     w.Line(Invariant($"// Divide by the whole window, {s.KernelHeight * s.KernelWidth} positions."));
                     foreach (string a in acc)
@@ -185,7 +194,9 @@ internal static class PoolEmitter
                 }
                 else
                 {
-                    w.Line("// Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).");
+                    w.Line(s.CountIncludePad
+                        ? "// Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale)."
+                        : "// Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).");
                     for (int v = 0; v < tile.Vectors; v++)
                     {
                         w.Line($"{acc[v]} *= {path.Broadcast("rowScale")} * {path.Load("columnScale", v * path.Width)};");
@@ -218,12 +229,12 @@ internal static class PoolEmitter
         var values = new List<string>();
         for (int x = 0; x < ConvPlanner.RoundUp(g.OutputWidth, 16); x++)
         {
-            int left = (x * g.StrideWidth) - g.PadLeft;
-            int columns = System.Math.Min(g.Width, left + g.KernelWidth) - System.Math.Max(0, left);
-            values.Add(x < g.OutputWidth ? Invariant($"1f / {columns}") : "0f");
+            values.Add(x < g.OutputWidth ? Invariant($"1f / {g.DivisorColumns(x, s.CountIncludePad)}") : "0f");
         }
 
-        w.Line("/// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>");
+        w.Line(s.CountIncludePad
+            ? "/// <summary>For each output column, one over the columns its window covers within the padded input.</summary>"
+            : "/// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>");
         w.Line($"private static KgReadOnlySpan ColumnScale => new float[] {{ {string.Join(", ", values)} }};");
     }
 }

@@ -41,9 +41,22 @@ internal enum PoolKind
 internal sealed record PoolSpec(
     MethodTarget Method, PoolKind Kind,
     int Channels, int Height, int Width, int KernelHeight, int KernelWidth,
-    int StrideHeight, int StrideWidth, int PadTop, int PadBottom, int PadLeft, int PadRight, bool CountIncludePad) : ISpec
+    int StrideHeight, int StrideWidth, int PadTop, int PadBottom, int PadLeft, int PadRight, bool CountIncludePad, bool CeilMode = false) : ISpec
 {
-    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight);
+    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, CeilMode);
+
+    /// <summary>
+    /// Whether some window of an average counting the padding is clipped (a ceil-mode window past the end of the
+    /// padding), so that its divisor is smaller than the window.
+    /// </summary>
+    public bool ClippedWindows
+    {
+        get
+        {
+            Pool2DGeometry g = Geometry;
+            return CountIncludePad && (g.DivisorRows(g.OutputHeight - 1, true) < KernelHeight || g.DivisorColumns(g.OutputWidth - 1, true) < KernelWidth);
+        }
+    }
 }
 
 /// <summary>A <c>[GlobalAvgPool2D]</c> or <c>[GlobalMaxPool2D]</c> method.</summary>

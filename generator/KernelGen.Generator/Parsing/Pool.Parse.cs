@@ -57,7 +57,12 @@ internal static class PoolParser
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         int? kernelHeight = a.Kernel("KernelHeight"), kernelWidth = a.Kernel("KernelWidth");
         int? strideHeight = a.PerAxis("Stride", "StrideHeight", kernelHeight ?? 1), strideWidth = a.PerAxis("Stride", "StrideWidth", kernelWidth ?? 1);
-        bool same = a.Bool("SamePadding");
+        bool same = a.Bool("SamePadding"), ceil = a.Bool("CeilMode");
+        if (same && ceil)
+        {
+            a.Report(Descriptors.ConflictingProperties, name, "SamePadding", "CeilMode");
+        }
+
         (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
 
         if (method is null || diagnostics.Count > 0 || channels is not { } c || height is not { } h || width is not { } w
@@ -69,7 +74,7 @@ internal static class PoolParser
 
         (pt, pb) = same ? ShapeMath.SamePadding(h, kh, sh, 1) : (pt, pb);
         (pl, pr) = same ? ShapeMath.SamePadding(w, kw, sw, 1) : (pl, pr);
-        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out ShapeProblem problem);
+        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, ceil, out ShapeProblem problem);
         if (geometry is null && problem.Kind == ShapeProblemKind.PaddingNotSmallerThanKernel)
         {
             bool tall = problem.Parameter is "padTop" or "padBottom";
@@ -84,6 +89,6 @@ internal static class PoolParser
             a.Report(Descriptors.ShapeTooLarge, $"[{name}] {limit}");
         }
 
-        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, kind == PoolKind.Average && a.Bool("CountIncludePad"));
+        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, kind == PoolKind.Average && a.Bool("CountIncludePad"), ceil);
     }
 }

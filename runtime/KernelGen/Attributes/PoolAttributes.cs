@@ -64,6 +64,14 @@ public abstract class Pool2DAttribute : Attribute
     /// the odd extra row or column of padding after. Default <see langword="false"/>.
     /// </summary>
     public bool SamePadding { get; set; }
+
+    /// <summary>
+    /// Round the output size up (ONNX's <c>ceil_mode</c>, PyTorch's <c>ceil_mode=True</c>): a last window may reach past
+    /// the padding, except that none starts in the padding after the input. Default <see langword="false"/>; not
+    /// together with <see cref="SamePadding"/>. An average that counts the padding divides such a window by its part
+    /// within the padded input, as PyTorch does.
+    /// </summary>
+    public bool CeilMode { get; set; }
 }
 
 /// <summary>

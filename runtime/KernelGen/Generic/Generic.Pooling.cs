@@ -160,7 +160,7 @@ public static partial class Generic
                         {
                             int left = ((x0 + k) * g.StrideWidth) - g.PadLeft;
                             int columns = Math.Min(g.Width, left + g.KernelWidth) - Math.Max(0, left);
-                            scale[k] = countIncludePad ? 1f / (g.KernelHeight * g.KernelWidth) : 1f / (rows * Math.Max(columns, 1));
+                            scale[k] = countIncludePad ? 1f / (g.DivisorRows(oy, true) * g.DivisorColumns(x0 + k, true)) : 1f / (rows * Math.Max(columns, 1));
                         }
 
                         acc *= Vector.LoadUnsafe(ref MemoryMarshal.GetReference(scale));

@@ -96,7 +96,7 @@ public static partial class Reference
                             count++;
                         }
 
-                        int divisor = countIncludePad ? g.KernelHeight * g.KernelWidth : count;
+                        int divisor = countIncludePad ? g.DivisorRows(y, true) * g.DivisorColumns(x, true) : count;
                         output[At(n, c, y, x, g.Channels, g.OutputHeight, g.OutputWidth)] = Round<T>(sum / divisor);
                     }
                 }
@@ -133,7 +133,7 @@ public static partial class Reference
                             count++;
                         }
 
-                        int divisor = countIncludePad ? g.KernelHeight * g.KernelWidth : count;
+                        int divisor = countIncludePad ? g.DivisorRows(y, true) * g.DivisorColumns(x, true) : count;
                         double share = D(gradOutput[At(n, c, y, x, g.Channels, g.OutputHeight, g.OutputWidth)]) / divisor;
                         foreach (int i in Window(g, n, c, y, x))
                         {

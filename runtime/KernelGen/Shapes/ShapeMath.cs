@@ -30,6 +30,27 @@ public static class ShapeMath
         return size > int.MaxValue ? int.MaxValue : (int)size;
     }
 
+    /// <summary>
+    /// A pool's output size on one axis: as <see cref="OutputSize"/>, or with <paramref name="ceilMode"/> the division
+    /// rounded up — less one where the last window would start in the padding after the input (PyTorch's and ONNX's rule).
+    /// </summary>
+    public static int PoolOutputSize(int input, int kernel, int stride, int padBefore, int padAfter, bool ceilMode)
+    {
+        long span = (long)input + padBefore + padAfter - kernel;
+        if (span < 0 || stride <= 0)
+        {
+            return 0;
+        }
+
+        long size = ((ceilMode ? span + stride - 1 : span) / stride) + 1;
+        if (ceilMode && (size - 1) * stride >= (long)input + padBefore)
+        {
+            size--;
+        }
+
+        return size > int.MaxValue ? int.MaxValue : (int)size;
+    }
+
     /// <summary>The extent of a dilated kernel: <c>dilation * (kernel - 1) + 1</c>.</summary>
     public static long EffectiveKernel(int kernel, int dilation = 1) => ((long)dilation * (kernel - 1)) + 1;
 
@@ -405,23 +426,26 @@ public sealed record Pool2DGeometry
     public Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
         int? strideHeight = null, int? strideWidth = null, int padHeight = 0, int padWidth = 0)
-        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight ?? kernelHeight, strideWidth ?? kernelWidth, padHeight, padHeight, padWidth, padWidth, validate: true)
+        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight ?? kernelHeight, strideWidth ?? kernelWidth, padHeight, padHeight, padWidth, padWidth, ceilMode: false, validate: true)
     {
     }
 
-    /// <summary>Creates a pooling shape with each side's padding (ONNX's <c>pads</c> = [top, left, bottom, right]).</summary>
+    /// <summary>
+    /// Creates a pooling shape with each side's padding (ONNX's <c>pads</c> = [top, left, bottom, right]), and with
+    /// <paramref name="ceilMode"/> the output size rounded up (ONNX's <c>ceil_mode</c>, PyTorch's <c>ceil_mode=True</c>).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size or stride is not positive, or a padding is negative.</exception>
     /// <exception cref="ArgumentException">A padding is not smaller than the kernel, the kernel is larger than the padded input, or an element count overflows.</exception>
     public Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight)
-        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, validate: true)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode = false)
+        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, validate: true)
     {
     }
 
     private Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool validate)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode, bool validate)
     {
         Channels = channels;
         Height = height;
@@ -434,8 +458,9 @@ public sealed record Pool2DGeometry
         PadBottom = padBottom;
         PadLeft = padLeft;
         PadRight = padRight;
-        OutputHeight = ShapeMath.OutputSize(height, kernelHeight, strideHeight, padTop, padBottom);
-        OutputWidth = ShapeMath.OutputSize(width, kernelWidth, strideWidth, padLeft, padRight);
+        CeilMode = ceilMode;
+        OutputHeight = ShapeMath.PoolOutputSize(height, kernelHeight, strideHeight, padTop, padBottom, ceilMode);
+        OutputWidth = ShapeMath.PoolOutputSize(width, kernelWidth, strideWidth, padLeft, padRight, ceilMode);
 
         ShapeProblem problem = validate ? FindProblem() : ShapeProblem.None;
         if (problem.IsProblem)
@@ -470,9 +495,15 @@ public sealed record Pool2DGeometry
     /// <summary>Validates a shape with each side's padding without throwing: the geometry, or <see langword="null"/> and the problem found.</summary>
     public static Pool2DGeometry? TryCreate(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, out ShapeProblem problem)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, out ShapeProblem problem) =>
+        TryCreate(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode: false, out problem);
+
+    /// <summary>As the other <c>TryCreate</c>, with <paramref name="ceilMode"/> as in the constructor.</summary>
+    public static Pool2DGeometry? TryCreate(
+        int channels, int height, int width, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode, out ShapeProblem problem)
     {
-        var geometry = new Pool2DGeometry(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, validate: false);
+        var geometry = new Pool2DGeometry(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, validate: false);
         problem = geometry.FindProblem();
         return problem.IsProblem ? null : geometry;
     }
@@ -510,6 +541,28 @@ public sealed record Pool2DGeometry
     /// <summary>Padding on the right.</summary>
     public int PadRight { get; }
 
+    /// <summary>
+    /// Whether the output size is rounded up: a last window may then reach past the padding, which counts as more
+    /// padding — except that, as in PyTorch and ONNX, no window starts in the padding after the input.
+    /// </summary>
+    public bool CeilMode { get; }
+
+    /// <summary>
+    /// The rows of output row <paramref name="y"/>'s window that an average divides by: the input rows it covers, or
+    /// with <paramref name="countIncludePad"/> every row within the padded input (PyTorch's rule: a ceil-mode window is
+    /// clipped at the end of the padding).
+    /// </summary>
+    public int DivisorRows(int y, bool countIncludePad) =>
+        Counted(y * StrideHeight - PadTop, KernelHeight, Height, PadBottom, countIncludePad);
+
+    /// <summary>The columns of output column <paramref name="x"/>'s window that an average divides by; see <see cref="DivisorRows"/>.</summary>
+    public int DivisorColumns(int x, bool countIncludePad) =>
+        Counted(x * StrideWidth - PadLeft, KernelWidth, Width, PadRight, countIncludePad);
+
+    private static int Counted(int start, int kernel, int size, int padAfter, bool countIncludePad) => countIncludePad
+        ? Math.Min(start + kernel, size + padAfter) - start
+        : Math.Min(start + kernel, size) - Math.Max(start, 0);
+
     /// <summary>Padding above and below, when they are equal: <see cref="PadTop"/>.</summary>
     [Obsolete("Pools pad each side on its own: use PadTop and PadBottom.")]
     public int PadHeight => PadTop;
@@ -532,7 +585,7 @@ public sealed record Pool2DGeometry
 
     /// <inheritdoc/>
     public override string ToString() => ShapeProblem.Invariant(
-        $"pool {Channels}x{Height}x{Width} -> {Channels}x{OutputHeight}x{OutputWidth}, kernel {KernelHeight}x{KernelWidth}, stride {StrideHeight}x{StrideWidth}, pad {PadTop},{PadBottom},{PadLeft},{PadRight}");
+        $"pool {Channels}x{Height}x{Width} -> {Channels}x{OutputHeight}x{OutputWidth}, kernel {KernelHeight}x{KernelWidth}, stride {StrideHeight}x{StrideWidth}, pad {PadTop},{PadBottom},{PadLeft},{PadRight}{(CeilMode ? ", ceil mode" : "")}");
 
     private ShapeProblem FindProblem()
     {

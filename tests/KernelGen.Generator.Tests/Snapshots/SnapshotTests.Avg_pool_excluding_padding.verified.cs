@@ -80,8 +80,8 @@ file static class LayersAvgPoolKernel
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
+                // The window's rows inside the input: the divisor is rows × columns.
                 float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
                 Vector512Tile1x1Partial5(ref band, ref o, rowScale, ref columnScale);
             }
@@ -142,8 +142,8 @@ file static class LayersAvgPoolKernel
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
+                // The window's rows inside the input: the divisor is rows × columns.
                 float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
                 Vector256Tile1x1Partial5(ref band, ref o, rowScale, ref columnScale);
             }
@@ -204,8 +204,8 @@ file static class LayersAvgPoolKernel
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
+                // The window's rows inside the input: the divisor is rows × columns.
                 float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
                 Vector128Tile1x2Partial1(ref band, ref o, rowScale, ref columnScale);
             }
@@ -285,8 +285,8 @@ file static class LayersAvgPoolKernel
             {
                 FillBand(ref source, ref band, (oy * 2) - 1, 1);
                 ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                // The window's rows inside the input: the divisor is rows × columns.
                 int top = (oy * 2) - 1;
+                // The window's rows inside the input: the divisor is rows × columns.
                 float rowScale = 1f / (KgMath.Min(9, top + 3) - KgMath.Max(0, top));
                 ScalarTile1x4(ref band, ref o, rowScale, ref columnScale);
                 ScalarTile1x1(ref KgUnsafe.Add(ref band, 4), ref KgUnsafe.Add(ref o, 4), rowScale, ref KgUnsafe.Add(ref columnScale, 4));
