@@ -71,6 +71,17 @@ public sealed class NetworkEquivalenceTests
 
     [Theory]
     [InlineData(1)]
+    [InlineData(4)]
+    public void CeilPoolsMatchesTheReference(int batch) => CheckNetwork(new CeilPools(seed: 9, maxBatch: batch),
+    [
+        new Conv("Conv1", new Conv2DGeometry(2, 16, 18, 4, 3, 3), Activation.Relu, Flip: false),
+        new Pool("Pool1", new Pool2DGeometry(4, 14, 16, 3, 3, 2, 2, 1, 1, 1, 1, ceilMode: true), Max: false, CountIncludePad: true),
+        new Pool("Pool2", new Pool2DGeometry(4, 8, 9, 2, 2, 2, 2, 0, 0, 1, 0, ceilMode: true), Max: true, CountIncludePad: false),
+        new Dense("Out", new DenseGeometry(4 * 4 * 5, 3), Activation.None),
+    ], batch, seed: 300 + batch);
+
+    [Theory]
+    [InlineData(1)]
     [InlineData(6)]
     public void MnistCnnMatchesTheReference(int batch) => CheckNetwork(new MnistCnn(seed: 5, maxBatch: batch), MnistLayers, batch, seed: 100 + batch);
 

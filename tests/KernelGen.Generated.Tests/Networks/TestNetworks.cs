@@ -58,6 +58,19 @@ internal sealed partial class GlobalMax
     [Dense(OutFeatures = 4)] partial void Out();
 }
 
+/// <summary>
+/// Pools in ceil mode, whose last windows reach past the padding: an average counting the padding (divided by the part
+/// within it) and a max pool over an odd plane, with padding on one side only.
+/// </summary>
+[Network(InputChannels = 2, InputHeight = 16, InputWidth = 18)]
+internal sealed partial class CeilPools
+{
+    [Conv2D(OutChannels = 4, Kernel = 3, Activation = Activation.Relu)] partial void Conv1();
+    [AvgPool2D(Kernel = 3, Stride = 2, Padding = 1, CeilMode = true, CountIncludePad = true)] partial void Pool1();
+    [MaxPool2D(Kernel = 2, PaddingLeft = 1, CeilMode = true)] partial void Pool2();
+    [Dense(OutFeatures = 3)] partial void Out();
+}
+
 /// <summary>A 1×1 convolution without activation into a 2×2 max pool whose rows hold more than eight windows: with the
 /// convolution set to copy its input, inputs with repeated values make windows with ties.</summary>
 [Network(InputChannels = 1, InputHeight = 16, InputWidth = 20)]
