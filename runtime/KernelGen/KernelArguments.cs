@@ -88,6 +88,34 @@ public static class KernelArguments
         Defined(activation);
     }
 
+    /// <summary>
+    /// The checks of batch normalisation, shared by its reference forms and the generic kernel: the batch, the input, an
+    /// output of the input's length, and ε; returns the plane's size.
+    /// </summary>
+    internal static int BatchNorm2D(int channels, int height, int width, int input, int output, int batch, double epsilon, string outputName = "output")
+    {
+        var g = Pool2DGeometry.Global(channels, height, width);
+        Batch(batch);
+        Length(input, batch, g.InputLength, nameof(input));
+        Length(output, input, outputName);
+        if (!(epsilon > 0) || double.IsInfinity(epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Epsilon must be positive and finite.");
+        }
+
+        return height * width;
+    }
+
+    /// <summary>The inference form's per-channel statistics and activation, after <see cref="BatchNorm2D(int, int, int, int, int, int, double, string)"/>.</summary>
+    internal static void BatchNorm2DStatistics(int channels, int scale, int shift, int mean, int variance, Activation activation)
+    {
+        Defined(activation);
+        Length(scale, channels, nameof(scale));
+        Length(shift, channels, nameof(shift));
+        Length(mean, channels, nameof(mean));
+        Length(variance, channels, nameof(variance));
+    }
+
     private static ArgumentException WrongLength(string parameter, long expected, int actual, string? detail) =>
         new(string.Create(CultureInfo.InvariantCulture,
             $"Expected {expected} elements{(detail is null ? "" : $" ({detail})")}, but the span holds {actual}."), parameter);

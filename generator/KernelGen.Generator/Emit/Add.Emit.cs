@@ -47,16 +47,8 @@ internal static class AddEmitter
         using (w.Block(Invariant($"for (; i <= length - {step}; i += {step})")))
         {
             w.Line($"ref float x = ref {At("a", "i")}, y = ref {At("b", "i")}, z = ref {At("output", "i")};");
-            for (int k = 0; k < vectors; k++)
-            {
-                w.Line(Invariant($"{path.Type} s{k} = {path.Load("x", k * path.Width)} + {path.Load("y", k * path.Width)};"));
-            }
-
-            for (int k = 0; k < vectors; k++)
-            {
-                string sum = Invariant($"s{k}");
-                w.Line(path.Store(activation == ActivationKind.Relu ? path.Max(sum, path.Zero) : sum, "z", k * path.Width));
-            }
+            VectorGroup.Write(w, path, activation, "s", vectors,
+                k => $"{path.Load("x", k * path.Width)} + {path.Load("y", k * path.Width)}", "z", k => Invariant($"{k * path.Width}"));
         }
     }
 

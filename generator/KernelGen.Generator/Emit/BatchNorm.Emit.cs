@@ -113,15 +113,6 @@ internal static class BatchNormEmitter
 
         // Outside a loop, a block of its own keeps the names v0… apart from the next group's.
         using var scope = literal ? w.Block("") : default(CodeWriter.Scope?);
-        for (int k = 0; k < vectors; k++)
-        {
-            w.Line(Invariant($"{path.Type} v{k} = {path.MultiplyAdd($"{path.Load("x", At(k))} - vm", "vf", "vs")};"));
-        }
-
-        for (int k = 0; k < vectors; k++)
-        {
-            string value = Invariant($"v{k}");
-            w.Line(path.Store(s.Activation == ActivationKind.Relu ? path.Max(value, path.Zero) : value, "y", At(k)));
-        }
+        VectorGroup.Write(w, path, s.Activation, "v", vectors, k => path.MultiplyAdd($"{path.Load("x", At(k))} - vm", "vf", "vs"), "y", At);
     }
 }

@@ -41,9 +41,9 @@ internal static class AddParser
         List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         ActivationKind? activation = a.Activation();
-        if (channels is { } c && height is { } h && width is { } w && (long)c * h * w > int.MaxValue)
+        if (channels is { } c && height is { } h && width is { } w)
         {
-            a.Report(Descriptors.ShapeTooLarge, LayerAttribute.Invariant($"[Add] {c}×{h}×{w} is {(long)c * h * w} elements, more than a span can hold ({int.MaxValue})."));
+            ShapeDiagnostics.CheckPlanes(a, c, h, w);
         }
 
         return method is not null && diagnostics.Count == 0 && channels is { } planes && height is { } rows && width is { } columns && activation is { } act

@@ -22,9 +22,9 @@ internal static class BatchNormParser
         float? epsilon = a.Float("Epsilon", 1e-5f, 0, minimumAllowed: false, float.MaxValue, "positive and finite (PyTorch's and ONNX's default is 1e-5)");
         a.Float("Momentum", 0.1f, 0, minimumAllowed: true, 1, "from 0 to 1, PyTorch's convention (the default is 0.1; ONNX's momentum is 1 minus it)");
         ActivationKind? activation = a.Activation();
-        if (channels is { } c && height is { } h && width is { } w && (long)c * h * w > int.MaxValue)
+        if (channels is { } c && height is { } h && width is { } w)
         {
-            a.Report(Descriptors.ShapeTooLarge, LayerAttribute.Invariant($"[BatchNorm2D] {c}×{h}×{w} is {(long)c * h * w} elements, more than a span can hold ({int.MaxValue})."));
+            ShapeDiagnostics.CheckPlanes(a, c, h, w);
         }
 
         return method is not null && diagnostics.Count == 0 && channels is { } planes && height is { } rows && width is { } columns

@@ -35,10 +35,9 @@ internal static class PoolParser
     {
         List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
-        if (method is not null && channels is { } c && height is { } h && width is { } w && diagnostics.Count == 0
-            && Pool2DGeometry.TryCreate(c, h, w, h, w, 1, 1, 0, 0, out ShapeProblem problem) is null)
+        if (method is not null && channels is { } c && height is { } h && width is { } w && diagnostics.Count == 0)
         {
-            ShapeDiagnostics.Report(a, problem);
+            ShapeDiagnostics.CheckPlanes(a, c, h, w);
         }
 
         return method is not null && diagnostics.Count == 0 && channels is { } planes && height is { } rows && width is { } columns

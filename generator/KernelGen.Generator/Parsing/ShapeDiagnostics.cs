@@ -5,6 +5,18 @@ namespace KernelGen.Generator.Parsing;
 /// <summary>Turns a problem the shared shape arithmetic finds into the diagnostic for it.</summary>
 internal static class ShapeDiagnostics
 {
+    /// <summary>
+    /// Checks a <c>channels × height × width</c> tensor as a global pool's input (its element count must fit a span), for
+    /// the layers whose whole shape that is.
+    /// </summary>
+    public static void CheckPlanes(LayerAttribute attribute, int channels, int height, int width)
+    {
+        if (Pool2DGeometry.TryCreate(channels, height, width, height, width, 1, 1, 0, 0, out ShapeProblem problem) is null)
+        {
+            Report(attribute, problem);
+        }
+    }
+
     public static void Report(LayerAttribute attribute, ShapeProblem problem)
     {
         string input = attribute.Input is { } i ? $" In the network, {i.Layer}'s input is {i.Shape}, from {i.Source}." : "";

@@ -24,23 +24,11 @@ public static partial class Generic
         int channels, int height, int width, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output, int batch = 1, float epsilon = 1e-5f, Activation activation = Activation.None)
     {
-        // The reference's checks, in the same order, before anything is written.
-        var g = Pool2DGeometry.Global(channels, height, width);
-        KernelArguments.Batch(batch);
-        KernelArguments.Length(input.Length, batch, g.InputLength, nameof(input));
-        KernelArguments.Length(output.Length, input.Length, nameof(output));
-        if (!(epsilon > 0) || float.IsInfinity(epsilon))
-        {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Epsilon must be positive and finite.");
-        }
+        // The reference's checks, before anything is written.
+        int plane = KernelArguments.BatchNorm2D(channels, height, width, input.Length, output.Length, batch, epsilon);
+        KernelArguments.BatchNorm2DStatistics(channels, scale.Length, shift.Length, mean.Length, variance.Length, activation);
 
-        KernelArguments.Defined(activation);
-        KernelArguments.Length(scale.Length, channels, nameof(scale));
-        KernelArguments.Length(shift.Length, channels, nameof(shift));
-        KernelArguments.Length(mean.Length, channels, nameof(mean));
-        KernelArguments.Length(variance.Length, channels, nameof(variance));
-
-        int plane = height * width, lanes = Lanes;
+        int lanes = Lanes;
         for (int p = 0; p < batch * channels; p++)
         {
             int c = p % channels;

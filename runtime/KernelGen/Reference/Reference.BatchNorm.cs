@@ -25,12 +25,8 @@ public static partial class Reference
         ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, Span<T> output, int batch = 1, double epsilon = 1e-5, Activation activation = Activation.None)
         where T : IFloatingPointIeee754<T>
     {
-        int plane = CheckBatchNorm(channels, height, width, input.Length, output.Length, batch, epsilon);
-        KernelArguments.Defined(activation);
-        KernelArguments.Length(scale.Length, channels, nameof(scale));
-        KernelArguments.Length(shift.Length, channels, nameof(shift));
-        KernelArguments.Length(mean.Length, channels, nameof(mean));
-        KernelArguments.Length(variance.Length, channels, nameof(variance));
+        int plane = KernelArguments.BatchNorm2D(channels, height, width, input.Length, output.Length, batch, epsilon);
+        KernelArguments.BatchNorm2DStatistics(channels, scale.Length, shift.Length, mean.Length, variance.Length, activation);
         for (int i = 0; i < input.Length; i++)
         {
             int c = i / plane % channels;
@@ -59,7 +55,7 @@ public static partial class Reference
         Span<T> output, Span<T> batchMean, Span<T> batchVariance, int batch = 1, double epsilon = 1e-5)
         where T : IFloatingPointIeee754<T>
     {
-        CheckBatchNorm(channels, height, width, input.Length, output.Length, batch, epsilon);
+        KernelArguments.BatchNorm2D(channels, height, width, input.Length, output.Length, batch, epsilon);
         KernelArguments.Length(scale.Length, channels, nameof(scale));
         KernelArguments.Length(shift.Length, channels, nameof(shift));
         KernelArguments.Length(batchMean.Length, channels, nameof(batchMean));
@@ -95,7 +91,7 @@ public static partial class Reference
         Span<T> gradInput, Span<T> gradScale, Span<T> gradShift, int batch = 1, double epsilon = 1e-5)
         where T : IFloatingPointIeee754<T>
     {
-        int plane = CheckBatchNorm(channels, height, width, input.Length, gradOutput.Length, batch, epsilon, nameof(gradOutput));
+        int plane = KernelArguments.BatchNorm2D(channels, height, width, input.Length, gradOutput.Length, batch, epsilon, nameof(gradOutput));
         KernelArguments.Length(scale.Length, channels, nameof(scale));
         CheckOptional(gradInput.Length, input.Length, nameof(gradInput));
         CheckOptional(gradScale.Length, channels, nameof(gradScale));
@@ -174,21 +170,6 @@ public static partial class Reference
         }
 
         return (mean, variance);
-    }
-
-    /// <summary>The checks every batch normalisation shares; returns the plane's size.</summary>
-    private static int CheckBatchNorm(int channels, int height, int width, int input, int output, int batch, double epsilon, string outputName = "output")
-    {
-        var g = Pool2DGeometry.Global(channels, height, width);
-        KernelArguments.Batch(batch);
-        KernelArguments.Length(input, batch, g.InputLength, nameof(input));
-        KernelArguments.Length(output, input, outputName);
-        if (!(epsilon > 0) || double.IsInfinity(epsilon))
-        {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Epsilon must be positive and finite.");
-        }
-
-        return height * width;
     }
 
     private static void CheckOptional(int length, int expected, string name)
