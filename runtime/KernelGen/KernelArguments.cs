@@ -58,14 +58,43 @@ public static class KernelArguments
     /// <summary>Throws unless the value is a defined <see cref="Activation"/>.</summary>
     public static void Defined(Activation activation)
     {
-        if (activation is < Activation.None or > Activation.Tanh)
+        if (activation is < Activation.None or > Activation.Gelu)
         {
             throw new ArgumentOutOfRangeException(nameof(activation), activation, "Not a defined Activation.");
         }
     }
 
+    /// <summary>Throws unless the activation is defined and the LeakyReLU slope is a finite number.</summary>
+    internal static void Defined(Activation activation, float leakyReluSlope)
+    {
+        Defined(activation);
+        if (!float.IsFinite(leakyReluSlope))
+        {
+            throw new ArgumentOutOfRangeException(nameof(leakyReluSlope), leakyReluSlope, "The LeakyReLU slope must be a finite number.");
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the activation's derivative is a function of its output, as a backward pass from the output needs:
+    /// not HardSwish, SiLU or GELU (not one-to-one), nor LeakyReLU with a negative slope (whose negative inputs give positive outputs).
+    /// </summary>
+    internal static void FromOutput(Activation activation, float leakyReluSlope)
+    {
+        if (activation is Activation.HardSwish or Activation.Silu or Activation.Gelu)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{activation}'s derivative is not a function of its output: use the backward pass from its input (Reference.ActivationBackwardFromInput)."), nameof(activation));
+        }
+
+        if (activation == Activation.LeakyRelu && leakyReluSlope < 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"LeakyReLU with the negative slope {leakyReluSlope} is not one-to-one, so its derivative needs its input (Reference.ActivationBackwardFromInput)."), nameof(leakyReluSlope));
+        }
+    }
+
     /// <summary>The checks of a convolution's forward pass, shared by the reference and the generic kernel.</summary>
-    internal static void Conv2D(Conv2DGeometry geometry, int input, int weights, int bias, int output, int batch, Activation activation)
+    internal static void Conv2D(Conv2DGeometry geometry, int input, int weights, int bias, int output, int batch, Activation activation, float leakyReluSlope)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         Batch(batch);
@@ -73,11 +102,11 @@ public static class KernelArguments
         Length(weights, geometry.WeightLength, nameof(weights));
         OptionalLength(bias, geometry.BiasLength, nameof(bias));
         Length(output, batch, geometry.OutputLength, nameof(output));
-        Defined(activation);
+        Defined(activation, leakyReluSlope);
     }
 
     /// <summary>The checks of a dense layer's forward pass, shared by the reference and the generic kernel.</summary>
-    internal static void Dense(DenseGeometry geometry, int input, int weights, int bias, int output, int batch, Activation activation)
+    internal static void Dense(DenseGeometry geometry, int input, int weights, int bias, int output, int batch, Activation activation, float leakyReluSlope)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         Batch(batch);
@@ -85,7 +114,7 @@ public static class KernelArguments
         Length(weights, geometry.WeightLength, nameof(weights));
         OptionalLength(bias, geometry.BiasLength, nameof(bias));
         Length(output, batch, geometry.OutFeatures, nameof(output));
-        Defined(activation);
+        Defined(activation, leakyReluSlope);
     }
 
     /// <summary>
@@ -107,9 +136,9 @@ public static class KernelArguments
     }
 
     /// <summary>The inference form's per-channel statistics and activation, after <see cref="BatchNorm2D(int, int, int, int, int, int, double, string)"/>.</summary>
-    internal static void BatchNorm2DStatistics(int channels, int scale, int shift, int mean, int variance, Activation activation)
+    internal static void BatchNorm2DStatistics(int channels, int scale, int shift, int mean, int variance, Activation activation, float leakyReluSlope)
     {
-        Defined(activation);
+        Defined(activation, leakyReluSlope);
         Length(scale, channels, nameof(scale));
         Length(shift, channels, nameof(shift));
         Length(mean, channels, nameof(mean));

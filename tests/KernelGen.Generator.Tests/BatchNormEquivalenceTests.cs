@@ -12,14 +12,14 @@ namespace KernelGen.Generator.Tests;
 /// </summary>
 public class BatchNormEquivalenceTests
 {
-    private sealed record Case(int Channels, int Height, int Width, float Epsilon, Activation Activation, bool Batched, int Batch, int Seed)
+    private sealed record Case(int Channels, int Height, int Width, float Epsilon, Activation Activation, bool Batched, int Batch, int Seed, float? Slope)
     {
         public int Samples => Batched ? Batch : 1;
 
         public int Length => Samples * Channels * Height * Width;
 
         public string Declaration(int i) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $$"""
-                [BatchNorm2D(Channels = {{Channels}}, Height = {{Height}}, Width = {{Width}}, Epsilon = {{Epsilon:R}}f, Activation = Activation.{{Activation}})]
+                [BatchNorm2D(Channels = {{Channels}}, Height = {{Height}}, Width = {{Width}}, Epsilon = {{Epsilon:R}}f, Activation = Activation.{{Activation}}{{(Slope is { } s ? $", LeakyReluSlope = {s:R}f" : "")}})]
                 private static partial void K{{i}}(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output{{(Batched ? ", int batch" : "")}});
                 public static void Run{{i}}(float[] input, float[] scale, float[] shift, float[] mean, float[] variance, float[] output, int batch) => K{{i}}(input, scale, shift, mean, variance, output{{(Batched ? ", batch" : "")}});
             """);
@@ -32,11 +32,11 @@ public class BatchNormEquivalenceTests
         from height in Gen.Int[1, 9]
         from width in Gen.OneOf(Gen.Int[1, 9], Gen.Int[10, 40])
         from epsilon in Gen.OneOf(Gen.Const(1e-5f), Gen.Const(1e-3f), Gen.Const(0.1f))
-        from activation in Gen.Enum<Activation>()
+        from activation in RandomLayers.Activations
         from batched in Gen.Bool
         from batch in Gen.Int[1, 3]
         from seed in Gen.Int
-        select new Case(channels, height, width, epsilon, activation, batched, batch, seed);
+        select new Case(channels, height, width, epsilon, activation.Activation, batched, batch, seed, activation.Slope);
 
     [Fact]
     public void Random_layers_match_the_reference_on_every_path() => Cases.Array[40].Sample(Check, iter: 2, threads: 1);
@@ -57,7 +57,7 @@ public class BatchNormEquivalenceTests
             float[] input = RandomLayers.Data(c.Seed, c.Length), scale = RandomLayers.Data(c.Seed + 1, c.Channels), shift = RandomLayers.Data(c.Seed + 2, c.Channels);
             float[] mean = RandomLayers.Data(c.Seed + 3, c.Channels), variance = [.. RandomLayers.Data(c.Seed + 4, c.Channels).Select(v => 0.25f + Math.Abs(v))];
             var expected = new float[c.Length];
-            Reference.BatchNorm2D<float>(c.Channels, c.Height, c.Width, input, scale, shift, mean, variance, expected, c.Samples, c.Epsilon, c.Activation);
+            Reference.BatchNorm2D<float>(c.Channels, c.Height, c.Width, input, scale, shift, mean, variance, expected, c.Samples, c.Epsilon, c.Activation, c.Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
             var actual = new float[c.Length];
             Array.Fill(actual, float.NaN);
             norms.GetMethod($"Run{i}")!.Invoke(null, [input, scale, shift, mean, variance, actual, c.Batch]);

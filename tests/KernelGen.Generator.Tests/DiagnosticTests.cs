@@ -60,8 +60,30 @@ public class DiagnosticTests
 
     [Fact]
     public void KGEN004_activation_must_be_defined() => AssertSingle(
-        Layers($"[Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)9)] static partial void Fc({Weighted});"),
-        "KGEN004", "Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)9)", "[Dense] Activation = 9 is not a defined Activation: use None, Relu, Sigmoid or Tanh.");
+        Layers($"[Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)10)] static partial void Fc({Weighted});"),
+        "KGEN004", "Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)10)",
+        "[Dense] Activation = 10 is not a defined Activation: use None, Relu, Sigmoid, Tanh, LeakyRelu, Relu6, HardSigmoid, HardSwish, Silu or Gelu.");
+
+    [Fact]
+    public void KGEN007_a_slope_without_LeakyRelu() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Activation = Activation.Relu, LeakyReluSlope = 0.2f)] static partial void Conv({Weighted});"),
+        "KGEN007", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Activation = Activation.Relu, LeakyReluSlope = 0.2f)",
+        "[Conv2D] sets both LeakyReluSlope and Activation = Relu (the slope is LeakyRelu's): keep one");
+
+    [Fact]
+    public void KGEN007_a_slope_without_any_activation() => AssertSingle(
+        Layers($"[Add(Channels = 2, Height = 3, Width = 3, LeakyReluSlope = 0.2f)] static partial void Sum(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output);"),
+        "KGEN007", "Add(Channels = 2, Height = 3, Width = 3, LeakyReluSlope = 0.2f)",
+        "[Add] sets both LeakyReluSlope and Activation = None (the slope is LeakyRelu's): keep one");
+
+    [Theory]
+    [InlineData("float.NaN", "NaN")]
+    [InlineData("float.PositiveInfinity", "Infinity")]
+    [InlineData("float.NegativeInfinity", "-Infinity")]
+    public void KGEN004_a_slope_must_be_finite(string value, string shown) => AssertSingle(
+        Layers($"[Dense(InFeatures = 4, OutFeatures = 2, Activation = Activation.LeakyRelu, LeakyReluSlope = {value})] static partial void Fc({Weighted});"),
+        "KGEN004", $"Dense(InFeatures = 4, OutFeatures = 2, Activation = Activation.LeakyRelu, LeakyReluSlope = {value})",
+        $"[Dense] LeakyReluSlope = {shown}: it must be a finite number (PyTorch's and ONNX's default is 0.01).");
 
     [Fact]
     public void KGEN005_kernel_larger_than_padded_input() => AssertSingle(

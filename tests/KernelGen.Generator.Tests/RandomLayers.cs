@@ -53,6 +53,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
     {
         bool b => b ? "true" : "false",
         Activation a => $"Activation.{a}",
+        float f => f.ToString("R", CultureInfo.InvariantCulture) + "f",
         _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
     };
 }
@@ -60,7 +61,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 public sealed record ConvCase(
     int Groups, int InPerGroup, int OutPerGroup, int Height, int Width, int KernelHeight, int KernelWidth,
     int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadTop, int PadBottom, int PadLeft, int PadRight,
-    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed)
+    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null)
     : LayerCase(Bias, Batched, Batch, Seed)
 {
     public Conv2DGeometry? Geometry
@@ -83,7 +84,7 @@ public sealed record ConvCase(
         ("PaddingHeight", Same || PadTop != PadBottom ? null : PadTop), ("PaddingWidth", Same || PadLeft != PadRight ? null : PadLeft),
         ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
         ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
-        ("Groups", Groups), ("Activation", Activation), ("FlipKernel", Flip)) + ")]";
+        ("Groups", Groups), ("Activation", Activation), ("LeakyReluSlope", Slope), ("FlipKernel", Flip)) + ")]";
 
     public override bool Weighted => true;
 
@@ -98,7 +99,7 @@ public sealed record ConvCase(
     public override long ReductionLength => (long)InPerGroup * KernelHeight * KernelWidth;
 
     public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
-        KernelGen.Reference.Conv2D<float>(Geometry!, input, weights, bias, output, Samples, Activation, Flip);
+        KernelGen.Reference.Conv2D<float>(Geometry!, input, weights, bias, output, Samples, Activation, Flip, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
 }
 
 public sealed record PoolCase(
@@ -150,10 +151,10 @@ public sealed record PoolCase(
     }
 }
 
-public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activation, bool Bias, bool Batched, int Batch, int Seed)
+public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null)
     : LayerCase(Bias, Batched, Batch, Seed)
 {
-    public override string Attribute => "[Dense(" + Props(("InFeatures", InFeatures), ("OutFeatures", OutFeatures), ("Activation", Activation)) + ")]";
+    public override string Attribute => "[Dense(" + Props(("InFeatures", InFeatures), ("OutFeatures", OutFeatures), ("Activation", Activation), ("LeakyReluSlope", Slope)) + ")]";
 
     public override bool Weighted => true;
 
@@ -168,7 +169,7 @@ public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activ
     public override long ReductionLength => InFeatures;
 
     public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
-        KernelGen.Reference.Dense<float>(new DenseGeometry(InFeatures, OutFeatures), input, weights, bias, output, Samples, Activation);
+        KernelGen.Reference.Dense<float>(new DenseGeometry(InFeatures, OutFeatures), input, weights, bias, output, Samples, Activation, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
 }
 
 public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Batched, int Batch, int Seed, bool Max = false)
@@ -202,10 +203,10 @@ public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Ba
 }
 
 /// <summary>An <c>[Add]</c>: the case's input is <c>a</c> and its weights <c>b</c>, both <c>batch</c> samples long.</summary>
-public sealed record AddCase(int Channels, int Height, int Width, Activation Activation, bool Batched, int Batch, int Seed)
+public sealed record AddCase(int Channels, int Height, int Width, Activation Activation, bool Batched, int Batch, int Seed, float? Slope = null)
     : LayerCase(false, Batched, Batch, Seed)
 {
-    public override string Attribute => "[Add(" + Props(("Channels", Channels), ("Height", Height), ("Width", Width), ("Activation", Activation)) + ")]";
+    public override string Attribute => "[Add(" + Props(("Channels", Channels), ("Height", Height), ("Width", Width), ("Activation", Activation), ("LeakyReluSlope", Slope)) + ")]";
 
     public override bool Weighted => true;
 
@@ -220,12 +221,18 @@ public sealed record AddCase(int Channels, int Height, int Width, Activation Act
     public override long ReductionLength => 2;
 
     public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
-        KernelGen.Reference.Add<float>(input, weights, output, Activation);
+        KernelGen.Reference.Add<float>(input, weights, output, Activation, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
 }
 
 /// <summary>The generators of random layers, over every option of the contract.</summary>
 public static class RandomLayers
 {
+    /// <summary>Any activation; LeakyRelu with its default slope (unset), a gentler or steeper one, zero or a negative one.</summary>
+    public static readonly Gen<(Activation Activation, float? Slope)> Activations =
+        from activation in Gen.Enum<Activation>()
+        from slope in activation == Activation.LeakyRelu ? Gen.Int[0, 4].Select(i => new float?[] { null, 0.2f, 0f, -0.5f, 1.5f }[i]) : Gen.Const(default(float?))
+        select (activation, slope);
+
     private static readonly Gen<(bool Batched, int Batch, int Seed)> Batching =
         from batched in Gen.Bool
         from batch in Gen.Int[1, 3]
@@ -245,11 +252,12 @@ public static class RandomLayers
          from asymmetric in Gen.Frequency((1, Gen.Const((int[]?)null)), (1, Gen.Int[0, 3].Array[2].Select(p => (int[]?)p)))
          from same in Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true)))
          from flip in Gen.Bool
-         from activation in Gen.Enum<Activation>()
+         from activation in Activations
          from bias in Gen.Bool
          from b in Batching
          select new ConvCase(groups, inPerGroup, outPerGroup, height, width, kernel[0], kernel[1], stride[0], stride[1],
-             dilation[0], dilation[1], pad[0], asymmetric?[0] ?? pad[0], pad[1], asymmetric?[1] ?? pad[1], same, flip, activation, bias, b.Batched, b.Batch, b.Seed))
+             dilation[0], dilation[1], pad[0], asymmetric?[0] ?? pad[0], pad[1], asymmetric?[1] ?? pad[1], same, flip, activation.Activation, bias,
+             b.Batched, b.Batch, b.Seed, activation.Slope))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 
@@ -277,10 +285,10 @@ public static class RandomLayers
     public static readonly Gen<LayerCase> DenseOrGlobal = Gen.OneOf(
         from inFeatures in Gen.OneOf(Gen.Int[1, 20], Gen.Int[21, 300])
         from outFeatures in Gen.Int[1, 30]
-        from activation in Gen.Enum<Activation>()
+        from activation in Activations
         from bias in Gen.Bool
         from b in Batching
-        select (LayerCase)new DenseCase(inFeatures, outFeatures, activation, bias, b.Batched, b.Batch, b.Seed),
+        select (LayerCase)new DenseCase(inFeatures, outFeatures, activation.Activation, bias, b.Batched, b.Batch, b.Seed, activation.Slope),
         from channels in Gen.Int[1, 6]
         from height in Gen.Int[1, 12]
         from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 30])
@@ -290,9 +298,9 @@ public static class RandomLayers
         from channels in Gen.Int[1, 6]
         from height in Gen.Int[1, 12]
         from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 40])
-        from activation in Gen.Enum<Activation>()
+        from activation in Activations
         from b in Batching
-        select (LayerCase)new AddCase(channels, height, width, activation, b.Batched, b.Batch, b.Seed));
+        select (LayerCase)new AddCase(channels, height, width, activation.Activation, b.Batched, b.Batch, b.Seed, activation.Slope));
 
     /// <summary>
     /// Compiles every case into one assembly, runs each generated kernel and the reference on the same

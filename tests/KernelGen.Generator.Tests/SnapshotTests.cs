@@ -50,6 +50,19 @@ public class SnapshotTests
         VerifyKernel("[Conv2D(InChannels = 3, Height = 9, Width = 12, OutChannels = 5, KernelHeight = 2, KernelWidth = 4, FlipKernel = true, Activation = Activation.Sigmoid)]", Weighted, "Rectangular");
 
     [Fact]
+    public void Depthwise_hard_swish() =>
+        VerifyKernel("[Conv2D(InChannels = 6, Height = 14, Width = 14, OutChannels = 6, Kernel = 3, Padding = 1, Groups = 6, Activation = Activation.HardSwish)]",
+            Weighted, "Expand");
+
+    [Fact]
+    public void Leaky_relu_with_a_slope() =>
+        VerifyKernel("[Conv2D(InChannels = 2, Height = 8, Width = 8, OutChannels = 3, Kernel = 3, Activation = Activation.LeakyRelu, LeakyReluSlope = 0.2f)]", Weighted, "Leaky");
+
+    [Fact]
+    public void Dense_gelu() =>
+        VerifyKernel("[Dense(InFeatures = 20, OutFeatures = 6, Activation = Activation.Gelu)]", Weighted, "Fc");
+
+    [Fact]
     public void Same_padding_stride_2() =>
         VerifyKernel("[Conv2D(InChannels = 3, Height = 10, Width = 10, OutChannels = 6, Kernel = 4, Stride = 2, SamePadding = true)]", Weighted, "Same");
 

@@ -7,14 +7,14 @@ public class AttributeContractTests
 {
     public static TheoryData<Type, string[]> Contract => new()
     {
-        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "FlipKernel"] },
+        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel"] },
         { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode"] },
         { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "CountIncludePad"] },
         { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width"] },
         { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width"] },
-        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation"] },
-        { typeof(AddAttribute), ["Layers", "Channels", "Height", "Width", "Activation"] },
-        { typeof(BatchNorm2DAttribute), ["Channels", "Height", "Width", "Epsilon", "Momentum", "Activation"] },
+        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation", "LeakyReluSlope"] },
+        { typeof(AddAttribute), ["Layers", "Channels", "Height", "Width", "Activation", "LeakyReluSlope"] },
+        { typeof(BatchNorm2DAttribute), ["Channels", "Height", "Width", "Epsilon", "Momentum", "Activation", "LeakyReluSlope"] },
     };
 
     [Theory]
@@ -44,6 +44,6 @@ public class AttributeContractTests
     }
 
     [Fact]
-    public void Activation_has_the_four_contract_values() =>
-        Assert.Equal(["None", "Relu", "Sigmoid", "Tanh"], Enum.GetNames<Activation>());
+    public void Activation_has_the_contract_values() =>
+        Assert.Equal(["None", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Relu6", "HardSigmoid", "HardSwish", "Silu", "Gelu"], Enum.GetNames<Activation>());
 }

@@ -110,7 +110,7 @@ public class BadInputTests
         AssertParameter("output", () => Reference.Add<float>(new float[2], new float[2], output));
         AssertParameter("b", () => Generic.Add(new float[3], new float[4], output));
         AssertParameter("gradB", () => Reference.AddBackward<float>(Activation.None, new float[3], new float[3], new float[3], output.AsSpan(0, 2)));
-        Assert.Throws<ArgumentOutOfRangeException>("activation", () => Reference.Add<float>(new float[3], new float[3], output, (Activation)9));
+        Assert.Throws<ArgumentOutOfRangeException>("activation", () => Reference.Add<float>(new float[3], new float[3], output, (Activation)10));
         Assert.Equal([7f, 7f, 7f], output);
     }
 
@@ -145,7 +145,7 @@ public class BadInputTests
     {
         float[] output = [Untouched, Untouched, Untouched, Untouched];
         Assert.Equal("activation", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Reference.Dense<float>(Fc, new float[6], new float[24], [], output, activation: (Activation)7)).ParamName);
+            Reference.Dense<float>(Fc, new float[6], new float[24], [], output, activation: (Activation)10)).ParamName);
         Assert.All(output, v => Assert.Equal(Untouched, v));
     }
 

@@ -228,19 +228,43 @@ public class GradientTests
         AssertMatches(gradient, logits, () => Reference.SoftmaxCrossEntropy<double>(logits, labels, 4));
     }
 
+    /// <summary>
+    /// Every activation's derivative from its input, on values across every piece (ReLU6's top at 6, HardSwish's ends at
+    /// ±3); and, where it is a function of the output, from the output too.
+    /// </summary>
     [Theory]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    public void Activation_gradients_match_finite_differences(Activation activation)
+    [InlineData(Activation.Relu, 0.01f)]
+    [InlineData(Activation.Sigmoid, 0.01f)]
+    [InlineData(Activation.Tanh, 0.01f)]
+    [InlineData(Activation.LeakyRelu, 0.01f)]
+    [InlineData(Activation.LeakyRelu, 0.3f)]
+    [InlineData(Activation.LeakyRelu, -0.5f)]
+    [InlineData(Activation.Relu6, 0.01f)]
+    [InlineData(Activation.HardSigmoid, 0.01f)]
+    [InlineData(Activation.HardSwish, 0.01f)]
+    [InlineData(Activation.Silu, 0.01f)]
+    [InlineData(Activation.Gelu, 0.01f)]
+    public void Activation_gradients_match_finite_differences(Activation activation, float slope)
     {
-        double[] x = TestData.Uniform(26, 20, -3, 3);
-        double[] r = TestData.Uniform(27, 20);
-        var y = new double[20];
-        Reference.Activate<double>(activation, x, y);
-        var gradient = new double[20];
-        Reference.ActivationBackward<double>(activation, y, r, gradient);
-        AssertMatches(gradient, x, () => Weighted(r, o => Reference.Activate<double>(activation, x, o)));
+        double[] x = TestData.Uniform(26, 60, -8, 8);
+        double[] r = TestData.Uniform(27, 60);
+        var y = new double[60];
+        Reference.Activate<double>(activation, x, y, slope);
+        double Loss() => Weighted(r, o => Reference.Activate<double>(activation, x, o, slope));
+
+        var fromInput = new double[60];
+        Reference.ActivationBackwardFromInput<double>(activation, x, r, fromInput, slope);
+        AssertMatches(fromInput, x, Loss);
+
+        if (activation is Activation.HardSwish or Activation.Silu or Activation.Gelu || slope < 0)
+        {
+            Assert.ThrowsAny<ArgumentException>(() => Reference.ActivationBackward<double>(activation, y, r, new double[60], slope));
+            return;
+        }
+
+        var fromOutput = new double[60];
+        Reference.ActivationBackward<double>(activation, y, r, fromOutput, slope);
+        AssertMatches(fromOutput, x, Loss);
     }
 
     /// <summary>Σ r · f(), where <paramref name="forward"/> writes f() into a buffer as long as r.</summary>

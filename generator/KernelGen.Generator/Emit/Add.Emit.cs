@@ -19,8 +19,8 @@ internal static class AddEmitter
             new(m.Parameters[1], s.Length, true, "b"),
             new(m.Output, s.Length, true),
         };
-        bool vectorActivation = s.Activation is ActivationKind.None or ActivationKind.Relu;
-        string summary = Invariant($"Add {s.Channels}×{s.Height}×{s.Width}: output = {(s.Activation == ActivationKind.None ? "a + b" : $"{s.Activation}(a + b)")}, element by element.");
+        bool vectorActivation = s.Activation.Vectorised;
+        string summary = Invariant($"Add {s.Channels}×{s.Height}×{s.Width}: output = {(s.Activation.IsNone ? "a + b" : $"{s.Activation}(a + b)")}, element by element.");
         string[] remarks =
         [
             Invariant($"Memory-bound: reads {Number(8L * s.Length)} bytes and writes {Number(4L * s.Length)} per sample."),
@@ -41,7 +41,7 @@ internal static class AddEmitter
     /// A loop that adds <paramref name="vectors"/> vectors per step: the step's sums first (independent loads), then
     /// their stores, ReLU fused.
     /// </summary>
-    private static void Step(CodeWriter w, SimdPath path, ActivationKind activation, int vectors)
+    private static void Step(CodeWriter w, SimdPath path, ActivationSpec activation, int vectors)
     {
         int step = vectors * path.Width;
         using (w.Block(Invariant($"for (; i <= length - {step}; i += {step})")))
@@ -61,7 +61,7 @@ internal static class AddEmitter
             w.Line("int i = 0;");
             if (!path.IsScalar)
             {
-                bool fused = s.Activation is ActivationKind.None or ActivationKind.Relu;
+                bool fused = s.Activation.Vectorised;
                 Step(w, path, s.Activation, AddPlan.Unroll);
                 Step(w, path, s.Activation, 1);
                 if (!fused)

@@ -34,6 +34,7 @@ internal static class Aliases
         ("KgAvx512F", "global::System.Runtime.Intrinsics.X86.Avx512F"),
         ("KgFma", "global::System.Runtime.Intrinsics.X86.Fma"),
         ("KgAdvSimd", "global::System.Runtime.Intrinsics.Arm.AdvSimd"),
+        ("KgActivations", "global::KernelGen.ActivationFunctions"),
     ];
 
     private static readonly Regex Word = new(@"\bKg[A-Za-z0-9]+\b", RegexOptions.CultureInvariant);

@@ -26,7 +26,7 @@ internal static class BackwardEmitter
         w.Line($"public static ref float Start(KgReadOnlySpan span) => ref {MemoryMarshal}.GetReference(span);");
         w.Line();
         e.SoftmaxCrossEntropy(spec.OutputLength);
-        foreach (ActivationKind activation in spec.Layers.Select(l => l.Activation).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
+        foreach (ActivationKind activation in spec.Layers.Select(l => l.Activation.Kind).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
         {
             w.Line();
             e.Activation(activation);
@@ -174,28 +174,48 @@ internal static class BackwardEmitter
             {
                 ActivationKind.Relu => "keeps the gradient where the output is positive",
                 ActivationKind.Sigmoid => "multiplies the gradient by y (1 − y)",
+                ActivationKind.LeakyRelu => "keeps the gradient where the output is positive and multiplies it by the slope elsewhere",
+                ActivationKind.Relu6 => "keeps the gradient where 0 < y < 6",
+                ActivationKind.HardSigmoid => "divides the gradient by 6 where 0 < y < 1 and clears it elsewhere",
                 _ => "multiplies the gradient by 1 − y²",
             };
+            string slope = activation == ActivationKind.LeakyRelu ? ", float slope" : "";
             Doc(w, $"{activation}'s derivative from its output y: {rule}, in place.");
             w.Line(AggressiveOptimization);
-            using (w.Block($"public static void {activation}Backward(ref float output, ref float gradient, int length)"))
+            using (w.Block($"public static void {activation}Backward(ref float output, ref float gradient, int length{slope})"))
             {
                 w.Line("int i = 0;");
                 VectorPaths(int.MaxValue, v =>
                 {
-                    if (activation == ActivationKind.Sigmoid)
+                    string constant = activation switch
                     {
-                        w.Line($"{v.Type} one = {v.Broadcast("1f")};");
+                        ActivationKind.Sigmoid or ActivationKind.HardSigmoid => "one",
+                        ActivationKind.Relu6 => "six",
+                        _ => "",
+                    };
+                    if (constant.Length > 0)
+                    {
+                        w.Line($"{v.Type} {constant} = {v.Broadcast(constant == "one" ? "1f" : "6f")};");
+                    }
+
+                    if (activation == ActivationKind.HardSigmoid)
+                    {
+                        w.Line($"{v.Type} six = {v.Broadcast("6f")};");
                     }
 
                     using (w.Block(Invariant($"for (; i <= length - {v.Width}; i += {v.Width})")))
                     {
                         w.Line($"{v.Type} y = {v.Load("output", "i")};");
                         w.Line($"{v.Type} g = {v.Load("gradient", "i")};");
+                        string select = $"{v.Static}.ConditionalSelect";
+                        string positive = $"{v.Static}.GreaterThan(y, {v.Zero})";
                         w.Line(v.Store(activation switch
                         {
-                            ActivationKind.Relu => $"{v.Static}.ConditionalSelect({v.Static}.GreaterThan(y, {v.Zero}), g, {v.Zero})",
+                            ActivationKind.Relu => $"{select}({positive}, g, {v.Zero})",
                             ActivationKind.Sigmoid => "g * (y * (one - y))",
+                            ActivationKind.LeakyRelu => $"{select}({positive}, g, g * slope)",
+                            ActivationKind.Relu6 => $"{select}({positive} & {v.Static}.LessThan(y, six), g, {v.Zero})",
+                            ActivationKind.HardSigmoid => $"{select}({positive} & {v.Static}.LessThan(y, one), g / six, {v.Zero})",
                             _ => $"g - (g * (y * y))",
                         }, "gradient", "i"));
                     }
@@ -204,11 +224,15 @@ internal static class BackwardEmitter
                 using (w.Block("for (; i < length; i++)"))
                 {
                     w.Line($"float y = {At("output", "i")};");
+                    string g = At("gradient", "i");
                     w.Line(activation switch
                     {
-                        ActivationKind.Relu => $"{At("gradient", "i")} = y > 0f ? {At("gradient", "i")} : 0f;",
-                        ActivationKind.Sigmoid => $"{At("gradient", "i")} *= y * (1f - y);",
-                        _ => $"{At("gradient", "i")} -= {At("gradient", "i")} * (y * y);",
+                        ActivationKind.Relu => $"{g} = y > 0f ? {g} : 0f;",
+                        ActivationKind.Sigmoid => $"{g} *= y * (1f - y);",
+                        ActivationKind.LeakyRelu => $"{g} = y > 0f ? {g} : {g} * slope;",
+                        ActivationKind.Relu6 => $"{g} = y > 0f && y < 6f ? {g} : 0f;",
+                        ActivationKind.HardSigmoid => $"{g} = y > 0f && y < 1f ? {g} / 6f : 0f;",
+                        _ => $"{g} -= {g} * (y * y);",
                     });
                 }
             }

@@ -25,12 +25,12 @@ internal static class BatchNormEmitter
             new(m.Parameters[4], s.Channels, false, "variance"),
             new(m.Output, s.Length, true, "output"),
         };
-        string summary = Invariant($"BatchNorm2D {s.Channels}×{s.Height}×{s.Width}, inference: y = (x − mean) / √(variance + {Epsilon(s)}) · scale + shift{(s.Activation == ActivationKind.None ? "" : $", then {s.Activation}")}.");
+        string summary = Invariant($"BatchNorm2D {s.Channels}×{s.Height}×{s.Width}, inference: y = (x − mean) / √(variance + {Epsilon(s)}) · scale + shift{(s.Activation.IsNone ? "" : $", then {s.Activation}")}.");
         string[] remarks =
         [
             Invariant($"Memory-bound: reads {Number(4L * s.Length)} bytes and writes as many per sample."),
             Invariant($"Strategy: per plane, the channel's factor scale / √(variance + ε) once; then (x − mean) · factor + shift (one subtraction and one fused multiply-add, so no cancellation between x·factor and the shift), {BatchNormPlan.Unroll} vectors per step, then one vector at a time, then the elements after the last whole vector.")
-                + (s.Activation is ActivationKind.None or ActivationKind.Relu ? "" : Invariant($" {s.Activation} is applied to the stored values by a scalar loop after the vectors.")),
+                + (s.Activation.Vectorised ? "" : Invariant($" {s.Activation} is applied to the stored values by a scalar loop after the vectors.")),
         ];
         return Write(m, summary, remarks, spans, plan.Paths, w =>
         {
@@ -81,7 +81,7 @@ internal static class BatchNormEmitter
                     Vectors(w, s, path, (done - blocked) / path.Width, Invariant($"{blocked}"));
                 }
 
-                if (done > 0 && s.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
+                if (done > 0 && !s.Activation.Vectorised)
                 {
                     w.Line(Invariant($"// {s.Activation} of the values the vectors stored."));
                     using (w.Block(Invariant($"for (int j = 0; j < {done}; j++)")))

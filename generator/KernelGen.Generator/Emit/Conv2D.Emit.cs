@@ -262,14 +262,15 @@ internal static class ConvEmitter
             }
 
             w.Line();
-            if (s.Activation == ActivationKind.Relu)
+            if (s.Activation.Vectorised && !s.Activation.IsNone)
             {
-                w.Line(plan.Chunked ? "// After the last chunk: ReLU." : "// ReLU, fused into the store.");
+                string name = s.Activation.Kind == ActivationKind.Relu ? "ReLU" : s.Activation.ToString();
+                w.Line(plan.Chunked ? $"// After the last chunk: {name}." : $"// {name}, fused into the store.");
                 using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
                 {
                     foreach (string a in acc)
                     {
-                        w.Line($"{a} = {path.Max(a, path.Zero)};");
+                        w.Line($"{a} = {ActivationText.Apply(path, s.Activation, a)};");
                     }
                 }
             }
@@ -292,10 +293,10 @@ internal static class ConvEmitter
                 }
             });
 
-            if (s.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
+            if (!s.Activation.Vectorised)
             {
                 int pixels = ((tile.Vectors - 1) * path.Width) + (tile.PartialLanes > 0 ? tile.PartialLanes : path.Width);
-                string function = s.Activation == ActivationKind.Sigmoid ? "1f / (1f + KgMathF.Exp(-e))" : "KgMathF.Tanh(e)";
+                string function = ActivationText.Apply(s.Activation, "e");
                 w.Line(Invariant($"// {s.Activation}, applied to the stored values{(plan.Chunked ? " after the last chunk" : "")}."));
                 using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
                 using (tile.Channels > 1 ? w.Block(Invariant($"for (int j = 0; j < {tile.Channels}; j++)")) : default(CodeWriter.Scope?))

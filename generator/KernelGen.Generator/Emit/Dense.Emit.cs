@@ -91,12 +91,14 @@ internal static class DenseEmitter
             w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, rows).Select(j => $"a{j} = {path.Zero}"))};");
             if (vectorsEnd > 0)
             {
-                using (w.Block(Invariant($"for (int i = 0; i < {vectorsEnd}; i += {path.Width})")))
+                // One vector of inputs is a step of its own, not a loop that runs once.
+                bool once = vectorsEnd == path.Width;
+                using (w.Block(once ? "" : Invariant($"for (int i = 0; i < {vectorsEnd}; i += {path.Width})")))
                 {
-                    w.Line($"{path.Type} xi = {path.Load("x", "i")};");
+                    w.Line($"{path.Type} xi = {path.Load("x", once ? "0" : "i")};");
                     for (int j = 0; j < rows; j++)
                     {
-                        string offset = j == 0 ? "i" : Invariant($"{j * s.InFeatures} + i");
+                        string offset = once ? Invariant($"{j * s.InFeatures}") : j == 0 ? "i" : Invariant($"{j * s.InFeatures} + i");
                         w.Line($"a{j} = {path.MultiplyAdd(path.Load("w", offset), "xi", $"a{j}")};");
                     }
                 }
@@ -123,7 +125,7 @@ internal static class DenseEmitter
             for (int j = 0; j < rows; j++)
             {
                 string value = bias ? Invariant($"s{j} + {At("bias", Invariant($"{j}"))}") : $"s{j}";
-                w.Line(Invariant($"{At("y", Invariant($"{j}"))} = {ActivationText.Apply(s.Activation, s.Activation == ActivationKind.None ? value : $"({value})")};"));
+                w.Line(Invariant($"{At("y", Invariant($"{j}"))} = {ActivationText.Apply(s.Activation, s.Activation.IsNone ? value : $"({value})")};"));
             }
         }
     }

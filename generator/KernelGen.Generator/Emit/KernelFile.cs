@@ -115,22 +115,28 @@ internal static class KernelFile
         }
     }
 
-    /// <summary>The helpers the kernel class's code calls — <c>Fma</c> for each vector width — written once, after everything that uses them.</summary>
+    /// <summary>
+    /// The helpers the kernel class's code calls — <c>Fma</c> and the vector activations for each width — written once, after
+    /// everything that uses them.
+    /// </summary>
     public static void WriteHelpers(CodeWriter w, IEnumerable<SimdPath> paths)
     {
         string code = w.ToString();
-        if (!code.Contains(SimdPath.MultiplyAddName + "("))
+        if (code.Contains(SimdPath.MultiplyAddName + "("))
         {
-            return;
+            foreach (SimdPath path in paths.Where(p => !p.IsScalar && code.Contains(p.Type)).GroupBy(p => p.Bits).Select(g => g.First()))
+            {
+                w.Line();
+                foreach (string line in path.MultiplyAddHelper)
+                {
+                    w.Line(line);
+                }
+            }
         }
 
-        foreach (SimdPath path in paths.Where(p => !p.IsScalar && code.Contains(p.Type)).GroupBy(p => p.Bits).Select(g => g.First()))
+        foreach (string line in ActivationText.Helpers(code, paths))
         {
-            w.Line();
-            foreach (string line in path.MultiplyAddHelper)
-            {
-                w.Line(line);
-            }
+            w.Line(line);
         }
     }
 

@@ -71,10 +71,10 @@ internal static class NetworkEmitter
 
     private static string Kind(NetworkLayer layer) => layer.Spec switch
     {
-        ConvSpec c => Invariant($"{c.KernelHeight}×{c.KernelWidth} convolution{(c.Activation == ActivationKind.None ? "" : ", " + c.Activation)}"),
+        ConvSpec c => Invariant($"{c.KernelHeight}×{c.KernelWidth} convolution{(c.Activation.IsNone ? "" : ", " + c.Activation)}"),
         PoolSpec p => Invariant($"{p.KernelHeight}×{p.KernelWidth} {(p.Kind == PoolKind.Max ? "max" : "average")} pool"),
         GlobalPoolSpec g => g.Kind == PoolKind.Max ? "global max pool" : "global average pool",
-        DenseSpec d => "dense" + (d.Activation == ActivationKind.None ? "" : ", " + d.Activation),
+        DenseSpec d => "dense" + (d.Activation.IsNone ? "" : ", " + d.Activation),
         _ => "layer",
     };
 
@@ -114,7 +114,7 @@ internal static class NetworkEmitter
             foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasParameters))
             {
                 (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
-                string init = spec.HeForRelu && layer.Activation == ActivationKind.Relu ? "He" : "Glorot";
+                string init = spec.HeForRelu && layer.Activation.Kind == ActivationKind.Relu ? "He" : "Glorot";
                 w.Line(Invariant($"{layer.Name}Weight = new {Training}.Parameter(\"{layer.Name.TrimStart('@')}.weight\", new[] {{ {string.Join(", ", shape)} }}, {Training}.Initialization.{init}, {fanIn}, {fanOut});"));
                 w.Line(Invariant($"{layer.Name}Bias = new {Training}.Parameter(\"{layer.Name.TrimStart('@')}.bias\", new[] {{ {shape[0]} }}, {Training}.Initialization.Zeros, {fanIn}, {fanOut});"));
             }
@@ -310,9 +310,10 @@ internal static class NetworkEmitter
                 w.Line(Invariant($"// {layer.Name}: {Kind(layer)}."));
                 using (w.Block(Invariant($"if (lowest <= {i})")))
                 {
-                    if (layer.Activation != ActivationKind.None)
+                    if (!layer.Activation.IsNone)
                     {
-                        w.Line(Invariant($"{backward}.{layer.Activation}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength});"));
+                        string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
+                        w.Line(Invariant($"{backward}.{layer.Activation.Kind}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength}{slope});"));
                     }
 
                     if (layer.HasParameters)

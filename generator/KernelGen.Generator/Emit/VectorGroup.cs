@@ -7,7 +7,7 @@ namespace KernelGen.Generator.Emit;
 
 /// <summary>
 /// The step of the element-wise kernels: a group of independent vectors computed first (their loads in flight together),
-/// then stored, ReLU fused into the stores.
+/// then stored, a vectorised activation fused into the stores.
 /// </summary>
 internal static class VectorGroup
 {
@@ -16,7 +16,7 @@ internal static class VectorGroup
     /// to <paramref name="target"/> at <paramref name="offset"/>(k).
     /// </summary>
     public static void Write(
-        CodeWriter w, SimdPath path, ActivationKind activation, string name, int vectors, Func<int, string> value, string target, Func<int, string> offset)
+        CodeWriter w, SimdPath path, ActivationSpec activation, string name, int vectors, Func<int, string> value, string target, Func<int, string> offset)
     {
         for (int k = 0; k < vectors; k++)
         {
@@ -26,7 +26,7 @@ internal static class VectorGroup
         for (int k = 0; k < vectors; k++)
         {
             string vector = name + k.ToString(CultureInfo.InvariantCulture);
-            w.Line(path.Store(activation == ActivationKind.Relu ? path.Max(vector, path.Zero) : vector, target, offset(k)));
+            w.Line(path.Store(activation.Vectorised ? ActivationText.Apply(path, activation, vector) : vector, target, offset(k)));
         }
     }
 }

@@ -15,6 +15,39 @@ internal enum ActivationKind
     Relu = 1,
     Sigmoid = 2,
     Tanh = 3,
+    LeakyRelu = 4,
+    Relu6 = 5,
+    HardSigmoid = 6,
+    HardSwish = 7,
+    Silu = 8,
+    Gelu = 9,
+}
+
+/// <summary>A layer's activation: its kind and, for <see cref="ActivationKind.LeakyRelu"/>, its slope (0.01 otherwise, unused).</summary>
+internal readonly record struct ActivationSpec(ActivationKind Kind, float Slope = 0.01f)
+{
+    public static readonly ActivationSpec None = new(ActivationKind.None);
+
+    public bool IsNone => Kind == ActivationKind.None;
+
+    /// <summary>
+    /// Whether the vector paths apply it to whole vectors at the store: the piecewise-linear ones. The others (Sigmoid, Tanh,
+    /// SiLU, GELU need <c>exp</c> or <c>erfc</c>) are applied by a scalar loop to the stored values.
+    /// </summary>
+    public bool Vectorised => Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.LeakyRelu
+        or ActivationKind.Relu6 or ActivationKind.HardSigmoid or ActivationKind.HardSwish;
+
+    /// <summary>Whether its derivative is a function of its output, so that a network's backward pass can take it from there.</summary>
+    public bool DerivativeFromOutput => Kind is not (ActivationKind.HardSwish or ActivationKind.Silu or ActivationKind.Gelu)
+        && !(Kind == ActivationKind.LeakyRelu && Slope < 0);
+
+    /// <summary>The slope as a C# float literal.</summary>
+    public string SlopeLiteral => Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+
+    /// <summary>The name used in comments: the kind's (<c>Relu</c>), with LeakyRelu's slope (<c>LeakyRelu (slope 0.2)</c>).</summary>
+    public override string ToString() => Kind == ActivationKind.LeakyRelu
+        ? $"LeakyRelu (slope {Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})"
+        : Kind.ToString();
 }
 
 /// <summary>A <c>[Conv2D]</c> method, fully resolved: every default applied, every size validated.</summary>
@@ -24,7 +57,7 @@ internal sealed record ConvSpec(
     int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
     int PadTop, int PadBottom, int PadLeft, int PadRight,
     int DilationHeight, int DilationWidth, int Groups,
-    ActivationKind Activation, bool FlipKernel, bool SamePadding) : ISpec
+    ActivationSpec Activation, bool FlipKernel, bool SamePadding) : ISpec
 {
     public Conv2DGeometry Geometry => new(InChannels, Height, Width, OutChannels, KernelHeight, KernelWidth,
         StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, DilationHeight, DilationWidth, Groups);
@@ -67,19 +100,19 @@ internal sealed record GlobalPoolSpec(MethodTarget Method, int Channels, int Hei
 }
 
 /// <summary>An <c>[Add]</c> method: <c>output = activation(a + b)</c> over <c>Channels × Height × Width</c> floats per sample.</summary>
-internal sealed record AddSpec(MethodTarget Method, int Channels, int Height, int Width, ActivationKind Activation) : ISpec
+internal sealed record AddSpec(MethodTarget Method, int Channels, int Height, int Width, ActivationSpec Activation) : ISpec
 {
     public int Length => Channels * Height * Width;
 }
 
 /// <summary>A stand-alone <c>[BatchNorm2D]</c> method, inference form.</summary>
-internal sealed record BatchNormSpec(MethodTarget Method, int Channels, int Height, int Width, float Epsilon, ActivationKind Activation) : ISpec
+internal sealed record BatchNormSpec(MethodTarget Method, int Channels, int Height, int Width, float Epsilon, ActivationSpec Activation) : ISpec
 {
     public int Length => Channels * Height * Width;
 }
 
 /// <summary>A <c>[Dense]</c> method.</summary>
-internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationKind Activation) : ISpec;
+internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationSpec Activation) : ISpec;
 
 /// <summary>A layer's kind within a network.</summary>
 internal enum NetworkLayerKind
@@ -102,11 +135,11 @@ internal sealed record NetworkLayer(string Name, NetworkLayerKind Kind, ISpec Sp
 
     public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
 
-    public ActivationKind Activation => Spec switch
+    public ActivationSpec Activation => Spec switch
     {
         ConvSpec conv => conv.Activation,
         DenseSpec dense => dense.Activation,
-        _ => ActivationKind.None,
+        _ => ActivationSpec.None,
     };
 }
 

@@ -40,7 +40,7 @@ internal static class AddParser
     {
         List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
-        ActivationKind? activation = a.Activation();
+        ActivationSpec? activation = a.Activation();
         if (channels is { } c && height is { } h && width is { } w)
         {
             ShapeDiagnostics.CheckPlanes(a, c, h, w);

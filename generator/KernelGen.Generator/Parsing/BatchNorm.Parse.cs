@@ -21,7 +21,7 @@ internal static class BatchNormParser
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         float? epsilon = a.Float("Epsilon", 1e-5f, 0, minimumAllowed: false, float.MaxValue, "positive and finite (PyTorch's and ONNX's default is 1e-5)");
         a.Float("Momentum", 0.1f, 0, minimumAllowed: true, 1, "from 0 to 1, PyTorch's convention (the default is 0.1; ONNX's momentum is 1 minus it)");
-        ActivationKind? activation = a.Activation();
+        ActivationSpec? activation = a.Activation();
         if (channels is { } c && height is { } h && width is { } w)
         {
             ShapeDiagnostics.CheckPlanes(a, c, h, w);

@@ -24,7 +24,7 @@ internal static class Conv2DParser
         int? strideHeight = a.PerAxis("Stride", "StrideHeight", 1), strideWidth = a.PerAxis("Stride", "StrideWidth", 1);
         int? dilationHeight = a.PerAxis("Dilation", "DilationHeight", 1), dilationWidth = a.PerAxis("Dilation", "DilationWidth", 1);
         int? groups = a.Optional("Groups", 1);
-        ActivationKind? activation = a.Activation();
+        ActivationSpec? activation = a.Activation();
         bool same = a.Bool("SamePadding");
         (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
 

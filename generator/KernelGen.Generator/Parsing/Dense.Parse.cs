@@ -19,7 +19,7 @@ internal static class DenseParser
     {
         List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? inFeatures = a.Required("InFeatures"), outFeatures = a.Required("OutFeatures");
-        ActivationKind? activation = a.Activation();
+        ActivationSpec? activation = a.Activation();
         if (method is not null && diagnostics.Count == 0 && inFeatures is { } i && outFeatures is { } o
             && DenseGeometry.TryCreate(i, o, out ShapeProblem problem) is null)
         {

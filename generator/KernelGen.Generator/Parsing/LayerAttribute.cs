@@ -159,17 +159,33 @@ internal sealed class LayerAttribute
         return Value(Has(axis) ? axis : "Kernel");
     }
 
-    /// <summary>The <c>Activation</c> property: a defined value, or a diagnostic and null.</summary>
-    public Model.ActivationKind? Activation()
+    /// <summary>
+    /// The <c>Activation</c> property and, for LeakyRelu, <c>LeakyReluSlope</c>: a defined value, or a diagnostic and null.
+    /// A slope with another activation is a conflict; a slope that is not finite is invalid.
+    /// </summary>
+    public Model.ActivationSpec? Activation()
     {
         int value = Int("Activation") ?? 0;
-        if (value is < 0 or > 3)
+        if (value is < 0 or > (int)Model.ActivationKind.Gelu)
         {
-            Report(Descriptors.InvalidValue, Invariant($"[{Name}] Activation = {value} is not a defined Activation: use None, Relu, Sigmoid or Tanh."));
+            Report(Descriptors.InvalidValue, Invariant($"[{Name}] Activation = {value} is not a defined Activation: use None, Relu, Sigmoid, Tanh, LeakyRelu, Relu6, HardSigmoid, HardSwish, Silu or Gelu."));
             return null;
         }
 
-        return (Model.ActivationKind)value;
+        var kind = (Model.ActivationKind)value;
+        if (!Has("LeakyReluSlope"))
+        {
+            return new Model.ActivationSpec(kind);
+        }
+
+        if (kind != Model.ActivationKind.LeakyRelu)
+        {
+            Report(Descriptors.ConflictingProperties, Name, "LeakyReluSlope", Invariant($"Activation = {kind} (the slope is LeakyRelu's)"));
+            return null;
+        }
+
+        float? slope = Float("LeakyReluSlope", 0.01f, float.MinValue, minimumAllowed: true, float.MaxValue, "a finite number (PyTorch's and ONNX's default is 0.01)");
+        return slope is { } s ? new Model.ActivationSpec(kind, s) : null;
     }
 
     public void Report(DiagnosticDescriptor descriptor, params string[] arguments) =>

@@ -284,6 +284,12 @@ internal static class NetworkParser
                 break;
         }
 
+        if (layer is { Activation: { DerivativeFromOutput: false } activation })
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
+                $"its layer '{method.Name}' uses {activation}, whose derivative needs the layer's input before the activation, which a network does not keep yet; use it in a stand-alone kernel, or use Relu, LeakyRelu with a slope of 0 or more, Relu6, HardSigmoid, Sigmoid or Tanh in a network")));
+        }
+
         all.AddRange(diagnostics);
         return diagnostics.Count > 0 ? null : layer;
     }

@@ -39,4 +39,10 @@ public sealed class AddAttribute : Attribute
 
     /// <summary>The activation applied to each sum, fused into the store. Default <see cref="KernelGen.Activation.None"/>.</summary>
     public Activation Activation { get; set; }
+
+    /// <summary>
+    /// The slope of <see cref="KernelGen.Activation.LeakyRelu"/> for values that are not positive. Default 0.01 (PyTorch's
+    /// <c>negative_slope</c>, ONNX's <c>alpha</c>); only with <c>Activation = Activation.LeakyRelu</c>, and finite.
+    /// </summary>
+    public float LeakyReluSlope { get; set; } = ActivationFunctions.DefaultLeakyReluSlope;
 }

@@ -109,6 +109,12 @@ public sealed class Conv2DAttribute : Attribute
     public Activation Activation { get; set; }
 
     /// <summary>
+    /// The slope of <see cref="KernelGen.Activation.LeakyRelu"/> for values that are not positive. Default 0.01 (PyTorch's
+    /// <c>negative_slope</c>, ONNX's <c>alpha</c>); only with <c>Activation = Activation.LeakyRelu</c>, and finite.
+    /// </summary>
+    public float LeakyReluSlope { get; set; } = ActivationFunctions.DefaultLeakyReluSlope;
+
+    /// <summary>
     /// Rotate the kernel by 180° before sliding it: the textbook convolution rather than
     /// cross-correlation. Default <see langword="false"/>.
     /// </summary>

@@ -12,9 +12,10 @@ public static partial class Generic
     /// <param name="b">The second, as long as <paramref name="a"/>.</param>
     /// <param name="output">As long as <paramref name="a"/>; overwritten. It may be <paramref name="a"/> or <paramref name="b"/> itself.</param>
     /// <param name="activation">Applied to each sum.</param>
-    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output, Activation activation = Activation.None)
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
+    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output, Activation activation = Activation.None, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
     {
-        KernelArguments.Defined(activation);
+        KernelArguments.Defined(activation, leakyReluSlope);
         KernelArguments.Length(b.Length, a.Length, nameof(b));
         KernelArguments.Length(output.Length, a.Length, nameof(output));
 
@@ -31,7 +32,7 @@ public static partial class Generic
 
         for (; i < a.Length; i++)
         {
-            Unsafe.Add(ref z, i) = Activate(activation, Unsafe.Add(ref x, i) + Unsafe.Add(ref y, i));
+            Unsafe.Add(ref z, i) = ActivationFunctions.Apply(activation, Unsafe.Add(ref x, i) + Unsafe.Add(ref y, i), leakyReluSlope);
         }
     }
 }

@@ -20,13 +20,14 @@ public static partial class Generic
     /// <param name="batch">Samples in the spans.</param>
     /// <param name="epsilon">Added to the variance; positive.</param>
     /// <param name="activation">Applied to each output.</param>
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
     public static void BatchNorm2D(
         int channels, int height, int width, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output, int batch = 1, float epsilon = 1e-5f, Activation activation = Activation.None)
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> output, int batch = 1, float epsilon = 1e-5f, Activation activation = Activation.None, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
     {
         // The reference's checks, before anything is written.
         int plane = KernelArguments.BatchNorm2D(channels, height, width, input.Length, output.Length, batch, epsilon);
-        KernelArguments.BatchNorm2DStatistics(channels, scale.Length, shift.Length, mean.Length, variance.Length, activation);
+        KernelArguments.BatchNorm2DStatistics(channels, scale.Length, shift.Length, mean.Length, variance.Length, activation, leakyReluSlope);
 
         int lanes = Lanes;
         for (int p = 0; p < batch * channels; p++)
@@ -48,7 +49,7 @@ public static partial class Generic
 
             for (; i < plane; i++)
             {
-                Unsafe.Add(ref y, i) = Activate(activation, MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i) - m, factor, s));
+                Unsafe.Add(ref y, i) = ActivationFunctions.Apply(activation, MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i) - m, factor, s), leakyReluSlope);
             }
         }
     }

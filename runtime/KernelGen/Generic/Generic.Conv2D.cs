@@ -19,11 +19,12 @@ public static partial class Generic
     /// <param name="batch">Samples in <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <param name="activation">Applied to every output element.</param>
     /// <param name="flipKernel">Rotate the kernel by 180°.</param>
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
     public static void Conv2D(
         Conv2DGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output,
-        int batch = 1, Activation activation = Activation.None, bool flipKernel = false)
+        int batch = 1, Activation activation = Activation.None, bool flipKernel = false, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
     {
-        KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
+        KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation, leakyReluSlope);
 
         Conv2DGeometry g = geometry;
         int phases = g.StrideWidth, rowLength = RoundUp(g.OutputWidth, 2 * Lanes) + ((g.KernelWidth - 1) * g.DilationWidth / phases);
@@ -42,7 +43,7 @@ public static partial class Generic
         Span<float> bandSpan = buffer.Span;
         bandSpan.Fill(band.PadValue);
 
-        var tile = new ConvTile(g, band, wholePlane ? g.DilationHeight * band.RowStride : band.RowStride, flipKernel, activation);
+        var tile = new ConvTile(g, band, wholePlane ? g.DilationHeight * band.RowStride : band.RowStride, flipKernel, activation, leakyReluSlope);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < g.Groups; group++)
@@ -90,7 +91,7 @@ public static partial class Generic
     /// A register tile of up to 4 output channels × 2 vectors of output pixels (8 accumulators), reduced over
     /// the band's channels and the kernel window, then stored once.
     /// </summary>
-    private readonly struct ConvTile(Conv2DGeometry g, Band band, int kernelRowStride, bool flip, Activation activation)
+    private readonly struct ConvTile(Conv2DGeometry g, Band band, int kernelRowStride, bool flip, Activation activation, float leakyReluSlope)
     {
         private readonly int _taps = g.KernelHeight * g.KernelWidth;
         private readonly int _weightStride = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
@@ -117,8 +118,8 @@ public static partial class Generic
             for (int j = 0; j < count; j++)
             {
                 Span<float> target = output.Slice(j * _plane);
-                Store(acc[2 * j], target, 0, pixels, step.Last ? activation : Activation.None);
-                Store(acc[(2 * j) + 1], target, Lanes, pixels, step.Last ? activation : Activation.None);
+                Store(acc[2 * j], target, 0, pixels, step.Last ? activation : Activation.None, leakyReluSlope);
+                Store(acc[(2 * j) + 1], target, Lanes, pixels, step.Last ? activation : Activation.None, leakyReluSlope);
             }
         }
 
@@ -182,7 +183,7 @@ public static partial class Generic
     }
 
     /// <summary>Stores the pixels of a vector that lie inside the tile, with the activation applied.</summary>
-    private static void Store(Vector<float> value, Span<float> row, int offset, int pixels, Activation activation)
+    private static void Store(Vector<float> value, Span<float> row, int offset, int pixels, Activation activation, float leakyReluSlope)
     {
         if (activation == Activation.Relu)
         {
@@ -207,11 +208,11 @@ public static partial class Generic
             lanes[..count].CopyTo(target);
         }
 
-        if (activation is Activation.Sigmoid or Activation.Tanh)
+        if (activation is not (Activation.None or Activation.Relu))
         {
             foreach (ref float e in target)
             {
-                e = Activate(activation, e);
+                e = ActivationFunctions.Apply(activation, e, leakyReluSlope);
             }
         }
     }

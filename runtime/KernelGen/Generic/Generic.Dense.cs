@@ -15,11 +15,12 @@ public static partial class Generic
     /// <param name="output"><c>batch * OutFeatures</c> elements; overwritten.</param>
     /// <param name="batch">Samples in the activation spans.</param>
     /// <param name="activation">Applied to every output element.</param>
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
     public static void Dense(
         DenseGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output,
-        int batch = 1, Activation activation = Activation.None)
+        int batch = 1, Activation activation = Activation.None, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
     {
-        KernelArguments.Dense(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
+        KernelArguments.Dense(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation, leakyReluSlope);
 
         int inFeatures = geometry.InFeatures, outFeatures = geometry.OutFeatures, lanes = Lanes;
         int vectorsEnd = inFeatures / lanes * lanes;
@@ -56,7 +57,7 @@ public static partial class Generic
 
                 for (int j = 0; j < count; j++)
                 {
-                    output[(n * outFeatures) + o + j] = Activate(activation, sums[j] + (bias.IsEmpty ? 0 : bias[o + j]));
+                    output[(n * outFeatures) + o + j] = ActivationFunctions.Apply(activation, sums[j] + (bias.IsEmpty ? 0 : bias[o + j]), leakyReluSlope);
                 }
             }
         }

@@ -166,7 +166,7 @@ public static partial class Generic
                         acc *= Vector.LoadUnsafe(ref MemoryMarshal.GetReference(scale));
                     }
 
-                    Store(acc, row.Slice(x0), 0, Math.Min(lanes, g.OutputWidth - x0), Activation.None);
+                    Store(acc, row.Slice(x0), 0, Math.Min(lanes, g.OutputWidth - x0), Activation.None, 0);
                 }
             }
         }

@@ -30,13 +30,5 @@ public static partial class Generic
         (a * b) + c;
 #endif
 
-    private static float Activate(Activation activation, float x) => activation switch
-    {
-        Activation.Relu => MathF.Max(x, 0),
-        Activation.Sigmoid => 1 / (1 + MathF.Exp(-x)),
-        Activation.Tanh => MathF.Tanh(x),
-        _ => x,
-    };
-
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

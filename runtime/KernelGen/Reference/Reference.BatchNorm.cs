@@ -20,18 +20,19 @@ public static partial class Reference
     /// <param name="batch">Samples in the spans.</param>
     /// <param name="epsilon">Added to the variance; positive.</param>
     /// <param name="activation">Applied to each output.</param>
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
     public static void BatchNorm2D<T>(
         int channels, int height, int width, ReadOnlySpan<T> input, ReadOnlySpan<T> scale, ReadOnlySpan<T> shift,
-        ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, Span<T> output, int batch = 1, double epsilon = 1e-5, Activation activation = Activation.None)
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, Span<T> output, int batch = 1, double epsilon = 1e-5, Activation activation = Activation.None, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
         where T : IFloatingPointIeee754<T>
     {
         int plane = KernelArguments.BatchNorm2D(channels, height, width, input.Length, output.Length, batch, epsilon);
-        KernelArguments.BatchNorm2DStatistics(channels, scale.Length, shift.Length, mean.Length, variance.Length, activation);
+        KernelArguments.BatchNorm2DStatistics(channels, scale.Length, shift.Length, mean.Length, variance.Length, activation, leakyReluSlope);
         for (int i = 0; i < input.Length; i++)
         {
             int c = i / plane % channels;
             double normalised = (D(input[i]) - D(mean[c])) / Math.Sqrt(D(variance[c]) + epsilon);
-            output[i] = Round<T>(Activate(activation, (normalised * D(scale[c])) + D(shift[c])));
+            output[i] = Round<T>(Activate(activation, (normalised * D(scale[c])) + D(shift[c]), leakyReluSlope));
         }
     }
 

@@ -18,12 +18,13 @@ public static partial class Reference
     /// <param name="batch">Samples in <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <param name="activation">Applied to every output element.</param>
     /// <param name="flipKernel">Rotate the kernel by 180° (textbook convolution).</param>
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
     public static void Conv2D<T>(
         Conv2DGeometry geometry, ReadOnlySpan<T> input, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output,
-        int batch = 1, Activation activation = Activation.None, bool flipKernel = false)
+        int batch = 1, Activation activation = Activation.None, bool flipKernel = false, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
         where T : IFloatingPointIeee754<T>
     {
-        KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
+        KernelArguments.Conv2D(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation, leakyReluSlope);
 
         var g = geometry;
         for (int n = 0; n < batch; n++)
@@ -50,7 +51,7 @@ public static partial class Reference
                             }
                         }
 
-                        output[At(n, o, y, x, g.OutChannels, g.OutputHeight, g.OutputWidth)] = Round<T>(Activate(activation, sum));
+                        output[At(n, o, y, x, g.OutChannels, g.OutputHeight, g.OutputWidth)] = Round<T>(Activate(activation, sum, leakyReluSlope));
                     }
                 }
             }

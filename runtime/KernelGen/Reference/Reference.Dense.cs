@@ -15,12 +15,13 @@ public static partial class Reference
     /// <param name="output"><c>batch * OutFeatures</c> elements; overwritten.</param>
     /// <param name="batch">Samples in the activation spans.</param>
     /// <param name="activation">Applied to every output element.</param>
+    /// <param name="leakyReluSlope">The slope of <see cref="Activation.LeakyRelu"/> for values that are not positive.</param>
     public static void Dense<T>(
         DenseGeometry geometry, ReadOnlySpan<T> input, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output,
-        int batch = 1, Activation activation = Activation.None)
+        int batch = 1, Activation activation = Activation.None, float leakyReluSlope = ActivationFunctions.DefaultLeakyReluSlope)
         where T : IFloatingPointIeee754<T>
     {
-        KernelArguments.Dense(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation);
+        KernelArguments.Dense(geometry, input.Length, weights.Length, bias.Length, output.Length, batch, activation, leakyReluSlope);
 
         int inFeatures = geometry.InFeatures, outFeatures = geometry.OutFeatures;
         for (int n = 0; n < batch; n++)
@@ -33,7 +34,7 @@ public static partial class Reference
                     sum += D(weights[(o * inFeatures) + i]) * D(input[(n * inFeatures) + i]);
                 }
 
-                output[(n * outFeatures) + o] = Round<T>(Activate(activation, sum));
+                output[(n * outFeatures) + o] = Round<T>(Activate(activation, sum, leakyReluSlope));
             }
         }
     }

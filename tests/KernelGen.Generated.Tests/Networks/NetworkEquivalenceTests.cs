@@ -80,6 +80,26 @@ public sealed class NetworkEquivalenceTests
         new Dense("Out", new DenseGeometry(4 * 4 * 5, 3), Activation.None),
     ], batch, seed: 300 + batch);
 
+    /// <summary>
+    /// The activations whose derivative a network takes from the output: LeakyReLU (a set slope and the default), ReLU6
+    /// and HardSigmoid, on inputs large enough to reach both ends of ReLU6's and HardSigmoid's linear parts.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void PiecewiseActivationsMatchTheReference(int batch)
+    {
+        float[] input = [.. Data(400 + batch, batch * PiecewiseActivations.InputSize).Select(v => 8 * v)];
+        CheckNetwork(new PiecewiseActivations(seed: 3, maxBatch: batch),
+        [
+            new Conv("Conv1", new Conv2DGeometry(3, 12, 14, 6, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), Activation.LeakyRelu, Flip: false, Slope: 0.2f),
+            new Conv("Depthwise", new Conv2DGeometry(6, 12, 14, 6, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 6), Activation.Relu6, Flip: false),
+            new Pool("Pool1", new Pool2DGeometry(6, 12, 14, 2, 2), Max: true, CountIncludePad: false),
+            new Dense("Fc1", new DenseGeometry(6 * 6 * 7, 16), Activation.HardSigmoid),
+            new Dense("Out", new DenseGeometry(16, 4), Activation.LeakyRelu),
+        ], batch, seed: 400 + batch, input);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(6)]
@@ -206,7 +226,7 @@ public sealed class NetworkEquivalenceTests
             float[] output = Buffer(workspace, layer.Name, "Output", batch * layer.OutputLength);
             float[] gradient = Buffer(workspace, layer.Name, "Gradient", batch * layer.OutputLength);
             var preActivation = new double[upstream.Length];
-            Reference.ActivationBackward<double>(layer.Activation, D(output), upstream, preActivation);
+            Reference.ActivationBackward<double>(layer.Activation, D(output), upstream, preActivation, layer.Slope);
             AssertClose($"{layer.Name} output gradient", preActivation, gradient, 1);
 
             (double[] dInput, double[]? dWeights, double[]? dBias) = layer.Backward(D(inputs[i]), parameters, D(gradient), batch);
@@ -256,7 +276,7 @@ public sealed class NetworkEquivalenceTests
 
     private static double[] D(float[] values) => values.Select(v => (double)v).ToArray();
 
-    private abstract record Layer(string Name, Activation Activation)
+    private abstract record Layer(string Name, Activation Activation, float Slope = ActivationFunctions.DefaultLeakyReluSlope)
     {
         public abstract int OutputLength { get; }
 
@@ -275,7 +295,7 @@ public sealed class NetworkEquivalenceTests
         protected double[] Bias(Dictionary<string, float[]> parameters) => D(parameters[$"{Name}.bias"]);
     }
 
-    private sealed record Conv(string Name, Conv2DGeometry G, Activation Activation, bool Flip) : Layer(Name, Activation)
+    private sealed record Conv(string Name, Conv2DGeometry G, Activation Activation, bool Flip, float Slope = ActivationFunctions.DefaultLeakyReluSlope) : Layer(Name, Activation, Slope)
     {
         public override int OutputLength => G.OutputLength;
 
@@ -288,7 +308,7 @@ public sealed class NetworkEquivalenceTests
         public override double[] Forward(double[] input, Dictionary<string, float[]> parameters, int batch)
         {
             var output = new double[batch * G.OutputLength];
-            Reference.Conv2D<double>(G, input, Weights(parameters), Bias(parameters), output, batch, Activation, Flip);
+            Reference.Conv2D<double>(G, input, Weights(parameters), Bias(parameters), output, batch, Activation, Flip, Slope);
             return output;
         }
 
@@ -375,7 +395,7 @@ public sealed class NetworkEquivalenceTests
         }
     }
 
-    private sealed record Dense(string Name, DenseGeometry G, Activation Activation) : Layer(Name, Activation)
+    private sealed record Dense(string Name, DenseGeometry G, Activation Activation, float Slope = ActivationFunctions.DefaultLeakyReluSlope) : Layer(Name, Activation, Slope)
     {
         public override int OutputLength => G.OutFeatures;
 
@@ -388,7 +408,7 @@ public sealed class NetworkEquivalenceTests
         public override double[] Forward(double[] input, Dictionary<string, float[]> parameters, int batch)
         {
             var output = new double[batch * G.OutFeatures];
-            Reference.Dense<double>(G, input, Weights(parameters), Bias(parameters), output, batch, Activation);
+            Reference.Dense<double>(G, input, Weights(parameters), Bias(parameters), output, batch, Activation, Slope);
             return output;
         }
 

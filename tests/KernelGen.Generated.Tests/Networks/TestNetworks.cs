@@ -71,6 +71,20 @@ internal sealed partial class CeilPools
     [Dense(OutFeatures = 3)] partial void Out();
 }
 
+/// <summary>
+/// The piecewise-linear activations a network can train through: LeakyReLU with a set slope and with the default one,
+/// ReLU6 on a depthwise convolution, HardSigmoid on a dense layer.
+/// </summary>
+[Network(InputChannels = 3, InputHeight = 12, InputWidth = 14)]
+internal sealed partial class PiecewiseActivations
+{
+    [Conv2D(OutChannels = 6, Kernel = 3, Padding = 1, Activation = Activation.LeakyRelu, LeakyReluSlope = 0.2f)] partial void Conv1();
+    [Conv2D(OutChannels = 6, Kernel = 3, Padding = 1, Groups = 6, Activation = Activation.Relu6)] partial void Depthwise();
+    [MaxPool2D(Kernel = 2)] partial void Pool1();
+    [Dense(OutFeatures = 16, Activation = Activation.HardSigmoid)] partial void Fc1();
+    [Dense(OutFeatures = 4, Activation = Activation.LeakyRelu)] partial void Out();
+}
+
 /// <summary>A 1×1 convolution without activation into a 2×2 max pool whose rows hold more than eight windows: with the
 /// convolution set to copy its input, inputs with repeated values make windows with ties.</summary>
 [Network(InputChannels = 1, InputHeight = 16, InputWidth = 20)]
