@@ -123,9 +123,15 @@ public static class KernelArguments
     /// </summary>
     internal static int BatchNorm2D(int channels, int height, int width, int input, int output, int batch, double epsilon, string outputName = "output")
     {
-        var g = Pool2DGeometry.Global(channels, height, width);
+        // The checks of a global pool's shape, without making one (a geometry is an object, and a kernel call allocates nothing).
+        if (channels <= 0 || height <= 0 || width <= 0 || ShapeMath.Product(channels, height, width) > int.MaxValue)
+        {
+            ShapeProblem problem = Conv2DGeometry.FirstNotPositive(("Channels", channels), ("Height", height), ("Width", width));
+            throw (problem.IsProblem ? problem : Conv2DGeometry.FirstTooLarge(("channels", "input sample", ShapeMath.Product(channels, height, width)))).ToException();
+        }
+
         Batch(batch);
-        Length(input, batch, g.InputLength, nameof(input));
+        Length(input, batch, channels * height * width, nameof(input));
         Length(output, input, outputName);
         if (!(epsilon > 0) || double.IsInfinity(epsilon))
         {

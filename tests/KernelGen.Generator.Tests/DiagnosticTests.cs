@@ -123,10 +123,29 @@ public class DiagnosticTests
         "KGEN007", "MaxPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 2, SamePadding = true, CeilMode = true)", "[MaxPool2D] sets both SamePadding and CeilMode: keep one");
 
     [Fact]
-    public void KGEN010_one_side_of_a_pool_padded_as_wide_as_the_window() => AssertSingle(
-        Layers("[AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
-        "KGEN010", "AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)",
-        "[AvgPool2D] The padding (3) must be smaller than the kernel height (3), or a window could cover padding only. Use a padding of at most 2.");
+    public void KGEN010_one_side_of_a_pool_padded_so_a_window_covers_padding_only() => AssertSingle(
+        Layers("[AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, Stride = 1, PaddingBottom = 3)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN010", "AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, Stride = 1, PaddingBottom = 3)",
+        "[AvgPool2D] Output row 5's window (rows 5 to 7) covers only the padding below (3) of an input of 5 rows, and a window must cover at least one input element. Reduce PaddingBottom.");
+
+    /// <summary>As wide a padding as the window is fine when the stride keeps every window on the input (ONNX allows any padding).</summary>
+    [Fact]
+    public void A_pool_padded_as_wide_as_its_window_is_fine_when_every_window_covers_input() =>
+        Assert.Empty(Harness.Diagnostics(Layers("[AvgPool2D(Channels = 1, Height = 5, Width = 5, Kernel = 3, PaddingBottom = 3)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);")));
+
+    [Fact]
+    public void KGEN010_a_dilated_window_that_skips_the_input() => AssertSingle(
+        Layers("[MaxPool2D(Channels = 1, Height = 1, Width = 4, KernelHeight = 2, KernelWidth = 1, DilationHeight = 3, PaddingTop = 1, PaddingBottom = 2, Stride = 1)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN010", "MaxPool2D(Channels = 1, Height = 1, Width = 4, KernelHeight = 2, KernelWidth = 1, DilationHeight = 3, PaddingTop = 1, PaddingBottom = 2, Stride = 1)",
+        "[MaxPool2D] Output row 0's window (rows -1 to 2, every 3) covers only the padding above (1) of an input of 1 rows, and a window must cover at least one input element. Reduce PaddingTop.");
+
+    [Theory]
+    [InlineData("Dilation = 2")]
+    [InlineData("DilationWidth = 2")]
+    public void KGEN004_an_average_pool_has_no_dilation(string dilation) => AssertSingle(
+        Layers($"[AvgPool2D(Channels = 1, Height = 6, Width = 6, Kernel = 2, {dilation})] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN004", $"AvgPool2D(Channels = 1, Height = 6, Width = 6, Kernel = 2, {dilation})",
+        $"[AvgPool2D] {dilation.Split(' ')[0]}: an average pool has no dilation (PyTorch's AvgPool2d has none); only [MaxPool2D] spaces its window's taps. Remove {dilation.Split(' ')[0]}.");
 
     [Fact]
     public void KGEN004_a_side_padding_must_not_be_negative() => AssertSingle(
@@ -190,10 +209,10 @@ public class DiagnosticTests
         "KGEN009", "Gap", "'Gap' must be in partial, non-generic types: 'Outer' is not partial");
 
     [Fact]
-    public void KGEN010_pool_padding_must_be_smaller_than_the_window() => AssertSingle(
+    public void KGEN010_a_first_window_in_the_padding() => AssertSingle(
         Layers("[MaxPool2D(Channels = 1, Height = 6, Width = 6, Kernel = 2, Padding = 2)] static partial void Pool(ReadOnlySpan<float> input, Span<float> output);"),
         "KGEN010", "MaxPool2D(Channels = 1, Height = 6, Width = 6, Kernel = 2, Padding = 2)",
-        "[MaxPool2D] The padding (2) must be smaller than the kernel height (2), or a window could cover padding only. Use a padding of at most 1.");
+        "[MaxPool2D] Output row 0's window (rows -2 to -1) covers only the padding above (2) of an input of 6 rows, and a window must cover at least one input element. Reduce PaddingTop.");
 
     [Fact]
     public void KGEN011_an_exception_in_the_generator_becomes_a_diagnostic_with_its_message()

@@ -51,6 +51,13 @@ public class NetworkTests
         Assert.Equal($"'Net' cannot be a [Network]: its layer 'Conv1' uses {shown}, whose derivative needs the layer's input before the activation, which a network does not keep yet; use it in a stand-alone kernel, or use Relu, LeakyRelu with a slope of 0 or more, Relu6, HardSigmoid, Sigmoid or Tanh in a network", Message(d));
     }
 
+    [Fact]
+    public void A_dilated_max_pool_is_reported_in_a_network()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3)] partial void Conv1();\n    [MaxPool2D(Kernel = 2, Dilation = 2)] partial void Pool1();\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN015", "Pool1");
+        Assert.Equal("'Net' cannot be a [Network]: its layer 'Pool1' is a dilated max pool, which is a stand-alone kernel for now: a network's backward pass routes gradients through undilated windows only", Message(d));
+    }
+
     private static Diagnostic Single(string source, string id, string locatedText)
     {
         (GeneratorDriverRunResult result, Compilation output) = Harness.Run(source);

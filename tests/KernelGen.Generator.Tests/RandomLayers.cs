@@ -104,7 +104,8 @@ public sealed record ConvCase(
 
 public sealed record PoolCase(
     bool Max, int Channels, int Height, int Width, int KernelHeight, int KernelWidth, int? StrideHeight, int? StrideWidth,
-    int PadTop, int PadBottom, int PadLeft, int PadRight, bool Same, bool CountIncludePad, bool Batched, int Batch, int Seed, bool Ceil = false)
+    int PadTop, int PadBottom, int PadLeft, int PadRight, bool Same, bool CountIncludePad, bool Batched, int Batch, int Seed, bool Ceil = false,
+    int DilationHeight = 1, int DilationWidth = 1)
     : LayerCase(false, Batched, Batch, Seed)
 {
     public Pool2DGeometry? Geometry
@@ -112,9 +113,9 @@ public sealed record PoolCase(
         get
         {
             int sh = StrideHeight ?? KernelHeight, sw = StrideWidth ?? KernelWidth;
-            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, sh, 1) : (PadTop, PadBottom);
-            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, sw, 1) : (PadLeft, PadRight);
-            return Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth, sh, sw, top, bottom, left, right, Ceil, out _);
+            (int top, int bottom) = Same ? ShapeMath.SamePadding(Height, KernelHeight, sh, DilationHeight) : (PadTop, PadBottom);
+            (int left, int right) = Same ? ShapeMath.SamePadding(Width, KernelWidth, sw, DilationWidth) : (PadLeft, PadRight);
+            return Pool2DGeometry.TryCreate(Channels, Height, Width, KernelHeight, KernelWidth, sh, sw, top, bottom, left, right, Ceil, DilationHeight, DilationWidth, out _);
         }
     }
 
@@ -124,7 +125,8 @@ public sealed record PoolCase(
         ("PaddingHeight", Same || PadTop != PadBottom ? null : PadTop), ("PaddingWidth", Same || PadLeft != PadRight ? null : PadLeft),
         ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
         ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
-        ("CountIncludePad", !Max && CountIncludePad ? true : null)) + ")]";
+        ("CountIncludePad", !Max && CountIncludePad ? true : null),
+        ("DilationHeight", DilationHeight > 1 ? DilationHeight : null), ("DilationWidth", DilationWidth > 1 ? DilationWidth : null)) + ")]";
 
     public override bool Weighted => false;
 
@@ -268,17 +270,23 @@ public static class RandomLayers
          from width in Gen.OneOf(Gen.Int[1, 14], Gen.Int[15, 40])
          from kernel in Gen.Int[1, 4].Array[2]
          from stride in Gen.OneOf(Gen.Const((int?)null), Gen.Int[1, 3].Select(s => (int?)s)).Array[2]
-         from pad in Gen.Int[0, 3].Array[4]
+         from pad in Gen.Int[0, 5].Array[4]
          from asymmetric in Gen.Bool
          from same in Gen.Frequency((4, Gen.Const(false)), (1, Gen.Const(true)))
          from countIncludePad in Gen.Bool
          from ceil in Gen.Frequency((2, Gen.Const(false)), (1, Gen.Const(true)))
+         from dilation in Gen.Frequency((3, Gen.Const(1)), (1, Gen.Int[2, 3])).Array[2]
+         from wide in Gen.Frequency((4, Gen.Const(false)), (1, Gen.Const(true)))
          from b in Batching
-         let top = Math.Min(pad[0], kernel[0] - 1)
-         let left = Math.Min(pad[1], kernel[1] - 1)
+         let dh = max ? dilation[0] : 1
+         let dw = max ? dilation[1] : 1
+         let limitHeight = wide ? (kernel[0] * dh) + 1 : ((kernel[0] - 1) * dh)
+         let limitWidth = wide ? (kernel[1] * dw) + 1 : ((kernel[1] - 1) * dw)
+         let top = Math.Min(pad[0], limitHeight)
+         let left = Math.Min(pad[1], limitWidth)
          select new PoolCase(max, channels, height, width, kernel[0], kernel[1], stride[0], stride[1],
-             top, asymmetric ? Math.Min(pad[2], kernel[0] - 1) : top, left, asymmetric ? Math.Min(pad[3], kernel[1] - 1) : left,
-             same, countIncludePad, b.Batched, b.Batch, b.Seed, ceil && !same))
+             top, asymmetric ? Math.Min(pad[2], limitHeight) : top, left, asymmetric ? Math.Min(pad[3], limitWidth) : left,
+             same, countIncludePad, b.Batched, b.Batch, b.Seed, ceil && !same, dh, dw))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 

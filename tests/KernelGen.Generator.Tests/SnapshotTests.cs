@@ -59,6 +59,10 @@ public class SnapshotTests
         VerifyKernel("[Conv2D(InChannels = 2, Height = 8, Width = 8, OutChannels = 3, Kernel = 3, Activation = Activation.LeakyRelu, LeakyReluSlope = 0.2f)]", Weighted, "Leaky");
 
     [Fact]
+    public void Max_pool_dilated() =>
+        VerifyKernel("[MaxPool2D(Channels = 2, Height = 9, Width = 11, Kernel = 3, Stride = 2, Dilation = 2, Padding = 2)]", "ReadOnlySpan<float> input, Span<float> output", "Dilated");
+
+    [Fact]
     public void Dense_gelu() =>
         VerifyKernel("[Dense(InFeatures = 20, OutFeatures = 6, Activation = Activation.Gelu)]", Weighted, "Fc");
 

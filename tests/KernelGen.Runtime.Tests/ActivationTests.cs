@@ -160,3 +160,27 @@ public class ActivationTests
         return (int)Math.Min(int.MaxValue, Math.Abs((long)ia - ib));
     }
 }
+
+/// <summary>The generic element-wise kernels allocate nothing per call (the baseline rows of the benchmark are allocation-free too).</summary>
+public class GenericAllocationTests
+{
+    [Fact]
+    public void Batch_norm_add_and_a_hard_swish_depthwise_convolution_allocate_nothing_after_warm_up()
+    {
+        float[] x = new float[4 * 6 * 7], y = new float[x.Length], stats = [1f, 0.5f, 2f, 1f];
+        float[] mean = [0f, 0.1f, 0.2f, 0.3f];
+        var depthwise = new Conv2DGeometry(4, 6, 7, 4, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 4);
+        float[] weights = new float[depthwise.WeightLength], bias = new float[4];
+        void Run()
+        {
+            Generic.BatchNorm2D(4, 6, 7, x, stats, stats, mean, stats, y, activation: Activation.Relu);
+            Generic.Add(x, y, y, Activation.HardSwish);
+            Generic.Conv2D(depthwise, x, weights, bias, y, activation: Activation.HardSwish);
+        }
+
+        Run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

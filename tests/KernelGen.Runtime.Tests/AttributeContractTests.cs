@@ -8,8 +8,8 @@ public class AttributeContractTests
     public static TheoryData<Type, string[]> Contract => new()
     {
         { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel"] },
-        { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode"] },
-        { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "CountIncludePad"] },
+        { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth"] },
+        { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "CountIncludePad"] },
         { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width"] },
         { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width"] },
         { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation", "LeakyReluSlope"] },

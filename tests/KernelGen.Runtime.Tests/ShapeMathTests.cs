@@ -126,6 +126,24 @@ public class ShapeMathTests
         Assert.Equal((2, 2), (g.OutputHeight, g.OutputWidth));
     }
 
+    [Fact]
+    public void A_dilated_pool_spans_its_effective_window_and_a_wide_padding_is_fine_while_every_window_covers_input()
+    {
+        // ONNX's test_maxpool_2d_dilations: 4×4, kernel 2, dilation 2, stride 1 → 2×2.
+        var dilated = new Pool2DGeometry(1, 4, 4, 2, 2, 1, 1, 0, 0, 0, 0, dilationHeight: 2, dilationWidth: 2);
+        Assert.Equal((2, 2), (dilated.OutputHeight, dilated.OutputWidth));
+        Assert.True(dilated.IsDilated);
+
+        // Padding as wide as the window: the stride puts the second window on rows 3 and 4.
+        var wide = new Pool2DGeometry(1, 5, 5, 3, 3, 3, 3, 0, 3, 0, 0);
+        Assert.Equal((2, 1), (wide.OutputHeight, wide.OutputWidth));
+
+        // A dilated window can skip over a one-row input: rows −1 and 2.
+        Assert.Null(Pool2DGeometry.TryCreate(1, 1, 4, 2, 1, 1, 1, 1, 2, 0, 0, false, 3, 1, out ShapeProblem problem));
+        Assert.Equal(("padTop", ShapeProblemKind.PaddingNotSmallerThanKernel), (problem.Parameter, problem.Kind));
+        Assert.Equal("dilationWidth", Assert.ThrowsAny<ArgumentException>(() => new Pool2DGeometry(1, 4, 4, 2, 2, 1, 1, 0, 0, 0, 0, dilationWidth: 0)).ParamName);
+    }
+
     [Theory]
     [InlineData(1, 4, 4, 2, 2, 2, 2, 2, 0, ShapeProblemKind.PaddingNotSmallerThanKernel, "padTop")]
     [InlineData(1, 4, 4, 2, 3, 2, 2, 0, 3, ShapeProblemKind.PaddingNotSmallerThanKernel, "padLeft")]

@@ -49,8 +49,8 @@ internal static class Descriptors
         "'{0}' must be in partial, non-generic types: {1}");
 
     public static readonly DiagnosticDescriptor PoolPaddingTooLarge = Error(
-        "KGEN010", "Pooling padding is not smaller than the window",
-        "{0} Use a padding of at most {1}.");
+        "KGEN010", "A pooling window covers padding only",
+        "{0} Reduce {1}.");
 
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "KGEN011", "KernelGen failed to generate a kernel",

@@ -18,7 +18,7 @@ internal static class PoolEmitter
         var spans = new List<SpanArgument> { new(m.Input, g.InputLength, true), new(m.Output, g.OutputLength, true) };
         string name = s.Kind == PoolKind.Max ? "MaxPool2D" : "AvgPool2D";
         string divisor = (s.CeilMode ? ", ceil mode" : "") + (s.Kind == PoolKind.Max ? "" : s.CountIncludePad ? ", padding counted in the divisor" : ", padding not counted in the divisor");
-        string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadTop},{g.PadBottom},{g.PadLeft},{g.PadRight} (top, bottom, left, right){divisor}.");
+        string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadTop},{g.PadBottom},{g.PadLeft},{g.PadRight} (top, bottom, left, right){(g.IsDilated ? Invariant($", dilation {g.DilationHeight}×{g.DilationWidth}") : "")}{divisor}.");
         var remarks = new List<string>
         {
             Invariant($"Memory-bound: reads {Number(4L * g.InputLength)} bytes and writes {Number(4L * g.OutputLength)} per sample."),
@@ -28,13 +28,20 @@ internal static class PoolEmitter
         return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
     }
 
+    /// <summary>Where window column <paramref name="kx"/> (dilated) sits in a band row: its stride phase's start plus its place in the phase.</summary>
+    private static int Column(PoolPlan plan, int kx)
+    {
+        int column = kx * plan.Spec.DilationWidth;
+        return (column % plan.Phases * plan.RowLength) + (column / plan.Phases);
+    }
+
     /// <summary>Whether an average's divisor differs between windows: not counting the padding, or counting it with some windows clipped.</summary>
     private static bool ScalesPerPixel(PoolSpec s) => s.Kind == PoolKind.Average && (!s.CountIncludePad || s.ClippedWindows);
 
     private static void WriteKernel(CodeWriter w, PoolPlan plan)
     {
         PoolSpec s = plan.Spec;
-        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, 1, s.PadLeft, plan.Phases, plan.RowLength,
+        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, s.DilationHeight, s.PadLeft, plan.Phases, plan.RowLength,
             s.Kind == PoolKind.Max ? "float.NegativeInfinity" : "0f");
         foreach (PoolPathPlan path in plan.Paths)
         {
@@ -155,7 +162,7 @@ internal static class PoolEmitter
                         for (int kx = 0; kx < s.KernelWidth; kx++)
                         {
                             w.Line(Invariant($"// window ({ky}, {kx})"));
-                            Tap("band", Invariant($"{(ky * rowStride) + (kx % plan.Phases * plan.RowLength) + (kx / plan.Phases)}"));
+                            Tap("band", Invariant($"{(ky * rowStride) + Column(plan, kx)}"));
                         }
                     }
 
@@ -166,7 +173,7 @@ internal static class PoolEmitter
                         w.Line(Invariant($"ref float row = ref {At("band", Offset(0, ("ky", rowStride)))};"));
                         for (int kx = 0; kx < s.KernelWidth; kx++)
                         {
-                            Tap("row", Invariant($"{(kx % plan.Phases * plan.RowLength) + (kx / plan.Phases)}"));
+                            Tap("row", Invariant($"{Column(plan, kx)}"));
                         }
                     }
 
@@ -175,7 +182,8 @@ internal static class PoolEmitter
                     using (w.Block(Invariant($"for (int ky = 0; ky < {s.KernelHeight}; ky++)")))
                     using (w.Block(Invariant($"for (int kx = 0; kx < {s.KernelWidth}; kx++)")))
                     {
-                        w.Line(Invariant($"int offset = (ky * {rowStride}) + (kx % {plan.Phases} * {plan.RowLength}) + (kx / {plan.Phases});"));
+                        string column = s.DilationWidth > 1 ? Invariant($"(kx * {s.DilationWidth})") : "kx";
+                        w.Line(Invariant($"int offset = (ky * {rowStride}) + ({column} % {plan.Phases} * {plan.RowLength}) + ({column} / {plan.Phases});"));
                         Tap("band", "offset");
                     }
 

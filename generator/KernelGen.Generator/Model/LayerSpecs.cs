@@ -74,9 +74,11 @@ internal enum PoolKind
 internal sealed record PoolSpec(
     MethodTarget Method, PoolKind Kind,
     int Channels, int Height, int Width, int KernelHeight, int KernelWidth,
-    int StrideHeight, int StrideWidth, int PadTop, int PadBottom, int PadLeft, int PadRight, bool CountIncludePad, bool CeilMode = false) : ISpec
+    int StrideHeight, int StrideWidth, int PadTop, int PadBottom, int PadLeft, int PadRight, bool CountIncludePad, bool CeilMode = false,
+    int DilationHeight = 1, int DilationWidth = 1) : ISpec
 {
-    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, CeilMode);
+    public Pool2DGeometry Geometry => new(Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, CeilMode,
+        DilationHeight, DilationWidth);
 
     /// <summary>
     /// Whether some window of an average counting the padding is clipped (a ceil-mode window past the end of the

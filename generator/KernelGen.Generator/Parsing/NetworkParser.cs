@@ -256,6 +256,11 @@ internal static class NetworkParser
                 {
                     Pool2DGeometry g = pool.Geometry;
                     layer = new NetworkLayer(name, max ? NetworkLayerKind.MaxPool : NetworkLayerKind.AvgPool, pool, features, g.Channels, g.OutputHeight, g.OutputWidth);
+                    if (g.IsDilated)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
+                            $"its layer '{method.Name}' is a dilated max pool, which is a stand-alone kernel for now: a network's backward pass routes gradients through undilated windows only")));
+                    }
                 }
 
                 break;

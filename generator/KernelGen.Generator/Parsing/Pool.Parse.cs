@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using KernelGen.Generator.Diagnostics;
 using KernelGen.Generator.Model;
@@ -48,6 +49,13 @@ internal static class PoolParser
     private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name) =>
         LayerParse.Run(context, attributeName, SignatureKind.Unweighted, name, (a, method) => Read(a, method, kind));
 
+    private static readonly string[] DilationProperties = ["Dilation", "DilationHeight", "DilationWidth"];
+
+    private static readonly Dictionary<string, string> PaddingSides = new()
+    {
+        ["padTop"] = "PaddingTop", ["padBottom"] = "PaddingBottom", ["padLeft"] = "PaddingLeft", ["padRight"] = "PaddingRight",
+    };
+
     /// <summary>Reads a <c>[MaxPool2D]</c> or <c>[AvgPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
     internal static PoolSpec? Read(LayerAttribute a, MethodTarget? method, PoolKind kind)
     {
@@ -63,21 +71,33 @@ internal static class PoolParser
         }
 
         (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
+        int? dilationHeight = 1, dilationWidth = 1;
+        if (kind == PoolKind.Max)
+        {
+            (dilationHeight, dilationWidth) = (a.PerAxis("Dilation", "DilationHeight", 1), a.PerAxis("Dilation", "DilationWidth", 1));
+        }
+        else
+        {
+            foreach (string dilation in DilationProperties.Where(a.Has))
+            {
+                a.Report(Descriptors.InvalidValue, LayerAttribute.Invariant($"[{name}] {dilation}: an average pool has no dilation (PyTorch's AvgPool2d has none); only [MaxPool2D] spaces its window's taps. Remove {dilation}."));
+            }
+        }
 
         if (method is null || diagnostics.Count > 0 || channels is not { } c || height is not { } h || width is not { } w
             || kernelHeight is not { } kh || kernelWidth is not { } kw || strideHeight is not { } sh || strideWidth is not { } sw
-            || padTop is not { } pt || padBottom is not { } pb || padLeft is not { } pl || padRight is not { } pr)
+            || padTop is not { } pt || padBottom is not { } pb || padLeft is not { } pl || padRight is not { } pr
+            || dilationHeight is not { } dh || dilationWidth is not { } dw)
         {
             return null;
         }
 
-        (pt, pb) = same ? ShapeMath.SamePadding(h, kh, sh, 1) : (pt, pb);
-        (pl, pr) = same ? ShapeMath.SamePadding(w, kw, sw, 1) : (pl, pr);
-        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, ceil, out ShapeProblem problem);
+        (pt, pb) = same ? ShapeMath.SamePadding(h, kh, sh, dh) : (pt, pb);
+        (pl, pr) = same ? ShapeMath.SamePadding(w, kw, sw, dw) : (pl, pr);
+        Pool2DGeometry? geometry = Pool2DGeometry.TryCreate(c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, ceil, dh, dw, out ShapeProblem problem);
         if (geometry is null && problem.Kind == ShapeProblemKind.PaddingNotSmallerThanKernel)
         {
-            bool tall = problem.Parameter is "padTop" or "padBottom";
-            a.Report(Descriptors.PoolPaddingTooLarge, $"[{name}] {problem.Message}", (tall ? kh - 1 : kw - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            a.Report(Descriptors.PoolPaddingTooLarge, $"[{name}] {problem.Message}", PaddingSides[problem.Parameter ?? "padTop"]);
         }
         else if (geometry is null)
         {
@@ -88,6 +108,6 @@ internal static class PoolParser
             a.Report(Descriptors.ShapeTooLarge, $"[{name}] {limit}");
         }
 
-        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, kind == PoolKind.Average && a.Bool("CountIncludePad"), ceil);
+        return diagnostics.Count > 0 ? null : new PoolSpec(method, kind, c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, kind == PoolKind.Average && a.Bool("CountIncludePad"), ceil, dh, dw);
     }
 }

@@ -26,17 +26,18 @@ internal static class PoolPlanner
 {
     public static string? TooLargeToGenerate(Pool2DGeometry g)
     {
-        long channelStride = ShapeMath.Product(g.KernelHeight, g.StrideWidth, RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth));
+        int row = RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth, g.DilationWidth);
+        long channelStride = ShapeMath.Product(g.KernelHeight, g.StrideWidth, row);
         return channelStride <= ConvPlanner.BandLimit ? null : FormattableString.Invariant(
-            $"One channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth)}); KernelGen keeps it on the stack and allows at most {ConvPlanner.BandLimit}. Reduce the width, kernel height or stride.");
+            $"One channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {row}); KernelGen keeps it on the stack and allows at most {ConvPlanner.BandLimit}. Reduce the width, kernel height or stride.");
     }
 
     public static PoolPlan Plan(PoolSpec spec, bool legacyIntrinsics) =>
-        new(spec, spec.StrideWidth, RowLength(spec.Geometry.OutputWidth, spec.KernelWidth, spec.StrideWidth),
+        new(spec, spec.StrideWidth, RowLength(spec.Geometry.OutputWidth, spec.KernelWidth, spec.StrideWidth, spec.DilationWidth),
             SimdPath.All(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p)).ToEquatableArray());
 
-    private static int RowLength(int outputWidth, int kernelWidth, int stride) =>
-        (int)Math.Min(int.MaxValue, ConvPlanner.RoundUp(outputWidth, 16) + ((kernelWidth - 1) / stride));
+    private static int RowLength(int outputWidth, int kernelWidth, int stride, int dilation) =>
+        (int)Math.Min(int.MaxValue, ConvPlanner.RoundUp(outputWidth, 16) + ((long)(kernelWidth - 1) * dilation / stride));
 
     private static PoolPathPlan PlanPath(Pool2DGeometry g, SimdPath path)
     {

@@ -72,6 +72,18 @@ public abstract class Pool2DAttribute : Attribute
     /// within the padded input, as PyTorch does.
     /// </summary>
     public bool CeilMode { get; set; }
+
+    /// <summary>
+    /// Rows and columns between the window's taps (ONNX's <c>dilations</c>, PyTorch's <c>dilation</c>); default 1. Max pools
+    /// only: on <see cref="AvgPool2DAttribute"/> it is reported (KGEN004), as PyTorch's <c>AvgPool2d</c> has none.
+    /// </summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>Rows between the window's taps; overrides <see cref="Dilation"/> vertically. Max pools only.</summary>
+    public int DilationHeight { get; set; }
+
+    /// <summary>Columns between the window's taps; overrides <see cref="Dilation"/> horizontally. Max pools only.</summary>
+    public int DilationWidth { get; set; }
 }
 
 /// <summary>

@@ -123,8 +123,9 @@ public static partial class Generic
 
         Pool2DGeometry g = geometry;
         int lanes = Lanes, phases = g.StrideWidth;
-        var band = new Band(g.Height, g.Width, g.KernelHeight, 1, g.PadLeft,
-            phases, RoundUp(g.OutputWidth, lanes) + ((g.KernelWidth - 1) / phases), max ? float.NegativeInfinity : 0f);
+        int dh = g.DilationHeight, dw = g.DilationWidth;
+        var band = new Band(g.Height, g.Width, g.KernelHeight, dh, g.PadLeft,
+            phases, RoundUp(g.OutputWidth, lanes) + ((g.KernelWidth - 1) * dw / phases), max ? float.NegativeInfinity : 0f);
         int bandLength = band.ChannelStride;
         using var buffer = new BandBuffer(bandLength <= BandLimit ? stackalloc float[bandLength] : default, bandLength);
         Span<float> bandSpan = buffer.Span;
@@ -149,7 +150,8 @@ public static partial class Generic
                         ref float bandRow = ref Unsafe.Add(ref start, ky * band.RowStride);
                         for (int kx = 0; kx < g.KernelWidth; kx++)
                         {
-                            Vector<float> x = Vector.LoadUnsafe(ref bandRow, (nuint)((kx % phases * band.RowLength) + (kx / phases)));
+                            int column = kx * dw;
+                            Vector<float> x = Vector.LoadUnsafe(ref bandRow, (nuint)((column % phases * band.RowLength) + (column / phases)));
                             acc = max ? Vector.Max(acc, x) : acc + x;
                         }
                     }

@@ -207,10 +207,10 @@ public static partial class Reference
     {
         for (int ky = 0; ky < g.KernelHeight; ky++)
         {
-            int iy = (y * g.StrideHeight) - g.PadTop + ky;
+            int iy = (y * g.StrideHeight) - g.PadTop + (ky * g.DilationHeight);
             for (int kx = 0; kx < g.KernelWidth; kx++)
             {
-                int ix = (x * g.StrideWidth) - g.PadLeft + kx;
+                int ix = (x * g.StrideWidth) - g.PadLeft + (kx * g.DilationWidth);
                 if (iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width)
                 {
                     yield return At(n, c, iy, ix, g.Channels, g.Height, g.Width);

@@ -31,12 +31,12 @@ public static class ShapeMath
     }
 
     /// <summary>
-    /// A pool's output size on one axis: as <see cref="OutputSize"/>, or with <paramref name="ceilMode"/> the division
+    /// A pool's output size on one axis (a dilated window spans <see cref="EffectiveKernel"/>): as <see cref="OutputSize"/>, or with <paramref name="ceilMode"/> the division
     /// rounded up — less one where the last window would start in the padding after the input (PyTorch's and ONNX's rule).
     /// </summary>
-    public static int PoolOutputSize(int input, int kernel, int stride, int padBefore, int padAfter, bool ceilMode)
+    public static int PoolOutputSize(int input, int kernel, int stride, int padBefore, int padAfter, bool ceilMode, int dilation = 1)
     {
-        long span = (long)input + padBefore + padAfter - kernel;
+        long span = (long)input + padBefore + padAfter - EffectiveKernel(kernel, dilation);
         if (span < 0 || stride <= 0)
         {
             return 0;
@@ -426,7 +426,7 @@ public sealed record Pool2DGeometry
     public Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
         int? strideHeight = null, int? strideWidth = null, int padHeight = 0, int padWidth = 0)
-        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight ?? kernelHeight, strideWidth ?? kernelWidth, padHeight, padHeight, padWidth, padWidth, ceilMode: false, validate: true)
+        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight ?? kernelHeight, strideWidth ?? kernelWidth, padHeight, padHeight, padWidth, padWidth, ceilMode: false, 1, 1, validate: true)
     {
     }
 
@@ -436,17 +436,25 @@ public sealed record Pool2DGeometry
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size or stride is not positive, or a padding is negative.</exception>
     /// <exception cref="ArgumentException">A padding is not smaller than the kernel, the kernel is larger than the padded input, or an element count overflows.</exception>
+    /// <remarks>
+    /// <paramref name="dilationHeight"/> and <paramref name="dilationWidth"/> space a max pool's window taps (ONNX's
+    /// <c>dilations</c>, PyTorch's <c>dilation</c>); the reference and the generated kernels average undilated windows only.
+    /// </remarks>
     public Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode = false)
-        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, validate: true)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode = false,
+        int dilationHeight = 1, int dilationWidth = 1)
+        : this(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, dilationHeight, dilationWidth, validate: true)
     {
     }
 
     private Pool2DGeometry(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode, bool validate)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode,
+        int dilationHeight, int dilationWidth, bool validate)
     {
+        DilationHeight = dilationHeight;
+        DilationWidth = dilationWidth;
         Channels = channels;
         Height = height;
         Width = width;
@@ -459,8 +467,8 @@ public sealed record Pool2DGeometry
         PadLeft = padLeft;
         PadRight = padRight;
         CeilMode = ceilMode;
-        OutputHeight = ShapeMath.PoolOutputSize(height, kernelHeight, strideHeight, padTop, padBottom, ceilMode);
-        OutputWidth = ShapeMath.PoolOutputSize(width, kernelWidth, strideWidth, padLeft, padRight, ceilMode);
+        OutputHeight = ShapeMath.PoolOutputSize(height, kernelHeight, strideHeight, padTop, padBottom, ceilMode, Math.Max(dilationHeight, 1));
+        OutputWidth = ShapeMath.PoolOutputSize(width, kernelWidth, strideWidth, padLeft, padRight, ceilMode, Math.Max(dilationWidth, 1));
 
         ShapeProblem problem = validate ? FindProblem() : ShapeProblem.None;
         if (problem.IsProblem)
@@ -501,9 +509,16 @@ public sealed record Pool2DGeometry
     /// <summary>As the other <c>TryCreate</c>, with <paramref name="ceilMode"/> as in the constructor.</summary>
     public static Pool2DGeometry? TryCreate(
         int channels, int height, int width, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode, out ShapeProblem problem)
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode, out ShapeProblem problem) =>
+        TryCreate(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, 1, 1, out problem);
+
+    /// <summary>As the other <c>TryCreate</c>, with <paramref name="ceilMode"/> and the dilations as in the constructor.</summary>
+    public static Pool2DGeometry? TryCreate(
+        int channels, int height, int width, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padTop, int padBottom, int padLeft, int padRight, bool ceilMode,
+        int dilationHeight, int dilationWidth, out ShapeProblem problem)
     {
-        var geometry = new Pool2DGeometry(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, validate: false);
+        var geometry = new Pool2DGeometry(channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padBottom, padLeft, padRight, ceilMode, dilationHeight, dilationWidth, validate: false);
         problem = geometry.FindProblem();
         return problem.IsProblem ? null : geometry;
     }
@@ -528,6 +543,15 @@ public sealed record Pool2DGeometry
 
     /// <summary>Horizontal stride.</summary>
     public int StrideWidth { get; }
+
+    /// <summary>Rows between a max pool window's taps (1: adjacent rows).</summary>
+    public int DilationHeight { get; }
+
+    /// <summary>Columns between a max pool window's taps (1: adjacent columns).</summary>
+    public int DilationWidth { get; }
+
+    /// <summary>Whether the window's taps are spaced (a dilated max pool).</summary>
+    public bool IsDilated => DilationHeight > 1 || DilationWidth > 1;
 
     /// <summary>Padding above.</summary>
     public int PadTop { get; }
@@ -585,14 +609,15 @@ public sealed record Pool2DGeometry
 
     /// <inheritdoc/>
     public override string ToString() => ShapeProblem.Invariant(
-        $"pool {Channels}x{Height}x{Width} -> {Channels}x{OutputHeight}x{OutputWidth}, kernel {KernelHeight}x{KernelWidth}, stride {StrideHeight}x{StrideWidth}, pad {PadTop},{PadBottom},{PadLeft},{PadRight}{(CeilMode ? ", ceil mode" : "")}");
+        $"pool {Channels}x{Height}x{Width} -> {Channels}x{OutputHeight}x{OutputWidth}, kernel {KernelHeight}x{KernelWidth}, stride {StrideHeight}x{StrideWidth}, pad {PadTop},{PadBottom},{PadLeft},{PadRight}{(IsDilated ? $", dilation {DilationHeight}x{DilationWidth}" : "")}{(CeilMode ? ", ceil mode" : "")}");
 
     private ShapeProblem FindProblem()
     {
         ShapeProblem problem = Conv2DGeometry.FirstNotPositive(
             (nameof(Channels), Channels), (nameof(Height), Height), (nameof(Width), Width),
             (nameof(KernelHeight), KernelHeight), (nameof(KernelWidth), KernelWidth),
-            (nameof(StrideHeight), StrideHeight), (nameof(StrideWidth), StrideWidth));
+            (nameof(StrideHeight), StrideHeight), (nameof(StrideWidth), StrideWidth),
+            (nameof(DilationHeight), DilationHeight), (nameof(DilationWidth), DilationWidth));
         if (problem.IsProblem)
         {
             return problem;
@@ -604,30 +629,55 @@ public sealed record Pool2DGeometry
             return problem;
         }
 
-        foreach ((string side, int pad, int kernel, string axis) in new[]
-        {
-            ("padTop", PadTop, KernelHeight, "height"), ("padBottom", PadBottom, KernelHeight, "height"),
-            ("padLeft", PadLeft, KernelWidth, "width"), ("padRight", PadRight, KernelWidth, "width"),
-        })
-        {
-            if (pad >= kernel)
-            {
-                return new ShapeProblem(ShapeProblemKind.PaddingNotSmallerThanKernel, side,
-                    ShapeProblem.Invariant($"The padding ({pad}) must be smaller than the kernel {axis} ({kernel}), or a window could cover padding only."));
-            }
-        }
-
         if (OutputHeight <= 0 || OutputWidth <= 0)
         {
             bool tall = OutputHeight <= 0;
             return new ShapeProblem(ShapeProblemKind.KernelLargerThanInput, tall ? "kernelHeight" : "kernelWidth", tall
-                ? ShapeProblem.Invariant($"The kernel height ({KernelHeight}) is larger than the padded input height ({(long)Height + PadTop + PadBottom}).")
-                : ShapeProblem.Invariant($"The kernel width ({KernelWidth}) is larger than the padded input width ({(long)Width + PadLeft + PadRight})."));
+                ? ShapeProblem.Invariant($"The kernel height ({KernelHeight}{Spanning(KernelHeight, DilationHeight, "rows")}) is larger than the padded input height ({(long)Height + PadTop + PadBottom}).")
+                : ShapeProblem.Invariant($"The kernel width ({KernelWidth}{Spanning(KernelWidth, DilationWidth, "columns")}) is larger than the padded input width ({(long)Width + PadLeft + PadRight})."));
+        }
+
+        problem = PaddingOnly(Height, KernelHeight, StrideHeight, DilationHeight, PadTop, PadBottom, OutputHeight, "row", "above", "below", "padTop", "padBottom");
+        problem = problem.IsProblem ? problem
+            : PaddingOnly(Width, KernelWidth, StrideWidth, DilationWidth, PadLeft, PadRight, OutputWidth, "column", "on the left", "on the right", "padLeft", "padRight");
+        if (problem.IsProblem)
+        {
+            return problem;
         }
 
         return Conv2DGeometry.FirstTooLarge(
             ("channels", "input sample", ShapeMath.Product(Channels, Height, Width)),
             ("channels", "output sample", ShapeMath.Product(Channels, OutputHeight, OutputWidth)));
+    }
+
+    /// <summary>How far a dilated window reaches, for a message: <c>, spanning 4 rows with dilation 3</c>, or nothing.</summary>
+    private static string Spanning(int kernel, int dilation, string unit) =>
+        dilation > 1 ? ShapeProblem.Invariant($", spanning {ShapeMath.EffectiveKernel(kernel, dilation)} {unit} with dilation {dilation}") : "";
+
+    /// <summary>
+    /// The first window on one axis whose taps all fall in the padding (ONNX allows any padding, but such a window has
+    /// no maximum and no mean), reported on the side whose padding put it there; or no problem.
+    /// </summary>
+    private static ShapeProblem PaddingOnly(
+        int size, int kernel, int stride, int dilation, int padBefore, int padAfter, int outputs, string unit, string before, string after, string beforeName, string afterName)
+    {
+        for (int o = 0; o < outputs; o++)
+        {
+            long start = ((long)o * stride) - padBefore;
+            long first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+            if (first < kernel && start + (first * dilation) < size)
+            {
+                continue;
+            }
+
+            bool early = start < 0;
+            long last = start + ((long)(kernel - 1) * dilation);
+            string taps = dilation > 1 ? ShapeProblem.Invariant($", every {dilation}") : "";
+            return new ShapeProblem(ShapeProblemKind.PaddingNotSmallerThanKernel, early ? beforeName : afterName, ShapeProblem.Invariant(
+                $"Output {unit} {o}'s window ({unit}s {start} to {last}{taps}) covers only the padding {(early ? before : after)} ({(early ? padBefore : padAfter)}) of an input of {size} {unit}s, and a window must cover at least one input element."));
+        }
+
+        return ShapeProblem.None;
     }
 }
 
