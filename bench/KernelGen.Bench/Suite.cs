@@ -78,6 +78,7 @@ public abstract class SuiteLayer(string id, int batch)
         Activation.Relu => model.Node("Relu", [input], "y"),
         Activation.Sigmoid => model.Node("Sigmoid", [input], "y"),
         Activation.Tanh => model.Node("Tanh", [input], "y"),
+        Activation.HardSwish => model.Node("HardSwish", [input], "y"),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
     };
 
@@ -87,6 +88,7 @@ public abstract class SuiteLayer(string id, int batch)
         Activation.Relu => x.relu_(),
         Activation.Sigmoid => x.sigmoid_(),
         Activation.Tanh => x.tanh_(),
+        Activation.HardSwish => hardswish(x, inplace: true),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
     };
 }
@@ -95,6 +97,8 @@ public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation
     : SuiteLayer(id, batch)
 {
     public Conv2DGeometry Geometry => g;
+
+    public Activation Activation => activation;
 
     public override string Kind => "conv";
 
@@ -362,7 +366,10 @@ public sealed class AddLayer(string id, int channels, int height, int width, Act
     public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) => (input + weights).relu_();
 }
 
-/// <summary>The suite's shapes, by the ids suite.md gives them, and two dense layers of the MNIST model besides.</summary>
+/// <summary>
+/// The suite's shapes, by the ids suite.md gives them, and besides: two dense layers of the MNIST model, a HardSwish-fused
+/// depthwise convolution of MobileNetV3 and the two layers of a ResNet block that are not convolutions.
+/// </summary>
 public static class Suite
 {
     private static Conv2DGeometry Conv(int c, int hw, int oc, int k, int stride = 1, int pad = 0, int groups = 1) =>
@@ -381,6 +388,9 @@ public static class Suite
         new ConvLayer("pointwise_256", Conv(256, 14, 256, 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o)),
         new ConvLayer("depthwise_32", Conv(32, 112, 32, 3, pad: 1, groups: 32), 1, Activation.None, (i, w, b, o) => SuiteKernels.Depthwise32(i, w, b, o)),
         new ConvLayer("mnist_conv1_b64", Conv(1, 28, 32, 3), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 64)),
+
+        // Not in suite.md: MobileNetV3's expanded depthwise layer, 96×56×56, 3×3, with its HardSwish fused.
+        new ConvLayer("depthwise_hswish_96", Conv(96, 56, 96, 3, pad: 1, groups: 96), 1, Activation.HardSwish, (i, w, b, o) => SuiteKernels.DepthwiseHardSwish96(i, w, b, o)),
     ];
 
     public static readonly SuiteLayer[] Pools =

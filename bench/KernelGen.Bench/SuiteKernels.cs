@@ -33,6 +33,10 @@ public static partial class SuiteKernels
     [Conv2D(InChannels = 32, Height = 112, Width = 112, OutChannels = 32, Kernel = 3, Padding = 1, Groups = 32)]
     public static partial void Depthwise32(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
 
+    /// <summary>Not in suite.md: MobileNetV3's expanded depthwise layer with its HardSwish fused (depthwise_hswish_96).</summary>
+    [Conv2D(InChannels = 96, Height = 56, Width = 56, OutChannels = 96, Kernel = 3, Padding = 1, Groups = 96, Activation = Activation.HardSwish)]
+    public static partial void DepthwiseHardSwish96(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
     [MaxPool2D(Channels = 32, Height = 26, Width = 26, Kernel = 2)]
     public static partial void MaxPool2(ReadOnlySpan<float> input, Span<float> output);
 

@@ -4,8 +4,9 @@ using System.Text;
 namespace KernelGen.Bench.Peers;
 
 /// <summary>
-/// Builds a one-layer ONNX model in memory: the few protobuf messages of onnx.proto that a graph of Conv, Relu,
-/// pools and Gemm needs (field numbers from onnx.proto, IR version 8, opset 17), weights as initializers.
+/// Builds a one-layer ONNX model in memory: the few protobuf messages of onnx.proto that a graph of Conv, Gemm, pools,
+/// BatchNormalization, Add and an activation node (Relu, Sigmoid, Tanh, HardSwish — the last since opset 14) needs
+/// (field numbers from onnx.proto, IR version 8, opset 17), weights as initializers.
 /// </summary>
 public sealed class OnnxModel
 {

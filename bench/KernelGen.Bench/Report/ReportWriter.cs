@@ -87,8 +87,8 @@ public static class ReportWriter
         Measurement? generic = Find(run, layer, "Generic");
         Measurement? peer = s_peers.Select(p => Find(run, layer, p)).Where(m => m is not null).MinBy(m => m!.MedianNs);
         double rate = Rate(layer, generated);
-        string name = layer is ConvLayer { Geometry: var g }
-            ? $"{g.InChannels}×{g.Height}×{g.Width} → {g.OutChannels}, {g.KernelHeight}×{g.KernelWidth}{(g.StrideHeight > 1 ? $" s{g.StrideHeight}" : "")}{(g.Groups > 1 ? $" g{g.Groups}" : "")}"
+        string name = layer is ConvLayer { Geometry: var g, Activation: var activation }
+            ? $"{g.InChannels}×{g.Height}×{g.Width} → {g.OutChannels}, {g.KernelHeight}×{g.KernelWidth}{(g.StrideHeight > 1 ? $" s{g.StrideHeight}" : "")}{(g.Groups > 1 ? $" g{g.Groups}" : "")}{(activation != Activation.None ? $" + {activation}" : "")}"
             : layer.Kind;
         md.AppendLine(s_invariant,
             $"| {layer.Id} | {name} | {Time(generated.MedianNs)} | {rate:F2} | {(layer.MemoryBound ? "" : $"{100 * rate / run.PeakGflops:F1}%")} | {Ratio(generic, generated)} | {Ratio(peer, generated)} | {Display(peer?.Implementation)} | {Bytes(generated.AllocatedBytes)} |");
