@@ -74,6 +74,37 @@ public static class ActivationFunctions
     }
 
     /// <summary>
+    /// The derivative of <see cref="LeakyRelu"/> at <paramref name="x"/>: 1 where <c>x &gt; 0</c>, else the slope (PyTorch's
+    /// choice at 0).
+    /// </summary>
+    /// <param name="x">The activation's input.</param>
+    /// <param name="slope">The factor for values that are not positive.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LeakyReluDerivative(float x, float slope) => x > 0 ? 1 : slope;
+
+    /// <summary>The derivative of <see cref="HardSwish"/>: 0 below −3, <c>x/3 + 1/2</c> from −3 to 3, 1 above (PyTorch's pieces).</summary>
+    /// <param name="x">The activation's input.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HardSwishDerivative(float x) => x < -3 ? 0 : x <= 3 ? (x / 3) + 0.5f : 1;
+
+    /// <summary>The derivative of <see cref="Silu"/>: <c>σ(x) (1 + x (1 − σ(x)))</c>, in double precision (1 − σ cancels for large x).</summary>
+    /// <param name="x">The activation's input.</param>
+    public static float SiluDerivative(float x)
+    {
+        double sigma = 1 / (1 + Math.Exp(-x));
+        return (float)(sigma * (1 + (x * (1 - sigma))));
+    }
+
+    /// <summary>The derivative of <see cref="Gelu"/>: <c>Φ(x) + x φ(x)</c>, in double precision as <see cref="Gelu"/> is.</summary>
+    /// <param name="x">The activation's input.</param>
+    public static float GeluDerivative(float x)
+    {
+        double tail = 0.5 * Erfc(Math.Abs(x) * 0.70710678118654752);
+        double cdf = x > 0 ? 1 - tail : tail;
+        return (float)(cdf + (x * Math.Exp(-0.5 * x * x) * 0.3989422804014327));
+    }
+
+    /// <summary>
     /// <c>erfc(z)</c> for <c>z ≥ 0</c>: <c>t · exp(P(t) − z²)</c> with <c>t = 1 / (1 + z/2)</c> and <c>P</c> a degree-14
     /// polynomial fitted to <c>ln(erfc(z) / t) + z²</c> on <c>t ∈ [0, 1]</c> (Chebyshev fit in 40-digit arithmetic,
     /// tools/fits/erfc.py); relative error below 4·10⁻¹⁰ where the result is a normal double.

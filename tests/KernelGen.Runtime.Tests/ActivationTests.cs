@@ -106,6 +106,30 @@ public class ActivationTests
         Assert.True(worst <= ulps, $"{activation}: {worst} ulps at x = {worstAt:R}");
     }
 
+    /// <summary>The float derivatives a network's backward pass calls, against the reference's (from the input), across [−12, 12].</summary>
+    [Theory]
+    [InlineData(Activation.LeakyRelu)]
+    [InlineData(Activation.HardSwish)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Gelu)]
+    public void Float_derivatives_match_the_reference(Activation activation)
+    {
+        float[] x = [.. Enumerable.Range(-20_000, 40_001).Select(i => i * 6e-4f)];
+        double[] expected = new double[x.Length];
+        Reference.ActivationBackwardFromInput<double>(activation, [.. x.Select(v => (double)v)], [.. x.Select(_ => 1.0)], expected, -0.3f);
+        for (int i = 0; i < x.Length; i++)
+        {
+            float actual = activation switch
+            {
+                Activation.LeakyRelu => ActivationFunctions.LeakyReluDerivative(x[i], -0.3f),
+                Activation.HardSwish => ActivationFunctions.HardSwishDerivative(x[i]),
+                Activation.Silu => ActivationFunctions.SiluDerivative(x[i]),
+                _ => ActivationFunctions.GeluDerivative(x[i]),
+            };
+            Assert.True(Math.Abs(actual - expected[i]) <= 4e-7 * Math.Max(1, Math.Abs(expected[i])), $"{activation}'({x[i]:R}) = {actual:R}, reference {expected[i]:R}");
+        }
+    }
+
     [Fact]
     public void Special_values_propagate()
     {

@@ -26,10 +26,16 @@ internal static class BackwardEmitter
         w.Line($"public static ref float Start(KgReadOnlySpan span) => ref {MemoryMarshal}.GetReference(span);");
         w.Line();
         e.SoftmaxCrossEntropy(spec.OutputLength);
-        foreach (ActivationKind activation in spec.Layers.Select(l => l.Activation.Kind).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
+        foreach (ActivationKind activation in spec.Layers.Where(l => !l.KeepsPreActivation).Select(l => l.Activation.Kind).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
         {
             w.Line();
             e.Activation(activation);
+        }
+
+        foreach (ActivationKind activation in spec.Layers.Where(l => l.KeepsPreActivation).Select(l => l.Activation.Kind).Distinct().OrderBy(a => a))
+        {
+            w.Line();
+            e.SeparateActivation(activation);
         }
 
         foreach (NetworkLayer layer in spec.Layers)
@@ -235,6 +241,32 @@ internal static class BackwardEmitter
                         _ => $"{g} -= {g} * (y * y);",
                     });
                 }
+            }
+        }
+
+        /// <summary>
+        /// An activation whose derivative needs its input: applied after the layer's kernel, from the kept pre-activation into
+        /// the output, and its derivative taken from the pre-activation — both with the runtime's float functions.
+        /// </summary>
+        public void SeparateActivation(ActivationKind activation)
+        {
+            bool leaky = activation == ActivationKind.LeakyRelu;
+            string slope = leaky ? ", float slope" : "", slopeArgument = leaky ? ", slope" : "";
+            Doc(w, $"{activation} of each pre-activation, into the layer's output.");
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {activation}Forward(ref float input, ref float output, int length{slope})"))
+            using (w.Block("for (int i = 0; i < length; i++)"))
+            {
+                w.Line($"{At("output", "i")} = {ActivationText.Functions}.{activation}({At("input", "i")}{slopeArgument});");
+            }
+
+            w.Line();
+            Doc(w, $"{activation}'s derivative from its input (the kept pre-activation), multiplied into the gradient in place.");
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {activation}InputBackward(ref float input, ref float gradient, int length{slope})"))
+            using (w.Block("for (int i = 0; i < length; i++)"))
+            {
+                w.Line($"{At("gradient", "i")} *= {ActivationText.Functions}.{activation}Derivative({At("input", "i")}{slopeArgument});");
             }
         }
 
@@ -795,7 +827,7 @@ internal static class BackwardEmitter
             {
                 // Windows that tile the plane exactly (no padding, stride = window) write every input gradient, the
                 // largest's and zeros, so nothing is cleared first; otherwise the gradients are added into a cleared plane.
-                bool tiles = max && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
+                bool tiles = max && !g.IsDilated && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth
                     && p.Height % p.KernelHeight == 0 && p.Width % p.KernelWidth == 0 && p.KernelHeight * p.KernelWidth <= 16;
                 bool pairs = tiles && p.KernelHeight == 2 && p.KernelWidth == 2;
                 if (!tiles)
@@ -820,7 +852,11 @@ internal static class BackwardEmitter
                     using (w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
                     {
                         w.Line(Invariant($"int top = {Plus(Times("y", p.StrideHeight), -p.PadTop)};"));
-                        w.Line(Invariant($"int y0 = KgMath.Max(top, 0), y1 = KgMath.Min(top + {p.KernelHeight}, {p.Height});"));
+                        if (!g.IsDilated)
+                        {
+                            w.Line(Invariant($"int y0 = KgMath.Max(top, 0), y1 = KgMath.Min(top + {p.KernelHeight}, {p.Height});"));
+                        }
+
                         w.Line("int x = 0;");
                         if (pairs)
                         {
@@ -830,7 +866,11 @@ internal static class BackwardEmitter
                         using (w.Block(Invariant($"for (; x < {g.OutputWidth}; x++)")))
                         {
                             w.Line(Invariant($"int left = {Plus(Times("x", p.StrideWidth), -p.PadLeft)};"));
-                            w.Line(Invariant($"int x0 = KgMath.Max(left, 0), x1 = KgMath.Min(left + {p.KernelWidth}, {p.Width});"));
+                            if (!g.IsDilated)
+                            {
+                                w.Line(Invariant($"int x0 = KgMath.Max(left, 0), x1 = KgMath.Min(left + {p.KernelWidth}, {p.Width});"));
+                            }
+
                             w.Line(Invariant($"float gradient = {At("dy", Invariant($"(y * {g.OutputWidth}) + x"))};"));
                             if (tiles)
                             {
@@ -866,6 +906,34 @@ internal static class BackwardEmitter
                                 }
 
                                 w.Line($"{At("dx", "best")} = gradient;");
+                            }
+                            else if (max && g.IsDilated)
+                            {
+                                // Dilated taps, DilationHeight rows and DilationWidth columns apart: the first on the input starts
+                                // the search, and the first largest (or the first NaN) wins, as in the forward pass.
+                                w.Line("int best = -1;");
+                                w.Line("float largest = 0f;");
+                                using (w.Block(Invariant($"for (int i = 0; i < {p.KernelHeight}; i++)")))
+                                {
+                                    w.Line(Invariant($"int r = top + (i * {p.DilationHeight});"));
+                                    using (w.Block(Invariant($"if ((uint)r >= {p.Height}u)")))
+                                    {
+                                        w.Line("continue;");
+                                    }
+
+                                    using (w.Block(Invariant($"for (int j = 0; j < {p.KernelWidth}; j++)")))
+                                    {
+                                        w.Line(Invariant($"int s = left + (j * {p.DilationWidth});"));
+                                        w.Line(Invariant($"float value = (uint)s < {p.Width}u ? {At("source", Invariant($"(r * {p.Width}) + s"))} : float.NegativeInfinity;"));
+                                        using (w.Block(Invariant($"if ((uint)s < {p.Width}u && (best < 0 || (!float.IsNaN(largest) && (value > largest || float.IsNaN(value)))))")))
+                                        {
+                                            w.Line("largest = value;");
+                                            w.Line(Invariant($"best = (r * {p.Width}) + s;"));
+                                        }
+                                    }
+                                }
+
+                                w.Line($"{At("dx", "best")} += gradient;");
                             }
                             else if (max)
                             {

@@ -231,13 +231,21 @@ internal static class NetworkEmitter
             string? previousLayer = null;
             foreach (NetworkLayer layer in spec.Layers)
             {
-                string output = Invariant($"new {Span}(buffers.{layer.Name}Output, 0, batch * {layer.OutputLength})");
+                // A layer that keeps its pre-activation stores it, then applies its activation into the output.
+                string target = layer.KeepsPreActivation ? "PreActivation" : "Output";
+                string output = Invariant($"new {Span}(buffers.{layer.Name}{target}, 0, batch * {layer.OutputLength})");
                 string source = previousLayer is null ? $"ref {backward}.Start(input)" : $"ref {backward}.Start(buffers.{previousLayer}Output)";
                 w.Line(layer.Kind == NetworkLayerKind.Dense
-                    ? $"{backward}.{layer.Name}Forward({source}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start({layer.Name}Bias.Values), ref {backward}.Start(buffers.{layer.Name}Output), batch);"
+                    ? $"{backward}.{layer.Name}Forward({source}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start({layer.Name}Bias.Values), ref {backward}.Start(buffers.{layer.Name}{target}), batch);"
                     : layer.HasParameters
                     ? $"{layer.Spec.Method.Name}({previous}, {layer.Name}Weight.Values, {layer.Name}Bias.Values, {output}, batch);"
                     : $"{layer.Spec.Method.Name}({previous}, {output}, batch);");
+                if (layer.KeepsPreActivation)
+                {
+                    string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
+                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward(ref {backward}.Start(buffers.{layer.Name}PreActivation), ref {backward}.Start(buffers.{layer.Name}Output), batch * {layer.OutputLength}{slope});"));
+                }
+
                 previous = Invariant($"new {ReadOnlySpan}(buffers.{layer.Name}Output, 0, batch * {layer.OutputLength})");
                 previousLayer = layer.Name;
             }
@@ -313,7 +321,9 @@ internal static class NetworkEmitter
                     if (!layer.Activation.IsNone)
                     {
                         string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
-                        w.Line(Invariant($"{backward}.{layer.Activation.Kind}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength}{slope});"));
+                        w.Line(layer.KeepsPreActivation
+                            ? Invariant($"{backward}.{layer.Activation.Kind}InputBackward(ref {backward}.Start(buffers.{layer.Name}PreActivation), {gradOut}, batch * {layer.OutputLength}{slope});")
+                            : Invariant($"{backward}.{layer.Activation.Kind}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength}{slope});"));
                     }
 
                     if (layer.HasParameters)
@@ -384,6 +394,10 @@ internal static class NetworkEmitter
                 {
                     w.Line(Invariant($"{layer.Name}Output = new float[checked(maxBatch * {layer.OutputLength})];"));
                     w.Line(Invariant($"{layer.Name}Gradient = new float[checked(maxBatch * {layer.OutputLength})];"));
+                    if (layer.KeepsPreActivation)
+                    {
+                        w.Line(Invariant($"{layer.Name}PreActivation = new float[checked(maxBatch * {layer.OutputLength})];"));
+                    }
                 }
             }
 
@@ -393,6 +407,12 @@ internal static class NetworkEmitter
                 w.Line($"internal float[] {layer.Name}Output {{ get; }}");
                 w.Line();
                 w.Line($"internal float[] {layer.Name}Gradient {{ get; }}");
+                if (layer.KeepsPreActivation)
+                {
+                    w.Line();
+                    w.Line($"/// <summary><c>{layer.Name}</c>'s output before its {layer.Activation}, whose derivative is taken from it.</summary>");
+                    w.Line($"internal float[] {layer.Name}PreActivation {{ get; }}");
+                }
             }
 
             w.Line();

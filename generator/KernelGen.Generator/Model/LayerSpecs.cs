@@ -131,13 +131,21 @@ internal enum NetworkLayerKind
 /// One layer of a <c>[Network]</c>: its name (the method's), its spec with the input sizes inferred (the spec's method
 /// is the private forward kernel the network calls), and the sizes of its output.
 /// </summary>
-internal sealed record NetworkLayer(string Name, NetworkLayerKind Kind, ISpec Spec, int InputLength, int OutChannels, int OutHeight, int OutWidth)
+/// <param name="Separate">
+/// An activation whose derivative needs its input (<see cref="ActivationSpec.DerivativeFromOutput"/> false): the spec's
+/// kernel then stores the pre-activation, which the network keeps for the backward pass, and applies this after it.
+/// </param>
+internal sealed record NetworkLayer(
+    string Name, NetworkLayerKind Kind, ISpec Spec, int InputLength, int OutChannels, int OutHeight, int OutWidth, ActivationSpec? Separate = null)
 {
+    /// <summary>Whether the network keeps this layer's pre-activation (see <see cref="Separate"/>).</summary>
+    public bool KeepsPreActivation => Separate is not null;
+
     public int OutputLength => OutChannels * OutHeight * OutWidth;
 
     public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
 
-    public ActivationSpec Activation => Spec switch
+    public ActivationSpec Activation => Separate ?? Spec switch
     {
         ConvSpec conv => conv.Activation,
         DenseSpec dense => dense.Activation,

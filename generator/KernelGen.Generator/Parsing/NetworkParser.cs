@@ -256,11 +256,7 @@ internal static class NetworkParser
                 {
                     Pool2DGeometry g = pool.Geometry;
                     layer = new NetworkLayer(name, max ? NetworkLayerKind.MaxPool : NetworkLayerKind.AvgPool, pool, features, g.Channels, g.OutputHeight, g.OutputWidth);
-                    if (g.IsDilated)
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
-                            $"its layer '{method.Name}' is a dilated max pool, which is a stand-alone kernel for now: a network's backward pass routes gradients through undilated windows only")));
-                    }
+
                 }
 
                 break;
@@ -289,11 +285,13 @@ internal static class NetworkParser
                 break;
         }
 
-        if (layer is { Activation: { DerivativeFromOutput: false } activation })
+        // An activation whose derivative needs its input runs after the layer's kernel, which keeps the pre-activation.
+        layer = layer switch
         {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
-                $"its layer '{method.Name}' uses {activation}, whose derivative needs the layer's input before the activation, which a network does not keep yet; use it in a stand-alone kernel, or use Relu, LeakyRelu with a slope of 0 or more, Relu6, HardSigmoid, Sigmoid or Tanh in a network")));
-        }
+            { Activation.DerivativeFromOutput: false, Spec: ConvSpec conv } => layer with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
+            { Activation.DerivativeFromOutput: false, Spec: DenseSpec dense } => layer with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
+            _ => layer,
+        };
 
         all.AddRange(diagnostics);
         return diagnostics.Count > 0 ? null : layer;

@@ -100,6 +100,26 @@ public sealed class NetworkEquivalenceTests
         ], batch, seed: 400 + batch, input);
     }
 
+    /// <summary>
+    /// The activations whose derivative a network takes from the kept pre-activation (HardSwish, SiLU, GELU, LeakyReLU with
+    /// a negative slope), and a dilated max pool routing its gradients, on inputs wide enough for every piece of HardSwish.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void SmoothActivationsMatchTheReference(int batch)
+    {
+        float[] input = [.. Data(500 + batch, batch * SmoothActivations.InputSize).Select(v => 6 * v)];
+        CheckNetwork(new SmoothActivations(seed: 6, maxBatch: batch),
+        [
+            new Conv("Conv1", new Conv2DGeometry(3, 12, 14, 6, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), Activation.HardSwish, Flip: false),
+            new Conv("Depthwise", new Conv2DGeometry(6, 12, 14, 6, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 6), Activation.Silu, Flip: false),
+            new Pool("Pool1", new Pool2DGeometry(6, 12, 14, 2, 2, 2, 2, 1, 1, 1, 1, dilationHeight: 2, dilationWidth: 2), Max: true, CountIncludePad: false),
+            new Dense("Fc1", new DenseGeometry(6 * 6 * 7, 16), Activation.Gelu),
+            new Dense("Out", new DenseGeometry(16, 4), Activation.LeakyRelu, Slope: -0.5f),
+        ], batch, seed: 500 + batch, input);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(6)]
@@ -226,7 +246,20 @@ public sealed class NetworkEquivalenceTests
             float[] output = Buffer(workspace, layer.Name, "Output", batch * layer.OutputLength);
             float[] gradient = Buffer(workspace, layer.Name, "Gradient", batch * layer.OutputLength);
             var preActivation = new double[upstream.Length];
-            Reference.ActivationBackward<double>(layer.Activation, D(output), upstream, preActivation, layer.Slope);
+            if (layer.Activation is Activation.HardSwish or Activation.Silu or Activation.Gelu || layer.Slope < 0)
+            {
+                // The network keeps the pre-activation: the activation applied to it, and its derivative taken from it.
+                float[] kept = Buffer(workspace, layer.Name, "PreActivation", batch * layer.OutputLength);
+                var activated = new double[kept.Length];
+                Reference.Activate<double>(layer.Activation, D(kept), activated, layer.Slope);
+                AssertClose($"{layer.Name} activation", activated, output, 1);
+                Reference.ActivationBackwardFromInput<double>(layer.Activation, D(kept), upstream, preActivation, layer.Slope);
+            }
+            else
+            {
+                Reference.ActivationBackward<double>(layer.Activation, D(output), upstream, preActivation, layer.Slope);
+            }
+
             AssertClose($"{layer.Name} output gradient", preActivation, gradient, 1);
 
             (double[] dInput, double[]? dWeights, double[]? dBias) = layer.Backward(D(inputs[i]), parameters, D(gradient), batch);

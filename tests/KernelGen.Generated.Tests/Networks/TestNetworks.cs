@@ -85,6 +85,20 @@ internal sealed partial class PiecewiseActivations
     [Dense(OutFeatures = 4, Activation = Activation.LeakyRelu)] partial void Out();
 }
 
+/// <summary>
+/// The activations whose derivative needs the layer's input, which the network keeps: HardSwish, SiLU on a depthwise
+/// convolution, GELU, LeakyReLU with a negative slope; and a dilated, padded max pool between them.
+/// </summary>
+[Network(InputChannels = 3, InputHeight = 12, InputWidth = 14)]
+internal sealed partial class SmoothActivations
+{
+    [Conv2D(OutChannels = 6, Kernel = 3, Padding = 1, Activation = Activation.HardSwish)] partial void Conv1();
+    [Conv2D(OutChannels = 6, Kernel = 3, Padding = 1, Groups = 6, Activation = Activation.Silu)] partial void Depthwise();
+    [MaxPool2D(Kernel = 2, Stride = 2, Dilation = 2, Padding = 1)] partial void Pool1();
+    [Dense(OutFeatures = 16, Activation = Activation.Gelu)] partial void Fc1();
+    [Dense(OutFeatures = 4, Activation = Activation.LeakyRelu, LeakyReluSlope = -0.5f)] partial void Out();
+}
+
 /// <summary>A 1×1 convolution without activation into a 2×2 max pool whose rows hold more than eight windows: with the
 /// convolution set to copy its input, inputs with repeated values make windows with ties.</summary>
 [Network(InputChannels = 1, InputHeight = 16, InputWidth = 20)]
