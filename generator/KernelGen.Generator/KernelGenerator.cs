@@ -58,6 +58,12 @@ public sealed class KernelGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(parsed.SelectMany(static (result, _) => result.Diagnostics), static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
 
+        // [Concat] is a network layer only: on a method outside a network it is reported, not silently ignored.
+        IncrementalValuesProvider<ParseResult<ConcatSpec>> concat = context.SyntaxProvider
+            .ForAttributeWithMetadataName(NetworkParser.ConcatAttributeName, static (node, _) => node is MethodDeclarationSyntax or LocalFunctionStatementSyntax, (ctx, token) => Guarded(() => NetworkParser.ParseStandAloneConcat(ctx), ctx.TargetSymbol.Name, ctx.TargetNode.GetLocation()))
+            .WithTrackingName(Steps.Parse("Concat"));
+        context.RegisterSourceOutput(concat.SelectMany(static (result, _) => result.Diagnostics), static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
+
         IncrementalValuesProvider<(NetworkSpec Spec, bool Legacy)> planned = parsed
             .Where(static result => result.Spec is not null)
             .Combine(legacyIntrinsics)

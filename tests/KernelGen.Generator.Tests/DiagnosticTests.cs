@@ -59,6 +59,12 @@ public class DiagnosticTests
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Stride = 0)", "[Conv2D] Stride = 0: it must be positive.");
 
     [Fact]
+    public void KGEN004_a_concat_outside_a_network() => AssertSingle(
+        Layers("[Concat(\"Other\")] static partial void Join(ReadOnlySpan<float> input, Span<float> output);"),
+        "KGEN004", "Concat(\"Other\")",
+        "[Concat] joins the layers of a [Network] along channels, so 'Join' must be a layer method of a [Network] class.");
+
+    [Fact]
     public void KGEN004_activation_must_be_defined() => AssertSingle(
         Layers($"[Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)10)] static partial void Fc({Weighted});"),
         "KGEN004", "Dense(InFeatures = 4, OutFeatures = 2, Activation = (Activation)10)",
@@ -277,7 +283,7 @@ public class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(root, "generator", "KernelGen.Generator", "AnalyzerReleases.Unshipped.md"));
         string[] ids = [.. typeof(KernelGenerator).Assembly.GetType("KernelGen.Generator.Diagnostics.Descriptors")!
             .GetFields().Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().Select(d => d.Id)];
-        Assert.Equal(15, ids.Length);
+        Assert.Equal(16, ids.Length);
         Assert.All(ids, id =>
         {
             Assert.Contains($"{id} | KernelGen | Error", releases, StringComparison.Ordinal);

@@ -34,10 +34,43 @@ public class NetworkTests
         """;
 
     [Fact]
-    public void An_add_in_a_chain_is_reported_not_read_as_another_layer()
+    public void A_misspelt_name_in_a_graph_is_reported_with_the_layers_there_are()
     {
-        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3)] partial void Conv1();\n    [Add(Channels = 2, Height = 26, Width = 26)] partial void Sum();\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN015", "Sum");
-        Assert.Equal("'Net' cannot be a [Network]: its layer 'Sum' is an [Add], which is a stand-alone kernel for now: a network is a chain of layers, each reading the one before", Message(d));
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void Conv1();\n    [Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void Conv2();\n    [Add(\"Conv9\")] partial void Sum();\n    [Dense(OutFeatures = 10)] partial void Logits();"),
+            "KGEN016", "Add(\"Conv9\")");
+        Assert.Equal("'Sum' reads 'Conv9', which is not a layer of 'Net': its layers are Conv1, Conv2, Sum, Logits, and NetworkAttribute.Input names the network's input.", Message(d));
+    }
+
+    [Fact]
+    public void A_layer_nothing_reads_is_reported()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3)] partial void Conv1();\n    [Conv2D(OutChannels = 2, Kernel = 3, Input = NetworkAttribute.Input)] partial void Side();\n    [Dense(OutFeatures = 10, Input = nameof(Conv1))] partial void Logits();"),
+            "KGEN016", "Conv2D(OutChannels = 2, Kernel = 3, Input = NetworkAttribute.Input)");
+        Assert.Equal("No layer reads 'Side': the network's output is its last declared layer, 'Logits', and every other layer must feed it (name it in an Input, an [Add] or a [Concat], or remove it).", Message(d));
+    }
+
+    [Fact]
+    public void Layers_that_read_each_other_are_reported_as_a_cycle()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Padding = 1, Input = nameof(B))] partial void A();\n    [Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void B();\n    [Add(nameof(B), Input = NetworkAttribute.Input)] partial void Sum();\n    [Dense(OutFeatures = 10)] partial void Logits();"),
+            "KGEN016", "Conv2D(OutChannels = 2, Kernel = 3, Padding = 1, Input = nameof(B))");
+        Assert.Equal("The layers 'A', 'B', 'Sum', 'Logits' of 'Net' read each other in a cycle (or read a layer that does): a network's layers must be orderable so each comes after the ones it reads.", Message(d));
+    }
+
+    [Fact]
+    public void Tensors_of_different_shapes_at_an_add_are_reported_with_both_shapes()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 4, Kernel = 3, Padding = 1)] partial void Conv1();\n    [Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void Conv2();\n    [Add(nameof(Conv1))] partial void Sum();\n    [Dense(OutFeatures = 10)] partial void Logits();"),
+            "KGEN013", "Add(nameof(Conv1))");
+        Assert.Equal("[Add] Sum adds 'Conv1', which gives 4×28×28, to its input, 'Conv2', which gives 2×28×28: the tensors added must have one shape.", Message(d));
+    }
+
+    [Fact]
+    public void Tensors_of_different_planes_at_a_concat_are_reported_with_both_shapes()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 4, Kernel = 3, Padding = 1)] partial void Conv1();\n    [MaxPool2D(Kernel = 2)] partial void Pool1();\n    [Concat(nameof(Conv1))] partial void Join();\n    [Dense(OutFeatures = 10)] partial void Logits();"),
+            "KGEN013", "Concat(nameof(Conv1))");
+        Assert.Equal("[Concat] Join joins 'Conv1', which gives 4×28×28, to its input, 'Pool1', which gives 4×14×14: the tensors joined along channels must have one height and width (or all be flat features).", Message(d));
     }
 
     private static Diagnostic Single(string source, string id, string locatedText)

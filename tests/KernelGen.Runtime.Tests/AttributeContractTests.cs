@@ -7,14 +7,15 @@ public class AttributeContractTests
 {
     public static TheoryData<Type, string[]> Contract => new()
     {
-        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel"] },
-        { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth"] },
-        { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "CountIncludePad"] },
-        { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width"] },
-        { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width"] },
-        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation", "LeakyReluSlope"] },
-        { typeof(AddAttribute), ["Layers", "Channels", "Height", "Width", "Activation", "LeakyReluSlope"] },
-        { typeof(BatchNorm2DAttribute), ["Channels", "Height", "Width", "Epsilon", "Momentum", "Activation", "LeakyReluSlope"] },
+        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel", "Input"] },
+        { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "Input"] },
+        { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "CountIncludePad", "Input"] },
+        { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width", "Input"] },
+        { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width", "Input"] },
+        { typeof(ConcatAttribute), ["Layers", "Input"] },
+        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation", "LeakyReluSlope", "Input"] },
+        { typeof(AddAttribute), ["Layers", "Channels", "Height", "Width", "Activation", "LeakyReluSlope", "Input"] },
+        { typeof(BatchNorm2DAttribute), ["Channels", "Height", "Width", "Epsilon", "Momentum", "Activation", "LeakyReluSlope", "Input"] },
     };
 
     [Theory]

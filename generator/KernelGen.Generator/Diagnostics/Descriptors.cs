@@ -72,6 +72,10 @@ internal static class Descriptors
         "KGEN015", "Class cannot be a network",
         "'{0}' cannot be a [Network]: {1}");
 
+    public static readonly DiagnosticDescriptor NetworkGraphInvalid = Error(
+        "KGEN016", "Network layers do not form a graph",
+        "{0}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(Descriptors)
         .GetFields()
         .Select(f => f.GetValue(null))

@@ -68,7 +68,21 @@ internal static class BackwardEmitter
                     w.Line();
                     e.GlobalPoolInputGradient(layer.Name, global);
                     break;
+                case AddSpec add:
+                    w.Line();
+                    e.AddForward(layer.Name, add, layer.Inputs.Count);
+                    break;
+                case ConcatSpec concat:
+                    w.Line();
+                    e.ConcatForward(layer.Name, concat);
+                    break;
             }
+        }
+
+        if (spec.Branches)
+        {
+            w.Line();
+            e.GradientRouting();
         }
     }
 
@@ -240,6 +254,107 @@ internal static class BackwardEmitter
                         ActivationKind.HardSigmoid => $"{g} = y > 0f && y < 1f ? {g} / 6f : 0f;",
                         _ => $"{g} -= {g} * (y * y);",
                     });
+                }
+            }
+        }
+
+        /// <summary>
+        /// The forward pass of an <c>[Add]</c> of <paramref name="operands"/> tensors: their sum, element by element, with the
+        /// activation fused where it is vectorised (the others are applied after the kernel by the network).
+        /// </summary>
+        public void AddForward(string layer, AddSpec s, int operands)
+        {
+            string[] names = [.. Enumerable.Range(0, operands).Select(k => Invariant($"x{k}"))];
+            Doc(w, Invariant($"<c>{layer}</c>: the sum of its {operands} inputs{(s.Activation.IsNone ? "" : $", then {s.Activation}")}, {s.Length} floats per sample."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}Forward({string.Join(", ", names.Select(n => $"ref float {n}"))}, ref float output, int batch)"))
+            {
+                w.Line(Invariant($"int length = batch * {s.Length}, i = 0;"));
+                VectorPaths(int.MaxValue, v =>
+                {
+                    using (w.Block(Invariant($"for (; i <= length - {v.Width}; i += {v.Width})")))
+                    {
+                        w.Line($"{v.Type} sum = {string.Join(" + ", names.Select(n => v.Load(n, "i")))};");
+                        w.Line(v.Store(s.Activation.Vectorised ? ActivationText.Apply(v, s.Activation, "sum") : "sum", "output", "i"));
+                    }
+                });
+
+                using (w.Block("for (; i < length; i++)"))
+                {
+                    w.Line($"float sum = {string.Join(" + ", names.Select(n => At(n, "i")))};");
+                    w.Line($"{At("output", "i")} = {(s.Activation.Vectorised ? ActivationText.Apply(s.Activation, "sum") : "sum")};");
+                }
+
+                if (!s.Activation.Vectorised)
+                {
+                    using (w.Block("for (int j = 0; j < length; j++)"))
+                    {
+                        w.Line($"{At("output", "j")} = {ActivationText.Apply(s.Activation, At("output", "j"))};");
+                    }
+                }
+            }
+        }
+
+        /// <summary>The forward pass of a <c>[Concat]</c>: each sample's inputs copied one after another along channels.</summary>
+        public void ConcatForward(string layer, ConcatSpec s)
+        {
+            int total = s.OutChannels * s.Plane;
+            string[] names = [.. Enumerable.Range(0, s.Channels.Count).Select(k => Invariant($"x{k}"))];
+            Doc(w, Invariant($"<c>{layer}</c>: its {s.Channels.Count} inputs joined along channels ({string.Join(" + ", s.Channels)} = {s.OutChannels}), sample by sample."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}Forward({string.Join(", ", names.Select(n => $"ref float {n}"))}, ref float output, int batch)"))
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                int offset = 0;
+                for (int k = 0; k < names.Length; k++)
+                {
+                    int length = s.Channels[k] * s.Plane;
+                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At(names[k], Invariant($"n * {length}"))}, {length}).CopyTo({MemoryMarshal}.CreateSpan(ref {At("output", Offset(offset, ("n", total)))}, {length}));"));
+                    offset += length;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Gradients for a tensor read more than once, and for the inputs of <c>[Add]</c> and <c>[Concat]</c>: a part of each
+        /// sample's gradient (all of it for an <c>[Add]</c>) written to, or added into, the gradient of the tensor it came from.
+        /// </summary>
+        public void GradientRouting()
+        {
+            Doc(w, "Adds <paramref name=\"length\"/> floats of <paramref name=\"source\"/> into <paramref name=\"target\"/>: a second reader's share of a gradient.");
+            w.Line(AggressiveOptimization);
+            using (w.Block("public static void Accumulate(ref float source, ref float target, int length)"))
+            {
+                w.Line("int i = 0;");
+                VectorPaths(int.MaxValue, v =>
+                {
+                    using (w.Block(Invariant($"for (; i <= length - {v.Width}; i += {v.Width})")))
+                    {
+                        w.Line(v.Store($"{v.Load("target", "i")} + {v.Load("source", "i")}", "target", "i"));
+                    }
+                });
+
+                using (w.Block("for (; i < length; i++)"))
+                {
+                    w.Line($"{At("target", "i")} += {At("source", "i")};");
+                }
+            }
+
+            w.Line();
+            Doc(w, "Each sample's <paramref name=\"length\"/> floats from <paramref name=\"offset\"/> in a gradient of <paramref name=\"total\"/> per sample, written to (or with <paramref name=\"add\"/> added into) a tensor's gradient.");
+            w.Line(AggressiveOptimization);
+            using (w.Block("public static void Slice(ref float gradient, ref float target, int batch, int offset, int length, int total, bool add)"))
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line("ref float from = ref KgUnsafe.Add(ref gradient, (n * total) + offset), to = ref KgUnsafe.Add(ref target, n * length);");
+                using (w.Block("if (add)"))
+                {
+                    w.Line("Accumulate(ref from, ref to, length);");
+                }
+
+                using (w.Block("else"))
+                {
+                    w.Line($"{MemoryMarshal}.CreateReadOnlySpan(ref from, length).CopyTo({MemoryMarshal}.CreateSpan(ref to, length));");
                 }
             }
         }

@@ -23,7 +23,7 @@ internal static class NetworkEmitter
     public static IEnumerable<(string Hint, string Source)> Emit(NetworkSpec spec, bool legacyIntrinsics)
     {
         // Dense layers run batched in the network's own kernels (tiles across samples); the others use their layers' kernels.
-        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind != NetworkLayerKind.Dense))
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat)))
         {
             yield return (layer.Spec.Method.HintName, layer.Spec switch
             {
@@ -75,6 +75,8 @@ internal static class NetworkEmitter
         PoolSpec p => Invariant($"{p.KernelHeight}×{p.KernelWidth} {(p.Kind == PoolKind.Max ? "max" : "average")} pool"),
         GlobalPoolSpec g => g.Kind == PoolKind.Max ? "global max pool" : "global average pool",
         DenseSpec d => "dense" + (d.Activation.IsNone ? "" : ", " + d.Activation),
+        AddSpec a => Invariant($"sum of {layer.Inputs.Count} tensors{(layer.Activation.IsNone ? "" : ", " + layer.Activation)}"),
+        ConcatSpec c => Invariant($"{c.Channels.Count} tensors joined along channels"),
         _ => "layer",
     };
 
@@ -227,27 +229,25 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>");
         using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch)"))
         {
-            string previous = "input";
-            string? previousLayer = null;
             foreach (NetworkLayer layer in spec.Layers)
             {
                 // A layer that keeps its pre-activation stores it, then applies its activation into the output.
                 string target = layer.KeepsPreActivation ? "PreActivation" : "Output";
                 string output = Invariant($"new {Span}(buffers.{layer.Name}{target}, 0, batch * {layer.OutputLength})");
-                string source = previousLayer is null ? $"ref {backward}.Start(input)" : $"ref {backward}.Start(buffers.{previousLayer}Output)";
-                w.Line(layer.Kind == NetworkLayerKind.Dense
-                    ? $"{backward}.{layer.Name}Forward({source}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start({layer.Name}Bias.Values), ref {backward}.Start(buffers.{layer.Name}{target}), batch);"
-                    : layer.HasParameters
-                    ? $"{layer.Spec.Method.Name}({previous}, {layer.Name}Weight.Values, {layer.Name}Bias.Values, {output}, batch);"
-                    : $"{layer.Spec.Method.Name}({previous}, {output}, batch);");
+                string first = layer.Inputs[0] < 0 ? "input" : Invariant($"new {ReadOnlySpan}(buffers.{spec.Layers[layer.Inputs[0]].Name}Output, 0, batch * {spec.Layers[layer.Inputs[0]].OutputLength})");
+                string sources = string.Join(", ", layer.Inputs.Select(k => $"ref {backward}.Start({Tensor(spec, k)})"));
+                w.Line(layer.Kind switch
+                {
+                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start({layer.Name}Bias.Values), ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
+                    NetworkLayerKind.Add or NetworkLayerKind.Concat => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
+                    _ when layer.HasParameters => $"{layer.Spec.Method.Name}({first}, {layer.Name}Weight.Values, {layer.Name}Bias.Values, {output}, batch);",
+                    _ => $"{layer.Spec.Method.Name}({first}, {output}, batch);",
+                });
                 if (layer.KeepsPreActivation)
                 {
                     string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
                     w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward(ref {backward}.Start(buffers.{layer.Name}PreActivation), ref {backward}.Start(buffers.{layer.Name}Output), batch * {layer.OutputLength}{slope});"));
                 }
-
-                previous = Invariant($"new {ReadOnlySpan}(buffers.{layer.Name}Output, 0, batch * {layer.OutputLength})");
-                previousLayer = layer.Name;
             }
         }
 
@@ -267,7 +267,7 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind != NetworkLayerKind.Dense))
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat)))
         {
             w.Line(layer.HasParameters
                 ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {ReadOnlySpan} bias, {Span} output, int batch);"
@@ -307,13 +307,12 @@ internal static class NetworkEmitter
             w.Line();
             w.Line("// Layers below the lowest one with a trainable parameter need no gradients at all.");
             w.Line("int lowest = LowestTrainable();");
+            var written = new HashSet<int>();
             for (int i = spec.Layers.Count - 1; i >= 0; i--)
             {
                 NetworkLayer layer = spec.Layers[i];
-                string input = i == 0 ? "input" : $"buffers.{spec.Layers[i - 1].Name}Output";
-                string inputRef = i == 0 ? $"ref {backward}.Start(input)" : $"ref {backward}.Start({input})";
+                string inputRef = $"ref {backward}.Start({Tensor(spec, layer.Inputs[0])})";
                 string gradOut = $"ref {backward}.Start(buffers.{layer.Name}Gradient)";
-                string gradIn = i == 0 ? "" : $"ref {backward}.Start(buffers.{spec.Layers[i - 1].Name}Gradient)";
                 w.Line();
                 w.Line(Invariant($"// {layer.Name}: {Kind(layer)}."));
                 using (w.Block(Invariant($"if (lowest <= {i})")))
@@ -339,10 +338,39 @@ internal static class NetworkEmitter
                         }
                     }
 
-                    if (i > 0)
+                    // The gradient with respect to each tensor it reads: written by the tensor's last reader (the first here),
+                    // added in by the others.
+                    for (int k = 0; k < layer.Inputs.Count; k++)
                     {
-                        using (w.Block(Invariant($"if (lowest < {i})")))
+                        int producer = layer.Inputs[k];
+                        if (producer < 0)
                         {
+                            continue;
+                        }
+
+                        NetworkLayer source = spec.Layers[producer];
+                        bool add = written.Contains(producer);
+                        written.Add(producer);
+                        string target = $"ref {backward}.Start(buffers.{source.Name}Gradient)";
+                        string length = Invariant($"batch * {source.OutputLength}");
+                        using (w.Block(Invariant($"if (lowest <= {producer})")))
+                        {
+                            if (layer.Kind == NetworkLayerKind.Add)
+                            {
+                                w.Line(add
+                                    ? $"{backward}.Accumulate({gradOut}, {target}, {length});"
+                                    : $"new {ReadOnlySpan}(buffers.{layer.Name}Gradient, 0, {length}).CopyTo(buffers.{source.Name}Gradient);");
+                                continue;
+                            }
+
+                            if (layer.Spec is ConcatSpec concat)
+                            {
+                                int offset = concat.Channels.Take(k).Sum() * concat.Plane;
+                                w.Line(Invariant($"{backward}.Slice({gradOut}, {target}, batch, {offset}, {concat.Channels[k] * concat.Plane}, {layer.OutputLength}, {(add ? "true" : "false")});"));
+                                continue;
+                            }
+
+                            string gradIn = add ? $"ref {backward}.Start(buffers.Scratch)" : target;
                             w.Line(layer.Kind switch
                             {
                                 NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Name}Weight.Values), {gradIn}, batch);",
@@ -350,6 +378,10 @@ internal static class NetworkEmitter
                                 NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
                                 _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
                             });
+                            if (add)
+                            {
+                                w.Line($"{backward}.Accumulate(ref {backward}.Start(buffers.Scratch), {target}, {length});");
+                            }
                         }
                     }
                 }
@@ -399,6 +431,11 @@ internal static class NetworkEmitter
                         w.Line(Invariant($"{layer.Name}PreActivation = new float[checked(maxBatch * {layer.OutputLength})];"));
                     }
                 }
+
+                if (spec.Branches)
+                {
+                    w.Line(Invariant($"Scratch = new float[checked(maxBatch * {spec.Layers.Max(l => l.OutputLength)})];"));
+                }
             }
 
             foreach (NetworkLayer layer in spec.Layers)
@@ -415,6 +452,13 @@ internal static class NetworkEmitter
                 }
             }
 
+            if (spec.Branches)
+            {
+                w.Line();
+                w.Line("/// <summary>A second reader's share of a tensor's gradient, before it is added in.</summary>");
+                w.Line("internal float[] Scratch { get; }");
+            }
+
             w.Line();
             using (w.Block($"internal static Workspace Of({Training}.NetworkWorkspace workspace, {spec.Name} network)"))
             {
@@ -427,6 +471,9 @@ internal static class NetworkEmitter
             w.Line("internal void Check(int batch) => CheckBatch(batch);");
         }
     }
+
+    /// <summary>The tensor a layer reads, as the workspace holds it: the network's input (-1) or a layer's output.</summary>
+    private static string Tensor(NetworkSpec spec, int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
 
     private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
         2 * spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Count(l => l.HasParameters);

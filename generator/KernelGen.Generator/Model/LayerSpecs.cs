@@ -125,6 +125,19 @@ internal enum NetworkLayerKind
     GlobalAvgPool,
     GlobalMaxPool,
     Dense,
+    Add,
+    Concat,
+}
+
+/// <summary>
+/// A <c>[Concat]</c> in a network: the channels (or, for flat inputs, the features) of each joined tensor in order,
+/// over planes of <c>Height × Width</c>.
+/// </summary>
+internal sealed record ConcatSpec(MethodTarget Method, EquatableArray<int> Channels, int Height, int Width) : ISpec
+{
+    public int Plane => Height * Width;
+
+    public int OutChannels => Channels.Sum();
 }
 
 /// <summary>
@@ -138,6 +151,12 @@ internal enum NetworkLayerKind
 internal sealed record NetworkLayer(
     string Name, NetworkLayerKind Kind, ISpec Spec, int InputLength, int OutChannels, int OutHeight, int OutWidth, ActivationSpec? Separate = null)
 {
+    /// <summary>
+    /// The layers it reads, by their index in the network's layers (which are in an order where every layer comes after
+    /// the ones it reads); -1 is the network's input. One for most layers; the operands of an <c>[Add]</c> or <c>[Concat]</c>.
+    /// </summary>
+    public EquatableArray<int> Inputs { get; init; } = EquatableArray<int>.Empty;
+
     /// <summary>Whether the network keeps this layer's pre-activation (see <see cref="Separate"/>).</summary>
     public bool KeepsPreActivation => Separate is not null;
 
@@ -149,6 +168,7 @@ internal sealed record NetworkLayer(
     {
         ConvSpec conv => conv.Activation,
         DenseSpec dense => dense.Activation,
+        AddSpec add => add.Activation,
         _ => ActivationSpec.None,
     };
 }
@@ -164,6 +184,9 @@ internal sealed record NetworkSpec(
     public int InputLength => InputChannels * InputHeight * InputWidth;
 
     public int OutputLength => Layers[Layers.Count - 1].OutputLength;
+
+    /// <summary>Whether some layer reads more than one tensor, or some tensor is read more than once: then gradients are routed and added.</summary>
+    public bool Branches => Layers.Any(l => l.Inputs.Count > 1) || Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Any(g => g.Count() > 1);
 
     public string HintName =>
         string.Join(".", Types.Select(t => t.Name).Prepend(Namespace).Where(n => n.Length > 0).Append("Network").Append("g").Append("cs")).Replace("@", "");

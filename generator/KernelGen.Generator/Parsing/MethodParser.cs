@@ -32,7 +32,7 @@ internal static class MethodParser
     public static readonly ImmutableArray<string> LayerAttributes = ImmutableArray.Create(
         "KernelGen.Conv2DAttribute", "KernelGen.MaxPool2DAttribute", "KernelGen.AvgPool2DAttribute",
         "KernelGen.GlobalAvgPool2DAttribute", "KernelGen.GlobalMaxPool2DAttribute", "KernelGen.DenseAttribute", "KernelGen.AddAttribute",
-        "KernelGen.BatchNorm2DAttribute");
+        "KernelGen.BatchNorm2DAttribute", "KernelGen.ConcatAttribute");
 
     private const string ReadOnlySpan = "System.ReadOnlySpan<float>";
     private const string Span = "System.Span<float>";

@@ -18,6 +18,12 @@ internal static class NetworkParser
 {
     public const string AttributeName = "KernelGen.NetworkAttribute";
 
+    /// <summary>The <c>[Concat]</c> attribute, which only a network layer carries.</summary>
+    public const string ConcatAttributeName = "KernelGen.ConcatAttribute";
+
+    /// <summary>The name of the network's input, as a layer's <c>Input</c> gives it (<c>NetworkAttribute.Input</c>).</summary>
+    public const string InputName = "input";
+
     public static bool IsNetwork(INamedTypeSymbol? type) =>
         type is not null && type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeName);
 
@@ -77,26 +83,42 @@ internal static class NetworkParser
         }
 
         string ns = type.ContainingNamespace.IsGlobalNamespace ? "" : string.Join(".", type.ContainingNamespace.ToDisplayParts().Where(p => p.Kind == SymbolDisplayPartKind.NamespaceName).Select(p => MethodParser.Identifier(p.ToString())));
+        // The graph: what each layer reads, by declaration index (-1: the network's input), in an order that puts every
+        // layer after the ones it reads.
+        int[][]? edges = Graph(type, methods, diagnostics);
+        int[] order = edges is null ? [] : Order(type, methods, edges, diagnostics);
+
         var layers = new List<NetworkLayer>();
-        (int C, int H, int W, bool Flat) shape = (c0, h0, w0, false);
-        string source = "the network's input";
-        bool chained = true;
+        var shapes = new (int C, int H, int W, bool Flat)?[methods.Length];
+        var position = new int[methods.Length];
         var names = new Dictionary<string, string>(System.StringComparer.OrdinalIgnoreCase);
-        foreach (IMethodSymbol method in methods)
+        (int C, int H, int W, bool Flat) shape = (c0, h0, w0, false);
+        foreach (int i in edges is null || order.Length < methods.Length ? Enumerable.Range(0, methods.Length) : order)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            IMethodSymbol method = methods[i];
 
-            // After a layer with an error the inputs of the later ones are unknown: only their declarations are checked.
-            NetworkLayer? layer = ParseLayer(method, type, ns, types, shape, source, diagnostics, checkShape: chained, names);
+            // A layer whose inputs are unknown (an error in the graph or in a layer it reads) has only its declaration checked.
+            int[] reads = edges is not null && order.Length == methods.Length ? edges[i] : [];
+            bool known = reads.Length > 0 && reads.All(r => r < 0 || shapes[r] is not null);
+            List<(string Name, (int C, int H, int W, bool Flat) Shape)> operands =
+                [.. reads.Select(r => (r < 0 ? "the network's input" : $"'{methods[r].Name}'", r < 0 ? (c0, h0, w0, false) : shapes[r] ?? default))];
+            NetworkLayer? layer = ParseLayer(method, type, ns, types, known ? operands[0].Shape : default, known ? operands[0].Name : "", diagnostics, checkShape: known, names, operands);
             if (layer is null)
             {
-                chained = false;
                 continue;
             }
 
-            layers.Add(layer);
-            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool);
-            source = $"'{method.Name}'";
+            position[i] = layers.Count;
+            layers.Add(layer with { Inputs = reads.Select(r => r < 0 ? -1 : position[r]).ToEquatableArray() });
+            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool
+                || (layer.Kind is NetworkLayerKind.Add or NetworkLayerKind.Concat && operands[0].Shape.Flat));
+            shapes[i] = shape;
+        }
+
+        if (layers.Count < methods.Length && diagnostics.Count == 0)
+        {
+            layers.Clear();
         }
 
         if (diagnostics.Count == 0 && layers.Count > 0 && (shape.H != 1 || shape.W != 1))
@@ -129,12 +151,140 @@ internal static class NetworkParser
         return ParseResult<NetworkSpec>.Of(spec, diagnostics);
     }
 
+    /// <summary>A <c>[Concat]</c> on a method outside a <c>[Network]</c>: a diagnostic, as it joins network layers only.</summary>
+    public static ParseResult<ConcatSpec> ParseStandAloneConcat(GeneratorAttributeSyntaxContext context)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        if (context.TargetSymbol is IMethodSymbol { ContainingType: var type } && !IsNetwork(type))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidValue, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(),
+                $"[Concat] joins the layers of a [Network] along channels, so '{context.TargetSymbol.Name}' must be a layer method of a [Network] class."));
+        }
+
+        return ParseResult<ConcatSpec>.Of(null, diagnostics);
+    }
+
     /// <summary>The members every network class gets, which a layer must not be named after.</summary>
     private static readonly HashSet<string> Reserved = new(System.StringComparer.Ordinal)
     {
         "InputSize", "OutputSize", "Parameters", "InitializeParameters", "Forward", "Predict", "Save", "Load",
-        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable",
+        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable", InputName,
     };
+
+    /// <summary>
+    /// What each layer reads, by declaration index (-1 for the network's input): its <c>Input</c> (default: the layer declared
+    /// before it), then for <c>[Add]</c> and <c>[Concat]</c> the layers their constructor names. Null, with a diagnostic on the
+    /// attribute, when a name is not a layer of the network.
+    /// </summary>
+    private static int[][]? Graph(INamedTypeSymbol type, IMethodSymbol[] methods, List<DiagnosticInfo> diagnostics)
+    {
+        var index = new Dictionary<string, int>(System.StringComparer.Ordinal);
+        for (int i = 0; i < methods.Length; i++)
+        {
+            index[methods[i].Name] = i;
+        }
+
+        var edges = new int[methods.Length][];
+        bool known = true;
+        for (int i = 0; i < methods.Length; i++)
+        {
+            AttributeData attribute = LayerAttributeOf(methods[i]);
+            string? stated = attribute.NamedArguments.Where(a => a.Key == "Input").Select(a => a.Value.Value as string).FirstOrDefault();
+            var names = new List<string> { stated ?? (i == 0 ? InputName : methods[i - 1].Name) };
+            string kind = attribute.AttributeClass!.ToDisplayString();
+            if (kind is AddParser.AttributeName or ConcatAttributeName)
+            {
+                names.AddRange(attribute.ConstructorArguments.SelectMany(c => c.Kind == TypedConstantKind.Array ? c.Values.AsEnumerable() : new[] { c }).Select(v => v.Value as string ?? ""));
+            }
+
+            var reads = new List<int>();
+            foreach (string name in names)
+            {
+                if (name == InputName)
+                {
+                    reads.Add(-1);
+                }
+                else if (index.TryGetValue(name, out int producer))
+                {
+                    reads.Add(producer);
+                }
+                else
+                {
+                    known = false;
+                    string layers = string.Join(", ", methods.Select(m => m.Name));
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                        $"'{methods[i].Name}' reads '{name}', which is not a layer of '{type.Name}': its layers are {layers}, and NetworkAttribute.Input names the network's input.")));
+                }
+            }
+
+            if (kind == ConcatAttributeName && names.Count < 2 && known)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                    $"'{methods[i].Name}' is a [Concat] that names no layer to join to its input: [Concat(nameof(Other), …)].")));
+                known = false;
+            }
+
+            if (kind == AddParser.AttributeName && names.Count < 2 && known)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                    $"'{methods[i].Name}' is an [Add] that names no layer to add to its input: [Add(nameof(Other), …)].")));
+                known = false;
+            }
+
+            edges[i] = [.. reads];
+        }
+
+        // Every layer but the last is read by another; the last is the network's output.
+        for (int i = 0; known && i < methods.Length - 1; i++)
+        {
+            if (!edges.Any(e => e.Contains(i)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, LayerAttributeOf(methods[i]).ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                    $"No layer reads '{methods[i].Name}': the network's output is its last declared layer, '{methods[methods.Length - 1].Name}', and every other layer must feed it (name it in an Input, an [Add] or a [Concat], or remove it).")));
+                known = false;
+            }
+        }
+
+        return known ? edges : null;
+    }
+
+    /// <summary>
+    /// The layers in an order where each comes after what it reads — declaration order wherever it allows — or, with a
+    /// diagnostic naming them, fewer when some read each other in a cycle.
+    /// </summary>
+    private static int[] Order(INamedTypeSymbol type, IMethodSymbol[] methods, int[][] edges, List<DiagnosticInfo> diagnostics)
+    {
+        var order = new List<int>();
+        var done = new bool[methods.Length];
+        bool progress = true;
+        while (progress && order.Count < methods.Length)
+        {
+            progress = false;
+            for (int i = 0; i < methods.Length; i++)
+            {
+                if (!done[i] && edges[i].All(r => r < 0 || done[r]))
+                {
+                    done[i] = true;
+                    order.Add(i);
+                    progress = true;
+                    break;
+                }
+            }
+        }
+
+        if (order.Count < methods.Length)
+        {
+            string cycle = string.Join(", ", Enumerable.Range(0, methods.Length).Where(i => !done[i]).Select(i => $"'{methods[i].Name}'"));
+            int first = Enumerable.Range(0, methods.Length).First(i => !done[i]);
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, LayerAttributeOf(methods[first]).ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                $"The layers {cycle} of '{type.Name}' read each other in a cycle (or read a layer that does): a network's layers must be orderable so each comes after the ones it reads.")));
+        }
+
+        return [.. order];
+    }
+
+    private static AttributeData LayerAttributeOf(IMethodSymbol method) =>
+        method.GetAttributes().First(a => a.AttributeClass is { } c && MethodParser.LayerAttributes.Contains(c.ToDisplayString()));
 
     /// <summary>
     /// Why the class's own constructors stop the generated one from setting the network up, or null: every instance
@@ -196,7 +346,7 @@ internal static class NetworkParser
 
     private static NetworkLayer? ParseLayer(
         IMethodSymbol method, INamedTypeSymbol type, string ns, List<ContainingType> types, (int C, int H, int W, bool Flat) input, string source,
-        List<DiagnosticInfo> all, bool checkShape, Dictionary<string, string> names)
+        List<DiagnosticInfo> all, bool checkShape, Dictionary<string, string> names, List<(string Name, (int C, int H, int W, bool Flat) Shape)> operands)
     {
         var diagnostics = new List<DiagnosticInfo>();
         var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<MethodDeclarationSyntax>().FirstOrDefault();
@@ -269,8 +419,34 @@ internal static class NetworkParser
 
                 break;
             case AddParser.AttributeName:
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
-                    $"its layer '{method.Name}' is an [Add], which is a stand-alone kernel for now: a network is a chain of layers, each reading the one before")));
+                var sum = new LayerAttribute("Add", attributes[0], diagnostics, Inferred(spatial("Channels")));
+                foreach ((string operand, (int C, int H, int W, bool Flat) addend) in operands.Skip(1).Where(o => (o.Shape.C * o.Shape.H * o.Shape.W, o.Shape.H, o.Shape.W) != (features, input.H, input.W)))
+                {
+                    sum.Report(Descriptors.LayerDoesNotChain, Invariant(
+                        $"[Add] {method.Name} adds {operand}, which gives {Describe(addend)}, to its input, {source}, which gives {shapeText}: the tensors added must have one shape."));
+                }
+
+                if (AddParser.Read(sum, target) is { } add)
+                {
+                    layer = new NetworkLayer(name, NetworkLayerKind.Add, add, features, input.C, input.H, input.W);
+                }
+
+                break;
+            case ConcatAttributeName:
+                var join = new LayerAttribute("Concat", attributes[0], diagnostics);
+                foreach ((string operand, (int C, int H, int W, bool Flat) joined) in operands.Skip(1).Where(o => o.Shape.Flat != input.Flat || (!input.Flat && (o.Shape.H, o.Shape.W) != (input.H, input.W))))
+                {
+                    join.Report(Descriptors.LayerDoesNotChain, Invariant(
+                        $"[Concat] {method.Name} joins {operand}, which gives {Describe(joined)}, to its input, {source}, which gives {shapeText}: the tensors joined along channels must have one height and width (or all be flat features)."));
+                }
+
+                if (diagnostics.Count == 0)
+                {
+                    int[] channels = [.. operands.Select(o => o.Shape.Flat ? o.Shape.C * o.Shape.H * o.Shape.W : o.Shape.C)];
+                    var concat = new ConcatSpec(target, channels.ToEquatableArray(), input.Flat ? 1 : input.H, input.Flat ? 1 : input.W);
+                    layer = new NetworkLayer(name, NetworkLayerKind.Concat, concat, features, concat.OutChannels, concat.Height, concat.Width);
+                }
+
                 break;
             case BatchNormParser.AttributeName:
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
@@ -288,6 +464,7 @@ internal static class NetworkParser
         // An activation whose derivative needs its input runs after the layer's kernel, which keeps the pre-activation.
         layer = layer switch
         {
+            { Activation.DerivativeFromOutput: false, Spec: AddSpec sum2 } => layer with { Spec = sum2 with { Activation = ActivationSpec.None }, Separate = sum2.Activation },
             { Activation.DerivativeFromOutput: false, Spec: ConvSpec conv } => layer with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
             { Activation.DerivativeFromOutput: false, Spec: DenseSpec dense } => layer with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
             _ => layer,

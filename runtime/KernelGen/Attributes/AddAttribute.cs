@@ -21,6 +21,12 @@ namespace KernelGen;
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class AddAttribute : Attribute
 {
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of the layer this one reads, or <see cref="NetworkAttribute.Input"/> for the
+    /// network's input. Default: the layer declared just before (the network's input for the first).
+    /// </summary>
+    public string? Input { get; set; }
+
     /// <summary>An element-wise sum of the method's two spans (stand-alone), or of the layer's input and <paramref name="layers"/> (in a network).</summary>
     /// <param name="layers">In a <c>[Network]</c>: the <c>nameof</c>s of the layers added to the input.</param>
     public AddAttribute(params string[] layers) => Layers = layers ?? [];

@@ -16,6 +16,12 @@ namespace KernelGen;
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class BatchNorm2DAttribute : Attribute
 {
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of the layer this one reads, or <see cref="NetworkAttribute.Input"/> for the
+    /// network's input. Default: the layer declared just before (the network's input for the first).
+    /// </summary>
+    public string? Input { get; set; }
+
     /// <summary>Channels. Required for a stand-alone kernel.</summary>
     public int Channels { get; set; }
 

@@ -14,6 +14,12 @@ namespace KernelGen;
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class DenseAttribute : Attribute
 {
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of the layer this one reads, or <see cref="NetworkAttribute.Input"/> for the
+    /// network's input. Default: the layer declared just before (the network's input for the first).
+    /// </summary>
+    public string? Input { get; set; }
+
     /// <summary>Input features per sample. Required.</summary>
     public int InFeatures { get; set; }
 

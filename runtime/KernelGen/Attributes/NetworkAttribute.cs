@@ -5,9 +5,11 @@ namespace KernelGen;
 /// <summary>
 /// Declares a whole network: the <c>partial</c> class's parameterless <c>partial void</c> methods that carry
 /// layer attributes (<see cref="Conv2DAttribute"/>, <see cref="MaxPool2DAttribute"/>, <see cref="AvgPool2DAttribute"/>,
-/// <see cref="GlobalAvgPool2DAttribute"/>, <see cref="DenseAttribute"/>) are its layers, in declaration order.
-/// Only the input is stated here; each layer's input shape is inferred from the layer before it (a dense
-/// layer after a spatial one flattens it, NCHW order), so the layers' own input sizes may be left out.
+/// <see cref="GlobalAvgPool2DAttribute"/>, <see cref="DenseAttribute"/>, <see cref="AddAttribute"/>, <see cref="ConcatAttribute"/>, …)
+/// are its layers. Each reads the layer declared before it unless its <c>Input</c> names another (or <see cref="Input"/>); an
+/// <c>[Add]</c> and a <c>[Concat]</c> also read the layers they name; the last declared layer is the output. Only the input is
+/// stated here; each layer's input shape is inferred from what it reads (a dense layer after a spatial one flattens it,
+/// NCHW order), so the layers' own input sizes may be left out.
 /// </summary>
 /// <remarks>
 /// The generator writes, for the class: the parameters (<c>{Layer}.weight</c>, <c>{Layer}.bias</c>) with
@@ -17,6 +19,12 @@ namespace KernelGen;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class NetworkAttribute : Attribute
 {
+    /// <summary>
+    /// The network's input as a layer's <c>Input</c> names it: <c>[Conv2D(Input = NetworkAttribute.Input, …)]</c> reads the
+    /// input itself, so that two branches can both start from it.
+    /// </summary>
+    public const string Input = "input";
+
     /// <summary>Channels of one input sample.</summary>
     public int InputChannels { get; set; }
 

@@ -11,6 +11,12 @@ namespace KernelGen;
 /// </remarks>
 public abstract class Pool2DAttribute : Attribute
 {
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of the layer this one reads, or <see cref="NetworkAttribute.Input"/> for the
+    /// network's input. Default: the layer declared just before (the network's input for the first).
+    /// </summary>
+    public string? Input { get; set; }
+
     /// <summary>Channels (kept by the pool). Required.</summary>
     public int Channels { get; set; }
 
@@ -123,6 +129,12 @@ public sealed class AvgPool2DAttribute : Pool2DAttribute
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class GlobalAvgPool2DAttribute : Attribute
 {
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of the layer this one reads, or <see cref="NetworkAttribute.Input"/> for the
+    /// network's input. Default: the layer declared just before (the network's input for the first).
+    /// </summary>
+    public string? Input { get; set; }
+
     /// <summary>Channels. Required.</summary>
     public int Channels { get; set; }
 
@@ -142,6 +154,12 @@ public sealed class GlobalAvgPool2DAttribute : Attribute
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class GlobalMaxPool2DAttribute : Attribute
 {
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of the layer this one reads, or <see cref="NetworkAttribute.Input"/> for the
+    /// network's input. Default: the layer declared just before (the network's input for the first).
+    /// </summary>
+    public string? Input { get; set; }
+
     /// <summary>Channels. Required.</summary>
     public int Channels { get; set; }
 

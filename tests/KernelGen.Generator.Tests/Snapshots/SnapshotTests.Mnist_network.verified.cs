@@ -198,7 +198,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             {
                 MnistCnnKernels.LogitsBiasGradient(ref MnistCnnKernels.Start(buffers.LogitsGradient), ref MnistCnnKernels.Start(buffers.Gradients[5]), batch);
             }
-            if (lowest < 3)
+            if (lowest <= 2)
             {
                 MnistCnnKernels.LogitsInputGradient(
                     ref MnistCnnKernels.Start(buffers.LogitsGradient), ref MnistCnnKernels.Start(LogitsWeight.Values),
@@ -220,7 +220,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             {
                 MnistCnnKernels.Fc1BiasGradient(ref MnistCnnKernels.Start(buffers.Fc1Gradient), ref MnistCnnKernels.Start(buffers.Gradients[3]), batch);
             }
-            if (lowest < 2)
+            if (lowest <= 1)
             {
                 MnistCnnKernels.Fc1InputGradient(
                     ref MnistCnnKernels.Start(buffers.Fc1Gradient), ref MnistCnnKernels.Start(Fc1Weight.Values),
@@ -231,7 +231,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         // Pool1: 2×2 max pool.
         if (lowest <= 1)
         {
-            if (lowest < 1)
+            if (lowest <= 0)
             {
                 MnistCnnKernels.Pool1InputGradient(
                     ref MnistCnnKernels.Start(buffers.Conv1Output), ref MnistCnnKernels.Start(buffers.Pool1Output),

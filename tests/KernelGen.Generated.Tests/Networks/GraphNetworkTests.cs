@@ -1,0 +1,158 @@
+using System.Collections.Generic;
+using KernelGen.Training;
+
+namespace KernelGen.Generated.Tests.Networks;
+
+/// <summary>
+/// A network that is a graph (<see cref="Residual"/>) against the same graph computed in double precision with
+/// <see cref="Reference"/>: the logits, the loss and the gradient of every parameter, including those that depend on a
+/// tensor read twice (whose gradients the network must add) and on an <c>[Add]</c> and a <c>[Concat]</c>. The activations
+/// are smooth, so float and double take the same branches and only rounding separates them.
+/// </summary>
+public sealed class GraphNetworkTests
+{
+    private static readonly Conv2DGeometry Stem = Same(2, 4), Conv = Same(4, 4);
+    private static readonly Conv2DGeometry Side = new(2, 10, 12, 3, 1, 1);
+    private static readonly Pool2DGeometry Pool = new(4, 10, 12, 2, 2), SidePool = new(3, 10, 12, 2, 2);
+    private static readonly DenseGeometry Out = new(7, 5);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void A_residual_block_and_a_joined_branch_match_the_reference(int batch)
+    {
+        var network = new Residual(seed: 4, maxBatch: batch);
+        var random = new Random(batch);
+        foreach (Parameter parameter in network.Parameters.Where(p => p.Name.EndsWith(".bias", StringComparison.Ordinal)))
+        {
+            for (int i = 0; i < parameter.Values.Length; i++)
+            {
+                parameter.Values[i] = (float)((random.NextDouble() - 0.5) * 0.4);
+            }
+        }
+
+        float[] input = [.. Enumerable.Range(0, batch * Residual.InputSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(Residual.OutputSize))];
+        NetworkWorkspace workspace = network.CreateWorkspace(batch);
+        var logits = new float[batch * Residual.OutputSize];
+        float loss = network.ForwardBackward(workspace, input, labels, logits, batch, 1f / batch);
+
+        Dictionary<string, double[]> p = network.Parameters.ToDictionary(q => q.Name, q => q.Values.Select(v => (double)v).ToArray());
+        double[] x = [.. input.Select(v => (double)v)];
+
+        // Forward, in double.
+        double[] stem = Conv2D(Stem, x, p, "Stem", batch, Activation.Tanh);
+        double[] conv1 = Conv2D(Conv, stem, p, "Conv1", batch, Activation.Tanh);
+        double[] conv2 = Conv2D(Conv, conv1, p, "Conv2", batch, Activation.None);
+        var block = new double[stem.Length];
+        Reference.Add<double>(conv2, stem, block, Activation.Tanh);
+        double[] side = Conv2D(Side, x, p, "Side", batch, Activation.None);
+        var sidePool = new double[batch * SidePool.OutputLength];
+        Reference.AvgPool2D<double>(SidePool, side, sidePool, batch);
+        var pool = new double[batch * Pool.OutputLength];
+        Reference.MaxPool2D<double>(Pool, block, pool, batch);
+        double[] join = Join(pool, Pool.OutputLength, sidePool, SidePool.OutputLength, batch);
+        var gap = new double[batch * 7];
+        Reference.GlobalAvgPool2D<double>(7, 5, 6, join, gap, batch);
+        var expectedLogits = new double[batch * 5];
+        Reference.Dense<double>(Out, gap, p["Out.weight"], p["Out.bias"], expectedLogits, batch);
+        Close("logits", expectedLogits, logits);
+        Assert.Equal(Reference.SoftmaxCrossEntropy<double>(expectedLogits, labels, batch) * batch, loss, 1e-4);
+
+        // Backward, in double, by hand through the graph.
+        var dLogits = new double[expectedLogits.Length];
+        Reference.SoftmaxCrossEntropyBackward<double>(expectedLogits, labels, dLogits, batch);
+        var gradients = new Dictionary<string, double[]>();
+        double[] dGap = DenseBackward(gap, p, dLogits, gradients, batch);
+        var dJoin = new double[join.Length];
+        Reference.GlobalAvgPool2DBackward<double>(7, 5, 6, dGap, dJoin, batch);
+        (double[] dPool, double[] dSidePool) = Split(dJoin, Pool.OutputLength, SidePool.OutputLength, batch);
+        var dSide = new double[side.Length];
+        Reference.AvgPool2DBackward<double>(SidePool, dSidePool, dSide, batch);
+        ConvBackward(Side, x, p, "Side", dSide, gradients, batch);
+        var dBlock = new double[block.Length];
+        Reference.MaxPool2DBackward<double>(Pool, block, dPool, dBlock, batch);
+        var dSum = new double[block.Length];
+        Reference.ActivationBackward<double>(Activation.Tanh, block, dBlock, dSum);
+        double[] dConv1 = ConvBackward(Conv, conv1, p, "Conv2", dSum, gradients, batch);
+        Reference.ActivationBackward<double>(Activation.Tanh, conv1, dConv1, dConv1);
+        double[] dStem = ConvBackward(Conv, stem, p, "Conv1", dConv1, gradients, batch);
+        for (int i = 0; i < dStem.Length; i++)
+        {
+            dStem[i] += dSum[i];  // Stem is read by Conv1 and by the Add: its gradients add up.
+        }
+
+        Reference.ActivationBackward<double>(Activation.Tanh, stem, dStem, dStem);
+        ConvBackward(Stem, x, p, "Stem", dStem, gradients, batch);
+
+        for (int i = 0; i < network.Parameters.Count; i++)
+        {
+            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+        }
+    }
+
+    private static Conv2DGeometry Same(int inChannels, int outChannels) =>
+        new(inChannels, 10, 12, outChannels, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1);
+
+    private static double[] Conv2D(Conv2DGeometry g, double[] input, Dictionary<string, double[]> p, string name, int batch, Activation activation)
+    {
+        var output = new double[batch * g.OutputLength];
+        Reference.Conv2D<double>(g, input, p[name + ".weight"], p[name + ".bias"], output, batch, activation);
+        return output;
+    }
+
+    private static double[] ConvBackward(Conv2DGeometry g, double[] input, Dictionary<string, double[]> p, string name, double[] gradient, Dictionary<string, double[]> gradients, int batch)
+    {
+        var dInput = new double[input.Length];
+        gradients[name + ".weight"] = new double[g.WeightLength];
+        gradients[name + ".bias"] = new double[g.OutChannels];
+        Reference.Conv2DBackward<double>(g, input, p[name + ".weight"], gradient, dInput, gradients[name + ".weight"], gradients[name + ".bias"], batch);
+        return dInput;
+    }
+
+    private static double[] DenseBackward(double[] input, Dictionary<string, double[]> p, double[] gradient, Dictionary<string, double[]> gradients, int batch)
+    {
+        var dInput = new double[input.Length];
+        gradients["Out.weight"] = new double[Out.WeightLength];
+        gradients["Out.bias"] = new double[Out.OutFeatures];
+        Reference.DenseBackward<double>(Out, input, p["Out.weight"], gradient, dInput, gradients["Out.weight"], gradients["Out.bias"], batch);
+        return dInput;
+    }
+
+    /// <summary>Each sample's <paramref name="a"/> then its <paramref name="b"/>: a concatenation along channels, NCHW.</summary>
+    private static double[] Join(double[] a, int aLength, double[] b, int bLength, int batch)
+    {
+        var joined = new double[batch * (aLength + bLength)];
+        for (int n = 0; n < batch; n++)
+        {
+            Array.Copy(a, n * aLength, joined, n * (aLength + bLength), aLength);
+            Array.Copy(b, n * bLength, joined, (n * (aLength + bLength)) + aLength, bLength);
+        }
+
+        return joined;
+    }
+
+    private static (double[] A, double[] B) Split(double[] joined, int aLength, int bLength, int batch)
+    {
+        var a = new double[batch * aLength];
+        var b = new double[batch * bLength];
+        for (int n = 0; n < batch; n++)
+        {
+            Array.Copy(joined, n * (aLength + bLength), a, n * aLength, aLength);
+            Array.Copy(joined, (n * (aLength + bLength)) + aLength, b, n * bLength, bLength);
+        }
+
+        return (a, b);
+    }
+
+    /// <summary>Equal within float rounding carried through the graph: 10⁻⁴ of the tensor's largest magnitude.</summary>
+    private static void Close(string what, double[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(expected.Max(Math.Abs), 1e-3);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * scale, $"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R} (scale {scale:G3})");
+        }
+    }
+}
