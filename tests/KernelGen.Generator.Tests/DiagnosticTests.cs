@@ -59,6 +59,12 @@ public class DiagnosticTests
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Stride = 0)", "[Conv2D] Stride = 0: it must be positive.");
 
     [Fact]
+    public void KGEN004_a_stand_alone_kernel_reads_no_other_layer() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")] static partial void Conv({Weighted});"),
+        "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")",
+        "[Conv2D] Input names the layer that a [Network] layer reads; a stand-alone kernel reads its input span. Remove Input.");
+
+    [Fact]
     public void KGEN004_a_concat_outside_a_network() => AssertSingle(
         Layers("[Concat(\"Other\")] static partial void Join(ReadOnlySpan<float> input, Span<float> output);"),
         "KGEN004", "Concat(\"Other\")",

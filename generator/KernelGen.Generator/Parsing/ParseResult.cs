@@ -30,8 +30,23 @@ internal static class LayerParse
     {
         var diagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
         MethodTarget? method = MethodParser.Parse(context, attributeName, kind, diagnostics, out bool skip);
-        return skip
-            ? ParseResult<TSpec>.Of(null, diagnostics)
-            : ParseResult<TSpec>.Of(read(new LayerAttribute(name, context.Attributes[0], diagnostics), method), diagnostics);
+        if (skip)
+        {
+            return ParseResult<TSpec>.Of(null, diagnostics);
+        }
+
+        var attribute = new LayerAttribute(name, context.Attributes[0], diagnostics);
+        StandAlone(attribute);
+        return ParseResult<TSpec>.Of(read(attribute, method), diagnostics);
+    }
+
+    /// <summary>Reports the properties only a layer inside a <c>[Network]</c> takes (<c>Input</c>), on a stand-alone kernel.</summary>
+    public static void StandAlone(LayerAttribute attribute)
+    {
+        if (attribute.Has("Input"))
+        {
+            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+                $"[{attribute.Name}] Input names the layer that a [Network] layer reads; a stand-alone kernel reads its input span. Remove Input."));
+        }
     }
 }
