@@ -64,6 +64,13 @@ public class DiagnosticTests
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")",
         "[Conv2D] Input names the layer that a [Network] layer reads; a stand-alone kernel reads its input span. Remove Input.");
 
+    [Theory]
+    [InlineData("Name = \"conv1\"", "[Conv2D] Name prefixes a [Network] layer's parameter names; a stand-alone kernel has no parameters of its own. Remove Name.")]
+    [InlineData("Bias = false", "[Conv2D] Bias is for a [Network] layer; a stand-alone kernel has a bias when its method takes a bias span. Remove Bias.")]
+    public void KGEN004_network_only_properties_on_a_stand_alone_kernel(string property, string message) => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, {property})] static partial void Conv({Weighted});"),
+        "KGEN004", $"Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, {property})", message);
+
     [Fact]
     public void KGEN004_a_concat_outside_a_network() => AssertSingle(
         Layers("[Concat(\"Other\")] static partial void Join(ReadOnlySpan<float> input, Span<float> output);"),

@@ -54,7 +54,38 @@ public class NetworkTests
     {
         Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Padding = 1, Input = nameof(B))] partial void A();\n    [Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void B();\n    [Add(nameof(B), Input = NetworkAttribute.Input)] partial void Sum();\n    [Dense(OutFeatures = 10)] partial void Logits();"),
             "KGEN016", "Conv2D(OutChannels = 2, Kernel = 3, Padding = 1, Input = nameof(B))");
-        Assert.Equal("The layers 'A', 'B', 'Sum', 'Logits' of 'Net' read each other in a cycle (or read a layer that does): a network's layers must be orderable so each comes after the ones it reads.", Message(d));
+        Assert.Equal("The layers 'A', 'B' of 'Net' read each other in a cycle: a network's layers must be orderable so each comes after the ones it reads.", Message(d));
+    }
+
+    [Theory]
+    [InlineData("[Add(null)] partial void Sum();", "Add(null)", "'Sum' is an [Add] that names no layer to add to its input: [Add(nameof(Other), …)].")]
+    [InlineData("[Concat(null)] partial void Sum();", "Concat(null)", "'Sum' is a [Concat] that names no layer to join to its input: [Concat(nameof(Other), …)].")]
+    [InlineData("[Add(nameof(Conv1), Input = null)] partial void Sum();", "Add(nameof(Conv1), Input = null)", "'Sum' sets Input = null, which names no layer: leave Input out to read the layer declared before, or name one.")]
+    public void Names_that_are_null_are_reported_not_thrown_on(string layer, string located, string message)
+    {
+        Diagnostic d = Single(Network($"[Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void Conv1();\n    {layer}\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN016", located);
+        Assert.Equal(message, Message(d));
+    }
+
+    [Fact]
+    public void Two_layers_with_one_parameter_name_are_reported()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Name = \"block.conv\")] partial void Conv1();\n    [Dense(OutFeatures = 10, Name = \"block.conv\")] partial void Logits();"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: its layers 'Conv1' and 'Logits' both name their parameters 'block.conv.weight': give each its own Name", Message(d));
+    }
+
+    [Fact]
+    public void A_parameter_name_that_is_not_a_dotted_path_is_reported()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Name = \"layer1..conv\")] partial void Conv1();\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN004", "Conv2D(OutChannels = 2, Kernel = 3, Name = \"layer1..conv\")");
+        Assert.Equal("[Conv2D] Name = \"layer1..conv\": a parameter name prefix is letters, digits and underscores, in parts joined by dots (\"layer1.0.conv1\").", Message(d));
+    }
+
+    [Fact]
+    public void A_layer_called_input_is_reported_once()
+    {
+        Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3)] partial void input();\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN014", "input");
+        Assert.Contains("'input' names the network's input (NetworkAttribute.Input); call the layer something else", Message(d));
     }
 
     [Fact]

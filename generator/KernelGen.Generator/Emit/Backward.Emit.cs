@@ -45,8 +45,12 @@ internal static class BackwardEmitter
                 case ConvSpec conv:
                     w.Line();
                     e.ConvWeightGradient(layer.Name, conv);
-                    w.Line();
-                    e.BiasGradient(layer.Name, conv.OutChannels, conv.Geometry.OutputHeight * conv.Geometry.OutputWidth);
+                    if (layer.HasBias)
+                    {
+                        w.Line();
+                        e.BiasGradient(layer.Name, conv.OutChannels, conv.Geometry.OutputHeight * conv.Geometry.OutputWidth);
+                    }
+
                     w.Line();
                     e.ConvInputGradient(layer.Name, conv);
                     break;
@@ -56,8 +60,12 @@ internal static class BackwardEmitter
                     w.Line();
                     e.DenseWeightGradient(layer.Name, dense);
                     w.Line();
-                    e.BiasGradient(layer.Name, dense.OutFeatures, 1);
-                    w.Line();
+                    if (layer.HasBias)
+                    {
+                        e.BiasGradient(layer.Name, dense.OutFeatures, 1);
+                        w.Line();
+                    }
+
                     e.DenseInputGradient(layer.Name, dense);
                     break;
                 case PoolSpec pool:
@@ -450,9 +458,9 @@ internal static class BackwardEmitter
         public void DenseForward(string layer, DenseSpec d)
         {
             int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {inputs} → {outputs}, bias, activation {d.Activation}, in tiles of three samples × four outputs."));
+            Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {inputs} → {outputs}, {(d.Method.HasBias ? "bias" : "no bias")}, activation {d.Activation}, in tiles of three samples × four outputs."));
             w.Line(AggressiveOptimization);
-            using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, ref float bias, ref float output, int batch)"))
+            using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, {(d.Method.HasBias ? "ref float bias, " : "")}ref float output, int batch)"))
             {
                 w.Line("int n = 0;");
                 BlockedOverBatch("n", 3, samples =>
@@ -524,7 +532,11 @@ internal static class BackwardEmitter
 
             foreach ((int k, int j) in tile)
             {
-                w.Line(Invariant($"t{k}{j} += {At("bias", Plus("o", j))};"));
+                if (d.Method.HasBias)
+                {
+                    w.Line(Invariant($"t{k}{j} += {At("bias", Plus("o", j))};"));
+                }
+
                 w.Line(Invariant($"{At($"y{k}", Plus("o", j))} = {ActivationText.Apply(d.Activation, Invariant($"t{k}{j}"))};"));
             }
         }

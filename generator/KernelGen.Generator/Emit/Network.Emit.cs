@@ -117,11 +117,14 @@ internal static class NetworkEmitter
             {
                 (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
                 string init = spec.HeForRelu && layer.Activation.Kind == ActivationKind.Relu ? "He" : "Glorot";
-                w.Line(Invariant($"{layer.Name}Weight = new {Training}.Parameter(\"{layer.Name.TrimStart('@')}.weight\", new[] {{ {string.Join(", ", shape)} }}, {Training}.Initialization.{init}, {fanIn}, {fanOut});"));
-                w.Line(Invariant($"{layer.Name}Bias = new {Training}.Parameter(\"{layer.Name.TrimStart('@')}.bias\", new[] {{ {shape[0]} }}, {Training}.Initialization.Zeros, {fanIn}, {fanOut});"));
+                w.Line(Invariant($"{layer.Name}Weight = new {Training}.Parameter(\"{layer.Prefix}.weight\", new[] {{ {string.Join(", ", shape)} }}, {Training}.Initialization.{init}, {fanIn}, {fanOut});"));
+                if (layer.HasBias)
+                {
+                    w.Line(Invariant($"{layer.Name}Bias = new {Training}.Parameter(\"{layer.Prefix}.bias\", new[] {{ {shape[0]} }}, {Training}.Initialization.Zeros, {fanIn}, {fanOut});"));
+                }
             }
 
-            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.HasParameters).Select(l => $"{l.Name}Weight, {l.Name}Bias"))} }};");
+            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.HasParameters).Select(l => l.HasBias ? $"{l.Name}Weight, {l.Name}Bias" : $"{l.Name}Weight"))} }};");
             w.Line("InitializeParameters(seed);");
             w.Line("_workspace = new Workspace(this, maxBatch);");
         }
@@ -131,12 +134,15 @@ internal static class NetworkEmitter
         {
             (int[] shape, _, _) = WeightShape(layer);
             string layout = layer.Kind == NetworkLayerKind.Conv ? "OIHW" : "[out, in]";
-            w.Line(Invariant($"/// <summary>The weights of <c>{layer.Name}</c>, [{string.Join(", ", shape)}] ({layout}), saved as <c>{layer.Name.TrimStart('@')}.weight</c>.</summary>"));
+            w.Line(Invariant($"/// <summary>The weights of <c>{layer.Name}</c>, [{string.Join(", ", shape)}] ({layout}), saved as <c>{layer.Prefix}.weight</c>.</summary>"));
             w.Line($"public {Training}.Parameter {layer.Name}Weight {{ get; }}");
             w.Line();
-            w.Line(Invariant($"/// <summary>The bias of <c>{layer.Name}</c>, [{shape[0]}], saved as <c>{layer.Name.TrimStart('@')}.bias</c>.</summary>"));
-            w.Line($"public {Training}.Parameter {layer.Name}Bias {{ get; }}");
-            w.Line();
+            if (layer.HasBias)
+            {
+                w.Line(Invariant($"/// <summary>The bias of <c>{layer.Name}</c>, [{shape[0]}], saved as <c>{layer.Prefix}.bias</c>.</summary>"));
+                w.Line($"public {Training}.Parameter {layer.Name}Bias {{ get; }}");
+                w.Line();
+            }
         }
 
         w.Line("/// <inheritdoc/>");
@@ -238,9 +244,9 @@ internal static class NetworkEmitter
                 string sources = string.Join(", ", layer.Inputs.Select(k => $"ref {backward}.Start({Tensor(spec, k)})"));
                 w.Line(layer.Kind switch
                 {
-                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start({layer.Name}Bias.Values), ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
+                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start({layer.Name}Weight.Values), {(layer.HasBias ? $"ref {backward}.Start({layer.Name}Bias.Values), " : "")}ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
                     NetworkLayerKind.Add or NetworkLayerKind.Concat => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
-                    _ when layer.HasParameters => $"{layer.Spec.Method.Name}({first}, {layer.Name}Weight.Values, {layer.Name}Bias.Values, {output}, batch);",
+                    _ when layer.HasParameters => $"{layer.Spec.Method.Name}({first}, {layer.Name}Weight.Values, {(layer.HasBias ? $"{layer.Name}Bias.Values, " : "")}{output}, batch);",
                     _ => $"{layer.Spec.Method.Name}({first}, {output}, batch);",
                 });
                 if (layer.KeepsPreActivation)
@@ -270,7 +276,7 @@ internal static class NetworkEmitter
         foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat)))
         {
             w.Line(layer.HasParameters
-                ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {ReadOnlySpan} bias, {Span} output, int batch);"
+                ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {(layer.HasBias ? $"{ReadOnlySpan} bias, " : "")}{Span} output, int batch);"
                 : $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {Span} output, int batch);");
             w.Line();
         }
@@ -332,9 +338,12 @@ internal static class NetworkEmitter
                             w.Line($"{backward}.{layer.Name}WeightGradient({inputRef}, {gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer)}]), batch);");
                         }
 
-                        using (w.Block($"if (!{layer.Name}Bias.Frozen)"))
+                        if (layer.HasBias)
                         {
-                            w.Line($"{backward}.{layer.Name}BiasGradient({gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer) + 1}]), batch);");
+                            using (w.Block($"if (!{layer.Name}Bias.Frozen)"))
+                            {
+                                w.Line($"{backward}.{layer.Name}BiasGradient({gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer) + 1}]), batch);");
+                            }
                         }
                     }
 
@@ -400,7 +409,7 @@ internal static class NetworkEmitter
                 NetworkLayer layer = spec.Layers[i];
                 if (layer.HasParameters)
                 {
-                    using (w.Block($"if (!{layer.Name}Weight.Frozen || !{layer.Name}Bias.Frozen)"))
+                    using (w.Block(layer.HasBias ? $"if (!{layer.Name}Weight.Frozen || !{layer.Name}Bias.Frozen)" : $"if (!{layer.Name}Weight.Frozen)"))
                     {
                         w.Line(Invariant($"return {i};"));
                     }
@@ -434,7 +443,9 @@ internal static class NetworkEmitter
 
                 if (spec.Branches)
                 {
-                    w.Line(Invariant($"Scratch = new float[checked(maxBatch * {spec.Layers.Max(l => l.OutputLength)})];"));
+                    // Only a tensor read more than once has a share of its gradient added in through the scratch buffer.
+                    int shared = spec.Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Where(g => g.Count() > 1).Select(g => spec.Layers[g.Key].OutputLength).DefaultIfEmpty(1).Max();
+                    w.Line(Invariant($"Scratch = new float[checked(maxBatch * {shared})];"));
                 }
             }
 
@@ -476,7 +487,7 @@ internal static class NetworkEmitter
     private static string Tensor(NetworkSpec spec, int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
 
     private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
-        2 * spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Count(l => l.HasParameters);
+        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.HasParameters).Sum(l => l.HasBias ? 2 : 1);
 
     /// <summary>The weights' shape as PyTorch has it, and the fans for initialisation.</summary>
     internal static (int[] Shape, int FanIn, int FanOut) WeightShape(NetworkLayer layer) => layer.Spec switch

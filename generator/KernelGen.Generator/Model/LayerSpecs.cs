@@ -164,6 +164,12 @@ internal sealed record NetworkLayer(
 
     public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
 
+    /// <summary>Whether a layer with parameters has a bias (<c>Bias = false</c> drops it).</summary>
+    public bool HasBias => HasParameters && Spec.Method.HasBias;
+
+    /// <summary>The prefix of its parameters' names (<c>{Prefix}.weight</c>): the attribute's <c>Name</c>, or the method's.</summary>
+    public string Prefix { get; init; } = Name.TrimStart('@');
+
     public ActivationSpec Activation => Separate ?? Spec switch
     {
         ConvSpec conv => conv.Activation,

@@ -24,6 +24,7 @@ internal static class AddParser
         var a = new LayerAttribute("Add", context.Attributes[0], diagnostics);
         LayerParse.StandAlone(a);
         string[] layers = context.Attributes[0].ConstructorArguments
+            .Where(c => !c.IsNull)
             .SelectMany(c => c.Kind == TypedConstantKind.Array ? c.Values.AsEnumerable() : new[] { c })
             .Select(v => v.Value as string ?? "null")
             .ToArray();

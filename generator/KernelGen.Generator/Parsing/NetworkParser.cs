@@ -112,13 +112,14 @@ internal static class NetworkParser
             position[i] = layers.Count;
             layers.Add(layer with { Inputs = reads.Select(r => r < 0 ? -1 : position[r]).ToEquatableArray() });
             shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool
-                || (layer.Kind is NetworkLayerKind.Add or NetworkLayerKind.Concat && operands[0].Shape.Flat));
+                || (layer.Kind is NetworkLayerKind.Add or NetworkLayerKind.Concat && operands.All(o => o.Shape.Flat)));
             shapes[i] = shape;
         }
 
-        if (layers.Count < methods.Length && diagnostics.Count == 0)
+        if (layers.Count < methods.Length)
         {
-            layers.Clear();
+            // Some layer could not be read (its problem is reported, or is a compiler error): nothing to generate.
+            return ParseResult<NetworkSpec>.Of(null, diagnostics);
         }
 
         if (diagnostics.Count == 0 && layers.Count > 0 && (shape.H != 1 || shape.W != 1))
@@ -131,6 +132,12 @@ internal static class NetworkParser
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
                 "it has no [Conv2D] or [Dense] layer, so nothing in it can be trained"));
+        }
+
+        if (diagnostics.Count == 0 && layers.Where(l => l.HasParameters).GroupBy(l => l.Prefix, System.StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } same)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
+                $"its layers {string.Join(" and ", same.Select(l => $"'{l.Name}'"))} both name their parameters '{same.Key}.weight': give each its own Name")));
         }
 
         if (diagnostics.Count == 0 && CollidingMember(type, layers) is { } collision)
@@ -178,6 +185,11 @@ internal static class NetworkParser
     /// </summary>
     private static int[][]? Graph(INamedTypeSymbol type, IMethodSymbol[] methods, List<DiagnosticInfo> diagnostics)
     {
+        if (methods.Any(m => m.Name == InputName))
+        {
+            return null; // KGEN014 says why a layer cannot be called that; its readers' names would be ambiguous.
+        }
+
         var index = new Dictionary<string, int>(System.StringComparer.Ordinal);
         for (int i = 0; i < methods.Length; i++)
         {
@@ -190,11 +202,19 @@ internal static class NetworkParser
         {
             AttributeData attribute = LayerAttributeOf(methods[i]);
             string? stated = attribute.NamedArguments.Where(a => a.Key == "Input").Select(a => a.Value.Value as string).FirstOrDefault();
+            if (stated is null && attribute.NamedArguments.Any(a => a.Key == "Input"))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                    $"'{methods[i].Name}' sets Input = null, which names no layer: leave Input out to read the layer declared before, or name one.")));
+                known = false;
+            }
+
             var names = new List<string> { stated ?? (i == 0 ? InputName : methods[i - 1].Name) };
             string kind = attribute.AttributeClass!.ToDisplayString();
             if (kind is AddParser.AttributeName or ConcatAttributeName)
             {
-                names.AddRange(attribute.ConstructorArguments.SelectMany(c => c.Kind == TypedConstantKind.Array ? c.Values.AsEnumerable() : new[] { c }).Select(v => v.Value as string ?? ""));
+                names.AddRange(attribute.ConstructorArguments.Where(c => !c.IsNull)
+                    .SelectMany(c => c.Kind == TypedConstantKind.Array ? c.Values.AsEnumerable() : new[] { c }).Select(v => v.Value as string ?? ""));
             }
 
             var reads = new List<int>();
@@ -274,10 +294,18 @@ internal static class NetworkParser
 
         if (order.Count < methods.Length)
         {
-            string cycle = string.Join(", ", Enumerable.Range(0, methods.Length).Where(i => !done[i]).Select(i => $"'{methods[i].Name}'"));
-            int first = Enumerable.Range(0, methods.Length).First(i => !done[i]);
+            // Every layer left reads another layer left: walking from one to what it reads must come back round.
+            var path = new List<int> { Enumerable.Range(0, methods.Length).First(i => !done[i]) };
+            while (path.IndexOf(path[path.Count - 1]) == path.Count - 1)
+            {
+                path.Add(edges[path[path.Count - 1]].First(r => r >= 0 && !done[r]));
+            }
+
+            int[] members = [.. path.Skip(path.IndexOf(path[path.Count - 1])).Distinct().OrderBy(i => i)];
+            string cycle = string.Join(", ", members.Select(i => $"'{methods[i].Name}'"));
+            int first = members[0];
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, LayerAttributeOf(methods[first]).ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
-                $"The layers {cycle} of '{type.Name}' read each other in a cycle (or read a layer that does): a network's layers must be orderable so each comes after the ones it reads.")));
+                $"The layers {cycle} of '{type.Name}' read each other in a cycle: a network's layers must be orderable so each comes after the ones it reads.")));
         }
 
         return [.. order];
@@ -362,6 +390,7 @@ internal static class NetworkParser
             : syntax.Body is not null || syntax.ExpressionBody is not null ? "it has a body"
             : !syntax.Modifiers.Any(SyntaxKind.PartialKeyword) ? "it is not partial"
             : syntax.Modifiers.Any(m => !m.IsKind(SyntaxKind.PartialKeyword)) ? $"remove '{string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text))}'"
+            : method.Name == InputName ? "'input' names the network's input (NetworkAttribute.Input); call the layer something else"
             : Reserved.Contains(method.Name) ? $"'{method.Name}' is the name of a member every network gets; call the layer something else"
             : names.TryGetValue(method.Name, out string? other) ? $"another layer, '{other}', has the same name up to case, and their kernels' files would clash; rename one"
             : null;
@@ -381,8 +410,22 @@ internal static class NetworkParser
         string kernel = $"{method.Name}Forward";
         string metadata = attributes[0].AttributeClass!.ToDisplayString();
         bool weighted = metadata is Conv2DParser.AttributeName or DenseParser.AttributeName;
-        string[] parameters = weighted ? ["input", "weights", "bias", "output", "batch"] : ["input", "output", "batch"];
-        var target = new MethodTarget(ns, types.ToEquatableArray(), "private static partial", kernel, parameters.ToEquatableArray(), HasBias: weighted, HasBatch: true, HintSuffix: "");
+        bool bias = weighted && attributes[0].NamedArguments.Where(a => a.Key == "Bias").Select(a => a.Value.Value as bool?).FirstOrDefault() != false;
+        string[] parameters = !weighted ? ["input", "output", "batch"] : bias ? ["input", "weights", "bias", "output", "batch"] : ["input", "weights", "output", "batch"];
+        var target = new MethodTarget(ns, types.ToEquatableArray(), "private static partial", kernel, parameters.ToEquatableArray(), HasBias: bias, HasBatch: true, HintSuffix: "");
+        if (!weighted && attributes[0].NamedArguments.Any(a => a.Key == "Bias"))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidValue, attributes[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                $"[{MethodParser.Short(metadata)}] {method.Name} has no parameters, so no bias to drop: Bias is for [Conv2D] and [Dense].")));
+        }
+
+        // The parameters' name prefix: PyTorch's dotted module path, letters, digits and underscores between the dots.
+        string? prefix = attributes[0].NamedArguments.Where(a => a.Key == "Name").Select(a => a.Value.Value as string).FirstOrDefault();
+        if (prefix is not null && !System.Text.RegularExpressions.Regex.IsMatch(prefix, @"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidValue, attributes[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
+                $"[{MethodParser.Short(metadata)}] Name = \"{prefix}\": a parameter name prefix is letters, digits and underscores, in parts joined by dots (\"layer1.0.conv1\").")));
+        }
 
         string shapeText = Describe(input);
         int features = input.C * input.H * input.W;
@@ -434,7 +477,7 @@ internal static class NetworkParser
                 break;
             case ConcatAttributeName:
                 var join = new LayerAttribute("Concat", attributes[0], diagnostics);
-                foreach ((string operand, (int C, int H, int W, bool Flat) joined) in operands.Skip(1).Where(o => o.Shape.Flat != input.Flat || (!input.Flat && (o.Shape.H, o.Shape.W) != (input.H, input.W))))
+                foreach ((string operand, (int C, int H, int W, bool Flat) joined) in operands.Skip(1).Where(o => (o.Shape.H, o.Shape.W) != (input.H, input.W)))
                 {
                     join.Report(Descriptors.LayerDoesNotChain, Invariant(
                         $"[Concat] {method.Name} joins {operand}, which gives {Describe(joined)}, to its input, {source}, which gives {shapeText}: the tensors joined along channels must have one height and width (or all be flat features)."));
@@ -442,8 +485,8 @@ internal static class NetworkParser
 
                 if (diagnostics.Count == 0)
                 {
-                    int[] channels = [.. operands.Select(o => o.Shape.Flat ? o.Shape.C * o.Shape.H * o.Shape.W : o.Shape.C)];
-                    var concat = new ConcatSpec(target, channels.ToEquatableArray(), input.Flat ? 1 : input.H, input.Flat ? 1 : input.W);
+                    int[] channels = [.. operands.Select(o => o.Shape.C)];
+                    var concat = new ConcatSpec(target, channels.ToEquatableArray(), input.H, input.W);
                     layer = new NetworkLayer(name, NetworkLayerKind.Concat, concat, features, concat.OutChannels, concat.Height, concat.Width);
                 }
 
@@ -469,6 +512,7 @@ internal static class NetworkParser
             { Activation.DerivativeFromOutput: false, Spec: DenseSpec dense } => layer with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
             _ => layer,
         };
+        layer = layer is null || prefix is null ? layer : layer with { Prefix = prefix };
 
         all.AddRange(diagnostics);
         return diagnostics.Count > 0 ? null : layer;

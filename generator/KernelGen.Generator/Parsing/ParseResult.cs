@@ -48,5 +48,17 @@ internal static class LayerParse
             attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
                 $"[{attribute.Name}] Input names the layer that a [Network] layer reads; a stand-alone kernel reads its input span. Remove Input."));
         }
+
+        if (attribute.Has("Name"))
+        {
+            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+                $"[{attribute.Name}] Name prefixes a [Network] layer's parameter names; a stand-alone kernel has no parameters of its own. Remove Name."));
+        }
+
+        if (attribute.Has("Bias"))
+        {
+            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+                $"[{attribute.Name}] Bias is for a [Network] layer; a stand-alone kernel has a bias when its method takes a bias span. Remove Bias."));
+        }
     }
 }

@@ -27,6 +27,13 @@ public sealed class AddAttribute : Attribute
     /// </summary>
     public string? Input { get; set; }
 
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the prefix of this layer's parameter names in <c>Parameters</c>, <c>Save</c> and <c>Load</c>
+    /// (<c>{Name}.weight</c>, <c>{Name}.bias</c>), dots allowed — <c>"layer1.0.conv1"</c> — so that a PyTorch state dict loads as it
+    /// is. Default: the method's name.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>An element-wise sum of the method's two spans (stand-alone), or of the layer's input and <paramref name="layers"/> (in a network).</summary>
     /// <param name="layers">In a <c>[Network]</c>: the <c>nameof</c>s of the layers added to the input.</param>
     public AddAttribute(params string[] layers) => Layers = layers ?? [];

@@ -22,6 +22,13 @@ public sealed class BatchNorm2DAttribute : Attribute
     /// </summary>
     public string? Input { get; set; }
 
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the prefix of this layer's parameter names in <c>Parameters</c>, <c>Save</c> and <c>Load</c>
+    /// (<c>{Name}.weight</c>, <c>{Name}.bias</c>), dots allowed — <c>"layer1.0.conv1"</c> — so that a PyTorch state dict loads as it
+    /// is. Default: the method's name.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>Channels. Required for a stand-alone kernel.</summary>
     public int Channels { get; set; }
 

@@ -31,6 +31,13 @@ public sealed class Conv2DAttribute : Attribute
     /// </summary>
     public string? Input { get; set; }
 
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the prefix of this layer's parameter names in <c>Parameters</c>, <c>Save</c> and <c>Load</c>
+    /// (<c>{Name}.weight</c>, <c>{Name}.bias</c>), dots allowed — <c>"layer1.0.conv1"</c> — so that a PyTorch state dict loads as it
+    /// is. Default: the method's name.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>Input channels. Required.</summary>
     public int InChannels { get; set; }
 
@@ -113,6 +120,12 @@ public sealed class Conv2DAttribute : Attribute
 
     /// <summary>The activation applied to each output, fused into the store. Default <see cref="KernelGen.Activation.None"/>.</summary>
     public Activation Activation { get; set; }
+
+    /// <summary>
+    /// Inside a <c>[Network]</c>: whether the layer has a bias (default true); <c>Bias = false</c> before a BatchNorm, as
+    /// torchvision's ResNets do. A stand-alone kernel has a bias when its method takes a bias span.
+    /// </summary>
+    public bool Bias { get; set; } = true;
 
     /// <summary>
     /// The slope of <see cref="KernelGen.Activation.LeakyRelu"/> for values that are not positive. Default 0.01 (PyTorch's

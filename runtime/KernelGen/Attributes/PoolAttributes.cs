@@ -17,6 +17,13 @@ public abstract class Pool2DAttribute : Attribute
     /// </summary>
     public string? Input { get; set; }
 
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the prefix of this layer's parameter names in <c>Parameters</c>, <c>Save</c> and <c>Load</c>
+    /// (<c>{Name}.weight</c>, <c>{Name}.bias</c>), dots allowed — <c>"layer1.0.conv1"</c> — so that a PyTorch state dict loads as it
+    /// is. Default: the method's name.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>Channels (kept by the pool). Required.</summary>
     public int Channels { get; set; }
 
@@ -135,6 +142,13 @@ public sealed class GlobalAvgPool2DAttribute : Attribute
     /// </summary>
     public string? Input { get; set; }
 
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the prefix of this layer's parameter names in <c>Parameters</c>, <c>Save</c> and <c>Load</c>
+    /// (<c>{Name}.weight</c>, <c>{Name}.bias</c>), dots allowed — <c>"layer1.0.conv1"</c> — so that a PyTorch state dict loads as it
+    /// is. Default: the method's name.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>Channels. Required.</summary>
     public int Channels { get; set; }
 
@@ -159,6 +173,13 @@ public sealed class GlobalMaxPool2DAttribute : Attribute
     /// network's input. Default: the layer declared just before (the network's input for the first).
     /// </summary>
     public string? Input { get; set; }
+
+    /// <summary>
+    /// Inside a <c>[Network]</c>: the prefix of this layer's parameter names in <c>Parameters</c>, <c>Save</c> and <c>Load</c>
+    /// (<c>{Name}.weight</c>, <c>{Name}.bias</c>), dots allowed — <c>"layer1.0.conv1"</c> — so that a PyTorch state dict loads as it
+    /// is. Default: the method's name.
+    /// </summary>
+    public string? Name { get; set; }
 
     /// <summary>Channels. Required.</summary>
     public int Channels { get; set; }

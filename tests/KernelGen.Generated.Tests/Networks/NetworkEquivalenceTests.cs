@@ -1,3 +1,4 @@
+using System.IO;
 using System.Collections.Generic;
 using System.Reflection;
 using KernelGen.Training;
@@ -118,6 +119,38 @@ public sealed class NetworkEquivalenceTests
             new Dense("Fc1", new DenseGeometry(6 * 6 * 7, 16), Activation.Gelu),
             new Dense("Out", new DenseGeometry(16, 4), Activation.LeakyRelu, Slope: -0.5f),
         ], batch, seed: 500 + batch, input);
+    }
+
+    /// <summary>Layers without bias (<c>Bias = false</c>) and with PyTorch's dotted parameter names (<c>Name</c>).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void LayersWithoutBiasUnderDottedNamesMatchTheReference(int batch)
+    {
+        var network = new TorchNames(seed: 2, maxBatch: batch);
+        Assert.Equal(["conv1.weight [4, 2, 3, 3]", "layer1.0.conv1.weight [4, 4, 3, 3]", "layer1.0.fc.weight [6, 80]", "fc.weight [3, 6]", "fc.bias [3]"],
+            network.Parameters.Select(p => p.ToString()));
+        CheckNetwork(network,
+        [
+            new Conv("Conv1", new Conv2DGeometry(2, 9, 11, 4, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), Activation.Tanh, Flip: false) { Prefix = "conv1" },
+            new Conv("Block1", new Conv2DGeometry(4, 9, 11, 4, 3, 3, 2, 2), Activation.Relu, Flip: false) { Prefix = "layer1.0.conv1" },
+            new Dense("Hidden", new DenseGeometry(80, 6), Activation.Tanh) { Prefix = "layer1.0.fc" },
+            new Dense("Head", new DenseGeometry(6, 3), Activation.None) { Prefix = "fc" },
+        ], batch, seed: 600 + batch);
+
+        // Saved and loaded under those names.
+        string path = Path.Combine(Path.GetTempPath(), $"kernelgen-names-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            network.Save(path);
+            var copy = new TorchNames(seed: 99, maxBatch: batch);
+            copy.Load(path);
+            Assert.All(network.Parameters.Zip(copy.Parameters), pair => Assert.Equal(pair.First.Values, pair.Second.Values));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]
@@ -265,8 +298,11 @@ public sealed class NetworkEquivalenceTests
             (double[] dInput, double[]? dWeights, double[]? dBias) = layer.Backward(D(inputs[i]), parameters, D(gradient), batch);
             if (dWeights is not null)
             {
-                AssertClose($"{layer.Name} weight gradient", dWeights, gradients[$"{layer.Name}.weight"], layer.WeightTerms(batch));
-                AssertClose($"{layer.Name} bias gradient", dBias!, gradients[$"{layer.Name}.bias"], layer.BiasTerms(batch));
+                AssertClose($"{layer.Name} weight gradient", dWeights, gradients[$"{layer.Key}.weight"], layer.WeightTerms(batch));
+                if (gradients.TryGetValue($"{layer.Key}.bias", out float[]? biasGradient))
+                {
+                    AssertClose($"{layer.Name} bias gradient", dBias!, biasGradient, layer.BiasTerms(batch));
+                }
             }
 
             upstream = dInput;
@@ -311,6 +347,9 @@ public sealed class NetworkEquivalenceTests
 
     private abstract record Layer(string Name, Activation Activation, float Slope = ActivationFunctions.DefaultLeakyReluSlope)
     {
+        /// <summary>The prefix of the layer's parameter names: its own name unless the attribute's <c>Name</c> says otherwise.</summary>
+        public string? Prefix { get; init; }
+
         public abstract int OutputLength { get; }
 
         public abstract long ForwardTerms { get; }
@@ -323,9 +362,12 @@ public sealed class NetworkEquivalenceTests
 
         public abstract (double[] Input, double[]? Weights, double[]? Bias) Backward(double[] input, Dictionary<string, float[]> parameters, double[] gradient, int batch);
 
-        protected double[] Weights(Dictionary<string, float[]> parameters) => D(parameters[$"{Name}.weight"]);
+        public string Key => Prefix ?? Name;
 
-        protected double[] Bias(Dictionary<string, float[]> parameters) => D(parameters[$"{Name}.bias"]);
+        protected double[] Weights(Dictionary<string, float[]> parameters) => D(parameters[$"{Key}.weight"]);
+
+        /// <summary>The bias, or none (empty) for a layer declared with <c>Bias = false</c>.</summary>
+        protected double[] Bias(Dictionary<string, float[]> parameters) => parameters.TryGetValue($"{Key}.bias", out float[]? bias) ? D(bias) : [];
     }
 
     private sealed record Conv(string Name, Conv2DGeometry G, Activation Activation, bool Flip, float Slope = ActivationFunctions.DefaultLeakyReluSlope) : Layer(Name, Activation, Slope)

@@ -99,6 +99,19 @@ internal sealed partial class SmoothActivations
     [Dense(OutFeatures = 4, Activation = Activation.LeakyRelu, LeakyReluSlope = -0.5f)] partial void Out();
 }
 
+/// <summary>
+/// torchvision's way of naming and biasing: convolutions without bias before a pooling, parameters under dotted names
+/// (<c>layer1.0.conv1.weight</c>), a dense head with a bias.
+/// </summary>
+[Network(InputChannels = 2, InputHeight = 9, InputWidth = 11)]
+internal sealed partial class TorchNames
+{
+    [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Bias = false, Name = "conv1", Activation = Activation.Tanh)] partial void Conv1();
+    [Conv2D(OutChannels = 4, Kernel = 3, Stride = 2, Bias = false, Name = "layer1.0.conv1", Activation = Activation.Relu)] partial void Block1();
+    [Dense(OutFeatures = 6, Bias = false, Name = "layer1.0.fc", Activation = Activation.Tanh)] partial void Hidden();
+    [Dense(OutFeatures = 3, Name = "fc")] partial void Head();
+}
+
 /// <summary>A 1×1 convolution without activation into a 2×2 max pool whose rows hold more than eight windows: with the
 /// convolution set to copy its input, inputs with repeated values make windows with ties.</summary>
 [Network(InputChannels = 1, InputHeight = 16, InputWidth = 20)]
