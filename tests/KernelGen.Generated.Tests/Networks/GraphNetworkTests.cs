@@ -63,7 +63,7 @@ public sealed class GraphNetworkTests
         var dLogits = new double[expectedLogits.Length];
         Reference.SoftmaxCrossEntropyBackward<double>(expectedLogits, labels, dLogits, batch);
         var gradients = new Dictionary<string, double[]>();
-        double[] dGap = DenseBackward(gap, p, dLogits, gradients, batch);
+        double[] dGap = DenseBackward(Out, "Out", gap, p, dLogits, gradients, batch);
         var dJoin = new double[join.Length];
         Reference.GlobalAvgPool2DBackward<double>(7, 5, 6, dGap, dJoin, batch);
         (double[] dPool, double[] dSidePool) = Split(dJoin, Pool.OutputLength, SidePool.OutputLength, batch);
@@ -91,6 +91,64 @@ public sealed class GraphNetworkTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void A_tensor_read_twice_by_one_add_and_a_flat_concat_match_the_reference(int batch)
+    {
+        var network = new Branchy(seed: 8, maxBatch: batch);
+        Assert.Equal(["Conv1.weight", "Conv1.bias", "Hidden.weight", "Hidden.bias", "Out.weight", "Out.bias"], network.Parameters.Select(q => q.Name));
+        var random = new Random(10 + batch);
+        float[] input = [.. Enumerable.Range(0, batch * Branchy.InputSize).Select(_ => (float)((random.NextDouble() * 4) - 2))];
+        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(Branchy.OutputSize))];
+        NetworkWorkspace workspace = network.CreateWorkspace(batch);
+        var logits = new float[batch * Branchy.OutputSize];
+        network.ForwardBackward(workspace, input, labels, logits, batch, 1f / batch);
+
+        Dictionary<string, double[]> p = network.Parameters.ToDictionary(q => q.Name, q => q.Values.Select(v => (double)v).ToArray());
+        var conv = new Conv2DGeometry(3, 6, 7, 4, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1);
+        DenseGeometry hiddenShape = new(4, 8), outShape = new(12, 3);
+        double[] x = [.. input.Select(v => (double)v)];
+        double[] conv1 = Conv2D(conv, x, p, "Conv1", batch, Activation.Tanh);
+        double[] sum = [.. conv1.Select(v => v + v)];
+        var twice = new double[sum.Length];
+        Reference.Activate<double>(Activation.Gelu, sum, twice);
+        var gap = new double[batch * 4];
+        Reference.GlobalAvgPool2D<double>(4, 6, 7, twice, gap, batch);
+        var hiddenSum = new double[batch * 8];
+        Reference.Dense<double>(hiddenShape, gap, p["Hidden.weight"], p["Hidden.bias"], hiddenSum, batch);
+        var hidden = new double[hiddenSum.Length];
+        Reference.Activate<double>(Activation.Silu, hiddenSum, hidden);
+        double[] join = Join(hidden, 8, gap, 4, batch);
+        var expected = new double[batch * 3];
+        Reference.Dense<double>(outShape, join, p["Out.weight"], p["Out.bias"], expected, batch);
+        Close("logits", expected, logits);
+
+        var gradients = new Dictionary<string, double[]>();
+        var dLogits = new double[expected.Length];
+        Reference.SoftmaxCrossEntropyBackward<double>(expected, labels, dLogits, batch);
+        double[] dJoin = DenseBackward(outShape, "Out", join, p, dLogits, gradients, batch);
+        (double[] dHidden, double[] dGap) = Split(dJoin, 8, 4, batch);
+        Reference.ActivationBackwardFromInput<double>(Activation.Silu, hiddenSum, dHidden, dHidden);
+        double[] dGapFromHidden = DenseBackward(hiddenShape, "Hidden", gap, p, dHidden, gradients, batch);
+        for (int i = 0; i < dGap.Length; i++)
+        {
+            dGap[i] += dGapFromHidden[i];  // Gap is read by Join and by Hidden.
+        }
+
+        var dTwice = new double[twice.Length];
+        Reference.GlobalAvgPool2DBackward<double>(4, 6, 7, dGap, dTwice, batch);
+        Reference.ActivationBackwardFromInput<double>(Activation.Gelu, sum, dTwice, dTwice);
+        double[] dConv1 = [.. dTwice.Select(v => v + v)];  // Twice reads Conv1 twice.
+        Reference.ActivationBackward<double>(Activation.Tanh, conv1, dConv1, dConv1);
+        ConvBackward(conv, x, p, "Conv1", dConv1, gradients, batch);
+
+        for (int i = 0; i < network.Parameters.Count; i++)
+        {
+            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+        }
+    }
+
     private static Conv2DGeometry Same(int inChannels, int outChannels) =>
         new(inChannels, 10, 12, outChannels, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1);
 
@@ -110,12 +168,12 @@ public sealed class GraphNetworkTests
         return dInput;
     }
 
-    private static double[] DenseBackward(double[] input, Dictionary<string, double[]> p, double[] gradient, Dictionary<string, double[]> gradients, int batch)
+    private static double[] DenseBackward(DenseGeometry g, string name, double[] input, Dictionary<string, double[]> p, double[] gradient, Dictionary<string, double[]> gradients, int batch)
     {
         var dInput = new double[input.Length];
-        gradients["Out.weight"] = new double[Out.WeightLength];
-        gradients["Out.bias"] = new double[Out.OutFeatures];
-        Reference.DenseBackward<double>(Out, input, p["Out.weight"], gradient, dInput, gradients["Out.weight"], gradients["Out.bias"], batch);
+        gradients[name + ".weight"] = new double[g.WeightLength];
+        gradients[name + ".bias"] = new double[g.OutFeatures];
+        Reference.DenseBackward<double>(g, input, p[name + ".weight"], gradient, dInput, gradients[name + ".weight"], gradients[name + ".bias"], batch);
         return dInput;
     }
 

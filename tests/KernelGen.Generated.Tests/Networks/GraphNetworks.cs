@@ -19,3 +19,19 @@ internal sealed partial class Residual
     [GlobalAvgPool2D] partial void Gap();
     [Dense(OutFeatures = 5)] partial void Out();
 }
+
+/// <summary>
+/// What <see cref="Residual"/> leaves out: a layer declared before the layer it reads (<c>Hidden</c>), an <c>[Add]</c>
+/// that reads one tensor twice, with GELU (kept pre-activation), a dense layer with SiLU, and a <c>[Concat]</c> of flat
+/// features whose second operand (<c>Gap</c>) is also read by <c>Hidden</c>.
+/// </summary>
+[Network(InputChannels = 3, InputHeight = 6, InputWidth = 7)]
+internal sealed partial class Branchy
+{
+    [Dense(OutFeatures = 8, Input = nameof(Gap), Activation = Activation.Silu)] partial void Hidden();
+    [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Input = NetworkAttribute.Input, Activation = Activation.Tanh)] partial void Conv1();
+    [Add(nameof(Conv1), Activation = Activation.Gelu)] partial void Twice();
+    [GlobalAvgPool2D] partial void Gap();
+    [Concat(nameof(Gap), Input = nameof(Hidden))] partial void Join();
+    [Dense(OutFeatures = 3)] partial void Out();
+}
