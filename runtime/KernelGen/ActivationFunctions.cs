@@ -36,6 +36,20 @@ public static class ActivationFunctions
         _ => x,
     };
 
+    /// <summary><c>1 / (1 + exp(−x))</c>.</summary>
+    /// <param name="x">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sigmoid(float x) => 1 / (1 + MathF.Exp(-x));
+
+    /// <summary>The derivative of <see cref="Sigmoid"/>: <c>σ(x) (1 − σ(x))</c>.</summary>
+    /// <param name="x">The activation's input.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SigmoidDerivative(float x)
+    {
+        float sigma = Sigmoid(x);
+        return sigma * (1 - sigma);
+    }
+
     /// <summary><c>x</c> where <c>x &gt; 0</c>, else <c>slope · x</c>.</summary>
     /// <param name="x">The value.</param>
     /// <param name="slope">The factor for values that are not positive.</param>

@@ -82,6 +82,13 @@ public class NetworkTests
     }
 
     [Fact]
+    public void Binary_cross_entropy_needs_a_sigmoid_or_logits_at_the_end()
+    {
+        Diagnostic d = Single(Network("[Dense(OutFeatures = 1, Activation = Activation.Relu)] partial void Out();", "[Network(InputChannels = 1, InputHeight = 4, InputWidth = 4, Loss = Loss.BinaryCrossEntropy)]"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: it is trained with BinaryCrossEntropy, whose last layer, 'Out', must end in Activation.Sigmoid (probabilities) or none (logits), not Relu", Message(d));
+    }
+
+    [Fact]
     public void A_layer_called_input_is_reported_once()
     {
         Diagnostic d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3)] partial void input();\n    [Dense(OutFeatures = 10)] partial void Logits();"), "KGEN014", "input");

@@ -25,7 +25,14 @@ internal static class BackwardEmitter
         w.Line("/// <inheritdoc cref=\"Start(float[])\"/>");
         w.Line($"public static ref float Start(KgReadOnlySpan span) => ref {MemoryMarshal}.GetReference(span);");
         w.Line();
-        e.SoftmaxCrossEntropy(spec.OutputLength);
+        if (spec.Loss == LossKind.SoftmaxCrossEntropy)
+        {
+            e.SoftmaxCrossEntropy(spec.OutputLength);
+        }
+        else
+        {
+            e.TargetLoss(spec.Loss, spec.OutputLength);
+        }
         foreach (ActivationKind activation in spec.Layers.Where(l => !l.KeepsPreActivation).Select(l => l.Activation.Kind).Where(a => a != ActivationKind.None).Distinct().OrderBy(a => a))
         {
             w.Line();
@@ -153,6 +160,43 @@ internal static class BackwardEmitter
             using (w.Block(Invariant($"for (; {variable} < {count}; {variable}++)")))
             {
                 body(1);
+            }
+        }
+
+        /// <summary>
+        /// Binary cross-entropy from logits, <c>max(z, 0) − z·t + log(1 + e^(−|z|))</c>, or the squared error, averaged over
+        /// each sample's outputs and summed over the batch; writes <c>scale ×</c> its gradient, <c>(σ(z) − t) / K</c> or
+        /// <c>2 (y − t) / K</c>.
+        /// </summary>
+        public void TargetLoss(LossKind loss, int outputs)
+        {
+            bool bce = loss == LossKind.BinaryCrossEntropy;
+            Doc(w, bce
+                ? Invariant($"Binary cross-entropy of each sample's {outputs} logits against its targets, from the logits (no sigmoid rounds to 0 or 1): returns the summed loss, writes <c>scale × (σ(z) − t) / {outputs}</c>.")
+                : Invariant($"The mean over each sample's {outputs} outputs of the squared error: returns the summed loss, writes <c>scale × 2 (y − t) / {outputs}</c>."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static float {loss}(ref float {(bce ? "z" : "y")}, ref float targets, ref float gradient, int batch, float scale)"))
+            {
+                w.Line("double loss = 0;");
+                w.Line(Invariant($"float share = scale / {outputs};"));
+                using (w.Block(Invariant($"for (int i = 0; i < batch * {outputs}; i++)")))
+                {
+                    w.Line($"float t = {At("targets", "i")};");
+                    if (bce)
+                    {
+                        w.Line($"float x = {At("z", "i")};");
+                        w.Line("loss += KgMath.Max(x, 0.0) - ((double)x * t) + KgMath.Log(1 + KgMath.Exp(-KgMath.Abs((double)x)));");
+                        w.Line($"{At("gradient", "i")} = share * ((1f / (1f + KgMathF.Exp(-x))) - t);");
+                    }
+                    else
+                    {
+                        w.Line($"float d = {At("y", "i")} - t;");
+                        w.Line("loss += (double)d * d;");
+                        w.Line($"{At("gradient", "i")} = share * 2f * d;");
+                    }
+                }
+
+                w.Line(Invariant($"return (float)(loss / {outputs});"));
             }
         }
 

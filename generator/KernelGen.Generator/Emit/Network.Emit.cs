@@ -260,16 +260,24 @@ internal static class NetworkEmitter
         w.Line();
         using (w.Block($"private static int ArgMax({ReadOnlySpan} scores)"))
         {
-            w.Line("int best = 0;");
-            using (w.Block("for (int k = 1; k < scores.Length; k++)"))
+            if (spec.Loss == LossKind.BinaryCrossEntropy && spec.OutputLength == 1)
             {
-                using (w.Block("if (scores[k] > scores[best])"))
-                {
-                    w.Line("best = k;");
-                }
+                w.Line("// One sigmoid output: class 1 where its probability is above one half.");
+                w.Line("return scores[0] > 0.5f ? 1 : 0;");
             }
+            else
+            {
+                w.Line("int best = 0;");
+                using (w.Block("for (int k = 1; k < scores.Length; k++)"))
+                {
+                    using (w.Block("if (scores[k] > scores[best])"))
+                    {
+                        w.Line("best = k;");
+                    }
+                }
 
-            w.Line("return best;");
+                w.Line("return best;");
+            }
         }
 
         w.Line();
@@ -287,30 +295,75 @@ internal static class NetworkEmitter
     private static void WriteForwardBackward(CodeWriter w, NetworkSpec spec, string backward, string generated)
     {
         NetworkLayer last = spec.Layers[spec.Layers.Count - 1];
+        bool classes = spec.Loss == LossKind.SoftmaxCrossEntropy;
         w.Line("/// <inheritdoc/>");
         w.Line(generated);
         using (w.Block($"public float ForwardBackward({Training}.NetworkWorkspace workspace, {ReadOnlySpan} input, global::System.ReadOnlySpan<int> labels, {Span} logits, int batch, float gradientScale)"))
         {
-            w.Line("Workspace buffers = Workspace.Of(workspace, this);");
-            w.Line("buffers.Check(batch);");
-            w.Line($"{Arguments}.Length(input.Length, batch, InputSize, nameof(input));");
-            w.Line($"{Arguments}.Length(labels.Length, batch, 1, nameof(labels));");
-            w.Line($"{Arguments}.Length(logits.Length, batch, OutputSize, nameof(logits));");
-            using (w.Block("foreach (int label in labels)"))
+            if (!classes)
             {
-                using (w.Block("if ((uint)label >= OutputSize)"))
-                {
-                    w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, \"A label must be a class index from 0 to \" + (OutputSize - 1) + \".\");");
-                }
+                w.Line(Invariant($"throw new global::System.NotSupportedException(\"{spec.Name.TrimStart('@')} is trained with {spec.Loss}: pass float targets, one per output.\");"));
             }
+            else
+            {
+                w.Line("Workspace buffers = Workspace.Of(workspace, this);");
+                w.Line("buffers.Check(batch);");
+                w.Line($"{Arguments}.Length(input.Length, batch, InputSize, nameof(input));");
+                w.Line($"{Arguments}.Length(labels.Length, batch, 1, nameof(labels));");
+                w.Line($"{Arguments}.Length(logits.Length, batch, OutputSize, nameof(logits));");
+                using (w.Block("foreach (int label in labels)"))
+                {
+                    using (w.Block("if ((uint)label >= OutputSize)"))
+                    {
+                        w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, \"A label must be a class index from 0 to \" + (OutputSize - 1) + \".\");");
+                    }
+                }
 
+                w.Line();
+                w.Line("RunForward(buffers, input, batch);");
+                w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, batch * OutputSize).CopyTo(logits);");
+                w.Line();
+                w.Line("// The loss and its gradient with respect to the last layer's output.");
+                w.Line($"float loss = {backward}.SoftmaxCrossEntropy(ref {backward}.Start(buffers.{last.Name}Output), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels), ref {backward}.Start(buffers.{last.Name}Gradient), batch, gradientScale);");
+                w.Line("Backward(buffers, input, batch);");
+                w.Line("return loss;");
+            }
+        }
+
+        if (!classes)
+        {
             w.Line();
-            w.Line("RunForward(buffers, input, batch);");
-            w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, batch * OutputSize).CopyTo(logits);");
+            w.Line("/// <inheritdoc/>");
+            w.Line(generated);
+            w.Line($"global::KernelGen.Loss {Training}.INetwork.Loss => global::KernelGen.Loss.{spec.Loss};");
             w.Line();
-            w.Line("// The loss and its gradient with respect to the last layer's output.");
-            w.Line($"float loss = {backward}.SoftmaxCrossEntropy(ref {backward}.Start(buffers.{last.Name}Output), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels), ref {backward}.Start(buffers.{last.Name}Gradient), batch, gradientScale);");
-            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Line(generated);
+            using (w.Block($"public float ForwardBackward({Training}.NetworkWorkspace workspace, {ReadOnlySpan} input, {ReadOnlySpan} targets, {Span} outputs, int batch, float gradientScale)"))
+            {
+                w.Line("Workspace buffers = Workspace.Of(workspace, this);");
+                w.Line("buffers.Check(batch);");
+                w.Line($"{Arguments}.Length(input.Length, batch, InputSize, nameof(input));");
+                w.Line($"{Arguments}.Length(targets.Length, batch, OutputSize, nameof(targets));");
+                w.Line($"{Arguments}.Length(outputs.Length, batch, OutputSize, nameof(outputs));");
+                w.Line();
+                w.Line("RunForward(buffers, input, batch);");
+                w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, batch * OutputSize).CopyTo(outputs);");
+                w.Line();
+                string from = spec.Loss == LossKind.BinaryCrossEntropy && last.KeepsPreActivation ? "PreActivation" : "Output";
+                w.Line(spec.Loss == LossKind.BinaryCrossEntropy
+                    ? "// The loss from the last layer's pre-activation, and its gradient with respect to it (so the sigmoid's own derivative is not taken)."
+                    : "// The loss and its gradient with respect to the last layer's output.");
+                w.Line($"float loss = {backward}.{spec.Loss}(ref {backward}.Start(buffers.{last.Name}{from}), ref {backward}.Start(targets), ref {backward}.Start(buffers.{last.Name}Gradient), batch, gradientScale);");
+                w.Line("Backward(buffers, input, batch);");
+                w.Line("return loss;");
+            }
+        }
+
+        w.Line();
+        w.Line("/// <summary>The backward pass, from the gradient of the loss with respect to the last layer's output (or pre-activation) down.</summary>");
+        using (w.Block($"private void Backward(Workspace buffers, {ReadOnlySpan} input, int batch)"))
+        {
             w.Line("// Layers below the lowest one with a trainable parameter need no gradients at all.");
             w.Line("int lowest = LowestTrainable();");
             var written = new HashSet<int>();
@@ -323,7 +376,8 @@ internal static class NetworkEmitter
                 w.Line(Invariant($"// {layer.Name}: {Kind(layer)}."));
                 using (w.Block(Invariant($"if (lowest <= {i})")))
                 {
-                    if (!layer.Activation.IsNone)
+                    // With binary cross-entropy the loss's gradient is already with respect to the last layer's pre-activation.
+                    if (!layer.Activation.IsNone && !(spec.Loss == LossKind.BinaryCrossEntropy && i == spec.Layers.Count - 1))
                     {
                         string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
                         w.Line(layer.KeepsPreActivation
@@ -396,8 +450,6 @@ internal static class NetworkEmitter
                 }
             }
 
-            w.Line();
-            w.Line("return loss;");
         }
 
         w.Line();

@@ -116,6 +116,14 @@ internal sealed record BatchNormSpec(MethodTarget Method, int Channels, int Heig
 /// <summary>A <c>[Dense]</c> method.</summary>
 internal sealed record DenseSpec(MethodTarget Method, int InFeatures, int OutFeatures, ActivationSpec Activation) : ISpec;
 
+/// <summary>What a network is trained to minimise, mirroring <c>KernelGen.Loss</c>.</summary>
+internal enum LossKind
+{
+    SoftmaxCrossEntropy = 0,
+    BinaryCrossEntropy = 1,
+    MeanSquaredError = 2,
+}
+
 /// <summary>A layer's kind within a network.</summary>
 internal enum NetworkLayerKind
 {
@@ -183,7 +191,7 @@ internal sealed record NetworkLayer(
 /// <param name="HeForRelu">Whether layers followed by ReLU start He uniform (<c>Initialization.He</c>); otherwise every layer starts Glorot uniform.</param>
 internal sealed record NetworkSpec(
     string Namespace, EquatableArray<ContainingType> Types, string Accessibility,
-    int InputChannels, int InputHeight, int InputWidth, bool HeForRelu, EquatableArray<NetworkLayer> Layers)
+    int InputChannels, int InputHeight, int InputWidth, bool HeForRelu, EquatableArray<NetworkLayer> Layers, LossKind Loss = LossKind.SoftmaxCrossEntropy)
 {
     public string Name => Types[Types.Count - 1].Name;
 

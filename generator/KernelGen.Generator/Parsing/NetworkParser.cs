@@ -64,6 +64,13 @@ internal static class NetworkParser
             network.Report(Descriptors.InvalidValue, Invariant($"[Network] Initialization = {(initialization == 0 ? "Zeros" : initialization.ToString(CultureInfo.InvariantCulture))}: weights must start at random values, or every unit of a layer learns the same thing. Use Glorot or He."));
         }
 
+        // KernelGen.Loss: SoftmaxCrossEntropy = 0 (the default), BinaryCrossEntropy = 1, MeanSquaredError = 2.
+        int loss = network.Int("Loss") ?? 0;
+        if (loss is < 0 or > 2)
+        {
+            network.Report(Descriptors.InvalidValue, Invariant($"[Network] Loss = {loss} is not a defined Loss: use SoftmaxCrossEntropy, BinaryCrossEntropy or MeanSquaredError."));
+        }
+
         // The layers, in the order they are written (files in path order when the class is split).
         IMethodSymbol[] methods = type.GetMembers()
             .OfType<IMethodSymbol>()
@@ -154,7 +161,25 @@ internal static class NetworkParser
             Accessibility.ProtectedOrInternal => "protected internal",
             _ => "private protected",
         };
-        var spec = new NetworkSpec(ns, types.ToEquatableArray(), accessibility, c0, h0, w0, initialization == 1, layers.ToEquatableArray());
+        // Binary cross-entropy is computed from the last layer's pre-activation: a sigmoid there runs after the layer's kernel.
+        NetworkLayer? final = layers.Count > 0 ? layers[layers.Count - 1] : null;
+        if (diagnostics.Count == 0 && loss == (int)LossKind.BinaryCrossEntropy && final is not null && final.Activation.Kind is not (ActivationKind.Sigmoid or ActivationKind.None))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
+                $"it is trained with BinaryCrossEntropy, whose last layer, '{final.Name}', must end in Activation.Sigmoid (probabilities) or none (logits), not {final.Activation}")));
+        }
+        else if (loss == (int)LossKind.BinaryCrossEntropy && final is { Activation.Kind: ActivationKind.Sigmoid, KeepsPreActivation: false })
+        {
+            layers[layers.Count - 1] = final.Spec switch
+            {
+                ConvSpec conv => final with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
+                DenseSpec dense => final with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
+                AddSpec add => final with { Spec = add with { Activation = ActivationSpec.None }, Separate = add.Activation },
+                _ => final,
+            };
+        }
+
+        var spec = new NetworkSpec(ns, types.ToEquatableArray(), accessibility, c0, h0, w0, initialization == 1, layers.ToEquatableArray(), (LossKind)System.Math.Max(0, System.Math.Min(2, loss)));
         return ParseResult<NetworkSpec>.Of(spec, diagnostics);
     }
 
@@ -175,7 +200,7 @@ internal static class NetworkParser
     private static readonly HashSet<string> Reserved = new(System.StringComparer.Ordinal)
     {
         "InputSize", "OutputSize", "Parameters", "InitializeParameters", "Forward", "Predict", "Save", "Load",
-        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable", InputName,
+        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable", "Backward", InputName,
     };
 
     /// <summary>

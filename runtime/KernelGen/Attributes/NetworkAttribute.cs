@@ -40,4 +40,10 @@ public sealed class NetworkAttribute : Attribute
     /// uniform and the others Glorot uniform. Biases always start at zero.
     /// </summary>
     public Training.Initialization Initialization { get; set; } = Training.Initialization.Glorot;
+
+    /// <summary>
+    /// What training minimises: <see cref="KernelGen.Loss.SoftmaxCrossEntropy"/> (the default; integer labels),
+    /// <see cref="KernelGen.Loss.BinaryCrossEntropy"/> or <see cref="KernelGen.Loss.MeanSquaredError"/> (float targets, one per output).
+    /// </summary>
+    public Loss Loss { get; set; } = Loss.SoftmaxCrossEntropy;
 }

@@ -77,6 +77,43 @@ public static partial class Reference
     }
 
     /// <summary>
+    /// Binary cross-entropy from logits (PyTorch's <c>BCEWithLogitsLoss</c>, Keras's after a sigmoid): the mean over all
+    /// elements of <c>max(z, 0) − z·t + log(1 + e^(−|z|))</c>, which equals <c>−(t log σ(z) + (1 − t) log(1 − σ(z)))</c>
+    /// without ever rounding σ(z) to 0 or 1.
+    /// </summary>
+    /// <param name="logits">The pre-activations z.</param>
+    /// <param name="targets">Target probabilities in [0, 1].</param>
+    public static T BinaryCrossEntropyWithLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckPairs(logits.Length, targets.Length, nameof(logits));
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double z = D(logits[i]), t = D(targets[i]);
+            sum += Math.Max(z, 0) - (z * t) + Math.Log(1 + Math.Exp(-Math.Abs(z)));
+        }
+
+        return Round<T>(sum / logits.Length);
+    }
+
+    /// <summary>The gradient of <see cref="BinaryCrossEntropyWithLogits"/> with respect to the logits: <c>(σ(z) − t) / count</c>.</summary>
+    /// <param name="logits">The pre-activations z.</param>
+    /// <param name="targets">Target probabilities.</param>
+    /// <param name="gradLogits">Overwritten with the gradient.</param>
+    public static void BinaryCrossEntropyWithLogitsBackward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradLogits)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckPairs(logits.Length, targets.Length, nameof(logits));
+        KernelArguments.Length(gradLogits.Length, logits.Length, nameof(gradLogits));
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double z = D(logits[i]);
+            gradLogits[i] = Round<T>(((1 / (1 + Math.Exp(-z))) - D(targets[i])) / logits.Length);
+        }
+    }
+
+    /// <summary>
     /// Softmax cross-entropy from logits, averaged over the batch:
     /// <c>mean_n(log Σ_k exp(z[n, k]) − z[n, label[n]])</c>, computed stably with the log-sum-exp of the shifted row.
     /// </summary>

@@ -31,6 +31,19 @@ public interface INetwork
     /// </summary>
     /// <returns>The sum of the samples' losses.</returns>
     float ForwardBackward(NetworkWorkspace workspace, ReadOnlySpan<float> input, ReadOnlySpan<int> labels, Span<float> logits, int batch, float gradientScale);
+
+    /// <summary>What the network is trained to minimise (<c>[Network(Loss = …)]</c>).</summary>
+    Loss Loss => Loss.SoftmaxCrossEntropy;
+
+    /// <summary>
+    /// As the other <c>ForwardBackward</c>, for <see cref="KernelGen.Loss.BinaryCrossEntropy"/> and
+    /// <see cref="KernelGen.Loss.MeanSquaredError"/>: <paramref name="targets"/> holds one float per output
+    /// (<see cref="OutputLength"/> per sample), and a sample's loss is the mean over its outputs.
+    /// </summary>
+    /// <returns>The sum of the samples' losses.</returns>
+    /// <exception cref="NotSupportedException">The network is trained with softmax cross-entropy, which takes integer labels.</exception>
+    float ForwardBackward(NetworkWorkspace workspace, ReadOnlySpan<float> input, ReadOnlySpan<float> targets, Span<float> outputs, int batch, float gradientScale) =>
+        throw new NotSupportedException("This network is trained with softmax cross-entropy: pass integer labels.");
 }
 
 /// <summary>One thread's buffers for a network's passes: activations, their gradients, and the parameters' gradients.</summary>

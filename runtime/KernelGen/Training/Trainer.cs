@@ -4,8 +4,11 @@ using System.Threading.Tasks;
 namespace KernelGen.Training;
 
 /// <summary>What one training step or one evaluation measured.</summary>
-/// <param name="Loss">The mean softmax cross-entropy over the samples.</param>
-/// <param name="Correct">Samples whose largest logit is at their label.</param>
+/// <param name="Loss">The mean loss over the samples: softmax cross-entropy, binary cross-entropy or squared error, as the network is trained.</param>
+/// <param name="Correct">
+/// Samples classified correctly: whose largest logit is at their label (softmax cross-entropy), or whose every output is on
+/// the same side of 0.5 as its target (binary cross-entropy); 0 for a regression (mean squared error).
+/// </param>
 /// <param name="Samples">Samples seen.</param>
 public readonly record struct StepResult(double Loss, int Correct, int Samples)
 {
@@ -24,6 +27,7 @@ public sealed class Trainer
     private readonly NetworkWorkspace[] _workspaces;
     private readonly float[] _images;
     private readonly int[] _labels;
+    private readonly float[] _targets;
     private readonly float[] _logits;
     private readonly double[] _losses;
     private readonly ParallelOptions _parallel;
@@ -49,6 +53,7 @@ public sealed class Trainer
 
         _images = new float[maxBatch * network.InputLength];
         _labels = new int[maxBatch];
+        _targets = network.Loss == Loss.SoftmaxCrossEntropy ? [] : new float[maxBatch * network.OutputLength];
         _logits = new float[maxBatch * network.OutputLength];
         _losses = new double[Threads];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
@@ -81,7 +86,97 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// One epoch: <paramref name="order"/> shuffled for <paramref name="epoch"/>, then a <see cref="Step"/> per batch, each
+    /// One step of a network trained with <see cref="Loss.BinaryCrossEntropy"/> or <see cref="Loss.MeanSquaredError"/>:
+    /// <paramref name="targets"/> holds one float per output, <see cref="INetwork.OutputLength"/> per sample.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The network is trained with softmax cross-entropy (integer labels).</exception>
+    public StepResult Step(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch)
+    {
+        if (Network.Loss == Loss.SoftmaxCrossEntropy)
+        {
+            throw new NotSupportedException("This network is trained with softmax cross-entropy: pass integer labels.");
+        }
+
+        CheckBatch(batch);
+        KernelArguments.Length(inputs.Length, batch, Network.InputLength, nameof(inputs));
+        KernelArguments.Length(targets.Length, batch, Network.OutputLength, nameof(targets));
+        inputs.CopyTo(_images);
+        targets.CopyTo(_targets);
+        float scale = 1f / batch;
+        int outputs = Network.OutputLength;
+        Parallel.For(0, Threads, _parallel, t =>
+        {
+            int start = ChunkStart(batch, t), count = ChunkEnd(batch, t) - start;
+            _losses[t] = count == 0 ? 0 : Network.ForwardBackward(_workspaces[t],
+                _images.AsSpan(start * Network.InputLength, count * Network.InputLength),
+                (ReadOnlySpan<float>)_targets.AsSpan(start * outputs, count * outputs),
+                _logits.AsSpan(start * outputs, count * outputs),
+                count, scale);
+        });
+
+        return new StepResult(ApplyGradients(batch) / batch, Matching(_logits, _targets, batch), batch);
+    }
+
+    /// <summary>
+    /// The mean loss of a network trained with <see cref="Loss.BinaryCrossEntropy"/> or <see cref="Loss.MeanSquaredError"/>
+    /// on <paramref name="count"/> samples, and for binary cross-entropy the samples classified correctly.
+    /// </summary>
+    public StepResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count)
+    {
+        if (Network.Loss == Loss.SoftmaxCrossEntropy)
+        {
+            throw new NotSupportedException("This network is trained with softmax cross-entropy: evaluate it on labelled images.");
+        }
+
+        KernelArguments.Batch(count);
+        KernelArguments.Length(inputs.Length, count, Network.InputLength, nameof(inputs));
+        KernelArguments.Length(targets.Length, count, Network.OutputLength, nameof(targets));
+        NetworkWorkspace workspace = _workspaces[0];
+        int outputs = Network.OutputLength;
+        var predictions = new float[count * outputs];
+        for (int first = 0; first < count; first += workspace.MaxBatch)
+        {
+            int size = Math.Min(workspace.MaxBatch, count - first);
+            Network.Forward(workspace, inputs.Slice(first * Network.InputLength, size * Network.InputLength), predictions.AsSpan(first * outputs, size * outputs), size);
+        }
+
+        double loss = 0;
+        for (int i = 0; i < predictions.Length; i++)
+        {
+            double y = predictions[i], t = targets[i];
+            loss += Network.Loss == Loss.MeanSquaredError
+                ? (y - t) * (y - t)
+                : -((t * Math.Max(Math.Log(y), -100)) + ((1 - t) * Math.Max(Math.Log(1 - y), -100)));
+        }
+
+        return new StepResult(loss / predictions.Length, Matching(predictions, targets, count), count);
+    }
+
+    /// <summary>For binary cross-entropy, the samples whose every output is on the same side of 0.5 as its target; otherwise 0.</summary>
+    private int Matching(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch)
+    {
+        if (Network.Loss != Loss.BinaryCrossEntropy)
+        {
+            return 0;
+        }
+
+        int correct = 0, width = Network.OutputLength;
+        for (int n = 0; n < batch; n++)
+        {
+            bool all = true;
+            for (int k = n * width; k < (n + 1) * width; k++)
+            {
+                all &= outputs[k] > 0.5f == targets[k] > 0.5f;
+            }
+
+            correct += all ? 1 : 0;
+        }
+
+        return correct;
+    }
+
+    /// <summary>
+    /// One epoch: <paramref name="order"/> shuffled for <paramref name="epoch"/>, then a <see cref="Step(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/> per batch, each
     /// batch copied from <paramref name="data"/> straight into the trainer's own buffers.
     /// </summary>
     /// <param name="data">The training set.</param>
@@ -131,6 +226,16 @@ public sealed class Trainer
                 count, scale);
         });
 
+        double loss = ApplyGradients(batch);
+        return new StepResult(loss / batch, Correct(_logits, _labels, batch, Network.OutputLength), batch);
+    }
+
+    /// <summary>
+    /// Sums the threads' gradients (in thread order) into each parameter's <see cref="Parameter.Gradients"/>, takes the
+    /// optimizer's step, and returns the summed loss of the batch.
+    /// </summary>
+    private double ApplyGradients(int batch)
+    {
         var parameters = Network.Parameters;
         for (int p = 0; p < parameters.Count; p++)
         {
@@ -158,7 +263,7 @@ public sealed class Trainer
             loss += part;
         }
 
-        return new StepResult(loss / batch, Correct(_logits, _labels, batch, Network.OutputLength), batch);
+        return loss;
     }
 
     /// <summary>The mean loss and the accuracy of the network on <paramref name="data"/>, in batches of <see cref="MaxBatch"/> on every thread.</summary>

@@ -181,7 +181,13 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         float loss = MnistCnnKernels.SoftmaxCrossEntropy(
             ref MnistCnnKernels.Start(buffers.LogitsOutput), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(labels),
             ref MnistCnnKernels.Start(buffers.LogitsGradient), batch, gradientScale);
+        Backward(buffers, input, batch);
+        return loss;
+    }
 
+    /// <summary>The backward pass, from the gradient of the loss with respect to the last layer's output (or pre-activation) down.</summary>
+    private void Backward(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
+    {
         // Layers below the lowest one with a trainable parameter need no gradients at all.
         int lowest = LowestTrainable();
 
@@ -253,8 +259,6 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
                 MnistCnnKernels.Conv1BiasGradient(ref MnistCnnKernels.Start(buffers.Conv1Gradient), ref MnistCnnKernels.Start(buffers.Gradients[1]), batch);
             }
         }
-
-        return loss;
     }
 
     /// <summary>The index of the lowest layer with a parameter that is not frozen; the layer count when all are.</summary>

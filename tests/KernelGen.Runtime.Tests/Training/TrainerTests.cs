@@ -327,7 +327,7 @@ public class TrainerTests
 
         var tooMany = Assert.Throws<ArgumentOutOfRangeException>("batch", () => trainer.Step(data.Images, data.Labels, 5));
         Assert.Contains("at most 4", tooMany.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>("batch", () => trainer.Step([], [], 0));
+        Assert.Throws<ArgumentOutOfRangeException>("batch", () => trainer.Step([], ReadOnlySpan<int>.Empty, 0));
         Assert.Throws<ArgumentException>("images", () => trainer.Step(data.Images.AsSpan(0, 3 * Features), data.Labels.AsSpan(0, 2), 2));
         Assert.Throws<ArgumentException>("images", () => trainer.Step(data.Images.AsSpan(0, (2 * Features) - 1), data.Labels.AsSpan(0, 2), 2));
         Assert.Throws<ArgumentException>("labels", () => trainer.Step(data.Images.AsSpan(0, 2 * Features), data.Labels.AsSpan(0, 3), 2));
