@@ -88,6 +88,18 @@ public class NetworkTests
         Assert.Equal("'Net' cannot be a [Network]: it is trained with BinaryCrossEntropy, whose last layer, 'Out', must end in Activation.Sigmoid (probabilities) or none (logits), not Relu", Message(d));
     }
 
+    [Theory]
+    [InlineData("SharesWeightsWith = \"Conv9\"", "'Conv9' is not a layer of 'Net'")]
+    [InlineData("SharesWeightsWith = nameof(Conv1), OutChannels = 3", "'Conv1' has parameters [2, 1, 3, 3] with a bias, and 'Conv2' needs [3, 2, 3, 3] with a bias")]
+    [InlineData("SharesWeightsWith = nameof(Conv2)", "a layer cannot share its own parameters")]
+    public void Shared_weights_must_name_a_layer_of_the_same_shape(string property, string problem)
+    {
+        string conv2 = $"[Conv2D(Kernel = 3, Padding = 1, {(property.Contains("OutChannels") ? "" : "OutChannels = 2, ")}{property})]";
+        Diagnostic d = Single(Network($"[Conv2D(OutChannels = 2, Kernel = 3, Padding = 1)] partial void Conv1();\n    {conv2} partial void Conv2();\n    [Dense(OutFeatures = 10)] partial void Logits();"),
+            "KGEN016", conv2.Trim('[', ']'));
+        Assert.Equal($"'Conv2' cannot share the weights of '{(property.Contains("Conv9") ? "Conv9" : property.Contains("Conv1") ? "Conv1" : "Conv2")}': {problem}.", Message(d));
+    }
+
     [Fact]
     public void A_layer_called_input_is_reported_once()
     {

@@ -7,13 +7,13 @@ public class AttributeContractTests
 {
     public static TheoryData<Type, string[]> Contract => new()
     {
-        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel", "Input", "Name", "Bias"] },
+        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel", "Input", "Name", "Bias", "SharesWeightsWith"] },
         { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "Input", "Name"] },
         { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "CountIncludePad", "Input", "Name"] },
         { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width", "Input", "Name"] },
         { typeof(GlobalMaxPool2DAttribute), ["Channels", "Height", "Width", "Input", "Name"] },
         { typeof(ConcatAttribute), ["Layers", "Input", "Name"] },
-        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation", "LeakyReluSlope", "Input", "Name", "Bias"] },
+        { typeof(DenseAttribute), ["InFeatures", "OutFeatures", "Activation", "LeakyReluSlope", "Input", "Name", "Bias", "SharesWeightsWith"] },
         { typeof(AddAttribute), ["Layers", "Channels", "Height", "Width", "Activation", "LeakyReluSlope", "Input", "Name"] },
         { typeof(BatchNorm2DAttribute), ["Channels", "Height", "Width", "Epsilon", "Momentum", "Activation", "LeakyReluSlope", "Input", "Name"] },
     };

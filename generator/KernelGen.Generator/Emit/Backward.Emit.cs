@@ -94,7 +94,7 @@ internal static class BackwardEmitter
             }
         }
 
-        if (spec.Branches)
+        if (spec.Branches || spec.SharesWeights)
         {
             w.Line();
             e.GradientRouting();

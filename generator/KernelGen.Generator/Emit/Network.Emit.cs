@@ -113,7 +113,7 @@ internal static class NetworkEmitter
         using (w.Block($"public {spec.Name}(int seed = 0, int maxBatch = 64)"))
         {
             w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);");
-            foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasParameters))
+            foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
             {
                 (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
                 string init = spec.HeForRelu && layer.Activation.Kind == ActivationKind.Relu ? "He" : "Glorot";
@@ -124,13 +124,13 @@ internal static class NetworkEmitter
                 }
             }
 
-            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.HasParameters).Select(l => l.HasBias ? $"{l.Name}Weight, {l.Name}Bias" : $"{l.Name}Weight"))} }};");
+            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.OwnsParameters).Select(l => l.HasBias ? $"{l.Name}Weight, {l.Name}Bias" : $"{l.Name}Weight"))} }};");
             w.Line("InitializeParameters(seed);");
             w.Line("_workspace = new Workspace(this, maxBatch);");
         }
 
         w.Line();
-        foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasParameters))
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
         {
             (int[] shape, _, _) = WeightShape(layer);
             string layout = layer.Kind == NetworkLayerKind.Conv ? "OIHW" : "[out, in]";
@@ -244,9 +244,9 @@ internal static class NetworkEmitter
                 string sources = string.Join(", ", layer.Inputs.Select(k => $"ref {backward}.Start({Tensor(spec, k)})"));
                 w.Line(layer.Kind switch
                 {
-                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start({layer.Name}Weight.Values), {(layer.HasBias ? $"ref {backward}.Start({layer.Name}Bias.Values), " : "")}ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
+                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start({layer.Owner}Weight.Values), {(layer.HasBias ? $"ref {backward}.Start({layer.Owner}Bias.Values), " : "")}ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
                     NetworkLayerKind.Add or NetworkLayerKind.Concat => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
-                    _ when layer.HasParameters => $"{layer.Spec.Method.Name}({first}, {layer.Name}Weight.Values, {(layer.HasBias ? $"{layer.Name}Bias.Values, " : "")}{output}, batch);",
+                    _ when layer.HasParameters => $"{layer.Spec.Method.Name}({first}, {layer.Owner}Weight.Values, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{output}, batch);",
                     _ => $"{layer.Spec.Method.Name}({first}, {output}, batch);",
                 });
                 if (layer.KeepsPreActivation)
@@ -367,6 +367,7 @@ internal static class NetworkEmitter
             w.Line("// Layers below the lowest one with a trainable parameter need no gradients at all.");
             w.Line("int lowest = LowestTrainable();");
             var written = new HashSet<int>();
+            var sharedWritten = new HashSet<string>(System.StringComparer.Ordinal);
             for (int i = spec.Layers.Count - 1; i >= 0; i--)
             {
                 NetworkLayer layer = spec.Layers[i];
@@ -387,16 +388,24 @@ internal static class NetworkEmitter
 
                     if (layer.HasParameters)
                     {
-                        using (w.Block($"if (!{layer.Name}Weight.Frozen)"))
+                        // Layers that share parameters: the first here writes their gradients, the others add theirs in.
+                        NetworkLayer owner = spec.Layers.First(l => l.Name == layer.Owner);
+                        bool add = !sharedWritten.Add(owner.Name);
+                        int index = ParameterIndex(spec, owner);
+                        (string Parameter, string Kernel, int Index, int Length)[] gradients = owner.HasBias
+                            ? [("Weight", "WeightGradient", index, WeightShape(owner).Shape.Aggregate(1, (a, b) => a * b)), ("Bias", "BiasGradient", index + 1, WeightShape(owner).Shape[0])]
+                            : [("Weight", "WeightGradient", index, WeightShape(owner).Shape.Aggregate(1, (a, b) => a * b))];
+                        foreach ((string parameter, string kernel, int slot, int length) in gradients)
                         {
-                            w.Line($"{backward}.{layer.Name}WeightGradient({inputRef}, {gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer)}]), batch);");
-                        }
-
-                        if (layer.HasBias)
-                        {
-                            using (w.Block($"if (!{layer.Name}Bias.Frozen)"))
+                            using (w.Block($"if (!{owner.Name}{parameter}.Frozen)"))
                             {
-                                w.Line($"{backward}.{layer.Name}BiasGradient({gradOut}, ref {backward}.Start(buffers.Gradients[{ParameterIndex(spec, layer) + 1}]), batch);");
+                                string target = $"ref {backward}.Start(buffers.Gradients[{slot}])";
+                                string arguments = kernel == "WeightGradient" ? $"{inputRef}, {gradOut}" : gradOut;
+                                w.Line($"{backward}.{layer.Name}{kernel}({arguments}, {(add ? $"ref {backward}.Start(buffers.ParameterScratch)" : target)}, batch);");
+                                if (add)
+                                {
+                                    w.Line(Invariant($"{backward}.Accumulate(ref {backward}.Start(buffers.ParameterScratch), {target}, {length});"));
+                                }
                             }
                         }
                     }
@@ -436,7 +445,7 @@ internal static class NetworkEmitter
                             string gradIn = add ? $"ref {backward}.Start(buffers.Scratch)" : target;
                             w.Line(layer.Kind switch
                             {
-                                NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Name}Weight.Values), {gradIn}, batch);",
+                                NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, batch);",
                                 NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
                                 NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
                                 _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
@@ -461,7 +470,7 @@ internal static class NetworkEmitter
                 NetworkLayer layer = spec.Layers[i];
                 if (layer.HasParameters)
                 {
-                    using (w.Block(layer.HasBias ? $"if (!{layer.Name}Weight.Frozen || !{layer.Name}Bias.Frozen)" : $"if (!{layer.Name}Weight.Frozen)"))
+                    using (w.Block(layer.HasBias ? $"if (!{layer.Owner}Weight.Frozen || !{layer.Owner}Bias.Frozen)" : $"if (!{layer.Owner}Weight.Frozen)"))
                     {
                         w.Line(Invariant($"return {i};"));
                     }
@@ -493,6 +502,12 @@ internal static class NetworkEmitter
                     }
                 }
 
+                if (spec.SharesWeights)
+                {
+                    int largest = spec.Layers.Where(l => l.SharesWith is not null).Max(l => WeightShape(l).Shape.Aggregate(1, (a, b) => a * b));
+                    w.Line(Invariant($"ParameterScratch = new float[{largest}];"));
+                }
+
                 if (spec.Branches)
                 {
                     // Only a tensor read more than once has a share of its gradient added in through the scratch buffer.
@@ -513,6 +528,13 @@ internal static class NetworkEmitter
                     w.Line($"/// <summary><c>{layer.Name}</c>'s output before its {layer.Activation}, whose derivative is taken from it.</summary>");
                     w.Line($"internal float[] {layer.Name}PreActivation {{ get; }}");
                 }
+            }
+
+            if (spec.SharesWeights)
+            {
+                w.Line();
+                w.Line("/// <summary>A second user's share of shared parameters' gradient, before it is added in.</summary>");
+                w.Line("internal float[] ParameterScratch { get; }");
             }
 
             if (spec.Branches)
@@ -539,7 +561,7 @@ internal static class NetworkEmitter
     private static string Tensor(NetworkSpec spec, int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
 
     private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
-        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.HasParameters).Sum(l => l.HasBias ? 2 : 1);
+        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => l.HasBias ? 2 : 1);
 
     /// <summary>The weights' shape as PyTorch has it, and the fans for initialisation.</summary>
     internal static (int[] Shape, int FanIn, int FanOut) WeightShape(NetworkLayer layer) => layer.Spec switch

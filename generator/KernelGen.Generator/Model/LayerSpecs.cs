@@ -172,6 +172,15 @@ internal sealed record NetworkLayer(
 
     public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
 
+    /// <summary>The layer whose parameters this one uses (<c>SharesWeightsWith</c>), or null for its own.</summary>
+    public string? SharesWith { get; init; }
+
+    /// <summary>Whether the layer has parameters of its own: a convolution or dense layer that shares none.</summary>
+    public bool OwnsParameters => HasParameters && SharesWith is null;
+
+    /// <summary>The layer whose parameters this one uses: itself unless it shares another's.</summary>
+    public string Owner => SharesWith ?? Name;
+
     /// <summary>Whether a layer with parameters has a bias (<c>Bias = false</c> drops it).</summary>
     public bool HasBias => HasParameters && Spec.Method.HasBias;
 
@@ -198,6 +207,9 @@ internal sealed record NetworkSpec(
     public int InputLength => InputChannels * InputHeight * InputWidth;
 
     public int OutputLength => Layers[Layers.Count - 1].OutputLength;
+
+    /// <summary>Whether some layer uses another's parameters, whose gradients are then added.</summary>
+    public bool SharesWeights => Layers.Any(l => l.SharesWith is not null);
 
     /// <summary>Whether some layer reads more than one tensor, or some tensor is read more than once: then gradients are routed and added.</summary>
     public bool Branches => Layers.Any(l => l.Inputs.Count > 1) || Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Any(g => g.Count() > 1);

@@ -141,7 +141,24 @@ internal static class NetworkParser
                 "it has no [Conv2D] or [Dense] layer, so nothing in it can be trained"));
         }
 
-        if (diagnostics.Count == 0 && layers.Where(l => l.HasParameters).GroupBy(l => l.Prefix, System.StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } same)
+        foreach (NetworkLayer sharer in diagnostics.Count == 0 ? layers.Where(l => l.SharesWith is not null) : [])
+        {
+            NetworkLayer? owner = layers.FirstOrDefault(l => l.Name == sharer.SharesWith);
+            string? problem =
+                owner is null ? $"'{sharer.SharesWith}' is not a layer of '{type.Name}'"
+                : ReferenceEquals(owner, sharer) ? "a layer cannot share its own parameters"
+                : owner.SharesWith is not null ? $"'{owner.Name}' shares '{owner.SharesWith}''s parameters itself; name '{owner.SharesWith}'"
+                : owner.Kind != sharer.Kind || WeightShape(owner) != WeightShape(sharer) || owner.HasBias != sharer.HasBias
+                    ? $"'{owner.Name}' has parameters {WeightShape(owner)}{(owner.HasBias ? " with a bias" : "")}, and '{sharer.Name}' needs {WeightShape(sharer)}{(sharer.HasBias ? " with a bias" : "")}"
+                : null;
+            if (problem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, LayerAttributeOf(methods.First(m => m.Name == sharer.Name)).ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), Invariant(
+                    $"'{sharer.Name}' cannot share the weights of '{sharer.SharesWith}': {problem}.")));
+            }
+        }
+
+        if (diagnostics.Count == 0 && layers.Where(l => l.OwnsParameters).GroupBy(l => l.Prefix, System.StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } same)
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
                 $"its layers {string.Join(" and ", same.Select(l => $"'{l.Name}'"))} both name their parameters '{same.Key}.weight': give each its own Name")));
@@ -195,6 +212,9 @@ internal static class NetworkParser
 
         return ParseResult<ConcatSpec>.Of(null, diagnostics);
     }
+
+    /// <summary>A layer's weight shape as text, for comparing two layers that share parameters: <c>[4, 2, 3, 3]</c>.</summary>
+    private static string WeightShape(NetworkLayer layer) => "[" + string.Join(", ", Emit.NetworkEmitter.WeightShape(layer).Shape) + "]";
 
     /// <summary>The members every network class gets, which a layer must not be named after.</summary>
     private static readonly HashSet<string> Reserved = new(System.StringComparer.Ordinal)
@@ -538,6 +558,8 @@ internal static class NetworkParser
             _ => layer,
         };
         layer = layer is null || prefix is null ? layer : layer with { Prefix = prefix };
+        string? owner = attributes[0].NamedArguments.Where(a => a.Key == "SharesWeightsWith").Select(a => a.Value.Value as string).FirstOrDefault();
+        layer = layer is null || owner is null || !weighted ? layer : layer with { SharesWith = owner };
 
         all.AddRange(diagnostics);
         return diagnostics.Count > 0 ? null : layer;

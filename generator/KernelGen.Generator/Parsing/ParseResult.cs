@@ -55,6 +55,12 @@ internal static class LayerParse
                 $"[{attribute.Name}] Name prefixes a [Network] layer's parameter names; a stand-alone kernel has no parameters of its own. Remove Name."));
         }
 
+        if (attribute.Has("SharesWeightsWith"))
+        {
+            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+                $"[{attribute.Name}] SharesWeightsWith makes a [Network] layer use another's parameters; a stand-alone kernel takes its weights as a span. Remove SharesWeightsWith."));
+        }
+
         if (attribute.Has("Bias"))
         {
             attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(

@@ -43,6 +43,12 @@ public sealed class DenseAttribute : Attribute
     public bool Bias { get; set; } = true;
 
     /// <summary>
+    /// Inside a <c>[Network]</c>: the <c>nameof</c> of a layer of the same kind and shape whose weights (and bias) this one
+    /// uses instead of its own — Keras's one layer applied twice; their gradients are summed.
+    /// </summary>
+    public string? SharesWeightsWith { get; set; }
+
+    /// <summary>
     /// The slope of <see cref="KernelGen.Activation.LeakyRelu"/> for values that are not positive. Default 0.01 (PyTorch's
     /// <c>negative_slope</c>, ONNX's <c>alpha</c>); only with <c>Activation = Activation.LeakyRelu</c>, and finite.
     /// </summary>

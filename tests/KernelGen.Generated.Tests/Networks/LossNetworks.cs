@@ -23,3 +23,16 @@ internal sealed partial class Regression
     [Dense(OutFeatures = 6, Activation = Activation.Tanh)] partial void Hidden();
     [Dense(OutFeatures = 3)] partial void Out();
 }
+
+/// <summary>
+/// Seed 002's Keras model in small: one convolution applied twice with shared weights (<c>SharesWeightsWith</c>), a
+/// "same" max pool, one sigmoid output, binary cross-entropy.
+/// </summary>
+[Network(InputChannels = 1, InputHeight = 6, InputWidth = 6, Loss = Loss.BinaryCrossEntropy)]
+internal sealed partial class SharedConv
+{
+    [Conv2D(OutChannels = 1, Kernel = 3, SamePadding = true, Activation = Activation.Tanh)] partial void Conv();
+    [Conv2D(OutChannels = 1, Kernel = 3, SamePadding = true, Activation = Activation.Tanh, SharesWeightsWith = nameof(Conv))] partial void Again();
+    [MaxPool2D(Kernel = 2, SamePadding = true)] partial void Pool();
+    [Dense(OutFeatures = 1, Activation = Activation.Sigmoid)] partial void Out();
+}

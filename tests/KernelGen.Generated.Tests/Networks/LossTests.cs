@@ -114,6 +114,60 @@ public sealed class LossTests
         }
     }
 
+    /// <summary>One convolution applied twice: one set of parameters, whose gradient is the sum of both uses.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Shared_weights_get_the_sum_of_both_uses_gradients(int batch)
+    {
+        var network = new SharedConv(seed: 2, maxBatch: batch);
+        Assert.Equal(["Conv.weight", "Conv.bias", "Out.weight", "Out.bias"], network.Parameters.Select(q => q.Name));
+        network.ConvBias.Values[0] = 0.2f;
+        var random = new Random(30 + batch);
+        float[] input = [.. Enumerable.Range(0, batch * 36).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] targets = [.. Enumerable.Range(0, batch).Select(_ => (float)random.Next(2))];
+        NetworkWorkspace workspace = network.CreateWorkspace(batch);
+        var outputs = new float[batch];
+        ((INetwork)network).ForwardBackward(workspace, input, targets, outputs, batch, 1f / batch);
+
+        Dictionary<string, double[]> p = network.Parameters.ToDictionary(q => q.Name, q => q.Values.Select(v => (double)v).ToArray());
+        var conv = new Conv2DGeometry(1, 6, 6, 1, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1);
+        Pool2DGeometry pool = Pool2DGeometry.Same(1, 6, 6, 2, 2, 2, 2);
+        var dense = new DenseGeometry(9, 1);
+        double[] x = [.. input.Select(v => (double)v)], t = [.. targets.Select(v => (double)v)];
+        var once = new double[batch * 36];
+        Reference.Conv2D<double>(conv, x, p["Conv.weight"], p["Conv.bias"], once, batch, Activation.Tanh);
+        var twice = new double[batch * 36];
+        Reference.Conv2D<double>(conv, once, p["Conv.weight"], p["Conv.bias"], twice, batch, Activation.Tanh);
+        var pooled = new double[batch * 9];
+        Reference.MaxPool2D<double>(pool, twice, pooled, batch);
+        var z = new double[batch];
+        Reference.Dense<double>(dense, pooled, p["Out.weight"], p["Out.bias"], z, batch);
+        var probabilities = new double[batch];
+        Reference.Activate<double>(Activation.Sigmoid, z, probabilities);
+        Close("outputs", probabilities, outputs);
+
+        var dZ = new double[batch];
+        Reference.BinaryCrossEntropyWithLogitsBackward<double>(z, t, dZ);
+        var gradients = new Dictionary<string, double[]> { ["Out.weight"] = new double[9], ["Out.bias"] = new double[1] };
+        var dPooled = new double[pooled.Length];
+        Reference.DenseBackward<double>(dense, pooled, p["Out.weight"], dZ, dPooled, gradients["Out.weight"], gradients["Out.bias"], batch);
+        var dTwice = new double[twice.Length];
+        Reference.MaxPool2DBackward<double>(pool, twice, dPooled, dTwice, batch);
+        Reference.ActivationBackward<double>(Activation.Tanh, twice, dTwice, dTwice);
+        double[] dWeightAgain = new double[9], dBiasAgain = new double[1], dOnce = new double[once.Length];
+        Reference.Conv2DBackward<double>(conv, once, p["Conv.weight"], dTwice, dOnce, dWeightAgain, dBiasAgain, batch);
+        Reference.ActivationBackward<double>(Activation.Tanh, once, dOnce, dOnce);
+        double[] dWeight = new double[9], dBias = new double[1];
+        Reference.Conv2DBackward<double>(conv, x, p["Conv.weight"], dOnce, new double[x.Length], dWeight, dBias, batch);
+        gradients["Conv.weight"] = [.. dWeight.Zip(dWeightAgain, (a, b) => a + b)];
+        gradients["Conv.bias"] = [dBias[0] + dBiasAgain[0]];
+        for (int i = 0; i < network.Parameters.Count; i++)
+        {
+            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+        }
+    }
+
     [Fact]
     public void The_wrong_kind_of_target_is_refused()
     {
