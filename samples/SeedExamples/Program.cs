@@ -23,6 +23,7 @@ Examples.MaxPool("Max pool 2x2 over 1..16", [.. Enumerable.Range(1, 16).Select(i
 Examples.KerasSame(oneToNine);
 Examples.MnistModel();
 Examples.GeneratedKernels(oneToNine, plus);
+Seed002.Run();
 
 /// <summary>The walkthrough's steps.</summary>
 internal static class Examples
