@@ -134,6 +134,36 @@ public class SnapshotTests
         Snapshot.Verify(Harness.Generated(result, "Samples.MnistCnn.Network.g.cs"), nameof(SnapshotTests), nameof(Mnist_network));
     }
 
+    /// <summary>
+    /// The network file of a small residual network: a block whose input is added back ([Add] with ReLU), a branch from the
+    /// network's input joined along channels ([Concat]), gradients added where a tensor is read twice.
+    /// </summary>
+    [Fact]
+    public void Residual_network()
+    {
+        const string source = """
+            using KernelGen;
+
+            namespace Samples;
+
+            [Network(InputChannels = 3, InputHeight = 8, InputWidth = 8)]
+            public sealed partial class Residual
+            {
+                [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Activation = Activation.Relu)] partial void Stem();
+                [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Bias = false, Activation = Activation.Relu)] partial void Conv1();
+                [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Bias = false)] partial void Conv2();
+                [Add(nameof(Stem), Activation = Activation.Relu)] partial void Block();
+                [Conv2D(OutChannels = 2, Kernel = 1, Input = NetworkAttribute.Input)] partial void Side();
+                [Concat(nameof(Side), Input = nameof(Block))] partial void Join();
+                [GlobalAvgPool2D] partial void Gap();
+                [Dense(OutFeatures = 10, Name = "fc")] partial void Logits();
+            }
+            """;
+        Harness.CompileAndLoad(source);
+        (var result, _) = Harness.Run(source);
+        Snapshot.Verify(Harness.Generated(result, "Samples.Residual.Network.g.cs"), nameof(SnapshotTests), nameof(Residual_network));
+    }
+
     [Fact]
     public void Dense_relu() =>
         VerifyKernel("[Dense(InFeatures = 37, OutFeatures = 10, Activation = Activation.Relu)]", Weighted + ", int batch", "Fc");

@@ -900,9 +900,17 @@ internal static class BackwardEmitter
                         {
                             if (to > from)
                             {
-                                using (w.Block(Invariant($"for (int edge = {from}; edge < {to}; edge++)")))
+                                if (to - from == 1)
                                 {
-                                    w.Line(Invariant($"s{kx} += {At("dyRow", "edge")} * {At("xRow", Plus("edge", (kx * c.DilationWidth) - c.PadLeft))};"));
+                                    // One column: a statement, not a loop that runs once.
+                                    w.Line(Invariant($"s{kx} += {At("dyRow", $"{from}")} * {At("xRow", $"{from + (kx * c.DilationWidth) - c.PadLeft}")};"));
+                                }
+                                else
+                                {
+                                    using (w.Block(Invariant($"for (int edge = {from}; edge < {to}; edge++)")))
+                                    {
+                                        w.Line(Invariant($"s{kx} += {At("dyRow", "edge")} * {At("xRow", Plus("edge", (kx * c.DilationWidth) - c.PadLeft))};"));
+                                    }
                                 }
                             }
                         }

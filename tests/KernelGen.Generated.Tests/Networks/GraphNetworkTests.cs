@@ -149,6 +149,47 @@ public sealed class GraphNetworkTests
         }
     }
 
+    /// <summary>
+    /// Fine-tuning a subgraph: with the stem and the side branch frozen, their gradients are not computed (the buffers keep
+    /// what they held), and every other gradient equals an unfrozen run's.
+    /// </summary>
+    [Fact]
+    public void Freezing_part_of_a_graph_leaves_the_rest_as_an_unfrozen_run()
+    {
+        const int batch = 3;
+        var network = new Residual(seed: 5, maxBatch: batch);
+        var random = new Random(77);
+        float[] input = [.. Enumerable.Range(0, batch * Residual.InputSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        int[] labels = [0, 4, 2];
+        NetworkWorkspace full = network.CreateWorkspace(batch);
+        network.ForwardBackward(full, input, labels, new float[batch * Residual.OutputSize], batch, 1f / batch);
+
+        string[] frozen = ["Stem.weight", "Stem.bias", "Side.weight", "Side.bias"];
+        foreach (Parameter parameter in network.Parameters.Where(p => frozen.Contains(p.Name)))
+        {
+            parameter.Frozen = true;
+        }
+
+        NetworkWorkspace partial = network.CreateWorkspace(batch);
+        foreach (float[] gradient in partial.Gradients)
+        {
+            Array.Fill(gradient, float.NaN);
+        }
+
+        network.ForwardBackward(partial, input, labels, new float[batch * Residual.OutputSize], batch, 1f / batch);
+        for (int i = 0; i < network.Parameters.Count; i++)
+        {
+            if (frozen.Contains(network.Parameters[i].Name))
+            {
+                Assert.All(partial.Gradients[i], g => Assert.True(float.IsNaN(g)));
+            }
+            else
+            {
+                Assert.Equal(full.Gradients[i], partial.Gradients[i]);
+            }
+        }
+    }
+
     private static Conv2DGeometry Same(int inChannels, int outChannels) =>
         new(inChannels, 10, 12, outChannels, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1);
 
