@@ -72,6 +72,12 @@ public class DiagnosticTests
         "KGEN004", $"Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, {property})", message);
 
     [Fact]
+    public void KGEN004_a_concat_on_a_local_function() => AssertSingle(
+        Layers("static void Outer() { [Concat(\"Other\")] static void Join() { } Join(); }"),
+        "KGEN004", "Concat(\"Other\")",
+        "[Concat] joins the layers of a [Network] along channels, so 'Join' must be a layer method of a [Network] class, not a local function.");
+
+    [Fact]
     public void KGEN004_a_concat_outside_a_network() => AssertSingle(
         Layers("[Concat(\"Other\")] static partial void Join(ReadOnlySpan<float> input, Span<float> output);"),
         "KGEN004", "Concat(\"Other\")",

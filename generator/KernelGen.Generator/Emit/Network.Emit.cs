@@ -23,7 +23,7 @@ internal static class NetworkEmitter
     public static IEnumerable<(string Hint, string Source)> Emit(NetworkSpec spec, bool legacyIntrinsics)
     {
         // Dense layers run batched in the network's own kernels (tiles across samples); the others use their layers' kernels.
-        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat)))
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasKernelFile))
         {
             yield return (layer.Spec.Method.HintName, layer.Spec switch
             {
@@ -281,7 +281,7 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat)))
+        foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasKernelFile))
         {
             w.Line(layer.HasParameters
                 ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {(layer.HasBias ? $"{ReadOnlySpan} bias, " : "")}{Span} output, int batch);"

@@ -165,6 +165,12 @@ internal sealed record NetworkLayer(
     /// </summary>
     public EquatableArray<int> Inputs { get; init; } = EquatableArray<int>.Empty;
 
+    /// <summary>
+    /// Whether the layer's forward pass is a kernel of its own (a file written by its layer's emitter, as for a stand-alone
+    /// method); dense layers, sums and joins run in the network's kernel class instead.
+    /// </summary>
+    public bool HasKernelFile => Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat);
+
     /// <summary>Whether the network keeps this layer's pre-activation (see <see cref="Separate"/>).</summary>
     public bool KeepsPreActivation => Separate is not null;
 

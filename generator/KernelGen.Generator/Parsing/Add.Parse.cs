@@ -15,6 +15,7 @@ internal static class AddParser
     public static ParseResult<AddSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
+        cancellationToken.ThrowIfCancellationRequested();
         MethodTarget? method = MethodParser.Parse(context, AttributeName, SignatureKind.Binary, diagnostics, out bool skip);
         if (skip)
         {

@@ -12,7 +12,7 @@ internal static class BatchNormParser
     public const string AttributeName = "KernelGen.BatchNorm2DAttribute";
 
     public static ParseResult<BatchNormSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        LayerParse.Run(context, AttributeName, SignatureKind.Normalization, "BatchNorm2D", Read);
+        LayerParse.Run(context, AttributeName, SignatureKind.Normalization, "BatchNorm2D", Read, cancellationToken);
 
     /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong.</summary>
     internal static BatchNormSpec? Read(LayerAttribute a, MethodTarget? method)

@@ -13,7 +13,7 @@ internal static class Conv2DParser
     public const string AttributeName = "KernelGen.Conv2DAttribute";
 
     public static ParseResult<ConvSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        LayerParse.Run(context, AttributeName, SignatureKind.Weighted, "Conv2D", Read);
+        LayerParse.Run(context, AttributeName, SignatureKind.Weighted, "Conv2D", Read, cancellationToken);
 
     /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong (reported to the attribute's diagnostics).</summary>
     internal static ConvSpec? Read(LayerAttribute a, MethodTarget? method)

@@ -12,7 +12,7 @@ internal static class DenseParser
     public const string AttributeName = "KernelGen.DenseAttribute";
 
     public static ParseResult<DenseSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        LayerParse.Run(context, AttributeName, SignatureKind.Weighted, "Dense", Read);
+        LayerParse.Run(context, AttributeName, SignatureKind.Weighted, "Dense", Read, cancellationToken);
 
     /// <summary>Reads the attribute's properties into a spec for <paramref name="method"/>; null when any is wrong.</summary>
     internal static DenseSpec? Read(LayerAttribute a, MethodTarget? method)

@@ -204,7 +204,12 @@ internal static class NetworkParser
     public static ParseResult<ConcatSpec> ParseStandAloneConcat(GeneratorAttributeSyntaxContext context)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        if (context.TargetSymbol is IMethodSymbol { ContainingType: var type } && !IsNetwork(type))
+        if (context.TargetNode is LocalFunctionStatementSyntax)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidValue, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(),
+                $"[Concat] joins the layers of a [Network] along channels, so '{context.TargetSymbol.Name}' must be a layer method of a [Network] class, not a local function."));
+        }
+        else if (context.TargetSymbol is IMethodSymbol { ContainingType: var type } && !IsNetwork(type))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidValue, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(),
                 $"[Concat] joins the layers of a [Network] along channels, so '{context.TargetSymbol.Name}' must be a layer method of a [Network] class."));

@@ -25,9 +25,10 @@ internal static class LayerParse
     /// </summary>
     public static ParseResult<TSpec> Run<TSpec>(
         Microsoft.CodeAnalysis.GeneratorAttributeSyntaxContext context, string attributeName, SignatureKind kind, string name,
-        System.Func<LayerAttribute, MethodTarget?, TSpec?> read)
+        System.Func<LayerAttribute, MethodTarget?, TSpec?> read, System.Threading.CancellationToken cancellationToken)
         where TSpec : class
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var diagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
         MethodTarget? method = MethodParser.Parse(context, attributeName, kind, diagnostics, out bool skip);
         if (skip)

@@ -17,19 +17,19 @@ internal static class PoolParser
     public const string GlobalMaxAttributeName = "KernelGen.GlobalMaxPool2DAttribute";
 
     public static ParseResult<PoolSpec> ParseMax(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        Parse(context, PoolKind.Max, MaxAttributeName, "MaxPool2D");
+        Parse(context, PoolKind.Max, MaxAttributeName, "MaxPool2D", cancellationToken);
 
     public static ParseResult<PoolSpec> ParseAverage(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        Parse(context, PoolKind.Average, AverageAttributeName, "AvgPool2D");
+        Parse(context, PoolKind.Average, AverageAttributeName, "AvgPool2D", cancellationToken);
 
     public static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        ParseGlobal(context, PoolKind.Average, GlobalAttributeName);
+        ParseGlobal(context, PoolKind.Average, GlobalAttributeName, cancellationToken);
 
     public static ParseResult<GlobalPoolSpec> ParseGlobalMax(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        ParseGlobal(context, PoolKind.Max, GlobalMaxAttributeName);
+        ParseGlobal(context, PoolKind.Max, GlobalMaxAttributeName, cancellationToken);
 
-    private static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName) =>
-        LayerParse.Run(context, attributeName, SignatureKind.Unweighted, kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", (a, method) => ReadGlobal(a, method, kind));
+    private static ParseResult<GlobalPoolSpec> ParseGlobal(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, CancellationToken cancellationToken) =>
+        LayerParse.Run(context, attributeName, SignatureKind.Unweighted, kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", (a, method) => ReadGlobal(a, method, kind), cancellationToken);
 
     /// <summary>Reads a <c>[GlobalAvgPool2D]</c> or <c>[GlobalMaxPool2D]</c> attribute into a spec for <paramref name="method"/>; null when any property is wrong.</summary>
     internal static GlobalPoolSpec? ReadGlobal(LayerAttribute a, MethodTarget? method, PoolKind kind = PoolKind.Average)
@@ -46,8 +46,8 @@ internal static class PoolParser
             : null;
     }
 
-    private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name) =>
-        LayerParse.Run(context, attributeName, SignatureKind.Unweighted, name, (a, method) => Read(a, method, kind));
+    private static ParseResult<PoolSpec> Parse(GeneratorAttributeSyntaxContext context, PoolKind kind, string attributeName, string name, CancellationToken cancellationToken) =>
+        LayerParse.Run(context, attributeName, SignatureKind.Unweighted, name, (a, method) => Read(a, method, kind), cancellationToken);
 
     private static readonly string[] DilationProperties = ["Dilation", "DilationHeight", "DilationWidth"];
 
