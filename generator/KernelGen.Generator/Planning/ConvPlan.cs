@@ -80,10 +80,10 @@ internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int Ch
 internal static class ConvPlanner
 {
     /// <summary>Floats of input band a kernel keeps on the stack.</summary>
-    public const int BandLimit = ShapeMath.BandLimitFloats;
+    public const int BandLimit = Tuning.BandLimitFloats;
 
-    /// <summary>Floats of band per chunk of input channels (see <see cref="ShapeMath.BandChunkFloats"/>).</summary>
-    public const int ChunkFloats = ShapeMath.BandChunkFloats;
+    /// <summary>Floats of band per chunk of input channels (see <see cref="Tuning.BandChunkFloats"/>).</summary>
+    public const int ChunkFloats = Tuning.BandChunkFloats;
 
     /// <summary>Statements a tile may unroll before it loops instead.</summary>
     public const int UnrollLimit = 2400;

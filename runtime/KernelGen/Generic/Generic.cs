@@ -15,10 +15,10 @@ namespace KernelGen;
 public static partial class Generic
 {
     /// <summary>Floats of input band kept on the stack; larger bands are processed in chunks of input channels.</summary>
-    internal const int BandLimit = ShapeMath.BandLimitFloats;
+    internal const int BandLimit = Tuning.BandLimitFloats;
 
-    /// <summary>Floats of band per chunk of input channels (see <see cref="ShapeMath.BandChunkFloats"/>).</summary>
-    internal const int ChunkFloats = ShapeMath.BandChunkFloats;
+    /// <summary>Floats of band per chunk of input channels (see <see cref="Tuning.BandChunkFloats"/>).</summary>
+    internal const int ChunkFloats = Tuning.BandChunkFloats;
 
     private static int Lanes => Vector<float>.Count;
 

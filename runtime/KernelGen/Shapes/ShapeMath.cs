@@ -73,14 +73,13 @@ public static class ShapeMath
         return (Saturate(before), Saturate(after));
     }
 
-    /// <summary>Floats of input band a convolution or pool keeps on the stack (64 KB); larger bands are processed in chunks.</summary>
-    public const int BandLimitFloats = 16384;
+    /// <summary>Floats of input band a convolution or pool keeps on the stack (64 KB): a tuning value of the kernels.</summary>
+    [Obsolete("A tuning value of the kernels, not shape arithmetic; it stays only for compatibility and may change.")]
+    public const int BandLimitFloats = Tuning.BandLimitFloats;
 
-    /// <summary>
-    /// Floats of band per chunk of input channels when the band is refilled for each output row: 16 KB, half of a
-    /// 32 KB L1 data cache, so that each tile's pass over the band reads L1. The generated and the generic kernels both use it.
-    /// </summary>
-    public const int BandChunkFloats = 4096;
+    /// <summary>Floats of band per chunk of input channels when the band is refilled for each output row: a tuning value of the kernels.</summary>
+    [Obsolete("A tuning value of the kernels, not shape arithmetic; it stays only for compatibility and may change.")]
+    public const int BandChunkFloats = Tuning.BandChunkFloats;
 
     /// <summary>
     /// In an input row padded by <paramref name="padBefore"/> and split into <paramref name="phases"/> stride phases
