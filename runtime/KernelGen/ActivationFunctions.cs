@@ -25,7 +25,7 @@ public static class ActivationFunctions
     public static float Apply(Activation activation, float x, float leakyReluSlope = DefaultLeakyReluSlope) => activation switch
     {
         Activation.Relu => MathF.Max(x, 0),
-        Activation.Sigmoid => 1 / (1 + MathF.Exp(-x)),
+        Activation.Sigmoid => Sigmoid(x),
         Activation.Tanh => MathF.Tanh(x),
         Activation.LeakyRelu => LeakyRelu(x, leakyReluSlope),
         Activation.Relu6 => Relu6(x),

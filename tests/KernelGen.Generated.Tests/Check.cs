@@ -19,6 +19,20 @@ internal static class Check
     public static double Tolerance(long terms) => Math.Max(terms, 1) * Math.Pow(2, -23);
 
     /// <summary>
+    /// Equal within float rounding carried through a network computed in float against the reference in double:
+    /// 10⁻⁴ of the tensor's largest magnitude.
+    /// </summary>
+    public static void Close(string what, double[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(expected.Max(Math.Abs), 1e-3);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * scale, $"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R} (scale {scale:G3})");
+        }
+    }
+
+    /// <summary>
     /// Compares the kernel, called as a user calls it, and then each of its hardware paths called directly
     /// (<paramref name="kernelClass"/> names its file-local class), with the reference.
     /// </summary>

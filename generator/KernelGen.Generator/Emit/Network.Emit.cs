@@ -251,8 +251,7 @@ internal static class NetworkEmitter
                 });
                 if (layer.KeepsPreActivation)
                 {
-                    string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
-                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward(ref {backward}.Start(buffers.{layer.Name}PreActivation), ref {backward}.Start(buffers.{layer.Name}Output), batch * {layer.OutputLength}{slope});"));
+                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward(ref {backward}.Start(buffers.{layer.Name}PreActivation), ref {backward}.Start(buffers.{layer.Name}Output), batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
                 }
             }
         }
@@ -380,7 +379,7 @@ internal static class NetworkEmitter
                     // With binary cross-entropy the loss's gradient is already with respect to the last layer's pre-activation.
                     if (!layer.Activation.IsNone && !(spec.Loss == LossKind.BinaryCrossEntropy && i == spec.Layers.Count - 1))
                     {
-                        string slope = layer.Activation.Kind == ActivationKind.LeakyRelu ? ", " + layer.Activation.SlopeLiteral : "";
+                        string slope = layer.Activation.SlopeArgument;
                         w.Line(layer.KeepsPreActivation
                             ? Invariant($"{backward}.{layer.Activation.Kind}InputBackward(ref {backward}.Start(buffers.{layer.Name}PreActivation), {gradOut}, batch * {layer.OutputLength}{slope});")
                             : Invariant($"{backward}.{layer.Activation.Kind}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength}{slope});"));
@@ -393,8 +392,8 @@ internal static class NetworkEmitter
                         bool add = !sharedWritten.Add(owner.Name);
                         int index = ParameterIndex(spec, owner);
                         (string Parameter, string Kernel, int Index, int Length)[] gradients = owner.HasBias
-                            ? [("Weight", "WeightGradient", index, WeightShape(owner).Shape.Aggregate(1, (a, b) => a * b)), ("Bias", "BiasGradient", index + 1, WeightShape(owner).Shape[0])]
-                            : [("Weight", "WeightGradient", index, WeightShape(owner).Shape.Aggregate(1, (a, b) => a * b))];
+                            ? [("Weight", "WeightGradient", index, WeightLength(owner)), ("Bias", "BiasGradient", index + 1, WeightShape(owner).Shape[0])]
+                            : [("Weight", "WeightGradient", index, WeightLength(owner))];
                         foreach ((string parameter, string kernel, int slot, int length) in gradients)
                         {
                             using (w.Block($"if (!{owner.Name}{parameter}.Frozen)"))
@@ -504,7 +503,7 @@ internal static class NetworkEmitter
 
                 if (spec.SharesWeights)
                 {
-                    int largest = spec.Layers.Where(l => l.SharesWith is not null).Max(l => WeightShape(l).Shape.Aggregate(1, (a, b) => a * b));
+                    int largest = spec.Layers.Where(l => l.SharesWith is not null).Max(WeightLength);
                     w.Line(Invariant($"ParameterScratch = new float[{largest}];"));
                 }
 
@@ -562,6 +561,9 @@ internal static class NetworkEmitter
 
     private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
         spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => l.HasBias ? 2 : 1);
+
+    /// <summary>Floats in a layer's weights: the product of <see cref="WeightShape"/>'s dimensions.</summary>
+    private static int WeightLength(NetworkLayer layer) => WeightShape(layer).Shape.Aggregate(1, (a, b) => a * b);
 
     /// <summary>The weights' shape as PyTorch has it, and the fans for initialisation.</summary>
     internal static (int[] Shape, int FanIn, int FanOut) WeightShape(NetworkLayer layer) => layer.Spec switch

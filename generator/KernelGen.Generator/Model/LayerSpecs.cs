@@ -41,6 +41,9 @@ internal readonly record struct ActivationSpec(ActivationKind Kind, float Slope 
     public bool DerivativeFromOutput => Kind is not (ActivationKind.HardSwish or ActivationKind.Silu or ActivationKind.Gelu)
         && !(Kind == ActivationKind.LeakyRelu && Slope < 0);
 
+    /// <summary>The slope as a trailing argument of a generated call (<c>, 0.2f</c>) for LeakyRelu; nothing for the others.</summary>
+    public string SlopeArgument => Kind == ActivationKind.LeakyRelu ? ", " + SlopeLiteral : "";
+
     /// <summary>The slope as a C# float literal.</summary>
     public string SlopeLiteral => Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 
@@ -170,6 +173,18 @@ internal sealed record NetworkLayer(
     /// method); dense layers, sums and joins run in the network's kernel class instead.
     /// </summary>
     public bool HasKernelFile => Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat);
+
+    /// <summary>
+    /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the
+    /// network keeps the pre-activation; a layer without an activation of its own is returned as it is.
+    /// </summary>
+    public NetworkLayer Unfused() => Spec switch
+    {
+        ConvSpec conv => this with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
+        DenseSpec dense => this with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
+        AddSpec add => this with { Spec = add with { Activation = ActivationSpec.None }, Separate = add.Activation },
+        _ => this,
+    };
 
     /// <summary>Whether the network keeps this layer's pre-activation (see <see cref="Separate"/>).</summary>
     public bool KeepsPreActivation => Separate is not null;

@@ -187,13 +187,7 @@ internal static class NetworkParser
         }
         else if (loss == (int)LossKind.BinaryCrossEntropy && final is { Activation.Kind: ActivationKind.Sigmoid, KeepsPreActivation: false })
         {
-            layers[layers.Count - 1] = final.Spec switch
-            {
-                ConvSpec conv => final with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
-                DenseSpec dense => final with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
-                AddSpec add => final with { Spec = add with { Activation = ActivationSpec.None }, Separate = add.Activation },
-                _ => final,
-            };
+            layers[layers.Count - 1] = final.Unfused();
         }
 
         var spec = new NetworkSpec(ns, types.ToEquatableArray(), accessibility, c0, h0, w0, initialization == 1, layers.ToEquatableArray(), (LossKind)System.Math.Max(0, System.Math.Min(2, loss)));
@@ -251,7 +245,7 @@ internal static class NetworkParser
         for (int i = 0; i < methods.Length; i++)
         {
             AttributeData attribute = LayerAttributeOf(methods[i]);
-            string? stated = attribute.NamedArguments.Where(a => a.Key == "Input").Select(a => a.Value.Value as string).FirstOrDefault();
+            string? stated = Named(attribute, "Input") as string;
             if (stated is null && attribute.NamedArguments.Any(a => a.Key == "Input"))
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkGraphInvalid, attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
@@ -361,6 +355,10 @@ internal static class NetworkParser
         return [.. order];
     }
 
+    /// <summary>The value of a named argument of an attribute, or null when it is not set.</summary>
+    private static object? Named(AttributeData attribute, string name) =>
+        attribute.NamedArguments.Where(a => a.Key == name).Select(a => a.Value.Value).FirstOrDefault();
+
     private static AttributeData LayerAttributeOf(IMethodSymbol method) =>
         method.GetAttributes().First(a => a.AttributeClass is { } c && MethodParser.LayerAttributes.Contains(c.ToDisplayString()));
 
@@ -460,7 +458,7 @@ internal static class NetworkParser
         string kernel = $"{method.Name}Forward";
         string metadata = attributes[0].AttributeClass!.ToDisplayString();
         bool weighted = metadata is Conv2DParser.AttributeName or DenseParser.AttributeName;
-        bool bias = weighted && attributes[0].NamedArguments.Where(a => a.Key == "Bias").Select(a => a.Value.Value as bool?).FirstOrDefault() != false;
+        bool bias = weighted && Named(attributes[0], "Bias") as bool? != false;
         string[] parameters = !weighted ? ["input", "output", "batch"] : bias ? ["input", "weights", "bias", "output", "batch"] : ["input", "weights", "output", "batch"];
         var target = new MethodTarget(ns, types.ToEquatableArray(), "private static partial", kernel, parameters.ToEquatableArray(), HasBias: bias, HasBatch: true, HintSuffix: "");
         if (!weighted && attributes[0].NamedArguments.Any(a => a.Key == "Bias"))
@@ -470,7 +468,7 @@ internal static class NetworkParser
         }
 
         // The parameters' name prefix: PyTorch's dotted module path, letters, digits and underscores between the dots.
-        string? prefix = attributes[0].NamedArguments.Where(a => a.Key == "Name").Select(a => a.Value.Value as string).FirstOrDefault();
+        string? prefix = Named(attributes[0], "Name") as string;
         if (prefix is not null && !System.Text.RegularExpressions.Regex.IsMatch(prefix, @"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidValue, attributes[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(), Invariant(
@@ -555,15 +553,9 @@ internal static class NetworkParser
         }
 
         // An activation whose derivative needs its input runs after the layer's kernel, which keeps the pre-activation.
-        layer = layer switch
-        {
-            { Activation.DerivativeFromOutput: false, Spec: AddSpec sum2 } => layer with { Spec = sum2 with { Activation = ActivationSpec.None }, Separate = sum2.Activation },
-            { Activation.DerivativeFromOutput: false, Spec: ConvSpec conv } => layer with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
-            { Activation.DerivativeFromOutput: false, Spec: DenseSpec dense } => layer with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
-            _ => layer,
-        };
+        layer = layer is { Activation.DerivativeFromOutput: false } ? layer.Unfused() : layer;
         layer = layer is null || prefix is null ? layer : layer with { Prefix = prefix };
-        string? owner = attributes[0].NamedArguments.Where(a => a.Key == "SharesWeightsWith").Select(a => a.Value.Value as string).FirstOrDefault();
+        string? owner = Named(attributes[0], "SharesWeightsWith") as string;
         layer = layer is null || owner is null || !weighted ? layer : layer with { SharesWith = owner };
 
         all.AddRange(diagnostics);

@@ -56,7 +56,7 @@ public sealed class GraphNetworkTests
         Reference.GlobalAvgPool2D<double>(7, 5, 6, join, gap, batch);
         var expectedLogits = new double[batch * 5];
         Reference.Dense<double>(Out, gap, p["Out.weight"], p["Out.bias"], expectedLogits, batch);
-        Close("logits", expectedLogits, logits);
+        Check.Close("logits", expectedLogits, logits);
         Assert.Equal(Reference.SoftmaxCrossEntropy<double>(expectedLogits, labels, batch) * batch, loss, 1e-4);
 
         // Backward, in double, by hand through the graph.
@@ -87,7 +87,7 @@ public sealed class GraphNetworkTests
 
         for (int i = 0; i < network.Parameters.Count; i++)
         {
-            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+            Check.Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
         }
     }
 
@@ -122,7 +122,7 @@ public sealed class GraphNetworkTests
         double[] join = Join(hidden, 8, gap, 4, batch);
         var expected = new double[batch * 3];
         Reference.Dense<double>(outShape, join, p["Out.weight"], p["Out.bias"], expected, batch);
-        Close("logits", expected, logits);
+        Check.Close("logits", expected, logits);
 
         var gradients = new Dictionary<string, double[]>();
         var dLogits = new double[expected.Length];
@@ -145,7 +145,7 @@ public sealed class GraphNetworkTests
 
         for (int i = 0; i < network.Parameters.Count; i++)
         {
-            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+            Check.Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
         }
     }
 
@@ -242,16 +242,5 @@ public sealed class GraphNetworkTests
         }
 
         return (a, b);
-    }
-
-    /// <summary>Equal within float rounding carried through the graph: 10⁻⁴ of the tensor's largest magnitude.</summary>
-    private static void Close(string what, double[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = Math.Max(expected.Max(Math.Abs), 1e-3);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * scale, $"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R} (scale {scale:G3})");
-        }
     }
 }

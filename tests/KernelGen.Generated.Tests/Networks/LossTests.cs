@@ -37,7 +37,7 @@ public sealed class LossTests
         Reference.Dense<double>(dense, pooled, p["Out.weight"], p["Out.bias"], z, batch);
         var probabilities = new double[z.Length];
         Reference.Activate<double>(Activation.Sigmoid, z, probabilities);
-        Close("outputs", probabilities, outputs);
+        Check.Close("outputs", probabilities, outputs);
         double[] t = [.. targets.Select(v => (double)v)];
         Assert.Equal(Reference.BinaryCrossEntropyWithLogits<double>(z, t) * batch, loss, 1e-4);
 
@@ -54,7 +54,7 @@ public sealed class LossTests
         Reference.Conv2DBackward<double>(conv, x, p["Conv1.weight"], dConv1, new double[x.Length], gradients["Conv1.weight"], gradients["Conv1.bias"], batch);
         for (int i = 0; i < network.Parameters.Count; i++)
         {
-            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+            Check.Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
         }
     }
 
@@ -94,7 +94,7 @@ public sealed class LossTests
         Reference.Dense<double>(hiddenShape, x, p["Hidden.weight"], p["Hidden.bias"], hidden, batch, Activation.Tanh);
         var y = new double[batch * 3];
         Reference.Dense<double>(outShape, hidden, p["Out.weight"], p["Out.bias"], y, batch);
-        Close("outputs", y, outputs);
+        Check.Close("outputs", y, outputs);
         Assert.Equal(Reference.MeanSquaredError<double>(y, t) * batch, loss, 1e-4);
 
         var dY = new double[y.Length];
@@ -110,7 +110,7 @@ public sealed class LossTests
         Reference.DenseBackward<double>(hiddenShape, x, p["Hidden.weight"], dHidden, new double[x.Length], gradients["Hidden.weight"], gradients["Hidden.bias"], batch);
         for (int i = 0; i < network.Parameters.Count; i++)
         {
-            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+            Check.Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
         }
     }
 
@@ -145,7 +145,7 @@ public sealed class LossTests
         Reference.Dense<double>(dense, pooled, p["Out.weight"], p["Out.bias"], z, batch);
         var probabilities = new double[batch];
         Reference.Activate<double>(Activation.Sigmoid, z, probabilities);
-        Close("outputs", probabilities, outputs);
+        Check.Close("outputs", probabilities, outputs);
 
         var dZ = new double[batch];
         Reference.BinaryCrossEntropyWithLogitsBackward<double>(z, t, dZ);
@@ -164,7 +164,7 @@ public sealed class LossTests
         gradients["Conv.bias"] = [dBias[0] + dBiasAgain[0]];
         for (int i = 0; i < network.Parameters.Count; i++)
         {
-            Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
+            Check.Close(network.Parameters[i].Name + " gradient", gradients[network.Parameters[i].Name], workspace.Gradients[i]);
         }
     }
 
@@ -224,15 +224,5 @@ public sealed class LossTests
         StepResult after = trainer.Evaluate(test, testTargets, 64);
         Assert.True(after.Loss < before.Loss / 3, $"loss {before.Loss:F3} → {after.Loss:F3}");
         Assert.True(after.Accuracy >= 0.9, $"accuracy {after.Accuracy:P0}");
-    }
-
-    private static void Close(string what, double[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = Math.Max(expected.Max(Math.Abs), 1e-3);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * scale, $"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R}");
-        }
     }
 }
