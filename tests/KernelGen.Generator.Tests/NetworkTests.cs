@@ -247,7 +247,7 @@ public class NetworkTests
         Assert.Equal("'Net' cannot be a [Network]: it declares 'Conv1Weight', a name the generator gives one of the network's own members; rename it", Message(d));
 
         d = Single(Network("[MaxPool2D(Kernel = 2)] partial void Pool1();\n    [GlobalAvgPool2D] partial void Gap();"), "KGEN015", "Net");
-        Assert.Equal("'Net' cannot be a [Network]: it has no [Conv2D] or [Dense] layer, so nothing in it can be trained", Message(d));
+        Assert.Equal("'Net' cannot be a [Network]: it has no [Conv2D], [Dense] or [BatchNorm2D] layer, so nothing in it can be trained", Message(d));
     }
 
     [Fact]

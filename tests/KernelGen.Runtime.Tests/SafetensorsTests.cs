@@ -133,10 +133,40 @@ public class SafetensorsTests
     }
 
     [Fact]
+    public void Half_precision_and_integer_tensors_read_as_floats()
+    {
+        // PyTorch's state dicts hold num_batches_tracked as I64; half-precision checkpoints are F16 or BF16.
+        byte[] data =
+        [
+            .. BitConverter.GetBytes(-3L), .. BitConverter.GetBytes(123456789L),
+            .. BitConverter.GetBytes((Half)1.5f), .. BitConverter.GetBytes((Half)(-0.25f)),
+            .. BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(2.5f) >> 16)),
+            .. BitConverter.GetBytes(-7), .. BitConverter.GetBytes((short)300), (byte)0xFE, (byte)0xFE,
+        ];
+        var tensors = Read(File("""
+            {"counter":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},
+             "half":{"dtype":"F16","shape":[2],"data_offsets":[16,20]},
+             "brain":{"dtype":"BF16","shape":[1],"data_offsets":[20,22]},
+             "int":{"dtype":"I32","shape":[1],"data_offsets":[22,26]},
+             "short":{"dtype":"I16","shape":[1],"data_offsets":[26,28]},
+             "signed":{"dtype":"I8","shape":[1],"data_offsets":[28,29]},
+             "unsigned":{"dtype":"U8","shape":[1],"data_offsets":[29,30]}}
+            """, data));
+
+        Assert.Equal([-3f, 123456789f], tensors["counter"].AsSpan().ToArray());
+        Assert.Equal([1.5f, -0.25f], tensors["half"].AsSpan().ToArray());
+        Assert.Equal([2.5f], tensors["brain"].AsSpan().ToArray());
+        Assert.Equal([-7f], tensors["int"].AsSpan().ToArray());
+        Assert.Equal([300f], tensors["short"].AsSpan().ToArray());
+        Assert.Equal([-2f], tensors["signed"].AsSpan().ToArray());
+        Assert.Equal([254f], tensors["unsigned"].AsSpan().ToArray());
+    }
+
+    [Fact]
     public void Other_dtypes_and_non_safetensors_files_are_refused_clearly()
     {
-        var dtype = Assert.Throws<NotSupportedException>(() => Read(File("""{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}""", new byte[4])));
-        Assert.Equal("Tensor 'w' is BF16; KernelGen reads F32 and F64 tensors.", dtype.Message);
+        var dtype = Assert.Throws<NotSupportedException>(() => Read(File("""{"w":{"dtype":"C64","shape":[2],"data_offsets":[0,16]}}""", new byte[16])));
+        Assert.Equal("Tensor 'w' is C64; KernelGen reads F64, F32, F16, BF16, I64, I32, I16, I8 and U8 tensors.", dtype.Message);
 
         byte[] notSafetensors = Encoding.ASCII.GetBytes("PK\x03\x04 this is a zip file, as torch.save writes");
         var header = Assert.Throws<InvalidDataException>(() => Read(notSafetensors));

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using KernelGen.Generator.Model;
 using KernelGen.Generator.Planning;
@@ -91,7 +92,23 @@ internal static class BackwardEmitter
                     w.Line();
                     e.ConcatForward(layer.Name, concat);
                     break;
+                case BatchNormSpec norm:
+                    w.Line();
+                    e.BatchNormTraining(layer, norm);
+                    if (layer.Folded is not null)
+                    {
+                        w.Line();
+                        e.BatchNormFold(layer.Name, norm, spec.Layers[layer.Inputs[0]]);
+                    }
+
+                    break;
             }
+        }
+
+        if (spec.Normalizes)
+        {
+            w.Line();
+            e.PlaneSums();
         }
 
         if (spec.Branches || spec.SharesWeights)
@@ -434,6 +451,210 @@ internal static class BackwardEmitter
             using (w.Block("for (int i = 0; i < length; i++)"))
             {
                 w.Line($"{At("gradient", "i")} *= {ActivationText.Functions}.{activation}Derivative({At("input", "i")}{slopeArgument});");
+            }
+        }
+
+        /// <summary>
+        /// A batch norm in training: its forward pass with the batch's statistics, and the two halves of its backward pass.
+        /// Statistics are sums of float vectors over each plane, added up in double across planes.
+        /// </summary>
+        public void BatchNormTraining(NetworkLayer layer, BatchNormSpec s)
+        {
+            string name = layer.Name, eps = Invariant($"(double){s.Epsilon.ToString("R", CultureInfo.InvariantCulture)}f");
+            int c = s.Channels, plane = s.Plane;
+            string planeAt(string reference) => At(reference, Invariant($"((n * {c}) + c) * {plane}"));
+            ActivationSpec act = layer.KeepsPreActivation ? ActivationSpec.None : s.Activation;
+            Doc(w, Invariant($"<c>{name}</c> in training: each channel's mean and variance over the batch's {plane} values per sample, x̂ = (x − mean) / √(variance + ε) kept, y = scale · x̂ + shift{(act.IsNone ? "" : $", then {act}")}."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {name}TrainingForward(ref float input, ref float scale, ref float shift, ref float normalized, ref float mean, ref float variance, ref float output, int batch)"))
+            {
+                w.Line(Invariant($"double count = (double)batch * {plane};"));
+                using (w.Block(Invariant($"for (int c = 0; c < {c}; c++)")))
+                {
+                    w.Line("double sum = 0, squares = 0;");
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line(Invariant($"sum += PlaneSum(ref {planeAt("input")}, {plane});"));
+                    }
+
+                    w.Line("float mu = (float)(sum / count);");
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line(Invariant($"squares += PlaneDeviation(ref {planeAt("input")}, {plane}, mu);"));
+                    }
+
+                    w.Line($"{At("mean", "c")} = mu;");
+                    w.Line($"{At("variance", "c")} = (float)(squares / count);");
+                    w.Line($"float inverse = (float)(1 / KgMath.Sqrt((squares / count) + {eps}));");
+                    w.Line($"float gamma = {At("scale", "c")}, beta = {At("shift", "c")};");
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line($"ref float x = ref {planeAt("input")}, xh = ref {planeAt("normalized")}, y = ref {planeAt("output")};");
+                        w.Line("int i = 0;");
+                        VectorPaths(plane, v =>
+                        {
+                            w.Line($"{v.Type} m = {v.Broadcast("mu")}, k = {v.Broadcast("inverse")}, g = {v.Broadcast("gamma")}, b = {v.Broadcast("beta")};");
+                            using (w.Block(Invariant($"for (; i <= {plane - v.Width}; i += {v.Width})")))
+                            {
+                                w.Line($"{v.Type} h = ({v.Load("x", "i")} - m) * k;");
+                                w.Line(v.Store("h", "xh", "i"));
+                                w.Line($"{v.Type} value = (g * h) + b;");
+                                w.Line(v.Store(act.Vectorised ? ActivationText.Apply(v, act, "value") : "value", "y", "i"));
+                            }
+                        });
+
+                        using (w.Block(Invariant($"for (; i < {plane}; i++)")))
+                        {
+                            w.Line($"float h = ({At("x", "i")} - mu) * inverse;");
+                            w.Line($"{At("xh", "i")} = h;");
+                            w.Line($"float value = (gamma * h) + beta;");
+                            w.Line($"{At("y", "i")} = {(act.Vectorised ? ActivationText.Apply(act, "value") : "value")};");
+                        }
+                    }
+                }
+
+                if (!act.Vectorised)
+                {
+                    using (w.Block(Invariant($"for (int j = 0; j < batch * {s.Length}; j++)")))
+                    {
+                        w.Line($"{At("output", "j")} = {ActivationText.Apply(act, At("output", "j"))};");
+                    }
+                }
+            }
+
+            w.Line();
+            Doc(w, Invariant($"<c>{name}</c>'s parameter gradients, per channel: Σ dY · x̂ (the scale's) into <c>sums[c]</c>, Σ dY (the shift's) into <c>sums[{c} + c]</c>."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {name}StatisticsGradient(ref float normalized, ref float gradOutput, ref float sums, int batch)"))
+            using (w.Block(Invariant($"for (int c = 0; c < {c}; c++)")))
+            {
+                w.Line("double scale = 0, shift = 0;");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"ref float g = ref {planeAt("gradOutput")};");
+                    w.Line(Invariant($"shift += PlaneSum(ref g, {plane});"));
+                    w.Line(Invariant($"scale += PlaneDot(ref g, ref {planeAt("normalized")}, {plane});"));
+                }
+
+                w.Line($"{At("sums", "c")} = (float)scale;");
+                w.Line($"{At("sums", Invariant($"{c} + c"))} = (float)shift;");
+            }
+
+            w.Line();
+            Doc(w, Invariant($"<c>{name}</c>'s input gradient through the batch statistics: dX = scale / √(variance + ε) · (dY − mean(dY) − x̂ · mean(dY · x̂)), per channel."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {name}InputGradient(ref float normalized, ref float gradOutput, ref float scale, ref float variance, ref float sums, ref float gradInput, int batch)"))
+            {
+                w.Line(Invariant($"double count = (double)batch * {plane};"));
+                using (w.Block(Invariant($"for (int c = 0; c < {c}; c++)")))
+                {
+                    w.Line($"float k = (float)({At("scale", "c")} / KgMath.Sqrt({At("variance", "c")} + {eps}));");
+                    w.Line($"float a = (float)({At("sums", Invariant($"{c} + c"))} / count), b = (float)({At("sums", "c")} / count);");
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line($"ref float g = ref {planeAt("gradOutput")}, xh = ref {planeAt("normalized")}, dx = ref {planeAt("gradInput")};");
+                        w.Line("int i = 0;");
+                        VectorPaths(plane, v =>
+                        {
+                            w.Line($"{v.Type} kv = {v.Broadcast("k")}, av = {v.Broadcast("a")}, bv = {v.Broadcast("b")};");
+                            using (w.Block(Invariant($"for (; i <= {plane - v.Width}; i += {v.Width})")))
+                            {
+                                w.Line(v.Store($"kv * ({v.Load("g", "i")} - av - ({v.Load("xh", "i")} * bv))", "dx", "i"));
+                            }
+                        });
+
+                        using (w.Block(Invariant($"for (; i < {plane}; i++)")))
+                        {
+                            w.Line($"{At("dx", "i")} = k * ({At("g", "i")} - a - ({At("xh", "i")} * b));");
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// A batch norm folded into the convolution before it, for inference: each output channel's weights times
+        /// <c>scale / √(running_var + ε)</c>, and its bias <c>(b − running_mean) · that + shift</c>.
+        /// </summary>
+        public void BatchNormFold(string name, BatchNormSpec s, NetworkLayer conv)
+        {
+            int perChannel = NetworkEmitter.WeightShape(conv).Shape.Skip(1).Aggregate(1, (a, b) => a * b);
+            string eps = Invariant($"(double){s.Epsilon.ToString("R", CultureInfo.InvariantCulture)}f");
+            Doc(w, Invariant($"<c>{conv.Name}</c>'s weights and bias with <c>{name}</c> folded in, from the running statistics: {perChannel} weights per output channel."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {name}Fold(ref float weights, {(conv.HasBias ? "ref float bias, " : "")}ref float scale, ref float shift, ref float mean, ref float variance, ref float foldedWeights, ref float foldedBias)"))
+            using (w.Block(Invariant($"for (int o = 0; o < {s.Channels}; o++)")))
+            {
+                w.Line($"double factor = {At("scale", "o")} / KgMath.Sqrt({At("variance", "o")} + {eps});");
+                w.Line($"{At("foldedBias", "o")} = (float)(((double){(conv.HasBias ? At("bias", "o") : "0f")} - {At("mean", "o")}) * factor + {At("shift", "o")});");
+                w.Line("float f = (float)factor;");
+                w.Line(Invariant($"ref float from = ref {At("weights", $"o * {perChannel}")}, to = ref {At("foldedWeights", $"o * {perChannel}")};"));
+                w.Line("int i = 0;");
+                VectorPaths(perChannel, v =>
+                {
+                    w.Line($"{v.Type} fv = {v.Broadcast("f")};");
+                    using (w.Block(Invariant($"for (; i <= {perChannel - v.Width}; i += {v.Width})")))
+                    {
+                        w.Line(v.Store($"{v.Load("from", "i")} * fv", "to", "i"));
+                    }
+                });
+
+                using (w.Block(Invariant($"for (; i < {perChannel}; i++)")))
+                {
+                    w.Line($"{At("to", "i")} = {At("from", "i")} * f;");
+                }
+            }
+        }
+
+        /// <summary>The batch norms' plane reductions: a sum, a sum of squared deviations and a dot product, in float vectors, returned as double.</summary>
+        public void PlaneSums()
+        {
+            (string Method, string Parameters, string Doc, Func<Func<string, string>, string> Term)[] reductions =
+            [
+                ("PlaneSum", "ref float x, int length", "Σ x", load => load("x")),
+                ("PlaneDeviation", "ref float x, int length, float mean", "Σ (x − mean)²", load => $"({load("x")} - mean) * ({load("x")} - mean)"),
+                ("PlaneDot", "ref float x, ref float y, int length", "Σ x · y", load => $"{load("x")} * {load("y")}"),
+            ];
+            for (int r = 0; r < reductions.Length; r++)
+            {
+                (string method, string parameters, string doc, Func<Func<string, string>, string> term) = reductions[r];
+                if (r > 0)
+                {
+                    w.Line();
+                }
+
+                Doc(w, doc + " over <paramref name=\"length\"/> floats, in float vectors; returned as double for the caller's sums across planes.");
+                w.Line(AggressiveOptimization);
+                using (w.Block($"public static double {method}({parameters})"))
+                {
+                    w.Line("float sum = 0f;");
+                    w.Line("int i = 0;");
+                    VectorPaths(int.MaxValue, v =>
+                    {
+                        w.Line($"{v.Type} acc = {v.Zero};");
+                        using (w.Block(Invariant($"for (; i <= length - {v.Width}; i += {v.Width})")))
+                        {
+                            if (method == "PlaneDeviation")
+                            {
+                                w.Line($"{v.Type} d = {v.Load("x", "i")} - {v.Broadcast("mean")};");
+                                w.Line("acc += d * d;");
+                            }
+                            else
+                            {
+                                w.Line($"acc += {term(reference => v.Load(reference, "i"))};");
+                            }
+                        }
+
+                        w.Line($"sum = {v.Sum("acc")};");
+                    });
+
+                    using (w.Block("for (; i < length; i++)"))
+                    {
+                        w.Line($"sum += {term(reference => At(reference, "i"))};");
+                    }
+
+                    w.Line("return sum;");
+                }
             }
         }
 

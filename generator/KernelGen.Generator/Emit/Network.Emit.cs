@@ -30,8 +30,15 @@ internal static class NetworkEmitter
                 ConvSpec conv => ConvEmitter.Emit(ConvPlanner.Plan(conv, legacyIntrinsics)),
                 PoolSpec pool => PoolEmitter.Emit(PoolPlanner.Plan(pool, legacyIntrinsics)),
                 GlobalPoolSpec global => GlobalPoolEmitter.Emit(GlobalPoolPlan.Plan(global, legacyIntrinsics)),
+                BatchNormSpec norm => BatchNormEmitter.Emit(BatchNormPlan.Plan(norm, legacyIntrinsics)),
                 _ => throw new System.InvalidOperationException($"No emitter for {layer.Spec.GetType().Name}."),
             });
+        }
+
+        // The inference kernels of convolutions with a batch norm folded in.
+        foreach (ConvSpec folded in spec.Layers.Select(l => l.Folded).OfType<ConvSpec>())
+        {
+            yield return (folded.Method.HintName, ConvEmitter.Emit(ConvPlanner.Plan(folded, legacyIntrinsics)));
         }
 
         yield return (spec.HintName, Network(spec, legacyIntrinsics));
@@ -77,6 +84,7 @@ internal static class NetworkEmitter
         DenseSpec d => "dense" + (d.Activation.IsNone ? "" : ", " + d.Activation),
         AddSpec a => Invariant($"sum of {layer.Inputs.Count} tensors{(layer.Activation.IsNone ? "" : ", " + layer.Activation)}"),
         ConcatSpec c => Invariant($"{c.Channels.Count} tensors joined along channels"),
+        BatchNormSpec b => "batch norm" + (b.Activation.IsNone ? "" : ", " + b.Activation) + (layer.Folded is null ? "" : ", folded into the convolution before it for inference"),
         _ => "layer",
     };
 
@@ -115,16 +123,16 @@ internal static class NetworkEmitter
             w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);");
             foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
             {
-                (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
-                string init = spec.HeForRelu && layer.Activation.Kind == ActivationKind.Relu ? "He" : "Glorot";
-                w.Line(Invariant($"{layer.Name}Weight = new {Training}.Parameter(\"{layer.Prefix}.weight\", new[] {{ {string.Join(", ", shape)} }}, {Training}.Initialization.{init}, {fanIn}, {fanOut});"));
-                if (layer.HasBias)
+                foreach (ParameterTensor t in Tensors(layer, spec.HeForRelu))
                 {
-                    w.Line(Invariant($"{layer.Name}Bias = new {Training}.Parameter(\"{layer.Prefix}.bias\", new[] {{ {shape[0]} }}, {Training}.Initialization.Zeros, {fanIn}, {fanOut});"));
+                    string shape = string.Join(", ", t.Shape);
+                    w.Line(t.Buffer
+                        ? Invariant($"{layer.Name}{t.Member} = {Training}.Parameter.Buffer(\"{layer.Prefix}.{t.Suffix}\", new[] {{ {shape} }}, {Training}.Initialization.{t.Initialization});")
+                        : Invariant($"{layer.Name}{t.Member} = new {Training}.Parameter(\"{layer.Prefix}.{t.Suffix}\", new[] {{ {shape} }}, {Training}.Initialization.{t.Initialization}, {t.FanIn}, {t.FanOut});"));
                 }
             }
 
-            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.OwnsParameters).Select(l => l.HasBias ? $"{l.Name}Weight, {l.Name}Bias" : $"{l.Name}Weight"))} }};");
+            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.OwnsParameters).SelectMany(l => Tensors(l, spec.HeForRelu).Select(t => l.Name + t.Member)))} }};");
             w.Line("InitializeParameters(seed);");
             w.Line("_workspace = new Workspace(this, maxBatch);");
         }
@@ -132,15 +140,10 @@ internal static class NetworkEmitter
         w.Line();
         foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
         {
-            (int[] shape, _, _) = WeightShape(layer);
-            string layout = layer.Kind == NetworkLayerKind.Conv ? "OIHW" : "[out, in]";
-            w.Line(Invariant($"/// <summary>The weights of <c>{layer.Name}</c>, [{string.Join(", ", shape)}] ({layout}), saved as <c>{layer.Prefix}.weight</c>.</summary>"));
-            w.Line($"public {Training}.Parameter {layer.Name}Weight {{ get; }}");
-            w.Line();
-            if (layer.HasBias)
+            foreach (ParameterTensor t in Tensors(layer, spec.HeForRelu))
             {
-                w.Line(Invariant($"/// <summary>The bias of <c>{layer.Name}</c>, [{shape[0]}], saved as <c>{layer.Prefix}.bias</c>.</summary>"));
-                w.Line($"public {Training}.Parameter {layer.Name}Bias {{ get; }}");
+                w.Line(Invariant($"/// <summary>{t.Description} of <c>{layer.Name}</c>, [{string.Join(", ", t.Shape)}]{t.Layout}, saved as <c>{layer.Prefix}.{t.Suffix}</c>.</summary>"));
+                w.Line($"public {Training}.Parameter {layer.Name}{t.Member} {{ get; }}");
                 w.Line();
             }
         }
@@ -174,7 +177,7 @@ internal static class NetworkEmitter
         using (w.Block($"public int Predict({ReadOnlySpan} image)"))
         {
             w.Line($"{Arguments}.Length(image.Length, InputSize, nameof(image));");
-            w.Line("RunForward(_workspace, image, 1);");
+            w.Line($"RunForward(_workspace, image, 1{Inference(spec)});");
             w.Line($"return ArgMax(new {ReadOnlySpan}(_workspace.{last.Name}Output, 0, OutputSize));");
         }
 
@@ -189,7 +192,7 @@ internal static class NetworkEmitter
             using (w.Block("for (int first = 0; first < batch; first += _workspace.MaxBatch)"))
             {
                 w.Line("int count = global::System.Math.Min(_workspace.MaxBatch, batch - first);");
-                w.Line("RunForward(_workspace, images.Slice(first * InputSize, count * InputSize), count);");
+                w.Line($"RunForward(_workspace, images.Slice(first * InputSize, count * InputSize), count{Inference(spec)});");
                 using (w.Block("for (int n = 0; n < count; n++)"))
                 {
                     w.Line($"classes[first + n] = ArgMax(new {ReadOnlySpan}(_workspace.{last.Name}Output, n * OutputSize, OutputSize));");
@@ -211,6 +214,11 @@ internal static class NetworkEmitter
         w.Line($"public {Training}.NetworkWorkspace CreateWorkspace(int maxBatch) => new Workspace(this, maxBatch);");
         w.Line();
 
+        if (spec.Normalizes)
+        {
+            WriteRunningStatistics(w, spec, generated);
+        }
+
         // Forward with a workspace.
         w.Line("/// <inheritdoc/>");
         w.Line(generated);
@@ -223,7 +231,7 @@ internal static class NetworkEmitter
             using (w.Block("for (int first = 0; first < batch; first += buffers.MaxBatch)"))
             {
                 w.Line("int count = global::System.Math.Min(buffers.MaxBatch, batch - first);");
-                w.Line("RunForward(buffers, input.Slice(first * InputSize, count * InputSize), count);");
+                w.Line($"RunForward(buffers, input.Slice(first * InputSize, count * InputSize), count{Inference(spec)});");
                 w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));");
             }
         }
@@ -232,30 +240,7 @@ internal static class NetworkEmitter
         WriteForwardBackward(w, spec, backward, generated);
         w.Line();
 
-        w.Line("/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>");
-        using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch)"))
-        {
-            foreach (NetworkLayer layer in spec.Layers)
-            {
-                // A layer that keeps its pre-activation stores it, then applies its activation into the output.
-                string target = layer.KeepsPreActivation ? "PreActivation" : "Output";
-                string output = Invariant($"new {Span}(buffers.{layer.Name}{target}, 0, batch * {layer.OutputLength})");
-                string first = layer.Inputs[0] < 0 ? "input" : Invariant($"new {ReadOnlySpan}(buffers.{spec.Layers[layer.Inputs[0]].Name}Output, 0, batch * {spec.Layers[layer.Inputs[0]].OutputLength})");
-                string sources = string.Join(", ", layer.Inputs.Select(k => $"ref {backward}.Start({Tensor(spec, k)})"));
-                w.Line(layer.Kind switch
-                {
-                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start({layer.Owner}Weight.Values), {(layer.HasBias ? $"ref {backward}.Start({layer.Owner}Bias.Values), " : "")}ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
-                    NetworkLayerKind.Add or NetworkLayerKind.Concat => $"{backward}.{layer.Name}Forward({sources}, ref {backward}.Start(buffers.{layer.Name}{target}), batch);",
-                    _ when layer.HasParameters => $"{layer.Spec.Method.Name}({first}, {layer.Owner}Weight.Values, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{output}, batch);",
-                    _ => $"{layer.Spec.Method.Name}({first}, {output}, batch);",
-                });
-                if (layer.KeepsPreActivation)
-                {
-                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward(ref {backward}.Start(buffers.{layer.Name}PreActivation), ref {backward}.Start(buffers.{layer.Name}Output), batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
-                }
-            }
-        }
-
+        WriteRunForward(w, spec, backward);
         w.Line();
         using (w.Block($"private static int ArgMax({ReadOnlySpan} scores)"))
         {
@@ -282,13 +267,98 @@ internal static class NetworkEmitter
         w.Line();
         foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasKernelFile))
         {
-            w.Line(layer.HasParameters
+            w.Line(layer.Kind == NetworkLayerKind.BatchNorm
+                ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} scale, {ReadOnlySpan} shift, {ReadOnlySpan} mean, {ReadOnlySpan} variance, {Span} output, int batch);"
+                : layer.HasWeights
                 ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {(layer.HasBias ? $"{ReadOnlySpan} bias, " : "")}{Span} output, int batch);"
                 : $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {Span} output, int batch);");
             w.Line();
         }
 
+        foreach (ConvSpec folded in spec.Layers.Select(l => l.Folded).OfType<ConvSpec>())
+        {
+            w.Line($"private static partial void {folded.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {ReadOnlySpan} bias, {Span} output, int batch);");
+            w.Line();
+        }
+
         WriteWorkspace(w, spec, generated);
+    }
+
+    /// <summary>
+    /// <c>RunForward</c>: the layers' forward kernels back to back into the workspace's buffers. With batch norms it takes
+    /// <c>training</c>: batch statistics (training) or the running ones, folded into the convolution before where there is one.
+    /// </summary>
+    private static void WriteRunForward(CodeWriter w, NetworkSpec spec, string backward)
+    {
+        w.Line(spec.Normalizes
+            ? "/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers; batch norms use the batch's statistics when <paramref name=\"training\"/>, the running ones otherwise.</summary>"
+            : "/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>");
+        using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch{(spec.Normalizes ? ", bool training" : "")})"))
+        {
+            string Start(string array) => $"ref {backward}.Start({array})";
+            string Read(int index) => index < 0 ? "input" : Invariant($"new {ReadOnlySpan}(buffers.{spec.Layers[index].Name}Output, 0, batch * {spec.Layers[index].OutputLength})");
+            string Output(NetworkLayer layer, string buffer) => Invariant($"new {Span}(buffers.{layer.Name}{buffer}, 0, batch * {layer.OutputLength})");
+
+            // One layer's kernel; a layer that keeps its pre-activation stores it, then applies its activation into the output.
+            void Run(NetworkLayer layer)
+            {
+                string target = layer.KeepsPreActivation ? "PreActivation" : "Output";
+                string sources = string.Join(", ", layer.Inputs.Select(k => Start(Tensor(spec, k))));
+                string owner = layer.Owner;
+                w.Line(layer.Kind switch
+                {
+                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, {Start($"{owner}Weight.Values")}, {(layer.HasBias ? $"{Start($"{owner}Bias.Values")}, " : "")}{Start($"buffers.{layer.Name}{target}")}, batch);",
+                    NetworkLayerKind.Add or NetworkLayerKind.Concat => $"{backward}.{layer.Name}Forward({sources}, {Start($"buffers.{layer.Name}{target}")}, batch);",
+                    NetworkLayerKind.BatchNorm => $"{backward}.{layer.Name}TrainingForward({sources}, {Start($"{owner}Weight.Values")}, {Start($"{owner}Bias.Values")}, {Start($"buffers.{layer.Name}Normalized")}, {Start($"buffers.{layer.Name}Mean")}, {Start($"buffers.{layer.Name}Variance")}, {Start($"buffers.{layer.Name}{target}")}, batch);",
+                    _ when layer.HasWeights => $"{layer.Spec.Method.Name}({Read(layer.Inputs[0])}, {owner}Weight.Values, {(layer.HasBias ? $"{owner}Bias.Values, " : "")}{Output(layer, target)}, batch);",
+                    _ => $"{layer.Spec.Method.Name}({Read(layer.Inputs[0])}, {Output(layer, target)}, batch);",
+                });
+                if (layer.KeepsPreActivation)
+                {
+                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({Start($"buffers.{layer.Name}PreActivation")}, {Start($"buffers.{layer.Name}Output")}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
+                }
+            }
+
+            foreach (NetworkLayer layer in spec.Layers)
+            {
+                if (spec.Layers.Any(l => l.Folded is not null && spec.Layers[l.Inputs[0]] == layer))
+                {
+                    continue; // A convolution a batch norm folds into runs with that batch norm, below.
+                }
+
+                if (layer.Spec is not BatchNormSpec)
+                {
+                    Run(layer);
+                    continue;
+                }
+
+                NetworkLayer? conv = layer.Folded is null ? null : spec.Layers[layer.Inputs[0]];
+                using (w.Block("if (training)"))
+                {
+                    if (conv is not null)
+                    {
+                        Run(conv);
+                    }
+
+                    Run(layer);
+                }
+
+                using (w.Block("else"))
+                {
+                    string owner = layer.Owner;
+                    if (conv is not null)
+                    {
+                        w.Line($"// {conv.Name} with {layer.Name} folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).");
+                        w.Line($"{backward}.{layer.Name}Fold({Start($"{conv.Owner}Weight.Values")}, {(conv.HasBias ? Start($"{conv.Owner}Bias.Values") + ", " : "")}{Start($"{owner}Weight.Values")}, {Start($"{owner}Bias.Values")}, {Start($"{owner}RunningMean.Values")}, {Start($"{owner}RunningVar.Values")}, {Start($"buffers.{layer.Name}FoldedWeight")}, {Start($"buffers.{layer.Name}FoldedBias")});");
+                        w.Line($"{layer.Folded!.Method.Name}({Read(conv.Inputs[0])}, buffers.{layer.Name}FoldedWeight, buffers.{layer.Name}FoldedBias, {Output(layer, "Output")}, batch);");
+                    }
+                    else
+                    {
+                        w.Line($"{layer.Spec.Method.Name}({Read(layer.Inputs[0])}, {owner}Weight.Values, {owner}Bias.Values, {owner}RunningMean.Values, {owner}RunningVar.Values, {Output(layer, "Output")}, batch);");
+                    }
+                }
+            }
+        }
     }
 
     private static void WriteForwardBackward(CodeWriter w, NetworkSpec spec, string backward, string generated)
@@ -319,7 +389,7 @@ internal static class NetworkEmitter
                 }
 
                 w.Line();
-                w.Line("RunForward(buffers, input, batch);");
+                TrainingForward(w, spec);
                 w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, batch * OutputSize).CopyTo(logits);");
                 w.Line();
                 w.Line("// The loss and its gradient with respect to the last layer's output.");
@@ -346,7 +416,7 @@ internal static class NetworkEmitter
                 w.Line($"{Arguments}.Length(targets.Length, batch, OutputSize, nameof(targets));");
                 w.Line($"{Arguments}.Length(outputs.Length, batch, OutputSize, nameof(outputs));");
                 w.Line();
-                w.Line("RunForward(buffers, input, batch);");
+                TrainingForward(w, spec);
                 w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, batch * OutputSize).CopyTo(outputs);");
                 w.Line();
                 string from = spec.Loss == LossKind.BinaryCrossEntropy && last.KeepsPreActivation ? "PreActivation" : "Output";
@@ -385,7 +455,20 @@ internal static class NetworkEmitter
                             : Invariant($"{backward}.{layer.Activation.Kind}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength}{slope});"));
                     }
 
-                    if (layer.HasParameters)
+                    if (layer.Spec is BatchNormSpec norm)
+                    {
+                        // The sums of dY·x̂ and dY per channel: the scale's and shift's gradients, which the input's gradient also needs.
+                        int index = ParameterIndex(spec, layer);
+                        w.Line($"{backward}.{layer.Name}StatisticsGradient(ref {backward}.Start(buffers.{layer.Name}Normalized), {gradOut}, ref {backward}.Start(buffers.{layer.Name}Sums), batch);");
+                        foreach ((string parameter, int slot, int offset) in new[] { ("Weight", index, 0), ("Bias", index + 1, norm.Channels) })
+                        {
+                            using (w.Block($"if (!{layer.Name}{parameter}.Frozen)"))
+                            {
+                                w.Line(Invariant($"new {ReadOnlySpan}(buffers.{layer.Name}Sums, {offset}, {norm.Channels}).CopyTo(buffers.Gradients[{slot}]);"));
+                            }
+                        }
+                    }
+                    else if (layer.HasParameters)
                     {
                         // Layers that share parameters: the first here writes their gradients, the others add theirs in.
                         NetworkLayer owner = spec.Layers.First(l => l.Name == layer.Owner);
@@ -447,6 +530,7 @@ internal static class NetworkEmitter
                                 NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, batch);",
                                 NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
                                 NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
+                                NetworkLayerKind.BatchNorm => $"{backward}.{layer.Name}InputGradient(ref {backward}.Start(buffers.{layer.Name}Normalized), {gradOut}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start(buffers.{layer.Name}Variance), ref {backward}.Start(buffers.{layer.Name}Sums), {gradIn}, batch);",
                                 _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
                             });
                             if (add)
@@ -499,6 +583,19 @@ internal static class NetworkEmitter
                     {
                         w.Line(Invariant($"{layer.Name}PreActivation = new float[checked(maxBatch * {layer.OutputLength})];"));
                     }
+
+                    if (layer.Spec is BatchNormSpec norm)
+                    {
+                        w.Line(Invariant($"{layer.Name}Normalized = new float[checked(maxBatch * {layer.OutputLength})];"));
+                        w.Line(Invariant($"{layer.Name}Mean = new float[{norm.Channels}];"));
+                        w.Line(Invariant($"{layer.Name}Variance = new float[{norm.Channels}];"));
+                        w.Line(Invariant($"{layer.Name}Sums = new float[{2 * norm.Channels}];"));
+                        if (layer.Folded is not null)
+                        {
+                            w.Line(Invariant($"{layer.Name}FoldedWeight = new float[{WeightLength(spec.Layers[layer.Inputs[0]])}];"));
+                            w.Line(Invariant($"{layer.Name}FoldedBias = new float[{norm.Channels}];"));
+                        }
+                    }
                 }
 
                 if (spec.SharesWeights)
@@ -527,6 +624,38 @@ internal static class NetworkEmitter
                     w.Line($"/// <summary><c>{layer.Name}</c>'s output before its {layer.Activation}, whose derivative is taken from it.</summary>");
                     w.Line($"internal float[] {layer.Name}PreActivation {{ get; }}");
                 }
+
+                if (layer.Spec is BatchNormSpec)
+                {
+                    w.Line();
+                    w.Line($"/// <summary><c>{layer.Name}</c>'s input normalised with the training batch's statistics, x̂ = (x − mean) / √(variance + ε).</summary>");
+                    w.Line($"internal float[] {layer.Name}Normalized {{ get; }}");
+                    w.Line();
+                    w.Line($"/// <summary>The training batch's mean per channel, as <c>{layer.Name}</c> normalised with it.</summary>");
+                    w.Line($"internal float[] {layer.Name}Mean {{ get; }}");
+                    w.Line();
+                    w.Line($"/// <summary>The training batch's variance per channel (divided by the count, as the normalisation uses it).</summary>");
+                    w.Line($"internal float[] {layer.Name}Variance {{ get; }}");
+                    w.Line();
+                    w.Line($"/// <summary>Per channel, Σ dY · x̂ (the scale's gradient), then Σ dY (the shift's).</summary>");
+                    w.Line($"internal float[] {layer.Name}Sums {{ get; }}");
+                    if (layer.Folded is not null)
+                    {
+                        w.Line();
+                        w.Line($"/// <summary>The weights of <c>{spec.Layers[layer.Inputs[0]].Name}</c> with <c>{layer.Name}</c> folded in, for inference.</summary>");
+                        w.Line($"internal float[] {layer.Name}FoldedWeight {{ get; }}");
+                        w.Line();
+                        w.Line($"/// <summary>The bias of <c>{spec.Layers[layer.Inputs[0]].Name}</c> with <c>{layer.Name}</c> folded in, for inference.</summary>");
+                        w.Line($"internal float[] {layer.Name}FoldedBias {{ get; }}");
+                    }
+                }
+            }
+
+            if (spec.Normalizes)
+            {
+                w.Line();
+                w.Line("/// <summary>The samples of the last training pass, whose batch statistics the buffers hold (0 before the first).</summary>");
+                w.Line("internal int TrainingBatch { get; set; }");
             }
 
             if (spec.SharesWeights)
@@ -556,11 +685,109 @@ internal static class NetworkEmitter
         }
     }
 
+    /// <summary>
+    /// <c>UpdateRunningStatistics</c>: per batch norm and channel, the parts' means and variances combined into the whole
+    /// batch's (Chan, Golub and LeVeque's pairwise update, in double, in the workspaces' order), then PyTorch's update with
+    /// the unbiased variance.
+    /// </summary>
+    private static void WriteRunningStatistics(CodeWriter w, NetworkSpec spec, string generated)
+    {
+        w.Line("/// <inheritdoc/>");
+        w.Line(generated);
+        using (w.Block($"public void UpdateRunningStatistics(global::System.ReadOnlySpan<{Training}.NetworkWorkspace> workspaces)"))
+        {
+            foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind == NetworkLayerKind.BatchNorm))
+            {
+                var norm = (BatchNormSpec)layer.Spec;
+                string momentum = norm.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                w.Line(Invariant($"// {layer.Name}: momentum {momentum}, {norm.Plane} values per channel and sample."));
+                using (w.Block(Invariant($"for (int c = 0; c < {norm.Channels}; c++)")))
+                {
+                    w.Line("double count = 0, mean = 0, squares = 0;");
+                    using (w.Block($"foreach ({Training}.NetworkWorkspace part in workspaces)"))
+                    {
+                        w.Line("Workspace buffers = Workspace.Of(part, this);");
+                        w.Line(Invariant($"double n = (double)buffers.TrainingBatch * {norm.Plane};"));
+                        using (w.Block("if (n > 0)"))
+                        {
+                            w.Line($"double delta = buffers.{layer.Name}Mean[c] - mean, total = count + n;");
+                            w.Line("mean += delta * n / total;");
+                            w.Line($"squares += (buffers.{layer.Name}Variance[c] * n) + (delta * delta * count * n / total);");
+                            w.Line("count = total;");
+                        }
+                    }
+
+                    w.Line();
+                    using (w.Block("if (count > 0)"))
+                    {
+                        w.Line("double unbiased = count > 1 ? squares / (count - 1) : squares;");
+                        w.Line($"float[] runningMean = {layer.Name}RunningMean.Values, runningVar = {layer.Name}RunningVar.Values;");
+                        w.Line(Invariant($"runningMean[c] = (float)(((1 - {momentum}) * runningMean[c]) + ({momentum} * mean));"));
+                        w.Line(Invariant($"runningVar[c] = (float)(((1 - {momentum}) * runningVar[c]) + ({momentum} * unbiased));"));
+                    }
+                }
+
+                if (layer != spec.Layers.Last(l => l.Kind == NetworkLayerKind.BatchNorm))
+                {
+                    w.Line();
+                }
+            }
+        }
+
+        w.Line();
+    }
+
+    /// <summary>The forward pass of a training step; with batch norms, on the batch's statistics, whose size the workspace notes.</summary>
+    private static void TrainingForward(CodeWriter w, NetworkSpec spec)
+    {
+        if (spec.Normalizes)
+        {
+            w.Line("RunForward(buffers, input, batch, training: true);");
+            w.Line("buffers.TrainingBatch = batch;");
+        }
+        else
+        {
+            w.Line("RunForward(buffers, input, batch);");
+        }
+    }
+
+    /// <summary>The trailing argument of an inference call to <c>RunForward</c>: <c>, training: false</c> when the network has batch norms.</summary>
+    private static string Inference(NetworkSpec spec) => spec.Normalizes ? ", training: false" : "";
+
     /// <summary>The tensor a layer reads, as the workspace holds it: the network's input (-1) or a layer's output.</summary>
     private static string Tensor(NetworkSpec spec, int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
 
     private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
-        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => l.HasBias ? 2 : 1);
+        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => Tensors(l, spec.HeForRelu).Count);
+
+    /// <summary>
+    /// The tensors a layer owns, in the order <c>Parameters</c> lists them: a convolution's or dense layer's weights and bias; a
+    /// batch norm's scale and shift (PyTorch's <c>weight</c> and <c>bias</c>) and its running statistics, which are buffers.
+    /// </summary>
+    internal static IReadOnlyList<ParameterTensor> Tensors(NetworkLayer layer, bool heForRelu)
+    {
+        if (layer.Spec is BatchNormSpec norm)
+        {
+            int[] channels = [norm.Channels];
+            return
+            [
+                new("Weight", "weight", channels, "Ones", false, 0, 0, "The scale"),
+                new("Bias", "bias", channels, "Zeros", false, 0, 0, "The shift"),
+                new("RunningMean", "running_mean", channels, "Zeros", true, 0, 0, "The running mean (a buffer, moved by each training step)"),
+                new("RunningVar", "running_var", channels, "Ones", true, 0, 0, "The running variance (a buffer, moved by each training step)"),
+            ];
+        }
+
+        if (!layer.HasWeights)
+        {
+            return [];
+        }
+
+        (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
+        string layout = layer.Kind == NetworkLayerKind.Conv ? " (OIHW)" : " ([out, in])";
+        var weight = new ParameterTensor("Weight", "weight", shape, heForRelu && layer.Activation.Kind == ActivationKind.Relu ? "He" : "Glorot", false, fanIn, fanOut, "The weights", layout);
+        return layer.HasBias ? [weight, new("Bias", "bias", [shape[0]], "Zeros", false, fanIn, fanOut, "The bias")] : [weight];
+    }
 
     /// <summary>Floats in a layer's weights: the product of <see cref="WeightShape"/>'s dimensions.</summary>
     private static int WeightLength(NetworkLayer layer) => WeightShape(layer).Shape.Aggregate(1, (a, b) => a * b);
@@ -575,3 +802,10 @@ internal static class NetworkEmitter
         _ => (System.Array.Empty<int>(), 0, 0),
     };
 }
+
+/// <summary>
+/// One tensor of a network layer's state: its member suffix (<c>Conv1Weight</c>), its name suffix in saved files
+/// (<c>conv1.weight</c>), shape, initialisation, whether it is a buffer (saved, not trained), and its fans.
+/// </summary>
+internal sealed record ParameterTensor(
+    string Member, string Suffix, int[] Shape, string Initialization, bool Buffer, int FanIn, int FanOut, string Description, string Layout = "");

@@ -110,10 +110,15 @@ internal sealed record AddSpec(MethodTarget Method, int Channels, int Height, in
     public int Length => Channels * Height * Width;
 }
 
-/// <summary>A stand-alone <c>[BatchNorm2D]</c> method, inference form.</summary>
-internal sealed record BatchNormSpec(MethodTarget Method, int Channels, int Height, int Width, float Epsilon, ActivationSpec Activation) : ISpec
+/// <summary>
+/// A <c>[BatchNorm2D]</c> method: its inference kernel (stand-alone, or a network's when nothing folds it), and in a network
+/// also the training form, whose running statistics move by <paramref name="Momentum"/> per step.
+/// </summary>
+internal sealed record BatchNormSpec(MethodTarget Method, int Channels, int Height, int Width, float Epsilon, ActivationSpec Activation, float Momentum = 0.1f) : ISpec
 {
     public int Length => Channels * Height * Width;
+
+    public int Plane => Height * Width;
 }
 
 /// <summary>A <c>[Dense]</c> method.</summary>
@@ -138,6 +143,7 @@ internal enum NetworkLayerKind
     Dense,
     Add,
     Concat,
+    BatchNorm,
 }
 
 /// <summary>
@@ -170,9 +176,17 @@ internal sealed record NetworkLayer(
 
     /// <summary>
     /// Whether the layer's forward pass is a kernel of its own (a file written by its layer's emitter, as for a stand-alone
-    /// method); dense layers, sums and joins run in the network's kernel class instead.
+    /// method); dense layers, sums and joins run in the network's kernel class instead, and a batch norm folded into a
+    /// convolution has none: inference runs the convolution's folded kernel, training the network's own kernels.
     /// </summary>
-    public bool HasKernelFile => Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat);
+    public bool HasKernelFile => Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat) && Folded is null;
+
+    /// <summary>
+    /// For a <c>[BatchNorm2D]</c> that reads a convolution nothing else reads and that has no activation of its own: the
+    /// convolution's inference kernel with the batch norm folded in (its weights and bias scaled per output channel, the
+    /// batch norm's activation fused), which <c>Forward</c> runs instead of both; null otherwise.
+    /// </summary>
+    public ConvSpec? Folded { get; init; }
 
     /// <summary>
     /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the
@@ -183,6 +197,8 @@ internal sealed record NetworkLayer(
         ConvSpec conv => this with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
         DenseSpec dense => this with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
         AddSpec add => this with { Spec = add with { Activation = ActivationSpec.None }, Separate = add.Activation },
+        // The batch norm's inference kernel keeps its activation fused; only the training form applies it separately.
+        BatchNormSpec norm => norm.Activation.IsNone ? this : this with { Separate = norm.Activation },
         _ => this,
     };
 
@@ -191,7 +207,11 @@ internal sealed record NetworkLayer(
 
     public int OutputLength => OutChannels * OutHeight * OutWidth;
 
-    public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
+    /// <summary>Whether the layer has trainable parameters: a convolution, dense layer or batch norm.</summary>
+    public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense or NetworkLayerKind.BatchNorm;
+
+    /// <summary>Whether the layer has weights a kernel multiplies by: a convolution or dense layer.</summary>
+    public bool HasWeights => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
 
     /// <summary>The layer whose parameters this one uses (<c>SharesWeightsWith</c>), or null for its own.</summary>
     public string? SharesWith { get; init; }
@@ -202,8 +222,8 @@ internal sealed record NetworkLayer(
     /// <summary>The layer whose parameters this one uses: itself unless it shares another's.</summary>
     public string Owner => SharesWith ?? Name;
 
-    /// <summary>Whether a layer with parameters has a bias (<c>Bias = false</c> drops it).</summary>
-    public bool HasBias => HasParameters && Spec.Method.HasBias;
+    /// <summary>Whether a layer with parameters has a bias (<c>Bias = false</c> drops it; a batch norm's shift is its bias).</summary>
+    public bool HasBias => Kind == NetworkLayerKind.BatchNorm || (HasWeights && Spec.Method.HasBias);
 
     /// <summary>The prefix of its parameters' names (<c>{Prefix}.weight</c>): the attribute's <c>Name</c>, or the method's.</summary>
     public string Prefix { get; init; } = Name.TrimStart('@');
@@ -213,6 +233,7 @@ internal sealed record NetworkLayer(
         ConvSpec conv => conv.Activation,
         DenseSpec dense => dense.Activation,
         AddSpec add => add.Activation,
+        BatchNormSpec norm => norm.Activation,
         _ => ActivationSpec.None,
     };
 }
@@ -228,6 +249,9 @@ internal sealed record NetworkSpec(
     public int InputLength => InputChannels * InputHeight * InputWidth;
 
     public int OutputLength => Layers[Layers.Count - 1].OutputLength;
+
+    /// <summary>Whether some layer is a batch norm, whose running statistics the network keeps.</summary>
+    public bool Normalizes => Layers.Any(l => l.Kind == NetworkLayerKind.BatchNorm);
 
     /// <summary>Whether some layer uses another's parameters, whose gradients are then added.</summary>
     public bool SharesWeights => Layers.Any(l => l.SharesWith is not null);

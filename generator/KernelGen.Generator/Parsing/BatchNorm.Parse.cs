@@ -20,7 +20,7 @@ internal static class BatchNormParser
         List<DiagnosticInfo> diagnostics = a.Diagnostics;
         int? channels = a.Required("Channels"), height = a.Required("Height"), width = a.Required("Width");
         float? epsilon = a.Float("Epsilon", 1e-5f, 0, minimumAllowed: false, float.MaxValue, "positive and finite (PyTorch's and ONNX's default is 1e-5)");
-        a.Float("Momentum", 0.1f, 0, minimumAllowed: true, 1, "from 0 to 1, PyTorch's convention (the default is 0.1; ONNX's momentum is 1 minus it)");
+        float? momentum = a.Float("Momentum", 0.1f, 0, minimumAllowed: true, 1, "from 0 to 1, PyTorch's convention (the default is 0.1; ONNX's momentum is 1 minus it)");
         ActivationSpec? activation = a.Activation();
         if (channels is { } c && height is { } h && width is { } w)
         {
@@ -28,8 +28,8 @@ internal static class BatchNormParser
         }
 
         return method is not null && diagnostics.Count == 0 && channels is { } planes && height is { } rows && width is { } columns
-            && epsilon is { } e && activation is { } act
-            ? new BatchNormSpec(method, planes, rows, columns, e, act)
+            && epsilon is { } e && activation is { } act && momentum is { } m
+            ? new BatchNormSpec(method, planes, rows, columns, e, act, m)
             : null;
     }
 }

@@ -24,6 +24,12 @@ internal static class NetworkParser
     /// <summary>The name of the network's input, as a layer's <c>Input</c> gives it (<c>NetworkAttribute.Input</c>).</summary>
     public const string InputName = "input";
 
+    /// <summary>The parameters of a network's batch norm kernel (inference form).</summary>
+    private static readonly EquatableArray<string> NormalizationParameters = new[] { "input", "scale", "shift", "mean", "variance", "output", "batch" }.ToEquatableArray();
+
+    /// <summary>The parameters of a convolution's inference kernel with a batch norm folded in: it always has a bias.</summary>
+    private static readonly EquatableArray<string> FoldedParameters = new[] { "input", "weights", "bias", "output", "batch" }.ToEquatableArray();
+
     public static bool IsNetwork(INamedTypeSymbol? type) =>
         type is not null && type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeName);
 
@@ -123,6 +129,24 @@ internal static class NetworkParser
             shapes[i] = shape;
         }
 
+        for (int i = 0; i < layers.Count; i++)
+        {
+            // Inference folds a batch norm into the convolution it reads, when nothing else reads the convolution's output.
+            NetworkLayer norm = layers[i];
+            if (norm is { Kind: NetworkLayerKind.BatchNorm, Spec: BatchNormSpec bn } && norm.Inputs[0] is int j and >= 0
+                && layers[j] is { Kind: NetworkLayerKind.Conv, Spec: ConvSpec conv, Activation.IsNone: true }
+                && layers.Count(l => l.Inputs.Contains(j)) == 1)
+            {
+                MethodTarget folded = conv.Method with
+                {
+                    Name = conv.Method.Name.Substring(0, conv.Method.Name.Length - "Forward".Length) + "FoldedForward",
+                    Parameters = FoldedParameters,
+                    HasBias = true,
+                };
+                layers[i] = norm with { Folded = conv with { Method = folded, Activation = bn.Activation } };
+            }
+        }
+
         if (layers.Count < methods.Length)
         {
             // Some layer could not be read (its problem is reported, or is a compiler error): nothing to generate.
@@ -138,7 +162,7 @@ internal static class NetworkParser
         else if (diagnostics.Count == 0 && layers.Count > 0 && !layers.Any(l => l.HasParameters))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name,
-                "it has no [Conv2D] or [Dense] layer, so nothing in it can be trained"));
+                "it has no [Conv2D], [Dense] or [BatchNorm2D] layer, so nothing in it can be trained"));
         }
 
         foreach (NetworkLayer sharer in diagnostics.Count == 0 ? layers.Where(l => l.SharesWith is not null) : [])
@@ -409,10 +433,10 @@ internal static class NetworkParser
         {
             string name = layer.Name.TrimStart('@');
             generated.Add(name + "Forward");
-            if (layer.HasParameters)
+            generated.Add(name + "FoldedForward");
+            foreach (Emit.ParameterTensor tensor in Emit.NetworkEmitter.Tensors(layer, heForRelu: false))
             {
-                generated.Add(name + "Weight");
-                generated.Add(name + "Bias");
+                generated.Add(name + tensor.Member);
             }
         }
 
@@ -540,8 +564,12 @@ internal static class NetworkParser
 
                 break;
             case BatchNormParser.AttributeName:
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, Invariant(
-                    $"its layer '{method.Name}' is a [BatchNorm2D], which is a stand-alone inference kernel for now: networks do not yet keep running statistics")));
+                var normTarget = target with { Parameters = NormalizationParameters };
+                if (BatchNormParser.Read(new LayerAttribute("BatchNorm2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), normTarget) is { } norm)
+                {
+                    layer = new NetworkLayer(name, NetworkLayerKind.BatchNorm, norm, features, norm.Channels, norm.Height, norm.Width);
+                }
+
                 break;
             default:
                 if (DenseParser.Read(new LayerAttribute("Dense", attributes[0], diagnostics, Inferred(new Dictionary<string, int> { ["InFeatures"] = features })), target) is { } dense)

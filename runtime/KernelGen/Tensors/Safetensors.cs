@@ -12,7 +12,8 @@ namespace KernelGen;
 /// <summary>
 /// Reads and writes tensors in the safetensors format of PyTorch and Hugging Face: an 8-byte little-endian
 /// header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian
-/// data. Tensors are written as F32; F32 and F64 tensors are read (F64 rounded to float).
+/// data. Tensors are written as F32; F64, F32, F16, BF16 and integer (I64 … U8) tensors are read, each value converted to float
+/// (so a PyTorch state dict with its <c>num_batches_tracked</c> counters reads as it is).
 /// </summary>
 /// <remarks>
 /// <c>torch.save_file({"Conv1.weight": w}, path)</c> in Python (<c>safetensors.torch</c>) writes a file this
@@ -105,7 +106,7 @@ public static class Safetensors
 
     /// <summary>Reads every tensor of a safetensors file, in file order.</summary>
     /// <exception cref="InvalidDataException">The file is not valid safetensors; the message names the tensor at fault.</exception>
-    /// <exception cref="NotSupportedException">A tensor's dtype is neither F32 nor F64.</exception>
+    /// <exception cref="NotSupportedException">A tensor's dtype is not one KernelGen reads (F64, F32, F16, BF16, I64, I32, I16, I8, U8; each becomes float).</exception>
     public static IReadOnlyDictionary<string, Tensor> Load(string path)
     {
         using FileStream stream = File.OpenRead(path);
@@ -114,7 +115,7 @@ public static class Safetensors
 
     /// <summary>Reads every tensor of a safetensors stream, in file order.</summary>
     /// <exception cref="InvalidDataException">The stream is not valid safetensors; the message names the tensor at fault.</exception>
-    /// <exception cref="NotSupportedException">A tensor's dtype is neither F32 nor F64.</exception>
+    /// <exception cref="NotSupportedException">A tensor's dtype is not one KernelGen reads (F64, F32, F16, BF16, I64, I32, I16, I8, U8; each becomes float).</exception>
     public static IReadOnlyDictionary<string, Tensor> Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -248,9 +249,11 @@ public static class Safetensors
             long begin = offsets[0].TryGetInt64(out long b) ? b : -1, end = offsets[1].TryGetInt64(out long e) ? e : -1;
             int size = dtype.GetString() switch
             {
-                "F32" => 4,
-                "F64" => 8,
-                string other => throw new NotSupportedException($"Tensor '{name}' is {other}; KernelGen reads F32 and F64 tensors."),
+                "F64" or "I64" => 8,
+                "F32" or "I32" => 4,
+                "F16" or "BF16" or "I16" => 2,
+                "I8" or "U8" => 1,
+                string other => throw new NotSupportedException($"Tensor '{name}' is {other}; KernelGen reads F64, F32, F16, BF16, I64, I32, I16, I8 and U8 tensors."),
                 null => 0,
             };
             long elements = dims.Aggregate(1L, (p, d) => p * d);
@@ -268,9 +271,18 @@ public static class Safetensors
             Span<float> data = tensor.AsSpan();
             for (int i = 0; i < data.Length; i++)
             {
-                data[i] = Dtype == "F32"
-                    ? BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4))
-                    : (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(i * 8));
+                data[i] = Dtype switch
+                {
+                    "F32" => BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4)),
+                    "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(i * 8)),
+                    "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan(i * 2)),
+                    "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2)) << 16),
+                    "I64" => BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(i * 8)),
+                    "I32" => BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(i * 4)),
+                    "I16" => BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(i * 2)),
+                    "I8" => (sbyte)bytes[i],
+                    _ => bytes[i],
+                };
             }
 
             return tensor;

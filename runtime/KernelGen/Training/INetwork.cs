@@ -27,10 +27,23 @@ public interface INetwork
     /// <summary>
     /// Runs the forward pass, the softmax cross-entropy loss against <paramref name="labels"/> and the backward pass.
     /// The workspace's gradients are overwritten with the gradient of <c>gradientScale × (sum of the samples' losses)</c>
-    /// (pass 1 / total batch for the mean); frozen parameters' gradients are left as they are.
+    /// (pass 1 / total batch for the mean); frozen parameters' gradients are left as they are. Batch norms normalise with
+    /// the statistics of these <paramref name="batch"/> samples, and their running statistics are not moved (see
+    /// <see cref="UpdateRunningStatistics"/>).
     /// </summary>
     /// <returns>The sum of the samples' losses.</returns>
     float ForwardBackward(NetworkWorkspace workspace, ReadOnlySpan<float> input, ReadOnlySpan<int> labels, Span<float> logits, int batch, float gradientScale);
+
+    /// <summary>
+    /// Moves the running statistics of the network's batch norms (their <c>running_mean</c> and <c>running_var</c> buffers)
+    /// towards the statistics of the training batch whose parts the <paramref name="workspaces"/> ran, in order, in their
+    /// last <c>ForwardBackward</c>: the parts' means and variances are combined into the whole batch's first, so the
+    /// update is PyTorch's for the whole batch however it was split. <see cref="Trainer"/> calls it after every step; a
+    /// network without batch norms does nothing.
+    /// </summary>
+    void UpdateRunningStatistics(ReadOnlySpan<NetworkWorkspace> workspaces)
+    {
+    }
 
     /// <summary>What the network is trained to minimise (<c>[Network(Loss = …)]</c>).</summary>
     Loss Loss => Loss.SoftmaxCrossEntropy;

@@ -14,14 +14,23 @@ public enum Initialization
 
     /// <summary>Glorot (Xavier) uniform, U(±√(6 / (fanIn + fanOut))): for weights followed by no activation, sigmoid or tanh.</summary>
     Glorot,
+
+    /// <summary>All ones (a batch norm's scale, its running variance).</summary>
+    Ones,
 }
 
 /// <summary>
-/// One trainable tensor of a network — a layer's weights or bias — with its values, the gradient of
-/// the last training step, and whether training may change it.
+/// One tensor of a network's state — a layer's weights or bias, or a buffer such as a batch norm's running mean —
+/// with its values, the gradient of the last training step, and whether training may change it.
 /// </summary>
+/// <remarks>
+/// A buffer (<see cref="IsBuffer"/>, PyTorch's term) is saved and loaded with the parameters but is not trained: it is
+/// always <see cref="Frozen"/>, so optimizers and the <see cref="Trainer"/> leave it alone; the network updates it itself.
+/// </remarks>
 public sealed class Parameter
 {
+    private bool _frozen;
+
     /// <summary>Creates a parameter of the given shape, all zeros until <see cref="Initialize"/> is called.</summary>
     /// <param name="name">Its name in saved files, such as <c>Conv1.weight</c>.</param>
     /// <param name="shape">Its shape: OIHW for convolution weights, [out, in] for dense weights, [out] for biases.</param>
@@ -48,7 +57,16 @@ public sealed class Parameter
         FanOut = fanOut;
     }
 
-    /// <summary>Its name in saved files: <c>{Layer}.weight</c> or <c>{Layer}.bias</c>, as PyTorch names them.</summary>
+    /// <summary>
+    /// Creates a buffer: state saved with the parameters but not trained (<see cref="IsBuffer"/>), such as a batch norm's
+    /// <c>running_mean</c> (<see cref="Initialization.Zeros"/>) or <c>running_var</c> (<see cref="Initialization.Ones"/>).
+    /// </summary>
+    public static Parameter Buffer(string name, int[] shape, Initialization initialization) =>
+        initialization is Initialization.Zeros or Initialization.Ones
+            ? new Parameter(name, shape, initialization, 0, 0) { IsBuffer = true }
+            : throw new ArgumentOutOfRangeException(nameof(initialization), initialization, "A buffer starts at zeros or ones.");
+
+    /// <summary>Its name in saved files: <c>{Layer}.weight</c>, <c>{Layer}.bias</c>, <c>{Layer}.running_mean</c>…, as PyTorch names them.</summary>
     public string Name { get; }
 
     /// <summary>Its shape.</summary>
@@ -60,8 +78,18 @@ public sealed class Parameter
     /// <summary>The gradient of the loss with respect to <see cref="Values"/> from the last training step.</summary>
     public float[] Gradients { get; }
 
-    /// <summary>When set, optimizers leave the values as they are and the backward pass skips this parameter's gradient.</summary>
-    public bool Frozen { get; set; }
+    /// <summary>
+    /// When set, optimizers leave the values as they are and the backward pass skips this parameter's gradient.
+    /// Always set for a buffer.
+    /// </summary>
+    public bool Frozen
+    {
+        get => _frozen || IsBuffer;
+        set => _frozen = value;
+    }
+
+    /// <summary>Whether this is a buffer (see <see cref="Buffer"/>): saved and loaded, but updated by the network, not trained.</summary>
+    public bool IsBuffer { get; private init; }
 
     /// <summary>How <see cref="Initialize"/> draws its values.</summary>
     public Initialization Initialization { get; }
@@ -84,12 +112,12 @@ public sealed class Parameter
         };
         for (int i = 0; i < Values.Length; i++)
         {
-            Values[i] = bound == 0 ? 0f : (float)(((random.NextDouble() * 2) - 1) * bound);
+            Values[i] = Initialization == Initialization.Ones ? 1f : bound == 0 ? 0f : (float)(((random.NextDouble() * 2) - 1) * bound);
         }
 
         Array.Clear(Gradients);
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]{(Frozen ? " (frozen)" : "")}";
+    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]{(IsBuffer ? " (buffer)" : Frozen ? " (frozen)" : "")}";
 }

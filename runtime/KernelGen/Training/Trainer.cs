@@ -22,9 +22,15 @@ public readonly record struct StepResult(double Loss, int Correct, int Samples)
 /// the threads' gradients are then summed in thread order, so a step's result depends only on the data,
 /// the parameters and the thread count, never on timing.
 /// </summary>
+/// <remarks>
+/// A batch norm normalises each thread's samples with their own statistics, as PyTorch's <c>DataParallel</c> does on each
+/// device (so with one thread a step is exactly PyTorch's on the whole batch); its running statistics are then moved
+/// by the whole batch's mean and variance, combined from the threads' in thread order.
+/// </remarks>
 public sealed class Trainer
 {
     private readonly NetworkWorkspace[] _workspaces;
+    private readonly NetworkWorkspace[] _active;
     private readonly float[] _images;
     private readonly int[] _labels;
     private readonly float[] _targets;
@@ -51,6 +57,7 @@ public sealed class Trainer
             _workspaces[t] = network.CreateWorkspace((maxBatch + Threads - 1) / Threads);
         }
 
+        _active = new NetworkWorkspace[Threads];
         _images = new float[maxBatch * network.InputLength];
         _labels = new int[maxBatch];
         _targets = network.Loss == Loss.SoftmaxCrossEntropy ? [] : new float[maxBatch * network.OutputLength];
@@ -236,6 +243,16 @@ public sealed class Trainer
     /// </summary>
     private double ApplyGradients(int batch)
     {
+        int active = 0;
+        for (int t = 0; t < Threads; t++)
+        {
+            if (ChunkEnd(batch, t) > ChunkStart(batch, t))
+            {
+                _active[active++] = _workspaces[t];
+            }
+        }
+
+        Network.UpdateRunningStatistics(_active.AsSpan(0, active));
         var parameters = Network.Parameters;
         for (int p = 0; p < parameters.Count; p++)
         {
