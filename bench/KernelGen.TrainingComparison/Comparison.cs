@@ -14,7 +14,7 @@ internal static class Comparison
     public const float LearningRate = 1e-3f;
 
     /// <summary>Runs the comparison; returns the exit code.</summary>
-    public static int Run(TrainingSettings settings, bool kernelGen, bool torch)
+    public static int Run(TrainingSettings settings, string model, bool kernelGen, bool torch)
     {
         if (!MnistFiles.TryLoad(settings.DataDirectory, out LabeledImages train, out LabeledImages test))
         {
@@ -22,13 +22,15 @@ internal static class Comparison
         }
 
         Console.WriteLine($"Adam (learning rate {LearningRate}), batch {settings.Batch}, {settings.Threads} thread{(settings.Threads == 1 ? "" : "s")}, seed {settings.Seed}, {settings.Epochs} epoch{(settings.Epochs == 1 ? "" : "s")}; seconds are training steps only");
-        var network = new MnistCnn(settings.Seed, settings.Batch);
+        Func<INetwork> create = model == "resnet" ? () => new MnistResNet(settings.Seed, settings.Batch) : () => new MnistCnn(settings.Seed, settings.Batch);
+        INetwork network = create();
+        Console.WriteLine($"Model: {network.GetType().Name}, {network.Parameters.Where(p => !p.IsBuffer).Sum(p => p.Values.Length):N0} parameters");
         List<ITrainee> trainees = [];
         try
         {
             if (kernelGen)
             {
-                trainees.Add(new KernelGenTrainee(network, train, test, settings));
+                trainees.Add(new KernelGenTrainee(network, create, train, test, settings));
                 Console.WriteLine($"KernelGen: generated kernels, {SimdPath()} path");
             }
 
@@ -36,7 +38,7 @@ internal static class Comparison
             {
                 IReadOnlyDictionary<string, Tensor> initial = InitialWeights(network);
                 TorchTrainee.Load(settings.Threads);
-                trainees.Add(new TorchTrainee(initial, train, test, settings));
+                trainees.Add(new TorchTrainee(model, initial, train, test, settings));
                 Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, libtorch CPU, set_num_threads({TorchSharp.torch.get_num_threads()})");
             }
 
@@ -109,12 +111,12 @@ internal static class Comparison
     private static double SecondsPerEpoch(List<EpochResult> epochs) => epochs.Average(e => e.Seconds);
 
     /// <summary>KernelGen's initial parameters, through a safetensors file as any other program would read them.</summary>
-    private static IReadOnlyDictionary<string, Tensor> InitialWeights(MnistCnn network)
+    private static IReadOnlyDictionary<string, Tensor> InitialWeights(INetwork network)
     {
         string path = Path.Combine(Path.GetTempPath(), $"kernelgen-initial-{Environment.ProcessId}.safetensors");
         try
         {
-            network.Save(path);
+            ParameterFile.Save(path, network.Parameters);
             return Safetensors.Load(path);
         }
         finally

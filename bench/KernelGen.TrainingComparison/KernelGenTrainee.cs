@@ -4,19 +4,26 @@ using KernelGen.Training;
 
 namespace KernelGen.TrainingComparison;
 
-/// <summary>KernelGen: the generated <see cref="MnistCnn"/> driven by <see cref="Trainer"/> with <see cref="Adam"/>.</summary>
+/// <summary>KernelGen: the generated <see cref="MnistCnn"/> or <see cref="MnistResNet"/> driven by <see cref="Trainer"/> with <see cref="Adam"/>.</summary>
 internal sealed class KernelGenTrainee : ITrainee
 {
-    private readonly MnistCnn _network;
+    private readonly INetwork _network;
+    private readonly Func<INetwork> _create;
     private readonly Trainer _trainer;
     private readonly LabeledImages _train, _test;
     private readonly BatchOrder _order;
     private readonly TrainingSettings _settings;
 
     /// <summary>Trains <paramref name="network"/> itself, in place.</summary>
-    public KernelGenTrainee(MnistCnn network, LabeledImages train, LabeledImages test, TrainingSettings settings)
+    /// <param name="network">The network to train.</param>
+    /// <param name="create">Makes another of its kind, for the warm-up.</param>
+    /// <param name="train">The training images.</param>
+    /// <param name="test">The test images.</param>
+    /// <param name="settings">Batch, threads, seed.</param>
+    public KernelGenTrainee(INetwork network, Func<INetwork> create, LabeledImages train, LabeledImages test, TrainingSettings settings)
     {
         _network = network;
+        _create = create;
         _trainer = new Trainer(network, new Adam(Comparison.LearningRate), settings.Batch, settings.Threads);
         _train = train;
         _order = new BatchOrder(train.Count, settings.Batch, settings.Seed);
@@ -28,7 +35,7 @@ internal sealed class KernelGenTrainee : ITrainee
 
     public void WarmUp()
     {
-        var trainer = new Trainer(new MnistCnn(_settings.Seed, _settings.Batch), new Adam(Comparison.LearningRate), _settings.Batch, _settings.Threads);
+        var trainer = new Trainer(_create(), new Adam(Comparison.LearningRate), _settings.Batch, _settings.Threads);
         LabeledImages first = _train.Take(_settings.Batch);
         trainer.Epoch(first, new BatchOrder(first.Count, _settings.Batch, _settings.Seed), 0);
         trainer.Evaluate(_test.Take(_settings.Batch));
@@ -44,8 +51,8 @@ internal sealed class KernelGenTrainee : ITrainee
 
     public float[] TestLogits(int count)
     {
-        var logits = new float[count * MnistCnn.OutputSize];
-        _network.Forward(_test.Images.AsSpan(0, count * _test.ImageLength), logits, count);
+        var logits = new float[count * _network.OutputLength];
+        _network.Forward(_network.CreateWorkspace(count), _test.Images.AsSpan(0, count * _test.ImageLength), logits, count);
         return logits;
     }
 }

@@ -11,12 +11,19 @@ var framework = new Option<string>("--framework")
     HelpName = "both|kernelgen|torch",
     DefaultValueFactory = _ => "both",
 }.AcceptOnlyFromAmong("both", "kernelgen", "torch");
-var command = new RootCommand("Trains the MNIST CNN (conv 3×3×32 ReLU, max pool 2×2, dense 128 ReLU, dense 10) with KernelGen and with TorchSharp on the same batches, and compares seconds per epoch and test accuracy.");
+var model = new Option<string>("--model")
+{
+    Description = "The network: cnn (conv, max pool, two dense layers) or resnet (samples/Mnist's MnistResNet, with batch norms)",
+    HelpName = "cnn|resnet",
+    DefaultValueFactory = _ => "cnn",
+}.AcceptOnlyFromAmong("cnn", "resnet");
+var command = new RootCommand("Trains an MNIST network (the CNN: conv 3×3×32 ReLU, max pool 2×2, dense 128 ReLU, dense 10; or a small ResNet) with KernelGen and with TorchSharp on the same batches, and compares seconds per epoch and test accuracy.");
 options.AddTo(command);
 command.Options.Add(framework);
+command.Options.Add(model);
 command.SetAction(result =>
 {
     string chosen = result.GetValue(framework)!;
-    return Comparison.Run(options.Read(result), kernelGen: chosen != "torch", torch: chosen != "kernelgen");
+    return Comparison.Run(options.Read(result), result.GetValue(model)!, kernelGen: chosen != "torch", torch: chosen != "kernelgen");
 });
 return TrainingOptions.Invoke(command, args);

@@ -11,8 +11,9 @@ using TorchTensor = TorchSharp.torch.Tensor;
 namespace KernelGen.TrainingComparison;
 
 /// <summary>
-/// TorchSharp: the same network as an <c>nn.Sequential</c> whose layers carry KernelGen's layer names, so that its
-/// parameters are named as KernelGen's (<c>Conv1.weight</c>, …, <c>Logits.bias</c>) and start from the same values;
+/// TorchSharp: the same network — the CNN as an <c>nn.Sequential</c> whose layers carry KernelGen's layer names, the
+/// ResNet as <see cref="TorchResNet"/> — so that its parameters are named as KernelGen's (<c>Conv1.weight</c>, …,
+/// <c>Logits.bias</c>; <c>conv1.weight</c>, …, <c>fc.bias</c>) and start from the same values;
 /// <c>CrossEntropyLoss</c> and <c>torch.optim.Adam</c>. Training runs in train mode with autograd on, tests in eval
 /// mode under <c>no_grad</c>.
 /// </summary>
@@ -20,7 +21,8 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
 {
     private const int TestChunk = 1000;
 
-    private readonly Sequential _model;
+    private readonly torch.nn.Module<TorchTensor, TorchTensor> _model;
+    private readonly string _modelName;
     private readonly TorchAdam _optimizer;
     private readonly CrossEntropyLoss _loss = torch.nn.CrossEntropyLoss();
     private readonly Batches _batches;
@@ -29,10 +31,11 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
     private readonly TrainingSettings _settings;
 
     /// <summary>Builds the network with the values of <paramref name="initial"/>; <see cref="Load"/> must have run.</summary>
-    public TorchTrainee(IReadOnlyDictionary<string, Tensor> initial, LabeledImages train, LabeledImages test, TrainingSettings settings)
+    public TorchTrainee(string model, IReadOnlyDictionary<string, Tensor> initial, LabeledImages train, LabeledImages test, TrainingSettings settings)
     {
         _settings = settings;
-        _model = CreateModel();
+        _modelName = model;
+        _model = CreateModel(model);
         CopyParameters(initial, _model);
         _optimizer = torch.optim.Adam(_model.parameters(), lr: Comparison.LearningRate);
         _batches = new Batches(train, settings.Batch, settings.Seed);
@@ -51,8 +54,11 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
         torch.set_grad_enabled(true);
     }
 
+    /// <summary>The model <paramref name="model"/> names: <see cref="TorchResNet"/> for <c>resnet</c>, or the CNN.</summary>
+    public static torch.nn.Module<TorchTensor, TorchTensor> CreateModel(string model) => model == "resnet" ? new TorchResNet() : CreateCnn();
+
     /// <summary>conv 3×3 1→32, ReLU, max pool 2, flatten, linear 5408→128, ReLU, linear 128→10, named as KernelGen's layers.</summary>
-    public static Sequential CreateModel() => torch.nn.Sequential(
+    private static Sequential CreateCnn() => torch.nn.Sequential(
         ("Conv1", torch.nn.Conv2d(1, 32, 3)),
         ("Relu1", torch.nn.ReLU()),
         ("Pool1", torch.nn.MaxPool2d(2)),
@@ -63,7 +69,7 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
 
     public void WarmUp()
     {
-        using Sequential model = CreateModel();
+        using torch.nn.Module<TorchTensor, TorchTensor> model = CreateModel(_modelName);
         using TorchAdam optimizer = torch.optim.Adam(model.parameters(), lr: Comparison.LearningRate);
         Step(model, optimizer, _batches.Fill(0));
         Correct(model, 0, Math.Min(TestChunk, _testImages.shape[0]));
@@ -104,7 +110,7 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
     }
 
     /// <summary>One training step on the first <paramref name="count"/> images of the current batch; returns the mean loss.</summary>
-    private float Step(Sequential model, TorchAdam optimizer, int count)
+    private float Step(torch.nn.Module<TorchTensor, TorchTensor> model, TorchAdam optimizer, int count)
     {
         using DisposeScope scope = torch.NewDisposeScope();
         for (int i = 0; i < count; i++)
@@ -134,7 +140,7 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
     }
 
     /// <summary>How many of <paramref name="count"/> test images from <paramref name="first"/> on <paramref name="model"/> classifies correctly.</summary>
-    private long Correct(Sequential model, long first, long count)
+    private long Correct(torch.nn.Module<TorchTensor, TorchTensor> model, long first, long count)
     {
         model.eval();
         using var noGrad = torch.no_grad();
@@ -144,14 +150,17 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
     }
 
     /// <summary>
-    /// Copies each of <paramref name="model"/>'s parameters from the tensor of the same name, checking shapes, and that
-    /// every tensor found a parameter.
+    /// Copies each of <paramref name="model"/>'s parameters and buffers (batch norms' running statistics; not their
+    /// <c>num_batches_tracked</c> counters, which KernelGen does not keep) from the tensor of the same name, checking
+    /// shapes, and that every tensor found one.
     /// </summary>
-    private static void CopyParameters(IReadOnlyDictionary<string, Tensor> tensors, Sequential model)
+    private static void CopyParameters(IReadOnlyDictionary<string, Tensor> tensors, torch.nn.Module model)
     {
         using var noGrad = torch.no_grad();
         var unused = new HashSet<string>(tensors.Keys, StringComparer.Ordinal);
-        foreach ((string name, TorchParameter parameter) in model.named_parameters())
+        IEnumerable<(string Name, TorchTensor Tensor)> targets = model.named_parameters().Select(p => (p.name, (TorchTensor)p.parameter))
+            .Concat(model.named_buffers().Where(b => !b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Select(b => (b.name, b.buffer)));
+        foreach ((string name, TorchTensor parameter) in targets)
         {
             long[] shape = parameter.shape;
             var values = new float[shape.Aggregate(1L, (a, b) => a * b)];

@@ -64,24 +64,41 @@ public sealed class KernelGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Parse("Concat"));
         context.RegisterSourceOutput(concat.SelectMany(static (result, _) => result.Diagnostics), static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
 
-        IncrementalValuesProvider<(NetworkSpec Spec, bool Legacy)> planned = parsed
+        // Planning is its own step: which batch norms fold, and every kernel's plan, cached as plain values.
+        IncrementalValuesProvider<(NetworkPlan? Plan, DiagnosticInfo? Failure)> planned = parsed
             .Where(static result => result.Spec is not null)
             .Combine(legacyIntrinsics)
-            .Select(static (input, _) => (input.Left.Spec!, input.Right))
+            .Select(static (input, _) =>
+            {
+                try
+                {
+                    return ((NetworkPlan?)NetworkPlanner.Plan(input.Left.Spec!, input.Right), (DiagnosticInfo?)null);
+                }
+                catch (Exception e)
+                {
+                    return (null, Failure(input.Left.Spec!.Name, e));
+                }
+            })
             .WithTrackingName(Steps.Plan("Network"));
 
         context.RegisterSourceOutput(planned, static (spc, item) =>
         {
+            if (item.Failure is not null)
+            {
+                spc.ReportDiagnostic(item.Failure.ToDiagnostic());
+                return;
+            }
+
             try
             {
-                foreach ((string hint, string source) in NetworkEmitter.Emit(item.Spec, item.Legacy).ToList())
+                foreach ((string hint, string source) in NetworkEmitter.Emit(item.Plan!).ToList())
                 {
                     spc.AddSource(hint, source);
                 }
             }
             catch (Exception e)
             {
-                spc.ReportDiagnostic(Failure(item.Spec.Name, e).ToDiagnostic());
+                spc.ReportDiagnostic(Failure(item.Plan!.Spec.Name, e).ToDiagnostic());
             }
         });
     }

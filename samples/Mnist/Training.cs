@@ -29,7 +29,7 @@ internal sealed class Training
     /// loss, train accuracy over the epoch, test accuracy, seconds); otherwise only the end is tested.
     /// <paramref name="name"/>, when not empty, names the run in the progress display.
     /// </summary>
-    public TrainingOutcome Run(MnistCnn network, LabeledImages train, LabeledImages test, int epochs, bool reportEpochs, string name = "")
+    public TrainingOutcome Run(INetwork network, LabeledImages train, LabeledImages test, int epochs, bool reportEpochs, string name = "")
     {
         var trainer = new Trainer(network, new Adam(LearningRate), _settings.Batch, _settings.Threads);
         var order = new BatchOrder(train.Count, _settings.Batch, _settings.Seed);

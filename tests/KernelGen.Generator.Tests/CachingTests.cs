@@ -72,6 +72,66 @@ public class CachingTests
         Assert.Contains("16×26×26", second.Results.Single().GeneratedSources.Single(s => s.HintName == "Samples.Layers.Conv1.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
+    private const string NetworkSource = """
+        using KernelGen;
+
+        namespace Samples;
+
+        [Network(InputChannels = 1, InputHeight = 8, InputWidth = 8)]
+        public sealed partial class Net
+        {
+            [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Bias = false)] partial void Conv1();
+            [BatchNorm2D(Activation = Activation.Relu, Momentum = 0.1f)] partial void Bn1();
+            [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1)] partial void Conv2();
+            [Add(nameof(Bn1), Activation = Activation.Relu)] partial void Block();
+            [GlobalAvgPool2D] partial void Gap();
+            [Dense(OutFeatures = 3)] partial void Out();
+        }
+
+        public static class Unrelated
+        {
+            public static int Answer => 42;
+        }
+        """;
+
+    private static (GeneratorDriverRunResult First, GeneratorDriverRunResult Second) RunNetworkTwice(string edited)
+    {
+        CSharpCompilation compilation = Harness.Compilation(NetworkSource);
+        GeneratorDriver driver = Harness.Driver().RunGenerators(compilation);
+        SyntaxTree tree = compilation.SyntaxTrees.Single();
+        CSharpCompilation next = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(edited)));
+        return (driver.GetRunResult(), driver.RunGenerators(next).GetRunResult());
+    }
+
+    private static generator::KernelGen.Generator.Planning.NetworkPlan Plan(GeneratorDriverRunResult run) =>
+        (((generator::KernelGen.Generator.Planning.NetworkPlan?, generator::KernelGen.Generator.Diagnostics.DiagnosticInfo?))
+            run.Results.Single().TrackedSteps[KernelGenerator.Steps.Plan("Network")].Single().Outputs.Single().Value).Item1!;
+
+    [Fact]
+    public void A_network_is_planned_in_its_own_step_which_an_unrelated_edit_leaves_cached()
+    {
+        string edited = NetworkSource.Replace("public static int Answer => 42;", "public static int Answer => 43;", StringComparison.Ordinal);
+        (GeneratorDriverRunResult first, GeneratorDriverRunResult second) = RunNetworkTwice(edited);
+
+        generator::KernelGen.Generator.Planning.NetworkPlan plan = Plan(first);
+        Assert.NotNull(plan.Spec.Layers.Single(l => l.Name == "Bn1").Folded);  // conv → bn → relu folds for inference
+        Assert.Equal(["Conv1Forward", "Conv2Forward", "GapForward", "Conv1FoldedForward"], plan.Kernels.Select(k => k.Plan.Method.Name));
+        Assert.All(Outputs(second, KernelGenerator.Steps.Parse("Network")).Concat(Outputs(second, KernelGenerator.Steps.Plan("Network"))),
+            s => Assert.True(s.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{s.Step} was {s.Reason}"));
+    }
+
+    [Fact]
+    public void Changing_a_network_layer_replans_the_network_and_leaves_the_other_kernels_plans_equal()
+    {
+        string edited = NetworkSource.Replace("Momentum = 0.1f", "Momentum = 0.2f", StringComparison.Ordinal);
+        (GeneratorDriverRunResult first, GeneratorDriverRunResult second) = RunNetworkTwice(edited);
+
+        Assert.Equal(IncrementalStepRunReason.Modified, Assert.Single(Outputs(second, KernelGenerator.Steps.Plan("Network"))).Reason);
+        Assert.NotEqual(Plan(first).Spec, Plan(second).Spec);
+        Assert.Equal(Plan(first).Kernels, Plan(second).Kernels);  // the momentum is the network file's business only
+        Assert.Contains("0.2 * mean", second.Results.Single().GeneratedSources.Single(s => s.HintName == "Samples.Net.Network.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_same_input_gives_byte_identical_output()
     {

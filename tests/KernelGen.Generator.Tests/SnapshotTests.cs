@@ -164,6 +164,37 @@ public class SnapshotTests
         Snapshot.Verify(Harness.Generated(result, "Samples.Residual.Network.g.cs"), nameof(SnapshotTests), nameof(Residual_network));
     }
 
+    /// <summary>
+    /// A residual block with batch norms as torchvision writes one: bias-free convolutions, each batch norm folded into its
+    /// convolution for inference, training on the batch's statistics, a projection shortcut, running statistics moved.
+    /// </summary>
+    [Fact]
+    public void Batch_norm_residual_network()
+    {
+        const string source = """
+            using KernelGen;
+
+            namespace Samples;
+
+            [Network(InputChannels = 2, InputHeight = 6, InputWidth = 6, Initialization = KernelGen.Training.Initialization.He)]
+            public sealed partial class ResBlock
+            {
+                [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Bias = false, Name = "layer1.0.conv1")] partial void Conv1();
+                [BatchNorm2D(Activation = Activation.Relu, Name = "layer1.0.bn1")] partial void Bn1();
+                [Conv2D(OutChannels = 4, Kernel = 3, Padding = 1, Bias = false, Name = "layer1.0.conv2")] partial void Conv2();
+                [BatchNorm2D(Name = "layer1.0.bn2")] partial void Bn2();
+                [Conv2D(OutChannels = 4, Kernel = 1, Bias = false, Input = NetworkAttribute.Input, Name = "layer1.0.downsample.0")] partial void Shortcut();
+                [BatchNorm2D(Name = "layer1.0.downsample.1")] partial void ShortcutBn();
+                [Add(nameof(Bn2), Activation = Activation.Relu)] partial void Block();
+                [GlobalAvgPool2D] partial void Gap();
+                [Dense(OutFeatures = 3, Name = "fc")] partial void Fc();
+            }
+            """;
+        Harness.CompileAndLoad(source);
+        (var result, _) = Harness.Run(source);
+        Snapshot.Verify(Harness.Generated(result, "Samples.ResBlock.Network.g.cs"), nameof(SnapshotTests), nameof(Batch_norm_residual_network));
+    }
+
     [Fact]
     public void Dense_relu() =>
         VerifyKernel("[Dense(InFeatures = 37, OutFeatures = 10, Activation = Activation.Relu)]", Weighted + ", int batch", "Fc");

@@ -142,6 +142,7 @@ public class SafetensorsTests
             .. BitConverter.GetBytes((Half)1.5f), .. BitConverter.GetBytes((Half)(-0.25f)),
             .. BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(2.5f) >> 16)),
             .. BitConverter.GetBytes(-7), .. BitConverter.GetBytes((short)300), (byte)0xFE, (byte)0xFE,
+            .. BitConverter.GetBytes(938L),
         ];
         var tensors = Read(File("""
             {"counter":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},
@@ -150,7 +151,8 @@ public class SafetensorsTests
              "int":{"dtype":"I32","shape":[1],"data_offsets":[22,26]},
              "short":{"dtype":"I16","shape":[1],"data_offsets":[26,28]},
              "signed":{"dtype":"I8","shape":[1],"data_offsets":[28,29]},
-             "unsigned":{"dtype":"U8","shape":[1],"data_offsets":[29,30]}}
+             "unsigned":{"dtype":"U8","shape":[1],"data_offsets":[29,30]},
+             "bn1.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[30,38]}}
             """, data));
 
         Assert.Equal([-3f, 123456789f], tensors["counter"].AsSpan().ToArray());
@@ -160,6 +162,8 @@ public class SafetensorsTests
         Assert.Equal([300f], tensors["short"].AsSpan().ToArray());
         Assert.Equal([-2f], tensors["signed"].AsSpan().ToArray());
         Assert.Equal([254f], tensors["unsigned"].AsSpan().ToArray());
+        Assert.Equal([1], tensors["bn1.num_batches_tracked"].Shape.ToArray());  // a scalar, as PyTorch keeps the counter
+        Assert.Equal([938f], tensors["bn1.num_batches_tracked"].AsSpan().ToArray());
     }
 
     [Fact]

@@ -147,6 +147,25 @@ internal static class BackwardEmitter
         }
 
         /// <summary>
+        /// <c>for (; i &lt;= length − width; i += width)</c> over a constant <paramref name="length"/> from <c>i = 0</c> with
+        /// <paramref name="body"/>; when the length holds one vector only, the body once and <c>i</c> moved past it (no one-trip loop).
+        /// </summary>
+        private void ConstantVectorLoop(SimdPath v, int length, Action body)
+        {
+            if (length / v.Width == 1)
+            {
+                body();
+                w.Line(Invariant($"i = {v.Width};"));
+                return;
+            }
+
+            using (w.Block(Invariant($"for (; i <= {length - v.Width}; i += {v.Width})")))
+            {
+                body();
+            }
+        }
+
+        /// <summary>
         /// <c>for (; n &lt;= batch − block; n += block)</c> with <paramref name="body"/>(block), then <c>for (; n &lt; batch; n++)</c>
         /// with <paramref name="body"/>(1): a register tile over samples, then the samples left over.
         /// </summary>
@@ -460,7 +479,7 @@ internal static class BackwardEmitter
         /// </summary>
         public void BatchNormTraining(NetworkLayer layer, BatchNormSpec s)
         {
-            string name = layer.Name, eps = Invariant($"(double){s.Epsilon.ToString("R", CultureInfo.InvariantCulture)}f");
+            string name = layer.Name, eps = Invariant($"{s.Epsilon.ToString("R", CultureInfo.InvariantCulture)}f");
             int c = s.Channels, plane = s.Plane;
             string planeAt(string reference) => At(reference, Invariant($"((n * {c}) + c) * {plane}"));
             ActivationSpec act = layer.KeepsPreActivation ? ActivationSpec.None : s.Activation;
@@ -477,16 +496,19 @@ internal static class BackwardEmitter
                         w.Line(Invariant($"sum += PlaneSum(ref {planeAt("input")}, {plane});"));
                     }
 
+                    w.Line();
                     w.Line("float mu = (float)(sum / count);");
                     using (w.Block("for (int n = 0; n < batch; n++)"))
                     {
                         w.Line(Invariant($"squares += PlaneDeviation(ref {planeAt("input")}, {plane}, mu);"));
                     }
 
+                    w.Line();
                     w.Line($"{At("mean", "c")} = mu;");
                     w.Line($"{At("variance", "c")} = (float)(squares / count);");
                     w.Line($"float inverse = (float)(1 / KgMath.Sqrt((squares / count) + {eps}));");
                     w.Line($"float gamma = {At("scale", "c")}, beta = {At("shift", "c")};");
+                    w.Line();
                     using (w.Block("for (int n = 0; n < batch; n++)"))
                     {
                         w.Line($"ref float x = ref {planeAt("input")}, xh = ref {planeAt("normalized")}, y = ref {planeAt("output")};");
@@ -494,13 +516,13 @@ internal static class BackwardEmitter
                         VectorPaths(plane, v =>
                         {
                             w.Line($"{v.Type} m = {v.Broadcast("mu")}, k = {v.Broadcast("inverse")}, g = {v.Broadcast("gamma")}, b = {v.Broadcast("beta")};");
-                            using (w.Block(Invariant($"for (; i <= {plane - v.Width}; i += {v.Width})")))
+                            ConstantVectorLoop(v, plane, () =>
                             {
                                 w.Line($"{v.Type} h = ({v.Load("x", "i")} - m) * k;");
                                 w.Line(v.Store("h", "xh", "i"));
                                 w.Line($"{v.Type} value = (g * h) + b;");
                                 w.Line(v.Store(act.Vectorised ? ActivationText.Apply(v, act, "value") : "value", "y", "i"));
-                            }
+                            });
                         });
 
                         using (w.Block(Invariant($"for (; i < {plane}; i++)")))
@@ -536,6 +558,7 @@ internal static class BackwardEmitter
                     w.Line(Invariant($"scale += PlaneDot(ref g, ref {planeAt("normalized")}, {plane});"));
                 }
 
+                w.Line();
                 w.Line($"{At("sums", "c")} = (float)scale;");
                 w.Line($"{At("sums", Invariant($"{c} + c"))} = (float)shift;");
             }
@@ -548,7 +571,7 @@ internal static class BackwardEmitter
                 w.Line(Invariant($"double count = (double)batch * {plane};"));
                 using (w.Block(Invariant($"for (int c = 0; c < {c}; c++)")))
                 {
-                    w.Line($"float k = (float)({At("scale", "c")} / KgMath.Sqrt({At("variance", "c")} + {eps}));");
+                    w.Line($"float k = (float)({At("scale", "c")} / KgMath.Sqrt((double){At("variance", "c")} + {eps}));");
                     w.Line($"float a = (float)({At("sums", Invariant($"{c} + c"))} / count), b = (float)({At("sums", "c")} / count);");
                     using (w.Block("for (int n = 0; n < batch; n++)"))
                     {
@@ -557,10 +580,7 @@ internal static class BackwardEmitter
                         VectorPaths(plane, v =>
                         {
                             w.Line($"{v.Type} kv = {v.Broadcast("k")}, av = {v.Broadcast("a")}, bv = {v.Broadcast("b")};");
-                            using (w.Block(Invariant($"for (; i <= {plane - v.Width}; i += {v.Width})")))
-                            {
-                                w.Line(v.Store($"kv * ({v.Load("g", "i")} - av - ({v.Load("xh", "i")} * bv))", "dx", "i"));
-                            }
+                            ConstantVectorLoop(v, plane, () => w.Line(v.Store($"kv * ({v.Load("g", "i")} - av - ({v.Load("xh", "i")} * bv))", "dx", "i")));
                         });
 
                         using (w.Block(Invariant($"for (; i < {plane}; i++)")))
@@ -579,24 +599,23 @@ internal static class BackwardEmitter
         public void BatchNormFold(string name, BatchNormSpec s, NetworkLayer conv)
         {
             int perChannel = NetworkEmitter.WeightShape(conv).Shape.Skip(1).Aggregate(1, (a, b) => a * b);
-            string eps = Invariant($"(double){s.Epsilon.ToString("R", CultureInfo.InvariantCulture)}f");
+            string eps = Invariant($"{s.Epsilon.ToString("R", CultureInfo.InvariantCulture)}f");
             Doc(w, Invariant($"<c>{conv.Name}</c>'s weights and bias with <c>{name}</c> folded in, from the running statistics: {perChannel} weights per output channel."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {name}Fold(ref float weights, {(conv.HasBias ? "ref float bias, " : "")}ref float scale, ref float shift, ref float mean, ref float variance, ref float foldedWeights, ref float foldedBias)"))
             using (w.Block(Invariant($"for (int o = 0; o < {s.Channels}; o++)")))
             {
-                w.Line($"double factor = {At("scale", "o")} / KgMath.Sqrt({At("variance", "o")} + {eps});");
-                w.Line($"{At("foldedBias", "o")} = (float)(((double){(conv.HasBias ? At("bias", "o") : "0f")} - {At("mean", "o")}) * factor + {At("shift", "o")});");
+                w.Line($"double factor = {At("scale", "o")} / KgMath.Sqrt((double){At("variance", "o")} + {eps});");
+                w.Line(conv.HasBias
+                    ? $"{At("foldedBias", "o")} = (float)((((double){At("bias", "o")} - {At("mean", "o")}) * factor) + {At("shift", "o")});"
+                    : $"{At("foldedBias", "o")} = (float)({At("shift", "o")} - ({At("mean", "o")} * factor));");
                 w.Line("float f = (float)factor;");
                 w.Line(Invariant($"ref float from = ref {At("weights", $"o * {perChannel}")}, to = ref {At("foldedWeights", $"o * {perChannel}")};"));
                 w.Line("int i = 0;");
                 VectorPaths(perChannel, v =>
                 {
                     w.Line($"{v.Type} fv = {v.Broadcast("f")};");
-                    using (w.Block(Invariant($"for (; i <= {perChannel - v.Width}; i += {v.Width})")))
-                    {
-                        w.Line(v.Store($"{v.Load("from", "i")} * fv", "to", "i"));
-                    }
+                    ConstantVectorLoop(v, perChannel, () => w.Line(v.Store($"{v.Load("from", "i")} * fv", "to", "i")));
                 });
 
                 using (w.Block(Invariant($"for (; i < {perChannel}; i++)")))

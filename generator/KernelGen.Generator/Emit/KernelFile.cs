@@ -243,8 +243,6 @@ internal static class KernelFile
             : Plus(sum, (int)constant);
     }
 
-    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>The spans' names inside the kernel class, whatever the user called them: input, [weights, [bias,]] output.</summary>

@@ -19,32 +19,25 @@ internal static class NetworkEmitter
 
     private static readonly string Version = typeof(NetworkEmitter).Assembly.GetName().Version?.ToString() ?? "1.0.0.0";
 
-    /// <summary>Every file of the network: (hint name, source).</summary>
-    public static IEnumerable<(string Hint, string Source)> Emit(NetworkSpec spec, bool legacyIntrinsics)
+    /// <summary>Every file of the network: (hint name, source): each kernel of the plan, by its layer kind's emitter, then the network's.</summary>
+    public static IEnumerable<(string Hint, string Source)> Emit(NetworkPlan plan)
     {
-        // Dense layers run batched in the network's own kernels (tiles across samples); the others use their layers' kernels.
-        foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasKernelFile))
+        foreach (KernelPlan kernel in plan.Kernels)
         {
-            yield return (layer.Spec.Method.HintName, layer.Spec switch
+            yield return (kernel.Plan.Method.HintName, kernel.Plan switch
             {
-                ConvSpec conv => ConvEmitter.Emit(ConvPlanner.Plan(conv, legacyIntrinsics)),
-                PoolSpec pool => PoolEmitter.Emit(PoolPlanner.Plan(pool, legacyIntrinsics)),
-                GlobalPoolSpec global => GlobalPoolEmitter.Emit(GlobalPoolPlan.Plan(global, legacyIntrinsics)),
-                BatchNormSpec norm => BatchNormEmitter.Emit(BatchNormPlan.Plan(norm, legacyIntrinsics)),
-                _ => throw new System.InvalidOperationException($"No emitter for {layer.Spec.GetType().Name}."),
+                ConvPlan conv => ConvEmitter.Emit(conv),
+                PoolPlan pool => PoolEmitter.Emit(pool),
+                GlobalPoolPlan global => GlobalPoolEmitter.Emit(global),
+                BatchNormPlan norm => BatchNormEmitter.Emit(norm),
+                _ => throw new System.InvalidOperationException($"No emitter for {kernel.Plan.GetType().Name}."),
             });
         }
 
-        // The inference kernels of convolutions with a batch norm folded in.
-        foreach (ConvSpec folded in spec.Layers.Select(l => l.Folded).OfType<ConvSpec>())
-        {
-            yield return (folded.Method.HintName, ConvEmitter.Emit(ConvPlanner.Plan(folded, legacyIntrinsics)));
-        }
-
-        yield return (spec.HintName, Network(spec, legacyIntrinsics));
+        yield return (plan.Spec.HintName, Network(plan.Spec, plan.Paths));
     }
 
-    private static string Network(NetworkSpec spec, bool legacyIntrinsics)
+    private static string Network(NetworkSpec spec, IReadOnlyList<SimdPath> paths)
     {
         var w = new CodeWriter();
         string backward = $"{string.Concat(spec.Types.Select(t => t.Name))}Kernels".Replace("@", "");
@@ -65,8 +58,8 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>The kernels of <c>{spec.Name}</c> that run across the batch: dense layers forward, and every backward kernel, each specialised to its layer's shape.</summary>");
         using (w.Block($"file static class {backward}"))
         {
-            BackwardEmitter.Write(w, spec, SimdPath.All(legacyIntrinsics));
-            WriteHelpers(w, SimdPath.All(legacyIntrinsics));
+            BackwardEmitter.Write(w, spec, paths);
+            WriteHelpers(w, paths);
         }
 
         return WithHeader(w.ToString(), "Edit the attributes, not this file.");
@@ -123,7 +116,7 @@ internal static class NetworkEmitter
             w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);");
             foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
             {
-                foreach (ParameterTensor t in Tensors(layer, spec.HeForRelu))
+                foreach (ParameterTensor t in Tensors(layer, He(spec, layer)))
                 {
                     string shape = string.Join(", ", t.Shape);
                     w.Line(t.Buffer
@@ -132,7 +125,25 @@ internal static class NetworkEmitter
                 }
             }
 
-            w.Line($"_parameters = new[] {{ {string.Join(", ", spec.Layers.Where(l => l.OwnsParameters).SelectMany(l => Tensors(l, spec.HeForRelu).Select(t => l.Name + t.Member)))} }};");
+            // In the order the layers run; a long list one layer to a line.
+            string[] owned = [.. spec.Layers.Where(l => l.OwnsParameters).Select(l => string.Join(", ", Tensors(l, false).Select(t => l.Name + t.Member)))];
+            string list = string.Join(", ", owned);
+            if (list.Length <= 100)
+            {
+                w.Line($"_parameters = new[] {{ {list} }};");
+            }
+            else
+            {
+                w.Line("_parameters = new[]");
+                w.Line("{");
+                foreach (string layer in owned)
+                {
+                    w.Line($"    {layer},");
+                }
+
+                w.Line("};");
+            }
+
             w.Line("InitializeParameters(seed);");
             w.Line("_workspace = new Workspace(this, maxBatch);");
         }
@@ -140,7 +151,7 @@ internal static class NetworkEmitter
         w.Line();
         foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
         {
-            foreach (ParameterTensor t in Tensors(layer, spec.HeForRelu))
+            foreach (ParameterTensor t in Tensors(layer, He(spec, layer)))
             {
                 w.Line(Invariant($"/// <summary>{t.Description} of <c>{layer.Name}</c>, [{string.Join(", ", t.Shape)}]{t.Layout}, saved as <c>{layer.Prefix}.{t.Suffix}</c>.</summary>"));
                 w.Line($"public {Training}.Parameter {layer.Name}{t.Member} {{ get; }}");
@@ -758,13 +769,27 @@ internal static class NetworkEmitter
     private static string Tensor(NetworkSpec spec, int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
 
     private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
-        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => Tensors(l, spec.HeForRelu).Count);
+        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => Tensors(l, false).Count);
+
+    /// <summary>
+    /// Whether a layer's weights start He uniform: with <c>Initialization.He</c>, when ReLU follows it — its own, or that of
+    /// the batch norm that alone reads it (<c>conv → bn → relu</c>).
+    /// </summary>
+    private static bool He(NetworkSpec spec, NetworkLayer layer)
+    {
+        int index = spec.Layers.ToList().IndexOf(layer);
+        NetworkLayer[] readers = [.. spec.Layers.Where(l => l.Inputs.Contains(index))];
+        return spec.HeForRelu && (layer.Activation.Kind == ActivationKind.Relu
+            || (readers is [{ Kind: NetworkLayerKind.BatchNorm, Activation.Kind: ActivationKind.Relu }] && layer.Activation.IsNone));
+    }
 
     /// <summary>
     /// The tensors a layer owns, in the order <c>Parameters</c> lists them: a convolution's or dense layer's weights and bias; a
     /// batch norm's scale and shift (PyTorch's <c>weight</c> and <c>bias</c>) and its running statistics, which are buffers.
     /// </summary>
-    internal static IReadOnlyList<ParameterTensor> Tensors(NetworkLayer layer, bool heForRelu)
+    /// <param name="layer">The layer.</param>
+    /// <param name="he">Whether its weights start He uniform (<see cref="He"/>) rather than Glorot uniform.</param>
+    internal static IReadOnlyList<ParameterTensor> Tensors(NetworkLayer layer, bool he)
     {
         if (layer.Spec is BatchNormSpec norm)
         {
@@ -785,7 +810,7 @@ internal static class NetworkEmitter
 
         (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
         string layout = layer.Kind == NetworkLayerKind.Conv ? " (OIHW)" : " ([out, in])";
-        var weight = new ParameterTensor("Weight", "weight", shape, heForRelu && layer.Activation.Kind == ActivationKind.Relu ? "He" : "Glorot", false, fanIn, fanOut, "The weights", layout);
+        var weight = new ParameterTensor("Weight", "weight", shape, he ? "He" : "Glorot", false, fanIn, fanOut, "The weights", layout);
         return layer.HasBias ? [weight, new("Bias", "bias", [shape[0]], "Zeros", false, fanIn, fanOut, "The bias")] : [weight];
     }
 

@@ -259,6 +259,5 @@ internal sealed record NetworkSpec(
     /// <summary>Whether some layer reads more than one tensor, or some tensor is read more than once: then gradients are routed and added.</summary>
     public bool Branches => Layers.Any(l => l.Inputs.Count > 1) || Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Any(g => g.Count() > 1);
 
-    public string HintName =>
-        string.Join(".", Types.Select(t => t.Name).Prepend(Namespace).Where(n => n.Length > 0).Append("Network").Append("g").Append("cs")).Replace("@", "");
+    public string HintName => HintNames.For(Namespace, Types, "Network");
 }

@@ -28,12 +28,19 @@ internal sealed record MethodTarget(
     string HintSuffix)
 {
     /// <summary>The generated file's name: <c>{Namespace}.{Type}.{Method}.g.cs</c>.</summary>
-    public string HintName =>
-        string.Join(".", Types.Select(t => t.Name).Prepend(Namespace).Where(n => n.Length > 0).Append(Name + HintSuffix).Append("g").Append("cs")).Replace("@", "");
+    public string HintName => HintNames.For(Namespace, Types, Name + HintSuffix);
 
     public string Input => Parameters[0];
 
     public string Output => Parameters[Parameters.Count - (HasBatch ? 2 : 1)];
 
     public string Batch => HasBatch ? Parameters[Parameters.Count - 1] : "1";
+}
+
+/// <summary>The names of generated files.</summary>
+internal static class HintNames
+{
+    /// <summary><c>{Namespace}.{Outer}.{Inner}.{last}.g.cs</c>, without the namespace when it is global, and without <c>@</c>.</summary>
+    public static string For(string ns, EquatableArray<ContainingType> types, string last) =>
+        string.Join(".", types.Select(t => t.Name).Prepend(ns).Where(n => n.Length > 0).Append(last).Append("g").Append("cs")).Replace("@", "");
 }

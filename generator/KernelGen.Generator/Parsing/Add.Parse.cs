@@ -31,7 +31,7 @@ internal static class AddParser
             .ToArray();
         if (layers.Length > 0)
         {
-            a.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+            a.Report(Descriptors.InvalidValue, Invariant(
                 $"[Add] names layers ({string.Join(", ", layers)}), which only an [Add] inside a [Network] can: a stand-alone [Add] adds the method's two input spans. Remove them."));
         }
 

@@ -191,8 +191,6 @@ internal sealed class LayerAttribute
     public void Report(DiagnosticDescriptor descriptor, params string[] arguments) =>
         Diagnostics.Add(DiagnosticInfo.Create(descriptor, Location, arguments));
 
-    public static string Invariant(System.FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
     /// <summary>
     /// The positive value of a property that is set, or null. A value that is not a constant int (the
     /// compiler has already reported why) gives null without another diagnostic.

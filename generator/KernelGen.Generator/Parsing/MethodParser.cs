@@ -92,21 +92,10 @@ internal static class MethodParser
             return null;
         }
 
-        var types = new List<ContainingType>();
-        for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
+        if (ContainingTypes(method.ContainingType, out string? typeProblem) is not { } types)
         {
-            string? typeProblem =
-                type.TypeParameters.Length > 0 ? $"'{type.Name}' is generic"
-                : !IsPartial(type) ? $"'{type.Name}' is not partial"
-                : type.IsFileLocal ? $"'{type.Name}' is file-local, and the generated part is in another file"
-                : null;
-            if (typeProblem is not null)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ContainingTypeNotSupported, location, method.Name, typeProblem));
-                return null;
-            }
-
-            types.Insert(0, new ContainingType(Keyword(type), Identifier(type.Name)));
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ContainingTypeNotSupported, location, method.Name, typeProblem!));
+            return null;
         }
 
         // A parameter the generated declaration could not repeat as it is (ref, this, scoped, params) does not match.
@@ -171,6 +160,33 @@ internal static class MethodParser
             .ToArray();
         int index = System.Array.FindIndex(namesakes, m => SymbolEqualityComparer.Default.Equals(m, method));
         return namesakes.Length > 1 ? "." + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
+    }
+
+    /// <summary>
+    /// The types from the outermost to <paramref name="innermost"/>, as the generated partial declarations repeat them; or
+    /// null, with why in <paramref name="problem"/>, when one of them cannot be repeated: a generic, non-partial or
+    /// file-local type.
+    /// </summary>
+    internal static List<ContainingType>? ContainingTypes(INamedTypeSymbol? innermost, out string? problem)
+    {
+        var types = new List<ContainingType>();
+        for (INamedTypeSymbol? type = innermost; type is not null; type = type.ContainingType)
+        {
+            problem =
+                type.TypeParameters.Length > 0 ? $"'{type.Name}' is generic"
+                : !IsPartial(type) ? $"'{type.Name}' is not partial"
+                : type.IsFileLocal ? $"'{type.Name}' is file-local, and the generated part is in another file"
+                : null;
+            if (problem is not null)
+            {
+                return null;
+            }
+
+            types.Insert(0, new ContainingType(Keyword(type), Identifier(type.Name)));
+        }
+
+        problem = null;
+        return types;
     }
 
     internal static bool IsPartial(INamedTypeSymbol type) =>

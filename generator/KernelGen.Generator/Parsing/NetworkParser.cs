@@ -27,9 +27,6 @@ internal static class NetworkParser
     /// <summary>The parameters of a network's batch norm kernel (inference form).</summary>
     private static readonly EquatableArray<string> NormalizationParameters = new[] { "input", "scale", "shift", "mean", "variance", "output", "batch" }.ToEquatableArray();
 
-    /// <summary>The parameters of a convolution's inference kernel with a batch norm folded in: it always has a bias.</summary>
-    private static readonly EquatableArray<string> FoldedParameters = new[] { "input", "weights", "bias", "output", "batch" }.ToEquatableArray();
-
     public static bool IsNetwork(INamedTypeSymbol? type) =>
         type is not null && type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeName);
 
@@ -39,25 +36,16 @@ internal static class NetworkParser
         var type = (INamedTypeSymbol)context.TargetSymbol;
         Location location = context.TargetNode is TypeDeclarationSyntax declaration ? declaration.Identifier.GetLocation() : context.TargetNode.GetLocation();
 
-        var types = new List<ContainingType>();
-        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        List<ContainingType>? types = MethodParser.ContainingTypes(type, out string? typeProblem);
+        typeProblem ??=
+            type.IsStatic ? "it is static, and a network holds its parameters in an instance"
+            : type.IsAbstract ? "it is abstract, and the generator writes its constructor"
+            : type.TypeKind != TypeKind.Class ? "it is not a class"
+            : ConstructorProblem(type);
+        if (types is null || typeProblem is not null)
         {
-            string? problem =
-                t.TypeParameters.Length > 0 ? $"'{t.Name}' is generic"
-                : !MethodParser.IsPartial(t) ? $"'{t.Name}' is not partial"
-                : t.IsFileLocal ? $"'{t.Name}' is file-local, and the generated part is in another file"
-                : SymbolEqualityComparer.Default.Equals(t, type) && t.IsStatic ? "it is static, and a network holds its parameters in an instance"
-                : SymbolEqualityComparer.Default.Equals(t, type) && t.IsAbstract ? "it is abstract, and the generator writes its constructor"
-                : SymbolEqualityComparer.Default.Equals(t, type) && t.TypeKind != TypeKind.Class ? "it is not a class"
-                : SymbolEqualityComparer.Default.Equals(t, type) ? ConstructorProblem(t)
-                : null;
-            if (problem is not null)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, problem));
-                return ParseResult<NetworkSpec>.Of(null, diagnostics);
-            }
-
-            types.Insert(0, new ContainingType(MethodParser.Keyword(t), MethodParser.Identifier(t.Name)));
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkNotSupported, location, type.Name, typeProblem!));
+            return ParseResult<NetworkSpec>.Of(null, diagnostics);
         }
 
         var network = new LayerAttribute("Network", context.Attributes[0], diagnostics);
@@ -67,7 +55,7 @@ internal static class NetworkParser
         int initialization = network.Int("Initialization") ?? 2;
         if (initialization is not (1 or 2))
         {
-            network.Report(Descriptors.InvalidValue, Invariant($"[Network] Initialization = {(initialization == 0 ? "Zeros" : initialization.ToString(CultureInfo.InvariantCulture))}: weights must start at random values, or every unit of a layer learns the same thing. Use Glorot or He."));
+            network.Report(Descriptors.InvalidValue, Invariant($"[Network] Initialization = {(initialization switch { 0 => "Zeros", 3 => "Ones", _ => initialization.ToString(CultureInfo.InvariantCulture) })}: weights must start at random values, or every unit of a layer learns the same thing. Use Glorot or He."));
         }
 
         // KernelGen.Loss: SoftmaxCrossEntropy = 0 (the default), BinaryCrossEntropy = 1, MeanSquaredError = 2.
@@ -127,24 +115,6 @@ internal static class NetworkParser
             shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool
                 || (layer.Kind is NetworkLayerKind.Add or NetworkLayerKind.Concat && operands.All(o => o.Shape.Flat)));
             shapes[i] = shape;
-        }
-
-        for (int i = 0; i < layers.Count; i++)
-        {
-            // Inference folds a batch norm into the convolution it reads, when nothing else reads the convolution's output.
-            NetworkLayer norm = layers[i];
-            if (norm is { Kind: NetworkLayerKind.BatchNorm, Spec: BatchNormSpec bn } && norm.Inputs[0] is int j and >= 0
-                && layers[j] is { Kind: NetworkLayerKind.Conv, Spec: ConvSpec conv, Activation.IsNone: true }
-                && layers.Count(l => l.Inputs.Contains(j)) == 1)
-            {
-                MethodTarget folded = conv.Method with
-                {
-                    Name = conv.Method.Name.Substring(0, conv.Method.Name.Length - "Forward".Length) + "FoldedForward",
-                    Parameters = FoldedParameters,
-                    HasBias = true,
-                };
-                layers[i] = norm with { Folded = conv with { Method = folded, Activation = bn.Activation } };
-            }
         }
 
         if (layers.Count < methods.Length)
@@ -434,7 +404,7 @@ internal static class NetworkParser
             string name = layer.Name.TrimStart('@');
             generated.Add(name + "Forward");
             generated.Add(name + "FoldedForward");
-            foreach (Emit.ParameterTensor tensor in Emit.NetworkEmitter.Tensors(layer, heForRelu: false))
+            foreach (Emit.ParameterTensor tensor in Emit.NetworkEmitter.Tensors(layer, he: false))
             {
                 generated.Add(name + tensor.Member);
             }
@@ -593,6 +563,4 @@ internal static class NetworkParser
     /// <summary>A shape as diagnostics write it: <c>32×13×13</c>, or <c>128 features</c> after a dense or global pool layer.</summary>
     private static string Describe((int C, int H, int W, bool Flat) shape) =>
         shape.Flat ? Invariant($"{shape.C * shape.H * shape.W} features") : Invariant($"{shape.C}×{shape.H}×{shape.W}");
-
-    private static string Invariant(System.FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

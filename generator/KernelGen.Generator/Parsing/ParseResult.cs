@@ -46,25 +46,25 @@ internal static class LayerParse
     {
         if (attribute.Has("Input"))
         {
-            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+            attribute.Report(Descriptors.InvalidValue, Invariant(
                 $"[{attribute.Name}] Input names the layer that a [Network] layer reads; a stand-alone kernel reads its input span. Remove Input."));
         }
 
         if (attribute.Has("Name"))
         {
-            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+            attribute.Report(Descriptors.InvalidValue, Invariant(
                 $"[{attribute.Name}] Name prefixes a [Network] layer's parameter names; a stand-alone kernel has no parameters of its own. Remove Name."));
         }
 
         if (attribute.Has("SharesWeightsWith"))
         {
-            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+            attribute.Report(Descriptors.InvalidValue, Invariant(
                 $"[{attribute.Name}] SharesWeightsWith makes a [Network] layer use another's parameters; a stand-alone kernel takes its weights as a span. Remove SharesWeightsWith."));
         }
 
         if (attribute.Has("Bias"))
         {
-            attribute.Report(Descriptors.InvalidValue, LayerAttribute.Invariant(
+            attribute.Report(Descriptors.InvalidValue, Invariant(
                 $"[{attribute.Name}] Bias is for a [Network] layer; a stand-alone kernel has a bias when its method takes a bias span. Remove Bias."));
         }
     }

@@ -80,7 +80,7 @@ internal static class PoolParser
         {
             foreach (string dilation in DilationProperties.Where(a.Has))
             {
-                a.Report(Descriptors.InvalidValue, LayerAttribute.Invariant($"[{name}] {dilation}: an average pool has no dilation (PyTorch's AvgPool2d has none); only [MaxPool2D] spaces its window's taps. Remove {dilation}."));
+                a.Report(Descriptors.InvalidValue, Invariant($"[{name}] {dilation}: an average pool has no dilation (PyTorch's AvgPool2d has none); only [MaxPool2D] spaces its window's taps. Remove {dilation}."));
             }
         }
 

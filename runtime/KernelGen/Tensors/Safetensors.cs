@@ -13,7 +13,7 @@ namespace KernelGen;
 /// Reads and writes tensors in the safetensors format of PyTorch and Hugging Face: an 8-byte little-endian
 /// header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian
 /// data. Tensors are written as F32; F64, F32, F16, BF16 and integer (I64 … U8) tensors are read, each value converted to float
-/// (so a PyTorch state dict with its <c>num_batches_tracked</c> counters reads as it is).
+/// (so a PyTorch state dict with its <c>num_batches_tracked</c> counters reads as it is; a scalar, shape [], reads as shape [1]).
 /// </summary>
 /// <remarks>
 /// <c>torch.save_file({"Conv1.weight": w}, path)</c> in Python (<c>safetensors.torch</c>) writes a file this
@@ -267,7 +267,8 @@ public static class Safetensors
 
         public Tensor ToTensor(byte[] bytes)
         {
-            var tensor = new Tensor(Shape);
+            // A scalar (shape [], as PyTorch keeps a batch norm's num_batches_tracked) reads as one element, shape [1].
+            var tensor = new Tensor(Shape.Length == 0 ? [1] : Shape);
             Span<float> data = tensor.AsSpan();
             for (int i = 0; i < data.Length; i++)
             {

@@ -1,3 +1,4 @@
+using KernelGen.Samples;
 using KernelGen.Training;
 
 namespace KernelGen.Generated.Tests.Networks;
@@ -12,7 +13,7 @@ namespace KernelGen.Generated.Tests.Networks;
 /// </summary>
 public sealed class FiniteDifferenceTests
 {
-    public static TheoryData<string> Networks => new() { "Normalized", "Residual", "Branchy", "Binary", "Regression", "SharedConv" };
+    public static TheoryData<string> Networks => new() { "Normalized", "Residual", "Branchy", "Binary", "Regression", "SharedConv", "MnistResNet" };
 
     [Theory]
     [MemberData(nameof(Networks))]
@@ -70,6 +71,7 @@ public sealed class FiniteDifferenceTests
             "Branchy" => new Branchy(seed: 2, maxBatch: batch),
             "Binary" => new Binary(seed: 2, maxBatch: batch),
             "Regression" => new Regression(seed: 2, maxBatch: batch),
+            "MnistResNet" => new MnistResNet(seed: 2, maxBatch: batch),
             _ => new SharedConv(seed: 2, maxBatch: batch),
         };
         var random = new Random(name.Length);

@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Planning;
+
+/// <summary>One kernel file a network needs, as its plan: a layer's forward kernel, or a convolution with a batch norm folded in.</summary>
+internal sealed record KernelPlan(IPlan Plan);
+
+/// <summary>
+/// A network's plan: its graph with the batch norms that fold into the convolution before them marked
+/// (<see cref="NetworkLayer.Folded"/>), the plan of every kernel file, and the vector paths of the network's own kernels.
+/// </summary>
+internal sealed record NetworkPlan(NetworkSpec Spec, EquatableArray<KernelPlan> Kernels, EquatableArray<SimdPath> Paths);
+
+/// <summary>Plans a network: which batch norms fold, and each layer's kernel, as the stand-alone kernels are planned.</summary>
+internal static class NetworkPlanner
+{
+    public static NetworkPlan Plan(NetworkSpec spec, bool legacyIntrinsics)
+    {
+        NetworkSpec folded = Fold(spec);
+        var kernels = new List<KernelPlan>();
+        foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
+        {
+            kernels.Add(new KernelPlan(layer.Spec switch
+            {
+                ConvSpec conv => ConvPlanner.Plan(conv, legacyIntrinsics),
+                PoolSpec pool => PoolPlanner.Plan(pool, legacyIntrinsics),
+                GlobalPoolSpec global => GlobalPoolPlan.Plan(global, legacyIntrinsics),
+                BatchNormSpec norm => BatchNormPlan.Plan(norm, legacyIntrinsics),
+                _ => throw new System.InvalidOperationException($"No kernel plan for {layer.Spec.GetType().Name}."),
+            }));
+        }
+
+        foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).OfType<ConvSpec>())
+        {
+            kernels.Add(new KernelPlan(ConvPlanner.Plan(conv, legacyIntrinsics)));
+        }
+
+        return new NetworkPlan(folded, kernels.ToEquatableArray(), SimdPath.All(legacyIntrinsics).ToEquatableArray());
+    }
+
+    /// <summary>The parameters of a convolution's inference kernel with a batch norm folded in: it always has a bias.</summary>
+    private static readonly EquatableArray<string> FoldedParameters = new[] { "input", "weights", "bias", "output", "batch" }.ToEquatableArray();
+
+    /// <summary>
+    /// Marks each batch norm that inference folds into the convolution it reads: one that nothing else reads and that has
+    /// no activation of its own (the usual <c>conv → bn → relu</c>). Its inference kernel is the convolution's with a bias
+    /// and the batch norm's activation.
+    /// </summary>
+    internal static NetworkSpec Fold(NetworkSpec spec)
+    {
+        NetworkLayer[] layers = [.. spec.Layers];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            NetworkLayer norm = layers[i];
+            if (norm is { Kind: NetworkLayerKind.BatchNorm, Spec: BatchNormSpec bn } && norm.Inputs[0] is int j and >= 0
+                && layers[j] is { Kind: NetworkLayerKind.Conv, Spec: ConvSpec conv, Activation.IsNone: true }
+                && layers.Count(l => l.Inputs.Contains(j)) == 1)
+            {
+                MethodTarget target = conv.Method with
+                {
+                    Name = conv.Method.Name.Substring(0, conv.Method.Name.Length - "Forward".Length) + "FoldedForward",
+                    Parameters = FoldedParameters,
+                    HasBias = true,
+                };
+                layers[i] = norm with { Folded = conv with { Method = target, Activation = bn.Activation } };
+            }
+        }
+
+        return spec with { Layers = layers.ToEquatableArray() };
+    }
+}
