@@ -21,7 +21,7 @@ internal static class Comparison
             return MnistFilesException.ExitCode;
         }
 
-        Console.WriteLine($"Adam (learning rate {LearningRate}), batch {settings.Batch}, {settings.Threads} thread{(settings.Threads == 1 ? "" : "s")}, seed {settings.Seed}, {settings.Epochs} epoch{(settings.Epochs == 1 ? "" : "s")}; seconds are training steps only");
+        Console.WriteLine($"Adam (learning rate {LearningRate}{(model == "resnet" ? ", 10× less for the last two epochs" : "")}), batch {settings.Batch}, {settings.Threads} thread{(settings.Threads == 1 ? "" : "s")}, seed {settings.Seed}, {settings.Epochs} epoch{(settings.Epochs == 1 ? "" : "s")}; seconds are training steps only");
         Func<INetwork> create = model == "resnet" ? () => new MnistResNet(settings.Seed, settings.Batch) : () => new MnistCnn(settings.Seed, settings.Batch);
         INetwork network = create();
         Console.WriteLine($"Model: {network.GetType().Name}, {network.Parameters.Where(p => !p.IsBuffer).Sum(p => p.Values.Length):N0} parameters");
@@ -43,7 +43,7 @@ internal static class Comparison
             }
 
             Prepare(trainees, Math.Min(settings.Batch, test.Count));
-            Report(trainees, Train(trainees, settings.Epochs));
+            Report(trainees, Train(trainees, settings.Epochs, epoch => model == "resnet" ? MnistResNet.LearningRate(epoch, settings.Epochs) : LearningRate));
         }
         finally
         {
@@ -72,16 +72,16 @@ internal static class Comparison
         }
     }
 
-    private static Dictionary<ITrainee, List<EpochResult>> Train(List<ITrainee> trainees, int epochs)
+    private static Dictionary<ITrainee, List<EpochResult>> Train(List<ITrainee> trainees, int epochs, Func<int, float> learningRate)
     {
         Dictionary<ITrainee, List<EpochResult>> results = trainees.ToDictionary(t => t, _ => new List<EpochResult>());
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             Console.WriteLine();
-            Console.WriteLine($"epoch {epoch + 1}/{epochs}");
+            Console.WriteLine($"epoch {epoch + 1}/{epochs}, learning rate {learningRate(epoch)}");
             foreach (ITrainee trainee in trainees)
             {
-                EpochResult result = trainee.Epoch(epoch);
+                EpochResult result = trainee.Epoch(epoch, learningRate(epoch));
                 results[trainee].Add(result);
                 Console.WriteLine($"  {trainee.Name,-10}  {result.Seconds,7:F1} s   train loss {result.Loss:F4}   test accuracy {result.TestAccuracy:P2}");
             }

@@ -10,6 +10,7 @@ internal sealed class KernelGenTrainee : ITrainee
     private readonly INetwork _network;
     private readonly Func<INetwork> _create;
     private readonly Trainer _trainer;
+    private readonly Adam _adam = new(Comparison.LearningRate);
     private readonly LabeledImages _train, _test;
     private readonly BatchOrder _order;
     private readonly TrainingSettings _settings;
@@ -24,7 +25,7 @@ internal sealed class KernelGenTrainee : ITrainee
     {
         _network = network;
         _create = create;
-        _trainer = new Trainer(network, new Adam(Comparison.LearningRate), settings.Batch, settings.Threads);
+        _trainer = new Trainer(network, _adam, settings.Batch, settings.Threads);
         _train = train;
         _order = new BatchOrder(train.Count, settings.Batch, settings.Seed);
         _test = test;
@@ -41,8 +42,9 @@ internal sealed class KernelGenTrainee : ITrainee
         trainer.Evaluate(_test.Take(_settings.Batch));
     }
 
-    public EpochResult Epoch(int epoch)
+    public EpochResult Epoch(int epoch, float learningRate)
     {
+        _adam.LearningRate = learningRate;
         var clock = Stopwatch.StartNew();
         StepResult trained = _trainer.Epoch(_train, _order, epoch);
         double seconds = clock.Elapsed.TotalSeconds;

@@ -75,8 +75,13 @@ internal sealed class TorchTrainee : ITrainee, IDisposable
         Correct(model, 0, Math.Min(TestChunk, _testImages.shape[0]));
     }
 
-    public EpochResult Epoch(int epoch)
+    public EpochResult Epoch(int epoch, float learningRate)
     {
+        foreach (var group in _optimizer.ParamGroups)
+        {
+            group.LearningRate = learningRate;
+        }
+
         _batches.StartEpoch(epoch);
         double lossSum = 0;
         int samples = 0;

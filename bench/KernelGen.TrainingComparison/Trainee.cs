@@ -15,8 +15,8 @@ internal interface ITrainee
     /// <summary>Runs a training step and a test batch on a throwaway copy of the network, so that loading and first-call costs are not timed.</summary>
     void WarmUp();
 
-    /// <summary>Trains epoch <paramref name="epoch"/> (timed), then tests.</summary>
-    EpochResult Epoch(int epoch);
+    /// <summary>Trains epoch <paramref name="epoch"/> (timed) with Adam at <paramref name="learningRate"/>, then tests.</summary>
+    EpochResult Epoch(int epoch, float learningRate);
 
     /// <summary>The logits of the first <paramref name="count"/> test images, in inference mode.</summary>
     float[] TestLogits(int count);

@@ -36,4 +36,11 @@ public sealed partial class MnistResNet
     // Head: 64×7×7 → 64 → 10.
     [GlobalAvgPool2D] partial void Gap();
     [Dense(OutFeatures = 10, Name = "fc")] partial void Fc();
+
+    /// <summary>
+    /// Adam's learning rate for <paramref name="epoch"/> (from 0) of <paramref name="epochs"/>: 10⁻³, and 10⁻⁴ for the last two
+    /// epochs of three or more (a step decay, PyTorch's <c>MultiStepLR</c> with γ = 0.1), which settles the weights and the
+    /// batch norms' running statistics.
+    /// </summary>
+    public static float LearningRate(int epoch, int epochs) => epochs >= 3 && epoch >= epochs - 2 ? 1e-4f : 1e-3f;
 }

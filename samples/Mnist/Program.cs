@@ -62,7 +62,7 @@ internal static class MnistProgram
         }
 
         int threads = Math.Min(settings.Threads, settings.Batch); // a step splits its batch, so no more threads than samples
-        Console.WriteLine($"Adam (learning rate {Training.LearningRate}), batch {settings.Batch}, {threads} thread{(threads == 1 ? "" : "s")}, seed {settings.Seed}");
+        Console.WriteLine($"Adam (learning rate {Training.LearningRate}{(model == "resnet" ? ", 10× less for the last two epochs" : "")}), batch {settings.Batch}, {threads} thread{(threads == 1 ? "" : "s")}, seed {settings.Seed}");
         TrainingDisplay display = TrainingDisplay.Create();
         if (fineTune)
         {

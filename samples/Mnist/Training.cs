@@ -8,7 +8,7 @@ namespace KernelGen.Samples;
 /// <param name="Seconds">Time spent in training steps, evaluation left out.</param>
 internal sealed record TrainingOutcome(StepResult Test, double Seconds);
 
-/// <summary>Trains a network with Adam (η = 10⁻³) on batches in a seeded shuffled order.</summary>
+/// <summary>Trains a network with Adam (η = 10⁻³; the ResNet's <see cref="MnistResNet.LearningRate"/>) on batches in a seeded shuffled order.</summary>
 internal sealed class Training
 {
     /// <summary>Adam's learning rate.</summary>
@@ -31,7 +31,8 @@ internal sealed class Training
     /// </summary>
     public TrainingOutcome Run(INetwork network, LabeledImages train, LabeledImages test, int epochs, bool reportEpochs, string name = "")
     {
-        var trainer = new Trainer(network, new Adam(LearningRate), _settings.Batch, _settings.Threads);
+        var adam = new Adam(LearningRate);
+        var trainer = new Trainer(network, adam, _settings.Batch, _settings.Threads);
         var order = new BatchOrder(train.Count, _settings.Batch, _settings.Seed);
         double seconds = 0;
         StepResult tested = default;
@@ -39,6 +40,8 @@ internal sealed class Training
         {
             for (int epoch = 0; epoch < epochs; epoch++)
             {
+                // The ResNet's recipe decays the rate for its last epochs; the CNN keeps 10⁻³ throughout.
+                adam.LearningRate = network is MnistResNet ? MnistResNet.LearningRate(epoch, epochs) : LearningRate;
                 string title = $"epoch {epoch + 1}/{epochs}";
                 (StepResult trained, double epochSeconds) = Epoch(trainer, train, order, epoch, name.Length == 0 ? title : $"{name}, {title}");
                 seconds += epochSeconds;

@@ -60,7 +60,15 @@ internal static class BackwardEmitter
                     }
 
                     w.Line();
-                    e.ConvInputGradient(layer.Name, conv);
+                    if (layer.InputGradient is null)
+                    {
+                        e.ConvInputGradient(layer.Name, conv);
+                    }
+                    else
+                    {
+                        e.TransposeWeights(layer.Name, conv);
+                    }
+
                     break;
                 case DenseSpec dense:
                     w.Line();
@@ -470,6 +478,23 @@ internal static class BackwardEmitter
             using (w.Block("for (int i = 0; i < length; i++)"))
             {
                 w.Line($"{At("gradient", "i")} *= {ActivationText.Functions}.{activation}Derivative({At("input", "i")}{slopeArgument});");
+            }
+        }
+
+        /// <summary>
+        /// A convolution's weights with in and out channels swapped, <c>[in, out, kh, kw]</c>: the weights of the forward
+        /// convolution that computes its input gradient (which also rotates each kernel, by <c>FlipKernel</c>).
+        /// </summary>
+        public void TransposeWeights(string layer, ConvSpec c)
+        {
+            int area = c.KernelHeight * c.KernelWidth;
+            Doc(w, Invariant($"<c>{layer}</c>'s weights [{c.OutChannels}, {c.InChannels}, {c.KernelHeight}, {c.KernelWidth}] as [{c.InChannels}, {c.OutChannels}, {c.KernelHeight}, {c.KernelWidth}], for its input gradient."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}TransposeWeights(ref float weights, ref float transposed)"))
+            using (w.Block(Invariant($"for (int o = 0; o < {c.OutChannels}; o++)")))
+            using (w.Block(Invariant($"for (int i = 0; i < {c.InChannels}; i++)")))
+            {
+                w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("weights", Invariant($"((o * {c.InChannels}) + i) * {area}"))}, {area}).CopyTo({MemoryMarshal}.CreateSpan(ref {At("transposed", Invariant($"((i * {c.OutChannels}) + o) * {area}"))}, {area}));"));
             }
         }
 

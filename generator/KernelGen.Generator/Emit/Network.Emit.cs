@@ -292,6 +292,12 @@ internal static class NetworkEmitter
             w.Line();
         }
 
+        foreach (ConvSpec gradient in spec.Layers.Select(l => l.InputGradient).OfType<ConvSpec>())
+        {
+            w.Line($"private static partial void {gradient.Method.Name}({ReadOnlySpan} gradOutput, {ReadOnlySpan} weights, {Span} gradInput, int batch);");
+            w.Line();
+        }
+
         WriteWorkspace(w, spec, generated);
     }
 
@@ -536,14 +542,24 @@ internal static class NetworkEmitter
                             }
 
                             string gradIn = add ? $"ref {backward}.Start(buffers.Scratch)" : target;
-                            w.Line(layer.Kind switch
+                            if (layer.InputGradient is { } gradient)
                             {
-                                NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, batch);",
-                                NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
-                                NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
-                                NetworkLayerKind.BatchNorm => $"{backward}.{layer.Name}InputGradient(ref {backward}.Start(buffers.{layer.Name}Normalized), {gradOut}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start(buffers.{layer.Name}Variance), ref {backward}.Start(buffers.{layer.Name}Sums), {gradIn}, batch);",
-                                _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
-                            });
+                                // dX is a forward convolution of dY with the weights transposed and rotated: the forward kernels' tiling.
+                                w.Line($"{backward}.{layer.Name}TransposeWeights(ref {backward}.Start({layer.Owner}Weight.Values), ref {backward}.Start(buffers.{layer.Name}TransposedWeight));");
+                                w.Line(Invariant($"{gradient.Method.Name}(new {ReadOnlySpan}(buffers.{layer.Name}Gradient, 0, batch * {layer.OutputLength}), buffers.{layer.Name}TransposedWeight, new {Span}({(add ? "buffers.Scratch" : $"buffers.{source.Name}Gradient")}, 0, {length}), batch);"));
+                            }
+                            else
+                            {
+                                w.Line(layer.Kind switch
+                                {
+                                    NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, batch);",
+                                    NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
+                                    NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
+                                    NetworkLayerKind.BatchNorm => $"{backward}.{layer.Name}InputGradient(ref {backward}.Start(buffers.{layer.Name}Normalized), {gradOut}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start(buffers.{layer.Name}Variance), ref {backward}.Start(buffers.{layer.Name}Sums), {gradIn}, batch);",
+                                    _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
+                                });
+                            }
+
                             if (add)
                             {
                                 w.Line($"{backward}.Accumulate(ref {backward}.Start(buffers.Scratch), {target}, {length});");
@@ -595,6 +611,11 @@ internal static class NetworkEmitter
                         w.Line(Invariant($"{layer.Name}PreActivation = new float[checked(maxBatch * {layer.OutputLength})];"));
                     }
 
+                    if (layer.InputGradient is not null)
+                    {
+                        w.Line(Invariant($"{layer.Name}TransposedWeight = new float[{WeightLength(layer)}];"));
+                    }
+
                     if (layer.Spec is BatchNormSpec norm)
                     {
                         w.Line(Invariant($"{layer.Name}Normalized = new float[checked(maxBatch * {layer.OutputLength})];"));
@@ -634,6 +655,13 @@ internal static class NetworkEmitter
                     w.Line();
                     w.Line($"/// <summary><c>{layer.Name}</c>'s output before its {layer.Activation}, whose derivative is taken from it.</summary>");
                     w.Line($"internal float[] {layer.Name}PreActivation {{ get; }}");
+                }
+
+                if (layer.InputGradient is not null)
+                {
+                    w.Line();
+                    w.Line($"/// <summary><c>{layer.Name}</c>'s weights with in and out channels swapped, for its input gradient.</summary>");
+                    w.Line($"internal float[] {layer.Name}TransposedWeight {{ get; }}");
                 }
 
                 if (layer.Spec is BatchNormSpec)

@@ -189,6 +189,14 @@ internal sealed record NetworkLayer(
     public ConvSpec? Folded { get; init; }
 
     /// <summary>
+    /// For a stride-1 convolution: its input gradient as a forward convolution of the output gradient with the weights
+    /// transposed (in and out channels swapped) and rotated 180° (<see cref="ConvSpec.FlipKernel"/> toggled), padded by
+    /// <c>kernel − 1 − padding</c> on each side — so that the backward pass runs the same register-tiled kernels as the forward
+    /// pass. Null for other layers, whose input gradient is written by the backward emitter.
+    /// </summary>
+    public ConvSpec? InputGradient { get; init; }
+
+    /// <summary>
     /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the
     /// network keeps the pre-activation; a layer without an activation of its own is returned as it is.
     /// </summary>

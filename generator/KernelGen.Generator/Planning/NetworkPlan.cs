@@ -18,7 +18,7 @@ internal static class NetworkPlanner
 {
     public static NetworkPlan Plan(NetworkSpec spec, bool legacyIntrinsics)
     {
-        NetworkSpec folded = Fold(spec);
+        NetworkSpec folded = WithInputGradients(Fold(spec));
         var kernels = new List<KernelPlan>();
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
@@ -32,7 +32,7 @@ internal static class NetworkPlanner
             }));
         }
 
-        foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).OfType<ConvSpec>())
+        foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).Concat(folded.Layers.Select(l => l.InputGradient)).OfType<ConvSpec>())
         {
             kernels.Add(new KernelPlan(ConvPlanner.Plan(conv, legacyIntrinsics)));
         }
@@ -42,6 +42,43 @@ internal static class NetworkPlanner
 
     /// <summary>The parameters of a convolution's inference kernel with a batch norm folded in: it always has a bias.</summary>
     private static readonly EquatableArray<string> FoldedParameters = new[] { "input", "weights", "bias", "output", "batch" }.ToEquatableArray();
+
+    /// <summary>The parameters of a convolution's input-gradient kernel: the output gradient, the transposed weights, the input gradient.</summary>
+    private static readonly EquatableArray<string> GradientParameters = new[] { "gradOutput", "weights", "gradInput", "batch" }.ToEquatableArray();
+
+    /// <summary>
+    /// Gives each convolution with stride 1, no dilation and one group — whose input gradient is a "full" convolution of
+    /// the output gradient — the forward convolution that computes it (<see cref="NetworkLayer.InputGradient"/>). The first
+    /// layer's input needs no gradient, so it gets none.
+    /// </summary>
+    internal static NetworkSpec WithInputGradients(NetworkSpec spec)
+    {
+        NetworkLayer[] layers = [.. spec.Layers];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] is { Spec: ConvSpec c, Inputs: [>= 0] } && c.StrideHeight == 1 && c.StrideWidth == 1 && c.DilationHeight == 1
+                && c.DilationWidth == 1 && c.Groups == 1 && c.PadTop < c.KernelHeight && c.PadBottom < c.KernelHeight
+                && c.PadLeft < c.KernelWidth && c.PadRight < c.KernelWidth)
+            {
+                Conv2DGeometry g = c.Geometry;
+                MethodTarget target = c.Method with
+                {
+                    Name = c.Method.Name.Substring(0, c.Method.Name.Length - "Forward".Length) + "InputGradientForward",
+                    Parameters = GradientParameters,
+                    HasBias = false,
+                };
+                layers[i] = layers[i] with
+                {
+                    InputGradient = new ConvSpec(
+                        target, c.OutChannels, g.OutputHeight, g.OutputWidth, c.InChannels, c.KernelHeight, c.KernelWidth, 1, 1,
+                        c.KernelHeight - 1 - c.PadTop, c.KernelHeight - 1 - c.PadBottom, c.KernelWidth - 1 - c.PadLeft, c.KernelWidth - 1 - c.PadRight,
+                        1, 1, 1, ActivationSpec.None, !c.FlipKernel, SamePadding: false),
+                };
+            }
+        }
+
+        return spec with { Layers = layers.ToEquatableArray() };
+    }
 
     /// <summary>
     /// Marks each batch norm that inference folds into the convolution it reads: one that nothing else reads and that has

@@ -450,9 +450,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             }
             if (lowest <= 1)
             {
-                ResBlockKernels.Conv2InputGradient(
-                    ref ResBlockKernels.Start(buffers.Conv2Gradient), ref ResBlockKernels.Start(Conv2Weight.Values),
-                    ref ResBlockKernels.Start(buffers.Bn1Gradient), batch);
+                ResBlockKernels.Conv2TransposeWeights(ref ResBlockKernels.Start(Conv2Weight.Values), ref ResBlockKernels.Start(buffers.Conv2TransposedWeight));
+                Conv2InputGradientForward(
+                    new global::System.ReadOnlySpan<float>(buffers.Conv2Gradient, 0, batch * 144), buffers.Conv2TransposedWeight,
+                    new global::System.Span<float>(buffers.Bn1Gradient, 0, batch * 144), batch);
             }
         }
 
@@ -635,6 +636,9 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
         global::System.Span<float> output, int batch);
 
+    private static partial void Conv2InputGradientForward(
+        global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> weights, global::System.Span<float> gradInput, int batch);
+
     /// <summary>One thread's buffers for <c>ResBlock</c>: each layer's output and the gradient with respect to it, for <see
     /// cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -657,6 +661,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             Bn1FoldedBias = new float[4];
             Conv2Output = new float[checked(maxBatch * 144)];
             Conv2Gradient = new float[checked(maxBatch * 144)];
+            Conv2TransposedWeight = new float[144];
             Bn2Output = new float[checked(maxBatch * 144)];
             Bn2Gradient = new float[checked(maxBatch * 144)];
             Bn2Normalized = new float[checked(maxBatch * 144)];
@@ -713,6 +718,9 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         internal float[] Conv2Output { get; }
 
         internal float[] Conv2Gradient { get; }
+
+        /// <summary><c>Conv2</c>'s weights with in and out channels swapped, for its input gradient.</summary>
+        internal float[] Conv2TransposedWeight { get; }
 
         internal float[] Bn2Output { get; }
 
@@ -1666,216 +1674,16 @@ file static class ResBlockKernels
         }
     }
 
-    /// <summary>The gradient of <c>Conv2</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
+    /// <summary><c>Conv2</c>'s weights [4, 4, 3, 3] as [4, 4, 3, 3], for its input gradient.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv2InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
+    public static void Conv2TransposeWeights(ref float weights, ref float transposed)
     {
-        KgMarshal.CreateSpan(ref gradInput, batch * 144).Clear();
-        for (int n = 0; n < batch; n++)
+        for (int o = 0; o < 4; o++)
         {
-            for (int o = 0; o < 4; o++)
+            for (int i = 0; i < 4; i++)
             {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                for (int y = 0; y < 6; y++)
-                {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                    {
-                        int row = y - 1;
-                        if ((uint)row < 6)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9));
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 1; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 5; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y;
-                        if ((uint)row < 6)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9) + 3);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 1; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 5; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y + 1;
-                        if ((uint)row < 6)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9) + 6);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 1; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 5; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                KgMarshal.CreateReadOnlySpan(
+                    ref KgUnsafe.Add(ref weights, ((o * 4) + i) * 9), 9).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref transposed, ((i * 4) + o) * 9), 9));
             }
         }
     }

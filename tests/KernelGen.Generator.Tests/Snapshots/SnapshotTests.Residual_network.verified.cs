@@ -282,9 +282,10 @@ partial class Residual : global::KernelGen.Training.INetwork
             }
             if (lowest <= 1)
             {
-                ResidualKernels.Conv2InputGradient(
-                    ref ResidualKernels.Start(buffers.Conv2Gradient), ref ResidualKernels.Start(Conv2Weight.Values),
-                    ref ResidualKernels.Start(buffers.Conv1Gradient), batch);
+                ResidualKernels.Conv2TransposeWeights(ref ResidualKernels.Start(Conv2Weight.Values), ref ResidualKernels.Start(buffers.Conv2TransposedWeight));
+                Conv2InputGradientForward(
+                    new global::System.ReadOnlySpan<float>(buffers.Conv2Gradient, 0, batch * 256), buffers.Conv2TransposedWeight,
+                    new global::System.Span<float>(buffers.Conv1Gradient, 0, batch * 256), batch);
             }
         }
 
@@ -300,9 +301,10 @@ partial class Residual : global::KernelGen.Training.INetwork
             }
             if (lowest <= 0)
             {
-                ResidualKernels.Conv1InputGradient(
-                    ref ResidualKernels.Start(buffers.Conv1Gradient), ref ResidualKernels.Start(Conv1Weight.Values), ref ResidualKernels.Start(buffers.Scratch),
-                    batch);
+                ResidualKernels.Conv1TransposeWeights(ref ResidualKernels.Start(Conv1Weight.Values), ref ResidualKernels.Start(buffers.Conv1TransposedWeight));
+                Conv1InputGradientForward(
+                    new global::System.ReadOnlySpan<float>(buffers.Conv1Gradient, 0, batch * 256), buffers.Conv1TransposedWeight,
+                    new global::System.Span<float>(buffers.Scratch, 0, batch * 256), batch);
                 ResidualKernels.Accumulate(ref ResidualKernels.Start(buffers.Scratch), ref ResidualKernels.Start(buffers.StemGradient), batch * 256);
             }
         }
@@ -402,6 +404,12 @@ partial class Residual : global::KernelGen.Training.INetwork
 
     private static partial void GapForward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch);
 
+    private static partial void Conv1InputGradientForward(
+        global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> weights, global::System.Span<float> gradInput, int batch);
+
+    private static partial void Conv2InputGradientForward(
+        global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> weights, global::System.Span<float> gradInput, int batch);
+
     /// <summary>One thread's buffers for <c>Residual</c>: each layer's output and the gradient with respect to it, for <see
     /// cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -416,8 +424,10 @@ partial class Residual : global::KernelGen.Training.INetwork
             StemGradient = new float[checked(maxBatch * 256)];
             Conv1Output = new float[checked(maxBatch * 256)];
             Conv1Gradient = new float[checked(maxBatch * 256)];
+            Conv1TransposedWeight = new float[144];
             Conv2Output = new float[checked(maxBatch * 256)];
             Conv2Gradient = new float[checked(maxBatch * 256)];
+            Conv2TransposedWeight = new float[144];
             BlockOutput = new float[checked(maxBatch * 256)];
             BlockGradient = new float[checked(maxBatch * 256)];
             SideOutput = new float[checked(maxBatch * 128)];
@@ -439,9 +449,15 @@ partial class Residual : global::KernelGen.Training.INetwork
 
         internal float[] Conv1Gradient { get; }
 
+        /// <summary><c>Conv1</c>'s weights with in and out channels swapped, for its input gradient.</summary>
+        internal float[] Conv1TransposedWeight { get; }
+
         internal float[] Conv2Output { get; }
 
         internal float[] Conv2Gradient { get; }
+
+        /// <summary><c>Conv2</c>'s weights with in and out channels swapped, for its input gradient.</summary>
+        internal float[] Conv2TransposedWeight { get; }
 
         internal float[] BlockOutput { get; }
 
@@ -1270,246 +1286,16 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary>The gradient of <c>Conv1</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
+    /// <summary><c>Conv1</c>'s weights [4, 4, 3, 3] as [4, 4, 3, 3], for its input gradient.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv1InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
+    public static void Conv1TransposeWeights(ref float weights, ref float transposed)
     {
-        KgMarshal.CreateSpan(ref gradInput, batch * 256).Clear();
-        for (int n = 0; n < batch; n++)
+        for (int o = 0; o < 4; o++)
         {
-            for (int o = 0; o < 4; o++)
+            for (int i = 0; i < 4; i++)
             {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                for (int y = 0; y < 8; y++)
-                {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                    {
-                        int row = y - 1;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9));
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9) + 3);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y + 1;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9) + 6);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                KgMarshal.CreateReadOnlySpan(
+                    ref KgUnsafe.Add(ref weights, ((o * 4) + i) * 9), 9).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref transposed, ((i * 4) + o) * 9), 9));
             }
         }
     }
@@ -1723,246 +1509,16 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary>The gradient of <c>Conv2</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
+    /// <summary><c>Conv2</c>'s weights [4, 4, 3, 3] as [4, 4, 3, 3], for its input gradient.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv2InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
+    public static void Conv2TransposeWeights(ref float weights, ref float transposed)
     {
-        KgMarshal.CreateSpan(ref gradInput, batch * 256).Clear();
-        for (int n = 0; n < batch; n++)
+        for (int o = 0; o < 4; o++)
         {
-            for (int o = 0; o < 4; o++)
+            for (int i = 0; i < 4; i++)
             {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                for (int y = 0; y < 8; y++)
-                {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                    {
-                        int row = y - 1;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9));
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9) + 3);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y + 1;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 4) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 36) + (i * 9) + 6);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                KgMarshal.CreateReadOnlySpan(
+                    ref KgUnsafe.Add(ref weights, ((o * 4) + i) * 9), 9).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref transposed, ((i * 4) + o) * 9), 9));
             }
         }
     }
