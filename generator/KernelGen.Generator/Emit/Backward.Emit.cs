@@ -52,21 +52,39 @@ internal static class BackwardEmitter
             {
                 case ConvSpec conv:
                     w.Line();
-                    e.ConvWeightGradient(layer.Name, conv);
+                    if (layer.WeightGradientByProduct)
+                    {
+                        e.ConvWeightGradientByProduct(layer.Name, conv);
+                    }
+                    else
+                    {
+                        e.ConvWeightGradient(layer.Name, conv);
+                    }
+
                     if (layer.HasBias)
                     {
                         w.Line();
                         e.BiasGradient(layer.Name, conv.OutChannels, conv.Geometry.OutputHeight * conv.Geometry.OutputWidth);
                     }
 
-                    w.Line();
-                    if (layer.InputGradient is null)
+                    // A convolution that reads the network's input needs no input gradient.
+                    if (layer.Inputs[0] < 0)
                     {
-                        e.ConvInputGradient(layer.Name, conv);
+                        break;
+                    }
+
+                    w.Line();
+                    if (layer.InputGradient is not null)
+                    {
+                        e.TransposeWeights(layer.Name, conv);
+                    }
+                    else if (layer.WeightGradientByProduct)
+                    {
+                        e.ConvInputGradientByProduct(layer.Name, conv);
                     }
                     else
                     {
-                        e.TransposeWeights(layer.Name, conv);
+                        e.ConvInputGradient(layer.Name, conv);
                     }
 
                     break;
@@ -488,7 +506,7 @@ internal static class BackwardEmitter
         public void TransposeWeights(string layer, ConvSpec c)
         {
             int area = c.KernelHeight * c.KernelWidth;
-            Doc(w, Invariant($"<c>{layer}</c>'s weights [{c.OutChannels}, {c.InChannels}, {c.KernelHeight}, {c.KernelWidth}] as [{c.InChannels}, {c.OutChannels}, {c.KernelHeight}, {c.KernelWidth}], for its input gradient."));
+            Doc(w, Invariant($"<c>{layer}</c>'s weights [{c.OutChannels}, {c.InChannels}, {c.KernelHeight}, {c.KernelWidth}] with in and out channels swapped, [{c.InChannels}, {c.OutChannels}, {c.KernelHeight}, {c.KernelWidth}], for its input gradient."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {layer}TransposeWeights(ref float weights, ref float transposed)"))
             using (w.Block(Invariant($"for (int o = 0; o < {c.OutChannels}; o++)")))
@@ -856,55 +874,197 @@ internal static class BackwardEmitter
         /// </summary>
         public void DenseWeightGradient(string layer, DenseSpec d)
         {
-            int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {inputs}]: each output gradient times the input, summed over the batch in register tiles of four outputs × two vectors of inputs."));
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{d.OutFeatures}, {d.InFeatures}]: each output gradient times the input, summed over the batch in register tiles of four outputs × two vectors of inputs."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
             {
-                w.Line("int i = 0;");
-                VectorPaths(inputs / 2, v =>
-                {
-                    using (w.Block(Invariant($"for (; i <= {inputs - (2 * v.Width)}; i += {2 * v.Width})")))
-                    {
-                        w.Line("int o = 0;");
-                        BlockedOverConstant("o", outputs, 4, block =>
-                        {
-                            var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
-                            w.Line($"{v.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {v.Zero}")))};");
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line(Invariant($"ref float x = ref {At("input", Invariant($"(n * {inputs}) + i"))};"));
-                                w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"(n * {outputs}) + o"))};"));
-                                w.Line($"{v.Type} v0 = {v.Load("x", 0)}, v1 = {v.Load("x", v.Width)};");
-                                for (int j = 0; j < block; j++)
-                                {
-                                    w.Line(Invariant($"{v.Type} b{j} = {v.Broadcast(At("dy", Invariant($"{j}")))};"));
-                                    w.Line(Invariant($"a{j}0 = {v.MultiplyAdd($"b{j}", "v0", $"a{j}0")};"));
-                                    w.Line(Invariant($"a{j}1 = {v.MultiplyAdd($"b{j}", "v1", $"a{j}1")};"));
-                                }
-                            }
+                Product(d.InFeatures, d.OutFeatures, accumulate: false);
+            }
+        }
 
+        /// <summary>
+        /// The body of <c>(ref float input, ref float gradOutput, ref float gradWeights, int batch)</c>:
+        /// <c>gradWeights[o, i] (+)= Σₙ gradOutput[n, o] · input[n, i]</c>, in register tiles of four outputs × two vectors of
+        /// inputs over the whole of <c>batch</c>; with <paramref name="accumulate"/> the sums are added to what is there.
+        /// </summary>
+        private void Product(int inputs, int outputs, bool accumulate)
+        {
+            w.Line("int i = 0;");
+            VectorPaths(inputs / 2, v =>
+            {
+                using (w.Block(Invariant($"for (; i <= {inputs - (2 * v.Width)}; i += {2 * v.Width})")))
+                {
+                    w.Line("int o = 0;");
+                    BlockedOverConstant("o", outputs, 4, block =>
+                    {
+                        var tile = (from j in Enumerable.Range(0, block) from h in Enumerable.Range(0, 2) select (j, h)).ToArray();
+                        w.Line($"{v.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.j}{t.h} = {v.Zero}")))};");
+                        using (w.Block("for (int n = 0; n < batch; n++)"))
+                        {
+                            w.Line(Invariant($"ref float x = ref {At("input", Invariant($"(n * {inputs}) + i"))};"));
+                            w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"(n * {outputs}) + o"))};"));
+                            w.Line($"{v.Type} v0 = {v.Load("x", 0)}, v1 = {v.Load("x", v.Width)};");
                             for (int j = 0; j < block; j++)
                             {
-                                w.Line(Invariant($"ref float row{j} = ref {At("gradWeights", Invariant($"({Row("o", j, inputs)}) + i"))};"));
-                                w.Line(v.Store(Invariant($"a{j}0"), $"row{j}", 0));
-                                w.Line(v.Store(Invariant($"a{j}1"), $"row{j}", v.Width));
+                                w.Line(Invariant($"{v.Type} b{j} = {v.Broadcast(At("dy", Invariant($"{j}")))};"));
+                                w.Line(Invariant($"a{j}0 = {v.MultiplyAdd($"b{j}", "v0", $"a{j}0")};"));
+                                w.Line(Invariant($"a{j}1 = {v.MultiplyAdd($"b{j}", "v1", $"a{j}1")};"));
                             }
-                        });
+                        }
+
+                        for (int j = 0; j < block; j++)
+                        {
+                            w.Line(Invariant($"ref float row{j} = ref {At("gradWeights", Invariant($"({Row("o", j, inputs)}) + i"))};"));
+                            w.Line(v.Store(accumulate ? Invariant($"{v.Load($"row{j}", 0)} + a{j}0") : Invariant($"a{j}0"), $"row{j}", 0));
+                            w.Line(v.Store(accumulate ? Invariant($"{v.Load($"row{j}", v.Width)} + a{j}1") : Invariant($"a{j}1"), $"row{j}", v.Width));
+                        }
+                    });
+                }
+            });
+
+            w.Line("// The columns left over (all of them on hardware without vectors).");
+            using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+            using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+            {
+                w.Line("float sum = 0f;");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line(Invariant($"sum += {At("gradOutput", Invariant($"(n * {outputs}) + o"))} * {At("input", Invariant($"(n * {inputs}) + i"))};"));
+                }
+
+                w.Line(Invariant($"{At("gradWeights", Invariant($"(o * {inputs}) + i"))} {(accumulate ? "+=" : "=")} sum;"));
+            }
+        }
+
+        /// <summary>
+        /// A convolution's input gradient as a matrix product, for one that is not a stride-1 forward convolution in reverse
+        /// (a stride or dilation) and whose output rows are narrow: per sample, <c>columns[p, (i, ky, kx)] = Σₒ dY[p, o] ·
+        /// W[o, (i, ky, kx)]</c> in the dense layers' register tiles, then each column added back to the input positions its
+        /// window read (col2im).
+        /// </summary>
+        public void ConvInputGradientByProduct(string layer, ConvSpec c)
+        {
+            Conv2DGeometry g = c.Geometry;
+            int outputs = c.OutChannels, field = c.InChannels * c.KernelHeight * c.KernelWidth, positions = g.OutputHeight * g.OutputWidth;
+            int plane = c.InChannels * g.Height * g.Width;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input, a sample at a time: columns = dYᵀ · W ({positions} positions × {field} taps, in register tiles), each added back where its window read."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float weights, ref float gradInput, ref float columns, int batch)"))
+            {
+                Clear("gradInput", Invariant($"batch * {plane}"));
+                w.Line(Invariant($"ref float transposed = ref {At("columns", Invariant($"{positions * field}"))};"));
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"n * {outputs * positions}"))};"));
+                    using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                    using (w.Block(Invariant($"for (int p = 0; p < {positions}; p++)")))
+                    {
+                        w.Line(Invariant($"{At("transposed", Invariant($"(p * {outputs}) + o"))} = {At("dy", Invariant($"(o * {positions}) + p"))};"));
+                    }
+
+                    w.Line(Invariant($"{layer}Spread(ref transposed, ref weights, ref columns, {positions});"));
+                    w.Line(Invariant($"{layer}Refold(ref columns, ref {At("gradInput", Invariant($"n * {plane}"))});"));
+                }
+            }
+
+            w.Line();
+            Doc(w, Invariant($"<c>{layer}</c>'s input gradient for one sample, unfolded: <c>gradInput[p, k] = Σₒ gradOutput[p, o] · weights[o, k]</c> over <paramref name=\"batch\"/> = {positions} positions."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}Spread(ref float gradOutput, ref float weights, ref float gradInput, int batch)"))
+            {
+                Spread(field, outputs);
+            }
+
+            w.Line();
+            Doc(w, Invariant($"Adds each of the {positions} unfolded columns of <c>{layer}</c>'s input gradient to the input positions its window read (col2im)."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}Refold(ref float columns, ref float gradInput)"))
+            {
+                EachTap(c, (tap, source, rowInside, colInside) =>
+                {
+                    using (w.Block($"if ({rowInside} && {colInside})"))
+                    {
+                        w.Line($"{At("gradInput", source)} += {At("column", tap)};");
                     }
                 });
+            }
+        }
 
-                w.Line("// The columns left over (all of them on hardware without vectors).");
-                using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
-                using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+        /// <summary>
+        /// A convolution's weight gradient as a matrix product, for output rows too narrow to fill a vector: per sample, the
+        /// input unfolded so that each output position's receptive field is one row (<c>columns[p, (i, ky, kx)]</c>), the output
+        /// gradient transposed (<c>[p, o]</c>), and <c>dW[o, (i, ky, kx)] += Σₚ dY[p, o] · columns[p, (i, ky, kx)]</c> in the
+        /// dense layers' register tiles, with the vectors along the weights' rows.
+        /// </summary>
+        public void ConvWeightGradientByProduct(string layer, ConvSpec c)
+        {
+            Conv2DGeometry g = c.Geometry;
+            int outputs = c.OutChannels, field = c.InChannels * c.KernelHeight * c.KernelWidth, positions = g.OutputHeight * g.OutputWidth;
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s weights [{outputs}, {c.InChannels}, {c.KernelHeight}, {c.KernelWidth}], a sample at a time: dW += dYᵀ · columns, {positions} output positions × {field} taps, in register tiles."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)"))
+            {
+                Clear("gradWeights", Invariant($"{outputs * field}"));
+                w.Line(Invariant($"ref float transposed = ref {At("columns", Invariant($"{positions * field}"))};"));
+                using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    w.Line("float sum = 0f;");
-                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    w.Line(Invariant($"{layer}Unfold(ref {At("input", Invariant($"n * {c.InChannels * g.Height * g.Width}"))}, ref columns);"));
+                    w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"n * {outputs * positions}"))};"));
+                    using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                    using (w.Block(Invariant($"for (int p = 0; p < {positions}; p++)")))
                     {
-                        w.Line(Invariant($"sum += {At("gradOutput", Invariant($"(n * {outputs}) + o"))} * {At("input", Invariant($"(n * {inputs}) + i"))};"));
+                        w.Line(Invariant($"{At("transposed", Invariant($"(p * {outputs}) + o"))} = {At("dy", Invariant($"(o * {positions}) + p"))};"));
                     }
 
-                    w.Line(Invariant($"{At("gradWeights", Invariant($"(o * {inputs}) + i"))} = sum;"));
+                    w.Line(Invariant($"{layer}Product(ref columns, ref transposed, ref gradWeights, {positions});"));
+                }
+            }
+
+            w.Line();
+            Doc(w, Invariant($"<c>{layer}</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name=\"batch\"/> = {positions} positions."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}Product(ref float input, ref float gradOutput, ref float gradWeights, int batch)"))
+            {
+                Product(field, outputs, accumulate: true);
+            }
+
+            w.Line();
+            Doc(w, Invariant($"One sample of <c>{layer}</c>'s input unfolded: for each of the {positions} output positions, the {field} inputs its window reads (0 in the padding), in the weights' order (i, ky, kx)."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}Unfold(ref float input, ref float columns)"))
+            {
+                EachTap(c, (tap, source, rowInside, colInside) =>
+                    w.Line($"{At("column", tap)} = {rowInside} && {colInside} ? {At("input", source)} : 0f;"));
+            }
+        }
+
+        /// <summary>
+        /// The loops over a convolution's output positions and window taps that im2col and col2im share: per position the
+        /// row of <c>columns</c> it owns (<c>column</c>), per tap <paramref name="body"/>(its index in that row, the input
+        /// element's offset in the sample, whether its row and its column are inside the plane). A loop of one is a constant.
+        /// </summary>
+        private void EachTap(ConvSpec c, Action<string, string, string, string> body)
+        {
+            Conv2DGeometry g = c.Geometry;
+            int field = c.InChannels * c.KernelHeight * c.KernelWidth;
+            string? Loop(string variable, int count) => count == 1 ? null : variable;
+            string? i = Loop("i", c.InChannels), ky = Loop("ky", c.KernelHeight), kx = Loop("kx", c.KernelWidth);
+            string? y = Loop("y", g.OutputHeight), x = Loop("x", g.OutputWidth);
+            using (y is null ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int y = 0; y < {g.OutputHeight}; y++)")))
+            using (x is null ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int x = 0; x < {g.OutputWidth}; x++)")))
+            {
+                w.Line(Invariant($"ref float column = ref {At("columns", Offset(0, (y, (long)g.OutputWidth * field), (x, field)))};"));
+                using (i is null ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int i = 0; i < {c.InChannels}; i++)")))
+                using (ky is null ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int ky = 0; ky < {c.KernelHeight}; ky++)")))
+                {
+                    w.Line($"int row = {Offset(-c.PadTop, (y, c.StrideHeight), (ky, c.DilationHeight))};");
+                    using (kx is null ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int kx = 0; kx < {c.KernelWidth}; kx++)")))
+                    {
+                        w.Line($"int col = {Offset(-c.PadLeft, (x, c.StrideWidth), (kx, c.DilationWidth))};");
+                        string tap = Offset(0, (i, (long)c.KernelHeight * c.KernelWidth), (ky, c.KernelWidth), (kx, 1));
+                        string source = Offset(0, (i, (long)g.Height * g.Width), ("row", g.Width), ("col", 1));
+                        body(tap, source, Invariant($"(uint)row < {g.Height}"), Invariant($"(uint)col < {g.Width}"));
+                    }
                 }
             }
         }
@@ -912,83 +1072,91 @@ internal static class BackwardEmitter
         /// <summary>dX[n, i] = Σₒ dY[n, o] · W[o, i]: a tile of four samples × two vectors of inputs stays in registers over all outputs.</summary>
         public void DenseInputGradient(string layer, DenseSpec d)
         {
-            int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each sample's output gradients times the weights [{outputs}, {inputs}], in register tiles of four samples × two vectors of inputs."));
+            Doc(w, Invariant($"The gradient of <c>{layer}</c>'s input: each sample's output gradients times the weights [{d.OutFeatures}, {d.InFeatures}], in register tiles of four samples × two vectors of inputs."));
             w.Line(AggressiveOptimization);
             using (w.Block($"public static void {layer}InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)"))
             {
-                w.Line("int n = 0;");
-                BlockedOverBatch("n", 4, samples =>
+                Spread(d.InFeatures, d.OutFeatures);
+            }
+        }
+
+        /// <summary>
+        /// The body of <c>(ref float gradOutput, ref float weights, ref float gradInput, int batch)</c>:
+        /// <c>gradInput[n, i] = Σₒ gradOutput[n, o] · weights[o, i]</c>, in register tiles of four samples × two vectors of inputs.
+        /// </summary>
+        private void Spread(int inputs, int outputs)
+        {
+            w.Line("int n = 0;");
+            BlockedOverBatch("n", 4, samples =>
+            {
+                for (int k = 0; k < samples; k++)
                 {
-                    for (int k = 0; k < samples; k++)
-                    {
-                        w.Line(Invariant($"ref float d{k} = ref {At("gradOutput", Row("n", k, outputs))};"));
-                        w.Line(Invariant($"ref float g{k} = ref {At("gradInput", Row("n", k, inputs))};"));
-                    }
+                    w.Line(Invariant($"ref float d{k} = ref {At("gradOutput", Row("n", k, outputs))};"));
+                    w.Line(Invariant($"ref float g{k} = ref {At("gradInput", Row("n", k, inputs))};"));
+                }
 
-                    w.Line("int i = 0;");
-                    int vectors = samples == 4 ? 2 : 4;
-                    VectorPaths(inputs / vectors, v =>
+                w.Line("int i = 0;");
+                int vectors = samples == 4 ? 2 : 4;
+                VectorPaths(inputs / vectors, v =>
+                {
+                    using (w.Block(Invariant($"for (; i <= {inputs - (v.Width * vectors)}; i += {v.Width * vectors})")))
                     {
-                        using (w.Block(Invariant($"for (; i <= {inputs - (v.Width * vectors)}; i += {v.Width * vectors})")))
+                        var accumulators = new List<string>();
+                        for (int k = 0; k < samples; k++)
                         {
-                            var accumulators = new List<string>();
-                            for (int k = 0; k < samples; k++)
+                            for (int j = 0; j < vectors; j++)
                             {
-                                for (int j = 0; j < vectors; j++)
-                                {
-                                    accumulators.Add(Invariant($"a{k}{j}"));
-                                }
-                            }
-
-                            w.Line($"{v.Type} {string.Join(", ", accumulators.Select(a => $"{a} = {v.Zero}"))};");
-                            using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
-                            {
-                                w.Line(Invariant($"ref float row = ref {At("weights", Invariant($"(o * {inputs}) + i"))};"));
-                                for (int j = 0; j < vectors; j++)
-                                {
-                                    w.Line(Invariant($"{v.Type} w{j} = {v.Load("row", v.Width * j)};"));
-                                }
-
-                                for (int k = 0; k < samples; k++)
-                                {
-                                    w.Line($"{v.Type} b{k} = {v.Broadcast(At($"d{k}", "o"))};");
-                                    for (int j = 0; j < vectors; j++)
-                                    {
-                                        w.Line(Invariant($"a{k}{j} = {v.MultiplyAdd($"b{k}", $"w{j}", $"a{k}{j}")};"));
-                                    }
-                                }
-                            }
-
-                            for (int k = 0; k < samples; k++)
-                            {
-                                for (int j = 0; j < vectors; j++)
-                                {
-                                    w.Line(v.Store(Invariant($"a{k}{j}"), $"g{k}", Plus("i", v.Width * j)));
-                                }
+                                accumulators.Add(Invariant($"a{k}{j}"));
                             }
                         }
-                    });
 
-                    using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
-                    {
-                        w.Line($"float {string.Join(", ", Enumerable.Range(0, samples).Select(k => $"s{k} = 0f"))};");
+                        w.Line($"{v.Type} {string.Join(", ", accumulators.Select(a => $"{a} = {v.Zero}"))};");
                         using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
                         {
-                            w.Line(Invariant($"float weight = {At("weights", Invariant($"(o * {inputs}) + i"))};"));
+                            w.Line(Invariant($"ref float row = ref {At("weights", Invariant($"(o * {inputs}) + i"))};"));
+                            for (int j = 0; j < vectors; j++)
+                            {
+                                w.Line(Invariant($"{v.Type} w{j} = {v.Load("row", v.Width * j)};"));
+                            }
+
                             for (int k = 0; k < samples; k++)
                             {
-                                w.Line($"s{k} += {At($"d{k}", "o")} * weight;");
+                                w.Line($"{v.Type} b{k} = {v.Broadcast(At($"d{k}", "o"))};");
+                                for (int j = 0; j < vectors; j++)
+                                {
+                                    w.Line(Invariant($"a{k}{j} = {v.MultiplyAdd($"b{k}", $"w{j}", $"a{k}{j}")};"));
+                                }
                             }
                         }
 
                         for (int k = 0; k < samples; k++)
                         {
-                            w.Line($"{At($"g{k}", "i")} = s{k};");
+                            for (int j = 0; j < vectors; j++)
+                            {
+                                w.Line(v.Store(Invariant($"a{k}{j}"), $"g{k}", Plus("i", v.Width * j)));
+                            }
                         }
                     }
                 });
-            }
+
+                using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
+                {
+                    w.Line($"float {string.Join(", ", Enumerable.Range(0, samples).Select(k => $"s{k} = 0f"))};");
+                    using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+                    {
+                        w.Line(Invariant($"float weight = {At("weights", Invariant($"(o * {inputs}) + i"))};"));
+                        for (int k = 0; k < samples; k++)
+                        {
+                            w.Line($"s{k} += {At($"d{k}", "o")} * weight;");
+                        }
+                    }
+
+                    for (int k = 0; k < samples; k++)
+                    {
+                        w.Line($"{At($"g{k}", "i")} = s{k};");
+                    }
+                }
+            });
         }
 
         /// <summary>

@@ -500,7 +500,8 @@ internal static class NetworkEmitter
                             {
                                 string target = $"ref {backward}.Start(buffers.Gradients[{slot}])";
                                 string arguments = kernel == "WeightGradient" ? $"{inputRef}, {gradOut}" : gradOut;
-                                w.Line($"{backward}.{layer.Name}{kernel}({arguments}, {(add ? $"ref {backward}.Start(buffers.ParameterScratch)" : target)}, batch);");
+                                string columns = kernel == "WeightGradient" && layer.WeightGradientByProduct ? $", ref {backward}.Start(buffers.{layer.Name}Columns)" : "";
+                                w.Line($"{backward}.{layer.Name}{kernel}({arguments}, {(add ? $"ref {backward}.Start(buffers.ParameterScratch)" : target)}{columns}, batch);");
                                 if (add)
                                 {
                                     w.Line(Invariant($"{backward}.Accumulate(ref {backward}.Start(buffers.ParameterScratch), {target}, {length});"));
@@ -552,6 +553,7 @@ internal static class NetworkEmitter
                             {
                                 w.Line(layer.Kind switch
                                 {
+                                    NetworkLayerKind.Conv when layer.WeightGradientByProduct => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, ref {backward}.Start(buffers.{layer.Name}Columns), batch);",
                                     NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, batch);",
                                     NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
                                     NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
@@ -616,6 +618,12 @@ internal static class NetworkEmitter
                         w.Line(Invariant($"{layer.Name}TransposedWeight = new float[{WeightLength(layer)}];"));
                     }
 
+                    if (layer is { WeightGradientByProduct: true, Spec: ConvSpec unfolded })
+                    {
+                        int positions = unfolded.Geometry.OutputHeight * unfolded.Geometry.OutputWidth;
+                        w.Line(Invariant($"{layer.Name}Columns = new float[{positions * ((unfolded.InChannels * unfolded.KernelHeight * unfolded.KernelWidth) + unfolded.OutChannels)}];"));
+                    }
+
                     if (layer.Spec is BatchNormSpec norm)
                     {
                         w.Line(Invariant($"{layer.Name}Normalized = new float[checked(maxBatch * {layer.OutputLength})];"));
@@ -662,6 +670,13 @@ internal static class NetworkEmitter
                     w.Line();
                     w.Line($"/// <summary><c>{layer.Name}</c>'s weights with in and out channels swapped, for its input gradient.</summary>");
                     w.Line($"internal float[] {layer.Name}TransposedWeight {{ get; }}");
+                }
+
+                if (layer.WeightGradientByProduct)
+                {
+                    w.Line();
+                    w.Line($"/// <summary>One sample of <c>{layer.Name}</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight gradient.</summary>");
+                    w.Line($"internal float[] {layer.Name}Columns {{ get; }}");
                 }
 
                 if (layer.Spec is BatchNormSpec)

@@ -197,6 +197,13 @@ internal sealed record NetworkLayer(
     public ConvSpec? InputGradient { get; init; }
 
     /// <summary>
+    /// For a convolution whose output rows are narrower than the widest vector: its weight gradient is a matrix product of
+    /// the output gradient and the input unfolded (im2col), which puts the vectors along the weights instead of along
+    /// those short rows; the workspace then holds the unfolded input.
+    /// </summary>
+    public bool WeightGradientByProduct { get; init; }
+
+    /// <summary>
     /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the
     /// network keeps the pre-activation; a layer without an activation of its own is returned as it is.
     /// </summary>

@@ -18,7 +18,7 @@ internal static class NetworkPlanner
 {
     public static NetworkPlan Plan(NetworkSpec spec, bool legacyIntrinsics)
     {
-        NetworkSpec folded = WithInputGradients(Fold(spec));
+        NetworkSpec folded = WithWeightGradientProducts(WithInputGradients(Fold(spec)));
         var kernels = new List<KernelPlan>();
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
@@ -79,6 +79,18 @@ internal static class NetworkPlanner
 
         return spec with { Layers = layers.ToEquatableArray() };
     }
+
+    /// <summary>The output width below which a convolution's weight gradient is a matrix product: the widest vector's floats.</summary>
+    internal const int NarrowRows = 16;
+
+    /// <summary>
+    /// Marks the convolutions (one group) whose output rows are narrower than <see cref="NarrowRows"/>: their weight gradients
+    /// are matrix products over the unfolded input (<see cref="NetworkLayer.WeightGradientByProduct"/>).
+    /// </summary>
+    internal static NetworkSpec WithWeightGradientProducts(NetworkSpec spec) => spec with
+    {
+        Layers = spec.Layers.Select(l => l.Spec is ConvSpec { Groups: 1 } c && c.Geometry.OutputWidth < NarrowRows ? l with { WeightGradientByProduct = true } : l).ToEquatableArray(),
+    };
 
     /// <summary>
     /// Marks each batch norm that inference folds into the convolution it reads: one that nothing else reads and that has

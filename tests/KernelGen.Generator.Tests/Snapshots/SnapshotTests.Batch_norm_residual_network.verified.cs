@@ -412,7 +412,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             {
                 ResBlockKernels.ShortcutWeightGradient(
                     ref ResBlockKernels.Start(input), ref ResBlockKernels.Start(buffers.ShortcutGradient), ref ResBlockKernels.Start(buffers.Gradients[10]),
-                    batch);
+                    ref ResBlockKernels.Start(buffers.ShortcutColumns), batch);
             }
         }
 
@@ -446,7 +446,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             {
                 ResBlockKernels.Conv2WeightGradient(
                     ref ResBlockKernels.Start(buffers.Bn1Output), ref ResBlockKernels.Start(buffers.Conv2Gradient),
-                    ref ResBlockKernels.Start(buffers.Gradients[5]), batch);
+                    ref ResBlockKernels.Start(buffers.Gradients[5]), ref ResBlockKernels.Start(buffers.Conv2Columns), batch);
             }
             if (lowest <= 1)
             {
@@ -487,7 +487,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             if (!Conv1Weight.Frozen)
             {
                 ResBlockKernels.Conv1WeightGradient(
-                    ref ResBlockKernels.Start(input), ref ResBlockKernels.Start(buffers.Conv1Gradient), ref ResBlockKernels.Start(buffers.Gradients[0]), batch);
+                    ref ResBlockKernels.Start(input), ref ResBlockKernels.Start(buffers.Conv1Gradient), ref ResBlockKernels.Start(buffers.Gradients[0]),
+                    ref ResBlockKernels.Start(buffers.Conv1Columns), batch);
             }
         }
     }
@@ -651,6 +652,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             _network = network;
             Conv1Output = new float[checked(maxBatch * 144)];
             Conv1Gradient = new float[checked(maxBatch * 144)];
+            Conv1Columns = new float[792];
             Bn1Output = new float[checked(maxBatch * 144)];
             Bn1Gradient = new float[checked(maxBatch * 144)];
             Bn1Normalized = new float[checked(maxBatch * 144)];
@@ -662,6 +664,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             Conv2Output = new float[checked(maxBatch * 144)];
             Conv2Gradient = new float[checked(maxBatch * 144)];
             Conv2TransposedWeight = new float[144];
+            Conv2Columns = new float[1440];
             Bn2Output = new float[checked(maxBatch * 144)];
             Bn2Gradient = new float[checked(maxBatch * 144)];
             Bn2Normalized = new float[checked(maxBatch * 144)];
@@ -672,6 +675,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             Bn2FoldedBias = new float[4];
             ShortcutOutput = new float[checked(maxBatch * 144)];
             ShortcutGradient = new float[checked(maxBatch * 144)];
+            ShortcutColumns = new float[216];
             ShortcutBnOutput = new float[checked(maxBatch * 144)];
             ShortcutBnGradient = new float[checked(maxBatch * 144)];
             ShortcutBnNormalized = new float[checked(maxBatch * 144)];
@@ -692,6 +696,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         internal float[] Conv1Output { get; }
 
         internal float[] Conv1Gradient { get; }
+
+        /// <summary>One sample of <c>Conv1</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] Conv1Columns { get; }
 
         internal float[] Bn1Output { get; }
 
@@ -722,6 +730,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         /// <summary><c>Conv2</c>'s weights with in and out channels swapped, for its input gradient.</summary>
         internal float[] Conv2TransposedWeight { get; }
 
+        /// <summary>One sample of <c>Conv2</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] Conv2Columns { get; }
+
         internal float[] Bn2Output { get; }
 
         internal float[] Bn2Gradient { get; }
@@ -747,6 +759,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         internal float[] ShortcutOutput { get; }
 
         internal float[] ShortcutGradient { get; }
+
+        /// <summary>One sample of <c>Shortcut</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] ShortcutColumns { get; }
 
         internal float[] ShortcutBnOutput { get; }
 
@@ -882,410 +898,185 @@ file static class ResBlockKernels
         }
     }
 
-    /// <summary>The gradient of <c>Conv1</c>'s weights [4, 2, 3, 3]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>The gradient of <c>Conv1</c>'s weights [4, 2, 3, 3], a sample at a time: dW += dYᵀ · columns, 36 output positions × 18 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv1WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void Conv1WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        for (int o = 0; o < 4; o++)
+        KgMarshal.CreateSpan(ref gradWeights, 72).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 648);
+        for (int n = 0; n < batch; n++)
         {
-            for (int i = 0; i < 2; i++)
+            Conv1Unfold(ref KgUnsafe.Add(ref input, n * 72), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 144);
+            for (int o = 0; o < 4; o++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 18) + (i * 9));
-                // Kernel row 0: output rows 1…5 see input rows inside the plane.
+                for (int p = 0; p < 36; p++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 1; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 6);
-                                int col = 1;
-                                for (; col <= 1; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                s0 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 4);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 5);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 1; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 6);
-                                for (int col = 1; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 5; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    weights = s0;
-                    KgUnsafe.Add(ref weights, 1) = s1;
-                    KgUnsafe.Add(ref weights, 2) = s2;
+                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 36) + p);
                 }
-                // Kernel row 1: output rows 0…5 see input rows inside the plane.
+            }
+            Conv1Product(ref columns, ref transposed, ref gradWeights, 36);
+        }
+    }
+
+    /// <summary><c>Conv1</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> = 36
+    /// positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv1Product(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        if (KgV256.IsHardwareAccelerated)
+        {
+            for (; i <= 2; i += 16)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 0; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 6);
-                                int col = 1;
-                                for (; col <= 1; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                s0 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 4);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 5);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 18) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
                     }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 0; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 6);
-                                for (int col = 1; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 5; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 3) = s0;
-                    KgUnsafe.Add(ref weights, 4) = s1;
-                    KgUnsafe.Add(ref weights, 5) = s2;
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 18) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 18) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1, 8) + a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 18) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2, 8) + a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 18) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3, 8) + a31, ref row3, 8);
                 }
-                // Kernel row 2: output rows 0…4 see input rows inside the plane.
+                for (; o < 4; o++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 0; y < 5; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 6);
-                                int col = 1;
-                                for (; col <= 1; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                s0 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 4);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 5);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 18) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
                     }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 0; y < 5; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 6);
-                                for (int col = 1; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 5; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 6) = s0;
-                    KgUnsafe.Add(ref weights, 7) = s1;
-                    KgUnsafe.Add(ref weights, 8) = s2;
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 18) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
                 }
+            }
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 10; i += 8)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 18) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 18) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 18) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1, 4) + a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 18) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2, 4) + a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 18) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3, 4) + a31, ref row3, 4);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 18) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 18) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 18; i++)
+        {
+            for (int o = 0; o < 4; o++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 4) + o) * KgUnsafe.Add(ref input, (n * 18) + i);
+                }
+                KgUnsafe.Add(ref gradWeights, (o * 18) + i) += sum;
             }
         }
     }
 
-    /// <summary>The gradient of <c>Conv1</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
+    /// <summary>One sample of <c>Conv1</c>'s input unfolded: for each of the 36 output positions, the 18 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv1InputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
+    public static void Conv1Unfold(ref float input, ref float columns)
     {
-        KgMarshal.CreateSpan(ref gradInput, batch * 72).Clear();
-        for (int n = 0; n < batch; n++)
+        for (int y = 0; y < 6; y++)
         {
-            for (int o = 0; o < 4; o++)
+            for (int x = 0; x < 6; x++)
             {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                for (int y = 0; y < 6; y++)
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 108) + (x * 18));
+                for (int i = 0; i < 2; i++)
                 {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
+                    for (int ky = 0; ky < 3; ky++)
                     {
-                        int row = y - 1;
-                        if ((uint)row < 6)
+                        int row = y + ky - 1;
+                        for (int kx = 0; kx < 3; kx++)
                         {
-                            for (int i = 0; i < 2; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 2) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 18) + (i * 9));
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 1; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 5; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y;
-                        if ((uint)row < 6)
-                        {
-                            for (int i = 0; i < 2; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 2) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 18) + (i * 9) + 3);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 1; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 5; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y + 1;
-                        if ((uint)row < 6)
-                        {
-                            for (int i = 0; i < 2; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 2) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 18) + (i * 9) + 6);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 1; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 5; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
+                            int col = x + kx - 1;
+                            KgUnsafe.Add(ref column, (i * 9) + (ky * 3) + kx) = (uint)row < 6 && (uint)col < 6 ? KgUnsafe.Add(
+                                ref input, (i * 36) + (row * 6) + col) : 0f;
                         }
                     }
                 }
@@ -1477,204 +1268,251 @@ file static class ResBlockKernels
         }
     }
 
-    /// <summary>The gradient of <c>Conv2</c>'s weights [4, 4, 3, 3]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>The gradient of <c>Conv2</c>'s weights [4, 4, 3, 3], a sample at a time: dW += dYᵀ · columns, 36 output positions × 36 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv2WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void Conv2WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        for (int o = 0; o < 4; o++)
+        KgMarshal.CreateSpan(ref gradWeights, 144).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 1296);
+        for (int n = 0; n < batch; n++)
         {
-            for (int i = 0; i < 4; i++)
+            Conv2Unfold(ref KgUnsafe.Add(ref input, n * 144), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 144);
+            for (int o = 0; o < 4; o++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 36) + (i * 9));
-                // Kernel row 0: output rows 1…5 see input rows inside the plane.
+                for (int p = 0; p < 36; p++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 36);
-                            for (int y = 1; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 6);
-                                int col = 1;
-                                for (; col <= 1; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                s0 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 4);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 5);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 36);
-                            for (int y = 1; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 6);
-                                for (int col = 1; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 5; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    weights = s0;
-                    KgUnsafe.Add(ref weights, 1) = s1;
-                    KgUnsafe.Add(ref weights, 2) = s2;
+                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 36) + p);
                 }
-                // Kernel row 1: output rows 0…5 see input rows inside the plane.
+            }
+            Conv2Product(ref columns, ref transposed, ref gradWeights, 36);
+        }
+    }
+
+    /// <summary><c>Conv2</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> = 36
+    /// positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv2Product(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        if (KgV512.IsHardwareAccelerated)
+        {
+            for (; i <= 4; i += 32)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 36);
-                            for (int y = 0; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 6);
-                                int col = 1;
-                                for (; col <= 1; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                s0 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 4);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 5);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
                     }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 36);
-                            for (int y = 0; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 6);
-                                for (int col = 1; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 5; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 3) = s0;
-                    KgUnsafe.Add(ref weights, 4) = s1;
-                    KgUnsafe.Add(ref weights, 5) = s2;
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0, 16) + a01, ref row0, 16);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row1, 16) + a11, ref row1, 16);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row2, 16) + a21, ref row2, 16);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row3, 16) + a31, ref row3, 16);
                 }
-                // Kernel row 2: output rows 0…4 see input rows inside the plane.
+                for (; o < 4; o++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 36);
-                            for (int y = 0; y < 5; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 6);
-                                int col = 1;
-                                for (; col <= 1; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                s0 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 4);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 5) * KgUnsafe.Add(ref xRow, 5);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
                     }
-                    else
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0, 16) + a01, ref row0, 16);
+                }
+            }
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            for (; i <= 20; i += 16)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        for (int n = 0; n < batch; n++)
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1, 8) + a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2, 8) + a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3, 8) + a31, ref row3, 8);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                }
+            }
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 28; i += 8)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1, 4) + a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2, 4) + a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3, 4) + a31, ref row3, 4);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 36; i++)
+        {
+            for (int o = 0; o < 4; o++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 4) + o) * KgUnsafe.Add(ref input, (n * 36) + i);
+                }
+                KgUnsafe.Add(ref gradWeights, (o * 36) + i) += sum;
+            }
+        }
+    }
+
+    /// <summary>One sample of <c>Conv2</c>'s input unfolded: for each of the 36 output positions, the 36 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv2Unfold(ref float input, ref float columns)
+    {
+        for (int y = 0; y < 6; y++)
+        {
+            for (int x = 0; x < 6; x++)
+            {
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 216) + (x * 36));
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        int row = y + ky - 1;
+                        for (int kx = 0; kx < 3; kx++)
                         {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 36);
-                            for (int y = 0; y < 5; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 6);
-                                for (int col = 1; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 5; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
+                            int col = x + kx - 1;
+                            KgUnsafe.Add(ref column, (i * 9) + (ky * 3) + kx) = (uint)row < 6 && (uint)col < 6 ? KgUnsafe.Add(
+                                ref input, (i * 36) + (row * 6) + col) : 0f;
                         }
                     }
-                    KgUnsafe.Add(ref weights, 6) = s0;
-                    KgUnsafe.Add(ref weights, 7) = s1;
-                    KgUnsafe.Add(ref weights, 8) = s2;
                 }
             }
         }
     }
 
-    /// <summary><c>Conv2</c>'s weights [4, 4, 3, 3] as [4, 4, 3, 3], for its input gradient.</summary>
+    /// <summary><c>Conv2</c>'s weights [4, 4, 3, 3] with in and out channels swapped, [4, 4, 3, 3], for its input gradient.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Conv2TransposeWeights(ref float weights, ref float transposed)
     {
@@ -1874,108 +1712,64 @@ file static class ResBlockKernels
         }
     }
 
-    /// <summary>The gradient of <c>Shortcut</c>'s weights [4, 2, 1, 1]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>The gradient of <c>Shortcut</c>'s weights [4, 2, 1, 1], a sample at a time: dW += dYᵀ · columns, 36 output positions × 2 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void ShortcutWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void ShortcutWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        for (int o = 0; o < 4; o++)
+        KgMarshal.CreateSpan(ref gradWeights, 8).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 72);
+        for (int n = 0; n < batch; n++)
         {
-            for (int i = 0; i < 2; i++)
+            ShortcutUnfold(ref KgUnsafe.Add(ref input, n * 72), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 144);
+            for (int o = 0; o < 4; o++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 2) + i);
-                // Kernel row 0: output rows 0…5 see input rows inside the plane.
+                for (int p = 0; p < 36; p++)
                 {
-                    float s0 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 0; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 6);
-                                int col = 0;
-                                for (; col <= 2; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a0);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 2) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 2) + i) * 36);
-                            for (int y = 0; y < 6; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 6);
-                                for (int col = 0; col < 6; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                            }
-                        }
-                    }
-                    weights = s0;
+                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 36) + p);
                 }
+            }
+            ShortcutProduct(ref columns, ref transposed, ref gradWeights, 36);
+        }
+    }
+
+    /// <summary><c>Shortcut</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> =
+    /// 36 positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void ShortcutProduct(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 2; i++)
+        {
+            for (int o = 0; o < 4; o++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 4) + o) * KgUnsafe.Add(ref input, (n * 2) + i);
+                }
+                KgUnsafe.Add(ref gradWeights, (o * 2) + i) += sum;
             }
         }
     }
 
-    /// <summary>The gradient of <c>Shortcut</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
+    /// <summary>One sample of <c>Shortcut</c>'s input unfolded: for each of the 36 output positions, the 2 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void ShortcutInputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
+    public static void ShortcutUnfold(ref float input, ref float columns)
     {
-        KgMarshal.CreateSpan(ref gradInput, batch * 72).Clear();
-        for (int n = 0; n < batch; n++)
+        for (int y = 0; y < 6; y++)
         {
-            for (int o = 0; o < 4; o++)
+            for (int x = 0; x < 6; x++)
             {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 36);
-                for (int y = 0; y < 6; y++)
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 12) + (x * 2));
+                for (int i = 0; i < 2; i++)
                 {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 6);
-                    {
-                        int row = y;
-                        if ((uint)row < 6)
-                        {
-                            for (int i = 0; i < 2; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 2) + i) * 36) + (row * 6));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 2) + i);
-                                {
-                                    float weight = taps;
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 2; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 6; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    int row = y;
+                    int col = x;
+                    KgUnsafe.Add(ref column, i) = (uint)row < 6 && (uint)col < 6 ? KgUnsafe.Add(ref input, (i * 36) + (row * 6) + col) : 0f;
                 }
             }
         }

@@ -249,7 +249,8 @@ partial class Residual : global::KernelGen.Training.INetwork
             if (!SideWeight.Frozen)
             {
                 ResidualKernels.SideWeightGradient(
-                    ref ResidualKernels.Start(input), ref ResidualKernels.Start(buffers.SideGradient), ref ResidualKernels.Start(buffers.Gradients[4]), batch);
+                    ref ResidualKernels.Start(input), ref ResidualKernels.Start(buffers.SideGradient), ref ResidualKernels.Start(buffers.Gradients[4]),
+                    ref ResidualKernels.Start(buffers.SideColumns), batch);
             }
             if (!SideBias.Frozen)
             {
@@ -278,7 +279,7 @@ partial class Residual : global::KernelGen.Training.INetwork
             {
                 ResidualKernels.Conv2WeightGradient(
                     ref ResidualKernels.Start(buffers.Conv1Output), ref ResidualKernels.Start(buffers.Conv2Gradient),
-                    ref ResidualKernels.Start(buffers.Gradients[3]), batch);
+                    ref ResidualKernels.Start(buffers.Gradients[3]), ref ResidualKernels.Start(buffers.Conv2Columns), batch);
             }
             if (lowest <= 1)
             {
@@ -297,7 +298,7 @@ partial class Residual : global::KernelGen.Training.INetwork
             {
                 ResidualKernels.Conv1WeightGradient(
                     ref ResidualKernels.Start(buffers.StemOutput), ref ResidualKernels.Start(buffers.Conv1Gradient),
-                    ref ResidualKernels.Start(buffers.Gradients[2]), batch);
+                    ref ResidualKernels.Start(buffers.Gradients[2]), ref ResidualKernels.Start(buffers.Conv1Columns), batch);
             }
             if (lowest <= 0)
             {
@@ -316,7 +317,8 @@ partial class Residual : global::KernelGen.Training.INetwork
             if (!StemWeight.Frozen)
             {
                 ResidualKernels.StemWeightGradient(
-                    ref ResidualKernels.Start(input), ref ResidualKernels.Start(buffers.StemGradient), ref ResidualKernels.Start(buffers.Gradients[0]), batch);
+                    ref ResidualKernels.Start(input), ref ResidualKernels.Start(buffers.StemGradient), ref ResidualKernels.Start(buffers.Gradients[0]),
+                    ref ResidualKernels.Start(buffers.StemColumns), batch);
             }
             if (!StemBias.Frozen)
             {
@@ -422,16 +424,20 @@ partial class Residual : global::KernelGen.Training.INetwork
             _network = network;
             StemOutput = new float[checked(maxBatch * 256)];
             StemGradient = new float[checked(maxBatch * 256)];
+            StemColumns = new float[1984];
             Conv1Output = new float[checked(maxBatch * 256)];
             Conv1Gradient = new float[checked(maxBatch * 256)];
             Conv1TransposedWeight = new float[144];
+            Conv1Columns = new float[2560];
             Conv2Output = new float[checked(maxBatch * 256)];
             Conv2Gradient = new float[checked(maxBatch * 256)];
             Conv2TransposedWeight = new float[144];
+            Conv2Columns = new float[2560];
             BlockOutput = new float[checked(maxBatch * 256)];
             BlockGradient = new float[checked(maxBatch * 256)];
             SideOutput = new float[checked(maxBatch * 128)];
             SideGradient = new float[checked(maxBatch * 128)];
+            SideColumns = new float[320];
             JoinOutput = new float[checked(maxBatch * 384)];
             JoinGradient = new float[checked(maxBatch * 384)];
             GapOutput = new float[checked(maxBatch * 6)];
@@ -445,12 +451,20 @@ partial class Residual : global::KernelGen.Training.INetwork
 
         internal float[] StemGradient { get; }
 
+        /// <summary>One sample of <c>Stem</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] StemColumns { get; }
+
         internal float[] Conv1Output { get; }
 
         internal float[] Conv1Gradient { get; }
 
         /// <summary><c>Conv1</c>'s weights with in and out channels swapped, for its input gradient.</summary>
         internal float[] Conv1TransposedWeight { get; }
+
+        /// <summary>One sample of <c>Conv1</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] Conv1Columns { get; }
 
         internal float[] Conv2Output { get; }
 
@@ -459,6 +473,10 @@ partial class Residual : global::KernelGen.Training.INetwork
         /// <summary><c>Conv2</c>'s weights with in and out channels swapped, for its input gradient.</summary>
         internal float[] Conv2TransposedWeight { get; }
 
+        /// <summary>One sample of <c>Conv2</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] Conv2Columns { get; }
+
         internal float[] BlockOutput { get; }
 
         internal float[] BlockGradient { get; }
@@ -466,6 +484,10 @@ partial class Residual : global::KernelGen.Training.INetwork
         internal float[] SideOutput { get; }
 
         internal float[] SideGradient { get; }
+
+        /// <summary>One sample of <c>Side</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
+        /// gradient.</summary>
+        internal float[] SideColumns { get; }
 
         internal float[] JoinOutput { get; }
 
@@ -576,210 +598,187 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary>The gradient of <c>Stem</c>'s weights [4, 3, 3, 3]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>The gradient of <c>Stem</c>'s weights [4, 3, 3, 3], a sample at a time: dW += dYᵀ · columns, 64 output positions × 27 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void StemWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void StemWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        for (int o = 0; o < 4; o++)
+        KgMarshal.CreateSpan(ref gradWeights, 108).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 1728);
+        for (int n = 0; n < batch; n++)
         {
-            for (int i = 0; i < 3; i++)
+            StemUnfold(ref KgUnsafe.Add(ref input, n * 192), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 256);
+            for (int o = 0; o < 4; o++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 27) + (i * 9));
-                // Kernel row 0: output rows 1…7 see input rows inside the plane.
+                for (int p = 0; p < 64; p++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 1; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 1; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    weights = s0;
-                    KgUnsafe.Add(ref weights, 1) = s1;
-                    KgUnsafe.Add(ref weights, 2) = s2;
+                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
                 }
-                // Kernel row 1: output rows 0…7 see input rows inside the plane.
+            }
+            StemProduct(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary><c>Stem</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> = 64
+    /// positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void StemProduct(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        if (KgV256.IsHardwareAccelerated)
+        {
+            for (; i <= 11; i += 16)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 27) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
                     }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 3) = s0;
-                    KgUnsafe.Add(ref weights, 4) = s1;
-                    KgUnsafe.Add(ref weights, 5) = s2;
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 27) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 27) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1, 8) + a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 27) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2, 8) + a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 27) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3, 8) + a31, ref row3, 8);
                 }
-                // Kernel row 2: output rows 0…6 see input rows inside the plane.
+                for (; o < 4; o++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 7; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 27) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
                     }
-                    else
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 27) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                }
+            }
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 19; i += 8)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        for (int n = 0; n < batch; n++)
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 27) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 27) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 27) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1, 4) + a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 27) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2, 4) + a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 27) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3, 4) + a31, ref row3, 4);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 27) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 27) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 27; i++)
+        {
+            for (int o = 0; o < 4; o++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 4) + o) * KgUnsafe.Add(ref input, (n * 27) + i);
+                }
+                KgUnsafe.Add(ref gradWeights, (o * 27) + i) += sum;
+            }
+        }
+    }
+
+    /// <summary>One sample of <c>Stem</c>'s input unfolded: for each of the 64 output positions, the 27 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void StemUnfold(ref float input, ref float columns)
+    {
+        for (int y = 0; y < 8; y++)
+        {
+            for (int x = 0; x < 8; x++)
+            {
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 216) + (x * 27));
+                for (int i = 0; i < 3; i++)
+                {
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        int row = y + ky - 1;
+                        for (int kx = 0; kx < 3; kx++)
                         {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 7; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
+                            int col = x + kx - 1;
+                            KgUnsafe.Add(ref column, (i * 9) + (ky * 3) + kx) = (uint)row < 8 && (uint)col < 8 ? KgUnsafe.Add(
+                                ref input, (i * 64) + (row * 8) + col) : 0f;
                         }
                     }
-                    KgUnsafe.Add(ref weights, 6) = s0;
-                    KgUnsafe.Add(ref weights, 7) = s1;
-                    KgUnsafe.Add(ref weights, 8) = s2;
                 }
             }
         }
@@ -833,460 +832,251 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary>The gradient of <c>Stem</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
+    /// <summary>The gradient of <c>Conv1</c>'s weights [4, 4, 3, 3], a sample at a time: dW += dYᵀ · columns, 64 output positions × 36 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void StemInputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
+    public static void Conv1WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        KgMarshal.CreateSpan(ref gradInput, batch * 192).Clear();
+        KgMarshal.CreateSpan(ref gradWeights, 144).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 2304);
         for (int n = 0; n < batch; n++)
+        {
+            Conv1Unfold(ref KgUnsafe.Add(ref input, n * 256), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 256);
+            for (int o = 0; o < 4; o++)
+            {
+                for (int p = 0; p < 64; p++)
+                {
+                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
+                }
+            }
+            Conv1Product(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary><c>Conv1</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> = 64
+    /// positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv1Product(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        if (KgV512.IsHardwareAccelerated)
+        {
+            for (; i <= 4; i += 32)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0, 16) + a01, ref row0, 16);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row1, 16) + a11, ref row1, 16);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row2, 16) + a21, ref row2, 16);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row3, 16) + a31, ref row3, 16);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0, 16) + a01, ref row0, 16);
+                }
+            }
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            for (; i <= 20; i += 16)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1, 8) + a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2, 8) + a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3, 8) + a31, ref row3, 8);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                }
+            }
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 28; i += 8)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1, 4) + a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2, 4) + a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3, 4) + a31, ref row3, 4);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 36; i++)
         {
             for (int o = 0; o < 4; o++)
             {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                for (int y = 0; y < 8; y++)
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
                 {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                    {
-                        int row = y - 1;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 3; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 3) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 27) + (i * 9));
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 3; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 3) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 27) + (i * 9) + 3);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    {
-                        int row = y + 1;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 3; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 3) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 27) + (i * 9) + 6);
-                                {
-                                    float weight = taps;
-                                    int col = 1;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col - 1))), ref dxRow,
-                                                (nuint)(col - 1));
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col - 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 1);
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                                {
-                                    float weight = KgUnsafe.Add(ref taps, 2);
-                                    int col = 0;
-                                    if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 3; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)(col + 1))), ref dxRow,
-                                                (nuint)(col + 1));
-                                        }
-                                    }
-                                    for (; col < 7; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col + 1) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 4) + o) * KgUnsafe.Add(ref input, (n * 36) + i);
                 }
+                KgUnsafe.Add(ref gradWeights, (o * 36) + i) += sum;
             }
         }
     }
 
-    /// <summary>The gradient of <c>Conv1</c>'s weights [4, 4, 3, 3]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>One sample of <c>Conv1</c>'s input unfolded: for each of the 64 output positions, the 36 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv1WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void Conv1Unfold(ref float input, ref float columns)
     {
-        for (int o = 0; o < 4; o++)
+        for (int y = 0; y < 8; y++)
         {
-            for (int i = 0; i < 4; i++)
+            for (int x = 0; x < 8; x++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 36) + (i * 9));
-                // Kernel row 0: output rows 1…7 see input rows inside the plane.
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 288) + (x * 36));
+                for (int i = 0; i < 4; i++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    for (int ky = 0; ky < 3; ky++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
+                        int row = y + ky - 1;
+                        for (int kx = 0; kx < 3; kx++)
                         {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 1; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 1; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
+                            int col = x + kx - 1;
+                            KgUnsafe.Add(ref column, (i * 9) + (ky * 3) + kx) = (uint)row < 8 && (uint)col < 8 ? KgUnsafe.Add(
+                                ref input, (i * 64) + (row * 8) + col) : 0f;
                         }
                     }
-                    weights = s0;
-                    KgUnsafe.Add(ref weights, 1) = s1;
-                    KgUnsafe.Add(ref weights, 2) = s2;
-                }
-                // Kernel row 1: output rows 0…7 see input rows inside the plane.
-                {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 3) = s0;
-                    KgUnsafe.Add(ref weights, 4) = s1;
-                    KgUnsafe.Add(ref weights, 5) = s2;
-                }
-                // Kernel row 2: output rows 0…6 see input rows inside the plane.
-                {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 7; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 7; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 6) = s0;
-                    KgUnsafe.Add(ref weights, 7) = s1;
-                    KgUnsafe.Add(ref weights, 8) = s2;
                 }
             }
         }
     }
 
-    /// <summary><c>Conv1</c>'s weights [4, 4, 3, 3] as [4, 4, 3, 3], for its input gradient.</summary>
+    /// <summary><c>Conv1</c>'s weights [4, 4, 3, 3] with in and out channels swapped, [4, 4, 3, 3], for its input gradient.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Conv1TransposeWeights(ref float weights, ref float transposed)
     {
@@ -1300,216 +1090,251 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary>The gradient of <c>Conv2</c>'s weights [4, 4, 3, 3]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>The gradient of <c>Conv2</c>'s weights [4, 4, 3, 3], a sample at a time: dW += dYᵀ · columns, 64 output positions × 36 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Conv2WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void Conv2WeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        for (int o = 0; o < 4; o++)
+        KgMarshal.CreateSpan(ref gradWeights, 144).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 2304);
+        for (int n = 0; n < batch; n++)
         {
-            for (int i = 0; i < 4; i++)
+            Conv2Unfold(ref KgUnsafe.Add(ref input, n * 256), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 256);
+            for (int o = 0; o < 4; o++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 36) + (i * 9));
-                // Kernel row 0: output rows 1…7 see input rows inside the plane.
+                for (int p = 0; p < 64; p++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 1; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 1; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y - 1) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    weights = s0;
-                    KgUnsafe.Add(ref weights, 1) = s1;
-                    KgUnsafe.Add(ref weights, 2) = s2;
+                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
                 }
-                // Kernel row 1: output rows 0…7 see input rows inside the plane.
+            }
+            Conv2Product(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary><c>Conv2</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> = 64
+    /// positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv2Product(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        if (KgV512.IsHardwareAccelerated)
+        {
+            for (; i <= 4; i += 32)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF512 a00 = KgF512.Zero,
+                        a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF512 b1 = KgV512.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF512 b2 = KgV512.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF512 b3 = KgV512.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
                     }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
-                        }
-                    }
-                    KgUnsafe.Add(ref weights, 3) = s0;
-                    KgUnsafe.Add(ref weights, 4) = s1;
-                    KgUnsafe.Add(ref weights, 5) = s2;
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0, 16) + a01, ref row0, 16);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row1, 16) + a11, ref row1, 16);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row2, 16) + a21, ref row2, 16);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row3, 16) + a31, ref row3, 16);
                 }
-                // Kernel row 2: output rows 0…6 see input rows inside the plane.
+                for (; o < 4; o++)
                 {
-                    float s0 = 0f, s1 = 0f, s2 = 0f;
-                    if (KgV128.IsHardwareAccelerated)
+                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 7; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 8);
-                                int col = 1;
-                                for (; col <= 3; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col - 1)), a0);
-                                    a1 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a1);
-                                    a2 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)(col + 1)), a2);
-                                }
-                                KgF128 last = KgV128.LoadUnsafe(ref dyRow, 3) * KgV128.Create(0f, 0f, 1f, 1f);
-                                a0 = Fma(last, KgV128.LoadUnsafe(ref xRow, 2), a0);
-                                a1 = Fma(last, KgV128.LoadUnsafe(ref xRow, 3), a1);
-                                a2 = Fma(last, KgV128.LoadUnsafe(ref xRow, 4), a2);
-                                s0 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 6);
-                                s1 += dyRow * xRow;
-                                s1 += KgUnsafe.Add(ref dyRow, 7) * KgUnsafe.Add(ref xRow, 7);
-                                s2 += dyRow * KgUnsafe.Add(ref xRow, 1);
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                        s1 += KgV128.Sum(a1);
-                        s2 += KgV128.Sum(a2);
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF512 v0 = KgV512.LoadUnsafe(ref x), v1 = KgV512.LoadUnsafe(ref x, 16);
+                        KgF512 b0 = KgV512.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
                     }
-                    else
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV512.StoreUnsafe(KgV512.LoadUnsafe(ref row0, 16) + a01, ref row0, 16);
+                }
+            }
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            for (; i <= 20; i += 16)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF256 a00 = KgF256.Zero,
+                        a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero, a30 = KgF256.Zero, a31 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
                     {
-                        for (int n = 0; n < batch; n++)
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF256 b1 = KgV256.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF256 b2 = KgV256.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF256 b3 = KgV256.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row1, 8) + a11, ref row1, 8);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row2, 8) + a21, ref row2, 8);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row3, 8) + a31, ref row3, 8);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF256 v0 = KgV256.LoadUnsafe(ref x), v1 = KgV256.LoadUnsafe(ref x, 8);
+                        KgF256 b0 = KgV256.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV256.StoreUnsafe(KgV256.LoadUnsafe(ref row0, 8) + a01, ref row0, 8);
+                }
+            }
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            for (; i <= 28; i += 8)
+            {
+                int o = 0;
+                for (; o <= 0; o += 4)
+                {
+                    KgF128 a00 = KgF128.Zero,
+                        a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero, a30 = KgF128.Zero, a31 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                        KgF128 b1 = KgV128.Create(KgUnsafe.Add(ref dy, 1));
+                        a10 = Fma(b1, v0, a10);
+                        a11 = Fma(b1, v1, a11);
+                        KgF128 b2 = KgV128.Create(KgUnsafe.Add(ref dy, 2));
+                        a20 = Fma(b2, v0, a20);
+                        a21 = Fma(b2, v1, a21);
+                        KgF128 b3 = KgV128.Create(KgUnsafe.Add(ref dy, 3));
+                        a30 = Fma(b3, v0, a30);
+                        a31 = Fma(b3, v1, a31);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                    ref float row1 = ref KgUnsafe.Add(ref gradWeights, ((o + 1) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1) + a10, ref row1);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row1, 4) + a11, ref row1, 4);
+                    ref float row2 = ref KgUnsafe.Add(ref gradWeights, ((o + 2) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2) + a20, ref row2);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row2, 4) + a21, ref row2, 4);
+                    ref float row3 = ref KgUnsafe.Add(ref gradWeights, ((o + 3) * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3) + a30, ref row3);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row3, 4) + a31, ref row3, 4);
+                }
+                for (; o < 4; o++)
+                {
+                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float x = ref KgUnsafe.Add(ref input, (n * 36) + i);
+                        ref float dy = ref KgUnsafe.Add(ref gradOutput, (n * 4) + o);
+                        KgF128 v0 = KgV128.LoadUnsafe(ref x), v1 = KgV128.LoadUnsafe(ref x, 4);
+                        KgF128 b0 = KgV128.Create(dy);
+                        a00 = Fma(b0, v0, a00);
+                        a01 = Fma(b0, v1, a01);
+                    }
+                    ref float row0 = ref KgUnsafe.Add(ref gradWeights, (o * 36) + i);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0) + a00, ref row0);
+                    KgV128.StoreUnsafe(KgV128.LoadUnsafe(ref row0, 4) + a01, ref row0, 4);
+                }
+            }
+        }
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 36; i++)
+        {
+            for (int o = 0; o < 4; o++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 4) + o) * KgUnsafe.Add(ref input, (n * 36) + i);
+                }
+                KgUnsafe.Add(ref gradWeights, (o * 36) + i) += sum;
+            }
+        }
+    }
+
+    /// <summary>One sample of <c>Conv2</c>'s input unfolded: for each of the 64 output positions, the 36 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv2Unfold(ref float input, ref float columns)
+    {
+        for (int y = 0; y < 8; y++)
+        {
+            for (int x = 0; x < 8; x++)
+            {
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 288) + (x * 36));
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        int row = y + ky - 1;
+                        for (int kx = 0; kx < 3; kx++)
                         {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 4) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 4) + i) * 64);
-                            for (int y = 0; y < 7; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y + 1) * 8);
-                                for (int col = 1; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col - 1);
-                                }
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s1 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                                for (int col = 0; col < 7; col++)
-                                {
-                                    s2 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col + 1);
-                                }
-                            }
+                            int col = x + kx - 1;
+                            KgUnsafe.Add(ref column, (i * 9) + (ky * 3) + kx) = (uint)row < 8 && (uint)col < 8 ? KgUnsafe.Add(
+                                ref input, (i * 64) + (row * 8) + col) : 0f;
                         }
                     }
-                    KgUnsafe.Add(ref weights, 6) = s0;
-                    KgUnsafe.Add(ref weights, 7) = s1;
-                    KgUnsafe.Add(ref weights, 8) = s2;
                 }
             }
         }
     }
 
-    /// <summary><c>Conv2</c>'s weights [4, 4, 3, 3] as [4, 4, 3, 3], for its input gradient.</summary>
+    /// <summary><c>Conv2</c>'s weights [4, 4, 3, 3] with in and out channels swapped, [4, 4, 3, 3], for its input gradient.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Conv2TransposeWeights(ref float weights, ref float transposed)
     {
@@ -1559,79 +1384,64 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary>The gradient of <c>Side</c>'s weights [2, 3, 1, 1]: output gradients times the inputs under each tap, summed over positions and the
-    /// batch.</summary>
+    /// <summary>The gradient of <c>Side</c>'s weights [2, 3, 1, 1], a sample at a time: dW += dYᵀ · columns, 64 output positions × 3 taps, in register
+    /// tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void SideWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    public static void SideWeightGradient(ref float input, ref float gradOutput, ref float gradWeights, ref float columns, int batch)
     {
-        for (int o = 0; o < 2; o++)
+        KgMarshal.CreateSpan(ref gradWeights, 6).Clear();
+        ref float transposed = ref KgUnsafe.Add(ref columns, 192);
+        for (int n = 0; n < batch; n++)
         {
-            for (int i = 0; i < 3; i++)
+            SideUnfold(ref KgUnsafe.Add(ref input, n * 192), ref columns);
+            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 128);
+            for (int o = 0; o < 2; o++)
             {
-                ref float weights = ref KgUnsafe.Add(ref gradWeights, (o * 3) + i);
-                // Kernel row 0: output rows 0…7 see input rows inside the plane.
+                for (int p = 0; p < 64; p++)
                 {
-                    float s0 = 0f;
-                    if (KgV256.IsHardwareAccelerated)
-                    {
-                        KgF256 a0 = KgF256.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 2) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                int col = 0;
-                                for (; col <= 0; col += 8)
-                                {
-                                    KgF256 d = KgV256.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV256.LoadUnsafe(ref xRow, (nuint)col), a0);
-                                }
-                            }
-                        }
-                        s0 += KgV256.Sum(a0);
-                    }
-                    else if (KgV128.IsHardwareAccelerated)
-                    {
-                        KgF128 a0 = KgF128.Zero;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 2) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                int col = 0;
-                                for (; col <= 4; col += 4)
-                                {
-                                    KgF128 d = KgV128.LoadUnsafe(ref dyRow, (nuint)col);
-                                    a0 = Fma(d, KgV128.LoadUnsafe(ref xRow, (nuint)col), a0);
-                                }
-                            }
-                        }
-                        s0 += KgV128.Sum(a0);
-                    }
-                    else
-                    {
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 2) + o) * 64);
-                            ref float x = ref KgUnsafe.Add(ref input, ((n * 3) + i) * 64);
-                            for (int y = 0; y < 8; y++)
-                            {
-                                ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                                ref float xRow = ref KgUnsafe.Add(ref x, (y) * 8);
-                                for (int col = 0; col < 8; col++)
-                                {
-                                    s0 += KgUnsafe.Add(ref dyRow, col) * KgUnsafe.Add(ref xRow, col);
-                                }
-                            }
-                        }
-                    }
-                    weights = s0;
+                    KgUnsafe.Add(ref transposed, (p * 2) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
+                }
+            }
+            SideProduct(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary><c>Side</c>'s weight gradient for one sample: <c>gradWeights[o, k] += Σₚ gradOutput[p, o] · input[p, k]</c> over <paramref name="batch"/> = 64
+    /// positions.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void SideProduct(ref float input, ref float gradOutput, ref float gradWeights, int batch)
+    {
+        int i = 0;
+        // The columns left over (all of them on hardware without vectors).
+        for (; i < 3; i++)
+        {
+            for (int o = 0; o < 2; o++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    sum += KgUnsafe.Add(ref gradOutput, (n * 2) + o) * KgUnsafe.Add(ref input, (n * 3) + i);
+                }
+                KgUnsafe.Add(ref gradWeights, (o * 3) + i) += sum;
+            }
+        }
+    }
+
+    /// <summary>One sample of <c>Side</c>'s input unfolded: for each of the 64 output positions, the 3 inputs its window reads (0 in the padding), in the
+    /// weights' order (i, ky, kx).</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void SideUnfold(ref float input, ref float columns)
+    {
+        for (int y = 0; y < 8; y++)
+        {
+            for (int x = 0; x < 8; x++)
+            {
+                ref float column = ref KgUnsafe.Add(ref columns, (y * 24) + (x * 3));
+                for (int i = 0; i < 3; i++)
+                {
+                    int row = y;
+                    int col = x;
+                    KgUnsafe.Add(ref column, i) = (uint)row < 8 && (uint)col < 8 ? KgUnsafe.Add(ref input, (i * 64) + (row * 8) + col) : 0f;
                 }
             }
         }
@@ -1681,64 +1491,6 @@ file static class ResidualKernels
                     sum += KgUnsafe.Add(ref p, i);
                 }
                 KgUnsafe.Add(ref gradBias, o) += sum;
-            }
-        }
-    }
-
-    /// <summary>The gradient of <c>Side</c>'s input: each output gradient row, times each tap's weight, added to the input row and columns that tap
-    /// read.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void SideInputGradient(ref float gradOutput, ref float weights, ref float gradInput, int batch)
-    {
-        KgMarshal.CreateSpan(ref gradInput, batch * 192).Clear();
-        for (int n = 0; n < batch; n++)
-        {
-            for (int o = 0; o < 2; o++)
-            {
-                ref float dy = ref KgUnsafe.Add(ref gradOutput, ((n * 2) + o) * 64);
-                for (int y = 0; y < 8; y++)
-                {
-                    ref float dyRow = ref KgUnsafe.Add(ref dy, y * 8);
-                    {
-                        int row = y;
-                        if ((uint)row < 8)
-                        {
-                            for (int i = 0; i < 3; i++)
-                            {
-                                ref float dxRow = ref KgUnsafe.Add(ref gradInput, (((n * 3) + i) * 64) + (row * 8));
-                                ref float taps = ref KgUnsafe.Add(ref weights, (o * 3) + i);
-                                {
-                                    float weight = taps;
-                                    int col = 0;
-                                    if (KgV256.IsHardwareAccelerated)
-                                    {
-                                        KgF256 b = KgV256.Create(weight);
-                                        for (; col <= 0; col += 8)
-                                        {
-                                            KgV256.StoreUnsafe(
-                                                Fma(b, KgV256.LoadUnsafe(ref dyRow, (nuint)col), KgV256.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    else if (KgV128.IsHardwareAccelerated)
-                                    {
-                                        KgF128 b = KgV128.Create(weight);
-                                        for (; col <= 4; col += 4)
-                                        {
-                                            KgV128.StoreUnsafe(
-                                                Fma(b, KgV128.LoadUnsafe(ref dyRow, (nuint)col), KgV128.LoadUnsafe(ref dxRow, (nuint)col)), ref dxRow,
-                                                (nuint)col);
-                                        }
-                                    }
-                                    for (; col < 8; col++)
-                                    {
-                                        KgUnsafe.Add(ref dxRow, col) += weight * KgUnsafe.Add(ref dyRow, col);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
             }
         }
     }
