@@ -245,6 +245,10 @@ public class NetworkTests
 
         d = Single(Network(Mnist + "\n    public int Conv1Weight => 3;"), "KGEN015", "Net");
         Assert.Equal("'Net' cannot be a [Network]: it declares 'Conv1Weight', a name the generator gives one of the network's own members; rename it", Message(d));
+        d = Single(Network(Mnist + "\n    public void Conv1InputGradientForward() { }"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: it declares 'Conv1InputGradientForward', a name the generator gives one of the network's own members; rename it", Message(d));
+        d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Bias = false)] partial void Conv1();\n    [BatchNorm2D] partial void Bn1();\n    [GlobalAvgPool2D] partial void Gap();\n    public float[] Bn1RunningVar => [];"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: it declares 'Bn1RunningVar', a name the generator gives one of the network's own members; rename it", Message(d));
 
         d = Single(Network("[MaxPool2D(Kernel = 2)] partial void Pool1();\n    [GlobalAvgPool2D] partial void Gap();"), "KGEN015", "Net");
         Assert.Equal("'Net' cannot be a [Network]: it has no [Conv2D], [Dense] or [BatchNorm2D] layer, so nothing in it can be trained", Message(d));

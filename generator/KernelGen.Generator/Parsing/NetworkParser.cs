@@ -213,7 +213,7 @@ internal static class NetworkParser
     private static readonly HashSet<string> Reserved = new(System.StringComparer.Ordinal)
     {
         "InputSize", "OutputSize", "Parameters", "InitializeParameters", "Forward", "Predict", "Save", "Load",
-        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable", "Backward", InputName,
+        "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable", "Backward", "UpdateRunningStatistics", InputName,
     };
 
     /// <summary>
@@ -404,6 +404,7 @@ internal static class NetworkParser
             string name = layer.Name.TrimStart('@');
             generated.Add(name + "Forward");
             generated.Add(name + "FoldedForward");
+            generated.Add(name + "InputGradientForward");
             foreach (Emit.ParameterTensor tensor in Emit.NetworkEmitter.Tensors(layer, he: false))
             {
                 generated.Add(name + tensor.Member);

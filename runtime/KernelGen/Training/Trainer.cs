@@ -238,8 +238,9 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Sums the threads' gradients (in thread order) into each parameter's <see cref="Parameter.Gradients"/>, takes the
-    /// optimizer's step, and returns the summed loss of the batch.
+    /// Moves the batch norms' running statistics by the threads' batch statistics, sums the threads' gradients (in thread
+    /// order) into each parameter's <see cref="Parameter.Gradients"/>, takes the optimizer's step, and returns the summed
+    /// loss of the batch.
     /// </summary>
     private double ApplyGradients(int batch)
     {
