@@ -940,7 +940,7 @@ internal static class BackwardEmitter
         /// A convolution's input gradient as a matrix product, for one that is not a stride-1 forward convolution in reverse
         /// (a stride or dilation) and whose output rows are narrow: per sample, <c>columns[p, (i, ky, kx)] = Σₒ dY[p, o] ·
         /// W[o, (i, ky, kx)]</c> in the dense layers' register tiles, then each column added back to the input positions its
-        /// window read (col2im).
+        /// window read (col2im). The output gradient is transposed by <see cref="ConvWeightGradientByProduct"/>'s kernel.
         /// </summary>
         public void ConvInputGradientByProduct(string layer, ConvSpec c)
         {
@@ -955,13 +955,7 @@ internal static class BackwardEmitter
                 w.Line(Invariant($"ref float transposed = ref {At("columns", Invariant($"{positions * field}"))};"));
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"n * {outputs * positions}"))};"));
-                    using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
-                    using (w.Block(Invariant($"for (int p = 0; p < {positions}; p++)")))
-                    {
-                        w.Line(Invariant($"{At("transposed", Invariant($"(p * {outputs}) + o"))} = {At("dy", Invariant($"(o * {positions}) + p"))};"));
-                    }
-
+                    w.Line(Invariant($"{layer}TransposeGradient(ref {At("gradOutput", Invariant($"n * {outputs * positions}"))}, ref transposed);"));
                     w.Line(Invariant($"{layer}Spread(ref transposed, ref weights, ref columns, {positions});"));
                     w.Line(Invariant($"{layer}Refold(ref columns, ref {At("gradInput", Invariant($"n * {plane}"))});"));
                 }
@@ -1009,15 +1003,19 @@ internal static class BackwardEmitter
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
                     w.Line(Invariant($"{layer}Unfold(ref {At("input", Invariant($"n * {c.InChannels * g.Height * g.Width}"))}, ref columns);"));
-                    w.Line(Invariant($"ref float dy = ref {At("gradOutput", Invariant($"n * {outputs * positions}"))};"));
-                    using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
-                    using (w.Block(Invariant($"for (int p = 0; p < {positions}; p++)")))
-                    {
-                        w.Line(Invariant($"{At("transposed", Invariant($"(p * {outputs}) + o"))} = {At("dy", Invariant($"(o * {positions}) + p"))};"));
-                    }
-
+                    w.Line(Invariant($"{layer}TransposeGradient(ref {At("gradOutput", Invariant($"n * {outputs * positions}"))}, ref transposed);"));
                     w.Line(Invariant($"{layer}Product(ref columns, ref transposed, ref gradWeights, {positions});"));
                 }
+            }
+
+            w.Line();
+            Doc(w, Invariant($"One sample of <c>{layer}</c>'s output gradient transposed, [{outputs}, {positions}] as [{positions}, {outputs}], for its products."));
+            w.Line(AggressiveOptimization);
+            using (w.Block($"public static void {layer}TransposeGradient(ref float gradOutput, ref float transposed)"))
+            using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+            using (w.Block(Invariant($"for (int p = 0; p < {positions}; p++)")))
+            {
+                w.Line(Invariant($"{At("transposed", Invariant($"(p * {outputs}) + o"))} = {At("gradOutput", Invariant($"(o * {positions}) + p"))};"));
             }
 
             w.Line();

@@ -43,6 +43,17 @@ internal static class NetworkPlanner
     /// <summary>The parameters of a convolution's inference kernel with a batch norm folded in: it always has a bias.</summary>
     private static readonly EquatableArray<string> FoldedParameters = new[] { "input", "weights", "bias", "output", "batch" }.ToEquatableArray();
 
+    /// <summary>
+    /// Another kernel of the layer whose forward kernel is <paramref name="forward"/> (<c>{Layer}Forward</c>): named
+    /// <c>{Layer}{suffix}</c>, with these parameters.
+    /// </summary>
+    private static MethodTarget Kernel(MethodTarget forward, string suffix, EquatableArray<string> parameters, bool bias) => forward with
+    {
+        Name = forward.Name.Substring(0, forward.Name.Length - "Forward".Length) + suffix,
+        Parameters = parameters,
+        HasBias = bias,
+    };
+
     /// <summary>The parameters of a convolution's input-gradient kernel: the output gradient, the transposed weights, the input gradient.</summary>
     private static readonly EquatableArray<string> GradientParameters = new[] { "gradOutput", "weights", "gradInput", "batch" }.ToEquatableArray();
 
@@ -61,12 +72,7 @@ internal static class NetworkPlanner
                 && c.PadLeft < c.KernelWidth && c.PadRight < c.KernelWidth)
             {
                 Conv2DGeometry g = c.Geometry;
-                MethodTarget target = c.Method with
-                {
-                    Name = c.Method.Name.Substring(0, c.Method.Name.Length - "Forward".Length) + "InputGradientForward",
-                    Parameters = GradientParameters,
-                    HasBias = false,
-                };
+                MethodTarget target = Kernel(c.Method, "InputGradientForward", GradientParameters, bias: false);
                 layers[i] = layers[i] with
                 {
                     InputGradient = new ConvSpec(
@@ -107,12 +113,7 @@ internal static class NetworkPlanner
                 && layers[j] is { Kind: NetworkLayerKind.Conv, Spec: ConvSpec conv, Activation.IsNone: true }
                 && layers.Count(l => l.Inputs.Contains(j)) == 1)
             {
-                MethodTarget target = conv.Method with
-                {
-                    Name = conv.Method.Name.Substring(0, conv.Method.Name.Length - "Forward".Length) + "FoldedForward",
-                    Parameters = FoldedParameters,
-                    HasBias = true,
-                };
+                MethodTarget target = Kernel(conv.Method, "FoldedForward", FoldedParameters, bias: true);
                 layers[i] = norm with { Folded = conv with { Method = target, Activation = bn.Activation } };
             }
         }

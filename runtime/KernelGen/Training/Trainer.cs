@@ -244,16 +244,19 @@ public sealed class Trainer
     /// </summary>
     private double ApplyGradients(int batch)
     {
-        int active = 0;
+        // The threads that had samples, in thread order: one with none (any, when the batch is smaller than the thread
+        // count) holds an earlier step's statistics and gradients.
+        int count = 0;
         for (int t = 0; t < Threads; t++)
         {
             if (ChunkEnd(batch, t) > ChunkStart(batch, t))
             {
-                _active[active++] = _workspaces[t];
+                _active[count++] = _workspaces[t];
             }
         }
 
-        Network.UpdateRunningStatistics(_active.AsSpan(0, active));
+        ReadOnlySpan<NetworkWorkspace> active = _active.AsSpan(0, count);
+        Network.UpdateRunningStatistics(active);
         var parameters = Network.Parameters;
         for (int p = 0; p < parameters.Count; p++)
         {
@@ -262,15 +265,11 @@ public sealed class Trainer
                 continue;
             }
 
-            // A thread with no samples (any, when the batch is smaller than the thread count) holds an earlier step's gradient.
             Span<float> sum = parameters[p].Gradients;
             sum.Clear();
-            for (int t = 0; t < Threads; t++)
+            foreach (NetworkWorkspace workspace in active)
             {
-                if (ChunkEnd(batch, t) > ChunkStart(batch, t))
-                {
-                    Add(_workspaces[t].Gradients[p], sum);
-                }
+                Add(workspace.Gradients[p], sum);
             }
         }
 

@@ -908,15 +908,21 @@ file static class ResBlockKernels
         for (int n = 0; n < batch; n++)
         {
             Conv1Unfold(ref KgUnsafe.Add(ref input, n * 72), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 144);
-            for (int o = 0; o < 4; o++)
-            {
-                for (int p = 0; p < 36; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 36) + p);
-                }
-            }
+            Conv1TransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 144), ref transposed);
             Conv1Product(ref columns, ref transposed, ref gradWeights, 36);
+        }
+    }
+
+    /// <summary>One sample of <c>Conv1</c>'s output gradient transposed, [4, 36] as [36, 4], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv1TransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 4; o++)
+        {
+            for (int p = 0; p < 36; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref gradOutput, (o * 36) + p);
+            }
         }
     }
 
@@ -1278,15 +1284,21 @@ file static class ResBlockKernels
         for (int n = 0; n < batch; n++)
         {
             Conv2Unfold(ref KgUnsafe.Add(ref input, n * 144), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 144);
-            for (int o = 0; o < 4; o++)
-            {
-                for (int p = 0; p < 36; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 36) + p);
-                }
-            }
+            Conv2TransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 144), ref transposed);
             Conv2Product(ref columns, ref transposed, ref gradWeights, 36);
+        }
+    }
+
+    /// <summary>One sample of <c>Conv2</c>'s output gradient transposed, [4, 36] as [36, 4], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv2TransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 4; o++)
+        {
+            for (int p = 0; p < 36; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref gradOutput, (o * 36) + p);
+            }
         }
     }
 
@@ -1722,15 +1734,21 @@ file static class ResBlockKernels
         for (int n = 0; n < batch; n++)
         {
             ShortcutUnfold(ref KgUnsafe.Add(ref input, n * 72), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 144);
-            for (int o = 0; o < 4; o++)
-            {
-                for (int p = 0; p < 36; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 36) + p);
-                }
-            }
+            ShortcutTransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 144), ref transposed);
             ShortcutProduct(ref columns, ref transposed, ref gradWeights, 36);
+        }
+    }
+
+    /// <summary>One sample of <c>Shortcut</c>'s output gradient transposed, [4, 36] as [36, 4], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void ShortcutTransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 4; o++)
+        {
+            for (int p = 0; p < 36; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref gradOutput, (o * 36) + p);
+            }
         }
     }
 

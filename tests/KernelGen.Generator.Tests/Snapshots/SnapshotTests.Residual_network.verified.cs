@@ -608,15 +608,21 @@ file static class ResidualKernels
         for (int n = 0; n < batch; n++)
         {
             StemUnfold(ref KgUnsafe.Add(ref input, n * 192), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 256);
-            for (int o = 0; o < 4; o++)
-            {
-                for (int p = 0; p < 64; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
-                }
-            }
+            StemTransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 256), ref transposed);
             StemProduct(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary>One sample of <c>Stem</c>'s output gradient transposed, [4, 64] as [64, 4], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void StemTransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 4; o++)
+        {
+            for (int p = 0; p < 64; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref gradOutput, (o * 64) + p);
+            }
         }
     }
 
@@ -842,15 +848,21 @@ file static class ResidualKernels
         for (int n = 0; n < batch; n++)
         {
             Conv1Unfold(ref KgUnsafe.Add(ref input, n * 256), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 256);
-            for (int o = 0; o < 4; o++)
-            {
-                for (int p = 0; p < 64; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
-                }
-            }
+            Conv1TransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 256), ref transposed);
             Conv1Product(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary>One sample of <c>Conv1</c>'s output gradient transposed, [4, 64] as [64, 4], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv1TransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 4; o++)
+        {
+            for (int p = 0; p < 64; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref gradOutput, (o * 64) + p);
+            }
         }
     }
 
@@ -1100,15 +1112,21 @@ file static class ResidualKernels
         for (int n = 0; n < batch; n++)
         {
             Conv2Unfold(ref KgUnsafe.Add(ref input, n * 256), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 256);
-            for (int o = 0; o < 4; o++)
-            {
-                for (int p = 0; p < 64; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
-                }
-            }
+            Conv2TransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 256), ref transposed);
             Conv2Product(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary>One sample of <c>Conv2</c>'s output gradient transposed, [4, 64] as [64, 4], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Conv2TransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 4; o++)
+        {
+            for (int p = 0; p < 64; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 4) + o) = KgUnsafe.Add(ref gradOutput, (o * 64) + p);
+            }
         }
     }
 
@@ -1394,15 +1412,21 @@ file static class ResidualKernels
         for (int n = 0; n < batch; n++)
         {
             SideUnfold(ref KgUnsafe.Add(ref input, n * 192), ref columns);
-            ref float dy = ref KgUnsafe.Add(ref gradOutput, n * 128);
-            for (int o = 0; o < 2; o++)
-            {
-                for (int p = 0; p < 64; p++)
-                {
-                    KgUnsafe.Add(ref transposed, (p * 2) + o) = KgUnsafe.Add(ref dy, (o * 64) + p);
-                }
-            }
+            SideTransposeGradient(ref KgUnsafe.Add(ref gradOutput, n * 128), ref transposed);
             SideProduct(ref columns, ref transposed, ref gradWeights, 64);
+        }
+    }
+
+    /// <summary>One sample of <c>Side</c>'s output gradient transposed, [2, 64] as [64, 2], for its products.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void SideTransposeGradient(ref float gradOutput, ref float transposed)
+    {
+        for (int o = 0; o < 2; o++)
+        {
+            for (int p = 0; p < 64; p++)
+            {
+                KgUnsafe.Add(ref transposed, (p * 2) + o) = KgUnsafe.Add(ref gradOutput, (o * 64) + p);
+            }
         }
     }
 
