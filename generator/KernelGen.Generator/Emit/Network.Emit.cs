@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using KernelGen.Generator.Layers;
 using KernelGen.Generator.Model;
 using KernelGen.Generator.Planning;
 using static KernelGen.Generator.Emit.KernelFile;
@@ -9,7 +10,7 @@ namespace KernelGen.Generator.Emit;
 /// <summary>
 /// Writes a <c>[Network]</c> class: one forward kernel file per layer (by the layers' own emitters), and the
 /// network file — parameters, workspace buffers, <c>Forward</c>, <c>Predict</c>, <c>ForwardBackward</c> with
-/// the backward kernels (<see cref="BackwardEmitter"/>), <c>Save</c> and <c>Load</c>.
+/// the network's kernels (<see cref="NetworkKernelsEmitter"/>), <c>Save</c> and <c>Load</c>.
 /// </summary>
 internal static class NetworkEmitter
 {
@@ -58,7 +59,7 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>The kernels of <c>{spec.Name}</c> that run across the batch: dense layers forward, and every backward kernel, each specialised to its layer's shape.</summary>");
         using (w.Block($"file static class {backward}"))
         {
-            BackwardEmitter.Write(w, spec, paths);
+            NetworkKernelsEmitter.Write(w, spec, paths);
             WriteHelpers(w, paths);
         }
 
@@ -67,22 +68,10 @@ internal static class NetworkEmitter
 
     private static string Summary(NetworkSpec spec) =>
         Invariant($"A network of {spec.Layers.Count} layers from {spec.InputChannels}×{spec.InputHeight}×{spec.InputWidth} inputs to {spec.OutputLength} outputs: ")
-        + string.Join(", ", spec.Layers.Select(l => Invariant($"{l.Name} ({Kind(l)}, {Shape(l)})"))) + ".";
-
-    private static string Kind(NetworkLayer layer) => layer.Spec switch
-    {
-        ConvSpec c => Invariant($"{c.KernelHeight}×{c.KernelWidth} convolution{(c.Activation.IsNone ? "" : ", " + c.Activation)}"),
-        PoolSpec p => Invariant($"{p.KernelHeight}×{p.KernelWidth} {(p.Kind == PoolKind.Max ? "max" : "average")} pool"),
-        GlobalPoolSpec g => g.Kind == PoolKind.Max ? "global max pool" : "global average pool",
-        DenseSpec d => "dense" + (d.Activation.IsNone ? "" : ", " + d.Activation),
-        AddSpec a => Invariant($"sum of {layer.Inputs.Count} tensors{(layer.Activation.IsNone ? "" : ", " + layer.Activation)}"),
-        ConcatSpec c => Invariant($"{c.Channels.Count} tensors joined along channels"),
-        BatchNormSpec b => "batch norm" + (b.Activation.IsNone ? "" : ", " + b.Activation) + (layer.Folded is null ? "" : ", folded into the convolution before it for inference"),
-        _ => "layer",
-    };
+        + string.Join(", ", spec.Layers.Select(l => Invariant($"{l.Name} ({l.Kind.Describe(l)}, {Shape(l)})"))) + ".";
 
     private static string Shape(NetworkLayer layer) =>
-        layer.OutHeight == 1 && layer.OutWidth == 1 && layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool
+        layer.OutHeight == 1 && layer.OutWidth == 1 && layer.Kind.FlatOutput
             ? Invariant($"{layer.OutChannels}")
             : Invariant($"{layer.OutChannels}×{layer.OutHeight}×{layer.OutWidth}");
 
@@ -116,7 +105,7 @@ internal static class NetworkEmitter
             w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);");
             foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
             {
-                foreach (ParameterTensor t in Tensors(layer, He(spec, layer)))
+                foreach (ParameterTensor t in layer.Kind.Tensors(layer, He(spec, layer)))
                 {
                     string shape = string.Join(", ", t.Shape);
                     w.Line(t.Buffer
@@ -126,7 +115,7 @@ internal static class NetworkEmitter
             }
 
             // In the order the layers run; a long list one layer to a line.
-            string[] owned = [.. spec.Layers.Where(l => l.OwnsParameters).Select(l => string.Join(", ", Tensors(l, false).Select(t => l.Name + t.Member)))];
+            string[] owned = [.. spec.Layers.Where(l => l.OwnsParameters).Select(l => string.Join(", ", l.Kind.Tensors(l, false).Select(t => l.Name + t.Member)))];
             string list = string.Join(", ", owned);
             if (list.Length <= 100)
             {
@@ -151,7 +140,7 @@ internal static class NetworkEmitter
         w.Line();
         foreach (NetworkLayer layer in spec.Layers.Where(l => l.OwnsParameters))
         {
-            foreach (ParameterTensor t in Tensors(layer, He(spec, layer)))
+            foreach (ParameterTensor t in layer.Kind.Tensors(layer, He(spec, layer)))
             {
                 w.Line(Invariant($"/// <summary>{t.Description} of <c>{layer.Name}</c>, [{string.Join(", ", t.Shape)}]{t.Layout}, saved as <c>{layer.Prefix}.{t.Suffix}</c>.</summary>"));
                 w.Line($"public {Training}.Parameter {layer.Name}{t.Member} {{ get; }}");
@@ -278,11 +267,7 @@ internal static class NetworkEmitter
         w.Line();
         foreach (NetworkLayer layer in spec.Layers.Where(l => l.HasKernelFile))
         {
-            w.Line(layer.Kind == NetworkLayerKind.BatchNorm
-                ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} scale, {ReadOnlySpan} shift, {ReadOnlySpan} mean, {ReadOnlySpan} variance, {Span} output, int batch);"
-                : layer.HasWeights
-                ? $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {ReadOnlySpan} weights, {(layer.HasBias ? $"{ReadOnlySpan} bias, " : "")}{Span} output, int batch);"
-                : $"private static partial void {layer.Spec.Method.Name}({ReadOnlySpan} input, {Span} output, int batch);");
+            w.Line(layer.Kind.Declaration(layer));
             w.Line();
         }
 
@@ -312,27 +297,15 @@ internal static class NetworkEmitter
             : "/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>");
         using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch{(spec.Normalizes ? ", bool training" : "")})"))
         {
-            string Start(string array) => $"ref {backward}.Start({array})";
-            string Read(int index) => index < 0 ? "input" : Invariant($"new {ReadOnlySpan}(buffers.{spec.Layers[index].Name}Output, 0, batch * {spec.Layers[index].OutputLength})");
-            string Output(NetworkLayer layer, string buffer) => Invariant($"new {Span}(buffers.{layer.Name}{buffer}, 0, batch * {layer.OutputLength})");
+            var calls = new NetworkCalls(spec, backward);
 
             // One layer's kernel; a layer that keeps its pre-activation stores it, then applies its activation into the output.
             void Run(NetworkLayer layer)
             {
-                string target = layer.KeepsPreActivation ? "PreActivation" : "Output";
-                string sources = string.Join(", ", layer.Inputs.Select(k => Start(Tensor(spec, k))));
-                string owner = layer.Owner;
-                w.Line(layer.Kind switch
-                {
-                    NetworkLayerKind.Dense => $"{backward}.{layer.Name}Forward({sources}, {Start($"{owner}Weight.Values")}, {(layer.HasBias ? $"{Start($"{owner}Bias.Values")}, " : "")}{Start($"buffers.{layer.Name}{target}")}, batch);",
-                    NetworkLayerKind.Add or NetworkLayerKind.Concat => $"{backward}.{layer.Name}Forward({sources}, {Start($"buffers.{layer.Name}{target}")}, batch);",
-                    NetworkLayerKind.BatchNorm => $"{backward}.{layer.Name}TrainingForward({sources}, {Start($"{owner}Weight.Values")}, {Start($"{owner}Bias.Values")}, {Start($"buffers.{layer.Name}Normalized")}, {Start($"buffers.{layer.Name}Mean")}, {Start($"buffers.{layer.Name}Variance")}, {Start($"buffers.{layer.Name}{target}")}, batch);",
-                    _ when layer.HasWeights => $"{layer.Spec.Method.Name}({Read(layer.Inputs[0])}, {owner}Weight.Values, {(layer.HasBias ? $"{owner}Bias.Values, " : "")}{Output(layer, target)}, batch);",
-                    _ => $"{layer.Spec.Method.Name}({Read(layer.Inputs[0])}, {Output(layer, target)}, batch);",
-                });
+                w.Line(layer.Kind.Forward(calls, layer, layer.KeepsPreActivation ? "PreActivation" : "Output"));
                 if (layer.KeepsPreActivation)
                 {
-                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({Start($"buffers.{layer.Name}PreActivation")}, {Start($"buffers.{layer.Name}Output")}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
+                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({calls.Start($"buffers.{layer.Name}PreActivation")}, {calls.Start($"buffers.{layer.Name}Output")}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
                 }
             }
 
@@ -362,17 +335,7 @@ internal static class NetworkEmitter
 
                 using (w.Block("else"))
                 {
-                    string owner = layer.Owner;
-                    if (conv is not null)
-                    {
-                        w.Line($"// {conv.Name} with {layer.Name} folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).");
-                        w.Line($"{backward}.{layer.Name}Fold({Start($"{conv.Owner}Weight.Values")}, {(conv.HasBias ? Start($"{conv.Owner}Bias.Values") + ", " : "")}{Start($"{owner}Weight.Values")}, {Start($"{owner}Bias.Values")}, {Start($"{owner}RunningMean.Values")}, {Start($"{owner}RunningVar.Values")}, {Start($"buffers.{layer.Name}FoldedWeight")}, {Start($"buffers.{layer.Name}FoldedBias")});");
-                        w.Line($"{layer.Folded!.Method.Name}({Read(conv.Inputs[0])}, buffers.{layer.Name}FoldedWeight, buffers.{layer.Name}FoldedBias, {Output(layer, "Output")}, batch);");
-                    }
-                    else
-                    {
-                        w.Line($"{layer.Spec.Method.Name}({Read(layer.Inputs[0])}, {owner}Weight.Values, {owner}Bias.Values, {owner}RunningMean.Values, {owner}RunningVar.Values, {Output(layer, "Output")}, batch);");
-                    }
+                    BatchNormLayer.WriteInference(w, calls, layer, conv);
                 }
             }
         }
@@ -452,62 +415,29 @@ internal static class NetworkEmitter
         {
             w.Line("// Layers below the lowest one with a trainable parameter need no gradients at all.");
             w.Line("int lowest = LowestTrainable();");
+            var calls = new NetworkCalls(spec, backward);
             var written = new HashSet<int>();
             var sharedWritten = new HashSet<string>(System.StringComparer.Ordinal);
             for (int i = spec.Layers.Count - 1; i >= 0; i--)
             {
                 NetworkLayer layer = spec.Layers[i];
-                string inputRef = $"ref {backward}.Start({Tensor(spec, layer.Inputs[0])})";
-                string gradOut = $"ref {backward}.Start(buffers.{layer.Name}Gradient)";
                 w.Line();
-                w.Line(Invariant($"// {layer.Name}: {Kind(layer)}."));
+                w.Line(Invariant($"// {layer.Name}: {layer.Kind.Describe(layer)}."));
                 using (w.Block(Invariant($"if (lowest <= {i})")))
                 {
                     // With binary cross-entropy the loss's gradient is already with respect to the last layer's pre-activation.
                     if (!layer.Activation.IsNone && !(spec.Loss == LossKind.BinaryCrossEntropy && i == spec.Layers.Count - 1))
                     {
-                        string slope = layer.Activation.SlopeArgument;
+                        string gradOut = calls.Start($"buffers.{layer.Name}Gradient"), slope = layer.Activation.SlopeArgument;
                         w.Line(layer.KeepsPreActivation
-                            ? Invariant($"{backward}.{layer.Activation.Kind}InputBackward(ref {backward}.Start(buffers.{layer.Name}PreActivation), {gradOut}, batch * {layer.OutputLength}{slope});")
-                            : Invariant($"{backward}.{layer.Activation.Kind}Backward(ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, batch * {layer.OutputLength}{slope});"));
+                            ? Invariant($"{backward}.{layer.Activation.Kind}InputBackward({calls.Start($"buffers.{layer.Name}PreActivation")}, {gradOut}, batch * {layer.OutputLength}{slope});")
+                            : Invariant($"{backward}.{layer.Activation.Kind}Backward({calls.Start($"buffers.{layer.Name}Output")}, {gradOut}, batch * {layer.OutputLength}{slope});"));
                     }
 
-                    if (layer.Spec is BatchNormSpec norm)
+                    // Layers that share parameters: the first here writes their gradients, the others add theirs in.
+                    if (layer.HasParameters)
                     {
-                        // The sums of dY·x̂ and dY per channel: the scale's and shift's gradients, which the input's gradient also needs.
-                        int index = ParameterIndex(spec, layer);
-                        w.Line($"{backward}.{layer.Name}StatisticsGradient(ref {backward}.Start(buffers.{layer.Name}Normalized), {gradOut}, ref {backward}.Start(buffers.{layer.Name}Sums), batch);");
-                        foreach ((string parameter, int slot, int offset) in new[] { ("Weight", index, 0), ("Bias", index + 1, norm.Channels) })
-                        {
-                            using (w.Block($"if (!{layer.Name}{parameter}.Frozen)"))
-                            {
-                                w.Line(Invariant($"new {ReadOnlySpan}(buffers.{layer.Name}Sums, {offset}, {norm.Channels}).CopyTo(buffers.Gradients[{slot}]);"));
-                            }
-                        }
-                    }
-                    else if (layer.HasParameters)
-                    {
-                        // Layers that share parameters: the first here writes their gradients, the others add theirs in.
-                        NetworkLayer owner = spec.Layers.First(l => l.Name == layer.Owner);
-                        bool add = !sharedWritten.Add(owner.Name);
-                        int index = ParameterIndex(spec, owner);
-                        (string Parameter, string Kernel, int Index, int Length)[] gradients = owner.HasBias
-                            ? [("Weight", "WeightGradient", index, WeightLength(owner)), ("Bias", "BiasGradient", index + 1, WeightShape(owner).Shape[0])]
-                            : [("Weight", "WeightGradient", index, WeightLength(owner))];
-                        foreach ((string parameter, string kernel, int slot, int length) in gradients)
-                        {
-                            using (w.Block($"if (!{owner.Name}{parameter}.Frozen)"))
-                            {
-                                string target = $"ref {backward}.Start(buffers.Gradients[{slot}])";
-                                string arguments = kernel == "WeightGradient" ? $"{inputRef}, {gradOut}" : gradOut;
-                                string columns = kernel == "WeightGradient" && layer.WeightGradientByProduct ? $", ref {backward}.Start(buffers.{layer.Name}Columns)" : "";
-                                w.Line($"{backward}.{layer.Name}{kernel}({arguments}, {(add ? $"ref {backward}.Start(buffers.ParameterScratch)" : target)}{columns}, batch);");
-                                if (add)
-                                {
-                                    w.Line(Invariant($"{backward}.Accumulate(ref {backward}.Start(buffers.ParameterScratch), {target}, {length});"));
-                                }
-                            }
-                        }
+                        layer.Kind.WriteParameterGradients(w, calls, layer, accumulate: !sharedWritten.Add(layer.Owner));
                     }
 
                     // The gradient with respect to each tensor it reads: written by the tensor's last reader (the first here),
@@ -520,57 +450,13 @@ internal static class NetworkEmitter
                             continue;
                         }
 
-                        NetworkLayer source = spec.Layers[producer];
-                        bool add = written.Contains(producer);
-                        written.Add(producer);
-                        string target = $"ref {backward}.Start(buffers.{source.Name}Gradient)";
-                        string length = Invariant($"batch * {source.OutputLength}");
                         using (w.Block(Invariant($"if (lowest <= {producer})")))
                         {
-                            if (layer.Kind == NetworkLayerKind.Add)
-                            {
-                                w.Line(add
-                                    ? $"{backward}.Accumulate({gradOut}, {target}, {length});"
-                                    : $"new {ReadOnlySpan}(buffers.{layer.Name}Gradient, 0, {length}).CopyTo(buffers.{source.Name}Gradient);");
-                                continue;
-                            }
-
-                            if (layer.Spec is ConcatSpec concat)
-                            {
-                                int offset = concat.Channels.Take(k).Sum() * concat.Plane;
-                                w.Line(Invariant($"{backward}.Slice({gradOut}, {target}, batch, {offset}, {concat.Channels[k] * concat.Plane}, {layer.OutputLength}, {(add ? "true" : "false")});"));
-                                continue;
-                            }
-
-                            string gradIn = add ? $"ref {backward}.Start(buffers.Scratch)" : target;
-                            if (layer.InputGradient is { } gradient)
-                            {
-                                // dX is a forward convolution of dY with the weights transposed and rotated: the forward kernels' tiling.
-                                w.Line($"{backward}.{layer.Name}TransposeWeights(ref {backward}.Start({layer.Owner}Weight.Values), ref {backward}.Start(buffers.{layer.Name}TransposedWeight));");
-                                w.Line(Invariant($"{gradient.Method.Name}(new {ReadOnlySpan}(buffers.{layer.Name}Gradient, 0, batch * {layer.OutputLength}), buffers.{layer.Name}TransposedWeight, new {Span}({(add ? "buffers.Scratch" : $"buffers.{source.Name}Gradient")}, 0, {length}), batch);"));
-                            }
-                            else
-                            {
-                                w.Line(layer.Kind switch
-                                {
-                                    NetworkLayerKind.Conv when layer.WeightGradientByProduct => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, ref {backward}.Start(buffers.{layer.Name}Columns), batch);",
-                                    NetworkLayerKind.Conv or NetworkLayerKind.Dense => $"{backward}.{layer.Name}InputGradient({gradOut}, ref {backward}.Start({layer.Owner}Weight.Values), {gradIn}, batch);",
-                                    NetworkLayerKind.MaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, ref {backward}.Start(buffers.{layer.Name}Output), {gradOut}, {gradIn}, batch);",
-                                    NetworkLayerKind.GlobalMaxPool => $"{backward}.{layer.Name}InputGradient({inputRef}, {gradOut}, {gradIn}, batch);",
-                                    NetworkLayerKind.BatchNorm => $"{backward}.{layer.Name}InputGradient(ref {backward}.Start(buffers.{layer.Name}Normalized), {gradOut}, ref {backward}.Start({layer.Name}Weight.Values), ref {backward}.Start(buffers.{layer.Name}Variance), ref {backward}.Start(buffers.{layer.Name}Sums), {gradIn}, batch);",
-                                    _ => $"{backward}.{layer.Name}InputGradient({gradOut}, {gradIn}, batch);",
-                                });
-                            }
-
-                            if (add)
-                            {
-                                w.Line($"{backward}.Accumulate(ref {backward}.Start(buffers.Scratch), {target}, {length});");
-                            }
+                            layer.Kind.WriteInputGradient(w, calls, layer, k, add: !written.Add(producer));
                         }
                     }
                 }
             }
-
         }
 
         w.Line();
@@ -613,34 +499,15 @@ internal static class NetworkEmitter
                         w.Line(Invariant($"{layer.Name}PreActivation = new float[checked(maxBatch * {layer.OutputLength})];"));
                     }
 
-                    if (layer.InputGradient is not null)
+                    foreach (WorkspaceBuffer buffer in layer.Kind.Buffers(spec, layer))
                     {
-                        w.Line(Invariant($"{layer.Name}TransposedWeight = new float[{WeightLength(layer)}];"));
-                    }
-
-                    if (layer is { WeightGradientByProduct: true, Spec: ConvSpec unfolded })
-                    {
-                        int positions = unfolded.Geometry.OutputHeight * unfolded.Geometry.OutputWidth;
-                        w.Line(Invariant($"{layer.Name}Columns = new float[{positions * ((unfolded.InChannels * unfolded.KernelHeight * unfolded.KernelWidth) + unfolded.OutChannels)}];"));
-                    }
-
-                    if (layer.Spec is BatchNormSpec norm)
-                    {
-                        w.Line(Invariant($"{layer.Name}Normalized = new float[checked(maxBatch * {layer.OutputLength})];"));
-                        w.Line(Invariant($"{layer.Name}Mean = new float[{norm.Channels}];"));
-                        w.Line(Invariant($"{layer.Name}Variance = new float[{norm.Channels}];"));
-                        w.Line(Invariant($"{layer.Name}Sums = new float[{2 * norm.Channels}];"));
-                        if (layer.Folded is not null)
-                        {
-                            w.Line(Invariant($"{layer.Name}FoldedWeight = new float[{WeightLength(spec.Layers[layer.Inputs[0]])}];"));
-                            w.Line(Invariant($"{layer.Name}FoldedBias = new float[{norm.Channels}];"));
-                        }
+                        w.Line($"{layer.Name}{buffer.Name} = new float[{buffer.Length}];");
                     }
                 }
 
                 if (spec.SharesWeights)
                 {
-                    int largest = spec.Layers.Where(l => l.SharesWith is not null).Max(WeightLength);
+                    int largest = spec.Layers.Where(l => l.SharesWith is not null).Max(l => ((WeightedLayer)l.Kind).WeightLength(l));
                     w.Line(Invariant($"ParameterScratch = new float[{largest}];"));
                 }
 
@@ -665,43 +532,11 @@ internal static class NetworkEmitter
                     w.Line($"internal float[] {layer.Name}PreActivation {{ get; }}");
                 }
 
-                if (layer.InputGradient is not null)
+                foreach (WorkspaceBuffer buffer in layer.Kind.Buffers(spec, layer))
                 {
                     w.Line();
-                    w.Line($"/// <summary><c>{layer.Name}</c>'s weights with in and out channels swapped, for its input gradient.</summary>");
-                    w.Line($"internal float[] {layer.Name}TransposedWeight {{ get; }}");
-                }
-
-                if (layer.WeightGradientByProduct)
-                {
-                    w.Line();
-                    w.Line($"/// <summary>One sample of <c>{layer.Name}</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight gradient.</summary>");
-                    w.Line($"internal float[] {layer.Name}Columns {{ get; }}");
-                }
-
-                if (layer.Spec is BatchNormSpec)
-                {
-                    w.Line();
-                    w.Line($"/// <summary><c>{layer.Name}</c>'s input normalised with the training batch's statistics, x̂ = (x − mean) / √(variance + ε).</summary>");
-                    w.Line($"internal float[] {layer.Name}Normalized {{ get; }}");
-                    w.Line();
-                    w.Line($"/// <summary>The training batch's mean per channel, as <c>{layer.Name}</c> normalised with it.</summary>");
-                    w.Line($"internal float[] {layer.Name}Mean {{ get; }}");
-                    w.Line();
-                    w.Line($"/// <summary>The training batch's variance per channel (divided by the count, as the normalisation uses it).</summary>");
-                    w.Line($"internal float[] {layer.Name}Variance {{ get; }}");
-                    w.Line();
-                    w.Line($"/// <summary>Per channel, Σ dY · x̂ (the scale's gradient), then Σ dY (the shift's).</summary>");
-                    w.Line($"internal float[] {layer.Name}Sums {{ get; }}");
-                    if (layer.Folded is not null)
-                    {
-                        w.Line();
-                        w.Line($"/// <summary>The weights of <c>{spec.Layers[layer.Inputs[0]].Name}</c> with <c>{layer.Name}</c> folded in, for inference.</summary>");
-                        w.Line($"internal float[] {layer.Name}FoldedWeight {{ get; }}");
-                        w.Line();
-                        w.Line($"/// <summary>The bias of <c>{spec.Layers[layer.Inputs[0]].Name}</c> with <c>{layer.Name}</c> folded in, for inference.</summary>");
-                        w.Line($"internal float[] {layer.Name}FoldedBias {{ get; }}");
-                    }
+                    w.Line($"/// <summary>{buffer.Summary}</summary>");
+                    w.Line($"internal float[] {layer.Name}{buffer.Name} {{ get; }}");
                 }
             }
 
@@ -750,7 +585,7 @@ internal static class NetworkEmitter
         w.Line(generated);
         using (w.Block($"public void UpdateRunningStatistics(global::System.ReadOnlySpan<{Training}.NetworkWorkspace> workspaces)"))
         {
-            foreach (NetworkLayer layer in spec.Layers.Where(l => l.Kind == NetworkLayerKind.BatchNorm))
+            foreach (NetworkLayer layer in spec.Layers.Where(l => l.Spec is BatchNormSpec))
             {
                 var norm = (BatchNormSpec)layer.Spec;
                 string momentum = norm.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
@@ -781,7 +616,7 @@ internal static class NetworkEmitter
                     }
                 }
 
-                if (layer != spec.Layers.Last(l => l.Kind == NetworkLayerKind.BatchNorm))
+                if (layer != spec.Layers.Last(l => l.Spec is BatchNormSpec))
                 {
                     w.Line();
                 }
@@ -808,12 +643,6 @@ internal static class NetworkEmitter
     /// <summary>The trailing argument of an inference call to <c>RunForward</c>: <c>, training: false</c> when the network has batch norms.</summary>
     private static string Inference(NetworkSpec spec) => spec.Normalizes ? ", training: false" : "";
 
-    /// <summary>The tensor a layer reads, as the workspace holds it: the network's input (-1) or a layer's output.</summary>
-    private static string Tensor(NetworkSpec spec, int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
-
-    private static int ParameterIndex(NetworkSpec spec, NetworkLayer layer) =>
-        spec.Layers.TakeWhile(l => !ReferenceEquals(l, layer)).Where(l => l.OwnsParameters).Sum(l => Tensors(l, false).Count);
-
     /// <summary>
     /// Whether a layer's weights start He uniform: with <c>Initialization.He</c>, when ReLU follows it — its own, or that of
     /// the batch norm that alone reads it (<c>conv → bn → relu</c>).
@@ -823,57 +652,6 @@ internal static class NetworkEmitter
         int index = spec.Layers.ToList().IndexOf(layer);
         NetworkLayer[] readers = [.. spec.Layers.Where(l => l.Inputs.Contains(index))];
         return spec.HeForRelu && (layer.Activation.Kind == ActivationKind.Relu
-            || (readers is [{ Kind: NetworkLayerKind.BatchNorm, Activation.Kind: ActivationKind.Relu }] && layer.Activation.IsNone));
+            || (readers is [{ Spec: BatchNormSpec, Activation.Kind: ActivationKind.Relu }] && layer.Activation.IsNone));
     }
-
-    /// <summary>
-    /// The tensors a layer owns, in the order <c>Parameters</c> lists them: a convolution's or dense layer's weights and bias; a
-    /// batch norm's scale and shift (PyTorch's <c>weight</c> and <c>bias</c>) and its running statistics, which are buffers.
-    /// </summary>
-    /// <param name="layer">The layer.</param>
-    /// <param name="he">Whether its weights start He uniform (<see cref="He"/>) rather than Glorot uniform.</param>
-    internal static IReadOnlyList<ParameterTensor> Tensors(NetworkLayer layer, bool he)
-    {
-        if (layer.Spec is BatchNormSpec norm)
-        {
-            int[] channels = [norm.Channels];
-            return
-            [
-                new("Weight", "weight", channels, "Ones", false, 0, 0, "The scale"),
-                new("Bias", "bias", channels, "Zeros", false, 0, 0, "The shift"),
-                new("RunningMean", "running_mean", channels, "Zeros", true, 0, 0, "The running mean (a buffer, moved by each training step)"),
-                new("RunningVar", "running_var", channels, "Ones", true, 0, 0, "The running variance (a buffer, moved by each training step)"),
-            ];
-        }
-
-        if (!layer.HasWeights)
-        {
-            return [];
-        }
-
-        (int[] shape, int fanIn, int fanOut) = WeightShape(layer);
-        string layout = layer.Kind == NetworkLayerKind.Conv ? " (OIHW)" : " ([out, in])";
-        var weight = new ParameterTensor("Weight", "weight", shape, he ? "He" : "Glorot", false, fanIn, fanOut, "The weights", layout);
-        return layer.HasBias ? [weight, new("Bias", "bias", [shape[0]], "Zeros", false, fanIn, fanOut, "The bias")] : [weight];
-    }
-
-    /// <summary>Floats in a layer's weights: the product of <see cref="WeightShape"/>'s dimensions.</summary>
-    private static int WeightLength(NetworkLayer layer) => WeightShape(layer).Shape.Aggregate(1, (a, b) => a * b);
-
-    /// <summary>The weights' shape as PyTorch has it, and the fans for initialisation.</summary>
-    internal static (int[] Shape, int FanIn, int FanOut) WeightShape(NetworkLayer layer) => layer.Spec switch
-    {
-        // The fans as PyTorch and Keras count them: in-channels per group, but all out-channels, times the kernel area.
-        ConvSpec c => (new[] { c.OutChannels, c.InChannels / c.Groups, c.KernelHeight, c.KernelWidth },
-            c.InChannels / c.Groups * c.KernelHeight * c.KernelWidth, c.OutChannels * c.KernelHeight * c.KernelWidth),
-        DenseSpec d => (new[] { d.OutFeatures, d.InFeatures }, d.InFeatures, d.OutFeatures),
-        _ => (System.Array.Empty<int>(), 0, 0),
-    };
 }
-
-/// <summary>
-/// One tensor of a network layer's state: its member suffix (<c>Conv1Weight</c>), its name suffix in saved files
-/// (<c>conv1.weight</c>), shape, initialisation, whether it is a buffer (saved, not trained), and its fans.
-/// </summary>
-internal sealed record ParameterTensor(
-    string Member, string Suffix, int[] Shape, string Initialization, bool Buffer, int FanIn, int FanOut, string Description, string Layout = "");

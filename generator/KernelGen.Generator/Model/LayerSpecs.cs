@@ -1,5 +1,7 @@
 using System.Linq;
 
+using KernelGen.Generator.Layers;
+
 namespace KernelGen.Generator.Model;
 
 /// <summary>A parsed layer: what every spec has.</summary>
@@ -132,20 +134,6 @@ internal enum LossKind
     MeanSquaredError = 2,
 }
 
-/// <summary>A layer's kind within a network.</summary>
-internal enum NetworkLayerKind
-{
-    Conv,
-    MaxPool,
-    AvgPool,
-    GlobalAvgPool,
-    GlobalMaxPool,
-    Dense,
-    Add,
-    Concat,
-    BatchNorm,
-}
-
 /// <summary>
 /// A <c>[Concat]</c> in a network: the channels (or, for flat inputs, the features) of each joined tensor in order,
 /// over planes of <c>Height × Width</c>.
@@ -166,8 +154,11 @@ internal sealed record ConcatSpec(MethodTarget Method, EquatableArray<int> Chann
 /// kernel then stores the pre-activation, which the network keeps for the backward pass, and applies this after it.
 /// </param>
 internal sealed record NetworkLayer(
-    string Name, NetworkLayerKind Kind, ISpec Spec, int InputLength, int OutChannels, int OutHeight, int OutWidth, ActivationSpec? Separate = null)
+    string Name, ISpec Spec, int InputLength, int OutChannels, int OutHeight, int OutWidth, ActivationSpec? Separate = null)
 {
+    /// <summary>Its kind, from its spec's type: what it plans and writes (<see cref="LayerKind"/>).</summary>
+    public LayerKind Kind => LayerKind.Of(Spec);
+
     /// <summary>
     /// The layers it reads, by their index in the network's layers (which are in an order where every layer comes after
     /// the ones it reads); -1 is the network's input. One for most layers; the operands of an <c>[Add]</c> or <c>[Concat]</c>.
@@ -179,7 +170,7 @@ internal sealed record NetworkLayer(
     /// method); dense layers, sums and joins run in the network's kernel class instead, and a batch norm folded into a
     /// convolution has none: inference runs the convolution's folded kernel, training the network's own kernels.
     /// </summary>
-    public bool HasKernelFile => Kind is not (NetworkLayerKind.Dense or NetworkLayerKind.Add or NetworkLayerKind.Concat) && Folded is null;
+    public bool HasKernelFile => Kind.HasKernelFile && Folded is null;
 
     /// <summary>
     /// For a <c>[BatchNorm2D]</c> that reads a convolution nothing else reads and that has no activation of its own: the
@@ -207,15 +198,7 @@ internal sealed record NetworkLayer(
     /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the
     /// network keeps the pre-activation; a layer without an activation of its own is returned as it is.
     /// </summary>
-    public NetworkLayer Unfused() => Spec switch
-    {
-        ConvSpec conv => this with { Spec = conv with { Activation = ActivationSpec.None }, Separate = conv.Activation },
-        DenseSpec dense => this with { Spec = dense with { Activation = ActivationSpec.None }, Separate = dense.Activation },
-        AddSpec add => this with { Spec = add with { Activation = ActivationSpec.None }, Separate = add.Activation },
-        // The batch norm's inference kernel keeps its activation fused; only the training form applies it separately.
-        BatchNormSpec norm => norm.Activation.IsNone ? this : this with { Separate = norm.Activation },
-        _ => this,
-    };
+    public NetworkLayer Unfused() => Kind.Unfused(this);
 
     /// <summary>Whether the network keeps this layer's pre-activation (see <see cref="Separate"/>).</summary>
     public bool KeepsPreActivation => Separate is not null;
@@ -223,10 +206,10 @@ internal sealed record NetworkLayer(
     public int OutputLength => OutChannels * OutHeight * OutWidth;
 
     /// <summary>Whether the layer has trainable parameters: a convolution, dense layer or batch norm.</summary>
-    public bool HasParameters => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense or NetworkLayerKind.BatchNorm;
+    public bool HasParameters => Kind.HasParameters;
 
     /// <summary>Whether the layer has weights a kernel multiplies by: a convolution or dense layer.</summary>
-    public bool HasWeights => Kind is NetworkLayerKind.Conv or NetworkLayerKind.Dense;
+    public bool HasWeights => Kind.HasWeights;
 
     /// <summary>The layer whose parameters this one uses (<c>SharesWeightsWith</c>), or null for its own.</summary>
     public string? SharesWith { get; init; }
@@ -238,19 +221,13 @@ internal sealed record NetworkLayer(
     public string Owner => SharesWith ?? Name;
 
     /// <summary>Whether a layer with parameters has a bias (<c>Bias = false</c> drops it; a batch norm's shift is its bias).</summary>
-    public bool HasBias => Kind == NetworkLayerKind.BatchNorm || (HasWeights && Spec.Method.HasBias);
+    public bool HasBias => Kind.HasBias(this);
 
     /// <summary>The prefix of its parameters' names (<c>{Prefix}.weight</c>): the attribute's <c>Name</c>, or the method's.</summary>
     public string Prefix { get; init; } = Name.TrimStart('@');
 
-    public ActivationSpec Activation => Separate ?? Spec switch
-    {
-        ConvSpec conv => conv.Activation,
-        DenseSpec dense => dense.Activation,
-        AddSpec add => add.Activation,
-        BatchNormSpec norm => norm.Activation,
-        _ => ActivationSpec.None,
-    };
+    /// <summary>Its activation: the one applied after its kernel (<see cref="Separate"/>), or the one its spec fuses.</summary>
+    public ActivationSpec Activation => Separate ?? Kind.Activation(Spec);
 }
 
 /// <summary>A <c>[Network]</c> class: where it is, its input, and its layers in order.</summary>
@@ -266,7 +243,7 @@ internal sealed record NetworkSpec(
     public int OutputLength => Layers[Layers.Count - 1].OutputLength;
 
     /// <summary>Whether some layer is a batch norm, whose running statistics the network keeps.</summary>
-    public bool Normalizes => Layers.Any(l => l.Kind == NetworkLayerKind.BatchNorm);
+    public bool Normalizes => Layers.Any(l => l.Spec is BatchNormSpec);
 
     /// <summary>Whether some layer uses another's parameters, whose gradients are then added.</summary>
     public bool SharesWeights => Layers.Any(l => l.SharesWith is not null);

@@ -112,8 +112,8 @@ internal static class NetworkParser
 
             position[i] = layers.Count;
             layers.Add(layer with { Inputs = reads.Select(r => r < 0 ? -1 : position[r]).ToEquatableArray() });
-            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind is NetworkLayerKind.Dense or NetworkLayerKind.GlobalAvgPool or NetworkLayerKind.GlobalMaxPool
-                || (layer.Kind is NetworkLayerKind.Add or NetworkLayerKind.Concat && operands.All(o => o.Shape.Flat)));
+            shape = (layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.Kind.FlatOutput
+                || (layer.Spec is AddSpec or ConcatSpec && operands.All(o => o.Shape.Flat)));
             shapes[i] = shape;
         }
 
@@ -207,7 +207,7 @@ internal static class NetworkParser
     }
 
     /// <summary>A layer's weight shape as text, for comparing two layers that share parameters: <c>[4, 2, 3, 3]</c>.</summary>
-    private static string WeightShape(NetworkLayer layer) => "[" + string.Join(", ", Emit.NetworkEmitter.WeightShape(layer).Shape) + "]";
+    private static string WeightShape(NetworkLayer layer) => "[" + string.Join(", ", layer.Kind.WeightShape(layer).Shape) + "]";
 
     /// <summary>The members every network class gets, which a layer must not be named after.</summary>
     private static readonly HashSet<string> Reserved = new(System.StringComparer.Ordinal)
@@ -405,7 +405,7 @@ internal static class NetworkParser
             generated.Add(name + "Forward");
             generated.Add(name + "FoldedForward");
             generated.Add(name + "InputGradientForward");
-            foreach (Emit.ParameterTensor tensor in Emit.NetworkEmitter.Tensors(layer, he: false))
+            foreach (Layers.ParameterTensor tensor in layer.Kind.Tensors(layer, he: false))
             {
                 generated.Add(name + tensor.Member);
             }
@@ -482,7 +482,7 @@ internal static class NetworkParser
                 if (Conv2DParser.Read(new LayerAttribute("Conv2D", attributes[0], diagnostics, Inferred(spatial("InChannels"))), target) is { } conv)
                 {
                     Conv2DGeometry g = conv.Geometry;
-                    layer = new NetworkLayer(name, NetworkLayerKind.Conv, conv, features, g.OutChannels, g.OutputHeight, g.OutputWidth);
+                    layer = new NetworkLayer(name, conv, features, g.OutChannels, g.OutputHeight, g.OutputWidth);
                 }
 
                 break;
@@ -491,7 +491,7 @@ internal static class NetworkParser
                 if (PoolParser.Read(new LayerAttribute(max ? "MaxPool2D" : "AvgPool2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), target, max ? PoolKind.Max : PoolKind.Average) is { } pool)
                 {
                     Pool2DGeometry g = pool.Geometry;
-                    layer = new NetworkLayer(name, max ? NetworkLayerKind.MaxPool : NetworkLayerKind.AvgPool, pool, features, g.Channels, g.OutputHeight, g.OutputWidth);
+                    layer = new NetworkLayer(name, pool, features, g.Channels, g.OutputHeight, g.OutputWidth);
 
                 }
 
@@ -500,7 +500,7 @@ internal static class NetworkParser
                 PoolKind kind = metadata == PoolParser.GlobalMaxAttributeName ? PoolKind.Max : PoolKind.Average;
                 if (PoolParser.ReadGlobal(new LayerAttribute(kind == PoolKind.Max ? "GlobalMaxPool2D" : "GlobalAvgPool2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), target, kind) is { } global)
                 {
-                    layer = new NetworkLayer(name, kind == PoolKind.Max ? NetworkLayerKind.GlobalMaxPool : NetworkLayerKind.GlobalAvgPool, global, features, global.Channels, 1, 1);
+                    layer = new NetworkLayer(name, global, features, global.Channels, 1, 1);
                 }
 
                 break;
@@ -514,7 +514,7 @@ internal static class NetworkParser
 
                 if (AddParser.Read(sum, target) is { } add)
                 {
-                    layer = new NetworkLayer(name, NetworkLayerKind.Add, add, features, input.C, input.H, input.W);
+                    layer = new NetworkLayer(name, add, features, input.C, input.H, input.W);
                 }
 
                 break;
@@ -530,7 +530,7 @@ internal static class NetworkParser
                 {
                     int[] channels = [.. operands.Select(o => o.Shape.C)];
                     var concat = new ConcatSpec(target, channels.ToEquatableArray(), input.H, input.W);
-                    layer = new NetworkLayer(name, NetworkLayerKind.Concat, concat, features, concat.OutChannels, concat.Height, concat.Width);
+                    layer = new NetworkLayer(name, concat, features, concat.OutChannels, concat.Height, concat.Width);
                 }
 
                 break;
@@ -538,14 +538,14 @@ internal static class NetworkParser
                 var normTarget = target with { Parameters = NormalizationParameters };
                 if (BatchNormParser.Read(new LayerAttribute("BatchNorm2D", attributes[0], diagnostics, Inferred(spatial("Channels"))), normTarget) is { } norm)
                 {
-                    layer = new NetworkLayer(name, NetworkLayerKind.BatchNorm, norm, features, norm.Channels, norm.Height, norm.Width);
+                    layer = new NetworkLayer(name, norm, features, norm.Channels, norm.Height, norm.Width);
                 }
 
                 break;
             default:
                 if (DenseParser.Read(new LayerAttribute("Dense", attributes[0], diagnostics, Inferred(new Dictionary<string, int> { ["InFeatures"] = features })), target) is { } dense)
                 {
-                    layer = new NetworkLayer(name, NetworkLayerKind.Dense, dense, features, dense.OutFeatures, 1, 1);
+                    layer = new NetworkLayer(name, dense, features, dense.OutFeatures, 1, 1);
                 }
 
                 break;

@@ -22,14 +22,7 @@ internal static class NetworkPlanner
         var kernels = new List<KernelPlan>();
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
-            kernels.Add(new KernelPlan(layer.Spec switch
-            {
-                ConvSpec conv => ConvPlanner.Plan(conv, legacyIntrinsics),
-                PoolSpec pool => PoolPlanner.Plan(pool, legacyIntrinsics),
-                GlobalPoolSpec global => GlobalPoolPlan.Plan(global, legacyIntrinsics),
-                BatchNormSpec norm => BatchNormPlan.Plan(norm, legacyIntrinsics),
-                _ => throw new System.InvalidOperationException($"No kernel plan for {layer.Spec.GetType().Name}."),
-            }));
+            kernels.Add(new KernelPlan(layer.Kind.Plan(layer.Spec, legacyIntrinsics)));
         }
 
         foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).Concat(folded.Layers.Select(l => l.InputGradient)).OfType<ConvSpec>())
@@ -109,8 +102,8 @@ internal static class NetworkPlanner
         for (int i = 0; i < layers.Length; i++)
         {
             NetworkLayer norm = layers[i];
-            if (norm is { Kind: NetworkLayerKind.BatchNorm, Spec: BatchNormSpec bn } && norm.Inputs[0] is int j and >= 0
-                && layers[j] is { Kind: NetworkLayerKind.Conv, Spec: ConvSpec conv, Activation.IsNone: true }
+            if (norm is { Spec: BatchNormSpec bn } && norm.Inputs[0] is int j and >= 0
+                && layers[j] is { Spec: ConvSpec conv, Activation.IsNone: true }
                 && layers.Count(l => l.Inputs.Contains(j)) == 1)
             {
                 MethodTarget target = Kernel(conv.Method, "FoldedForward", FoldedParameters, bias: true);
