@@ -36,6 +36,17 @@ public class ResNet18Tests
         return input;
     }
 
+    /// <summary>samples/ResNet18/ResNet18.cs, the committed import.</summary>
+    private static string CommittedImport => Path.Combine(
+        typeof(ResNet18Tests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!, "samples", "ResNet18", "ResNet18.cs");
+
+    [Fact]
+    public void The_sample_holds_what_the_importer_writes_today()
+    {
+        OnnxImport imported = OnnxImport.Import(ModelPath, new OnnxImportOptions("ResNet18") { Namespace = "KernelGen.Samples" });
+        Assert.Equal(imported.Source, File.ReadAllText(CommittedImport).ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public void The_pretrained_ResNet_18_matches_ONNX_Runtime_on_MNIST_digits()
     {
