@@ -112,6 +112,18 @@ public class OperatorTests
     }
 
     [Fact]
+    public void A_constant_added_per_channel_is_the_convolutions_bias()
+    {
+        var b = new OnnxBuilder(16, 1, 2, 5, 5);
+        string x = b.Node("Conv", ["x", b.Weight([3, 2, 3, 3])]);
+        x = b.Node("Add", [x, b.Weight([1, 3, 1, 1])]);
+        x = b.Node("Relu", [x]);
+        OnnxImport imported = ImportRunner.AssertMatches(b.Build(Head(b, x)));
+        Assert.DoesNotContain("[Add", imported.Source);
+        Assert.Contains("Activation = Activation.Relu", imported.Source);
+    }
+
+    [Fact]
     public void Reshape_by_the_shape_chain_older_pytorch_exports_write()
     {
         var b = new OnnxBuilder(9, 1, 2, 6, 6) { Opset = 11 };

@@ -27,6 +27,33 @@ public static class ReportWriter
     private static IEnumerable<SuiteLayer> Layers(BenchRun run) =>
         Suite.All.Where(layer => run.Measurements.Any(m => m.Shape == layer.Id));
 
+    /// <summary>The whole-network rows (<see cref="NetworkBenchmarks"/>): each implementation's time and the ratio to ours.</summary>
+    private static void WholeNetworks(StringBuilder md, BenchRun run)
+    {
+        string[] networks = [.. run.Measurements.Select(m => m.Shape).Where(s => s.StartsWith("resnet18_", StringComparison.Ordinal)).Distinct()];
+        if (networks.Length == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Whole networks").AppendLine();
+        md.AppendLine("ML.NET's pretrained ResNet-18 (`Microsoft.ML.DnnImageFeaturizer.ResNet18`, 1.8 G multiply-adds per image) imported by `kernelgen` "
+            + "(samples/ResNet18/ResNet18.cs), one 3×224×224 image, one thread; ONNX Runtime runs the same ONNX file, TorchSharp torchvision's resnet18 in eval mode.").AppendLine();
+        md.AppendLine("| network | implementation | time | × ours | allocated |");
+        md.AppendLine("|---|---|--:|--:|--:|");
+        foreach (string network in networks)
+        {
+            Measurement? ours = run.Measurements.SingleOrDefault(m => m.Shape == network && m.Implementation == "Generated");
+            foreach (Measurement m in run.Measurements.Where(m => m.Shape == network))
+            {
+                string ratio = ours is null ? "" : (m.MedianNs / ours.MedianNs).ToString("F2", s_invariant);
+                md.AppendLine(s_invariant, $"| {network} | {m.Implementation} | {Time(m.MedianNs)} | {ratio} | {Bytes(m.AllocatedBytes)} |");
+            }
+        }
+
+        md.AppendLine().AppendLine("× ours is the implementation's time divided by the generated network's: above 1, ours is faster.").AppendLine();
+    }
+
     private static Measurement? Find(BenchRun run, SuiteLayer layer, string implementation) =>
         run.Measurements.SingleOrDefault(m => m.Shape == layer.Id && m.Implementation == implementation);
 
@@ -64,6 +91,7 @@ public static class ReportWriter
         md.AppendLine("![GFLOP/s per shape and implementation](benchmarks-gflops.png)").AppendLine();
         md.AppendLine("![GB/s per pooling shape and implementation](benchmarks-pools.png)").AppendLine();
 
+        WholeNetworks(md, run);
         md.AppendLine("## Every implementation").AppendLine();
         md.AppendLine("| shape | implementation | time | ± std dev | GFLOP/s or GB/s | % of peak | allocated |");
         md.AppendLine("|---|---|--:|--:|--:|--:|--:|");

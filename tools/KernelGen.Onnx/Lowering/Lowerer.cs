@@ -518,7 +518,7 @@ internal sealed class Lowerer
             {
                 if (_constants.TryGetValue(node.Inputs[k], out ConstantValue? c) && _tensors.TryGetValue(node.Inputs[1 - k], out TensorValue? t)
                     && t.Producer is { Attribute: "Dense" or "Conv2D", Activation: null } biased && SoleReader(biased, node.Inputs[1 - k])
-                    && c.Floats.Length == t.Channels && c.Shape.Count(d => d != 1) <= 1)
+                    && c.Floats.Length == t.Channels && PerChannel(c.Shape, t.Channels, dense: biased.Attribute == "Dense"))
                 {
                     float[] bias = biased.Parameters.TryGetValue("bias", out var b) ? [.. b.Values.Zip(c.Floats, (x, y) => x + y)] : c.Floats;
                     biased.Parameters["bias"] = ([t.Channels], bias);
@@ -545,6 +545,14 @@ internal sealed class Lowerer
         layer.Inputs.AddRange(operands.Skip(1).Select(o => o.Producer));
         Produce(node, layer, operands[0] with { Producer = layer });
     }
+
+    /// <summary>
+    /// Whether a constant of <paramref name="shape"/> broadcasts as one value per channel: <c>[C]</c> or <c>[1, C]</c> added to a
+    /// dense layer's <c>[N, C]</c>; <c>[C, 1, 1]</c> or <c>[1, C, 1, 1]</c> added to a convolution's <c>[N, C, H, W]</c>.
+    /// </summary>
+    private static bool PerChannel(int[] shape, int channels, bool dense) => dense
+        ? shape is [var c] && c == channels || shape is [1, var d] && d == channels
+        : shape is [var e, 1, 1] && e == channels || shape is [1, var f, 1, 1] && f == channels;
 
     private void Concat(OnnxNode node)
     {
