@@ -60,6 +60,19 @@ public class ErrorTests
     }
 
     [Fact]
+    public void Malformed_nodes_are_refusals_not_crashes()
+    {
+        var b = new OnnxBuilder(1, 1, 2, 5, 5);
+        string w = b.Node("Constant", [], ("value_float", 1f), ("value_int", 2));
+        string conv = b.Node("Conv", ["x", w]);
+        Assert.Contains("'constant_0' (Constant): 2 values given; a Constant has one", Refused(b.Build(b.Node("GlobalAveragePool", [conv]))).Message);
+
+        b = Small(out conv);
+        string pool = b.Node("MaxPool", [conv], ("kernel_shape", new[] { 0, 2 }));
+        Assert.Contains("kernel_shape [0, 2]: a window is at least 1×1", Refused(b.Build(b.Node("GlobalAveragePool", [pool]))).Message);
+    }
+
+    [Fact]
     public void A_cycle_and_a_missing_input_are_named()
     {
         OnnxBuilder b = Small(out string conv);

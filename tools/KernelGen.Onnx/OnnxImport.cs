@@ -76,6 +76,19 @@ public sealed class OnnxImport
 
     private static OnnxImport Import(ModelProto model, string source, OnnxImportOptions options)
     {
+        try
+        {
+            return Lower(model, source, options);
+        }
+        catch (Exception e) when (e is not (OnnxImportException or ArgumentException or IOException or OutOfMemoryException))
+        {
+            // Every refusal is an OnnxImportException of its own; anything else is a bug of the importer's, reported as one.
+            throw new OnnxImportException($"'{source}' could not be imported ({e.GetType().Name}: {e.Message}); this is a bug of the importer, please report it with the model.", e);
+        }
+    }
+
+    private static OnnxImport Lower(ModelProto model, string source, OnnxImportOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         if (!System.Text.RegularExpressions.Regex.IsMatch(options.ClassName, "^[A-Za-z_][A-Za-z0-9_]*$"))
         {

@@ -246,7 +246,12 @@ internal sealed class Lowerer
             Refuse(node, Invariant($"weights of rank {w.Shape.Length}: only 2-D convolutions (weights [out, in / groups, kh, kw]) are supported"));
         }
 
-        int groups = (int)Int(node, "group", 1), outChannels = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3];
+        if (w.Shape.Any(d => d == 0))
+        {
+            Refuse(node, $"weights [{string.Join(", ", w.Shape)}] are empty");
+        }
+
+        int groups = (int)Math.Clamp(Int(node, "group", 1), 0, int.MaxValue), outChannels = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3];
         if (groups < 1 || x.Channels % groups != 0 || w.Shape[1] * groups != x.Channels || outChannels % groups != 0)
         {
             Refuse(node, Invariant($"weights [{string.Join(", ", w.Shape)}] with group = {groups} do not fit an input of {x.Channels} channels"));
@@ -372,6 +377,11 @@ internal sealed class Lowerer
         if (kernel.Length != 2)
         {
             Refuse(node, Invariant($"a {kernel.Length}-D window: only 2-D pools are supported"));
+        }
+
+        if (kernel.Any(k => k < 1 || k > 1 << 16))
+        {
+            Refuse(node, $"kernel_shape [{string.Join(", ", kernel)}]: a window is at least 1×1");
         }
 
         int kh = (int)kernel[0], kw = (int)kernel[1];
@@ -660,7 +670,12 @@ internal sealed class Lowerer
     private void ConstantNode(OnnxNode node)
     {
         Known(node, "value", "value_float", "value_floats", "value_int", "value_ints");
-        AttributeProto a = node.Attributes.Values.SingleOrDefault() ?? throw Refusal(node, "it has no value");
+        if (node.Attributes.Count != 1)
+        {
+            Refuse(node, Invariant($"{node.Attributes.Count} values given; a Constant has one"));
+        }
+
+        AttributeProto a = node.Attributes.Values.Single();
         _constants[node.Outputs[0]] = a.Name switch
         {
             "value" when a.T is not null => Constant(a.T),
