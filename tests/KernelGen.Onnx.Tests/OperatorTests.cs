@@ -9,10 +9,13 @@ public class OperatorTests
     /// <summary>A head that makes any spatial tensor an output: global average pool, then flatten.</summary>
     private static string Head(OnnxBuilder b, string x) => b.Node("Flatten", [b.Node("GlobalAveragePool", [x])]);
 
-    [Fact]
-    public void Conv_relu_pool_flatten_gemm_on_a_batch_of_three()
+    [Theory]
+    [InlineData(3, 7)]
+    [InlineData(7, 13)]
+    [InlineData(10, 21)]
+    public void Conv_relu_pool_flatten_gemm_on_a_batch_of_three(long irVersion, int opset)
     {
-        var b = new OnnxBuilder(1, 0, 3, 12, 12);
+        var b = new OnnxBuilder(1, 0, 3, 12, 12) { IrVersion = irVersion, Opset = opset };
         string x = b.Node("Conv", ["x", b.Weight([8, 3, 3, 3]), b.Weight([8])], ("kernel_shape", new[] { 3, 3 }), ("pads", new[] { 1, 1, 1, 1 }));
         x = b.Node("Relu", [x]);
         x = b.Node("MaxPool", [x], ("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 }));
