@@ -30,8 +30,6 @@ internal class NetworkKernelWriter
         vectorPaths = [.. paths.Where(p => !p.IsScalar)];
     }
 
-    protected static string At(string reference, string offset) => KernelFile.At(reference, offset);
-
     protected static void Doc(CodeWriter w, string text) => w.Line($"/// <summary>{text}</summary>");
 
     protected void Clear(string reference, string length) =>

@@ -98,9 +98,13 @@ internal sealed class Lowerer
         var type = (TensorProto.Types.DataType)tensor.DataType;
         bool integer = type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Int8
             or TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Bool;
-        return integer
-            ? new ConstantValue(shape, [.. OnnxFile.Integers(tensor).Select(v => (float)v)], OnnxFile.Integers(tensor))
-            : new ConstantValue(shape, OnnxFile.Floats(tensor), []);
+        if (!integer)
+        {
+            return new ConstantValue(shape, OnnxFile.Floats(tensor), []);
+        }
+
+        long[] values = OnnxFile.Integers(tensor);
+        return new ConstantValue(shape, [.. values.Select(v => (float)v)], values);
     }
 
     /// <summary><c>Mul(x, Sigmoid(x))</c>, the sigmoid read by nothing else, as one node <c>Silu</c> (PyTorch exports <c>nn.SiLU</c> so).</summary>
@@ -144,6 +148,7 @@ internal sealed class Lowerer
                 BatchNorm(node);
                 break;
             case "Relu":
+                Known(node);
                 Activate(node, "Relu", null);
                 break;
             case "LeakyRelu":
@@ -151,15 +156,19 @@ internal sealed class Lowerer
                 Activate(node, "LeakyRelu", Float(node, "alpha", 0.01f));
                 break;
             case "Sigmoid":
+                Known(node);
                 Activate(node, "Sigmoid", null);
                 break;
             case "Tanh":
+                Known(node);
                 Activate(node, "Tanh", null);
                 break;
             case "HardSwish":
+                Known(node);
                 Activate(node, "HardSwish", null);
                 break;
             case "Silu":
+                Known(node);
                 Activate(node, "Silu", null);
                 break;
             case "HardSigmoid":
@@ -608,10 +617,12 @@ internal sealed class Lowerer
         node.Inputs.Count > index && node.Inputs[index].Length > 0 ? Const(node, index) is { Floats: [float v] } ? v
             : throw Refusal(node, Invariant($"input {index} is not a single constant")) : otherwise;
 
-    /// <summary>An activation fused into the layer that writes its input, when that layer's kernel applies one and nothing else reads it.</summary>
+    /// <summary>
+    /// An activation fused into the layer that writes its input, when that layer's kernel applies one and nothing else reads
+    /// it. The caller has checked the node's attributes.
+    /// </summary>
     private void Activate(OnnxNode node, string activation, float? slope)
     {
-        Known(node, node.OpType switch { "LeakyRelu" => ["alpha"], "HardSigmoid" => ["alpha", "beta"], "Clip" => ["min", "max"], _ => [] });
         TensorValue x = Tensor(node, 0);
         if (x.Producer is not { TakesActivation: true } || !SoleReader(x.Producer, node.Inputs[0]))
         {
