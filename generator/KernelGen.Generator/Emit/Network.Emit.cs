@@ -177,8 +177,8 @@ internal static class NetworkEmitter
         using (w.Block($"public int Predict({ReadOnlySpan} image)"))
         {
             w.Line($"{Arguments}.Length(image.Length, InputSize, nameof(image));");
-            w.Line($"RunForward(_workspace, image, 1{Inference(spec)});");
-            w.Line($"return ArgMax(new {ReadOnlySpan}(_workspace.{last.Name}Output, 0, OutputSize));");
+            w.Line("RunInference(_workspace, image, 1);");
+            w.Line($"return ArgMax(new {ReadOnlySpan}(_workspace.Activations{last.Slot}, 0, OutputSize));");
         }
 
         w.Line();
@@ -192,10 +192,10 @@ internal static class NetworkEmitter
             using (w.Block("for (int first = 0; first < batch; first += _workspace.MaxBatch)"))
             {
                 w.Line("int count = global::System.Math.Min(_workspace.MaxBatch, batch - first);");
-                w.Line($"RunForward(_workspace, images.Slice(first * InputSize, count * InputSize), count{Inference(spec)});");
+                w.Line("RunInference(_workspace, images.Slice(first * InputSize, count * InputSize), count);");
                 using (w.Block("for (int n = 0; n < count; n++)"))
                 {
-                    w.Line($"classes[first + n] = ArgMax(new {ReadOnlySpan}(_workspace.{last.Name}Output, n * OutputSize, OutputSize));");
+                    w.Line($"classes[first + n] = ArgMax(new {ReadOnlySpan}(_workspace.Activations{last.Slot}, n * OutputSize, OutputSize));");
                 }
             }
         }
@@ -231,8 +231,8 @@ internal static class NetworkEmitter
             using (w.Block("for (int first = 0; first < batch; first += buffers.MaxBatch)"))
             {
                 w.Line("int count = global::System.Math.Min(buffers.MaxBatch, batch - first);");
-                w.Line($"RunForward(buffers, input.Slice(first * InputSize, count * InputSize), count{Inference(spec)});");
-                w.Line($"new {ReadOnlySpan}(buffers.{last.Name}Output, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));");
+                w.Line("RunInference(buffers, input.Slice(first * InputSize, count * InputSize), count);");
+                w.Line($"new {ReadOnlySpan}(buffers.Activations{last.Slot}, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));");
             }
         }
 
@@ -241,6 +241,8 @@ internal static class NetworkEmitter
         w.Line();
 
         WriteRunForward(w, spec, backward);
+        w.Line();
+        WriteRunInference(w, spec, backward);
         w.Line();
         using (w.Block($"private static int ArgMax({ReadOnlySpan} scores)"))
         {
@@ -287,55 +289,62 @@ internal static class NetworkEmitter
     }
 
     /// <summary>
-    /// <c>RunForward</c>: the layers' forward kernels back to back into the workspace's buffers. With batch norms it takes
-    /// <c>training</c>: batch statistics (training) or the running ones, folded into the convolution before where there is one.
+    /// <c>RunForward</c>, the forward pass of a training step: the layers' forward kernels back to back, each into its own
+    /// buffers, which the backward pass reads; batch norms normalise with the batch's statistics.
     /// </summary>
     private static void WriteRunForward(CodeWriter w, NetworkSpec spec, string backward)
     {
         w.Line(spec.Normalizes
-            ? "/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers; batch norms use the batch's statistics when <paramref name=\"training\"/>, the running ones otherwise.</summary>"
-            : "/// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>");
-        using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch{(spec.Normalizes ? ", bool training" : "")})"))
+            ? "/// <summary>The forward pass of a training step: each layer into its own buffers, which the backward pass reads; batch norms use the batch's statistics.</summary>"
+            : "/// <summary>The forward pass of a training step: each layer into its own buffers, which the backward pass reads.</summary>");
+        using (w.Block($"private void RunForward(Workspace buffers, {ReadOnlySpan} input, int batch)"))
         {
+            w.Line("buffers.ReserveTraining();");
             var calls = new NetworkCalls(spec, backward);
-
-            // One layer's kernel; a layer that keeps its pre-activation stores it, then applies its activation into the output.
-            void Run(NetworkLayer layer)
-            {
-                w.Line(layer.Kind.Forward(calls, layer, layer.KeepsPreActivation ? "PreActivation" : "Output"));
-                if (layer.KeepsPreActivation)
-                {
-                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({calls.Start($"buffers.{layer.Name}PreActivation")}, {calls.Start($"buffers.{layer.Name}Output")}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
-                }
-            }
-
             foreach (NetworkLayer layer in spec.Layers)
             {
-                if (spec.Layers.Any(l => l.Folded is not null && spec.Layers[l.Inputs[0]] == layer))
+                // A layer that keeps its pre-activation stores it, then applies its activation into the output.
+                string output = calls.Output(layer);
+                w.Line(layer.Kind.Forward(calls, layer, layer.KeepsPreActivation ? $"buffers.{layer.Name}PreActivation" : output));
+                if (layer.KeepsPreActivation)
                 {
-                    continue; // A convolution a batch norm folds into runs with that batch norm, below.
+                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({calls.Start($"buffers.{layer.Name}PreActivation")}, {calls.Start(output)}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>RunInference</c>, the forward pass of <c>Forward</c> and <c>Predict</c>: the layers' forward kernels back to back
+    /// into the buffers they share (<see cref="NetworkLayer.Slot"/>); batch norms on their running statistics, folded into the
+    /// convolution before where there is one.
+    /// </summary>
+    private static void WriteRunInference(CodeWriter w, NetworkSpec spec, string backward)
+    {
+        w.Line(Invariant($"/// <summary>The forward pass of <c>Forward</c> and <c>Predict</c>: the layers' outputs go to {spec.Slots.Count} buffers, each reused once no later layer reads what it holds{(spec.Normalizes ? "; batch norms use their running statistics" : "")}.</summary>"));
+        using (w.Block($"private void RunInference(Workspace buffers, {ReadOnlySpan} input, int batch)"))
+        {
+            w.Line("buffers.ReserveInference(batch);");
+            var calls = new NetworkCalls(spec, backward, inference: true);
+            foreach (NetworkLayer layer in spec.Layers)
+            {
+                if (layer.Slot < 0)
+                {
+                    continue; // A convolution a batch norm folds into runs with that batch norm.
                 }
 
-                if (layer.Spec is not BatchNormSpec)
+                string output = calls.Output(layer);
+                if (layer.Spec is BatchNormSpec)
                 {
-                    Run(layer);
+                    BatchNormLayer.WriteInference(w, calls, layer, layer.Folded is null ? null : spec.Layers[layer.Inputs[0]]);
                     continue;
                 }
 
-                NetworkLayer? conv = layer.Folded is null ? null : spec.Layers[layer.Inputs[0]];
-                using (w.Block("if (training)"))
+                // A layer whose activation the network applies separately: its activation in place.
+                w.Line(layer.Kind.Forward(calls, layer, output));
+                if (layer.KeepsPreActivation)
                 {
-                    if (conv is not null)
-                    {
-                        Run(conv);
-                    }
-
-                    Run(layer);
-                }
-
-                using (w.Block("else"))
-                {
-                    BatchNormLayer.WriteInference(w, calls, layer, conv);
+                    w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({calls.Start(output)}, {calls.Start(output)}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
                 }
             }
         }
@@ -481,15 +490,65 @@ internal static class NetworkEmitter
 
     private static void WriteWorkspace(CodeWriter w, NetworkSpec spec, string generated)
     {
-        w.Line($"/// <summary>One thread's buffers for <c>{spec.Name}</c>: each layer's output and the gradient with respect to it, for <see cref=\"{Training}.NetworkWorkspace.MaxBatch\"/> samples.</summary>");
+        int kept = spec.Layers.Sum(l => l.OutputLength), shared = spec.Slots.Sum();
+        w.Line("/// <summary>");
+        w.Line($"/// One thread's buffers for <c>{spec.Name}</c>, each allocated on first use: for inference, the {spec.Slots.Count} buffers the layers'");
+        w.Line(Invariant($"/// outputs share ({shared} floats per sample, where keeping every layer's output would take {kept}); for training, each"));
+        w.Line($"/// layer's output and the gradient with respect to it, for <see cref=\"{Training}.NetworkWorkspace.MaxBatch\"/> samples.");
+        w.Line("/// </summary>");
         w.Line(generated);
         using (w.Block($"public sealed class Workspace : {Training}.NetworkWorkspace"))
         {
             w.Line($"private readonly {spec.Name} _network;");
             w.Line();
+            w.Line("/// <summary>The samples the inference buffers hold (0 before the first inference).</summary>");
+            w.Line("private int _inferenceBatch;");
+            w.Line();
+            w.Line("/// <summary>Whether the training buffers are allocated.</summary>");
+            w.Line("private bool _training;");
+            w.Line();
             using (w.Block($"internal Workspace({spec.Name} network, int maxBatch) : base(maxBatch, network._parameters)"))
             {
                 w.Line("_network = network;");
+            }
+
+            IEnumerable<(NetworkLayer Layer, WorkspaceBuffer Buffer)> LayerBuffers(bool inference) =>
+                spec.Layers.SelectMany(l => l.Kind.Buffers(spec, l).Where(b => b.Inference == inference).Select(b => (l, b)));
+
+            w.Line();
+            w.Line("/// <summary>Allocates the buffers inference writes to for <paramref name=\"batch\"/> samples, unless those it has hold as many.</summary>");
+            using (w.Block("internal void ReserveInference(int batch)"))
+            {
+                using (w.Block("if (batch <= _inferenceBatch)"))
+                {
+                    w.Line("return;");
+                }
+
+                w.Line();
+                for (int k = 0; k < spec.Slots.Count; k++)
+                {
+                    w.Line(Invariant($"Activations{k} = new float[checked(batch * {spec.Slots[k]})];"));
+                }
+
+                foreach ((NetworkLayer layer, WorkspaceBuffer buffer) in LayerBuffers(inference: true))
+                {
+                    w.Line($"{layer.Name}{buffer.Name} = new float[{buffer.Length}];");
+                }
+
+                w.Line("_inferenceBatch = batch;");
+            }
+
+            w.Line();
+            w.Line("/// <summary>Allocates the buffers of the forward and backward passes of training, unless it has them.</summary>");
+            using (w.Block("internal void ReserveTraining()"))
+            {
+                using (w.Block("if (_training)"))
+                {
+                    w.Line("return;");
+                }
+
+                w.Line();
+                w.Line("int maxBatch = MaxBatch;");
                 foreach (NetworkLayer layer in spec.Layers)
                 {
                     w.Line(Invariant($"{layer.Name}Output = new float[checked(maxBatch * {layer.OutputLength})];"));
@@ -498,11 +557,11 @@ internal static class NetworkEmitter
                     {
                         w.Line(Invariant($"{layer.Name}PreActivation = new float[checked(maxBatch * {layer.OutputLength})];"));
                     }
+                }
 
-                    foreach (WorkspaceBuffer buffer in layer.Kind.Buffers(spec, layer))
-                    {
-                        w.Line($"{layer.Name}{buffer.Name} = new float[{buffer.Length}];");
-                    }
+                foreach ((NetworkLayer layer, WorkspaceBuffer buffer) in LayerBuffers(inference: false))
+                {
+                    w.Line($"{layer.Name}{buffer.Name} = new float[{buffer.Length}];");
                 }
 
                 if (spec.SharesWeights)
@@ -514,29 +573,40 @@ internal static class NetworkEmitter
                 if (spec.Branches)
                 {
                     // Only a tensor read more than once has a share of its gradient added in through the scratch buffer.
-                    int shared = spec.Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Where(g => g.Count() > 1).Select(g => spec.Layers[g.Key].OutputLength).DefaultIfEmpty(1).Max();
-                    w.Line(Invariant($"Scratch = new float[checked(maxBatch * {shared})];"));
+                    int scratch = spec.Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Where(g => g.Count() > 1).Select(g => spec.Layers[g.Key].OutputLength).DefaultIfEmpty(1).Max();
+                    w.Line(Invariant($"Scratch = new float[checked(maxBatch * {scratch})];"));
                 }
+
+                w.Line("_training = true;");
+            }
+
+            const string Empty = "{ get; private set; } = global::System.Array.Empty<float>();";
+            for (int k = 0; k < spec.Slots.Count; k++)
+            {
+                w.Line();
+                string holds = string.Join(", ", spec.Layers.Where(l => l.Slot == k).Select(l => l.Name));
+                w.Line($"/// <summary>At inference, the output of {holds}, in turn.</summary>");
+                w.Line(Invariant($"internal float[] Activations{k} {Empty}"));
             }
 
             foreach (NetworkLayer layer in spec.Layers)
             {
                 w.Line();
-                w.Line($"internal float[] {layer.Name}Output {{ get; }}");
+                w.Line($"internal float[] {layer.Name}Output {Empty}");
                 w.Line();
-                w.Line($"internal float[] {layer.Name}Gradient {{ get; }}");
+                w.Line($"internal float[] {layer.Name}Gradient {Empty}");
                 if (layer.KeepsPreActivation)
                 {
                     w.Line();
                     w.Line($"/// <summary><c>{layer.Name}</c>'s output before its {layer.Activation}, whose derivative is taken from it.</summary>");
-                    w.Line($"internal float[] {layer.Name}PreActivation {{ get; }}");
+                    w.Line($"internal float[] {layer.Name}PreActivation {Empty}");
                 }
 
                 foreach (WorkspaceBuffer buffer in layer.Kind.Buffers(spec, layer))
                 {
                     w.Line();
                     w.Line($"/// <summary>{buffer.Summary}</summary>");
-                    w.Line($"internal float[] {layer.Name}{buffer.Name} {{ get; }}");
+                    w.Line($"internal float[] {layer.Name}{buffer.Name} {Empty}");
                 }
             }
 
@@ -551,14 +621,14 @@ internal static class NetworkEmitter
             {
                 w.Line();
                 w.Line("/// <summary>A second user's share of shared parameters' gradient, before it is added in.</summary>");
-                w.Line("internal float[] ParameterScratch { get; }");
+                w.Line($"internal float[] ParameterScratch {Empty}");
             }
 
             if (spec.Branches)
             {
                 w.Line();
                 w.Line("/// <summary>A second reader's share of a tensor's gradient, before it is added in.</summary>");
-                w.Line("internal float[] Scratch { get; }");
+                w.Line($"internal float[] Scratch {Empty}");
             }
 
             w.Line();
@@ -629,19 +699,12 @@ internal static class NetworkEmitter
     /// <summary>The forward pass of a training step; with batch norms, on the batch's statistics, whose size the workspace notes.</summary>
     private static void TrainingForward(CodeWriter w, NetworkSpec spec)
     {
+        w.Line("RunForward(buffers, input, batch);");
         if (spec.Normalizes)
         {
-            w.Line("RunForward(buffers, input, batch, training: true);");
             w.Line("buffers.TrainingBatch = batch;");
         }
-        else
-        {
-            w.Line("RunForward(buffers, input, batch);");
-        }
     }
-
-    /// <summary>The trailing argument of an inference call to <c>RunForward</c>: <c>, training: false</c> when the network has batch norms.</summary>
-    private static string Inference(NetworkSpec spec) => spec.Normalizes ? ", training: false" : "";
 
     /// <summary>
     /// Whether a layer's weights start He uniform: with <c>Initialization.He</c>, when ReLU follows it — its own, or that of

@@ -26,7 +26,7 @@ internal sealed class AddLayer : LayerKind
         layer with { Spec = (AddSpec)layer.Spec with { Activation = ActivationSpec.None }, Separate = Activation(layer.Spec) };
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start($"buffers.{layer.Name}{target}")}, batch);";
+        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start(target)}, batch);";
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

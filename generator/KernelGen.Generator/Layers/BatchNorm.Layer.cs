@@ -58,8 +58,8 @@ internal sealed class BatchNormLayer : LayerKind
         if (layer.Folded is not null)
         {
             NetworkLayer conv = spec.Layers[layer.Inputs[0]];
-            yield return new("FoldedWeight", Invariant($"{ConvLayer.Instance.WeightLength(conv)}"), $"The weights of <c>{conv.Name}</c> with <c>{layer.Name}</c> folded in, for inference.");
-            yield return new("FoldedBias", Invariant($"{channels}"), $"The bias of <c>{conv.Name}</c> with <c>{layer.Name}</c> folded in, for inference.");
+            yield return new("FoldedWeight", Invariant($"{ConvLayer.Instance.WeightLength(conv)}"), $"The weights of <c>{conv.Name}</c> with <c>{layer.Name}</c> folded in, for inference.", Inference: true);
+            yield return new("FoldedBias", Invariant($"{channels}"), $"The bias of <c>{conv.Name}</c> with <c>{layer.Name}</c> folded in, for inference.", Inference: true);
         }
     }
 
@@ -67,7 +67,7 @@ internal sealed class BatchNormLayer : LayerKind
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target)
     {
         string Buffer(string name) => c.Start($"buffers.{layer.Name}{name}");
-        return $"{c.Kernels}.{layer.Name}TrainingForward({c.Sources(layer)}, {c.Start($"{layer.Owner}Weight.Values")}, {c.Start($"{layer.Owner}Bias.Values")}, {Buffer("Normalized")}, {Buffer("Mean")}, {Buffer("Variance")}, {Buffer(target)}, batch);";
+        return $"{c.Kernels}.{layer.Name}TrainingForward({c.Sources(layer)}, {c.Start($"{layer.Owner}Weight.Values")}, {c.Start($"{layer.Owner}Bias.Values")}, {Buffer("Normalized")}, {Buffer("Mean")}, {Buffer("Variance")}, {c.Start(target)}, batch);";
     }
 
     /// <summary>
@@ -79,13 +79,13 @@ internal sealed class BatchNormLayer : LayerKind
         string owner = layer.Owner;
         if (conv is null)
         {
-            w.Line($"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {owner}Weight.Values, {owner}Bias.Values, {owner}RunningMean.Values, {owner}RunningVar.Values, {NetworkCalls.Output(layer, "Output")}, batch);");
+            w.Line($"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {owner}Weight.Values, {owner}Bias.Values, {owner}RunningMean.Values, {owner}RunningVar.Values, {NetworkCalls.Written(layer, c.Output(layer))}, batch);");
             return;
         }
 
         w.Line($"// {conv.Name} with {layer.Name} folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).");
         w.Line($"{c.Kernels}.{layer.Name}Fold({c.Start($"{conv.Owner}Weight.Values")}, {(conv.HasBias ? c.Start($"{conv.Owner}Bias.Values") + ", " : "")}{c.Start($"{owner}Weight.Values")}, {c.Start($"{owner}Bias.Values")}, {c.Start($"{owner}RunningMean.Values")}, {c.Start($"{owner}RunningVar.Values")}, {c.Start($"buffers.{layer.Name}FoldedWeight")}, {c.Start($"buffers.{layer.Name}FoldedBias")});");
-        w.Line($"{layer.Folded!.Method.Name}({c.Read(conv.Inputs[0])}, buffers.{layer.Name}FoldedWeight, buffers.{layer.Name}FoldedBias, {NetworkCalls.Output(layer, "Output")}, batch);");
+        w.Line($"{layer.Folded!.Method.Name}({c.Read(conv.Inputs[0])}, buffers.{layer.Name}FoldedWeight, buffers.{layer.Name}FoldedBias, {NetworkCalls.Written(layer, c.Output(layer))}, batch);");
     }
 
     /// <summary>The sums of dY·x̂ and dY per channel: the scale's and shift's gradients, which the input's gradient also needs.</summary>

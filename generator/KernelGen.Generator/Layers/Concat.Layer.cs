@@ -21,7 +21,7 @@ internal sealed class ConcatLayer : LayerKind
     public override bool HasKernelFile => false;
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start($"buffers.{layer.Name}{target}")}, batch);";
+        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start(target)}, batch);";
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

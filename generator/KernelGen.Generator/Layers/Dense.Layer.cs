@@ -36,7 +36,7 @@ internal sealed class DenseLayer : WeightedLayer
         : (Array.Empty<int>(), 0, 0);
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start($"{layer.Owner}Weight.Values")}, {(layer.HasBias ? $"{c.Start($"{layer.Owner}Bias.Values")}, " : "")}{c.Start($"buffers.{layer.Name}{target}")}, batch);";
+        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start($"{layer.Owner}Weight.Values")}, {(layer.HasBias ? $"{c.Start($"{layer.Owner}Bias.Values")}, " : "")}{c.Start(target)}, batch);";
 
     protected override string InputGradient(NetworkCalls c, NetworkLayer layer, string gradInput) =>
         $"{c.Kernels}.{layer.Name}InputGradient({c.Start($"buffers.{layer.Name}Gradient")}, {c.Start($"{layer.Owner}Weight.Values")}, {gradInput}, batch);";

@@ -22,7 +22,7 @@ internal sealed class GlobalPoolLayer : LayerKind
     public override IPlan Plan(ISpec spec, bool legacyIntrinsics) => GlobalPoolPlan.Plan((GlobalPoolSpec)spec, legacyIntrinsics);
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {NetworkCalls.Output(layer, target)}, batch);";
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {NetworkCalls.Written(layer, target)}, batch);";
 
     /// <summary>A global max pool finds each plane's maximum again in the input; the average needs only the gradient.</summary>
     protected override string InputGradient(NetworkCalls c, NetworkLayer layer, string gradInput) => layer.Spec is GlobalPoolSpec { Kind: PoolKind.Max }

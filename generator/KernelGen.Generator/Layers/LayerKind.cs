@@ -76,7 +76,7 @@ internal abstract class LayerKind
     /// <summary>Its kernels in the network's kernel class: its backward pass, and its forward pass when it has no kernel file.</summary>
     public abstract void WriteKernels(CodeWriter w, IReadOnlyList<SimdPath> paths, NetworkSpec spec, NetworkLayer layer);
 
-    /// <summary>Its forward pass in <c>RunForward</c>, into the workspace's buffer <c>{Layer}{target}</c>.</summary>
+    /// <summary>Its forward pass in <c>RunForward</c> or <c>RunInference</c>, into <paramref name="target"/>, an array of the workspace.</summary>
     public abstract string Forward(NetworkCalls c, NetworkLayer layer, string target);
 
     /// <summary>
@@ -111,7 +111,7 @@ internal abstract class LayerKind
 /// How a network's generated code names what its layers' calls pass: its file-local kernel class, and the workspace's
 /// buffers (<c>buffers</c>) and the network's input (<c>input</c>) as the kernels take them.
 /// </summary>
-internal sealed class NetworkCalls(NetworkSpec spec, string kernels)
+internal sealed class NetworkCalls(NetworkSpec spec, string kernels, bool inference = false)
 {
     public const string Span = "global::System.Span<float>";
     public const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
@@ -124,14 +124,20 @@ internal sealed class NetworkCalls(NetworkSpec spec, string kernels)
     /// <summary>A <c>ref float</c> argument: the first element of an array (or span).</summary>
     public string Start(string array) => $"ref {kernels}.Start({array})";
 
+    /// <summary>
+    /// The array a layer's output is in: its own, <c>{Layer}Output</c>, which training keeps for the backward pass, or at
+    /// inference the buffer it shares with tensors no longer read (<see cref="NetworkLayer.Slot"/>).
+    /// </summary>
+    public string Output(NetworkLayer layer) => inference ? Invariant($"buffers.Activations{layer.Slot}") : $"buffers.{layer.Name}Output";
+
     /// <summary>The tensor a layer reads, as the workspace holds it: the network's input (-1) or a layer's output.</summary>
-    public string Tensor(int index) => index < 0 ? "input" : $"buffers.{spec.Layers[index].Name}Output";
+    public string Tensor(int index) => index < 0 ? "input" : Output(spec.Layers[index]);
 
     /// <summary>The tensor at <paramref name="index"/> as a read-only span of the batch's samples.</summary>
-    public string Read(int index) => index < 0 ? "input" : Invariant($"new {ReadOnlySpan}(buffers.{spec.Layers[index].Name}Output, 0, batch * {spec.Layers[index].OutputLength})");
+    public string Read(int index) => index < 0 ? "input" : Invariant($"new {ReadOnlySpan}({Tensor(index)}, 0, batch * {spec.Layers[index].OutputLength})");
 
-    /// <summary>A layer's buffer <c>{Layer}{buffer}</c> as a span of the batch's samples.</summary>
-    public static string Output(NetworkLayer layer, string buffer) => Invariant($"new {Span}(buffers.{layer.Name}{buffer}, 0, batch * {layer.OutputLength})");
+    /// <summary>The array <paramref name="target"/>, written with a layer's output, as a span of the batch's samples.</summary>
+    public static string Written(NetworkLayer layer, string target) => Invariant($"new {Span}({target}, 0, batch * {layer.OutputLength})");
 
     /// <summary>The tensors a layer reads, as <c>ref float</c> arguments.</summary>
     public string Sources(NetworkLayer layer) => string.Join(", ", layer.Inputs.Select(k => Start(Tensor(k))));
@@ -145,7 +151,8 @@ internal sealed class NetworkCalls(NetworkSpec spec, string kernels)
 }
 
 /// <summary>A buffer of a network's workspace: its member suffix (<c>{Layer}{Name}</c>), its length as C#, and what it holds.</summary>
-internal sealed record WorkspaceBuffer(string Name, string Length, string? Summary = null);
+/// <param name="Inference">Whether inference uses it (allocated with the activation buffers); otherwise only training does.</param>
+internal sealed record WorkspaceBuffer(string Name, string Length, string? Summary = null, bool Inference = false);
 
 /// <summary>
 /// One tensor of a network layer's state: its member suffix (<c>Conv1Weight</c>), its name suffix in saved files

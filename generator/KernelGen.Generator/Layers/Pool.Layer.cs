@@ -21,11 +21,11 @@ internal sealed class PoolLayer : LayerKind
     public override IPlan Plan(ISpec spec, bool legacyIntrinsics) => PoolPlanner.Plan((PoolSpec)spec, legacyIntrinsics);
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {NetworkCalls.Output(layer, target)}, batch);";
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {NetworkCalls.Written(layer, target)}, batch);";
 
     /// <summary>A max pool's routing compares the input with the output it gave; an average pool's needs neither.</summary>
     protected override string InputGradient(NetworkCalls c, NetworkLayer layer, string gradInput) => layer.Spec is PoolSpec { Kind: PoolKind.Max }
-        ? $"{c.Kernels}.{layer.Name}InputGradient({c.Start(c.Tensor(layer.Inputs[0]))}, {c.Start($"buffers.{layer.Name}Output")}, {c.Start($"buffers.{layer.Name}Gradient")}, {gradInput}, batch);"
+        ? $"{c.Kernels}.{layer.Name}InputGradient({c.Start(c.Tensor(layer.Inputs[0]))}, {c.Start(c.Output(layer))}, {c.Start($"buffers.{layer.Name}Gradient")}, {gradInput}, batch);"
         : base.InputGradient(c, layer, gradInput);
 
     public override void WriteKernels(CodeWriter w, IReadOnlyList<SimdPath> paths, NetworkSpec spec, NetworkLayer layer)

@@ -195,6 +195,12 @@ internal sealed record NetworkLayer(
     public bool WeightGradientByProduct { get; init; }
 
     /// <summary>
+    /// The buffer its output goes to at inference (<see cref="NetworkSpec.Slots"/>), shared with tensors that are no longer
+    /// read by then; -1 for a convolution a batch norm folds into, which inference does not run.
+    /// </summary>
+    public int Slot { get; init; } = -1;
+
+    /// <summary>
     /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the
     /// network keeps the pre-activation; a layer without an activation of its own is returned as it is.
     /// </summary>
@@ -252,4 +258,7 @@ internal sealed record NetworkSpec(
     public bool Branches => Layers.Any(l => l.Inputs.Count > 1) || Layers.SelectMany(l => l.Inputs).Where(i => i >= 0).GroupBy(i => i).Any(g => g.Count() > 1);
 
     public string HintName => HintNames.For(Namespace, Types, "Network");
+
+    /// <summary>The floats per sample of each buffer inference writes layers' outputs to (<see cref="NetworkLayer.Slot"/>).</summary>
+    public EquatableArray<int> Slots { get; init; } = EquatableArray<int>.Empty;
 }

@@ -18,7 +18,7 @@ internal static class NetworkPlanner
 {
     public static NetworkPlan Plan(NetworkSpec spec, bool legacyIntrinsics)
     {
-        NetworkSpec folded = WithWeightGradientProducts(WithInputGradients(Fold(spec)));
+        NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(Fold(spec))));
         var kernels = new List<KernelPlan>();
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
@@ -112,5 +112,79 @@ internal static class NetworkPlanner
         }
 
         return spec with { Layers = layers.ToEquatableArray() };
+    }
+
+    /// <summary>
+    /// Gives every layer that inference runs a buffer for its output (<see cref="NetworkLayer.Slot"/>), reusing the buffer of
+    /// a tensor no later layer reads: a tensor lives from the layer that writes it to the last that reads it (the network's
+    /// output to the end), and a layer never writes into a buffer it reads. Each layer takes the smallest free buffer that
+    /// holds its output, or else grows the largest free one, or else a new one (<see cref="NetworkSpec.Slots"/>). A
+    /// convolution a batch norm folds into does not run at inference, so it has none, and the batch norm reads its input.
+    /// </summary>
+    internal static NetworkSpec WithActivationSlots(NetworkSpec spec)
+    {
+        NetworkLayer[] layers = [.. spec.Layers];
+        bool[] foldedAway = new bool[layers.Length];
+        var reads = new IReadOnlyList<int>[layers.Length];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            reads[i] = layers[i].Folded is null ? layers[i].Inputs : layers[layers[i].Inputs[0]].Inputs;
+            if (layers[i].Folded is not null)
+            {
+                foldedAway[layers[i].Inputs[0]] = true;
+            }
+        }
+
+        int[] lastRead = new int[layers.Length];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            lastRead[i] = i == layers.Length - 1 ? int.MaxValue : i;
+        }
+
+        for (int i = 0; i < layers.Length; i++)
+        {
+            foreach (int j in reads[i].Where(j => j >= 0))
+            {
+                lastRead[j] = System.Math.Max(lastRead[j], i);
+            }
+        }
+
+        var lengths = new List<int>();
+        var freeAfter = new List<int>(); // The last layer that reads what the buffer holds.
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (foldedAway[i])
+            {
+                continue;
+            }
+
+            int need = layers[i].OutputLength, best = -1;
+            for (int s = 0; s < lengths.Count; s++)
+            {
+                if (freeAfter[s] >= i)
+                {
+                    continue;
+                }
+
+                bool fits = lengths[s] >= need, bestFits = best >= 0 && lengths[best] >= need;
+                if (best < 0 || (fits && (!bestFits || lengths[s] < lengths[best])) || (!fits && !bestFits && lengths[s] > lengths[best]))
+                {
+                    best = s;
+                }
+            }
+
+            if (best < 0)
+            {
+                best = lengths.Count;
+                lengths.Add(0);
+                freeAfter.Add(0);
+            }
+
+            lengths[best] = System.Math.Max(lengths[best], need);
+            freeAfter[best] = lastRead[i];
+            layers[i] = layers[i] with { Slot = best };
+        }
+
+        return spec with { Layers = layers.ToEquatableArray(), Slots = lengths.ToEquatableArray() };
     }
 }

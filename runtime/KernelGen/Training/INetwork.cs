@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace KernelGen.Training;
 
@@ -62,24 +63,26 @@ public interface INetwork
 /// <summary>One thread's buffers for a network's passes: activations, their gradients, and the parameters' gradients.</summary>
 public abstract class NetworkWorkspace
 {
-    /// <summary>Creates the gradient buffers, one per parameter, shaped as the parameters are.</summary>
+    private readonly IReadOnlyList<Parameter> _parameters;
+    private float[][]? _gradients;
+
+    /// <summary>A workspace for the network with these <paramref name="parameters"/>; its buffers are allocated on first use.</summary>
     protected NetworkWorkspace(int maxBatch, IReadOnlyList<Parameter> parameters)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentNullException.ThrowIfNull(parameters);
         MaxBatch = maxBatch;
-        Gradients = new float[parameters.Count][];
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            Gradients[i] = new float[parameters[i].Values.Length];
-        }
+        _parameters = parameters;
     }
 
     /// <summary>The largest batch the buffers hold.</summary>
     public int MaxBatch { get; }
 
-    /// <summary>The gradients of the last backward pass, one array per parameter in the network's order.</summary>
-    public float[][] Gradients { get; }
+    /// <summary>
+    /// The gradients of the last backward pass, one array per parameter in the network's order, shaped as the parameters
+    /// are (allocated on first use, so a workspace that only runs inference has none).
+    /// </summary>
+    public float[][] Gradients => _gradients ??= [.. _parameters.Select(p => new float[p.Values.Length])];
 
     /// <summary>Throws unless <paramref name="batch"/> fits the buffers.</summary>
     protected void CheckBatch(int batch)

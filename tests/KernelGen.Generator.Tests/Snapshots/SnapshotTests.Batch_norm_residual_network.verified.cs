@@ -165,8 +165,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
     public int Predict(global::System.ReadOnlySpan<float> image)
     {
         global::KernelGen.KernelArguments.Length(image.Length, InputSize, nameof(image));
-        RunForward(_workspace, image, 1, training: false);
-        return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.FcOutput, 0, OutputSize));
+        RunInference(_workspace, image, 1);
+        return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.Activations1, 0, OutputSize));
     }
 
     /// <summary>The class with the highest score for each of <paramref name="batch"/> samples; uses the network's own buffers, as <c>Forward</c>
@@ -180,10 +180,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         for (int first = 0; first < batch; first += _workspace.MaxBatch)
         {
             int count = global::System.Math.Min(_workspace.MaxBatch, batch - first);
-            RunForward(_workspace, images.Slice(first * InputSize, count * InputSize), count, training: false);
+            RunInference(_workspace, images.Slice(first * InputSize, count * InputSize), count);
             for (int n = 0; n < count; n++)
             {
-                classes[first + n] = ArgMax(new global::System.ReadOnlySpan<float>(_workspace.FcOutput, n * OutputSize, OutputSize));
+                classes[first + n] = ArgMax(new global::System.ReadOnlySpan<float>(_workspace.Activations1, n * OutputSize, OutputSize));
             }
         }
     }
@@ -295,8 +295,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         for (int first = 0; first < batch; first += buffers.MaxBatch)
         {
             int count = global::System.Math.Min(buffers.MaxBatch, batch - first);
-            RunForward(buffers, input.Slice(first * InputSize, count * InputSize), count, training: false);
-            new global::System.ReadOnlySpan<float>(buffers.FcOutput, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));
+            RunInference(buffers, input.Slice(first * InputSize, count * InputSize), count);
+            new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));
         }
     }
 
@@ -320,7 +320,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             }
         }
 
-        RunForward(buffers, input, batch, training: true);
+        RunForward(buffers, input, batch);
         buffers.TrainingBatch = batch;
         new global::System.ReadOnlySpan<float>(buffers.FcOutput, 0, batch * OutputSize).CopyTo(logits);
 
@@ -527,69 +527,29 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         return 9;
     }
 
-    /// <summary>Runs the layers' forward kernels back to back into the workspace's buffers; batch norms use the batch's statistics when <paramref
-    /// name="training"/>, the running ones otherwise.</summary>
-    private void RunForward(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch, bool training)
+    /// <summary>The forward pass of a training step: each layer into its own buffers, which the backward pass reads; batch norms use the batch's
+    /// statistics.</summary>
+    private void RunForward(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
-        if (training)
-        {
-            Conv1Forward(input, Conv1Weight.Values, new global::System.Span<float>(buffers.Conv1Output, 0, batch * 144), batch);
-            ResBlockKernels.Bn1TrainingForward(
-                ref ResBlockKernels.Start(buffers.Conv1Output), ref ResBlockKernels.Start(Bn1Weight.Values), ref ResBlockKernels.Start(Bn1Bias.Values),
-                ref ResBlockKernels.Start(buffers.Bn1Normalized), ref ResBlockKernels.Start(buffers.Bn1Mean), ref ResBlockKernels.Start(buffers.Bn1Variance),
-                ref ResBlockKernels.Start(buffers.Bn1Output), batch);
-        }
-        else
-        {
-            // Conv1 with Bn1 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
-            ResBlockKernels.Bn1Fold(
-                ref ResBlockKernels.Start(Conv1Weight.Values), ref ResBlockKernels.Start(Bn1Weight.Values), ref ResBlockKernels.Start(Bn1Bias.Values),
-                ref ResBlockKernels.Start(Bn1RunningMean.Values), ref ResBlockKernels.Start(Bn1RunningVar.Values),
-                ref ResBlockKernels.Start(buffers.Bn1FoldedWeight), ref ResBlockKernels.Start(buffers.Bn1FoldedBias));
-            Conv1FoldedForward(input, buffers.Bn1FoldedWeight, buffers.Bn1FoldedBias, new global::System.Span<float>(buffers.Bn1Output, 0, batch * 144), batch);
-        }
-        if (training)
-        {
-            Conv2Forward(
-                new global::System.ReadOnlySpan<float>(buffers.Bn1Output, 0, batch * 144), Conv2Weight.Values,
-                new global::System.Span<float>(buffers.Conv2Output, 0, batch * 144), batch);
-            ResBlockKernels.Bn2TrainingForward(
-                ref ResBlockKernels.Start(buffers.Conv2Output), ref ResBlockKernels.Start(Bn2Weight.Values), ref ResBlockKernels.Start(Bn2Bias.Values),
-                ref ResBlockKernels.Start(buffers.Bn2Normalized), ref ResBlockKernels.Start(buffers.Bn2Mean), ref ResBlockKernels.Start(buffers.Bn2Variance),
-                ref ResBlockKernels.Start(buffers.Bn2Output), batch);
-        }
-        else
-        {
-            // Conv2 with Bn2 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
-            ResBlockKernels.Bn2Fold(
-                ref ResBlockKernels.Start(Conv2Weight.Values), ref ResBlockKernels.Start(Bn2Weight.Values), ref ResBlockKernels.Start(Bn2Bias.Values),
-                ref ResBlockKernels.Start(Bn2RunningMean.Values), ref ResBlockKernels.Start(Bn2RunningVar.Values),
-                ref ResBlockKernels.Start(buffers.Bn2FoldedWeight), ref ResBlockKernels.Start(buffers.Bn2FoldedBias));
-            Conv2FoldedForward(
-                new global::System.ReadOnlySpan<float>(buffers.Bn1Output, 0, batch * 144), buffers.Bn2FoldedWeight, buffers.Bn2FoldedBias,
-                new global::System.Span<float>(buffers.Bn2Output, 0, batch * 144), batch);
-        }
-        if (training)
-        {
-            ShortcutForward(input, ShortcutWeight.Values, new global::System.Span<float>(buffers.ShortcutOutput, 0, batch * 144), batch);
-            ResBlockKernels.ShortcutBnTrainingForward(
-                ref ResBlockKernels.Start(buffers.ShortcutOutput), ref ResBlockKernels.Start(ShortcutBnWeight.Values),
-                ref ResBlockKernels.Start(ShortcutBnBias.Values), ref ResBlockKernels.Start(buffers.ShortcutBnNormalized),
-                ref ResBlockKernels.Start(buffers.ShortcutBnMean), ref ResBlockKernels.Start(buffers.ShortcutBnVariance),
-                ref ResBlockKernels.Start(buffers.ShortcutBnOutput), batch);
-        }
-        else
-        {
-            // Shortcut with ShortcutBn folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
-            ResBlockKernels.ShortcutBnFold(
-                ref ResBlockKernels.Start(ShortcutWeight.Values), ref ResBlockKernels.Start(ShortcutBnWeight.Values),
-                ref ResBlockKernels.Start(ShortcutBnBias.Values), ref ResBlockKernels.Start(ShortcutBnRunningMean.Values),
-                ref ResBlockKernels.Start(ShortcutBnRunningVar.Values), ref ResBlockKernels.Start(buffers.ShortcutBnFoldedWeight),
-                ref ResBlockKernels.Start(buffers.ShortcutBnFoldedBias));
-            ShortcutFoldedForward(
-                input, buffers.ShortcutBnFoldedWeight, buffers.ShortcutBnFoldedBias, new global::System.Span<float>(buffers.ShortcutBnOutput, 0, batch * 144),
-                batch);
-        }
+        buffers.ReserveTraining();
+        Conv1Forward(input, Conv1Weight.Values, new global::System.Span<float>(buffers.Conv1Output, 0, batch * 144), batch);
+        ResBlockKernels.Bn1TrainingForward(
+            ref ResBlockKernels.Start(buffers.Conv1Output), ref ResBlockKernels.Start(Bn1Weight.Values), ref ResBlockKernels.Start(Bn1Bias.Values),
+            ref ResBlockKernels.Start(buffers.Bn1Normalized), ref ResBlockKernels.Start(buffers.Bn1Mean), ref ResBlockKernels.Start(buffers.Bn1Variance),
+            ref ResBlockKernels.Start(buffers.Bn1Output), batch);
+        Conv2Forward(
+            new global::System.ReadOnlySpan<float>(buffers.Bn1Output, 0, batch * 144), Conv2Weight.Values,
+            new global::System.Span<float>(buffers.Conv2Output, 0, batch * 144), batch);
+        ResBlockKernels.Bn2TrainingForward(
+            ref ResBlockKernels.Start(buffers.Conv2Output), ref ResBlockKernels.Start(Bn2Weight.Values), ref ResBlockKernels.Start(Bn2Bias.Values),
+            ref ResBlockKernels.Start(buffers.Bn2Normalized), ref ResBlockKernels.Start(buffers.Bn2Mean), ref ResBlockKernels.Start(buffers.Bn2Variance),
+            ref ResBlockKernels.Start(buffers.Bn2Output), batch);
+        ShortcutForward(input, ShortcutWeight.Values, new global::System.Span<float>(buffers.ShortcutOutput, 0, batch * 144), batch);
+        ResBlockKernels.ShortcutBnTrainingForward(
+            ref ResBlockKernels.Start(buffers.ShortcutOutput), ref ResBlockKernels.Start(ShortcutBnWeight.Values),
+            ref ResBlockKernels.Start(ShortcutBnBias.Values), ref ResBlockKernels.Start(buffers.ShortcutBnNormalized),
+            ref ResBlockKernels.Start(buffers.ShortcutBnMean), ref ResBlockKernels.Start(buffers.ShortcutBnVariance),
+            ref ResBlockKernels.Start(buffers.ShortcutBnOutput), batch);
         ResBlockKernels.BlockForward(
             ref ResBlockKernels.Start(buffers.ShortcutBnOutput), ref ResBlockKernels.Start(buffers.Bn2Output), ref ResBlockKernels.Start(buffers.BlockOutput),
             batch);
@@ -599,6 +559,44 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         ResBlockKernels.FcForward(
             ref ResBlockKernels.Start(buffers.GapOutput), ref ResBlockKernels.Start(FcWeight.Values), ref ResBlockKernels.Start(FcBias.Values),
             ref ResBlockKernels.Start(buffers.FcOutput), batch);
+    }
+
+    /// <summary>The forward pass of <c>Forward</c> and <c>Predict</c>: the layers' outputs go to 3 buffers, each reused once no later layer reads what it
+    /// holds; batch norms use their running statistics.</summary>
+    private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
+    {
+        buffers.ReserveInference(batch);
+        // Conv1 with Bn1 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
+        ResBlockKernels.Bn1Fold(
+            ref ResBlockKernels.Start(Conv1Weight.Values), ref ResBlockKernels.Start(Bn1Weight.Values), ref ResBlockKernels.Start(Bn1Bias.Values),
+            ref ResBlockKernels.Start(Bn1RunningMean.Values), ref ResBlockKernels.Start(Bn1RunningVar.Values),
+            ref ResBlockKernels.Start(buffers.Bn1FoldedWeight), ref ResBlockKernels.Start(buffers.Bn1FoldedBias));
+        Conv1FoldedForward(input, buffers.Bn1FoldedWeight, buffers.Bn1FoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch);
+        // Conv2 with Bn2 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
+        ResBlockKernels.Bn2Fold(
+            ref ResBlockKernels.Start(Conv2Weight.Values), ref ResBlockKernels.Start(Bn2Weight.Values), ref ResBlockKernels.Start(Bn2Bias.Values),
+            ref ResBlockKernels.Start(Bn2RunningMean.Values), ref ResBlockKernels.Start(Bn2RunningVar.Values),
+            ref ResBlockKernels.Start(buffers.Bn2FoldedWeight), ref ResBlockKernels.Start(buffers.Bn2FoldedBias));
+        Conv2FoldedForward(
+            new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 144), buffers.Bn2FoldedWeight, buffers.Bn2FoldedBias,
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 144), batch);
+        // Shortcut with ShortcutBn folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
+        ResBlockKernels.ShortcutBnFold(
+            ref ResBlockKernels.Start(ShortcutWeight.Values), ref ResBlockKernels.Start(ShortcutBnWeight.Values),
+            ref ResBlockKernels.Start(ShortcutBnBias.Values), ref ResBlockKernels.Start(ShortcutBnRunningMean.Values),
+            ref ResBlockKernels.Start(ShortcutBnRunningVar.Values), ref ResBlockKernels.Start(buffers.ShortcutBnFoldedWeight),
+            ref ResBlockKernels.Start(buffers.ShortcutBnFoldedBias));
+        ShortcutFoldedForward(
+            input, buffers.ShortcutBnFoldedWeight, buffers.ShortcutBnFoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch);
+        ResBlockKernels.BlockForward(
+            ref ResBlockKernels.Start(buffers.Activations0), ref ResBlockKernels.Start(buffers.Activations1), ref ResBlockKernels.Start(buffers.Activations2),
+            batch);
+        GapForward(
+            new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 144), new global::System.Span<float>(buffers.Activations0, 0, batch * 4),
+            batch);
+        ResBlockKernels.FcForward(
+            ref ResBlockKernels.Start(buffers.Activations0), ref ResBlockKernels.Start(FcWeight.Values), ref ResBlockKernels.Start(FcBias.Values),
+            ref ResBlockKernels.Start(buffers.Activations1), batch);
     }
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
@@ -640,169 +638,213 @@ partial class ResBlock : global::KernelGen.Training.INetwork
     private static partial void Conv2InputGradientForward(
         global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> weights, global::System.Span<float> gradInput, int batch);
 
-    /// <summary>One thread's buffers for <c>ResBlock</c>: each layer's output and the gradient with respect to it, for <see
-    /// cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
+    /// <summary>
+    /// One thread's buffers for <c>ResBlock</c>, each allocated on first use: for inference, the 3 buffers the layers'
+    /// outputs share (432 floats per sample, where keeping every layer's output would take 1015); for training, each
+    /// layer's output and the gradient with respect to it, for <see cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public sealed class Workspace : global::KernelGen.Training.NetworkWorkspace
     {
         private readonly ResBlock _network;
 
+        /// <summary>The samples the inference buffers hold (0 before the first inference).</summary>
+        private int _inferenceBatch;
+
+        /// <summary>Whether the training buffers are allocated.</summary>
+        private bool _training;
+
         internal Workspace(ResBlock network, int maxBatch) : base(maxBatch, network._parameters)
         {
             _network = network;
-            Conv1Output = new float[checked(maxBatch * 144)];
-            Conv1Gradient = new float[checked(maxBatch * 144)];
-            Conv1Columns = new float[792];
-            Bn1Output = new float[checked(maxBatch * 144)];
-            Bn1Gradient = new float[checked(maxBatch * 144)];
-            Bn1Normalized = new float[checked(maxBatch * 144)];
-            Bn1Mean = new float[4];
-            Bn1Variance = new float[4];
-            Bn1Sums = new float[8];
+        }
+
+        /// <summary>Allocates the buffers inference writes to for <paramref name="batch"/> samples, unless those it has hold as many.</summary>
+        internal void ReserveInference(int batch)
+        {
+            if (batch <= _inferenceBatch)
+            {
+                return;
+            }
+
+            Activations0 = new float[checked(batch * 144)];
+            Activations1 = new float[checked(batch * 144)];
+            Activations2 = new float[checked(batch * 144)];
             Bn1FoldedWeight = new float[72];
             Bn1FoldedBias = new float[4];
-            Conv2Output = new float[checked(maxBatch * 144)];
-            Conv2Gradient = new float[checked(maxBatch * 144)];
-            Conv2TransposedWeight = new float[144];
-            Conv2Columns = new float[1440];
-            Bn2Output = new float[checked(maxBatch * 144)];
-            Bn2Gradient = new float[checked(maxBatch * 144)];
-            Bn2Normalized = new float[checked(maxBatch * 144)];
-            Bn2Mean = new float[4];
-            Bn2Variance = new float[4];
-            Bn2Sums = new float[8];
             Bn2FoldedWeight = new float[144];
             Bn2FoldedBias = new float[4];
-            ShortcutOutput = new float[checked(maxBatch * 144)];
-            ShortcutGradient = new float[checked(maxBatch * 144)];
-            ShortcutColumns = new float[216];
-            ShortcutBnOutput = new float[checked(maxBatch * 144)];
-            ShortcutBnGradient = new float[checked(maxBatch * 144)];
-            ShortcutBnNormalized = new float[checked(maxBatch * 144)];
-            ShortcutBnMean = new float[4];
-            ShortcutBnVariance = new float[4];
-            ShortcutBnSums = new float[8];
             ShortcutBnFoldedWeight = new float[8];
             ShortcutBnFoldedBias = new float[4];
+            _inferenceBatch = batch;
+        }
+
+        /// <summary>Allocates the buffers of the forward and backward passes of training, unless it has them.</summary>
+        internal void ReserveTraining()
+        {
+            if (_training)
+            {
+                return;
+            }
+
+            int maxBatch = MaxBatch;
+            Conv1Output = new float[checked(maxBatch * 144)];
+            Conv1Gradient = new float[checked(maxBatch * 144)];
+            Bn1Output = new float[checked(maxBatch * 144)];
+            Bn1Gradient = new float[checked(maxBatch * 144)];
+            Conv2Output = new float[checked(maxBatch * 144)];
+            Conv2Gradient = new float[checked(maxBatch * 144)];
+            Bn2Output = new float[checked(maxBatch * 144)];
+            Bn2Gradient = new float[checked(maxBatch * 144)];
+            ShortcutOutput = new float[checked(maxBatch * 144)];
+            ShortcutGradient = new float[checked(maxBatch * 144)];
+            ShortcutBnOutput = new float[checked(maxBatch * 144)];
+            ShortcutBnGradient = new float[checked(maxBatch * 144)];
             BlockOutput = new float[checked(maxBatch * 144)];
             BlockGradient = new float[checked(maxBatch * 144)];
             GapOutput = new float[checked(maxBatch * 4)];
             GapGradient = new float[checked(maxBatch * 4)];
             FcOutput = new float[checked(maxBatch * 3)];
             FcGradient = new float[checked(maxBatch * 3)];
+            Conv1Columns = new float[792];
+            Bn1Normalized = new float[checked(maxBatch * 144)];
+            Bn1Mean = new float[4];
+            Bn1Variance = new float[4];
+            Bn1Sums = new float[8];
+            Conv2TransposedWeight = new float[144];
+            Conv2Columns = new float[1440];
+            Bn2Normalized = new float[checked(maxBatch * 144)];
+            Bn2Mean = new float[4];
+            Bn2Variance = new float[4];
+            Bn2Sums = new float[8];
+            ShortcutColumns = new float[216];
+            ShortcutBnNormalized = new float[checked(maxBatch * 144)];
+            ShortcutBnMean = new float[4];
+            ShortcutBnVariance = new float[4];
+            ShortcutBnSums = new float[8];
             Scratch = new float[checked(maxBatch * 1)];
+            _training = true;
         }
 
-        internal float[] Conv1Output { get; }
+        /// <summary>At inference, the output of Bn1, ShortcutBn, Gap, in turn.</summary>
+        internal float[] Activations0 { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv1Gradient { get; }
+        /// <summary>At inference, the output of Bn2, Fc, in turn.</summary>
+        internal float[] Activations1 { get; private set; } = global::System.Array.Empty<float>();
+
+        /// <summary>At inference, the output of Block, in turn.</summary>
+        internal float[] Activations2 { get; private set; } = global::System.Array.Empty<float>();
+
+        internal float[] Conv1Output { get; private set; } = global::System.Array.Empty<float>();
+
+        internal float[] Conv1Gradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Conv1</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] Conv1Columns { get; }
+        internal float[] Conv1Columns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Bn1Output { get; }
+        internal float[] Bn1Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Bn1Gradient { get; }
+        internal float[] Bn1Gradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary><c>Bn1</c>'s input normalised with the training batch's statistics, x̂ = (x − mean) / √(variance + ε).</summary>
-        internal float[] Bn1Normalized { get; }
+        internal float[] Bn1Normalized { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The training batch's mean per channel, as <c>Bn1</c> normalised with it.</summary>
-        internal float[] Bn1Mean { get; }
+        internal float[] Bn1Mean { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The training batch's variance per channel (divided by the count, as the normalisation uses it).</summary>
-        internal float[] Bn1Variance { get; }
+        internal float[] Bn1Variance { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>Per channel, Σ dY · x̂ (the scale's gradient), then Σ dY (the shift's).</summary>
-        internal float[] Bn1Sums { get; }
+        internal float[] Bn1Sums { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The weights of <c>Conv1</c> with <c>Bn1</c> folded in, for inference.</summary>
-        internal float[] Bn1FoldedWeight { get; }
+        internal float[] Bn1FoldedWeight { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The bias of <c>Conv1</c> with <c>Bn1</c> folded in, for inference.</summary>
-        internal float[] Bn1FoldedBias { get; }
+        internal float[] Bn1FoldedBias { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv2Output { get; }
+        internal float[] Conv2Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv2Gradient { get; }
+        internal float[] Conv2Gradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary><c>Conv2</c>'s weights with in and out channels swapped, for its input gradient.</summary>
-        internal float[] Conv2TransposedWeight { get; }
+        internal float[] Conv2TransposedWeight { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Conv2</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] Conv2Columns { get; }
+        internal float[] Conv2Columns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Bn2Output { get; }
+        internal float[] Bn2Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Bn2Gradient { get; }
+        internal float[] Bn2Gradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary><c>Bn2</c>'s input normalised with the training batch's statistics, x̂ = (x − mean) / √(variance + ε).</summary>
-        internal float[] Bn2Normalized { get; }
+        internal float[] Bn2Normalized { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The training batch's mean per channel, as <c>Bn2</c> normalised with it.</summary>
-        internal float[] Bn2Mean { get; }
+        internal float[] Bn2Mean { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The training batch's variance per channel (divided by the count, as the normalisation uses it).</summary>
-        internal float[] Bn2Variance { get; }
+        internal float[] Bn2Variance { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>Per channel, Σ dY · x̂ (the scale's gradient), then Σ dY (the shift's).</summary>
-        internal float[] Bn2Sums { get; }
+        internal float[] Bn2Sums { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The weights of <c>Conv2</c> with <c>Bn2</c> folded in, for inference.</summary>
-        internal float[] Bn2FoldedWeight { get; }
+        internal float[] Bn2FoldedWeight { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The bias of <c>Conv2</c> with <c>Bn2</c> folded in, for inference.</summary>
-        internal float[] Bn2FoldedBias { get; }
+        internal float[] Bn2FoldedBias { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] ShortcutOutput { get; }
+        internal float[] ShortcutOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] ShortcutGradient { get; }
+        internal float[] ShortcutGradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Shortcut</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] ShortcutColumns { get; }
+        internal float[] ShortcutColumns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] ShortcutBnOutput { get; }
+        internal float[] ShortcutBnOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] ShortcutBnGradient { get; }
+        internal float[] ShortcutBnGradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary><c>ShortcutBn</c>'s input normalised with the training batch's statistics, x̂ = (x − mean) / √(variance + ε).</summary>
-        internal float[] ShortcutBnNormalized { get; }
+        internal float[] ShortcutBnNormalized { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The training batch's mean per channel, as <c>ShortcutBn</c> normalised with it.</summary>
-        internal float[] ShortcutBnMean { get; }
+        internal float[] ShortcutBnMean { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The training batch's variance per channel (divided by the count, as the normalisation uses it).</summary>
-        internal float[] ShortcutBnVariance { get; }
+        internal float[] ShortcutBnVariance { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>Per channel, Σ dY · x̂ (the scale's gradient), then Σ dY (the shift's).</summary>
-        internal float[] ShortcutBnSums { get; }
+        internal float[] ShortcutBnSums { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The weights of <c>Shortcut</c> with <c>ShortcutBn</c> folded in, for inference.</summary>
-        internal float[] ShortcutBnFoldedWeight { get; }
+        internal float[] ShortcutBnFoldedWeight { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The bias of <c>Shortcut</c> with <c>ShortcutBn</c> folded in, for inference.</summary>
-        internal float[] ShortcutBnFoldedBias { get; }
+        internal float[] ShortcutBnFoldedBias { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] BlockOutput { get; }
+        internal float[] BlockOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] BlockGradient { get; }
+        internal float[] BlockGradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] GapOutput { get; }
+        internal float[] GapOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] GapGradient { get; }
+        internal float[] GapGradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] FcOutput { get; }
+        internal float[] FcOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] FcGradient { get; }
+        internal float[] FcGradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>The samples of the last training pass, whose batch statistics the buffers hold (0 before the first).</summary>
         internal int TrainingBatch { get; set; }
 
         /// <summary>A second reader's share of a tensor's gradient, before it is added in.</summary>
-        internal float[] Scratch { get; }
+        internal float[] Scratch { get; private set; } = global::System.Array.Empty<float>();
 
         internal static Workspace Of(global::KernelGen.Training.NetworkWorkspace workspace, ResBlock network)
         {

@@ -102,8 +102,8 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     public int Predict(global::System.ReadOnlySpan<float> image)
     {
         global::KernelGen.KernelArguments.Length(image.Length, InputSize, nameof(image));
-        RunForward(_workspace, image, 1);
-        return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.LogitsOutput, 0, OutputSize));
+        RunInference(_workspace, image, 1);
+        return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.Activations1, 0, OutputSize));
     }
 
     /// <summary>The class with the highest score for each of <paramref name="batch"/> samples; uses the network's own buffers, as <c>Forward</c>
@@ -117,10 +117,10 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         for (int first = 0; first < batch; first += _workspace.MaxBatch)
         {
             int count = global::System.Math.Min(_workspace.MaxBatch, batch - first);
-            RunForward(_workspace, images.Slice(first * InputSize, count * InputSize), count);
+            RunInference(_workspace, images.Slice(first * InputSize, count * InputSize), count);
             for (int n = 0; n < count; n++)
             {
-                classes[first + n] = ArgMax(new global::System.ReadOnlySpan<float>(_workspace.LogitsOutput, n * OutputSize, OutputSize));
+                classes[first + n] = ArgMax(new global::System.ReadOnlySpan<float>(_workspace.Activations1, n * OutputSize, OutputSize));
             }
         }
     }
@@ -149,8 +149,8 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         for (int first = 0; first < batch; first += buffers.MaxBatch)
         {
             int count = global::System.Math.Min(buffers.MaxBatch, batch - first);
-            RunForward(buffers, input.Slice(first * InputSize, count * InputSize), count);
-            new global::System.ReadOnlySpan<float>(buffers.LogitsOutput, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));
+            RunInference(buffers, input.Slice(first * InputSize, count * InputSize), count);
+            new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));
         }
     }
 
@@ -279,9 +279,10 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         return 4;
     }
 
-    /// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>
+    /// <summary>The forward pass of a training step: each layer into its own buffers, which the backward pass reads.</summary>
     private void RunForward(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
+        buffers.ReserveTraining();
         Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Conv1Output, 0, batch * 21632), batch);
         Pool1Forward(
             new global::System.ReadOnlySpan<float>(buffers.Conv1Output, 0, batch * 21632), new global::System.Span<float>(buffers.Pool1Output, 0, batch * 5408),
@@ -292,6 +293,23 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         MnistCnnKernels.LogitsForward(
             ref MnistCnnKernels.Start(buffers.Fc1Output), ref MnistCnnKernels.Start(LogitsWeight.Values), ref MnistCnnKernels.Start(LogitsBias.Values),
             ref MnistCnnKernels.Start(buffers.LogitsOutput), batch);
+    }
+
+    /// <summary>The forward pass of <c>Forward</c> and <c>Predict</c>: the layers' outputs go to 2 buffers, each reused once no later layer reads what it
+    /// holds.</summary>
+    private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
+    {
+        buffers.ReserveInference(batch);
+        Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch);
+        Pool1Forward(
+            new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 21632),
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch);
+        MnistCnnKernels.Fc1Forward(
+            ref MnistCnnKernels.Start(buffers.Activations1), ref MnistCnnKernels.Start(Fc1Weight.Values), ref MnistCnnKernels.Start(Fc1Bias.Values),
+            ref MnistCnnKernels.Start(buffers.Activations0), batch);
+        MnistCnnKernels.LogitsForward(
+            ref MnistCnnKernels.Start(buffers.Activations0), ref MnistCnnKernels.Start(LogitsWeight.Values), ref MnistCnnKernels.Start(LogitsBias.Values),
+            ref MnistCnnKernels.Start(buffers.Activations1), batch);
     }
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
@@ -313,16 +331,49 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
 
     private static partial void Pool1Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch);
 
-    /// <summary>One thread's buffers for <c>MnistCnn</c>: each layer's output and the gradient with respect to it, for <see
-    /// cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
+    /// <summary>
+    /// One thread's buffers for <c>MnistCnn</c>, each allocated on first use: for inference, the 2 buffers the layers'
+    /// outputs share (27040 floats per sample, where keeping every layer's output would take 27178); for training, each
+    /// layer's output and the gradient with respect to it, for <see cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public sealed class Workspace : global::KernelGen.Training.NetworkWorkspace
     {
         private readonly MnistCnn _network;
 
+        /// <summary>The samples the inference buffers hold (0 before the first inference).</summary>
+        private int _inferenceBatch;
+
+        /// <summary>Whether the training buffers are allocated.</summary>
+        private bool _training;
+
         internal Workspace(MnistCnn network, int maxBatch) : base(maxBatch, network._parameters)
         {
             _network = network;
+        }
+
+        /// <summary>Allocates the buffers inference writes to for <paramref name="batch"/> samples, unless those it has hold as many.</summary>
+        internal void ReserveInference(int batch)
+        {
+            if (batch <= _inferenceBatch)
+            {
+                return;
+            }
+
+            Activations0 = new float[checked(batch * 21632)];
+            Activations1 = new float[checked(batch * 5408)];
+            _inferenceBatch = batch;
+        }
+
+        /// <summary>Allocates the buffers of the forward and backward passes of training, unless it has them.</summary>
+        internal void ReserveTraining()
+        {
+            if (_training)
+            {
+                return;
+            }
+
+            int maxBatch = MaxBatch;
             Conv1Output = new float[checked(maxBatch * 21632)];
             Conv1Gradient = new float[checked(maxBatch * 21632)];
             Pool1Output = new float[checked(maxBatch * 5408)];
@@ -331,23 +382,30 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
             Fc1Gradient = new float[checked(maxBatch * 128)];
             LogitsOutput = new float[checked(maxBatch * 10)];
             LogitsGradient = new float[checked(maxBatch * 10)];
+            _training = true;
         }
 
-        internal float[] Conv1Output { get; }
+        /// <summary>At inference, the output of Conv1, Fc1, in turn.</summary>
+        internal float[] Activations0 { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv1Gradient { get; }
+        /// <summary>At inference, the output of Pool1, Logits, in turn.</summary>
+        internal float[] Activations1 { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Pool1Output { get; }
+        internal float[] Conv1Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Pool1Gradient { get; }
+        internal float[] Conv1Gradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Fc1Output { get; }
+        internal float[] Pool1Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Fc1Gradient { get; }
+        internal float[] Pool1Gradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] LogitsOutput { get; }
+        internal float[] Fc1Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] LogitsGradient { get; }
+        internal float[] Fc1Gradient { get; private set; } = global::System.Array.Empty<float>();
+
+        internal float[] LogitsOutput { get; private set; } = global::System.Array.Empty<float>();
+
+        internal float[] LogitsGradient { get; private set; } = global::System.Array.Empty<float>();
 
         internal static Workspace Of(global::KernelGen.Training.NetworkWorkspace workspace, MnistCnn network)
         {

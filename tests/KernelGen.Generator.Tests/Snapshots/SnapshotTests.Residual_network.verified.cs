@@ -109,8 +109,8 @@ partial class Residual : global::KernelGen.Training.INetwork
     public int Predict(global::System.ReadOnlySpan<float> image)
     {
         global::KernelGen.KernelArguments.Length(image.Length, InputSize, nameof(image));
-        RunForward(_workspace, image, 1);
-        return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.LogitsOutput, 0, OutputSize));
+        RunInference(_workspace, image, 1);
+        return ArgMax(new global::System.ReadOnlySpan<float>(_workspace.Activations1, 0, OutputSize));
     }
 
     /// <summary>The class with the highest score for each of <paramref name="batch"/> samples; uses the network's own buffers, as <c>Forward</c>
@@ -124,10 +124,10 @@ partial class Residual : global::KernelGen.Training.INetwork
         for (int first = 0; first < batch; first += _workspace.MaxBatch)
         {
             int count = global::System.Math.Min(_workspace.MaxBatch, batch - first);
-            RunForward(_workspace, images.Slice(first * InputSize, count * InputSize), count);
+            RunInference(_workspace, images.Slice(first * InputSize, count * InputSize), count);
             for (int n = 0; n < count; n++)
             {
-                classes[first + n] = ArgMax(new global::System.ReadOnlySpan<float>(_workspace.LogitsOutput, n * OutputSize, OutputSize));
+                classes[first + n] = ArgMax(new global::System.ReadOnlySpan<float>(_workspace.Activations1, n * OutputSize, OutputSize));
             }
         }
     }
@@ -156,8 +156,8 @@ partial class Residual : global::KernelGen.Training.INetwork
         for (int first = 0; first < batch; first += buffers.MaxBatch)
         {
             int count = global::System.Math.Min(buffers.MaxBatch, batch - first);
-            RunForward(buffers, input.Slice(first * InputSize, count * InputSize), count);
-            new global::System.ReadOnlySpan<float>(buffers.LogitsOutput, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));
+            RunInference(buffers, input.Slice(first * InputSize, count * InputSize), count);
+            new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, count * OutputSize).CopyTo(logits.Slice(first * OutputSize));
         }
     }
 
@@ -353,9 +353,10 @@ partial class Residual : global::KernelGen.Training.INetwork
         return 8;
     }
 
-    /// <summary>Runs the layers' forward kernels back to back into the workspace's buffers.</summary>
+    /// <summary>The forward pass of a training step: each layer into its own buffers, which the backward pass reads.</summary>
     private void RunForward(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
+        buffers.ReserveTraining();
         StemForward(input, StemWeight.Values, StemBias.Values, new global::System.Span<float>(buffers.StemOutput, 0, batch * 256), batch);
         Conv1Forward(
             new global::System.ReadOnlySpan<float>(buffers.StemOutput, 0, batch * 256), Conv1Weight.Values,
@@ -375,6 +376,33 @@ partial class Residual : global::KernelGen.Training.INetwork
         ResidualKernels.LogitsForward(
             ref ResidualKernels.Start(buffers.GapOutput), ref ResidualKernels.Start(LogitsWeight.Values), ref ResidualKernels.Start(LogitsBias.Values),
             ref ResidualKernels.Start(buffers.LogitsOutput), batch);
+    }
+
+    /// <summary>The forward pass of <c>Forward</c> and <c>Predict</c>: the layers' outputs go to 3 buffers, each reused once no later layer reads what it
+    /// holds.</summary>
+    private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
+    {
+        buffers.ReserveInference(batch);
+        StemForward(input, StemWeight.Values, StemBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 256), batch);
+        Conv1Forward(
+            new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 256), Conv1Weight.Values,
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 256), batch);
+        Conv2Forward(
+            new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 256), Conv2Weight.Values,
+            new global::System.Span<float>(buffers.Activations2, 0, batch * 256), batch);
+        ResidualKernels.BlockForward(
+            ref ResidualKernels.Start(buffers.Activations2), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations1),
+            batch);
+        SideForward(input, SideWeight.Values, SideBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 128), batch);
+        ResidualKernels.JoinForward(
+            ref ResidualKernels.Start(buffers.Activations1), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations2),
+            batch);
+        GapForward(
+            new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 384), new global::System.Span<float>(buffers.Activations0, 0, batch * 6),
+            batch);
+        ResidualKernels.LogitsForward(
+            ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(LogitsWeight.Values), ref ResidualKernels.Start(LogitsBias.Values),
+            ref ResidualKernels.Start(buffers.Activations1), batch);
     }
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
@@ -412,97 +440,141 @@ partial class Residual : global::KernelGen.Training.INetwork
     private static partial void Conv2InputGradientForward(
         global::System.ReadOnlySpan<float> gradOutput, global::System.ReadOnlySpan<float> weights, global::System.Span<float> gradInput, int batch);
 
-    /// <summary>One thread's buffers for <c>Residual</c>: each layer's output and the gradient with respect to it, for <see
-    /// cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.</summary>
+    /// <summary>
+    /// One thread's buffers for <c>Residual</c>, each allocated on first use: for inference, the 3 buffers the layers'
+    /// outputs share (896 floats per sample, where keeping every layer's output would take 1552); for training, each
+    /// layer's output and the gradient with respect to it, for <see cref="global::KernelGen.Training.NetworkWorkspace.MaxBatch"/> samples.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public sealed class Workspace : global::KernelGen.Training.NetworkWorkspace
     {
         private readonly Residual _network;
 
+        /// <summary>The samples the inference buffers hold (0 before the first inference).</summary>
+        private int _inferenceBatch;
+
+        /// <summary>Whether the training buffers are allocated.</summary>
+        private bool _training;
+
         internal Workspace(Residual network, int maxBatch) : base(maxBatch, network._parameters)
         {
             _network = network;
+        }
+
+        /// <summary>Allocates the buffers inference writes to for <paramref name="batch"/> samples, unless those it has hold as many.</summary>
+        internal void ReserveInference(int batch)
+        {
+            if (batch <= _inferenceBatch)
+            {
+                return;
+            }
+
+            Activations0 = new float[checked(batch * 256)];
+            Activations1 = new float[checked(batch * 256)];
+            Activations2 = new float[checked(batch * 384)];
+            _inferenceBatch = batch;
+        }
+
+        /// <summary>Allocates the buffers of the forward and backward passes of training, unless it has them.</summary>
+        internal void ReserveTraining()
+        {
+            if (_training)
+            {
+                return;
+            }
+
+            int maxBatch = MaxBatch;
             StemOutput = new float[checked(maxBatch * 256)];
             StemGradient = new float[checked(maxBatch * 256)];
-            StemColumns = new float[1984];
             Conv1Output = new float[checked(maxBatch * 256)];
             Conv1Gradient = new float[checked(maxBatch * 256)];
-            Conv1TransposedWeight = new float[144];
-            Conv1Columns = new float[2560];
             Conv2Output = new float[checked(maxBatch * 256)];
             Conv2Gradient = new float[checked(maxBatch * 256)];
-            Conv2TransposedWeight = new float[144];
-            Conv2Columns = new float[2560];
             BlockOutput = new float[checked(maxBatch * 256)];
             BlockGradient = new float[checked(maxBatch * 256)];
             SideOutput = new float[checked(maxBatch * 128)];
             SideGradient = new float[checked(maxBatch * 128)];
-            SideColumns = new float[320];
             JoinOutput = new float[checked(maxBatch * 384)];
             JoinGradient = new float[checked(maxBatch * 384)];
             GapOutput = new float[checked(maxBatch * 6)];
             GapGradient = new float[checked(maxBatch * 6)];
             LogitsOutput = new float[checked(maxBatch * 10)];
             LogitsGradient = new float[checked(maxBatch * 10)];
+            StemColumns = new float[1984];
+            Conv1TransposedWeight = new float[144];
+            Conv1Columns = new float[2560];
+            Conv2TransposedWeight = new float[144];
+            Conv2Columns = new float[2560];
+            SideColumns = new float[320];
             Scratch = new float[checked(maxBatch * 256)];
+            _training = true;
         }
 
-        internal float[] StemOutput { get; }
+        /// <summary>At inference, the output of Stem, Side, Gap, in turn.</summary>
+        internal float[] Activations0 { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] StemGradient { get; }
+        /// <summary>At inference, the output of Conv1, Block, Logits, in turn.</summary>
+        internal float[] Activations1 { get; private set; } = global::System.Array.Empty<float>();
+
+        /// <summary>At inference, the output of Conv2, Join, in turn.</summary>
+        internal float[] Activations2 { get; private set; } = global::System.Array.Empty<float>();
+
+        internal float[] StemOutput { get; private set; } = global::System.Array.Empty<float>();
+
+        internal float[] StemGradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Stem</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] StemColumns { get; }
+        internal float[] StemColumns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv1Output { get; }
+        internal float[] Conv1Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv1Gradient { get; }
+        internal float[] Conv1Gradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary><c>Conv1</c>'s weights with in and out channels swapped, for its input gradient.</summary>
-        internal float[] Conv1TransposedWeight { get; }
+        internal float[] Conv1TransposedWeight { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Conv1</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] Conv1Columns { get; }
+        internal float[] Conv1Columns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv2Output { get; }
+        internal float[] Conv2Output { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] Conv2Gradient { get; }
+        internal float[] Conv2Gradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary><c>Conv2</c>'s weights with in and out channels swapped, for its input gradient.</summary>
-        internal float[] Conv2TransposedWeight { get; }
+        internal float[] Conv2TransposedWeight { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Conv2</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] Conv2Columns { get; }
+        internal float[] Conv2Columns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] BlockOutput { get; }
+        internal float[] BlockOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] BlockGradient { get; }
+        internal float[] BlockGradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] SideOutput { get; }
+        internal float[] SideOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] SideGradient { get; }
+        internal float[] SideGradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>One sample of <c>Side</c>'s input unfolded (a row per output position), then its output gradient transposed, for the weight
         /// gradient.</summary>
-        internal float[] SideColumns { get; }
+        internal float[] SideColumns { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] JoinOutput { get; }
+        internal float[] JoinOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] JoinGradient { get; }
+        internal float[] JoinGradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] GapOutput { get; }
+        internal float[] GapOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] GapGradient { get; }
+        internal float[] GapGradient { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] LogitsOutput { get; }
+        internal float[] LogitsOutput { get; private set; } = global::System.Array.Empty<float>();
 
-        internal float[] LogitsGradient { get; }
+        internal float[] LogitsGradient { get; private set; } = global::System.Array.Empty<float>();
 
         /// <summary>A second reader's share of a tensor's gradient, before it is added in.</summary>
-        internal float[] Scratch { get; }
+        internal float[] Scratch { get; private set; } = global::System.Array.Empty<float>();
 
         internal static Workspace Of(global::KernelGen.Training.NetworkWorkspace workspace, Residual network)
         {
