@@ -19,225 +19,297 @@ internal static class PoolEmitter
         string name = s.Kind == PoolKind.Max ? "MaxPool2D" : "AvgPool2D";
         string divisor = (s.CeilMode ? ", ceil mode" : "") + (s.Kind == PoolKind.Max ? "" : s.CountIncludePad ? ", padding counted in the divisor" : ", padding not counted in the divisor");
         string summary = Invariant($"{name} {g.Channels}×{g.Height}×{g.Width} → {g.Channels}×{g.OutputHeight}×{g.OutputWidth}: window {g.KernelHeight}×{g.KernelWidth}, stride {g.StrideHeight}×{g.StrideWidth}, padding {g.PadTop},{g.PadBottom},{g.PadLeft},{g.PadRight} (top, bottom, left, right){(g.IsDilated ? Invariant($", dilation {g.DilationHeight}×{g.DilationWidth}") : "")}{divisor}.");
+        string neutral = s.Kind == PoolKind.Max ? "−∞" : "0";
         var remarks = new List<string>
         {
             Invariant($"Memory-bound: reads {Number(4L * g.InputLength)} bytes and writes {Number(4L * g.OutputLength)} per sample."),
-            Invariant($"Strategy: each output row reads a band of its input rows, copied once per row, padded with {(s.Kind == PoolKind.Max ? "−∞ (padding never wins)" : "zeros")} and split into {plan.Phases} stride phase(s), so every window position is a contiguous load and no loop checks bounds."),
+            Invariant($"Strategy: one output row at a time, separably. The window's {g.KernelHeight} rows are reduced into one row with vectors along the input columns (rows outside the input skipped), stored {(plan.Phases == 2 ? "split into even and odd columns" : "as it is")} between padding columns that hold {neutral} from the start; then the window's {g.KernelWidth} columns are reduced from that row{(plan.Phases == s.StrideWidth ? ", each tap a contiguous load" : "")}. No loop checks bounds; a last step that would pass the row's end is moved back to end with it."),
         };
-        remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} per tile.")));
+        remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: rows with {Vectors(p.Rows)} ({plan.RowStep(p.Rows)} column(s) per step), columns with {Vectors(p.Columns)}.")));
         return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
     }
 
-    /// <summary>Where window column <paramref name="kx"/> (dilated) sits in a band row: its stride phase's start plus its place in the phase.</summary>
-    private static int Column(PoolPlan plan, int kx)
-    {
-        int column = kx * plan.Spec.DilationWidth;
-        return (column % plan.Phases * plan.RowLength) + (column / plan.Phases);
-    }
+    private static string Vectors(SimdPath path) => path.IsScalar ? "scalars" : path.Name;
 
     /// <summary>Whether an average's divisor differs between windows: not counting the padding, or counting it with some windows clipped.</summary>
     private static bool ScalesPerPixel(PoolSpec s) => s.Kind == PoolKind.Average && (!s.CountIncludePad || s.ClippedWindows);
 
     private static void WriteKernel(CodeWriter w, PoolPlan plan)
     {
-        PoolSpec s = plan.Spec;
-        var band = new BandLayout(s.Height, s.Width, s.KernelHeight, s.DilationHeight, s.PadLeft, plan.Phases, plan.RowLength,
-            s.Kind == PoolKind.Max ? "float.NegativeInfinity" : "0f");
         foreach (PoolPathPlan path in plan.Paths)
         {
-            WritePath(w, plan, path, band);
+            WritePath(w, plan, path);
             w.Line();
-            foreach (TileShape tile in new[] { path.Main, path.Tail }.OfType<TileShape>())
-            {
-                WriteTile(w, plan, path, tile);
-                w.Line();
-            }
+            WriteRows(w, plan, path);
+            w.Line();
+            WriteColumns(w, plan, path);
+            w.Line();
         }
 
-        if (ScalesPerPixel(s))
+        if (ScalesPerPixel(plan.Spec))
         {
-            WriteColumnScale(w, s);
-            w.Line();
+            WriteColumnScale(w, plan.Spec);
         }
-
-        BandEmitter.Write(w, band);
     }
 
-    private static void WritePath(CodeWriter w, PoolPlan plan, PoolPathPlan path, BandLayout band)
+    /// <summary>
+    /// The path: per plane, each output row's input rows reduced into the row buffer, then its columns into the output.
+    /// Rows whose window reaches outside the input (at the top and bottom) are written one by one, with the taps inside.
+    /// </summary>
+    private static void WritePath(CodeWriter w, PoolPlan plan, PoolPathPlan path)
     {
         PoolSpec s = plan.Spec;
         Pool2DGeometry g = s.Geometry;
         bool scales = ScalesPerPixel(s);
-        w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}({PathParameters(["input", "output"])})"))
+        string name = path.Path.Name;
+
+        // Output rows whose whole window lies inside the input run in a loop; the others are written out.
+        int first = (g.PadTop + g.StrideHeight - 1) / g.StrideHeight;
+        int end = System.Math.Max(first, System.Math.Min(g.OutputHeight, ((g.Height - 1 - ((g.KernelHeight - 1) * g.DilationHeight) + g.PadTop) / g.StrideHeight) + 1));
+        if (g.Height - 1 - ((g.KernelHeight - 1) * g.DilationHeight) + g.PadTop < 0)
         {
-            w.Line(Invariant($"KgSpan bandBuffer = stackalloc float[{plan.ChannelStride}];"));
-            w.Line(BandEmitter.Initialise(band, "bandBuffer"));
-            w.Line($"ref float band = ref {MemoryMarshal}.GetReference(bandBuffer);");
+            end = first;
+        }
+
+        void Row(int oy)
+        {
+            int top = (oy * g.StrideHeight) - g.PadTop;
+            int[] taps = [.. Enumerable.Range(0, g.KernelHeight).Where(ky => top + (ky * g.DilationHeight) is var r && r >= 0 && r < g.Height)];
+            w.Line(Invariant($"// Output row {oy}: input rows {string.Join(", ", taps.Select(ky => top + (ky * g.DilationHeight)))} of the window's {g.KernelHeight}."));
+            if (taps.Length == 0)
+            {
+                w.Line(Invariant($"rowBuffer.Fill({Neutral(s)});"));
+            }
+            else
+            {
+                w.Line(Invariant($"{name}Rows({RefAt("source", (top + (taps[0] * g.DilationHeight)) * g.Width)}, ref rows, {taps.Length});"));
+            }
+
+            string scale = scales ? Invariant($", 1f / {g.DivisorRows(oy, s.CountIncludePad)}") : "";
+            w.Line(Invariant($"{name}Columns(ref rows, {RefAt("target", oy * g.OutputWidth)}{scale});"));
+        }
+
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {name}({PathParameters(["input", "output"])})"))
+        {
+            w.Line(Invariant($"KgSpan rowBuffer = stackalloc float[{plan.RowFloats}];"));
+            w.Line(Invariant($"rowBuffer.Fill({Neutral(s)});"));
+            w.Line($"ref float rows = ref {MemoryMarshal}.GetReference(rowBuffer);");
+            using (w.Block(Invariant($"for (int plane = 0; plane < batch * {g.Channels}; plane++)")))
+            {
+                w.Line(Invariant($"ref float source = ref {At("input", Offset(0, ("plane", g.Height * g.Width)))};"));
+                w.Line(Invariant($"ref float target = ref {At("output", Offset(0, ("plane", g.OutputHeight * g.OutputWidth)))};"));
+                for (int oy = 0; oy < first && oy < g.OutputHeight; oy++)
+                {
+                    Row(oy);
+                }
+
+                if (end > first)
+                {
+                    using (w.Block(Invariant($"for (int oy = {first}; oy < {end}; oy++)")))
+                    {
+                        w.Line(Invariant($"{name}Rows(ref {At("source", Offset(-g.PadTop * g.Width, ("oy", g.StrideHeight * g.Width)))}, ref rows, {g.KernelHeight});"));
+                        w.Line(Invariant($"{name}Columns(ref rows, ref {At("target", Offset(0, ("oy", g.OutputWidth)))}{(scales ? Invariant($", 1f / {g.KernelHeight}") : "")});"));
+                    }
+                }
+
+                for (int oy = System.Math.Max(end, first); oy < g.OutputHeight; oy++)
+                {
+                    Row(oy);
+                }
+            }
+        }
+    }
+
+    private static string Neutral(PoolSpec s) => s.Kind == PoolKind.Max ? "float.NegativeInfinity" : "0f";
+
+    /// <summary>
+    /// The row pass: <c>count</c> input rows from <c>top</c> reduced column by column into the row buffer, after its left
+    /// padding; with two phases each step's two vectors are split into the even columns and the odd ones (the low and
+    /// high halves of each 64-bit pair, narrowed), so that the column pass reads every tap contiguously.
+    /// </summary>
+    private static void WriteRows(CodeWriter w, PoolPlan plan, PoolPathPlan pathPlan)
+    {
+        PoolSpec s = plan.Spec;
+        Pool2DGeometry g = s.Geometry;
+        SimdPath v = pathPlan.Rows;
+        bool max = s.Kind == PoolKind.Max;
+        int rowStep = g.DilationHeight * g.Width, pad = g.PadLeft, length = plan.PhaseLength, step = plan.RowStep(v);
+        string Combine(string a, string x) => max ? $"{a} = {v.Max(a, x)};" : $"{a} += {x};";
+
+        w.Line(Invariant($"/// <summary>Reduces <paramref name=\"count\"/> input rows, {rowStep} floats apart from <paramref name=\"top\"/>, into the row buffer{(plan.Phases == 2 ? ", split into even and odd columns" : "")}.</summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {pathPlan.Path.Name}Rows(ref float top, ref float rows, int count)"))
+        {
+            if (v.IsScalar)
+            {
+                using (w.Block(Invariant($"for (int at = 0; at < {g.Width}; at++)")))
+                {
+                    w.Line($"float a = {At("top", "at")};");
+                    using (w.Block("for (int k = 1; k < count; k++)"))
+                    {
+                        w.Line(Combine("a", At("top", Invariant($"at + (k * {rowStep})"))));
+                    }
+
+                    w.Line(plan.Phases == 2
+                        ? Invariant($"{At("rows", Invariant($"(((at + {pad}) & 1) * {length}) + ((at + {pad}) >> 1)"))} = a;")
+                        : $"{At("rows", Plus("at", pad))} = a;");
+                }
+
+                return;
+            }
+
+            // The last step starts where it ends with the row (at an even column, when the columns are split).
+            int last = g.Width - step;
+            bool oddTail = plan.Phases == 2 && last % 2 != 0;
+            if (oddTail)
+            {
+                last--;
+            }
+
+            using (Steps(w, "c", last, step))
+            {
+
+                w.Line("ref float column = ref " + At("top", "at") + ";");
+                int vectors = plan.Phases == 2 ? 2 : 1;
+                w.Line($"{v.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(i => $"a{i} = {v.Load("column", i * v.Width)}"))};");
+                using (w.Block("for (int k = 1; k < count; k++)"))
+                {
+                    w.Line(Invariant($"ref float row = ref {At("column", $"k * {rowStep}")};"));
+                    for (int i = 0; i < vectors; i++)
+                    {
+                        w.Line(Combine($"a{i}", v.Load("row", i * v.Width)));
+                    }
+                }
+
+                if (plan.Phases == 1)
+                {
+                    w.Line(v.Store("a0", "rows", Plus("at", pad)));
+                }
+                else
+                {
+                    // Input column at + j goes to padded column p = at + j + pad: phase p % 2, place p / 2 (at is even).
+                    string pairs(string a) => $"{v.Static}.AsUInt64({a})";
+                    string narrow(string a, string b) => $"{v.Static}.AsSingle({v.Static}.Narrow({a}, {b}))";
+                    string high(string a) => $"{v.Static}.ShiftRightLogical({pairs(a)}, 32)";
+                    w.Line("// The even columns (the low halves of each pair) and the odd ones (the high halves).");
+                    w.Line(v.Store(narrow(pairs("a0"), pairs("a1")), "rows", Plus("(at >> 1)", (pad % 2 * length) + (pad / 2))));
+                    w.Line(v.Store(narrow(high("a0"), high("a1")), "rows", Plus("(at >> 1)", ((pad + 1) % 2 * length) + ((pad + 1) / 2))));
+                }
+            }
+
+            if (oddTail)
+            {
+                int column = g.Width - 1, p = column + pad;
+                w.Line(Invariant($"// The last column, which the steps of two vectors from even columns do not reach."));
+                w.Line(Invariant($"float tail = {At("top", Invariant($"{column}"))};"));
+                using (w.Block("for (int k = 1; k < count; k++)"))
+                {
+                    w.Line(max
+                        ? Invariant($"tail = {MathClass}.Max(tail, {At("top", Invariant($"{column} + (k * {rowStep})"))});")
+                        : Invariant($"tail += {At("top", Invariant($"{column} + (k * {rowStep})"))};"));
+                }
+
+                w.Line(Invariant($"{At("rows", Invariant($"{(p % 2 * length) + (p / 2)}"))} = tail;"));
+            }
+        }
+    }
+
+    /// <summary>The column pass: each output of a row the reduction of its window's columns in the row buffer, divided for an average.</summary>
+    private static void WriteColumns(CodeWriter w, PoolPlan plan, PoolPathPlan pathPlan)
+    {
+        PoolSpec s = plan.Spec;
+        Pool2DGeometry g = s.Geometry;
+        SimdPath v = pathPlan.Columns;
+        bool max = s.Kind == PoolKind.Max, scales = ScalesPerPixel(s);
+        int length = plan.PhaseLength;
+
+        // Where window column kx of the output at "at" sits in the row buffer.
+        string Tap(int kx)
+        {
+            int column = kx * g.DilationWidth;
+            return plan.Phases == g.StrideWidth
+                ? Plus("at", (column % plan.Phases * length) + (column / plan.Phases))
+                : Plus(Invariant($"(at * {g.StrideWidth})"), column);
+        }
+
+        w.Line(scales
+            ? "/// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name=\"rowScale\"/>) and columns its window covers.</summary>"
+            : "/// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>");
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {pathPlan.Path.Name}Columns(ref float rows, ref float output{(scales ? ", float rowScale" : "")})"))
+        {
             if (scales)
             {
                 w.Line($"ref float columnScale = ref {MemoryMarshal}.GetReference(ColumnScale);");
             }
 
-            using (w.Block(Invariant($"for (int plane = 0; plane < batch * {g.Channels}; plane++)")))
+            using (Steps(w, "x", g.OutputWidth - v.Width, v.Width))
             {
-                w.Line(Invariant($"ref float source = ref {At("input", Offset(0, ("plane", g.Height * g.Width)))};"));
-                w.Line(Invariant($"ref float target = ref {At("output", Offset(0, ("plane", g.OutputHeight * g.OutputWidth)))};"));
-                using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
+
+                w.Line($"{v.Type} a = {v.Load("rows", Tap(0))};");
+                if (g.KernelWidth <= 16)
                 {
-                    w.Line(Invariant($"{BandEmitter.Method}(ref source, ref band, {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)}, 1);"));
-                    w.Line(Invariant($"ref float o = ref {At("target", Offset(0, ("oy", g.OutputWidth)))};"));
-                    string extra = "";
-                    if (scales)
+                    for (int kx = 1; kx < g.KernelWidth; kx++)
                     {
-                        w.Line(Invariant($"int top = {Plus(Invariant($"(oy * {g.StrideHeight})"), -g.PadTop)};"));
-                        if (s.CountIncludePad)
-                        {
-                            w.Line("// The window's rows within the padded input (a ceil-mode window is clipped at its end): the divisor is rows × columns.");
-                            w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height + g.PadBottom}, top + {g.KernelHeight}) - top);"));
-                        }
-                        else
-                        {
-                            w.Line("// The window's rows inside the input: the divisor is rows × columns.");
-                            w.Line(Invariant($"float rowScale = 1f / ({MathClass}.Min({g.Height}, top + {g.KernelHeight}) - {MathClass}.Max(0, top));"));
-                        }
-                        extra = ", rowScale";
-                    }
-
-                    if (path.Main is { } main && path.FullPixelsEnd > path.BlockPixels)
-                    {
-                        using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
-                        {
-                            string scaleArgument = scales ? $", ref {At("columnScale", "x0")}" : "";
-                            w.Line($"{main.Name(path.Path)}(ref {At("band", "x0")}, ref {At("o", "x0")}{extra}{scaleArgument});");
-                        }
-                    }
-                    else if (path.Main is { } single)
-                    {
-                        w.Line($"{single.Name(path.Path)}(ref band, ref o{extra}{(scales ? ", ref columnScale" : "")});");
-                    }
-
-                    if (path.Tail is { } tail)
-                    {
-                        string scaleArgument = scales ? $", {RefAt("columnScale", path.FullPixelsEnd)}" : "";
-                        w.Line($"{tail.Name(path.Path)}({RefAt("band", path.FullPixelsEnd)}, {RefAt("o", path.FullPixelsEnd)}{extra}{scaleArgument});");
+                        w.Line(max ? $"a = {v.Max("a", v.Load("rows", Tap(kx)))};" : $"a += {v.Load("rows", Tap(kx))};");
                     }
                 }
+                else
+                {
+                    using (w.Block(Invariant($"for (int kx = 1; kx < {g.KernelWidth}; kx++)")))
+                    {
+                        string column = g.DilationWidth > 1 ? Invariant($"(kx * {g.DilationWidth})") : "kx";
+                        string tap = plan.Phases == g.StrideWidth
+                            ? Invariant($"at + ({column} % {plan.Phases} * {length}) + ({column} / {plan.Phases})")
+                            : Invariant($"(at * {g.StrideWidth}) + {column}");
+                        w.Line(max ? $"a = {v.Max("a", v.Load("rows", tap))};" : $"a += {v.Load("rows", tap)};");
+                    }
+                }
+
+                if (s.Kind == PoolKind.Average)
+                {
+                    w.Line(scales
+                        ? $"a *= {v.Broadcast("rowScale")} * {v.Load("columnScale", "at")};"
+                        : $"a *= {v.Broadcast(Invariant($"1f / {g.KernelHeight * g.KernelWidth}f"))};");
+                }
+
+                w.Line(v.Store("a", "output", "at"));
             }
         }
     }
 
-    private static void WriteTile(CodeWriter w, PoolPlan plan, PoolPathPlan pathPlan, TileShape tile)
+    /// <summary>
+    /// Opens the block of a row's steps of <paramref name="step"/> columns, each at <c>at</c>, the last at
+    /// <paramref name="last"/>: one step, a loop, or a loop whose last step is moved back to end with the row.
+    /// </summary>
+    private static CodeWriter.Scope Steps(CodeWriter w, string counter, int last, int step)
     {
-        PoolSpec s = plan.Spec;
-        SimdPath path = pathPlan.Path;
-        bool max = s.Kind == PoolKind.Max;
-        string[] acc = Enumerable.Range(0, tile.Vectors).Select(v => Invariant($"a{v}")).ToArray();
-        int rowStride = plan.Phases * plan.RowLength;
-
-        w.Line(Invariant($"/// <summary>{tile.Vectors} {(path.IsScalar ? "output pixel(s)" : $"vector(s) of {path.Width} output pixels")}{(tile.PartialLanes > 0 ? Invariant($", the last holding {tile.PartialLanes}") : "")}.</summary>"));
-        w.Line(AggressiveOptimization);
-        string scaleParameters = ScalesPerPixel(s) ? ", float rowScale, ref float columnScale" : "";
-        using (w.Block($"private static void {tile.Name(path)}(ref float band, ref float output{scaleParameters})"))
+        if (last == 0)
         {
-            string start = max ? path.Broadcast("float.NegativeInfinity") : path.Zero;
-            w.Line($"{path.Type} {string.Join(", ", acc.Select(a => $"{a} = {start}"))};");
-            w.Line($"{path.Type} x;");
-
-            void Tap(string reference, string offset)
-            {
-                for (int v = 0; v < tile.Vectors; v++)
-                {
-                    string at = int.TryParse(offset, out int literal) ? Invariant($"{literal + (v * path.Width)}") : v == 0 ? offset : Invariant($"{offset} + {v * path.Width}");
-                    w.Line($"x = {path.Load(reference, at)};");
-                    w.Line(max ? $"{acc[v]} = {path.Max(acc[v], "x")};" : $"{acc[v]} += x;");
-                }
-            }
-
-            switch (pathPlan.Unroll)
-            {
-                case Unroll.Full:
-                    for (int ky = 0; ky < s.KernelHeight; ky++)
-                    {
-                        for (int kx = 0; kx < s.KernelWidth; kx++)
-                        {
-                            w.Line(Invariant($"// window ({ky}, {kx})"));
-                            Tap("band", Invariant($"{(ky * rowStride) + Column(plan, kx)}"));
-                        }
-                    }
-
-                    break;
-                case Unroll.Rows:
-                    using (w.Block(Invariant($"for (int ky = 0; ky < {s.KernelHeight}; ky++)")))
-                    {
-                        w.Line(Invariant($"ref float row = ref {At("band", Offset(0, ("ky", rowStride)))};"));
-                        for (int kx = 0; kx < s.KernelWidth; kx++)
-                        {
-                            Tap("row", Invariant($"{Column(plan, kx)}"));
-                        }
-                    }
-
-                    break;
-                default:
-                    using (w.Block(Invariant($"for (int ky = 0; ky < {s.KernelHeight}; ky++)")))
-                    using (w.Block(Invariant($"for (int kx = 0; kx < {s.KernelWidth}; kx++)")))
-                    {
-                        string column = s.DilationWidth > 1 ? Invariant($"(kx * {s.DilationWidth})") : "kx";
-                        w.Line(Invariant($"int offset = (ky * {rowStride}) + ({column} % {plan.Phases} * {plan.RowLength}) + ({column} / {plan.Phases});"));
-                        Tap("band", "offset");
-                    }
-
-                    break;
-            }
-
-            if (s.Kind == PoolKind.Average)
-            {
-                if (!ScalesPerPixel(s))
-                {
-                    w.Line(Invariant($"// Divide by the whole window, {s.KernelHeight * s.KernelWidth} positions."));
-                    foreach (string a in acc)
-                    {
-                        w.Line($"{a} *= {path.Broadcast(Invariant($"1f / {s.KernelHeight * s.KernelWidth}f"))};");
-                    }
-                }
-                else
-                {
-                    w.Line(s.CountIncludePad
-                        ? "// Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale)."
-                        : "// Divide by the input positions the window covers: rows (rowScale) × columns (columnScale).");
-                    for (int v = 0; v < tile.Vectors; v++)
-                    {
-                        w.Line($"{acc[v]} *= {path.Broadcast("rowScale")} * {path.Load("columnScale", v * path.Width)};");
-                    }
-                }
-            }
-
-            for (int v = 0; v < tile.Vectors; v++)
-            {
-                int lanes = tile.PartialLanes > 0 && v == tile.Vectors - 1 ? tile.PartialLanes : path.Width;
-                if (lanes == path.Width)
-                {
-                    w.Line(path.Store(acc[v], "output", v * path.Width));
-                }
-                else
-                {
-                    foreach (string store in path.PartialStore(acc[v], "output", v * path.Width, lanes))
-                    {
-                        w.Line(store);
-                    }
-                }
-            }
+            CodeWriter.Scope block = w.Block("");
+            w.Line("const int at = 0;");
+            return block;
         }
+
+        if (last % step == 0)
+        {
+            return w.Block(Invariant($"for (int at = 0; at <= {last}; at += {step})"));
+        }
+
+        CodeWriter.Scope loop = w.Block(Invariant($"for (int {counter} = 0; {counter} < {last + step}; {counter} += {step})"));
+        w.Line(Invariant($"int at = {MathClass}.Min({counter}, {last});"));
+        return loop;
     }
 
-    /// <summary>One over the number of input columns each output column's window covers, padded to whole vectors.</summary>
+    /// <summary>One over the number of input columns each output column's window covers.</summary>
     private static void WriteColumnScale(CodeWriter w, PoolSpec s)
     {
         Pool2DGeometry g = s.Geometry;
         var values = new List<string>();
-        for (int x = 0; x < ConvPlanner.RoundUp(g.OutputWidth, 16); x++)
+        for (int x = 0; x < g.OutputWidth; x++)
         {
-            values.Add(x < g.OutputWidth ? Invariant($"1f / {g.DivisorColumns(x, s.CountIncludePad)}") : "0f");
+            values.Add(Invariant($"1f / {g.DivisorColumns(x, s.CountIncludePad)}"));
         }
 
         w.Line(s.CountIncludePad

@@ -1,58 +1,73 @@
 using System;
+using System.Collections.Immutable;
 using System.Linq;
 using KernelGen.Generator.Model;
 
 namespace KernelGen.Generator.Planning;
 
-/// <summary>A pool's plan on one path: vectors of output pixels per tile, where full tiles end, and the two tiles.</summary>
-internal sealed record PoolPathPlan(SimdPath Path, int BlockVectors, int FullPixelsEnd, Unroll Unroll, TileShape? Main, TileShape? Tail)
-{
-    public int BlockPixels => BlockVectors * Path.Width;
-}
+/// <summary>
+/// A pool's plan on one path: the vectors its row pass reduces the window's rows with (<paramref name="Rows"/>, the
+/// widest the path has whose step fits the input row) and those its column pass writes outputs with
+/// (<paramref name="Columns"/>, the widest that fits the output row); either may be narrower than the path, or scalar.
+/// </summary>
+internal sealed record PoolPathPlan(SimdPath Path, SimdPath Rows, SimdPath Columns);
 
 /// <summary>
-/// How a max or average pool is computed: like a convolution, each output row reads a band of input
-/// rows copied once, padded (with −∞ for max, 0 for average) and split into stride phases.
+/// How a max or average pool is computed, one output row at a time and separably: the rows of its window reduced into one
+/// row (vectors along the input columns), stored split into <see cref="Phases"/> stride phases of <see cref="PhaseLength"/>
+/// floats each, with the padding columns holding −∞ (max) or 0 (average); then the window's columns reduced from that row,
+/// each tap a contiguous load. A stride of 1 or 2 is split into as many phases; a larger one is kept as one phase, and its
+/// column pass is scalar.
 /// </summary>
-internal sealed record PoolPlan(PoolSpec Spec, int Phases, int RowLength, EquatableArray<PoolPathPlan> Paths) : IPlan
+internal sealed record PoolPlan(PoolSpec Spec, int Phases, int PhaseLength, EquatableArray<PoolPathPlan> Paths) : IPlan
 {
     public MethodTarget Method => Spec.Method;
 
-    public int ChannelStride => Spec.KernelHeight * Phases * RowLength;
+    /// <summary>Floats of the reduced row: every phase.</summary>
+    public int RowFloats => Phases * PhaseLength;
+
+    /// <summary>Input columns one step of the row pass reduces with <paramref name="rows"/>: two vectors when it splits them into even and odd columns.</summary>
+    public int RowStep(SimdPath rows) => Phases == 2 ? 2 * rows.Width : rows.Width;
 }
 
-/// <summary>Chooses a pool's band layout and tiles.</summary>
+/// <summary>Chooses a pool's row layout and the vectors of its two passes.</summary>
 internal static class PoolPlanner
 {
     public static string? TooLargeToGenerate(Pool2DGeometry g)
     {
-        int row = RowLength(g.OutputWidth, g.KernelWidth, g.StrideWidth, g.DilationWidth);
-        long channelStride = ShapeMath.Product(g.KernelHeight, g.StrideWidth, row);
-        return channelStride <= ConvPlanner.BandLimit ? null : FormattableString.Invariant(
-            $"One channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {row}); KernelGen keeps it on the stack and allows at most {ConvPlanner.BandLimit}. Reduce the width, kernel height or stride.");
+        long floats = (long)Phases(g.StrideWidth) * PhaseLength(g);
+        return floats <= ConvPlanner.BandLimit ? null : FormattableString.Invariant(
+            $"One reduced row needs {floats} floats (the padded input row of {g.PadLeft + g.Width + g.PadRight} columns); KernelGen keeps it on the stack and allows at most {ConvPlanner.BandLimit}. Reduce the width.");
     }
 
-    public static PoolPlan Plan(PoolSpec spec, bool legacyIntrinsics) =>
-        new(spec, spec.StrideWidth, RowLength(spec.Geometry.OutputWidth, spec.KernelWidth, spec.StrideWidth, spec.DilationWidth),
-            SimdPath.All(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p)).ToEquatableArray());
-
-    private static int RowLength(int outputWidth, int kernelWidth, int stride, int dilation) =>
-        (int)Math.Min(int.MaxValue, ConvPlanner.RoundUp(outputWidth, 16) + ((long)(kernelWidth - 1) * dilation / stride));
-
-    private static PoolPathPlan PlanPath(Pool2DGeometry g, SimdPath path)
+    public static PoolPlan Plan(PoolSpec spec, bool legacyIntrinsics)
     {
-        int width = path.Width;
-        int vectors = Math.Min((g.OutputWidth + width - 1) / width, path.IsScalar ? 4 : 8);
-        int fullVectors = g.OutputWidth / width, partialLanes = g.OutputWidth % width;
-        int fullBlocks = fullVectors / vectors;
-        int tailVectors = (fullVectors % vectors) + (partialLanes > 0 ? 1 : 0);
-        int perTap = 2 * vectors;
-        Unroll unroll = g.KernelHeight * g.KernelWidth * perTap <= ConvPlanner.UnrollLimit ? Unroll.Full
-            : g.KernelWidth * perTap <= ConvPlanner.UnrollLimit ? Unroll.Rows
-            : Unroll.None;
-        return new PoolPathPlan(path, vectors, fullBlocks * vectors * width, unroll,
-            fullBlocks > 0 ? new TileShape(1, vectors, 0) : null,
-            tailVectors > 0 ? new TileShape(1, tailVectors, partialLanes) : null);
+        Pool2DGeometry g = spec.Geometry;
+        int phases = Phases(g.StrideWidth);
+        ImmutableArray<SimdPath> all = SimdPath.All(legacyIntrinsics);
+
+        // The widest vectors no wider than the path whose step fits the row; scalar when none does (or, for the column
+        // pass of a stride above 2, always).
+        SimdPath Fitting(SimdPath path, Func<SimdPath, bool> fits) =>
+            all.First(p => p.IsScalar || (p.Width <= path.Width && !path.IsScalar && fits(p)));
+        return new PoolPlan(spec, phases, PhaseLength(g), all.Select(p => new PoolPathPlan(
+            p,
+            Fitting(p, v => (phases == 2 ? 2 * v.Width : v.Width) <= g.Width),
+            Fitting(p, v => phases == g.StrideWidth && v.Width <= g.OutputWidth))).ToEquatableArray());
+    }
+
+    private static int Phases(int stride) => stride <= 2 ? stride : 1;
+
+    /// <summary>
+    /// Floats in each phase of the reduced row: every padded input column the row pass writes and every column a window
+    /// reads (a ceil-mode window may reach past the padding), whichever ends later.
+    /// </summary>
+    private static int PhaseLength(Pool2DGeometry g)
+    {
+        int phases = Phases(g.StrideWidth);
+        long written = g.PadLeft + g.Width;
+        long read = ((long)(g.OutputWidth - 1) * g.StrideWidth) + ((long)(g.KernelWidth - 1) * g.DilationWidth) + 1;
+        return (int)Math.Min(int.MaxValue, ((Math.Max(written, read) + phases - 1) / phases) + 1);
     }
 }
 

@@ -12,8 +12,6 @@ using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
-using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
-using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 
 namespace Samples;
@@ -24,12 +22,13 @@ partial class Layers
     /// divisor.</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 512 bytes and writes 200 per sample.</para>
-    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with zeros and split into 2 stride phase(s), so every window
-    /// position is a contiguous load and no loop checks bounds.</para>
-    /// <para>Vector512: 1 vector(s) of 16 pixels per tile.</para>
-    /// <para>Vector256: 1 vector(s) of 8 pixels per tile.</para>
-    /// <para>Vector128: 2 vector(s) of 4 pixels per tile.</para>
-    /// <para>Scalar: 4 pixel(s) per tile.</para>
+    /// <para>Strategy: one output row at a time, separably. The window's 3 rows are reduced into one row with vectors along the input columns (rows outside the
+    /// input skipped), stored split into even and odd columns between padding columns that hold 0 from the start; then the window's 3 columns are reduced from
+    /// that row, each tap a contiguous load. No loop checks bounds; a last step that would pass the row's end is moved back to end with it.</para>
+    /// <para>Vector512: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Vector256: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Vector128: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Scalar: rows with scalars (2 column(s) per step), columns with scalars.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void CeilPool(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -68,404 +67,251 @@ file static class LayersCeilPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(0f);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
-            for (int oy = 0; oy < 5; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            Vector512Rows(ref source, ref rows, 2);
+            Vector512Columns(ref rows, ref target, 1f / 3);
+            for (int oy = 1; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                int top = (oy * 2) - 1;
-                // The window's rows within the padded input (a ceil-mode window is clipped at its end): the divisor is rows × columns.
-                float rowScale = 1f / (KgMath.Min(9, top + 3) - top);
-                Vector512Tile1x1Partial5(ref band, ref o, rowScale, ref columnScale);
+                Vector512Rows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
+            // Output row 4: input rows 7 of the window's 3.
+            Vector512Rows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
-    /// <summary>1 vector(s) of 16 output pixels, the last holding 5.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile1x1Partial5(ref float band, ref float output, float rowScale, ref float columnScale)
+    private static void Vector512Rows(ref float top, ref float rows, int count)
     {
-        KgF512 a0 = KgF512.Zero;
-        KgF512 x;
-        // window (0, 0)
-        x = KgV512.LoadUnsafe(ref band);
-        a0 += x;
-        // window (0, 1)
-        x = KgV512.LoadUnsafe(ref band, 17);
-        a0 += x;
-        // window (0, 2)
-        x = KgV512.LoadUnsafe(ref band, 1);
-        a0 += x;
-        // window (1, 0)
-        x = KgV512.LoadUnsafe(ref band, 34);
-        a0 += x;
-        // window (1, 1)
-        x = KgV512.LoadUnsafe(ref band, 51);
-        a0 += x;
-        // window (1, 2)
-        x = KgV512.LoadUnsafe(ref band, 35);
-        a0 += x;
-        // window (2, 0)
-        x = KgV512.LoadUnsafe(ref band, 68);
-        a0 += x;
-        // window (2, 1)
-        x = KgV512.LoadUnsafe(ref band, 85);
-        a0 += x;
-        // window (2, 2)
-        x = KgV512.LoadUnsafe(ref band, 69);
-        a0 += x;
-        // Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale).
-        a0 *= KgV512.Create(rowScale) * KgV512.LoadUnsafe(ref columnScale);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0)), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV512.GetElement(a0, 4);
+        {
+            const int at = 0;
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 8);
+                a0 += KgV128.LoadUnsafe(ref row);
+                a1 += KgV128.LoadUnsafe(ref row, 4);
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 7));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 1));
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
+    /// covers.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Columns(ref float rows, ref float output, float rowScale)
+    {
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        for (int x = 0; x < 5; x += 4)
+        {
+            int at = KgMath.Min(x, 1);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
+            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(0f);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
-            for (int oy = 0; oy < 5; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            Vector256Rows(ref source, ref rows, 2);
+            Vector256Columns(ref rows, ref target, 1f / 3);
+            for (int oy = 1; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                int top = (oy * 2) - 1;
-                // The window's rows within the padded input (a ceil-mode window is clipped at its end): the divisor is rows × columns.
-                float rowScale = 1f / (KgMath.Min(9, top + 3) - top);
-                Vector256Tile1x1Partial5(ref band, ref o, rowScale, ref columnScale);
+                Vector256Rows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
+            // Output row 4: input rows 7 of the window's 3.
+            Vector256Rows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
-    /// <summary>1 vector(s) of 8 output pixels, the last holding 5.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile1x1Partial5(ref float band, ref float output, float rowScale, ref float columnScale)
+    private static void Vector256Rows(ref float top, ref float rows, int count)
     {
-        KgF256 a0 = KgF256.Zero;
-        KgF256 x;
-        // window (0, 0)
-        x = KgV256.LoadUnsafe(ref band);
-        a0 += x;
-        // window (0, 1)
-        x = KgV256.LoadUnsafe(ref band, 17);
-        a0 += x;
-        // window (0, 2)
-        x = KgV256.LoadUnsafe(ref band, 1);
-        a0 += x;
-        // window (1, 0)
-        x = KgV256.LoadUnsafe(ref band, 34);
-        a0 += x;
-        // window (1, 1)
-        x = KgV256.LoadUnsafe(ref band, 51);
-        a0 += x;
-        // window (1, 2)
-        x = KgV256.LoadUnsafe(ref band, 35);
-        a0 += x;
-        // window (2, 0)
-        x = KgV256.LoadUnsafe(ref band, 68);
-        a0 += x;
-        // window (2, 1)
-        x = KgV256.LoadUnsafe(ref band, 85);
-        a0 += x;
-        // window (2, 2)
-        x = KgV256.LoadUnsafe(ref band, 69);
-        a0 += x;
-        // Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale).
-        a0 *= KgV256.Create(rowScale) * KgV256.LoadUnsafe(ref columnScale);
-        KgV128.StoreUnsafe(KgV256.GetLower(a0), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV256.GetElement(a0, 4);
+        {
+            const int at = 0;
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 8);
+                a0 += KgV128.LoadUnsafe(ref row);
+                a1 += KgV128.LoadUnsafe(ref row, 4);
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 7));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 1));
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
+    /// covers.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Columns(ref float rows, ref float output, float rowScale)
+    {
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        for (int x = 0; x < 5; x += 4)
+        {
+            int at = KgMath.Min(x, 1);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
+            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(0f);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
-            for (int oy = 0; oy < 5; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            Vector128Rows(ref source, ref rows, 2);
+            Vector128Columns(ref rows, ref target, 1f / 3);
+            for (int oy = 1; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                int top = (oy * 2) - 1;
-                // The window's rows within the padded input (a ceil-mode window is clipped at its end): the divisor is rows × columns.
-                float rowScale = 1f / (KgMath.Min(9, top + 3) - top);
-                Vector128Tile1x2Partial1(ref band, ref o, rowScale, ref columnScale);
+                Vector128Rows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
+            // Output row 4: input rows 7 of the window's 3.
+            Vector128Rows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
-    /// <summary>2 vector(s) of 4 output pixels, the last holding 1.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x2Partial1(ref float band, ref float output, float rowScale, ref float columnScale)
+    private static void Vector128Rows(ref float top, ref float rows, int count)
     {
-        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero;
-        KgF128 x;
-        // window (0, 0)
-        x = KgV128.LoadUnsafe(ref band);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 4);
-        a1 += x;
-        // window (0, 1)
-        x = KgV128.LoadUnsafe(ref band, 17);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 21);
-        a1 += x;
-        // window (0, 2)
-        x = KgV128.LoadUnsafe(ref band, 1);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 5);
-        a1 += x;
-        // window (1, 0)
-        x = KgV128.LoadUnsafe(ref band, 34);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 38);
-        a1 += x;
-        // window (1, 1)
-        x = KgV128.LoadUnsafe(ref band, 51);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 55);
-        a1 += x;
-        // window (1, 2)
-        x = KgV128.LoadUnsafe(ref band, 35);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 39);
-        a1 += x;
-        // window (2, 0)
-        x = KgV128.LoadUnsafe(ref band, 68);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 72);
-        a1 += x;
-        // window (2, 1)
-        x = KgV128.LoadUnsafe(ref band, 85);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 89);
-        a1 += x;
-        // window (2, 2)
-        x = KgV128.LoadUnsafe(ref band, 69);
-        a0 += x;
-        x = KgV128.LoadUnsafe(ref band, 73);
-        a1 += x;
-        // Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale).
-        a0 *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale);
-        a1 *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, 4);
-        KgV128.StoreUnsafe(a0, ref output);
-        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a1, 0);
+        {
+            const int at = 0;
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 8);
+                a0 += KgV128.LoadUnsafe(ref row);
+                a1 += KgV128.LoadUnsafe(ref row, 4);
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 7));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 1));
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
+    /// covers.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Columns(ref float rows, ref float output, float rowScale)
+    {
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        for (int x = 0; x < 5; x += 4)
+        {
+            int at = KgMath.Min(x, 1);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
+            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(0f);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
-            for (int oy = 0; oy < 5; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            ScalarRows(ref source, ref rows, 2);
+            ScalarColumns(ref rows, ref target, 1f / 3);
+            for (int oy = 1; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 5);
-                int top = (oy * 2) - 1;
-                // The window's rows within the padded input (a ceil-mode window is clipped at its end): the divisor is rows × columns.
-                float rowScale = 1f / (KgMath.Min(9, top + 3) - top);
-                ScalarTile1x4(ref band, ref o, rowScale, ref columnScale);
-                ScalarTile1x1(ref KgUnsafe.Add(ref band, 4), ref KgUnsafe.Add(ref o, 4), rowScale, ref KgUnsafe.Add(ref columnScale, 4));
+                ScalarRows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
+            // Output row 4: input rows 7 of the window's 3.
+            ScalarRows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
-    /// <summary>4 output pixel(s).</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x4(ref float band, ref float output, float rowScale, ref float columnScale)
+    private static void ScalarRows(ref float top, ref float rows, int count)
     {
-        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
-        float x;
-        // window (0, 0)
-        x = band;
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 1);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 2);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 3);
-        a3 += x;
-        // window (0, 1)
-        x = KgUnsafe.Add(ref band, 17);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 18);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 19);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 20);
-        a3 += x;
-        // window (0, 2)
-        x = KgUnsafe.Add(ref band, 1);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 2);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 3);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 4);
-        a3 += x;
-        // window (1, 0)
-        x = KgUnsafe.Add(ref band, 34);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 35);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 36);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 37);
-        a3 += x;
-        // window (1, 1)
-        x = KgUnsafe.Add(ref band, 51);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 52);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 53);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 54);
-        a3 += x;
-        // window (1, 2)
-        x = KgUnsafe.Add(ref band, 35);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 36);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 37);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 38);
-        a3 += x;
-        // window (2, 0)
-        x = KgUnsafe.Add(ref band, 68);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 69);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 70);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 71);
-        a3 += x;
-        // window (2, 1)
-        x = KgUnsafe.Add(ref band, 85);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 86);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 87);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 88);
-        a3 += x;
-        // window (2, 2)
-        x = KgUnsafe.Add(ref band, 69);
-        a0 += x;
-        x = KgUnsafe.Add(ref band, 70);
-        a1 += x;
-        x = KgUnsafe.Add(ref band, 71);
-        a2 += x;
-        x = KgUnsafe.Add(ref band, 72);
-        a3 += x;
-        // Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale).
-        a0 *= rowScale * columnScale;
-        a1 *= rowScale * KgUnsafe.Add(ref columnScale, 1);
-        a2 *= rowScale * KgUnsafe.Add(ref columnScale, 2);
-        a3 *= rowScale * KgUnsafe.Add(ref columnScale, 3);
-        output = a0;
-        KgUnsafe.Add(ref output, 1) = a1;
-        KgUnsafe.Add(ref output, 2) = a2;
-        KgUnsafe.Add(ref output, 3) = a3;
+        for (int at = 0; at < 8; at++)
+        {
+            float a = KgUnsafe.Add(ref top, at);
+            for (int k = 1; k < count; k++)
+            {
+                a += KgUnsafe.Add(ref top, at + (k * 8));
+            }
+            KgUnsafe.Add(ref rows, (((at + 1) & 1) * 7) + ((at + 1) >> 1)) = a;
+        }
     }
 
-    /// <summary>1 output pixel(s).</summary>
+    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
+    /// covers.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x1(ref float band, ref float output, float rowScale, ref float columnScale)
+    private static void ScalarColumns(ref float rows, ref float output, float rowScale)
     {
-        float a0 = 0f;
-        float x;
-        // window (0, 0)
-        x = band;
-        a0 += x;
-        // window (0, 1)
-        x = KgUnsafe.Add(ref band, 17);
-        a0 += x;
-        // window (0, 2)
-        x = KgUnsafe.Add(ref band, 1);
-        a0 += x;
-        // window (1, 0)
-        x = KgUnsafe.Add(ref band, 34);
-        a0 += x;
-        // window (1, 1)
-        x = KgUnsafe.Add(ref band, 51);
-        a0 += x;
-        // window (1, 2)
-        x = KgUnsafe.Add(ref band, 35);
-        a0 += x;
-        // window (2, 0)
-        x = KgUnsafe.Add(ref band, 68);
-        a0 += x;
-        // window (2, 1)
-        x = KgUnsafe.Add(ref band, 85);
-        a0 += x;
-        // window (2, 2)
-        x = KgUnsafe.Add(ref band, 69);
-        a0 += x;
-        // Divide by the positions the window covers within the padded input: rows (rowScale) × columns (columnScale).
-        a0 *= rowScale * columnScale;
-        output = a0;
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        for (int at = 0; at <= 4; at += 1)
+        {
+            float a = KgUnsafe.Add(ref rows, at);
+            a += KgUnsafe.Add(ref rows, at + 7);
+            a += KgUnsafe.Add(ref rows, at + 1);
+            a *= rowScale * KgUnsafe.Add(ref columnScale, at);
+            KgUnsafe.Add(ref output, at) = a;
+        }
     }
 
     /// <summary>For each output column, one over the columns its window covers within the padded input.</summary>
-    private static KgReadOnlySpan ColumnScale => new float[] { 1f / 3, 1f / 3, 1f / 3, 1f / 3, 1f / 2, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
-
-    /// <summary>
-    /// Copies 3 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 2 stride phase(s) of 17 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
-    /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
-    {
-        for (int c = 0; c < channels; c++)
-        {
-            for (int r = 0; r < 3; r++)
-            {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 3) + r) * 34);
-                if ((uint)iy >= 8u)
-                {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 4).Clear();
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 17), 4).Clear();
-                    continue;
-                }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 8) + iy) * 8);
-                // phase 0: columns 1..4 read input columns 1, 3, …
-                for (int j = 1; j < 5; j++)
-                {
-                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 1);
-                }
-                // phase 1: columns 0..3 read input columns 0, 2, …
-                for (int j = 0; j < 4; j++)
-                {
-                    KgUnsafe.Add(ref row, j + 17) = KgUnsafe.Add(ref source, (j * 2));
-                }
-            }
-        }
-    }
+    private static KgReadOnlySpan ColumnScale => new float[] { 1f / 3, 1f / 3, 1f / 3, 1f / 3, 1f / 2 };
 }

@@ -12,7 +12,6 @@ using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
-using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 
@@ -23,12 +22,13 @@ partial class Layers
     /// <summary>MaxPool2D 4×15×15 → 4×8×8: window 3×3, stride 2×2, padding 1,1,1,1 (top, bottom, left, right).</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 3,600 bytes and writes 1,024 per sample.</para>
-    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with −∞ (padding never wins) and split into 2 stride
-    /// phase(s), so every window position is a contiguous load and no loop checks bounds.</para>
-    /// <para>Vector512: 1 vector(s) of 16 pixels per tile.</para>
-    /// <para>Vector256: 1 vector(s) of 8 pixels per tile.</para>
-    /// <para>Vector128: 2 vector(s) of 4 pixels per tile.</para>
-    /// <para>Scalar: 4 pixel(s) per tile.</para>
+    /// <para>Strategy: one output row at a time, separably. The window's 3 rows are reduced into one row with vectors along the input columns (rows outside the
+    /// input skipped), stored split into even and odd columns between padding columns that hold −∞ from the start; then the window's 3 columns are reduced from
+    /// that row, each tap a contiguous load. No loop checks bounds; a last step that would pass the row's end is moved back to end with it.</para>
+    /// <para>Vector512: rows with Vector128 (8 column(s) per step), columns with Vector256.</para>
+    /// <para>Vector256: rows with Vector128 (8 column(s) per step), columns with Vector256.</para>
+    /// <para>Vector128: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Scalar: rows with scalars (2 column(s) per step), columns with scalars.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void MaxPool(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -67,335 +67,257 @@ file static class LayersMaxPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[20];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
-            for (int oy = 0; oy < 8; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            Vector512Rows(ref source, ref rows, 2);
+            Vector512Columns(ref rows, ref target);
+            for (int oy = 1; oy < 7; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
-                Vector512Tile1x1Partial8(ref band, ref o);
+                Vector512Rows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
+            // Output row 7: input rows 13, 14 of the window's 3.
+            Vector512Rows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
-    /// <summary>1 vector(s) of 16 output pixels, the last holding 8.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile1x1Partial8(ref float band, ref float output)
+    private static void Vector512Rows(ref float top, ref float rows, int count)
     {
-        KgF512 a0 = KgV512.Create(float.NegativeInfinity);
-        KgF512 x;
-        // window (0, 0)
-        x = KgV512.LoadUnsafe(ref band);
-        a0 = KgV512.Max(a0, x);
-        // window (0, 1)
-        x = KgV512.LoadUnsafe(ref band, 17);
-        a0 = KgV512.Max(a0, x);
-        // window (0, 2)
-        x = KgV512.LoadUnsafe(ref band, 1);
-        a0 = KgV512.Max(a0, x);
-        // window (1, 0)
-        x = KgV512.LoadUnsafe(ref band, 34);
-        a0 = KgV512.Max(a0, x);
-        // window (1, 1)
-        x = KgV512.LoadUnsafe(ref band, 51);
-        a0 = KgV512.Max(a0, x);
-        // window (1, 2)
-        x = KgV512.LoadUnsafe(ref band, 35);
-        a0 = KgV512.Max(a0, x);
-        // window (2, 0)
-        x = KgV512.LoadUnsafe(ref band, 68);
-        a0 = KgV512.Max(a0, x);
-        // window (2, 1)
-        x = KgV512.LoadUnsafe(ref band, 85);
-        a0 = KgV512.Max(a0, x);
-        // window (2, 2)
-        x = KgV512.LoadUnsafe(ref band, 69);
-        a0 = KgV512.Max(a0, x);
-        KgV256.StoreUnsafe(KgV512.GetLower(a0), ref output, 0);
+        for (int c = 0; c < 14; c += 8)
+        {
+            int at = KgMath.Min(c, 6);
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 15);
+                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 10));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 1));
+        }
+        // The last column, which the steps of two vectors from even columns do not reach.
+        float tail = KgUnsafe.Add(ref top, 14);
+        for (int k = 1; k < count; k++)
+        {
+            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 14 + (k * 15)));
+        }
+        KgUnsafe.Add(ref rows, 17) = tail;
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Columns(ref float rows, ref float output)
+    {
+        {
+            const int at = 0;
+            KgF256 a = KgV256.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 10)));
+            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 1)));
+            KgV256.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[20];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
-            for (int oy = 0; oy < 8; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            Vector256Rows(ref source, ref rows, 2);
+            Vector256Columns(ref rows, ref target);
+            for (int oy = 1; oy < 7; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
-                Vector256Tile1x1(ref band, ref o);
+                Vector256Rows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
+            // Output row 7: input rows 13, 14 of the window's 3.
+            Vector256Rows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
-    /// <summary>1 vector(s) of 8 output pixels.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile1x1(ref float band, ref float output)
+    private static void Vector256Rows(ref float top, ref float rows, int count)
     {
-        KgF256 a0 = KgV256.Create(float.NegativeInfinity);
-        KgF256 x;
-        // window (0, 0)
-        x = KgV256.LoadUnsafe(ref band);
-        a0 = KgV256.Max(a0, x);
-        // window (0, 1)
-        x = KgV256.LoadUnsafe(ref band, 17);
-        a0 = KgV256.Max(a0, x);
-        // window (0, 2)
-        x = KgV256.LoadUnsafe(ref band, 1);
-        a0 = KgV256.Max(a0, x);
-        // window (1, 0)
-        x = KgV256.LoadUnsafe(ref band, 34);
-        a0 = KgV256.Max(a0, x);
-        // window (1, 1)
-        x = KgV256.LoadUnsafe(ref band, 51);
-        a0 = KgV256.Max(a0, x);
-        // window (1, 2)
-        x = KgV256.LoadUnsafe(ref band, 35);
-        a0 = KgV256.Max(a0, x);
-        // window (2, 0)
-        x = KgV256.LoadUnsafe(ref band, 68);
-        a0 = KgV256.Max(a0, x);
-        // window (2, 1)
-        x = KgV256.LoadUnsafe(ref band, 85);
-        a0 = KgV256.Max(a0, x);
-        // window (2, 2)
-        x = KgV256.LoadUnsafe(ref band, 69);
-        a0 = KgV256.Max(a0, x);
-        KgV256.StoreUnsafe(a0, ref output);
+        for (int c = 0; c < 14; c += 8)
+        {
+            int at = KgMath.Min(c, 6);
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 15);
+                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 10));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 1));
+        }
+        // The last column, which the steps of two vectors from even columns do not reach.
+        float tail = KgUnsafe.Add(ref top, 14);
+        for (int k = 1; k < count; k++)
+        {
+            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 14 + (k * 15)));
+        }
+        KgUnsafe.Add(ref rows, 17) = tail;
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Columns(ref float rows, ref float output)
+    {
+        {
+            const int at = 0;
+            KgF256 a = KgV256.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 10)));
+            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 1)));
+            KgV256.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[20];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
-            for (int oy = 0; oy < 8; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            Vector128Rows(ref source, ref rows, 2);
+            Vector128Columns(ref rows, ref target);
+            for (int oy = 1; oy < 7; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
-                Vector128Tile1x2(ref band, ref o);
+                Vector128Rows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
+            // Output row 7: input rows 13, 14 of the window's 3.
+            Vector128Rows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
-    /// <summary>2 vector(s) of 4 output pixels.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x2(ref float band, ref float output)
+    private static void Vector128Rows(ref float top, ref float rows, int count)
     {
-        KgF128 a0 = KgV128.Create(float.NegativeInfinity), a1 = KgV128.Create(float.NegativeInfinity);
-        KgF128 x;
-        // window (0, 0)
-        x = KgV128.LoadUnsafe(ref band);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 4);
-        a1 = KgV128.Max(a1, x);
-        // window (0, 1)
-        x = KgV128.LoadUnsafe(ref band, 17);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 21);
-        a1 = KgV128.Max(a1, x);
-        // window (0, 2)
-        x = KgV128.LoadUnsafe(ref band, 1);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 5);
-        a1 = KgV128.Max(a1, x);
-        // window (1, 0)
-        x = KgV128.LoadUnsafe(ref band, 34);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 38);
-        a1 = KgV128.Max(a1, x);
-        // window (1, 1)
-        x = KgV128.LoadUnsafe(ref band, 51);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 55);
-        a1 = KgV128.Max(a1, x);
-        // window (1, 2)
-        x = KgV128.LoadUnsafe(ref band, 35);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 39);
-        a1 = KgV128.Max(a1, x);
-        // window (2, 0)
-        x = KgV128.LoadUnsafe(ref band, 68);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 72);
-        a1 = KgV128.Max(a1, x);
-        // window (2, 1)
-        x = KgV128.LoadUnsafe(ref band, 85);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 89);
-        a1 = KgV128.Max(a1, x);
-        // window (2, 2)
-        x = KgV128.LoadUnsafe(ref band, 69);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 73);
-        a1 = KgV128.Max(a1, x);
-        KgV128.StoreUnsafe(a0, ref output);
-        KgV128.StoreUnsafe(a1, ref output, 4);
+        for (int c = 0; c < 14; c += 8)
+        {
+            int at = KgMath.Min(c, 6);
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 15);
+                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 10));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 1));
+        }
+        // The last column, which the steps of two vectors from even columns do not reach.
+        float tail = KgUnsafe.Add(ref top, 14);
+        for (int k = 1; k < count; k++)
+        {
+            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 14 + (k * 15)));
+        }
+        KgUnsafe.Add(ref rows, 17) = tail;
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Columns(ref float rows, ref float output)
+    {
+        for (int at = 0; at <= 4; at += 4)
+        {
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 10)));
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[102];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[20];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 4; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
-            for (int oy = 0; oy < 8; oy++)
+            // Output row 0: input rows 0, 1 of the window's 3.
+            ScalarRows(ref source, ref rows, 2);
+            ScalarColumns(ref rows, ref target);
+            for (int oy = 1; oy < 7; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2) - 1, 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 8);
-                for (int x0 = 0; x0 < 8; x0 += 4)
-                {
-                    ScalarTile1x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref o, x0));
-                }
+                ScalarRows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
+            // Output row 7: input rows 13, 14 of the window's 3.
+            ScalarRows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
-    /// <summary>4 output pixel(s).</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x4(ref float band, ref float output)
+    private static void ScalarRows(ref float top, ref float rows, int count)
     {
-        float a0 = float.NegativeInfinity, a1 = float.NegativeInfinity, a2 = float.NegativeInfinity, a3 = float.NegativeInfinity;
-        float x;
-        // window (0, 0)
-        x = band;
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 1);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 2);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 3);
-        a3 = KgMath.Max(a3, x);
-        // window (0, 1)
-        x = KgUnsafe.Add(ref band, 17);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 18);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 19);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 20);
-        a3 = KgMath.Max(a3, x);
-        // window (0, 2)
-        x = KgUnsafe.Add(ref band, 1);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 2);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 3);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 4);
-        a3 = KgMath.Max(a3, x);
-        // window (1, 0)
-        x = KgUnsafe.Add(ref band, 34);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 35);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 36);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 37);
-        a3 = KgMath.Max(a3, x);
-        // window (1, 1)
-        x = KgUnsafe.Add(ref band, 51);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 52);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 53);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 54);
-        a3 = KgMath.Max(a3, x);
-        // window (1, 2)
-        x = KgUnsafe.Add(ref band, 35);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 36);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 37);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 38);
-        a3 = KgMath.Max(a3, x);
-        // window (2, 0)
-        x = KgUnsafe.Add(ref band, 68);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 69);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 70);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 71);
-        a3 = KgMath.Max(a3, x);
-        // window (2, 1)
-        x = KgUnsafe.Add(ref band, 85);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 86);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 87);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 88);
-        a3 = KgMath.Max(a3, x);
-        // window (2, 2)
-        x = KgUnsafe.Add(ref band, 69);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 70);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 71);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 72);
-        a3 = KgMath.Max(a3, x);
-        output = a0;
-        KgUnsafe.Add(ref output, 1) = a1;
-        KgUnsafe.Add(ref output, 2) = a2;
-        KgUnsafe.Add(ref output, 3) = a3;
+        for (int at = 0; at < 15; at++)
+        {
+            float a = KgUnsafe.Add(ref top, at);
+            for (int k = 1; k < count; k++)
+            {
+                a = KgMath.Max(a, KgUnsafe.Add(ref top, at + (k * 15)));
+            }
+            KgUnsafe.Add(ref rows, (((at + 1) & 1) * 10) + ((at + 1) >> 1)) = a;
+        }
     }
 
-    /// <summary>
-    /// Copies 3 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 2 stride phase(s) of 17 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
-    /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ScalarColumns(ref float rows, ref float output)
     {
-        for (int c = 0; c < channels; c++)
+        for (int at = 0; at <= 7; at += 1)
         {
-            for (int r = 0; r < 3; r++)
-            {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 3) + r) * 34);
-                if ((uint)iy >= 15u)
-                {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 7).Fill(float.NegativeInfinity);
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 17), 8).Fill(float.NegativeInfinity);
-                    continue;
-                }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 15) + iy) * 15);
-                // phase 0: columns 1..7 read input columns 1, 3, …
-                for (int j = 1; j < 8; j++)
-                {
-                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 1);
-                }
-                // phase 1: columns 0..7 read input columns 0, 2, …
-                for (int j = 0; j < 8; j++)
-                {
-                    KgUnsafe.Add(ref row, j + 17) = KgUnsafe.Add(ref source, (j * 2));
-                }
-            }
+            float a = KgUnsafe.Add(ref rows, at);
+            a = KgMath.Max(a, KgUnsafe.Add(ref rows, at + 10));
+            a = KgMath.Max(a, KgUnsafe.Add(ref rows, at + 1));
+            KgUnsafe.Add(ref output, at) = a;
         }
     }
 }

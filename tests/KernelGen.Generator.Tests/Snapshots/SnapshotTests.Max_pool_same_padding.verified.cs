@@ -12,8 +12,6 @@ using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
-using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
-using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 
 namespace Samples;
@@ -23,12 +21,13 @@ partial class Layers
     /// <summary>MaxPool2D 2×9×11 → 2×5×6: window 2×2, stride 2×2, padding 0,1,0,1 (top, bottom, left, right).</summary>
     /// <remarks>
     /// <para>Memory-bound: reads 792 bytes and writes 240 per sample.</para>
-    /// <para>Strategy: each output row reads a band of its input rows, copied once per row, padded with −∞ (padding never wins) and split into 2 stride
-    /// phase(s), so every window position is a contiguous load and no loop checks bounds.</para>
-    /// <para>Vector512: 1 vector(s) of 16 pixels per tile.</para>
-    /// <para>Vector256: 1 vector(s) of 8 pixels per tile.</para>
-    /// <para>Vector128: 2 vector(s) of 4 pixels per tile.</para>
-    /// <para>Scalar: 4 pixel(s) per tile.</para>
+    /// <para>Strategy: one output row at a time, separably. The window's 2 rows are reduced into one row with vectors along the input columns (rows outside the
+    /// input skipped), stored split into even and odd columns between padding columns that hold −∞ from the start; then the window's 2 columns are reduced from
+    /// that row, each tap a contiguous load. No loop checks bounds; a last step that would pass the row's end is moved back to end with it.</para>
+    /// <para>Vector512: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Vector256: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Vector128: rows with Vector128 (8 column(s) per step), columns with Vector128.</para>
+    /// <para>Scalar: rows with scalars (2 column(s) per step), columns with scalars.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void SamePool(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -67,268 +66,244 @@ file static class LayersSamePoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[64];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 5; oy++)
+            for (int oy = 0; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2), 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 6);
-                Vector512Tile1x1Partial6(ref band, ref o);
+                Vector512Rows(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
+            // Output row 4: input rows 8 of the window's 2.
+            Vector512Rows(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+            Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
-    /// <summary>1 vector(s) of 16 output pixels, the last holding 6.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 11 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile1x1Partial6(ref float band, ref float output)
+    private static void Vector512Rows(ref float top, ref float rows, int count)
     {
-        KgF512 a0 = KgV512.Create(float.NegativeInfinity);
-        KgF512 x;
-        // window (0, 0)
-        x = KgV512.LoadUnsafe(ref band);
-        a0 = KgV512.Max(a0, x);
-        // window (0, 1)
-        x = KgV512.LoadUnsafe(ref band, 16);
-        a0 = KgV512.Max(a0, x);
-        // window (1, 0)
-        x = KgV512.LoadUnsafe(ref band, 32);
-        a0 = KgV512.Max(a0, x);
-        // window (1, 1)
-        x = KgV512.LoadUnsafe(ref band, 48);
-        a0 = KgV512.Max(a0, x);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0)), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV512.GetElement(a0, 4);
-        KgUnsafe.Add(ref output, 5) = KgV512.GetElement(a0, 5);
+        for (int c = 0; c < 10; c += 8)
+        {
+            int at = KgMath.Min(c, 2);
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 11);
+                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1)));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 7));
+        }
+        // The last column, which the steps of two vectors from even columns do not reach.
+        float tail = KgUnsafe.Add(ref top, 10);
+        for (int k = 1; k < count; k++)
+        {
+            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 10 + (k * 11)));
+        }
+        KgUnsafe.Add(ref rows, 5) = tail;
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Columns(ref float rows, ref float output)
+    {
+        for (int x = 0; x < 6; x += 4)
+        {
+            int at = KgMath.Min(x, 2);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 7)));
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[64];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 5; oy++)
+            for (int oy = 0; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2), 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 6);
-                Vector256Tile1x1Partial6(ref band, ref o);
+                Vector256Rows(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
+            // Output row 4: input rows 8 of the window's 2.
+            Vector256Rows(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+            Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
-    /// <summary>1 vector(s) of 8 output pixels, the last holding 6.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 11 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile1x1Partial6(ref float band, ref float output)
+    private static void Vector256Rows(ref float top, ref float rows, int count)
     {
-        KgF256 a0 = KgV256.Create(float.NegativeInfinity);
-        KgF256 x;
-        // window (0, 0)
-        x = KgV256.LoadUnsafe(ref band);
-        a0 = KgV256.Max(a0, x);
-        // window (0, 1)
-        x = KgV256.LoadUnsafe(ref band, 16);
-        a0 = KgV256.Max(a0, x);
-        // window (1, 0)
-        x = KgV256.LoadUnsafe(ref band, 32);
-        a0 = KgV256.Max(a0, x);
-        // window (1, 1)
-        x = KgV256.LoadUnsafe(ref band, 48);
-        a0 = KgV256.Max(a0, x);
-        KgV128.StoreUnsafe(KgV256.GetLower(a0), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV256.GetElement(a0, 4);
-        KgUnsafe.Add(ref output, 5) = KgV256.GetElement(a0, 5);
+        for (int c = 0; c < 10; c += 8)
+        {
+            int at = KgMath.Min(c, 2);
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 11);
+                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1)));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 7));
+        }
+        // The last column, which the steps of two vectors from even columns do not reach.
+        float tail = KgUnsafe.Add(ref top, 10);
+        for (int k = 1; k < count; k++)
+        {
+            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 10 + (k * 11)));
+        }
+        KgUnsafe.Add(ref rows, 5) = tail;
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Columns(ref float rows, ref float output)
+    {
+        for (int x = 0; x < 6; x += 4)
+        {
+            int at = KgMath.Min(x, 2);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 7)));
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[64];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 5; oy++)
+            for (int oy = 0; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2), 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 6);
-                Vector128Tile1x2Partial2(ref band, ref o);
+                Vector128Rows(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
+            // Output row 4: input rows 8 of the window's 2.
+            Vector128Rows(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+            Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
-    /// <summary>2 vector(s) of 4 output pixels, the last holding 2.</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 11 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x2Partial2(ref float band, ref float output)
+    private static void Vector128Rows(ref float top, ref float rows, int count)
     {
-        KgF128 a0 = KgV128.Create(float.NegativeInfinity), a1 = KgV128.Create(float.NegativeInfinity);
-        KgF128 x;
-        // window (0, 0)
-        x = KgV128.LoadUnsafe(ref band);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 4);
-        a1 = KgV128.Max(a1, x);
-        // window (0, 1)
-        x = KgV128.LoadUnsafe(ref band, 16);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 20);
-        a1 = KgV128.Max(a1, x);
-        // window (1, 0)
-        x = KgV128.LoadUnsafe(ref band, 32);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 36);
-        a1 = KgV128.Max(a1, x);
-        // window (1, 1)
-        x = KgV128.LoadUnsafe(ref band, 48);
-        a0 = KgV128.Max(a0, x);
-        x = KgV128.LoadUnsafe(ref band, 52);
-        a1 = KgV128.Max(a1, x);
-        KgV128.StoreUnsafe(a0, ref output);
-        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a1, 0);
-        KgUnsafe.Add(ref output, 5) = KgV128.GetElement(a1, 1);
+        for (int c = 0; c < 10; c += 8)
+        {
+            int at = KgMath.Min(c, 2);
+            ref float column = ref KgUnsafe.Add(ref top, at);
+            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
+            for (int k = 1; k < count; k++)
+            {
+                ref float row = ref KgUnsafe.Add(ref column, k * 11);
+                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+            }
+            // The even columns (the low halves of each pair) and the odd ones (the high halves).
+            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1)));
+            KgV128.StoreUnsafe(
+                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
+                (nuint)((at >> 1) + 7));
+        }
+        // The last column, which the steps of two vectors from even columns do not reach.
+        float tail = KgUnsafe.Add(ref top, 10);
+        for (int k = 1; k < count; k++)
+        {
+            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 10 + (k * 11)));
+        }
+        KgUnsafe.Add(ref rows, 5) = tail;
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Columns(ref float rows, ref float output)
+    {
+        for (int x = 0; x < 6; x += 4)
+        {
+            int at = KgMath.Min(x, 2);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 7)));
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[64];
-        bandBuffer.Fill(float.NegativeInfinity);
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int plane = 0; plane < batch * 2; plane++)
         {
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 5; oy++)
+            for (int oy = 0; oy < 4; oy++)
             {
-                FillBand(ref source, ref band, (oy * 2), 1);
-                ref float o = ref KgUnsafe.Add(ref target, oy * 6);
-                ScalarTile1x4(ref band, ref o);
-                ScalarTile1x2(ref KgUnsafe.Add(ref band, 4), ref KgUnsafe.Add(ref o, 4));
+                ScalarRows(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
+            // Output row 4: input rows 8 of the window's 2.
+            ScalarRows(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+            ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
-    /// <summary>4 output pixel(s).</summary>
+    /// <summary>Reduces <paramref name="count"/> input rows, 11 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
+    /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x4(ref float band, ref float output)
+    private static void ScalarRows(ref float top, ref float rows, int count)
     {
-        float a0 = float.NegativeInfinity, a1 = float.NegativeInfinity, a2 = float.NegativeInfinity, a3 = float.NegativeInfinity;
-        float x;
-        // window (0, 0)
-        x = band;
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 1);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 2);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 3);
-        a3 = KgMath.Max(a3, x);
-        // window (0, 1)
-        x = KgUnsafe.Add(ref band, 16);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 17);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 18);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 19);
-        a3 = KgMath.Max(a3, x);
-        // window (1, 0)
-        x = KgUnsafe.Add(ref band, 32);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 33);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 34);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 35);
-        a3 = KgMath.Max(a3, x);
-        // window (1, 1)
-        x = KgUnsafe.Add(ref band, 48);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 49);
-        a1 = KgMath.Max(a1, x);
-        x = KgUnsafe.Add(ref band, 50);
-        a2 = KgMath.Max(a2, x);
-        x = KgUnsafe.Add(ref band, 51);
-        a3 = KgMath.Max(a3, x);
-        output = a0;
-        KgUnsafe.Add(ref output, 1) = a1;
-        KgUnsafe.Add(ref output, 2) = a2;
-        KgUnsafe.Add(ref output, 3) = a3;
-    }
-
-    /// <summary>2 output pixel(s).</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x2(ref float band, ref float output)
-    {
-        float a0 = float.NegativeInfinity, a1 = float.NegativeInfinity;
-        float x;
-        // window (0, 0)
-        x = band;
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 1);
-        a1 = KgMath.Max(a1, x);
-        // window (0, 1)
-        x = KgUnsafe.Add(ref band, 16);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 17);
-        a1 = KgMath.Max(a1, x);
-        // window (1, 0)
-        x = KgUnsafe.Add(ref band, 32);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 33);
-        a1 = KgMath.Max(a1, x);
-        // window (1, 1)
-        x = KgUnsafe.Add(ref band, 48);
-        a0 = KgMath.Max(a0, x);
-        x = KgUnsafe.Add(ref band, 49);
-        a1 = KgMath.Max(a1, x);
-        output = a0;
-        KgUnsafe.Add(ref output, 1) = a1;
-    }
-
-    /// <summary>
-    /// Copies 2 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 2 stride phase(s) of 16 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
-    /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
-    {
-        for (int c = 0; c < channels; c++)
+        for (int at = 0; at < 11; at++)
         {
-            for (int r = 0; r < 2; r++)
+            float a = KgUnsafe.Add(ref top, at);
+            for (int k = 1; k < count; k++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 2) + r) * 32);
-                if ((uint)iy >= 9u)
-                {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref row, 6).Fill(float.NegativeInfinity);
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 16), 5).Fill(float.NegativeInfinity);
-                    continue;
-                }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 9) + iy) * 11);
-                // phase 0: columns 0..5 read input columns 0, 2, …
-                for (int j = 0; j < 6; j++)
-                {
-                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2));
-                }
-                // phase 1: columns 0..4 read input columns 1, 3, …
-                for (int j = 0; j < 5; j++)
-                {
-                    KgUnsafe.Add(ref row, j + 16) = KgUnsafe.Add(ref source, (j * 2) + 1);
-                }
+                a = KgMath.Max(a, KgUnsafe.Add(ref top, at + (k * 11)));
             }
+            KgUnsafe.Add(ref rows, (((at + 0) & 1) * 7) + ((at + 0) >> 1)) = a;
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ScalarColumns(ref float rows, ref float output)
+    {
+        for (int at = 0; at <= 5; at += 1)
+        {
+            float a = KgUnsafe.Add(ref rows, at);
+            a = KgMath.Max(a, KgUnsafe.Add(ref rows, at + 7));
+            KgUnsafe.Add(ref output, at) = a;
         }
     }
 }
