@@ -74,6 +74,21 @@ internal static class Check
         return comparison;
     }
 
+    /// <summary>A dense kernel with or without bias, through the dispatch and on every path, against the reference.</summary>
+    public static TensorComparison Dense(DenseGeometry g, BatchedWeightedKernel kernel, string kernelClass, int batch, Activation activation, bool bias = true, int seed = 1)
+    {
+        float[] input = Random(seed, batch * g.InFeatures);
+        float[] weights = Random(seed + 1, g.WeightLength);
+        float[] biases = bias ? Random(seed + 2, g.OutFeatures) : [];
+        var expected = new float[batch * g.OutFeatures];
+        var actual = new float[expected.Length];
+        Array.Fill(actual, float.NaN);
+        Reference.Dense<float>(g, input, weights, biases, expected, batch, activation);
+        kernel(input, weights, biases, actual, batch);
+        return EveryPath(expected, actual, [batch, g.OutFeatures], Tolerance(g.InFeatures), kernelClass, path =>
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: bias, input, weights, biases, actual, batch));
+    }
+
     public static TensorComparison Pool(Pool2DGeometry g, PoolKernel kernel, string kernelClass, bool max, bool countIncludePad = false)
     {
         float[] input = Random(3, g.InputLength);

@@ -241,6 +241,13 @@ public static class RandomLayers
         from seed in Gen.Int
         select (batched, batch, seed);
 
+    /// <summary>Batches up to 9, so a dense layer's tiles (3 or 4 samples) run whole, more than once, and with samples left over.</summary>
+    private static readonly Gen<(bool Batched, int Batch, int Seed)> DenseBatching =
+        from batched in Gen.Bool
+        from batch in Gen.Int[1, 9]
+        from seed in Gen.Int
+        select (batched, batch, seed);
+
     public static readonly Gen<LayerCase> Conv =
         (from groups in Gen.Int[1, 3]
          from inPerGroup in Gen.Int[1, 4]
@@ -295,7 +302,7 @@ public static class RandomLayers
         from outFeatures in Gen.Int[1, 30]
         from activation in Activations
         from bias in Gen.Bool
-        from b in Batching
+        from b in DenseBatching
         select (LayerCase)new DenseCase(inFeatures, outFeatures, activation.Activation, bias, b.Batched, b.Batch, b.Seed, activation.Slope),
         from channels in Gen.Int[1, 6]
         from height in Gen.Int[1, 12]

@@ -11,11 +11,14 @@ public partial class ReadabilityTests
 {
     private const int Limit = 160;
 
-    /// <summary>Each snapshot's characters per hardware path before the aliases (commit b8aabf9): three paths, the network file's backward kernels two.</summary>
+    /// <summary>
+    /// Each snapshot's characters per hardware path before the aliases (commit b8aabf9): three paths, the network file's
+    /// backward kernels two. Not Dense_relu: since the dense kernels became blocked matrix products each path writes tile
+    /// methods beside the per-sample blocks it had then, so the file no longer compares with its old size.
+    /// </summary>
     private static readonly Dictionary<string, int> CharactersPerPathBefore = new()
     {
         ["Avg_pool_excluding_padding"] = 21305 / 3,
-        ["Dense_relu"] = 23813 / 3,
         ["Depthwise_without_bias"] = 46227 / 3,
         ["Global_avg_pool"] = 5995 / 3,
         ["Max_pool_3_stride_2_padding_1"] = 18784 / 3,

@@ -33,6 +33,8 @@ internal static class Aliases
         ("KgI128", "global::System.Runtime.Intrinsics.Vector128<int>"),
         ("KgAvx512F", "global::System.Runtime.Intrinsics.X86.Avx512F"),
         ("KgFma", "global::System.Runtime.Intrinsics.X86.Fma"),
+        ("KgAvx", "global::System.Runtime.Intrinsics.X86.Avx"),
+        ("KgSse3", "global::System.Runtime.Intrinsics.X86.Sse3"),
         ("KgAdvSimd", "global::System.Runtime.Intrinsics.Arm.AdvSimd"),
         ("KgActivations", "global::KernelGen.ActivationFunctions"),
     ];

@@ -116,7 +116,7 @@ internal static class KernelFile
     }
 
     /// <summary>
-    /// The helpers the kernel class's code calls — <c>Fma</c> and the vector activations for each width — written once, after
+    /// The helpers the kernel class's code calls — <c>Fma</c>, <c>Sum4</c> and the vector activations for each width — written once, after
     /// everything that uses them.
     /// </summary>
     public static void WriteHelpers(CodeWriter w, IEnumerable<SimdPath> paths)
@@ -131,6 +131,14 @@ internal static class KernelFile
                 {
                     w.Line(line);
                 }
+            }
+        }
+
+        if (code.Contains(SimdPath.SumOfFourName + "("))
+        {
+            foreach (string line in SimdPath.SumOfFourHelpers(paths.Where(p => code.Contains(p.Type)).Max(p => p.Bits)))
+            {
+                w.Line(line);
             }
         }
 

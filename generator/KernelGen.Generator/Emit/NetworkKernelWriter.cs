@@ -21,12 +21,16 @@ internal class NetworkKernelWriter
 
     private readonly SimdPath[] vectorPaths;
 
+    /// <summary>Every path the kernels are written for, widest first, the scalar one last.</summary>
+    protected IReadOnlyList<SimdPath> Paths { get; }
+
     /// <summary>Floats in the narrowest vector of the paths written (the scalar path has none).</summary>
     protected int NarrowestVector => vectorPaths.Min(p => p.Width);
 
     public NetworkKernelWriter(CodeWriter w, IReadOnlyList<SimdPath> paths)
     {
         this.w = w;
+        Paths = paths;
         vectorPaths = [.. paths.Where(p => !p.IsScalar)];
     }
 

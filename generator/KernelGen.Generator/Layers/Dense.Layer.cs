@@ -63,92 +63,32 @@ internal sealed class DenseLayer : WeightedLayer
         }
 
         /// <summary>
-        /// Y[n, o] = act(b[o] + Σᵢ X[n, i] · W[o, i]) for a batch: a tile of three samples × four outputs keeps twelve dot
-        /// products in registers, so each weight row is read once per three samples instead of once per sample.
+        /// Y[n, o] = act(b[o] + Σᵢ X[n, i] · W[o, i]) for a batch: the matrix product of <see cref="DenseProduct"/> on each
+        /// path, the widest the hardware accelerates taken at the call.
         /// </summary>
         public void DenseForward(string layer, DenseSpec d)
         {
-            int inputs = d.InFeatures, outputs = d.OutFeatures;
-            Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {inputs} → {outputs}, {(d.Method.HasBias ? "bias" : "no bias")}, activation {d.Activation}, in tiles of three samples × four outputs."));
-            w.Line(AggressiveOptimization);
-            using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, {(d.Method.HasBias ? "ref float bias, " : "")}ref float output, int batch)"))
+            bool bias = d.Method.HasBias;
+            string arguments = bias ? "ref input, ref weights, ref bias, ref output, batch" : "ref input, ref weights, ref output, batch";
+            Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {d.InFeatures} → {d.OutFeatures}, {(bias ? "bias" : "no bias")}, activation {d.Activation}, as a matrix product blocked for registers and L1."));
+            using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int batch)"))
             {
-                w.Line("int n = 0;");
-                BlockedOverBatch("n", 3, samples =>
+                for (int p = 0; p < Paths.Count; p++)
                 {
-                    for (int k = 0; k < samples; k++)
+                    SimdPath path = Paths[p];
+                    using (w.Block(path.IsScalar ? (p == 0 ? "" : "else") : $"{(p == 0 ? "if" : "else if")} ({path.Condition})"))
                     {
-                        w.Line(Invariant($"ref float x{k} = ref {At("input", Row("n", k, inputs))};"));
-                        w.Line(Invariant($"ref float y{k} = ref {At("output", Row("n", k, outputs))};"));
+                        w.Line($"{layer}Forward{path.Name}({arguments});");
                     }
-
-                    w.Line("int o = 0;");
-                    BlockedOverConstant("o", outputs, 4, block =>
-                    {
-                        DenseForwardTile(d, samples, block);
-                    });
-                });
-            }
-        }
-
-        private void DenseForwardTile(DenseSpec d, int samples, int block)
-        {
-            int inputs = d.InFeatures;
-            var tile = (from k in Enumerable.Range(0, samples) from j in Enumerable.Range(0, block) select (k, j)).ToArray();
-            for (int j = 0; j < block; j++)
-            {
-                w.Line(Invariant($"ref float w{j} = ref {At("weights", Row("o", j, inputs))};"));
-            }
-
-            w.Line($"float {string.Join(", ", tile.Select(t => Invariant($"t{t.k}{t.j} = 0f")))};");
-            w.Line("int i = 0;");
-            VectorPaths(inputs, v =>
-            {
-                w.Line($"{v.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.k}{t.j} = {v.Zero}")))};");
-                using (w.Block(Invariant($"for (; i <= {inputs - v.Width}; i += {v.Width})")))
-                {
-                    for (int k = 0; k < samples; k++)
-                    {
-                        w.Line(Invariant($"{v.Type} v{k} = {v.Load($"x{k}", "i")};"));
-                    }
-
-                    for (int j = 0; j < block; j++)
-                    {
-                        w.Line(Invariant($"{v.Type} u{j} = {v.Load($"w{j}", "i")};"));
-                        for (int k = 0; k < samples; k++)
-                        {
-                            w.Line(Invariant($"a{k}{j} = {v.MultiplyAdd($"v{k}", $"u{j}", $"a{k}{j}")};"));
-                        }
-                    }
-                }
-
-                foreach ((int k, int j) in tile)
-                {
-                    w.Line(Invariant($"t{k}{j} = {v.Sum(Invariant($"a{k}{j}"))};"));
-                }
-            });
-
-            using (w.Block(Invariant($"for (; i < {inputs}; i++)")))
-            {
-                for (int j = 0; j < block; j++)
-                {
-                    w.Line(Invariant($"float u{j} = {At($"w{j}", "i")};"));
-                }
-
-                foreach ((int k, int j) in tile)
-                {
-                    w.Line(Invariant($"t{k}{j} += {At($"x{k}", "i")} * u{j};"));
                 }
             }
 
-            foreach ((int k, int j) in tile)
+            foreach (SimdPath path in Paths)
             {
-                if (d.Method.HasBias)
-                {
-                    w.Line(Invariant($"t{k}{j} += {At("bias", Plus("o", j))};"));
-                }
-
-                w.Line(Invariant($"{At($"y{k}", Plus("o", j))} = {ActivationText.Apply(d.Activation, Invariant($"t{k}{j}"))};"));
+                w.Line();
+                DenseBlocking blocking = DenseBlocking.For(d, path);
+                w.Line($"// {DenseProduct.Describe(d, path, blocking)}");
+                DenseProduct.Write(w, d, path, blocking, $"{layer}Forward{path.Name}", "private");
             }
         }
 

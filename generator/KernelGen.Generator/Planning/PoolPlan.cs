@@ -79,14 +79,14 @@ internal sealed record GlobalPoolPlan(GlobalPoolSpec Spec, EquatableArray<SimdPa
     public static GlobalPoolPlan Plan(GlobalPoolSpec spec, bool legacyIntrinsics) => new(spec, SimdPath.All(legacyIntrinsics).ToEquatableArray());
 }
 
-/// <summary>A dense layer's plan: output features per tile on each path.</summary>
+/// <summary>A dense layer's plan: how the product is blocked on each path.</summary>
 internal sealed record DensePlan(DenseSpec Spec, EquatableArray<DensePathPlan> Paths) : IPlan
 {
     public MethodTarget Method => Spec.Method;
 
     public static DensePlan Plan(DenseSpec spec, bool legacyIntrinsics) =>
-        new(spec, SimdPath.All(legacyIntrinsics).Select(p => new DensePathPlan(p, Math.Min(spec.OutFeatures, p.IsScalar ? 4 : 8))).ToEquatableArray());
+        new(spec, SimdPath.All(legacyIntrinsics).Select(p => new DensePathPlan(p, DenseBlocking.For(spec, p))).ToEquatableArray());
 }
 
-/// <summary>A dense layer on one path: <paramref name="BlockOutputs"/> output features share each input load.</summary>
-internal sealed record DensePathPlan(SimdPath Path, int BlockOutputs);
+/// <summary>A dense layer on one path.</summary>
+internal sealed record DensePathPlan(SimdPath Path, DenseBlocking Blocking);

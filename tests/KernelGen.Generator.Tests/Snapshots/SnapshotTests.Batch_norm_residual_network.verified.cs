@@ -2044,87 +2044,464 @@ file static class ResBlockKernels
         }
     }
 
-    /// <summary><c>Fc</c> forward for a batch: dense 4 → 3, bias, activation None, in tiles of three samples × four outputs.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    /// <summary><c>Fc</c> forward for a batch: dense 4 → 3, bias, activation None, as a matrix product blocked for registers and L1.</summary>
     public static void FcForward(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        int n = 0;
-        for (; n <= batch - 3; n += 3)
+        if (KgV512.IsHardwareAccelerated)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 4);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 3);
-            ref float x1 = ref KgUnsafe.Add(ref input, (n + 1) * 4);
-            ref float y1 = ref KgUnsafe.Add(ref output, (n + 1) * 3);
-            ref float x2 = ref KgUnsafe.Add(ref input, (n + 2) * 4);
-            ref float y2 = ref KgUnsafe.Add(ref output, (n + 2) * 3);
-            int o = 0;
-            for (; o < 3; o++)
+            FcForwardVector512(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            FcForwardVector256(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            FcForwardVector128(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else
+        {
+            FcForwardScalar(ref input, ref weights, ref bias, ref output, batch);
+        }
+    }
+
+    // Vector512: tiles of 4 samples × 3 output features, all input features at once, panels of 1024 samples; samples left over, 3 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 4);
+        for (; n < tiled; n += 1024)
+        {
+            int panel = KgMath.Min(tiled, n + 1024);
+            for (int t = n; t < panel; t += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 4);
-                float t00 = 0f, t10 = 0f, t20 = 0f;
-                int i = 0;
-                if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero, a10 = KgF128.Zero, a20 = KgF128.Zero;
-                    for (; i <= 0; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t10 = KgV128.Sum(a10);
-                    t20 = KgV128.Sum(a20);
-                }
-                for (; i < 4; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = t10;
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = t20;
+                FcForwardVector512Tile4x3(ref KgUnsafe.Add(ref input, t * 4), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 3), 4, true, true);
             }
         }
+        n = tiled;
         for (; n < batch; n++)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 4);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 3);
-            int o = 0;
-            for (; o < 3; o++)
+            ref float x = ref KgUnsafe.Add(ref input, n * 4);
+            ref float y = ref KgUnsafe.Add(ref output, n * 3);
+            FcForwardVector512Block3(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+2 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector512Tile4x3(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a02 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero,
+            a22 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero, a32 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 4));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 8));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 4));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+            KgF512 w2 = KgV512.LoadUnsafe(ref w, (nuint)(i + 8));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            a32 = Fma(x3, w2, a32);
+        }
+        float s00 = KgV512.Sum(a00);
+        float s01 = KgV512.Sum(a01);
+        float s02 = KgV512.Sum(a02);
+        float s10 = KgV512.Sum(a10);
+        float s11 = KgV512.Sum(a11);
+        float s12 = KgV512.Sum(a12);
+        float s20 = KgV512.Sum(a20);
+        float s21 = KgV512.Sum(a21);
+        float s22 = KgV512.Sum(a22);
+        float s30 = KgV512.Sum(a30);
+        float s31 = KgV512.Sum(a31);
+        float s32 = KgV512.Sum(a32);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 4);
+            float w2 = KgUnsafe.Add(ref w, i + 8);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s02 += KgUnsafe.Add(ref x, i) * w2;
+            s10 += KgUnsafe.Add(ref x, i + 4) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 4) * w1;
+            s12 += KgUnsafe.Add(ref x, i + 4) * w2;
+            s20 += KgUnsafe.Add(ref x, i + 8) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 8) * w1;
+            s22 += KgUnsafe.Add(ref x, i + 8) * w2;
+            s30 += KgUnsafe.Add(ref x, i + 12) * w0;
+            s31 += KgUnsafe.Add(ref x, i + 12) * w1;
+            s32 += KgUnsafe.Add(ref x, i + 12) * w2;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s02 += KgUnsafe.Add(ref y, 2);
+            s10 += KgUnsafe.Add(ref y, 3);
+            s11 += KgUnsafe.Add(ref y, 4);
+            s12 += KgUnsafe.Add(ref y, 5);
+            s20 += KgUnsafe.Add(ref y, 6);
+            s21 += KgUnsafe.Add(ref y, 7);
+            s22 += KgUnsafe.Add(ref y, 8);
+            s30 += KgUnsafe.Add(ref y, 9);
+            s31 += KgUnsafe.Add(ref y, 10);
+            s32 += KgUnsafe.Add(ref y, 11);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 2) = s02 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 3) = s10 + bias;
+            KgUnsafe.Add(ref y, 4) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 5) = s12 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 6) = s20 + bias;
+            KgUnsafe.Add(ref y, 7) = s21 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 8) = s22 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 9) = s30 + bias;
+            KgUnsafe.Add(ref y, 10) = s31 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 11) = s32 + KgUnsafe.Add(ref bias, 2);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 2) = s02;
+            KgUnsafe.Add(ref y, 3) = s10;
+            KgUnsafe.Add(ref y, 4) = s11;
+            KgUnsafe.Add(ref y, 5) = s12;
+            KgUnsafe.Add(ref y, 6) = s20;
+            KgUnsafe.Add(ref y, 7) = s21;
+            KgUnsafe.Add(ref y, 8) = s22;
+            KgUnsafe.Add(ref y, 9) = s30;
+            KgUnsafe.Add(ref y, 10) = s31;
+            KgUnsafe.Add(ref y, 11) = s32;
+        }
+    }
+
+    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector512Block3(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero;
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        float s2 = KgV512.Sum(a2);
+        // input features 0..3, fewer than a vector
+        for (int i = 0; i < 4; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 4 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 8 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+    }
+
+    // Vector256: tiles of 3 samples × 3 output features, all input features at once, panels of 1023 samples; samples left over, 3 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 1023)
+        {
+            int panel = KgMath.Min(tiled, n + 1023);
+            for (int t = n; t < panel; t += 3)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 4);
-                float t00 = 0f;
-                int i = 0;
-                if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero;
-                    for (; i <= 0; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV128.Sum(a00);
-                }
-                for (; i < 4; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
+                FcForwardVector256Tile3x3(ref KgUnsafe.Add(ref input, t * 4), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 3), 4, true, true);
             }
         }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 4);
+            ref float y = ref KgUnsafe.Add(ref output, n * 3);
+            FcForwardVector256Block3(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+2 over <paramref name="length"/> input features: 9 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector256Tile3x3(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero,
+            a01 = KgF256.Zero, a02 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero,
+            a22 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 4));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 8));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 4));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF256 w2 = KgV256.LoadUnsafe(ref w, (nuint)(i + 8));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+        }
+        float s00 = KgV256.Sum(a00);
+        float s01 = KgV256.Sum(a01);
+        float s02 = KgV256.Sum(a02);
+        float s10 = KgV256.Sum(a10);
+        float s11 = KgV256.Sum(a11);
+        float s12 = KgV256.Sum(a12);
+        float s20 = KgV256.Sum(a20);
+        float s21 = KgV256.Sum(a21);
+        float s22 = KgV256.Sum(a22);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 4);
+            float w2 = KgUnsafe.Add(ref w, i + 8);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s02 += KgUnsafe.Add(ref x, i) * w2;
+            s10 += KgUnsafe.Add(ref x, i + 4) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 4) * w1;
+            s12 += KgUnsafe.Add(ref x, i + 4) * w2;
+            s20 += KgUnsafe.Add(ref x, i + 8) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 8) * w1;
+            s22 += KgUnsafe.Add(ref x, i + 8) * w2;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s02 += KgUnsafe.Add(ref y, 2);
+            s10 += KgUnsafe.Add(ref y, 3);
+            s11 += KgUnsafe.Add(ref y, 4);
+            s12 += KgUnsafe.Add(ref y, 5);
+            s20 += KgUnsafe.Add(ref y, 6);
+            s21 += KgUnsafe.Add(ref y, 7);
+            s22 += KgUnsafe.Add(ref y, 8);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 2) = s02 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 3) = s10 + bias;
+            KgUnsafe.Add(ref y, 4) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 5) = s12 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 6) = s20 + bias;
+            KgUnsafe.Add(ref y, 7) = s21 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 8) = s22 + KgUnsafe.Add(ref bias, 2);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 2) = s02;
+            KgUnsafe.Add(ref y, 3) = s10;
+            KgUnsafe.Add(ref y, 4) = s11;
+            KgUnsafe.Add(ref y, 5) = s12;
+            KgUnsafe.Add(ref y, 6) = s20;
+            KgUnsafe.Add(ref y, 7) = s21;
+            KgUnsafe.Add(ref y, 8) = s22;
+        }
+    }
+
+    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector256Block3(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero;
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        float s2 = KgV256.Sum(a2);
+        // input features 0..3, fewer than a vector
+        for (int i = 0; i < 4; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 4 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 8 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+    }
+
+    // Vector128: tiles of 3 samples × 3 output features, all input features at once, panels of 1023 samples; samples left over, 3 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 1023)
+        {
+            int panel = KgMath.Min(tiled, n + 1023);
+            for (int t = n; t < panel; t += 3)
+            {
+                FcForwardVector128Tile3x3(ref KgUnsafe.Add(ref input, t * 4), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 3), 4, true, true);
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 4);
+            ref float y = ref KgUnsafe.Add(ref output, n * 3);
+            FcForwardVector128Block3(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+2 over <paramref name="length"/> input features: 9 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector128Tile3x3(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero,
+            a01 = KgF128.Zero, a02 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero,
+            a22 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 4));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 8));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 4));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF128 w2 = KgV128.LoadUnsafe(ref w, (nuint)(i + 8));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+        }
+        float s00 = KgV128.Sum(a00);
+        float s01 = KgV128.Sum(a01);
+        float s02 = KgV128.Sum(a02);
+        float s10 = KgV128.Sum(a10);
+        float s11 = KgV128.Sum(a11);
+        float s12 = KgV128.Sum(a12);
+        float s20 = KgV128.Sum(a20);
+        float s21 = KgV128.Sum(a21);
+        float s22 = KgV128.Sum(a22);
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s02 += KgUnsafe.Add(ref y, 2);
+            s10 += KgUnsafe.Add(ref y, 3);
+            s11 += KgUnsafe.Add(ref y, 4);
+            s12 += KgUnsafe.Add(ref y, 5);
+            s20 += KgUnsafe.Add(ref y, 6);
+            s21 += KgUnsafe.Add(ref y, 7);
+            s22 += KgUnsafe.Add(ref y, 8);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 2) = s02 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 3) = s10 + bias;
+            KgUnsafe.Add(ref y, 4) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 5) = s12 + KgUnsafe.Add(ref bias, 2);
+            KgUnsafe.Add(ref y, 6) = s20 + bias;
+            KgUnsafe.Add(ref y, 7) = s21 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 8) = s22 + KgUnsafe.Add(ref bias, 2);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 2) = s02;
+            KgUnsafe.Add(ref y, 3) = s10;
+            KgUnsafe.Add(ref y, 4) = s11;
+            KgUnsafe.Add(ref y, 5) = s12;
+            KgUnsafe.Add(ref y, 6) = s20;
+            KgUnsafe.Add(ref y, 7) = s21;
+            KgUnsafe.Add(ref y, 8) = s22;
+        }
+    }
+
+    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardVector128Block3(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x);
+            a0 = Fma(KgV128.LoadUnsafe(ref w), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, 4), xi, a1);
+            a2 = Fma(KgV128.LoadUnsafe(ref w, 8), xi, a2);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        float s2 = KgV128.Sum(a2);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+    }
+
+    // Scalar: 3 output features per block for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardScalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 4);
+            ref float y = ref KgUnsafe.Add(ref output, n * 3);
+            FcForwardScalarBlock3(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void FcForwardScalarBlock3(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a0 = 0f, a1 = 0f, a2 = 0f;
+        for (int i = 0; i < 4; i += 1)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 4 + i) * xi);
+            a2 = a2 + (KgUnsafe.Add(ref w, 8 + i) * xi);
+        }
+        float s0 = a0;
+        float s1 = a1;
+        float s2 = a2;
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
     }
 
     /// <summary>The gradient of <c>Fc</c>'s weights [3, 4]: each output gradient times the input, summed over the batch in register tiles of four outputs × two

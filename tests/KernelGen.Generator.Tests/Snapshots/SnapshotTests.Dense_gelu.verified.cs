@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
@@ -15,6 +16,8 @@ using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAvx = global::System.Runtime.Intrinsics.X86.Avx;
+using KgSse3 = global::System.Runtime.Intrinsics.X86.Sse3;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 using KgActivations = global::KernelGen.ActivationFunctions;
 
@@ -25,12 +28,17 @@ partial class Layers
     /// <summary>Dense 20 → 6, bias, activation Gelu.</summary>
     /// <remarks>
     /// <para>240 FLOPs per sample (a multiply-add counts 2). Weights [6, 20], row-major.</para>
-    /// <para>Strategy: a block of output features shares each load of the input; each feature's dot product runs in its own accumulator and is reduced once,
-    /// then bias and activation are applied at the store.</para>
-    /// <para>Vector512: 6 output features per block.</para>
-    /// <para>Vector256: 6 output features per block.</para>
-    /// <para>Vector128: 6 output features per block.</para>
-    /// <para>Scalar: 4 output features per block.</para>
+    /// <para>Strategy: a matrix product over the batch. A tile of samples × output features keeps one dot product per pair in its own vector accumulator,
+    /// sharing each load of an input row and of a weight row, and reduces them once per block of input features; blocks of input features and panels of samples
+    /// keep the panel's inputs in L1 while the weights stream past from L2. Bias and activation are applied after the last block; samples left over from whole
+    /// tiles take a block of output features one sample at a time.</para>
+    /// <para>Vector512: tiles of 4 samples × 4 output features, all input features at once, panels of 204 samples; samples left over, 6 output features per
+    /// block for each sample.</para>
+    /// <para>Vector256: tiles of 3 samples × 4 output features, all input features at once, panels of 204 samples; samples left over, 6 output features per
+    /// block for each sample.</para>
+    /// <para>Vector128: tiles of 3 samples × 4 output features, all input features at once, panels of 204 samples; samples left over, 6 output features per
+    /// block for each sample.</para>
+    /// <para>Scalar: 4 output features per block for each sample.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Fc(
@@ -74,11 +82,196 @@ file static class LayersFcKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        for (int n = 0; n < batch; n++)
+        int n = 0;
+        int tiled = batch - (batch % 4);
+        for (; n < tiled; n += 204)
+        {
+            int panel = KgMath.Min(tiled, n + 204);
+            for (int t = n; t < panel; t += 4)
+            {
+                Vector512Tile4x4(ref KgUnsafe.Add(ref input, t * 20), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 6), 20, true, true);
+            }
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 4)
+            {
+                Vector512Tile4x2(
+                    ref KgUnsafe.Add(ref input, t * 20), ref KgUnsafe.Add(ref weights, 80), ref KgUnsafe.Add(ref bias, 4),
+                    ref KgUnsafe.Add(ref output, (t * 6) + 4), 20, true, true);
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
         {
             ref float x = ref KgUnsafe.Add(ref input, n * 20);
             ref float y = ref KgUnsafe.Add(ref output, n * 6);
             Vector512Block6(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+3 over <paramref name="length"/> input features: 16 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Tile4x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
+            a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero, a32 = KgF512.Zero,
+            a33 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 20));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 40));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 60));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 20));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+            KgF512 w2 = KgV512.LoadUnsafe(ref w, (nuint)(i + 40));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            a32 = Fma(x3, w2, a32);
+            KgF512 w3 = KgV512.LoadUnsafe(ref w, (nuint)(i + 60));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+            a33 = Fma(x3, w3, a33);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        KgF128 r3 = Sum4(a30, a31, a32, a33);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float x0 = KgUnsafe.Add(ref x, i);
+            float x1 = KgUnsafe.Add(ref x, i + 20);
+            float x2 = KgUnsafe.Add(ref x, i + 40);
+            float x3 = KgUnsafe.Add(ref x, i + 60);
+            KgF128 u = KgV128.Create(KgUnsafe.Add(ref w, i), KgUnsafe.Add(ref w, i + 20), KgUnsafe.Add(ref w, i + 40), KgUnsafe.Add(ref w, i + 60));
+            r0 += u * x0;
+            r1 += u * x1;
+            r2 += u * x2;
+            r3 += u * x3;
+        }
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 6);
+            r2 += KgV128.LoadUnsafe(ref y, 12);
+            r3 += KgV128.LoadUnsafe(ref y, 18);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+            r3 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 6);
+        KgV128.StoreUnsafe(r2, ref y, 12);
+        KgV128.StoreUnsafe(r3, ref y, 18);
+        if (last)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+                KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+                KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+                KgUnsafe.Add(ref y, j + 18) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 18));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+1 over <paramref name="length"/> input features: 8 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Tile4x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 20));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 40));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 60));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 20));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+        }
+        float s00 = KgV512.Sum(a00);
+        float s01 = KgV512.Sum(a01);
+        float s10 = KgV512.Sum(a10);
+        float s11 = KgV512.Sum(a11);
+        float s20 = KgV512.Sum(a20);
+        float s21 = KgV512.Sum(a21);
+        float s30 = KgV512.Sum(a30);
+        float s31 = KgV512.Sum(a31);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 20);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s10 += KgUnsafe.Add(ref x, i + 20) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 20) * w1;
+            s20 += KgUnsafe.Add(ref x, i + 40) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 40) * w1;
+            s30 += KgUnsafe.Add(ref x, i + 60) * w0;
+            s31 += KgUnsafe.Add(ref x, i + 60) * w1;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 6);
+            s11 += KgUnsafe.Add(ref y, 7);
+            s20 += KgUnsafe.Add(ref y, 12);
+            s21 += KgUnsafe.Add(ref y, 13);
+            s30 += KgUnsafe.Add(ref y, 18);
+            s31 += KgUnsafe.Add(ref y, 19);
+        }
+        if (last)
+        {
+            y = KgActivations.Gelu(s00 + bias);
+            KgUnsafe.Add(ref y, 1) = KgActivations.Gelu(s01 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 6) = KgActivations.Gelu(s10 + bias);
+            KgUnsafe.Add(ref y, 7) = KgActivations.Gelu(s11 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 12) = KgActivations.Gelu(s20 + bias);
+            KgUnsafe.Add(ref y, 13) = KgActivations.Gelu(s21 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 18) = KgActivations.Gelu(s30 + bias);
+            KgUnsafe.Add(ref y, 19) = KgActivations.Gelu(s31 + KgUnsafe.Add(ref bias, 1));
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 6) = s10;
+            KgUnsafe.Add(ref y, 7) = s11;
+            KgUnsafe.Add(ref y, 12) = s20;
+            KgUnsafe.Add(ref y, 13) = s21;
+            KgUnsafe.Add(ref y, 18) = s30;
+            KgUnsafe.Add(ref y, 19) = s31;
         }
     }
 
@@ -124,11 +317,169 @@ file static class LayersFcKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        for (int n = 0; n < batch; n++)
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 204)
+        {
+            int panel = KgMath.Min(tiled, n + 204);
+            for (int t = n; t < panel; t += 3)
+            {
+                Vector256Tile3x4(ref KgUnsafe.Add(ref input, t * 20), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 6), 20, true, true);
+            }
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 3)
+            {
+                Vector256Tile3x2(
+                    ref KgUnsafe.Add(ref input, t * 20), ref KgUnsafe.Add(ref weights, 80), ref KgUnsafe.Add(ref bias, 4),
+                    ref KgUnsafe.Add(ref output, (t * 6) + 4), 20, true, true);
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
         {
             ref float x = ref KgUnsafe.Add(ref input, n * 20);
             ref float y = ref KgUnsafe.Add(ref output, n * 6);
             Vector256Block6(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero,
+            a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
+            a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 20));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 40));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 20));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF256 w2 = KgV256.LoadUnsafe(ref w, (nuint)(i + 40));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF256 w3 = KgV256.LoadUnsafe(ref w, (nuint)(i + 60));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float x0 = KgUnsafe.Add(ref x, i);
+            float x1 = KgUnsafe.Add(ref x, i + 20);
+            float x2 = KgUnsafe.Add(ref x, i + 40);
+            KgF128 u = KgV128.Create(KgUnsafe.Add(ref w, i), KgUnsafe.Add(ref w, i + 20), KgUnsafe.Add(ref w, i + 40), KgUnsafe.Add(ref w, i + 60));
+            r0 += u * x0;
+            r1 += u * x1;
+            r2 += u * x2;
+        }
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 6);
+            r2 += KgV128.LoadUnsafe(ref y, 12);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 6);
+        KgV128.StoreUnsafe(r2, ref y, 12);
+        if (last)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+                KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+                KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+1 over <paramref name="length"/> input features: 6 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Tile3x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 20));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 40));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 20));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+        }
+        float s00 = KgV256.Sum(a00);
+        float s01 = KgV256.Sum(a01);
+        float s10 = KgV256.Sum(a10);
+        float s11 = KgV256.Sum(a11);
+        float s20 = KgV256.Sum(a20);
+        float s21 = KgV256.Sum(a21);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 20);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s10 += KgUnsafe.Add(ref x, i + 20) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 20) * w1;
+            s20 += KgUnsafe.Add(ref x, i + 40) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 40) * w1;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 6);
+            s11 += KgUnsafe.Add(ref y, 7);
+            s20 += KgUnsafe.Add(ref y, 12);
+            s21 += KgUnsafe.Add(ref y, 13);
+        }
+        if (last)
+        {
+            y = KgActivations.Gelu(s00 + bias);
+            KgUnsafe.Add(ref y, 1) = KgActivations.Gelu(s01 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 6) = KgActivations.Gelu(s10 + bias);
+            KgUnsafe.Add(ref y, 7) = KgActivations.Gelu(s11 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 12) = KgActivations.Gelu(s20 + bias);
+            KgUnsafe.Add(ref y, 13) = KgActivations.Gelu(s21 + KgUnsafe.Add(ref bias, 1));
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 6) = s10;
+            KgUnsafe.Add(ref y, 7) = s11;
+            KgUnsafe.Add(ref y, 12) = s20;
+            KgUnsafe.Add(ref y, 13) = s21;
         }
     }
 
@@ -175,11 +526,146 @@ file static class LayersFcKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        for (int n = 0; n < batch; n++)
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 204)
+        {
+            int panel = KgMath.Min(tiled, n + 204);
+            for (int t = n; t < panel; t += 3)
+            {
+                Vector128Tile3x4(ref KgUnsafe.Add(ref input, t * 20), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 6), 20, true, true);
+            }
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 3)
+            {
+                Vector128Tile3x2(
+                    ref KgUnsafe.Add(ref input, t * 20), ref KgUnsafe.Add(ref weights, 80), ref KgUnsafe.Add(ref bias, 4),
+                    ref KgUnsafe.Add(ref output, (t * 6) + 4), 20, true, true);
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
         {
             ref float x = ref KgUnsafe.Add(ref input, n * 20);
             ref float y = ref KgUnsafe.Add(ref output, n * 6);
             Vector128Block6(ref x, ref weights, ref bias, ref y);
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero,
+            a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
+            a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 20));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 40));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 20));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF128 w2 = KgV128.LoadUnsafe(ref w, (nuint)(i + 40));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF128 w3 = KgV128.LoadUnsafe(ref w, (nuint)(i + 60));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 6);
+            r2 += KgV128.LoadUnsafe(ref y, 12);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 6);
+        KgV128.StoreUnsafe(r2, ref y, 12);
+        if (last)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+                KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+                KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+1 over <paramref name="length"/> input features: 6 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile3x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 20));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 40));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 20));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+        }
+        float s00 = KgV128.Sum(a00);
+        float s01 = KgV128.Sum(a01);
+        float s10 = KgV128.Sum(a10);
+        float s11 = KgV128.Sum(a11);
+        float s20 = KgV128.Sum(a20);
+        float s21 = KgV128.Sum(a21);
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 6);
+            s11 += KgUnsafe.Add(ref y, 7);
+            s20 += KgUnsafe.Add(ref y, 12);
+            s21 += KgUnsafe.Add(ref y, 13);
+        }
+        if (last)
+        {
+            y = KgActivations.Gelu(s00 + bias);
+            KgUnsafe.Add(ref y, 1) = KgActivations.Gelu(s01 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 6) = KgActivations.Gelu(s10 + bias);
+            KgUnsafe.Add(ref y, 7) = KgActivations.Gelu(s11 + KgUnsafe.Add(ref bias, 1));
+            KgUnsafe.Add(ref y, 12) = KgActivations.Gelu(s20 + bias);
+            KgUnsafe.Add(ref y, 13) = KgActivations.Gelu(s21 + KgUnsafe.Add(ref bias, 1));
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 6) = s10;
+            KgUnsafe.Add(ref y, 7) = s11;
+            KgUnsafe.Add(ref y, 12) = s20;
+            KgUnsafe.Add(ref y, 13) = s21;
         }
     }
 
@@ -215,7 +701,8 @@ file static class LayersFcKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        for (int n = 0; n < batch; n++)
+        int n = 0;
+        for (; n < batch; n++)
         {
             ref float x = ref KgUnsafe.Add(ref input, n * 20);
             ref float y = ref KgUnsafe.Add(ref output, n * 6);
@@ -280,4 +767,33 @@ file static class LayersFcKernel
     [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
         KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF512 a, KgF512 b, KgF512 c, KgF512 d) =>
+        Sum4(
+        KgV512.GetLower(a) + KgV512.GetUpper(a), KgV512.GetLower(b) + KgV512.GetUpper(b), KgV512.GetLower(c) + KgV512.GetUpper(c),
+        KgV512.GetLower(d) + KgV512.GetUpper(d));
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF256 a, KgF256 b, KgF256 c, KgF256 d)
+    {
+        if (KgAvx.IsSupported)
+        {
+            KgF256 pairs = KgAvx.HorizontalAdd(KgAvx.HorizontalAdd(a, b), KgAvx.HorizontalAdd(c, d));
+            return KgV256.GetLower(pairs) + KgV256.GetUpper(pairs);
+        }
+
+        return Sum4(
+        KgV256.GetLower(a) + KgV256.GetUpper(a), KgV256.GetLower(b) + KgV256.GetUpper(b), KgV256.GetLower(c) + KgV256.GetUpper(c),
+        KgV256.GetLower(d) + KgV256.GetUpper(d));
+    }
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF128 a, KgF128 b, KgF128 c, KgF128 d) =>
+        KgSse3.IsSupported ? KgSse3.HorizontalAdd(KgSse3.HorizontalAdd(a, b), KgSse3.HorizontalAdd(c, d))
+        : KgAdvSimd.Arm64.IsSupported ? KgAdvSimd.Arm64.AddPairwise(KgAdvSimd.Arm64.AddPairwise(a, b), KgAdvSimd.Arm64.AddPairwise(c, d))
+        : KgV128.Create(KgV128.Sum(a), KgV128.Sum(b), KgV128.Sum(c), KgV128.Sum(d));
 }

@@ -18,6 +18,8 @@ using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgI256 = global::System.Runtime.Intrinsics.Vector256<int>;
 using KgI128 = global::System.Runtime.Intrinsics.Vector128<int>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAvx = global::System.Runtime.Intrinsics.X86.Avx;
+using KgSse3 = global::System.Runtime.Intrinsics.X86.Sse3;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 
 namespace Samples;
@@ -1043,403 +1045,468 @@ file static class MnistCnnKernels
         }
     }
 
-    /// <summary><c>Fc1</c> forward for a batch: dense 5408 → 128, bias, activation Relu, in tiles of three samples × four outputs.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    /// <summary><c>Fc1</c> forward for a batch: dense 5408 → 128, bias, activation Relu, as a matrix product blocked for registers and L1.</summary>
     public static void Fc1Forward(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        int n = 0;
-        for (; n <= batch - 3; n += 3)
+        if (KgV512.IsHardwareAccelerated)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 5408);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 128);
-            ref float x1 = ref KgUnsafe.Add(ref input, (n + 1) * 5408);
-            ref float y1 = ref KgUnsafe.Add(ref output, (n + 1) * 128);
-            ref float x2 = ref KgUnsafe.Add(ref input, (n + 2) * 5408);
-            ref float y2 = ref KgUnsafe.Add(ref output, (n + 2) * 128);
-            int o = 0;
-            for (; o <= 124; o += 4)
+            Fc1ForwardVector512(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Fc1ForwardVector256(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Fc1ForwardVector128(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else
+        {
+            Fc1ForwardScalar(ref input, ref weights, ref bias, ref output, batch);
+        }
+    }
+
+    // Vector512: tiles of 4 samples × 4 output features, input features in blocks of 256, panels of 16 samples; samples left over, 8 output features per block
+    // for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 4);
+        for (; n < tiled; n += 16)
+        {
+            int panel = KgMath.Min(tiled, n + 16);
+            for (int k = 0; k < 5408; k += 256)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
-                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 5408);
-                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 5408);
-                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 5408);
-                float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f, t20 = 0f, t21 = 0f, t22 = 0f, t23 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
+                for (int o = 0; o < 128; o += 4)
                 {
-                    KgF512 a00 = KgF512.Zero,
-                        a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
-                        a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero;
-                    for (; i <= 5392; i += 16)
+                    for (int t = n; t < panel; t += 4)
                     {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
-                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
+                        Fc1ForwardVector512Tile4x4(
+                            ref KgUnsafe.Add(ref input, (t * 5408) + k), ref KgUnsafe.Add(ref weights, (o * 5408) + k), ref KgUnsafe.Add(ref bias, o),
+                            ref KgUnsafe.Add(ref output, (t * 128) + o), KgMath.Min(256, 5408 - k), k == 0, k >= 5152);
                     }
-                    t00 = KgV512.Sum(a00);
-                    t01 = KgV512.Sum(a01);
-                    t02 = KgV512.Sum(a02);
-                    t03 = KgV512.Sum(a03);
-                    t10 = KgV512.Sum(a10);
-                    t11 = KgV512.Sum(a11);
-                    t12 = KgV512.Sum(a12);
-                    t13 = KgV512.Sum(a13);
-                    t20 = KgV512.Sum(a20);
-                    t21 = KgV512.Sum(a21);
-                    t22 = KgV512.Sum(a22);
-                    t23 = KgV512.Sum(a23);
                 }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero,
-                        a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
-                        a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
-                    for (; i <= 5400; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
-                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
-                    }
-                    t00 = KgV256.Sum(a00);
-                    t01 = KgV256.Sum(a01);
-                    t02 = KgV256.Sum(a02);
-                    t03 = KgV256.Sum(a03);
-                    t10 = KgV256.Sum(a10);
-                    t11 = KgV256.Sum(a11);
-                    t12 = KgV256.Sum(a12);
-                    t13 = KgV256.Sum(a13);
-                    t20 = KgV256.Sum(a20);
-                    t21 = KgV256.Sum(a21);
-                    t22 = KgV256.Sum(a22);
-                    t23 = KgV256.Sum(a23);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero,
-                        a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
-                        a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
-                    for (; i <= 5404; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t01 = KgV128.Sum(a01);
-                    t02 = KgV128.Sum(a02);
-                    t03 = KgV128.Sum(a03);
-                    t10 = KgV128.Sum(a10);
-                    t11 = KgV128.Sum(a11);
-                    t12 = KgV128.Sum(a12);
-                    t13 = KgV128.Sum(a13);
-                    t20 = KgV128.Sum(a20);
-                    t21 = KgV128.Sum(a21);
-                    t22 = KgV128.Sum(a22);
-                    t23 = KgV128.Sum(a23);
-                }
-                for (; i < 5408; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    float u1 = KgUnsafe.Add(ref w1, i);
-                    float u2 = KgUnsafe.Add(ref w2, i);
-                    float u3 = KgUnsafe.Add(ref w3, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t01 += KgUnsafe.Add(ref x0, i) * u1;
-                    t02 += KgUnsafe.Add(ref x0, i) * u2;
-                    t03 += KgUnsafe.Add(ref x0, i) * u3;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t11 += KgUnsafe.Add(ref x1, i) * u1;
-                    t12 += KgUnsafe.Add(ref x1, i) * u2;
-                    t13 += KgUnsafe.Add(ref x1, i) * u3;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                    t21 += KgUnsafe.Add(ref x2, i) * u1;
-                    t22 += KgUnsafe.Add(ref x2, i) * u2;
-                    t23 += KgUnsafe.Add(ref x2, i) * u3;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
-                t01 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y0, o + 1) = KgMathF.Max(t01, 0f);
-                t02 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y0, o + 2) = KgMathF.Max(t02, 0f);
-                t03 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y0, o + 3) = KgMathF.Max(t03, 0f);
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = KgMathF.Max(t10, 0f);
-                t11 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y1, o + 1) = KgMathF.Max(t11, 0f);
-                t12 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y1, o + 2) = KgMathF.Max(t12, 0f);
-                t13 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y1, o + 3) = KgMathF.Max(t13, 0f);
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = KgMathF.Max(t20, 0f);
-                t21 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y2, o + 1) = KgMathF.Max(t21, 0f);
-                t22 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y2, o + 2) = KgMathF.Max(t22, 0f);
-                t23 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y2, o + 3) = KgMathF.Max(t23, 0f);
-            }
-            for (; o < 128; o++)
-            {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
-                float t00 = 0f, t10 = 0f, t20 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
-                {
-                    KgF512 a00 = KgF512.Zero, a10 = KgF512.Zero, a20 = KgF512.Zero;
-                    for (; i <= 5392; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
-                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV512.Sum(a00);
-                    t10 = KgV512.Sum(a10);
-                    t20 = KgV512.Sum(a20);
-                }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero, a20 = KgF256.Zero;
-                    for (; i <= 5400; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
-                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV256.Sum(a00);
-                    t10 = KgV256.Sum(a10);
-                    t20 = KgV256.Sum(a20);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero, a10 = KgF128.Zero, a20 = KgF128.Zero;
-                    for (; i <= 5404; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t10 = KgV128.Sum(a10);
-                    t20 = KgV128.Sum(a20);
-                }
-                for (; i < 5408; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = KgMathF.Max(t10, 0f);
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = KgMathF.Max(t20, 0f);
             }
         }
+        n = tiled;
         for (; n < batch; n++)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 5408);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 128);
-            int o = 0;
-            for (; o <= 124; o += 4)
+            ref float x = ref KgUnsafe.Add(ref input, n * 5408);
+            ref float y = ref KgUnsafe.Add(ref output, n * 128);
+            for (int o = 0; o < 128; o += 8)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
-                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 5408);
-                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 5408);
-                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 5408);
-                float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
-                {
-                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero;
-                    for (; i <= 5392; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV512.Sum(a00);
-                    t01 = KgV512.Sum(a01);
-                    t02 = KgV512.Sum(a02);
-                    t03 = KgV512.Sum(a03);
-                }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero;
-                    for (; i <= 5400; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV256.Sum(a00);
-                    t01 = KgV256.Sum(a01);
-                    t02 = KgV256.Sum(a02);
-                    t03 = KgV256.Sum(a03);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
-                    for (; i <= 5404; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t01 = KgV128.Sum(a01);
-                    t02 = KgV128.Sum(a02);
-                    t03 = KgV128.Sum(a03);
-                }
-                for (; i < 5408; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    float u1 = KgUnsafe.Add(ref w1, i);
-                    float u2 = KgUnsafe.Add(ref w2, i);
-                    float u3 = KgUnsafe.Add(ref w3, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t01 += KgUnsafe.Add(ref x0, i) * u1;
-                    t02 += KgUnsafe.Add(ref x0, i) * u2;
-                    t03 += KgUnsafe.Add(ref x0, i) * u3;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
-                t01 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y0, o + 1) = KgMathF.Max(t01, 0f);
-                t02 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y0, o + 2) = KgMathF.Max(t02, 0f);
-                t03 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y0, o + 3) = KgMathF.Max(t03, 0f);
-            }
-            for (; o < 128; o++)
-            {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 5408);
-                float t00 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
-                {
-                    KgF512 a00 = KgF512.Zero;
-                    for (; i <= 5392; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV512.Sum(a00);
-                }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero;
-                    for (; i <= 5400; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV256.Sum(a00);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero;
-                    for (; i <= 5404; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV128.Sum(a00);
-                }
-                for (; i < 5408; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = KgMathF.Max(t00, 0f);
+                Fc1ForwardVector512Block8(ref x, ref KgUnsafe.Add(ref weights, o * 5408), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
             }
         }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+3 over <paramref name="length"/> input features: 16 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector512Tile4x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
+            a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero, a32 = KgF512.Zero,
+            a33 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 5408));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 10816));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 16224));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 5408));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+            KgF512 w2 = KgV512.LoadUnsafe(ref w, (nuint)(i + 10816));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            a32 = Fma(x3, w2, a32);
+            KgF512 w3 = KgV512.LoadUnsafe(ref w, (nuint)(i + 16224));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+            a33 = Fma(x3, w3, a33);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        KgF128 r3 = Sum4(a30, a31, a32, a33);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 128);
+            r2 += KgV128.LoadUnsafe(ref y, 256);
+            r3 += KgV128.LoadUnsafe(ref y, 384);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+            r3 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 128);
+        KgV128.StoreUnsafe(r2, ref y, 256);
+        KgV128.StoreUnsafe(r3, ref y, 384);
+        if (last)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                KgUnsafe.Add(ref y, j) = KgMathF.Max(KgUnsafe.Add(ref y, j), 0f);
+                KgUnsafe.Add(ref y, j + 128) = KgMathF.Max(KgUnsafe.Add(ref y, j + 128), 0f);
+                KgUnsafe.Add(ref y, j + 256) = KgMathF.Max(KgUnsafe.Add(ref y, j + 256), 0f);
+                KgUnsafe.Add(ref y, j + 384) = KgMathF.Max(KgUnsafe.Add(ref y, j + 384), 0f);
+            }
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 5408 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector512Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero, a3 = KgF512.Zero, a4 = KgF512.Zero, a5 = KgF512.Zero, a6 = KgF512.Zero, a7 = KgF512.Zero;
+        for (int i = 0; i < 5408; i += 16)
+        {
+            KgF512 xi = KgV512.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV512.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(5408 + i)), xi, a1);
+            a2 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(10816 + i)), xi, a2);
+            a3 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(16224 + i)), xi, a3);
+            a4 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(21632 + i)), xi, a4);
+            a5 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(27040 + i)), xi, a5);
+            a6 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(32448 + i)), xi, a6);
+            a7 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(37856 + i)), xi, a7);
+        }
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        float s2 = KgV512.Sum(a2);
+        float s3 = KgV512.Sum(a3);
+        float s4 = KgV512.Sum(a4);
+        float s5 = KgV512.Sum(a5);
+        float s6 = KgV512.Sum(a6);
+        float s7 = KgV512.Sum(a7);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
+        KgUnsafe.Add(ref y, 4) = KgMathF.Max((s4 + KgUnsafe.Add(ref bias, 4)), 0f);
+        KgUnsafe.Add(ref y, 5) = KgMathF.Max((s5 + KgUnsafe.Add(ref bias, 5)), 0f);
+        KgUnsafe.Add(ref y, 6) = KgMathF.Max((s6 + KgUnsafe.Add(ref bias, 6)), 0f);
+        KgUnsafe.Add(ref y, 7) = KgMathF.Max((s7 + KgUnsafe.Add(ref bias, 7)), 0f);
+    }
+
+    // Vector256: tiles of 3 samples × 4 output features, input features in blocks of 256, panels of 15 samples; samples left over, 8 output features per block
+    // for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 15)
+        {
+            int panel = KgMath.Min(tiled, n + 15);
+            for (int k = 0; k < 5408; k += 256)
+            {
+                for (int o = 0; o < 128; o += 4)
+                {
+                    for (int t = n; t < panel; t += 3)
+                    {
+                        Fc1ForwardVector256Tile3x4(
+                            ref KgUnsafe.Add(ref input, (t * 5408) + k), ref KgUnsafe.Add(ref weights, (o * 5408) + k), ref KgUnsafe.Add(ref bias, o),
+                            ref KgUnsafe.Add(ref output, (t * 128) + o), KgMath.Min(256, 5408 - k), k == 0, k >= 5152);
+                    }
+                }
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 5408);
+            ref float y = ref KgUnsafe.Add(ref output, n * 128);
+            for (int o = 0; o < 128; o += 8)
+            {
+                Fc1ForwardVector256Block8(ref x, ref KgUnsafe.Add(ref weights, o * 5408), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector256Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero,
+            a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
+            a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 5408));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 10816));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 5408));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF256 w2 = KgV256.LoadUnsafe(ref w, (nuint)(i + 10816));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF256 w3 = KgV256.LoadUnsafe(ref w, (nuint)(i + 16224));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 128);
+            r2 += KgV128.LoadUnsafe(ref y, 256);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 128);
+        KgV128.StoreUnsafe(r2, ref y, 256);
+        if (last)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                KgUnsafe.Add(ref y, j) = KgMathF.Max(KgUnsafe.Add(ref y, j), 0f);
+                KgUnsafe.Add(ref y, j + 128) = KgMathF.Max(KgUnsafe.Add(ref y, j + 128), 0f);
+                KgUnsafe.Add(ref y, j + 256) = KgMathF.Max(KgUnsafe.Add(ref y, j + 256), 0f);
+            }
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 5408 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector256Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero, a3 = KgF256.Zero, a4 = KgF256.Zero, a5 = KgF256.Zero, a6 = KgF256.Zero, a7 = KgF256.Zero;
+        for (int i = 0; i < 5408; i += 8)
+        {
+            KgF256 xi = KgV256.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV256.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(5408 + i)), xi, a1);
+            a2 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(10816 + i)), xi, a2);
+            a3 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(16224 + i)), xi, a3);
+            a4 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(21632 + i)), xi, a4);
+            a5 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(27040 + i)), xi, a5);
+            a6 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(32448 + i)), xi, a6);
+            a7 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(37856 + i)), xi, a7);
+        }
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        float s2 = KgV256.Sum(a2);
+        float s3 = KgV256.Sum(a3);
+        float s4 = KgV256.Sum(a4);
+        float s5 = KgV256.Sum(a5);
+        float s6 = KgV256.Sum(a6);
+        float s7 = KgV256.Sum(a7);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
+        KgUnsafe.Add(ref y, 4) = KgMathF.Max((s4 + KgUnsafe.Add(ref bias, 4)), 0f);
+        KgUnsafe.Add(ref y, 5) = KgMathF.Max((s5 + KgUnsafe.Add(ref bias, 5)), 0f);
+        KgUnsafe.Add(ref y, 6) = KgMathF.Max((s6 + KgUnsafe.Add(ref bias, 6)), 0f);
+        KgUnsafe.Add(ref y, 7) = KgMathF.Max((s7 + KgUnsafe.Add(ref bias, 7)), 0f);
+    }
+
+    // Vector128: tiles of 3 samples × 4 output features, input features in blocks of 256, panels of 15 samples; samples left over, 8 output features per block
+    // for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 15)
+        {
+            int panel = KgMath.Min(tiled, n + 15);
+            for (int k = 0; k < 5408; k += 256)
+            {
+                for (int o = 0; o < 128; o += 4)
+                {
+                    for (int t = n; t < panel; t += 3)
+                    {
+                        Fc1ForwardVector128Tile3x4(
+                            ref KgUnsafe.Add(ref input, (t * 5408) + k), ref KgUnsafe.Add(ref weights, (o * 5408) + k), ref KgUnsafe.Add(ref bias, o),
+                            ref KgUnsafe.Add(ref output, (t * 128) + o), KgMath.Min(256, 5408 - k), k == 0, k >= 5152);
+                    }
+                }
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 5408);
+            ref float y = ref KgUnsafe.Add(ref output, n * 128);
+            for (int o = 0; o < 128; o += 8)
+            {
+                Fc1ForwardVector128Block8(ref x, ref KgUnsafe.Add(ref weights, o * 5408), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector128Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero,
+            a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
+            a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 5408));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 10816));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 5408));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF128 w2 = KgV128.LoadUnsafe(ref w, (nuint)(i + 10816));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF128 w3 = KgV128.LoadUnsafe(ref w, (nuint)(i + 16224));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 128);
+            r2 += KgV128.LoadUnsafe(ref y, 256);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 128);
+        KgV128.StoreUnsafe(r2, ref y, 256);
+        if (last)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                KgUnsafe.Add(ref y, j) = KgMathF.Max(KgUnsafe.Add(ref y, j), 0f);
+                KgUnsafe.Add(ref y, j + 128) = KgMathF.Max(KgUnsafe.Add(ref y, j + 128), 0f);
+                KgUnsafe.Add(ref y, j + 256) = KgMathF.Max(KgUnsafe.Add(ref y, j + 256), 0f);
+            }
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 5408 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardVector128Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero, a3 = KgF128.Zero, a4 = KgF128.Zero, a5 = KgF128.Zero, a6 = KgF128.Zero, a7 = KgF128.Zero;
+        for (int i = 0; i < 5408; i += 4)
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV128.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(5408 + i)), xi, a1);
+            a2 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(10816 + i)), xi, a2);
+            a3 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(16224 + i)), xi, a3);
+            a4 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(21632 + i)), xi, a4);
+            a5 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(27040 + i)), xi, a5);
+            a6 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(32448 + i)), xi, a6);
+            a7 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(37856 + i)), xi, a7);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        float s2 = KgV128.Sum(a2);
+        float s3 = KgV128.Sum(a3);
+        float s4 = KgV128.Sum(a4);
+        float s5 = KgV128.Sum(a5);
+        float s6 = KgV128.Sum(a6);
+        float s7 = KgV128.Sum(a7);
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
+        KgUnsafe.Add(ref y, 4) = KgMathF.Max((s4 + KgUnsafe.Add(ref bias, 4)), 0f);
+        KgUnsafe.Add(ref y, 5) = KgMathF.Max((s5 + KgUnsafe.Add(ref bias, 5)), 0f);
+        KgUnsafe.Add(ref y, 6) = KgMathF.Max((s6 + KgUnsafe.Add(ref bias, 6)), 0f);
+        KgUnsafe.Add(ref y, 7) = KgMathF.Max((s7 + KgUnsafe.Add(ref bias, 7)), 0f);
+    }
+
+    // Scalar: 4 output features per block for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardScalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 5408);
+            ref float y = ref KgUnsafe.Add(ref output, n * 128);
+            for (int o = 0; o < 128; o += 4)
+            {
+                Fc1ForwardScalarBlock4(ref x, ref KgUnsafe.Add(ref weights, o * 5408), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
+            }
+        }
+    }
+
+    /// <summary>Output features o..o+3: 4 dot products of length 5408 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Fc1ForwardScalarBlock4(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+        for (int i = 0; i < 5408; i += 1)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 5408 + i) * xi);
+            a2 = a2 + (KgUnsafe.Add(ref w, 10816 + i) * xi);
+            a3 = a3 + (KgUnsafe.Add(ref w, 16224 + i) * xi);
+        }
+        float s0 = a0;
+        float s1 = a1;
+        float s2 = a2;
+        float s3 = a3;
+        y = KgMathF.Max((s0 + bias), 0f);
+        KgUnsafe.Add(ref y, 1) = KgMathF.Max((s1 + KgUnsafe.Add(ref bias, 1)), 0f);
+        KgUnsafe.Add(ref y, 2) = KgMathF.Max((s2 + KgUnsafe.Add(ref bias, 2)), 0f);
+        KgUnsafe.Add(ref y, 3) = KgMathF.Max((s3 + KgUnsafe.Add(ref bias, 3)), 0f);
     }
 
     /// <summary>The gradient of <c>Fc1</c>'s weights [128, 5408]: each output gradient times the input, summed over the batch in register tiles of four outputs
@@ -1900,403 +1967,699 @@ file static class MnistCnnKernels
         }
     }
 
-    /// <summary><c>Logits</c> forward for a batch: dense 128 → 10, bias, activation None, in tiles of three samples × four outputs.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    /// <summary><c>Logits</c> forward for a batch: dense 128 → 10, bias, activation None, as a matrix product blocked for registers and L1.</summary>
     public static void LogitsForward(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        int n = 0;
-        for (; n <= batch - 3; n += 3)
+        if (KgV512.IsHardwareAccelerated)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 128);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 10);
-            ref float x1 = ref KgUnsafe.Add(ref input, (n + 1) * 128);
-            ref float y1 = ref KgUnsafe.Add(ref output, (n + 1) * 10);
-            ref float x2 = ref KgUnsafe.Add(ref input, (n + 2) * 128);
-            ref float y2 = ref KgUnsafe.Add(ref output, (n + 2) * 10);
-            int o = 0;
-            for (; o <= 6; o += 4)
+            LogitsForwardVector512(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            LogitsForwardVector256(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            LogitsForwardVector128(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else
+        {
+            LogitsForwardScalar(ref input, ref weights, ref bias, ref output, batch);
+        }
+    }
+
+    // Vector512: tiles of 4 samples × 4 output features, all input features at once, panels of 32 samples; samples left over, 8 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 4);
+        for (; n < tiled; n += 32)
+        {
+            int panel = KgMath.Min(tiled, n + 32);
+            for (int o = 0; o < 8; o += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
-                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 128);
-                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 128);
-                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 128);
-                float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f, t20 = 0f, t21 = 0f, t22 = 0f, t23 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
+                for (int t = n; t < panel; t += 4)
                 {
-                    KgF512 a00 = KgF512.Zero,
-                        a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
-                        a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero;
-                    for (; i <= 112; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
-                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
-                    }
-                    t00 = KgV512.Sum(a00);
-                    t01 = KgV512.Sum(a01);
-                    t02 = KgV512.Sum(a02);
-                    t03 = KgV512.Sum(a03);
-                    t10 = KgV512.Sum(a10);
-                    t11 = KgV512.Sum(a11);
-                    t12 = KgV512.Sum(a12);
-                    t13 = KgV512.Sum(a13);
-                    t20 = KgV512.Sum(a20);
-                    t21 = KgV512.Sum(a21);
-                    t22 = KgV512.Sum(a22);
-                    t23 = KgV512.Sum(a23);
+                    LogitsForwardVector512Tile4x4(
+                        ref KgUnsafe.Add(ref input, t * 128), ref KgUnsafe.Add(ref weights, o * 128), ref KgUnsafe.Add(ref bias, o),
+                        ref KgUnsafe.Add(ref output, (t * 10) + o), 128, true, true);
                 }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero,
-                        a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
-                        a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
-                    for (; i <= 120; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
-                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
-                    }
-                    t00 = KgV256.Sum(a00);
-                    t01 = KgV256.Sum(a01);
-                    t02 = KgV256.Sum(a02);
-                    t03 = KgV256.Sum(a03);
-                    t10 = KgV256.Sum(a10);
-                    t11 = KgV256.Sum(a11);
-                    t12 = KgV256.Sum(a12);
-                    t13 = KgV256.Sum(a13);
-                    t20 = KgV256.Sum(a20);
-                    t21 = KgV256.Sum(a21);
-                    t22 = KgV256.Sum(a22);
-                    t23 = KgV256.Sum(a23);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero,
-                        a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
-                        a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
-                    for (; i <= 124; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t01 = KgV128.Sum(a01);
-                    t02 = KgV128.Sum(a02);
-                    t03 = KgV128.Sum(a03);
-                    t10 = KgV128.Sum(a10);
-                    t11 = KgV128.Sum(a11);
-                    t12 = KgV128.Sum(a12);
-                    t13 = KgV128.Sum(a13);
-                    t20 = KgV128.Sum(a20);
-                    t21 = KgV128.Sum(a21);
-                    t22 = KgV128.Sum(a22);
-                    t23 = KgV128.Sum(a23);
-                }
-                for (; i < 128; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    float u1 = KgUnsafe.Add(ref w1, i);
-                    float u2 = KgUnsafe.Add(ref w2, i);
-                    float u3 = KgUnsafe.Add(ref w3, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t01 += KgUnsafe.Add(ref x0, i) * u1;
-                    t02 += KgUnsafe.Add(ref x0, i) * u2;
-                    t03 += KgUnsafe.Add(ref x0, i) * u3;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t11 += KgUnsafe.Add(ref x1, i) * u1;
-                    t12 += KgUnsafe.Add(ref x1, i) * u2;
-                    t13 += KgUnsafe.Add(ref x1, i) * u3;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                    t21 += KgUnsafe.Add(ref x2, i) * u1;
-                    t22 += KgUnsafe.Add(ref x2, i) * u2;
-                    t23 += KgUnsafe.Add(ref x2, i) * u3;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t01 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y0, o + 1) = t01;
-                t02 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y0, o + 2) = t02;
-                t03 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y0, o + 3) = t03;
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = t10;
-                t11 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y1, o + 1) = t11;
-                t12 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y1, o + 2) = t12;
-                t13 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y1, o + 3) = t13;
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = t20;
-                t21 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y2, o + 1) = t21;
-                t22 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y2, o + 2) = t22;
-                t23 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y2, o + 3) = t23;
             }
-            for (; o < 10; o++)
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
-                float t00 = 0f, t10 = 0f, t20 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
-                {
-                    KgF512 a00 = KgF512.Zero, a10 = KgF512.Zero, a20 = KgF512.Zero;
-                    for (; i <= 112; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 v1 = KgV512.LoadUnsafe(ref x1, (nuint)i);
-                        KgF512 v2 = KgV512.LoadUnsafe(ref x2, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV512.Sum(a00);
-                    t10 = KgV512.Sum(a10);
-                    t20 = KgV512.Sum(a20);
-                }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero, a20 = KgF256.Zero;
-                    for (; i <= 120; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 v1 = KgV256.LoadUnsafe(ref x1, (nuint)i);
-                        KgF256 v2 = KgV256.LoadUnsafe(ref x2, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV256.Sum(a00);
-                    t10 = KgV256.Sum(a10);
-                    t20 = KgV256.Sum(a20);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero, a10 = KgF128.Zero, a20 = KgF128.Zero;
-                    for (; i <= 124; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t10 = KgV128.Sum(a10);
-                    t20 = KgV128.Sum(a20);
-                }
-                for (; i < 128; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = t10;
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = t20;
+                LogitsForwardVector512Tile4x2(
+                    ref KgUnsafe.Add(ref input, t * 128), ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8),
+                    ref KgUnsafe.Add(ref output, (t * 10) + 8), 128, true, true);
             }
         }
+        n = tiled;
         for (; n < batch; n++)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 128);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 10);
-            int o = 0;
-            for (; o <= 6; o += 4)
+            ref float x = ref KgUnsafe.Add(ref input, n * 128);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            LogitsForwardVector512Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            LogitsForwardVector512Block2(ref x, ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+3 over <paramref name="length"/> input features: 16 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Tile4x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
+            a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero, a32 = KgF512.Zero,
+            a33 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 128));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 256));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 384));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 128));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+            KgF512 w2 = KgV512.LoadUnsafe(ref w, (nuint)(i + 256));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            a32 = Fma(x3, w2, a32);
+            KgF512 w3 = KgV512.LoadUnsafe(ref w, (nuint)(i + 384));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+            a33 = Fma(x3, w3, a33);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        KgF128 r3 = Sum4(a30, a31, a32, a33);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 10);
+            r2 += KgV128.LoadUnsafe(ref y, 20);
+            r3 += KgV128.LoadUnsafe(ref y, 30);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+            r3 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 10);
+        KgV128.StoreUnsafe(r2, ref y, 20);
+        KgV128.StoreUnsafe(r3, ref y, 30);
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+1 over <paramref name="length"/> input features: 8 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Tile4x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 128));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 256));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 384));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 128));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+        }
+        float s00 = KgV512.Sum(a00);
+        float s01 = KgV512.Sum(a01);
+        float s10 = KgV512.Sum(a10);
+        float s11 = KgV512.Sum(a11);
+        float s20 = KgV512.Sum(a20);
+        float s21 = KgV512.Sum(a21);
+        float s30 = KgV512.Sum(a30);
+        float s31 = KgV512.Sum(a31);
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 10);
+            s11 += KgUnsafe.Add(ref y, 11);
+            s20 += KgUnsafe.Add(ref y, 20);
+            s21 += KgUnsafe.Add(ref y, 21);
+            s30 += KgUnsafe.Add(ref y, 30);
+            s31 += KgUnsafe.Add(ref y, 31);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 10) = s10 + bias;
+            KgUnsafe.Add(ref y, 11) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 20) = s20 + bias;
+            KgUnsafe.Add(ref y, 21) = s21 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 30) = s30 + bias;
+            KgUnsafe.Add(ref y, 31) = s31 + KgUnsafe.Add(ref bias, 1);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 10) = s10;
+            KgUnsafe.Add(ref y, 11) = s11;
+            KgUnsafe.Add(ref y, 20) = s20;
+            KgUnsafe.Add(ref y, 21) = s21;
+            KgUnsafe.Add(ref y, 30) = s30;
+            KgUnsafe.Add(ref y, 31) = s31;
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero, a3 = KgF512.Zero, a4 = KgF512.Zero, a5 = KgF512.Zero, a6 = KgF512.Zero, a7 = KgF512.Zero;
+        for (int i = 0; i < 128; i += 16)
+        {
+            KgF512 xi = KgV512.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV512.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(128 + i)), xi, a1);
+            a2 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(256 + i)), xi, a2);
+            a3 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(384 + i)), xi, a3);
+            a4 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(512 + i)), xi, a4);
+            a5 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(640 + i)), xi, a5);
+            a6 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(768 + i)), xi, a6);
+            a7 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(896 + i)), xi, a7);
+        }
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        float s2 = KgV512.Sum(a2);
+        float s3 = KgV512.Sum(a3);
+        float s4 = KgV512.Sum(a4);
+        float s5 = KgV512.Sum(a5);
+        float s6 = KgV512.Sum(a6);
+        float s7 = KgV512.Sum(a7);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+        KgUnsafe.Add(ref y, 4) = s4 + KgUnsafe.Add(ref bias, 4);
+        KgUnsafe.Add(ref y, 5) = s5 + KgUnsafe.Add(ref bias, 5);
+        KgUnsafe.Add(ref y, 6) = s6 + KgUnsafe.Add(ref bias, 6);
+        KgUnsafe.Add(ref y, 7) = s7 + KgUnsafe.Add(ref bias, 7);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero;
+        for (int i = 0; i < 128; i += 16)
+        {
+            KgF512 xi = KgV512.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV512.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV512.LoadUnsafe(ref w, (nuint)(128 + i)), xi, a1);
+        }
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+    }
+
+    // Vector256: tiles of 3 samples × 4 output features, all input features at once, panels of 30 samples; samples left over, 8 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 30)
+        {
+            int panel = KgMath.Min(tiled, n + 30);
+            for (int o = 0; o < 8; o += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
-                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 128);
-                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 128);
-                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 128);
-                float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
+                for (int t = n; t < panel; t += 3)
                 {
-                    KgF512 a00 = KgF512.Zero, a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero;
-                    for (; i <= 112; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF512 u1 = KgV512.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF512 u2 = KgV512.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF512 u3 = KgV512.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV512.Sum(a00);
-                    t01 = KgV512.Sum(a01);
-                    t02 = KgV512.Sum(a02);
-                    t03 = KgV512.Sum(a03);
+                    LogitsForwardVector256Tile3x4(
+                        ref KgUnsafe.Add(ref input, t * 128), ref KgUnsafe.Add(ref weights, o * 128), ref KgUnsafe.Add(ref bias, o),
+                        ref KgUnsafe.Add(ref output, (t * 10) + o), 128, true, true);
                 }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero;
-                    for (; i <= 120; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF256 u1 = KgV256.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF256 u2 = KgV256.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF256 u3 = KgV256.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV256.Sum(a00);
-                    t01 = KgV256.Sum(a01);
-                    t02 = KgV256.Sum(a02);
-                    t03 = KgV256.Sum(a03);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
-                    for (; i <= 124; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t01 = KgV128.Sum(a01);
-                    t02 = KgV128.Sum(a02);
-                    t03 = KgV128.Sum(a03);
-                }
-                for (; i < 128; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    float u1 = KgUnsafe.Add(ref w1, i);
-                    float u2 = KgUnsafe.Add(ref w2, i);
-                    float u3 = KgUnsafe.Add(ref w3, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t01 += KgUnsafe.Add(ref x0, i) * u1;
-                    t02 += KgUnsafe.Add(ref x0, i) * u2;
-                    t03 += KgUnsafe.Add(ref x0, i) * u3;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t01 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y0, o + 1) = t01;
-                t02 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y0, o + 2) = t02;
-                t03 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y0, o + 3) = t03;
             }
-            for (; o < 10; o++)
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 3)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 128);
-                float t00 = 0f;
-                int i = 0;
-                if (KgV512.IsHardwareAccelerated)
-                {
-                    KgF512 a00 = KgF512.Zero;
-                    for (; i <= 112; i += 16)
-                    {
-                        KgF512 v0 = KgV512.LoadUnsafe(ref x0, (nuint)i);
-                        KgF512 u0 = KgV512.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV512.Sum(a00);
-                }
-                else if (KgV256.IsHardwareAccelerated)
-                {
-                    KgF256 a00 = KgF256.Zero;
-                    for (; i <= 120; i += 8)
-                    {
-                        KgF256 v0 = KgV256.LoadUnsafe(ref x0, (nuint)i);
-                        KgF256 u0 = KgV256.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV256.Sum(a00);
-                }
-                else if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero;
-                    for (; i <= 124; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV128.Sum(a00);
-                }
-                for (; i < 128; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
+                LogitsForwardVector256Tile3x2(
+                    ref KgUnsafe.Add(ref input, t * 128), ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8),
+                    ref KgUnsafe.Add(ref output, (t * 10) + 8), 128, true, true);
             }
         }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 128);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            LogitsForwardVector256Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            LogitsForwardVector256Block2(ref x, ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero,
+            a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
+            a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 128));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 256));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 128));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF256 w2 = KgV256.LoadUnsafe(ref w, (nuint)(i + 256));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF256 w3 = KgV256.LoadUnsafe(ref w, (nuint)(i + 384));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 10);
+            r2 += KgV128.LoadUnsafe(ref y, 20);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 10);
+        KgV128.StoreUnsafe(r2, ref y, 20);
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+1 over <paramref name="length"/> input features: 6 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Tile3x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 128));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 256));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 128));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+        }
+        float s00 = KgV256.Sum(a00);
+        float s01 = KgV256.Sum(a01);
+        float s10 = KgV256.Sum(a10);
+        float s11 = KgV256.Sum(a11);
+        float s20 = KgV256.Sum(a20);
+        float s21 = KgV256.Sum(a21);
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 10);
+            s11 += KgUnsafe.Add(ref y, 11);
+            s20 += KgUnsafe.Add(ref y, 20);
+            s21 += KgUnsafe.Add(ref y, 21);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 10) = s10 + bias;
+            KgUnsafe.Add(ref y, 11) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 20) = s20 + bias;
+            KgUnsafe.Add(ref y, 21) = s21 + KgUnsafe.Add(ref bias, 1);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 10) = s10;
+            KgUnsafe.Add(ref y, 11) = s11;
+            KgUnsafe.Add(ref y, 20) = s20;
+            KgUnsafe.Add(ref y, 21) = s21;
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero, a3 = KgF256.Zero, a4 = KgF256.Zero, a5 = KgF256.Zero, a6 = KgF256.Zero, a7 = KgF256.Zero;
+        for (int i = 0; i < 128; i += 8)
+        {
+            KgF256 xi = KgV256.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV256.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(128 + i)), xi, a1);
+            a2 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(256 + i)), xi, a2);
+            a3 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(384 + i)), xi, a3);
+            a4 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(512 + i)), xi, a4);
+            a5 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(640 + i)), xi, a5);
+            a6 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(768 + i)), xi, a6);
+            a7 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(896 + i)), xi, a7);
+        }
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        float s2 = KgV256.Sum(a2);
+        float s3 = KgV256.Sum(a3);
+        float s4 = KgV256.Sum(a4);
+        float s5 = KgV256.Sum(a5);
+        float s6 = KgV256.Sum(a6);
+        float s7 = KgV256.Sum(a7);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+        KgUnsafe.Add(ref y, 4) = s4 + KgUnsafe.Add(ref bias, 4);
+        KgUnsafe.Add(ref y, 5) = s5 + KgUnsafe.Add(ref bias, 5);
+        KgUnsafe.Add(ref y, 6) = s6 + KgUnsafe.Add(ref bias, 6);
+        KgUnsafe.Add(ref y, 7) = s7 + KgUnsafe.Add(ref bias, 7);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero;
+        for (int i = 0; i < 128; i += 8)
+        {
+            KgF256 xi = KgV256.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV256.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV256.LoadUnsafe(ref w, (nuint)(128 + i)), xi, a1);
+        }
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+    }
+
+    // Vector128: tiles of 3 samples × 4 output features, all input features at once, panels of 30 samples; samples left over, 8 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 30)
+        {
+            int panel = KgMath.Min(tiled, n + 30);
+            for (int o = 0; o < 8; o += 4)
+            {
+                for (int t = n; t < panel; t += 3)
+                {
+                    LogitsForwardVector128Tile3x4(
+                        ref KgUnsafe.Add(ref input, t * 128), ref KgUnsafe.Add(ref weights, o * 128), ref KgUnsafe.Add(ref bias, o),
+                        ref KgUnsafe.Add(ref output, (t * 10) + o), 128, true, true);
+                }
+            }
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 3)
+            {
+                LogitsForwardVector128Tile3x2(
+                    ref KgUnsafe.Add(ref input, t * 128), ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8),
+                    ref KgUnsafe.Add(ref output, (t * 10) + 8), 128, true, true);
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 128);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            LogitsForwardVector128Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            LogitsForwardVector128Block2(ref x, ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero,
+            a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
+            a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 128));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 256));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 128));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF128 w2 = KgV128.LoadUnsafe(ref w, (nuint)(i + 256));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF128 w3 = KgV128.LoadUnsafe(ref w, (nuint)(i + 384));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 10);
+            r2 += KgV128.LoadUnsafe(ref y, 20);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 10);
+        KgV128.StoreUnsafe(r2, ref y, 20);
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+1 over <paramref name="length"/> input features: 6 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Tile3x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 128));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 256));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 128));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+        }
+        float s00 = KgV128.Sum(a00);
+        float s01 = KgV128.Sum(a01);
+        float s10 = KgV128.Sum(a10);
+        float s11 = KgV128.Sum(a11);
+        float s20 = KgV128.Sum(a20);
+        float s21 = KgV128.Sum(a21);
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 10);
+            s11 += KgUnsafe.Add(ref y, 11);
+            s20 += KgUnsafe.Add(ref y, 20);
+            s21 += KgUnsafe.Add(ref y, 21);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 10) = s10 + bias;
+            KgUnsafe.Add(ref y, 11) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 20) = s20 + bias;
+            KgUnsafe.Add(ref y, 21) = s21 + KgUnsafe.Add(ref bias, 1);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 10) = s10;
+            KgUnsafe.Add(ref y, 11) = s11;
+            KgUnsafe.Add(ref y, 20) = s20;
+            KgUnsafe.Add(ref y, 21) = s21;
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero, a3 = KgF128.Zero, a4 = KgF128.Zero, a5 = KgF128.Zero, a6 = KgF128.Zero, a7 = KgF128.Zero;
+        for (int i = 0; i < 128; i += 4)
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV128.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(128 + i)), xi, a1);
+            a2 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(256 + i)), xi, a2);
+            a3 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(384 + i)), xi, a3);
+            a4 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(512 + i)), xi, a4);
+            a5 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(640 + i)), xi, a5);
+            a6 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(768 + i)), xi, a6);
+            a7 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(896 + i)), xi, a7);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        float s2 = KgV128.Sum(a2);
+        float s3 = KgV128.Sum(a3);
+        float s4 = KgV128.Sum(a4);
+        float s5 = KgV128.Sum(a5);
+        float s6 = KgV128.Sum(a6);
+        float s7 = KgV128.Sum(a7);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+        KgUnsafe.Add(ref y, 4) = s4 + KgUnsafe.Add(ref bias, 4);
+        KgUnsafe.Add(ref y, 5) = s5 + KgUnsafe.Add(ref bias, 5);
+        KgUnsafe.Add(ref y, 6) = s6 + KgUnsafe.Add(ref bias, 6);
+        KgUnsafe.Add(ref y, 7) = s7 + KgUnsafe.Add(ref bias, 7);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero;
+        for (int i = 0; i < 128; i += 4)
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x, (nuint)i);
+            a0 = Fma(KgV128.LoadUnsafe(ref w, (nuint)i), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, (nuint)(128 + i)), xi, a1);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+    }
+
+    // Scalar: 4 output features per block for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardScalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 128);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            for (int o = 0; o < 8; o += 4)
+            {
+                LogitsForwardScalarBlock4(ref x, ref KgUnsafe.Add(ref weights, o * 128), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
+            }
+            // the last 2 output feature(s)
+            LogitsForwardScalarBlock2(ref x, ref KgUnsafe.Add(ref weights, 1024), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Output features o..o+3: 4 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardScalarBlock4(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+        for (int i = 0; i < 128; i += 1)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 128 + i) * xi);
+            a2 = a2 + (KgUnsafe.Add(ref w, 256 + i) * xi);
+            a3 = a3 + (KgUnsafe.Add(ref w, 384 + i) * xi);
+        }
+        float s0 = a0;
+        float s1 = a1;
+        float s2 = a2;
+        float s3 = a3;
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 128 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardScalarBlock2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a0 = 0f, a1 = 0f;
+        for (int i = 0; i < 128; i += 1)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 128 + i) * xi);
+        }
+        float s0 = a0;
+        float s1 = a1;
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
     }
 
     /// <summary>The gradient of <c>Logits</c>'s weights [10, 128]: each output gradient times the input, summed over the batch in register tiles of four
@@ -2764,4 +3127,33 @@ file static class MnistCnnKernels
     [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
         KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF512 a, KgF512 b, KgF512 c, KgF512 d) =>
+        Sum4(
+        KgV512.GetLower(a) + KgV512.GetUpper(a), KgV512.GetLower(b) + KgV512.GetUpper(b), KgV512.GetLower(c) + KgV512.GetUpper(c),
+        KgV512.GetLower(d) + KgV512.GetUpper(d));
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF256 a, KgF256 b, KgF256 c, KgF256 d)
+    {
+        if (KgAvx.IsSupported)
+        {
+            KgF256 pairs = KgAvx.HorizontalAdd(KgAvx.HorizontalAdd(a, b), KgAvx.HorizontalAdd(c, d));
+            return KgV256.GetLower(pairs) + KgV256.GetUpper(pairs);
+        }
+
+        return Sum4(
+        KgV256.GetLower(a) + KgV256.GetUpper(a), KgV256.GetLower(b) + KgV256.GetUpper(b), KgV256.GetLower(c) + KgV256.GetUpper(c),
+        KgV256.GetLower(d) + KgV256.GetUpper(d));
+    }
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF128 a, KgF128 b, KgF128 c, KgF128 d) =>
+        KgSse3.IsSupported ? KgSse3.HorizontalAdd(KgSse3.HorizontalAdd(a, b), KgSse3.HorizontalAdd(c, d))
+        : KgAdvSimd.Arm64.IsSupported ? KgAdvSimd.Arm64.AddPairwise(KgAdvSimd.Arm64.AddPairwise(a, b), KgAdvSimd.Arm64.AddPairwise(c, d))
+        : KgV128.Create(KgV128.Sum(a), KgV128.Sum(b), KgV128.Sum(c), KgV128.Sum(d));
 }

@@ -16,6 +16,8 @@ using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
+using KgAvx = global::System.Runtime.Intrinsics.X86.Avx;
+using KgSse3 = global::System.Runtime.Intrinsics.X86.Sse3;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 
 namespace Samples;
@@ -1614,227 +1616,794 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary><c>Logits</c> forward for a batch: dense 6 → 10, bias, activation None, in tiles of three samples × four outputs.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    /// <summary><c>Logits</c> forward for a batch: dense 6 → 10, bias, activation None, as a matrix product blocked for registers and L1.</summary>
     public static void LogitsForward(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        int n = 0;
-        for (; n <= batch - 3; n += 3)
+        if (KgV512.IsHardwareAccelerated)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 6);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 10);
-            ref float x1 = ref KgUnsafe.Add(ref input, (n + 1) * 6);
-            ref float y1 = ref KgUnsafe.Add(ref output, (n + 1) * 10);
-            ref float x2 = ref KgUnsafe.Add(ref input, (n + 2) * 6);
-            ref float y2 = ref KgUnsafe.Add(ref output, (n + 2) * 10);
-            int o = 0;
-            for (; o <= 6; o += 4)
+            LogitsForwardVector512(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            LogitsForwardVector256(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            LogitsForwardVector128(ref input, ref weights, ref bias, ref output, batch);
+        }
+        else
+        {
+            LogitsForwardScalar(ref input, ref weights, ref bias, ref output, batch);
+        }
+    }
+
+    // Vector512: tiles of 4 samples × 4 output features, all input features at once, panels of 680 samples; samples left over, 8 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 4);
+        for (; n < tiled; n += 680)
+        {
+            int panel = KgMath.Min(tiled, n + 680);
+            for (int o = 0; o < 8; o += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 6);
-                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 6);
-                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 6);
-                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 6);
-                float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f, t20 = 0f, t21 = 0f, t22 = 0f, t23 = 0f;
-                int i = 0;
-                if (KgV128.IsHardwareAccelerated)
+                for (int t = n; t < panel; t += 4)
                 {
-                    KgF128 a00 = KgF128.Zero,
-                        a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
-                        a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
-                    for (; i <= 2; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        a11 = Fma(v1, u1, a11);
-                        a21 = Fma(v2, u1, a21);
-                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        a12 = Fma(v1, u2, a12);
-                        a22 = Fma(v2, u2, a22);
-                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                        a13 = Fma(v1, u3, a13);
-                        a23 = Fma(v2, u3, a23);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t01 = KgV128.Sum(a01);
-                    t02 = KgV128.Sum(a02);
-                    t03 = KgV128.Sum(a03);
-                    t10 = KgV128.Sum(a10);
-                    t11 = KgV128.Sum(a11);
-                    t12 = KgV128.Sum(a12);
-                    t13 = KgV128.Sum(a13);
-                    t20 = KgV128.Sum(a20);
-                    t21 = KgV128.Sum(a21);
-                    t22 = KgV128.Sum(a22);
-                    t23 = KgV128.Sum(a23);
+                    LogitsForwardVector512Tile4x4(
+                        ref KgUnsafe.Add(ref input, t * 6), ref KgUnsafe.Add(ref weights, o * 6), ref KgUnsafe.Add(ref bias, o),
+                        ref KgUnsafe.Add(ref output, (t * 10) + o), 6, true, true);
                 }
-                for (; i < 6; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    float u1 = KgUnsafe.Add(ref w1, i);
-                    float u2 = KgUnsafe.Add(ref w2, i);
-                    float u3 = KgUnsafe.Add(ref w3, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t01 += KgUnsafe.Add(ref x0, i) * u1;
-                    t02 += KgUnsafe.Add(ref x0, i) * u2;
-                    t03 += KgUnsafe.Add(ref x0, i) * u3;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t11 += KgUnsafe.Add(ref x1, i) * u1;
-                    t12 += KgUnsafe.Add(ref x1, i) * u2;
-                    t13 += KgUnsafe.Add(ref x1, i) * u3;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                    t21 += KgUnsafe.Add(ref x2, i) * u1;
-                    t22 += KgUnsafe.Add(ref x2, i) * u2;
-                    t23 += KgUnsafe.Add(ref x2, i) * u3;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t01 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y0, o + 1) = t01;
-                t02 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y0, o + 2) = t02;
-                t03 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y0, o + 3) = t03;
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = t10;
-                t11 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y1, o + 1) = t11;
-                t12 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y1, o + 2) = t12;
-                t13 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y1, o + 3) = t13;
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = t20;
-                t21 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y2, o + 1) = t21;
-                t22 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y2, o + 2) = t22;
-                t23 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y2, o + 3) = t23;
             }
-            for (; o < 10; o++)
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 6);
-                float t00 = 0f, t10 = 0f, t20 = 0f;
-                int i = 0;
-                if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero, a10 = KgF128.Zero, a20 = KgF128.Zero;
-                    for (; i <= 2; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 v1 = KgV128.LoadUnsafe(ref x1, (nuint)i);
-                        KgF128 v2 = KgV128.LoadUnsafe(ref x2, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        a10 = Fma(v1, u0, a10);
-                        a20 = Fma(v2, u0, a20);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t10 = KgV128.Sum(a10);
-                    t20 = KgV128.Sum(a20);
-                }
-                for (; i < 6; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t10 += KgUnsafe.Add(ref x1, i) * u0;
-                    t20 += KgUnsafe.Add(ref x2, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t10 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y1, o) = t10;
-                t20 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y2, o) = t20;
+                LogitsForwardVector512Tile4x2(
+                    ref KgUnsafe.Add(ref input, t * 6), ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8),
+                    ref KgUnsafe.Add(ref output, (t * 10) + 8), 6, true, true);
             }
         }
+        n = tiled;
         for (; n < batch; n++)
         {
-            ref float x0 = ref KgUnsafe.Add(ref input, n * 6);
-            ref float y0 = ref KgUnsafe.Add(ref output, n * 10);
-            int o = 0;
-            for (; o <= 6; o += 4)
+            ref float x = ref KgUnsafe.Add(ref input, n * 6);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            LogitsForwardVector512Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            LogitsForwardVector512Block2(ref x, ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+3 over <paramref name="length"/> input features: 16 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Tile4x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a02 = KgF512.Zero, a03 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a13 = KgF512.Zero,
+            a20 = KgF512.Zero, a21 = KgF512.Zero, a22 = KgF512.Zero, a23 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero, a32 = KgF512.Zero,
+            a33 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 6));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 18));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 6));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+            KgF512 w2 = KgV512.LoadUnsafe(ref w, (nuint)(i + 12));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            a32 = Fma(x3, w2, a32);
+            KgF512 w3 = KgV512.LoadUnsafe(ref w, (nuint)(i + 18));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+            a33 = Fma(x3, w3, a33);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        KgF128 r3 = Sum4(a30, a31, a32, a33);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float x0 = KgUnsafe.Add(ref x, i);
+            float x1 = KgUnsafe.Add(ref x, i + 6);
+            float x2 = KgUnsafe.Add(ref x, i + 12);
+            float x3 = KgUnsafe.Add(ref x, i + 18);
+            KgF128 u = KgV128.Create(KgUnsafe.Add(ref w, i), KgUnsafe.Add(ref w, i + 6), KgUnsafe.Add(ref w, i + 12), KgUnsafe.Add(ref w, i + 18));
+            r0 += u * x0;
+            r1 += u * x1;
+            r2 += u * x2;
+            r3 += u * x3;
+        }
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 10);
+            r2 += KgV128.LoadUnsafe(ref y, 20);
+            r3 += KgV128.LoadUnsafe(ref y, 30);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+            r3 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 10);
+        KgV128.StoreUnsafe(r2, ref y, 20);
+        KgV128.StoreUnsafe(r3, ref y, 30);
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+1 over <paramref name="length"/> input features: 8 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Tile4x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a01 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero;
+        int i = 0;
+        for (; i <= length - 16; i += 16)
+        {
+            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
+            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 6));
+            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 18));
+            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            a30 = Fma(x3, w0, a30);
+            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 6));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            a31 = Fma(x3, w1, a31);
+        }
+        float s00 = KgV512.Sum(a00);
+        float s01 = KgV512.Sum(a01);
+        float s10 = KgV512.Sum(a10);
+        float s11 = KgV512.Sum(a11);
+        float s20 = KgV512.Sum(a20);
+        float s21 = KgV512.Sum(a21);
+        float s30 = KgV512.Sum(a30);
+        float s31 = KgV512.Sum(a31);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 6);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s10 += KgUnsafe.Add(ref x, i + 6) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 6) * w1;
+            s20 += KgUnsafe.Add(ref x, i + 12) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 12) * w1;
+            s30 += KgUnsafe.Add(ref x, i + 18) * w0;
+            s31 += KgUnsafe.Add(ref x, i + 18) * w1;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 10);
+            s11 += KgUnsafe.Add(ref y, 11);
+            s20 += KgUnsafe.Add(ref y, 20);
+            s21 += KgUnsafe.Add(ref y, 21);
+            s30 += KgUnsafe.Add(ref y, 30);
+            s31 += KgUnsafe.Add(ref y, 31);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 10) = s10 + bias;
+            KgUnsafe.Add(ref y, 11) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 20) = s20 + bias;
+            KgUnsafe.Add(ref y, 21) = s21 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 30) = s30 + bias;
+            KgUnsafe.Add(ref y, 31) = s31 + KgUnsafe.Add(ref bias, 1);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 10) = s10;
+            KgUnsafe.Add(ref y, 11) = s11;
+            KgUnsafe.Add(ref y, 20) = s20;
+            KgUnsafe.Add(ref y, 21) = s21;
+            KgUnsafe.Add(ref y, 30) = s30;
+            KgUnsafe.Add(ref y, 31) = s31;
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero, a3 = KgF512.Zero, a4 = KgF512.Zero, a5 = KgF512.Zero, a6 = KgF512.Zero, a7 = KgF512.Zero;
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        float s2 = KgV512.Sum(a2);
+        float s3 = KgV512.Sum(a3);
+        float s4 = KgV512.Sum(a4);
+        float s5 = KgV512.Sum(a5);
+        float s6 = KgV512.Sum(a6);
+        float s7 = KgV512.Sum(a7);
+        // input features 0..5, fewer than a vector
+        for (int i = 0; i < 6; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 6 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 12 + i) * xi;
+            s3 += KgUnsafe.Add(ref w, 18 + i) * xi;
+            s4 += KgUnsafe.Add(ref w, 24 + i) * xi;
+            s5 += KgUnsafe.Add(ref w, 30 + i) * xi;
+            s6 += KgUnsafe.Add(ref w, 36 + i) * xi;
+            s7 += KgUnsafe.Add(ref w, 42 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+        KgUnsafe.Add(ref y, 4) = s4 + KgUnsafe.Add(ref bias, 4);
+        KgUnsafe.Add(ref y, 5) = s5 + KgUnsafe.Add(ref bias, 5);
+        KgUnsafe.Add(ref y, 6) = s6 + KgUnsafe.Add(ref bias, 6);
+        KgUnsafe.Add(ref y, 7) = s7 + KgUnsafe.Add(ref bias, 7);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector512Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero;
+        float s0 = KgV512.Sum(a0);
+        float s1 = KgV512.Sum(a1);
+        // input features 0..5, fewer than a vector
+        for (int i = 0; i < 6; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 6 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+    }
+
+    // Vector256: tiles of 3 samples × 4 output features, all input features at once, panels of 681 samples; samples left over, 8 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 681)
+        {
+            int panel = KgMath.Min(tiled, n + 681);
+            for (int o = 0; o < 8; o += 4)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 6);
-                ref float w1 = ref KgUnsafe.Add(ref weights, (o + 1) * 6);
-                ref float w2 = ref KgUnsafe.Add(ref weights, (o + 2) * 6);
-                ref float w3 = ref KgUnsafe.Add(ref weights, (o + 3) * 6);
-                float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f;
-                int i = 0;
-                if (KgV128.IsHardwareAccelerated)
+                for (int t = n; t < panel; t += 3)
                 {
-                    KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero;
-                    for (; i <= 2; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                        KgF128 u1 = KgV128.LoadUnsafe(ref w1, (nuint)i);
-                        a01 = Fma(v0, u1, a01);
-                        KgF128 u2 = KgV128.LoadUnsafe(ref w2, (nuint)i);
-                        a02 = Fma(v0, u2, a02);
-                        KgF128 u3 = KgV128.LoadUnsafe(ref w3, (nuint)i);
-                        a03 = Fma(v0, u3, a03);
-                    }
-                    t00 = KgV128.Sum(a00);
-                    t01 = KgV128.Sum(a01);
-                    t02 = KgV128.Sum(a02);
-                    t03 = KgV128.Sum(a03);
+                    LogitsForwardVector256Tile3x4(
+                        ref KgUnsafe.Add(ref input, t * 6), ref KgUnsafe.Add(ref weights, o * 6), ref KgUnsafe.Add(ref bias, o),
+                        ref KgUnsafe.Add(ref output, (t * 10) + o), 6, true, true);
                 }
-                for (; i < 6; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    float u1 = KgUnsafe.Add(ref w1, i);
-                    float u2 = KgUnsafe.Add(ref w2, i);
-                    float u3 = KgUnsafe.Add(ref w3, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                    t01 += KgUnsafe.Add(ref x0, i) * u1;
-                    t02 += KgUnsafe.Add(ref x0, i) * u2;
-                    t03 += KgUnsafe.Add(ref x0, i) * u3;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
-                t01 += KgUnsafe.Add(ref bias, o + 1);
-                KgUnsafe.Add(ref y0, o + 1) = t01;
-                t02 += KgUnsafe.Add(ref bias, o + 2);
-                KgUnsafe.Add(ref y0, o + 2) = t02;
-                t03 += KgUnsafe.Add(ref bias, o + 3);
-                KgUnsafe.Add(ref y0, o + 3) = t03;
             }
-            for (; o < 10; o++)
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 3)
             {
-                ref float w0 = ref KgUnsafe.Add(ref weights, o * 6);
-                float t00 = 0f;
-                int i = 0;
-                if (KgV128.IsHardwareAccelerated)
-                {
-                    KgF128 a00 = KgF128.Zero;
-                    for (; i <= 2; i += 4)
-                    {
-                        KgF128 v0 = KgV128.LoadUnsafe(ref x0, (nuint)i);
-                        KgF128 u0 = KgV128.LoadUnsafe(ref w0, (nuint)i);
-                        a00 = Fma(v0, u0, a00);
-                    }
-                    t00 = KgV128.Sum(a00);
-                }
-                for (; i < 6; i++)
-                {
-                    float u0 = KgUnsafe.Add(ref w0, i);
-                    t00 += KgUnsafe.Add(ref x0, i) * u0;
-                }
-                t00 += KgUnsafe.Add(ref bias, o);
-                KgUnsafe.Add(ref y0, o) = t00;
+                LogitsForwardVector256Tile3x2(
+                    ref KgUnsafe.Add(ref input, t * 6), ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8),
+                    ref KgUnsafe.Add(ref output, (t * 10) + 8), 6, true, true);
             }
         }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 6);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            LogitsForwardVector256Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            LogitsForwardVector256Block2(ref x, ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero,
+            a01 = KgF256.Zero, a02 = KgF256.Zero, a03 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a13 = KgF256.Zero,
+            a20 = KgF256.Zero, a21 = KgF256.Zero, a22 = KgF256.Zero, a23 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 6));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 6));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF256 w2 = KgV256.LoadUnsafe(ref w, (nuint)(i + 12));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF256 w3 = KgV256.LoadUnsafe(ref w, (nuint)(i + 18));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float x0 = KgUnsafe.Add(ref x, i);
+            float x1 = KgUnsafe.Add(ref x, i + 6);
+            float x2 = KgUnsafe.Add(ref x, i + 12);
+            KgF128 u = KgV128.Create(KgUnsafe.Add(ref w, i), KgUnsafe.Add(ref w, i + 6), KgUnsafe.Add(ref w, i + 12), KgUnsafe.Add(ref w, i + 18));
+            r0 += u * x0;
+            r1 += u * x1;
+            r2 += u * x2;
+        }
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 10);
+            r2 += KgV128.LoadUnsafe(ref y, 20);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 10);
+        KgV128.StoreUnsafe(r2, ref y, 20);
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+1 over <paramref name="length"/> input features: 6 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Tile3x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero;
+        int i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
+            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 6));
+            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 6));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+        }
+        float s00 = KgV256.Sum(a00);
+        float s01 = KgV256.Sum(a01);
+        float s10 = KgV256.Sum(a10);
+        float s11 = KgV256.Sum(a11);
+        float s20 = KgV256.Sum(a20);
+        float s21 = KgV256.Sum(a21);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 6);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s10 += KgUnsafe.Add(ref x, i + 6) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 6) * w1;
+            s20 += KgUnsafe.Add(ref x, i + 12) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 12) * w1;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 10);
+            s11 += KgUnsafe.Add(ref y, 11);
+            s20 += KgUnsafe.Add(ref y, 20);
+            s21 += KgUnsafe.Add(ref y, 21);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 10) = s10 + bias;
+            KgUnsafe.Add(ref y, 11) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 20) = s20 + bias;
+            KgUnsafe.Add(ref y, 21) = s21 + KgUnsafe.Add(ref bias, 1);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 10) = s10;
+            KgUnsafe.Add(ref y, 11) = s11;
+            KgUnsafe.Add(ref y, 20) = s20;
+            KgUnsafe.Add(ref y, 21) = s21;
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero, a3 = KgF256.Zero, a4 = KgF256.Zero, a5 = KgF256.Zero, a6 = KgF256.Zero, a7 = KgF256.Zero;
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        float s2 = KgV256.Sum(a2);
+        float s3 = KgV256.Sum(a3);
+        float s4 = KgV256.Sum(a4);
+        float s5 = KgV256.Sum(a5);
+        float s6 = KgV256.Sum(a6);
+        float s7 = KgV256.Sum(a7);
+        // input features 0..5, fewer than a vector
+        for (int i = 0; i < 6; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 6 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 12 + i) * xi;
+            s3 += KgUnsafe.Add(ref w, 18 + i) * xi;
+            s4 += KgUnsafe.Add(ref w, 24 + i) * xi;
+            s5 += KgUnsafe.Add(ref w, 30 + i) * xi;
+            s6 += KgUnsafe.Add(ref w, 36 + i) * xi;
+            s7 += KgUnsafe.Add(ref w, 42 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+        KgUnsafe.Add(ref y, 4) = s4 + KgUnsafe.Add(ref bias, 4);
+        KgUnsafe.Add(ref y, 5) = s5 + KgUnsafe.Add(ref bias, 5);
+        KgUnsafe.Add(ref y, 6) = s6 + KgUnsafe.Add(ref bias, 6);
+        KgUnsafe.Add(ref y, 7) = s7 + KgUnsafe.Add(ref bias, 7);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector256Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero;
+        float s0 = KgV256.Sum(a0);
+        float s1 = KgV256.Sum(a1);
+        // input features 0..5, fewer than a vector
+        for (int i = 0; i < 6; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 6 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+    }
+
+    // Vector128: tiles of 3 samples × 4 output features, all input features at once, panels of 681 samples; samples left over, 8 output features per block for
+    // each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        int tiled = batch - (batch % 3);
+        for (; n < tiled; n += 681)
+        {
+            int panel = KgMath.Min(tiled, n + 681);
+            for (int o = 0; o < 8; o += 4)
+            {
+                for (int t = n; t < panel; t += 3)
+                {
+                    LogitsForwardVector128Tile3x4(
+                        ref KgUnsafe.Add(ref input, t * 6), ref KgUnsafe.Add(ref weights, o * 6), ref KgUnsafe.Add(ref bias, o),
+                        ref KgUnsafe.Add(ref output, (t * 10) + o), 6, true, true);
+                }
+            }
+            // the last 2 output feature(s)
+            for (int t = n; t < panel; t += 3)
+            {
+                LogitsForwardVector128Tile3x2(
+                    ref KgUnsafe.Add(ref input, t * 6), ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8),
+                    ref KgUnsafe.Add(ref output, (t * 10) + 8), 6, true, true);
+            }
+        }
+        n = tiled;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 6);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            LogitsForwardVector128Block8(ref x, ref weights, ref bias, ref y);
+            // the last 2 output feature(s)
+            LogitsForwardVector128Block2(ref x, ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+3 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
+    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Tile3x4(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero,
+            a01 = KgF128.Zero, a02 = KgF128.Zero, a03 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a13 = KgF128.Zero,
+            a20 = KgF128.Zero, a21 = KgF128.Zero, a22 = KgF128.Zero, a23 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 6));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 6));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+            KgF128 w2 = KgV128.LoadUnsafe(ref w, (nuint)(i + 12));
+            a02 = Fma(x0, w2, a02);
+            a12 = Fma(x1, w2, a12);
+            a22 = Fma(x2, w2, a22);
+            KgF128 w3 = KgV128.LoadUnsafe(ref w, (nuint)(i + 18));
+            a03 = Fma(x0, w3, a03);
+            a13 = Fma(x1, w3, a13);
+            a23 = Fma(x2, w3, a23);
+        }
+        KgF128 r0 = Sum4(a00, a01, a02, a03);
+        KgF128 r1 = Sum4(a10, a11, a12, a13);
+        KgF128 r2 = Sum4(a20, a21, a22, a23);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float x0 = KgUnsafe.Add(ref x, i);
+            float x1 = KgUnsafe.Add(ref x, i + 6);
+            float x2 = KgUnsafe.Add(ref x, i + 12);
+            KgF128 u = KgV128.Create(KgUnsafe.Add(ref w, i), KgUnsafe.Add(ref w, i + 6), KgUnsafe.Add(ref w, i + 12), KgUnsafe.Add(ref w, i + 18));
+            r0 += u * x0;
+            r1 += u * x1;
+            r2 += u * x2;
+        }
+        if (!first)
+        {
+            r0 += KgV128.LoadUnsafe(ref y);
+            r1 += KgV128.LoadUnsafe(ref y, 10);
+            r2 += KgV128.LoadUnsafe(ref y, 20);
+        }
+        if (last)
+        {
+            KgF128 b = KgV128.LoadUnsafe(ref bias);
+            r0 += b;
+            r1 += b;
+            r2 += b;
+        }
+        KgV128.StoreUnsafe(r0, ref y);
+        KgV128.StoreUnsafe(r1, ref y, 10);
+        KgV128.StoreUnsafe(r2, ref y, 20);
+    }
+
+    /// <summary>Samples n..n+2 × output features o..o+1 over <paramref name="length"/> input features: 6 dot products sharing each load; the sums are stored on
+    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Tile3x2(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
+    {
+        KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
+            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 6));
+            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 12));
+            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
+            a00 = Fma(x0, w0, a00);
+            a10 = Fma(x1, w0, a10);
+            a20 = Fma(x2, w0, a20);
+            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 6));
+            a01 = Fma(x0, w1, a01);
+            a11 = Fma(x1, w1, a11);
+            a21 = Fma(x2, w1, a21);
+        }
+        float s00 = KgV128.Sum(a00);
+        float s01 = KgV128.Sum(a01);
+        float s10 = KgV128.Sum(a10);
+        float s11 = KgV128.Sum(a11);
+        float s20 = KgV128.Sum(a20);
+        float s21 = KgV128.Sum(a21);
+        // the input features after the last whole vector
+        for (; i < length; i++)
+        {
+            float w0 = KgUnsafe.Add(ref w, i);
+            float w1 = KgUnsafe.Add(ref w, i + 6);
+            s00 += KgUnsafe.Add(ref x, i) * w0;
+            s01 += KgUnsafe.Add(ref x, i) * w1;
+            s10 += KgUnsafe.Add(ref x, i + 6) * w0;
+            s11 += KgUnsafe.Add(ref x, i + 6) * w1;
+            s20 += KgUnsafe.Add(ref x, i + 12) * w0;
+            s21 += KgUnsafe.Add(ref x, i + 12) * w1;
+        }
+        if (!first)
+        {
+            s00 += y;
+            s01 += KgUnsafe.Add(ref y, 1);
+            s10 += KgUnsafe.Add(ref y, 10);
+            s11 += KgUnsafe.Add(ref y, 11);
+            s20 += KgUnsafe.Add(ref y, 20);
+            s21 += KgUnsafe.Add(ref y, 21);
+        }
+        if (last)
+        {
+            y = s00 + bias;
+            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 10) = s10 + bias;
+            KgUnsafe.Add(ref y, 11) = s11 + KgUnsafe.Add(ref bias, 1);
+            KgUnsafe.Add(ref y, 20) = s20 + bias;
+            KgUnsafe.Add(ref y, 21) = s21 + KgUnsafe.Add(ref bias, 1);
+        }
+        else
+        {
+            y = s00;
+            KgUnsafe.Add(ref y, 1) = s01;
+            KgUnsafe.Add(ref y, 10) = s10;
+            KgUnsafe.Add(ref y, 11) = s11;
+            KgUnsafe.Add(ref y, 20) = s20;
+            KgUnsafe.Add(ref y, 21) = s21;
+        }
+    }
+
+    /// <summary>Output features o..o+7: 8 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Block8(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero, a3 = KgF128.Zero, a4 = KgF128.Zero, a5 = KgF128.Zero, a6 = KgF128.Zero, a7 = KgF128.Zero;
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x);
+            a0 = Fma(KgV128.LoadUnsafe(ref w), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, 6), xi, a1);
+            a2 = Fma(KgV128.LoadUnsafe(ref w, 12), xi, a2);
+            a3 = Fma(KgV128.LoadUnsafe(ref w, 18), xi, a3);
+            a4 = Fma(KgV128.LoadUnsafe(ref w, 24), xi, a4);
+            a5 = Fma(KgV128.LoadUnsafe(ref w, 30), xi, a5);
+            a6 = Fma(KgV128.LoadUnsafe(ref w, 36), xi, a6);
+            a7 = Fma(KgV128.LoadUnsafe(ref w, 42), xi, a7);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        float s2 = KgV128.Sum(a2);
+        float s3 = KgV128.Sum(a3);
+        float s4 = KgV128.Sum(a4);
+        float s5 = KgV128.Sum(a5);
+        float s6 = KgV128.Sum(a6);
+        float s7 = KgV128.Sum(a7);
+        // input features 4..5, fewer than a vector
+        for (int i = 4; i < 6; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 6 + i) * xi;
+            s2 += KgUnsafe.Add(ref w, 12 + i) * xi;
+            s3 += KgUnsafe.Add(ref w, 18 + i) * xi;
+            s4 += KgUnsafe.Add(ref w, 24 + i) * xi;
+            s5 += KgUnsafe.Add(ref w, 30 + i) * xi;
+            s6 += KgUnsafe.Add(ref w, 36 + i) * xi;
+            s7 += KgUnsafe.Add(ref w, 42 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+        KgUnsafe.Add(ref y, 4) = s4 + KgUnsafe.Add(ref bias, 4);
+        KgUnsafe.Add(ref y, 5) = s5 + KgUnsafe.Add(ref bias, 5);
+        KgUnsafe.Add(ref y, 6) = s6 + KgUnsafe.Add(ref bias, 6);
+        KgUnsafe.Add(ref y, 7) = s7 + KgUnsafe.Add(ref bias, 7);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardVector128Block2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero;
+        {
+            KgF128 xi = KgV128.LoadUnsafe(ref x);
+            a0 = Fma(KgV128.LoadUnsafe(ref w), xi, a0);
+            a1 = Fma(KgV128.LoadUnsafe(ref w, 6), xi, a1);
+        }
+        float s0 = KgV128.Sum(a0);
+        float s1 = KgV128.Sum(a1);
+        // input features 4..5, fewer than a vector
+        for (int i = 4; i < 6; i++)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            s0 += KgUnsafe.Add(ref w, i) * xi;
+            s1 += KgUnsafe.Add(ref w, 6 + i) * xi;
+        }
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+    }
+
+    // Scalar: 4 output features per block for each sample.
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardScalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int n = 0;
+        for (; n < batch; n++)
+        {
+            ref float x = ref KgUnsafe.Add(ref input, n * 6);
+            ref float y = ref KgUnsafe.Add(ref output, n * 10);
+            for (int o = 0; o < 8; o += 4)
+            {
+                LogitsForwardScalarBlock4(ref x, ref KgUnsafe.Add(ref weights, o * 6), ref KgUnsafe.Add(ref bias, o), ref KgUnsafe.Add(ref y, o));
+            }
+            // the last 2 output feature(s)
+            LogitsForwardScalarBlock2(ref x, ref KgUnsafe.Add(ref weights, 48), ref KgUnsafe.Add(ref bias, 8), ref KgUnsafe.Add(ref y, 8));
+        }
+    }
+
+    /// <summary>Output features o..o+3: 4 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardScalarBlock4(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+        for (int i = 0; i < 6; i += 1)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 6 + i) * xi);
+            a2 = a2 + (KgUnsafe.Add(ref w, 12 + i) * xi);
+            a3 = a3 + (KgUnsafe.Add(ref w, 18 + i) * xi);
+        }
+        float s0 = a0;
+        float s1 = a1;
+        float s2 = a2;
+        float s3 = a3;
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
+        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
+        KgUnsafe.Add(ref y, 3) = s3 + KgUnsafe.Add(ref bias, 3);
+    }
+
+    /// <summary>Output features o..o+1: 2 dot products of length 6 sharing each input load.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void LogitsForwardScalarBlock2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a0 = 0f, a1 = 0f;
+        for (int i = 0; i < 6; i += 1)
+        {
+            float xi = KgUnsafe.Add(ref x, i);
+            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
+            a1 = a1 + (KgUnsafe.Add(ref w, 6 + i) * xi);
+        }
+        float s0 = a0;
+        float s1 = a1;
+        y = s0 + bias;
+        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
     }
 
     /// <summary>The gradient of <c>Logits</c>'s weights [10, 6]: each output gradient times the input, summed over the batch in register tiles of four outputs
@@ -2006,4 +2575,33 @@ file static class ResidualKernels
     [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static KgF128 Fma(KgF128 a, KgF128 b, KgF128 c) =>
         KgFma.IsSupported ? KgFma.MultiplyAdd(a, b, c) : KgAdvSimd.IsSupported ? KgAdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF512 a, KgF512 b, KgF512 c, KgF512 d) =>
+        Sum4(
+        KgV512.GetLower(a) + KgV512.GetUpper(a), KgV512.GetLower(b) + KgV512.GetUpper(b), KgV512.GetLower(c) + KgV512.GetUpper(c),
+        KgV512.GetLower(d) + KgV512.GetUpper(d));
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF256 a, KgF256 b, KgF256 c, KgF256 d)
+    {
+        if (KgAvx.IsSupported)
+        {
+            KgF256 pairs = KgAvx.HorizontalAdd(KgAvx.HorizontalAdd(a, b), KgAvx.HorizontalAdd(c, d));
+            return KgV256.GetLower(pairs) + KgV256.GetUpper(pairs);
+        }
+
+        return Sum4(
+        KgV256.GetLower(a) + KgV256.GetUpper(a), KgV256.GetLower(b) + KgV256.GetUpper(b), KgV256.GetLower(c) + KgV256.GetUpper(c),
+        KgV256.GetLower(d) + KgV256.GetUpper(d));
+    }
+
+    /// <summary><c>[Σa, Σb, Σc, Σd]</c>: the lanes of four vectors summed, each sum in its own lane.</summary>
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
+    private static KgF128 Sum4(KgF128 a, KgF128 b, KgF128 c, KgF128 d) =>
+        KgSse3.IsSupported ? KgSse3.HorizontalAdd(KgSse3.HorizontalAdd(a, b), KgSse3.HorizontalAdd(c, d))
+        : KgAdvSimd.Arm64.IsSupported ? KgAdvSimd.Arm64.AddPairwise(KgAdvSimd.Arm64.AddPairwise(a, b), KgAdvSimd.Arm64.AddPairwise(c, d))
+        : KgV128.Create(KgV128.Sum(a), KgV128.Sum(b), KgV128.Sum(c), KgV128.Sum(d));
 }
