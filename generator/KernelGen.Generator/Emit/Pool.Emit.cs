@@ -40,9 +40,18 @@ internal static class PoolEmitter
         {
             WritePath(w, plan, path);
             w.Line();
-            WriteRows(w, plan, path);
+        }
+
+        // A pass is named after the vectors it uses, and paths whose shape makes them use the same share it.
+        foreach (SimdPath rows in plan.Paths.Select(p => p.Rows).Distinct())
+        {
+            WriteRows(w, plan, rows);
             w.Line();
-            WriteColumns(w, plan, path);
+        }
+
+        foreach (SimdPath columns in plan.Paths.Select(p => p.Columns).Distinct())
+        {
+            WriteColumns(w, plan, columns);
             w.Line();
         }
 
@@ -61,7 +70,7 @@ internal static class PoolEmitter
         PoolSpec s = plan.Spec;
         Pool2DGeometry g = s.Geometry;
         bool scales = ScalesPerPixel(s);
-        string name = path.Path.Name;
+        string name = path.Path.Name, rowPass = RowPass(path.Rows), columnPass = ColumnPass(path.Columns);
 
         // Output rows whose whole window lies inside the input run in a loop; the others are written out.
         int first = (g.PadTop + g.StrideHeight - 1) / g.StrideHeight;
@@ -82,11 +91,11 @@ internal static class PoolEmitter
             }
             else
             {
-                w.Line(Invariant($"{name}Rows({RefAt("source", (top + (taps[0] * g.DilationHeight)) * g.Width)}, ref rows, {taps.Length});"));
+                w.Line(Invariant($"{rowPass}({RefAt("source", (top + (taps[0] * g.DilationHeight)) * g.Width)}, ref rows, {taps.Length});"));
             }
 
             string scale = scales ? Invariant($", 1f / {g.DivisorRows(oy, s.CountIncludePad)}") : "";
-            w.Line(Invariant($"{name}Columns(ref rows, {RefAt("target", oy * g.OutputWidth)}{scale});"));
+            w.Line(Invariant($"{columnPass}(ref rows, {RefAt("target", oy * g.OutputWidth)}{scale});"));
         }
 
         w.Line(AggressiveOptimization);
@@ -108,8 +117,8 @@ internal static class PoolEmitter
                 {
                     using (w.Block(Invariant($"for (int oy = {first}; oy < {end}; oy++)")))
                     {
-                        w.Line(Invariant($"{name}Rows(ref {At("source", Offset(-g.PadTop * g.Width, ("oy", g.StrideHeight * g.Width)))}, ref rows, {g.KernelHeight});"));
-                        w.Line(Invariant($"{name}Columns(ref rows, ref {At("target", Offset(0, ("oy", g.OutputWidth)))}{(scales ? Invariant($", 1f / {g.KernelHeight}") : "")});"));
+                        w.Line(Invariant($"{rowPass}(ref {At("source", Offset(-g.PadTop * g.Width, ("oy", g.StrideHeight * g.Width)))}, ref rows, {g.KernelHeight});"));
+                        w.Line(Invariant($"{columnPass}(ref rows, ref {At("target", Offset(0, ("oy", g.OutputWidth)))}{(scales ? Invariant($", 1f / {g.KernelHeight}") : "")});"));
                     }
                 }
 
@@ -128,18 +137,21 @@ internal static class PoolEmitter
     /// padding; with two phases each step's two vectors are split into the even columns and the odd ones (the low and
     /// high halves of each 64-bit pair, narrowed), so that the column pass reads every tap contiguously.
     /// </summary>
-    private static void WriteRows(CodeWriter w, PoolPlan plan, PoolPathPlan pathPlan)
+    private static string RowPass(SimdPath vectors) => $"Rows{vectors.Name}";
+
+    private static string ColumnPass(SimdPath vectors) => $"Columns{vectors.Name}";
+
+    private static void WriteRows(CodeWriter w, PoolPlan plan, SimdPath v)
     {
         PoolSpec s = plan.Spec;
         Pool2DGeometry g = s.Geometry;
-        SimdPath v = pathPlan.Rows;
         bool max = s.Kind == PoolKind.Max;
         int rowStep = g.DilationHeight * g.Width, pad = g.PadLeft, length = plan.PhaseLength, step = plan.RowStep(v);
         string Combine(string a, string x) => max ? $"{a} = {v.Max(a, x)};" : $"{a} += {x};";
 
         w.Line(Invariant($"/// <summary>Reduces <paramref name=\"count\"/> input rows, {rowStep} floats apart from <paramref name=\"top\"/>, into the row buffer{(plan.Phases == 2 ? ", split into even and odd columns" : "")}.</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {pathPlan.Path.Name}Rows(ref float top, ref float rows, int count)"))
+        using (w.Block($"private static void {RowPass(v)}(ref float top, ref float rows, int count)"))
         {
             if (v.IsScalar)
             {
@@ -216,11 +228,10 @@ internal static class PoolEmitter
     }
 
     /// <summary>The column pass: each output of a row the reduction of its window's columns in the row buffer, divided for an average.</summary>
-    private static void WriteColumns(CodeWriter w, PoolPlan plan, PoolPathPlan pathPlan)
+    private static void WriteColumns(CodeWriter w, PoolPlan plan, SimdPath v)
     {
         PoolSpec s = plan.Spec;
         Pool2DGeometry g = s.Geometry;
-        SimdPath v = pathPlan.Columns;
         bool max = s.Kind == PoolKind.Max, scales = ScalesPerPixel(s);
         int length = plan.PhaseLength;
 
@@ -237,7 +248,7 @@ internal static class PoolEmitter
             ? "/// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name=\"rowScale\"/>) and columns its window covers.</summary>"
             : "/// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>");
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {pathPlan.Path.Name}Columns(ref float rows, ref float output{(scales ? ", float rowScale" : "")})"))
+        using (w.Block($"private static void {ColumnPass(v)}(ref float rows, ref float output{(scales ? ", float rowScale" : "")})"))
         {
             if (scales)
             {

@@ -75,56 +75,16 @@ file static class LayersCeilPoolKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
             // Output row 0: input rows 0, 1 of the window's 3.
-            Vector512Rows(ref source, ref rows, 2);
-            Vector512Columns(ref rows, ref target, 1f / 3);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target, 1f / 3);
             for (int oy = 1; oy < 4; oy++)
             {
-                Vector512Rows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
             // Output row 4: input rows 7 of the window's 3.
-            Vector512Rows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
-            Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
-        }
-    }
-
-    /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
-    /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Rows(ref float top, ref float rows, int count)
-    {
-        {
-            const int at = 0;
-            ref float column = ref KgUnsafe.Add(ref top, at);
-            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
-            for (int k = 1; k < count; k++)
-            {
-                ref float row = ref KgUnsafe.Add(ref column, k * 8);
-                a0 += KgV128.LoadUnsafe(ref row);
-                a1 += KgV128.LoadUnsafe(ref row, 4);
-            }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 7));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 1));
-        }
-    }
-
-    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
-    /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Columns(ref float rows, ref float output, float rowScale)
-    {
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
-        for (int x = 0; x < 5; x += 4)
-        {
-            int at = KgMath.Min(x, 1);
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
-            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
-            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+            RowsVector128(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
@@ -139,56 +99,16 @@ file static class LayersCeilPoolKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
             // Output row 0: input rows 0, 1 of the window's 3.
-            Vector256Rows(ref source, ref rows, 2);
-            Vector256Columns(ref rows, ref target, 1f / 3);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target, 1f / 3);
             for (int oy = 1; oy < 4; oy++)
             {
-                Vector256Rows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
             // Output row 4: input rows 7 of the window's 3.
-            Vector256Rows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
-            Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
-        }
-    }
-
-    /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
-    /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Rows(ref float top, ref float rows, int count)
-    {
-        {
-            const int at = 0;
-            ref float column = ref KgUnsafe.Add(ref top, at);
-            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
-            for (int k = 1; k < count; k++)
-            {
-                ref float row = ref KgUnsafe.Add(ref column, k * 8);
-                a0 += KgV128.LoadUnsafe(ref row);
-                a1 += KgV128.LoadUnsafe(ref row, 4);
-            }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 7));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 1));
-        }
-    }
-
-    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
-    /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Columns(ref float rows, ref float output, float rowScale)
-    {
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
-        for (int x = 0; x < 5; x += 4)
-        {
-            int at = KgMath.Min(x, 1);
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
-            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
-            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+            RowsVector128(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
@@ -203,23 +123,47 @@ file static class LayersCeilPoolKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 64);
             ref float target = ref KgUnsafe.Add(ref output, plane * 25);
             // Output row 0: input rows 0, 1 of the window's 3.
-            Vector128Rows(ref source, ref rows, 2);
-            Vector128Columns(ref rows, ref target, 1f / 3);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target, 1f / 3);
             for (int oy = 1; oy < 4; oy++)
             {
-                Vector128Rows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
             }
             // Output row 4: input rows 7 of the window's 3.
-            Vector128Rows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
-            Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
+            RowsVector128(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float output, int batch)
+    {
+        KgSpan rowBuffer = stackalloc float[14];
+        rowBuffer.Fill(0f);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
+        for (int plane = 0; plane < batch * 2; plane++)
+        {
+            ref float source = ref KgUnsafe.Add(ref input, plane * 64);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 25);
+            // Output row 0: input rows 0, 1 of the window's 3.
+            RowsScalar(ref source, ref rows, 2);
+            ColumnsScalar(ref rows, ref target, 1f / 3);
+            for (int oy = 1; oy < 4; oy++)
+            {
+                RowsScalar(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
+                ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+            }
+            // Output row 4: input rows 7 of the window's 3.
+            RowsScalar(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
+            ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
         }
     }
 
     /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Rows(ref float top, ref float rows, int count)
+    private static void RowsVector128(ref float top, ref float rows, int count)
     {
         {
             const int at = 0;
@@ -239,51 +183,10 @@ file static class LayersCeilPoolKernel
         }
     }
 
-    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
-    /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Columns(ref float rows, ref float output, float rowScale)
-    {
-        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
-        for (int x = 0; x < 5; x += 4)
-        {
-            int at = KgMath.Min(x, 1);
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
-            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
-            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
-        }
-    }
-
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
-    {
-        KgSpan rowBuffer = stackalloc float[14];
-        rowBuffer.Fill(0f);
-        ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 2; plane++)
-        {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 64);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 25);
-            // Output row 0: input rows 0, 1 of the window's 3.
-            ScalarRows(ref source, ref rows, 2);
-            ScalarColumns(ref rows, ref target, 1f / 3);
-            for (int oy = 1; oy < 4; oy++)
-            {
-                ScalarRows(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
-            }
-            // Output row 4: input rows 7 of the window's 3.
-            ScalarRows(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
-            ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
-        }
-    }
-
     /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarRows(ref float top, ref float rows, int count)
+    private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 8; at++)
         {
@@ -299,7 +202,24 @@ file static class LayersCeilPoolKernel
     /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
     /// covers.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarColumns(ref float rows, ref float output, float rowScale)
+    private static void ColumnsVector128(ref float rows, ref float output, float rowScale)
+    {
+        ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
+        for (int x = 0; x < 5; x += 4)
+        {
+            int at = KgMath.Min(x, 1);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 7));
+            a += KgV128.LoadUnsafe(ref rows, (nuint)(at + 1));
+            a *= KgV128.Create(rowScale) * KgV128.LoadUnsafe(ref columnScale, (nuint)at);
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
+    /// covers.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ColumnsScalar(ref float rows, ref float output, float rowScale)
     {
         ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
         for (int at = 0; at <= 4; at += 1)

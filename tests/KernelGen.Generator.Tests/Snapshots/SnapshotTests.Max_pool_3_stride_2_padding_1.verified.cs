@@ -75,60 +75,16 @@ file static class LayersMaxPoolKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
             // Output row 0: input rows 0, 1 of the window's 3.
-            Vector512Rows(ref source, ref rows, 2);
-            Vector512Columns(ref rows, ref target);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector256(ref rows, ref target);
             for (int oy = 1; oy < 7; oy++)
             {
-                Vector512Rows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
             // Output row 7: input rows 13, 14 of the window's 3.
-            Vector512Rows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
-            Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, 56));
-        }
-    }
-
-    /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
-    /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Rows(ref float top, ref float rows, int count)
-    {
-        for (int c = 0; c < 14; c += 8)
-        {
-            int at = KgMath.Min(c, 6);
-            ref float column = ref KgUnsafe.Add(ref top, at);
-            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
-            for (int k = 1; k < count; k++)
-            {
-                ref float row = ref KgUnsafe.Add(ref column, k * 15);
-                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
-                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
-            }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 10));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 1));
-        }
-        // The last column, which the steps of two vectors from even columns do not reach.
-        float tail = KgUnsafe.Add(ref top, 14);
-        for (int k = 1; k < count; k++)
-        {
-            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 14 + (k * 15)));
-        }
-        KgUnsafe.Add(ref rows, 17) = tail;
-    }
-
-    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Columns(ref float rows, ref float output)
-    {
-        {
-            const int at = 0;
-            KgF256 a = KgV256.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 10)));
-            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 1)));
-            KgV256.StoreUnsafe(a, ref output, (nuint)at);
+            RowsVector128(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
@@ -143,60 +99,16 @@ file static class LayersMaxPoolKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
             // Output row 0: input rows 0, 1 of the window's 3.
-            Vector256Rows(ref source, ref rows, 2);
-            Vector256Columns(ref rows, ref target);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector256(ref rows, ref target);
             for (int oy = 1; oy < 7; oy++)
             {
-                Vector256Rows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
             // Output row 7: input rows 13, 14 of the window's 3.
-            Vector256Rows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
-            Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, 56));
-        }
-    }
-
-    /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
-    /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Rows(ref float top, ref float rows, int count)
-    {
-        for (int c = 0; c < 14; c += 8)
-        {
-            int at = KgMath.Min(c, 6);
-            ref float column = ref KgUnsafe.Add(ref top, at);
-            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
-            for (int k = 1; k < count; k++)
-            {
-                ref float row = ref KgUnsafe.Add(ref column, k * 15);
-                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
-                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
-            }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 10));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 1));
-        }
-        // The last column, which the steps of two vectors from even columns do not reach.
-        float tail = KgUnsafe.Add(ref top, 14);
-        for (int k = 1; k < count; k++)
-        {
-            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 14 + (k * 15)));
-        }
-        KgUnsafe.Add(ref rows, 17) = tail;
-    }
-
-    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Columns(ref float rows, ref float output)
-    {
-        {
-            const int at = 0;
-            KgF256 a = KgV256.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 10)));
-            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 1)));
-            KgV256.StoreUnsafe(a, ref output, (nuint)at);
+            RowsVector128(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
@@ -211,23 +123,47 @@ file static class LayersMaxPoolKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 225);
             ref float target = ref KgUnsafe.Add(ref output, plane * 64);
             // Output row 0: input rows 0, 1 of the window's 3.
-            Vector128Rows(ref source, ref rows, 2);
-            Vector128Columns(ref rows, ref target);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target);
             for (int oy = 1; oy < 7; oy++)
             {
-                Vector128Rows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
             }
             // Output row 7: input rows 13, 14 of the window's 3.
-            Vector128Rows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
-            Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, 56));
+            RowsVector128(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 56));
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float output, int batch)
+    {
+        KgSpan rowBuffer = stackalloc float[20];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
+        for (int plane = 0; plane < batch * 4; plane++)
+        {
+            ref float source = ref KgUnsafe.Add(ref input, plane * 225);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 64);
+            // Output row 0: input rows 0, 1 of the window's 3.
+            RowsScalar(ref source, ref rows, 2);
+            ColumnsScalar(ref rows, ref target);
+            for (int oy = 1; oy < 7; oy++)
+            {
+                RowsScalar(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
+                ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+            }
+            // Output row 7: input rows 13, 14 of the window's 3.
+            RowsScalar(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
+            ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 56));
         }
     }
 
     /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Rows(ref float top, ref float rows, int count)
+    private static void RowsVector128(ref float top, ref float rows, int count)
     {
         for (int c = 0; c < 14; c += 8)
         {
@@ -255,47 +191,10 @@ file static class LayersMaxPoolKernel
         KgUnsafe.Add(ref rows, 17) = tail;
     }
 
-    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Columns(ref float rows, ref float output)
-    {
-        for (int at = 0; at <= 4; at += 4)
-        {
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 10)));
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
-        }
-    }
-
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
-    {
-        KgSpan rowBuffer = stackalloc float[20];
-        rowBuffer.Fill(float.NegativeInfinity);
-        ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 4; plane++)
-        {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 225);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 64);
-            // Output row 0: input rows 0, 1 of the window's 3.
-            ScalarRows(ref source, ref rows, 2);
-            ScalarColumns(ref rows, ref target);
-            for (int oy = 1; oy < 7; oy++)
-            {
-                ScalarRows(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
-            }
-            // Output row 7: input rows 13, 14 of the window's 3.
-            ScalarRows(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
-            ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, 56));
-        }
-    }
-
     /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarRows(ref float top, ref float rows, int count)
+    private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 15; at++)
         {
@@ -310,7 +209,33 @@ file static class LayersMaxPoolKernel
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarColumns(ref float rows, ref float output)
+    private static void ColumnsVector256(ref float rows, ref float output)
+    {
+        {
+            const int at = 0;
+            KgF256 a = KgV256.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 10)));
+            a = KgV256.Max(a, KgV256.LoadUnsafe(ref rows, (nuint)(at + 1)));
+            KgV256.StoreUnsafe(a, ref output, (nuint)at);
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ColumnsVector128(ref float rows, ref float output)
+    {
+        for (int at = 0; at <= 4; at += 4)
+        {
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 10)));
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ColumnsScalar(ref float rows, ref float output)
     {
         for (int at = 0; at <= 7; at += 1)
         {

@@ -74,61 +74,16 @@ file static class LayersDilatedKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
             // Output row 0: input rows 0, 2 of the window's 3.
-            Vector512Rows(ref source, ref rows, 2);
-            Vector512Columns(ref rows, ref target);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target);
             for (int oy = 1; oy < 4; oy++)
             {
-                Vector512Rows(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
             // Output row 4: input rows 6, 8 of the window's 3.
-            Vector512Rows(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
-            Vector512Columns(ref rows, ref KgUnsafe.Add(ref target, 24));
-        }
-    }
-
-    /// <summary>Reduces <paramref name="count"/> input rows, 22 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
-    /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Rows(ref float top, ref float rows, int count)
-    {
-        for (int c = 0; c < 10; c += 8)
-        {
-            int at = KgMath.Min(c, 2);
-            ref float column = ref KgUnsafe.Add(ref top, at);
-            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
-            for (int k = 1; k < count; k++)
-            {
-                ref float row = ref KgUnsafe.Add(ref column, k * 22);
-                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
-                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
-            }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 1));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 10));
-        }
-        // The last column, which the steps of two vectors from even columns do not reach.
-        float tail = KgUnsafe.Add(ref top, 10);
-        for (int k = 1; k < count; k++)
-        {
-            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 10 + (k * 22)));
-        }
-        KgUnsafe.Add(ref rows, 6) = tail;
-    }
-
-    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Columns(ref float rows, ref float output)
-    {
-        for (int x = 0; x < 6; x += 4)
-        {
-            int at = KgMath.Min(x, 2);
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 2)));
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+            RowsVector128(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
@@ -143,61 +98,16 @@ file static class LayersDilatedKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
             // Output row 0: input rows 0, 2 of the window's 3.
-            Vector256Rows(ref source, ref rows, 2);
-            Vector256Columns(ref rows, ref target);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target);
             for (int oy = 1; oy < 4; oy++)
             {
-                Vector256Rows(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
             // Output row 4: input rows 6, 8 of the window's 3.
-            Vector256Rows(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
-            Vector256Columns(ref rows, ref KgUnsafe.Add(ref target, 24));
-        }
-    }
-
-    /// <summary>Reduces <paramref name="count"/> input rows, 22 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
-    /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Rows(ref float top, ref float rows, int count)
-    {
-        for (int c = 0; c < 10; c += 8)
-        {
-            int at = KgMath.Min(c, 2);
-            ref float column = ref KgUnsafe.Add(ref top, at);
-            KgF128 a0 = KgV128.LoadUnsafe(ref column), a1 = KgV128.LoadUnsafe(ref column, 4);
-            for (int k = 1; k < count; k++)
-            {
-                ref float row = ref KgUnsafe.Add(ref column, k * 22);
-                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
-                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
-            }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1) + 1));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 10));
-        }
-        // The last column, which the steps of two vectors from even columns do not reach.
-        float tail = KgUnsafe.Add(ref top, 10);
-        for (int k = 1; k < count; k++)
-        {
-            tail = KgMath.Max(tail, KgUnsafe.Add(ref top, 10 + (k * 22)));
-        }
-        KgUnsafe.Add(ref rows, 6) = tail;
-    }
-
-    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Columns(ref float rows, ref float output)
-    {
-        for (int x = 0; x < 6; x += 4)
-        {
-            int at = KgMath.Min(x, 2);
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 2)));
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+            RowsVector128(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
@@ -212,23 +122,47 @@ file static class LayersDilatedKernel
             ref float source = ref KgUnsafe.Add(ref input, plane * 99);
             ref float target = ref KgUnsafe.Add(ref output, plane * 30);
             // Output row 0: input rows 0, 2 of the window's 3.
-            Vector128Rows(ref source, ref rows, 2);
-            Vector128Columns(ref rows, ref target);
+            RowsVector128(ref source, ref rows, 2);
+            ColumnsVector128(ref rows, ref target);
             for (int oy = 1; oy < 4; oy++)
             {
-                Vector128Rows(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
             }
             // Output row 4: input rows 6, 8 of the window's 3.
-            Vector128Rows(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
-            Vector128Columns(ref rows, ref KgUnsafe.Add(ref target, 24));
+            RowsVector128(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
+            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
+        }
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float output, int batch)
+    {
+        KgSpan rowBuffer = stackalloc float[18];
+        rowBuffer.Fill(float.NegativeInfinity);
+        ref float rows = ref KgMarshal.GetReference(rowBuffer);
+        for (int plane = 0; plane < batch * 2; plane++)
+        {
+            ref float source = ref KgUnsafe.Add(ref input, plane * 99);
+            ref float target = ref KgUnsafe.Add(ref output, plane * 30);
+            // Output row 0: input rows 0, 2 of the window's 3.
+            RowsScalar(ref source, ref rows, 2);
+            ColumnsScalar(ref rows, ref target);
+            for (int oy = 1; oy < 4; oy++)
+            {
+                RowsScalar(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
+                ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+            }
+            // Output row 4: input rows 6, 8 of the window's 3.
+            RowsScalar(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
+            ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
     /// <summary>Reduces <paramref name="count"/> input rows, 22 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Rows(ref float top, ref float rows, int count)
+    private static void RowsVector128(ref float top, ref float rows, int count)
     {
         for (int c = 0; c < 10; c += 8)
         {
@@ -256,48 +190,10 @@ file static class LayersDilatedKernel
         KgUnsafe.Add(ref rows, 6) = tail;
     }
 
-    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Columns(ref float rows, ref float output)
-    {
-        for (int x = 0; x < 6; x += 4)
-        {
-            int at = KgMath.Min(x, 2);
-            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 2)));
-            KgV128.StoreUnsafe(a, ref output, (nuint)at);
-        }
-    }
-
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
-    {
-        KgSpan rowBuffer = stackalloc float[18];
-        rowBuffer.Fill(float.NegativeInfinity);
-        ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 2; plane++)
-        {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 99);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            // Output row 0: input rows 0, 2 of the window's 3.
-            ScalarRows(ref source, ref rows, 2);
-            ScalarColumns(ref rows, ref target);
-            for (int oy = 1; oy < 4; oy++)
-            {
-                ScalarRows(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
-            }
-            // Output row 4: input rows 6, 8 of the window's 3.
-            ScalarRows(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
-            ScalarColumns(ref rows, ref KgUnsafe.Add(ref target, 24));
-        }
-    }
-
     /// <summary>Reduces <paramref name="count"/> input rows, 22 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarRows(ref float top, ref float rows, int count)
+    private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 11; at++)
         {
@@ -312,7 +208,21 @@ file static class LayersDilatedKernel
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarColumns(ref float rows, ref float output)
+    private static void ColumnsVector128(ref float rows, ref float output)
+    {
+        for (int x = 0; x < 6; x += 4)
+        {
+            int at = KgMath.Min(x, 2);
+            KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 1)));
+            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 2)));
+            KgV128.StoreUnsafe(a, ref output, (nuint)at);
+        }
+    }
+
+    /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ColumnsScalar(ref float rows, ref float output)
     {
         for (int at = 0; at <= 5; at += 1)
         {
