@@ -150,7 +150,7 @@ internal static class PoolEmitter
         string Combine(string a, string x) => max ? $"{a} = {v.Max(a, x)};" : $"{a} += {x};";
 
         w.Line(Invariant($"/// <summary>Reduces <paramref name=\"count\"/> input rows, {rowStep} floats apart from <paramref name=\"top\"/>, into the row buffer{(plan.Phases == 2 ? ", split into even and odd columns" : "")}.</summary>"));
-        w.Line(AggressiveOptimization);
+        w.Line("[KgMethodImpl(KgImpl.AggressiveInlining)]");
         using (w.Block($"private static void {RowPass(v)}(ref float top, ref float rows, int count)"))
         {
             if (v.IsScalar)
@@ -247,7 +247,7 @@ internal static class PoolEmitter
         w.Line(scales
             ? "/// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name=\"rowScale\"/>) and columns its window covers.</summary>"
             : "/// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>");
-        w.Line(AggressiveOptimization);
+        w.Line("[KgMethodImpl(KgImpl.AggressiveInlining)]");
         using (w.Block($"private static void {ColumnPass(v)}(ref float rows, ref float output{(scales ? ", float rowScale" : "")})"))
         {
             if (scales)

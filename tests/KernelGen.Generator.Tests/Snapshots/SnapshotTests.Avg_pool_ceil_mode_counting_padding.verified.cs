@@ -162,7 +162,7 @@ file static class LayersCeilPoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsVector128(ref float top, ref float rows, int count)
     {
         {
@@ -185,7 +185,7 @@ file static class LayersCeilPoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 8 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 8; at++)
@@ -201,7 +201,7 @@ file static class LayersCeilPoolKernel
 
     /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
     /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsVector128(ref float rows, ref float output, float rowScale)
     {
         ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
@@ -218,7 +218,7 @@ file static class LayersCeilPoolKernel
 
     /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
     /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsScalar(ref float rows, ref float output, float rowScale)
     {
         ref float columnScale = ref KgMarshal.GetReference(ColumnScale);

@@ -162,7 +162,7 @@ file static class LayersAvgPoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 9 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsVector128(ref float top, ref float rows, int count)
     {
         {
@@ -192,7 +192,7 @@ file static class LayersAvgPoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 9 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 9; at++)
@@ -208,7 +208,7 @@ file static class LayersAvgPoolKernel
 
     /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
     /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsVector128(ref float rows, ref float output, float rowScale)
     {
         ref float columnScale = ref KgMarshal.GetReference(ColumnScale);
@@ -225,7 +225,7 @@ file static class LayersAvgPoolKernel
 
     /// <summary>Reduces each output's window columns from the row buffer, divided by the rows (<paramref name="rowScale"/>) and columns its window
     /// covers.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsScalar(ref float rows, ref float output, float rowScale)
     {
         ref float columnScale = ref KgMarshal.GetReference(ColumnScale);

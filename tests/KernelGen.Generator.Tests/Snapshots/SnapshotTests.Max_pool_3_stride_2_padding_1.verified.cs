@@ -162,7 +162,7 @@ file static class LayersMaxPoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsVector128(ref float top, ref float rows, int count)
     {
         for (int c = 0; c < 14; c += 8)
@@ -193,7 +193,7 @@ file static class LayersMaxPoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 15 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 15; at++)
@@ -208,7 +208,7 @@ file static class LayersMaxPoolKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsVector256(ref float rows, ref float output)
     {
         {
@@ -221,7 +221,7 @@ file static class LayersMaxPoolKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsVector128(ref float rows, ref float output)
     {
         for (int at = 0; at <= 4; at += 4)
@@ -234,7 +234,7 @@ file static class LayersMaxPoolKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsScalar(ref float rows, ref float output)
     {
         for (int at = 0; at <= 7; at += 1)

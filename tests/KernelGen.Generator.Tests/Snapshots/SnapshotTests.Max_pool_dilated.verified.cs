@@ -161,7 +161,7 @@ file static class LayersDilatedKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 22 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsVector128(ref float top, ref float rows, int count)
     {
         for (int c = 0; c < 10; c += 8)
@@ -192,7 +192,7 @@ file static class LayersDilatedKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 22 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 11; at++)
@@ -207,7 +207,7 @@ file static class LayersDilatedKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsVector128(ref float rows, ref float output)
     {
         for (int x = 0; x < 6; x += 4)
@@ -221,7 +221,7 @@ file static class LayersDilatedKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsScalar(ref float rows, ref float output)
     {
         for (int at = 0; at <= 5; at += 1)

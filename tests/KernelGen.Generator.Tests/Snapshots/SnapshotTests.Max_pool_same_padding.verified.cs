@@ -149,7 +149,7 @@ file static class LayersSamePoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 11 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsVector128(ref float top, ref float rows, int count)
     {
         for (int c = 0; c < 10; c += 8)
@@ -180,7 +180,7 @@ file static class LayersSamePoolKernel
 
     /// <summary>Reduces <paramref name="count"/> input rows, 11 floats apart from <paramref name="top"/>, into the row buffer, split into even and odd
     /// columns.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void RowsScalar(ref float top, ref float rows, int count)
     {
         for (int at = 0; at < 11; at++)
@@ -195,7 +195,7 @@ file static class LayersSamePoolKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsVector128(ref float rows, ref float output)
     {
         for (int x = 0; x < 6; x += 4)
@@ -208,7 +208,7 @@ file static class LayersSamePoolKernel
     }
 
     /// <summary>Reduces each output's window columns from the row buffer into the output row.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    [KgMethodImpl(KgImpl.AggressiveInlining)]
     private static void ColumnsScalar(ref float rows, ref float output)
     {
         for (int at = 0; at <= 5; at += 1)
