@@ -15,8 +15,8 @@ namespace KernelGen.Generator.Emit;
 /// features (four sums at once, <see cref="SimdPath.SumOfFourHelpers"/>). The input features are split into blocks and
 /// the samples into panels whose block of inputs stays in L1 while every output feature's weights stream past it from
 /// L2, as BLIS and MLAS block theirs; partial sums go to the output between blocks, and bias and activation are applied
-/// after the last. The weights are used as
-/// they are stored: no packing step, since each weight row is already contiguous in the order the tile reads it.
+/// after the last. The weights are used as they are stored: no packing step, since each weight row is already
+/// contiguous in the order the tile reads it.
 /// Samples left over from whole tiles go through a row of output blocks one sample at a time.
 /// </summary>
 internal static class DenseProduct
@@ -28,14 +28,13 @@ internal static class DenseProduct
     public static void Write(CodeWriter w, DenseSpec s, SimdPath path, DenseBlocking b, string name, string access)
     {
         bool bias = s.Method.HasBias;
-        string biasArgument = bias ? "ref bias, " : "";
         w.Line(AggressiveOptimization);
         using (w.Block($"{access} static void {name}({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {
             w.Line("int n = 0;");
             if (b.TileSamples > 0)
             {
-                WritePanels(w, s, path, name, b);
+                WritePanels(w, s, name, b);
             }
 
             using (w.Block("for (; n < batch; n++)"))
@@ -105,7 +104,7 @@ internal static class DenseProduct
         }
     }
 
-    private static void WritePanels(CodeWriter w, DenseSpec s, SimdPath path, string name, DenseBlocking b)
+    private static void WritePanels(CodeWriter w, DenseSpec s, string name, DenseBlocking b)
     {
         int inputs = s.InFeatures;
         bool blocked = b.InputBlock < inputs;
