@@ -73,14 +73,7 @@ internal sealed class DenseLayer : WeightedLayer
             Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {d.InFeatures} → {d.OutFeatures}, {(bias ? "bias" : "no bias")}, activation {d.Activation}, as a matrix product blocked for registers and L1."));
             using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int batch)"))
             {
-                for (int p = 0; p < Paths.Count; p++)
-                {
-                    SimdPath path = Paths[p];
-                    using (w.Block(path.IsScalar ? (p == 0 ? "" : "else") : $"{(p == 0 ? "if" : "else if")} ({path.Condition})"))
-                    {
-                        w.Line($"{layer}Forward{path.Name}({arguments});");
-                    }
-                }
+                WriteDispatch(w, Paths, path => $"{layer}Forward{path.Name}({arguments});");
             }
 
             foreach (SimdPath path in Paths)
