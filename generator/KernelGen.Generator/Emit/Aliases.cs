@@ -20,6 +20,7 @@ internal static class Aliases
         ("KgImpl", "global::System.Runtime.CompilerServices.MethodImplOptions"),
         ("KgSpan", "global::System.Span<float>"),
         ("KgReadOnlySpan", "global::System.ReadOnlySpan<float>"),
+        ("KgArrayPool", "global::System.Buffers.ArrayPool<float>"),
         ("KgMath", "global::System.Math"),
         ("KgMathF", "global::System.MathF"),
         ("KgV512", "global::System.Runtime.Intrinsics.Vector512"),

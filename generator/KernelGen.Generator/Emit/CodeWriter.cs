@@ -45,13 +45,25 @@ internal sealed class CodeWriter
 
     public Scope Block(FormattableString header) => Block(header.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>Like <see cref="Block(string)"/>, and when the scope is disposed, writes <paramref name="after"/> after the closing brace.</summary>
+    public Scope Block(string header, Action<CodeWriter> after)
+    {
+        _ = Block(header);
+        return new Scope(this, after);
+    }
+
     public override string ToString() => _text.ToString();
 
     internal readonly struct Scope : IDisposable
     {
         private readonly CodeWriter _writer;
+        private readonly Action<CodeWriter>? _after;
 
-        public Scope(CodeWriter writer) => _writer = writer;
+        public Scope(CodeWriter writer, Action<CodeWriter>? after = null)
+        {
+            _writer = writer;
+            _after = after;
+        }
 
         public void Dispose()
         {
@@ -64,6 +76,7 @@ internal sealed class CodeWriter
 
             _writer._indent--;
             _writer.Line("}");
+            _after?.Invoke(_writer);
         }
     }
 }

@@ -30,12 +30,16 @@ internal static class ConvEmitter
         var remarks = new List<string>
         {
             Invariant($"{Number(g.Flops)} FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [{g.OutChannels}, {g.InChannelsPerGroup}, {g.KernelHeight}, {g.KernelWidth}], output NCHW."),
-            Invariant($"Strategy: output rows read a band of input rows copied with its padding ({(plan.WholePlane ? "every input channel's padded plane, once per sample" : "the rows one output row needs, again for each output row")}) and split into {plan.Phases} stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over {(plan.Chunked ? $"chunks of {plan.ChunkChannels} input channels" : "all input channels")} and the whole window, then store once with bias and activation."),
+            plan.Planes is { } planes
+            ? Invariant($"Strategy: the output planes are {g.OutputHeight}×{g.OutputWidth}, so a tile along one output row would hold few accumulators and read its weights again for every row; instead every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of {planes.RowPhases * planes.ColumnPhases} stride phase(s) of {planes.Rows}×{planes.RowLength} floats, so that output pixel (oy, ox) is flattened pixel oy × {planes.RowLength} + ox and every kernel tap is a contiguous load across output rows; the {planes.RowLength - g.OutputWidth} column(s) between rows are computed and not stored ({Percent((double)g.OutputHeight * g.OutputWidth / ConvPlanner.RoundUp(planes.Pixels, 16))} of 16-float vectors' lanes are output pixels, against {Percent((double)g.OutputWidth / ConvPlanner.RoundUp(g.OutputWidth, 16))} along a row). Register tiles of output channels × flattened pixels accumulate over all input channels and the whole window, then store once with bias and activation.")
+            : Invariant($"Strategy: output rows read a band of input rows copied with its padding ({(plan.WholePlane ? "every input channel's padded plane, once per sample" : "the rows one output row needs, again for each output row")}) and split into {plan.Phases} stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over {(plan.Chunked ? $"chunks of {plan.ChunkChannels} input channels" : "all input channels")} and the whole window, then store once with bias and activation."),
         };
         remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: tiles of {p.BlockChannels} channel(s) × {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} ({p.BlockChannels * p.BlockVectors} accumulators), window {Describe(p.Unroll)}.")));
 
         return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
     }
+
+    private static string Percent(double fraction) => Invariant($"{fraction * 100:0} %");
 
     private static string Describe(Unroll unroll) => unroll switch
     {
@@ -59,7 +63,16 @@ internal static class ConvEmitter
             }
         }
 
-        BandEmitter.Write(w, band);
+        if (plan.Planes is { } planes)
+        {
+            PlaneEmitter.WriteFill(w, planes);
+            w.Line();
+            PlaneEmitter.WriteStore(w, planes);
+        }
+        else
+        {
+            BandEmitter.Write(w, band);
+        }
     }
 
     private static void WritePath(CodeWriter w, ConvPlan plan, ConvPathPlan path, BandLayout band)
@@ -74,9 +87,21 @@ internal static class ConvEmitter
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {
-            w.Line(Invariant($"KgSpan bandBuffer = stackalloc float[{plan.ChunkChannels * band.ChannelStride}];"));
+            long floats = plan.Planes?.Floats(plan.ChunkChannels) ?? (long)plan.ChunkChannels * band.ChannelStride;
+            using CodeWriter.Scope? rented = floats > ConvPlanner.BandLimit ? PlaneEmitter.RentBand(w, (int)floats) : null;
+            if (rented is null)
+            {
+                w.Line(Invariant($"KgSpan bandBuffer = stackalloc float[{floats}];"));
+            }
+
             w.Line(BandEmitter.Initialise(band, "bandBuffer"));
             w.Line($"ref float band = ref {MemoryMarshal}.GetReference(bandBuffer);");
+            if (plan.Flattened)
+            {
+                w.Line(Invariant($"// The tile's output, flattened as the band is: the pixels of each output row are copied out of it."));
+                w.Line(Invariant($"ref float tileOutput = ref {MemoryMarshal}.GetReference(stackalloc float[{path.BlockChannels * path.BlockPixels}]);"));
+            }
+
             bool grouped = g.Groups > 1;
             using (w.Block("for (int n = 0; n < batch; n++)"))
             using (grouped ? w.Block(Invariant($"for (int group = 0; group < {g.Groups}; group++)")) : default(CodeWriter.Scope?))
@@ -94,6 +119,14 @@ internal static class ConvEmitter
                         biasGroup = "biasGroup";
                         w.Line(Invariant($"ref float biasGroup = ref {At("bias", Offset(0, ("group", outPerGroup)))};"));
                     }
+                }
+
+                if (plan.Planes is { } planes)
+                {
+                    w.Line(Invariant($"// Output planes of {g.OutputHeight}×{g.OutputWidth} are flattened: the band holds every input channel's padded plane in {planes.RowPhases * planes.ColumnPhases} stride phase(s) of {planes.Rows}×{planes.RowLength}, and flattened pixel q = oy × {planes.RowLength} + ox reads tap (ky, kx) at the tap's offset + q."));
+                    w.Line(Invariant($"{PlaneEmitter.Fill}(ref inputGroup, ref band, {inPerGroup});"));
+                    WriteChannelBlocks(w, plan, path, new TileCallNames(weightsGroup, biasGroup, null, Invariant($"{inPerGroup}")));
+                    return;
                 }
 
                 if (plan.WholePlane)
@@ -124,34 +157,40 @@ internal static class ConvEmitter
                         w.Line("ref float rows = ref band;");
                     }
 
-                    var names = new TileCallNames(weightsGroup, biasGroup, c0, plan.Chunked ? "channels" : Invariant($"{inPerGroup}"));
-                    int fullChannels = outPerGroup - (outPerGroup % path.BlockChannels);
-                    if (fullChannels > path.BlockChannels)
-                    {
-                        w.Line(Invariant($"// output channels in blocks of {path.BlockChannels}"));
-                        using (w.Block(Invariant($"for (int ob = 0; ob < {fullChannels}; ob += {path.BlockChannels})")))
-                        {
-                            WriteTileCalls(w, plan, path, path.Main, path.Tail, "ob", names);
-                        }
-                    }
-                    else if (fullChannels > 0)
-                    {
-                        w.Line(Invariant($"// output channels 0..{fullChannels - 1}"));
-                        using (w.Block(""))
-                        {
-                            WriteTileCalls(w, plan, path, path.Main, path.Tail, "0", names);
-                        }
-                    }
-
-                    if (path.RemainderMain is not null || path.RemainderTail is not null)
-                    {
-                        w.Line(Invariant($"// the last {outPerGroup - fullChannels} output channel(s)"));
-                        using (w.Block(""))
-                        {
-                            WriteTileCalls(w, plan, path, path.RemainderMain, path.RemainderTail, Invariant($"{fullChannels}"), names);
-                        }
-                    }
+                    WriteChannelBlocks(w, plan, path, new TileCallNames(weightsGroup, biasGroup, c0, plan.Chunked ? "channels" : Invariant($"{inPerGroup}")));
                 }
+            }
+        }
+    }
+
+    /// <summary>The tile calls of every block of output channels: whole blocks, then the remainder.</summary>
+    private static void WriteChannelBlocks(CodeWriter w, ConvPlan plan, ConvPathPlan path, TileCallNames names)
+    {
+        int outPerGroup = plan.Spec.Geometry.OutChannelsPerGroup;
+        int fullChannels = outPerGroup - (outPerGroup % path.BlockChannels);
+        if (fullChannels > path.BlockChannels)
+        {
+            w.Line(Invariant($"// output channels in blocks of {path.BlockChannels}"));
+            using (w.Block(Invariant($"for (int ob = 0; ob < {fullChannels}; ob += {path.BlockChannels})")))
+            {
+                WriteTileCalls(w, plan, path, path.Main, path.Tail, "ob", names);
+            }
+        }
+        else if (fullChannels > 0)
+        {
+            w.Line(Invariant($"// output channels 0..{fullChannels - 1}"));
+            using (w.Block(""))
+            {
+                WriteTileCalls(w, plan, path, path.Main, path.Tail, "0", names);
+            }
+        }
+
+        if (path.RemainderMain is not null || path.RemainderTail is not null)
+        {
+            w.Line(Invariant($"// the last {outPerGroup - fullChannels} output channel(s)"));
+            using (w.Block(""))
+            {
+                WriteTileCalls(w, plan, path, path.RemainderMain, path.RemainderTail, Invariant($"{fullChannels}"), names);
             }
         }
     }
@@ -166,30 +205,45 @@ internal static class ConvEmitter
         int taps = g.KernelHeight * g.KernelWidth;
         bool bias = plan.Spec.Method.HasBias;
         string weights = At(names.Weights, Offset(0, (block, g.InChannelsPerGroup * taps), (names.FirstChannel, taps)));
-        w.Line(Invariant($"ref float o = ref {At("outputGroup", Offset(0, (block, planeOut), ("oy", g.OutputWidth)))};"));
+        w.Line(Invariant($"ref float o = ref {At("outputGroup", Offset(0, (block, planeOut), (plan.Flattened ? null : "oy", g.OutputWidth)))};"));
         string biasArgument = bias ? $"ref {At(names.Bias, block)}, " : "";
         string flags = plan.Chunked ? ", first, last" : "";
+        string rows = plan.Flattened ? "band" : "rows";
+        int pixels = plan.Planes?.Pixels ?? g.OutputWidth;
+        string what = plan.Flattened ? "flattened pixels" : "pixels";
+
+        // A flattened tile writes its own buffer, whose output pixels are then copied out row by row.
+        void Call(TileShape tile, string x0)
+        {
+            string o = plan.Flattened ? "tileOutput" : At("o", x0);
+            w.Line($"{tile.Name(path.Path)}(ref {At(rows, x0)}, ref {weights}, {biasArgument}ref {o}, {names.Channels}{flags});");
+            if (plan.Flattened)
+            {
+                w.Line(Invariant($"{PlaneEmitter.Store}(ref tileOutput, {x0}, {tile.Vectors * path.Path.Width}, ref o, {tile.Channels});"));
+            }
+        }
+
         if (main is not null)
         {
             if (path.FullPixelsEnd > path.BlockPixels)
             {
-                w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1} in blocks of {path.BlockPixels}"));
+                w.Line(Invariant($"// {what} 0..{path.FullPixelsEnd - 1} in blocks of {path.BlockPixels}"));
                 using (w.Block(Invariant($"for (int x0 = 0; x0 < {path.FullPixelsEnd}; x0 += {path.BlockPixels})")))
                 {
-                    w.Line($"{main.Name(path.Path)}(ref {At("rows", "x0")}, ref {weights}, {biasArgument}ref {At("o", "x0")}, {names.Channels}{flags});");
+                    Call(main, "x0");
                 }
             }
             else
             {
-                w.Line(Invariant($"// pixels 0..{path.FullPixelsEnd - 1}"));
-                w.Line($"{main.Name(path.Path)}(ref rows, ref {weights}, {biasArgument}ref o, {names.Channels}{flags});");
+                w.Line(Invariant($"// {what} 0..{path.FullPixelsEnd - 1}"));
+                Call(main, "0");
             }
         }
 
         if (tail is not null)
         {
-            w.Line(Invariant($"// pixels {path.FullPixelsEnd}..{g.OutputWidth - 1}"));
-            w.Line(Invariant($"{tail.Name(path.Path)}({RefAt("rows", path.FullPixelsEnd)}, ref {weights}, {biasArgument}{RefAt("o", path.FullPixelsEnd)}, {names.Channels}{flags});"));
+            w.Line(Invariant($"// {what} {path.FullPixelsEnd}..{pixels - 1}"));
+            Call(tail, Invariant($"{path.FullPixelsEnd}"));
         }
     }
 
@@ -198,9 +252,10 @@ internal static class ConvEmitter
         ConvSpec s = plan.Spec;
         Conv2DGeometry g = s.Geometry;
         SimdPath path = pathPlan.Path;
-        int planeOut = g.OutputHeight * g.OutputWidth;
+
+        // The floats between two output channels of what the tile writes: the output's planes, or a flattened tile's own buffer.
+        int planeOut = plan.Flattened ? tile.Vectors * path.Width : g.OutputHeight * g.OutputWidth;
         int taps = g.KernelHeight * g.KernelWidth;
-        int weightsPerChannel = g.InChannelsPerGroup * taps;
         bool bias = s.Method.HasBias;
         string[] acc = Accumulators(tile);
 
@@ -314,9 +369,8 @@ internal static class ConvEmitter
     {
         ConvSpec s = plan.Spec;
         SimdPath path = pathPlan.Path;
-        int kh = s.KernelHeight, kw = s.KernelWidth, phases = plan.Phases, rowLength = plan.RowLength;
+        int kh = s.KernelHeight, kw = s.KernelWidth;
         int weightsPerChannel = (s.InChannels / s.Groups) * kh * kw;
-        int kyStride = plan.KernelRowStride;
 
         // One tap: broadcast the tile's weights, then for each vector load the input once and update every channel
         // (or, with more channels than vectors, load the inputs, then for each channel broadcast its weight once).
@@ -366,7 +420,7 @@ internal static class ConvEmitter
                     for (int kx = 0; kx < kw; kx++)
                     {
                         int tap = s.FlipKernel ? ((kh - 1 - ky) * kw) + (kw - 1 - kx) : (ky * kw) + kx;
-                        int offset = (ky * kyStride) + (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
+                        int offset = plan.TapOffset(ky, kx);
                         w.Line(Invariant($"// tap ({ky}, {kx}){(s.FlipKernel ? Invariant($", weight ({tap / kw}, {tap % kw})") : "")}"));
                         Tap("band", Invariant($"{offset}"), "weights", Invariant($"{tap}"));
                     }
@@ -376,13 +430,13 @@ internal static class ConvEmitter
             case Unroll.Rows:
                 using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
                 {
-                    w.Line(Invariant($"ref float bandRow = ref {Unsafe}.Add(ref band, ky * {kyStride});"));
+                    w.Line(Invariant($"ref float bandRow = ref {Unsafe}.Add(ref band, {plan.KernelRowOffset("ky")});"));
                     w.Line(s.FlipKernel
                         ? Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ({kh - 1} - ky) * {kw});")
                         : Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ky * {kw});"));
                     for (int kx = 0; kx < kw; kx++)
                     {
-                        int offset = (kx * s.DilationWidth % phases * rowLength) + (kx * s.DilationWidth / phases);
+                        int offset = plan.KernelColumnOffset(kx);
                         w.Line(Invariant($"// tap (ky, {kx})"));
                         Tap("bandRow", Invariant($"{offset}"), "weightRow", Invariant($"{(s.FlipKernel ? kw - 1 - kx : kx)}"));
                     }
@@ -393,7 +447,7 @@ internal static class ConvEmitter
                 using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
                 using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
                 {
-                    w.Line(Invariant($"int offset = (ky * {kyStride}) + ((kx * {s.DilationWidth}) % {phases} * {rowLength}) + ((kx * {s.DilationWidth}) / {phases});"));
+                    w.Line($"int offset = {Parenthesised(plan.KernelRowOffset("ky"))} + {Parenthesised(plan.KernelColumnOffset("kx"))};");
                     w.Line(s.FlipKernel
                         ? Invariant($"int tap = (({kh - 1} - ky) * {kw}) + ({kw - 1} - kx);")
                         : Invariant($"int tap = (ky * {kw}) + kx;"));
@@ -403,6 +457,8 @@ internal static class ConvEmitter
                 break;
         }
     }
+
+    private static string Parenthesised(string expression) => expression.Contains(' ') ? $"({expression})" : expression;
 
     /// <summary>The sum of two offsets as C#: folded to one literal when both are literals.</summary>
     private static string Add(string a, string b) =>

@@ -55,9 +55,33 @@ internal sealed record ConvPathPlan(
 /// (<see cref="WholePlane"/>), it is copied once per sample and group and output rows read it in place;
 /// otherwise the band holds one output row's kernel rows and is copied again for each output row.
 /// </summary>
-internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, bool WholePlane, EquatableArray<ConvPathPlan> Paths) : IPlan
+internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, bool WholePlane, EquatableArray<ConvPathPlan> Paths, PlaneBand? Planes = null) : IPlan
 {
     public MethodTarget Method => Spec.Method;
+
+    /// <summary>Whether output pixels are flattened over whole output planes (<see cref="PlaneBand"/>) rather than taken an output row at a time.</summary>
+    public bool Flattened => Planes is not null;
+
+    /// <summary>Floats of band between kernel row <paramref name="ky"/> (an expression) and kernel row 0, as C#.</summary>
+    public string KernelRowOffset(string ky) => Planes is { } p
+        ? p.KernelRowOffset(ky)
+        : int.TryParse(ky, out int row) ? (row * KernelRowStride).ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{ky} * {KernelRowStride}";
+
+    /// <summary>Floats of band between kernel column <paramref name="kx"/> and kernel column 0.</summary>
+    public int KernelColumnOffset(int kx) => Planes is { } p
+        ? p.ColumnOffset(kx)
+        : (kx * Spec.DilationWidth % Phases * RowLength) + (kx * Spec.DilationWidth / Phases);
+
+    /// <summary><see cref="KernelColumnOffset(int)"/> for a variable <paramref name="kx"/>, as C#.</summary>
+    public string KernelColumnOffset(string kx)
+    {
+        string dilated = Spec.DilationWidth == 1 ? kx : $"({kx} * {Spec.DilationWidth})";
+        int phaseStride = Planes?.PhaseStride ?? RowLength;
+        return Phases == 1 ? dilated : $"({dilated} % {Phases} * {phaseStride}) + ({dilated} / {Phases})";
+    }
+
+    /// <summary>Floats of band between tap (<paramref name="ky"/>, <paramref name="kx"/>) and tap (0, 0).</summary>
+    public int TapOffset(int ky, int kx) => Planes is { } p ? p.RowOffset(ky) + p.ColumnOffset(kx) : (ky * KernelRowStride) + KernelColumnOffset(kx);
 
     /// <summary>Input rows per channel in the band: every row an output reads, or the kernel rows of one output row.</summary>
     public int BandRows => WholePlane ? PlaneRows(Spec.Geometry) : Spec.KernelHeight;
@@ -65,7 +89,7 @@ internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int Ch
     public int RowStride => Phases * RowLength;
 
     /// <summary>Floats of band per input channel.</summary>
-    public int ChannelStride => BandRows * RowStride;
+    public int ChannelStride => Planes?.ChannelStride ?? BandRows * RowStride;
 
     /// <summary>Floats between the band rows of consecutive kernel rows.</summary>
     public int KernelRowStride => WholePlane ? Spec.DilationHeight * RowStride : RowStride;
@@ -74,6 +98,71 @@ internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int Ch
     public static int PlaneRows(Conv2DGeometry g) => g.PlaneRows;
 
     public bool Chunked => ChunkChannels < Spec.InChannels / Spec.Groups;
+}
+
+/// <summary>
+/// The band of a convolution whose output planes are small: every input channel's padded plane, split into
+/// <see cref="RowPhases"/> × <see cref="ColumnPhases"/> stride phases (phase (py, px) holds padded pixels
+/// (py + r·stride, px + c·stride)), each <see cref="Rows"/> rows of <see cref="RowLength"/> floats. Output pixel
+/// (oy, ox) is then flattened pixel q = oy·<see cref="RowLength"/> + ox, and tap (ky, kx) of flattened pixel q reads
+/// the band at <c>TapOffset(ky, kx) + q</c>: vectors run across output rows, so a 7×7 plane fills four 16-float
+/// vectors instead of seven part-filled ones, and a tile's weights serve the whole plane. The flattened pixels whose
+/// column is at least the output width are computed and never stored.
+/// </summary>
+internal sealed record PlaneBand(Conv2DGeometry Geometry, int RowPhases, int ColumnPhases, int Rows, int RowLength)
+{
+    /// <summary>Flattened pixels the tiles compute, from 0: every path's blocks of whole vectors, past <see cref="Pixels"/>.</summary>
+    public int Computed { get; init; }
+
+    public int PhaseStride => Rows * RowLength;
+
+    /// <summary>Floats per input channel: its phases.</summary>
+    public int ChannelStride => RowPhases * ColumnPhases * PhaseStride;
+
+    /// <summary>Flattened pixels from the first output pixel to the last one stored.</summary>
+    public int Pixels => ((Geometry.OutputHeight - 1) * RowLength) + Geometry.OutputWidth;
+
+    /// <summary>Floats after the last channel that the widest vector tile of the last channel may read: zeros.</summary>
+    public int Slack => Math.Max(0, MaxTapOffset + Math.Max(Computed, (int)ConvPlanner.RoundUp(Pixels, 16)) - ChannelStride);
+
+    /// <summary>The furthest any tap reads from its pixel (with row phases, not necessarily the last tap's).</summary>
+    public int MaxTapOffset =>
+        Enumerable.Range(0, Geometry.KernelHeight).Max(RowOffset) + Enumerable.Range(0, Geometry.KernelWidth).Max(ColumnOffset);
+
+    /// <summary>Floats of band for <paramref name="channels"/> input channels.</summary>
+    public long Floats(int channels) => ((long)channels * ChannelStride) + Slack;
+
+    public int RowOffset(int ky) => (ky * Geometry.DilationHeight % RowPhases * ColumnPhases * PhaseStride) + (ky * Geometry.DilationHeight / RowPhases * RowLength);
+
+    public int ColumnOffset(int kx) => (kx * Geometry.DilationWidth % ColumnPhases * PhaseStride) + (kx * Geometry.DilationWidth / ColumnPhases);
+
+    /// <summary><see cref="RowOffset"/> for an expression.</summary>
+    public string KernelRowOffset(string ky)
+    {
+        if (int.TryParse(ky, out int row))
+        {
+            return RowOffset(row).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        string dilated = Geometry.DilationHeight == 1 ? ky : $"({ky} * {Geometry.DilationHeight})";
+        return RowPhases == 1
+            ? $"{dilated} * {RowLength}"
+            : $"({dilated} % {RowPhases} * {ColumnPhases * PhaseStride}) + ({dilated} / {RowPhases} * {RowLength})";
+    }
+
+    /// <summary>Whether the band of every input channel of a group takes at most <paramref name="limit"/> floats (checked without overflow).</summary>
+    public static bool Fits(Conv2DGeometry g, long limit)
+    {
+        long rows = g.OutputHeight + ((g.KernelHeight - 1L) * g.DilationHeight / g.StrideHeight);
+        long rowLength = g.OutputWidth + ((g.KernelWidth - 1L) * g.DilationWidth / g.StrideWidth);
+        long channel = ShapeMath.Product(g.StrideHeight, g.StrideWidth, rows, rowLength);
+        return ShapeMath.Product(g.InChannelsPerGroup + 1L, channel) + 16 <= limit;
+    }
+
+    public static PlaneBand For(Conv2DGeometry g) => new(
+        g, g.StrideHeight, g.StrideWidth,
+        g.OutputHeight + ((g.KernelHeight - 1) * g.DilationHeight / g.StrideHeight),
+        g.OutputWidth + ((g.KernelWidth - 1) * g.DilationWidth / g.StrideWidth));
 }
 
 /// <summary>Chooses the tiles and the band layout of a convolution.</summary>
@@ -96,14 +185,53 @@ internal static class ConvPlanner
             $"One input channel's band needs {channelStride} floats (kernel height {g.KernelHeight} × stride {g.StrideWidth} × row {rowLength}); KernelGen keeps it on the stack and allows at most {BandLimit}. Reduce the width, kernel height or stride.");
     }
 
+    /// <summary>
+    /// Output rows at most this wide may be flattened over the whole plane (<see cref="PlaneBand"/>): a row takes at most
+    /// a few vectors, so a tile along one row keeps few accumulators and reads its weights again for every row.
+    /// </summary>
+    public const int PlaneWidthLimit = 16;
+
+    /// <summary>
+    /// Whether to flatten the output planes: rows narrow enough, and the lanes of 16-float vectors that hold output
+    /// pixels at least 60 % of what a tile along a row fills (flattening computes the padding columns between rows,
+    /// and a wide window makes them many; its tiles' reuse of weights makes up for the rest).
+    /// </summary>
+    private static bool Flatten(Conv2DGeometry g)
+    {
+        if (g.OutputWidth > PlaneWidthLimit || g.OutputHeight < 2 || !PlaneBand.Fits(g, PlaneBandLimit))
+        {
+            return false;
+        }
+
+        PlaneBand planes = PlaneBand.For(g);
+        double flattened = (double)g.OutputHeight * g.OutputWidth / RoundUp(planes.Pixels, 16);
+        double rows = (double)g.OutputWidth / RoundUp(g.OutputWidth, 16);
+        return flattened >= 0.6 * rows;
+    }
+
+    /// <summary>Floats a flattened band may take (from the array pool when more than <see cref="BandLimit"/>): 16 MB.</summary>
+    public const int PlaneBandLimit = 1 << 22;
+
     public static ConvPlan Plan(ConvSpec spec, bool legacyIntrinsics)
     {
         Conv2DGeometry g = spec.Geometry;
+        if (Flatten(g))
+        {
+            var planes = PlaneBand.For(g);
+            return Plan(spec, legacyIntrinsics, planes.RowLength, g.InChannelsPerGroup, true, planes.Pixels, planes);
+        }
+
         int phases = g.StrideWidth;
         int rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
         bool wholePlane = ShapeMath.Product(g.InChannelsPerGroup, ConvPlan.PlaneRows(g), phases, rowLength) <= BandLimit;
         int chunk = wholePlane ? g.InChannelsPerGroup : Math.Min(g.InChannelsPerGroup, Math.Max(1, ChunkFloats / (g.KernelHeight * phases * rowLength)));
-        var paths = SimdPath.WithArm64(legacyIntrinsics).Select(p => PlanPath(g, p)).ToList();
+        return Plan(spec, legacyIntrinsics, rowLength, chunk, wholePlane, g.OutputWidth, null);
+    }
+
+    /// <summary>The plan with its tiles for rows of <paramref name="pixels"/> pixels: output rows, or flattened <paramref name="planes"/>.</summary>
+    private static ConvPlan Plan(ConvSpec spec, bool legacyIntrinsics, int rowLength, int chunk, bool wholePlane, int pixels, PlaneBand? planes)
+    {
+        var paths = SimdPath.WithArm64(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p, pixels, planes is null)).ToList();
 
         // The ARM64 path differs from the x64 Vector128 one only in its tiles: where the register budget does not
         // change them, ARM64 takes the x64 path's code.
@@ -113,18 +241,29 @@ internal static class ConvPlanner
             paths.Remove(arm64);
         }
 
-        return new ConvPlan(spec, phases, rowLength, chunk, wholePlane, paths.ToEquatableArray());
+        return new ConvPlan(spec, spec.Geometry.StrideWidth, rowLength, chunk, wholePlane, paths.ToEquatableArray(), planes is null ? null : planes with { Computed = paths.Max(p => p.FullPixelsEnd) });
     }
 
     /// <summary>Phase row length: the widest vector read of the last output pixel, plus the kernel's reach in that phase.</summary>
     private static int RowLength(int outputWidth, int kernelWidth, int dilation, int stride) =>
         (int)Math.Min(int.MaxValue, RoundUp(outputWidth, 16) + ((kernelWidth - 1L) * dilation / stride));
 
-    private static ConvPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
+    /// <summary>
+    /// The tiles of one path for output rows of <paramref name="pixels"/> pixels (the output width, or a flattened plane).
+    /// With <paramref name="partial"/>, the last vector of a row holds only the row's last pixels; without, it is
+    /// read and computed whole and its extra lanes are not stored.
+    /// </summary>
+    private static ConvPathPlan PlanPath(Conv2DGeometry g, SimdPath path, int pixels, bool partial)
     {
         int width = path.Width;
         int maxVectors = path.Bits == 512 ? 6 : 4;
-        int vectors = Math.Min((g.OutputWidth + width - 1) / width, maxVectors);
+        int available = (pixels + width - 1) / width;
+
+        // A flattened plane: blocks of equal vectors (14 → 7 + 7, not 6 + 6 + 2), the last block computing up to a
+        // vector per block past the plane rather than a smaller tile (that would hold fewer accumulators) running last.
+        int Balanced(int most) => partial ? Math.Min(available, most) : (available + ((available + most - 1) / most) - 1) / ((available + most - 1) / most);
+        int vectors = Balanced(maxVectors);
+
         int channels = Math.Min(g.OutChannelsPerGroup, Math.Min(8, Math.Max(1, path.Accumulators / vectors)));
         while (channels > 1 && TileRegisters(channels, vectors) > path.Registers)
         {
@@ -139,15 +278,18 @@ internal static class ConvPlanner
             widest--;
         }
 
-        vectors = Math.Min((g.OutputWidth + width - 1) / width, Math.Max(vectors, widest));
+        vectors = Balanced(Math.Max(vectors, widest));
 
-        int fullVectors = g.OutputWidth / width, partialLanes = g.OutputWidth % width;
+        int fullVectors = partial ? pixels / width : (int)RoundUp(available, vectors), partialLanes = partial ? pixels % width : 0;
         int fullBlocks = fullVectors / vectors;
         int tailVectors = (fullVectors % vectors) + (partialLanes > 0 ? 1 : 0);
         int remainder = g.OutChannelsPerGroup % channels;
 
+        // Flattened tiles are wide: their windows unroll whole only while small (a 3×3 window, not a 7×7 one), so
+        // that the file stays small; a loop over kernel rows costs a tile of 16 or more accumulators next to nothing.
         int perTap = channels + (vectors * (1 + channels));
-        Unroll unroll = g.KernelHeight * g.KernelWidth * perTap <= UnrollLimit ? Unroll.Full
+        int limit = partial ? UnrollLimit : UnrollLimit / 4;
+        Unroll unroll = g.KernelHeight * g.KernelWidth * perTap <= limit ? Unroll.Full
             : g.KernelWidth * perTap <= UnrollLimit ? Unroll.Rows
             : Unroll.None;
 

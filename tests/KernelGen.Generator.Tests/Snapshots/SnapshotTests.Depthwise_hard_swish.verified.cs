@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
@@ -26,12 +27,15 @@ partial class Layers
     /// HardSwish.</summary>
     /// <remarks>
     /// <para>21,168 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [6, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
-    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
-    /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 1 channel(s) × 1 vector(s) of 16 pixels (1 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 1 channel(s) × 2 vector(s) of 8 pixels (2 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 1 channel(s) × 4 vector(s) of 4 pixels (4 accumulators), window fully unrolled.</para>
+    /// <para>Strategy: the output planes are 14×14, so a tile along one output row would hold few accumulators and read its weights again for every row;
+    /// instead every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of 1 stride phase(s) of 16×16 floats,
+    /// so that output pixel (oy, ox) is flattened pixel oy × 16 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows
+    /// are computed and not stored (88 % of 16-float vectors' lanes are output pixels, against 88 % along a row). Register tiles of output channels × flattened
+    /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Vector512: tiles of 1 channel(s) × 14 vector(s) of 16 pixels (14 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 1 channel(s) × 10 vector(s) of 8 pixels (10 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 1 channel(s) × 19 vector(s) of 4 pixels (19 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 1 channel(s) × 12 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -63,6 +67,10 @@ file static class LayersExpandKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch);
         }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref i, ref w, ref b, ref o, batch);
+        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch);
@@ -76,9 +84,11 @@ file static class LayersExpandKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[288];
+        KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[224]);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 6; group++)
@@ -87,30 +97,40 @@ file static class LayersExpandKernel
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
                 ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 ref float biasGroup = ref KgUnsafe.Add(ref bias, group);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 14; oy++)
+                // Output planes of 14×14 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 16×16, and flattened pixel q
+                // = oy × 16 + ox reads tap (ky, kx) at the tap's offset + q.
+                FillPlanes(ref inputGroup, ref band, 1);
+                // output channels 0..0
                 {
-                    ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                    // output channels 0..0
-                    {
-                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 14);
-                        // pixels 0..13
-                        Vector512Tile1x1Partial14(ref rows, ref weightsGroup, ref biasGroup, ref o, 1);
-                    }
+                    ref float o = ref outputGroup;
+                    // flattened pixels 0..223
+                    Vector512Tile1x14(ref band, ref weightsGroup, ref biasGroup, ref tileOutput, 1);
+                    StorePixels(ref tileOutput, 0, 224, ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 1 vector(s) of 16 pixels, the last holding 14, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>1 output channel(s) × 14 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile1x1Partial14(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile1x14(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF512 a0_0;
+        KgF512 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13;
         // Start from the bias.
         a0_0 = KgV512.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a0_6 = a0_0;
+        a0_7 = a0_0;
+        a0_8 = a0_0;
+        a0_9 = a0_0;
+        a0_10 = a0_0;
+        a0_11 = a0_0;
+        a0_12 = a0_0;
+        a0_13 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF512 x, w0;
@@ -120,57 +140,316 @@ file static class LayersExpandKernel
             w0 = KgV512.Create(weights);
             x = KgV512.LoadUnsafe(ref band);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 64);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 80);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 96);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 112);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 128);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 144);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 160);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 176);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 192);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 208);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (0, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
             x = KgV512.LoadUnsafe(ref band, 1);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 65);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 81);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 97);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 113);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 129);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 145);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 161);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 177);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 193);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 209);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (0, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
             x = KgV512.LoadUnsafe(ref band, 2);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 66);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 82);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 98);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 114);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 130);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 146);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 162);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 178);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 194);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 210);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (1, 0)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV512.LoadUnsafe(ref band, 18);
+            x = KgV512.LoadUnsafe(ref band, 16);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 64);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 80);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 96);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 112);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 128);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 144);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 160);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 176);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 192);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 208);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 224);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (1, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV512.LoadUnsafe(ref band, 19);
+            x = KgV512.LoadUnsafe(ref band, 17);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 65);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 81);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 97);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 113);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 129);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 145);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 161);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 177);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 193);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 209);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 225);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (1, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV512.LoadUnsafe(ref band, 20);
+            x = KgV512.LoadUnsafe(ref band, 18);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 66);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 82);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 98);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 114);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 130);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 146);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 162);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 178);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 194);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 210);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 226);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (2, 0)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV512.LoadUnsafe(ref band, 36);
+            x = KgV512.LoadUnsafe(ref band, 32);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 64);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 80);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 96);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 112);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 128);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 144);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 160);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 176);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 192);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 208);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 224);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 240);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (2, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV512.LoadUnsafe(ref band, 37);
+            x = KgV512.LoadUnsafe(ref band, 33);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 65);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 81);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 97);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 113);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 129);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 145);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 161);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 177);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 193);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 209);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 225);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 241);
+            a0_13 = Fma(x, w0, a0_13);
             // tap (2, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV512.LoadUnsafe(ref band, 38);
+            x = KgV512.LoadUnsafe(ref band, 34);
             a0_0 = Fma(x, w0, a0_0);
-            band = ref KgUnsafe.Add(ref band, 288);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 66);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 82);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 98);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 114);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV512.LoadUnsafe(ref band, 130);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV512.LoadUnsafe(ref band, 146);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV512.LoadUnsafe(ref band, 162);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV512.LoadUnsafe(ref band, 178);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV512.LoadUnsafe(ref band, 194);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV512.LoadUnsafe(ref band, 210);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV512.LoadUnsafe(ref band, 226);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV512.LoadUnsafe(ref band, 242);
+            a0_13 = Fma(x, w0, a0_13);
+            band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // HardSwish, fused into the store.
         a0_0 = HardSwish(a0_0);
+        a0_1 = HardSwish(a0_1);
+        a0_2 = HardSwish(a0_2);
+        a0_3 = HardSwish(a0_3);
+        a0_4 = HardSwish(a0_4);
+        a0_5 = HardSwish(a0_5);
+        a0_6 = HardSwish(a0_6);
+        a0_7 = HardSwish(a0_7);
+        a0_8 = HardSwish(a0_8);
+        a0_9 = HardSwish(a0_9);
+        a0_10 = HardSwish(a0_10);
+        a0_11 = HardSwish(a0_11);
+        a0_12 = HardSwish(a0_12);
+        a0_13 = HardSwish(a0_13);
         // Store once.
-        KgV256.StoreUnsafe(KgV512.GetLower(a0_0), ref output, 0);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetUpper(a0_0)), ref output, 8);
-        KgUnsafe.Add(ref output, 12) = KgV512.GetElement(a0_0, 12);
-        KgUnsafe.Add(ref output, 13) = KgV512.GetElement(a0_0, 13);
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a0_1, ref output, 16);
+        KgV512.StoreUnsafe(a0_2, ref output, 32);
+        KgV512.StoreUnsafe(a0_3, ref output, 48);
+        KgV512.StoreUnsafe(a0_4, ref output, 64);
+        KgV512.StoreUnsafe(a0_5, ref output, 80);
+        KgV512.StoreUnsafe(a0_6, ref output, 96);
+        KgV512.StoreUnsafe(a0_7, ref output, 112);
+        KgV512.StoreUnsafe(a0_8, ref output, 128);
+        KgV512.StoreUnsafe(a0_9, ref output, 144);
+        KgV512.StoreUnsafe(a0_10, ref output, 160);
+        KgV512.StoreUnsafe(a0_11, ref output, 176);
+        KgV512.StoreUnsafe(a0_12, ref output, 192);
+        KgV512.StoreUnsafe(a0_13, ref output, 208);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[288];
+        KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[80]);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 6; group++)
@@ -179,31 +458,39 @@ file static class LayersExpandKernel
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
                 ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 ref float biasGroup = ref KgUnsafe.Add(ref bias, group);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 14; oy++)
+                // Output planes of 14×14 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 16×16, and flattened pixel q
+                // = oy × 16 + ox reads tap (ky, kx) at the tap's offset + q.
+                FillPlanes(ref inputGroup, ref band, 1);
+                // output channels 0..0
                 {
-                    ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                    // output channels 0..0
+                    ref float o = ref outputGroup;
+                    // flattened pixels 0..239 in blocks of 80
+                    for (int x0 = 0; x0 < 240; x0 += 80)
                     {
-                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 14);
-                        // pixels 0..13
-                        Vector256Tile1x2Partial6(ref rows, ref weightsGroup, ref biasGroup, ref o, 1);
+                        Vector256Tile1x10(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
+                        StorePixels(ref tileOutput, x0, 80, ref o, 1);
                     }
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 2 vector(s) of 8 pixels, the last holding 6, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>1 output channel(s) × 10 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile1x2Partial6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile1x10(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF256 a0_0, a0_1;
+        KgF256 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9;
         // Start from the bias.
         a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a0_6 = a0_0;
+        a0_7 = a0_0;
+        a0_8 = a0_0;
+        a0_9 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF256 x, w0;
@@ -215,74 +502,234 @@ file static class LayersExpandKernel
             a0_0 = Fma(x, w0, a0_0);
             x = KgV256.LoadUnsafe(ref band, 8);
             a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 32);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 40);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 48);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 56);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 64);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 72);
+            a0_9 = Fma(x, w0, a0_9);
             // tap (0, 1)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
             x = KgV256.LoadUnsafe(ref band, 1);
             a0_0 = Fma(x, w0, a0_0);
             x = KgV256.LoadUnsafe(ref band, 9);
             a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 33);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 41);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 49);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 57);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 65);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 73);
+            a0_9 = Fma(x, w0, a0_9);
             // tap (0, 2)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
             x = KgV256.LoadUnsafe(ref band, 2);
             a0_0 = Fma(x, w0, a0_0);
             x = KgV256.LoadUnsafe(ref band, 10);
             a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 34);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 42);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 58);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 66);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 74);
+            a0_9 = Fma(x, w0, a0_9);
             // tap (1, 0)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 40);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 48);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 56);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 64);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 72);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 80);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 88);
+            a0_9 = Fma(x, w0, a0_9);
+            // tap (1, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 41);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 49);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 57);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 65);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 73);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 81);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 89);
+            a0_9 = Fma(x, w0, a0_9);
+            // tap (1, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
             x = KgV256.LoadUnsafe(ref band, 18);
             a0_0 = Fma(x, w0, a0_0);
             x = KgV256.LoadUnsafe(ref band, 26);
             a0_1 = Fma(x, w0, a0_1);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV256.LoadUnsafe(ref band, 19);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 27);
-            a0_1 = Fma(x, w0, a0_1);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV256.LoadUnsafe(ref band, 20);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 28);
-            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 42);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 58);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 66);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 74);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 82);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 90);
+            a0_9 = Fma(x, w0, a0_9);
             // tap (2, 0)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV256.LoadUnsafe(ref band, 36);
+            x = KgV256.LoadUnsafe(ref band, 32);
             a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 44);
+            x = KgV256.LoadUnsafe(ref band, 40);
             a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 48);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 56);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 64);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 72);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 80);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 88);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 96);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 104);
+            a0_9 = Fma(x, w0, a0_9);
             // tap (2, 1)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV256.LoadUnsafe(ref band, 37);
+            x = KgV256.LoadUnsafe(ref band, 33);
             a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 45);
+            x = KgV256.LoadUnsafe(ref band, 41);
             a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 49);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 57);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 65);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 73);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 81);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 89);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 97);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 105);
+            a0_9 = Fma(x, w0, a0_9);
             // tap (2, 2)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV256.LoadUnsafe(ref band, 38);
+            x = KgV256.LoadUnsafe(ref band, 34);
             a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 46);
+            x = KgV256.LoadUnsafe(ref band, 42);
             a0_1 = Fma(x, w0, a0_1);
-            band = ref KgUnsafe.Add(ref band, 288);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 58);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV256.LoadUnsafe(ref band, 66);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV256.LoadUnsafe(ref band, 74);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV256.LoadUnsafe(ref band, 82);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV256.LoadUnsafe(ref band, 90);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV256.LoadUnsafe(ref band, 98);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV256.LoadUnsafe(ref band, 106);
+            a0_9 = Fma(x, w0, a0_9);
+            band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // HardSwish, fused into the store.
         a0_0 = HardSwish(a0_0);
         a0_1 = HardSwish(a0_1);
+        a0_2 = HardSwish(a0_2);
+        a0_3 = HardSwish(a0_3);
+        a0_4 = HardSwish(a0_4);
+        a0_5 = HardSwish(a0_5);
+        a0_6 = HardSwish(a0_6);
+        a0_7 = HardSwish(a0_7);
+        a0_8 = HardSwish(a0_8);
+        a0_9 = HardSwish(a0_9);
         // Store once.
         KgV256.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(KgV256.GetLower(a0_1), ref output, 8);
-        KgUnsafe.Add(ref output, 12) = KgV256.GetElement(a0_1, 4);
-        KgUnsafe.Add(ref output, 13) = KgV256.GetElement(a0_1, 5);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a0_3, ref output, 24);
+        KgV256.StoreUnsafe(a0_4, ref output, 32);
+        KgV256.StoreUnsafe(a0_5, ref output, 40);
+        KgV256.StoreUnsafe(a0_6, ref output, 48);
+        KgV256.StoreUnsafe(a0_7, ref output, 56);
+        KgV256.StoreUnsafe(a0_8, ref output, 64);
+        KgV256.StoreUnsafe(a0_9, ref output, 72);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[288];
+        KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[76]);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 6; group++)
@@ -291,33 +738,48 @@ file static class LayersExpandKernel
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
                 ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 ref float biasGroup = ref KgUnsafe.Add(ref bias, group);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 14; oy++)
+                // Output planes of 14×14 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 16×16, and flattened pixel q
+                // = oy × 16 + ox reads tap (ky, kx) at the tap's offset + q.
+                FillPlanes(ref inputGroup, ref band, 1);
+                // output channels 0..0
                 {
-                    ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                    // output channels 0..0
+                    ref float o = ref outputGroup;
+                    // flattened pixels 0..227 in blocks of 76
+                    for (int x0 = 0; x0 < 228; x0 += 76)
                     {
-                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 14);
-                        // pixels 0..13
-                        Vector128Tile1x4Partial2(ref rows, ref weightsGroup, ref biasGroup, ref o, 1);
+                        Arm64Tile1x19(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
+                        StorePixels(ref tileOutput, x0, 76, ref o, 1);
                     }
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 4 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>1 output channel(s) × 19 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x4Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Arm64Tile1x19(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a0_1, a0_2, a0_3;
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13, a0_14, a0_15, a0_16, a0_17, a0_18;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a0_6 = a0_0;
+        a0_7 = a0_0;
+        a0_8 = a0_0;
+        a0_9 = a0_0;
+        a0_10 = a0_0;
+        a0_11 = a0_0;
+        a0_12 = a0_0;
+        a0_13 = a0_0;
+        a0_14 = a0_0;
+        a0_15 = a0_0;
+        a0_16 = a0_0;
+        a0_17 = a0_0;
+        a0_18 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF128 x, w0;
@@ -333,6 +795,36 @@ file static class LayersExpandKernel
             a0_2 = Fma(x, w0, a0_2);
             x = KgV128.LoadUnsafe(ref band, 12);
             a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 56);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 60);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 64);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_18 = Fma(x, w0, a0_18);
             // tap (0, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
             x = KgV128.LoadUnsafe(ref band, 1);
@@ -343,6 +835,36 @@ file static class LayersExpandKernel
             a0_2 = Fma(x, w0, a0_2);
             x = KgV128.LoadUnsafe(ref band, 13);
             a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 41);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 45);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 49);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 53);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 57);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 61);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 65);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_18 = Fma(x, w0, a0_18);
             // tap (0, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
             x = KgV128.LoadUnsafe(ref band, 2);
@@ -353,8 +875,118 @@ file static class LayersExpandKernel
             a0_2 = Fma(x, w0, a0_2);
             x = KgV128.LoadUnsafe(ref band, 14);
             a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 58);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 62);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 66);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_18 = Fma(x, w0, a0_18);
             // tap (1, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 56);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 60);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 64);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 84);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 88);
+            a0_18 = Fma(x, w0, a0_18);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 41);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 45);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 49);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 53);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 57);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 61);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 65);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 85);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 89);
+            a0_18 = Fma(x, w0, a0_18);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
             x = KgV128.LoadUnsafe(ref band, 18);
             a0_0 = Fma(x, w0, a0_0);
             x = KgV128.LoadUnsafe(ref band, 22);
@@ -363,57 +995,157 @@ file static class LayersExpandKernel
             a0_2 = Fma(x, w0, a0_2);
             x = KgV128.LoadUnsafe(ref band, 30);
             a0_3 = Fma(x, w0, a0_3);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 31);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 58);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 62);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 66);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 86);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 90);
+            a0_18 = Fma(x, w0, a0_18);
             // tap (2, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 36);
+            x = KgV128.LoadUnsafe(ref band, 32);
             a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 40);
+            x = KgV128.LoadUnsafe(ref band, 36);
             a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 44);
+            x = KgV128.LoadUnsafe(ref band, 40);
             a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 48);
+            x = KgV128.LoadUnsafe(ref band, 44);
             a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 56);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 60);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 64);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 84);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 88);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 92);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 96);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 100);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 104);
+            a0_18 = Fma(x, w0, a0_18);
             // tap (2, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band, 37);
+            x = KgV128.LoadUnsafe(ref band, 33);
             a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 41);
+            x = KgV128.LoadUnsafe(ref band, 37);
             a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 45);
+            x = KgV128.LoadUnsafe(ref band, 41);
             a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 49);
+            x = KgV128.LoadUnsafe(ref band, 45);
             a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 49);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 53);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 57);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 61);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 65);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 85);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 89);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 93);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 97);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 101);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 105);
+            a0_18 = Fma(x, w0, a0_18);
             // tap (2, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV128.LoadUnsafe(ref band, 38);
+            x = KgV128.LoadUnsafe(ref band, 34);
             a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 42);
+            x = KgV128.LoadUnsafe(ref band, 38);
             a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 46);
+            x = KgV128.LoadUnsafe(ref band, 42);
             a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 50);
+            x = KgV128.LoadUnsafe(ref band, 46);
             a0_3 = Fma(x, w0, a0_3);
-            band = ref KgUnsafe.Add(ref band, 288);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 58);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 62);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 66);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_11 = Fma(x, w0, a0_11);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_12 = Fma(x, w0, a0_12);
+            x = KgV128.LoadUnsafe(ref band, 86);
+            a0_13 = Fma(x, w0, a0_13);
+            x = KgV128.LoadUnsafe(ref band, 90);
+            a0_14 = Fma(x, w0, a0_14);
+            x = KgV128.LoadUnsafe(ref band, 94);
+            a0_15 = Fma(x, w0, a0_15);
+            x = KgV128.LoadUnsafe(ref band, 98);
+            a0_16 = Fma(x, w0, a0_16);
+            x = KgV128.LoadUnsafe(ref band, 102);
+            a0_17 = Fma(x, w0, a0_17);
+            x = KgV128.LoadUnsafe(ref band, 106);
+            a0_18 = Fma(x, w0, a0_18);
+            band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
@@ -422,20 +1154,51 @@ file static class LayersExpandKernel
         a0_1 = HardSwish(a0_1);
         a0_2 = HardSwish(a0_2);
         a0_3 = HardSwish(a0_3);
+        a0_4 = HardSwish(a0_4);
+        a0_5 = HardSwish(a0_5);
+        a0_6 = HardSwish(a0_6);
+        a0_7 = HardSwish(a0_7);
+        a0_8 = HardSwish(a0_8);
+        a0_9 = HardSwish(a0_9);
+        a0_10 = HardSwish(a0_10);
+        a0_11 = HardSwish(a0_11);
+        a0_12 = HardSwish(a0_12);
+        a0_13 = HardSwish(a0_13);
+        a0_14 = HardSwish(a0_14);
+        a0_15 = HardSwish(a0_15);
+        a0_16 = HardSwish(a0_16);
+        a0_17 = HardSwish(a0_17);
+        a0_18 = HardSwish(a0_18);
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
         KgV128.StoreUnsafe(a0_1, ref output, 4);
         KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgUnsafe.Add(ref output, 12) = KgV128.GetElement(a0_3, 0);
-        KgUnsafe.Add(ref output, 13) = KgV128.GetElement(a0_3, 1);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        KgV128.StoreUnsafe(a0_6, ref output, 24);
+        KgV128.StoreUnsafe(a0_7, ref output, 28);
+        KgV128.StoreUnsafe(a0_8, ref output, 32);
+        KgV128.StoreUnsafe(a0_9, ref output, 36);
+        KgV128.StoreUnsafe(a0_10, ref output, 40);
+        KgV128.StoreUnsafe(a0_11, ref output, 44);
+        KgV128.StoreUnsafe(a0_12, ref output, 48);
+        KgV128.StoreUnsafe(a0_13, ref output, 52);
+        KgV128.StoreUnsafe(a0_14, ref output, 56);
+        KgV128.StoreUnsafe(a0_15, ref output, 60);
+        KgV128.StoreUnsafe(a0_16, ref output, 64);
+        KgV128.StoreUnsafe(a0_17, ref output, 68);
+        KgV128.StoreUnsafe(a0_18, ref output, 72);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[288];
+        KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
         for (int n = 0; n < batch; n++)
         {
             for (int group = 0; group < 6; group++)
@@ -444,18 +1207,339 @@ file static class LayersExpandKernel
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
                 ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
                 ref float biasGroup = ref KgUnsafe.Add(ref bias, group);
-                // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-                FillBand(ref inputGroup, ref band, -1, 1);
-                for (int oy = 0; oy < 14; oy++)
+                // Output planes of 14×14 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 16×16, and flattened pixel q
+                // = oy × 16 + ox reads tap (ky, kx) at the tap's offset + q.
+                FillPlanes(ref inputGroup, ref band, 1);
+                // output channels 0..0
                 {
-                    ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                    // output channels 0..0
+                    ref float o = ref outputGroup;
+                    // flattened pixels 0..239 in blocks of 48
+                    for (int x0 = 0; x0 < 240; x0 += 48)
                     {
-                        ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 14);
-                        // pixels 0..7
-                        ScalarTile1x8(ref rows, ref weightsGroup, ref biasGroup, ref o, 1);
-                        // pixels 8..13
-                        ScalarTile1x6(ref KgUnsafe.Add(ref rows, 8), ref weightsGroup, ref biasGroup, ref KgUnsafe.Add(ref o, 8), 1);
+                        Vector128Tile1x12(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
+                        StorePixels(ref tileOutput, x0, 48, ref o, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 12 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x12(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a0_6 = a0_0;
+        a0_7 = a0_0;
+        a0_8 = a0_0;
+        a0_9 = a0_0;
+        a0_10 = a0_0;
+        a0_11 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 41);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 45);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 56);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 60);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 41);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 45);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 49);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 53);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 57);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 61);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 58);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 62);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 52);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 56);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 60);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 64);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 68);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 41);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 45);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 49);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 53);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 57);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 61);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 65);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 69);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_11 = Fma(x, w0, a0_11);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_5 = Fma(x, w0, a0_5);
+            x = KgV128.LoadUnsafe(ref band, 58);
+            a0_6 = Fma(x, w0, a0_6);
+            x = KgV128.LoadUnsafe(ref band, 62);
+            a0_7 = Fma(x, w0, a0_7);
+            x = KgV128.LoadUnsafe(ref band, 66);
+            a0_8 = Fma(x, w0, a0_8);
+            x = KgV128.LoadUnsafe(ref band, 70);
+            a0_9 = Fma(x, w0, a0_9);
+            x = KgV128.LoadUnsafe(ref band, 74);
+            a0_10 = Fma(x, w0, a0_10);
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_11 = Fma(x, w0, a0_11);
+            band = ref KgUnsafe.Add(ref band, 256);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // HardSwish, fused into the store.
+        a0_0 = HardSwish(a0_0);
+        a0_1 = HardSwish(a0_1);
+        a0_2 = HardSwish(a0_2);
+        a0_3 = HardSwish(a0_3);
+        a0_4 = HardSwish(a0_4);
+        a0_5 = HardSwish(a0_5);
+        a0_6 = HardSwish(a0_6);
+        a0_7 = HardSwish(a0_7);
+        a0_8 = HardSwish(a0_8);
+        a0_9 = HardSwish(a0_9);
+        a0_10 = HardSwish(a0_10);
+        a0_11 = HardSwish(a0_11);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        KgV128.StoreUnsafe(a0_6, ref output, 24);
+        KgV128.StoreUnsafe(a0_7, ref output, 28);
+        KgV128.StoreUnsafe(a0_8, ref output, 32);
+        KgV128.StoreUnsafe(a0_9, ref output, 36);
+        KgV128.StoreUnsafe(a0_10, ref output, 40);
+        KgV128.StoreUnsafe(a0_11, ref output, 44);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[274];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[8]);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int group = 0; group < 6; group++)
+            {
+                ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
+                ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
+                ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
+                ref float biasGroup = ref KgUnsafe.Add(ref bias, group);
+                // Output planes of 14×14 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 16×16, and flattened pixel q
+                // = oy × 16 + ox reads tap (ky, kx) at the tap's offset + q.
+                FillPlanes(ref inputGroup, ref band, 1);
+                // output channels 0..0
+                {
+                    ref float o = ref outputGroup;
+                    // flattened pixels 0..223 in blocks of 8
+                    for (int x0 = 0; x0 < 224; x0 += 8)
+                    {
+                        ScalarTile1x8(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
+                        StorePixels(ref tileOutput, x0, 8, ref o, 1);
                     }
                 }
             }
@@ -537,6 +1621,42 @@ file static class LayersExpandKernel
             a0_7 = a0_7 + (x * w0);
             // tap (1, 0)
             w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 16);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_7 = a0_7 + (x * w0);
+            // tap (1, 1)
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 21);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 22);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 23);
+            a0_6 = a0_6 + (x * w0);
+            x = KgUnsafe.Add(ref band, 24);
+            a0_7 = a0_7 + (x * w0);
+            // tap (1, 2)
+            w0 = KgUnsafe.Add(ref weights, 5);
             x = KgUnsafe.Add(ref band, 18);
             a0_0 = a0_0 + (x * w0);
             x = KgUnsafe.Add(ref band, 19);
@@ -553,97 +1673,61 @@ file static class LayersExpandKernel
             a0_6 = a0_6 + (x * w0);
             x = KgUnsafe.Add(ref band, 25);
             a0_7 = a0_7 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 26);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 26);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 27);
-            a0_7 = a0_7 + (x * w0);
             // tap (2, 0)
             w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 36);
+            x = KgUnsafe.Add(ref band, 32);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
+            x = KgUnsafe.Add(ref band, 33);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 34);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
+            x = KgUnsafe.Add(ref band, 35);
             a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
+            x = KgUnsafe.Add(ref band, 36);
             a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
+            x = KgUnsafe.Add(ref band, 37);
             a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
+            x = KgUnsafe.Add(ref band, 38);
             a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 43);
+            x = KgUnsafe.Add(ref band, 39);
             a0_7 = a0_7 + (x * w0);
             // tap (2, 1)
             w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 37);
+            x = KgUnsafe.Add(ref band, 33);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 34);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
+            x = KgUnsafe.Add(ref band, 35);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
+            x = KgUnsafe.Add(ref band, 36);
             a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
+            x = KgUnsafe.Add(ref band, 37);
             a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
+            x = KgUnsafe.Add(ref band, 38);
             a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 43);
+            x = KgUnsafe.Add(ref band, 39);
             a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 44);
+            x = KgUnsafe.Add(ref band, 40);
             a0_7 = a0_7 + (x * w0);
             // tap (2, 2)
             w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 34);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
+            x = KgUnsafe.Add(ref band, 35);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
+            x = KgUnsafe.Add(ref band, 36);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
+            x = KgUnsafe.Add(ref band, 37);
             a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
+            x = KgUnsafe.Add(ref band, 38);
             a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 43);
+            x = KgUnsafe.Add(ref band, 39);
             a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 44);
+            x = KgUnsafe.Add(ref band, 40);
             a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 45);
+            x = KgUnsafe.Add(ref band, 41);
             a0_7 = a0_7 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 288);
+            band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
@@ -667,192 +1751,44 @@ file static class LayersExpandKernel
         KgUnsafe.Add(ref output, 7) = a0_7;
     }
 
-    /// <summary>1 output channel(s) × 6 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    /// <summary>
+    /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 1 stride phase(s) of
+    /// 16 rows × 16 floats. The padding was written once when the band was made.
+    /// </summary>
+    private static void FillPlanes(ref float input, ref float band, int channels)
     {
-        float a0_0, a0_1, a0_2, a0_3, a0_4, a0_5;
-        // Start from the bias.
-        a0_0 = bias;
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_5 = a0_5 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_5 = a0_5 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_5 = a0_5 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_5 = a0_5 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_5 = a0_5 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_5 = a0_5 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_5 = a0_5 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
-            a0_5 = a0_5 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 43);
-            a0_5 = a0_5 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 288);
-            weights = ref KgUnsafe.Add(ref weights, 9);
+            ref float source = ref KgUnsafe.Add(ref input, c * 196);
+            ref float planes = ref KgUnsafe.Add(ref band, c * 256);
+            // rows 1..14 hold input rows 0..13; columns 1..14 input columns 0..13
+            for (int r = 1; r < 15; r++)
+            {
+                KgMarshal.CreateReadOnlySpan(
+                    ref KgUnsafe.Add(ref source, (r * 14) - 14), 14).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref planes, (r * 16) + 1), 14));
+            }
         }
-
-        // HardSwish, fused into the store.
-        a0_0 = KgActivations.HardSwish(a0_0);
-        a0_1 = KgActivations.HardSwish(a0_1);
-        a0_2 = KgActivations.HardSwish(a0_2);
-        a0_3 = KgActivations.HardSwish(a0_3);
-        a0_4 = KgActivations.HardSwish(a0_4);
-        a0_5 = KgActivations.HardSwish(a0_5);
-        // Store once.
-        output = a0_0;
-        KgUnsafe.Add(ref output, 1) = a0_1;
-        KgUnsafe.Add(ref output, 2) = a0_2;
-        KgUnsafe.Add(ref output, 3) = a0_3;
-        KgUnsafe.Add(ref output, 4) = a0_4;
-        KgUnsafe.Add(ref output, 5) = a0_5;
     }
 
     /// <summary>
-    /// Copies 16 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 1 stride phase(s) of 18 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
+    /// Copies the output pixels among flattened pixels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1
+    /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
+    /// Flattened pixel q is output pixel (q / 16, q % 16); those whose column is 14 or more are not pixels.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
-        for (int c = 0; c < channels; c++)
+        int end = KgMath.Min(start + count, 222);
+        for (int oy = start / 16; oy * 16 < end; oy++)
         {
-            for (int r = 0; r < 16; r++)
+            int from = KgMath.Max(start, oy * 16), to = KgMath.Min(end, (oy * 16) + 14);
+            for (int j = 0; j < channels; j++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 16) + r) * 18);
-                if ((uint)iy >= 14u)
+                ref float source = ref KgUnsafe.Add(ref tile, (j * count) + from - start);
+                ref float target = ref KgUnsafe.Add(ref output, (j * 196) + from - (oy * 2));
+                for (int k = 0; k < to - from; k++)
                 {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 14).Clear();
-                    continue;
+                    KgUnsafe.Add(ref target, k) = KgUnsafe.Add(ref source, k);
                 }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 14) + iy) * 14);
-                KgMarshal.CreateReadOnlySpan(ref source, 14)
-                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 14));
             }
         }
     }

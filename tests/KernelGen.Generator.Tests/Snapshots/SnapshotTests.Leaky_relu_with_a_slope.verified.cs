@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
@@ -26,12 +27,15 @@ partial class Layers
     /// (slope 0.2).</summary>
     /// <remarks>
     /// <para>3,888 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [3, 2, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
-    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
-    /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 3 channel(s) × 1 vector(s) of 16 pixels (3 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 3 channel(s) × 1 vector(s) of 8 pixels (3 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 3 channel(s) × 2 vector(s) of 4 pixels (6 accumulators), window fully unrolled.</para>
+    /// <para>Strategy: the output planes are 6×6, so a tile along one output row would hold few accumulators and read its weights again for every row; instead
+    /// every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of 1 stride phase(s) of 8×8 floats, so that
+    /// output pixel (oy, ox) is flattened pixel oy × 8 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows are
+    /// computed and not stored (75 % of 16-float vectors' lanes are output pixels, against 38 % along a row). Register tiles of output channels × flattened
+    /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Vector512: tiles of 3 channel(s) × 3 vector(s) of 16 pixels (9 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 3 vector(s) of 8 pixels (9 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 3 channel(s) × 6 vector(s) of 4 pixels (18 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 2 channel(s) × 6 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -63,6 +67,10 @@ file static class LayersLeakyKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch);
         }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref i, ref w, ref b, ref o, batch);
+        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch);
@@ -76,472 +84,1267 @@ file static class LayersLeakyKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[288];
+        KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[144]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 2);
-            for (int oy = 0; oy < 6; oy++)
+            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 8×8, and flattened pixel q = oy × 8
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..2
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..2
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 6);
-                    // pixels 0..5
-                    Vector512Tile3x1Partial6(ref rows, ref weights, ref bias, ref o, 2);
-                }
+                ref float o = ref outputGroup;
+                // flattened pixels 0..47
+                Vector512Tile3x3(ref band, ref weights, ref bias, ref tileOutput, 2);
+                StorePixels(ref tileOutput, 0, 48, ref o, 3);
             }
         }
     }
 
-    /// <summary>3 output channel(s) × 1 vector(s) of 16 pixels, the last holding 6, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>3 output channel(s) × 3 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile3x1Partial6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile3x3(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF512 a0_0, a1_0, a2_0;
+        KgF512 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2;
         // Start from the bias.
         a0_0 = KgV512.Create(bias);
-        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
-        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
-
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF512 w, x0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            x0 = KgV512.LoadUnsafe(ref band);
-            w = KgV512.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (0, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 2);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 18);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 19);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 20);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (2, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 36);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (2, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 37);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (2, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 38);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            band = ref KgUnsafe.Add(ref band, 144);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // LeakyRelu (slope 0.2), fused into the store.
-        a0_0 = LeakyRelu(a0_0, 0.2f);
-        a1_0 = LeakyRelu(a1_0, 0.2f);
-        a2_0 = LeakyRelu(a2_0, 0.2f);
-        // Store once.
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0_0)), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV512.GetElement(a0_0, 4);
-        KgUnsafe.Add(ref output, 5) = KgV512.GetElement(a0_0, 5);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a1_0)), ref output, 36);
-        KgUnsafe.Add(ref output, 40) = KgV512.GetElement(a1_0, 4);
-        KgUnsafe.Add(ref output, 41) = KgV512.GetElement(a1_0, 5);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a2_0)), ref output, 72);
-        KgUnsafe.Add(ref output, 76) = KgV512.GetElement(a2_0, 4);
-        KgUnsafe.Add(ref output, 77) = KgV512.GetElement(a2_0, 5);
-    }
-
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        KgSpan bandBuffer = stackalloc float[288];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 2);
-            for (int oy = 0; oy < 6; oy++)
-            {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..2
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 6);
-                    // pixels 0..5
-                    Vector256Tile3x1Partial6(ref rows, ref weights, ref bias, ref o, 2);
-                }
-            }
-        }
-    }
-
-    /// <summary>3 output channel(s) × 1 vector(s) of 8 pixels, the last holding 6, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile3x1Partial6(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF256 a0_0, a1_0, a2_0;
-        // Start from the bias.
-        a0_0 = KgV256.Create(bias);
-        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
-        a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
-
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF256 w, x0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            x0 = KgV256.LoadUnsafe(ref band);
-            w = KgV256.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (0, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (0, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (1, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 18);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (1, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 19);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (1, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 20);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (2, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 36);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (2, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 37);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            // tap (2, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 38);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            band = ref KgUnsafe.Add(ref band, 144);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // LeakyRelu (slope 0.2), fused into the store.
-        a0_0 = LeakyRelu(a0_0, 0.2f);
-        a1_0 = LeakyRelu(a1_0, 0.2f);
-        a2_0 = LeakyRelu(a2_0, 0.2f);
-        // Store once.
-        KgV128.StoreUnsafe(KgV256.GetLower(a0_0), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV256.GetElement(a0_0, 4);
-        KgUnsafe.Add(ref output, 5) = KgV256.GetElement(a0_0, 5);
-        KgV128.StoreUnsafe(KgV256.GetLower(a1_0), ref output, 36);
-        KgUnsafe.Add(ref output, 40) = KgV256.GetElement(a1_0, 4);
-        KgUnsafe.Add(ref output, 41) = KgV256.GetElement(a1_0, 5);
-        KgV128.StoreUnsafe(KgV256.GetLower(a2_0), ref output, 72);
-        KgUnsafe.Add(ref output, 76) = KgV256.GetElement(a2_0, 4);
-        KgUnsafe.Add(ref output, 77) = KgV256.GetElement(a2_0, 5);
-    }
-
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        KgSpan bandBuffer = stackalloc float[288];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 2);
-            for (int oy = 0; oy < 6; oy++)
-            {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..2
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 6);
-                    // pixels 0..5
-                    Vector128Tile3x2Partial2(ref rows, ref weights, ref bias, ref o, 2);
-                }
-            }
-        }
-    }
-
-    /// <summary>3 output channel(s) × 2 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile3x2Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a0_2 = a0_0;
+        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
-        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a1_2 = a1_0;
+        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
+        a2_2 = a2_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0, x1;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF512 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            x1 = KgV128.LoadUnsafe(ref band, 4);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(weights);
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 36));
+            x = KgV512.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            x1 = KgV128.LoadUnsafe(ref band, 5);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 37));
+            x = KgV512.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            x1 = KgV128.LoadUnsafe(ref band, 6);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 38));
+            x = KgV512.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 18);
-            x1 = KgV128.LoadUnsafe(ref band, 22);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 39));
+            x = KgV512.LoadUnsafe(ref band, 8);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 24);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 40);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 19);
-            x1 = KgV128.LoadUnsafe(ref band, 23);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 40));
+            x = KgV512.LoadUnsafe(ref band, 9);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 25);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 41);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 20);
-            x1 = KgV128.LoadUnsafe(ref band, 24);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 41));
+            x = KgV512.LoadUnsafe(ref band, 10);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 26);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 42);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            x1 = KgV128.LoadUnsafe(ref band, 40);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 42));
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 37);
-            x1 = KgV128.LoadUnsafe(ref band, 41);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 43));
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
             // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 38);
-            x1 = KgV128.LoadUnsafe(ref band, 42);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            band = ref KgUnsafe.Add(ref band, 144);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 44));
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // LeakyRelu (slope 0.2), fused into the store.
         a0_0 = LeakyRelu(a0_0, 0.2f);
         a0_1 = LeakyRelu(a0_1, 0.2f);
+        a0_2 = LeakyRelu(a0_2, 0.2f);
         a1_0 = LeakyRelu(a1_0, 0.2f);
         a1_1 = LeakyRelu(a1_1, 0.2f);
+        a1_2 = LeakyRelu(a1_2, 0.2f);
         a2_0 = LeakyRelu(a2_0, 0.2f);
         a2_1 = LeakyRelu(a2_1, 0.2f);
+        a2_2 = LeakyRelu(a2_2, 0.2f);
+        // Store once.
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a0_1, ref output, 16);
+        KgV512.StoreUnsafe(a0_2, ref output, 32);
+        KgV512.StoreUnsafe(a1_0, ref output, 48);
+        KgV512.StoreUnsafe(a1_1, ref output, 64);
+        KgV512.StoreUnsafe(a1_2, ref output, 80);
+        KgV512.StoreUnsafe(a2_0, ref output, 96);
+        KgV512.StoreUnsafe(a2_1, ref output, 112);
+        KgV512.StoreUnsafe(a2_2, ref output, 128);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[130];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[72]);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
+            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 8×8, and flattened pixel q = oy × 8
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..2
+            {
+                ref float o = ref outputGroup;
+                // flattened pixels 0..47 in blocks of 24
+                for (int x0 = 0; x0 < 48; x0 += 24)
+                {
+                    Vector256Tile3x3(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 24, ref o, 3);
+                }
+            }
+        }
+    }
+
+    /// <summary>3 output channel(s) × 3 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Tile3x3(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF256 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2;
+        // Start from the bias.
+        a0_0 = KgV256.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF256 x, w0, w1, w2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 36));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 37));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (0, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 38));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 0)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 39));
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 40));
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (1, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 41));
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (2, 0)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 42));
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (2, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 43));
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            // tap (2, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 44));
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            band = ref KgUnsafe.Add(ref band, 64);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // LeakyRelu (slope 0.2), fused into the store.
+        a0_0 = LeakyRelu(a0_0, 0.2f);
+        a0_1 = LeakyRelu(a0_1, 0.2f);
+        a0_2 = LeakyRelu(a0_2, 0.2f);
+        a1_0 = LeakyRelu(a1_0, 0.2f);
+        a1_1 = LeakyRelu(a1_1, 0.2f);
+        a1_2 = LeakyRelu(a1_2, 0.2f);
+        a2_0 = LeakyRelu(a2_0, 0.2f);
+        a2_1 = LeakyRelu(a2_1, 0.2f);
+        a2_2 = LeakyRelu(a2_2, 0.2f);
+        // Store once.
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a1_0, ref output, 24);
+        KgV256.StoreUnsafe(a1_1, ref output, 32);
+        KgV256.StoreUnsafe(a1_2, ref output, 40);
+        KgV256.StoreUnsafe(a2_0, ref output, 48);
+        KgV256.StoreUnsafe(a2_1, ref output, 56);
+        KgV256.StoreUnsafe(a2_2, ref output, 64);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[130];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[72]);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
+            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 8×8, and flattened pixel q = oy × 8
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..2
+            {
+                ref float o = ref outputGroup;
+                // flattened pixels 0..47 in blocks of 24
+                for (int x0 = 0; x0 < 48; x0 += 24)
+                {
+                    Arm64Tile3x6(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 24, ref o, 3);
+                }
+            }
+        }
+    }
+
+    /// <summary>3 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Arm64Tile3x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a2_0, a2_1, a2_2, a2_3, a2_4, a2_5;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
+        a1_5 = a1_0;
+        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
+        a2_4 = a2_0;
+        a2_5 = a2_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1, w2;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 36));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 37));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 38));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 39));
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 40));
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 41));
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 42));
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 43));
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 44));
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            band = ref KgUnsafe.Add(ref band, 64);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // LeakyRelu (slope 0.2), fused into the store.
+        a0_0 = LeakyRelu(a0_0, 0.2f);
+        a0_1 = LeakyRelu(a0_1, 0.2f);
+        a0_2 = LeakyRelu(a0_2, 0.2f);
+        a0_3 = LeakyRelu(a0_3, 0.2f);
+        a0_4 = LeakyRelu(a0_4, 0.2f);
+        a0_5 = LeakyRelu(a0_5, 0.2f);
+        a1_0 = LeakyRelu(a1_0, 0.2f);
+        a1_1 = LeakyRelu(a1_1, 0.2f);
+        a1_2 = LeakyRelu(a1_2, 0.2f);
+        a1_3 = LeakyRelu(a1_3, 0.2f);
+        a1_4 = LeakyRelu(a1_4, 0.2f);
+        a1_5 = LeakyRelu(a1_5, 0.2f);
+        a2_0 = LeakyRelu(a2_0, 0.2f);
+        a2_1 = LeakyRelu(a2_1, 0.2f);
+        a2_2 = LeakyRelu(a2_2, 0.2f);
+        a2_3 = LeakyRelu(a2_3, 0.2f);
+        a2_4 = LeakyRelu(a2_4, 0.2f);
+        a2_5 = LeakyRelu(a2_5, 0.2f);
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
-        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a0_1, 0);
-        KgUnsafe.Add(ref output, 5) = KgV128.GetElement(a0_1, 1);
-        KgV128.StoreUnsafe(a1_0, ref output, 36);
-        KgUnsafe.Add(ref output, 40) = KgV128.GetElement(a1_1, 0);
-        KgUnsafe.Add(ref output, 41) = KgV128.GetElement(a1_1, 1);
-        KgV128.StoreUnsafe(a2_0, ref output, 72);
-        KgUnsafe.Add(ref output, 76) = KgV128.GetElement(a2_1, 0);
-        KgUnsafe.Add(ref output, 77) = KgV128.GetElement(a2_1, 1);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        KgV128.StoreUnsafe(a1_0, ref output, 24);
+        KgV128.StoreUnsafe(a1_1, ref output, 28);
+        KgV128.StoreUnsafe(a1_2, ref output, 32);
+        KgV128.StoreUnsafe(a1_3, ref output, 36);
+        KgV128.StoreUnsafe(a1_4, ref output, 40);
+        KgV128.StoreUnsafe(a1_5, ref output, 44);
+        KgV128.StoreUnsafe(a2_0, ref output, 48);
+        KgV128.StoreUnsafe(a2_1, ref output, 52);
+        KgV128.StoreUnsafe(a2_2, ref output, 56);
+        KgV128.StoreUnsafe(a2_3, ref output, 60);
+        KgV128.StoreUnsafe(a2_4, ref output, 64);
+        KgV128.StoreUnsafe(a2_5, ref output, 68);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[130];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
+            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 8×8, and flattened pixel q = oy × 8
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..1
+            {
+                ref float o = ref outputGroup;
+                // flattened pixels 0..47 in blocks of 24
+                for (int x0 = 0; x0 < 48; x0 += 24)
+                {
+                    Vector128Tile2x6(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 24, ref o, 2);
+                }
+            }
+            // the last 1 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 72);
+                // flattened pixels 0..47 in blocks of 24
+                for (int x0 = 0; x0 < 48; x0 += 24)
+                {
+                    Vector128Tile1x6(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 36), ref KgUnsafe.Add(ref bias, 2), ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 24, ref o, 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>2 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile2x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
+        a1_5 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            band = ref KgUnsafe.Add(ref band, 64);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // LeakyRelu (slope 0.2), fused into the store.
+        a0_0 = LeakyRelu(a0_0, 0.2f);
+        a0_1 = LeakyRelu(a0_1, 0.2f);
+        a0_2 = LeakyRelu(a0_2, 0.2f);
+        a0_3 = LeakyRelu(a0_3, 0.2f);
+        a0_4 = LeakyRelu(a0_4, 0.2f);
+        a0_5 = LeakyRelu(a0_5, 0.2f);
+        a1_0 = LeakyRelu(a1_0, 0.2f);
+        a1_1 = LeakyRelu(a1_1, 0.2f);
+        a1_2 = LeakyRelu(a1_2, 0.2f);
+        a1_3 = LeakyRelu(a1_3, 0.2f);
+        a1_4 = LeakyRelu(a1_4, 0.2f);
+        a1_5 = LeakyRelu(a1_5, 0.2f);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        KgV128.StoreUnsafe(a1_0, ref output, 24);
+        KgV128.StoreUnsafe(a1_1, ref output, 28);
+        KgV128.StoreUnsafe(a1_2, ref output, 32);
+        KgV128.StoreUnsafe(a1_3, ref output, 36);
+        KgV128.StoreUnsafe(a1_4, ref output, 40);
+        KgV128.StoreUnsafe(a1_5, ref output, 44);
+    }
+
+    /// <summary>1 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_5 = Fma(x, w0, a0_5);
+            band = ref KgUnsafe.Add(ref band, 64);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // LeakyRelu (slope 0.2), fused into the store.
+        a0_0 = LeakyRelu(a0_0, 0.2f);
+        a0_1 = LeakyRelu(a0_1, 0.2f);
+        a0_2 = LeakyRelu(a0_2, 0.2f);
+        a0_3 = LeakyRelu(a0_3, 0.2f);
+        a0_4 = LeakyRelu(a0_4, 0.2f);
+        a0_5 = LeakyRelu(a0_5, 0.2f);
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[288];
+        KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[8]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 2);
-            for (int oy = 0; oy < 6; oy++)
+            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 8×8, and flattened pixel q = oy × 8
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..1
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..1
+                ref float o = ref outputGroup;
+                // flattened pixels 0..47 in blocks of 4
+                for (int x0 = 0; x0 < 48; x0 += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 6);
-                    // pixels 0..3
-                    ScalarTile2x4(ref rows, ref weights, ref bias, ref o, 2);
-                    // pixels 4..5
-                    ScalarTile2x2(ref KgUnsafe.Add(ref rows, 4), ref weights, ref bias, ref KgUnsafe.Add(ref o, 4), 2);
+                    ScalarTile2x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 4, ref o, 2);
                 }
-                // the last 1 output channel(s)
+            }
+            // the last 1 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 72);
+                // flattened pixels 0..47 in blocks of 4
+                for (int x0 = 0; x0 < 48; x0 += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 6) + 72);
-                    // pixels 0..3
-                    ScalarTile1x4(ref rows, ref KgUnsafe.Add(ref weights, 36), ref KgUnsafe.Add(ref bias, 2), ref o, 2);
-                    // pixels 4..5
-                    ScalarTile1x2(
-                        ref KgUnsafe.Add(ref rows, 4), ref KgUnsafe.Add(ref weights, 36), ref KgUnsafe.Add(ref bias, 2), ref KgUnsafe.Add(ref o, 4), 2);
+                    ScalarTile1x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 36), ref KgUnsafe.Add(ref bias, 2), ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 4, ref o, 1);
                 }
             }
         }
@@ -614,6 +1417,81 @@ file static class LayersLeakyKernel
             // tap (1, 0)
             w0 = KgUnsafe.Add(ref weights, 3);
             w1 = KgUnsafe.Add(ref weights, 21);
+            x = KgUnsafe.Add(ref band, 8);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            // tap (1, 1)
+            w0 = KgUnsafe.Add(ref weights, 4);
+            w1 = KgUnsafe.Add(ref weights, 22);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 12);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            // tap (1, 2)
+            w0 = KgUnsafe.Add(ref weights, 5);
+            w1 = KgUnsafe.Add(ref weights, 23);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 12);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 13);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            // tap (2, 0)
+            w0 = KgUnsafe.Add(ref weights, 6);
+            w1 = KgUnsafe.Add(ref weights, 24);
+            x = KgUnsafe.Add(ref band, 16);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            // tap (2, 1)
+            w0 = KgUnsafe.Add(ref weights, 7);
+            w1 = KgUnsafe.Add(ref weights, 25);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_0 = a0_0 + (x * w0);
+            a1_0 = a1_0 + (x * w1);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_1 = a0_1 + (x * w0);
+            a1_1 = a1_1 + (x * w1);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_2 = a0_2 + (x * w0);
+            a1_2 = a1_2 + (x * w1);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_3 = a0_3 + (x * w0);
+            a1_3 = a1_3 + (x * w1);
+            // tap (2, 2)
+            w0 = KgUnsafe.Add(ref weights, 8);
+            w1 = KgUnsafe.Add(ref weights, 26);
             x = KgUnsafe.Add(ref band, 18);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
@@ -626,82 +1504,7 @@ file static class LayersLeakyKernel
             x = KgUnsafe.Add(ref band, 21);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 22);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 23);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            band = ref KgUnsafe.Add(ref band, 144);
+            band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
@@ -719,122 +1522,10 @@ file static class LayersLeakyKernel
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
-        KgUnsafe.Add(ref output, 36) = a1_0;
-        KgUnsafe.Add(ref output, 37) = a1_1;
-        KgUnsafe.Add(ref output, 38) = a1_2;
-        KgUnsafe.Add(ref output, 39) = a1_3;
-    }
-
-    /// <summary>2 output channel(s) × 2 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile2x2(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        float a0_0, a0_1, a1_0, a1_1;
-        // Start from the bias.
-        a0_0 = bias;
-        a0_1 = a0_0;
-        a1_0 = KgUnsafe.Add(ref bias, 1);
-        a1_1 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 18);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 19);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 20);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 21);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 22);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 23);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            band = ref KgUnsafe.Add(ref band, 144);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // LeakyRelu (slope 0.2), fused into the store.
-        a0_0 = KgActivations.LeakyRelu(a0_0, 0.2f);
-        a0_1 = KgActivations.LeakyRelu(a0_1, 0.2f);
-        a1_0 = KgActivations.LeakyRelu(a1_0, 0.2f);
-        a1_1 = KgActivations.LeakyRelu(a1_1, 0.2f);
-        // Store once.
-        output = a0_0;
-        KgUnsafe.Add(ref output, 1) = a0_1;
-        KgUnsafe.Add(ref output, 36) = a1_0;
-        KgUnsafe.Add(ref output, 37) = a1_1;
+        KgUnsafe.Add(ref output, 4) = a1_0;
+        KgUnsafe.Add(ref output, 5) = a1_1;
+        KgUnsafe.Add(ref output, 6) = a1_2;
+        KgUnsafe.Add(ref output, 7) = a1_3;
     }
 
     /// <summary>1 output channel(s) × 4 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
@@ -884,6 +1575,56 @@ file static class LayersLeakyKernel
             a0_3 = a0_3 + (x * w0);
             // tap (1, 0)
             w0 = KgUnsafe.Add(ref weights, 3);
+            x = KgUnsafe.Add(ref band, 8);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_3 = a0_3 + (x * w0);
+            // tap (1, 1)
+            w0 = KgUnsafe.Add(ref weights, 4);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 12);
+            a0_3 = a0_3 + (x * w0);
+            // tap (1, 2)
+            w0 = KgUnsafe.Add(ref weights, 5);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 12);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 13);
+            a0_3 = a0_3 + (x * w0);
+            // tap (2, 0)
+            w0 = KgUnsafe.Add(ref weights, 6);
+            x = KgUnsafe.Add(ref band, 16);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_3 = a0_3 + (x * w0);
+            // tap (2, 1)
+            w0 = KgUnsafe.Add(ref weights, 7);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_0 = a0_0 + (x * w0);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_1 = a0_1 + (x * w0);
+            x = KgUnsafe.Add(ref band, 19);
+            a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 20);
+            a0_3 = a0_3 + (x * w0);
+            // tap (2, 2)
+            w0 = KgUnsafe.Add(ref weights, 8);
             x = KgUnsafe.Add(ref band, 18);
             a0_0 = a0_0 + (x * w0);
             x = KgUnsafe.Add(ref band, 19);
@@ -892,57 +1633,7 @@ file static class LayersLeakyKernel
             a0_2 = a0_2 + (x * w0);
             x = KgUnsafe.Add(ref band, 21);
             a0_3 = a0_3 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_3 = a0_3 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 144);
+            band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
@@ -958,108 +1649,43 @@ file static class LayersLeakyKernel
         KgUnsafe.Add(ref output, 3) = a0_3;
     }
 
-    /// <summary>1 output channel(s) × 2 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    /// <summary>
+    /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 1 stride phase(s) of
+    /// 8 rows × 8 floats. The padding was written once when the band was made.
+    /// </summary>
+    private static void FillPlanes(ref float input, ref float band, int channels)
     {
-        float a0_0, a0_1;
-        // Start from the bias.
-        a0_0 = bias;
-        a0_1 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_1 = a0_1 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_1 = a0_1 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_1 = a0_1 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_1 = a0_1 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_1 = a0_1 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 144);
-            weights = ref KgUnsafe.Add(ref weights, 9);
+            ref float source = ref KgUnsafe.Add(ref input, c * 64);
+            ref float planes = ref KgUnsafe.Add(ref band, c * 64);
+            // rows 0..7 hold input rows 0..7; columns 0..7 input columns 0..7
+            for (int r = 0; r < 8; r++)
+            {
+                KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref source, r * 8), 8).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref planes, r * 8), 8));
+            }
         }
-
-        // LeakyRelu (slope 0.2), fused into the store.
-        a0_0 = KgActivations.LeakyRelu(a0_0, 0.2f);
-        a0_1 = KgActivations.LeakyRelu(a0_1, 0.2f);
-        // Store once.
-        output = a0_0;
-        KgUnsafe.Add(ref output, 1) = a0_1;
     }
 
     /// <summary>
-    /// Copies 8 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 1 stride phase(s) of 18 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
+    /// Copies the output pixels among flattened pixels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1
+    /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
+    /// Flattened pixel q is output pixel (q / 8, q % 8); those whose column is 6 or more are not pixels.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
-        for (int c = 0; c < channels; c++)
+        int end = KgMath.Min(start + count, 46);
+        for (int oy = start / 8; oy * 8 < end; oy++)
         {
-            for (int r = 0; r < 8; r++)
+            int from = KgMath.Max(start, oy * 8), to = KgMath.Min(end, (oy * 8) + 6);
+            for (int j = 0; j < channels; j++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 8) + r) * 18);
-                if ((uint)iy >= 8u)
+                ref float source = ref KgUnsafe.Add(ref tile, (j * count) + from - start);
+                ref float target = ref KgUnsafe.Add(ref output, (j * 36) + from - (oy * 2));
+                for (int k = 0; k < to - from; k++)
                 {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref row, 8).Clear();
-                    continue;
+                    KgUnsafe.Add(ref target, k) = KgUnsafe.Add(ref source, k);
                 }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 8) + iy) * 8);
-                KgMarshal.CreateReadOnlySpan(ref source, 8)
-                    .CopyTo(KgMarshal.CreateSpan(ref row, 8));
             }
         }
     }

@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgMathF = global::System.MathF;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
@@ -26,13 +27,15 @@ partial class Layers
     /// activation Sigmoid.</summary>
     /// <remarks>
     /// <para>17,280 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [5, 3, 2, 4], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
-    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
-    /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 5 channel(s) × 1 vector(s) of 16 pixels (5 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 5 channel(s) × 2 vector(s) of 8 pixels (10 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 5 channel(s) × 3 vector(s) of 4 pixels (15 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 3 channel(s) × 3 vector(s) of 4 pixels (9 accumulators), window fully unrolled.</para>
+    /// <para>Strategy: the output planes are 8×9, so a tile along one output row would hold few accumulators and read its weights again for every row; instead
+    /// every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of 1 stride phase(s) of 9×12 floats, so that
+    /// output pixel (oy, ox) is flattened pixel oy × 12 + ox and every kernel tap is a contiguous load across output rows; the 3 column(s) between rows are
+    /// computed and not stored (75 % of 16-float vectors' lanes are output pixels, against 56 % along a row). Register tiles of output channels × flattened
+    /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Vector512: tiles of 4 channel(s) × 6 vector(s) of 16 pixels (24 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 5 channel(s) × 4 vector(s) of 4 pixels (20 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 2 channel(s) × 6 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -81,379 +84,945 @@ file static class LayersRectangularKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[384]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 3);
-            for (int oy = 0; oy < 8; oy++)
+            // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
+            // 12 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels 0..3
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
-                // output channels 0..4
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Vector512Tile5x1Partial9(ref rows, ref weights, ref bias, ref o, 3);
-                }
+                ref float o = ref outputGroup;
+                // flattened pixels 0..95
+                Vector512Tile4x6(ref band, ref weights, ref bias, ref tileOutput, 3);
+                StorePixels(ref tileOutput, 0, 96, ref o, 4);
+            }
+            // the last 1 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
+                // flattened pixels 0..95
+                Vector512Tile1x6(ref band, ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref tileOutput, 3);
+                StorePixels(ref tileOutput, 0, 96, ref o, 1);
             }
         }
     }
 
-    /// <summary>5 output channel(s) × 1 vector(s) of 16 pixels, the last holding 9, accumulated over <paramref name="channels"/> input channels and the 2×4
-    /// window.</summary>
+    /// <summary>4 output channel(s) × 6 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile5x1Partial9(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile4x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF512 a0_0, a1_0, a2_0, a3_0, a4_0;
+        KgF512 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a2_0, a2_1, a2_2, a2_3, a2_4, a2_5, a3_0, a3_1, a3_2, a3_3, a3_4, a3_5;
         // Start from the bias.
         a0_0 = KgV512.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
         a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
+        a1_5 = a1_0;
         a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
+        a2_4 = a2_0;
+        a2_5 = a2_0;
         a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
-        a4_0 = KgV512.Create(KgUnsafe.Add(ref bias, 4));
+        a3_1 = a3_0;
+        a3_2 = a3_0;
+        a3_3 = a3_0;
+        a3_4 = a3_0;
+        a3_5 = a3_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF512 w, x0;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF512 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            x0 = KgV512.LoadUnsafe(ref band);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 31));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 79));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 103));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 31));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 79));
+            x = KgV512.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 64);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 80);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (0, 1), weight (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 30));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 78));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 102));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 30));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 78));
+            x = KgV512.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 65);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 81);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (0, 2), weight (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 2);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 29));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 53));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 77));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 101));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 29));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 53));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 77));
+            x = KgV512.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 66);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 82);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (0, 3), weight (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 3);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 28));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 52));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 76));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 100));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 28));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 52));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 76));
+            x = KgV512.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 19);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 35);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 51);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 67);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 83);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 0), weight (0, 3)
-            x0 = KgV512.LoadUnsafe(ref band, 19);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 27));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 51));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 75));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 99));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 27));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 51));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 75));
+            x = KgV512.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 28);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 60);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 76);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 92);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 1), weight (0, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 20);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 50));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 74));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 98));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 50));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 74));
+            x = KgV512.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 29);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 45);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 61);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 77);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 93);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 2), weight (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 21);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 49));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 73));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 97));
-            a4_0 = Fma(x0, w, a4_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 49));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 73));
+            x = KgV512.LoadUnsafe(ref band, 14);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 30);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 46);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 62);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 78);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 94);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 3), weight (0, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 22);
-            w = KgV512.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 48));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 72));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 96));
-            a4_0 = Fma(x0, w, a4_0);
-            band = ref KgUnsafe.Add(ref band, 171);
+            w0 = KgV512.Create(weights);
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 48));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 72));
+            x = KgV512.LoadUnsafe(ref band, 15);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 31);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 47);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 63);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 79);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 95);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
+            band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
-        KgV256.StoreUnsafe(KgV512.GetLower(a0_0), ref output, 0);
-        KgUnsafe.Add(ref output, 8) = KgV512.GetElement(a0_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a1_0), ref output, 72);
-        KgUnsafe.Add(ref output, 80) = KgV512.GetElement(a1_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a2_0), ref output, 144);
-        KgUnsafe.Add(ref output, 152) = KgV512.GetElement(a2_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a3_0), ref output, 216);
-        KgUnsafe.Add(ref output, 224) = KgV512.GetElement(a3_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a4_0), ref output, 288);
-        KgUnsafe.Add(ref output, 296) = KgV512.GetElement(a4_0, 8);
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a0_1, ref output, 16);
+        KgV512.StoreUnsafe(a0_2, ref output, 32);
+        KgV512.StoreUnsafe(a0_3, ref output, 48);
+        KgV512.StoreUnsafe(a0_4, ref output, 64);
+        KgV512.StoreUnsafe(a0_5, ref output, 80);
+        KgV512.StoreUnsafe(a1_0, ref output, 96);
+        KgV512.StoreUnsafe(a1_1, ref output, 112);
+        KgV512.StoreUnsafe(a1_2, ref output, 128);
+        KgV512.StoreUnsafe(a1_3, ref output, 144);
+        KgV512.StoreUnsafe(a1_4, ref output, 160);
+        KgV512.StoreUnsafe(a1_5, ref output, 176);
+        KgV512.StoreUnsafe(a2_0, ref output, 192);
+        KgV512.StoreUnsafe(a2_1, ref output, 208);
+        KgV512.StoreUnsafe(a2_2, ref output, 224);
+        KgV512.StoreUnsafe(a2_3, ref output, 240);
+        KgV512.StoreUnsafe(a2_4, ref output, 256);
+        KgV512.StoreUnsafe(a2_5, ref output, 272);
+        KgV512.StoreUnsafe(a3_0, ref output, 288);
+        KgV512.StoreUnsafe(a3_1, ref output, 304);
+        KgV512.StoreUnsafe(a3_2, ref output, 320);
+        KgV512.StoreUnsafe(a3_3, ref output, 336);
+        KgV512.StoreUnsafe(a3_4, ref output, 352);
+        KgV512.StoreUnsafe(a3_5, ref output, 368);
         // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 5; j++)
+        for (int j = 0; j < 4; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 96; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 96) + k);
                 e = 1f / (1f + KgMathF.Exp(-e));
             }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 6 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Tile1x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF512 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5;
+        // Start from the bias.
+        a0_0 = KgV512.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF512 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0), weight (1, 3)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV512.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 64);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 80);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 1), weight (1, 2)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV512.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 65);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 81);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 2), weight (1, 1)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV512.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 66);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 82);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 3), weight (1, 0)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV512.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 19);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 35);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 51);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 67);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 83);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 0), weight (0, 3)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV512.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 28);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 60);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 76);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 92);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 1), weight (0, 2)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV512.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 29);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 45);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 61);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 77);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 93);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 2), weight (0, 1)
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV512.LoadUnsafe(ref band, 14);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 30);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 46);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 62);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 78);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 94);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 3), weight (0, 0)
+            w0 = KgV512.Create(weights);
+            x = KgV512.LoadUnsafe(ref band, 15);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV512.LoadUnsafe(ref band, 31);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV512.LoadUnsafe(ref band, 47);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV512.LoadUnsafe(ref band, 63);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV512.LoadUnsafe(ref band, 79);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV512.LoadUnsafe(ref band, 95);
+            a0_5 = Fma(x, w0, a0_5);
+            band = ref KgUnsafe.Add(ref band, 108);
+            weights = ref KgUnsafe.Add(ref weights, 8);
+        }
+
+        // Store once.
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a0_1, ref output, 16);
+        KgV512.StoreUnsafe(a0_2, ref output, 32);
+        KgV512.StoreUnsafe(a0_3, ref output, 48);
+        KgV512.StoreUnsafe(a0_4, ref output, 64);
+        KgV512.StoreUnsafe(a0_5, ref output, 80);
+        // Sigmoid, applied to the stored values.
+        for (int k = 0; k < 96; k++)
+        {
+            ref float e = ref KgUnsafe.Add(ref output, k);
+            e = 1f / (1f + KgMathF.Exp(-e));
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[96]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 3);
-            for (int oy = 0; oy < 8; oy++)
+            // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
+            // 12 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels 0..2
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
-                // output channels 0..4
+                ref float o = ref outputGroup;
+                // flattened pixels 0..95 in blocks of 32
+                for (int x0 = 0; x0 < 96; x0 += 32)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Vector256Tile5x2Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                    Vector256Tile3x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 32, ref o, 3);
+                }
+            }
+            // the last 2 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 216);
+                // flattened pixels 0..95 in blocks of 32
+                for (int x0 = 0; x0 < 96; x0 += 32)
+                {
+                    Vector256Tile2x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 72), ref KgUnsafe.Add(ref bias, 3), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 32, ref o, 2);
                 }
             }
         }
     }
 
-    /// <summary>5 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
-    /// window.</summary>
+    /// <summary>3 output channel(s) × 4 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile5x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile3x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF256 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1;
+        KgF256 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3;
         // Start from the bias.
         a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
         a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
         a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
-        a3_0 = KgV256.Create(KgUnsafe.Add(ref bias, 3));
-        a3_1 = a3_0;
-        a4_0 = KgV256.Create(KgUnsafe.Add(ref bias, 4));
-        a4_1 = a4_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF256 w, x0, x1;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
-            x0 = KgV256.LoadUnsafe(ref band);
-            x1 = KgV256.LoadUnsafe(ref band, 8);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 31));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 55));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 79));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 103));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 31));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 55));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 1), weight (1, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 1);
-            x1 = KgV256.LoadUnsafe(ref band, 9);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 30));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 54));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 78));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 102));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 30));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 54));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 2), weight (1, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 2);
-            x1 = KgV256.LoadUnsafe(ref band, 10);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 29));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 53));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 77));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 101));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 29));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 53));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 3), weight (1, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 3);
-            x1 = KgV256.LoadUnsafe(ref band, 11);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 28));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 52));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 76));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 100));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 28));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 52));
+            x = KgV256.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 11);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 19);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 27);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 0), weight (0, 3)
-            x0 = KgV256.LoadUnsafe(ref band, 19);
-            x1 = KgV256.LoadUnsafe(ref band, 27);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 27));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 51));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 75));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 99));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 27));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 51));
+            x = KgV256.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 28);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 1), weight (0, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 20);
-            x1 = KgV256.LoadUnsafe(ref band, 28);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 50));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 74));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 98));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 50));
+            x = KgV256.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 29);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 37);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 2), weight (0, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 21);
-            x1 = KgV256.LoadUnsafe(ref band, 29);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 49));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 73));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 97));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 49));
+            x = KgV256.LoadUnsafe(ref band, 14);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 22);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 30);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 38);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 3), weight (0, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 22);
-            x1 = KgV256.LoadUnsafe(ref band, 30);
-            w = KgV256.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 48));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 72));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 96));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            band = ref KgUnsafe.Add(ref band, 171);
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 48));
+            x = KgV256.LoadUnsafe(ref band, 15);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 23);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 31);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 39);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
         KgV256.StoreUnsafe(a0_0, ref output);
-        KgUnsafe.Add(ref output, 8) = KgV256.GetElement(a0_1, 0);
-        KgV256.StoreUnsafe(a1_0, ref output, 72);
-        KgUnsafe.Add(ref output, 80) = KgV256.GetElement(a1_1, 0);
-        KgV256.StoreUnsafe(a2_0, ref output, 144);
-        KgUnsafe.Add(ref output, 152) = KgV256.GetElement(a2_1, 0);
-        KgV256.StoreUnsafe(a3_0, ref output, 216);
-        KgUnsafe.Add(ref output, 224) = KgV256.GetElement(a3_1, 0);
-        KgV256.StoreUnsafe(a4_0, ref output, 288);
-        KgUnsafe.Add(ref output, 296) = KgV256.GetElement(a4_1, 0);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a0_3, ref output, 24);
+        KgV256.StoreUnsafe(a1_0, ref output, 32);
+        KgV256.StoreUnsafe(a1_1, ref output, 40);
+        KgV256.StoreUnsafe(a1_2, ref output, 48);
+        KgV256.StoreUnsafe(a1_3, ref output, 56);
+        KgV256.StoreUnsafe(a2_0, ref output, 64);
+        KgV256.StoreUnsafe(a2_1, ref output, 72);
+        KgV256.StoreUnsafe(a2_2, ref output, 80);
+        KgV256.StoreUnsafe(a2_3, ref output, 88);
         // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 5; j++)
+        for (int j = 0; j < 3; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 32; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 32) + k);
+                e = 1f / (1f + KgMathF.Exp(-e));
+            }
+        }
+    }
+
+    /// <summary>2 output channel(s) × 4 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Tile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF256 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
+        // Start from the bias.
+        a0_0 = KgV256.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF256 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0), weight (1, 3)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 31));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 1), weight (1, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 30));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 2), weight (1, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 29));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 3), weight (1, 0)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 28));
+            x = KgV256.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 11);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 19);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 27);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 0), weight (0, 3)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 27));
+            x = KgV256.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 28);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 1), weight (0, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            x = KgV256.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 29);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 37);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 2), weight (0, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            x = KgV256.LoadUnsafe(ref band, 14);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 22);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 30);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 38);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 3), weight (0, 0)
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            x = KgV256.LoadUnsafe(ref band, 15);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV256.LoadUnsafe(ref band, 23);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV256.LoadUnsafe(ref band, 31);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV256.LoadUnsafe(ref band, 39);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            band = ref KgUnsafe.Add(ref band, 108);
+            weights = ref KgUnsafe.Add(ref weights, 8);
+        }
+
+        // Store once.
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a0_3, ref output, 24);
+        KgV256.StoreUnsafe(a1_0, ref output, 32);
+        KgV256.StoreUnsafe(a1_1, ref output, 40);
+        KgV256.StoreUnsafe(a1_2, ref output, 48);
+        KgV256.StoreUnsafe(a1_3, ref output, 56);
+        // Sigmoid, applied to the stored values.
+        for (int j = 0; j < 2; j++)
+        {
+            for (int k = 0; k < 32; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 32) + k);
                 e = 1f / (1f + KgMathF.Exp(-e));
             }
         }
@@ -462,273 +1031,333 @@ file static class LayersRectangularKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[80]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 3);
-            for (int oy = 0; oy < 8; oy++)
+            // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
+            // 12 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels 0..4
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
-                // output channels 0..4
+                ref float o = ref outputGroup;
+                // flattened pixels 0..95 in blocks of 16
+                for (int x0 = 0; x0 < 96; x0 += 16)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Arm64Tile5x3Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                    Arm64Tile5x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 16, ref o, 5);
                 }
             }
         }
     }
 
-    /// <summary>5 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
-    /// window.</summary>
+    /// <summary>5 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile5x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Arm64Tile5x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2, a4_0, a4_1, a4_2;
+        KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3, a4_0, a4_1, a4_2, a4_3;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
+        a0_3 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
+        a1_3 = a1_0;
         a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
         a2_2 = a2_0;
+        a2_3 = a2_0;
         a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
         a3_2 = a3_0;
+        a3_3 = a3_0;
         a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
         a4_1 = a4_0;
         a4_2 = a4_0;
+        a4_3 = a4_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0, x1, x2;
+        KgF128 w, x0, x1, x2, x3;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0), weight (1, 3)
             x0 = KgV128.LoadUnsafe(ref band);
             x1 = KgV128.LoadUnsafe(ref band, 4);
             x2 = KgV128.LoadUnsafe(ref band, 8);
+            x3 = KgV128.LoadUnsafe(ref band, 12);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 79));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 103));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (0, 1), weight (1, 2)
             x0 = KgV128.LoadUnsafe(ref band, 1);
             x1 = KgV128.LoadUnsafe(ref band, 5);
             x2 = KgV128.LoadUnsafe(ref band, 9);
+            x3 = KgV128.LoadUnsafe(ref band, 13);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 78));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 102));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (0, 2), weight (1, 1)
             x0 = KgV128.LoadUnsafe(ref band, 2);
             x1 = KgV128.LoadUnsafe(ref band, 6);
             x2 = KgV128.LoadUnsafe(ref band, 10);
+            x3 = KgV128.LoadUnsafe(ref band, 14);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 77));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 101));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (0, 3), weight (1, 0)
             x0 = KgV128.LoadUnsafe(ref band, 3);
             x1 = KgV128.LoadUnsafe(ref band, 7);
             x2 = KgV128.LoadUnsafe(ref band, 11);
+            x3 = KgV128.LoadUnsafe(ref band, 15);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 76));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 100));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (1, 0), weight (0, 3)
-            x0 = KgV128.LoadUnsafe(ref band, 19);
-            x1 = KgV128.LoadUnsafe(ref band, 23);
-            x2 = KgV128.LoadUnsafe(ref band, 27);
+            x0 = KgV128.LoadUnsafe(ref band, 12);
+            x1 = KgV128.LoadUnsafe(ref band, 16);
+            x2 = KgV128.LoadUnsafe(ref band, 20);
+            x3 = KgV128.LoadUnsafe(ref band, 24);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 75));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 99));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (1, 1), weight (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 20);
-            x1 = KgV128.LoadUnsafe(ref band, 24);
-            x2 = KgV128.LoadUnsafe(ref band, 28);
+            x0 = KgV128.LoadUnsafe(ref band, 13);
+            x1 = KgV128.LoadUnsafe(ref band, 17);
+            x2 = KgV128.LoadUnsafe(ref band, 21);
+            x3 = KgV128.LoadUnsafe(ref band, 25);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 74));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 98));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (1, 2), weight (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 21);
-            x1 = KgV128.LoadUnsafe(ref band, 25);
-            x2 = KgV128.LoadUnsafe(ref band, 29);
+            x0 = KgV128.LoadUnsafe(ref band, 14);
+            x1 = KgV128.LoadUnsafe(ref band, 18);
+            x2 = KgV128.LoadUnsafe(ref band, 22);
+            x3 = KgV128.LoadUnsafe(ref band, 26);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 73));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 97));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             // tap (1, 3), weight (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 22);
-            x1 = KgV128.LoadUnsafe(ref band, 26);
-            x2 = KgV128.LoadUnsafe(ref band, 30);
+            x0 = KgV128.LoadUnsafe(ref band, 15);
+            x1 = KgV128.LoadUnsafe(ref band, 19);
+            x2 = KgV128.LoadUnsafe(ref band, 23);
+            x3 = KgV128.LoadUnsafe(ref band, 27);
             w = KgV128.Create(weights);
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
             a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
             a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
             a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 72));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
             a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 96));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
             a4_2 = Fma(x2, w, a4_2);
-            band = ref KgUnsafe.Add(ref band, 171);
+            a4_3 = Fma(x3, w, a4_3);
+            band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
         KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
-        KgV128.StoreUnsafe(a1_0, ref output, 72);
-        KgV128.StoreUnsafe(a1_1, ref output, 76);
-        KgUnsafe.Add(ref output, 80) = KgV128.GetElement(a1_2, 0);
-        KgV128.StoreUnsafe(a2_0, ref output, 144);
-        KgV128.StoreUnsafe(a2_1, ref output, 148);
-        KgUnsafe.Add(ref output, 152) = KgV128.GetElement(a2_2, 0);
-        KgV128.StoreUnsafe(a3_0, ref output, 216);
-        KgV128.StoreUnsafe(a3_1, ref output, 220);
-        KgUnsafe.Add(ref output, 224) = KgV128.GetElement(a3_2, 0);
-        KgV128.StoreUnsafe(a4_0, ref output, 288);
-        KgV128.StoreUnsafe(a4_1, ref output, 292);
-        KgUnsafe.Add(ref output, 296) = KgV128.GetElement(a4_2, 0);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a1_0, ref output, 16);
+        KgV128.StoreUnsafe(a1_1, ref output, 20);
+        KgV128.StoreUnsafe(a1_2, ref output, 24);
+        KgV128.StoreUnsafe(a1_3, ref output, 28);
+        KgV128.StoreUnsafe(a2_0, ref output, 32);
+        KgV128.StoreUnsafe(a2_1, ref output, 36);
+        KgV128.StoreUnsafe(a2_2, ref output, 40);
+        KgV128.StoreUnsafe(a2_3, ref output, 44);
+        KgV128.StoreUnsafe(a3_0, ref output, 48);
+        KgV128.StoreUnsafe(a3_1, ref output, 52);
+        KgV128.StoreUnsafe(a3_2, ref output, 56);
+        KgV128.StoreUnsafe(a3_3, ref output, 60);
+        KgV128.StoreUnsafe(a4_0, ref output, 64);
+        KgV128.StoreUnsafe(a4_1, ref output, 68);
+        KgV128.StoreUnsafe(a4_2, ref output, 72);
+        KgV128.StoreUnsafe(a4_3, ref output, 76);
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 5; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 16; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 16) + k);
                 e = 1f / (1f + KgMathF.Exp(-e));
             }
         }
@@ -737,221 +1366,60 @@ file static class LayersRectangularKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 3);
-            for (int oy = 0; oy < 8; oy++)
+            // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
+            // 12 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels in blocks of 2
+            for (int ob = 0; ob < 4; ob += 2)
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
-                // output channels 0..2
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 72);
+                // flattened pixels 0..95 in blocks of 24
+                for (int x0 = 0; x0 < 96; x0 += 24)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Vector128Tile3x3Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                    Vector128Tile2x6(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 24, ref o, 2);
                 }
-                // the last 2 output channel(s)
+            }
+            // the last 1 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
+                // flattened pixels 0..95 in blocks of 24
+                for (int x0 = 0; x0 < 96; x0 += 24)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 9) + 216);
-                    // pixels 0..8
-                    Vector128Tile2x3Partial1(ref rows, ref KgUnsafe.Add(ref weights, 72), ref KgUnsafe.Add(ref bias, 3), ref o, 3);
+                    Vector128Tile1x6(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 24, ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>3 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
-    /// window.</summary>
+    /// <summary>2 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile3x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile2x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2;
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
-        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
-        a2_1 = a2_0;
-        a2_2 = a2_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1, w2;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 31));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 55));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 30));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 54));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 29));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 53));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 28));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 52));
-            x = KgV128.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 7);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 11);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 27));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 51));
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 50));
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 49));
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 48));
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            band = ref KgUnsafe.Add(ref band, 171);
-            weights = ref KgUnsafe.Add(ref weights, 8);
-        }
-
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
-        KgV128.StoreUnsafe(a1_0, ref output, 72);
-        KgV128.StoreUnsafe(a1_1, ref output, 76);
-        KgUnsafe.Add(ref output, 80) = KgV128.GetElement(a1_2, 0);
-        KgV128.StoreUnsafe(a2_0, ref output, 144);
-        KgV128.StoreUnsafe(a2_1, ref output, 148);
-        KgUnsafe.Add(ref output, 152) = KgV128.GetElement(a2_2, 0);
-        // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 3; j++)
-        {
-            for (int k = 0; k < 9; k++)
-            {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
-                e = 1f / (1f + KgMathF.Exp(-e));
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 2×4
-    /// window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
+        a1_5 = a1_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF128 x, w0, w1;
@@ -969,6 +1437,15 @@ file static class LayersRectangularKernel
             x = KgV128.LoadUnsafe(ref band, 8);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (0, 1), weight (1, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 30));
@@ -981,6 +1458,15 @@ file static class LayersRectangularKernel
             x = KgV128.LoadUnsafe(ref band, 9);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (0, 2), weight (1, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 29));
@@ -993,6 +1479,15 @@ file static class LayersRectangularKernel
             x = KgV128.LoadUnsafe(ref band, 10);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (0, 3), weight (1, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 28));
@@ -1005,118 +1500,309 @@ file static class LayersRectangularKernel
             x = KgV128.LoadUnsafe(ref band, 11);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (1, 0), weight (0, 3)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 27));
-            x = KgV128.LoadUnsafe(ref band, 19);
+            x = KgV128.LoadUnsafe(ref band, 12);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 23);
+            x = KgV128.LoadUnsafe(ref band, 16);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 27);
+            x = KgV128.LoadUnsafe(ref band, 20);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (1, 1), weight (0, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            x = KgV128.LoadUnsafe(ref band, 20);
+            x = KgV128.LoadUnsafe(ref band, 13);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 24);
+            x = KgV128.LoadUnsafe(ref band, 17);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 28);
+            x = KgV128.LoadUnsafe(ref band, 21);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (1, 2), weight (0, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            x = KgV128.LoadUnsafe(ref band, 21);
+            x = KgV128.LoadUnsafe(ref band, 14);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 25);
+            x = KgV128.LoadUnsafe(ref band, 18);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 29);
+            x = KgV128.LoadUnsafe(ref band, 22);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
             // tap (1, 3), weight (0, 0)
             w0 = KgV128.Create(weights);
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            x = KgV128.LoadUnsafe(ref band, 22);
+            x = KgV128.LoadUnsafe(ref band, 15);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 26);
+            x = KgV128.LoadUnsafe(ref band, 19);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 30);
+            x = KgV128.LoadUnsafe(ref band, 23);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            band = ref KgUnsafe.Add(ref band, 171);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 31);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
         KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
-        KgV128.StoreUnsafe(a1_0, ref output, 72);
-        KgV128.StoreUnsafe(a1_1, ref output, 76);
-        KgUnsafe.Add(ref output, 80) = KgV128.GetElement(a1_2, 0);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        KgV128.StoreUnsafe(a1_0, ref output, 24);
+        KgV128.StoreUnsafe(a1_1, ref output, 28);
+        KgV128.StoreUnsafe(a1_2, ref output, 32);
+        KgV128.StoreUnsafe(a1_3, ref output, 36);
+        KgV128.StoreUnsafe(a1_4, ref output, 40);
+        KgV128.StoreUnsafe(a1_5, ref output, 44);
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 24; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 24) + k);
                 e = 1f / (1f + KgMathF.Exp(-e));
             }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile1x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0), weight (1, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 1), weight (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 2), weight (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (0, 3), weight (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV128.LoadUnsafe(ref band, 3);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 7);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 11);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 0), weight (0, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 1), weight (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 33);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 2), weight (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_5 = Fma(x, w0, a0_5);
+            // tap (1, 3), weight (0, 0)
+            w0 = KgV128.Create(weights);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_3 = Fma(x, w0, a0_3);
+            x = KgV128.LoadUnsafe(ref band, 31);
+            a0_4 = Fma(x, w0, a0_4);
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_5 = Fma(x, w0, a0_5);
+            band = ref KgUnsafe.Add(ref band, 108);
+            weights = ref KgUnsafe.Add(ref weights, 8);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a0_5, ref output, 20);
+        // Sigmoid, applied to the stored values.
+        for (int k = 0; k < 24; k++)
+        {
+            ref float e = ref KgUnsafe.Add(ref output, k);
+            e = 1f / (1f + KgMathF.Exp(-e));
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[513];
+        KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[8]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 3);
-            for (int oy = 0; oy < 8; oy++)
+            // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
+            // 12 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels in blocks of 2
+            for (int ob = 0; ob < 4; ob += 2)
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 19);
-                // output channels in blocks of 2
-                for (int ob = 0; ob < 4; ob += 2)
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 72);
+                // flattened pixels 0..95 in blocks of 4
+                for (int x0 = 0; x0 < 96; x0 += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 72) + (oy * 9));
-                    // pixels 0..7 in blocks of 4
-                    for (int x0 = 0; x0 < 8; x0 += 4)
-                    {
-                        ScalarTile2x4(
-                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, x0),
-                            3);
-                    }
-                    // pixels 8..8
-                    ScalarTile2x1(
-                        ref KgUnsafe.Add(ref rows, 8), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 8), 3);
+                    ScalarTile2x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 4, ref o, 2);
                 }
-                // the last 1 output channel(s)
+            }
+            // the last 1 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
+                // flattened pixels 0..95 in blocks of 4
+                for (int x0 = 0; x0 < 96; x0 += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 9) + 288);
-                    // pixels 0..7 in blocks of 4
-                    for (int x0 = 0; x0 < 8; x0 += 4)
-                    {
-                        ScalarTile1x4(
-                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref KgUnsafe.Add(ref o, x0), 3);
-                    }
-                    // pixels 8..8
-                    ScalarTile1x1(
-                        ref KgUnsafe.Add(ref rows, 8), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref KgUnsafe.Add(ref o, 8), 3);
+                    ScalarTile1x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 4, ref o, 1);
                 }
             }
         }
@@ -1204,64 +1890,64 @@ file static class LayersRectangularKernel
             // tap (1, 0), weight (0, 3)
             w0 = KgUnsafe.Add(ref weights, 3);
             w1 = KgUnsafe.Add(ref weights, 27);
-            x = KgUnsafe.Add(ref band, 19);
+            x = KgUnsafe.Add(ref band, 12);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 13);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 14);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 1), weight (0, 2)
             w0 = KgUnsafe.Add(ref weights, 2);
             w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 13);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 14);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 23);
+            x = KgUnsafe.Add(ref band, 16);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 2), weight (0, 1)
             w0 = KgUnsafe.Add(ref weights, 1);
             w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 14);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 23);
+            x = KgUnsafe.Add(ref band, 16);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 24);
+            x = KgUnsafe.Add(ref band, 17);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 3), weight (0, 0)
             w0 = weights;
             w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 23);
+            x = KgUnsafe.Add(ref band, 16);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 24);
+            x = KgUnsafe.Add(ref band, 17);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 25);
+            x = KgUnsafe.Add(ref band, 18);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
-            band = ref KgUnsafe.Add(ref band, 171);
+            band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
@@ -1270,94 +1956,18 @@ file static class LayersRectangularKernel
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
-        KgUnsafe.Add(ref output, 72) = a1_0;
-        KgUnsafe.Add(ref output, 73) = a1_1;
-        KgUnsafe.Add(ref output, 74) = a1_2;
-        KgUnsafe.Add(ref output, 75) = a1_3;
+        KgUnsafe.Add(ref output, 4) = a1_0;
+        KgUnsafe.Add(ref output, 5) = a1_1;
+        KgUnsafe.Add(ref output, 6) = a1_2;
+        KgUnsafe.Add(ref output, 7) = a1_3;
         // Sigmoid, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
             for (int k = 0; k < 4; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 72) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 4) + k);
                 e = 1f / (1f + KgMathF.Exp(-e));
             }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile2x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        float a0_0, a1_0;
-        // Start from the bias.
-        a0_0 = bias;
-        a1_0 = KgUnsafe.Add(ref bias, 1);
-
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float w, x0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0), weight (1, 3)
-            x0 = band;
-            w = KgUnsafe.Add(ref weights, 7);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 31);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 1), weight (1, 2)
-            x0 = KgUnsafe.Add(ref band, 1);
-            w = KgUnsafe.Add(ref weights, 6);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 30);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 2), weight (1, 1)
-            x0 = KgUnsafe.Add(ref band, 2);
-            w = KgUnsafe.Add(ref weights, 5);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 29);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 3), weight (1, 0)
-            x0 = KgUnsafe.Add(ref band, 3);
-            w = KgUnsafe.Add(ref weights, 4);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 28);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 0), weight (0, 3)
-            x0 = KgUnsafe.Add(ref band, 19);
-            w = KgUnsafe.Add(ref weights, 3);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 27);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 1), weight (0, 2)
-            x0 = KgUnsafe.Add(ref band, 20);
-            w = KgUnsafe.Add(ref weights, 2);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 26);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 2), weight (0, 1)
-            x0 = KgUnsafe.Add(ref band, 21);
-            w = KgUnsafe.Add(ref weights, 1);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 25);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 3), weight (0, 0)
-            x0 = KgUnsafe.Add(ref band, 22);
-            w = weights;
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 24);
-            a1_0 = a1_0 + (x0 * w);
-            band = ref KgUnsafe.Add(ref band, 171);
-            weights = ref KgUnsafe.Add(ref weights, 8);
-        }
-
-        // Store once.
-        output = a0_0;
-        KgUnsafe.Add(ref output, 72) = a1_0;
-        // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 2; j++)
-        {
-            ref float e = ref KgUnsafe.Add(ref output, j * 72);
-            e = 1f / (1f + KgMathF.Exp(-e));
         }
     }
 
@@ -1418,45 +2028,45 @@ file static class LayersRectangularKernel
             a0_3 = a0_3 + (x * w0);
             // tap (1, 0), weight (0, 3)
             w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 19);
+            x = KgUnsafe.Add(ref band, 12);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 13);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 14);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_3 = a0_3 + (x * w0);
             // tap (1, 1), weight (0, 2)
             w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 13);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 14);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
+            x = KgUnsafe.Add(ref band, 16);
             a0_3 = a0_3 + (x * w0);
             // tap (1, 2), weight (0, 1)
             w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 14);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
+            x = KgUnsafe.Add(ref band, 16);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
+            x = KgUnsafe.Add(ref band, 17);
             a0_3 = a0_3 + (x * w0);
             // tap (1, 3), weight (0, 0)
             w0 = weights;
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 15);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
+            x = KgUnsafe.Add(ref band, 16);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
+            x = KgUnsafe.Add(ref band, 17);
             a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 25);
+            x = KgUnsafe.Add(ref band, 18);
             a0_3 = a0_3 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 171);
+            band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
 
@@ -1473,84 +2083,43 @@ file static class LayersRectangularKernel
         }
     }
 
-    /// <summary>1 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    /// <summary>
+    /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 1 stride phase(s) of
+    /// 9 rows × 12 floats. The padding was written once when the band was made.
+    /// </summary>
+    private static void FillPlanes(ref float input, ref float band, int channels)
     {
-        float a0_0;
-        // Start from the bias.
-        a0_0 = bias;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_0 = a0_0 + (x * w0);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_0 = a0_0 + (x * w0);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_0 = a0_0 + (x * w0);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_0 = a0_0 + (x * w0);
-            // tap (1, 3), weight (0, 0)
-            w0 = weights;
-            x = KgUnsafe.Add(ref band, 22);
-            a0_0 = a0_0 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 171);
-            weights = ref KgUnsafe.Add(ref weights, 8);
+            ref float source = ref KgUnsafe.Add(ref input, c * 108);
+            ref float planes = ref KgUnsafe.Add(ref band, c * 108);
+            // rows 0..8 hold input rows 0..8; columns 0..11 input columns 0..11
+            for (int r = 0; r < 9; r++)
+            {
+                KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref source, r * 12), 12).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref planes, r * 12), 12));
+            }
         }
-
-        // Store once.
-        output = a0_0;
-        // Sigmoid, applied to the stored values.
-        ref float e = ref output;
-        e = 1f / (1f + KgMathF.Exp(-e));
     }
 
     /// <summary>
-    /// Copies 9 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 1 stride phase(s) of 19 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
+    /// Copies the output pixels among flattened pixels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1
+    /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
+    /// Flattened pixel q is output pixel (q / 12, q % 12); those whose column is 9 or more are not pixels.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
-        for (int c = 0; c < channels; c++)
+        int end = KgMath.Min(start + count, 93);
+        for (int oy = start / 12; oy * 12 < end; oy++)
         {
-            for (int r = 0; r < 9; r++)
+            int from = KgMath.Max(start, oy * 12), to = KgMath.Min(end, (oy * 12) + 9);
+            for (int j = 0; j < channels; j++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 9) + r) * 19);
-                if ((uint)iy >= 9u)
+                ref float source = ref KgUnsafe.Add(ref tile, (j * count) + from - start);
+                ref float target = ref KgUnsafe.Add(ref output, (j * 72) + from - (oy * 3));
+                for (int k = 0; k < to - from; k++)
                 {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref row, 12).Clear();
-                    continue;
+                    KgUnsafe.Add(ref target, k) = KgUnsafe.Add(ref source, k);
                 }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 9) + iy) * 12);
-                KgMarshal.CreateReadOnlySpan(ref source, 12)
-                    .CopyTo(KgMarshal.CreateSpan(ref row, 12));
             }
         }
     }

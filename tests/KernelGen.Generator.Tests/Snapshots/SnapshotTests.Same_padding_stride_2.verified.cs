@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
@@ -25,12 +26,15 @@ partial class Layers
     /// None.</summary>
     /// <remarks>
     /// <para>14,400 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [6, 3, 4, 4], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2
-    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
-    /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 6 channel(s) × 1 vector(s) of 16 pixels (6 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 6 channel(s) × 1 vector(s) of 8 pixels (6 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 6 channel(s) × 2 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Strategy: the output planes are 5×5, so a tile along one output row would hold few accumulators and read its weights again for every row; instead
+    /// every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of 4 stride phase(s) of 6×6 floats, so that
+    /// output pixel (oy, ox) is flattened pixel oy × 6 + ox and every kernel tap is a contiguous load across output rows; the 1 column(s) between rows are
+    /// computed and not stored (78 % of 16-float vectors' lanes are output pixels, against 31 % along a row). Register tiles of output channels × flattened
+    /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Vector512: tiles of 6 channel(s) × 2 vector(s) of 16 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 2 channel(s) × 4 vector(s) of 4 pixels (8 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -62,6 +66,10 @@ file static class LayersSameKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch);
         }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref i, ref w, ref b, ref o, batch);
+        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch);
@@ -75,1003 +83,1775 @@ file static class LayersSameKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[435];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[192]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -1, 3);
-            for (int oy = 0; oy < 5; oy++)
+            // Output planes of 5×5 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 6×6, and flattened pixel q = oy × 6
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels 0..5
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
-                // output channels 0..5
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 5);
-                    // pixels 0..4
-                    Vector512Tile6x1Partial5(ref rows, ref weights, ref bias, ref o, 3);
-                }
+                ref float o = ref outputGroup;
+                // flattened pixels 0..31
+                Vector512Tile6x2(ref band, ref weights, ref bias, ref tileOutput, 3);
+                StorePixels(ref tileOutput, 0, 32, ref o, 6);
             }
         }
     }
 
-    /// <summary>6 output channel(s) × 1 vector(s) of 16 pixels, the last holding 5, accumulated over <paramref name="channels"/> input channels and the 4×4
-    /// window.</summary>
+    /// <summary>6 output channel(s) × 2 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile6x1Partial5(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile6x2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF512 a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
+        KgF512 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1;
         // Start from the bias.
         a0_0 = KgV512.Create(bias);
+        a0_1 = a0_0;
         a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
         a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
         a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
         a4_0 = KgV512.Create(KgUnsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
         a5_0 = KgV512.Create(KgUnsafe.Add(ref bias, 5));
+        a5_1 = a5_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF512 w, x0;
+        KgF512 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             x0 = KgV512.LoadUnsafe(ref band);
+            x1 = KgV512.LoadUnsafe(ref band, 16);
             w = KgV512.Create(weights);
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 48));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 96));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 144));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 192));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 240));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 17);
+            x0 = KgV512.LoadUnsafe(ref band, 36);
+            x1 = KgV512.LoadUnsafe(ref band, 52);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 49));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 97));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 145));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 193));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 241));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (0, 2)
             x0 = KgV512.LoadUnsafe(ref band, 1);
+            x1 = KgV512.LoadUnsafe(ref band, 17);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 50));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 98));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 146));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 194));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 242));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (0, 3)
-            x0 = KgV512.LoadUnsafe(ref band, 18);
+            x0 = KgV512.LoadUnsafe(ref band, 37);
+            x1 = KgV512.LoadUnsafe(ref band, 53);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 51));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 99));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 147));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 195));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 243));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 34);
+            x0 = KgV512.LoadUnsafe(ref band, 72);
+            x1 = KgV512.LoadUnsafe(ref band, 88);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 52));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 100));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 148));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 196));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 244));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 51);
+            x0 = KgV512.LoadUnsafe(ref band, 108);
+            x1 = KgV512.LoadUnsafe(ref band, 124);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 53));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 101));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 149));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 197));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 245));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 35);
+            x0 = KgV512.LoadUnsafe(ref band, 73);
+            x1 = KgV512.LoadUnsafe(ref band, 89);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 102));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 150));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 198));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 246));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (1, 3)
-            x0 = KgV512.LoadUnsafe(ref band, 52);
+            x0 = KgV512.LoadUnsafe(ref band, 109);
+            x1 = KgV512.LoadUnsafe(ref band, 125);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 103));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 151));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 199));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 247));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (2, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 68);
+            x0 = KgV512.LoadUnsafe(ref band, 6);
+            x1 = KgV512.LoadUnsafe(ref band, 22);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 104));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 152));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 200));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 248));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (2, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 85);
+            x0 = KgV512.LoadUnsafe(ref band, 42);
+            x1 = KgV512.LoadUnsafe(ref band, 58);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 9));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 105));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 153));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 201));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 249));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (2, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 69);
+            x0 = KgV512.LoadUnsafe(ref band, 7);
+            x1 = KgV512.LoadUnsafe(ref band, 23);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 10));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 106));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 154));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 202));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 250));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (2, 3)
-            x0 = KgV512.LoadUnsafe(ref band, 86);
+            x0 = KgV512.LoadUnsafe(ref band, 43);
+            x1 = KgV512.LoadUnsafe(ref band, 59);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 11));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 107));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 155));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 203));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 251));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (3, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 102);
+            x0 = KgV512.LoadUnsafe(ref band, 78);
+            x1 = KgV512.LoadUnsafe(ref band, 94);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 12));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 108));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 156));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 204));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 252));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (3, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 119);
+            x0 = KgV512.LoadUnsafe(ref band, 114);
+            x1 = KgV512.LoadUnsafe(ref band, 130);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 13));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 109));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 157));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 205));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 253));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (3, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 103);
+            x0 = KgV512.LoadUnsafe(ref band, 79);
+            x1 = KgV512.LoadUnsafe(ref band, 95);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 14));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 110));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 158));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 206));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 254));
             a5_0 = Fma(x0, w, a5_0);
+            a5_1 = Fma(x1, w, a5_1);
             // tap (3, 3)
-            x0 = KgV512.LoadUnsafe(ref band, 120);
+            x0 = KgV512.LoadUnsafe(ref band, 115);
+            x1 = KgV512.LoadUnsafe(ref band, 131);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 15));
             a0_0 = Fma(x0, w, a0_0);
+            a0_1 = Fma(x1, w, a0_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 63));
             a1_0 = Fma(x0, w, a1_0);
+            a1_1 = Fma(x1, w, a1_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 111));
             a2_0 = Fma(x0, w, a2_0);
+            a2_1 = Fma(x1, w, a2_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 159));
             a3_0 = Fma(x0, w, a3_0);
+            a3_1 = Fma(x1, w, a3_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 207));
             a4_0 = Fma(x0, w, a4_0);
+            a4_1 = Fma(x1, w, a4_1);
             w = KgV512.Create(KgUnsafe.Add(ref weights, 255));
             a5_0 = Fma(x0, w, a5_0);
-            band = ref KgUnsafe.Add(ref band, 408);
+            a5_1 = Fma(x1, w, a5_1);
+            band = ref KgUnsafe.Add(ref band, 144);
             weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0_0)), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV512.GetElement(a0_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a1_0)), ref output, 25);
-        KgUnsafe.Add(ref output, 29) = KgV512.GetElement(a1_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a2_0)), ref output, 50);
-        KgUnsafe.Add(ref output, 54) = KgV512.GetElement(a2_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a3_0)), ref output, 75);
-        KgUnsafe.Add(ref output, 79) = KgV512.GetElement(a3_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a4_0)), ref output, 100);
-        KgUnsafe.Add(ref output, 104) = KgV512.GetElement(a4_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a5_0)), ref output, 125);
-        KgUnsafe.Add(ref output, 129) = KgV512.GetElement(a5_0, 4);
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a0_1, ref output, 16);
+        KgV512.StoreUnsafe(a1_0, ref output, 32);
+        KgV512.StoreUnsafe(a1_1, ref output, 48);
+        KgV512.StoreUnsafe(a2_0, ref output, 64);
+        KgV512.StoreUnsafe(a2_1, ref output, 80);
+        KgV512.StoreUnsafe(a3_0, ref output, 96);
+        KgV512.StoreUnsafe(a3_1, ref output, 112);
+        KgV512.StoreUnsafe(a4_0, ref output, 128);
+        KgV512.StoreUnsafe(a4_1, ref output, 144);
+        KgV512.StoreUnsafe(a5_0, ref output, 160);
+        KgV512.StoreUnsafe(a5_1, ref output, 176);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[435];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[96]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -1, 3);
-            for (int oy = 0; oy < 5; oy++)
+            // Output planes of 5×5 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 6×6, and flattened pixel q = oy × 6
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels in blocks of 3
+            for (int ob = 0; ob < 6; ob += 3)
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
-                // output channels 0..5
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 5);
-                    // pixels 0..4
-                    Vector256Tile6x1Partial5(ref rows, ref weights, ref bias, ref o, 3);
-                }
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 25);
+                // flattened pixels 0..31
+                Vector256Tile3x4(ref band, ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
+                StorePixels(ref tileOutput, 0, 32, ref o, 3);
             }
         }
     }
 
-    /// <summary>6 output channel(s) × 1 vector(s) of 8 pixels, the last holding 5, accumulated over <paramref name="channels"/> input channels and the 4×4
-    /// window.</summary>
+    /// <summary>3 output channel(s) × 4 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile6x1Partial5(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile3x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF256 a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
+        KgF256 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3;
         // Start from the bias.
         a0_0 = KgV256.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
         a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
         a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
-        a3_0 = KgV256.Create(KgUnsafe.Add(ref bias, 3));
-        a4_0 = KgV256.Create(KgUnsafe.Add(ref bias, 4));
-        a5_0 = KgV256.Create(KgUnsafe.Add(ref bias, 5));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF256 w, x0;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgV256.LoadUnsafe(ref band);
-            w = KgV256.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 48));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 96));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 144));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 192));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 240));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 48));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 96));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 17);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 49));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 97));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 145));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 193));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 241));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 49));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 97));
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 44);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 52);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 60);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 50));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 98));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 146));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 194));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 242));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 50));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 98));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 3)
-            x0 = KgV256.LoadUnsafe(ref band, 18);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 51));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 99));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 147));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 195));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 243));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 51));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 99));
+            x = KgV256.LoadUnsafe(ref band, 37);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 45);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 53);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 61);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 34);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 52));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 100));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 148));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 196));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 244));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 52));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 100));
+            x = KgV256.LoadUnsafe(ref band, 72);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 80);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 88);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 96);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 51);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 53));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 101));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 149));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 197));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 245));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 53));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 101));
+            x = KgV256.LoadUnsafe(ref band, 108);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 116);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 124);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 132);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 35);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 54));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 102));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 150));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 198));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 246));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 54));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 102));
+            x = KgV256.LoadUnsafe(ref band, 73);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 81);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 89);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 97);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 3)
-            x0 = KgV256.LoadUnsafe(ref band, 52);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 55));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 103));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 151));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 199));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 247));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 55));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 103));
+            x = KgV256.LoadUnsafe(ref band, 109);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 117);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 125);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 133);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 68);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 56));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 104));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 152));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 200));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 248));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 56));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 104));
+            x = KgV256.LoadUnsafe(ref band, 6);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 14);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 22);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 30);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 85);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 9));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 57));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 105));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 153));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 201));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 249));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 9));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 57));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 105));
+            x = KgV256.LoadUnsafe(ref band, 42);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 50);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 58);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 66);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 69);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 10));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 58));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 106));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 154));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 202));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 250));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 10));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 58));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 106));
+            x = KgV256.LoadUnsafe(ref band, 7);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 15);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 23);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 31);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 3)
-            x0 = KgV256.LoadUnsafe(ref band, 86);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 11));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 59));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 107));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 155));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 203));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 251));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 11));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 59));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 107));
+            x = KgV256.LoadUnsafe(ref band, 43);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 51);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 59);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 67);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (3, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 102);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 12));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 60));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 108));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 156));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 204));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 252));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 12));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 60));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 108));
+            x = KgV256.LoadUnsafe(ref band, 78);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 86);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 94);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 102);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (3, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 119);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 13));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 61));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 109));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 157));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 205));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 253));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 13));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 61));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 109));
+            x = KgV256.LoadUnsafe(ref band, 114);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 122);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 130);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 138);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (3, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 103);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 14));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 62));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 110));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 158));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 206));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 254));
-            a5_0 = Fma(x0, w, a5_0);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 14));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 62));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 110));
+            x = KgV256.LoadUnsafe(ref band, 79);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 87);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 95);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 103);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (3, 3)
-            x0 = KgV256.LoadUnsafe(ref band, 120);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 15));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 63));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 111));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 159));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 207));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 255));
-            a5_0 = Fma(x0, w, a5_0);
-            band = ref KgUnsafe.Add(ref band, 408);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 15));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 63));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 111));
+            x = KgV256.LoadUnsafe(ref band, 115);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 123);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 131);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 139);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            band = ref KgUnsafe.Add(ref band, 144);
             weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
-        KgV128.StoreUnsafe(KgV256.GetLower(a0_0), ref output, 0);
-        KgUnsafe.Add(ref output, 4) = KgV256.GetElement(a0_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(a1_0), ref output, 25);
-        KgUnsafe.Add(ref output, 29) = KgV256.GetElement(a1_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(a2_0), ref output, 50);
-        KgUnsafe.Add(ref output, 54) = KgV256.GetElement(a2_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(a3_0), ref output, 75);
-        KgUnsafe.Add(ref output, 79) = KgV256.GetElement(a3_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(a4_0), ref output, 100);
-        KgUnsafe.Add(ref output, 104) = KgV256.GetElement(a4_0, 4);
-        KgV128.StoreUnsafe(KgV256.GetLower(a5_0), ref output, 125);
-        KgUnsafe.Add(ref output, 129) = KgV256.GetElement(a5_0, 4);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a0_3, ref output, 24);
+        KgV256.StoreUnsafe(a1_0, ref output, 32);
+        KgV256.StoreUnsafe(a1_1, ref output, 40);
+        KgV256.StoreUnsafe(a1_2, ref output, 48);
+        KgV256.StoreUnsafe(a1_3, ref output, 56);
+        KgV256.StoreUnsafe(a2_0, ref output, 64);
+        KgV256.StoreUnsafe(a2_1, ref output, 72);
+        KgV256.StoreUnsafe(a2_2, ref output, 80);
+        KgV256.StoreUnsafe(a2_3, ref output, 88);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[435];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[96]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -1, 3);
-            for (int oy = 0; oy < 5; oy++)
+            // Output planes of 5×5 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 6×6, and flattened pixel q = oy × 6
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels 0..5
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
-                // output channels 0..5
+                ref float o = ref outputGroup;
+                // flattened pixels 0..31 in blocks of 16
+                for (int x0 = 0; x0 < 32; x0 += 16)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 5);
-                    // pixels 0..4
-                    Vector128Tile6x2Partial1(ref rows, ref weights, ref bias, ref o, 3);
+                    Arm64Tile6x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 16, ref o, 6);
                 }
             }
         }
     }
 
-    /// <summary>6 output channel(s) × 2 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 4×4
-    /// window.</summary>
+    /// <summary>6 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile6x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Arm64Tile6x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1;
+        KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3, a4_0, a4_1, a4_2, a4_3, a5_0, a5_1, a5_2, a5_3;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
         a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
         a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
+        a3_2 = a3_0;
+        a3_3 = a3_0;
         a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
         a4_1 = a4_0;
+        a4_2 = a4_0;
+        a4_3 = a4_0;
         a5_0 = KgV128.Create(KgUnsafe.Add(ref bias, 5));
         a5_1 = a5_0;
+        a5_2 = a5_0;
+        a5_3 = a5_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0, x1;
+        KgF128 w, x0, x1, x2, x3;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             x0 = KgV128.LoadUnsafe(ref band);
             x1 = KgV128.LoadUnsafe(ref band, 4);
+            x2 = KgV128.LoadUnsafe(ref band, 8);
+            x3 = KgV128.LoadUnsafe(ref band, 12);
             w = KgV128.Create(weights);
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 96));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 144));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 192));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 240));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 17);
-            x1 = KgV128.LoadUnsafe(ref band, 21);
+            x0 = KgV128.LoadUnsafe(ref band, 36);
+            x1 = KgV128.LoadUnsafe(ref band, 40);
+            x2 = KgV128.LoadUnsafe(ref band, 44);
+            x3 = KgV128.LoadUnsafe(ref band, 48);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 97));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 145));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 193));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 241));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (0, 2)
             x0 = KgV128.LoadUnsafe(ref band, 1);
             x1 = KgV128.LoadUnsafe(ref band, 5);
+            x2 = KgV128.LoadUnsafe(ref band, 9);
+            x3 = KgV128.LoadUnsafe(ref band, 13);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 98));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 146));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 194));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 242));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (0, 3)
-            x0 = KgV128.LoadUnsafe(ref band, 18);
-            x1 = KgV128.LoadUnsafe(ref band, 22);
+            x0 = KgV128.LoadUnsafe(ref band, 37);
+            x1 = KgV128.LoadUnsafe(ref band, 41);
+            x2 = KgV128.LoadUnsafe(ref band, 45);
+            x3 = KgV128.LoadUnsafe(ref band, 49);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 99));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 147));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 195));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 243));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            x1 = KgV128.LoadUnsafe(ref band, 38);
+            x0 = KgV128.LoadUnsafe(ref band, 72);
+            x1 = KgV128.LoadUnsafe(ref band, 76);
+            x2 = KgV128.LoadUnsafe(ref band, 80);
+            x3 = KgV128.LoadUnsafe(ref band, 84);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 100));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 148));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 196));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 244));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 51);
-            x1 = KgV128.LoadUnsafe(ref band, 55);
+            x0 = KgV128.LoadUnsafe(ref band, 108);
+            x1 = KgV128.LoadUnsafe(ref band, 112);
+            x2 = KgV128.LoadUnsafe(ref band, 116);
+            x3 = KgV128.LoadUnsafe(ref band, 120);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 101));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 149));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 197));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 245));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            x1 = KgV128.LoadUnsafe(ref band, 39);
+            x0 = KgV128.LoadUnsafe(ref band, 73);
+            x1 = KgV128.LoadUnsafe(ref band, 77);
+            x2 = KgV128.LoadUnsafe(ref band, 81);
+            x3 = KgV128.LoadUnsafe(ref band, 85);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 102));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 150));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 198));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 246));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (1, 3)
-            x0 = KgV128.LoadUnsafe(ref band, 52);
-            x1 = KgV128.LoadUnsafe(ref band, 56);
+            x0 = KgV128.LoadUnsafe(ref band, 109);
+            x1 = KgV128.LoadUnsafe(ref band, 113);
+            x2 = KgV128.LoadUnsafe(ref band, 117);
+            x3 = KgV128.LoadUnsafe(ref band, 121);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 103));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 151));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 199));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 247));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            x1 = KgV128.LoadUnsafe(ref band, 72);
+            x0 = KgV128.LoadUnsafe(ref band, 6);
+            x1 = KgV128.LoadUnsafe(ref band, 10);
+            x2 = KgV128.LoadUnsafe(ref band, 14);
+            x3 = KgV128.LoadUnsafe(ref band, 18);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 56));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 104));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 152));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 200));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 248));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 85);
-            x1 = KgV128.LoadUnsafe(ref band, 89);
+            x0 = KgV128.LoadUnsafe(ref band, 42);
+            x1 = KgV128.LoadUnsafe(ref band, 46);
+            x2 = KgV128.LoadUnsafe(ref band, 50);
+            x3 = KgV128.LoadUnsafe(ref band, 54);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 57));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 105));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 153));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 201));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 249));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            x1 = KgV128.LoadUnsafe(ref band, 73);
+            x0 = KgV128.LoadUnsafe(ref band, 7);
+            x1 = KgV128.LoadUnsafe(ref band, 11);
+            x2 = KgV128.LoadUnsafe(ref band, 15);
+            x3 = KgV128.LoadUnsafe(ref band, 19);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 58));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 106));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 154));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 202));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 250));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (2, 3)
-            x0 = KgV128.LoadUnsafe(ref band, 86);
-            x1 = KgV128.LoadUnsafe(ref band, 90);
+            x0 = KgV128.LoadUnsafe(ref band, 43);
+            x1 = KgV128.LoadUnsafe(ref band, 47);
+            x2 = KgV128.LoadUnsafe(ref band, 51);
+            x3 = KgV128.LoadUnsafe(ref band, 55);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 59));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 107));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 155));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 203));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 251));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (3, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 102);
-            x1 = KgV128.LoadUnsafe(ref band, 106);
+            x0 = KgV128.LoadUnsafe(ref band, 78);
+            x1 = KgV128.LoadUnsafe(ref band, 82);
+            x2 = KgV128.LoadUnsafe(ref band, 86);
+            x3 = KgV128.LoadUnsafe(ref band, 90);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 60));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 108));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 156));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 204));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 252));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (3, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 119);
-            x1 = KgV128.LoadUnsafe(ref band, 123);
+            x0 = KgV128.LoadUnsafe(ref band, 114);
+            x1 = KgV128.LoadUnsafe(ref band, 118);
+            x2 = KgV128.LoadUnsafe(ref band, 122);
+            x3 = KgV128.LoadUnsafe(ref band, 126);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 61));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 109));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 157));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 205));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 253));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (3, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 103);
-            x1 = KgV128.LoadUnsafe(ref band, 107);
+            x0 = KgV128.LoadUnsafe(ref band, 79);
+            x1 = KgV128.LoadUnsafe(ref band, 83);
+            x2 = KgV128.LoadUnsafe(ref band, 87);
+            x3 = KgV128.LoadUnsafe(ref band, 91);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 62));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 110));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 158));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 206));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 254));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
             // tap (3, 3)
-            x0 = KgV128.LoadUnsafe(ref band, 120);
-            x1 = KgV128.LoadUnsafe(ref band, 124);
+            x0 = KgV128.LoadUnsafe(ref band, 115);
+            x1 = KgV128.LoadUnsafe(ref band, 119);
+            x2 = KgV128.LoadUnsafe(ref band, 123);
+            x3 = KgV128.LoadUnsafe(ref band, 127);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
             a0_0 = Fma(x0, w, a0_0);
             a0_1 = Fma(x1, w, a0_1);
+            a0_2 = Fma(x2, w, a0_2);
+            a0_3 = Fma(x3, w, a0_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 63));
             a1_0 = Fma(x0, w, a1_0);
             a1_1 = Fma(x1, w, a1_1);
+            a1_2 = Fma(x2, w, a1_2);
+            a1_3 = Fma(x3, w, a1_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 111));
             a2_0 = Fma(x0, w, a2_0);
             a2_1 = Fma(x1, w, a2_1);
+            a2_2 = Fma(x2, w, a2_2);
+            a2_3 = Fma(x3, w, a2_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 159));
             a3_0 = Fma(x0, w, a3_0);
             a3_1 = Fma(x1, w, a3_1);
+            a3_2 = Fma(x2, w, a3_2);
+            a3_3 = Fma(x3, w, a3_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 207));
             a4_0 = Fma(x0, w, a4_0);
             a4_1 = Fma(x1, w, a4_1);
+            a4_2 = Fma(x2, w, a4_2);
+            a4_3 = Fma(x3, w, a4_3);
             w = KgV128.Create(KgUnsafe.Add(ref weights, 255));
             a5_0 = Fma(x0, w, a5_0);
             a5_1 = Fma(x1, w, a5_1);
-            band = ref KgUnsafe.Add(ref band, 408);
+            a5_2 = Fma(x2, w, a5_2);
+            a5_3 = Fma(x3, w, a5_3);
+            band = ref KgUnsafe.Add(ref band, 144);
             weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
-        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a0_1, 0);
-        KgV128.StoreUnsafe(a1_0, ref output, 25);
-        KgUnsafe.Add(ref output, 29) = KgV128.GetElement(a1_1, 0);
-        KgV128.StoreUnsafe(a2_0, ref output, 50);
-        KgUnsafe.Add(ref output, 54) = KgV128.GetElement(a2_1, 0);
-        KgV128.StoreUnsafe(a3_0, ref output, 75);
-        KgUnsafe.Add(ref output, 79) = KgV128.GetElement(a3_1, 0);
-        KgV128.StoreUnsafe(a4_0, ref output, 100);
-        KgUnsafe.Add(ref output, 104) = KgV128.GetElement(a4_1, 0);
-        KgV128.StoreUnsafe(a5_0, ref output, 125);
-        KgUnsafe.Add(ref output, 129) = KgV128.GetElement(a5_1, 0);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a1_0, ref output, 16);
+        KgV128.StoreUnsafe(a1_1, ref output, 20);
+        KgV128.StoreUnsafe(a1_2, ref output, 24);
+        KgV128.StoreUnsafe(a1_3, ref output, 28);
+        KgV128.StoreUnsafe(a2_0, ref output, 32);
+        KgV128.StoreUnsafe(a2_1, ref output, 36);
+        KgV128.StoreUnsafe(a2_2, ref output, 40);
+        KgV128.StoreUnsafe(a2_3, ref output, 44);
+        KgV128.StoreUnsafe(a3_0, ref output, 48);
+        KgV128.StoreUnsafe(a3_1, ref output, 52);
+        KgV128.StoreUnsafe(a3_2, ref output, 56);
+        KgV128.StoreUnsafe(a3_3, ref output, 60);
+        KgV128.StoreUnsafe(a4_0, ref output, 64);
+        KgV128.StoreUnsafe(a4_1, ref output, 68);
+        KgV128.StoreUnsafe(a4_2, ref output, 72);
+        KgV128.StoreUnsafe(a4_3, ref output, 76);
+        KgV128.StoreUnsafe(a5_0, ref output, 80);
+        KgV128.StoreUnsafe(a5_1, ref output, 84);
+        KgV128.StoreUnsafe(a5_2, ref output, 88);
+        KgV128.StoreUnsafe(a5_3, ref output, 92);
+    }
+
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        KgSpan bandBuffer = stackalloc float[435];
+        bandBuffer.Clear();
+        ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[32]);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
+            // Output planes of 5×5 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 6×6, and flattened pixel q = oy × 6
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels in blocks of 2
+            for (int ob = 0; ob < 6; ob += 2)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 25);
+                // flattened pixels 0..31 in blocks of 16
+                for (int x0 = 0; x0 < 32; x0 += 16)
+                {
+                    Vector128Tile2x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 16, ref o, 2);
+                }
+            }
+        }
+    }
+
+    /// <summary>2 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Tile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
+        // Start from the bias.
+        a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 48));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 49));
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 50));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (0, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 51));
+            x = KgV128.LoadUnsafe(ref band, 37);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 41);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 45);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 49);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 52));
+            x = KgV128.LoadUnsafe(ref band, 72);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 76);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 80);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 84);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 53));
+            x = KgV128.LoadUnsafe(ref band, 108);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 112);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 116);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 120);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 54));
+            x = KgV128.LoadUnsafe(ref band, 73);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 77);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 81);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 85);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (1, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 55));
+            x = KgV128.LoadUnsafe(ref band, 109);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 113);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 117);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 121);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 56));
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 57));
+            x = KgV128.LoadUnsafe(ref band, 42);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 46);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 50);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 54);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 58));
+            x = KgV128.LoadUnsafe(ref band, 7);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 11);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (2, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 59));
+            x = KgV128.LoadUnsafe(ref band, 43);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 47);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 51);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 55);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (3, 0)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 60));
+            x = KgV128.LoadUnsafe(ref band, 78);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 82);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 86);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 90);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (3, 1)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 61));
+            x = KgV128.LoadUnsafe(ref band, 114);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 118);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 122);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 126);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (3, 2)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 62));
+            x = KgV128.LoadUnsafe(ref band, 79);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 83);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 87);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 91);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            // tap (3, 3)
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 63));
+            x = KgV128.LoadUnsafe(ref band, 115);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            x = KgV128.LoadUnsafe(ref band, 119);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            x = KgV128.LoadUnsafe(ref band, 123);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            x = KgV128.LoadUnsafe(ref band, 127);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            band = ref KgUnsafe.Add(ref band, 144);
+            weights = ref KgUnsafe.Add(ref weights, 16);
+        }
+
+        // Store once.
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a1_0, ref output, 16);
+        KgV128.StoreUnsafe(a1_1, ref output, 20);
+        KgV128.StoreUnsafe(a1_2, ref output, 24);
+        KgV128.StoreUnsafe(a1_3, ref output, 28);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1224];
+        KgSpan bandBuffer = stackalloc float[435];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[8]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 300);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 150);
-            // The padded planes of all 3 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -1, 3);
-            for (int oy = 0; oy < 5; oy++)
+            // Output planes of 5×5 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 6×6, and flattened pixel q = oy × 6
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 3);
+            // output channels in blocks of 2
+            for (int ob = 0; ob < 6; ob += 2)
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 68);
-                // output channels in blocks of 2
-                for (int ob = 0; ob < 6; ob += 2)
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 25);
+                // flattened pixels 0..31 in blocks of 4
+                for (int x0 = 0; x0 < 32; x0 += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 25) + (oy * 5));
-                    // pixels 0..3
-                    ScalarTile2x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref o, 3);
-                    // pixels 4..4
-                    ScalarTile2x1(
-                        ref KgUnsafe.Add(ref rows, 4), ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 4), 3);
+                    ScalarTile2x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 48), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
+                    StorePixels(ref tileOutput, x0, 4, ref o, 2);
                 }
             }
         }
@@ -1114,16 +1894,16 @@ file static class LayersSameKernel
             // tap (0, 1)
             w0 = KgUnsafe.Add(ref weights, 1);
             w1 = KgUnsafe.Add(ref weights, 49);
-            x = KgUnsafe.Add(ref band, 17);
+            x = KgUnsafe.Add(ref band, 36);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 18);
+            x = KgUnsafe.Add(ref band, 37);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 19);
+            x = KgUnsafe.Add(ref band, 38);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 39);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (0, 2)
@@ -1144,199 +1924,199 @@ file static class LayersSameKernel
             // tap (0, 3)
             w0 = KgUnsafe.Add(ref weights, 3);
             w1 = KgUnsafe.Add(ref weights, 51);
-            x = KgUnsafe.Add(ref band, 18);
+            x = KgUnsafe.Add(ref band, 37);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 19);
+            x = KgUnsafe.Add(ref band, 38);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 39);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 40);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 0)
             w0 = KgUnsafe.Add(ref weights, 4);
             w1 = KgUnsafe.Add(ref weights, 52);
-            x = KgUnsafe.Add(ref band, 34);
+            x = KgUnsafe.Add(ref band, 72);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 35);
+            x = KgUnsafe.Add(ref band, 73);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
+            x = KgUnsafe.Add(ref band, 74);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
+            x = KgUnsafe.Add(ref band, 75);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 1)
             w0 = KgUnsafe.Add(ref weights, 5);
             w1 = KgUnsafe.Add(ref weights, 53);
-            x = KgUnsafe.Add(ref band, 51);
+            x = KgUnsafe.Add(ref band, 108);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 52);
+            x = KgUnsafe.Add(ref band, 109);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 53);
+            x = KgUnsafe.Add(ref band, 110);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 54);
+            x = KgUnsafe.Add(ref band, 111);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 2)
             w0 = KgUnsafe.Add(ref weights, 6);
             w1 = KgUnsafe.Add(ref weights, 54);
-            x = KgUnsafe.Add(ref band, 35);
+            x = KgUnsafe.Add(ref band, 73);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
+            x = KgUnsafe.Add(ref band, 74);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
+            x = KgUnsafe.Add(ref band, 75);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 76);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 3)
             w0 = KgUnsafe.Add(ref weights, 7);
             w1 = KgUnsafe.Add(ref weights, 55);
-            x = KgUnsafe.Add(ref band, 52);
+            x = KgUnsafe.Add(ref band, 109);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 53);
+            x = KgUnsafe.Add(ref band, 110);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 54);
+            x = KgUnsafe.Add(ref band, 111);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 55);
+            x = KgUnsafe.Add(ref band, 112);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 0)
             w0 = KgUnsafe.Add(ref weights, 8);
             w1 = KgUnsafe.Add(ref weights, 56);
-            x = KgUnsafe.Add(ref band, 68);
+            x = KgUnsafe.Add(ref band, 6);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 69);
+            x = KgUnsafe.Add(ref band, 7);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
+            x = KgUnsafe.Add(ref band, 8);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
+            x = KgUnsafe.Add(ref band, 9);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 1)
             w0 = KgUnsafe.Add(ref weights, 9);
             w1 = KgUnsafe.Add(ref weights, 57);
-            x = KgUnsafe.Add(ref band, 85);
+            x = KgUnsafe.Add(ref band, 42);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 86);
+            x = KgUnsafe.Add(ref band, 43);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 87);
+            x = KgUnsafe.Add(ref band, 44);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 88);
+            x = KgUnsafe.Add(ref band, 45);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 2)
             w0 = KgUnsafe.Add(ref weights, 10);
             w1 = KgUnsafe.Add(ref weights, 58);
-            x = KgUnsafe.Add(ref band, 69);
+            x = KgUnsafe.Add(ref band, 7);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
+            x = KgUnsafe.Add(ref band, 8);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
+            x = KgUnsafe.Add(ref band, 9);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 72);
+            x = KgUnsafe.Add(ref band, 10);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 3)
             w0 = KgUnsafe.Add(ref weights, 11);
             w1 = KgUnsafe.Add(ref weights, 59);
-            x = KgUnsafe.Add(ref band, 86);
+            x = KgUnsafe.Add(ref band, 43);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 87);
+            x = KgUnsafe.Add(ref band, 44);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 88);
+            x = KgUnsafe.Add(ref band, 45);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 89);
+            x = KgUnsafe.Add(ref band, 46);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (3, 0)
             w0 = KgUnsafe.Add(ref weights, 12);
             w1 = KgUnsafe.Add(ref weights, 60);
-            x = KgUnsafe.Add(ref band, 102);
+            x = KgUnsafe.Add(ref band, 78);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 103);
+            x = KgUnsafe.Add(ref band, 79);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 104);
+            x = KgUnsafe.Add(ref band, 80);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 105);
+            x = KgUnsafe.Add(ref band, 81);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (3, 1)
             w0 = KgUnsafe.Add(ref weights, 13);
             w1 = KgUnsafe.Add(ref weights, 61);
-            x = KgUnsafe.Add(ref band, 119);
+            x = KgUnsafe.Add(ref band, 114);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 120);
+            x = KgUnsafe.Add(ref band, 115);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 121);
+            x = KgUnsafe.Add(ref band, 116);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 122);
+            x = KgUnsafe.Add(ref band, 117);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (3, 2)
             w0 = KgUnsafe.Add(ref weights, 14);
             w1 = KgUnsafe.Add(ref weights, 62);
-            x = KgUnsafe.Add(ref band, 103);
+            x = KgUnsafe.Add(ref band, 79);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 104);
+            x = KgUnsafe.Add(ref band, 80);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 105);
+            x = KgUnsafe.Add(ref band, 81);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 106);
+            x = KgUnsafe.Add(ref band, 82);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (3, 3)
             w0 = KgUnsafe.Add(ref weights, 15);
             w1 = KgUnsafe.Add(ref weights, 63);
-            x = KgUnsafe.Add(ref band, 120);
+            x = KgUnsafe.Add(ref band, 115);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 121);
+            x = KgUnsafe.Add(ref band, 116);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 122);
+            x = KgUnsafe.Add(ref band, 117);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 123);
+            x = KgUnsafe.Add(ref band, 118);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
-            band = ref KgUnsafe.Add(ref band, 408);
+            band = ref KgUnsafe.Add(ref band, 144);
             weights = ref KgUnsafe.Add(ref weights, 16);
         }
 
@@ -1345,161 +2125,75 @@ file static class LayersSameKernel
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
-        KgUnsafe.Add(ref output, 25) = a1_0;
-        KgUnsafe.Add(ref output, 26) = a1_1;
-        KgUnsafe.Add(ref output, 27) = a1_2;
-        KgUnsafe.Add(ref output, 28) = a1_3;
-    }
-
-    /// <summary>2 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 4×4 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile2x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        float a0_0, a1_0;
-        // Start from the bias.
-        a0_0 = bias;
-        a1_0 = KgUnsafe.Add(ref bias, 1);
-
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float w, x0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            x0 = band;
-            w = weights;
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 48);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 1)
-            x0 = KgUnsafe.Add(ref band, 17);
-            w = KgUnsafe.Add(ref weights, 1);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 49);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 2)
-            x0 = KgUnsafe.Add(ref band, 1);
-            w = KgUnsafe.Add(ref weights, 2);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 50);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 3)
-            x0 = KgUnsafe.Add(ref band, 18);
-            w = KgUnsafe.Add(ref weights, 3);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 51);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 0)
-            x0 = KgUnsafe.Add(ref band, 34);
-            w = KgUnsafe.Add(ref weights, 4);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 52);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 1)
-            x0 = KgUnsafe.Add(ref band, 51);
-            w = KgUnsafe.Add(ref weights, 5);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 53);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 2)
-            x0 = KgUnsafe.Add(ref band, 35);
-            w = KgUnsafe.Add(ref weights, 6);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 54);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 3)
-            x0 = KgUnsafe.Add(ref band, 52);
-            w = KgUnsafe.Add(ref weights, 7);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 55);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 0)
-            x0 = KgUnsafe.Add(ref band, 68);
-            w = KgUnsafe.Add(ref weights, 8);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 56);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 1)
-            x0 = KgUnsafe.Add(ref band, 85);
-            w = KgUnsafe.Add(ref weights, 9);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 57);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 2)
-            x0 = KgUnsafe.Add(ref band, 69);
-            w = KgUnsafe.Add(ref weights, 10);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 58);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 3)
-            x0 = KgUnsafe.Add(ref band, 86);
-            w = KgUnsafe.Add(ref weights, 11);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 59);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (3, 0)
-            x0 = KgUnsafe.Add(ref band, 102);
-            w = KgUnsafe.Add(ref weights, 12);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 60);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (3, 1)
-            x0 = KgUnsafe.Add(ref band, 119);
-            w = KgUnsafe.Add(ref weights, 13);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 61);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (3, 2)
-            x0 = KgUnsafe.Add(ref band, 103);
-            w = KgUnsafe.Add(ref weights, 14);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 62);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (3, 3)
-            x0 = KgUnsafe.Add(ref band, 120);
-            w = KgUnsafe.Add(ref weights, 15);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 63);
-            a1_0 = a1_0 + (x0 * w);
-            band = ref KgUnsafe.Add(ref band, 408);
-            weights = ref KgUnsafe.Add(ref weights, 16);
-        }
-
-        // Store once.
-        output = a0_0;
-        KgUnsafe.Add(ref output, 25) = a1_0;
+        KgUnsafe.Add(ref output, 4) = a1_0;
+        KgUnsafe.Add(ref output, 5) = a1_1;
+        KgUnsafe.Add(ref output, 6) = a1_2;
+        KgUnsafe.Add(ref output, 7) = a1_3;
     }
 
     /// <summary>
-    /// Copies 12 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 2 stride phase(s) of 17 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
+    /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 4 stride phase(s) of
+    /// 6 rows × 6 floats (phase (py, px) holds padded pixels (py + 2r, px + 2c)). The padding was written once when the band was made.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    private static void FillPlanes(ref float input, ref float band, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int r = 0; r < 12; r++)
+            ref float source = ref KgUnsafe.Add(ref input, c * 100);
+            ref float planes = ref KgUnsafe.Add(ref band, c * 144);
+            // phase (0, 0): rows 1..5 hold input rows 1, 3, …, 9; columns 1..5 input columns 1, 3, …, 9
+            for (int r = 1; r < 6; r++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 12) + r) * 34);
-                if ((uint)iy >= 10u)
-                {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 5).Clear();
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 17), 5).Clear();
-                    continue;
-                }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 10) + iy) * 10);
-                // phase 0: columns 1..5 read input columns 1, 3, …
                 for (int j = 1; j < 6; j++)
                 {
-                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 1);
+                    KgUnsafe.Add(ref planes, (r * 6) + j) = KgUnsafe.Add(ref source, (r * 20) + (j * 2) - 11);
                 }
-                // phase 1: columns 0..4 read input columns 0, 2, …
+            }
+            // phase (0, 1): rows 1..5 hold input rows 1, 3, …, 9; columns 0..4 input columns 0, 2, …, 8
+            for (int r = 1; r < 6; r++)
+            {
                 for (int j = 0; j < 5; j++)
                 {
-                    KgUnsafe.Add(ref row, j + 17) = KgUnsafe.Add(ref source, (j * 2));
+                    KgUnsafe.Add(ref planes, (r * 6) + j + 36) = KgUnsafe.Add(ref source, (r * 20) + (j * 2) - 10);
+                }
+            }
+            // phase (1, 0): rows 0..4 hold input rows 0, 2, …, 8; columns 1..5 input columns 1, 3, …, 9
+            for (int r = 0; r < 5; r++)
+            {
+                for (int j = 1; j < 6; j++)
+                {
+                    KgUnsafe.Add(ref planes, (r * 6) + j + 72) = KgUnsafe.Add(ref source, (r * 20) + (j * 2) - 1);
+                }
+            }
+            // phase (1, 1): rows 0..4 hold input rows 0, 2, …, 8; columns 0..4 input columns 0, 2, …, 8
+            for (int r = 0; r < 5; r++)
+            {
+                for (int j = 0; j < 5; j++)
+                {
+                    KgUnsafe.Add(ref planes, (r * 6) + j + 108) = KgUnsafe.Add(ref source, (r * 20) + (j * 2));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies the output pixels among flattened pixels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1
+    /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
+    /// Flattened pixel q is output pixel (q / 6, q % 6); those whose column is 5 or more are not pixels.
+    /// </summary>
+    private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
+    {
+        int end = KgMath.Min(start + count, 29);
+        for (int oy = start / 6; oy * 6 < end; oy++)
+        {
+            int from = KgMath.Max(start, oy * 6), to = KgMath.Min(end, (oy * 6) + 5);
+            for (int j = 0; j < channels; j++)
+            {
+                ref float source = ref KgUnsafe.Add(ref tile, (j * count) + from - start);
+                ref float target = ref KgUnsafe.Add(ref output, (j * 25) + from - (oy * 1));
+                for (int k = 0; k < to - from; k++)
+                {
+                    KgUnsafe.Add(ref target, k) = KgUnsafe.Add(ref source, k);
                 }
             }
         }

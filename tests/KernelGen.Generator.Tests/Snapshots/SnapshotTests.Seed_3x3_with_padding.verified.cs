@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
@@ -25,13 +26,15 @@ partial class Layers
     /// None.</summary>
     /// <remarks>
     /// <para>162 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [1, 1, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
-    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
-    /// all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Strategy: the output planes are 3×3, so a tile along one output row would hold few accumulators and read its weights again for every row; instead
+    /// every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of 1 stride phase(s) of 5×5 floats, so that
+    /// output pixel (oy, ox) is flattened pixel oy × 5 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows are
+    /// computed and not stored (56 % of 16-float vectors' lanes are output pixels, against 19 % along a row). Register tiles of output channels × flattened
+    /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 1 channel(s) × 1 vector(s) of 16 pixels (1 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 1 channel(s) × 1 vector(s) of 8 pixels (1 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 1 channel(s) × 1 vector(s) of 4 pixels (1 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 1 channel(s) × 3 pixel(s) (3 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 1 channel(s) × 2 vector(s) of 8 pixels (2 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 1 channel(s) × 4 vector(s) of 4 pixels (4 accumulators), window fully unrolled.</para>
+    /// <para>Scalar: tiles of 1 channel(s) × 7 pixel(s) (7 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Seed(
@@ -75,32 +78,31 @@ file static class LayersSeedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[16]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
-            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, -1, 1);
-            for (int oy = 0; oy < 3; oy++)
+            // Output planes of 3×3 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 5×5, and flattened pixel q = oy × 5
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 1);
+            // output channels 0..0
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..0
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
-                    // pixels 0..2
-                    Vector512Tile1x1Partial3(ref rows, ref weights, ref bias, ref o, 1);
-                }
+                ref float o = ref outputGroup;
+                // flattened pixels 0..15
+                Vector512Tile1x1(ref band, ref weights, ref bias, ref tileOutput, 1);
+                StorePixels(ref tileOutput, 0, 16, ref o, 1);
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 1 vector(s) of 16 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>1 output channel(s) × 1 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile1x1Partial3(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile1x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF512 a0_0;
         // Start from the bias.
@@ -124,71 +126,69 @@ file static class LayersSeedKernel
             a0_0 = Fma(x, w0, a0_0);
             // tap (1, 0)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV512.LoadUnsafe(ref band, 18);
+            x = KgV512.LoadUnsafe(ref band, 5);
             a0_0 = Fma(x, w0, a0_0);
             // tap (1, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV512.LoadUnsafe(ref band, 19);
+            x = KgV512.LoadUnsafe(ref band, 6);
             a0_0 = Fma(x, w0, a0_0);
             // tap (1, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV512.LoadUnsafe(ref band, 20);
+            x = KgV512.LoadUnsafe(ref band, 7);
             a0_0 = Fma(x, w0, a0_0);
             // tap (2, 0)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV512.LoadUnsafe(ref band, 36);
+            x = KgV512.LoadUnsafe(ref band, 10);
             a0_0 = Fma(x, w0, a0_0);
             // tap (2, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV512.LoadUnsafe(ref band, 37);
+            x = KgV512.LoadUnsafe(ref band, 11);
             a0_0 = Fma(x, w0, a0_0);
             // tap (2, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV512.LoadUnsafe(ref band, 38);
+            x = KgV512.LoadUnsafe(ref band, 12);
             a0_0 = Fma(x, w0, a0_0);
-            band = ref KgUnsafe.Add(ref band, 90);
+            band = ref KgUnsafe.Add(ref band, 25);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        output = KgV512.GetElement(a0_0, 0);
-        KgUnsafe.Add(ref output, 1) = KgV512.GetElement(a0_0, 1);
-        KgUnsafe.Add(ref output, 2) = KgV512.GetElement(a0_0, 2);
+        KgV512.StoreUnsafe(a0_0, ref output);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[16]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
-            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, -1, 1);
-            for (int oy = 0; oy < 3; oy++)
+            // Output planes of 3×3 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 5×5, and flattened pixel q = oy × 5
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 1);
+            // output channels 0..0
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..0
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
-                    // pixels 0..2
-                    Vector256Tile1x1Partial3(ref rows, ref weights, ref bias, ref o, 1);
-                }
+                ref float o = ref outputGroup;
+                // flattened pixels 0..15
+                Vector256Tile1x2(ref band, ref weights, ref bias, ref tileOutput, 1);
+                StorePixels(ref tileOutput, 0, 16, ref o, 1);
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 1 vector(s) of 8 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>1 output channel(s) × 2 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile1x1Partial3(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile1x2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF256 a0_0;
+        KgF256 a0_0, a0_1;
         // Start from the bias.
         a0_0 = KgV256.Create(bias);
+        a0_1 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF256 x, w0;
@@ -198,81 +198,100 @@ file static class LayersSeedKernel
             w0 = KgV256.Create(weights);
             x = KgV256.LoadUnsafe(ref band);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (0, 1)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
             x = KgV256.LoadUnsafe(ref band, 1);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (0, 2)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
             x = KgV256.LoadUnsafe(ref band, 2);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (1, 0)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV256.LoadUnsafe(ref band, 18);
+            x = KgV256.LoadUnsafe(ref band, 5);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 13);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (1, 1)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV256.LoadUnsafe(ref band, 19);
+            x = KgV256.LoadUnsafe(ref band, 6);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 14);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (1, 2)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV256.LoadUnsafe(ref band, 20);
+            x = KgV256.LoadUnsafe(ref band, 7);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 15);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (2, 0)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV256.LoadUnsafe(ref band, 36);
+            x = KgV256.LoadUnsafe(ref band, 10);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (2, 1)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV256.LoadUnsafe(ref band, 37);
+            x = KgV256.LoadUnsafe(ref band, 11);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 19);
+            a0_1 = Fma(x, w0, a0_1);
             // tap (2, 2)
             w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV256.LoadUnsafe(ref band, 38);
+            x = KgV256.LoadUnsafe(ref band, 12);
             a0_0 = Fma(x, w0, a0_0);
-            band = ref KgUnsafe.Add(ref band, 90);
+            x = KgV256.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            band = ref KgUnsafe.Add(ref band, 25);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        output = KgV256.GetElement(a0_0, 0);
-        KgUnsafe.Add(ref output, 1) = KgV256.GetElement(a0_0, 1);
-        KgUnsafe.Add(ref output, 2) = KgV256.GetElement(a0_0, 2);
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[16]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
-            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, -1, 1);
-            for (int oy = 0; oy < 3; oy++)
+            // Output planes of 3×3 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 5×5, and flattened pixel q = oy × 5
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 1);
+            // output channels 0..0
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..0
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
-                    // pixels 0..2
-                    Vector128Tile1x1Partial3(ref rows, ref weights, ref bias, ref o, 1);
-                }
+                ref float o = ref outputGroup;
+                // flattened pixels 0..15
+                Vector128Tile1x4(ref band, ref weights, ref bias, ref tileOutput, 1);
+                StorePixels(ref tileOutput, 0, 16, ref o, 1);
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 1 vector(s) of 4 pixels, the last holding 3, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>1 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x1Partial3(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile1x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0;
+        KgF128 a0_0, a0_1, a0_2, a0_3;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF128 x, w0;
@@ -282,82 +301,144 @@ file static class LayersSeedKernel
             w0 = KgV128.Create(weights);
             x = KgV128.LoadUnsafe(ref band);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (0, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
             x = KgV128.LoadUnsafe(ref band, 1);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (0, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
             x = KgV128.LoadUnsafe(ref band, 2);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (1, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV128.LoadUnsafe(ref band, 18);
+            x = KgV128.LoadUnsafe(ref band, 5);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (1, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 19);
+            x = KgV128.LoadUnsafe(ref band, 6);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (1, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 20);
+            x = KgV128.LoadUnsafe(ref band, 7);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 11);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (2, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 36);
+            x = KgV128.LoadUnsafe(ref band, 10);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (2, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band, 37);
+            x = KgV128.LoadUnsafe(ref band, 11);
             a0_0 = Fma(x, w0, a0_0);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_3 = Fma(x, w0, a0_3);
             // tap (2, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV128.LoadUnsafe(ref band, 38);
+            x = KgV128.LoadUnsafe(ref band, 12);
             a0_0 = Fma(x, w0, a0_0);
-            band = ref KgUnsafe.Add(ref band, 90);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            band = ref KgUnsafe.Add(ref band, 25);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        output = KgV128.GetElement(a0_0, 0);
-        KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
-        KgUnsafe.Add(ref output, 2) = KgV128.GetElement(a0_0, 2);
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgV128.StoreUnsafe(a0_1, ref output, 4);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[90];
+        KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[7]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 9);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 9);
-            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, -1, 1);
-            for (int oy = 0; oy < 3; oy++)
+            // Output planes of 3×3 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 5×5, and flattened pixel q = oy × 5
+            // + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 1);
+            // output channels 0..0
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 18);
-                // output channels 0..0
+                ref float o = ref outputGroup;
+                // flattened pixels 0..13 in blocks of 7
+                for (int x0 = 0; x0 < 14; x0 += 7)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 3);
-                    // pixels 0..2
-                    ScalarTile1x3(ref rows, ref weights, ref bias, ref o, 1);
+                    ScalarTile1x7(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 1);
+                    StorePixels(ref tileOutput, x0, 7, ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>1 output channel(s) × 3 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    /// <summary>1 output channel(s) × 7 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile1x3(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void ScalarTile1x7(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        float a0_0, a0_1, a0_2;
+        float a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6;
         // Start from the bias.
         a0_0 = bias;
         a0_1 = a0_0;
         a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
+        a0_6 = a0_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         float x, w0;
@@ -371,6 +452,14 @@ file static class LayersSeedKernel
             a0_1 = a0_1 + (x * w0);
             x = KgUnsafe.Add(ref band, 2);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 3);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_6 = a0_6 + (x * w0);
             // tap (0, 1)
             w0 = KgUnsafe.Add(ref weights, 1);
             x = KgUnsafe.Add(ref band, 1);
@@ -379,6 +468,14 @@ file static class LayersSeedKernel
             a0_1 = a0_1 + (x * w0);
             x = KgUnsafe.Add(ref band, 3);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 4);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 7);
+            a0_6 = a0_6 + (x * w0);
             // tap (0, 2)
             w0 = KgUnsafe.Add(ref weights, 2);
             x = KgUnsafe.Add(ref band, 2);
@@ -387,55 +484,111 @@ file static class LayersSeedKernel
             a0_1 = a0_1 + (x * w0);
             x = KgUnsafe.Add(ref band, 4);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 5);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 6);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 7);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 8);
+            a0_6 = a0_6 + (x * w0);
             // tap (1, 0)
             w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 18);
+            x = KgUnsafe.Add(ref band, 5);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
+            x = KgUnsafe.Add(ref band, 6);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 7);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 8);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_6 = a0_6 + (x * w0);
             // tap (1, 1)
             w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 19);
+            x = KgUnsafe.Add(ref band, 6);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 7);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 8);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 9);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 12);
+            a0_6 = a0_6 + (x * w0);
             // tap (1, 2)
             w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 20);
+            x = KgUnsafe.Add(ref band, 7);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
+            x = KgUnsafe.Add(ref band, 8);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
+            x = KgUnsafe.Add(ref band, 9);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 10);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 11);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 12);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 13);
+            a0_6 = a0_6 + (x * w0);
             // tap (2, 0)
             w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 36);
+            x = KgUnsafe.Add(ref band, 10);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
+            x = KgUnsafe.Add(ref band, 11);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 12);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 13);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 14);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 15);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 16);
+            a0_6 = a0_6 + (x * w0);
             // tap (2, 1)
             w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 37);
+            x = KgUnsafe.Add(ref band, 11);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 12);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
+            x = KgUnsafe.Add(ref band, 13);
             a0_2 = a0_2 + (x * w0);
+            x = KgUnsafe.Add(ref band, 14);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 15);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 16);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_6 = a0_6 + (x * w0);
             // tap (2, 2)
             w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 38);
+            x = KgUnsafe.Add(ref band, 12);
             a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
+            x = KgUnsafe.Add(ref band, 13);
             a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
+            x = KgUnsafe.Add(ref band, 14);
             a0_2 = a0_2 + (x * w0);
-            band = ref KgUnsafe.Add(ref band, 90);
+            x = KgUnsafe.Add(ref band, 15);
+            a0_3 = a0_3 + (x * w0);
+            x = KgUnsafe.Add(ref band, 16);
+            a0_4 = a0_4 + (x * w0);
+            x = KgUnsafe.Add(ref band, 17);
+            a0_5 = a0_5 + (x * w0);
+            x = KgUnsafe.Add(ref band, 18);
+            a0_6 = a0_6 + (x * w0);
+            band = ref KgUnsafe.Add(ref band, 25);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
@@ -443,31 +596,50 @@ file static class LayersSeedKernel
         output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
+        KgUnsafe.Add(ref output, 3) = a0_3;
+        KgUnsafe.Add(ref output, 4) = a0_4;
+        KgUnsafe.Add(ref output, 5) = a0_5;
+        KgUnsafe.Add(ref output, 6) = a0_6;
     }
 
     /// <summary>
-    /// Copies 5 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 1 stride phase(s) of 18 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
+    /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 1 stride phase(s) of
+    /// 5 rows × 5 floats. The padding was written once when the band was made.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    private static void FillPlanes(ref float input, ref float band, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
-            for (int r = 0; r < 5; r++)
+            ref float source = ref KgUnsafe.Add(ref input, c * 9);
+            ref float planes = ref KgUnsafe.Add(ref band, c * 25);
+            // rows 1..3 hold input rows 0..2; columns 1..3 input columns 0..2
+            for (int r = 1; r < 4; r++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 5) + r) * 18);
-                if ((uint)iy >= 3u)
-                {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 3).Clear();
-                    continue;
-                }
+                KgMarshal.CreateReadOnlySpan(
+                    ref KgUnsafe.Add(ref source, (r * 3) - 3), 3).CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref planes, (r * 5) + 1), 3));
+            }
+        }
+    }
 
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 3) + iy) * 3);
-                KgMarshal.CreateReadOnlySpan(ref source, 3)
-                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 3));
+    /// <summary>
+    /// Copies the output pixels among flattened pixels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1
+    /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
+    /// Flattened pixel q is output pixel (q / 5, q % 5); those whose column is 3 or more are not pixels.
+    /// </summary>
+    private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
+    {
+        int end = KgMath.Min(start + count, 13);
+        for (int oy = start / 5; oy * 5 < end; oy++)
+        {
+            int from = KgMath.Max(start, oy * 5), to = KgMath.Min(end, (oy * 5) + 3);
+            for (int j = 0; j < channels; j++)
+            {
+                ref float source = ref KgUnsafe.Add(ref tile, (j * count) + from - start);
+                ref float target = ref KgUnsafe.Add(ref output, (j * 9) + from - (oy * 2));
+                for (int k = 0; k < to - from; k++)
+                {
+                    KgUnsafe.Add(ref target, k) = KgUnsafe.Add(ref source, k);
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ using KgMethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute
 using KgImpl = global::System.Runtime.CompilerServices.MethodImplOptions;
 using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
+using KgMath = global::System.Math;
 using KgMathF = global::System.MathF;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
@@ -26,13 +27,15 @@ partial class Layers
     /// Tanh.</summary>
     /// <remarks>
     /// <para>11,664 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [4, 2, 3, 3], output NCHW.</para>
-    /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 2
-    /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
-    /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 4 channel(s) × 1 vector(s) of 16 pixels (4 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 4 channel(s) × 2 vector(s) of 8 pixels (8 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 4 channel(s) × 3 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 3 channel(s) × 3 vector(s) of 4 pixels (9 accumulators), window fully unrolled.</para>
+    /// <para>Strategy: the output planes are 9×9, so a tile along one output row would hold few accumulators and read its weights again for every row; instead
+    /// every output plane is flattened. Each input channel's padded plane is copied once per sample into a band of 4 stride phase(s) of 11×11 floats, so that
+    /// output pixel (oy, ox) is flattened pixel oy × 11 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows are
+    /// computed and not stored (72 % of 16-float vectors' lanes are output pixels, against 56 % along a row). Register tiles of output channels × flattened
+    /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
+    /// <para>Vector512: tiles of 4 channel(s) × 4 vector(s) of 16 pixels (16 accumulators), window fully unrolled.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
+    /// <para>Arm64: tiles of 4 channel(s) × 5 vector(s) of 4 pixels (20 accumulators), window fully unrolled.</para>
+    /// <para>Vector128: tiles of 2 channel(s) × 5 vector(s) of 4 pixels (10 accumulators), window fully unrolled.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -81,153 +84,310 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[968];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[256]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -2, 2);
-            for (int oy = 0; oy < 9; oy++)
+            // Output planes of 9×9 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 11×11, and flattened pixel q = oy ×
+            // 11 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..3
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
-                // output channels 0..3
+                ref float o = ref outputGroup;
+                // flattened pixels 0..127 in blocks of 64
+                for (int x0 = 0; x0 < 128; x0 += 64)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Vector512Tile4x1Partial9(ref rows, ref weights, ref bias, ref o, 2);
+                    Vector512Tile4x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 64, ref o, 4);
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 1 vector(s) of 16 pixels, the last holding 9, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>4 output channel(s) × 4 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile4x1Partial9(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile4x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF512 a0_0, a1_0, a2_0, a3_0;
+        KgF512 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3;
         // Start from the bias.
         a0_0 = KgV512.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
         a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
         a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
         a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
+        a3_2 = a3_0;
+        a3_3 = a3_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF512 w, x0;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF512 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgV512.LoadUnsafe(ref band);
-            w = KgV512.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(weights);
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 36));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            x = KgV512.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 37));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            x = KgV512.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 33);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 49);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (0, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 2);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 38));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 56));
+            x = KgV512.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 18);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 34);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 50);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 72);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 39));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 57));
+            x = KgV512.LoadUnsafe(ref band, 11);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 27);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 43);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 59);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 73);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 40));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 58));
+            x = KgV512.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 28);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 44);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 60);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 74);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 41));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 59));
+            x = KgV512.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 29);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 45);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 61);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (2, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 144);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 42));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 60));
+            x = KgV512.LoadUnsafe(ref band, 22);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 38);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 54);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 70);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (2, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 145);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
-            a3_0 = Fma(x0, w, a3_0);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 43));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 61));
+            x = KgV512.LoadUnsafe(ref band, 23);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 39);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 55);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 71);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
             // tap (2, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 146);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
-            a3_0 = Fma(x0, w, a3_0);
-            band = ref KgUnsafe.Add(ref band, 756);
+            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 44));
+            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 62));
+            x = KgV512.LoadUnsafe(ref band, 24);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV512.LoadUnsafe(ref band, 40);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV512.LoadUnsafe(ref band, 56);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV512.LoadUnsafe(ref band, 72);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
-        KgV256.StoreUnsafe(KgV512.GetLower(a0_0), ref output, 0);
-        KgUnsafe.Add(ref output, 8) = KgV512.GetElement(a0_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a1_0), ref output, 81);
-        KgUnsafe.Add(ref output, 89) = KgV512.GetElement(a1_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a2_0), ref output, 162);
-        KgUnsafe.Add(ref output, 170) = KgV512.GetElement(a2_0, 8);
-        KgV256.StoreUnsafe(KgV512.GetLower(a3_0), ref output, 243);
-        KgUnsafe.Add(ref output, 251) = KgV512.GetElement(a3_0, 8);
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a0_1, ref output, 16);
+        KgV512.StoreUnsafe(a0_2, ref output, 32);
+        KgV512.StoreUnsafe(a0_3, ref output, 48);
+        KgV512.StoreUnsafe(a1_0, ref output, 64);
+        KgV512.StoreUnsafe(a1_1, ref output, 80);
+        KgV512.StoreUnsafe(a1_2, ref output, 96);
+        KgV512.StoreUnsafe(a1_3, ref output, 112);
+        KgV512.StoreUnsafe(a2_0, ref output, 128);
+        KgV512.StoreUnsafe(a2_1, ref output, 144);
+        KgV512.StoreUnsafe(a2_2, ref output, 160);
+        KgV512.StoreUnsafe(a2_3, ref output, 176);
+        KgV512.StoreUnsafe(a3_0, ref output, 192);
+        KgV512.StoreUnsafe(a3_1, ref output, 208);
+        KgV512.StoreUnsafe(a3_2, ref output, 224);
+        KgV512.StoreUnsafe(a3_3, ref output, 240);
         // Tanh, applied to the stored values.
         for (int j = 0; j < 4; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 64; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 64) + k);
                 e = KgMathF.Tanh(e);
             }
         }
@@ -236,459 +396,754 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[968];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[96]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -2, 2);
-            for (int oy = 0; oy < 9; oy++)
+            // Output planes of 9×9 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 11×11, and flattened pixel q = oy ×
+            // 11 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..2
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
-                // output channels 0..3
+                ref float o = ref outputGroup;
+                // flattened pixels 0..127 in blocks of 32
+                for (int x0 = 0; x0 < 128; x0 += 32)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Vector256Tile4x2Partial1(ref rows, ref weights, ref bias, ref o, 2);
+                    Vector256Tile3x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 32, ref o, 3);
+                }
+            }
+            // the last 1 output channel(s)
+            {
+                ref float o = ref KgUnsafe.Add(ref outputGroup, 243);
+                // flattened pixels 0..127 in blocks of 32
+                for (int x0 = 0; x0 < 128; x0 += 32)
+                {
+                    Vector256Tile1x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 54), ref KgUnsafe.Add(ref bias, 3), ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 32, ref o, 1);
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 2 vector(s) of 8 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>3 output channel(s) × 4 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile4x2Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile3x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF256 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1;
+        KgF256 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3;
         // Start from the bias.
         a0_0 = KgV256.Create(bias);
         a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
         a1_0 = KgV256.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
+        a1_2 = a1_0;
+        a1_3 = a1_0;
         a2_0 = KgV256.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
-        a3_0 = KgV256.Create(KgUnsafe.Add(ref bias, 3));
-        a3_1 = a3_0;
+        a2_2 = a2_0;
+        a2_3 = a2_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF256 w, x0, x1;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgV256.LoadUnsafe(ref band);
-            x1 = KgV256.LoadUnsafe(ref band, 8);
-            w = KgV256.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 54));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(weights);
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 36));
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 1);
-            x1 = KgV256.LoadUnsafe(ref band, 9);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 55));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 37));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (0, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 2);
-            x1 = KgV256.LoadUnsafe(ref band, 10);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 56));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 38));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 72);
-            x1 = KgV256.LoadUnsafe(ref band, 80);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 57));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 39));
+            x = KgV256.LoadUnsafe(ref band, 11);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 19);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 27);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 35);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 73);
-            x1 = KgV256.LoadUnsafe(ref band, 81);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 58));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 40));
+            x = KgV256.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 28);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (1, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 74);
-            x1 = KgV256.LoadUnsafe(ref band, 82);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 59));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 41));
+            x = KgV256.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 29);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 37);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 144);
-            x1 = KgV256.LoadUnsafe(ref band, 152);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 60));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 42));
+            x = KgV256.LoadUnsafe(ref band, 22);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 30);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 38);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 46);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 145);
-            x1 = KgV256.LoadUnsafe(ref band, 153);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 61));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 43));
+            x = KgV256.LoadUnsafe(ref band, 23);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 31);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 39);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 47);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
             // tap (2, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 146);
-            x1 = KgV256.LoadUnsafe(ref band, 154);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 62));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            band = ref KgUnsafe.Add(ref band, 756);
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 44));
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            x = KgV256.LoadUnsafe(ref band, 32);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            x = KgV256.LoadUnsafe(ref band, 40);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            x = KgV256.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
         KgV256.StoreUnsafe(a0_0, ref output);
-        KgUnsafe.Add(ref output, 8) = KgV256.GetElement(a0_1, 0);
-        KgV256.StoreUnsafe(a1_0, ref output, 81);
-        KgUnsafe.Add(ref output, 89) = KgV256.GetElement(a1_1, 0);
-        KgV256.StoreUnsafe(a2_0, ref output, 162);
-        KgUnsafe.Add(ref output, 170) = KgV256.GetElement(a2_1, 0);
-        KgV256.StoreUnsafe(a3_0, ref output, 243);
-        KgUnsafe.Add(ref output, 251) = KgV256.GetElement(a3_1, 0);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a0_3, ref output, 24);
+        KgV256.StoreUnsafe(a1_0, ref output, 32);
+        KgV256.StoreUnsafe(a1_1, ref output, 40);
+        KgV256.StoreUnsafe(a1_2, ref output, 48);
+        KgV256.StoreUnsafe(a1_3, ref output, 56);
+        KgV256.StoreUnsafe(a2_0, ref output, 64);
+        KgV256.StoreUnsafe(a2_1, ref output, 72);
+        KgV256.StoreUnsafe(a2_2, ref output, 80);
+        KgV256.StoreUnsafe(a2_3, ref output, 88);
         // Tanh, applied to the stored values.
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < 3; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 32; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 32) + k);
                 e = KgMathF.Tanh(e);
             }
+        }
+    }
+
+    /// <summary>1 output channel(s) × 4 vector(s) of 8 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Tile1x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF256 a0_0, a0_1, a0_2, a0_3;
+        // Start from the bias.
+        a0_0 = KgV256.Create(bias);
+        a0_1 = a0_0;
+        a0_2 = a0_0;
+        a0_3 = a0_0;
+
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF256 x, w0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            w0 = KgV256.Create(weights);
+            x = KgV256.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 8);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 16);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (0, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
+            x = KgV256.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 9);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 17);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (0, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
+            x = KgV256.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 10);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 18);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 26);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (1, 0)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
+            x = KgV256.LoadUnsafe(ref band, 11);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 19);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 27);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 35);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (1, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            x = KgV256.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 20);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 28);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 36);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (1, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            x = KgV256.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 21);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 29);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 37);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (2, 0)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
+            x = KgV256.LoadUnsafe(ref band, 22);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 30);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 38);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 46);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (2, 1)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
+            x = KgV256.LoadUnsafe(ref band, 23);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 31);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 39);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 47);
+            a0_3 = Fma(x, w0, a0_3);
+            // tap (2, 2)
+            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
+            x = KgV256.LoadUnsafe(ref band, 24);
+            a0_0 = Fma(x, w0, a0_0);
+            x = KgV256.LoadUnsafe(ref band, 32);
+            a0_1 = Fma(x, w0, a0_1);
+            x = KgV256.LoadUnsafe(ref band, 40);
+            a0_2 = Fma(x, w0, a0_2);
+            x = KgV256.LoadUnsafe(ref band, 48);
+            a0_3 = Fma(x, w0, a0_3);
+            band = ref KgUnsafe.Add(ref band, 484);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgV256.StoreUnsafe(a0_0, ref output);
+        KgV256.StoreUnsafe(a0_1, ref output, 8);
+        KgV256.StoreUnsafe(a0_2, ref output, 16);
+        KgV256.StoreUnsafe(a0_3, ref output, 24);
+        // Tanh, applied to the stored values.
+        for (int k = 0; k < 32; k++)
+        {
+            ref float e = ref KgUnsafe.Add(ref output, k);
+            e = KgMathF.Tanh(e);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[968];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[80]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -2, 2);
-            for (int oy = 0; oy < 9; oy++)
+            // Output planes of 9×9 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 11×11, and flattened pixel q = oy ×
+            // 11 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels 0..3
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
-                // output channels 0..3
+                ref float o = ref outputGroup;
+                // flattened pixels 0..99 in blocks of 20
+                for (int x0 = 0; x0 < 100; x0 += 20)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Arm64Tile4x3Partial1(ref rows, ref weights, ref bias, ref o, 2);
+                    Arm64Tile4x5(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 20, ref o, 4);
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>4 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile4x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Arm64Tile4x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2;
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4, a2_0, a2_1, a2_2, a2_3, a2_4, a3_0, a3_1, a3_2, a3_3, a3_4;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
         a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
         a2_2 = a2_0;
+        a2_3 = a2_0;
+        a2_4 = a2_0;
         a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
         a3_2 = a3_0;
+        a3_3 = a3_0;
+        a3_4 = a3_0;
 
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0, x1, x2;
+        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF128 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            x1 = KgV128.LoadUnsafe(ref band, 4);
-            x2 = KgV128.LoadUnsafe(ref band, 8);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(weights);
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 36));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 54));
+            x = KgV128.LoadUnsafe(ref band);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 4);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 8);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            x1 = KgV128.LoadUnsafe(ref band, 5);
-            x2 = KgV128.LoadUnsafe(ref band, 9);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 37));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 55));
+            x = KgV128.LoadUnsafe(ref band, 1);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 5);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 9);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            x1 = KgV128.LoadUnsafe(ref band, 6);
-            x2 = KgV128.LoadUnsafe(ref band, 10);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 56));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 38));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 56));
+            x = KgV128.LoadUnsafe(ref band, 2);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 6);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 10);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 72);
-            x1 = KgV128.LoadUnsafe(ref band, 76);
-            x2 = KgV128.LoadUnsafe(ref band, 80);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 57));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 39));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 57));
+            x = KgV128.LoadUnsafe(ref band, 11);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 15);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 19);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 73);
-            x1 = KgV128.LoadUnsafe(ref band, 77);
-            x2 = KgV128.LoadUnsafe(ref band, 81);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 58));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 40));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 58));
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 20);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 74);
-            x1 = KgV128.LoadUnsafe(ref band, 78);
-            x2 = KgV128.LoadUnsafe(ref band, 82);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 59));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 41));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 59));
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 21);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 144);
-            x1 = KgV128.LoadUnsafe(ref band, 148);
-            x2 = KgV128.LoadUnsafe(ref band, 152);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 60));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 42));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 60));
+            x = KgV128.LoadUnsafe(ref band, 22);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 26);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 30);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 145);
-            x1 = KgV128.LoadUnsafe(ref band, 149);
-            x2 = KgV128.LoadUnsafe(ref band, 153);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 61));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 43));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 61));
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 31);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 39);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
             // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 146);
-            x1 = KgV128.LoadUnsafe(ref band, 150);
-            x2 = KgV128.LoadUnsafe(ref band, 154);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 62));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            band = ref KgUnsafe.Add(ref band, 756);
+            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
+            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 44));
+            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 62));
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_0 = Fma(x, w0, a0_0);
+            a1_0 = Fma(x, w1, a1_0);
+            a2_0 = Fma(x, w2, a2_0);
+            a3_0 = Fma(x, w3, a3_0);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_1 = Fma(x, w0, a0_1);
+            a1_1 = Fma(x, w1, a1_1);
+            a2_1 = Fma(x, w2, a2_1);
+            a3_1 = Fma(x, w3, a3_1);
+            x = KgV128.LoadUnsafe(ref band, 32);
+            a0_2 = Fma(x, w0, a0_2);
+            a1_2 = Fma(x, w1, a1_2);
+            a2_2 = Fma(x, w2, a2_2);
+            a3_2 = Fma(x, w3, a3_2);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            a2_3 = Fma(x, w2, a2_3);
+            a3_3 = Fma(x, w3, a3_3);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
         KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
-        KgV128.StoreUnsafe(a1_0, ref output, 81);
-        KgV128.StoreUnsafe(a1_1, ref output, 85);
-        KgUnsafe.Add(ref output, 89) = KgV128.GetElement(a1_2, 0);
-        KgV128.StoreUnsafe(a2_0, ref output, 162);
-        KgV128.StoreUnsafe(a2_1, ref output, 166);
-        KgUnsafe.Add(ref output, 170) = KgV128.GetElement(a2_2, 0);
-        KgV128.StoreUnsafe(a3_0, ref output, 243);
-        KgV128.StoreUnsafe(a3_1, ref output, 247);
-        KgUnsafe.Add(ref output, 251) = KgV128.GetElement(a3_2, 0);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a1_0, ref output, 20);
+        KgV128.StoreUnsafe(a1_1, ref output, 24);
+        KgV128.StoreUnsafe(a1_2, ref output, 28);
+        KgV128.StoreUnsafe(a1_3, ref output, 32);
+        KgV128.StoreUnsafe(a1_4, ref output, 36);
+        KgV128.StoreUnsafe(a2_0, ref output, 40);
+        KgV128.StoreUnsafe(a2_1, ref output, 44);
+        KgV128.StoreUnsafe(a2_2, ref output, 48);
+        KgV128.StoreUnsafe(a2_3, ref output, 52);
+        KgV128.StoreUnsafe(a2_4, ref output, 56);
+        KgV128.StoreUnsafe(a3_0, ref output, 60);
+        KgV128.StoreUnsafe(a3_1, ref output, 64);
+        KgV128.StoreUnsafe(a3_2, ref output, 68);
+        KgV128.StoreUnsafe(a3_3, ref output, 72);
+        KgV128.StoreUnsafe(a3_4, ref output, 76);
         // Tanh, applied to the stored values.
         for (int j = 0; j < 4; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 20; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 20) + k);
                 e = KgMathF.Tanh(e);
             }
         }
@@ -697,356 +1152,265 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[968];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[40]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -2, 2);
-            for (int oy = 0; oy < 9; oy++)
+            // Output planes of 9×9 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 11×11, and flattened pixel q = oy ×
+            // 11 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels in blocks of 2
+            for (int ob = 0; ob < 4; ob += 2)
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
-                // output channels 0..2
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 81);
+                // flattened pixels 0..99 in blocks of 20
+                for (int x0 = 0; x0 < 100; x0 += 20)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, oy * 9);
-                    // pixels 0..8
-                    Vector128Tile3x3Partial1(ref rows, ref weights, ref bias, ref o, 2);
-                }
-                // the last 1 output channel(s)
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 9) + 243);
-                    // pixels 0..8
-                    Vector128Tile1x3Partial1(ref rows, ref KgUnsafe.Add(ref weights, 54), ref KgUnsafe.Add(ref bias, 3), ref o, 2);
+                    Vector128Tile2x5(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 20, ref o, 2);
                 }
             }
         }
     }
 
-    /// <summary>3 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
+    /// <summary>2 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile3x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile2x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2;
+        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
+        a0_3 = a0_0;
+        a0_4 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
-        a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
-        a2_1 = a2_0;
-        a2_2 = a2_0;
+        a1_3 = a1_0;
+        a1_4 = a1_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1, w2;
+        KgF128 x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
             // tap (0, 0)
             w0 = KgV128.Create(weights);
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 36));
             x = KgV128.LoadUnsafe(ref band);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
             x = KgV128.LoadUnsafe(ref band, 4);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
             x = KgV128.LoadUnsafe(ref band, 8);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 12);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 16);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (0, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 37));
             x = KgV128.LoadUnsafe(ref band, 1);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
             x = KgV128.LoadUnsafe(ref band, 5);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
             x = KgV128.LoadUnsafe(ref band, 9);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 13);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 17);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (0, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 38));
             x = KgV128.LoadUnsafe(ref band, 2);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
             x = KgV128.LoadUnsafe(ref band, 6);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
             x = KgV128.LoadUnsafe(ref band, 10);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 14);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 18);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (1, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            x = KgV128.LoadUnsafe(ref band, 72);
+            x = KgV128.LoadUnsafe(ref band, 11);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 76);
+            x = KgV128.LoadUnsafe(ref band, 15);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 80);
+            x = KgV128.LoadUnsafe(ref band, 19);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 23);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 27);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (1, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            x = KgV128.LoadUnsafe(ref band, 73);
+            x = KgV128.LoadUnsafe(ref band, 12);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 77);
+            x = KgV128.LoadUnsafe(ref band, 16);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 81);
+            x = KgV128.LoadUnsafe(ref band, 20);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 24);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 28);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (1, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            x = KgV128.LoadUnsafe(ref band, 74);
+            x = KgV128.LoadUnsafe(ref band, 13);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 78);
+            x = KgV128.LoadUnsafe(ref band, 17);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 82);
+            x = KgV128.LoadUnsafe(ref band, 21);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 25);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 29);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (2, 0)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            x = KgV128.LoadUnsafe(ref band, 144);
+            x = KgV128.LoadUnsafe(ref band, 22);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 148);
+            x = KgV128.LoadUnsafe(ref band, 26);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 152);
+            x = KgV128.LoadUnsafe(ref band, 30);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 34);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 38);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (2, 1)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            x = KgV128.LoadUnsafe(ref band, 145);
+            x = KgV128.LoadUnsafe(ref band, 23);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 149);
+            x = KgV128.LoadUnsafe(ref band, 27);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 153);
+            x = KgV128.LoadUnsafe(ref band, 31);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            x = KgV128.LoadUnsafe(ref band, 35);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 39);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
             // tap (2, 2)
             w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
             w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            x = KgV128.LoadUnsafe(ref band, 146);
+            x = KgV128.LoadUnsafe(ref band, 24);
             a0_0 = Fma(x, w0, a0_0);
             a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 150);
+            x = KgV128.LoadUnsafe(ref band, 28);
             a0_1 = Fma(x, w0, a0_1);
             a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 154);
+            x = KgV128.LoadUnsafe(ref band, 32);
             a0_2 = Fma(x, w0, a0_2);
             a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            band = ref KgUnsafe.Add(ref band, 756);
+            x = KgV128.LoadUnsafe(ref band, 36);
+            a0_3 = Fma(x, w0, a0_3);
+            a1_3 = Fma(x, w1, a1_3);
+            x = KgV128.LoadUnsafe(ref band, 40);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
         // Store once.
         KgV128.StoreUnsafe(a0_0, ref output);
         KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
-        KgV128.StoreUnsafe(a1_0, ref output, 81);
-        KgV128.StoreUnsafe(a1_1, ref output, 85);
-        KgUnsafe.Add(ref output, 89) = KgV128.GetElement(a1_2, 0);
-        KgV128.StoreUnsafe(a2_0, ref output, 162);
-        KgV128.StoreUnsafe(a2_1, ref output, 166);
-        KgUnsafe.Add(ref output, 170) = KgV128.GetElement(a2_2, 0);
+        KgV128.StoreUnsafe(a0_2, ref output, 8);
+        KgV128.StoreUnsafe(a0_3, ref output, 12);
+        KgV128.StoreUnsafe(a0_4, ref output, 16);
+        KgV128.StoreUnsafe(a1_0, ref output, 20);
+        KgV128.StoreUnsafe(a1_1, ref output, 24);
+        KgV128.StoreUnsafe(a1_2, ref output, 28);
+        KgV128.StoreUnsafe(a1_3, ref output, 32);
+        KgV128.StoreUnsafe(a1_4, ref output, 36);
         // Tanh, applied to the stored values.
-        for (int j = 0; j < 3; j++)
+        for (int j = 0; j < 2; j++)
         {
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < 20; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 20) + k);
                 e = KgMathF.Tanh(e);
             }
-        }
-    }
-
-    /// <summary>1 output channel(s) × 3 vector(s) of 4 pixels, the last holding 1, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x3Partial1(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 144);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 148);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 152);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band, 145);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 149);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 153);
-            a0_2 = Fma(x, w0, a0_2);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV128.LoadUnsafe(ref band, 146);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 150);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 154);
-            a0_2 = Fma(x, w0, a0_2);
-            band = ref KgUnsafe.Add(ref band, 756);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgUnsafe.Add(ref output, 8) = KgV128.GetElement(a0_2, 0);
-        // Tanh, applied to the stored values.
-        for (int k = 0; k < 9; k++)
-        {
-            ref float e = ref KgUnsafe.Add(ref output, k);
-            e = KgMathF.Tanh(e);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
     {
-        KgSpan bandBuffer = stackalloc float[1512];
+        KgSpan bandBuffer = stackalloc float[968];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
+        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[8]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
             ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
-            // The padded planes of all 2 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 2.
-            FillBand(ref inputGroup, ref band, -2, 2);
-            for (int oy = 0; oy < 9; oy++)
+            // Output planes of 9×9 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 11×11, and flattened pixel q = oy ×
+            // 11 + ox reads tap (ky, kx) at the tap's offset + q.
+            FillPlanes(ref inputGroup, ref band, 2);
+            // output channels in blocks of 2
+            for (int ob = 0; ob < 4; ob += 2)
             {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 72);
-                // output channels in blocks of 2
-                for (int ob = 0; ob < 4; ob += 2)
+                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 81);
+                // flattened pixels 0..99 in blocks of 4
+                for (int x0 = 0; x0 < 100; x0 += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 81) + (oy * 9));
-                    // pixels 0..7 in blocks of 4
-                    for (int x0 = 0; x0 < 8; x0 += 4)
-                    {
-                        ScalarTile2x4(
-                            ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, x0),
-                            2);
-                    }
-                    // pixels 8..8
-                    ScalarTile2x1(
-                        ref KgUnsafe.Add(ref rows, 8), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 8), 2);
+                    ScalarTile2x4(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 2);
+                    StorePixels(ref tileOutput, x0, 4, ref o, 2);
                 }
             }
         }
@@ -1119,94 +1483,94 @@ file static class LayersDilatedKernel
             // tap (1, 0)
             w0 = KgUnsafe.Add(ref weights, 3);
             w1 = KgUnsafe.Add(ref weights, 21);
-            x = KgUnsafe.Add(ref band, 72);
+            x = KgUnsafe.Add(ref band, 11);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 73);
+            x = KgUnsafe.Add(ref band, 12);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 74);
+            x = KgUnsafe.Add(ref band, 13);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 75);
+            x = KgUnsafe.Add(ref band, 14);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 1)
             w0 = KgUnsafe.Add(ref weights, 4);
             w1 = KgUnsafe.Add(ref weights, 22);
-            x = KgUnsafe.Add(ref band, 73);
+            x = KgUnsafe.Add(ref band, 12);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 74);
+            x = KgUnsafe.Add(ref band, 13);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 75);
+            x = KgUnsafe.Add(ref band, 14);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 76);
+            x = KgUnsafe.Add(ref band, 15);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (1, 2)
             w0 = KgUnsafe.Add(ref weights, 5);
             w1 = KgUnsafe.Add(ref weights, 23);
-            x = KgUnsafe.Add(ref band, 74);
+            x = KgUnsafe.Add(ref band, 13);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 75);
+            x = KgUnsafe.Add(ref band, 14);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 76);
+            x = KgUnsafe.Add(ref band, 15);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 77);
+            x = KgUnsafe.Add(ref band, 16);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 0)
             w0 = KgUnsafe.Add(ref weights, 6);
             w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 144);
+            x = KgUnsafe.Add(ref band, 22);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 145);
+            x = KgUnsafe.Add(ref band, 23);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 146);
+            x = KgUnsafe.Add(ref band, 24);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 147);
+            x = KgUnsafe.Add(ref band, 25);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 1)
             w0 = KgUnsafe.Add(ref weights, 7);
             w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 145);
+            x = KgUnsafe.Add(ref band, 23);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 146);
+            x = KgUnsafe.Add(ref band, 24);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 147);
+            x = KgUnsafe.Add(ref band, 25);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 148);
+            x = KgUnsafe.Add(ref band, 26);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
             // tap (2, 2)
             w0 = KgUnsafe.Add(ref weights, 8);
             w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 146);
+            x = KgUnsafe.Add(ref band, 24);
             a0_0 = a0_0 + (x * w0);
             a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 147);
+            x = KgUnsafe.Add(ref band, 25);
             a0_1 = a0_1 + (x * w0);
             a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 148);
+            x = KgUnsafe.Add(ref band, 26);
             a0_2 = a0_2 + (x * w0);
             a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 149);
+            x = KgUnsafe.Add(ref band, 27);
             a0_3 = a0_3 + (x * w0);
             a1_3 = a1_3 + (x * w1);
-            band = ref KgUnsafe.Add(ref band, 756);
+            band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
 
@@ -1215,134 +1579,84 @@ file static class LayersDilatedKernel
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
-        KgUnsafe.Add(ref output, 81) = a1_0;
-        KgUnsafe.Add(ref output, 82) = a1_1;
-        KgUnsafe.Add(ref output, 83) = a1_2;
-        KgUnsafe.Add(ref output, 84) = a1_3;
+        KgUnsafe.Add(ref output, 4) = a1_0;
+        KgUnsafe.Add(ref output, 5) = a1_1;
+        KgUnsafe.Add(ref output, 6) = a1_2;
+        KgUnsafe.Add(ref output, 7) = a1_3;
         // Tanh, applied to the stored values.
         for (int j = 0; j < 2; j++)
         {
             for (int k = 0; k < 4; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 81) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 4) + k);
                 e = KgMathF.Tanh(e);
             }
         }
     }
 
-    /// <summary>2 output channel(s) × 1 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarTile2x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    /// <summary>
+    /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 4 stride phase(s) of
+    /// 11 rows × 11 floats (phase (py, px) holds padded pixels (py + 2r, px + 2c)). The padding was written once when the band was made.
+    /// </summary>
+    private static void FillPlanes(ref float input, ref float band, int channels)
     {
-        float a0_0, a1_0;
-        // Start from the bias.
-        a0_0 = bias;
-        a1_0 = KgUnsafe.Add(ref bias, 1);
-
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        float w, x0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = band;
-            w = weights;
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 18);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 1)
-            x0 = KgUnsafe.Add(ref band, 1);
-            w = KgUnsafe.Add(ref weights, 1);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 19);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (0, 2)
-            x0 = KgUnsafe.Add(ref band, 2);
-            w = KgUnsafe.Add(ref weights, 2);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 20);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 0)
-            x0 = KgUnsafe.Add(ref band, 72);
-            w = KgUnsafe.Add(ref weights, 3);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 21);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 1)
-            x0 = KgUnsafe.Add(ref band, 73);
-            w = KgUnsafe.Add(ref weights, 4);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 22);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (1, 2)
-            x0 = KgUnsafe.Add(ref band, 74);
-            w = KgUnsafe.Add(ref weights, 5);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 23);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 0)
-            x0 = KgUnsafe.Add(ref band, 144);
-            w = KgUnsafe.Add(ref weights, 6);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 24);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 1)
-            x0 = KgUnsafe.Add(ref band, 145);
-            w = KgUnsafe.Add(ref weights, 7);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 25);
-            a1_0 = a1_0 + (x0 * w);
-            // tap (2, 2)
-            x0 = KgUnsafe.Add(ref band, 146);
-            w = KgUnsafe.Add(ref weights, 8);
-            a0_0 = a0_0 + (x0 * w);
-            w = KgUnsafe.Add(ref weights, 26);
-            a1_0 = a1_0 + (x0 * w);
-            band = ref KgUnsafe.Add(ref band, 756);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // Store once.
-        output = a0_0;
-        KgUnsafe.Add(ref output, 81) = a1_0;
-        // Tanh, applied to the stored values.
-        for (int j = 0; j < 2; j++)
-        {
-            ref float e = ref KgUnsafe.Add(ref output, j * 81);
-            e = KgMathF.Tanh(e);
+            ref float source = ref KgUnsafe.Add(ref input, c * 289);
+            ref float planes = ref KgUnsafe.Add(ref band, c * 484);
+            // phase (0, 0): rows 1..9 hold input rows 0, 2, …, 16; columns 1..9 input columns 0, 2, …, 16
+            for (int r = 1; r < 10; r++)
+            {
+                for (int j = 1; j < 10; j++)
+                {
+                    KgUnsafe.Add(ref planes, (r * 11) + j) = KgUnsafe.Add(ref source, (r * 34) + (j * 2) - 36);
+                }
+            }
+            // phase (0, 1): rows 1..9 hold input rows 0, 2, …, 16; columns 1..8 input columns 1, 3, …, 15
+            for (int r = 1; r < 10; r++)
+            {
+                for (int j = 1; j < 9; j++)
+                {
+                    KgUnsafe.Add(ref planes, (r * 11) + j + 121) = KgUnsafe.Add(ref source, (r * 34) + (j * 2) - 35);
+                }
+            }
+            // phase (1, 0): rows 1..8 hold input rows 1, 3, …, 15; columns 1..9 input columns 0, 2, …, 16
+            for (int r = 1; r < 9; r++)
+            {
+                for (int j = 1; j < 10; j++)
+                {
+                    KgUnsafe.Add(ref planes, (r * 11) + j + 242) = KgUnsafe.Add(ref source, (r * 34) + (j * 2) - 19);
+                }
+            }
+            // phase (1, 1): rows 1..8 hold input rows 1, 3, …, 15; columns 1..8 input columns 1, 3, …, 15
+            for (int r = 1; r < 9; r++)
+            {
+                for (int j = 1; j < 9; j++)
+                {
+                    KgUnsafe.Add(ref planes, (r * 11) + j + 363) = KgUnsafe.Add(ref source, (r * 34) + (j * 2) - 18);
+                }
+            }
         }
     }
 
     /// <summary>
-    /// Copies 21 input rows per channel into the band, starting at row <paramref name="firstRow"/>:
-    /// each split into 2 stride phase(s) of 18 floats. The padding columns were
-    /// written once when the band was made; rows outside the input become padding here.
+    /// Copies the output pixels among flattened pixels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1
+    /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
+    /// Flattened pixel q is output pixel (q / 11, q % 11); those whose column is 9 or more are not pixels.
     /// </summary>
-    private static void FillBand(ref float input, ref float band, int firstRow, int channels)
+    private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
-        for (int c = 0; c < channels; c++)
+        int end = KgMath.Min(start + count, 97);
+        for (int oy = start / 11; oy * 11 < end; oy++)
         {
-            for (int r = 0; r < 21; r++)
+            int from = KgMath.Max(start, oy * 11), to = KgMath.Min(end, (oy * 11) + 9);
+            for (int j = 0; j < channels; j++)
             {
-                int iy = firstRow + r;
-                ref float row = ref KgUnsafe.Add(ref band, ((c * 21) + r) * 36);
-                if ((uint)iy >= 17u)
+                ref float source = ref KgUnsafe.Add(ref tile, (j * count) + from - start);
+                ref float target = ref KgUnsafe.Add(ref output, (j * 81) + from - (oy * 2));
+                for (int k = 0; k < to - from; k++)
                 {
-                    // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 9).Clear();
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 19), 8).Clear();
-                    continue;
-                }
-
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 17) + iy) * 17);
-                // phase 0: columns 1..9 read input columns 0, 2, …
-                for (int j = 1; j < 10; j++)
-                {
-                    KgUnsafe.Add(ref row, j) = KgUnsafe.Add(ref source, (j * 2) - 2);
-                }
-                // phase 1: columns 1..8 read input columns 1, 3, …
-                for (int j = 1; j < 9; j++)
-                {
-                    KgUnsafe.Add(ref row, j + 18) = KgUnsafe.Add(ref source, (j * 2) - 1);
+                    KgUnsafe.Add(ref target, k) = KgUnsafe.Add(ref source, k);
                 }
             }
         }
