@@ -116,11 +116,18 @@ public class SafetensorsTests
 
     public static TheoryData<string, string, int, string> BadFiles => new()
     {
-        { "truncated data", """{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", 8, "Tensor 'w': the file ends before its 16 bytes." },
+        { "truncated data", """{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", 8, "Tensor 'w': the file ends after 8 of its 16 bytes (data bytes 0 to 16)." },
+        // Found by the reader's fuzzing (FileReaderFuzzTests), each the smallest input: before, an InvalidOperationException,
+        // an ArgumentOutOfRangeException from Tensor, or one wrapped around a 2⁶⁴ product that overflowed to 0.
+        { "an offset that is a string", """{"w":{"dtype":"F32","shape":[1],"data_offsets":["0",4]}}""", 4, "Tensor 'w': data offset \"0\" is not a whole number of bytes." },
+        { "a fractional offset", """{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}}""", 4, "Tensor 'w': data offset 4.5 is not a whole number of bytes." },
+        { "a shape entry that is a string", """{"w":{"dtype":"F32","shape":["1"],"data_offsets":[0,4]}}""", 4, "Tensor 'w': shape entry \"1\" is not a positive 32-bit integer." },
+        { "an empty dimension", """{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}""", 0, "Tensor 'w': shape entry 0 is not a positive 32-bit integer." },
+        { "a shape whose product overflows", """{"w":{"dtype":"U8","shape":[65536,65536,65536,65536],"data_offsets":[0,0]}}""", 0, "Tensor 'w': shape [65536, 65536, 65536, 65536] holds more elements than an array can (2³¹ − 1)." },
         { "offsets not matching the shape", """{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}""", 16, "Tensor 'w': data_offsets [0, 16] do not hold the 3 F32 elements of shape [3]." },
         { "a gap", """{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8, "Tensor 'w' starts at byte 4 of the data, expected 0: tensors overlap or leave a gap." },
         { "no dtype", """{"w":{"shape":[1],"data_offsets":[0,4]}}""", 4, "Tensor 'w': the header entry needs dtype, shape and data_offsets [begin, end]." },
-        { "negative dimension", """{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4, "Tensor 'w': shape entry -1 is not a non-negative 32-bit integer." },
+        { "negative dimension", """{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4, "Tensor 'w': shape entry -1 is not a positive 32-bit integer." },
     };
 
     [Theory]
@@ -130,6 +137,18 @@ public class SafetensorsTests
         var e = Assert.Throws<InvalidDataException>(() => Read(File(header, new byte[dataBytes])));
 
         Assert.True(message == e.Message, $"{what}: {e.Message}");
+    }
+
+    [Fact]
+    public void A_name_that_is_not_UTF8_is_an_InvalidDataException_giving_the_byte()
+    {
+        // Found by the reader's fuzzing (FileReaderFuzzTests): JsonDocument parsed it, then threw InvalidOperationException for the name.
+        byte[] header = [.. "{\"w"u8, 0xA1, .. "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8];
+        byte[] bytes = [.. BitConverter.GetBytes((ulong)header.Length), .. header, 0, 0, 0, 0];
+
+        var e = Assert.Throws<InvalidDataException>(() => Read(bytes));
+
+        Assert.Equal("The safetensors header is not UTF-8 text: byte 3 of it (0xA1) begins no UTF-8 character.", e.Message);
     }
 
     [Fact]

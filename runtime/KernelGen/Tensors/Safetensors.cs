@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
@@ -119,16 +120,26 @@ public static class Safetensors
     public static IReadOnlyDictionary<string, Tensor> Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Span<byte> lengthBytes = stackalloc byte[8];
-        stream.ReadExactly(lengthBytes);
+        byte[] lengthBytes = StreamBytes.ReadExactly(stream, 8, read => $"The stream ends after {read} bytes, before the 8-byte length of a safetensors header; this is not a safetensors file.");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength is 0 or > MaxHeaderBytes)
         {
             throw new InvalidDataException($"The safetensors header length {headerLength} is not between 1 and {MaxHeaderBytes} bytes; this is not a safetensors file.");
         }
 
-        byte[] header = new byte[headerLength];
-        stream.ReadExactly(header);
+        byte[] header = StreamBytes.ReadExactly(stream, (long)headerLength, read => $"The safetensors header is {headerLength} bytes long, but the file ends after {read} of them.");
+        // JsonDocument checks the UTF-8 of a name only when it is read, and then throws InvalidOperationException.
+        int invalid = 0;
+        while (invalid < header.Length && Rune.DecodeFromUtf8(header.AsSpan(invalid), out _, out int used) == OperationStatus.Done)
+        {
+            invalid += used;
+        }
+
+        if (invalid < header.Length)
+        {
+            throw new InvalidDataException($"The safetensors header is not UTF-8 text: byte {invalid} of it (0x{header[invalid]:X2}) begins no UTF-8 character.");
+        }
+
         var entries = new List<Entry>();
         try
         {
@@ -170,16 +181,7 @@ public static class Safetensors
                 throw new InvalidDataException($"Tensor '{entry.Name}' starts at byte {entry.Begin} of the data, expected {expected}: tensors overlap or leave a gap.");
             }
 
-            byte[] bytes = new byte[entry.End - entry.Begin];
-            try
-            {
-                stream.ReadExactly(bytes);
-            }
-            catch (EndOfStreamException e)
-            {
-                throw new InvalidDataException($"Tensor '{entry.Name}': the file ends before its {bytes.Length} bytes.", e);
-            }
-
+            byte[] bytes = StreamBytes.ReadExactly(stream, entry.End - entry.Begin, read => $"Tensor '{entry.Name}': the file ends after {read} of its {entry.End - entry.Begin} bytes (data bytes {entry.Begin} to {entry.End}).");
             result.Add(entry.Name, entry.ToTensor(bytes));
             expected = entry.End;
         }
@@ -245,8 +247,10 @@ public static class Safetensors
                 throw new InvalidDataException($"Tensor '{name}': the header entry needs dtype, shape and data_offsets [begin, end].");
             }
 
-            int[] dims = [.. shape.EnumerateArray().Select(d => d.TryGetInt32(out int v) && v >= 0 ? v : throw new InvalidDataException($"Tensor '{name}': shape entry {d} is not a non-negative 32-bit integer."))];
-            long begin = offsets[0].TryGetInt64(out long b) ? b : -1, end = offsets[1].TryGetInt64(out long e) ? e : -1;
+            // KernelGen's tensors have no empty dimension, so a size of 0 (valid safetensors, rare in a state dict) is refused too.
+            int[] dims = [.. shape.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out int v) && v > 0 ? v
+                : throw new InvalidDataException($"Tensor '{name}': shape entry {d.GetRawText()} is not a positive 32-bit integer."))];
+            long begin = Offset(name, offsets[0]), end = Offset(name, offsets[1]);
             int size = dtype.GetString() switch
             {
                 "F64" or "I64" => 8,
@@ -256,7 +260,17 @@ public static class Safetensors
                 string other => throw new NotSupportedException($"Tensor '{name}' is {other}; KernelGen reads F64, F32, F16, BF16, I64, I32, I16, I8 and U8 tensors."),
                 null => 0,
             };
-            long elements = dims.Aggregate(1L, (p, d) => p * d);
+            long elements = 1;
+            foreach (int d in dims)
+            {
+                elements = Math.Min(elements * d, int.MaxValue + 1L); // saturates: no product of 32-bit sizes overflows a long
+            }
+
+            if (elements > int.MaxValue)
+            {
+                throw new InvalidDataException($"Tensor '{name}': shape [{string.Join(", ", dims)}] holds more elements than an array can (2³¹ − 1).");
+            }
+
             if (begin < 0 || end < begin || end - begin != elements * size || end - begin > int.MaxValue)
             {
                 throw new InvalidDataException($"Tensor '{name}': data_offsets [{begin}, {end}] do not hold the {elements} {dtype.GetString()} elements of shape [{string.Join(", ", dims)}].");
@@ -264,6 +278,10 @@ public static class Safetensors
 
             return new Entry(name, dtype.GetString()!, dims, begin, end);
         }
+
+        /// <summary>A data offset, which must be a whole number (not a string, a fraction or a number past a long).</summary>
+        private static long Offset(string name, JsonElement offset) => offset.ValueKind == JsonValueKind.Number && offset.TryGetInt64(out long value) ? value
+            : throw new InvalidDataException($"Tensor '{name}': data offset {offset.GetRawText()} is not a whole number of bytes.");
 
         public Tensor ToTensor(byte[] bytes)
         {

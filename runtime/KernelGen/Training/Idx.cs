@@ -78,8 +78,7 @@ public sealed class IdxFile
             }
         }
 
-        var data = new byte[length];
-        ReadExactly(stream, data, name, $"the {length} values its header declares");
+        byte[] data = StreamBytes.ReadExactly(stream, length, read => $"{name} ends after {read} of {length} bytes of the {length} values its header declares.");
         return new IdxFile(dimensions, data);
     }
 
