@@ -64,13 +64,21 @@ internal static class MnistProgram
         int threads = Math.Min(settings.Threads, settings.Batch); // a step splits its batch, so no more threads than samples
         Console.WriteLine($"Adam (learning rate {Training.LearningRate}{(model == "resnet" ? ", 10× less for the last two epochs" : "")}), batch {settings.Batch}, {threads} thread{(threads == 1 ? "" : "s")}, seed {settings.Seed}");
         TrainingDisplay display = TrainingDisplay.Create();
-        if (fineTune)
+        try
         {
-            FineTuning.Run(train, test, settings, weightsPath, display);
+            if (fineTune)
+            {
+                FineTuning.Run(train, test, settings, weightsPath, display);
+            }
+            else
+            {
+                Train(model, train, test, settings, weightsPath, display);
+            }
         }
-        else
+        catch (TrainingDivergedException e)
         {
-            Train(model, train, test, settings, weightsPath, display);
+            Console.Error.WriteLine(e.Message);
+            return TrainingDivergedException.ExitCode;
         }
 
         return 0;

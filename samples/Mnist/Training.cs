@@ -8,6 +8,13 @@ namespace KernelGen.Samples;
 /// <param name="Seconds">Time spent in training steps, evaluation left out.</param>
 internal sealed record TrainingOutcome(StepResult Test, double Seconds);
 
+/// <summary>A training step's loss became NaN or infinite (<see cref="StepResult.Diverged"/>): the run stops, saying where.</summary>
+internal sealed class TrainingDivergedException(string message) : Exception(message)
+{
+    /// <summary>The program's exit code when training diverged.</summary>
+    public const int ExitCode = 3;
+}
+
 /// <summary>Trains a network with Adam (η = 10⁻³; the ResNet's <see cref="MnistResNet.LearningRate"/>) on batches in a seeded shuffled order.</summary>
 internal sealed class Training
 {
@@ -68,9 +75,21 @@ internal sealed class Training
     {
         _display.BeginEpoch(title, order.BatchCount);
         var clock = Stopwatch.StartNew();
-        StepResult trained = trainer.Epoch(train, order, epoch, (b, soFar) => _display.Step(b + 1, soFar.Loss, soFar.Samples / clock.Elapsed.TotalSeconds));
+        int steps = 0;
+        StepResult trained = trainer.Epoch(train, order, epoch, (b, soFar) =>
+        {
+            steps = b + 1;
+            _display.Step(steps, soFar.Loss, soFar.Samples / clock.Elapsed.TotalSeconds);
+        });
         double seconds = clock.Elapsed.TotalSeconds;
         _display.EndEpoch();
+        if (trained.Diverged)
+        {
+            throw new TrainingDivergedException(
+                $"{title}: the loss of step {steps} of {order.BatchCount} was NaN or infinite, so training stopped; the weights are those after step {steps - 1}. " +
+                "A NaN or an infinity in the images, or a learning rate far too high, does this.");
+        }
+
         return (trained, seconds);
     }
 }

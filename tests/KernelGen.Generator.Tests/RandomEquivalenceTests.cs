@@ -14,7 +14,9 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
 {
     private const int BatchSize = 80;
 
-    private void Run(Gen<LayerCase> layers, int batches, string what)
+    private void Run(Gen<LayerCase> layers, int batches, string what) => Run(layers, batches, what, RandomLayers.Data);
+
+    private void Run(Gen<LayerCase> layers, int batches, string what, Func<int, int, float[]> inputs)
     {
         var worst = new ConcurrentBag<double>();
         var tried = new ConcurrentBag<LayerCase>();
@@ -25,7 +27,7 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
                 tried.Add(c);
             }
 
-            worst.Add(RandomLayers.CheckAll(cases));
+            worst.Add(RandomLayers.CheckAll(cases, inputs));
         }, iter: batches, threads: 1);
 
         string path = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
@@ -39,6 +41,14 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
 
     [Fact]
     public void Pools_160_random_shapes() => Run(RandomLayers.Pool, 2, "max and average pools");
+
+    /// <summary>
+    /// NaN and ±∞ among the inputs (one in 40) come out as the reference says, which is as PyTorch does: NaN wins a max pool
+    /// and survives ReLU, ∞ − ∞ in a sum is NaN, and an infinity is matched only by the same infinity.
+    /// </summary>
+    [Fact]
+    public void NaN_and_infinities_propagate_as_in_the_reference_through_160_random_layers() =>
+        Run(Gen.OneOf(RandomLayers.Conv, RandomLayers.Pool, RandomLayers.DenseOrGlobal), 2, "layers with NaN and infinities among their inputs", RandomLayers.SpecialData);
 
     [Fact]
     public void Dense_global_pools_and_adds_80_random_shapes() => Run(RandomLayers.DenseOrGlobal, 1, "dense layers, global pools and adds");

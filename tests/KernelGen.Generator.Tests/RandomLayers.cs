@@ -321,7 +321,10 @@ public static class RandomLayers
     /// Compiles every case into one assembly, runs each generated kernel and the reference on the same
     /// data, and returns the largest error relative to its tolerance. Throws with the case on a mismatch.
     /// </summary>
-    public static double CheckAll(IReadOnlyList<LayerCase> cases)
+    public static double CheckAll(IReadOnlyList<LayerCase> cases) => CheckAll(cases, Data);
+
+    /// <summary><see cref="CheckAll(IReadOnlyList{LayerCase})"/> with inputs from <paramref name="inputs"/> (seed, count); weights and biases as ever.</summary>
+    public static double CheckAll(IReadOnlyList<LayerCase> cases, Func<int, int, float[]> inputs)
     {
         Assembly assembly = Harness.CompileAndLoad(Source(cases));
         Type kernels = assembly.GetType("Random.Kernels")!;
@@ -329,7 +332,7 @@ public static class RandomLayers
         for (int i = 0; i < cases.Count; i++)
         {
             LayerCase c = cases[i];
-            float[] input = Data(c.Seed, c.InputLength), weights = Data(c.Seed + 1, c.WeightLength), bias = Data(c.Seed + 2, c.BiasLength);
+            float[] input = inputs(c.Seed, c.InputLength), weights = Data(c.Seed + 1, c.WeightLength), bias = Data(c.Seed + 2, c.BiasLength);
             var expected = new float[c.OutputLength];
             var actual = new float[c.OutputLength];
             Array.Fill(actual, float.NaN);
@@ -369,6 +372,22 @@ public static class RandomLayers
         TensorComparison comparison = TensorComparison.Of(expected, actual, [c.OutputLength], tolerance, tolerance);
         Assert.True(comparison.Matches, $"{c.Attribute} (batch {c.Samples}, bias {c.Bias}), {path}: {comparison}");
         return comparison.MaxErrorToTolerance;
+    }
+
+    /// <summary><see cref="Data"/> with about one value in 40 replaced by NaN, +∞ or −∞.</summary>
+    internal static float[] SpecialData(int seed, int count)
+    {
+        float[] data = Data(seed, count);
+        var random = new Random(~seed);
+        for (int i = 0; i < count; i++)
+        {
+            if (random.Next(40) == 0)
+            {
+                data[i] = new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity }[random.Next(3)];
+            }
+        }
+
+        return data;
     }
 
     internal static float[] Data(int seed, int count)

@@ -16,8 +16,7 @@ namespace KernelGen.Tests.Shared;
 /// Feeds a file reader damaged copies of valid files — every truncation up to a bound, then seeded random mutations (bit
 /// flips, overwritten, inserted, deleted and repeated runs, length fields set to huge values) and random bytes — and
 /// checks each outcome: the file reads, or the reader throws one of its documented exceptions with a message; no other
-/// exception; no allocation beyond what the file's size justifies; no hang. The figures go to the test's output and,
-/// when <c>KERNELGEN_RELIABILITY_LOG</c> names a file, are appended to it (CI prints them).
+/// exception; no allocation beyond what the file's size justifies; no hang. The figures go to <see cref="Measure.Report"/>.
 /// </summary>
 /// <remarks>
 /// <c>KERNELGEN_FUZZ_ITERATIONS</c> replaces every reader's number of random inputs (the CI budget) for a longer run;
@@ -134,14 +133,7 @@ internal sealed class FileFuzzer
 
         work.GetAwaiter().GetResult();
         var figures = new Figures(_reader, inputs, read, inputs - read, mostAllocated, slowest);
-        output.WriteLine(figures.ToString());
-        if (Environment.GetEnvironmentVariable("KERNELGEN_RELIABILITY_LOG") is { Length: > 0 } log)
-        {
-            lock (typeof(FileFuzzer))
-            {
-                File.AppendAllText(log, figures + Environment.NewLine);
-            }
-        }
+        Measure.Report(output, figures.ToString());
 
         return figures;
     }

@@ -174,7 +174,7 @@ public static partial class Reference
 
     internal static double Activate(Activation activation, double x, double leakyReluSlope) => activation switch
     {
-        Activation.Relu => x > 0 ? x : 0,
+        Activation.Relu => Math.Max(x, 0), // NaN stays NaN, as in PyTorch (Math.Max propagates it)
         Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
         Activation.Tanh => Math.Tanh(x),
         Activation.LeakyRelu => x > 0 ? x : leakyReluSlope * x,

@@ -22,8 +22,9 @@ public abstract class Optimizer
     {
         ArgumentNullException.ThrowIfNull(parameters);
         Steps++;
-        foreach (Parameter parameter in parameters)
+        for (int p = 0; p < parameters.Count; p++)
         {
+            Parameter parameter = parameters[p]; // not foreach: an interface's enumerator is allocated on every step
             if (parameter.Frozen)
             {
                 continue;

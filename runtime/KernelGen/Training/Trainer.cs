@@ -1,9 +1,8 @@
 using System;
-using System.Threading.Tasks;
 
 namespace KernelGen.Training;
 
-/// <summary>What one training step or one evaluation measured.</summary>
+/// <summary>What one training step, one epoch or one evaluation measured.</summary>
 /// <param name="Loss">The mean loss over the samples: softmax cross-entropy, binary cross-entropy or squared error, as the network is trained.</param>
 /// <param name="Correct">
 /// Samples classified correctly: whose largest logit is at their label (softmax cross-entropy), or whose every output is on
@@ -12,6 +11,14 @@ namespace KernelGen.Training;
 /// <param name="Samples">Samples seen.</param>
 public readonly record struct StepResult(double Loss, int Correct, int Samples)
 {
+    /// <summary>
+    /// The step's loss or one of its gradients was NaN or infinite (too high a learning rate, or a NaN or infinity in the
+    /// data): the trainer did not apply it, so every parameter and every running statistic is as it was before the step.
+    /// An epoch stops at such a step and says so here; its <see cref="Loss"/>, <see cref="Correct"/> and
+    /// <see cref="Samples"/> are then those of the steps before it.
+    /// </summary>
+    public bool Diverged { get; init; }
+
     /// <summary>The share of samples classified correctly.</summary>
     public double Accuracy => Samples == 0 ? 0 : (double)Correct / Samples;
 }
@@ -20,7 +27,7 @@ public readonly record struct StepResult(double Loss, int Correct, int Samples)
 /// Trains an <see cref="INetwork"/> with an <see cref="Optimizer"/>, splitting each batch across threads.
 /// Thread <c>t</c> of <c>T</c> always takes samples <c>[t·B/T, (t+1)·B/T)</c> and writes its own gradients;
 /// the threads' gradients are then summed in thread order, so a step's result depends only on the data,
-/// the parameters and the thread count, never on timing.
+/// the parameters and the thread count, never on timing. After the first step, a step allocates nothing.
 /// </summary>
 /// <remarks>
 /// A batch norm normalises each thread's samples with their own statistics, as PyTorch's <c>DataParallel</c> does on each
@@ -36,7 +43,15 @@ public sealed class Trainer
     private readonly float[] _targets;
     private readonly float[] _logits;
     private readonly double[] _losses;
-    private readonly ParallelOptions _parallel;
+    private readonly int[] _correct;
+    private readonly float[][] _evaluationLogits;
+    private readonly ForkJoin _threads;
+    private readonly Action<int> _forwardBackwardLabels, _forwardBackwardTargets, _evaluate;
+
+    // What the threads of the current step or evaluation share (set before each run, so that the delegates above,
+    // made once, need no closure).
+    private int _batch;
+    private LabeledImages? _evaluating;
 
     /// <summary>Creates a trainer for batches of up to <paramref name="maxBatch"/> samples on <paramref name="threads"/> threads.</summary>
     public Trainer(INetwork network, Optimizer optimizer, int maxBatch, int threads = 1)
@@ -63,7 +78,12 @@ public sealed class Trainer
         _targets = network.Loss == Loss.SoftmaxCrossEntropy ? [] : new float[maxBatch * network.OutputLength];
         _logits = new float[maxBatch * network.OutputLength];
         _losses = new double[Threads];
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+        _correct = new int[Threads];
+        _evaluationLogits = new float[Threads][];
+        _threads = new ForkJoin(Threads);
+        _forwardBackwardLabels = ForwardBackwardLabels;
+        _forwardBackwardTargets = ForwardBackwardTargets;
+        _evaluate = Evaluate;
     }
 
     /// <summary>The network being trained.</summary>
@@ -109,19 +129,22 @@ public sealed class Trainer
         KernelArguments.Length(targets.Length, batch, Network.OutputLength, nameof(targets));
         inputs.CopyTo(_images);
         targets.CopyTo(_targets);
-        float scale = 1f / batch;
-        int outputs = Network.OutputLength;
-        Parallel.For(0, Threads, _parallel, t =>
-        {
-            int start = ChunkStart(batch, t), count = ChunkEnd(batch, t) - start;
-            _losses[t] = count == 0 ? 0 : Network.ForwardBackward(_workspaces[t],
-                _images.AsSpan(start * Network.InputLength, count * Network.InputLength),
-                (ReadOnlySpan<float>)_targets.AsSpan(start * outputs, count * outputs),
-                _logits.AsSpan(start * outputs, count * outputs),
-                count, scale);
-        });
+        _batch = batch;
+        _threads.Run(_forwardBackwardTargets);
+        return ApplyGradients(batch) is { } loss
+            ? new StepResult(loss / batch, Matching(_logits, _targets, batch), batch)
+            : new StepResult(double.NaN, 0, batch) { Diverged = true };
+    }
 
-        return new StepResult(ApplyGradients(batch) / batch, Matching(_logits, _targets, batch), batch);
+    /// <summary>Thread <paramref name="t"/>'s share of a step on <see cref="_images"/> and <see cref="_targets"/>.</summary>
+    private void ForwardBackwardTargets(int t)
+    {
+        int start = ChunkStart(_batch, t), count = ChunkEnd(_batch, t) - start, outputs = Network.OutputLength;
+        _losses[t] = count == 0 ? 0 : Network.ForwardBackward(_workspaces[t],
+            _images.AsSpan(start * Network.InputLength, count * Network.InputLength),
+            (ReadOnlySpan<float>)_targets.AsSpan(start * outputs, count * outputs),
+            _logits.AsSpan(start * outputs, count * outputs),
+            count, 1f / _batch);
     }
 
     /// <summary>
@@ -190,7 +213,10 @@ public sealed class Trainer
     /// <param name="order">Its batches; their size must be at most <see cref="MaxBatch"/>.</param>
     /// <param name="epoch">Which epoch's order to take.</param>
     /// <param name="afterStep">Called after each step with the batch's index and the epoch's result so far (for progress).</param>
-    /// <returns>The mean loss over the epoch's steps (weighted by batch size), and the samples classified correctly as they were trained.</returns>
+    /// <returns>
+    /// The mean loss over the epoch's steps (weighted by batch size), and the samples classified correctly as they were trained;
+    /// if a step diverged (<see cref="StepResult.Diverged"/>), those of the steps before it, and the epoch ends there.
+    /// </returns>
     public StepResult Epoch(LabeledImages data, BatchOrder order, int epoch, Action<int, StepResult>? afterStep = null)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -210,6 +236,12 @@ public sealed class Trainer
             int count = indices.Length;
             data.CopyTo(indices, _images.AsSpan(0, count * Network.InputLength), _labels.AsSpan(0, count));
             StepResult step = StepOnStaged(count);
+            if (step.Diverged)
+            {
+                afterStep?.Invoke(b, step);
+                return new StepResult(samples == 0 ? 0 : lossSum / samples, correct, samples) { Diverged = true };
+            }
+
             lossSum += step.Loss * count;
             correct += step.Correct;
             samples += count;
@@ -222,27 +254,30 @@ public sealed class Trainer
     /// <summary>The step on the batch already in <see cref="_images"/> and <see cref="_labels"/>.</summary>
     private StepResult StepOnStaged(int batch)
     {
-        float scale = 1f / batch;
-        Parallel.For(0, Threads, _parallel, t =>
-        {
-            int start = ChunkStart(batch, t), count = ChunkEnd(batch, t) - start;
-            _losses[t] = count == 0 ? 0 : Network.ForwardBackward(_workspaces[t],
-                _images.AsSpan(start * Network.InputLength, count * Network.InputLength),
-                _labels.AsSpan(start, count),
-                _logits.AsSpan(start * Network.OutputLength, count * Network.OutputLength),
-                count, scale);
-        });
+        _batch = batch;
+        _threads.Run(_forwardBackwardLabels);
+        return ApplyGradients(batch) is { } loss
+            ? new StepResult(loss / batch, Correct(_logits, _labels, batch, Network.OutputLength), batch)
+            : new StepResult(double.NaN, 0, batch) { Diverged = true };
+    }
 
-        double loss = ApplyGradients(batch);
-        return new StepResult(loss / batch, Correct(_logits, _labels, batch, Network.OutputLength), batch);
+    /// <summary>Thread <paramref name="t"/>'s share of a step on <see cref="_images"/> and <see cref="_labels"/>.</summary>
+    private void ForwardBackwardLabels(int t)
+    {
+        int start = ChunkStart(_batch, t), count = ChunkEnd(_batch, t) - start;
+        _losses[t] = count == 0 ? 0 : Network.ForwardBackward(_workspaces[t],
+            _images.AsSpan(start * Network.InputLength, count * Network.InputLength),
+            _labels.AsSpan(start, count),
+            _logits.AsSpan(start * Network.OutputLength, count * Network.OutputLength),
+            count, 1f / _batch);
     }
 
     /// <summary>
-    /// Moves the batch norms' running statistics by the threads' batch statistics, sums the threads' gradients (in thread
-    /// order) into each parameter's <see cref="Parameter.Gradients"/>, takes the optimizer's step, and returns the summed
-    /// loss of the batch.
+    /// Sums the threads' gradients (in thread order) into each parameter's <see cref="Parameter.Gradients"/>; then, if the
+    /// loss and every gradient are finite, moves the batch norms' running statistics by the threads' batch statistics, takes
+    /// the optimizer's step, and returns the summed loss of the batch. Otherwise returns null and changes nothing else.
     /// </summary>
-    private double ApplyGradients(int batch)
+    private double? ApplyGradients(int batch)
     {
         // The threads that had samples, in thread order: one with none (any, when the batch is smaller than the thread
         // count) holds an earlier step's statistics and gradients.
@@ -256,7 +291,13 @@ public sealed class Trainer
         }
 
         ReadOnlySpan<NetworkWorkspace> active = _active.AsSpan(0, count);
-        Network.UpdateRunningStatistics(active);
+        double loss = 0;
+        for (int t = 0; t < Threads; t++)
+        {
+            loss += ChunkEnd(batch, t) > ChunkStart(batch, t) ? _losses[t] : 0;
+        }
+
+        bool finite = double.IsFinite(loss);
         var parameters = Network.Parameters;
         for (int p = 0; p < parameters.Count; p++)
         {
@@ -271,16 +312,41 @@ public sealed class Trainer
             {
                 Add(workspace.Gradients[p], sum);
             }
+
+            finite &= AllFinite(sum);
         }
 
-        Optimizer.Step(parameters);
-        double loss = 0;
-        foreach (double part in _losses)
+        if (!finite)
         {
-            loss += part;
+            return null;
         }
 
+        Network.UpdateRunningStatistics(active);
+        Optimizer.Step(parameters);
         return loss;
+    }
+
+    /// <summary>Whether no value is NaN or infinite: <c>x − x</c> is 0 for every finite x and NaN otherwise.</summary>
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        var zeros = System.Numerics.Vector<float>.Zero;
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            for (; i <= values.Length - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+            {
+                var v = new System.Numerics.Vector<float>(values[i..]);
+                zeros += v - v;
+            }
+        }
+
+        float rest = 0;
+        for (; i < values.Length; i++)
+        {
+            rest += values[i] - values[i];
+        }
+
+        return System.Numerics.Vector.Sum(zeros) + rest == 0;
     }
 
     /// <summary>The mean loss and the accuracy of the network on <paramref name="data"/>, in batches of <see cref="MaxBatch"/> on every thread.</summary>
@@ -288,33 +354,45 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(data);
         KernelArguments.Length(data.ImageLength, 1, Network.InputLength, nameof(data));
-        var losses = new double[Threads];
-        var correct = new int[Threads];
-        Parallel.For(0, Threads, _parallel, t =>
+        _evaluating = data;
+        try
         {
-            NetworkWorkspace workspace = _workspaces[t];
-            int start = ChunkStart(data.Count, t), end = ChunkEnd(data.Count, t);
-            var logits = new float[workspace.MaxBatch * Network.OutputLength];
-            for (int first = start; first < end; first += workspace.MaxBatch)
-            {
-                int count = Math.Min(workspace.MaxBatch, end - first);
-                Span<float> output = logits.AsSpan(0, count * Network.OutputLength);
-                Network.Forward(workspace, data.Images.AsSpan(first * data.ImageLength, count * data.ImageLength), output, count);
-                ReadOnlySpan<int> labels = data.Labels.AsSpan(first, count);
-                correct[t] += Correct(output, labels, count, Network.OutputLength);
-                losses[t] += CrossEntropy(output, labels, count, Network.OutputLength);
-            }
-        });
+            _threads.Run(_evaluate);
+        }
+        finally
+        {
+            _evaluating = null;
+        }
 
         double loss = 0;
         int right = 0;
         for (int t = 0; t < Threads; t++)
         {
-            loss += losses[t];
-            right += correct[t];
+            loss += _losses[t];
+            right += _correct[t];
         }
 
         return new StepResult(data.Count == 0 ? 0 : loss / data.Count, right, data.Count);
+    }
+
+    /// <summary>Thread <paramref name="t"/>'s share of an evaluation of <see cref="_evaluating"/>.</summary>
+    private void Evaluate(int t)
+    {
+        LabeledImages data = _evaluating!;
+        NetworkWorkspace workspace = _workspaces[t];
+        int start = ChunkStart(data.Count, t), end = ChunkEnd(data.Count, t);
+        float[] logits = _evaluationLogits[t] ??= new float[workspace.MaxBatch * Network.OutputLength];
+        _losses[t] = 0;
+        _correct[t] = 0;
+        for (int first = start; first < end; first += workspace.MaxBatch)
+        {
+            int count = Math.Min(workspace.MaxBatch, end - first);
+            Span<float> output = logits.AsSpan(0, count * Network.OutputLength);
+            Network.Forward(workspace, data.Images.AsSpan(first * data.ImageLength, count * data.ImageLength), output, count);
+            ReadOnlySpan<int> labels = data.Labels.AsSpan(first, count);
+            _correct[t] += Correct(output, labels, count, Network.OutputLength);
+            _losses[t] += CrossEntropy(output, labels, count, Network.OutputLength);
+        }
     }
 
     /// <summary>Samples whose largest logit (the first, on a tie) is at their label.</summary>

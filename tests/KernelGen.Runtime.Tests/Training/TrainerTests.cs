@@ -192,6 +192,7 @@ public class TrainerTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
     public void Two_runs_on_the_same_threads_and_data_are_identical_to_the_bit(int threads)
     {
         (LinearSoftmaxNetwork first, double[] firstLosses) = TrainFresh(threads, new Adam(0.05f), steps: 15);
