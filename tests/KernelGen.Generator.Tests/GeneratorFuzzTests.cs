@@ -78,6 +78,9 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
 
     public sealed record Input(string What, string Source, Expected? Expect)
     {
+        /// <summary>For a network: its input, and its layers as (kind, size), to run the reference on.</summary>
+        public (int Channels, int Side, (string Kind, int Size)[] Layers)? Plan { get; init; }
+
         public override string ToString() => $"{What}:\n{Source}";
     }
 
@@ -119,7 +122,11 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
                 return With($"{m.Groups[1].Value} = -1", Set(m, "-1"), "KGEN004");
             case 1 when Some(name => !name.StartsWith("Padding", StringComparison.Ordinal)) is { } m:
                 return With($"{m.Groups[1].Value} = 0", Set(m, "0"), "KGEN004");
-            case 2 when Some(name => !name.StartsWith("Stride", StringComparison.Ordinal)) is { } m:
+            // A huge stride is valid (one output), a huge dilation is where the window is one tap along its axis
+            // (Huge_dilation_of_a_one_tap_axis_is_valid_and_equals_the_reference), and a pool's huge window is with SAME
+            // padding, which makes it always overlap the input (Pool_window_larger_than_any_input_with_same_padding_takes_the_whole_column).
+            case 2 when Some(name => !name.StartsWith("Stride", StringComparison.Ordinal) && !name.StartsWith("Dilation", StringComparison.Ordinal)
+                && !(name.StartsWith("Kernel", StringComparison.Ordinal) && attribute.Contains("Pool2D(", StringComparison.Ordinal) && attribute.Contains("SamePadding = true", StringComparison.Ordinal))) is { } m:
                 // Any size past what fits: the window (KGEN005), the groups (KGEN006), the element counts (KGEN008), or a window of padding only (KGEN010).
                 return With($"{m.Groups[1].Value} = int.MaxValue", Set(m, "int.MaxValue"), "KGEN004", "KGEN005", "KGEN006", "KGEN008", "KGEN010");
             case 3 when Some(name => name is "InChannels" or "OutChannels" or "Channels" or "Height" or "Width" or "InFeatures" or "OutFeatures") is { } m:
@@ -165,6 +172,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
     private static Input Network(int channels, int side, int[] kinds, int[] widths, int classes, bool gap, int breakage)
     {
         var attributes = new List<string>();
+        var plan = new List<(string Kind, int Size)>();
         int h = side, c = channels;
         bool afterConv = false;
         for (int i = 0; i < kinds.Length; i++)
@@ -173,16 +181,19 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             {
                 case 1 when h >= 4:
                     attributes.Add("MaxPool2D(Kernel = 2)");
+                    plan.Add(("pool", 2));
                     h /= 2;
                     afterConv = false;
                     break;
                 case 2 when afterConv:
                     attributes.Add("BatchNorm2D");
+                    plan.Add(("bn", c));
                     afterConv = false;
                     break;
                 default:
                     c = widths[i];
                     attributes.Add(string.Create(CultureInfo.InvariantCulture, $"Conv2D(OutChannels = {c}, Kernel = 3, Padding = 1, Activation = Activation.Relu)"));
+                    plan.Add(("conv", c));
                     afterConv = true;
                     break;
             }
@@ -191,9 +202,11 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         if (gap)
         {
             attributes.Add("GlobalAvgPool2D");
+            plan.Add(("gap", c));
         }
 
         attributes.Add(string.Create(CultureInfo.InvariantCulture, $"Dense(OutFeatures = {classes})"));
+        plan.Add(("dense", classes));
         string[] names = [.. attributes.Select((_, i) => $"L{i}")];
         string header = string.Create(CultureInfo.InvariantCulture, $"[Network(InputChannels = {channels}, InputHeight = {side}, InputWidth = {side})]");
         string declaration = "public sealed partial class Net", layerSuffix = "()";
@@ -246,7 +259,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             source.Append("    [").Append(attributes[i]).Append("] partial void ").Append(names[i]).Append(layerSuffix).Append(";\n");
         }
 
-        return new Input(what, source.Append("}\n").ToString(), new Expected(ids, located));
+        return new Input(what, source.Append("}\n").ToString(), new Expected(ids, located)) { Plan = ids.Length == 0 ? (channels, side, [.. plan]) : null };
     }
 
     /// <summary>Valid declarations, one to three layers each in a random valid type (compiled and run against the reference).</summary>
@@ -257,10 +270,20 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
 
     private static string Source(Container container, LayerCase[] layers) => Source(container, layers.Select((l, i) => l.Declaration(i)));
 
-    /// <summary>Runs the generator on <paramref name="input"/> and checks what it must do for any input: no exception, no KGEN011.</summary>
-    private static (GeneratorDriverRunResult Result, Compilation Output) Generate(Input input)
+    /// <summary>The longest one generator run of this test took, in milliseconds.</summary>
+    private double _slowest;
+
+    /// <summary>
+    /// Runs the generator on <paramref name="input"/> and checks what it must do for any input: no exception, no KGEN011,
+    /// and an answer within 30 seconds (a generator that tries every tap of a 2³¹-tap window is a hang to the IDE).
+    /// </summary>
+    private (GeneratorDriverRunResult Result, Compilation Output) Generate(Input input)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         (GeneratorDriverRunResult result, Compilation compilation) = Harness.Run(input.Source);
+        double ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        _slowest = Math.Max(_slowest, ms);
+        Assert.True(ms < 30_000, $"The generator took {ms / 1000:F0} s on {input}");
         GeneratorRunResult run = result.Results.Single();
         if (run.Exception is not null || result.Diagnostics.Any(d => d.Id is "KGEN011" or "CS8785"))
         {
@@ -270,7 +293,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         return (result, compilation);
     }
 
-    private static void CheckExpected(Input input)
+    private void CheckExpected(Input input)
     {
         (GeneratorDriverRunResult result, Compilation compilation) = Generate(input);
         if (input.Expect is not { } expect)
@@ -316,21 +339,99 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             CheckExpected(input with { What = $"input {index++} of seed {Seed}: {input.What}" });
         }
 
-        Measure.Report(output, $"generator fuzz: {count} broken layer declarations (10 kinds of containing type, 12 kinds of fault), each with the expected KGEN error on the expected node; 0 exceptions, 0 KGEN011");
+        Measure.Report(output, $"generator fuzz: {count} broken layer declarations (10 kinds of containing type, 12 kinds of fault), each with the expected KGEN error on the expected node; 0 exceptions, 0 KGEN011; slowest generator run {_slowest:F0} ms");
     }
 
     [Fact]
     public void Networks_valid_and_broken_get_the_right_diagnostics_and_never_crash_the_generator()
     {
-        int count = Budget(200), valid = 0, index = 0;
+        int count = Budget(200), valid = 0, run = 0, index = 0;
         foreach (Input input in Draw(Networks, count, 2))
         {
-            CheckExpected(input with { What = $"input {index++} of seed {Seed}: {input.What}" });
-            valid += input.Expect!.Ids.Length == 0 ? 1 : 0;
+            Input named = input with { What = $"input {index++} of seed {Seed}: {input.What}" };
+            CheckExpected(named);
+            if (named.Plan is not null)
+            {
+                valid++;
+                if (run < Budget(25))
+                {
+                    CheckAgainstReference(named);
+                    run++;
+                }
+            }
         }
 
         Assert.InRange(valid, count / 10, count - (count / 10));
-        Measure.Report(output, $"generator fuzz: {count} networks ({valid} valid, {count - valid} broken: dangling names, cycles, not partial, generic, layer parameters, stated shapes that clash, a last layer that is no classifier); 0 exceptions, 0 KGEN011");
+        Measure.Report(output, $"generator fuzz: {count} networks ({valid} valid, each compiled with warnings as errors, {run} of them run against the reference; {count - valid} broken: dangling names, cycles, not partial, generic, layer parameters, stated shapes that clash, a last layer that is no classifier); 0 exceptions, 0 KGEN011; slowest generator run {_slowest:F0} ms");
+    }
+
+    /// <summary>
+    /// Loads the valid network <paramref name="input"/>, gives every parameter and running statistic random values, and
+    /// checks its <c>Forward</c> on two samples against the reference layer by layer (the network folds each batch norm
+    /// into the convolution before it, so the tolerance is relative).
+    /// </summary>
+    private static void CheckAgainstReference(Input input)
+    {
+        (int channels, int side, (string Kind, int Size)[] layers) = input.Plan!.Value;
+        Type type = Harness.CompileAndLoad(input.Source).GetType("Fuzz.Net")!;
+        var network = (Training.INetwork)Activator.CreateInstance(type, 7, 2)!;
+        var random = new Random(11);
+        var parameters = network.Parameters.ToDictionary(p => p.Name, p => p.Values);
+        foreach ((string name, float[] values) in parameters)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = name.EndsWith("running_var", StringComparison.Ordinal) ? (float)(0.5 + random.NextDouble()) : (float)((random.NextDouble() * 2) - 1);
+            }
+        }
+
+        const int Batch = 2;
+        float[] x = RandomLayers.Data(5, Batch * channels * side * side);
+        float[] actual = new float[Batch * network.OutputLength];
+        network.Forward(network.CreateWorkspace(Batch), x, actual, Batch);
+
+        int c = channels, h = side;
+        float[] current = x;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            (string kind, int size) = layers[i];
+            float[] Weight(string suffix) => parameters[$"L{i}.{suffix}"];
+            float[] next;
+            switch (kind)
+            {
+                case "conv":
+                    var conv = new Conv2DGeometry(c, h, h, size, 3, 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1);
+                    next = new float[Batch * conv.OutputLength];
+                    Reference.Conv2D<float>(conv, current, Weight("weight"), Weight("bias"), next, Batch, Activation.Relu);
+                    c = size;
+                    break;
+                case "pool":
+                    var pool = new Pool2DGeometry(c, h, h, 2, 2);
+                    next = new float[Batch * pool.OutputLength];
+                    Reference.MaxPool2D<float>(pool, current, next, Batch);
+                    h /= 2;
+                    break;
+                case "bn":
+                    next = new float[current.Length];
+                    Reference.BatchNorm2D<float>(c, h, h, current, Weight("weight"), Weight("bias"), Weight("running_mean"), Weight("running_var"), next, Batch);
+                    break;
+                case "gap":
+                    next = new float[Batch * c];
+                    Reference.GlobalAvgPool2D<float>(c, h, h, current, next, Batch);
+                    h = 1;
+                    break;
+                default:
+                    next = new float[Batch * size];
+                    Reference.Dense<float>(new DenseGeometry(c * h * h, size), current, Weight("weight"), Weight("bias"), next, Batch);
+                    break;
+            }
+
+            current = next;
+        }
+
+        double scale = current.Max(v => Math.Abs((double)v));
+        TensorComparison comparison = TensorComparison.Of(current, actual, [actual.Length], 1e-4 * scale, 1e-4);
+        Assert.True(comparison.Matches, $"{comparison}, for {input}");
     }
 
     [Fact]
@@ -342,7 +443,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             Generate(input with { What = $"input {index++} of seed {Seed}: {input.What}" });
         }
 
-        Measure.Report(output, $"generator fuzz: {count} half-written sources (cut at random, a random stretch deleted); 0 exceptions, 0 KGEN011");
+        Measure.Report(output, $"generator fuzz: {count} half-written sources (cut at random, a random stretch deleted); 0 exceptions, 0 KGEN011; slowest generator run {_slowest:F0} ms");
     }
 
     [Fact]
@@ -370,6 +471,64 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         }
 
         Measure.Report(output, $"generator fuzz: {count} valid sources ({layers} layers in {Containers.Count(c => c.Valid)} kinds of containing type), each compiled with warnings as errors and equal to the reference");
+    }
+
+    /// <summary>
+    /// Found by the long run: a pool with <c>KernelHeight = int.MaxValue</c> and SAME padding is valid — every window covers
+    /// every input row — and the generator rightly accepts it, but it tried each of the window's 2³¹ taps per output row
+    /// (minutes of generation), and an average's divisor overflowed. Now it finds the taps in the input by arithmetic, and
+    /// the output is each column window's maximum or mean over all rows, repeated for each output row: the reference of
+    /// the same pool with a window exactly the input's height.
+    /// </summary>
+    [Theory]
+    [InlineData("MaxPool2D")]
+    [InlineData("AvgPool2D")]
+    public void Pool_window_larger_than_any_input_with_same_padding_takes_the_whole_column(string pool)
+    {
+        string source = $$"""
+            using System;
+            using KernelGen;
+
+            public static partial class Huge
+            {
+                [{{pool}}(Channels = 2, Height = 8, Width = 36, KernelHeight = int.MaxValue, KernelWidth = 3, StrideHeight = 3, SamePadding = true)]
+                private static partial void Pool(ReadOnlySpan<float> input, Span<float> output);
+                public static void Run(float[] input, float[] output) => Pool(input, output);
+            }
+            """;
+        (int left, int right) = ShapeMath.SamePadding(36, 3, 3);
+        var column = new Pool2DGeometry(2, 8, 36, 8, 3, 1, 3, 0, 0, left, right);
+        float[] input = RandomLayers.Data(3, 2 * 8 * 36), once = new float[column.OutputLength];
+        if (pool == "MaxPool2D")
+        {
+            Reference.MaxPool2D<float>(column, input, once);
+        }
+        else
+        {
+            Reference.AvgPool2D<float>(column, input, once);
+        }
+
+        int outputWidth = column.OutputWidth;
+        float[] expected = [.. Enumerable.Range(0, 2).SelectMany(c => Enumerable.Repeat(once.Skip(c * outputWidth).Take(outputWidth), 3).SelectMany(row => row))];
+
+        float[] actual = new float[expected.Length];
+        Harness.CompileAndLoad(source).GetType("Huge")!.GetMethod("Run")!.Invoke(null, [input, actual]);
+
+        TensorComparison comparison = TensorComparison.Of(expected, actual, [expected.Length], 8 * Math.Pow(2, -23), 8 * Math.Pow(2, -23));
+        Assert.True(comparison.Matches, comparison.ToString());
+    }
+
+    /// <summary>
+    /// Found by the long run: <c>DilationHeight = int.MaxValue</c> with <c>KernelHeight = 1</c> is valid — a one-tap axis has
+    /// no gaps to dilate — and the generator rightly accepts it; its kernel equals the reference on every path.
+    /// </summary>
+    [Fact]
+    public void Huge_dilation_of_a_one_tap_axis_is_valid_and_equals_the_reference()
+    {
+        var layer = new ConvCase(3, 3, 1, 7, 8, 1, 2, 3, 3, int.MaxValue, 2, 1, 3, 1, 1, false, false, Activation.Relu, true, false, 1, 5);
+        Assert.NotNull(layer.Geometry);
+
+        Assert.InRange(RandomLayers.CheckAll([layer]), 0, 1);
     }
 
     [Fact]

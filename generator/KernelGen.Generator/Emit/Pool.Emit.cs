@@ -83,7 +83,7 @@ internal static class PoolEmitter
         void Row(int oy)
         {
             int top = (oy * g.StrideHeight) - g.PadTop;
-            int[] taps = [.. Enumerable.Range(0, g.KernelHeight).Where(ky => top + (ky * g.DilationHeight) is var r && r >= 0 && r < g.Height)];
+            int[] taps = InputTaps(top, g.KernelHeight, g.DilationHeight, g.Height);
             w.Line(Invariant($"// Output row {oy}: input rows {string.Join(", ", taps.Select(ky => top + (ky * g.DilationHeight)))} of the window's {g.KernelHeight}."));
             if (taps.Length == 0)
             {
@@ -327,5 +327,17 @@ internal static class PoolEmitter
             ? "/// <summary>For each output column, one over the columns its window covers within the padded input.</summary>"
             : "/// <summary>For each output column, one over the input columns its window covers (the padding is not counted).</summary>");
         w.Line($"private static KgReadOnlySpan ColumnScale => new float[] {{ {string.Join(", ", values)} }};");
+    }
+
+    /// <summary>
+    /// The window taps (0 ≤ k &lt; <paramref name="kernel"/>) whose input row <paramref name="top"/> + k · <paramref name="dilation"/>
+    /// lies in [0, <paramref name="size"/>): a run of consecutive taps, found by arithmetic rather than by trying every tap,
+    /// since a window may be far larger than its input (<c>KernelHeight = int.MaxValue</c> with SAME padding).
+    /// </summary>
+    internal static int[] InputTaps(int top, int kernel, int dilation, int size)
+    {
+        long first = top >= 0 ? 0 : (-(long)top + dilation - 1) / dilation;
+        long last = System.Math.Min(kernel - 1L, ((size - 1L) - top) < 0 ? -1 : ((size - 1L) - top) / dilation);
+        return last < first ? [] : [.. Enumerable.Range((int)first, (int)(last - first + 1))];
     }
 }

@@ -582,9 +582,10 @@ public sealed record Pool2DGeometry
     public int DivisorColumns(int x, bool countIncludePad) =>
         Counted(x * StrideWidth - PadLeft, KernelWidth, Width, PadRight, countIncludePad);
 
-    private static int Counted(int start, int kernel, int size, int padAfter, bool countIncludePad) => countIncludePad
-        ? Math.Min(start + kernel, size + padAfter) - start
-        : Math.Min(start + kernel, size) - Math.Max(start, 0);
+    // In long: a window may be far larger than its input (KernelHeight = int.MaxValue with SAME padding).
+    private static int Counted(int start, int kernel, int size, int padAfter, bool countIncludePad) => (int)(countIncludePad
+        ? Math.Min((long)start + kernel, (long)size + padAfter) - start
+        : Math.Min((long)start + kernel, size) - Math.Max(start, 0));
 
     /// <summary>Padding above and below, when they are equal: <see cref="PadTop"/>.</summary>
     [Obsolete("Pools pad each side on its own: use PadTop and PadBottom.")]
