@@ -122,12 +122,14 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
                 return With($"{m.Groups[1].Value} = -1", Set(m, "-1"), "KGEN004");
             case 1 when Some(name => !name.StartsWith("Padding", StringComparison.Ordinal)) is { } m:
                 return With($"{m.Groups[1].Value} = 0", Set(m, "0"), "KGEN004");
-            // A huge stride is valid (one output), a huge dilation is where the window is one tap along its axis
-            // (Huge_dilation_of_a_one_tap_axis_is_valid_and_equals_the_reference), and a pool's huge window is with SAME
-            // padding, which makes it always overlap the input (Pool_window_larger_than_any_input_with_same_padding_takes_the_whole_column).
-            case 2 when Some(name => !name.StartsWith("Stride", StringComparison.Ordinal) && !name.StartsWith("Dilation", StringComparison.Ordinal)
+            // int.MaxValue only where it is always wrong for these shapes (inputs of at most 60 channels and 40 columns): a
+            // window (KGEN005, or the weights' count, KGEN008) or a group count (KGEN006). It is valid as a stride (one
+            // output), as a dilation where the window is one tap along its axis (Huge_dilation_of_a_one_tap_axis_is_valid_and_equals_the_reference),
+            // as a pool's window with SAME padding, which always overlaps the input (Pool_window_larger_than_any_input_with_same_padding_takes_the_whole_column),
+            // and as a size whose element counts still fit an int (Height = int.MaxValue with one channel and one column).
+            case 2 when Some(name => (name.StartsWith("Kernel", StringComparison.Ordinal) || name == "Groups")
                 && !(name.StartsWith("Kernel", StringComparison.Ordinal) && attribute.Contains("Pool2D(", StringComparison.Ordinal) && attribute.Contains("SamePadding = true", StringComparison.Ordinal))) is { } m:
-                // Any size past what fits: the window (KGEN005), the groups (KGEN006), the element counts (KGEN008), or a window of padding only (KGEN010).
+                // The window past the input (KGEN005), the weights' count (KGEN008), or the groups (KGEN006).
                 return With($"{m.Groups[1].Value} = int.MaxValue", Set(m, "int.MaxValue"), "KGEN004", "KGEN005", "KGEN006", "KGEN008", "KGEN010");
             case 3 when Some(name => name is "InChannels" or "OutChannels" or "Channels" or "Height" or "Width" or "InFeatures" or "OutFeatures") is { } m:
             {
