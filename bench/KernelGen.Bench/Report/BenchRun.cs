@@ -16,6 +16,9 @@ public sealed record BenchRun(
     DateTimeOffset Date, string Processor, int Cores, string Os, string Runtime, string Simd, string Command,
     double PeakGflops, IReadOnlyList<Measurement> Measurements)
 {
+    /// <summary>How the peak was measured (runs saved before the probe took the widest vector measured Vector256 chains).</summary>
+    public string PeakProbe { get; init; } = "12 independent Vector256 FMA chains";
+
     public const string PeakShape = "peak";
 
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
@@ -52,7 +55,7 @@ public sealed record BenchRun(
             $"Vector512 {(Vector512.IsHardwareAccelerated ? "accelerated" : "not accelerated")}, Vector256 {(Vector256.IsHardwareAccelerated ? "accelerated" : "not accelerated")}",
             command,
             PeakBenchmarks.FlopsPerIteration / peak.MedianNs,
-            measurements);
+            measurements) { PeakProbe = PeakBenchmarks.Describe };
     }
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, s_json));
