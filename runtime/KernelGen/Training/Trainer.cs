@@ -238,8 +238,9 @@ public sealed class Trainer
             StepResult step = StepOnStaged(count);
             if (step.Diverged)
             {
-                afterStep?.Invoke(b, step);
-                return new StepResult(samples == 0 ? 0 : lossSum / samples, correct, samples) { Diverged = true };
+                var soFar = new StepResult(samples == 0 ? 0 : lossSum / samples, correct, samples) { Diverged = true };
+                afterStep?.Invoke(b, soFar);
+                return soFar;
             }
 
             lossSum += step.Loss * count;
