@@ -28,6 +28,7 @@ public abstract class LayerBenchmarks
         _weights = _layer.Weights();
         _bias = Suite.Random(3, _layer.BiasLength);
         _output = new float[_layer.OutputLength];
+        _layer.Prepare(_weights);
 
         _onnx = new OnnxRunner(_layer.Onnx(_weights, _bias), _input, _layer.InputShape, _output, _layer.OutputShape);
         TorchPeer.EnsureLoaded();

@@ -53,6 +53,11 @@ public abstract class SuiteLayer(string id, int batch)
 
     public int OutputLength => (int)OutputShape.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>What a layer does once with its weights before it runs (pack them, for the layers that read packed weights).</summary>
+    public virtual void Prepare(float[] weights)
+    {
+    }
+
     public abstract void Generated(float[] input, float[] weights, float[] bias, float[] output);
 
     public abstract void Generic(float[] input, float[] weights, float[] bias, float[] output);
@@ -238,9 +243,16 @@ public sealed class GlobalPoolLayer(string id, int channels, int height, int wid
     public override torch.Tensor Torch(torch.Tensor input, torch.Tensor weights, torch.Tensor bias) => adaptive_avg_pool2d(input, [1, 1]);
 }
 
-public sealed class DenseLayer(string id, DenseGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated)
+/// <summary>
+/// A dense layer. With <paramref name="pack"/>, <see cref="Generated"/> is the packed overload over weights packed once in
+/// <see cref="Prepare"/> — as ONNX Runtime packs a Gemm's constant weights once, when its session is made.
+/// </summary>
+public sealed class DenseLayer(string id, DenseGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated,
+    Func<float[], PackedWeights>? pack = null, Action<float[], PackedWeights, float[], float[]>? packed = null)
     : SuiteLayer(id, batch)
 {
+    private PackedWeights? _packed;
+
     public override string Kind => "dense";
 
     public override long[] InputShape => [Batch, g.InFeatures];
@@ -255,7 +267,19 @@ public sealed class DenseLayer(string id, DenseGeometry g, int batch, Activation
 
     public override long Flops => Batch * g.Flops;
 
-    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, bias, output);
+    public override void Prepare(float[] weights) => _packed = pack?.Invoke(weights);
+
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output)
+    {
+        if (_packed is not null && packed is not null)
+        {
+            packed(input, _packed, bias, output);
+        }
+        else
+        {
+            generated(input, weights, bias, output);
+        }
+    }
 
     public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
         KernelGen.Generic.Dense(g, input, weights, bias, output, Batch, activation);
@@ -404,8 +428,10 @@ public static class Suite
     /// <summary>Not in suite.md: the first dense layer of the MNIST model (13×13×32 → 128, ReLU), alone and batched.</summary>
     public static readonly SuiteLayer[] Dense =
     [
-        new DenseLayer("mnist_fc1", new DenseGeometry(5408, 128), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 1)),
-        new DenseLayer("mnist_fc1_b64", new DenseGeometry(5408, 128), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 64)),
+        new DenseLayer("mnist_fc1", new DenseGeometry(5408, 128), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 1),
+            w => SuiteKernels.MnistFc1PackWeights(w), (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 1)),
+        new DenseLayer("mnist_fc1_b64", new DenseGeometry(5408, 128), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 64),
+            w => SuiteKernels.MnistFc1PackWeights(w), (i, w, b, o) => SuiteKernels.MnistFc1(i, w, b, o, 64)),
     ];
 
     /// <summary>The layers of ResNet blocks that are not convolutions: BatchNorm2D and a residual Add + ReLU, at 64×56×56.</summary>

@@ -46,6 +46,24 @@ public static class KernelArguments
         }
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="packed"/> is not null and was packed for <paramref name="layout"/> (the layout the
+    /// calling kernel reads) into <paramref name="length"/> floats.
+    /// </summary>
+    public static void Packed(PackedWeights? packed, string layout, int length, string parameter)
+    {
+        if (packed is null)
+        {
+            throw new ArgumentNullException(parameter);
+        }
+
+        if (!string.Equals(packed.Layout, layout, StringComparison.Ordinal) || packed.Length != length)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The weights were packed for \"{packed.Layout}\" ({packed.Length} floats); this kernel reads \"{layout}\" ({length} floats). Pack them with this kernel's own packing method."), parameter);
+        }
+    }
+
     /// <summary>Throws unless the span is empty (meaning "absent") or holds exactly <paramref name="expected"/> elements.</summary>
     public static void OptionalLength(int actual, int expected, string parameter)
     {

@@ -10,6 +10,10 @@ internal static class Check
 
     public delegate void BatchedWeightedKernel(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output, int batch);
 
+    public delegate void PackedKernel(ReadOnlySpan<float> input, PackedWeights weights, ReadOnlySpan<float> bias, Span<float> output, int batch);
+
+    public delegate PackedWeights Packer(ReadOnlySpan<float> weights);
+
     public delegate void PoolKernel(ReadOnlySpan<float> input, Span<float> output);
 
     /// <summary>
@@ -59,11 +63,11 @@ internal static class Check
     /// Asserts that <paramref name="actual"/>, as the dispatch left it, matches; then runs each path into it
     /// and asserts the same. Returns the last comparison.
     /// </summary>
-    private static TensorComparison EveryPath(float[] expected, float[] actual, int[] shape, double tolerance, string kernelClass, Action<string> runPath)
+    private static TensorComparison EveryPath(float[] expected, float[] actual, int[] shape, double tolerance, string kernelClass, Action<string> runPath, string suffix = "")
     {
         TensorComparison comparison = TensorComparison.Of(expected, actual, shape, tolerance, tolerance);
         Assert.True(comparison.Matches, $"dispatch: {comparison}");
-        foreach (string path in KernelPaths.Of(Assembly.GetExecutingAssembly(), kernelClass))
+        foreach (string path in KernelPaths.Of(Assembly.GetExecutingAssembly(), kernelClass).Where(p => suffix.Length == 0 || p != "Arm64").Select(p => p + suffix))
         {
             Array.Fill(actual, float.NaN);
             runPath(path);
@@ -77,6 +81,29 @@ internal static class Check
     /// <summary>A dense kernel with or without bias, through the dispatch and on every path, against the reference.</summary>
     public static TensorComparison Dense(DenseGeometry g, BatchedWeightedKernel kernel, string kernelClass, int batch, Activation activation, bool bias = true, int seed = 1)
     {
+        (float[] input, float[] weights, float[] biases, float[] expected, float[] actual) = DenseCase(g, batch, activation, bias, seed);
+        kernel(input, weights, biases, actual, batch);
+        return EveryPath(expected, actual, [batch, g.OutFeatures], Tolerance(g.InFeatures), kernelClass, path =>
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: bias, input, weights, biases, actual, batch));
+    }
+
+    /// <summary>
+    /// A dense kernel's packed overload over weights packed by <paramref name="pack"/>, through the dispatch and on every
+    /// packed path, against the reference.
+    /// </summary>
+    public static TensorComparison DensePacked(DenseGeometry g, Packer pack, PackedKernel kernel, string kernelClass, int batch, Activation activation, bool bias = true, int seed = 1)
+    {
+        (float[] input, float[] weights, float[] biases, float[] expected, float[] actual) = DenseCase(g, batch, activation, bias, seed);
+        PackedWeights packed = pack(weights);
+        kernel(input, packed, biases, actual, batch);
+        float[] values = packed.Values.ToArray();
+        return EveryPath(expected, actual, [batch, g.OutFeatures], Tolerance(g.InFeatures), kernelClass, path =>
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: bias, input, values, biases, actual, batch), "Packed");
+    }
+
+    /// <summary>A dense layer's random data, the reference's output for it, and an output of NaNs for the kernel.</summary>
+    private static (float[] Input, float[] Weights, float[] Bias, float[] Expected, float[] Actual) DenseCase(DenseGeometry g, int batch, Activation activation, bool bias, int seed)
+    {
         float[] input = Random(seed, batch * g.InFeatures);
         float[] weights = Random(seed + 1, g.WeightLength);
         float[] biases = bias ? Random(seed + 2, g.OutFeatures) : [];
@@ -84,9 +111,7 @@ internal static class Check
         var actual = new float[expected.Length];
         Array.Fill(actual, float.NaN);
         Reference.Dense<float>(g, input, weights, biases, expected, batch, activation);
-        kernel(input, weights, biases, actual, batch);
-        return EveryPath(expected, actual, [batch, g.OutFeatures], Tolerance(g.InFeatures), kernelClass, path =>
-            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: bias, input, weights, biases, actual, batch));
+        return (input, weights, biases, expected, actual);
     }
 
     public static TensorComparison Pool(Pool2DGeometry g, PoolKernel kernel, string kernelClass, bool max, bool countIncludePad = false)

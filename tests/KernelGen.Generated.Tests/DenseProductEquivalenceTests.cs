@@ -38,6 +38,76 @@ public partial class DenseProductEquivalenceTests
         Assert.True(comparison.Matches, comparison.Message);
     }
 
+    /// <summary>
+    /// The packed overload: 30 outputs are no whole group of 32 on Vector512 (one tail of two vectors, the last with 14
+    /// lanes) and one whole panel of 16 and a tail of 14 on the narrower paths; the batches cover whole tiles of 8, 6 and 2,
+    /// the smaller tiles of 4 and 2, and an odd last sample.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(15)]
+    [InlineData(64)]
+    public void Packed_product_equals_the_reference(int batch)
+    {
+        TensorComparison comparison = Check.DensePacked(new DenseGeometry(1000, 30), w => BlockedPackWeights(w), Blocked, "DenseProductEquivalenceTestsBlockedKernel", batch, Activation.LeakyRelu);
+        Assert.True(comparison.Matches, comparison.Message);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(20)]
+    public void Packed_product_without_bias_equals_the_reference(int batch)
+    {
+        TensorComparison comparison = Check.DensePacked(new DenseGeometry(300, 8), w => NoBiasPackWeights(w), (i, w, _, o, n) => NoBias(i, w, o, n), "DenseProductEquivalenceTestsNoBiasKernel", batch, Activation.None, bias: false);
+        Assert.True(comparison.Matches, comparison.Message);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    public void Mnist_fc1_packed(int batch)
+    {
+        TensorComparison comparison = Check.DensePacked(new DenseGeometry(5408, 128), w => SuiteKernels.MnistFc1PackWeights(w), SuiteKernels.MnistFc1, "SuiteKernelsMnistFc1Kernel", batch, Activation.Relu);
+        Assert.True(comparison.Matches, comparison.Message);
+    }
+
+    /// <summary>Packed weights are checked: another layer's, and none at all, are refused before anything is written.</summary>
+    [Fact]
+    public void Packed_overload_refuses_weights_packed_for_another_layer()
+    {
+        PackedWeights other = NoBiasPackWeights(new float[300 * 8]);
+        float[] output = [.. Enumerable.Repeat(7f, 30)];
+        var error = Assert.Throws<ArgumentException>(() => Blocked(new float[1000], other, new float[30], output, 1));
+        Assert.Equal("weights", error.ParamName);
+        Assert.Contains("Dense 300→8", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Dense 1000→30", error.Message, StringComparison.Ordinal);
+        Assert.Equal("weights", Assert.Throws<ArgumentNullException>(() => Blocked(new float[1000], (PackedWeights)null!, new float[30], output, 1)).ParamName);
+        Assert.All(output, v => Assert.Equal(7f, v));
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => BlockedPackWeights(new float[29_999])).ParamName);
+    }
+
+    /// <summary>The packed copy is the weights rearranged, zeros in the padding of the last panel, and independent of the original.</summary>
+    [Fact]
+    public void Packing_puts_weight_o_i_at_panel_input_lane()
+    {
+        float[] weights = Check.Random(5, 1000 * 30);
+        PackedWeights packed = BlockedPackWeights(weights);
+        Assert.Equal(2 * 16 * 1000, packed.Length);
+        for (int o = 0; o < 32; o++)
+        {
+            for (int i = 0; i < 1000; i += 37)
+            {
+                Assert.Equal(o < 30 ? weights[(o * 1000) + i] : 0f, packed.Values[(o / 16 * 16 * 1000) + (i * 16) + (o % 16)]);
+            }
+        }
+
+        float before = packed.Values[0];
+        weights[0] += 1;
+        Assert.Equal(before, packed.Values[0]);
+    }
+
     [Fact]
     public void Mnist_fc1_relu_batch_64()
     {

@@ -33,7 +33,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 
     public int Samples => Batched ? Batch : 1;
 
-    public string Declaration(int i)
+    public virtual string Declaration(int i)
     {
         string spans = Weighted
             ? $"ReadOnlySpan<float> input, ReadOnlySpan<float> weights, {(Bias ? "ReadOnlySpan<float> bias, " : "")}Span<float> output"
@@ -172,6 +172,20 @@ public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activ
 
     public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
         KernelGen.Reference.Dense<float>(new DenseGeometry(InFeatures, OutFeatures), input, weights, bias, output, Samples, Activation, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
+
+    /// <summary>
+    /// Also the packed overload: <c>Pack{i}(weights)</c> returns the packed floats (for the packed paths, called directly),
+    /// <c>RunPacked{i}</c> packs and calls the overload through its dispatch.
+    /// </summary>
+    public override string Declaration(int i)
+    {
+        string arguments = $"input, K{i}PackWeights(weights), {(Bias ? "bias, " : "")}output{(Batched ? ", batch" : "")}";
+        return base.Declaration(i) + $$"""
+
+                public static float[] Pack{{i}}(float[] weights) => K{{i}}PackWeights(weights).Values.ToArray();
+                public static void RunPacked{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch) => K{{i}}({{arguments}});
+            """;
+    }
 }
 
 public sealed record GlobalPoolCase(int Channels, int Height, int Width, bool Batched, int Batch, int Seed, bool Max = false)
@@ -241,10 +255,13 @@ public static class RandomLayers
         from seed in Gen.Int
         select (batched, batch, seed);
 
-    /// <summary>Batches up to 9, so a dense layer's tiles (3 or 4 samples) run whole, more than once, and with samples left over.</summary>
+    /// <summary>
+    /// Batches up to 13, so a dense layer's tiles (3 or 4 samples; packed, 8, 6 or 2, then 4, 2 and an odd last one) run
+    /// whole, more than once, and with samples left over.
+    /// </summary>
     private static readonly Gen<(bool Batched, int Batch, int Seed)> DenseBatching =
         from batched in Gen.Bool
-        from batch in Gen.Int[1, 9]
+        from batch in Gen.Int[1, 13]
         from seed in Gen.Int
         select (batched, batch, seed);
 
@@ -299,7 +316,7 @@ public static class RandomLayers
 
     public static readonly Gen<LayerCase> DenseOrGlobal = Gen.OneOf(
         from inFeatures in Gen.OneOf(Gen.Int[1, 20], Gen.Int[21, 300])
-        from outFeatures in Gen.Int[1, 30]
+        from outFeatures in Gen.OneOf(Gen.Int[1, 30], Gen.Int[31, 160])
         from activation in Activations
         from bias in Gen.Bool
         from b in DenseBatching
@@ -349,6 +366,21 @@ public static class RandomLayers
                 Array.Fill(actual, float.NaN);
                 KernelPaths.Run(assembly, $"KernelsK{i}Kernel", path, c.Weighted, c.Bias, input, weights, bias, actual, c.Samples);
                 worst = Math.Max(worst, Compare(c, path, expected, actual, tolerance));
+            }
+
+            // A dense layer's packed overload, the same way: through its dispatch, then each packed path directly.
+            if (c is DenseCase)
+            {
+                Array.Fill(actual, float.NaN);
+                kernels.GetMethod($"RunPacked{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
+                worst = Math.Max(worst, Compare(c, "packed dispatch", expected, actual, tolerance));
+                float[] packed = (float[])kernels.GetMethod($"Pack{i}")!.Invoke(null, [weights])!;
+                foreach (string path in KernelPaths.Of(assembly, $"KernelsK{i}Kernel").Where(p => p != "Arm64"))
+                {
+                    Array.Fill(actual, float.NaN);
+                    KernelPaths.Run(assembly, $"KernelsK{i}Kernel", path + "Packed", c.Weighted, c.Bias, input, packed, bias, actual, c.Samples);
+                    worst = Math.Max(worst, Compare(c, path + " packed", expected, actual, tolerance));
+                }
             }
         }
 

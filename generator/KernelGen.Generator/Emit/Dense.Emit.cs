@@ -28,7 +28,14 @@ internal static class DenseEmitter
             "Strategy: a matrix product over the batch. A tile of samples × output features keeps one dot product per pair in its own vector accumulator, sharing each load of an input row and of a weight row, and reduces them once per block of input features; blocks of input features and panels of samples keep the panel's inputs in L1 while the weights stream past from L2. Bias and activation are applied after the last block; samples left over from whole tiles take a block of output features one sample at a time.",
         };
         remarks.AddRange(plan.Paths.Select(p => DenseProduct.Describe(s, p.Path, p.Blocking)));
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
+        bool packed = DensePacked.Applies(s);
+        if (packed)
+        {
+            remarks.Add(Invariant($"Packed overload: {m.Name}PackWeights rearranges the weights once into panels of {DensePacking.Panel} output features, input feature by input feature; the overload that takes them broadcasts each input once per step against vectors of output features (BLIS's and MLAS's micro-kernel): no sums across lanes, every accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed."));
+            remarks.AddRange(plan.Paths.Select(p => DensePacked.Describe(p.Path, p.Packing)));
+        }
+
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), packed ? (w, kernel) => DensePacked.WriteMembers(w, plan, kernel) : null);
     }
 
     private static void WriteKernel(CodeWriter w, DensePlan plan)
@@ -36,6 +43,12 @@ internal static class DenseEmitter
         foreach (DensePathPlan path in plan.Paths)
         {
             DenseProduct.Write(w, plan.Spec, path.Path, path.Blocking, path.Path.Name, "public");
+            w.Line();
+        }
+
+        if (DensePacked.Applies(plan.Spec))
+        {
+            DensePacked.WriteKernel(w, plan);
             w.Line();
         }
     }

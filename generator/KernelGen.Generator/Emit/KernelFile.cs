@@ -35,9 +35,11 @@ internal static class KernelFile
     /// Writes the whole file: <paramref name="summary"/> and <paramref name="remarks"/> document the method;
     /// <paramref name="writeKernel"/> writes the members of the file-local kernel class, whose path methods take
     /// <c>(ref float</c> for each span in order<c>, int batch)</c>. The partial method checks the arguments and calls
-    /// the class's <c>Run</c>, which dispatches to the paths.
+    /// the class's <c>Run</c>, which dispatches to the paths. <paramref name="writeMembers"/>, when given, writes more
+    /// members into the user's type after the method; it gets the kernel class's name.
     /// </summary>
-    public static string Write(MethodTarget method, string summary, IEnumerable<string> remarks, IReadOnlyList<SpanArgument> spans, IEnumerable<SimdPath> paths, Action<CodeWriter> writeKernel)
+    public static string Write(MethodTarget method, string summary, IEnumerable<string> remarks, IReadOnlyList<SpanArgument> spans, IEnumerable<SimdPath> paths, Action<CodeWriter> writeKernel,
+        Action<CodeWriter, string>? writeMembers = null)
     {
         var w = new CodeWriter();
         string kernel = KernelClass(method);
@@ -70,6 +72,8 @@ internal static class KernelFile
 
                 w.Line($"{kernel}.Run({string.Join(", ", spans.Select(s => s.Parameter).Append(method.Batch))});");
             }
+
+            writeMembers?.Invoke(w, kernel);
         }
 
         w.Line();

@@ -85,8 +85,8 @@ internal sealed record DensePlan(DenseSpec Spec, EquatableArray<DensePathPlan> P
     public MethodTarget Method => Spec.Method;
 
     public static DensePlan Plan(DenseSpec spec, bool legacyIntrinsics) =>
-        new(spec, SimdPath.All(legacyIntrinsics).Select(p => new DensePathPlan(p, DenseBlocking.For(spec, p))).ToEquatableArray());
+        new(spec, SimdPath.All(legacyIntrinsics).Select(p => new DensePathPlan(p, DenseBlocking.For(spec, p), DensePacking.For(p))).ToEquatableArray());
 }
 
 /// <summary>A dense layer on one path.</summary>
-internal sealed record DensePathPlan(SimdPath Path, DenseBlocking Blocking);
+internal sealed record DensePathPlan(SimdPath Path, DenseBlocking Blocking, DensePacking Packing);

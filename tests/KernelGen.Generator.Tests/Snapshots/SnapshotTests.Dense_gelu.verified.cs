@@ -39,6 +39,15 @@ partial class Layers
     /// <para>Vector128: tiles of 3 samples × 4 output features, all input features at once, panels of 204 samples; samples left over, 6 output features per
     /// block for each sample.</para>
     /// <para>Scalar: 4 output features per block for each sample.</para>
+    /// <para>Packed overload: FcPackWeights rearranges the weights once into panels of 16 output features, input feature by input feature; the overload that
+    /// takes them broadcasts each input once per step against vectors of output features (BLIS's and MLAS's micro-kernel): no sums across lanes, every
+    /// accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed.</para>
+    /// <para>Vector512, packed: tiles of 8 samples × 2 vectors of output features, 4, 2 samples for pairs left over, one sample × 8 for an odd batch's
+    /// last.</para>
+    /// <para>Vector256, packed: tiles of 6 samples × 2 vectors of output features, 4, 2 samples for pairs left over, one sample × 8 for an odd batch's
+    /// last.</para>
+    /// <para>Vector128, packed: tiles of 2 samples × 4 vectors of output features samples for pairs left over, one sample × 8 for an odd batch's last.</para>
+    /// <para>Scalar, packed: tiles of 2 samples × 4 output features samples for pairs left over, one sample × 8 for an odd batch's last.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Fc(
@@ -51,6 +60,34 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(bias.Length, 6, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 6, nameof(output));
         LayersFcKernel.Run(input, weights, bias, output, 1);
+    }
+
+    /// <summary>Packs <paramref name="weights"/> ([6, 20], row-major, as <see cref="Fc(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{float},
+    /// global::System.ReadOnlySpan{float}, global::System.Span{float})"/> takes them) for the packed overload of <c>Fc</c>: output features in panels of 16,
+    /// each panel stored input feature by input feature (320 floats, the last panel padded with zeros).</summary>
+    /// <remarks>Pack once, when the weights are loaded or changed; the result is a copy and is never written again.</remarks>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static global::KernelGen.PackedWeights FcPackWeights(global::System.ReadOnlySpan<float> weights)
+    {
+        global::KernelGen.KernelArguments.Length(weights.Length, 120, nameof(weights));
+        var packed = new global::KernelGen.PackedWeights(LayersFcKernel.Layout, 320);
+        LayersFcKernel.Pack(weights, packed.Values);
+        return packed;
+    }
+
+    /// <summary><c>Fc</c> over weights packed once by <see cref="FcPackWeights"/>, read in the order its tiles use them; each sum is taken input feature by
+    /// input feature, so results may differ from the plain overload's in the last bits.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Fc(
+        global::System.ReadOnlySpan<float> input, global::KernelGen.PackedWeights weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output)
+    {
+        // Every argument is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 1, 20, nameof(input));
+        global::KernelGen.KernelArguments.Packed(weights, LayersFcKernel.Layout, 320, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 6, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, 1, 6, nameof(output));
+        LayersFcKernel.RunPacked(input, weights.Values, bias, output, 1);
     }
 }
 
@@ -750,6 +787,756 @@ file static class LayersFcKernel
         float s1 = a1;
         y = KgActivations.Gelu(s0 + bias);
         KgUnsafe.Add(ref y, 1) = KgActivations.Gelu(s1 + KgUnsafe.Add(ref bias, 1));
+    }
+
+    /// <summary>The packed weights' layout, which the packed overload checks its argument against.</summary>
+    public const string Layout = "Dense 20→6: output features in panels of 16, each panel by input feature";
+
+    /// <summary>Weight [o, i] goes to [o / 16, i, o % 16]: each panel of 16 output features holds, input feature by input feature, the weights of all
+    /// 16.</summary>
+    public static void Pack(KgReadOnlySpan weights, KgSpan packed)
+    {
+        ref float source = ref KgMarshal.GetReference(weights);
+        ref float target = ref KgMarshal.GetReference(packed);
+        for (int o = 0; o < 6; o++)
+        {
+            ref float row = ref KgUnsafe.Add(ref source, o * 20);
+            ref float column = ref KgUnsafe.Add(ref target, (o / 16 * 320) + (o % 16));
+            for (int i = 0; i < 20; i++)
+            {
+                KgUnsafe.Add(ref column, i * 16) = KgUnsafe.Add(ref row, i);
+            }
+        }
+    }
+
+    public static void RunPacked(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    {
+        ref float i = ref KgMarshal.GetReference(input),
+            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512Packed(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256Packed(ref i, ref w, ref b, ref o, batch);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128Packed(ref i, ref w, ref b, ref o, batch);
+        }
+        else
+        {
+            ScalarPacked(ref i, ref w, ref b, ref o, batch);
+        }
+    }
+
+    /// <summary>Pairs of samples in tiles of 8, 4, 2 over groups of 32 output features, each group's packed weights kept in cache while every tile passes over
+    /// them; an odd batch's last sample over groups of 16, every weight read once.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector512Packed(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int pairs = batch & ~1;
+        if (pairs > 0)
+        {
+            // the last 6 output feature(s)
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                int n = 0;
+                for (; n <= pairs - 8; n += 8)
+                {
+                    Vector512Packed8x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                }
+                if (pairs - n >= 4)
+                {
+                    Vector512Packed4x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                    n += 4;
+                }
+                if (pairs - n >= 2)
+                {
+                    Vector512Packed2x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                }
+            }
+        }
+
+        // an odd batch's last sample
+        if (pairs < batch)
+        {
+            // the last 6 output feature(s)
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                Vector512Packed1x1Lanes6(ref KgUnsafe.Add(ref input, pairs * 20), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 6));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+7 × output features o..o+5: 8 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Packed8x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a00 = KgF512.Zero,
+            a10 = KgF512.Zero, a20 = KgF512.Zero, a30 = KgF512.Zero, a40 = KgF512.Zero, a50 = KgF512.Zero, a60 = KgF512.Zero, a70 = KgF512.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF512 w0 = KgV512.LoadUnsafe(ref w);
+            KgF512 x0 = KgV512.Create(x);
+            a00 = Fma(x0, w0, a00);
+            KgF512 x1 = KgV512.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            KgF512 x2 = KgV512.Create(KgUnsafe.Add(ref x, 40));
+            a20 = Fma(x2, w0, a20);
+            KgF512 x3 = KgV512.Create(KgUnsafe.Add(ref x, 60));
+            a30 = Fma(x3, w0, a30);
+            KgF512 x4 = KgV512.Create(KgUnsafe.Add(ref x, 80));
+            a40 = Fma(x4, w0, a40);
+            KgF512 x5 = KgV512.Create(KgUnsafe.Add(ref x, 100));
+            a50 = Fma(x5, w0, a50);
+            KgF512 x6 = KgV512.Create(KgUnsafe.Add(ref x, 120));
+            a60 = Fma(x6, w0, a60);
+            KgF512 x7 = KgV512.Create(KgUnsafe.Add(ref x, 140));
+            a70 = Fma(x7, w0, a70);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF512 b0 = KgV512.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f, 0f,
+            0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a00)), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV512.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV512.GetElement(a00, 5);
+        a10 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a10)), ref y, 6);
+        KgUnsafe.Add(ref y, 10) = KgV512.GetElement(a10, 4);
+        KgUnsafe.Add(ref y, 11) = KgV512.GetElement(a10, 5);
+        a20 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a20)), ref y, 12);
+        KgUnsafe.Add(ref y, 16) = KgV512.GetElement(a20, 4);
+        KgUnsafe.Add(ref y, 17) = KgV512.GetElement(a20, 5);
+        a30 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a30)), ref y, 18);
+        KgUnsafe.Add(ref y, 22) = KgV512.GetElement(a30, 4);
+        KgUnsafe.Add(ref y, 23) = KgV512.GetElement(a30, 5);
+        a40 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a40)), ref y, 24);
+        KgUnsafe.Add(ref y, 28) = KgV512.GetElement(a40, 4);
+        KgUnsafe.Add(ref y, 29) = KgV512.GetElement(a40, 5);
+        a50 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a50)), ref y, 30);
+        KgUnsafe.Add(ref y, 34) = KgV512.GetElement(a50, 4);
+        KgUnsafe.Add(ref y, 35) = KgV512.GetElement(a50, 5);
+        a60 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a60)), ref y, 36);
+        KgUnsafe.Add(ref y, 40) = KgV512.GetElement(a60, 4);
+        KgUnsafe.Add(ref y, 41) = KgV512.GetElement(a60, 5);
+        a70 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a70)), ref y, 42);
+        KgUnsafe.Add(ref y, 46) = KgV512.GetElement(a70, 4);
+        KgUnsafe.Add(ref y, 47) = KgV512.GetElement(a70, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+            KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+            KgUnsafe.Add(ref y, j + 18) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 18));
+            KgUnsafe.Add(ref y, j + 24) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 24));
+            KgUnsafe.Add(ref y, j + 30) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 30));
+            KgUnsafe.Add(ref y, j + 36) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 36));
+            KgUnsafe.Add(ref y, j + 42) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 42));
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+5: 4 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Packed4x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a00 = KgF512.Zero, a10 = KgF512.Zero, a20 = KgF512.Zero, a30 = KgF512.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF512 w0 = KgV512.LoadUnsafe(ref w);
+            KgF512 x0 = KgV512.Create(x);
+            a00 = Fma(x0, w0, a00);
+            KgF512 x1 = KgV512.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            KgF512 x2 = KgV512.Create(KgUnsafe.Add(ref x, 40));
+            a20 = Fma(x2, w0, a20);
+            KgF512 x3 = KgV512.Create(KgUnsafe.Add(ref x, 60));
+            a30 = Fma(x3, w0, a30);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF512 b0 = KgV512.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f, 0f,
+            0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a00)), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV512.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV512.GetElement(a00, 5);
+        a10 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a10)), ref y, 6);
+        KgUnsafe.Add(ref y, 10) = KgV512.GetElement(a10, 4);
+        KgUnsafe.Add(ref y, 11) = KgV512.GetElement(a10, 5);
+        a20 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a20)), ref y, 12);
+        KgUnsafe.Add(ref y, 16) = KgV512.GetElement(a20, 4);
+        KgUnsafe.Add(ref y, 17) = KgV512.GetElement(a20, 5);
+        a30 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a30)), ref y, 18);
+        KgUnsafe.Add(ref y, 22) = KgV512.GetElement(a30, 4);
+        KgUnsafe.Add(ref y, 23) = KgV512.GetElement(a30, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+            KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+            KgUnsafe.Add(ref y, j + 18) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 18));
+        }
+    }
+
+    /// <summary>Samples n..n+1 × output features o..o+5: 2 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Packed2x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a00 = KgF512.Zero, a10 = KgF512.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF512 w0 = KgV512.LoadUnsafe(ref w);
+            KgF512 x0 = KgV512.Create(x);
+            a00 = Fma(x0, w0, a00);
+            KgF512 x1 = KgV512.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF512 b0 = KgV512.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f, 0f,
+            0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a00)), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV512.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV512.GetElement(a00, 5);
+        a10 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a10)), ref y, 6);
+        KgUnsafe.Add(ref y, 10) = KgV512.GetElement(a10, 4);
+        KgUnsafe.Add(ref y, 11) = KgV512.GetElement(a10, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+        }
+    }
+
+    /// <summary>Sample n × output features o..o+5: 1 accumulator over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Packed1x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF512 a00 = KgF512.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF512 w0 = KgV512.LoadUnsafe(ref w);
+            KgF512 x0 = KgV512.Create(x);
+            a00 = Fma(x0, w0, a00);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF512 b0 = KgV512.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f, 0f,
+            0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a00)), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV512.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV512.GetElement(a00, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+        }
+    }
+
+    /// <summary>Pairs of samples in tiles of 6, 4, 2 over groups of 16 output features, each group's packed weights kept in cache while every tile passes over
+    /// them; an odd batch's last sample over groups of 8, every weight read once.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector256Packed(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int pairs = batch & ~1;
+        if (pairs > 0)
+        {
+            // the last 6 output feature(s)
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                int n = 0;
+                for (; n <= pairs - 6; n += 6)
+                {
+                    Vector256Packed6x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                }
+                if (pairs - n >= 4)
+                {
+                    Vector256Packed4x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                    n += 4;
+                }
+                if (pairs - n >= 2)
+                {
+                    Vector256Packed2x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                }
+            }
+        }
+
+        // an odd batch's last sample
+        if (pairs < batch)
+        {
+            // the last 6 output feature(s)
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                Vector256Packed1x1Lanes6(ref KgUnsafe.Add(ref input, pairs * 20), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 6));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+5 × output features o..o+5: 6 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Packed6x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero, a20 = KgF256.Zero, a30 = KgF256.Zero, a40 = KgF256.Zero, a50 = KgF256.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF256 w0 = KgV256.LoadUnsafe(ref w);
+            KgF256 x0 = KgV256.Create(x);
+            a00 = Fma(x0, w0, a00);
+            KgF256 x1 = KgV256.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            KgF256 x2 = KgV256.Create(KgUnsafe.Add(ref x, 40));
+            a20 = Fma(x2, w0, a20);
+            KgF256 x3 = KgV256.Create(KgUnsafe.Add(ref x, 60));
+            a30 = Fma(x3, w0, a30);
+            KgF256 x4 = KgV256.Create(KgUnsafe.Add(ref x, 80));
+            a40 = Fma(x4, w0, a40);
+            KgF256 x5 = KgV256.Create(KgUnsafe.Add(ref x, 100));
+            a50 = Fma(x5, w0, a50);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF256 b0 = KgV256.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f,
+            0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a00), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV256.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV256.GetElement(a00, 5);
+        a10 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a10), ref y, 6);
+        KgUnsafe.Add(ref y, 10) = KgV256.GetElement(a10, 4);
+        KgUnsafe.Add(ref y, 11) = KgV256.GetElement(a10, 5);
+        a20 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a20), ref y, 12);
+        KgUnsafe.Add(ref y, 16) = KgV256.GetElement(a20, 4);
+        KgUnsafe.Add(ref y, 17) = KgV256.GetElement(a20, 5);
+        a30 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a30), ref y, 18);
+        KgUnsafe.Add(ref y, 22) = KgV256.GetElement(a30, 4);
+        KgUnsafe.Add(ref y, 23) = KgV256.GetElement(a30, 5);
+        a40 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a40), ref y, 24);
+        KgUnsafe.Add(ref y, 28) = KgV256.GetElement(a40, 4);
+        KgUnsafe.Add(ref y, 29) = KgV256.GetElement(a40, 5);
+        a50 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a50), ref y, 30);
+        KgUnsafe.Add(ref y, 34) = KgV256.GetElement(a50, 4);
+        KgUnsafe.Add(ref y, 35) = KgV256.GetElement(a50, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+            KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+            KgUnsafe.Add(ref y, j + 18) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 18));
+            KgUnsafe.Add(ref y, j + 24) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 24));
+            KgUnsafe.Add(ref y, j + 30) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 30));
+        }
+    }
+
+    /// <summary>Samples n..n+3 × output features o..o+5: 4 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Packed4x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero, a20 = KgF256.Zero, a30 = KgF256.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF256 w0 = KgV256.LoadUnsafe(ref w);
+            KgF256 x0 = KgV256.Create(x);
+            a00 = Fma(x0, w0, a00);
+            KgF256 x1 = KgV256.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            KgF256 x2 = KgV256.Create(KgUnsafe.Add(ref x, 40));
+            a20 = Fma(x2, w0, a20);
+            KgF256 x3 = KgV256.Create(KgUnsafe.Add(ref x, 60));
+            a30 = Fma(x3, w0, a30);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF256 b0 = KgV256.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f,
+            0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a00), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV256.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV256.GetElement(a00, 5);
+        a10 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a10), ref y, 6);
+        KgUnsafe.Add(ref y, 10) = KgV256.GetElement(a10, 4);
+        KgUnsafe.Add(ref y, 11) = KgV256.GetElement(a10, 5);
+        a20 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a20), ref y, 12);
+        KgUnsafe.Add(ref y, 16) = KgV256.GetElement(a20, 4);
+        KgUnsafe.Add(ref y, 17) = KgV256.GetElement(a20, 5);
+        a30 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a30), ref y, 18);
+        KgUnsafe.Add(ref y, 22) = KgV256.GetElement(a30, 4);
+        KgUnsafe.Add(ref y, 23) = KgV256.GetElement(a30, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+            KgUnsafe.Add(ref y, j + 12) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 12));
+            KgUnsafe.Add(ref y, j + 18) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 18));
+        }
+    }
+
+    /// <summary>Samples n..n+1 × output features o..o+5: 2 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Packed2x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a00 = KgF256.Zero, a10 = KgF256.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF256 w0 = KgV256.LoadUnsafe(ref w);
+            KgF256 x0 = KgV256.Create(x);
+            a00 = Fma(x0, w0, a00);
+            KgF256 x1 = KgV256.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF256 b0 = KgV256.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f,
+            0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a00), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV256.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV256.GetElement(a00, 5);
+        a10 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a10), ref y, 6);
+        KgUnsafe.Add(ref y, 10) = KgV256.GetElement(a10, 4);
+        KgUnsafe.Add(ref y, 11) = KgV256.GetElement(a10, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+        }
+    }
+
+    /// <summary>Sample n × output features o..o+5: 1 accumulator over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector256Packed1x1Lanes6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF256 a00 = KgF256.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF256 w0 = KgV256.LoadUnsafe(ref w);
+            KgF256 x0 = KgV256.Create(x);
+            a00 = Fma(x0, w0, a00);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF256 b0 = KgV256.Create(
+            bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f,
+            0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(KgV256.GetLower(a00), ref y, 0);
+        KgUnsafe.Add(ref y, 4) = KgV256.GetElement(a00, 4);
+        KgUnsafe.Add(ref y, 5) = KgV256.GetElement(a00, 5);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+        }
+    }
+
+    /// <summary>Pairs of samples in tiles of 2 over groups of 16 output features, each group's packed weights kept in cache while every tile passes over them;
+    /// an odd batch's last sample over groups of 8, every weight read once.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Vector128Packed(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int pairs = batch & ~1;
+        if (pairs > 0)
+        {
+            // the last 6 output feature(s)
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                int n = 0;
+                for (; n <= pairs - 2; n += 2)
+                {
+                    Vector128Packed2x2Lanes2(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                }
+            }
+        }
+
+        // an odd batch's last sample
+        if (pairs < batch)
+        {
+            // the last 6 output feature(s)
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                Vector128Packed1x2Lanes2(ref KgUnsafe.Add(ref input, pairs * 20), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 6));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+1 × output features o..o+5: 4 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Packed2x2Lanes2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF128 w0 = KgV128.LoadUnsafe(ref w), w1 = KgV128.LoadUnsafe(ref w, 4);
+            KgF128 x0 = KgV128.Create(x);
+            a00 = Fma(x0, w0, a00);
+            a01 = Fma(x0, w1, a01);
+            KgF128 x1 = KgV128.Create(KgUnsafe.Add(ref x, 20));
+            a10 = Fma(x1, w0, a10);
+            a11 = Fma(x1, w1, a11);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF128 b0 = KgV128.LoadUnsafe(ref bias), b1 = KgV128.Create(KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f, 0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(a00, ref y);
+        a01 += b1;
+        KgUnsafe.Add(ref y, 4) = KgV128.GetElement(a01, 0);
+        KgUnsafe.Add(ref y, 5) = KgV128.GetElement(a01, 1);
+        a10 += b0;
+        KgV128.StoreUnsafe(a10, ref y, 6);
+        a11 += b1;
+        KgUnsafe.Add(ref y, 10) = KgV128.GetElement(a11, 0);
+        KgUnsafe.Add(ref y, 11) = KgV128.GetElement(a11, 1);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+        }
+    }
+
+    /// <summary>Sample n × output features o..o+5: 2 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector128Packed1x2Lanes2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero;
+        for (int i = 0; i < 20; i++)
+        {
+            KgF128 w0 = KgV128.LoadUnsafe(ref w), w1 = KgV128.LoadUnsafe(ref w, 4);
+            KgF128 x0 = KgV128.Create(x);
+            a00 = Fma(x0, w0, a00);
+            a01 = Fma(x0, w1, a01);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        KgF128 b0 = KgV128.LoadUnsafe(ref bias), b1 = KgV128.Create(KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5), 0f, 0f);
+        a00 += b0;
+        KgV128.StoreUnsafe(a00, ref y);
+        a01 += b1;
+        KgUnsafe.Add(ref y, 4) = KgV128.GetElement(a01, 0);
+        KgUnsafe.Add(ref y, 5) = KgV128.GetElement(a01, 1);
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+        }
+    }
+
+    /// <summary>Pairs of samples in tiles of 2 over groups of 4 output features, each group's packed weights kept in cache while every tile passes over them;
+    /// an odd batch's last sample over groups of 6, every weight read once.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void ScalarPacked(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    {
+        int pairs = batch & ~1;
+        if (pairs > 0)
+        {
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                int n = 0;
+                for (; n <= pairs - 2; n += 2)
+                {
+                    ScalarPacked2x4(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
+                }
+            }
+            // the last 2 output feature(s)
+            {
+                ref float w = ref KgUnsafe.Add(ref weights, 4);
+                ref float b = ref KgUnsafe.Add(ref bias, 4);
+                int n = 0;
+                for (; n <= pairs - 2; n += 2)
+                {
+                    ScalarPacked2x2(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, (n * 6) + 4));
+                }
+            }
+        }
+
+        // an odd batch's last sample
+        if (pairs < batch)
+        {
+            {
+                ref float w = ref weights;
+                ref float b = ref bias;
+                ScalarPacked1x6(ref KgUnsafe.Add(ref input, pairs * 20), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 6));
+            }
+        }
+    }
+
+    /// <summary>Samples n..n+1 × output features o..o+3: 8 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ScalarPacked2x4(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a10 = 0f, a11 = 0f, a12 = 0f, a13 = 0f;
+        for (int i = 0; i < 20; i++)
+        {
+            float w0 = w, w1 = KgUnsafe.Add(ref w, 1), w2 = KgUnsafe.Add(ref w, 2), w3 = KgUnsafe.Add(ref w, 3);
+            float x0 = x;
+            a00 = a00 + (x0 * w0);
+            a01 = a01 + (x0 * w1);
+            a02 = a02 + (x0 * w2);
+            a03 = a03 + (x0 * w3);
+            float x1 = KgUnsafe.Add(ref x, 20);
+            a10 = a10 + (x1 * w0);
+            a11 = a11 + (x1 * w1);
+            a12 = a12 + (x1 * w2);
+            a13 = a13 + (x1 * w3);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        float b0 = bias, b1 = KgUnsafe.Add(ref bias, 1), b2 = KgUnsafe.Add(ref bias, 2), b3 = KgUnsafe.Add(ref bias, 3);
+        a00 += b0;
+        y = a00;
+        a01 += b1;
+        KgUnsafe.Add(ref y, 1) = a01;
+        a02 += b2;
+        KgUnsafe.Add(ref y, 2) = a02;
+        a03 += b3;
+        KgUnsafe.Add(ref y, 3) = a03;
+        a10 += b0;
+        KgUnsafe.Add(ref y, 6) = a10;
+        a11 += b1;
+        KgUnsafe.Add(ref y, 7) = a11;
+        a12 += b2;
+        KgUnsafe.Add(ref y, 8) = a12;
+        a13 += b3;
+        KgUnsafe.Add(ref y, 9) = a13;
+        // Gelu on the stored values
+        for (int j = 0; j < 4; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+        }
+    }
+
+    /// <summary>Samples n..n+1 × output features o..o+1: 4 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ScalarPacked2x2(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a00 = 0f, a01 = 0f, a10 = 0f, a11 = 0f;
+        for (int i = 0; i < 20; i++)
+        {
+            float w0 = w, w1 = KgUnsafe.Add(ref w, 1);
+            float x0 = x;
+            a00 = a00 + (x0 * w0);
+            a01 = a01 + (x0 * w1);
+            float x1 = KgUnsafe.Add(ref x, 20);
+            a10 = a10 + (x1 * w0);
+            a11 = a11 + (x1 * w1);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        float b0 = bias, b1 = KgUnsafe.Add(ref bias, 1);
+        a00 += b0;
+        y = a00;
+        a01 += b1;
+        KgUnsafe.Add(ref y, 1) = a01;
+        a10 += b0;
+        KgUnsafe.Add(ref y, 6) = a10;
+        a11 += b1;
+        KgUnsafe.Add(ref y, 7) = a11;
+        // Gelu on the stored values
+        for (int j = 0; j < 2; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+            KgUnsafe.Add(ref y, j + 6) = KgActivations.Gelu(KgUnsafe.Add(ref y, j + 6));
+        }
+    }
+
+    /// <summary>Sample n × output features o..o+5: 6 accumulators over all 20 input features, each input broadcast once per step.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void ScalarPacked1x6(ref float x, ref float w, ref float bias, ref float y)
+    {
+        float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a04 = 0f, a05 = 0f;
+        for (int i = 0; i < 20; i++)
+        {
+            float w0 = w,
+                w1 = KgUnsafe.Add(ref w, 1), w2 = KgUnsafe.Add(ref w, 2), w3 = KgUnsafe.Add(ref w, 3), w4 = KgUnsafe.Add(ref w, 4), w5 = KgUnsafe.Add(ref w, 5);
+            float x0 = x;
+            a00 = a00 + (x0 * w0);
+            a01 = a01 + (x0 * w1);
+            a02 = a02 + (x0 * w2);
+            a03 = a03 + (x0 * w3);
+            a04 = a04 + (x0 * w4);
+            a05 = a05 + (x0 * w5);
+            x = ref KgUnsafe.Add(ref x, 1);
+            w = ref KgUnsafe.Add(ref w, 16);
+        }
+        // bias, activation and one store per accumulator
+        float b0 = bias,
+            b1 = KgUnsafe.Add(ref bias, 1), b2 = KgUnsafe.Add(ref bias, 2), b3 = KgUnsafe.Add(ref bias, 3), b4 = KgUnsafe.Add(ref bias, 4),
+            b5 = KgUnsafe.Add(ref bias, 5);
+        a00 += b0;
+        y = a00;
+        a01 += b1;
+        KgUnsafe.Add(ref y, 1) = a01;
+        a02 += b2;
+        KgUnsafe.Add(ref y, 2) = a02;
+        a03 += b3;
+        KgUnsafe.Add(ref y, 3) = a03;
+        a04 += b4;
+        KgUnsafe.Add(ref y, 4) = a04;
+        a05 += b5;
+        KgUnsafe.Add(ref y, 5) = a05;
+        // Gelu on the stored values
+        for (int j = 0; j < 6; j++)
+        {
+            KgUnsafe.Add(ref y, j) = KgActivations.Gelu(KgUnsafe.Add(ref y, j));
+        }
     }
 
 

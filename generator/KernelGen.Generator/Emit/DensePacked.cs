@@ -1,0 +1,327 @@
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>
+/// A <c>[Dense]</c> kernel's packed form: <c>{Method}PackWeights(weights)</c>, which rearranges the weights once into
+/// panels of <see cref="DensePacking.Panel"/> output features stored input feature by input feature, and the overload
+/// <c>{Method}(input, PackedWeights, …)</c> that reads them. With output features contiguous, the micro-kernel is the
+/// one of BLIS and MLAS: a tile of samples × vectors of output features, each sample's input broadcast once per step
+/// and multiplied by every vector of weights, the accumulators stored once with bias and activation — no sums across
+/// lanes, no blocks of partial sums written back. A panel of weights (two for Vector512) stays in L2 while every tile
+/// of samples passes over it.
+/// </summary>
+internal static class DensePacked
+{
+    /// <summary>The packed overload exists when the padded weights still fit in one array.</summary>
+    public static bool Applies(DenseSpec s) => DensePacking.Length(s) <= int.MaxValue;
+
+    /// <summary>The remarks line that says how <paramref name="path"/> tiles the packed product.</summary>
+    public static string Describe(SimdPath path, DensePacking p) =>
+        Invariant($"{path.Name}, packed: tiles of {p.Rows} samples × {p.Columns} {(path.IsScalar ? "output features" : "vectors of output features")}{string.Concat(LeftoverRows(p).Select(r => Invariant($", {r}")))} samples for pairs left over, one sample × {DensePacking.SingleColumns} for an odd batch's last.");
+
+    /// <summary>The packing method and the packed overload, written into the user's type beside the partial method.</summary>
+    public static void WriteMembers(CodeWriter w, DensePlan plan, string kernel)
+    {
+        DenseSpec s = plan.Spec;
+        MethodTarget m = s.Method;
+        string access = string.Join(" ", m.Modifiers.Split(' ').Where(t => t is not ("partial" or "")));
+        string weights = m.Parameters[1];
+        long length = DensePacking.Length(s);
+        w.Line();
+        w.Line(Invariant($"/// <summary>Packs <paramref name=\"{weights}\"/> ([{s.OutFeatures}, {s.InFeatures}], row-major, as <see cref=\"{m.Name}({Cref(m, packed: false)})\"/> takes them) for the packed overload of <c>{m.Name}</c>: output features in panels of {DensePacking.Panel}, each panel stored input feature by input feature ({Number(length)} floats, the last panel padded with zeros).</summary>"));
+        w.Line("/// <remarks>Pack once, when the weights are loaded or changed; the result is a copy and is never written again.</remarks>");
+        w.Line(GeneratedCode);
+        using (w.Block($"{access} global::KernelGen.PackedWeights {m.Name}PackWeights(global::System.ReadOnlySpan<float> {weights})"))
+        {
+            w.Line(Invariant($"{Arguments}.Length({weights}.Length, {s.InFeatures * s.OutFeatures}, nameof({weights}));"));
+            w.Line(Invariant($"var packed = new global::KernelGen.PackedWeights({kernel}.Layout, {length});"));
+            w.Line($"{kernel}.Pack({weights}, packed.Values);");
+            w.Line("return packed;");
+        }
+
+        w.Line();
+        w.Line(Invariant($"/// <summary><c>{m.Name}</c> over weights packed once by <see cref=\"{m.Name}PackWeights\"/>, read in the order its tiles use them; each sum is taken input feature by input feature, so results may differ from the plain overload's in the last bits.</summary>"));
+        w.Line(GeneratedCode);
+        string parameters = string.Join(", ", m.Parameters.Select((name, i) =>
+            i == 1 ? $"global::KernelGen.PackedWeights {name}"
+            : m.HasBatch && i == m.Parameters.Count - 1 ? $"int {name}"
+            : name == m.Output ? $"global::System.Span<float> {name}"
+            : $"global::System.ReadOnlySpan<float> {name}"));
+        using (w.Block($"{access} void {m.Name}({parameters})"))
+        {
+            w.Line("// Every argument is checked before anything is written.");
+            if (m.HasBatch)
+            {
+                w.Line($"{Arguments}.Batch({m.Batch});");
+            }
+
+            w.Line(Invariant($"{Arguments}.Length({m.Input}.Length, {m.Batch}, {s.InFeatures}, nameof({m.Input}));"));
+            w.Line(Invariant($"{Arguments}.Packed({weights}, {kernel}.Layout, {length}, nameof({weights}));"));
+            if (m.HasBias)
+            {
+                w.Line(Invariant($"{Arguments}.Length({m.Parameters[2]}.Length, {s.OutFeatures}, nameof({m.Parameters[2]}));"));
+            }
+
+            w.Line(Invariant($"{Arguments}.Length({m.Output}.Length, {m.Batch}, {s.OutFeatures}, nameof({m.Output}));"));
+            string bias = m.HasBias ? m.Parameters[2] + ", " : "";
+            w.Line($"{kernel}.RunPacked({m.Input}, {weights}.Values, {bias}{m.Output}, {m.Batch});");
+        }
+    }
+
+    /// <summary>The kernel class's packed members: the layout, <c>Pack</c>, <c>RunPacked</c> and each path's tiles.</summary>
+    public static void WriteKernel(CodeWriter w, DensePlan plan)
+    {
+        DenseSpec s = plan.Spec;
+        bool bias = s.Method.HasBias;
+        int inputs = s.InFeatures, panelStride = DensePacking.Panel * inputs;
+        w.Line("/// <summary>The packed weights' layout, which the packed overload checks its argument against.</summary>");
+        w.Line($"public const string Layout = \"{DensePacking.Layout(s)}\";");
+        w.Line();
+        w.Line(Invariant($"/// <summary>Weight [o, i] goes to [o / {DensePacking.Panel}, i, o % {DensePacking.Panel}]: each panel of {DensePacking.Panel} output features holds, input feature by input feature, the weights of all {DensePacking.Panel}.</summary>"));
+        using (w.Block("public static void Pack(KgReadOnlySpan weights, KgSpan packed)"))
+        {
+            w.Line($"ref float source = ref {MemoryMarshal}.GetReference(weights);");
+            w.Line($"ref float target = ref {MemoryMarshal}.GetReference(packed);");
+            using (w.Block(Invariant($"for (int o = 0; o < {s.OutFeatures}; o++)")))
+            {
+                w.Line(Invariant($"ref float row = ref {At("source", "o * " + Invariant($"{inputs}"))};"));
+                w.Line(Invariant($"ref float column = ref {At("target", Invariant($"(o / {DensePacking.Panel} * {panelStride}) + (o % {DensePacking.Panel})"))};"));
+                using (w.Block(Invariant($"for (int i = 0; i < {inputs}; i++)")))
+                {
+                    w.Line(Invariant($"{At("column", Invariant($"i * {DensePacking.Panel}"))} = {At("row", "i")};"));
+                }
+            }
+        }
+
+        w.Line();
+        string[] roles = bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"];
+        using (w.Block($"public static void RunPacked({string.Join(", ", roles.Select(r => $"{(r == "output" ? "KgSpan" : "KgReadOnlySpan")} {r}").Append("int batch"))})"))
+        {
+            w.Line($"ref float {string.Join(", ", roles.Select(r => $"{r[0]} = ref {MemoryMarshal}.GetReference({r})"))};");
+            string arguments = string.Join(", ", roles.Select(r => $"ref {r[0]}").Append("batch"));
+            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Packed({arguments});");
+        }
+
+        foreach (DensePathPlan path in plan.Paths)
+        {
+            w.Line();
+            WritePath(w, s, path.Path, path.Packing);
+        }
+    }
+
+    /// <summary>
+    /// Tiles of fewer samples for those left over from whole tiles: the powers of two from 4 down to 2 below the tile's
+    /// rows. Every pair of samples is taken by a tile of several; an odd batch's last sample goes through the wide
+    /// single-sample pass.
+    /// </summary>
+    private static IEnumerable<int> LeftoverRows(DensePacking p) => SmallerTiles.Where(r => r < p.Rows);
+
+    private static readonly int[] SmallerTiles = [4, 2];
+
+    /// <summary>A pass's groups of output features: whole groups of <c>columns</c> vectors, then the rest, if any, in as many vectors as it needs.</summary>
+    private static IEnumerable<(string First, int Columns, int Lanes, bool Loop)> Groups(int outputs, SimdPath path, int columns)
+    {
+        int group = columns * path.Width, full = outputs - (outputs % group), tail = outputs - full;
+        if (full > 0)
+        {
+            yield return (full > group ? "o" : "0", columns, path.Width, full > group);
+        }
+
+        if (tail > 0)
+        {
+            yield return (Invariant($"{full}"), (tail + path.Width - 1) / path.Width, tail - ((tail - 1) / path.Width * path.Width), false);
+        }
+    }
+
+    private static void WritePath(CodeWriter w, DenseSpec s, SimdPath path, DensePacking p)
+    {
+        bool bias = s.Method.HasBias;
+        int outputs = s.OutFeatures;
+        int wide = System.Math.Min(DensePacking.SingleColumns, (outputs + path.Width - 1) / path.Width);
+        w.Line(Invariant($"/// <summary>Pairs of samples in tiles of {p.Rows}{string.Concat(LeftoverRows(p).Select(r => Invariant($", {r}")))} over groups of {p.Columns * path.Width} output features, each group's packed weights kept in cache while every tile passes over them; an odd batch's last sample over groups of {wide * path.Width}, every weight read once.</summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {path.Name}Packed({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        {
+            void Group((string First, int Columns, int Lanes, bool Loop) g, int columns, System.Action<string> body)
+            {
+                int group = columns * path.Width;
+                if (g.Columns != columns || g.Lanes < path.Width)
+                {
+                    w.Line(Invariant($"// the last {outputs % group} output feature(s)"));
+                }
+
+                using (w.Block(g.Loop ? Invariant($"for (int o = 0; o < {outputs - (outputs % group)}; o += {group})") : ""))
+                {
+                    string o = g.First;
+                    string offset = group % DensePacking.Panel == 0
+                        ? Offset(0, (o, s.InFeatures))
+                        : int.TryParse(o, out int first) ? Invariant($"{(first / DensePacking.Panel * DensePacking.Panel * s.InFeatures) + (first % DensePacking.Panel)}")
+                        : Invariant($"({o} / {DensePacking.Panel} * {DensePacking.Panel * s.InFeatures}) + ({o} % {DensePacking.Panel})");
+                    w.Line($"ref float w = ref {At("weights", offset)};");
+                    if (bias)
+                    {
+                        w.Line($"ref float b = ref {At("bias", o)};");
+                    }
+
+                    body(o);
+                }
+            }
+
+            string Call(int rows, (string First, int Columns, int Lanes, bool Loop) g, string n, string o) =>
+                $"{TileName(path, rows, g.Columns, g.Lanes)}(ref {At("input", Offset(0, (n, s.InFeatures)))}, ref w, {(bias ? "ref b, " : "")}ref {At("output", Offset(0, (n, outputs), (o, 1)))});";
+
+            w.Line("int pairs = batch & ~1;");
+            using (w.Block("if (pairs > 0)"))
+            {
+                foreach (var g in Groups(outputs, path, p.Columns))
+                {
+                    Group(g, p.Columns, o =>
+                    {
+                        w.Line("int n = 0;");
+                        using (w.Block(Invariant($"for (; n <= pairs - {p.Rows}; n += {p.Rows})")))
+                        {
+                            w.Line(Call(p.Rows, g, "n", o));
+                        }
+
+                        foreach (int rows in LeftoverRows(p))
+                        {
+                            using (w.Block(Invariant($"if (pairs - n >= {rows})")))
+                            {
+                                w.Line(Call(rows, g, "n", o));
+                                if (rows > 2)
+                                {
+                                    w.Line(Invariant($"n += {rows};"));
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+
+            w.Line();
+            w.Line("// an odd batch's last sample");
+            using (w.Block("if (pairs < batch)"))
+            {
+                foreach (var g in Groups(outputs, path, wide))
+                {
+                    Group(g, wide, o => w.Line(Call(1, g, "pairs", o)));
+                }
+            }
+        }
+
+        foreach (var g in Groups(outputs, path, p.Columns))
+        {
+            foreach (int rows in LeftoverRows(p).Prepend(p.Rows))
+            {
+                w.Line();
+                WriteTile(w, s, path, rows, g.Columns, g.Lanes);
+            }
+        }
+
+        foreach (var g in Groups(outputs, path, wide))
+        {
+            w.Line();
+            WriteTile(w, s, path, 1, g.Columns, g.Lanes);
+        }
+    }
+
+    /// <summary><c>{Path}Packed{rows}x{columns}</c>, with the last column's lane count when it is partial.</summary>
+    private static string TileName(SimdPath path, int rows, int columns, int lanes) =>
+        Invariant($"{path.Name}Packed{rows}x{columns}{(lanes < path.Width ? Invariant($"Lanes{lanes}") : "")}");
+
+    /// <summary>
+    /// The micro-kernel: <paramref name="rows"/> samples × <paramref name="columns"/> vectors of output features over every
+    /// input feature, the last vector holding <paramref name="lanes"/> of them.
+    /// </summary>
+    private static void WriteTile(CodeWriter w, DenseSpec s, SimdPath path, int rows, int columns, int lanes)
+    {
+        int inputs = s.InFeatures, outputs = s.OutFeatures, width = path.Width;
+        int features = ((columns - 1) * width) + lanes;
+        bool bias = s.Method.HasBias;
+        int ColumnOffset(int c) => (c * width / DensePacking.Panel * DensePacking.Panel * inputs) + (c * width % DensePacking.Panel);
+        var tile = (from r in Enumerable.Range(0, rows) from c in Enumerable.Range(0, columns) select (r, c)).ToArray();
+        string samples = rows == 1 ? "Sample n" : Invariant($"Samples n..n+{rows - 1}");
+        w.Line(Invariant($"/// <summary>{samples} × output features o..o+{features - 1}: {tile.Length} accumulator{(tile.Length == 1 ? "" : "s")} over all {inputs} input features, each input broadcast once per step.</summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {TileName(path, rows, columns, lanes)}(ref float x, ref float w, {(bias ? "ref float bias, " : "")}ref float y)"))
+        {
+            w.Line($"{path.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.r}{t.c} = {path.Zero}")))};");
+            using (w.Block(Invariant($"for (int i = 0; i < {inputs}; i++)")))
+            {
+                w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, columns).Select(c => Invariant($"w{c} = {path.Load("w", ColumnOffset(c))}")))};");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line(Invariant($"{path.Type} x{r} = {path.Broadcast(At("x", Invariant($"{r * inputs}")))};"));
+                    for (int c = 0; c < columns; c++)
+                    {
+                        w.Line(Invariant($"a{r}{c} = {path.MultiplyAdd($"x{r}", $"w{c}", $"a{r}{c}")};"));
+                    }
+                }
+
+                w.Line($"x = ref {Unsafe}.Add(ref x, 1);");
+                w.Line(Invariant($"w = ref {Unsafe}.Add(ref w, {DensePacking.Panel});"));
+            }
+
+            bool partial = lanes < width;
+            if (bias)
+            {
+                w.Line("// bias, activation and one store per accumulator");
+                w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, columns).Select(c => Invariant($"b{c} = {(partial && c == columns - 1 ? path.PartialLoad("bias", c * width, lanes) : path.Load("bias", c * width))}")))};");
+            }
+
+            bool vectorised = s.Activation.Vectorised;
+            foreach ((int r, int c) in tile)
+            {
+                string sum = Invariant($"a{r}{c}");
+                if (bias)
+                {
+                    w.Line(Invariant($"{sum} += b{c};"));
+                }
+
+                string value = vectorised ? ActivationText.Apply(path, s.Activation, sum) : sum;
+                int offset = (r * outputs) + (c * width);
+                if (partial && c == columns - 1)
+                {
+                    if (value != sum)
+                    {
+                        w.Line($"{sum} = {value};");
+                    }
+
+                    foreach (string line in path.PartialStore(sum, "y", offset, lanes))
+                    {
+                        w.Line(line);
+                    }
+                }
+                else
+                {
+                    w.Line(path.Store(value, "y", offset));
+                }
+            }
+
+            if (!vectorised)
+            {
+                w.Line(Invariant($"// {s.Activation.Kind} on the stored values"));
+                using (w.Block(Invariant($"for (int j = 0; j < {features}; j++)")))
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        string y = At("y", Plus("j", r * outputs));
+                        w.Line($"{y} = {ActivationText.Apply(s.Activation, y)};");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The parameter types of the plain overload, as a cref writes them.</summary>
+    private static string Cref(MethodTarget m, bool packed) => string.Join(", ", m.Parameters.Select((_, i) =>
+        i == 1 && packed ? "global::KernelGen.PackedWeights"
+        : m.HasBatch && i == m.Parameters.Count - 1 ? "int"
+        : m.Parameters[i] == m.Output ? "global::System.Span{float}"
+        : "global::System.ReadOnlySpan{float}"));
+}
