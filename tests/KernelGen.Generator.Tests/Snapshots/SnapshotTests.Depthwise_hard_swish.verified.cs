@@ -103,7 +103,7 @@ file static class LayersExpandKernel
                 // output channels 0..0
                 {
                     ref float o = ref outputGroup;
-                    // flattened pixels 0..223
+                    // flattened pixels 0..221
                     Vector512Tile1x14(ref band, ref weightsGroup, ref biasGroup, ref tileOutput, 1);
                     StorePixels(ref tileOutput, 0, 224, ref o, 1);
                 }

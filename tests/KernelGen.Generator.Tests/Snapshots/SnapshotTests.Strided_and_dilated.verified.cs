@@ -32,7 +32,7 @@ partial class Layers
     /// output pixel (oy, ox) is flattened pixel oy × 11 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows are
     /// computed and not stored (72 % of 16-float vectors' lanes are output pixels, against 56 % along a row). Register tiles of output channels × flattened
     /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 4 channel(s) × 4 vector(s) of 16 pixels (16 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 4 channel(s) × 6 vector(s) of 16 pixels (24 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
     /// <para>Arm64: tiles of 4 channel(s) × 5 vector(s) of 4 pixels (20 accumulators), window fully unrolled.</para>
     /// <para>Vector128: tiles of 2 channel(s) × 5 vector(s) of 4 pixels (10 accumulators), window fully unrolled.</para>
@@ -88,7 +88,7 @@ file static class LayersDilatedKernel
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
-        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[256]);
+        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[384]);
         for (int n = 0; n < batch; n++)
         {
             ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
@@ -99,38 +99,46 @@ file static class LayersDilatedKernel
             // output channels 0..3
             {
                 ref float o = ref outputGroup;
-                // flattened pixels 0..127 in blocks of 64
-                for (int x0 = 0; x0 < 128; x0 += 64)
-                {
-                    Vector512Tile4x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
-                    StorePixels(ref tileOutput, x0, 64, ref o, 4);
-                }
+                // flattened pixels 0..95
+                Vector512Tile4x6(ref band, ref weights, ref bias, ref tileOutput, 2);
+                StorePixels(ref tileOutput, 0, 96, ref o, 4);
+                // flattened pixels 96..96
+                Vector512Tile4x1(ref KgUnsafe.Add(ref band, 96), ref weights, ref bias, ref tileOutput, 2);
+                StorePixels(ref tileOutput, 96, 16, ref o, 4);
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 4 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    /// <summary>4 output channel(s) × 6 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile4x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile4x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF512 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3;
+        KgF512 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a2_0, a2_1, a2_2, a2_3, a2_4, a2_5, a3_0, a3_1, a3_2, a3_3, a3_4, a3_5;
         // Start from the bias.
         a0_0 = KgV512.Create(bias);
         a0_1 = a0_0;
         a0_2 = a0_0;
         a0_3 = a0_0;
+        a0_4 = a0_0;
+        a0_5 = a0_0;
         a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
         a1_1 = a1_0;
         a1_2 = a1_0;
         a1_3 = a1_0;
+        a1_4 = a1_0;
+        a1_5 = a1_0;
         a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
         a2_1 = a2_0;
         a2_2 = a2_0;
         a2_3 = a2_0;
+        a2_4 = a2_0;
+        a2_5 = a2_0;
         a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
         a3_1 = a3_0;
         a3_2 = a3_0;
         a3_3 = a3_0;
+        a3_4 = a3_0;
+        a3_5 = a3_0;
 
         // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
         KgF512 x, w0, w1, w2, w3;
@@ -161,6 +169,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 64);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 80);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (0, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 19));
@@ -186,6 +204,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 65);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 81);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (0, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 20));
@@ -211,6 +239,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 66);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 82);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 0)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 21));
@@ -236,6 +274,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 75);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 91);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 22));
@@ -261,6 +309,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 76);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 92);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (1, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 23));
@@ -286,6 +344,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 77);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 93);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (2, 0)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
@@ -311,6 +379,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 86);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 102);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (2, 1)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
@@ -336,6 +414,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 87);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 103);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             // tap (2, 2)
             w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
             w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
@@ -361,6 +449,16 @@ file static class LayersDilatedKernel
             a1_3 = Fma(x, w1, a1_3);
             a2_3 = Fma(x, w2, a2_3);
             a3_3 = Fma(x, w3, a3_3);
+            x = KgV512.LoadUnsafe(ref band, 88);
+            a0_4 = Fma(x, w0, a0_4);
+            a1_4 = Fma(x, w1, a1_4);
+            a2_4 = Fma(x, w2, a2_4);
+            a3_4 = Fma(x, w3, a3_4);
+            x = KgV512.LoadUnsafe(ref band, 104);
+            a0_5 = Fma(x, w0, a0_5);
+            a1_5 = Fma(x, w1, a1_5);
+            a2_5 = Fma(x, w2, a2_5);
+            a3_5 = Fma(x, w3, a3_5);
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -370,24 +468,157 @@ file static class LayersDilatedKernel
         KgV512.StoreUnsafe(a0_1, ref output, 16);
         KgV512.StoreUnsafe(a0_2, ref output, 32);
         KgV512.StoreUnsafe(a0_3, ref output, 48);
-        KgV512.StoreUnsafe(a1_0, ref output, 64);
-        KgV512.StoreUnsafe(a1_1, ref output, 80);
-        KgV512.StoreUnsafe(a1_2, ref output, 96);
-        KgV512.StoreUnsafe(a1_3, ref output, 112);
-        KgV512.StoreUnsafe(a2_0, ref output, 128);
-        KgV512.StoreUnsafe(a2_1, ref output, 144);
-        KgV512.StoreUnsafe(a2_2, ref output, 160);
-        KgV512.StoreUnsafe(a2_3, ref output, 176);
-        KgV512.StoreUnsafe(a3_0, ref output, 192);
-        KgV512.StoreUnsafe(a3_1, ref output, 208);
-        KgV512.StoreUnsafe(a3_2, ref output, 224);
-        KgV512.StoreUnsafe(a3_3, ref output, 240);
+        KgV512.StoreUnsafe(a0_4, ref output, 64);
+        KgV512.StoreUnsafe(a0_5, ref output, 80);
+        KgV512.StoreUnsafe(a1_0, ref output, 96);
+        KgV512.StoreUnsafe(a1_1, ref output, 112);
+        KgV512.StoreUnsafe(a1_2, ref output, 128);
+        KgV512.StoreUnsafe(a1_3, ref output, 144);
+        KgV512.StoreUnsafe(a1_4, ref output, 160);
+        KgV512.StoreUnsafe(a1_5, ref output, 176);
+        KgV512.StoreUnsafe(a2_0, ref output, 192);
+        KgV512.StoreUnsafe(a2_1, ref output, 208);
+        KgV512.StoreUnsafe(a2_2, ref output, 224);
+        KgV512.StoreUnsafe(a2_3, ref output, 240);
+        KgV512.StoreUnsafe(a2_4, ref output, 256);
+        KgV512.StoreUnsafe(a2_5, ref output, 272);
+        KgV512.StoreUnsafe(a3_0, ref output, 288);
+        KgV512.StoreUnsafe(a3_1, ref output, 304);
+        KgV512.StoreUnsafe(a3_2, ref output, 320);
+        KgV512.StoreUnsafe(a3_3, ref output, 336);
+        KgV512.StoreUnsafe(a3_4, ref output, 352);
+        KgV512.StoreUnsafe(a3_5, ref output, 368);
         // Tanh, applied to the stored values.
         for (int j = 0; j < 4; j++)
         {
-            for (int k = 0; k < 64; k++)
+            for (int k = 0; k < 96; k++)
             {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 64) + k);
+                ref float e = ref KgUnsafe.Add(ref output, (j * 96) + k);
+                e = KgMathF.Tanh(e);
+            }
+        }
+    }
+
+    /// <summary>4 output channel(s) × 1 vector(s) of 16 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512Tile4x1(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    {
+        KgF512 a0_0, a1_0, a2_0, a3_0;
+        // Start from the bias.
+        a0_0 = KgV512.Create(bias);
+        a1_0 = KgV512.Create(KgUnsafe.Add(ref bias, 1));
+        a2_0 = KgV512.Create(KgUnsafe.Add(ref bias, 2));
+        a3_0 = KgV512.Create(KgUnsafe.Add(ref bias, 3));
+
+        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
+        KgF512 w, x0;
+        for (int c = 0; c < channels; c++)
+        {
+            // tap (0, 0)
+            x0 = KgV512.LoadUnsafe(ref band);
+            w = KgV512.Create(weights);
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (0, 1)
+            x0 = KgV512.LoadUnsafe(ref band, 1);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (0, 2)
+            x0 = KgV512.LoadUnsafe(ref band, 2);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (1, 0)
+            x0 = KgV512.LoadUnsafe(ref band, 11);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (1, 1)
+            x0 = KgV512.LoadUnsafe(ref band, 12);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (1, 2)
+            x0 = KgV512.LoadUnsafe(ref band, 13);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (2, 0)
+            x0 = KgV512.LoadUnsafe(ref band, 22);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (2, 1)
+            x0 = KgV512.LoadUnsafe(ref band, 23);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
+            a3_0 = Fma(x0, w, a3_0);
+            // tap (2, 2)
+            x0 = KgV512.LoadUnsafe(ref band, 24);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            a0_0 = Fma(x0, w, a0_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
+            a1_0 = Fma(x0, w, a1_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
+            a2_0 = Fma(x0, w, a2_0);
+            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
+            a3_0 = Fma(x0, w, a3_0);
+            band = ref KgUnsafe.Add(ref band, 484);
+            weights = ref KgUnsafe.Add(ref weights, 9);
+        }
+
+        // Store once.
+        KgV512.StoreUnsafe(a0_0, ref output);
+        KgV512.StoreUnsafe(a1_0, ref output, 16);
+        KgV512.StoreUnsafe(a2_0, ref output, 32);
+        KgV512.StoreUnsafe(a3_0, ref output, 48);
+        // Tanh, applied to the stored values.
+        for (int j = 0; j < 4; j++)
+        {
+            for (int k = 0; k < 16; k++)
+            {
+                ref float e = ref KgUnsafe.Add(ref output, (j * 16) + k);
                 e = KgMathF.Tanh(e);
             }
         }
