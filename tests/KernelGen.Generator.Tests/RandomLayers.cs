@@ -287,7 +287,7 @@ public static class RandomLayers
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 
-    public static readonly Gen<LayerCase> Pool =
+    private static readonly Gen<LayerCase> AnyPool =
         (from max in Gen.Bool
          from channels in Gen.Int[1, 3]
          from height in Gen.Int[1, 14]
@@ -313,6 +313,20 @@ public static class RandomLayers
              same, countIncludePad, b.Batched, b.Batch, b.Seed, ceil && !same, dh, dw))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
+
+    /// <summary>
+    /// Any pool, and one in five a 2×2 window at stride 2 that tiles an even plane exactly (the pair pass): rows from 2
+    /// to 40 columns, so that each path's vectors, narrower ones and scalars all take a turn, with the last step moved back.
+    /// </summary>
+    public static readonly Gen<LayerCase> Pool = Gen.Frequency(
+        (4, AnyPool),
+        (1, from max in Gen.Bool
+            from channels in Gen.Int[1, 3]
+            from height in Gen.Int[1, 7]
+            from width in Gen.Int[1, 20]
+            from ceil in Gen.Bool
+            from b in Batching
+            select (LayerCase)new PoolCase(max, channels, 2 * height, 2 * width, 2, 2, null, 2, 0, 0, 0, 0, false, false, b.Batched, b.Batch, b.Seed, ceil)));
 
     public static readonly Gen<LayerCase> DenseOrGlobal = Gen.OneOf(
         from inFeatures in Gen.OneOf(Gen.Int[1, 20], Gen.Int[21, 300])

@@ -79,6 +79,11 @@ public class SnapshotTests
     public void Max_pool_3_stride_2_padding_1() =>
         VerifyKernel("[MaxPool2D(Channels = 4, Height = 15, Width = 15, Kernel = 3, Stride = 2, Padding = 1)]", Pool, "MaxPool");
 
+    /// <summary>MNIST's 2×2 pool: the windows tile the input exactly, so one pass runs over the row pairs (13 outputs: steps of 8 at 0 and 5).</summary>
+    [Fact]
+    public void Max_pool_2_pairs() =>
+        VerifyKernel("[MaxPool2D(Channels = 3, Height = 10, Width = 26, Kernel = 2)]", Pool + ", int batch", "Pool1");
+
     /// <summary>Keras's <c>MaxPooling2D((2, 2), padding='same')</c> on an odd plane: the extra column and row of padding after.</summary>
     [Fact]
     public void Max_pool_same_padding() =>

@@ -25,8 +25,80 @@ internal static class PoolEmitter
             Invariant($"Memory-bound: reads {Number(4L * g.InputLength)} bytes and writes {Number(4L * g.OutputLength)} per sample."),
             Invariant($"Strategy: one output row at a time, separably. The window's {g.KernelHeight} rows are reduced into one row with vectors along the input columns (rows outside the input skipped), stored {(plan.Phases == 2 ? "split into even and odd columns" : "as it is")} between padding columns that hold {neutral} from the start; then the window's {g.KernelWidth} columns are reduced from that row{(plan.Phases == s.StrideWidth ? ", each tap a contiguous load" : "")}. No loop checks bounds; a last step that would pass the row's end is moved back to end with it."),
         };
-        remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: rows with {Vectors(p.Rows)} ({plan.RowStep(p.Rows)} column(s) per step), columns with {Vectors(p.Columns)}.")));
+        if (plan.Pairs)
+        {
+            remarks[1] = Invariant($"Strategy: the 2×2 windows at stride 2 tile the input exactly, so input rows 2r and 2r + 1 of every plane make output row r, and the kernel is one pass over the batch × {g.Channels} × {g.OutputHeight} row pairs with no plane loop: each step loads a vector from both rows, {(s.Kind == PoolKind.Max ? "takes their maximum" : "adds them")}, gathers the even and the odd columns with two shuffles, {(s.Kind == PoolKind.Max ? "takes their maximum" : "adds them and scales by ¼")} and stores half a vector of outputs. A last step that would pass the row's end is moved back to end with it (it writes some outputs twice, the same values).");
+            remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: {PairSteps(plan, plan.PairVectors(p.Path, plan.Paths.Select(q => q.Path)))}.")));
+        }
+        else
+        {
+            remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: rows with {Vectors(p.Rows)} ({plan.RowStep(p.Rows)} column(s) per step), columns with {Vectors(p.Columns)}.")));
+        }
+
         return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
+    }
+
+    private static string PairSteps(PoolPlan plan, SimdPath v) => v.IsScalar
+        ? "scalars, an output at a time"
+        : Invariant($"{v.Name} steps of {v.Width / 2} outputs, {StepStarts(plan.Spec.Geometry.OutputWidth, v.Width / 2).Count} per row");
+
+    /// <summary>The first output of each step along an output row of <paramref name="outputs"/>: whole steps, then one moved back to end with the row.</summary>
+    private static List<int> StepStarts(int outputs, int step)
+    {
+        var starts = Enumerable.Range(0, outputs / step).Select(i => i * step).ToList();
+        if (outputs % step != 0)
+        {
+            starts.Add(outputs - step);
+        }
+
+        return starts;
+    }
+
+    /// <summary>The pair pass of a path: every row pair of the batch, its outputs in steps of half a vector (<see cref="PoolPlan.Pairs"/>).</summary>
+    private static void WritePairs(CodeWriter w, PoolPlan plan, PoolPathPlan path)
+    {
+        PoolSpec s = plan.Spec;
+        Pool2DGeometry g = s.Geometry;
+        bool max = s.Kind == PoolKind.Max;
+        SimdPath v = plan.PairVectors(path.Path, plan.Paths.Select(q => q.Path));
+        int width = g.Width, outputs = g.OutputWidth;
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {path.Path.Name}({PathParameters(["input", "output"])})"))
+        using (w.Block(Invariant($"for (int r = 0; r < batch * {g.Channels * g.OutputHeight}; r++)")))
+        {
+            w.Line(Invariant($"ref float top = ref {At("input", Offset(0, ("r", 2 * width)))};"));
+            w.Line(Invariant($"ref float o = ref {At("output", Offset(0, ("r", outputs)))};"));
+            if (v.IsScalar)
+            {
+                using (w.Block(Invariant($"for (int c = 0; c < {outputs}; c++)")))
+                {
+                    string Tap(int dy, int dx) => At("top", Invariant($"{Plus("(2 * c)", (dy * width) + dx)}"));
+                    w.Line(max
+                        ? $"{At("o", "c")} = KgMathF.Max(KgMathF.Max({Tap(0, 0)}, {Tap(0, 1)}), KgMathF.Max({Tap(1, 0)}, {Tap(1, 1)}));"
+                        : $"{At("o", "c")} = (({Tap(0, 0)} + {Tap(1, 0)}) + ({Tap(0, 1)} + {Tap(1, 1)})) * 0.25f;");
+                }
+
+                return;
+            }
+
+            int step = v.Width / 2;
+            string Indices(int first) => $"{v.Static}.Create({string.Join(", ", Enumerable.Range(0, v.Width).Select(i => Invariant($"{(i < step ? first + (2 * i) : first)}")))})";
+            string evens = Indices(0), odds = Indices(1);
+            foreach (int c in StepStarts(outputs, step))
+            {
+                w.Line(Invariant($"// outputs {c}..{c + step - 1}"));
+                using (w.Block(""))
+                {
+                    w.Line($"{v.Type} m = {(max ? v.Max(v.Load("top", 2 * c), v.Load("top", width + (2 * c))) : $"{v.Load("top", 2 * c)} + {v.Load("top", width + (2 * c))}")};");
+                    string even = $"{v.Static}.Shuffle(m, {evens})", odd = $"{v.Static}.Shuffle(m, {odds})";
+                    w.Line($"{v.Type} pair = {(max ? v.Max(even, odd) : $"({even} + {odd}) * 0.25f")};");
+                    foreach (string line in v.PartialStore("pair", "o", c, step))
+                    {
+                        w.Line(line);
+                    }
+                }
+            }
+        }
     }
 
     private static string Vectors(SimdPath path) => path.IsScalar ? "scalars" : path.Name;
@@ -36,6 +108,17 @@ internal static class PoolEmitter
 
     private static void WriteKernel(CodeWriter w, PoolPlan plan)
     {
+        if (plan.Pairs)
+        {
+            foreach (PoolPathPlan path in plan.Paths)
+            {
+                WritePairs(w, plan, path);
+                w.Line();
+            }
+
+            return;
+        }
+
         foreach (PoolPathPlan path in plan.Paths)
         {
             WritePath(w, plan, path);

@@ -26,6 +26,20 @@ internal sealed record PoolPlan(PoolSpec Spec, int Phases, int PhaseLength, Equa
     /// <summary>Floats of the reduced row: every phase.</summary>
     public int RowFloats => Phases * PhaseLength;
 
+    /// <summary>
+    /// Whether 2×2 windows at stride 2 tile the input exactly — no padding, no dilation, even height and width — so that
+    /// input rows 2r and 2r + 1 of every plane make output row r, and the kernel is one pass over the run of row pairs.
+    /// </summary>
+    public bool Pairs => Spec.Geometry is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadBottom: 0, PadLeft: 0, PadRight: 0, IsDilated: false } g
+        && g.Height % 2 == 0 && g.Width % 2 == 0;
+
+    /// <summary>
+    /// The vectors a pair pass reads on <paramref name="path"/>: the widest no wider than the path and the input row, at
+    /// least 4 floats (each step reads a vector from both rows and writes half as many outputs); scalar when none fits.
+    /// </summary>
+    public SimdPath PairVectors(SimdPath path, System.Collections.Generic.IEnumerable<SimdPath> all) =>
+        all.First(p => p.IsScalar || (!path.IsScalar && p.Width <= path.Width && p.Width <= Spec.Geometry.Width));
+
     /// <summary>Input columns one step of the row pass reduces with <paramref name="rows"/>: two vectors when it splits them into even and odd columns.</summary>
     public int RowStep(SimdPath rows) => Phases == 2 ? 2 * rows.Width : rows.Width;
 }
