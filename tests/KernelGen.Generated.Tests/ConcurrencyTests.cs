@@ -1,14 +1,11 @@
 using System.Threading;
 using KernelGen.Generated.Tests.Networks;
+using KernelGen.Tests;
 using KernelGen.Tests.Shared;
 using KernelGen.Training;
 using Xunit.Abstractions;
 
 namespace KernelGen.Generated.Tests;
-
-/// <summary>Tests that count every byte the process allocates: they run alone, after the others.</summary>
-[CollectionDefinition(nameof(Alone), DisableParallelization = true)]
-public sealed class Alone;
 
 /// <summary>
 /// Generated kernels and networks share nothing between calls: many threads calling one kernel, or one network's

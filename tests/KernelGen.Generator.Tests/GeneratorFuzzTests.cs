@@ -465,9 +465,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
                 float[] expected = new float[c.OutputLength], actual = new float[c.OutputLength];
                 c.Reference(x, w, b, expected);
                 type.GetMethod($"Run{i}")!.Invoke(null, [x, w, b, actual, c.Batch]);
-                double tolerance = Math.Max(c.ReductionLength, 1) * Math.Pow(2, -23);
-                TensorComparison comparison = TensorComparison.Of(expected, actual, [c.OutputLength], tolerance, tolerance);
-                Assert.True(comparison.Matches, $"{c.Attribute} in {container.Name}: {comparison}");
+                RandomLayers.Compare(c, $"in {container.Name}", expected, actual, RandomLayers.Tolerance(c));
                 layers++;
             }
         }

@@ -368,7 +368,7 @@ public static class RandomLayers
             var actual = new float[c.OutputLength];
             Array.Fill(actual, float.NaN);
             c.Reference(input, weights, bias, expected);
-            double tolerance = Math.Max(c.ReductionLength, 1) * Math.Pow(2, -23);
+            double tolerance = Tolerance(c);
 
             // The public method, on whichever path this machine takes ...
             kernels.GetMethod($"Run{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
@@ -413,7 +413,11 @@ public static class RandomLayers
         return source.AppendLine("}").ToString();
     }
 
-    private static double Compare(LayerCase c, string path, float[] expected, float[] actual, double tolerance)
+    /// <summary>The tolerance of a case: its reduction length times float's relative precision.</summary>
+    internal static double Tolerance(LayerCase c) => Math.Max(c.ReductionLength, 1) * Math.Pow(2, -23);
+
+    /// <summary>Asserts that <paramref name="actual"/> matches within <paramref name="tolerance"/>, naming the case and <paramref name="path"/>; returns the error's share of the tolerance.</summary>
+    internal static double Compare(LayerCase c, string path, float[] expected, float[] actual, double tolerance)
     {
         TensorComparison comparison = TensorComparison.Of(expected, actual, [c.OutputLength], tolerance, tolerance);
         Assert.True(comparison.Matches, $"{c.Attribute} (batch {c.Samples}, bias {c.Bias}), {path}: {comparison}");

@@ -65,20 +65,15 @@ internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int Ch
     /// <summary>Floats of band between kernel row <paramref name="ky"/> (an expression) and kernel row 0, as C#.</summary>
     public string KernelRowOffset(string ky) => Planes is { } p
         ? p.KernelRowOffset(ky)
-        : int.TryParse(ky, out int row) ? (row * KernelRowStride).ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{ky} * {KernelRowStride}";
+        : int.TryParse(ky, out int row) ? (row * KernelRowStride).ToString(System.Globalization.CultureInfo.InvariantCulture) : PhaseOffset.Of(ky, 1, 1, 0, KernelRowStride);
 
     /// <summary>Floats of band between kernel column <paramref name="kx"/> and kernel column 0.</summary>
     public int KernelColumnOffset(int kx) => Planes is { } p
         ? p.ColumnOffset(kx)
-        : (kx * Spec.DilationWidth % Phases * RowLength) + (kx * Spec.DilationWidth / Phases);
+        : PhaseOffset.Of(kx, Spec.DilationWidth, Phases, RowLength, 1);
 
     /// <summary><see cref="KernelColumnOffset(int)"/> for a variable <paramref name="kx"/>, as C#.</summary>
-    public string KernelColumnOffset(string kx)
-    {
-        string dilated = Spec.DilationWidth == 1 ? kx : $"({kx} * {Spec.DilationWidth})";
-        int phaseStride = Planes?.PhaseStride ?? RowLength;
-        return Phases == 1 ? dilated : $"({dilated} % {Phases} * {phaseStride}) + ({dilated} / {Phases})";
-    }
+    public string KernelColumnOffset(string kx) => PhaseOffset.Of(kx, Spec.DilationWidth, Phases, Planes?.PhaseStride ?? RowLength, 1);
 
     /// <summary>Floats of band between tap (<paramref name="ky"/>, <paramref name="kx"/>) and tap (0, 0).</summary>
     public int TapOffset(int ky, int kx) => Planes is { } p ? p.RowOffset(ky) + p.ColumnOffset(kx) : (ky * KernelRowStride) + KernelColumnOffset(kx);
@@ -132,23 +127,16 @@ internal sealed record PlaneBand(Conv2DGeometry Geometry, int RowPhases, int Col
     /// <summary>Floats of band for <paramref name="channels"/> input channels.</summary>
     public long Floats(int channels) => ((long)channels * ChannelStride) + Slack;
 
-    public int RowOffset(int ky) => (ky * Geometry.DilationHeight % RowPhases * ColumnPhases * PhaseStride) + (ky * Geometry.DilationHeight / RowPhases * RowLength);
+    /// <summary>Floats of band between kernel row <paramref name="ky"/> and kernel row 0: row phases hold whole column-phase sets.</summary>
+    public int RowOffset(int ky) => PhaseOffset.Of(ky, Geometry.DilationHeight, RowPhases, ColumnPhases * PhaseStride, RowLength);
 
-    public int ColumnOffset(int kx) => (kx * Geometry.DilationWidth % ColumnPhases * PhaseStride) + (kx * Geometry.DilationWidth / ColumnPhases);
+    /// <summary>Floats of band between kernel column <paramref name="kx"/> and kernel column 0.</summary>
+    public int ColumnOffset(int kx) => PhaseOffset.Of(kx, Geometry.DilationWidth, ColumnPhases, PhaseStride, 1);
 
     /// <summary><see cref="RowOffset"/> for an expression.</summary>
-    public string KernelRowOffset(string ky)
-    {
-        if (int.TryParse(ky, out int row))
-        {
-            return RowOffset(row).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        string dilated = Geometry.DilationHeight == 1 ? ky : $"({ky} * {Geometry.DilationHeight})";
-        return RowPhases == 1
-            ? $"{dilated} * {RowLength}"
-            : $"({dilated} % {RowPhases} * {ColumnPhases * PhaseStride}) + ({dilated} / {RowPhases} * {RowLength})";
-    }
+    public string KernelRowOffset(string ky) => int.TryParse(ky, out int row)
+        ? RowOffset(row).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : PhaseOffset.Of(ky, Geometry.DilationHeight, RowPhases, ColumnPhases * PhaseStride, RowLength);
 
     /// <summary>Whether the band of every input channel of a group takes at most <paramref name="limit"/> floats (checked without overflow).</summary>
     public static bool Fits(Conv2DGeometry g, long limit)

@@ -1,11 +1,8 @@
+using KernelGen.Tests;
 using KernelGen.Tests.Shared;
 using KernelGen.Training;
 
 namespace KernelGen.Runtime.Tests.Training;
-
-/// <summary>Tests that count every byte the process allocates: they run alone, after the others (xunit's non-parallel collection).</summary>
-[CollectionDefinition(nameof(Alone), DisableParallelization = true)]
-public sealed class Alone;
 
 /// <summary>
 /// After its first step a <see cref="Trainer"/> allocates nothing per step, on any number of threads: its threads are
