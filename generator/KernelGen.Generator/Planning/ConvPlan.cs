@@ -248,9 +248,10 @@ internal static class ConvPlanner
         // A flattened plane on Vector512: tiles of 8 channels × 3 vectors, and the plane's last pixels in a tile of their
         // own. Twice the channels of a 4 × 5 tile halve how often the band is read for every block of channels, and the
         // short last tile computes 13 vectors for 12¼ where equal blocks computed 15 (pointwise_256 195 → 153 µs,
-        // resnet_3x3_256 1.38 → 1.25–1.27 ms). Rows along the output keep 6 vectors: resnet_3x3_64's 56-pixel rows measured
-        // 8 % slower with 3.
-        bool flattened = !partial, narrow = flattened && path.Bits == 512;
+        // resnet_3x3_256 1.38 → 1.25–1.27 ms). A plane of at most 6 vectors stays one block (ResNet's 7×7 planes: 4 vectors
+        // × 6 channels, not 3 + a weak tile of 1). Rows along the output keep 6 vectors: resnet_3x3_64's 56-pixel rows
+        // measured 8 % slower with 3.
+        bool flattened = !partial, narrow = flattened && path.Bits == 512 && (pixels + width - 1) / width > 6;
         partial |= narrow;
         int maxVectors = path.Bits == 512 ? (narrow ? 3 : 6) : 4;
         int available = (pixels + width - 1) / width;

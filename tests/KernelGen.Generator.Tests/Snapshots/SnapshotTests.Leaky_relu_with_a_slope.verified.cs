@@ -99,7 +99,7 @@ file static class LayersLeakyKernel
             // output channels 0..2
             {
                 ref float o = ref outputGroup;
-                // flattened pixels 0..45
+                // flattened pixels 0..47
                 Vector512Tile3x3(ref band, ref weights, ref bias, ref tileOutput, 2);
                 StorePixels(ref tileOutput, 0, 48, ref o, 3);
             }

@@ -98,7 +98,7 @@ file static class LayersSameKernel
             // output channels 0..5
             {
                 ref float o = ref outputGroup;
-                // flattened pixels 0..28
+                // flattened pixels 0..31
                 Vector512Tile6x2(ref band, ref weights, ref bias, ref tileOutput, 3);
                 StorePixels(ref tileOutput, 0, 32, ref o, 6);
             }

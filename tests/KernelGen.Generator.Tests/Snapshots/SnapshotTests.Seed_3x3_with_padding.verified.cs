@@ -93,7 +93,7 @@ file static class LayersSeedKernel
             // output channels 0..0
             {
                 ref float o = ref outputGroup;
-                // flattened pixels 0..12
+                // flattened pixels 0..15
                 Vector512Tile1x1(ref band, ref weights, ref bias, ref tileOutput, 1);
                 StorePixels(ref tileOutput, 0, 16, ref o, 1);
             }

@@ -98,7 +98,7 @@ file static class LayersStemKernel
             // output channels 0..3
             {
                 ref float o = ref outputGroup;
-                // flattened pixels 0..50
+                // flattened pixels 0..63
                 Vector512Tile4x4(ref band, ref weights, ref bias, ref tileOutput, 3);
                 StorePixels(ref tileOutput, 0, 64, ref o, 4);
             }
