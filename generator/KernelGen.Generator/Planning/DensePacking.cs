@@ -27,14 +27,16 @@ internal sealed record DensePacking(int Rows, int Columns)
     /// <summary>
     /// Two Vector512 columns (32 output features, two panels), two Vector256 (one panel), four Vector128 (one panel),
     /// four floats on the scalar path; then as many samples as keep every accumulator, every column's weights and one
-    /// broadcast input in registers (<c>Rows × Columns + Columns + 1 ≤ registers</c>), at most <see cref="MaxRows"/>:
-    /// 8 for Vector512, 6 for Vector256 with AVX2's 16 registers, 2 for Vector128 and scalar.
+    /// broadcast input in registers (<c>Rows × Columns + Columns + 1 ≤ registers</c>), at most <see cref="MaxRows"/> and
+    /// even: 8 for Vector512, 6 for Vector256 with AVX2's 16 registers, 2 for Vector128 and scalar.
     /// </summary>
     public static DensePacking For(SimdPath path)
     {
         int columns = path.Bits switch { 512 => 2, 256 => 2, _ => 4 };
         int rows = Math.Min(MaxRows, (path.Registers - columns - 1) / columns);
-        return new DensePacking(rows, columns);
+
+        // Even, so that the pairs of samples left over from whole tiles are exactly what the tiles of 4 and 2 take.
+        return new DensePacking(Math.Max(2, rows - (rows % 2)), columns);
     }
 
     /// <summary>The packed length: output features padded to whole panels, times the input features.</summary>
