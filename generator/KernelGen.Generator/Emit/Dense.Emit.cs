@@ -35,10 +35,10 @@ internal static class DenseEmitter
             remarks.AddRange(plan.Paths.Select(p => DensePacked.Describe(p.Path, p.Packing)));
         }
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), packed ? (w, kernel) => DensePacked.WriteMembers(w, plan, kernel) : null);
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan, packed), packed ? (w, kernel) => DensePacked.WriteMembers(w, plan, kernel) : null);
     }
 
-    private static void WriteKernel(CodeWriter w, DensePlan plan)
+    private static void WriteKernel(CodeWriter w, DensePlan plan, bool packed)
     {
         foreach (DensePathPlan path in plan.Paths)
         {
@@ -46,7 +46,7 @@ internal static class DenseEmitter
             w.Line();
         }
 
-        if (DensePacked.Applies(plan.Spec))
+        if (packed)
         {
             DensePacked.WriteKernel(w, plan);
             w.Line();

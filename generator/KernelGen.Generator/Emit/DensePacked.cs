@@ -78,7 +78,7 @@ internal static class DensePacked
     {
         DenseSpec s = plan.Spec;
         bool bias = s.Method.HasBias;
-        int inputs = s.InFeatures, panelStride = DensePacking.Panel * inputs;
+        int inputs = s.InFeatures;
         w.Line("/// <summary>The packed weights' layout, which the packed overload checks its argument against.</summary>");
         w.Line($"public const string Layout = \"{DensePacking.Layout(s)}\";");
         w.Line();
@@ -90,7 +90,7 @@ internal static class DensePacked
             using (w.Block(Invariant($"for (int o = 0; o < {s.OutFeatures}; o++)")))
             {
                 w.Line(Invariant($"ref float row = ref {At("source", "o * " + Invariant($"{inputs}"))};"));
-                w.Line(Invariant($"ref float column = ref {At("target", Invariant($"(o / {DensePacking.Panel} * {panelStride}) + (o % {DensePacking.Panel})"))};"));
+                w.Line(Invariant($"ref float column = ref {At("target", DensePacking.Offset("o", inputs))};"));
                 using (w.Block(Invariant($"for (int i = 0; i < {inputs}; i++)")))
                 {
                     w.Line(Invariant($"{At("column", Invariant($"i * {DensePacking.Panel}"))} = {At("row", "i")};"));
@@ -158,10 +158,11 @@ internal static class DensePacked
                 using (w.Block(g.Loop ? Invariant($"for (int o = 0; o < {outputs - (outputs % group)}; o += {group})") : ""))
                 {
                     string o = g.First;
+                    // Groups of whole panels start at o × inputs; a group within a panel at its lane.
                     string offset = group % DensePacking.Panel == 0
                         ? Offset(0, (o, s.InFeatures))
-                        : int.TryParse(o, out int first) ? Invariant($"{(first / DensePacking.Panel * DensePacking.Panel * s.InFeatures) + (first % DensePacking.Panel)}")
-                        : Invariant($"({o} / {DensePacking.Panel} * {DensePacking.Panel * s.InFeatures}) + ({o} % {DensePacking.Panel})");
+                        : int.TryParse(o, out int first) ? Invariant($"{DensePacking.Offset(first, s.InFeatures)}")
+                        : DensePacking.Offset(o, s.InFeatures);
                     w.Line($"ref float w = ref {At("weights", offset)};");
                     if (bias)
                     {
@@ -243,7 +244,7 @@ internal static class DensePacked
         int inputs = s.InFeatures, outputs = s.OutFeatures, width = path.Width;
         int features = ((columns - 1) * width) + lanes;
         bool bias = s.Method.HasBias;
-        int ColumnOffset(int c) => (c * width / DensePacking.Panel * DensePacking.Panel * inputs) + (c * width % DensePacking.Panel);
+        int ColumnOffset(int c) => DensePacking.Offset(c * width, inputs);
         var tile = (from r in Enumerable.Range(0, rows) from c in Enumerable.Range(0, columns) select (r, c)).ToArray();
         string samples = rows == 1 ? "Sample n" : Invariant($"Samples n..n+{rows - 1}");
         w.Line(Invariant($"/// <summary>{samples} × output features o..o+{features - 1}: {tile.Length} accumulator{(tile.Length == 1 ? "" : "s")} over all {inputs} input features, each input broadcast once per step.</summary>"));

@@ -23,15 +23,15 @@ internal static class PoolEmitter
         var remarks = new List<string>
         {
             Invariant($"Memory-bound: reads {Number(4L * g.InputLength)} bytes and writes {Number(4L * g.OutputLength)} per sample."),
-            Invariant($"Strategy: one output row at a time, separably. The window's {g.KernelHeight} rows are reduced into one row with vectors along the input columns (rows outside the input skipped), stored {(plan.Phases == 2 ? "split into even and odd columns" : "as it is")} between padding columns that hold {neutral} from the start; then the window's {g.KernelWidth} columns are reduced from that row{(plan.Phases == s.StrideWidth ? ", each tap a contiguous load" : "")}. No loop checks bounds; a last step that would pass the row's end is moved back to end with it."),
         };
         if (plan.Pairs)
         {
-            remarks[1] = Invariant($"Strategy: the 2×2 windows at stride 2 tile the input exactly, so input rows 2r and 2r + 1 of every plane make output row r, and the kernel is one pass over the batch × {g.Channels} × {g.OutputHeight} row pairs with no plane loop: each step loads a vector from both rows, {(s.Kind == PoolKind.Max ? "takes their maximum" : "adds them")}, gathers the even and the odd columns with two shuffles, {(s.Kind == PoolKind.Max ? "takes their maximum" : "adds them and scales by ¼")} and stores half a vector of outputs. A last step that would pass the row's end is moved back to end with it (it writes some outputs twice, the same values).");
-            remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: {PairSteps(plan, plan.PairVectors(p.Path, plan.Paths.Select(q => q.Path)))}.")));
+            remarks.Add(Invariant($"Strategy: the 2×2 windows at stride 2 tile the input exactly, so input rows 2r and 2r + 1 of every plane make output row r, and the kernel is one pass over the batch × {g.Channels} × {g.OutputHeight} row pairs with no plane loop: each step loads a vector from both rows, {(s.Kind == PoolKind.Max ? "takes their maximum" : "adds them")}, gathers the even and the odd columns with two shuffles, {(s.Kind == PoolKind.Max ? "takes their maximum" : "adds them and scales by ¼")} and stores half a vector of outputs. A last step that would pass the row's end is moved back to end with it (it writes some outputs twice, the same values)."));
+            remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: {PairSteps(plan, p.PairVectors)}.")));
         }
         else
         {
+            remarks.Add(Invariant($"Strategy: one output row at a time, separably. The window's {g.KernelHeight} rows are reduced into one row with vectors along the input columns (rows outside the input skipped), stored {(plan.Phases == 2 ? "split into even and odd columns" : "as it is")} between padding columns that hold {neutral} from the start; then the window's {g.KernelWidth} columns are reduced from that row{(plan.Phases == s.StrideWidth ? ", each tap a contiguous load" : "")}. No loop checks bounds; a last step that would pass the row's end is moved back to end with it."));
             remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: rows with {Vectors(p.Rows)} ({plan.RowStep(p.Rows)} column(s) per step), columns with {Vectors(p.Columns)}.")));
         }
 
@@ -60,7 +60,7 @@ internal static class PoolEmitter
         PoolSpec s = plan.Spec;
         Pool2DGeometry g = s.Geometry;
         bool max = s.Kind == PoolKind.Max;
-        SimdPath v = plan.PairVectors(path.Path, plan.Paths.Select(q => q.Path));
+        SimdPath v = path.PairVectors;
         int width = g.Width, outputs = g.OutputWidth;
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PathParameters(["input", "output"])})"))

@@ -42,6 +42,13 @@ internal sealed record DensePacking(int Rows, int Columns)
     /// <summary>The packed length: output features padded to whole panels, times the input features.</summary>
     public static long Length(DenseSpec spec) => ((spec.OutFeatures + Panel - 1L) / Panel) * Panel * spec.InFeatures;
 
+    /// <summary>Floats between the packed weights' start and output feature <paramref name="o"/> of input feature 0: its panel, then its lane.</summary>
+    public static int Offset(int o, int inputs) => (o / Panel * Panel * inputs) + (o % Panel);
+
+    /// <summary><see cref="Offset(int, int)"/> for the output feature held in the variable <paramref name="o"/>, as C#.</summary>
+    public static string Offset(string o, int inputs) =>
+        FormattableString.Invariant($"({o} / {Panel} * {Panel * inputs}) + ({o} % {Panel})");
+
     /// <summary>The layout's name, which a packed overload checks its argument against.</summary>
     public static string Layout(DenseSpec spec) =>
         FormattableString.Invariant($"Dense {spec.InFeatures}→{spec.OutFeatures}: output features in panels of {Panel}, each panel by input feature");

@@ -9,8 +9,10 @@ namespace KernelGen.Generator.Planning;
 /// A pool's plan on one path: the vectors its row pass reduces the window's rows with (<paramref name="Rows"/>, the
 /// widest the path has whose step fits the input row) and those its column pass writes outputs with
 /// (<paramref name="Columns"/>, the widest that fits the output row); either may be narrower than the path, or scalar.
+/// A pair pass (<see cref="PoolPlan.Pairs"/>) reads both rows with <paramref name="PairVectors"/>: the widest that fits the
+/// input row (each step reads a vector from both rows and writes half as many outputs).
 /// </summary>
-internal sealed record PoolPathPlan(SimdPath Path, SimdPath Rows, SimdPath Columns);
+internal sealed record PoolPathPlan(SimdPath Path, SimdPath Rows, SimdPath Columns, SimdPath PairVectors);
 
 /// <summary>
 /// How a max or average pool is computed, one output row at a time and separably: the rows of its window reduced into one
@@ -32,13 +34,6 @@ internal sealed record PoolPlan(PoolSpec Spec, int Phases, int PhaseLength, Equa
     /// </summary>
     public bool Pairs => Spec.Geometry is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadBottom: 0, PadLeft: 0, PadRight: 0, IsDilated: false } g
         && g.Height % 2 == 0 && g.Width % 2 == 0;
-
-    /// <summary>
-    /// The vectors a pair pass reads on <paramref name="path"/>: the widest no wider than the path and the input row, at
-    /// least 4 floats (each step reads a vector from both rows and writes half as many outputs); scalar when none fits.
-    /// </summary>
-    public SimdPath PairVectors(SimdPath path, System.Collections.Generic.IEnumerable<SimdPath> all) =>
-        all.First(p => p.IsScalar || (!path.IsScalar && p.Width <= path.Width && p.Width <= Spec.Geometry.Width));
 
     /// <summary>Input columns one step of the row pass reduces with <paramref name="rows"/>: two vectors when it splits them into even and odd columns.</summary>
     public int RowStep(SimdPath rows) => Phases == 2 ? 2 * rows.Width : rows.Width;
@@ -67,7 +62,8 @@ internal static class PoolPlanner
         return new PoolPlan(spec, phases, PhaseLength(g), all.Select(p => new PoolPathPlan(
             p,
             Fitting(p, v => (phases == 2 ? 2 * v.Width : v.Width) <= g.Width),
-            Fitting(p, v => phases == g.StrideWidth && v.Width <= g.OutputWidth))).ToEquatableArray());
+            Fitting(p, v => phases == g.StrideWidth && v.Width <= g.OutputWidth),
+            Fitting(p, v => v.Width <= g.Width))).ToEquatableArray());
     }
 
     private static int Phases(int stride) => stride <= 2 ? stride : 1;
