@@ -14,7 +14,9 @@ namespace KernelGen.Bench;
 /// <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>), one 3×224×224 image, one thread. KernelGen runs the class kernelgen
 /// imported (samples/ResNet18/ResNet18.cs, batch norms folded) with the imported weights; ONNX Runtime runs the ONNX file
 /// with its default graph optimisations (which fold the batch norms too); TorchSharp runs torchvision's resnet18 in eval
-/// mode (random weights: the same arithmetic; its batch norms and 1000-class head are its own).
+/// mode (random weights: the same arithmetic; its batch norms and 1000-class head are its own). The id's suffix <c>_t2</c>
+/// gives every implementation two threads for the one image: ours <c>Parallelism = new(2)</c>, ONNX Runtime two intra-op
+/// threads, TorchSharp <c>set_num_threads(2)</c>.
 /// </summary>
 public class NetworkBenchmarks
 {
@@ -26,7 +28,7 @@ public class NetworkBenchmarks
     private readonly float[] _image = new float[3 * 224 * 224], _features = new float[512];
 
     /// <summary>The network and batch, as the report names them.</summary>
-    [Params("resnet18_b1")]
+    [Params("resnet18_b1", "resnet18_b1_t2")]
     public string Shape { get; set; } = "resnet18_b1";
 
     [GlobalSetup]
@@ -40,16 +42,18 @@ public class NetworkBenchmarks
         }
 
         OnnxImport imported = OnnxImport.Import(model, new OnnxImportOptions("ResNet18") { Namespace = "KernelGen.Samples" });
-        _kernelGen = new ResNet18(maxBatch: 1);
+        int threads = Shape.EndsWith("_t2", StringComparison.Ordinal) ? 2 : 1;
+        _kernelGen = new ResNet18(maxBatch: 1) { Parallelism = new Parallelism(threads) };
         foreach (Training.Parameter parameter in _kernelGen.Parameters)
         {
             imported.Weights[parameter.Name].AsSpan().CopyTo(parameter.Values);
         }
 
-        _session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL });
+        _session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL });
         _onnxInputs = [NamedOnnxValue.CreateFromTensor(_session.InputMetadata.Keys.Single(), new DenseTensor<float>(_image, [1, 3, 224, 224]))];
 
         TorchPeer.EnsureLoaded();
+        torch.set_num_threads(threads);
         _torch = torchvision.models.resnet18();
         _torch.eval();
         _torchInput = torch.tensor(_image, [1, 3, 224, 224]);

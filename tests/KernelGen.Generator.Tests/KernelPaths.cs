@@ -31,11 +31,21 @@ internal static class KernelPaths
 
     private delegate void WeightedWithBias(ref float input, ref float weights, ref float bias, ref float output, int batch);
 
+    private delegate void WeightedPart(ref float input, ref float weights, ref float output, int batch, int from, int to);
+
+    private delegate void WeightedWithBiasPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to);
+
+    /// <summary>Runs one path on the whole call (a path that does parts of the work gets all of them: 0 .. <c>Units</c>).</summary>
     public static void Run(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,
         float[] input, float[] weights, float[] biasValues, float[] output, int batch)
     {
-        MethodInfo method = KernelClass(assembly, kernelClass).GetMethod(path, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-            ?? throw new InvalidOperationException($"{kernelClass} has no {path} path.");
+        MethodInfo method = Method(assembly, kernelClass, path);
+        if (method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
+        {
+            RunPart(assembly, kernelClass, path, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass));
+            return;
+        }
+
         ref float i = ref MemoryMarshal.GetArrayDataReference(input);
         ref float o = ref MemoryMarshal.GetArrayDataReference(output);
         if (!weighted)
@@ -51,4 +61,30 @@ internal static class KernelPaths
             method.CreateDelegate<WeightedWithBias>()(ref i, ref MemoryMarshal.GetArrayDataReference(weights), ref MemoryMarshal.GetArrayDataReference(biasValues), ref o, batch);
         }
     }
+
+    /// <summary>The number of units (rows, channels or groups) a sample's work splits into, for a kernel whose paths do parts.</summary>
+    public static int Units(Assembly assembly, string kernelClass) =>
+        (int)KernelClass(assembly, kernelClass).GetField("Units", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+
+    /// <summary>Runs one path of a convolution on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
+    public static void RunPart(Assembly assembly, string kernelClass, string path, bool bias,
+        float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
+    {
+        MethodInfo method = Method(assembly, kernelClass, path);
+        ref float i = ref MemoryMarshal.GetArrayDataReference(input);
+        ref float w = ref MemoryMarshal.GetArrayDataReference(weights);
+        ref float o = ref MemoryMarshal.GetArrayDataReference(output);
+        if (bias)
+        {
+            method.CreateDelegate<WeightedWithBiasPart>()(ref i, ref w, ref MemoryMarshal.GetArrayDataReference(biasValues), ref o, batch, from, to);
+        }
+        else
+        {
+            method.CreateDelegate<WeightedPart>()(ref i, ref w, ref o, batch, from, to);
+        }
+    }
+
+    private static MethodInfo Method(Assembly assembly, string kernelClass, string path) =>
+        KernelClass(assembly, kernelClass).GetMethod(path, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            ?? throw new InvalidOperationException($"{kernelClass} has no {path} path.");
 }

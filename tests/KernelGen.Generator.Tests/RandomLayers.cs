@@ -100,6 +100,16 @@ public sealed record ConvCase(
 
     public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
         KernelGen.Reference.Conv2D<float>(Geometry!, input, weights, bias, output, Samples, Activation, Flip, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
+
+    /// <summary>Also the overload that splits the call among threads: <c>RunThreads{i}(…, threads)</c>.</summary>
+    public override string Declaration(int i)
+    {
+        string arguments = $"input, weights, {(Bias ? "bias, " : "")}output{(Batched ? ", batch" : "")}, new Parallelism(threads)";
+        return base.Declaration(i) + $$"""
+
+                public static void RunThreads{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch, int threads) => K{{i}}({{arguments}});
+            """;
+    }
 }
 
 public sealed record PoolCase(
@@ -382,6 +392,12 @@ public static class RandomLayers
                 worst = Math.Max(worst, Compare(c, path, expected, actual, tolerance));
             }
 
+            // A convolution split among threads gives the same bits as one thread, and so does each path run part by part.
+            if (c is ConvCase)
+            {
+                CheckParts(assembly, kernels, i, c, input, weights, bias, actual);
+            }
+
             // A dense layer's packed overload, the same way: through its dispatch, then each packed path directly.
             if (c is DenseCase)
             {
@@ -399,6 +415,50 @@ public static class RandomLayers
         }
 
         return worst;
+    }
+
+    /// <summary>
+    /// The convolution <c>K{i}</c> split among 2 and 3 threads (by samples or by units) and each path run over its units in three
+    /// uneven parts, against the output of one whole call, in <paramref name="scratch"/>: every bit the same (an empty part,
+    /// from a layer of fewer than three units, must write nothing).
+    /// </summary>
+    private static void CheckParts(Assembly assembly, Type kernels, int i, LayerCase c, float[] input, float[] weights, float[] bias, float[] scratch)
+    {
+        var whole = new float[c.OutputLength];
+        kernels.GetMethod($"Run{i}")!.Invoke(null, [input, weights, bias, whole, c.Batch]);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            Array.Fill(scratch, float.NaN);
+            kernels.GetMethod($"RunThreads{i}")!.Invoke(null, [input, weights, bias, scratch, c.Batch, threads]);
+            AssertSameBits(c, $"{threads} threads", whole, scratch);
+        }
+
+        string kernel = $"KernelsK{i}Kernel";
+        int units = KernelPaths.Units(assembly, kernel);
+        int first = units / 3, second = Math.Max(first, units - 1);
+        foreach (string path in KernelPaths.Of(assembly, kernel))
+        {
+            var expected = new float[c.OutputLength];
+            KernelPaths.Run(assembly, kernel, path, c.Weighted, c.Bias, input, weights, bias, expected, c.Samples);
+            Array.Fill(scratch, float.NaN);
+            foreach ((int from, int to) in new[] { (0, first), (first, second), (second, units) })
+            {
+                KernelPaths.RunPart(assembly, kernel, path, c.Bias, input, weights, bias, scratch, c.Samples, from, to);
+            }
+
+            AssertSameBits(c, $"{path} in parts 0..{first - 1}, {first}..{second - 1}, {second}..{units - 1}", expected, scratch);
+        }
+    }
+
+    private static void AssertSameBits(LayerCase c, string what, float[] expected, float[] actual)
+    {
+        for (int k = 0; k < expected.Length; k++)
+        {
+            if (BitConverter.SingleToInt32Bits(expected[k]) != BitConverter.SingleToInt32Bits(actual[k]))
+            {
+                Assert.Fail($"{c.Attribute}, {what}: element {k} is {actual[k]:R}, one whole call gave {expected[k]:R}");
+            }
+        }
     }
 
     /// <summary>The source that declares the cases as methods <c>K{i}</c> of <c>Random.Kernels</c>, with their wrappers.</summary>

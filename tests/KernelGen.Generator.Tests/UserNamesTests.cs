@@ -28,6 +28,8 @@ public class UserNamesTests
             public sealed class Span<T> { }
             public sealed class Random { }
             public sealed class MethodImplAttribute : global::System.Attribute { }
+            public sealed class Parallelism { }
+            public static class KernelParts { }
 
             namespace System
             {
@@ -81,7 +83,7 @@ public class UserNamesTests
         var expected = new float[g.OutputLength];
         var actual = new float[g.OutputLength];
         Reference.Conv2D<float>(g, input, weights, bias, expected, activation: Activation.Sigmoid);
-        MethodInfo conv = assembly.GetType("Samples.Layers")!.GetMethod("Conv")!;
+        MethodInfo conv = assembly.GetType("Samples.Layers")!.GetMethod("Conv", [typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<float>), typeof(Span<float>)])!;
         var run = conv.CreateDelegate<WeightedKernel>();
         run(input, weights, bias, actual);
         TensorComparison comparison = TensorComparison.Of(expected, actual, [g.OutputLength], 27 * Math.Pow(2, -23), 27 * Math.Pow(2, -23));

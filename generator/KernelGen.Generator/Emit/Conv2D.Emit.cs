@@ -36,7 +36,7 @@ internal static class ConvEmitter
         };
         remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: tiles of {p.BlockChannels} channel(s) × {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} ({p.BlockChannels * p.BlockVectors} accumulators), window {Describe(p.Unroll)}.")));
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: new Parts(plan.Units, plan.UnitName));
     }
 
     private static string Percent(double fraction) => Invariant($"{fraction * 100:0} %");
@@ -85,7 +85,8 @@ internal static class ConvEmitter
         int taps = g.KernelHeight * g.KernelWidth, weightsPerChannel = inPerGroup * taps;
 
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        w.Line(Invariant($"/// <summary>{char.ToUpperInvariant(plan.UnitName[0])}{plan.UnitName.Substring(1)} <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample; a whole call does all {plan.Units}.</summary>"));
+        using (w.Block($"public static void {path.Path.Name}({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {
             long floats = plan.Planes?.Floats(plan.ChunkChannels) ?? (long)plan.ChunkChannels * band.ChannelStride;
             using CodeWriter.Scope? rented = floats > ConvPlanner.BandLimit ? PlaneEmitter.RentBand(w, (int)floats) : null;
@@ -104,7 +105,7 @@ internal static class ConvEmitter
 
             bool grouped = g.Groups > 1;
             using (w.Block("for (int n = 0; n < batch; n++)"))
-            using (grouped ? w.Block(Invariant($"for (int group = 0; group < {g.Groups}; group++)")) : default(CodeWriter.Scope?))
+            using (grouped ? w.Block(plan.Unit == PartUnit.Groups ? "for (int group = from; group < to; group++)" : Invariant($"for (int group = 0; group < {g.Groups}; group++)")) : default(CodeWriter.Scope?))
             {
                 string group = grouped ? "group" : "0";
                 w.Line(Invariant($"ref float inputGroup = ref {At("input", Offset(0, ("n", g.InputLength), (group, inPerGroup * planeIn)))};"));
@@ -135,7 +136,7 @@ internal static class ConvEmitter
                     w.Line(Invariant($"{BandEmitter.Method}(ref inputGroup, ref band, {-g.PadTop}, {inPerGroup});"));
                 }
 
-                using (w.Block(Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
+                using (w.Block(plan.Unit == PartUnit.Rows ? "for (int oy = from; oy < to; oy++)" : Invariant($"for (int oy = 0; oy < {g.OutputHeight}; oy++)")))
                 using (plan.WholePlane || !plan.Chunked ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int c0 = 0; c0 < {inPerGroup}; c0 += {plan.ChunkChannels})")))
                 {
                     string? c0 = plan.Chunked ? "c0" : null;
@@ -163,15 +164,22 @@ internal static class ConvEmitter
         }
     }
 
-    /// <summary>The tile calls of every block of output channels: whole blocks, then the remainder.</summary>
+    /// <summary>
+    /// The tile calls of every block of output channels: whole blocks, then the remainder. When a part of a split call
+    /// does only output channels <c>from .. to − 1</c>, it does the blocks that start among them.
+    /// </summary>
     private static void WriteChannelBlocks(CodeWriter w, ConvPlan plan, ConvPathPlan path, TileCallNames names)
     {
-        int outPerGroup = plan.Spec.Geometry.OutChannelsPerGroup;
-        int fullChannels = outPerGroup - (outPerGroup % path.BlockChannels);
-        if (fullChannels > path.BlockChannels)
+        int outPerGroup = plan.Spec.Geometry.OutChannelsPerGroup, channels = path.BlockChannels;
+        int fullChannels = outPerGroup - (outPerGroup % channels);
+        bool split = plan.Unit == PartUnit.Channels;
+        if (fullChannels > channels)
         {
-            w.Line(Invariant($"// output channels in blocks of {path.BlockChannels}"));
-            using (w.Block(Invariant($"for (int ob = 0; ob < {fullChannels}; ob += {path.BlockChannels})")))
+            w.Line(Invariant($"// output channels in blocks of {channels}{(split ? ", those that start in from .. to − 1" : "")}"));
+            string loop = split
+                ? Invariant($"for (int ob = {(channels == 1 ? "from" : Invariant($"(from + {channels - 1}) / {channels} * {channels}"))}; ob < {MathClass}.Min(to, {fullChannels}); ob += {channels})")
+                : Invariant($"for (int ob = 0; ob < {fullChannels}; ob += {channels})");
+            using (w.Block(loop))
             {
                 WriteTileCalls(w, plan, path, path.Main, path.Tail, "ob", names);
             }
@@ -179,7 +187,7 @@ internal static class ConvEmitter
         else if (fullChannels > 0)
         {
             w.Line(Invariant($"// output channels 0..{fullChannels - 1}"));
-            using (w.Block(""))
+            using (w.Block(split ? "if (from <= 0 && 0 < to)" : ""))
             {
                 WriteTileCalls(w, plan, path, path.Main, path.Tail, "0", names);
             }
@@ -188,7 +196,7 @@ internal static class ConvEmitter
         if (path.RemainderMain is not null || path.RemainderTail is not null)
         {
             w.Line(Invariant($"// the last {outPerGroup - fullChannels} output channel(s)"));
-            using (w.Block(""))
+            using (w.Block(split ? Invariant($"if (from <= {fullChannels} && {fullChannels} < to)") : ""))
             {
                 WriteTileCalls(w, plan, path, path.RemainderMain, path.RemainderTail, Invariant($"{fullChannels}"), names);
             }

@@ -32,14 +32,21 @@ internal static class KernelFile
     public sealed record SpanArgument(string Parameter, int Length, bool PerSample, string? Role = null);
 
     /// <summary>
+    /// A kernel whose work splits across threads: its path methods take <c>int from, int to</c> after the batch and do
+    /// only those of a sample's <see cref="Units"/> units (<see cref="What"/>, plural, for the documentation).
+    /// </summary>
+    public sealed record Parts(int Units, string What);
+
+    /// <summary>
     /// Writes the whole file: <paramref name="summary"/> and <paramref name="remarks"/> document the method;
     /// <paramref name="writeKernel"/> writes the members of the file-local kernel class, whose path methods take
     /// <c>(ref float</c> for each span in order<c>, int batch)</c>. The partial method checks the arguments and calls
     /// the class's <c>Run</c>, which dispatches to the paths. <paramref name="writeMembers"/>, when given, writes more
-    /// members into the user's type after the method; it gets the kernel class's name.
+    /// members into the user's type after the method; it gets the kernel class's name. With <paramref name="parts"/>,
+    /// the paths also take the range of units to do, and an overload taking a <c>Parallelism</c> splits a call among threads.
     /// </summary>
     public static string Write(MethodTarget method, string summary, IEnumerable<string> remarks, IReadOnlyList<SpanArgument> spans, IEnumerable<SimdPath> paths, Action<CodeWriter> writeKernel,
-        Action<CodeWriter, string>? writeMembers = null)
+        Action<CodeWriter, string>? writeMembers = null, Parts? parts = null)
     {
         var w = new CodeWriter();
         string kernel = KernelClass(method);
@@ -57,20 +64,13 @@ internal static class KernelFile
             string parameters = string.Join(", ", method.Parameters.Select((name, i) => $"{ParameterType(method, spans, i)} {name}"));
             using (w.Block($"{method.Modifiers} void {method.Name}({parameters})"))
             {
-                w.Line("// Every length is checked before anything is written.");
-                if (method.HasBatch)
-                {
-                    w.Line($"{Arguments}.Batch({method.Batch});");
-                }
-
-                foreach (SpanArgument span in spans)
-                {
-                    w.Line(span.PerSample && method.HasBatch
-                        ? Invariant($"{Arguments}.Length({span.Parameter}.Length, {method.Batch}, {span.Length}, nameof({span.Parameter}));")
-                        : Invariant($"{Arguments}.Length({span.Parameter}.Length, {span.Length}, nameof({span.Parameter}));"));
-                }
-
+                WriteChecks(w, method, spans);
                 w.Line($"{kernel}.Run({string.Join(", ", spans.Select(s => s.Parameter).Append(method.Batch))});");
+            }
+
+            if (parts is not null)
+            {
+                WriteParallelOverload(w, method, spans, parameters, kernel, parts);
             }
 
             writeMembers?.Invoke(w, kernel);
@@ -90,15 +90,72 @@ internal static class KernelFile
                     : roles.Count(r => r[0] == role[0]) > 1 ? role.Substring(0, 2) : role.Substring(0, 1);
                 w.Line($"ref float {string.Join(", ", roles.Select(r => $"{Local(r)} = ref {MemoryMarshal}.GetReference({r})"))};");
                 string arguments = string.Join(", ", roles.Select(r => $"ref {Local(r)}").Append("batch"));
-                WriteDispatch(w, paths, path => $"{path.Name}({arguments});");
+                WriteDispatch(w, paths, path => parts is null ? $"{path.Name}({arguments});" : $"{path.Name}({arguments}, 0, Units);");
             }
 
             w.Line();
+            if (parts is not null)
+            {
+                WritePart(w, roles, paths, parts);
+            }
+
             writeKernel(w);
             WriteHelpers(w, paths);
         }
 
         return WithHeader(w.ToString(), "Edit the attribute, not this file.");
+    }
+
+    /// <summary>The batch and every span's length, checked before anything is written.</summary>
+    private static void WriteChecks(CodeWriter w, MethodTarget method, IReadOnlyList<SpanArgument> spans)
+    {
+        w.Line("// Every length is checked before anything is written.");
+        if (method.HasBatch)
+        {
+            w.Line($"{Arguments}.Batch({method.Batch});");
+        }
+
+        foreach (SpanArgument span in spans)
+        {
+            w.Line(span.PerSample && method.HasBatch
+                ? Invariant($"{Arguments}.Length({span.Parameter}.Length, {method.Batch}, {span.Length}, nameof({span.Parameter}));")
+                : Invariant($"{Arguments}.Length({span.Parameter}.Length, {span.Length}, nameof({span.Parameter}));"));
+        }
+    }
+
+    /// <summary>The overload that takes a <c>Parallelism</c> after the method's own parameters and splits the call among threads.</summary>
+    private static void WriteParallelOverload(CodeWriter w, MethodTarget method, IReadOnlyList<SpanArgument> spans, string parameters, string kernel, Parts parts)
+    {
+        string modifiers = string.Join(" ", method.Modifiers.Split(' ').Where(m => m != "partial"));
+        string split = method.HasBatch ? Invariant($"the samples of the batch, or each sample's {parts.Units} {parts.What},") : Invariant($"its {parts.Units} {parts.What}");
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// <c>{method.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {split} split among them; the output is bit-identical to one thread's, and the same checks come first. With one thread it is the other overload.");
+        w.Line($"/// </summary>");
+        w.Line(GeneratedCode);
+        using (w.Block($"{modifiers} void {method.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
+        {
+            WriteChecks(w, method, spans);
+            SpanArgument input = spans[0], output = spans[spans.Count - 1];
+            string weights = spans.Count > 2 ? spans[1].Parameter : "default", bias = spans.Count > 3 ? spans[2].Parameter : "default";
+            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.Part, {input.Parameter}, {input.Length}, {weights}, {bias}, {output.Parameter}, {output.Length}, {method.Batch}, {kernel}.Units, parallelism);"));
+        }
+    }
+
+    /// <summary>The kernel class's <c>Units</c> and <c>Part</c>, which runs one part of a split call on the widest path.</summary>
+    private static void WritePart(CodeWriter w, string[] roles, IEnumerable<SimdPath> paths, Parts parts)
+    {
+        w.Line(Invariant($"/// <summary>A sample's work splits into its {parts.Units} {parts.What} when a call runs on several threads.</summary>"));
+        w.Line(Invariant($"public const int Units = {parts.Units};"));
+        w.Line();
+        w.Line($"/// <summary>One part of a split call: every sample, {parts.What} <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
+        using (w.Block("public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+        {
+            string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
+            WriteDispatch(w, paths, path => $"{path.Name}({arguments});");
+        }
+
+        w.Line();
     }
 
     /// <summary>
@@ -209,6 +266,9 @@ internal static class KernelFile
 
     /// <summary>The path method's parameter list for the given spans: <c>ref float input, …, int batch</c>.</summary>
     public static string PathParameters(IEnumerable<string> spans) => string.Join(", ", spans.Select(s => $"ref float {s}").Append("int batch"));
+
+    /// <summary><see cref="PathParameters"/> and the range of units a part does: <c>…, int batch, int from, int to</c>.</summary>
+    public static string PartPathParameters(IEnumerable<string> spans) => PathParameters(spans) + ", int from, int to";
 
     /// <summary><c>expression + constant</c> as C#, written without a redundant <c>+ 0</c> or <c>+ -k</c>.</summary>
     public static string Plus(string expression, int constant) =>

@@ -168,6 +168,12 @@ internal static class NetworkEmitter
         }
 
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's work is split among");
+        w.Line("/// them (the samples of the batch, or one sample's rows or channels) and the scores are bit-identical to one thread's.");
+        w.Line("/// </summary>");
+        w.Line("public global::KernelGen.Parallelism Parallelism { get; set; }");
+        w.Line();
         w.Line("/// <summary>Runs the network on <paramref name=\"batch\"/> samples with its own buffers (so not from two threads at once), writing <see cref=\"OutputSize\"/> scores per sample.</summary>");
         w.Line(generated);
         w.Line($"public void Forward({ReadOnlySpan} input, {Span} logits, int batch = 1) => Forward(_workspace, input, logits, batch);");
@@ -325,6 +331,8 @@ internal static class NetworkEmitter
         using (w.Block($"private void RunInference(Workspace buffers, {ReadOnlySpan} input, int batch)"))
         {
             w.Line("buffers.ReserveInference(batch);");
+            w.Line("// With more than one thread, the others wait for the convolutions' parts from here to the last layer, and then go.");
+            w.Line("using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);");
             var calls = new NetworkCalls(spec, backward, inference: true);
             foreach (NetworkLayer layer in spec.Layers)
             {

@@ -53,7 +53,7 @@ internal sealed class ConvLayer : WeightedLayer
     }
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {layer.Owner}Weight.Values, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch);";
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {layer.Owner}Weight.Values, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{c.Threads});";
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

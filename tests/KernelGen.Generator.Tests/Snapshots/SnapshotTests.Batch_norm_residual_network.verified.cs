@@ -154,6 +154,12 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         }
     }
 
+    /// <summary>
+    /// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's work is split among
+    /// them (the samples of the batch, or one sample's rows or channels) and the scores are bit-identical to one thread's.
+    /// </summary>
+    public global::KernelGen.Parallelism Parallelism { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -566,12 +572,15 @@ partial class ResBlock : global::KernelGen.Training.INetwork
     private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
         buffers.ReserveInference(batch);
+        // With more than one thread, the others wait for the convolutions' parts from here to the last layer, and then go.
+        using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
         // Conv1 with Bn1 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
         ResBlockKernels.Bn1Fold(
             ref ResBlockKernels.Start(Conv1Weight.Values), ref ResBlockKernels.Start(Bn1Weight.Values), ref ResBlockKernels.Start(Bn1Bias.Values),
             ref ResBlockKernels.Start(Bn1RunningMean.Values), ref ResBlockKernels.Start(Bn1RunningVar.Values),
             ref ResBlockKernels.Start(buffers.Bn1FoldedWeight), ref ResBlockKernels.Start(buffers.Bn1FoldedBias));
-        Conv1FoldedForward(input, buffers.Bn1FoldedWeight, buffers.Bn1FoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch);
+        Conv1FoldedForward(
+            input, buffers.Bn1FoldedWeight, buffers.Bn1FoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch, Parallelism);
         // Conv2 with Bn2 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
         ResBlockKernels.Bn2Fold(
             ref ResBlockKernels.Start(Conv2Weight.Values), ref ResBlockKernels.Start(Bn2Weight.Values), ref ResBlockKernels.Start(Bn2Bias.Values),
@@ -579,7 +588,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             ref ResBlockKernels.Start(buffers.Bn2FoldedWeight), ref ResBlockKernels.Start(buffers.Bn2FoldedBias));
         Conv2FoldedForward(
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 144), buffers.Bn2FoldedWeight, buffers.Bn2FoldedBias,
-            new global::System.Span<float>(buffers.Activations1, 0, batch * 144), batch);
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 144), batch, Parallelism);
         // Shortcut with ShortcutBn folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
         ResBlockKernels.ShortcutBnFold(
             ref ResBlockKernels.Start(ShortcutWeight.Values), ref ResBlockKernels.Start(ShortcutBnWeight.Values),
@@ -587,7 +596,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             ref ResBlockKernels.Start(ShortcutBnRunningVar.Values), ref ResBlockKernels.Start(buffers.ShortcutBnFoldedWeight),
             ref ResBlockKernels.Start(buffers.ShortcutBnFoldedBias));
         ShortcutFoldedForward(
-            input, buffers.ShortcutBnFoldedWeight, buffers.ShortcutBnFoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch);
+            input, buffers.ShortcutBnFoldedWeight, buffers.ShortcutBnFoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch,
+            Parallelism);
         ResBlockKernels.BlockForward(
             ref ResBlockKernels.Start(buffers.Activations0), ref ResBlockKernels.Start(buffers.Activations1), ref ResBlockKernels.Start(buffers.Activations2),
             batch);

@@ -50,6 +50,23 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 1176, nameof(output));
         LayersExpandKernel.Run(input, weights, bias, output, 1);
     }
+
+    /// <summary>
+    /// <c>Expand</c> on up to <paramref name="parallelism"/>'s threads: its 6 groups split among them; the output is bit-identical to one thread's, and the
+    /// same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Expand(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 1176, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 54, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 6, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, 1176, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersExpandKernel.Part, input, 1176, weights, bias, output, 1176, 1, LayersExpandKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Expand</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -61,28 +78,57 @@ file static class LayersExpandKernel
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref b, ref o, batch);
+            Vector512(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref b, ref o, batch);
+            Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgAdvSimd.Arm64.IsSupported)
         {
-            Arm64(ref i, ref w, ref b, ref o, batch);
+            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref b, ref o, batch);
+            Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref b, ref o, batch);
+            Scalar(ref i, ref w, ref b, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 6 groups when a call runs on several threads.</summary>
+    public const int Units = 6;
+
+    /// <summary>One part of a split call: every sample, groups <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
@@ -91,7 +137,7 @@ file static class LayersExpandKernel
         ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[224]);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 6; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
@@ -443,7 +489,8 @@ file static class LayersExpandKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
@@ -452,7 +499,7 @@ file static class LayersExpandKernel
         ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[80]);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 6; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
@@ -723,7 +770,8 @@ file static class LayersExpandKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
@@ -732,7 +780,7 @@ file static class LayersExpandKernel
         ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[76]);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 6; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
@@ -1192,7 +1240,8 @@ file static class LayersExpandKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
@@ -1201,7 +1250,7 @@ file static class LayersExpandKernel
         ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 6; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
@@ -1514,7 +1563,8 @@ file static class LayersExpandKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
@@ -1523,7 +1573,7 @@ file static class LayersExpandKernel
         ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[8]);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 6; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));

@@ -43,6 +43,22 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 3200, nameof(output));
         LayersDepthwiseKernel.Run(input, weights, output, 1);
     }
+
+    /// <summary>
+    /// <c>Depthwise</c> on up to <paramref name="parallelism"/>'s threads: its 8 groups split among them; the output is bit-identical to one thread's, and the
+    /// same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Depthwise(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output,
+        global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 3200, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 72, nameof(weights));
+        global::KernelGen.KernelArguments.Length(output.Length, 3200, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersDepthwiseKernel.Part, input, 3200, weights, default, output, 3200, 1, LayersDepthwiseKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Depthwise</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -53,31 +69,56 @@ file static class LayersDepthwiseKernel
         ref float i = ref KgMarshal.GetReference(input), w = ref KgMarshal.GetReference(weights), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref o, batch);
+            Vector512(ref i, ref w, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref o, batch);
+            Vector256(ref i, ref w, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref o, batch);
+            Vector128(ref i, ref w, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref o, batch);
+            Scalar(ref i, ref w, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 8 groups when a call runs on several threads.</summary>
+    public const int Units = 8;
+
+    /// <summary>One part of a split call: every sample, groups <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 8; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
@@ -176,14 +217,15 @@ file static class LayersDepthwiseKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 8; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
@@ -302,14 +344,15 @@ file static class LayersDepthwiseKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 8; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));
@@ -467,14 +510,15 @@ file static class LayersDepthwiseKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float output, int batch)
+    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
         bandBuffer.Clear();
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            for (int group = 0; group < 8; group++)
+            for (int group = from; group < to; group++)
             {
                 ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 3200) + (group * 400));
                 ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 3200) + (group * 400));

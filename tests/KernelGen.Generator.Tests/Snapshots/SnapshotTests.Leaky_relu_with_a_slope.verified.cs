@@ -50,6 +50,23 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 108, nameof(output));
         LayersLeakyKernel.Run(input, weights, bias, output, 1);
     }
+
+    /// <summary>
+    /// <c>Leaky</c> on up to <paramref name="parallelism"/>'s threads: its 3 output channels split among them; the output is bit-identical to one thread's, and
+    /// the same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Leaky(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 128, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 54, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 3, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, 108, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersLeakyKernel.Part, input, 128, weights, bias, output, 108, 1, LayersLeakyKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Leaky</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -61,28 +78,57 @@ file static class LayersLeakyKernel
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref b, ref o, batch);
+            Vector512(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref b, ref o, batch);
+            Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgAdvSimd.Arm64.IsSupported)
         {
-            Arm64(ref i, ref w, ref b, ref o, batch);
+            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref b, ref o, batch);
+            Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref b, ref o, batch);
+            Scalar(ref i, ref w, ref b, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 3 output channels when a call runs on several threads.</summary>
+    public const int Units = 3;
+
+    /// <summary>One part of a split call: every sample, output channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
@@ -97,6 +143,7 @@ file static class LayersLeakyKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 2);
             // output channels 0..2
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..47
@@ -297,7 +344,8 @@ file static class LayersLeakyKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
@@ -312,6 +360,7 @@ file static class LayersLeakyKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 2);
             // output channels 0..2
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..47 in blocks of 24
@@ -515,7 +564,8 @@ file static class LayersLeakyKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
@@ -530,6 +580,7 @@ file static class LayersLeakyKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 2);
             // output channels 0..2
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..47 in blocks of 24
@@ -868,7 +919,8 @@ file static class LayersLeakyKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
@@ -883,6 +935,7 @@ file static class LayersLeakyKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 2);
             // output channels 0..1
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..47 in blocks of 24
@@ -893,6 +946,7 @@ file static class LayersLeakyKernel
                 }
             }
             // the last 1 output channel(s)
+            if (from <= 2 && 2 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 72);
                 // flattened pixels 0..47 in blocks of 24
@@ -1313,7 +1367,8 @@ file static class LayersLeakyKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
@@ -1328,6 +1383,7 @@ file static class LayersLeakyKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 2);
             // output channels 0..1
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..47 in blocks of 4
@@ -1338,6 +1394,7 @@ file static class LayersLeakyKernel
                 }
             }
             // the last 1 output channel(s)
+            if (from <= 2 && 2 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 72);
                 // flattened pixels 0..47 in blocks of 4

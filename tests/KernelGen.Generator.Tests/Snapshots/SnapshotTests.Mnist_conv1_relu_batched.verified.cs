@@ -48,6 +48,24 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, batch, 21632, nameof(output));
         LayersConv1Kernel.Run(input, weights, bias, output, batch);
     }
+
+    /// <summary>
+    /// <c>Conv1</c> on up to <paramref name="parallelism"/>'s threads: the samples of the batch, or each sample's 32 output channels, split among them; the
+    /// output is bit-identical to one thread's, and the same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Conv1(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, int batch, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Batch(batch);
+        global::KernelGen.KernelArguments.Length(input.Length, batch, 784, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 288, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 32, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, batch, 21632, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersConv1Kernel.Part, input, 784, weights, bias, output, 21632, batch, LayersConv1Kernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Conv1</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -59,28 +77,57 @@ file static class LayersConv1Kernel
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref b, ref o, batch);
+            Vector512(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref b, ref o, batch);
+            Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgAdvSimd.Arm64.IsSupported)
         {
-            Arm64(ref i, ref w, ref b, ref o, batch);
+            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref b, ref o, batch);
+            Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref b, ref o, batch);
+            Scalar(ref i, ref w, ref b, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 32 output channels when a call runs on several threads.</summary>
+    public const int Units = 32;
+
+    /// <summary>One part of a split call: every sample, output channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
@@ -94,8 +141,8 @@ file static class LayersConv1Kernel
             for (int oy = 0; oy < 26; oy++)
             {
                 ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 8
-                for (int ob = 0; ob < 32; ob += 8)
+                // output channels in blocks of 8, those that start in from .. to − 1
+                for (int ob = (from + 7) / 8 * 8; ob < KgMath.Min(to, 32); ob += 8)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
                     // pixels 0..25
@@ -433,7 +480,8 @@ file static class LayersConv1Kernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
@@ -447,14 +495,15 @@ file static class LayersConv1Kernel
             for (int oy = 0; oy < 26; oy++)
             {
                 ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 3
-                for (int ob = 0; ob < 30; ob += 3)
+                // output channels in blocks of 3, those that start in from .. to − 1
+                for (int ob = (from + 2) / 3 * 3; ob < KgMath.Min(to, 30); ob += 3)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
                     // pixels 0..25
                     Vector256Tile3x4Partial2(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
                 }
                 // the last 2 output channel(s)
+                if (from <= 30 && 30 < to)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 26) + 20280);
                     // pixels 0..25
@@ -885,7 +934,8 @@ file static class LayersConv1Kernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
@@ -899,8 +949,8 @@ file static class LayersConv1Kernel
             for (int oy = 0; oy < 26; oy++)
             {
                 ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 6
-                for (int ob = 0; ob < 30; ob += 6)
+                // output channels in blocks of 6, those that start in from .. to − 1
+                for (int ob = (from + 5) / 6 * 6; ob < KgMath.Min(to, 30); ob += 6)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
                     // pixels 0..15
@@ -910,6 +960,7 @@ file static class LayersConv1Kernel
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 16), 1);
                 }
                 // the last 2 output channel(s)
+                if (from <= 30 && 30 < to)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 26) + 20280);
                     // pixels 0..15
@@ -1987,7 +2038,8 @@ file static class LayersConv1Kernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
@@ -2001,8 +2053,8 @@ file static class LayersConv1Kernel
             for (int oy = 0; oy < 26; oy++)
             {
                 ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 2
-                for (int ob = 0; ob < 32; ob += 2)
+                // output channels in blocks of 2, those that start in from .. to − 1
+                for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 32); ob += 2)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
                     // pixels 0..23
@@ -2342,7 +2394,8 @@ file static class LayersConv1Kernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
@@ -2356,8 +2409,8 @@ file static class LayersConv1Kernel
             for (int oy = 0; oy < 26; oy++)
             {
                 ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 2
-                for (int ob = 0; ob < 32; ob += 2)
+                // output channels in blocks of 2, those that start in from .. to − 1
+                for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 32); ob += 2)
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
                     // pixels 0..23 in blocks of 4

@@ -93,6 +93,12 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         }
     }
 
+    /// <summary>
+    /// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's work is split among
+    /// them (the samples of the batch, or one sample's rows or channels) and the scores are bit-identical to one thread's.
+    /// </summary>
+    public global::KernelGen.Parallelism Parallelism { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -302,7 +308,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
         buffers.ReserveInference(batch);
-        Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch);
+        // With more than one thread, the others wait for the convolutions' parts from here to the last layer, and then go.
+        using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
+        Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch, Parallelism);
         Pool1Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 21632),
             new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch);

@@ -50,6 +50,23 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 360, nameof(output));
         LayersRectangularKernel.Run(input, weights, bias, output, 1);
     }
+
+    /// <summary>
+    /// <c>Rectangular</c> on up to <paramref name="parallelism"/>'s threads: its 5 output channels split among them; the output is bit-identical to one
+    /// thread's, and the same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Rectangular(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 324, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 120, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 5, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, 360, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersRectangularKernel.Part, input, 324, weights, bias, output, 360, 1, LayersRectangularKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Rectangular</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -61,28 +78,57 @@ file static class LayersRectangularKernel
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref b, ref o, batch);
+            Vector512(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref b, ref o, batch);
+            Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgAdvSimd.Arm64.IsSupported)
         {
-            Arm64(ref i, ref w, ref b, ref o, batch);
+            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref b, ref o, batch);
+            Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref b, ref o, batch);
+            Scalar(ref i, ref w, ref b, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 5 output channels when a call runs on several threads.</summary>
+    public const int Units = 5;
+
+    /// <summary>One part of a split call: every sample, output channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
@@ -97,6 +143,7 @@ file static class LayersRectangularKernel
             // 12 + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
             // output channels 0..3
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..95
@@ -104,6 +151,7 @@ file static class LayersRectangularKernel
                 StorePixels(ref tileOutput, 0, 96, ref o, 4);
             }
             // the last 1 output channel(s)
+            if (from <= 4 && 4 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
                 // flattened pixels 0..95
@@ -617,7 +665,8 @@ file static class LayersRectangularKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
@@ -632,6 +681,7 @@ file static class LayersRectangularKernel
             // 12 + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
             // output channels 0..2
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..95 in blocks of 32
@@ -642,6 +692,7 @@ file static class LayersRectangularKernel
                 }
             }
             // the last 2 output channel(s)
+            if (from <= 3 && 3 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 216);
                 // flattened pixels 0..95 in blocks of 32
@@ -1029,7 +1080,8 @@ file static class LayersRectangularKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
@@ -1044,6 +1096,7 @@ file static class LayersRectangularKernel
             // 12 + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
             // output channels 0..4
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..95 in blocks of 16
@@ -1364,7 +1417,8 @@ file static class LayersRectangularKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
@@ -1378,8 +1432,8 @@ file static class LayersRectangularKernel
             // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
             // 12 + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
-            // output channels in blocks of 2
-            for (int ob = 0; ob < 4; ob += 2)
+            // output channels in blocks of 2, those that start in from .. to − 1
+            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 72);
                 // flattened pixels 0..95 in blocks of 24
@@ -1390,6 +1444,7 @@ file static class LayersRectangularKernel
                 }
             }
             // the last 1 output channel(s)
+            if (from <= 4 && 4 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
                 // flattened pixels 0..95 in blocks of 24
@@ -1770,7 +1825,8 @@ file static class LayersRectangularKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
@@ -1784,8 +1840,8 @@ file static class LayersRectangularKernel
             // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
             // 12 + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
-            // output channels in blocks of 2
-            for (int ob = 0; ob < 4; ob += 2)
+            // output channels in blocks of 2, those that start in from .. to − 1
+            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 72);
                 // flattened pixels 0..95 in blocks of 4
@@ -1796,6 +1852,7 @@ file static class LayersRectangularKernel
                 }
             }
             // the last 1 output channel(s)
+            if (from <= 4 && 4 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
                 // flattened pixels 0..95 in blocks of 4

@@ -100,6 +100,12 @@ partial class Residual : global::KernelGen.Training.INetwork
         }
     }
 
+    /// <summary>
+    /// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's work is split among
+    /// them (the samples of the batch, or one sample's rows or channels) and the scores are bit-identical to one thread's.
+    /// </summary>
+    public global::KernelGen.Parallelism Parallelism { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -385,17 +391,19 @@ partial class Residual : global::KernelGen.Training.INetwork
     private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
         buffers.ReserveInference(batch);
-        StemForward(input, StemWeight.Values, StemBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 256), batch);
+        // With more than one thread, the others wait for the convolutions' parts from here to the last layer, and then go.
+        using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
+        StemForward(input, StemWeight.Values, StemBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 256), batch, Parallelism);
         Conv1Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 256), Conv1Weight.Values,
-            new global::System.Span<float>(buffers.Activations1, 0, batch * 256), batch);
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 256), batch, Parallelism);
         Conv2Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 256), Conv2Weight.Values,
-            new global::System.Span<float>(buffers.Activations2, 0, batch * 256), batch);
+            new global::System.Span<float>(buffers.Activations2, 0, batch * 256), batch, Parallelism);
         ResidualKernels.BlockForward(
             ref ResidualKernels.Start(buffers.Activations2), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations1),
             batch);
-        SideForward(input, SideWeight.Values, SideBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 128), batch);
+        SideForward(input, SideWeight.Values, SideBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 128), batch, Parallelism);
         ResidualKernels.JoinForward(
             ref ResidualKernels.Start(buffers.Activations1), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations2),
             batch);

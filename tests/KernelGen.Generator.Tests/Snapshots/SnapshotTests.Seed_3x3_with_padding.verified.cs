@@ -48,6 +48,23 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 9, nameof(output));
         LayersSeedKernel.Run(input, weights, bias, output, 1);
     }
+
+    /// <summary>
+    /// <c>Seed</c> on up to <paramref name="parallelism"/>'s threads: its 1 output channels split among them; the output is bit-identical to one thread's, and
+    /// the same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Seed(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 9, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 9, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 1, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, 9, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersSeedKernel.Part, input, 9, weights, bias, output, 9, 1, LayersSeedKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Seed</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -59,24 +76,49 @@ file static class LayersSeedKernel
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref b, ref o, batch);
+            Vector512(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref b, ref o, batch);
+            Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref b, ref o, batch);
+            Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref b, ref o, batch);
+            Scalar(ref i, ref w, ref b, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 1 output channels when a call runs on several threads.</summary>
+    public const int Units = 1;
+
+    /// <summary>One part of a split call: every sample, output channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 1.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
@@ -91,6 +133,7 @@ file static class LayersSeedKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 1);
             // output channels 0..0
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..15
@@ -157,7 +200,8 @@ file static class LayersSeedKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 1.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
@@ -172,6 +216,7 @@ file static class LayersSeedKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 1);
             // output channels 0..0
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..15
@@ -258,7 +303,8 @@ file static class LayersSeedKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 1.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
@@ -273,6 +319,7 @@ file static class LayersSeedKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 1);
             // output channels 0..0
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..15
@@ -399,7 +446,8 @@ file static class LayersSeedKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 1.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[28];
         bandBuffer.Clear();
@@ -414,6 +462,7 @@ file static class LayersSeedKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 1);
             // output channels 0..0
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..13 in blocks of 7

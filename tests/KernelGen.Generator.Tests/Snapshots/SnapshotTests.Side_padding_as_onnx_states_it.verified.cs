@@ -49,6 +49,23 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 144, nameof(output));
         LayersStemKernel.Run(input, weights, bias, output, 1);
     }
+
+    /// <summary>
+    /// <c>Stem</c> on up to <paramref name="parallelism"/>'s threads: its 4 output channels split among them; the output is bit-identical to one thread's, and
+    /// the same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Stem(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 432, nameof(input));
+        global::KernelGen.KernelArguments.Length(weights.Length, 588, nameof(weights));
+        global::KernelGen.KernelArguments.Length(bias.Length, 4, nameof(bias));
+        global::KernelGen.KernelArguments.Length(output.Length, 144, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersStemKernel.Part, input, 432, weights, bias, output, 144, 1, LayersStemKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Stem</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -60,28 +77,57 @@ file static class LayersStemKernel
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref w, ref b, ref o, batch);
+            Vector512(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref w, ref b, ref o, batch);
+            Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgAdvSimd.Arm64.IsSupported)
         {
-            Arm64(ref i, ref w, ref b, ref o, batch);
+            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref w, ref b, ref o, batch);
+            Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref w, ref b, ref o, batch);
+            Scalar(ref i, ref w, ref b, ref o, batch, 0, Units);
+        }
+    }
+
+    /// <summary>A sample's work splits into its 4 output channels when a call runs on several threads.</summary>
+    public const int Units = 4;
+
+    /// <summary>One part of a split call: every sample, output channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgAdvSimd.Arm64.IsSupported)
+        {
+            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref weights, ref bias, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
         bandBuffer.Clear();
@@ -96,6 +142,7 @@ file static class LayersStemKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
             // output channels 0..3
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..63
@@ -336,7 +383,8 @@ file static class LayersStemKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
         bandBuffer.Clear();
@@ -351,6 +399,7 @@ file static class LayersStemKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
             // output channels 0..2
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..63 in blocks of 32
@@ -361,6 +410,7 @@ file static class LayersStemKernel
                 }
             }
             // the last 1 output channel(s)
+            if (from <= 3 && 3 < to)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, 108);
                 // flattened pixels 0..63 in blocks of 32
@@ -662,7 +712,8 @@ file static class LayersStemKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
         bandBuffer.Clear();
@@ -677,6 +728,7 @@ file static class LayersStemKernel
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
             // output channels 0..3
+            if (from <= 0 && 0 < to)
             {
                 ref float o = ref outputGroup;
                 // flattened pixels 0..59 in blocks of 20
@@ -963,7 +1015,8 @@ file static class LayersStemKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
         bandBuffer.Clear();
@@ -977,8 +1030,8 @@ file static class LayersStemKernel
             // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 9×9, and flattened pixel q = oy × 9
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
-            // output channels in blocks of 2
-            for (int ob = 0; ob < 4; ob += 2)
+            // output channels in blocks of 2, those that start in from .. to − 1
+            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 36);
                 // flattened pixels 0..59 in blocks of 20
@@ -1162,7 +1215,8 @@ file static class LayersStemKernel
     }
 
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
         bandBuffer.Clear();
@@ -1176,8 +1230,8 @@ file static class LayersStemKernel
             // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 9×9, and flattened pixel q = oy × 9
             // + ox reads tap (ky, kx) at the tap's offset + q.
             FillPlanes(ref inputGroup, ref band, 3);
-            // output channels in blocks of 2
-            for (int ob = 0; ob < 4; ob += 2)
+            // output channels in blocks of 2, those that start in from .. to − 1
+            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
             {
                 ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 36);
                 // flattened pixels 0..51 in blocks of 4

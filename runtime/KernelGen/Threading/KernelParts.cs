@@ -1,0 +1,242 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace KernelGen;
+
+/// <summary>
+/// One part of a kernel's work: every sample of <paramref name="batch"/> from <paramref name="input"/> to
+/// <paramref name="output"/>, restricted to the kernel's units <paramref name="from"/> .. <paramref name="to"/> − 1
+/// (output rows, channels or groups, as the kernel says). A kernel without weights or bias gets references it ignores.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public delegate void KernelPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to);
+
+/// <summary>
+/// Splits one kernel call across threads for the generated overloads that take a <see cref="Parallelism"/>: the parts
+/// are claimed one at a time by the calling thread and by thread-pool work items, and the call returns when every part
+/// is done. Generated code calls this; user code has no need to.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class KernelParts
+{
+    /// <summary>More threads than this are not used: the part count must fit the 16 bits the claims leave it.</summary>
+    public const int MaxParts = 1024;
+
+    /// <summary>
+    /// Runs <paramref name="part"/> over all <paramref name="batch"/> samples and all <paramref name="units"/> units,
+    /// in at most <see cref="Parallelism.Threads"/> parts: by samples when the batch divides among the threads (or is
+    /// at least four per thread), otherwise by units. The spans' lengths must already have been checked.
+    /// </summary>
+    public static void Run(KernelPart part, ReadOnlySpan<float> input, int inputLength, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        Span<float> output, int outputLength, int batch, int units, Parallelism parallelism)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        int threads = parallelism.Threads;
+        bool bySamples = batch % threads == 0 || batch >= 4 * threads;
+        int parts = Math.Min(Math.Min(threads, MaxParts), bySamples ? batch : units);
+        if (parts <= 1)
+        {
+            part(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(weights), ref MemoryMarshal.GetReference(bias),
+                ref MemoryMarshal.GetReference(output), batch, 0, units);
+            return;
+        }
+
+        Job.Run(part, input, inputLength, weights, bias, output, outputLength, batch, units, parts, bySamples);
+    }
+
+    /// <summary>
+    /// Keeps <see cref="Parallelism.Threads"/> − 1 thread-pool threads waiting, spinning, for the parts of this thread's
+    /// calls until the result is disposed — what a network's <c>Forward</c> does around its layers, so that no layer waits
+    /// for a sleeping thread to wake (on a virtual machine that can take longer than a small layer). Nothing spins once
+    /// it is disposed. A scope opened inside another on the same thread does nothing.
+    /// </summary>
+    public static HeldThreads Hold(Parallelism parallelism) => Job.Hold(Math.Min(parallelism.Threads, MaxParts));
+
+    /// <summary>The scope of <see cref="Hold"/>: disposing it lets the held threads go back to the pool.</summary>
+    public readonly struct HeldThreads : IDisposable, IEquatable<HeldThreads>
+    {
+        private readonly Job? _job;
+
+        internal HeldThreads(Job job) => _job = job;
+
+        /// <summary>Lets the held threads go.</summary>
+        public void Dispose() => _job?.Release();
+
+        /// <inheritdoc/>
+        public bool Equals(HeldThreads other) => ReferenceEquals(_job, other._job);
+
+        /// <inheritdoc/>
+        public override bool Equals(object? obj) => obj is HeldThreads other && Equals(other);
+
+        /// <inheritdoc/>
+        public override int GetHashCode() => _job?.GetHashCode() ?? 0;
+
+        /// <summary>Whether both hold the same thread's helpers (or none).</summary>
+        public static bool operator ==(HeldThreads left, HeldThreads right) => left.Equals(right);
+
+        /// <summary>Whether they differ.</summary>
+        public static bool operator !=(HeldThreads left, HeldThreads right) => !left.Equals(right);
+    }
+
+    /// <summary>
+    /// The parts of one call, reused by every call from the same thread. The state word holds the part count (high 16
+    /// bits) and the next part to claim (low 16 bits), so a work item that runs late, after its call has returned,
+    /// finds every part claimed — or claims a part of the thread's next call, which it then does correctly.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One job per thread, for the thread's life; the event holds no kernel handle until a wait blocks.")]
+    internal sealed unsafe class Job : IThreadPoolWorkItem
+    {
+        [ThreadStatic]
+        private static Job? s_ofThisThread;
+
+        private readonly Helper _helper;
+        private int _held, _helpers;
+
+        private readonly ManualResetEventSlim _done = new(false, 64);
+        private KernelPart? _part;
+        private float* _input, _weights, _bias, _output;
+        private int _inputLength, _outputLength, _batch, _units, _parts;
+        private bool _bySamples;
+        private int _state;
+        private int _pending;
+        private ExceptionDispatchInfo? _error;
+
+        private Job() => _helper = new Helper(this);
+
+        public static HeldThreads Hold(int threads)
+        {
+            Job job = s_ofThisThread ??= new Job();
+            if (threads <= 1 || job._held != 0)
+            {
+                return default;
+            }
+
+            Volatile.Write(ref job._held, 1);
+            while (Volatile.Read(ref job._helpers) < threads - 1)
+            {
+                Interlocked.Increment(ref job._helpers);
+                ThreadPool.UnsafeQueueUserWorkItem(job._helper, preferLocal: false);
+            }
+
+            return new HeldThreads(job);
+        }
+
+        public void Release() => Volatile.Write(ref _held, 0);
+
+        public static void Run(KernelPart part, ReadOnlySpan<float> input, int inputLength, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+            Span<float> output, int outputLength, int batch, int units, int parts, bool bySamples)
+        {
+            Job job = s_ofThisThread ??= new Job();
+            fixed (float* i = input, w = weights, b = bias, o = output)
+            {
+                job._part = part;
+                job._input = i;
+                job._weights = w;
+                job._bias = b;
+                job._output = o;
+                (job._inputLength, job._outputLength, job._batch, job._units, job._parts, job._bySamples) = (inputLength, outputLength, batch, units, parts, bySamples);
+                job._error = null;
+                job._pending = parts;
+                job._done.Reset();
+                Volatile.Write(ref job._state, parts << 16);
+                bool held = Volatile.Read(ref job._held) != 0;
+                for (int k = held ? parts : 1; k < parts; k++)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
+                }
+
+                job.Claim();
+                if (held)
+                {
+                    // The helpers are awake: their parts end soon, and a sleeping caller would be the one to wake slowly.
+                    while (Volatile.Read(ref job._pending) != 0)
+                    {
+                        Thread.SpinWait(8);
+                    }
+                }
+                else if (Volatile.Read(ref job._pending) != 0)
+                {
+                    job._done.Wait();
+                }
+
+                job._part = null;
+                job._error?.Throw();
+            }
+        }
+
+        void IThreadPoolWorkItem.Execute() => Claim();
+
+        /// <summary>Runs parts until none is left to claim; whether it ran any.</summary>
+        private bool Claim()
+        {
+            bool any = false;
+            while (true)
+            {
+                int state = Volatile.Read(ref _state);
+                int parts = state >> 16, next = state & 0xFFFF;
+                if (next >= parts)
+                {
+                    return any;
+                }
+
+                if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    RunPart(next, parts);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+                }
+
+                if (Interlocked.Decrement(ref _pending) == 0)
+                {
+                    _done.Set();
+                }
+
+                any = true;
+            }
+        }
+
+        /// <summary>A held thread: claims the job's parts as they come, spinning between them, until the scope ends.</summary>
+        private sealed class Helper(Job job) : IThreadPoolWorkItem
+        {
+            public void Execute()
+            {
+                try
+                {
+                    while (Volatile.Read(ref job._held) != 0)
+                    {
+                        if (!job.Claim())
+                        {
+                            Thread.SpinWait(16);
+                        }
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref job._helpers);
+                }
+            }
+        }
+
+        private void RunPart(int k, int parts)
+        {
+            if (_bySamples)
+            {
+                int first = (int)((long)_batch * k / parts), end = (int)((long)_batch * (k + 1) / parts);
+                _part!(ref _input[(long)first * _inputLength], ref *_weights, ref *_bias, ref _output[(long)first * _outputLength], end - first, 0, _units);
+                return;
+            }
+
+            _part!(ref *_input, ref *_weights, ref *_bias, ref *_output, _batch, (int)((long)_units * k / parts), (int)((long)_units * (k + 1) / parts));
+        }
+    }
+}
