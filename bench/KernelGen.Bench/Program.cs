@@ -6,9 +6,24 @@ using KernelGen.Bench.Report;
 // dotnet run -c Release --project bench/KernelGen.Bench -- --filter '*' --report docs    the whole suite, then docs/benchmarks.md
 // dotnet run -c Release --project bench/KernelGen.Bench -- --report-from docs/benchmarks.json --report docs   the report again
 // KERNELGEN_BENCH_SHAPES=mnist_conv1 dotnet run ... -- --filter '*Conv*' --job Dry       one shape, one iteration
+// dotnet run -c Release --project bench/KernelGen.Bench -- --build-cost /tmp/build-cost --report docs   the build-time row, then the report
 List<string> rest = [.. args];
-string? reportDirectory = Take(rest, "--report"), reportFrom = Take(rest, "--report-from");
+string? reportDirectory = Take(rest, "--report"), reportFrom = Take(rest, "--report-from"), buildCostFolder = Take(rest, "--build-cost");
 string notes = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ReportNotes.md"));
+
+if (buildCostFolder is not null)
+{
+    string repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+    BuildCost cost = BuildCost.Measure(repository, Path.GetFullPath(buildCostFolder));
+    Console.WriteLine($"{cost.Layers} layers: {cost.GeneratedBytes / 1e6:F1} MB generated ({cost.BytesPerLayer / 1e3:F0} KB per layer), generator {cost.GeneratorSeconds:F2} s, build {cost.ColdBuildSeconds:F1} s cold, {cost.WarmBuildSeconds:F1} s warm");
+    if (reportDirectory is null)
+    {
+        return 0;
+    }
+
+    cost.Save(Path.Combine(reportDirectory, "build-cost.json"));
+    reportFrom ??= Path.Combine(reportDirectory, "benchmarks.json");
+}
 
 if (reportFrom is not null)
 {

@@ -21,7 +21,7 @@ public static class ReportWriter
         SuiteLayer[] memory = [.. Layers(run).Where(l => l.MemoryBound)];
         Chart(run, compute, "GFLOP/s", Path.Combine(directory, "benchmarks-gflops.png"));
         Chart(run, memory, "GB/s", Path.Combine(directory, "benchmarks-pools.png"));
-        File.WriteAllText(Path.Combine(directory, "benchmarks.md"), Markdown(run, compute, memory, notes));
+        File.WriteAllText(Path.Combine(directory, "benchmarks.md"), Markdown(run, compute, memory, notes, BuildCost.Load(Path.Combine(directory, "build-cost.json"))));
     }
 
     private static IEnumerable<SuiteLayer> Layers(BenchRun run) =>
@@ -38,20 +38,25 @@ public static class ReportWriter
 
         md.AppendLine("## Whole networks").AppendLine();
         md.AppendLine("ML.NET's pretrained ResNet-18 (`Microsoft.ML.DnnImageFeaturizer.ResNet18`, 1.8 G multiply-adds per image) imported by `kernelgen` "
-            + "(samples/ResNet18/ResNet18.cs), one 3×224×224 image, one thread; ONNX Runtime runs the same ONNX file, TorchSharp torchvision's resnet18 in eval mode.").AppendLine();
-        md.AppendLine("| network | implementation | time | × ours | allocated |");
-        md.AppendLine("|---|---|--:|--:|--:|");
+            + "(samples/ResNet18/ResNet18.cs), one 3×224×224 image, one thread (`_t2`: two threads for the one image — ours `Parallelism = new(2)`, ONNX Runtime two intra-op threads, TorchSharp `set_num_threads(2)`); "
+            + "ONNX Runtime runs the same ONNX file, TorchSharp torchvision's resnet18 in eval mode.").AppendLine();
+        md.AppendLine("| network | implementation | time | × ours | × its one-thread time | allocated |");
+        md.AppendLine("|---|---|--:|--:|--:|--:|");
         foreach (string network in networks)
         {
             Measurement? ours = run.Measurements.SingleOrDefault(m => m.Shape == network && m.Implementation == "Generated");
+            string single = network.EndsWith("_t2", StringComparison.Ordinal) ? network[..^3] : network;
             foreach (Measurement m in run.Measurements.Where(m => m.Shape == network))
             {
                 string ratio = ours is null ? "" : (m.MedianNs / ours.MedianNs).ToString("F2", s_invariant);
-                md.AppendLine(s_invariant, $"| {network} | {m.Implementation} | {Time(m.MedianNs)} | {ratio} | {Bytes(m.AllocatedBytes)} |");
+                Measurement? oneThread = single == network ? null : run.Measurements.SingleOrDefault(o => o.Shape == single && o.Implementation == m.Implementation);
+                string speedUp = oneThread is null ? "" : (oneThread.MedianNs / m.MedianNs).ToString("F2", s_invariant);
+                md.AppendLine(s_invariant, $"| {network} | {m.Implementation} | {Time(m.MedianNs)} | {ratio} | {speedUp} | {Bytes(m.AllocatedBytes)} |");
             }
         }
 
-        md.AppendLine().AppendLine("× ours is the implementation's time divided by the generated network's: above 1, ours is faster.").AppendLine();
+        md.AppendLine().AppendLine("× ours is the implementation's time divided by the generated network's: above 1, ours is faster. "
+            + "× its one-thread time is the same implementation's one-thread time divided by its two-thread time.").AppendLine();
     }
 
     private static Measurement? Find(BenchRun run, SuiteLayer layer, string implementation) =>
@@ -60,7 +65,7 @@ public static class ReportWriter
     /// <summary>GFLOP/s for compute layers, GB/s for memory-bound ones (both are per nanosecond quotients).</summary>
     private static double Rate(SuiteLayer layer, Measurement m) => (layer.MemoryBound ? layer.Bytes : layer.Flops) / m.MedianNs;
 
-    private static string Markdown(BenchRun run, SuiteLayer[] compute, SuiteLayer[] memory, string notes)
+    private static string Markdown(BenchRun run, SuiteLayer[] compute, SuiteLayer[] memory, string notes, BuildCost? buildCost)
     {
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks").AppendLine();
@@ -92,6 +97,7 @@ public static class ReportWriter
         md.AppendLine("![GB/s per pooling shape and implementation](benchmarks-pools.png)").AppendLine();
 
         WholeNetworks(md, run);
+        buildCost?.Write(md);
         md.AppendLine("## Every implementation").AppendLine();
         md.AppendLine("| shape | implementation | time | ± std dev | GFLOP/s or GB/s | % of peak | allocated |");
         md.AppendLine("|---|---|--:|--:|--:|--:|--:|");

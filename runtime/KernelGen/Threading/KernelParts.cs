@@ -108,8 +108,13 @@ public static class KernelParts
 
         public static HeldThreads Hold(int threads)
         {
+            if (threads <= 1)
+            {
+                return default;
+            }
+
             Job job = s_ofThisThread ??= new Job();
-            if (threads <= 1 || job._held != 0)
+            if (job._held != 0)
             {
                 return default;
             }
