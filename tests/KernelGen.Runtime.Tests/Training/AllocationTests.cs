@@ -1,3 +1,4 @@
+using System.Threading.Tasks;
 using KernelGen.Tests;
 using KernelGen.Tests.Shared;
 using KernelGen.Training;
@@ -25,5 +26,18 @@ public class AllocationTests
         int[] labels = [.. Enumerable.Range(0, 8).Select(_ => random.Next(5))];
 
         Assert.Equal(0, Measure.AllocatedByProcess(() => trainer.Step(images, labels, 8)));
+    }
+
+    /// <summary>
+    /// The measure itself sees what the code allocates, on the calling thread and on another: what it takes away is only what
+    /// the process allocates while the caller waits as long.
+    /// </summary>
+    [Fact]
+    public void The_allocation_measure_counts_what_the_code_allocates()
+    {
+        byte[]? kept = null;
+        Assert.InRange(Measure.AllocatedByThread(() => kept = new byte[1000], calls: 10), 10 * 1000, 10 * 1100);
+        Assert.True(Measure.AllocatedByProcess(() => Task.Run(() => kept = new byte[1000]).Wait(), calls: 10) >= 10 * 1000);
+        Assert.NotNull(kept);
     }
 }
