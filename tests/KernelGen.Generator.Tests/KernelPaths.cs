@@ -31,6 +31,8 @@ internal static class KernelPaths
 
     private delegate void WeightedWithBias(ref float input, ref float weights, ref float bias, ref float output, int batch);
 
+    private delegate void UnweightedPart(ref float input, ref float output, int batch, int from, int to);
+
     private delegate void WeightedPart(ref float input, ref float weights, ref float output, int batch, int from, int to);
 
     private delegate void WeightedWithBiasPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to);
@@ -42,7 +44,7 @@ internal static class KernelPaths
         MethodInfo method = Method(assembly, kernelClass, path);
         if (method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
         {
-            RunPart(assembly, kernelClass, path, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass));
+            RunPart(assembly, kernelClass, path, weighted, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass));
             return;
         }
 
@@ -66,15 +68,19 @@ internal static class KernelPaths
     public static int Units(Assembly assembly, string kernelClass) =>
         (int)KernelClass(assembly, kernelClass).GetField("Units", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
-    /// <summary>Runs one path of a convolution on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
-    public static void RunPart(Assembly assembly, string kernelClass, string path, bool bias,
+    /// <summary>Runs one path of a kernel whose work splits (a convolution, a pool) on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
+    public static void RunPart(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,
         float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
     {
         MethodInfo method = Method(assembly, kernelClass, path);
         ref float i = ref MemoryMarshal.GetArrayDataReference(input);
         ref float w = ref MemoryMarshal.GetArrayDataReference(weights);
         ref float o = ref MemoryMarshal.GetArrayDataReference(output);
-        if (bias)
+        if (!weighted)
+        {
+            method.CreateDelegate<UnweightedPart>()(ref i, ref o, batch, from, to);
+        }
+        else if (bias)
         {
             method.CreateDelegate<WeightedWithBiasPart>()(ref i, ref w, ref MemoryMarshal.GetArrayDataReference(biasValues), ref o, batch, from, to);
         }

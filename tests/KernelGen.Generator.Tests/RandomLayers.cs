@@ -33,17 +33,27 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 
     public int Samples => Batched ? Batch : 1;
 
+    /// <summary>Whether the kernel has the overload that splits a call among threads (convolutions and pools).</summary>
+    public virtual bool Splits => false;
+
+    /// <summary>The declaration and its wrappers: <c>Run{i}</c>, and <c>RunThreads{i}(…, threads)</c> where the call <see cref="Splits"/>.</summary>
     public virtual string Declaration(int i)
     {
         string spans = Weighted
             ? $"ReadOnlySpan<float> input, ReadOnlySpan<float> weights, {(Bias ? "ReadOnlySpan<float> bias, " : "")}Span<float> output"
             : "ReadOnlySpan<float> input, Span<float> output";
-        string arguments = Weighted ? $"input, weights, {(Bias ? "bias, " : "")}output" : "input, output";
-        return $$"""
+        string arguments = (Weighted ? $"input, weights, {(Bias ? "bias, " : "")}output" : "input, output") + (Batched ? ", batch" : "");
+        string declaration = $$"""
                 {{Attribute}}
                 private static partial void K{{i}}({{spans}}{{(Batched ? ", int batch" : "")}});
-                public static void Run{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch) => K{{i}}({{arguments}}{{(Batched ? ", batch" : "")}});
+                public static void Run{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch) => K{{i}}({{arguments}});
             """;
+        return Splits
+            ? declaration + $$"""
+
+                public static void RunThreads{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch, int threads) => K{{i}}({{arguments}}, new Parallelism(threads));
+            """
+            : declaration;
     }
 
     protected static string Props(params (string Name, object? Value)[] properties) =>
@@ -101,15 +111,7 @@ public sealed record ConvCase(
     public override void Reference(float[] input, float[] weights, float[] bias, float[] output) =>
         KernelGen.Reference.Conv2D<float>(Geometry!, input, weights, bias, output, Samples, Activation, Flip, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
 
-    /// <summary>Also the overload that splits the call among threads: <c>RunThreads{i}(…, threads)</c>.</summary>
-    public override string Declaration(int i)
-    {
-        string arguments = $"input, weights, {(Bias ? "bias, " : "")}output{(Batched ? ", batch" : "")}, new Parallelism(threads)";
-        return base.Declaration(i) + $$"""
-
-                public static void RunThreads{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch, int threads) => K{{i}}({{arguments}});
-            """;
-    }
+    public override bool Splits => true;
 }
 
 public sealed record PoolCase(
@@ -161,6 +163,8 @@ public sealed record PoolCase(
             KernelGen.Reference.AvgPool2D<float>(Geometry!, input, output, Samples, CountIncludePad);
         }
     }
+
+    public override bool Splits => true;
 }
 
 public sealed record DenseCase(int InFeatures, int OutFeatures, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null)
@@ -392,8 +396,8 @@ public static class RandomLayers
                 worst = Math.Max(worst, Compare(c, path, expected, actual, tolerance));
             }
 
-            // A convolution split among threads gives the same bits as one thread, and so does each path run part by part.
-            if (c is ConvCase)
+            // A convolution or pool split among threads gives the same bits as one thread, and so does each path run part by part.
+            if (c.Splits)
             {
                 CheckParts(assembly, kernels, i, c, input, weights, bias, actual);
             }
@@ -418,7 +422,7 @@ public static class RandomLayers
     }
 
     /// <summary>
-    /// The convolution <c>K{i}</c> split among 2 and 3 threads (by samples or by units) and each path run over its units in three
+    /// The convolution or pool <c>K{i}</c> split among 2 and 3 threads (by samples or by units) and each path run over its units in three
     /// uneven parts, against the output of one whole call, in <paramref name="scratch"/>: every bit the same (an empty part,
     /// from a layer of fewer than three units, must write nothing).
     /// </summary>
@@ -443,7 +447,7 @@ public static class RandomLayers
             Array.Fill(scratch, float.NaN);
             foreach ((int from, int to) in new[] { (0, first), (first, second), (second, units) })
             {
-                KernelPaths.RunPart(assembly, kernel, path, c.Bias, input, weights, bias, scratch, c.Samples, from, to);
+                KernelPaths.RunPart(assembly, kernel, path, c.Weighted, c.Bias, input, weights, bias, scratch, c.Samples, from, to);
             }
 
             AssertSameBits(c, $"{path} in parts 0..{first - 1}, {first}..{second - 1}, {second}..{units - 1}", expected, scratch);

@@ -84,8 +84,8 @@ internal static class ConvEmitter
         int planeIn = g.Height * g.Width, planeOut = g.OutputHeight * g.OutputWidth;
         int taps = g.KernelHeight * g.KernelWidth, weightsPerChannel = inPerGroup * taps;
 
-        w.Line(AggressiveOptimization);
         w.Line(Invariant($"/// <summary>{char.ToUpperInvariant(plan.UnitName[0])}{plan.UnitName.Substring(1)} <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample; a whole call does all {plan.Units}.</summary>"));
+        w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {
             long floats = plan.Planes?.Floats(plan.ChunkChannels) ?? (long)plan.ChunkChannels * band.ChannelStride;

@@ -35,7 +35,7 @@ internal static class PoolEmitter
             remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: rows with {Vectors(p.Rows)} ({plan.RowStep(p.Rows)} column(s) per step), columns with {Vectors(p.Columns)}.")));
         }
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan));
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: new Parts(s.Geometry.Channels, "channels"));
     }
 
     private static string PairSteps(PoolPlan plan, SimdPath v) => v.IsScalar
@@ -62,9 +62,11 @@ internal static class PoolEmitter
         bool max = s.Kind == PoolKind.Max;
         SimdPath v = path.PairVectors;
         int width = g.Width, outputs = g.OutputWidth;
+        w.Line(Invariant($"/// <summary>Channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample, as output rows of {g.OutputHeight} from input row pairs; a whole call does all {g.Channels}.</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}({PathParameters(["input", "output"])})"))
-        using (w.Block(Invariant($"for (int r = 0; r < batch * {g.Channels * g.OutputHeight}; r++)")))
+        using (w.Block($"public static void {path.Path.Name}({PartPathParameters(["input", "output"])})"))
+        using (w.Block("for (int n = 0; n < batch; n++)"))
+        using (w.Block(Invariant($"for (int r = ((n * {g.Channels}) + from) * {g.OutputHeight}; r < ((n * {g.Channels}) + to) * {g.OutputHeight}; r++)")))
         {
             w.Line(Invariant($"ref float top = ref {At("input", Offset(0, ("r", 2 * width)))};"));
             w.Line(Invariant($"ref float o = ref {At("output", Offset(0, ("r", outputs)))};"));
@@ -181,13 +183,15 @@ internal static class PoolEmitter
             w.Line(Invariant($"{columnPass}(ref rows, {RefAt("target", oy * g.OutputWidth)}{scale});"));
         }
 
+        w.Line(Invariant($"/// <summary>Channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample; a whole call does all {g.Channels}.</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {name}({PathParameters(["input", "output"])})"))
+        using (w.Block($"public static void {name}({PartPathParameters(["input", "output"])})"))
         {
             w.Line(Invariant($"KgSpan rowBuffer = stackalloc float[{plan.RowFloats}];"));
             w.Line(Invariant($"rowBuffer.Fill({Neutral(s)});"));
             w.Line($"ref float rows = ref {MemoryMarshal}.GetReference(rowBuffer);");
-            using (w.Block(Invariant($"for (int plane = 0; plane < batch * {g.Channels}; plane++)")))
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            using (w.Block(Invariant($"for (int plane = (n * {g.Channels}) + from; plane < (n * {g.Channels}) + to; plane++)")))
             {
                 w.Line(Invariant($"ref float source = ref {At("input", Offset(0, ("plane", g.Height * g.Width)))};"));
                 w.Line(Invariant($"ref float target = ref {At("output", Offset(0, ("plane", g.OutputHeight * g.OutputWidth)))};"));

@@ -21,7 +21,7 @@ internal sealed class PoolLayer : LayerKind
     public override IPlan Plan(ISpec spec, bool legacyIntrinsics) => PoolPlanner.Plan((PoolSpec)spec, legacyIntrinsics);
 
     public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {NetworkCalls.Written(layer, target)}, batch);";
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {NetworkCalls.Written(layer, target)}, batch{c.Threads});";
 
     /// <summary>A max pool's routing compares the input with the output it gave; an average pool's needs neither.</summary>
     protected override string InputGradient(NetworkCalls c, NetworkLayer layer, string gradInput) => layer.Spec is PoolSpec { Kind: PoolKind.Max }

@@ -126,8 +126,8 @@ file static class LayersExpandKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
@@ -488,8 +488,8 @@ file static class LayersExpandKernel
         KgV512.StoreUnsafe(a0_13, ref output, 208);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
@@ -769,8 +769,8 @@ file static class LayersExpandKernel
         KgV256.StoreUnsafe(a0_9, ref output, 72);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
@@ -1239,8 +1239,8 @@ file static class LayersExpandKernel
         KgV128.StoreUnsafe(a0_18, ref output, 72);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
@@ -1562,8 +1562,8 @@ file static class LayersExpandKernel
         KgV128.StoreUnsafe(a0_11, ref output, 44);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];

@@ -109,8 +109,8 @@ file static class LayersDepthwiseKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
@@ -216,8 +216,8 @@ file static class LayersDepthwiseKernel
         KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0_1)), ref output, 16);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
@@ -343,8 +343,8 @@ file static class LayersDepthwiseKernel
         KgV128.StoreUnsafe(KgV256.GetLower(a0_2), ref output, 16);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];
@@ -509,8 +509,8 @@ file static class LayersDepthwiseKernel
         KgV128.StoreUnsafe(a0_4, ref output, 16);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 8.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[748];

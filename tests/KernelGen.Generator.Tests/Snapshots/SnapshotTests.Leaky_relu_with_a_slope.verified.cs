@@ -126,8 +126,8 @@ file static class LayersLeakyKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
@@ -343,8 +343,8 @@ file static class LayersLeakyKernel
         KgV512.StoreUnsafe(a2_2, ref output, 128);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
@@ -563,8 +563,8 @@ file static class LayersLeakyKernel
         KgV256.StoreUnsafe(a2_2, ref output, 64);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
@@ -918,8 +918,8 @@ file static class LayersLeakyKernel
         KgV128.StoreUnsafe(a2_5, ref output, 68);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
@@ -1366,8 +1366,8 @@ file static class LayersLeakyKernel
         KgV128.StoreUnsafe(a0_5, ref output, 20);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];

@@ -41,6 +41,20 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, batch, 195, nameof(output));
         LayersPool1Kernel.Run(input, output, batch);
     }
+
+    /// <summary>
+    /// <c>Pool1</c> on up to <paramref name="parallelism"/>'s threads: the samples of the batch, or each sample's 3 channels, split among them; the output is
+    /// bit-identical to one thread's, and the same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void Pool1(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Batch(batch);
+        global::KernelGen.KernelArguments.Length(input.Length, batch, 780, nameof(input));
+        global::KernelGen.KernelArguments.Length(output.Length, batch, 195, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersPool1Kernel.Part, input, 780, default, default, output, 195, batch, LayersPool1Kernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>Pool1</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -51,153 +65,201 @@ file static class LayersPool1Kernel
         ref float i = ref KgMarshal.GetReference(input), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref o, batch);
+            Vector512(ref i, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref o, batch);
+            Vector256(ref i, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref o, batch);
+            Vector128(ref i, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref o, batch);
+            Scalar(ref i, ref o, batch, 0, Units);
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float output, int batch)
+    /// <summary>A sample's work splits into its 3 channels when a call runs on several threads.</summary>
+    public const int Units = 3;
+
+    /// <summary>One part of a split call: every sample, channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        for (int r = 0; r < batch * 15; r++)
+        if (KgV512.IsHardwareAccelerated)
         {
-            ref float top = ref KgUnsafe.Add(ref input, r * 52);
-            ref float o = ref KgUnsafe.Add(ref output, r * 13);
-            // outputs 0..7
-            {
-                KgF512 m = KgV512.Max(KgV512.LoadUnsafe(ref top), KgV512.LoadUnsafe(ref top, 26));
-                KgF512 pair = KgV512.Max(
-                    KgV512.Shuffle(m, KgV512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)),
-                    KgV512.Shuffle(m, KgV512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1)));
-                KgV256.StoreUnsafe(KgV512.GetLower(pair), ref o, 0);
-            }
-            // outputs 5..12
-            {
-                KgF512 m = KgV512.Max(KgV512.LoadUnsafe(ref top, 10), KgV512.LoadUnsafe(ref top, 36));
-                KgF512 pair = KgV512.Max(
-                    KgV512.Shuffle(m, KgV512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)),
-                    KgV512.Shuffle(m, KgV512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1)));
-                KgV256.StoreUnsafe(KgV512.GetLower(pair), ref o, 5);
-            }
+            Vector512(ref input, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref output, batch, from, to);
         }
     }
 
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample, as output rows of 5 from input row pairs; a whole call does all
+    /// 3.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float output, int batch)
+    public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
-        for (int r = 0; r < batch * 15; r++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float top = ref KgUnsafe.Add(ref input, r * 52);
-            ref float o = ref KgUnsafe.Add(ref output, r * 13);
-            // outputs 0..3
+            for (int r = ((n * 3) + from) * 5; r < ((n * 3) + to) * 5; r++)
             {
-                KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top), KgV256.LoadUnsafe(ref top, 26));
-                KgF256 pair = KgV256.Max(KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
-                KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 0);
-            }
-            // outputs 4..7
-            {
-                KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 8), KgV256.LoadUnsafe(ref top, 34));
-                KgF256 pair = KgV256.Max(KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
-                KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 4);
-            }
-            // outputs 8..11
-            {
-                KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 16), KgV256.LoadUnsafe(ref top, 42));
-                KgF256 pair = KgV256.Max(KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
-                KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 8);
-            }
-            // outputs 9..12
-            {
-                KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 18), KgV256.LoadUnsafe(ref top, 44));
-                KgF256 pair = KgV256.Max(KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
-                KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 9);
+                ref float top = ref KgUnsafe.Add(ref input, r * 52);
+                ref float o = ref KgUnsafe.Add(ref output, r * 13);
+                // outputs 0..7
+                {
+                    KgF512 m = KgV512.Max(KgV512.LoadUnsafe(ref top), KgV512.LoadUnsafe(ref top, 26));
+                    KgF512 pair = KgV512.Max(
+                        KgV512.Shuffle(m, KgV512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)),
+                        KgV512.Shuffle(m, KgV512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1)));
+                    KgV256.StoreUnsafe(KgV512.GetLower(pair), ref o, 0);
+                }
+                // outputs 5..12
+                {
+                    KgF512 m = KgV512.Max(KgV512.LoadUnsafe(ref top, 10), KgV512.LoadUnsafe(ref top, 36));
+                    KgF512 pair = KgV512.Max(
+                        KgV512.Shuffle(m, KgV512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)),
+                        KgV512.Shuffle(m, KgV512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1)));
+                    KgV256.StoreUnsafe(KgV512.GetLower(pair), ref o, 5);
+                }
             }
         }
     }
 
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample, as output rows of 5 from input row pairs; a whole call does all
+    /// 3.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float output, int batch)
+    public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
-        for (int r = 0; r < batch * 15; r++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float top = ref KgUnsafe.Add(ref input, r * 52);
-            ref float o = ref KgUnsafe.Add(ref output, r * 13);
-            // outputs 0..1
+            for (int r = ((n * 3) + from) * 5; r < ((n * 3) + to) * 5; r++)
             {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top), KgV128.LoadUnsafe(ref top, 26));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                o = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 1) = KgV128.GetElement(pair, 1);
-            }
-            // outputs 2..3
-            {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 4), KgV128.LoadUnsafe(ref top, 30));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                KgUnsafe.Add(ref o, 2) = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 3) = KgV128.GetElement(pair, 1);
-            }
-            // outputs 4..5
-            {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 8), KgV128.LoadUnsafe(ref top, 34));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                KgUnsafe.Add(ref o, 4) = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 5) = KgV128.GetElement(pair, 1);
-            }
-            // outputs 6..7
-            {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 12), KgV128.LoadUnsafe(ref top, 38));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                KgUnsafe.Add(ref o, 6) = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 7) = KgV128.GetElement(pair, 1);
-            }
-            // outputs 8..9
-            {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 16), KgV128.LoadUnsafe(ref top, 42));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                KgUnsafe.Add(ref o, 8) = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 9) = KgV128.GetElement(pair, 1);
-            }
-            // outputs 10..11
-            {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 20), KgV128.LoadUnsafe(ref top, 46));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                KgUnsafe.Add(ref o, 10) = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 11) = KgV128.GetElement(pair, 1);
-            }
-            // outputs 11..12
-            {
-                KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 22), KgV128.LoadUnsafe(ref top, 48));
-                KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
-                KgUnsafe.Add(ref o, 11) = KgV128.GetElement(pair, 0);
-                KgUnsafe.Add(ref o, 12) = KgV128.GetElement(pair, 1);
+                ref float top = ref KgUnsafe.Add(ref input, r * 52);
+                ref float o = ref KgUnsafe.Add(ref output, r * 13);
+                // outputs 0..3
+                {
+                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top), KgV256.LoadUnsafe(ref top, 26));
+                    KgF256 pair = KgV256.Max(
+                        KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
+                    KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 0);
+                }
+                // outputs 4..7
+                {
+                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 8), KgV256.LoadUnsafe(ref top, 34));
+                    KgF256 pair = KgV256.Max(
+                        KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
+                    KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 4);
+                }
+                // outputs 8..11
+                {
+                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 16), KgV256.LoadUnsafe(ref top, 42));
+                    KgF256 pair = KgV256.Max(
+                        KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
+                    KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 8);
+                }
+                // outputs 9..12
+                {
+                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 18), KgV256.LoadUnsafe(ref top, 44));
+                    KgF256 pair = KgV256.Max(
+                        KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
+                    KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 9);
+                }
             }
         }
     }
 
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample, as output rows of 5 from input row pairs; a whole call does all
+    /// 3.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
+    public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
-        for (int r = 0; r < batch * 15; r++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float top = ref KgUnsafe.Add(ref input, r * 52);
-            ref float o = ref KgUnsafe.Add(ref output, r * 13);
-            for (int c = 0; c < 13; c++)
+            for (int r = ((n * 3) + from) * 5; r < ((n * 3) + to) * 5; r++)
             {
-                KgUnsafe.Add(ref o, c) = KgMathF.Max(
-                    KgMathF.Max(KgUnsafe.Add(ref top, (2 * c)), KgUnsafe.Add(ref top, (2 * c) + 1)),
-                    KgMathF.Max(KgUnsafe.Add(ref top, (2 * c) + 26), KgUnsafe.Add(ref top, (2 * c) + 27)));
+                ref float top = ref KgUnsafe.Add(ref input, r * 52);
+                ref float o = ref KgUnsafe.Add(ref output, r * 13);
+                // outputs 0..1
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top), KgV128.LoadUnsafe(ref top, 26));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    o = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 1) = KgV128.GetElement(pair, 1);
+                }
+                // outputs 2..3
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 4), KgV128.LoadUnsafe(ref top, 30));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgUnsafe.Add(ref o, 2) = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 3) = KgV128.GetElement(pair, 1);
+                }
+                // outputs 4..5
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 8), KgV128.LoadUnsafe(ref top, 34));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgUnsafe.Add(ref o, 4) = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 5) = KgV128.GetElement(pair, 1);
+                }
+                // outputs 6..7
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 12), KgV128.LoadUnsafe(ref top, 38));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgUnsafe.Add(ref o, 6) = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 7) = KgV128.GetElement(pair, 1);
+                }
+                // outputs 8..9
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 16), KgV128.LoadUnsafe(ref top, 42));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgUnsafe.Add(ref o, 8) = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 9) = KgV128.GetElement(pair, 1);
+                }
+                // outputs 10..11
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 20), KgV128.LoadUnsafe(ref top, 46));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgUnsafe.Add(ref o, 10) = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 11) = KgV128.GetElement(pair, 1);
+                }
+                // outputs 11..12
+                {
+                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 22), KgV128.LoadUnsafe(ref top, 48));
+                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgUnsafe.Add(ref o, 11) = KgV128.GetElement(pair, 0);
+                    KgUnsafe.Add(ref o, 12) = KgV128.GetElement(pair, 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample, as output rows of 5 from input row pairs; a whole call does all
+    /// 3.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    public static void Scalar(ref float input, ref float output, int batch, int from, int to)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            for (int r = ((n * 3) + from) * 5; r < ((n * 3) + to) * 5; r++)
+            {
+                ref float top = ref KgUnsafe.Add(ref input, r * 52);
+                ref float o = ref KgUnsafe.Add(ref output, r * 13);
+                for (int c = 0; c < 13; c++)
+                {
+                    KgUnsafe.Add(ref o, c) = KgMathF.Max(
+                        KgMathF.Max(KgUnsafe.Add(ref top, (2 * c)), KgUnsafe.Add(ref top, (2 * c) + 1)),
+                        KgMathF.Max(KgUnsafe.Add(ref top, (2 * c) + 26), KgUnsafe.Add(ref top, (2 * c) + 27)));
+                }
             }
         }
     }

@@ -37,6 +37,19 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(output.Length, 60, nameof(output));
         LayersSamePoolKernel.Run(input, output, 1);
     }
+
+    /// <summary>
+    /// <c>SamePool</c> on up to <paramref name="parallelism"/>'s threads: its 2 channels split among them; the output is bit-identical to one thread's, and the
+    /// same checks come first. With one thread it is the other overload.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
+    public static void SamePool(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
+    {
+        // Every length is checked before anything is written.
+        global::KernelGen.KernelArguments.Length(input.Length, 198, nameof(input));
+        global::KernelGen.KernelArguments.Length(output.Length, 60, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersSamePoolKernel.Part, input, 198, default, default, output, 60, 1, LayersSamePoolKernel.Units, parallelism);
+    }
 }
 
 /// <summary>The hardware paths of <c>SamePool</c>, each specialised to its shape; <c>Run</c> takes the widest the JIT accelerates.</summary>
@@ -47,103 +60,143 @@ file static class LayersSamePoolKernel
         ref float i = ref KgMarshal.GetReference(input), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512(ref i, ref o, batch);
+            Vector512(ref i, ref o, batch, 0, Units);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256(ref i, ref o, batch);
+            Vector256(ref i, ref o, batch, 0, Units);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128(ref i, ref o, batch);
+            Vector128(ref i, ref o, batch, 0, Units);
         }
         else
         {
-            Scalar(ref i, ref o, batch);
+            Scalar(ref i, ref o, batch, 0, Units);
         }
     }
 
+    /// <summary>A sample's work splits into its 2 channels when a call runs on several threads.</summary>
+    public const int Units = 2;
+
+    /// <summary>One part of a split call: every sample, channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    public static void Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        if (KgV512.IsHardwareAccelerated)
+        {
+            Vector512(ref input, ref output, batch, from, to);
+        }
+        else if (KgV256.IsHardwareAccelerated)
+        {
+            Vector256(ref input, ref output, batch, from, to);
+        }
+        else if (KgV128.IsHardwareAccelerated)
+        {
+            Vector128(ref input, ref output, batch, from, to);
+        }
+        else
+        {
+            Scalar(ref input, ref output, batch, from, to);
+        }
+    }
+
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 2.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512(ref float input, ref float output, int batch)
+    public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
         KgSpan rowBuffer = stackalloc float[14];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 2; plane++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 99);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 4; oy++)
+            for (int plane = (n * 2) + from; plane < (n * 2) + to; plane++)
             {
-                RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                ref float source = ref KgUnsafe.Add(ref input, plane * 99);
+                ref float target = ref KgUnsafe.Add(ref output, plane * 30);
+                for (int oy = 0; oy < 4; oy++)
+                {
+                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                }
+                // Output row 4: input rows 8 of the window's 2.
+                RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
             }
-            // Output row 4: input rows 8 of the window's 2.
-            RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
-            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 2.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256(ref float input, ref float output, int batch)
+    public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
         KgSpan rowBuffer = stackalloc float[14];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 2; plane++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 99);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 4; oy++)
+            for (int plane = (n * 2) + from; plane < (n * 2) + to; plane++)
             {
-                RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                ref float source = ref KgUnsafe.Add(ref input, plane * 99);
+                ref float target = ref KgUnsafe.Add(ref output, plane * 30);
+                for (int oy = 0; oy < 4; oy++)
+                {
+                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                }
+                // Output row 4: input rows 8 of the window's 2.
+                RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
             }
-            // Output row 4: input rows 8 of the window's 2.
-            RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
-            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 2.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float output, int batch)
+    public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
         KgSpan rowBuffer = stackalloc float[14];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 2; plane++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 99);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 4; oy++)
+            for (int plane = (n * 2) + from; plane < (n * 2) + to; plane++)
             {
-                RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                ref float source = ref KgUnsafe.Add(ref input, plane * 99);
+                ref float target = ref KgUnsafe.Add(ref output, plane * 30);
+                for (int oy = 0; oy < 4; oy++)
+                {
+                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                }
+                // Output row 4: input rows 8 of the window's 2.
+                RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
             }
-            // Output row 4: input rows 8 of the window's 2.
-            RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
-            ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 
+    /// <summary>Channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 2.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Scalar(ref float input, ref float output, int batch)
+    public static void Scalar(ref float input, ref float output, int batch, int from, int to)
     {
         KgSpan rowBuffer = stackalloc float[14];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
-        for (int plane = 0; plane < batch * 2; plane++)
+        for (int n = 0; n < batch; n++)
         {
-            ref float source = ref KgUnsafe.Add(ref input, plane * 99);
-            ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-            for (int oy = 0; oy < 4; oy++)
+            for (int plane = (n * 2) + from; plane < (n * 2) + to; plane++)
             {
-                RowsScalar(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                ref float source = ref KgUnsafe.Add(ref input, plane * 99);
+                ref float target = ref KgUnsafe.Add(ref output, plane * 30);
+                for (int oy = 0; oy < 4; oy++)
+                {
+                    RowsScalar(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
+                    ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                }
+                // Output row 4: input rows 8 of the window's 2.
+                RowsScalar(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
+                ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 24));
             }
-            // Output row 4: input rows 8 of the window's 2.
-            RowsScalar(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
-            ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 24));
         }
     }
 

@@ -125,8 +125,8 @@ file static class LayersConv1Kernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
@@ -479,8 +479,8 @@ file static class LayersConv1Kernel
         KgUnsafe.Add(ref output, 4757) = KgV512.GetElement(a7_1, 9);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
@@ -933,8 +933,8 @@ file static class LayersConv1Kernel
         KgUnsafe.Add(ref output, 701) = KgV256.GetElement(a1_3, 1);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
@@ -2037,8 +2037,8 @@ file static class LayersConv1Kernel
         KgUnsafe.Add(ref output, 685) = KgV128.GetElement(a1_2, 1);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
@@ -2393,8 +2393,8 @@ file static class LayersConv1Kernel
         KgUnsafe.Add(ref output, 677) = KgV128.GetElement(a1_0, 1);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];

@@ -313,7 +313,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch, Parallelism);
         Pool1Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 21632),
-            new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch);
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch, Parallelism);
         MnistCnnKernels.Fc1Forward(
             ref MnistCnnKernels.Start(buffers.Activations1), ref MnistCnnKernels.Start(Fc1Weight.Values), ref MnistCnnKernels.Start(Fc1Bias.Values),
             ref MnistCnnKernels.Start(buffers.Activations0), batch);

@@ -125,8 +125,8 @@ file static class LayersSameKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[435];
@@ -530,8 +530,8 @@ file static class LayersSameKernel
         KgV512.StoreUnsafe(a5_1, ref output, 176);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[435];
@@ -919,8 +919,8 @@ file static class LayersSameKernel
         KgV256.StoreUnsafe(a2_3, ref output, 88);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[435];
@@ -1575,8 +1575,8 @@ file static class LayersSameKernel
         KgV128.StoreUnsafe(a5_3, ref output, 92);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[435];
@@ -1879,8 +1879,8 @@ file static class LayersSameKernel
         KgV128.StoreUnsafe(a1_3, ref output, 28);
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[435];

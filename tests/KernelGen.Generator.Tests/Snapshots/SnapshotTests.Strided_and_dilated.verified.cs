@@ -126,8 +126,8 @@ file static class LayersDilatedKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[968];
@@ -671,8 +671,8 @@ file static class LayersDilatedKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[968];
@@ -1065,8 +1065,8 @@ file static class LayersDilatedKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[968];
@@ -1432,8 +1432,8 @@ file static class LayersDilatedKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[968];
@@ -1671,8 +1671,8 @@ file static class LayersDilatedKernel
         }
     }
 
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[968];
