@@ -71,7 +71,7 @@ public static class ReportWriter
         md.AppendLine("# Benchmarks").AppendLine();
         md.AppendLine("<!-- Written by the bench's report step; edit bench/KernelGen.Bench/Report/ReportNotes.md instead. -->").AppendLine();
         md.AppendLine(s_invariant, $"One run of `{run.Command}` on {run.Date:yyyy-MM-dd}:").AppendLine();
-        md.AppendLine(s_invariant, $"- processor: {run.Processor}, {run.Cores} cores ({run.Simd}); one core used");
+        md.AppendLine(s_invariant, $"- processor: {run.Processor}, {run.Cores} cores ({run.Simd}); one core used, except by the `_t2` rows of the whole networks");
         md.AppendLine(s_invariant, $"- {run.Os}; {run.Runtime}");
         md.AppendLine(s_invariant, $"- measured FMA peak of one core in the same run: **{run.PeakGflops:F1} GFLOP/s** ({run.PeakProbe})");
         md.AppendLine("- peers: ONNX Runtime 1.31.1 (one intra-op thread, pre-allocated `OrtValue` input and output, all graph optimisations) and TorchSharp-cpu 0.107.0 / libtorch 2.10 (`set_num_threads(1)`, no autograd); batch 1 unless the id ends in `_b64`");
