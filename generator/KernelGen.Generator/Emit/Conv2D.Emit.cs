@@ -36,8 +36,11 @@ internal static class ConvEmitter
         };
         remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: tiles of {p.BlockChannels} channel(s) × {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} ({p.BlockChannels * p.BlockVectors} accumulators), window {Describe(p.Unroll)}.")));
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: new Parts(plan.Units, plan.UnitName));
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: Parts(plan));
     }
+
+    /// <summary>How a call splits among threads: the plan's units.</summary>
+    private static Parts Parts(ConvPlan plan) => new(plan.Units, plan.UnitName);
 
     private static string Percent(double fraction) => Invariant($"{fraction * 100:0} %");
 
@@ -84,7 +87,7 @@ internal static class ConvEmitter
         int planeIn = g.Height * g.Width, planeOut = g.OutputHeight * g.OutputWidth;
         int taps = g.KernelHeight * g.KernelWidth, weightsPerChannel = inPerGroup * taps;
 
-        w.Line(Invariant($"/// <summary>{char.ToUpperInvariant(plan.UnitName[0])}{plan.UnitName.Substring(1)} <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample; a whole call does all {plan.Units}.</summary>"));
+        w.Line(Parts(plan).PathSummary());
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {

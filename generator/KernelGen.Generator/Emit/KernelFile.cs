@@ -35,7 +35,12 @@ internal static class KernelFile
     /// A kernel whose work splits across threads: its path methods take <c>int from, int to</c> after the batch and do
     /// only those of a sample's <see cref="Units"/> units (<see cref="What"/>, plural, for the documentation).
     /// </summary>
-    public sealed record Parts(int Units, string What);
+    public sealed record Parts(int Units, string What)
+    {
+        /// <summary>A path method's summary: the units it does, with <paramref name="how"/> (", as …") after them.</summary>
+        public string PathSummary(string how = "") =>
+            Invariant($"/// <summary>{char.ToUpperInvariant(What[0])}{What.Substring(1)} <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample{how}; a whole call does all {Units}.</summary>");
+    }
 
     /// <summary>
     /// Writes the whole file: <paramref name="summary"/> and <paramref name="remarks"/> document the method;

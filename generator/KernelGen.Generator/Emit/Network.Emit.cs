@@ -169,8 +169,8 @@ internal static class NetworkEmitter
 
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's work is split among");
-        w.Line("/// them (the samples of the batch, or one sample's rows or channels) and the scores are bit-identical to one thread's.");
+        w.Line("/// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's and pool's work");
+        w.Line("/// is split among them (the samples of the batch, or one sample's channels, rows or groups) and the scores are bit-identical to one thread's.");
         w.Line("/// </summary>");
         w.Line("public global::KernelGen.Parallelism Parallelism { get; set; }");
         w.Line();
@@ -331,7 +331,7 @@ internal static class NetworkEmitter
         using (w.Block($"private void RunInference(Workspace buffers, {ReadOnlySpan} input, int batch)"))
         {
             w.Line("buffers.ReserveInference(batch);");
-            w.Line("// With more than one thread, the others wait for the convolutions' parts from here to the last layer, and then go.");
+            w.Line("// With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.");
             w.Line("using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);");
             var calls = new NetworkCalls(spec, backward, inference: true);
             foreach (NetworkLayer layer in spec.Layers)

@@ -35,7 +35,7 @@ internal static class PoolEmitter
             remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: rows with {Vectors(p.Rows)} ({plan.RowStep(p.Rows)} column(s) per step), columns with {Vectors(p.Columns)}.")));
         }
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: new Parts(s.Geometry.Channels, "channels"));
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: Parts(s.Geometry));
     }
 
     private static string PairSteps(PoolPlan plan, SimdPath v) => v.IsScalar
@@ -62,7 +62,7 @@ internal static class PoolEmitter
         bool max = s.Kind == PoolKind.Max;
         SimdPath v = path.PairVectors;
         int width = g.Width, outputs = g.OutputWidth;
-        w.Line(Invariant($"/// <summary>Channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample, as output rows of {g.OutputHeight} from input row pairs; a whole call does all {g.Channels}.</summary>"));
+        w.Line(Parts(g).PathSummary(Invariant($", as output rows of {g.OutputHeight} from input row pairs")));
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}({PartPathParameters(["input", "output"])})"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
@@ -102,6 +102,9 @@ internal static class PoolEmitter
             }
         }
     }
+
+    /// <summary>A pool's call splits by channels.</summary>
+    private static Parts Parts(Pool2DGeometry g) => new(g.Channels, "channels");
 
     private static string Vectors(SimdPath path) => path.IsScalar ? "scalars" : path.Name;
 
@@ -183,7 +186,7 @@ internal static class PoolEmitter
             w.Line(Invariant($"{columnPass}(ref rows, {RefAt("target", oy * g.OutputWidth)}{scale});"));
         }
 
-        w.Line(Invariant($"/// <summary>Channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample; a whole call does all {g.Channels}.</summary>"));
+        w.Line(Parts(g).PathSummary());
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {name}({PartPathParameters(["input", "output"])})"))
         {

@@ -119,7 +119,7 @@ internal sealed class NetworkCalls(NetworkSpec spec, string kernels, bool infere
     public NetworkSpec Spec => spec;
 
     /// <summary>
-    /// What a convolution's call passes after its batch: at inference, the network's <c>Parallelism</c> (the overload that
+    /// What a convolution's or pool's call passes after its batch: at inference, the network's <c>Parallelism</c> (the overload that
     /// splits the work among threads); in training, nothing.
     /// </summary>
     public string Threads => inference ? ", Parallelism" : "";

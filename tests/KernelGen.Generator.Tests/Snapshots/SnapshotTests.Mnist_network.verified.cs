@@ -94,8 +94,8 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     }
 
     /// <summary>
-    /// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's work is split among
-    /// them (the samples of the batch, or one sample's rows or channels) and the scores are bit-identical to one thread's.
+    /// How many threads one call of <c>Forward</c> or <c>Predict</c> may use: one by default; with more, each convolution's and pool's work
+    /// is split among them (the samples of the batch, or one sample's channels, rows or groups) and the scores are bit-identical to one thread's.
     /// </summary>
     public global::KernelGen.Parallelism Parallelism { get; set; }
 
@@ -308,7 +308,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     private void RunInference(Workspace buffers, global::System.ReadOnlySpan<float> input, int batch)
     {
         buffers.ReserveInference(batch);
-        // With more than one thread, the others wait for the convolutions' parts from here to the last layer, and then go.
+        // With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.
         using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
         Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch, Parallelism);
         Pool1Forward(
