@@ -50,7 +50,7 @@ public abstract class LayerBenchmarks
         double ours = _layer.Terms * Math.Pow(2, -23), peers = _layer.Terms * Math.Pow(2, -20);
         foreach ((string name, Action run, double tolerance) in new (string, Action, double)[]
         {
-            (nameof(Generated), Generated, ours),
+            (nameof(Generated), Generated, _layer.GeneratedTolerance),
             (nameof(Generic), Generic, ours),
             (nameof(OnnxRuntime), OnnxRuntime, peers),
             (nameof(TorchSharp), CopyTorchOutput, peers),

@@ -31,6 +31,9 @@ public abstract class SuiteLayer(string id, int batch)
     /// <summary>Products summed into one output element: what the float rounding error grows with.</summary>
     public abstract int Terms { get; }
 
+    /// <summary>How far the generated row may be from the reference: <see cref="Terms"/> × 2⁻²³ (relative and absolute).</summary>
+    public virtual double GeneratedTolerance => Terms * Math.Pow(2, -23);
+
     /// <summary>Floating-point operations of one call (a multiply-add counts 2); 0 for memory-bound layers.</summary>
     public virtual long Flops => 0;
 
@@ -98,10 +101,24 @@ public abstract class SuiteLayer(string id, int batch)
     };
 }
 
-public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated)
+/// <summary>
+/// A convolution; with <paramref name="pack"/> and <paramref name="packed"/>, its generated row runs the Winograd overload over
+/// weights packed once in the setup (as a network keeps them), within the looser tolerance of a reordered algorithm.
+/// </summary>
+public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated,
+    Func<float[], PackedWeights>? pack = null, Action<float[], PackedWeights, float[], float[]>? packed = null)
     : SuiteLayer(id, batch)
 {
+    private PackedWeights? _packed;
+
     public Conv2DGeometry Geometry => g;
+
+    /// <summary>Whether the generated row is Winograd's.</summary>
+    public bool Winograd => pack is not null;
+
+    public override double GeneratedTolerance => Winograd ? Terms * Math.Pow(2, -20) : base.GeneratedTolerance;
+
+    public override void Prepare(float[] weights) => _packed = pack?.Invoke(weights);
 
     public Activation Activation => activation;
 
@@ -121,7 +138,17 @@ public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation
 
     public override torch.Tensor TorchWeights(torch.Tensor flat) => flat.reshape(g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth);
 
-    public override void Generated(float[] input, float[] weights, float[] bias, float[] output) => generated(input, weights, bias, output);
+    public override void Generated(float[] input, float[] weights, float[] bias, float[] output)
+    {
+        if (_packed is not null && packed is not null)
+        {
+            packed(input, _packed, bias, output);
+        }
+        else
+        {
+            generated(input, weights, bias, output);
+        }
+    }
 
     public override void Generic(float[] input, float[] weights, float[] bias, float[] output) =>
         KernelGen.Generic.Conv2D(g, input, weights, bias, output, Batch, activation);
@@ -404,11 +431,14 @@ public static class Suite
         new ConvLayer("seed_3x3", Conv(1, 3, 1, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Seed3x3(i, w, b, o)),
         new ConvLayer("mnist_conv1", Conv(1, 28, 32, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 1)),
         new ConvLayer("lenet5_conv2", Conv(6, 14, 16, 5), 1, Activation.None, (i, w, b, o) => SuiteKernels.Lenet5Conv2(i, w, b, o)),
-        new ConvLayer("mnist_conv2", Conv(32, 13, 64, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv2(i, w, b, o)),
+        new ConvLayer("mnist_conv2", Conv(32, 13, 64, 3), 1, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv2(i, w, b, o),
+            w => SuiteKernels.MnistConv2PackWeights(w), (i, w, b, o) => SuiteKernels.MnistConv2(i, w, b, o)),
         new ConvLayer("resnet_stem", Conv(3, 224, 64, 7, stride: 2, pad: 3), 1, Activation.None, (i, w, b, o) => SuiteKernels.ResnetStem(i, w, b, o)),
-        new ConvLayer("resnet_3x3_64", Conv(64, 56, 64, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o)),
+        new ConvLayer("resnet_3x3_64", Conv(64, 56, 64, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o),
+            w => SuiteKernels.Resnet3x3x64PackWeights(w), (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o)),
         new ConvLayer("resnet_3x3_s2", Conv(64, 56, 128, 3, stride: 2, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3Stride2(i, w, b, o)),
-        new ConvLayer("resnet_3x3_256", Conv(256, 14, 256, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o)),
+        new ConvLayer("resnet_3x3_256", Conv(256, 14, 256, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o),
+            w => SuiteKernels.Resnet3x3x256PackWeights(w), (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o)),
         new ConvLayer("pointwise_256", Conv(256, 14, 256, 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o)),
         new ConvLayer("depthwise_32", Conv(32, 112, 32, 3, pad: 1, groups: 32), 1, Activation.None, (i, w, b, o) => SuiteKernels.Depthwise32(i, w, b, o)),
         new ConvLayer("mnist_conv1_b64", Conv(1, 28, 32, 3), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 64)),

@@ -59,6 +59,12 @@ public class DiagnosticTests
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Stride = 0)", "[Conv2D] Stride = 0: it must be positive.");
 
     [Fact]
+    public void KGEN004_winograd_needs_a_3x3_stride_1_kernel() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 9, Width = 9, OutChannels = 2, Kernel = 3, Stride = 2, Algorithm = ConvAlgorithm.Winograd)] static partial void Conv({Weighted});"),
+        "KGEN004", "Conv2D(InChannels = 1, Height = 9, Width = 9, OutChannels = 2, Kernel = 3, Stride = 2, Algorithm = ConvAlgorithm.Winograd)",
+        "[Conv2D] Algorithm = ConvAlgorithm.Winograd needs a 3×3 kernel, stride 1, dilation 1 and one group: the stride is 2×2. Use Auto or Direct.");
+
+    [Fact]
     public void KGEN004_a_stand_alone_kernel_reads_no_other_layer() => AssertSingle(
         Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")] static partial void Conv({Weighted});"),
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")",

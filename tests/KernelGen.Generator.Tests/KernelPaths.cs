@@ -22,6 +22,13 @@ internal static class KernelPaths
         return paths;
     }
 
+    /// <summary>The paths that have a method named path + <paramref name="suffix"/> (<c>Vector512Winograd</c>, …), in dispatch order.</summary>
+    public static string[] WithSuffix(Assembly assembly, string kernelClass, string suffix)
+    {
+        Type type = KernelClass(assembly, kernelClass);
+        return [.. Names.Where(p => type.GetMethod(p + suffix, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static) is not null).Select(p => p + suffix)];
+    }
+
     private static Type KernelClass(Assembly assembly, string kernelClass) =>
         assembly.GetTypes().Single(t => t.Name.EndsWith("__" + kernelClass, StringComparison.Ordinal));
 
@@ -44,7 +51,7 @@ internal static class KernelPaths
         MethodInfo method = Method(assembly, kernelClass, path);
         if (method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
         {
-            RunPart(assembly, kernelClass, path, weighted, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass));
+            RunPart(assembly, kernelClass, path, weighted, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass, path));
             return;
         }
 
@@ -65,8 +72,8 @@ internal static class KernelPaths
     }
 
     /// <summary>The number of units (rows, channels or groups) a sample's work splits into, for a kernel whose paths do parts.</summary>
-    public static int Units(Assembly assembly, string kernelClass) =>
-        (int)KernelClass(assembly, kernelClass).GetField("Units", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+    public static int Units(Assembly assembly, string kernelClass, string path = "") =>
+        (int)KernelClass(assembly, kernelClass).GetField(path.EndsWith("Winograd", StringComparison.Ordinal) ? "WinogradUnits" : "Units", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
     /// <summary>Runs one path of a kernel whose work splits (a convolution, a pool) on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
     public static void RunPart(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,

@@ -39,6 +39,10 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
     [Fact]
     public void Convolutions_320_random_shapes() => Run(RandomLayers.Conv, 4, "convolutions");
 
+    /// <summary>Winograd F(4×4, 3×3) on random shapes: the plain overload as every convolution, the Winograd one within the stated bound.</summary>
+    [Fact]
+    public void Winograd_convolutions_160_random_shapes() => Run(RandomLayers.Winograd, 2, "Winograd convolutions");
+
     [Fact]
     public void Pools_160_random_shapes() => Run(RandomLayers.Pool, 2, "max and average pools");
 

@@ -71,7 +71,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 public sealed record ConvCase(
     int Groups, int InPerGroup, int OutPerGroup, int Height, int Width, int KernelHeight, int KernelWidth,
     int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadTop, int PadBottom, int PadLeft, int PadRight,
-    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null)
+    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null, bool Winograd = false)
     : LayerCase(Bias, Batched, Batch, Seed)
 {
     public Conv2DGeometry? Geometry
@@ -94,7 +94,8 @@ public sealed record ConvCase(
         ("PaddingHeight", Same || PadTop != PadBottom ? null : PadTop), ("PaddingWidth", Same || PadLeft != PadRight ? null : PadLeft),
         ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
         ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
-        ("Groups", Groups), ("Activation", Activation), ("LeakyReluSlope", Slope), ("FlipKernel", Flip)) + ")]";
+        ("Groups", Groups), ("Activation", Activation), ("LeakyReluSlope", Slope), ("FlipKernel", Flip),
+        ("Algorithm", Winograd ? "ConvAlgorithm.Winograd" : null)) + ")]";
 
     public override bool Weighted => true;
 
@@ -112,6 +113,14 @@ public sealed record ConvCase(
         KernelGen.Reference.Conv2D<float>(Geometry!, input, weights, bias, output, Samples, Activation, Flip, Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
 
     public override bool Splits => true;
+
+    /// <summary>With <see cref="Winograd"/>, also <c>Pack{i}</c> and <c>RunPacked{i}</c>, as for a dense layer's packed overload.</summary>
+    public override string Declaration(int i) => !Winograd ? base.Declaration(i) : base.Declaration(i) + $$"""
+
+                public static float[] Pack{{i}}(float[] weights) => K{{i}}PackWeights(weights).Values.ToArray();
+                public static void RunPacked{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch) => K{{i}}(input, K{{i}}PackWeights(weights), {{(Bias ? "bias, " : "")}}output{{(Batched ? ", batch" : "")}});
+                public static void RunPackedThreads{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch, int threads) => K{{i}}(input, K{{i}}PackWeights(weights), {{(Bias ? "bias, " : "")}}output{{(Batched ? ", batch" : "")}}, new Parallelism(threads));
+            """;
 }
 
 public sealed record PoolCase(
@@ -301,6 +310,25 @@ public static class RandomLayers
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 
+    /// <summary>
+    /// 3×3, stride-1 convolutions that ask for Winograd F(4×4, 3×3): planes from 1 to 30 pixels (one partial tile, many,
+    /// every remainder of 4), up to 20 channels each way, any padding up to 2 on each side.
+    /// </summary>
+    public static readonly Gen<LayerCase> Winograd =
+        (from inChannels in Gen.OneOf(Gen.Int[1, 4], Gen.Int[5, 20])
+         from outChannels in Gen.OneOf(Gen.Int[1, 4], Gen.Int[5, 30])
+         from height in Gen.Int[1, 30]
+         from width in Gen.Int[1, 30]
+         from pad in Gen.Int[0, 2].Array[4]
+         from flip in Gen.Bool
+         from activation in Activations
+         from bias in Gen.Bool
+         from b in Batching
+         select new ConvCase(1, inChannels, outChannels, height, width, 3, 3, 1, 1, 1, 1, pad[0], pad[1], pad[2], pad[3], false, flip,
+             activation.Activation, bias, b.Batched, b.Batch, b.Seed, activation.Slope, Winograd: true))
+        .Where(c => c.Geometry is not null)
+        .Select(c => (LayerCase)c);
+
     private static readonly Gen<LayerCase> AnyPool =
         (from max in Gen.Bool
          from channels in Gen.Int[1, 3]
@@ -402,6 +430,12 @@ public static class RandomLayers
                 CheckParts(assembly, kernels, i, c, input, weights, bias, actual);
             }
 
+            // A Winograd overload: through its dispatch, then each path directly, every output within the stated bound.
+            if (c is ConvCase { Winograd: true } conv)
+            {
+                worst = Math.Max(worst, CheckWinograd(assembly, kernels, i, conv, input, weights, bias, expected, actual));
+            }
+
             // A dense layer's packed overload, the same way: through its dispatch, then each packed path directly.
             if (c is DenseCase)
             {
@@ -416,6 +450,54 @@ public static class RandomLayers
                     worst = Math.Max(worst, Compare(c, path + " packed", expected, actual, tolerance));
                 }
             }
+        }
+
+        return worst;
+    }
+
+    /// <summary>The Winograd overload of <c>K{i}</c> against <paramref name="expected"/>, within <see cref="WinogradBound"/>: the largest error over its bound.</summary>
+    private static double CheckWinograd(Assembly assembly, Type kernels, int i, ConvCase c, float[] input, float[] weights, float[] bias, float[] expected, float[] actual)
+    {
+        Conv2DGeometry g = c.Geometry!;
+        double[] magnitudes = WinogradBound.Magnitudes(g, input, weights, bias, c.Flip, c.Samples);
+        double slope = WinogradBound.Slope(c.Activation, c.Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
+        string what = $"{c.Attribute} (batch {c.Samples}, bias {c.Bias})";
+        Array.Fill(actual, float.NaN);
+        kernels.GetMethod($"RunPacked{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
+        double worst = WinogradBound.Worst(what + ", Winograd dispatch", expected, actual, magnitudes, g.InChannels, slope);
+        float[] packed = (float[])kernels.GetMethod($"Pack{i}")!.Invoke(null, [weights])!;
+        string[] paths = KernelPaths.WithSuffix(assembly, $"KernelsK{i}Kernel", "Winograd");
+        Assert.Equal(["Vector512Winograd", "Vector256Winograd", "Vector128Winograd", "ScalarWinograd"], paths.Where(p => p != "Arm64Winograd"));
+        foreach (string path in paths)
+        {
+            Array.Fill(actual, float.NaN);
+            KernelPaths.Run(assembly, $"KernelsK{i}Kernel", path, c.Weighted, c.Bias, input, packed, bias, actual, c.Samples);
+            worst = Math.Max(worst, WinogradBound.Worst($"{what}, {path}", expected, actual, magnitudes, g.InChannels, slope));
+        }
+
+        // Split among threads, and each path in three uneven parts of its output channels: the same bits as one call.
+        var whole = new float[c.OutputLength];
+        kernels.GetMethod($"RunPacked{i}")!.Invoke(null, [input, weights, bias, whole, c.Batch]);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            Array.Fill(actual, float.NaN);
+            kernels.GetMethod($"RunPackedThreads{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch, threads]);
+            AssertSameBits(c, $"Winograd on {threads} threads", whole, actual);
+        }
+
+        int units = KernelPaths.Units(assembly, $"KernelsK{i}Kernel", "Winograd");
+        int first = units / 3, second = Math.Max(first, units - 1);
+        foreach (string path in paths)
+        {
+            var one = new float[c.OutputLength];
+            KernelPaths.Run(assembly, $"KernelsK{i}Kernel", path, c.Weighted, c.Bias, input, packed, bias, one, c.Samples);
+            Array.Fill(actual, float.NaN);
+            foreach ((int from, int to) in new[] { (0, first), (first, second), (second, units) })
+            {
+                KernelPaths.RunPart(assembly, $"KernelsK{i}Kernel", path, c.Weighted, c.Bias, input, packed, bias, actual, c.Samples, from, to);
+            }
+
+            AssertSameBits(c, $"{path} in parts 0..{first - 1}, {first}..{second - 1}, {second}..{units - 1}", one, actual);
         }
 
         return worst;

@@ -55,6 +55,10 @@ public class SnapshotTests
             Weighted, "Expand");
 
     [Fact]
+    public void Winograd_chosen_with_relu_and_a_partial_tile() =>
+        VerifyKernel("[Conv2D(InChannels = 16, Height = 18, Width = 18, OutChannels = 16, Kernel = 3, Padding = 1, Activation = Activation.Relu)]", Weighted, "Conv3x3");
+
+    [Fact]
     public void Leaky_relu_with_a_slope() =>
         VerifyKernel("[Conv2D(InChannels = 2, Height = 8, Width = 8, OutChannels = 3, Kernel = 3, Activation = Activation.LeakyRelu, LeakyReluSlope = 0.2f)]", Weighted, "Leaky");
 

@@ -7,7 +7,7 @@ public class AttributeContractTests
 {
     public static TheoryData<Type, string[]> Contract => new()
     {
-        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel", "Input", "Name", "Bias", "SharesWeightsWith"] },
+        { typeof(Conv2DAttribute), ["InChannels", "Height", "Width", "OutChannels", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "Dilation", "DilationHeight", "DilationWidth", "Groups", "Activation", "LeakyReluSlope", "FlipKernel", "Input", "Name", "Bias", "SharesWeightsWith", "Algorithm"] },
         { typeof(MaxPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "Input", "Name"] },
         { typeof(AvgPool2DAttribute), ["Channels", "Height", "Width", "Kernel", "KernelHeight", "KernelWidth", "Stride", "StrideHeight", "StrideWidth", "Padding", "PaddingHeight", "PaddingWidth", "PaddingTop", "PaddingBottom", "PaddingLeft", "PaddingRight", "SamePadding", "CeilMode", "Dilation", "DilationHeight", "DilationWidth", "CountIncludePad", "Input", "Name"] },
         { typeof(GlobalAvgPool2DAttribute), ["Channels", "Height", "Width", "Input", "Name"] },
@@ -38,6 +38,8 @@ public class AttributeContractTests
     {
         var conv = new Conv2DAttribute();
         Assert.Equal((1, 0, 1, 1, Activation.None, false, false), (conv.Stride, conv.Padding, conv.Dilation, conv.Groups, conv.Activation, conv.FlipKernel, conv.SamePadding));
+        Assert.Equal(ConvAlgorithm.Auto, conv.Algorithm);
+        Assert.Equal(["Auto", "Direct", "Winograd"], Enum.GetNames<ConvAlgorithm>());
         Assert.False(new AvgPool2DAttribute().CountIncludePad);
         Assert.Equal(Activation.None, new DenseAttribute().Activation);
         var norm = new BatchNorm2DAttribute();

@@ -20,6 +20,8 @@ internal static class Aliases
         ("KgImpl", "global::System.Runtime.CompilerServices.MethodImplOptions"),
         ("KgSpan", "global::System.Span<float>"),
         ("KgReadOnlySpan", "global::System.ReadOnlySpan<float>"),
+        ("KgDoubles", "global::System.Span<double>"),
+        ("KgReadOnlyDoubles", "global::System.ReadOnlySpan<double>"),
         ("KgArrayPool", "global::System.Buffers.ArrayPool<float>"),
         ("KgMath", "global::System.Math"),
         ("KgMathF", "global::System.MathF"),
@@ -38,6 +40,7 @@ internal static class Aliases
         ("KgSse3", "global::System.Runtime.Intrinsics.X86.Sse3"),
         ("KgAdvSimd", "global::System.Runtime.Intrinsics.Arm.AdvSimd"),
         ("KgActivations", "global::KernelGen.ActivationFunctions"),
+        ("KgWinograd", "global::KernelGen.WinogradTransforms"),
     ];
 
     private static readonly Regex Word = new(@"\bKg[A-Za-z0-9]+\b", RegexOptions.CultureInvariant);

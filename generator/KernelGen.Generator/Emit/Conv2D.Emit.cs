@@ -35,8 +35,13 @@ internal static class ConvEmitter
             : Invariant($"Strategy: output rows read a band of input rows copied with its padding ({(plan.WholePlane ? "every input channel's padded plane, once per sample" : "the rows one output row needs, again for each output row")}) and split into {plan.Phases} stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over {(plan.Chunked ? $"chunks of {plan.ChunkChannels} input channels" : "all input channels")} and the whole window, then store once with bias and activation."),
         };
         remarks.AddRange(plan.Paths.Select(p => Invariant($"{p.Path.Name}: tiles of {p.BlockChannels} channel(s) × {p.BlockVectors} {(p.Path.IsScalar ? "pixel(s)" : $"vector(s) of {p.Path.Width} pixels")} ({p.BlockChannels * p.BlockVectors} accumulators), window {Describe(p.Unroll)}.")));
+        if (plan.Winograd is { } winograd)
+        {
+            remarks.AddRange(WinogradEmitter.Remarks(s, winograd));
+        }
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), parts: Parts(plan));
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan),
+            writeMembers: plan.Winograd is null ? null : (w, kernel) => WinogradEmitter.WriteMembers(w, plan, kernel), parts: Parts(plan));
     }
 
     /// <summary>How a call splits among threads: the plan's units.</summary>
@@ -75,6 +80,12 @@ internal static class ConvEmitter
         else
         {
             BandEmitter.Write(w, band);
+        }
+
+        if (plan.Winograd is { } winograd)
+        {
+            w.Line();
+            WinogradEmitter.WriteKernel(w, plan, winograd);
         }
     }
 

@@ -320,7 +320,7 @@ internal static class DensePacked
     }
 
     /// <summary>The parameter types of the plain overload, as a cref writes them.</summary>
-    private static string Cref(MethodTarget m, bool packed) => string.Join(", ", m.Parameters.Select((_, i) =>
+    internal static string Cref(MethodTarget m, bool packed) => string.Join(", ", m.Parameters.Select((_, i) =>
         i == 1 && packed ? "global::KernelGen.PackedWeights"
         : m.HasBatch && i == m.Parameters.Count - 1 ? "int"
         : m.Parameters[i] == m.Output ? "global::System.Span{float}"

@@ -618,6 +618,13 @@ internal static class NetworkEmitter
                 }
             }
 
+            foreach (NetworkLayer layer in spec.Layers.Where(l => NetworkWinograd.Inference(spec, l) is not null))
+            {
+                w.Line();
+                w.Line($"/// <summary>At inference, the Winograd-transformed weights of <c>{layer.Name}</c>'s convolution, kept while its weights stay the same.</summary>");
+                w.Line($"internal global::KernelGen.PackedWeightsCache {NetworkWinograd.Cache(layer)} {{ get; }} = new();");
+            }
+
             if (spec.Normalizes)
             {
                 w.Line();

@@ -85,7 +85,14 @@ internal sealed class BatchNormLayer : LayerKind
 
         w.Line($"// {conv.Name} with {layer.Name} folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).");
         w.Line($"{c.Kernels}.{layer.Name}Fold({c.Start($"{conv.Owner}Weight.Values")}, {(conv.HasBias ? c.Start($"{conv.Owner}Bias.Values") + ", " : "")}{c.Start($"{owner}Weight.Values")}, {c.Start($"{owner}Bias.Values")}, {c.Start($"{owner}RunningMean.Values")}, {c.Start($"{owner}RunningVar.Values")}, {c.Start($"buffers.{layer.Name}FoldedWeight")}, {c.Start($"buffers.{layer.Name}FoldedBias")});");
-        w.Line($"{layer.Folded!.Method.Name}({c.Read(conv.Inputs[0])}, buffers.{layer.Name}FoldedWeight, buffers.{layer.Name}FoldedBias, {NetworkCalls.Written(layer, c.Output(layer))}, batch{c.Threads});");
+        string weights = $"buffers.{layer.Name}FoldedWeight";
+        if (NetworkWinograd.Inference(c.Spec, layer) is { } winograd)
+        {
+            w.Line("// Winograd: the folded weights transformed again only when they changed.");
+            weights = NetworkWinograd.Weights(layer, winograd, weights);
+        }
+
+        w.Line($"{layer.Folded!.Method.Name}({c.Read(conv.Inputs[0])}, {weights}, buffers.{layer.Name}FoldedBias, {NetworkCalls.Written(layer, c.Output(layer))}, batch{c.Threads});");
     }
 
     /// <summary>The sums of dY·x̂ and dY per channel: the scale's and shift's gradients, which the input's gradient also needs.</summary>

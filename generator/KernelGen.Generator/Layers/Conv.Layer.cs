@@ -52,8 +52,17 @@ internal sealed class ConvLayer : WeightedLayer
         }
     }
 
-    public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {layer.Owner}Weight.Values, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{c.Threads});";
+    /// <summary>The convolution's call; at inference, a Winograd layer passes the weights the workspace keeps transformed.</summary>
+    public override string Forward(NetworkCalls c, NetworkLayer layer, string target)
+    {
+        string weights = $"{layer.Owner}Weight.Values";
+        if (c.Inference && NetworkWinograd.Inference(c.Spec, layer) is { } winograd)
+        {
+            weights = NetworkWinograd.Weights(layer, winograd, weights);
+        }
+
+        return $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{c.Threads});";
+    }
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

@@ -124,6 +124,9 @@ internal sealed class NetworkCalls(NetworkSpec spec, string kernels, bool infere
     /// </summary>
     public string Threads => inference ? ", Parallelism" : "";
 
+    /// <summary>Whether these calls are inference's (the workspace's activation slots, the network's threads, Winograd weights).</summary>
+    public bool Inference => inference;
+
     /// <summary>The network's kernel class.</summary>
     public string Kernels => kernels;
 

@@ -62,10 +62,18 @@ internal sealed record ConvSpec(
     int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
     int PadTop, int PadBottom, int PadLeft, int PadRight,
     int DilationHeight, int DilationWidth, int Groups,
-    ActivationSpec Activation, bool FlipKernel, bool SamePadding) : ISpec
+    ActivationSpec Activation, bool FlipKernel, bool SamePadding, ConvAlgorithmChoice Algorithm = ConvAlgorithmChoice.Auto) : ISpec
 {
     public Conv2DGeometry Geometry => new(InChannels, Height, Width, OutChannels, KernelHeight, KernelWidth,
         StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, DilationHeight, DilationWidth, Groups);
+}
+
+/// <summary>The attribute's <c>Algorithm</c>: the runtime's <c>ConvAlgorithm</c>, value for value.</summary>
+internal enum ConvAlgorithmChoice
+{
+    Auto,
+    Direct,
+    Winograd,
 }
 
 /// <summary>The kind of pool.</summary>

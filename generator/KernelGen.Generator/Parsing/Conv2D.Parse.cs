@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using KernelGen.Generator.Diagnostics;
@@ -26,6 +27,12 @@ internal static class Conv2DParser
         int? groups = a.Optional("Groups", 1);
         ActivationSpec? activation = a.Activation();
         bool same = a.Bool("SamePadding");
+        int algorithm = a.Int("Algorithm") ?? 0;
+        if (algorithm is < 0 or > (int)ConvAlgorithmChoice.Winograd)
+        {
+            a.Report(Descriptors.InvalidValue, FormattableString.Invariant($"[Conv2D] Algorithm = {algorithm} is not a defined ConvAlgorithm: use Auto, Direct or Winograd."));
+        }
+
         (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
 
         if (method is null || diagnostics.Count > 0 || inChannels is not { } c || height is not { } h || width is not { } w || outChannels is not { } oc
@@ -47,7 +54,11 @@ internal static class Conv2DParser
         {
             a.Report(Descriptors.ShapeTooLarge, $"[Conv2D] {limit}");
         }
+        else if (algorithm == (int)ConvAlgorithmChoice.Winograd && WinogradPlan.Unsuitable(geometry) is { } reason)
+        {
+            a.Report(Descriptors.InvalidValue, $"[Conv2D] Algorithm = ConvAlgorithm.Winograd needs a 3×3 kernel, stride 1, dilation 1 and one group: {reason}. Use Auto or Direct.");
+        }
 
-        return diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same);
+        return diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same, (ConvAlgorithmChoice)algorithm);
     }
 }

@@ -22,12 +22,19 @@ internal static class NetworkPlanner
         var kernels = new List<KernelPlan>();
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
-            kernels.Add(new KernelPlan(layer.Kind.Plan(layer.Spec, legacyIntrinsics)));
+            // A convolution a batch norm folds away runs only in training, directly: no Winograd form for it.
+            ISpec kernel = layer.Spec is ConvSpec conv && NetworkWinograd.FoldedAway(folded, layer) ? conv with { Algorithm = ConvAlgorithmChoice.Direct } : layer.Spec;
+            kernels.Add(new KernelPlan(layer.Kind.Plan(kernel, legacyIntrinsics)));
         }
 
-        foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).Concat(folded.Layers.Select(l => l.InputGradient)).OfType<ConvSpec>())
+        foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).OfType<ConvSpec>())
         {
             kernels.Add(new KernelPlan(ConvPlanner.Plan(conv, legacyIntrinsics)));
+        }
+
+        foreach (ConvSpec conv in folded.Layers.Select(l => l.InputGradient).OfType<ConvSpec>())
+        {
+            kernels.Add(new KernelPlan(ConvPlanner.Plan(conv with { Algorithm = ConvAlgorithmChoice.Direct }, legacyIntrinsics)));
         }
 
         return new NetworkPlan(folded, kernels.ToEquatableArray(), SimdPath.All(legacyIntrinsics).ToEquatableArray());

@@ -140,6 +140,14 @@ public sealed class Conv2DAttribute : Attribute
     public float LeakyReluSlope { get; set; } = ActivationFunctions.DefaultLeakyReluSlope;
 
     /// <summary>
+    /// How the layer is computed. Default <see cref="ConvAlgorithm.Auto"/>: the generator chooses per shape. The plain
+    /// method is always direct; a Winograd layer also gets <c>{Method}PackWeights(weights)</c> and an overload taking the
+    /// <see cref="PackedWeights"/> it returns (the weight transform done once). <see cref="ConvAlgorithm.Direct"/> forces
+    /// the direct algorithm everywhere.
+    /// </summary>
+    public ConvAlgorithm Algorithm { get; set; }
+
+    /// <summary>
     /// Rotate the kernel by 180° before sliding it: the textbook convolution rather than
     /// cross-correlation. Default <see langword="false"/>.
     /// </summary>

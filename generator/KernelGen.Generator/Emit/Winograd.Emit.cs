@@ -1,0 +1,393 @@
+using System.Linq;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>
+/// A <c>[Conv2D]</c> kernel's Winograd form (<see cref="WinogradPlan"/>): <c>{Method}PackWeights(weights)</c>, which
+/// transforms the weights once, and the overload <c>{Method}(input, PackedWeights, …)</c> that convolves with them.
+/// Per call and sample: the input is copied into the tile band (<c>WinogradFill</c>); then for each block of tiles,
+/// every input channel's tiles are transformed (the runtime's <c>WinogradTransforms</c>, shared by every layer), 36
+/// register-tiled products over the input channels give each point of every output channel, and each output
+/// channel's products are transformed back and stored with bias and activation (<c>WinogradStore</c>).
+/// </summary>
+internal static class WinogradEmitter
+{
+    private const string Fill = "WinogradFill";
+    private const string StoreTiles = "WinogradStore";
+
+    /// <summary>The remarks that say the convolution also has a Winograd form, why, and how each path tiles it.</summary>
+    public static string[] Remarks(ConvSpec s, WinogradPlan plan) =>
+    [
+        Invariant($"Winograd F(4×4, 3×3), chosen because {plan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products per pair of channels instead of 144 ({plan.TileRows}×{plan.TileColumns} tiles per plane). The plain overload stays direct. Rounding: each output differs from the direct sum by at most about (in channels + 16) × 2⁻²⁴ × the sum of the magnitudes the transforms combine (see docs/generated-code.md), typically a few units in the last place of the largest term."),
+        .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, Winograd: blocks of {p.Lanes} tile(s), register tiles of {p.Channels} output channel(s) × {p.Vectors} {(p.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}.")),
+    ];
+
+    /// <summary>The packing method and the Winograd overload, written into the user's type beside the partial method.</summary>
+    public static void WriteMembers(CodeWriter w, ConvPlan conv, string kernel)
+    {
+        ConvSpec s = conv.Spec;
+        MethodTarget m = s.Method;
+        Conv2DGeometry g = s.Geometry;
+        string access = string.Join(" ", m.Modifiers.Split(' ').Where(t => t is not ("partial" or "")));
+        string weights = m.Parameters[1];
+        long length = WinogradPlan.PackedLength(g);
+        w.Line();
+        w.Line(Invariant($"/// <summary>Transforms <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, 3, 3], as <see cref=\"{m.Name}({DensePacked.Cref(m, packed: false)})\"/> takes them) for the Winograd overload of <c>{m.Name}</c>: each 3×3 kernel becomes its 6×6 <c>G g Gᵀ</c>, computed in double and rounded once ({Number(length)} floats, the last {WinogradPlan.MaxChannels} zero).</summary>"));
+        w.Line("/// <remarks>Pack once, when the weights are loaded or changed; the result is a copy and is never written again.</remarks>");
+        w.Line(GeneratedCode);
+        using (w.Block($"{access} global::KernelGen.PackedWeights {m.Name}PackWeights(global::System.ReadOnlySpan<float> {weights})"))
+        {
+            w.Line(Invariant($"{Arguments}.Length({weights}.Length, {g.WeightLength}, nameof({weights}));"));
+            w.Line(Invariant($"var packed = new global::KernelGen.PackedWeights({kernel}.WinogradLayout, {length});"));
+            w.Line($"{kernel}.WinogradPack({weights}, packed.Values);");
+            w.Line("return packed;");
+        }
+
+        string parameters = string.Join(", ", m.Parameters.Select((name, i) =>
+            i == 1 ? $"global::KernelGen.PackedWeights {name}"
+            : m.HasBatch && i == m.Parameters.Count - 1 ? $"int {name}"
+            : name == m.Output ? $"global::System.Span<float> {name}"
+            : $"global::System.ReadOnlySpan<float> {name}"));
+        string bias = m.HasBias ? m.Parameters[2] : "default";
+        w.Line();
+        w.Line(Invariant($"/// <summary><c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say).</summary>"));
+        w.Line(GeneratedCode);
+        using (w.Block($"{access} void {m.Name}({parameters})"))
+        {
+            WriteChecks(w, m, g, weights, kernel, length);
+            w.Line($"{kernel}.RunWinograd({m.Input}, {weights}.Values, {(m.HasBias ? bias + ", " : "")}{m.Output}, {m.Batch});");
+        }
+
+        w.Line();
+        w.Line(Invariant($"/// <summary>The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} {g.OutChannels} output channels split among them (in whole register tiles); the output is bit-identical to one thread's.</summary>"));
+        w.Line(GeneratedCode);
+        using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
+        {
+            WriteChecks(w, m, g, weights, kernel, length);
+            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.WinogradPart, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.WinogradUnits, parallelism);"));
+        }
+    }
+
+    /// <summary>The Winograd overloads' checks: the batch, each span's length and the packed weights' layout, before anything is written.</summary>
+    private static void WriteChecks(CodeWriter w, MethodTarget m, Conv2DGeometry g, string weights, string kernel, long length)
+    {
+        w.Line("// Every argument is checked before anything is written.");
+        if (m.HasBatch)
+        {
+            w.Line($"{Arguments}.Batch({m.Batch});");
+        }
+
+        w.Line(m.HasBatch
+            ? Invariant($"{Arguments}.Length({m.Input}.Length, {m.Batch}, {g.InputLength}, nameof({m.Input}));")
+            : Invariant($"{Arguments}.Length({m.Input}.Length, {g.InputLength}, nameof({m.Input}));"));
+        w.Line(Invariant($"{Arguments}.Packed({weights}, {kernel}.WinogradLayout, {length}, nameof({weights}));"));
+        if (m.HasBias)
+        {
+            w.Line(Invariant($"{Arguments}.Length({m.Parameters[2]}.Length, {g.OutChannels}, nameof({m.Parameters[2]}));"));
+        }
+
+        w.Line(m.HasBatch
+            ? Invariant($"{Arguments}.Length({m.Output}.Length, {m.Batch}, {g.OutputLength}, nameof({m.Output}));")
+            : Invariant($"{Arguments}.Length({m.Output}.Length, {g.OutputLength}, nameof({m.Output}));"));
+    }
+
+    /// <summary>The kernel class's Winograd members: the layout, the weight transform, the dispatch, each path, the band's fill and the store.</summary>
+    public static void WriteKernel(CodeWriter w, ConvPlan conv, WinogradPlan plan)
+    {
+        ConvSpec s = conv.Spec;
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        w.Line("/// <summary>The transformed weights' layout, which the Winograd overload checks its argument against.</summary>");
+        w.Line(Invariant($"public const string WinogradLayout = \"Conv2D {g.InChannels}→{g.OutChannels} 3×3{(s.FlipKernel ? " flipped" : "")}: Winograd F(4×4, 3×3) weights, [36 points, {g.InChannels} input, {g.OutChannels} output channels]\";"));
+        w.Line();
+        WritePack(w, s);
+        w.Line();
+        string[] roles = bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"];
+        using (w.Block($"public static void RunWinograd({string.Join(", ", roles.Select(r => $"{(r == "output" ? "KgSpan" : "KgReadOnlySpan")} {r}").Append("int batch"))})"))
+        {
+            w.Line($"ref float {string.Join(", ", roles.Select(r => $"{r[0]} = ref {MemoryMarshal}.GetReference({r})"))};");
+            string arguments = string.Join(", ", roles.Select(r => $"ref {r[0]}").Append("batch"));
+            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Winograd({arguments}, 0, WinogradUnits);");
+        }
+
+        w.Line();
+        w.Line(Invariant($"/// <summary>A sample's Winograd work splits into its {g.OutChannels} output channels (a part does the register tiles that start in its range).</summary>"));
+        w.Line(Invariant($"public const int WinogradUnits = {g.OutChannels};"));
+        w.Line();
+        w.Line("/// <summary>One part of a split Winograd call: every sample, output channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
+        using (w.Block("public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+        {
+            string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
+            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Winograd({arguments});");
+        }
+
+        foreach (WinogradPathPlan path in plan.Paths)
+        {
+            w.Line();
+            WritePath(w, s, plan, path);
+            w.Line();
+            WriteTile(w, g, path);
+        }
+
+        w.Line();
+        WriteFill(w, g, plan);
+        w.Line();
+        WriteStore(w, s, plan);
+    }
+
+    /// <summary><c>WinogradPack</c>: each kernel's <c>G g Gᵀ</c> in double, point by point, input channel by input channel, output channels contiguous.</summary>
+    private static void WritePack(CodeWriter w, ConvSpec s)
+    {
+        Conv2DGeometry g = s.Geometry;
+        int inputs = g.InChannels, outputs = g.OutChannels;
+        w.Line(Invariant($"/// <summary>Kernel (o, c) becomes U = G g Gᵀ (6×6); point (a, b) of it goes to [6a + b, c, o]{(s.FlipKernel ? " — g rotated by 180° first, as the attribute asks" : "")}.</summary>"));
+        using (w.Block("public static void WinogradPack(KgReadOnlySpan weights, KgSpan packed)"))
+        {
+            w.Line("KgReadOnlyDoubles g = KgWinograd.WeightMatrix;");
+            w.Line("KgDoubles t = stackalloc double[18];");
+            using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
+            using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
+            {
+                w.Line(Invariant($"KgReadOnlySpan kernel = weights.Slice(((o * {inputs}) + c) * 9, 9);"));
+                w.Line("// t = G g: 6 × 3.");
+                using (w.Block("for (int a = 0; a < 6; a++)"))
+                using (w.Block("for (int x = 0; x < 3; x++)"))
+                {
+                    string Tap(int y) => s.FlipKernel ? Invariant($"kernel[{(2 - y) * 3 + 2} - x]") : y == 0 ? "kernel[x]" : Invariant($"kernel[{y * 3} + x]");
+                    w.Line($"t[(a * 3) + x] = (g[a * 3] * {Tap(0)}) + (g[(a * 3) + 1] * {Tap(1)}) + (g[(a * 3) + 2] * {Tap(2)});");
+                }
+
+                w.Line("// U = t Gᵀ: 6 × 6, rounded to float once.");
+                using (w.Block("for (int a = 0; a < 6; a++)"))
+                using (w.Block("for (int b = 0; b < 6; b++)"))
+                {
+                    w.Line("double u = (t[a * 3] * g[b * 3]) + (t[(a * 3) + 1] * g[(b * 3) + 1]) + (t[(a * 3) + 2] * g[(b * 3) + 2]);");
+                    w.Line(Invariant($"packed[(((((a * 6) + b) * {inputs}) + c) * {outputs}) + o] = (float)u;"));
+                }
+            }
+        }
+    }
+
+    private static void WritePath(CodeWriter w, ConvSpec s, WinogradPlan plan, WinogradPathPlan path)
+    {
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
+        long band = (long)inputs * plan.ChannelStride, points = (long)WinogradPlan.Points * WinogradPlan.PointStride(inputs, lanes), products = (long)WinogradPlan.Points * r * lanes, tiles = 16L * lanes;
+        long scratch = band + points + products + tiles;
+        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+
+        w.Line(Invariant($"/// <summary>Winograd F(4×4, 3×3) on {path.Path.Name} for the output channels of the register tiles of {r} that start in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors} {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}.</summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {path.Path.Name}Winograd({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        {
+            w.Line(Invariant($"int first = (from + {r - 1}) / {r} * {r};"));
+            using (w.Block("if (first >= to)"))
+            {
+                w.Line("return;");
+            }
+
+            w.Line();
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): the tile band ({Number(band)} floats), one block's transformed"));
+            w.Line(Invariant($"// inputs [36 points, {inputs} channels, {lanes} tiles], one register tile's products [36 points, {r} channels, {lanes} tiles], one channel's output tiles."));
+            w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
+            using (w.Block("try"))
+            {
+                w.Line(Invariant($"KgSpan scratch = new KgSpan(rented, 0, {scratch});"));
+                w.Line(Invariant($"scratch.Slice(0, {band}).Clear();"));
+                w.Line($"ref float band = ref {MemoryMarshal}.GetReference(scratch);");
+                w.Line(Invariant($"ref float points = ref {At("band", Invariant($"{band}"))};"));
+                w.Line(Invariant($"ref float products = ref {At("points", Invariant($"{points}"))};"));
+                w.Line(Invariant($"ref float tiles = ref {At("products", Invariant($"{products}"))};"));
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line(Invariant($"ref float sample = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
+                    w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutputLength)))};"));
+                    w.Line($"{Fill}(ref sample, ref band);");
+                    bool oneBlock = plan.Tiles <= lanes;
+                    if (oneBlock)
+                    {
+                        w.Line(Invariant($"// One block holds all {plan.Tiles} tiles."));
+                        w.Line("const int t0 = 0;");
+                    }
+
+                    using (oneBlock ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int t0 = 0; t0 < {plan.Tiles}; t0 += {lanes})")))
+                    {
+                        w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));
+                        using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
+                        {
+                            w.Line(Invariant($"KgWinograd.Input{width}(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + t0"))}, {plan.PlaneStride}, {plan.TileColumns}, ref {At("points", Invariant($"c * {lanes}"))}, {WinogradPlan.PointStride(inputs, lanes)}, {path.Vectors});"));
+                        }
+
+                        w.Line();
+                        w.Line(Invariant($"// Output channels {r} at a time: each point's products over every input channel, then each channel's tiles back to pixels."));
+                        using (w.Block(Invariant($"for (int o = first; o < to; o += {r})")))
+                        {
+                            WriteChannels(w, g, path, bias);
+                        }
+                    }
+                }
+            }
+
+            using (w.Block("finally"))
+            {
+                w.Line("KgArrayPool.Shared.Return(rented);");
+            }
+        }
+    }
+
+    /// <summary>
+    /// One register tile's output channels for the block: the 36 products, then each channel's tiles transformed back
+    /// and stored (the last register tile stores only the channels that exist).
+    /// </summary>
+    private static void WriteChannels(CodeWriter w, Conv2DGeometry g, WinogradPathPlan path, bool bias)
+    {
+        int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
+        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        using (w.Block(Invariant($"for (int point = 0; point < {WinogradPlan.Points}; point++)")))
+        {
+            w.Line(Invariant($"{path.TileName}(ref {At("points", Invariant($"point * {WinogradPlan.PointStride(inputs, lanes)}"))}, ref {At("weights", Invariant($"(point * {inputs * outputs}) + o"))}, ref {At("products", Invariant($"point * {r * lanes}"))});"));
+        }
+
+        using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
+        {
+            w.Line(Invariant($"KgWinograd.Output{width}(ref {At("products", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
+            w.Line(Invariant($"{StoreTiles}(ref tiles, {lanes}, ref {At("result", Invariant($"(o + j) * {g.OutputHeight * g.OutputWidth}"))}, t0);"));
+        }
+    }
+
+    /// <summary>
+    /// The register tile: for one point, <paramref name="channels"/> output channels × the path's vectors of tiles, summed
+    /// over every input channel — each step loads the vectors of tiles once and broadcasts each channel's weight once.
+    /// </summary>
+    private static void WriteTile(CodeWriter w, Conv2DGeometry g, WinogradPathPlan plan)
+    {
+        SimdPath path = plan.Path;
+        int channels = plan.Channels;
+        int vectors = plan.Vectors, lanes = plan.Lanes;
+        w.Line(Invariant($"/// <summary>One point's products for {channels} output channel(s) × {lanes} tile(s), over all {g.InChannels} input channels: products[j, tile] = Σ_c weights[c, j] × points[c, tile].</summary>"));
+        using (w.Block($"private static void {plan.TileName}(ref float points, ref float weights, ref float products)"))
+        {
+            string Acc(int j, int v) => Invariant($"a{j}_{v}");
+            w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, channels).SelectMany(j => Enumerable.Range(0, vectors).Select(v => $"{Acc(j, v)} = {path.Zero}")))};");
+            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+            {
+                w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(v => Invariant($"x{v} = {path.Load("points", v * path.Width)}")))};");
+                for (int j = 0; j < channels; j++)
+                {
+                    w.Line(Invariant($"{path.Type} w{j} = {path.Broadcast(At("weights", Invariant($"{j}")))};"));
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        w.Line($"{Acc(j, v)} = {path.MultiplyAdd(Invariant($"w{j}"), Invariant($"x{v}"), Acc(j, v))};");
+                    }
+                }
+
+                w.Line(Invariant($"points = ref {Unsafe}.Add(ref points, {lanes});"));
+                w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {g.OutChannels});"));
+            }
+
+            for (int j = 0; j < channels; j++)
+            {
+                for (int v = 0; v < vectors; v++)
+                {
+                    w.Line(path.Store(Acc(j, v), "products", (j * lanes) + (v * path.Width)));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>WinogradFill</c>: every input pixel copied to the band planes that read it — plane (y mod 4, j) holds, for tile
+    /// (ty, tx), padded pixel (4ty + y mod 4, 4tx + j) at ⌊y / 4⌋ · tile columns + tile — and padding never written.
+    /// </summary>
+    private static void WriteFill(CodeWriter w, Conv2DGeometry g, WinogradPlan plan)
+    {
+        int columns = plan.TileColumns, stride = plan.PlaneStride;
+        int rows = System.Math.Min(g.Height, (WinogradPlan.Tile * (plan.TileRows + 1)) - g.PadTop);
+        w.Line("/// <summary>");
+        w.Line(Invariant($"/// Copies one sample's input into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds"));
+        w.Line(Invariant($"/// padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. The padding was cleared once when the band was made."));
+        w.Line("/// </summary>");
+        using (w.Block($"private static void {Fill}(ref float input, ref float band)"))
+        using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+        using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
+        {
+            w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
+            w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
+            w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
+            for (int j = 0; j < WinogradPlan.Patch; j++)
+            {
+                // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
+                int shift = j - g.PadLeft;
+                int first = shift >= 0 ? 0 : (-shift + 3) / 4;
+                int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / 4);
+                if (last < first)
+                {
+                    continue;
+                }
+
+                using (w.Block(Invariant($"for (int tx = {first}; tx <= {last}; tx++)")))
+                {
+                    w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus("(tx * 4)", shift))};"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>WinogradStore</c>: one output channel's tiles of a block (bias added already), tile row by tile row and output
+    /// row by output row, four pixels per tile (fewer in the last tile column and row), with the activation.
+    /// </summary>
+    private static void WriteStore(CodeWriter w, ConvSpec s, WinogradPlan plan)
+    {
+        Conv2DGeometry g = s.Geometry;
+        int columns = plan.TileColumns;
+        int lastRows = g.OutputHeight - (WinogradPlan.Tile * (plan.TileRows - 1)), lastColumns = g.OutputWidth - (WinogradPlan.Tile * (columns - 1));
+        string Pixel(string value) => ActivationText.Apply(s.Activation, value);
+        w.Line(Invariant($"/// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[(4r + c) · lanes + t − t0]) into its {g.OutputHeight}×{g.OutputWidth} plane{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
+        using (w.Block($"private static void {StoreTiles}(ref float tiles, int lanes, ref float output, int t0)"))
+        {
+            w.Line(Invariant($"int end = {MathClass}.Min(t0 + lanes, {plan.Tiles});"));
+            using (w.Block(Invariant($"for (int ty = t0 / {columns}; ty * {columns} < end; ty++)")))
+            {
+                w.Line(Invariant($"int first = {MathClass}.Max(t0, ty * {columns}) - t0, last = {MathClass}.Min(end, (ty + 1) * {columns}) - t0;"));
+                if (lastColumns < WinogradPlan.Tile)
+                {
+                    w.Line(Invariant($"// The plane's last tile column holds {lastColumns} pixel column(s)."));
+                    w.Line(Invariant($"int whole = {MathClass}.Min(last, ((ty + 1) * {columns}) - 1 - t0);"));
+                }
+
+                w.Line(Invariant($"int rows = {(lastRows == WinogradPlan.Tile ? "4" : Invariant($"ty == {plan.TileRows - 1} ? {lastRows} : 4"))};"));
+                using (w.Block("for (int r = 0; r < rows; r++)"))
+                {
+                    w.Line(Invariant($"ref float target = ref {At("output", Invariant($"((ty * 4) + r) * {g.OutputWidth}"))};"));
+                    w.Line($"ref float source = ref {At("tiles", "r * 4 * lanes")};");
+                    void Tile(int pixels)
+                    {
+                        w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * 4;"));
+                        for (int c = 0; c < pixels; c++)
+                        {
+                            w.Line($"{At("target", Plus("x", c))} = {Pixel(At("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}")))};");
+                        }
+                    }
+
+                    using (w.Block(Invariant($"for (int i = first; i < {(lastColumns < WinogradPlan.Tile ? "whole" : "last")}; i++)")))
+                    {
+                        Tile(WinogradPlan.Tile);
+                    }
+
+                    if (lastColumns < WinogradPlan.Tile)
+                    {
+                        using (w.Block("for (int i = whole; i < last; i++)"))
+                        {
+                            Tile(lastColumns);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

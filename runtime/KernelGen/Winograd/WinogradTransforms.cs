@@ -1,0 +1,327 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen;
+
+/// <summary>
+/// The input and output transforms of Winograd F(4×4, 3×3) (Lavin and Gray, 2016), shared by every generated
+/// Winograd convolution: they depend on no layer's shape, only on the strides the generated code passes. Lanes are
+/// tiles: one call transforms <c>vectors</c> vectors of consecutive tiles of one channel.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Input: <c>V = Bᵀ d B</c> for each tile's 6×6 patch <c>d</c>. The generated band holds, for every tap row modulo 4 and
+/// every tap column, one plane with that tap's pixel for every tile; tap (r, c) of the tile in lane l is at
+/// <c>band[((r mod 4) · 6 + c) · planeStride + ⌊r / 4⌋ · tileRow + l]</c>, point (a, b) of the result goes to
+/// <c>points[(6a + b) · pointStride + l]</c>.
+/// </para>
+/// <para>
+/// Output: <c>Y = Aᵀ M A</c> for each tile's 6×6 products <c>M</c> (point (a, b) at <c>products[(6a + b) · pointStride + l]</c>),
+/// pixel (r, c) of the 4×4 result to <c>tiles[(4r + c) · tileStride + l]</c>.
+/// </para>
+/// <para>
+/// Both are additions, subtractions and multiplications by 2, 4, 5 and 8 — no fused multiply-add — so that every path
+/// (each vector width and the scalar one) rounds alike: a tile's result does not depend on the hardware.
+/// </para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class WinogradTransforms
+{
+    private const int Points = 36;
+
+    /// <summary>The input transform on <see cref="Vector512{T}"/> lanes.</summary>
+    public static void Input512(ref float band, int planeStride, int tileRow, ref float points, int pointStride, int vectors) =>
+        Input<Lanes512>(ref band, (nuint)planeStride, (nuint)tileRow, ref points, (nuint)pointStride, vectors);
+
+    /// <summary>The input transform on <see cref="Vector256{T}"/> lanes.</summary>
+    public static void Input256(ref float band, int planeStride, int tileRow, ref float points, int pointStride, int vectors) =>
+        Input<Lanes256>(ref band, (nuint)planeStride, (nuint)tileRow, ref points, (nuint)pointStride, vectors);
+
+    /// <summary>The input transform on <see cref="Vector128{T}"/> lanes (x64 and ARM64).</summary>
+    public static void Input128(ref float band, int planeStride, int tileRow, ref float points, int pointStride, int vectors) =>
+        Input<Lanes128>(ref band, (nuint)planeStride, (nuint)tileRow, ref points, (nuint)pointStride, vectors);
+
+    /// <summary>The input transform one tile at a time (<paramref name="vectors"/> tiles).</summary>
+    public static void InputScalar(ref float band, int planeStride, int tileRow, ref float points, int pointStride, int vectors) =>
+        Input<Lanes1>(ref band, (nuint)planeStride, (nuint)tileRow, ref points, (nuint)pointStride, vectors);
+
+    /// <summary>The output transform on <see cref="Vector512{T}"/> lanes.</summary>
+    public static void Output512(ref float products, int pointStride, ref float tiles, int tileStride, float bias, int vectors) =>
+        Output<Lanes512>(ref products, (nuint)pointStride, ref tiles, (nuint)tileStride, bias, vectors);
+
+    /// <summary>The output transform on <see cref="Vector256{T}"/> lanes.</summary>
+    public static void Output256(ref float products, int pointStride, ref float tiles, int tileStride, float bias, int vectors) =>
+        Output<Lanes256>(ref products, (nuint)pointStride, ref tiles, (nuint)tileStride, bias, vectors);
+
+    /// <summary>The output transform on <see cref="Vector128{T}"/> lanes (x64 and ARM64).</summary>
+    public static void Output128(ref float products, int pointStride, ref float tiles, int tileStride, float bias, int vectors) =>
+        Output<Lanes128>(ref products, (nuint)pointStride, ref tiles, (nuint)tileStride, bias, vectors);
+
+    /// <summary>The output transform one tile at a time (<paramref name="vectors"/> tiles).</summary>
+    public static void OutputScalar(ref float products, int pointStride, ref float tiles, int tileStride, float bias, int vectors) =>
+        Output<Lanes1>(ref products, (nuint)pointStride, ref tiles, (nuint)tileStride, bias, vectors);
+
+    /// <summary>
+    /// <c>Bᵀ</c> for F(4×4, 3×3) as a matrix, row by row: <c>Bᵀ d B</c> is what <see cref="Input512"/> computes in
+    /// factored form. For tests and documentation.
+    /// </summary>
+    public static ReadOnlySpan<float> InputMatrix =>
+    [
+        4, 0, -5, 0, 1, 0,
+        0, -4, -4, 1, 1, 0,
+        0, 4, -4, -1, 1, 0,
+        0, -2, -1, 2, 1, 0,
+        0, 2, -1, -2, 1, 0,
+        0, 4, 0, -5, 0, 1,
+    ];
+
+    /// <summary><c>Aᵀ</c> for F(4×4, 3×3), 4 rows of 6: <c>Aᵀ M A</c> is what <see cref="Output512"/> computes.</summary>
+    public static ReadOnlySpan<float> OutputMatrix =>
+    [
+        1, 1, 1, 1, 1, 0,
+        0, 1, -1, 2, -2, 0,
+        0, 1, 1, 4, 4, 0,
+        0, 1, -1, 8, -8, 1,
+    ];
+
+    /// <summary><c>G</c> for F(4×4, 3×3), 6 rows of 3: the weight transform <c>G g Gᵀ</c> (the generated packing method computes it in double).</summary>
+    public static ReadOnlySpan<double> WeightMatrix =>
+    [
+        1.0 / 4, 0, 0,
+        -1.0 / 6, -1.0 / 6, -1.0 / 6,
+        -1.0 / 6, 1.0 / 6, -1.0 / 6,
+        1.0 / 24, 1.0 / 12, 1.0 / 6,
+        1.0 / 24, -1.0 / 12, 1.0 / 6,
+        0, 0, 1,
+    ];
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Input<T>(ref float band, nuint plane, nuint row, ref float points, nuint point, int vectors)
+        where T : struct, ILanes<T>
+    {
+        // The rows' results: 36 vectors, contiguous, so that the second pass reads back from L1 what the first wrote.
+        Span<float> rows = stackalloc float[Points * T.Width];
+        ref float e = ref MemoryMarshal.GetReference(rows);
+        nuint width = (nuint)T.Width;
+        for (int v = 0; v < vectors; v++)
+        {
+            ref float b = ref Unsafe.Add(ref band, v * T.Width);
+
+            // Bᵀ along each of the patch's six rows (tap rows 4 and 5 are rows 0 and 1 of the next tile row's planes) ...
+            for (nuint r = 0; r < 6; r++)
+            {
+                ref float taps = ref Unsafe.Add(ref b, ((r & 3) * 6 * plane) + ((r >> 2) * row));
+                TransformInput(
+                    T.Load(ref taps, 0), T.Load(ref taps, plane), T.Load(ref taps, 2 * plane),
+                    T.Load(ref taps, 3 * plane), T.Load(ref taps, 4 * plane), T.Load(ref taps, 5 * plane),
+                    ref Unsafe.Add(ref e, 6 * r * width), width);
+            }
+
+            // ... then Bᵀ down each of the six columns, stored point by point.
+            ref float p = ref Unsafe.Add(ref points, v * T.Width);
+            for (nuint c = 0; c < 6; c++)
+            {
+                ref float column = ref Unsafe.Add(ref e, c * width);
+                TransformInput(
+                    T.Load(ref column, 0), T.Load(ref column, 6 * width), T.Load(ref column, 12 * width),
+                    T.Load(ref column, 18 * width), T.Load(ref column, 24 * width), T.Load(ref column, 30 * width),
+                    ref Unsafe.Add(ref p, c * point), 6 * point);
+            }
+        }
+    }
+
+    /// <summary>Bᵀ times six values, factored (12 additions or subtractions, 6 multiplications); result i stored at <c>target[i · step]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformInput<T>(T d0, T d1, T d2, T d3, T d4, T d5, ref float target, nuint step)
+        where T : struct, ILanes<T>
+    {
+        T.Store(T.Add(T.Subtract(T.Scale(d0, 4f), T.Scale(d2, 5f)), d4), ref target, 0);
+        T a = T.Subtract(d4, T.Scale(d2, 4f)), b = T.Subtract(d3, T.Scale(d1, 4f));
+        T.Store(T.Add(a, b), ref target, step);
+        T.Store(T.Subtract(a, b), ref target, 2 * step);
+        T c = T.Subtract(d4, d2), e = T.Scale(T.Subtract(d3, d1), 2f);
+        T.Store(T.Add(c, e), ref target, 3 * step);
+        T.Store(T.Subtract(c, e), ref target, 4 * step);
+        T.Store(T.Add(T.Subtract(T.Scale(d1, 4f), T.Scale(d3, 5f)), d5), ref target, 5 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Output<T>(ref float products, nuint point, ref float tiles, nuint tile, float bias, int vectors)
+        where T : struct, ILanes<T>
+    {
+        // The rows' results: 6 rows × 4 vectors, contiguous.
+        Span<float> rows = stackalloc float[6 * 4 * T.Width];
+        ref float s = ref MemoryMarshal.GetReference(rows);
+        nuint width = (nuint)T.Width;
+        T offset = T.Broadcast(bias);
+        for (int v = 0; v < vectors; v++)
+        {
+            ref float m = ref Unsafe.Add(ref products, v * T.Width);
+
+            // Aᵀ along each of the six rows of products ...
+            for (nuint a = 0; a < 6; a++)
+            {
+                ref float row = ref Unsafe.Add(ref m, 6 * a * point);
+                TransformOutput(
+                    T.Load(ref row, 0), T.Load(ref row, point), T.Load(ref row, 2 * point),
+                    T.Load(ref row, 3 * point), T.Load(ref row, 4 * point), T.Load(ref row, 5 * point),
+                    T.Zero, ref Unsafe.Add(ref s, 4 * a * width), width);
+            }
+
+            // ... then Aᵀ down each of the four columns, plus the bias: output pixel (r, c) of every tile.
+            ref float y = ref Unsafe.Add(ref tiles, v * T.Width);
+            for (nuint c = 0; c < 4; c++)
+            {
+                ref float column = ref Unsafe.Add(ref s, c * width);
+                TransformOutput(
+                    T.Load(ref column, 0), T.Load(ref column, 4 * width), T.Load(ref column, 8 * width),
+                    T.Load(ref column, 12 * width), T.Load(ref column, 16 * width), T.Load(ref column, 20 * width),
+                    offset, ref Unsafe.Add(ref y, c * tile), 4 * tile);
+            }
+        }
+    }
+
+    /// <summary>Aᵀ times six values, factored (10 additions or subtractions, 3 multiplications), plus <paramref name="offset"/>; result i stored at <c>target[i · step]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformOutput<T>(T m0, T m1, T m2, T m3, T m4, T m5, T offset, ref float target, nuint step)
+        where T : struct, ILanes<T>
+    {
+        T s12 = T.Add(m1, m2), d12 = T.Subtract(m1, m2), s34 = T.Add(m3, m4), d34 = T.Subtract(m3, m4);
+        T.Store(T.Add(T.Add(T.Add(m0, s12), s34), offset), ref target, 0);
+        T.Store(T.Add(T.Add(d12, T.Scale(d34, 2f)), offset), ref target, step);
+        T.Store(T.Add(T.Add(s12, T.Scale(s34, 4f)), offset), ref target, 2 * step);
+        T.Store(T.Add(T.Add(T.Add(d12, T.Scale(d34, 8f)), m5), offset), ref target, 3 * step);
+    }
+
+    /// <summary>The arithmetic the transforms need on one width of lanes; the JIT specialises each transform for each.</summary>
+    private interface ILanes<T>
+        where T : struct, ILanes<T>
+    {
+        static abstract int Width { get; }
+
+        static abstract T Load(ref float source, nuint offset);
+
+        static abstract void Store(T value, ref float target, nuint offset);
+
+        static abstract T Add(T a, T b);
+
+        static abstract T Subtract(T a, T b);
+
+        static abstract T Scale(T a, float factor);
+
+        static abstract T Zero { get; }
+
+        static abstract T Broadcast(float value);
+    }
+
+    private readonly struct Lanes512(Vector512<float> value) : ILanes<Lanes512>
+    {
+        private readonly Vector512<float> _value = value;
+
+        public static int Width => Vector512<float>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Load(ref float source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes512 value, ref float target, nuint offset) => value._value.StoreUnsafe(ref target, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._value + b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Subtract(Lanes512 a, Lanes512 b) => new(a._value - b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Scale(Lanes512 a, float factor) => new(a._value * factor);
+
+        public static Lanes512 Zero => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Broadcast(float value) => new(Vector512.Create(value));
+    }
+
+    private readonly struct Lanes256(Vector256<float> value) : ILanes<Lanes256>
+    {
+        private readonly Vector256<float> _value = value;
+
+        public static int Width => Vector256<float>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Load(ref float source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes256 value, ref float target, nuint offset) => value._value.StoreUnsafe(ref target, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a._value + b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Subtract(Lanes256 a, Lanes256 b) => new(a._value - b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Scale(Lanes256 a, float factor) => new(a._value * factor);
+
+        public static Lanes256 Zero => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Broadcast(float value) => new(Vector256.Create(value));
+    }
+
+    private readonly struct Lanes128(Vector128<float> value) : ILanes<Lanes128>
+    {
+        private readonly Vector128<float> _value = value;
+
+        public static int Width => Vector128<float>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Load(ref float source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes128 value, ref float target, nuint offset) => value._value.StoreUnsafe(ref target, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Add(Lanes128 a, Lanes128 b) => new(a._value + b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Subtract(Lanes128 a, Lanes128 b) => new(a._value - b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Scale(Lanes128 a, float factor) => new(a._value * factor);
+
+        public static Lanes128 Zero => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Broadcast(float value) => new(Vector128.Create(value));
+    }
+
+    private readonly struct Lanes1(float value) : ILanes<Lanes1>
+    {
+        private readonly float _value = value;
+
+        public static int Width => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Load(ref float source, nuint offset) => new(Unsafe.Add(ref source, offset));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes1 value, ref float target, nuint offset) => Unsafe.Add(ref target, offset) = value._value;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a._value + b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Subtract(Lanes1 a, Lanes1 b) => new(a._value - b._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Scale(Lanes1 a, float factor) => new(a._value * factor);
+
+        public static Lanes1 Zero => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Broadcast(float value) => new(value);
+    }
+}

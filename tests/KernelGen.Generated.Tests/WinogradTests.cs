@@ -1,0 +1,101 @@
+using System.Reflection;
+using KernelGen.Tests;
+
+namespace KernelGen.Generated.Tests;
+
+/// <summary>
+/// The suite's 3×3, stride-1 shapes through their Winograd overload (chosen by Auto): through the dispatch and on every
+/// path directly, every output within the stated bound of the exact sum (<see cref="WinogradBound"/>).
+/// </summary>
+public class WinogradTests
+{
+    public delegate void PackedConv(ReadOnlySpan<float> input, PackedWeights weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    public delegate void ThreadedConv(ReadOnlySpan<float> input, PackedWeights weights, ReadOnlySpan<float> bias, Span<float> output, Parallelism parallelism);
+
+    private static Conv2DGeometry Conv(int c, int hw, int oc, int pad) => new(c, hw, hw, oc, 3, 3, 1, 1, pad, pad, pad, pad);
+
+    [Fact]
+    public void Resnet_3x3_64_is_within_the_bound_on_every_path() =>
+        Check(Conv(64, 56, 64, 1), SuiteKernels.Resnet3x3x64PackWeights, SuiteKernels.Resnet3x3x64, SuiteKernels.Resnet3x3x64, "SuiteKernelsResnet3x3x64Kernel", Activation.None);
+
+    [Fact]
+    public void Resnet_3x3_256_is_within_the_bound_on_every_path() =>
+        Check(Conv(256, 14, 256, 1), SuiteKernels.Resnet3x3x256PackWeights, SuiteKernels.Resnet3x3x256, SuiteKernels.Resnet3x3x256, "SuiteKernelsResnet3x3x256Kernel", Activation.None);
+
+    [Fact]
+    public void Mnist_conv2_relu_is_within_the_bound_on_every_path() =>
+        Check(Conv(32, 13, 64, 0), SuiteKernels.MnistConv2PackWeights, SuiteKernels.MnistConv2, SuiteKernels.MnistConv2, "SuiteKernelsMnistConv2Kernel", Activation.Relu);
+
+    [Fact]
+    public void Bad_arguments_are_refused_before_anything_is_written()
+    {
+        var g = Conv(32, 13, 64, 0);
+        float[] input = new float[g.InputLength], bias = new float[64], output = new float[g.OutputLength];
+        Array.Fill(output, 7f);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => SuiteKernels.MnistConv2PackWeights(new float[g.WeightLength - 1])).ParamName);
+        PackedWeights packed = SuiteKernels.MnistConv2PackWeights(new float[g.WeightLength]);
+        Assert.Contains("Winograd", packed.Layout, StringComparison.Ordinal);
+        Assert.Equal((36 * 32 * 64) + 24, packed.Length);
+
+        // Weights packed for another layer (here another 3×3 of other channels) are refused by name, as is a short input.
+        PackedWeights other = SuiteKernels.Resnet3x3x64PackWeights(new float[64 * 64 * 9]);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => SuiteKernels.MnistConv2(input, other, bias, output)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => SuiteKernels.MnistConv2(input.AsSpan(1), packed, bias, output)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => SuiteKernels.MnistConv2(input, packed, bias, output.AsSpan(1))).ParamName);
+        Assert.All(output, v => Assert.Equal(7f, v));
+    }
+
+    [Fact]
+    public void Packing_is_a_copy_that_later_changes_to_the_weights_do_not_reach()
+    {
+        var g = Conv(32, 13, 64, 0);
+        float[] input = KernelGen.Generated.Tests.Check.Random(1, g.InputLength), weights = KernelGen.Generated.Tests.Check.Random(2, g.WeightLength), bias = new float[64];
+        float[] before = new float[g.OutputLength], after = new float[g.OutputLength];
+        PackedWeights packed = SuiteKernels.MnistConv2PackWeights(weights);
+        SuiteKernels.MnistConv2(input, packed, bias, before);
+        Array.Clear(weights);
+        SuiteKernels.MnistConv2(input, packed, bias, after);
+        Assert.Equal(before, after);
+        Assert.Contains(before, v => v != 0);
+    }
+
+    private static void Check(Conv2DGeometry g, KernelGen.Generated.Tests.Check.Packer pack, PackedConv kernel, ThreadedConv threaded, string kernelClass, Activation activation)
+    {
+        float[] input = KernelGen.Generated.Tests.Check.Random(11, g.InputLength);
+        float[] weights = KernelGen.Generated.Tests.Check.Random(12, g.WeightLength);
+        float[] bias = KernelGen.Generated.Tests.Check.Random(13, g.OutChannels);
+        var expected = new float[g.OutputLength];
+        Reference.Conv2D<float>(g, input, weights, bias, expected, 1, activation);
+        double[] magnitudes = WinogradBound.Magnitudes(g, input, weights, bias, flip: false, batch: 1);
+
+        var actual = new float[g.OutputLength];
+        Array.Fill(actual, float.NaN);
+        PackedWeights packed = pack(weights);
+        kernel(input, packed, bias, actual);
+        double worst = WinogradBound.Worst("dispatch", expected, actual, magnitudes, g.InChannels, 1);
+
+        float[] values = packed.Values.ToArray();
+        string[] paths = KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), kernelClass, "Winograd");
+        Assert.Equal(["Vector512Winograd", "Vector256Winograd", "Vector128Winograd", "ScalarWinograd"], paths.Where(p => p != "Arm64Winograd"));
+        foreach (string path in paths)
+        {
+            Array.Fill(actual, float.NaN);
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: true, input, values, bias, actual, 1);
+            worst = Math.Max(worst, WinogradBound.Worst(path, expected, actual, magnitudes, g.InChannels, 1));
+        }
+
+        // On 2, 3 and 4 threads: the same bits as on one.
+        kernel(input, packed, bias, actual);
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            var split = new float[actual.Length];
+            Array.Fill(split, float.NaN);
+            threaded(input, packed, bias, split, new Parallelism(threads));
+            Assert.Equal(actual, split);
+        }
+
+        // The bound is not vacuous: the error is a visible fraction of it (a kernel that rounded nothing would still pass; one far off would not).
+        Assert.InRange(worst, 0, 1);
+    }
+}
