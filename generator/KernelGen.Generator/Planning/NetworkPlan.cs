@@ -20,16 +20,18 @@ internal static class NetworkPlanner
     {
         NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(Fold(spec))));
         var kernels = new List<KernelPlan>();
+        // A convolution gets a Winograd form only where inference runs it (NetworkWinograd): not one a batch norm folds
+        // away (it runs only in training), not one whose weights are large for its work.
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
-            // A convolution a batch norm folds away runs only in training, directly: no Winograd form for it.
-            ISpec kernel = layer.Spec is ConvSpec conv && NetworkWinograd.FoldedAway(folded, layer) ? conv with { Algorithm = ConvAlgorithmChoice.Direct } : layer.Spec;
+            ISpec kernel = layer.Spec is ConvSpec conv && NetworkWinograd.Inference(folded, layer) is null ? conv with { Algorithm = ConvAlgorithmChoice.Direct } : layer.Spec;
             kernels.Add(new KernelPlan(layer.Kind.Plan(kernel, legacyIntrinsics)));
         }
 
-        foreach (ConvSpec conv in folded.Layers.Select(l => l.Folded).OfType<ConvSpec>())
+        foreach (NetworkLayer layer in folded.Layers.Where(l => l.Folded is not null))
         {
-            kernels.Add(new KernelPlan(ConvPlanner.Plan(conv, legacyIntrinsics)));
+            ConvSpec conv = layer.Folded!;
+            kernels.Add(new KernelPlan(ConvPlanner.Plan(NetworkWinograd.Inference(folded, layer) is null ? conv with { Algorithm = ConvAlgorithmChoice.Direct } : conv, legacyIntrinsics)));
         }
 
         foreach (ConvSpec conv in folded.Layers.Select(l => l.InputGradient).OfType<ConvSpec>())
