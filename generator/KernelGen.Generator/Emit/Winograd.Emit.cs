@@ -21,7 +21,7 @@ internal static class WinogradEmitter
     /// <summary>The remarks that say the convolution also has a Winograd form, why, and how each path tiles it.</summary>
     public static string[] Remarks(ConvSpec s, WinogradPlan plan) =>
     [
-        Invariant($"Winograd F(4×4, 3×3), chosen because {plan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products per pair of channels instead of 144 ({plan.TileRows}×{plan.TileColumns} tiles per plane). The plain overload stays direct. Rounding: each output differs from the direct sum by at most about (in channels + 16) × 2⁻²⁴ × the sum of the magnitudes the transforms combine (see docs/generated-code.md), typically a few units in the last place of the largest term."),
+        Invariant($"Winograd F(4×4, 3×3), chosen because {plan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products per pair of channels instead of 144 ({plan.TileRows}×{plan.TileColumns} tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴ × M of the exact sum, M being what the transforms compute on the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite."),
         .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, Winograd: blocks of {p.Lanes} tile(s), register tiles of {p.Channels} output channel(s) × {p.Vectors} {(p.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}.")),
     ];
 

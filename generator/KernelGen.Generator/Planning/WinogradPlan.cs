@@ -19,10 +19,10 @@ internal sealed record WinogradPathPlan(SimdPath Path, int Channels, int Vectors
 
 /// <summary>
 /// Winograd F(4×4, 3×3) for a 3×3, stride-1 convolution (Lavin and Gray, 2016): every 4×4 block of output pixels
-/// ("tile") of a channel is <c>Aᵀ [Σ_c (G g G ᵀ) ⊙ (Bᵀ d B)] A</c>, where <c>d</c> is the tile's 6×6 input patch and
+/// ("tile") of a channel is <c>Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A</c>, where <c>d</c> is the tile's 6×6 input patch and
 /// <c>g</c> the 3×3 kernel — 36 multiplications per tile and channel pair where direct convolution takes 144. The
 /// weight transform <c>G g Gᵀ</c> is done once (<c>PackWeights</c>); per call the input patches are transformed
-/// (<c>Bᵀ d B</c>), multiplied as 36 matrix products over the input channels, and transformed back (<c>Aᵀ m A</c>).
+/// (<c>Bᵀ d B</c>), multiplied as 36 matrix products over the input channels, and transformed back (<c>Aᵀ M A</c>).
 /// </summary>
 /// <remarks>
 /// The input is copied once per sample into a band of 24 planes, one per tap row modulo 4 and tap column (0–5), each

@@ -41,9 +41,9 @@ partial class Layers
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
     /// <para>Winograd F(4×4, 3×3), chosen because a 3×3, stride-1 convolution of 16 → 16 channels whose blocks of tiles take 40 % of direct convolution's
     /// products on Vector512: <c>Conv3x3PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products
-    /// per pair of channels instead of 144 (5×5 tiles per plane). The plain overload stays direct. Rounding: each output differs from the direct sum by at most
-    /// about (in channels + 16) × 2⁻²⁴ × the sum of the magnitudes the transforms combine (see docs/generated-code.md), typically a few units in the last place
-    /// of the largest term.</para>
+    /// per pair of channels instead of 144 (5×5 tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴
+    /// × M of the exact sum, M being what the transforms compute on the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the
+    /// bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite.</para>
     /// <para>Vector512, Winograd: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Vector256, Winograd: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Arm64, Winograd: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
