@@ -29,47 +29,19 @@ internal static class DensePacked
     {
         DenseSpec s = plan.Spec;
         MethodTarget m = s.Method;
-        string access = string.Join(" ", m.Modifiers.Split(' ').Where(t => t is not ("partial" or "")));
-        string weights = m.Parameters[1];
         long length = DensePacking.Length(s);
-        w.Line();
-        w.Line(Invariant($"/// <summary>Packs <paramref name=\"{weights}\"/> ([{s.OutFeatures}, {s.InFeatures}], row-major, as <see cref=\"{m.Name}({Cref(m, packed: false)})\"/> takes them) for the packed overload of <c>{m.Name}</c>: output features in panels of {DensePacking.Panel}, each panel stored input feature by input feature ({Number(length)} floats, the last panel padded with zeros).</summary>"));
-        w.Line("/// <remarks>Pack once, when the weights are loaded or changed; the result is a copy and is never written again.</remarks>");
-        w.Line(GeneratedCode);
-        using (w.Block($"{access} global::KernelGen.PackedWeights {m.Name}PackWeights(global::System.ReadOnlySpan<float> {weights})"))
-        {
-            w.Line(Invariant($"{Arguments}.Length({weights}.Length, {s.InFeatures * s.OutFeatures}, nameof({weights}));"));
-            w.Line(Invariant($"var packed = new global::KernelGen.PackedWeights({kernel}.Layout, {length});"));
-            w.Line($"{kernel}.Pack({weights}, packed.Values);");
-            w.Line("return packed;");
-        }
+        PackedOverload.WritePackMethod(w, m, kernel,
+            Invariant($"Packs <paramref name=\"{m.Parameters[1]}\"/> ([{s.OutFeatures}, {s.InFeatures}], row-major, as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) for the packed overload of <c>{m.Name}</c>: output features in panels of {DensePacking.Panel}, each panel stored input feature by input feature ({Number(length)} floats, the last panel padded with zeros)."),
+            s.InFeatures * s.OutFeatures, length, "Layout", "Pack");
 
         w.Line();
         w.Line(Invariant($"/// <summary><c>{m.Name}</c> over weights packed once by <see cref=\"{m.Name}PackWeights\"/>, read in the order its tiles use them; each sum is taken input feature by input feature, so results may differ from the plain overload's in the last bits.</summary>"));
         w.Line(GeneratedCode);
-        string parameters = string.Join(", ", m.Parameters.Select((name, i) =>
-            i == 1 ? $"global::KernelGen.PackedWeights {name}"
-            : m.HasBatch && i == m.Parameters.Count - 1 ? $"int {name}"
-            : name == m.Output ? $"global::System.Span<float> {name}"
-            : $"global::System.ReadOnlySpan<float> {name}"));
-        using (w.Block($"{access} void {m.Name}({parameters})"))
+        using (w.Block($"{PackedOverload.Access(m)} void {m.Name}({PackedOverload.Parameters(m)})"))
         {
-            w.Line("// Every argument is checked before anything is written.");
-            if (m.HasBatch)
-            {
-                w.Line($"{Arguments}.Batch({m.Batch});");
-            }
-
-            w.Line(Invariant($"{Arguments}.Length({m.Input}.Length, {m.Batch}, {s.InFeatures}, nameof({m.Input}));"));
-            w.Line(Invariant($"{Arguments}.Packed({weights}, {kernel}.Layout, {length}, nameof({weights}));"));
-            if (m.HasBias)
-            {
-                w.Line(Invariant($"{Arguments}.Length({m.Parameters[2]}.Length, {s.OutFeatures}, nameof({m.Parameters[2]}));"));
-            }
-
-            w.Line(Invariant($"{Arguments}.Length({m.Output}.Length, {m.Batch}, {s.OutFeatures}, nameof({m.Output}));"));
+            PackedOverload.WriteChecks(w, m, s.InFeatures, s.OutFeatures, s.OutFeatures, kernel, "Layout", length);
             string bias = m.HasBias ? m.Parameters[2] + ", " : "";
-            w.Line($"{kernel}.RunPacked({m.Input}, {weights}.Values, {bias}{m.Output}, {m.Batch});");
+            w.Line($"{kernel}.RunPacked({m.Input}, {m.Parameters[1]}.Values, {bias}{m.Output}, {m.Batch});");
         }
     }
 
@@ -318,11 +290,4 @@ internal static class DensePacked
             }
         }
     }
-
-    /// <summary>The parameter types of the plain overload, as a cref writes them.</summary>
-    internal static string Cref(MethodTarget m, bool packed) => string.Join(", ", m.Parameters.Select((_, i) =>
-        i == 1 && packed ? "global::KernelGen.PackedWeights"
-        : m.HasBatch && i == m.Parameters.Count - 1 ? "int"
-        : m.Parameters[i] == m.Output ? "global::System.Span{float}"
-        : "global::System.ReadOnlySpan{float}"));
 }

@@ -31,33 +31,19 @@ internal static class WinogradEmitter
         ConvSpec s = conv.Spec;
         MethodTarget m = s.Method;
         Conv2DGeometry g = s.Geometry;
-        string access = string.Join(" ", m.Modifiers.Split(' ').Where(t => t is not ("partial" or "")));
-        string weights = m.Parameters[1];
+        string weights = m.Parameters[1], access = PackedOverload.Access(m), parameters = PackedOverload.Parameters(m);
         long length = WinogradPlan.PackedLength(g);
-        w.Line();
-        w.Line(Invariant($"/// <summary>Transforms <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, 3, 3], as <see cref=\"{m.Name}({DensePacked.Cref(m, packed: false)})\"/> takes them) for the Winograd overload of <c>{m.Name}</c>: each 3×3 kernel becomes its 6×6 <c>G g Gᵀ</c>, computed in double and rounded once ({Number(length)} floats, the last {WinogradPlan.MaxChannels} zero).</summary>"));
-        w.Line("/// <remarks>Pack once, when the weights are loaded or changed; the result is a copy and is never written again.</remarks>");
-        w.Line(GeneratedCode);
-        using (w.Block($"{access} global::KernelGen.PackedWeights {m.Name}PackWeights(global::System.ReadOnlySpan<float> {weights})"))
-        {
-            w.Line(Invariant($"{Arguments}.Length({weights}.Length, {g.WeightLength}, nameof({weights}));"));
-            w.Line(Invariant($"var packed = new global::KernelGen.PackedWeights({kernel}.WinogradLayout, {length});"));
-            w.Line($"{kernel}.WinogradPack({weights}, packed.Values);");
-            w.Line("return packed;");
-        }
+        PackedOverload.WritePackMethod(w, m, kernel,
+            Invariant($"Transforms <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, 3, 3], as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) for the Winograd overload of <c>{m.Name}</c>: each 3×3 kernel becomes its 6×6 <c>G g Gᵀ</c>, computed in double and rounded once ({Number(length)} floats, the last {WinogradPlan.MaxChannels} zero)."),
+            g.WeightLength, length, "WinogradLayout", "WinogradPack");
 
-        string parameters = string.Join(", ", m.Parameters.Select((name, i) =>
-            i == 1 ? $"global::KernelGen.PackedWeights {name}"
-            : m.HasBatch && i == m.Parameters.Count - 1 ? $"int {name}"
-            : name == m.Output ? $"global::System.Span<float> {name}"
-            : $"global::System.ReadOnlySpan<float> {name}"));
         string bias = m.HasBias ? m.Parameters[2] : "default";
         w.Line();
         w.Line(Invariant($"/// <summary><c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say).</summary>"));
         w.Line(GeneratedCode);
         using (w.Block($"{access} void {m.Name}({parameters})"))
         {
-            WriteChecks(w, m, g, weights, kernel, length);
+            PackedOverload.WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, "WinogradLayout", length);
             w.Line($"{kernel}.RunWinograd({m.Input}, {weights}.Values, {(m.HasBias ? bias + ", " : "")}{m.Output}, {m.Batch});");
         }
 
@@ -66,32 +52,9 @@ internal static class WinogradEmitter
         w.Line(GeneratedCode);
         using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
         {
-            WriteChecks(w, m, g, weights, kernel, length);
+            PackedOverload.WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, "WinogradLayout", length);
             w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.WinogradPart, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.WinogradUnits, parallelism);"));
         }
-    }
-
-    /// <summary>The Winograd overloads' checks: the batch, each span's length and the packed weights' layout, before anything is written.</summary>
-    private static void WriteChecks(CodeWriter w, MethodTarget m, Conv2DGeometry g, string weights, string kernel, long length)
-    {
-        w.Line("// Every argument is checked before anything is written.");
-        if (m.HasBatch)
-        {
-            w.Line($"{Arguments}.Batch({m.Batch});");
-        }
-
-        w.Line(m.HasBatch
-            ? Invariant($"{Arguments}.Length({m.Input}.Length, {m.Batch}, {g.InputLength}, nameof({m.Input}));")
-            : Invariant($"{Arguments}.Length({m.Input}.Length, {g.InputLength}, nameof({m.Input}));"));
-        w.Line(Invariant($"{Arguments}.Packed({weights}, {kernel}.WinogradLayout, {length}, nameof({weights}));"));
-        if (m.HasBias)
-        {
-            w.Line(Invariant($"{Arguments}.Length({m.Parameters[2]}.Length, {g.OutChannels}, nameof({m.Parameters[2]}));"));
-        }
-
-        w.Line(m.HasBatch
-            ? Invariant($"{Arguments}.Length({m.Output}.Length, {m.Batch}, {g.OutputLength}, nameof({m.Output}));")
-            : Invariant($"{Arguments}.Length({m.Output}.Length, {g.OutputLength}, nameof({m.Output}));"));
     }
 
     /// <summary>The kernel class's Winograd members: the layout, the weight transform, the dispatch, each path, the band's fill and the store.</summary>

@@ -83,10 +83,10 @@ partial class Layers
         global::System.Span<float> output)
     {
         // Every argument is checked before anything is written.
-        global::KernelGen.KernelArguments.Length(input.Length, 1, 20, nameof(input));
+        global::KernelGen.KernelArguments.Length(input.Length, 20, nameof(input));
         global::KernelGen.KernelArguments.Packed(weights, LayersFcKernel.Layout, 320, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 6, nameof(bias));
-        global::KernelGen.KernelArguments.Length(output.Length, 1, 6, nameof(output));
+        global::KernelGen.KernelArguments.Length(output.Length, 6, nameof(output));
         LayersFcKernel.RunPacked(input, weights.Values, bias, output, 1);
     }
 }
