@@ -128,7 +128,7 @@ public partial class ReadabilityTests
         Assert.DoesNotContain("global::", kernels, StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"^    public static void (Vector512|Vector256|Vector128|Arm64|Scalar)\(", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^    public static void (Vector512|Vector256|Vector128|Scalar)\(", RegexOptions.Multiline)]
     private static partial Regex PathMethod();
 
     [GeneratedRegex(@"for \(int (\w+) = 0; \1 < 1; \1\+\+\)|for \(int (\w+) = 0; \2 < (\d+); \2 \+= \3\)")]

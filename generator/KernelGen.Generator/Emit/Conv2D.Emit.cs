@@ -465,6 +465,15 @@ internal static class ConvEmitter
                 }
 
                 break;
+            case Unroll.None when kh == 1:
+                using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
+                {
+                    w.Line($"int offset = {plan.KernelColumnOffset("kx")};");
+                    w.Line(s.FlipKernel ? Invariant($"int tap = {kw - 1} - kx;") : "int tap = kx;");
+                    Tap("band", "offset", "weights", "tap");
+                }
+
+                break;
             default:
                 using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
                 using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))

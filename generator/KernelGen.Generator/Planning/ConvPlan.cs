@@ -203,6 +203,9 @@ internal static class ConvPlanner
     /// <summary>Statements a tile may unroll before it loops instead.</summary>
     public const int UnrollLimit = 2400;
 
+    /// <summary>Statements of a whole window a small tile writes out rather than loop over its kernel rows.</summary>
+    public const int SmallWindow = 100;
+
     public static string? TooLargeToGenerate(Conv2DGeometry g)
     {
         long rowLength = RowLength(g.OutputWidth, g.KernelWidth, g.DilationWidth, g.StrideWidth);
@@ -257,16 +260,7 @@ internal static class ConvPlanner
     /// <summary>The plan with its tiles for rows of <paramref name="pixels"/> pixels: output rows, or flattened <paramref name="planes"/>.</summary>
     private static ConvPlan Plan(ConvSpec spec, bool legacyIntrinsics, int rowLength, int chunk, bool wholePlane, int pixels, PlaneBand? planes)
     {
-        var paths = SimdPath.WithArm64(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p, pixels, planes is null)).ToList();
-
-        // The ARM64 path differs from the x64 Vector128 one only in its tiles: where the register budget does not
-        // change them, ARM64 takes the x64 path's code.
-        ConvPathPlan arm64 = paths.Single(p => p.Path.Name == "Arm64"), vector128 = paths.Single(p => p.Path.Name == "Vector128");
-        if (arm64 with { Path = vector128.Path } == vector128)
-        {
-            paths.Remove(arm64);
-        }
-
+        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p, pixels, planes is null)).ToList();
         return new ConvPlan(spec, spec.Geometry.StrideWidth, rowLength, chunk, wholePlane, paths.ToEquatableArray(), planes is null ? null : planes with { Computed = paths.Max(p => p.FullPixelsEnd) },
             WinogradPlan.For(spec, legacyIntrinsics));
     }
@@ -323,12 +317,15 @@ internal static class ConvPlanner
         int tailVectors = (fullVectors % vectors) + (partial && pixels % width > 0 ? 1 : 0);
         int remainder = g.OutChannelsPerGroup % channels;
 
-        // Flattened tiles are wide: their windows unroll whole only while small (a 3×3 window, not a 7×7 one), so
-        // that the file stays small; a loop over kernel rows costs a tile of 16 or more accumulators next to nothing.
+        // A loop over kernel rows, each row's taps written out: the loop costs a tile of 16 or more accumulators next to
+        // nothing, and the file holds one kernel row's taps instead of the whole window (measured on the suite: no row
+        // slower, the 5×5 and 7×7 ones up to 22 % faster). A one-row kernel and a small tile's small window (depthwise,
+        // one channel) are written out whole. The scalar path, the fallback of hardware without vectors, loops over the
+        // kernel columns too.
         int perTap = channels + (vectors * (1 + channels));
-        int limit = flattened ? UnrollLimit / 4 : UnrollLimit;
-        Unroll unroll = g.KernelHeight * g.KernelWidth * perTap <= limit ? Unroll.Full
-            : g.KernelWidth * perTap <= UnrollLimit ? Unroll.Rows
+        int window = g.KernelHeight * g.KernelWidth * perTap, row = g.KernelWidth * perTap;
+        Unroll unroll = window <= SmallWindow || (g.KernelHeight == 1 && row <= UnrollLimit && !path.IsScalar) ? Unroll.Full
+            : row <= UnrollLimit && (g.KernelWidth == 1 || !path.IsScalar) ? Unroll.Rows
             : Unroll.None;
 
         return new ConvPathPlan(path, channels, vectors, fullBlocks * vectors * width, unroll,

@@ -86,16 +86,7 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
         }
 
         int rows = (g.OutputHeight + Tile - 1) / Tile, columns = (g.OutputWidth + Tile - 1) / Tile;
-        var paths = SimdPath.WithArm64(legacyIntrinsics).Select(p => PlanPath(g, p, rows * columns)).ToList();
-
-        // As for direct convolution: the ARM64 path is written only where its 32 registers change the tile.
-        WinogradPathPlan arm64 = paths.Single(p => p.Path.Name == "Arm64"), vector128 = paths.Single(p => p.Path.Name == "Vector128");
-        if (arm64 with { Path = vector128.Path } == vector128)
-        {
-            paths.Remove(arm64);
-        }
-
-        var plan = new WinogradPlan(rows, columns, paths.ToEquatableArray());
+        var plan = new WinogradPlan(rows, columns, SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p, rows * columns)).ToEquatableArray());
         return spec.Algorithm == ConvAlgorithmChoice.Winograd || plan.Pays(g) ? plan : null;
     }
 

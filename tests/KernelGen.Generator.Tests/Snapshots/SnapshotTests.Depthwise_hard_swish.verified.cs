@@ -32,11 +32,10 @@ partial class Layers
     /// so that output pixel (oy, ox) is flattened pixel oy × 16 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows
     /// are computed and not stored (88 % of 16-float vectors' lanes are output pixels, against 88 % along a row). Register tiles of output channels × flattened
     /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 1 channel(s) × 14 vector(s) of 16 pixels (14 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 1 channel(s) × 10 vector(s) of 8 pixels (10 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 1 channel(s) × 19 vector(s) of 4 pixels (19 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 1 channel(s) × 12 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 1 channel(s) × 14 vector(s) of 16 pixels (14 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector256: tiles of 1 channel(s) × 10 vector(s) of 8 pixels (10 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 1 channel(s) × 19 vector(s) of 4 pixels (19 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Expand(
@@ -84,10 +83,6 @@ file static class LayersExpandKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -111,10 +106,6 @@ file static class LayersExpandKernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -182,276 +173,101 @@ file static class LayersExpandKernel
         KgF512 x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV512.Create(weights);
-            x = KgV512.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 64);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 80);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 96);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 112);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 128);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 144);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 160);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 176);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 192);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 208);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (0, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV512.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 65);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 81);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 97);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 113);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 129);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 145);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 161);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 177);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 193);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 209);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (0, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV512.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 66);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 82);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 98);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 114);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 130);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 146);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 162);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 178);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 194);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 210);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (1, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 64);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 80);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 96);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 112);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 128);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 144);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 160);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 176);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 192);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 208);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 224);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (1, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 65);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 81);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 97);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 113);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 129);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 145);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 161);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 177);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 193);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 209);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 225);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (1, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 66);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 82);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 98);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 114);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 130);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 146);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 162);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 178);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 194);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 210);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 226);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (2, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 64);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 80);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 96);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 112);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 128);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 144);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 160);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 176);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 192);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 208);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 224);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 240);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (2, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 65);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 81);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 97);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 113);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 129);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 145);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 161);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 177);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 193);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 209);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 225);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 241);
-            a0_13 = Fma(x, w0, a0_13);
-            // tap (2, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 66);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 82);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 98);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 114);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV512.LoadUnsafe(ref band, 130);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV512.LoadUnsafe(ref band, 146);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV512.LoadUnsafe(ref band, 162);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV512.LoadUnsafe(ref band, 178);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV512.LoadUnsafe(ref band, 194);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV512.LoadUnsafe(ref band, 210);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV512.LoadUnsafe(ref band, 226);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV512.LoadUnsafe(ref band, 242);
-            a0_13 = Fma(x, w0, a0_13);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 16);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV512.Create(weightRow);
+                x = KgV512.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 16);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 32);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 48);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 64);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 80);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV512.LoadUnsafe(ref bandRow, 96);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV512.LoadUnsafe(ref bandRow, 112);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV512.LoadUnsafe(ref bandRow, 128);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV512.LoadUnsafe(ref bandRow, 144);
+                a0_9 = Fma(x, w0, a0_9);
+                x = KgV512.LoadUnsafe(ref bandRow, 160);
+                a0_10 = Fma(x, w0, a0_10);
+                x = KgV512.LoadUnsafe(ref bandRow, 176);
+                a0_11 = Fma(x, w0, a0_11);
+                x = KgV512.LoadUnsafe(ref bandRow, 192);
+                a0_12 = Fma(x, w0, a0_12);
+                x = KgV512.LoadUnsafe(ref bandRow, 208);
+                a0_13 = Fma(x, w0, a0_13);
+                // tap (ky, 1)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                x = KgV512.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 17);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 33);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 49);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 65);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 81);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV512.LoadUnsafe(ref bandRow, 97);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV512.LoadUnsafe(ref bandRow, 113);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV512.LoadUnsafe(ref bandRow, 129);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV512.LoadUnsafe(ref bandRow, 145);
+                a0_9 = Fma(x, w0, a0_9);
+                x = KgV512.LoadUnsafe(ref bandRow, 161);
+                a0_10 = Fma(x, w0, a0_10);
+                x = KgV512.LoadUnsafe(ref bandRow, 177);
+                a0_11 = Fma(x, w0, a0_11);
+                x = KgV512.LoadUnsafe(ref bandRow, 193);
+                a0_12 = Fma(x, w0, a0_12);
+                x = KgV512.LoadUnsafe(ref bandRow, 209);
+                a0_13 = Fma(x, w0, a0_13);
+                // tap (ky, 2)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                x = KgV512.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 18);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 34);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 50);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 66);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 82);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV512.LoadUnsafe(ref bandRow, 98);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV512.LoadUnsafe(ref bandRow, 114);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV512.LoadUnsafe(ref bandRow, 130);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV512.LoadUnsafe(ref bandRow, 146);
+                a0_9 = Fma(x, w0, a0_9);
+                x = KgV512.LoadUnsafe(ref bandRow, 162);
+                a0_10 = Fma(x, w0, a0_10);
+                x = KgV512.LoadUnsafe(ref bandRow, 178);
+                a0_11 = Fma(x, w0, a0_11);
+                x = KgV512.LoadUnsafe(ref bandRow, 194);
+                a0_12 = Fma(x, w0, a0_12);
+                x = KgV512.LoadUnsafe(ref bandRow, 210);
+                a0_13 = Fma(x, w0, a0_13);
+            }
             band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -543,204 +359,77 @@ file static class LayersExpandKernel
         KgF256 x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV256.Create(weights);
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 32);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 40);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 48);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 56);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 64);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 72);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 33);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 41);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 49);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 57);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 65);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 73);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 34);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 42);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 50);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 58);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 66);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 74);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 40);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 48);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 56);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 64);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 72);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 80);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 88);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 41);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 49);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 57);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 65);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 73);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 81);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 89);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 42);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 50);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 58);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 66);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 74);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 82);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 90);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (2, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV256.LoadUnsafe(ref band, 32);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 48);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 56);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 64);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 72);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 80);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 88);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 96);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 104);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (2, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV256.LoadUnsafe(ref band, 33);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 41);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 49);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 57);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 65);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 73);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 81);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 89);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 97);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 105);
-            a0_9 = Fma(x, w0, a0_9);
-            // tap (2, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV256.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 42);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 50);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 58);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV256.LoadUnsafe(ref band, 66);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV256.LoadUnsafe(ref band, 74);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV256.LoadUnsafe(ref band, 82);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV256.LoadUnsafe(ref band, 90);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV256.LoadUnsafe(ref band, 98);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV256.LoadUnsafe(ref band, 106);
-            a0_9 = Fma(x, w0, a0_9);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 16);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV256.Create(weightRow);
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV256.LoadUnsafe(ref bandRow, 32);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV256.LoadUnsafe(ref bandRow, 40);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV256.LoadUnsafe(ref bandRow, 48);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV256.LoadUnsafe(ref bandRow, 56);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV256.LoadUnsafe(ref bandRow, 64);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV256.LoadUnsafe(ref bandRow, 72);
+                a0_9 = Fma(x, w0, a0_9);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV256.LoadUnsafe(ref bandRow, 33);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV256.LoadUnsafe(ref bandRow, 41);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV256.LoadUnsafe(ref bandRow, 49);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV256.LoadUnsafe(ref bandRow, 57);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV256.LoadUnsafe(ref bandRow, 65);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV256.LoadUnsafe(ref bandRow, 73);
+                a0_9 = Fma(x, w0, a0_9);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV256.LoadUnsafe(ref bandRow, 34);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV256.LoadUnsafe(ref bandRow, 42);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV256.LoadUnsafe(ref bandRow, 50);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV256.LoadUnsafe(ref bandRow, 58);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV256.LoadUnsafe(ref bandRow, 66);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV256.LoadUnsafe(ref bandRow, 74);
+                a0_9 = Fma(x, w0, a0_9);
+            }
             band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -771,7 +460,7 @@ file static class LayersExpandKernel
 
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[274];
         bandBuffer.Clear();
@@ -795,7 +484,7 @@ file static class LayersExpandKernel
                     // flattened pixels 0..227 in blocks of 76
                     for (int x0 = 0; x0 < 228; x0 += 76)
                     {
-                        Arm64Tile1x19(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
+                        Vector128Tile1x19(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
                         StorePixels(ref tileOutput, x0, 76, ref o, 1);
                     }
                 }
@@ -805,7 +494,7 @@ file static class LayersExpandKernel
 
     /// <summary>1 output channel(s) × 19 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile1x19(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile1x19(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13, a0_14, a0_15, a0_16, a0_17, a0_18;
         // Start from the bias.
@@ -833,366 +522,131 @@ file static class LayersExpandKernel
         KgF128 x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 56);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 60);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 64);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 41);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 45);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 49);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 53);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 57);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 61);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 65);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 54);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 58);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 62);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 66);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 56);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 60);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 64);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 84);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 88);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 41);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 45);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 49);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 53);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 57);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 61);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 65);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 85);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 89);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 54);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 58);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 62);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 66);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 86);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 90);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 56);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 60);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 64);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 84);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 88);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 92);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 96);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 100);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 104);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 41);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 45);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 49);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 53);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 57);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 61);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 65);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 85);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 89);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 93);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 97);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 101);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 105);
-            a0_18 = Fma(x, w0, a0_18);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 54);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 58);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 62);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 66);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_11 = Fma(x, w0, a0_11);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_12 = Fma(x, w0, a0_12);
-            x = KgV128.LoadUnsafe(ref band, 86);
-            a0_13 = Fma(x, w0, a0_13);
-            x = KgV128.LoadUnsafe(ref band, 90);
-            a0_14 = Fma(x, w0, a0_14);
-            x = KgV128.LoadUnsafe(ref band, 94);
-            a0_15 = Fma(x, w0, a0_15);
-            x = KgV128.LoadUnsafe(ref band, 98);
-            a0_16 = Fma(x, w0, a0_16);
-            x = KgV128.LoadUnsafe(ref band, 102);
-            a0_17 = Fma(x, w0, a0_17);
-            x = KgV128.LoadUnsafe(ref band, 106);
-            a0_18 = Fma(x, w0, a0_18);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 16);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV128.Create(weightRow);
+                x = KgV128.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 4);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 8);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 12);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 16);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV128.LoadUnsafe(ref bandRow, 20);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV128.LoadUnsafe(ref bandRow, 24);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV128.LoadUnsafe(ref bandRow, 28);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV128.LoadUnsafe(ref bandRow, 32);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV128.LoadUnsafe(ref bandRow, 36);
+                a0_9 = Fma(x, w0, a0_9);
+                x = KgV128.LoadUnsafe(ref bandRow, 40);
+                a0_10 = Fma(x, w0, a0_10);
+                x = KgV128.LoadUnsafe(ref bandRow, 44);
+                a0_11 = Fma(x, w0, a0_11);
+                x = KgV128.LoadUnsafe(ref bandRow, 48);
+                a0_12 = Fma(x, w0, a0_12);
+                x = KgV128.LoadUnsafe(ref bandRow, 52);
+                a0_13 = Fma(x, w0, a0_13);
+                x = KgV128.LoadUnsafe(ref bandRow, 56);
+                a0_14 = Fma(x, w0, a0_14);
+                x = KgV128.LoadUnsafe(ref bandRow, 60);
+                a0_15 = Fma(x, w0, a0_15);
+                x = KgV128.LoadUnsafe(ref bandRow, 64);
+                a0_16 = Fma(x, w0, a0_16);
+                x = KgV128.LoadUnsafe(ref bandRow, 68);
+                a0_17 = Fma(x, w0, a0_17);
+                x = KgV128.LoadUnsafe(ref bandRow, 72);
+                a0_18 = Fma(x, w0, a0_18);
+                // tap (ky, 1)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                x = KgV128.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 5);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 9);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 13);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 17);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV128.LoadUnsafe(ref bandRow, 21);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV128.LoadUnsafe(ref bandRow, 25);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV128.LoadUnsafe(ref bandRow, 29);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV128.LoadUnsafe(ref bandRow, 33);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV128.LoadUnsafe(ref bandRow, 37);
+                a0_9 = Fma(x, w0, a0_9);
+                x = KgV128.LoadUnsafe(ref bandRow, 41);
+                a0_10 = Fma(x, w0, a0_10);
+                x = KgV128.LoadUnsafe(ref bandRow, 45);
+                a0_11 = Fma(x, w0, a0_11);
+                x = KgV128.LoadUnsafe(ref bandRow, 49);
+                a0_12 = Fma(x, w0, a0_12);
+                x = KgV128.LoadUnsafe(ref bandRow, 53);
+                a0_13 = Fma(x, w0, a0_13);
+                x = KgV128.LoadUnsafe(ref bandRow, 57);
+                a0_14 = Fma(x, w0, a0_14);
+                x = KgV128.LoadUnsafe(ref bandRow, 61);
+                a0_15 = Fma(x, w0, a0_15);
+                x = KgV128.LoadUnsafe(ref bandRow, 65);
+                a0_16 = Fma(x, w0, a0_16);
+                x = KgV128.LoadUnsafe(ref bandRow, 69);
+                a0_17 = Fma(x, w0, a0_17);
+                x = KgV128.LoadUnsafe(ref bandRow, 73);
+                a0_18 = Fma(x, w0, a0_18);
+                // tap (ky, 2)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                x = KgV128.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 6);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 10);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 14);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 18);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV128.LoadUnsafe(ref bandRow, 22);
+                a0_5 = Fma(x, w0, a0_5);
+                x = KgV128.LoadUnsafe(ref bandRow, 26);
+                a0_6 = Fma(x, w0, a0_6);
+                x = KgV128.LoadUnsafe(ref bandRow, 30);
+                a0_7 = Fma(x, w0, a0_7);
+                x = KgV128.LoadUnsafe(ref bandRow, 34);
+                a0_8 = Fma(x, w0, a0_8);
+                x = KgV128.LoadUnsafe(ref bandRow, 38);
+                a0_9 = Fma(x, w0, a0_9);
+                x = KgV128.LoadUnsafe(ref bandRow, 42);
+                a0_10 = Fma(x, w0, a0_10);
+                x = KgV128.LoadUnsafe(ref bandRow, 46);
+                a0_11 = Fma(x, w0, a0_11);
+                x = KgV128.LoadUnsafe(ref bandRow, 50);
+                a0_12 = Fma(x, w0, a0_12);
+                x = KgV128.LoadUnsafe(ref bandRow, 54);
+                a0_13 = Fma(x, w0, a0_13);
+                x = KgV128.LoadUnsafe(ref bandRow, 58);
+                a0_14 = Fma(x, w0, a0_14);
+                x = KgV128.LoadUnsafe(ref bandRow, 62);
+                a0_15 = Fma(x, w0, a0_15);
+                x = KgV128.LoadUnsafe(ref bandRow, 66);
+                a0_16 = Fma(x, w0, a0_16);
+                x = KgV128.LoadUnsafe(ref bandRow, 70);
+                a0_17 = Fma(x, w0, a0_17);
+                x = KgV128.LoadUnsafe(ref bandRow, 74);
+                a0_18 = Fma(x, w0, a0_18);
+            }
             band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1237,329 +691,6 @@ file static class LayersExpandKernel
         KgV128.StoreUnsafe(a0_16, ref output, 64);
         KgV128.StoreUnsafe(a0_17, ref output, 68);
         KgV128.StoreUnsafe(a0_18, ref output, 72);
-    }
-
-    /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[274];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
-        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
-        for (int n = 0; n < batch; n++)
-        {
-            for (int group = from; group < to; group++)
-            {
-                ref float inputGroup = ref KgUnsafe.Add(ref input, (n * 1176) + (group * 196));
-                ref float outputGroup = ref KgUnsafe.Add(ref output, (n * 1176) + (group * 196));
-                ref float weightsGroup = ref KgUnsafe.Add(ref weights, group * 9);
-                ref float biasGroup = ref KgUnsafe.Add(ref bias, group);
-                // Output planes of 14×14 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 16×16, and flattened pixel q
-                // = oy × 16 + ox reads tap (ky, kx) at the tap's offset + q.
-                FillPlanes(ref inputGroup, ref band, 1);
-                // output channels 0..0
-                {
-                    ref float o = ref outputGroup;
-                    // flattened pixels 0..239 in blocks of 48
-                    for (int x0 = 0; x0 < 240; x0 += 48)
-                    {
-                        Vector128Tile1x12(ref KgUnsafe.Add(ref band, x0), ref weightsGroup, ref biasGroup, ref tileOutput, 1);
-                        StorePixels(ref tileOutput, x0, 48, ref o, 1);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>1 output channel(s) × 12 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x12(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-        a0_6 = a0_0;
-        a0_7 = a0_0;
-        a0_8 = a0_0;
-        a0_9 = a0_0;
-        a0_10 = a0_0;
-        a0_11 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 41);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 45);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 56);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 60);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 41);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 45);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 49);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 53);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 57);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 61);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 54);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 58);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 62);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 56);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 60);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 64);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 41);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 45);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 49);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 53);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 57);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 61);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 65);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_11 = Fma(x, w0, a0_11);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 54);
-            a0_5 = Fma(x, w0, a0_5);
-            x = KgV128.LoadUnsafe(ref band, 58);
-            a0_6 = Fma(x, w0, a0_6);
-            x = KgV128.LoadUnsafe(ref band, 62);
-            a0_7 = Fma(x, w0, a0_7);
-            x = KgV128.LoadUnsafe(ref band, 66);
-            a0_8 = Fma(x, w0, a0_8);
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_9 = Fma(x, w0, a0_9);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_10 = Fma(x, w0, a0_10);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_11 = Fma(x, w0, a0_11);
-            band = ref KgUnsafe.Add(ref band, 256);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // HardSwish, fused into the store.
-        a0_0 = HardSwish(a0_0);
-        a0_1 = HardSwish(a0_1);
-        a0_2 = HardSwish(a0_2);
-        a0_3 = HardSwish(a0_3);
-        a0_4 = HardSwish(a0_4);
-        a0_5 = HardSwish(a0_5);
-        a0_6 = HardSwish(a0_6);
-        a0_7 = HardSwish(a0_7);
-        a0_8 = HardSwish(a0_8);
-        a0_9 = HardSwish(a0_9);
-        a0_10 = HardSwish(a0_10);
-        a0_11 = HardSwish(a0_11);
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a0_5, ref output, 20);
-        KgV128.StoreUnsafe(a0_6, ref output, 24);
-        KgV128.StoreUnsafe(a0_7, ref output, 28);
-        KgV128.StoreUnsafe(a0_8, ref output, 32);
-        KgV128.StoreUnsafe(a0_9, ref output, 36);
-        KgV128.StoreUnsafe(a0_10, ref output, 40);
-        KgV128.StoreUnsafe(a0_11, ref output, 44);
     }
 
     /// <summary>Groups <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 6.</summary>
@@ -1615,168 +746,31 @@ file static class LayersExpandKernel
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_7 = a0_7 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_7 = a0_7 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_7 = a0_7 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 32);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 33);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_7 = a0_7 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 33);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_7 = a0_7 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_7 = a0_7 + (x * w0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 16) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 4);
+                    a0_4 = a0_4 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 5);
+                    a0_5 = a0_5 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 6);
+                    a0_6 = a0_6 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 7);
+                    a0_7 = a0_7 + (x * w0);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 256);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }

@@ -31,7 +31,7 @@ partial class Layers
     /// <para>Vector512: tiles of 1 channel(s) × 2 vector(s) of 16 pixels (2 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 3 vector(s) of 8 pixels (3 accumulators), window fully unrolled.</para>
     /// <para>Vector128: tiles of 1 channel(s) × 5 vector(s) of 4 pixels (5 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Scalar: tiles of 1 channel(s) × 8 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Depthwise(
@@ -563,168 +563,31 @@ file static class LayersDepthwiseKernel
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_7 = a0_7 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_7 = a0_7 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
-            a0_7 = a0_7 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 40);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 41);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 42);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 43);
-            a0_7 = a0_7 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 68);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 73);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 74);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 75);
-            a0_7 = a0_7 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 73);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 74);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 75);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 76);
-            a0_7 = a0_7 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 73);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 74);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 75);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 76);
-            a0_6 = a0_6 + (x * w0);
-            x = KgUnsafe.Add(ref band, 77);
-            a0_7 = a0_7 + (x * w0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 34) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 4);
+                    a0_4 = a0_4 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 5);
+                    a0_5 = a0_5 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 6);
+                    a0_6 = a0_6 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 7);
+                    a0_7 = a0_7 + (x * w0);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 748);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -755,96 +618,23 @@ file static class LayersDepthwiseKernel
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 68);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 73);
-            a0_3 = a0_3 + (x * w0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 34) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 748);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }

@@ -32,11 +32,10 @@ partial class Layers
     /// output pixel (oy, ox) is flattened pixel oy × 8 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows are
     /// computed and not stored (75 % of 16-float vectors' lanes are output pixels, against 38 % along a row). Register tiles of output channels × flattened
     /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 3 channel(s) × 3 vector(s) of 16 pixels (9 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 3 channel(s) × 3 vector(s) of 8 pixels (9 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 3 channel(s) × 6 vector(s) of 4 pixels (18 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 2 channel(s) × 6 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 3 channel(s) × 3 vector(s) of 16 pixels (9 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 3 vector(s) of 8 pixels (9 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 3 channel(s) × 6 vector(s) of 4 pixels (18 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Leaky(
@@ -84,10 +83,6 @@ file static class LayersLeakyKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -111,10 +106,6 @@ file static class LayersLeakyKernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -173,150 +164,59 @@ file static class LayersLeakyKernel
         KgF512 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV512.Create(weights);
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 36));
-            x = KgV512.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 37));
-            x = KgV512.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 38));
-            x = KgV512.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 39));
-            x = KgV512.LoadUnsafe(ref band, 8);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 24);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 40);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 40));
-            x = KgV512.LoadUnsafe(ref band, 9);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 25);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 41);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 41));
-            x = KgV512.LoadUnsafe(ref band, 10);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 26);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (2, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 42));
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (2, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 43));
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (2, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 44));
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 8);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV512.Create(weightRow);
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 18));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 36));
+                x = KgV512.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 16);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 32);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                // tap (ky, 1)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 19));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 37));
+                x = KgV512.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 17);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 33);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                // tap (ky, 2)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 20));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 38));
+                x = KgV512.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 18);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 34);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+            }
             band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -393,150 +293,59 @@ file static class LayersLeakyKernel
         KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV256.Create(weights);
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 36));
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 37));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 38));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 39));
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 40));
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 41));
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (2, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 42));
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (2, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 43));
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            // tap (2, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 44));
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 8);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV256.Create(weightRow);
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 18));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 36));
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 19));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 37));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 20));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 38));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+            }
             band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -565,7 +374,7 @@ file static class LayersLeakyKernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[130];
         bandBuffer.Clear();
@@ -586,7 +395,7 @@ file static class LayersLeakyKernel
                 // flattened pixels 0..47 in blocks of 24
                 for (int x0 = 0; x0 < 48; x0 += 24)
                 {
-                    Arm64Tile3x6(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    Vector128Tile3x6(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
                     StorePixels(ref tileOutput, x0, 24, ref o, 3);
                 }
             }
@@ -595,7 +404,7 @@ file static class LayersLeakyKernel
 
     /// <summary>3 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile3x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile3x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a2_0, a2_1, a2_2, a2_3, a2_4, a2_5;
         // Start from the bias.
@@ -622,258 +431,95 @@ file static class LayersLeakyKernel
         KgF128 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 36));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 37));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 38));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 8);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV128.Create(weightRow);
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 18));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 36));
+                x = KgV128.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 4);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 8);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 12);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 16);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                x = KgV128.LoadUnsafe(ref bandRow, 20);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                // tap (ky, 1)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 19));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 37));
+                x = KgV128.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 5);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 9);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 13);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 17);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                x = KgV128.LoadUnsafe(ref bandRow, 21);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                // tap (ky, 2)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 20));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 38));
+                x = KgV128.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 6);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 10);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 14);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 18);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                x = KgV128.LoadUnsafe(ref bandRow, 22);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+            }
             band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -916,454 +562,6 @@ file static class LayersLeakyKernel
         KgV128.StoreUnsafe(a2_3, ref output, 60);
         KgV128.StoreUnsafe(a2_4, ref output, 64);
         KgV128.StoreUnsafe(a2_5, ref output, 68);
-    }
-
-    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[130];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
-        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 128);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 108);
-            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 8×8, and flattened pixel q = oy × 8
-            // + ox reads tap (ky, kx) at the tap's offset + q.
-            FillPlanes(ref inputGroup, ref band, 2);
-            // output channels 0..1
-            if (from <= 0 && 0 < to)
-            {
-                ref float o = ref outputGroup;
-                // flattened pixels 0..47 in blocks of 24
-                for (int x0 = 0; x0 < 48; x0 += 24)
-                {
-                    Vector128Tile2x6(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
-                    StorePixels(ref tileOutput, x0, 24, ref o, 2);
-                }
-            }
-            // the last 1 output channel(s)
-            if (from <= 2 && 2 < to)
-            {
-                ref float o = ref KgUnsafe.Add(ref outputGroup, 72);
-                // flattened pixels 0..47 in blocks of 24
-                for (int x0 = 0; x0 < 48; x0 += 24)
-                {
-                    Vector128Tile1x6(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 36), ref KgUnsafe.Add(ref bias, 2), ref tileOutput, 2);
-                    StorePixels(ref tileOutput, x0, 24, ref o, 1);
-                }
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
-        a1_3 = a1_0;
-        a1_4 = a1_0;
-        a1_5 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            band = ref KgUnsafe.Add(ref band, 64);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // LeakyRelu (slope 0.2), fused into the store.
-        a0_0 = LeakyRelu(a0_0, 0.2f);
-        a0_1 = LeakyRelu(a0_1, 0.2f);
-        a0_2 = LeakyRelu(a0_2, 0.2f);
-        a0_3 = LeakyRelu(a0_3, 0.2f);
-        a0_4 = LeakyRelu(a0_4, 0.2f);
-        a0_5 = LeakyRelu(a0_5, 0.2f);
-        a1_0 = LeakyRelu(a1_0, 0.2f);
-        a1_1 = LeakyRelu(a1_1, 0.2f);
-        a1_2 = LeakyRelu(a1_2, 0.2f);
-        a1_3 = LeakyRelu(a1_3, 0.2f);
-        a1_4 = LeakyRelu(a1_4, 0.2f);
-        a1_5 = LeakyRelu(a1_5, 0.2f);
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a0_5, ref output, 20);
-        KgV128.StoreUnsafe(a1_0, ref output, 24);
-        KgV128.StoreUnsafe(a1_1, ref output, 28);
-        KgV128.StoreUnsafe(a1_2, ref output, 32);
-        KgV128.StoreUnsafe(a1_3, ref output, 36);
-        KgV128.StoreUnsafe(a1_4, ref output, 40);
-        KgV128.StoreUnsafe(a1_5, ref output, 44);
-    }
-
-    /// <summary>1 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 37);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_5 = Fma(x, w0, a0_5);
-            band = ref KgUnsafe.Add(ref band, 64);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // LeakyRelu (slope 0.2), fused into the store.
-        a0_0 = LeakyRelu(a0_0, 0.2f);
-        a0_1 = LeakyRelu(a0_1, 0.2f);
-        a0_2 = LeakyRelu(a0_2, 0.2f);
-        a0_3 = LeakyRelu(a0_3, 0.2f);
-        a0_4 = LeakyRelu(a0_4, 0.2f);
-        a0_5 = LeakyRelu(a0_5, 0.2f);
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a0_5, ref output, 20);
     }
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 3.</summary>
@@ -1426,141 +624,28 @@ file static class LayersLeakyKernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 18);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 19);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 20);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 21);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 22);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 23);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 8) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 18 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    a1_2 = a1_2 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    a1_3 = a1_3 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1600,96 +685,23 @@ file static class LayersLeakyKernel
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_3 = a0_3 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 19);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 20);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 21);
-            a0_3 = a0_3 + (x * w0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 8) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 64);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }

@@ -29,11 +29,10 @@ partial class Layers
     /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
     /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
     /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 8 channel(s) × 2 vector(s) of 16 pixels (16 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 2 channel(s) × 6 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 8 channel(s) × 2 vector(s) of 16 pixels (16 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Conv1(
@@ -83,10 +82,6 @@ file static class LayersConv1Kernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -110,10 +105,6 @@ file static class LayersConv1Kernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -180,249 +171,92 @@ file static class LayersConv1Kernel
         KgF512 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV512.LoadUnsafe(ref band);
-            x1 = KgV512.LoadUnsafe(ref band, 16);
-            w = KgV512.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 9));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 27));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 45));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 63));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 1);
-            x1 = KgV512.LoadUnsafe(ref band, 17);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 10));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 28));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 46));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 64));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (0, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 2);
-            x1 = KgV512.LoadUnsafe(ref band, 18);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 11));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 29));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 47));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 65));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 34);
-            x1 = KgV512.LoadUnsafe(ref band, 50);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 12));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 30));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 48));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 66));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 35);
-            x1 = KgV512.LoadUnsafe(ref band, 51);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 13));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 31));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 49));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 67));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 36);
-            x1 = KgV512.LoadUnsafe(ref band, 52);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 14));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 32));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 50));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 68));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (2, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 68);
-            x1 = KgV512.LoadUnsafe(ref band, 84);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 15));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 33));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 51));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 69));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (2, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 69);
-            x1 = KgV512.LoadUnsafe(ref band, 85);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 16));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 34));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 52));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 70));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (2, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 70);
-            x1 = KgV512.LoadUnsafe(ref band, 86);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 17));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 35));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 53));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 71));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV512.LoadUnsafe(ref bandRow);
+                x1 = KgV512.LoadUnsafe(ref bandRow, 16);
+                w = KgV512.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 9));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 18));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 27));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 36));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 45));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 54));
+                a6_0 = Fma(x0, w, a6_0);
+                a6_1 = Fma(x1, w, a6_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 63));
+                a7_0 = Fma(x0, w, a7_0);
+                a7_1 = Fma(x1, w, a7_1);
+                // tap (ky, 1)
+                x0 = KgV512.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV512.LoadUnsafe(ref bandRow, 17);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 10));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 19));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 28));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 37));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 46));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 55));
+                a6_0 = Fma(x0, w, a6_0);
+                a6_1 = Fma(x1, w, a6_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 64));
+                a7_0 = Fma(x0, w, a7_0);
+                a7_1 = Fma(x1, w, a7_1);
+                // tap (ky, 2)
+                x0 = KgV512.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV512.LoadUnsafe(ref bandRow, 18);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 11));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 20));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 29));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 38));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 47));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 56));
+                a6_0 = Fma(x0, w, a6_0);
+                a6_1 = Fma(x1, w, a6_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 65));
+                a7_0 = Fma(x0, w, a7_0);
+                a7_1 = Fma(x1, w, a7_1);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -537,186 +371,71 @@ file static class LayersConv1Kernel
         KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV256.Create(weights);
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 9));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 18));
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 10));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 19));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 11));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 20));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 12));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 21));
-            x = KgV256.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 42);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 50);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 58);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 13));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 22));
-            x = KgV256.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 43);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 51);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 59);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 14));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 23));
-            x = KgV256.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 44);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 52);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 60);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (2, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 15));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            x = KgV256.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 76);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 84);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 92);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (2, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 16));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            x = KgV256.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 77);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 85);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 93);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (2, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 17));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            x = KgV256.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 78);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 86);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 94);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV256.Create(weightRow);
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 9));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 18));
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 10));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 19));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 11));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 20));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -772,141 +491,56 @@ file static class LayersConv1Kernel
         KgF256 x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV256.Create(weights);
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 9));
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 10));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 11));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 12));
-            x = KgV256.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 42);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 50);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 58);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 13));
-            x = KgV256.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 43);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 51);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 59);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 14));
-            x = KgV256.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 44);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 52);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 60);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (2, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 15));
-            x = KgV256.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 76);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 84);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 92);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (2, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 16));
-            x = KgV256.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 77);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 85);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 93);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (2, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 17));
-            x = KgV256.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 78);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 86);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 94);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV256.Create(weightRow);
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 9));
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 10));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 11));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -935,7 +569,7 @@ file static class LayersConv1Kernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[952];
         bandBuffer.Clear();
@@ -954,9 +588,9 @@ file static class LayersConv1Kernel
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
                     // pixels 0..15
-                    Arm64Tile6x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
+                    Vector128Tile6x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
                     // pixels 16..25
-                    Arm64Tile6x3Partial2(
+                    Vector128Tile6x3Partial2(
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 16), 1);
                 }
                 // the last 2 output channel(s)
@@ -964,9 +598,9 @@ file static class LayersConv1Kernel
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 26) + 20280);
                     // pixels 0..15
-                    Arm64Tile2x4(ref rows, ref KgUnsafe.Add(ref weights, 270), ref KgUnsafe.Add(ref bias, 30), ref o, 1);
+                    Vector128Tile2x4(ref rows, ref KgUnsafe.Add(ref weights, 270), ref KgUnsafe.Add(ref bias, 30), ref o, 1);
                     // pixels 16..25
-                    Arm64Tile2x3Partial2(
+                    Vector128Tile2x3Partial2(
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, 270), ref KgUnsafe.Add(ref bias, 30), ref KgUnsafe.Add(ref o, 16), 1);
                 }
             }
@@ -975,7 +609,7 @@ file static class LayersConv1Kernel
 
     /// <summary>6 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile6x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile6x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3, a4_0, a4_1, a4_2, a4_3, a5_0, a5_1, a5_2, a5_3;
         // Start from the bias.
@@ -1008,321 +642,116 @@ file static class LayersConv1Kernel
         KgF128 w, x0, x1, x2, x3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            x1 = KgV128.LoadUnsafe(ref band, 4);
-            x2 = KgV128.LoadUnsafe(ref band, 8);
-            x3 = KgV128.LoadUnsafe(ref band, 12);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 45));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            x1 = KgV128.LoadUnsafe(ref band, 5);
-            x2 = KgV128.LoadUnsafe(ref band, 9);
-            x3 = KgV128.LoadUnsafe(ref band, 13);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 46));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            x1 = KgV128.LoadUnsafe(ref band, 6);
-            x2 = KgV128.LoadUnsafe(ref band, 10);
-            x3 = KgV128.LoadUnsafe(ref band, 14);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 47));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            x1 = KgV128.LoadUnsafe(ref band, 38);
-            x2 = KgV128.LoadUnsafe(ref band, 42);
-            x3 = KgV128.LoadUnsafe(ref band, 46);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            x1 = KgV128.LoadUnsafe(ref band, 39);
-            x2 = KgV128.LoadUnsafe(ref band, 43);
-            x3 = KgV128.LoadUnsafe(ref band, 47);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            x1 = KgV128.LoadUnsafe(ref band, 40);
-            x2 = KgV128.LoadUnsafe(ref band, 44);
-            x3 = KgV128.LoadUnsafe(ref band, 48);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 32));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            x1 = KgV128.LoadUnsafe(ref band, 72);
-            x2 = KgV128.LoadUnsafe(ref band, 76);
-            x3 = KgV128.LoadUnsafe(ref band, 80);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 33));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            x1 = KgV128.LoadUnsafe(ref band, 73);
-            x2 = KgV128.LoadUnsafe(ref band, 77);
-            x3 = KgV128.LoadUnsafe(ref band, 81);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 16));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 34));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 70);
-            x1 = KgV128.LoadUnsafe(ref band, 74);
-            x2 = KgV128.LoadUnsafe(ref band, 78);
-            x3 = KgV128.LoadUnsafe(ref band, 82);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 17));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 35));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV128.LoadUnsafe(ref bandRow);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 4);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 8);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 12);
+                w = KgV128.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 9));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 18));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 27));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 36));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 45));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                a5_3 = Fma(x3, w, a5_3);
+                // tap (ky, 1)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 5);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 9);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 13);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 10));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 19));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 28));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 37));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 46));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                a5_3 = Fma(x3, w, a5_3);
+                // tap (ky, 2)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 6);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 10);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 14);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 11));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 20));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 29));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 38));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 47));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                a5_3 = Fma(x3, w, a5_3);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1382,7 +811,7 @@ file static class LayersConv1Kernel
     /// <summary>6 output channel(s) × 3 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile6x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile6x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2, a4_0, a4_1, a4_2, a5_0, a5_1, a5_2;
         // Start from the bias.
@@ -1409,258 +838,95 @@ file static class LayersConv1Kernel
         KgF128 w, x0, x1, x2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            x1 = KgV128.LoadUnsafe(ref band, 4);
-            x2 = KgV128.LoadUnsafe(ref band, 8);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 36));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 45));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            x1 = KgV128.LoadUnsafe(ref band, 5);
-            x2 = KgV128.LoadUnsafe(ref band, 9);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 37));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 46));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            x1 = KgV128.LoadUnsafe(ref band, 6);
-            x2 = KgV128.LoadUnsafe(ref band, 10);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 38));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 47));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            x1 = KgV128.LoadUnsafe(ref band, 38);
-            x2 = KgV128.LoadUnsafe(ref band, 42);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            x1 = KgV128.LoadUnsafe(ref band, 39);
-            x2 = KgV128.LoadUnsafe(ref band, 43);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            x1 = KgV128.LoadUnsafe(ref band, 40);
-            x2 = KgV128.LoadUnsafe(ref band, 44);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 32));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            x1 = KgV128.LoadUnsafe(ref band, 72);
-            x2 = KgV128.LoadUnsafe(ref band, 76);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 33));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            x1 = KgV128.LoadUnsafe(ref band, 73);
-            x2 = KgV128.LoadUnsafe(ref band, 77);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 16));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 34));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 70);
-            x1 = KgV128.LoadUnsafe(ref band, 74);
-            x2 = KgV128.LoadUnsafe(ref band, 78);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 17));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 35));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV128.LoadUnsafe(ref bandRow);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 4);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 8);
+                w = KgV128.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 9));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 18));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 27));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 36));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 45));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                // tap (ky, 1)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 5);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 9);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 10));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 19));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 28));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 37));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 46));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                // tap (ky, 2)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 6);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 10);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 11));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 20));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 29));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 38));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 47));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1713,7 +979,7 @@ file static class LayersConv1Kernel
 
     /// <summary>2 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile2x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3;
         // Start from the bias.
@@ -1730,141 +996,56 @@ file static class LayersConv1Kernel
         KgF128 x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 43);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 47);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 16));
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 17));
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV128.Create(weightRow);
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 9));
+                x = KgV128.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 4);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 8);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 12);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 1)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 10));
+                x = KgV128.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 5);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 9);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 13);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 2)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 11));
+                x = KgV128.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 6);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 10);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 14);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1892,7 +1073,7 @@ file static class LayersConv1Kernel
     /// <summary>2 output channel(s) × 3 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile2x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile2x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2;
         // Start from the bias.
@@ -1907,114 +1088,47 @@ file static class LayersConv1Kernel
         KgF128 x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 43);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 16));
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 17));
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV128.Create(weightRow);
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 9));
+                x = KgV128.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 4);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 8);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                // tap (ky, 1)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 10));
+                x = KgV128.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 5);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 9);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                // tap (ky, 2)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 11));
+                x = KgV128.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 6);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 10);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -2035,362 +1149,6 @@ file static class LayersConv1Kernel
         KgV128.StoreUnsafe(a1_1, ref output, 680);
         KgUnsafe.Add(ref output, 684) = KgV128.GetElement(a1_2, 0);
         KgUnsafe.Add(ref output, 685) = KgV128.GetElement(a1_2, 1);
-    }
-
-    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[952];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 784);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 21632);
-            // The padded planes of all 1 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, 0, 1);
-            for (int oy = 0; oy < 26; oy++)
-            {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 2, those that start in from .. to − 1
-                for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 32); ob += 2)
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 676) + (oy * 26));
-                    // pixels 0..23
-                    Vector128Tile2x6(ref rows, ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref o, 1);
-                    // pixels 24..25
-                    Vector128Tile2x1Partial2(
-                        ref KgUnsafe.Add(ref rows, 24), ref KgUnsafe.Add(ref weights, ob * 9), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 24), 1);
-                }
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
-        a1_3 = a1_0;
-        a1_4 = a1_0;
-        a1_5 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 12));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 54);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 13));
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 43);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 47);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 51);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 55);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 14));
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 56);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 15));
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 84);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 88);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 16));
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 85);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 89);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 17));
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 86);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 90);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            band = ref KgUnsafe.Add(ref band, 952);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
-        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
-        a0_4 = KgV128.Max(a0_4, KgF128.Zero);
-        a0_5 = KgV128.Max(a0_5, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
-        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
-        a1_4 = KgV128.Max(a1_4, KgF128.Zero);
-        a1_5 = KgV128.Max(a1_5, KgF128.Zero);
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a0_5, ref output, 20);
-        KgV128.StoreUnsafe(a1_0, ref output, 676);
-        KgV128.StoreUnsafe(a1_1, ref output, 680);
-        KgV128.StoreUnsafe(a1_2, ref output, 684);
-        KgV128.StoreUnsafe(a1_3, ref output, 688);
-        KgV128.StoreUnsafe(a1_4, ref output, 692);
-        KgV128.StoreUnsafe(a1_5, ref output, 696);
-    }
-
-    /// <summary>2 output channel(s) × 1 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a1_0;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-
-        // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 9));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 10));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 11));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 12));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 13));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 14));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 15));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 16));
-            a1_0 = Fma(x0, w, a1_0);
-            // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 70);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 17));
-            a1_0 = Fma(x0, w, a1_0);
-            band = ref KgUnsafe.Add(ref band, 952);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        // Store once.
-        output = KgV128.GetElement(a0_0, 0);
-        KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
-        KgUnsafe.Add(ref output, 676) = KgV128.GetElement(a1_0, 0);
-        KgUnsafe.Add(ref output, 677) = KgV128.GetElement(a1_0, 1);
     }
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 32.</summary>
@@ -2447,141 +1205,28 @@ file static class LayersConv1Kernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 9);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 10);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 11);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 12);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 13);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 14);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 15);
-            x = KgUnsafe.Add(ref band, 68);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 16);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 17);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 73);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 34) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 9 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    a1_2 = a1_2 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    a1_3 = a1_3 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -2621,87 +1266,22 @@ file static class LayersConv1Kernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 9);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 10);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 11);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 12);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 13);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 14);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 15);
-            x = KgUnsafe.Add(ref band, 68);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 16);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 17);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 34) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 9 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 952);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }

@@ -32,11 +32,10 @@ partial class Layers
     /// output pixel (oy, ox) is flattened pixel oy × 12 + ox and every kernel tap is a contiguous load across output rows; the 3 column(s) between rows are
     /// computed and not stored (75 % of 16-float vectors' lanes are output pixels, against 56 % along a row). Register tiles of output channels × flattened
     /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 4 channel(s) × 6 vector(s) of 16 pixels (24 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 5 channel(s) × 4 vector(s) of 4 pixels (20 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 2 channel(s) × 6 vector(s) of 4 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 4 channel(s) × 6 vector(s) of 16 pixels (24 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 5 channel(s) × 4 vector(s) of 4 pixels (20 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Rectangular(
@@ -84,10 +83,6 @@ file static class LayersRectangularKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -111,10 +106,6 @@ file static class LayersRectangularKernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -196,286 +187,151 @@ file static class LayersRectangularKernel
         KgF512 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 31));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 55));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 79));
-            x = KgV512.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 64);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 80);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 30));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 54));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 78));
-            x = KgV512.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 65);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 81);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 29));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 53));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 77));
-            x = KgV512.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 66);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 82);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 28));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 52));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 76));
-            x = KgV512.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 19);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 35);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 51);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 67);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 83);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 27));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 51));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 75));
-            x = KgV512.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 28);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 60);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 76);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 92);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 50));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 74));
-            x = KgV512.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 29);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 45);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 61);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 77);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 93);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 49));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 73));
-            x = KgV512.LoadUnsafe(ref band, 14);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 30);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 46);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 62);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 78);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 94);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV512.Create(weights);
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 48));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 72));
-            x = KgV512.LoadUnsafe(ref band, 15);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 31);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 47);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 63);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 79);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 95);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 12);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, (1 - ky) * 4);
+                // tap (ky, 0)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 3));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 27));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 51));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 75));
+                x = KgV512.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 16);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 32);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 48);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 64);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 80);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+                // tap (ky, 1)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 26));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 50));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 74));
+                x = KgV512.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 17);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 33);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 49);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 65);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 81);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+                // tap (ky, 2)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 25));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 49));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 73));
+                x = KgV512.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 18);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 34);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 50);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 66);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 82);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+                // tap (ky, 3)
+                w0 = KgV512.Create(weightRow);
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 24));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 48));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 72));
+                x = KgV512.LoadUnsafe(ref bandRow, 3);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 19);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 35);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 51);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 67);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 83);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -533,118 +389,67 @@ file static class LayersRectangularKernel
         KgF512 x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV512.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 64);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 80);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV512.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 65);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 81);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV512.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 66);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 82);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV512.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 19);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 35);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 51);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 67);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 83);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV512.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 28);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 60);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 76);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 92);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV512.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 29);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 45);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 61);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 77);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 93);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV512.LoadUnsafe(ref band, 14);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 30);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 46);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 62);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 78);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 94);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV512.Create(weights);
-            x = KgV512.LoadUnsafe(ref band, 15);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV512.LoadUnsafe(ref band, 31);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV512.LoadUnsafe(ref band, 47);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV512.LoadUnsafe(ref band, 63);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV512.LoadUnsafe(ref band, 79);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV512.LoadUnsafe(ref band, 95);
-            a0_5 = Fma(x, w0, a0_5);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 12);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, (1 - ky) * 4);
+                // tap (ky, 0)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 3));
+                x = KgV512.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 16);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 32);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 48);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 64);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 80);
+                a0_5 = Fma(x, w0, a0_5);
+                // tap (ky, 1)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                x = KgV512.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 17);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 33);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 49);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 65);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 81);
+                a0_5 = Fma(x, w0, a0_5);
+                // tap (ky, 2)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                x = KgV512.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 18);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 34);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 50);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 66);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 82);
+                a0_5 = Fma(x, w0, a0_5);
+                // tap (ky, 3)
+                w0 = KgV512.Create(weightRow);
+                x = KgV512.LoadUnsafe(ref bandRow, 3);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 19);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 35);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 51);
+                a0_3 = Fma(x, w0, a0_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 67);
+                a0_4 = Fma(x, w0, a0_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 83);
+                a0_5 = Fma(x, w0, a0_5);
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -728,166 +533,91 @@ file static class LayersRectangularKernel
         KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 31));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 55));
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 30));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 54));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 29));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 53));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 28));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 52));
-            x = KgV256.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 11);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 19);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 27);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 27));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 51));
-            x = KgV256.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 28);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 36);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 50));
-            x = KgV256.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 29);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 37);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 49));
-            x = KgV256.LoadUnsafe(ref band, 14);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 30);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 38);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV256.Create(weights);
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 48));
-            x = KgV256.LoadUnsafe(ref band, 15);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 23);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 31);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 39);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 12);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, (1 - ky) * 4);
+                // tap (ky, 0)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 3));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 27));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 51));
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 26));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 50));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 25));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 49));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 3)
+                w0 = KgV256.Create(weightRow);
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 24));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 48));
+                x = KgV256.LoadUnsafe(ref bandRow, 3);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 11);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 19);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 27);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -935,126 +665,71 @@ file static class LayersRectangularKernel
         KgF256 x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 31));
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 30));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 29));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 28));
-            x = KgV256.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 11);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 19);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 27);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 27));
-            x = KgV256.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 28);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 36);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            x = KgV256.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 29);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 37);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            x = KgV256.LoadUnsafe(ref band, 14);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 22);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 30);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 38);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV256.Create(weights);
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            x = KgV256.LoadUnsafe(ref band, 15);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV256.LoadUnsafe(ref band, 23);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV256.LoadUnsafe(ref band, 31);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV256.LoadUnsafe(ref band, 39);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 12);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, (1 - ky) * 4);
+                // tap (ky, 0)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 3));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 27));
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 26));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 25));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                // tap (ky, 3)
+                w0 = KgV256.Create(weightRow);
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 24));
+                x = KgV256.LoadUnsafe(ref bandRow, 3);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 11);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 19);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 27);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -1081,7 +756,7 @@ file static class LayersRectangularKernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[327];
         bandBuffer.Clear();
@@ -1102,7 +777,7 @@ file static class LayersRectangularKernel
                 // flattened pixels 0..95 in blocks of 16
                 for (int x0 = 0; x0 < 96; x0 += 16)
                 {
-                    Arm64Tile5x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
+                    Vector128Tile5x4(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
                     StorePixels(ref tileOutput, x0, 16, ref o, 5);
                 }
             }
@@ -1111,7 +786,7 @@ file static class LayersRectangularKernel
 
     /// <summary>5 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile5x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile5x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3, a4_0, a4_1, a4_2, a4_3;
         // Start from the bias.
@@ -1140,246 +815,131 @@ file static class LayersRectangularKernel
         KgF128 w, x0, x1, x2, x3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            x0 = KgV128.LoadUnsafe(ref band);
-            x1 = KgV128.LoadUnsafe(ref band, 4);
-            x2 = KgV128.LoadUnsafe(ref band, 8);
-            x3 = KgV128.LoadUnsafe(ref band, 12);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 31));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 55));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 79));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 103));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (0, 1), weight (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            x1 = KgV128.LoadUnsafe(ref band, 5);
-            x2 = KgV128.LoadUnsafe(ref band, 9);
-            x3 = KgV128.LoadUnsafe(ref band, 13);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 30));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 54));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 78));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 102));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (0, 2), weight (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            x1 = KgV128.LoadUnsafe(ref band, 6);
-            x2 = KgV128.LoadUnsafe(ref band, 10);
-            x3 = KgV128.LoadUnsafe(ref band, 14);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 29));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 53));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 77));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 101));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (0, 3), weight (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 3);
-            x1 = KgV128.LoadUnsafe(ref band, 7);
-            x2 = KgV128.LoadUnsafe(ref band, 11);
-            x3 = KgV128.LoadUnsafe(ref band, 15);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 28));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 52));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 76));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 100));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (1, 0), weight (0, 3)
-            x0 = KgV128.LoadUnsafe(ref band, 12);
-            x1 = KgV128.LoadUnsafe(ref band, 16);
-            x2 = KgV128.LoadUnsafe(ref band, 20);
-            x3 = KgV128.LoadUnsafe(ref band, 24);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 27));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 51));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 75));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 99));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (1, 1), weight (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 13);
-            x1 = KgV128.LoadUnsafe(ref band, 17);
-            x2 = KgV128.LoadUnsafe(ref band, 21);
-            x3 = KgV128.LoadUnsafe(ref band, 25);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 50));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 74));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 98));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (1, 2), weight (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 14);
-            x1 = KgV128.LoadUnsafe(ref band, 18);
-            x2 = KgV128.LoadUnsafe(ref band, 22);
-            x3 = KgV128.LoadUnsafe(ref band, 26);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 49));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 73));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 97));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            // tap (1, 3), weight (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 15);
-            x1 = KgV128.LoadUnsafe(ref band, 19);
-            x2 = KgV128.LoadUnsafe(ref band, 23);
-            x3 = KgV128.LoadUnsafe(ref band, 27);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 48));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 72));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 96));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 12);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, (1 - ky) * 4);
+                // tap (ky, 0)
+                x0 = KgV128.LoadUnsafe(ref bandRow);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 4);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 8);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 12);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 3));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 27));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 51));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 75));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 99));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                // tap (ky, 1)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 5);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 9);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 13);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 26));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 50));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 74));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 98));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                // tap (ky, 2)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 6);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 10);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 14);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 25));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 49));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 73));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 97));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                // tap (ky, 3)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 3);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 7);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 11);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 15);
+                w = KgV128.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 24));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 48));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 72));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 96));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -1413,414 +973,6 @@ file static class LayersRectangularKernel
                 ref float e = ref KgUnsafe.Add(ref output, (j * 16) + k);
                 e = 1f / (1f + KgMathF.Exp(-e));
             }
-        }
-    }
-
-    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 5.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[327];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
-        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[48]);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 324);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 360);
-            // Output planes of 8×9 are flattened: the band holds every input channel's padded plane in 1 stride phase(s) of 9×12, and flattened pixel q = oy ×
-            // 12 + ox reads tap (ky, kx) at the tap's offset + q.
-            FillPlanes(ref inputGroup, ref band, 3);
-            // output channels in blocks of 2, those that start in from .. to − 1
-            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
-            {
-                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 72);
-                // flattened pixels 0..95 in blocks of 24
-                for (int x0 = 0; x0 < 96; x0 += 24)
-                {
-                    Vector128Tile2x6(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 24), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
-                    StorePixels(ref tileOutput, x0, 24, ref o, 2);
-                }
-            }
-            // the last 1 output channel(s)
-            if (from <= 4 && 4 < to)
-            {
-                ref float o = ref KgUnsafe.Add(ref outputGroup, 288);
-                // flattened pixels 0..95 in blocks of 24
-                for (int x0 = 0; x0 < 96; x0 += 24)
-                {
-                    Vector128Tile1x6(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, 96), ref KgUnsafe.Add(ref bias, 4), ref tileOutput, 3);
-                    StorePixels(ref tileOutput, x0, 24, ref o, 1);
-                }
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a1_0, a1_1, a1_2, a1_3, a1_4, a1_5;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
-        a1_3 = a1_0;
-        a1_4 = a1_0;
-        a1_5 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 31));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 30));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 29));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 28));
-            x = KgV128.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 7);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 11);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 15);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 27));
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            x = KgV128.LoadUnsafe(ref band, 15);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 31);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            band = ref KgUnsafe.Add(ref band, 108);
-            weights = ref KgUnsafe.Add(ref weights, 8);
-        }
-
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a0_5, ref output, 20);
-        KgV128.StoreUnsafe(a1_0, ref output, 24);
-        KgV128.StoreUnsafe(a1_1, ref output, 28);
-        KgV128.StoreUnsafe(a1_2, ref output, 32);
-        KgV128.StoreUnsafe(a1_3, ref output, 36);
-        KgV128.StoreUnsafe(a1_4, ref output, 40);
-        KgV128.StoreUnsafe(a1_5, ref output, 44);
-        // Sigmoid, applied to the stored values.
-        for (int j = 0; j < 2; j++)
-        {
-            for (int k = 0; k < 24; k++)
-            {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 24) + k);
-                e = 1f / (1f + KgMathF.Exp(-e));
-            }
-        }
-    }
-
-    /// <summary>1 output channel(s) × 6 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 2×4 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile1x6(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a0_5 = a0_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV128.LoadUnsafe(ref band, 3);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 7);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 11);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 15);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 33);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_5 = Fma(x, w0, a0_5);
-            // tap (1, 3), weight (0, 0)
-            w0 = KgV128.Create(weights);
-            x = KgV128.LoadUnsafe(ref band, 15);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_3 = Fma(x, w0, a0_3);
-            x = KgV128.LoadUnsafe(ref band, 31);
-            a0_4 = Fma(x, w0, a0_4);
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_5 = Fma(x, w0, a0_5);
-            band = ref KgUnsafe.Add(ref band, 108);
-            weights = ref KgUnsafe.Add(ref weights, 8);
-        }
-
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a0_5, ref output, 20);
-        // Sigmoid, applied to the stored values.
-        for (int k = 0; k < 24; k++)
-        {
-            ref float e = ref KgUnsafe.Add(ref output, k);
-            e = 1f / (1f + KgMathF.Exp(-e));
         }
     }
 
@@ -1884,126 +1036,28 @@ file static class LayersRectangularKernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 31);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 30);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 29);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 28);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 27);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 3), weight (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                for (int kx = 0; kx < 4; kx++)
+                {
+                    int offset = (ky * 12) + kx;
+                    int tap = ((1 - ky) * 4) + (3 - kx);
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 24 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    a1_2 = a1_2 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    a1_3 = a1_3 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -2043,86 +1097,23 @@ file static class LayersRectangularKernel
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0), weight (1, 3)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 1), weight (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 2), weight (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            // tap (0, 3), weight (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 0), weight (0, 3)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 1), weight (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 2), weight (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_3 = a0_3 + (x * w0);
-            // tap (1, 3), weight (0, 0)
-            w0 = weights;
-            x = KgUnsafe.Add(ref band, 15);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_3 = a0_3 + (x * w0);
+            for (int ky = 0; ky < 2; ky++)
+            {
+                for (int kx = 0; kx < 4; kx++)
+                {
+                    int offset = (ky * 12) + kx;
+                    int tap = ((1 - ky) * 4) + (3 - kx);
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 108);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }

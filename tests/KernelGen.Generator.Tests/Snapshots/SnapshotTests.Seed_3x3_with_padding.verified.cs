@@ -34,7 +34,7 @@ partial class Layers
     /// <para>Vector512: tiles of 1 channel(s) × 1 vector(s) of 16 pixels (1 accumulators), window fully unrolled.</para>
     /// <para>Vector256: tiles of 1 channel(s) × 2 vector(s) of 8 pixels (2 accumulators), window fully unrolled.</para>
     /// <para>Vector128: tiles of 1 channel(s) × 4 vector(s) of 4 pixels (4 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 1 channel(s) × 7 pixel(s) (7 accumulators), window fully unrolled.</para>
+    /// <para>Scalar: tiles of 1 channel(s) × 7 pixel(s) (7 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Seed(
@@ -493,150 +493,29 @@ file static class LayersSeedKernel
         float x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_6 = a0_6 + (x * w0);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_6 = a0_6 + (x * w0);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_6 = a0_6 + (x * w0);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_6 = a0_6 + (x * w0);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            x = KgUnsafe.Add(ref band, 6);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_6 = a0_6 + (x * w0);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            x = KgUnsafe.Add(ref band, 7);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 8);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 9);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_6 = a0_6 + (x * w0);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            x = KgUnsafe.Add(ref band, 10);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_6 = a0_6 + (x * w0);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_6 = a0_6 + (x * w0);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_0 = a0_0 + (x * w0);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_1 = a0_1 + (x * w0);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_2 = a0_2 + (x * w0);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_3 = a0_3 + (x * w0);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_4 = a0_4 + (x * w0);
-            x = KgUnsafe.Add(ref band, 17);
-            a0_5 = a0_5 + (x * w0);
-            x = KgUnsafe.Add(ref band, 18);
-            a0_6 = a0_6 + (x * w0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 5) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 4);
+                    a0_4 = a0_4 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 5);
+                    a0_5 = a0_5 + (x * w0);
+                    x = KgUnsafe.Add(ref band, offset + 6);
+                    a0_6 = a0_6 + (x * w0);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 25);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }

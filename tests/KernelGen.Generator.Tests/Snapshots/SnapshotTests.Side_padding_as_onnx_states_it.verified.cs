@@ -33,9 +33,8 @@ partial class Layers
     /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
     /// <para>Vector512: tiles of 4 channel(s) × 4 vector(s) of 16 pixels (16 accumulators), window unrolled per kernel row.</para>
     /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window unrolled per kernel row.</para>
-    /// <para>Arm64: tiles of 4 channel(s) × 5 vector(s) of 4 pixels (20 accumulators), window unrolled per kernel row.</para>
-    /// <para>Vector128: tiles of 2 channel(s) × 5 vector(s) of 4 pixels (10 accumulators), window unrolled per kernel row.</para>
-    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 4 channel(s) × 5 vector(s) of 4 pixels (20 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Stem(
@@ -83,10 +82,6 @@ file static class LayersStemKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -110,10 +105,6 @@ file static class LayersStemKernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -713,7 +704,7 @@ file static class LayersStemKernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
         bandBuffer.Clear();
@@ -734,7 +725,7 @@ file static class LayersStemKernel
                 // flattened pixels 0..59 in blocks of 20
                 for (int x0 = 0; x0 < 60; x0 += 20)
                 {
-                    Arm64Tile4x5(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
+                    Vector128Tile4x5(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 3);
                     StorePixels(ref tileOutput, x0, 20, ref o, 4);
                 }
             }
@@ -743,7 +734,7 @@ file static class LayersStemKernel
 
     /// <summary>4 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 7×7 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile4x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile4x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4, a2_0, a2_1, a2_2, a2_3, a2_4, a3_0, a3_1, a3_2, a3_3, a3_4;
         // Start from the bias.
@@ -1016,206 +1007,6 @@ file static class LayersStemKernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[975];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
-        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[40]);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 432);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 144);
-            // Output planes of 6×6 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 9×9, and flattened pixel q = oy × 9
-            // + ox reads tap (ky, kx) at the tap's offset + q.
-            FillPlanes(ref inputGroup, ref band, 3);
-            // output channels in blocks of 2, those that start in from .. to − 1
-            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
-            {
-                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 36);
-                // flattened pixels 0..59 in blocks of 20
-                for (int x0 = 0; x0 < 60; x0 += 20)
-                {
-                    Vector128Tile2x5(
-                        ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 147), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 3);
-                    StorePixels(ref tileOutput, x0, 20, ref o, 2);
-                }
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 7×7 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
-        a1_3 = a1_0;
-        a1_4 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            for (int ky = 0; ky < 7; ky++)
-            {
-                ref float bandRow = ref KgUnsafe.Add(ref band, (ky % 2 * 162) + (ky / 2 * 9));
-                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 7);
-                // tap (ky, 0)
-                w0 = KgV128.Create(weightRow);
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 147));
-                x = KgV128.LoadUnsafe(ref bandRow);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 4);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 8);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 12);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 16);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-                // tap (ky, 1)
-                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 148));
-                x = KgV128.LoadUnsafe(ref bandRow, 81);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 85);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 89);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 93);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 97);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-                // tap (ky, 2)
-                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 149));
-                x = KgV128.LoadUnsafe(ref bandRow, 1);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 5);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 9);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 13);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 17);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-                // tap (ky, 3)
-                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 3));
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 150));
-                x = KgV128.LoadUnsafe(ref bandRow, 82);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 86);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 90);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 94);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 98);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-                // tap (ky, 4)
-                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 4));
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 151));
-                x = KgV128.LoadUnsafe(ref bandRow, 2);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 6);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 10);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 14);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 18);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-                // tap (ky, 5)
-                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 5));
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 152));
-                x = KgV128.LoadUnsafe(ref bandRow, 83);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 87);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 91);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 95);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 99);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-                // tap (ky, 6)
-                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 6));
-                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 153));
-                x = KgV128.LoadUnsafe(ref bandRow, 3);
-                a0_0 = Fma(x, w0, a0_0);
-                a1_0 = Fma(x, w1, a1_0);
-                x = KgV128.LoadUnsafe(ref bandRow, 7);
-                a0_1 = Fma(x, w0, a0_1);
-                a1_1 = Fma(x, w1, a1_1);
-                x = KgV128.LoadUnsafe(ref bandRow, 11);
-                a0_2 = Fma(x, w0, a0_2);
-                a1_2 = Fma(x, w1, a1_2);
-                x = KgV128.LoadUnsafe(ref bandRow, 15);
-                a0_3 = Fma(x, w0, a0_3);
-                a1_3 = Fma(x, w1, a1_3);
-                x = KgV128.LoadUnsafe(ref bandRow, 19);
-                a0_4 = Fma(x, w0, a0_4);
-                a1_4 = Fma(x, w1, a1_4);
-            }
-            band = ref KgUnsafe.Add(ref band, 324);
-            weights = ref KgUnsafe.Add(ref weights, 49);
-        }
-
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a1_0, ref output, 20);
-        KgV128.StoreUnsafe(a1_1, ref output, 24);
-        KgV128.StoreUnsafe(a1_2, ref output, 28);
-        KgV128.StoreUnsafe(a1_3, ref output, 32);
-        KgV128.StoreUnsafe(a1_4, ref output, 36);
-    }
-
-    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[975];
@@ -1265,113 +1056,25 @@ file static class LayersStemKernel
         {
             for (int ky = 0; ky < 7; ky++)
             {
-                ref float bandRow = ref KgUnsafe.Add(ref band, (ky % 2 * 162) + (ky / 2 * 9));
-                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 7);
-                // tap (ky, 0)
-                w0 = weightRow;
-                w1 = KgUnsafe.Add(ref weightRow, 147);
-                x = bandRow;
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 1);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 2);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 3);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-                // tap (ky, 1)
-                w0 = KgUnsafe.Add(ref weightRow, 1);
-                w1 = KgUnsafe.Add(ref weightRow, 148);
-                x = KgUnsafe.Add(ref bandRow, 81);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 82);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 83);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 84);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-                // tap (ky, 2)
-                w0 = KgUnsafe.Add(ref weightRow, 2);
-                w1 = KgUnsafe.Add(ref weightRow, 149);
-                x = KgUnsafe.Add(ref bandRow, 1);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 2);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 3);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 4);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-                // tap (ky, 3)
-                w0 = KgUnsafe.Add(ref weightRow, 3);
-                w1 = KgUnsafe.Add(ref weightRow, 150);
-                x = KgUnsafe.Add(ref bandRow, 82);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 83);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 84);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 85);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-                // tap (ky, 4)
-                w0 = KgUnsafe.Add(ref weightRow, 4);
-                w1 = KgUnsafe.Add(ref weightRow, 151);
-                x = KgUnsafe.Add(ref bandRow, 2);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 3);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 4);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 5);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-                // tap (ky, 5)
-                w0 = KgUnsafe.Add(ref weightRow, 5);
-                w1 = KgUnsafe.Add(ref weightRow, 152);
-                x = KgUnsafe.Add(ref bandRow, 83);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 84);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 85);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 86);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
-                // tap (ky, 6)
-                w0 = KgUnsafe.Add(ref weightRow, 6);
-                w1 = KgUnsafe.Add(ref weightRow, 153);
-                x = KgUnsafe.Add(ref bandRow, 3);
-                a0_0 = a0_0 + (x * w0);
-                a1_0 = a1_0 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 4);
-                a0_1 = a0_1 + (x * w0);
-                a1_1 = a1_1 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 5);
-                a0_2 = a0_2 + (x * w0);
-                a1_2 = a1_2 + (x * w1);
-                x = KgUnsafe.Add(ref bandRow, 6);
-                a0_3 = a0_3 + (x * w0);
-                a1_3 = a1_3 + (x * w1);
+                for (int kx = 0; kx < 7; kx++)
+                {
+                    int offset = ((ky % 2 * 162) + (ky / 2 * 9)) + ((kx % 2 * 81) + (kx / 2));
+                    int tap = (ky * 7) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 147 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    a1_2 = a1_2 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    a1_3 = a1_3 + (x * w1);
+                }
             }
             band = ref KgUnsafe.Add(ref band, 324);
             weights = ref KgUnsafe.Add(ref weights, 49);

@@ -32,11 +32,10 @@ partial class Layers
     /// output pixel (oy, ox) is flattened pixel oy × 11 + ox and every kernel tap is a contiguous load across output rows; the 2 column(s) between rows are
     /// computed and not stored (72 % of 16-float vectors' lanes are output pixels, against 56 % along a row). Register tiles of output channels × flattened
     /// pixels accumulate over all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 4 channel(s) × 6 vector(s) of 16 pixels (24 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 4 channel(s) × 5 vector(s) of 4 pixels (20 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 2 channel(s) × 5 vector(s) of 4 pixels (10 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 4 channel(s) × 6 vector(s) of 16 pixels (24 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector256: tiles of 3 channel(s) × 4 vector(s) of 8 pixels (12 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 4 channel(s) × 5 vector(s) of 4 pixels (20 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static partial void Dilated(
@@ -84,10 +83,6 @@ file static class LayersDilatedKernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -111,10 +106,6 @@ file static class LayersDilatedKernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -191,321 +182,116 @@ file static class LayersDilatedKernel
         KgF512 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV512.Create(weights);
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 36));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 54));
-            x = KgV512.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 64);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 80);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (0, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 37));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 55));
-            x = KgV512.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 33);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 49);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 65);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 81);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (0, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 38));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 56));
-            x = KgV512.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 18);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 34);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 50);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 66);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 82);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 39));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 57));
-            x = KgV512.LoadUnsafe(ref band, 11);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 27);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 43);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 59);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 75);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 91);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 40));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 58));
-            x = KgV512.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 28);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 60);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 76);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 92);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (1, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 41));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 59));
-            x = KgV512.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 29);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 45);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 61);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 77);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 93);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (2, 0)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 42));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 60));
-            x = KgV512.LoadUnsafe(ref band, 22);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 54);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 70);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 86);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 102);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (2, 1)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 43));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 61));
-            x = KgV512.LoadUnsafe(ref band, 23);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 39);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 55);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 71);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 87);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 103);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
-            // tap (2, 2)
-            w0 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV512.Create(KgUnsafe.Add(ref weights, 44));
-            w3 = KgV512.Create(KgUnsafe.Add(ref weights, 62));
-            x = KgV512.LoadUnsafe(ref band, 24);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV512.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV512.LoadUnsafe(ref band, 56);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV512.LoadUnsafe(ref band, 72);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV512.LoadUnsafe(ref band, 88);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            x = KgV512.LoadUnsafe(ref band, 104);
-            a0_5 = Fma(x, w0, a0_5);
-            a1_5 = Fma(x, w1, a1_5);
-            a2_5 = Fma(x, w2, a2_5);
-            a3_5 = Fma(x, w3, a3_5);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ((ky * 2) % 2 * 242) + ((ky * 2) / 2 * 11));
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV512.Create(weightRow);
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 18));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 36));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 54));
+                x = KgV512.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 16);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 32);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 48);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 64);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 80);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+                // tap (ky, 1)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 19));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 37));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 55));
+                x = KgV512.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 17);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 33);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 49);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 65);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 81);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+                // tap (ky, 2)
+                w0 = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV512.Create(KgUnsafe.Add(ref weightRow, 20));
+                w2 = KgV512.Create(KgUnsafe.Add(ref weightRow, 38));
+                w3 = KgV512.Create(KgUnsafe.Add(ref weightRow, 56));
+                x = KgV512.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV512.LoadUnsafe(ref bandRow, 18);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV512.LoadUnsafe(ref bandRow, 34);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV512.LoadUnsafe(ref bandRow, 50);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV512.LoadUnsafe(ref bandRow, 66);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                x = KgV512.LoadUnsafe(ref bandRow, 82);
+                a0_5 = Fma(x, w0, a0_5);
+                a1_5 = Fma(x, w1, a1_5);
+                a2_5 = Fma(x, w2, a2_5);
+                a3_5 = Fma(x, w3, a3_5);
+            }
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -561,96 +347,41 @@ file static class LayersDilatedKernel
         KgF512 w, x0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV512.LoadUnsafe(ref band);
-            w = KgV512.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 18));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 36));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 54));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 19));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 37));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 55));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (0, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 2);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 20));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 38));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 56));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 11);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 21));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 39));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 57));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 12);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 22));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 40));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 58));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 13);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 23));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 41));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 59));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (2, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 22);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 24));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 42));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 60));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (2, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 23);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 25));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 43));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 61));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (2, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 24);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 26));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 44));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 62));
-            a3_0 = Fma(x0, w, a3_0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ((ky * 2) % 2 * 242) + ((ky * 2) / 2 * 11));
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV512.LoadUnsafe(ref bandRow);
+                w = KgV512.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 18));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 36));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 54));
+                a3_0 = Fma(x0, w, a3_0);
+                // tap (ky, 1)
+                x0 = KgV512.LoadUnsafe(ref bandRow, 1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 19));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 37));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 55));
+                a3_0 = Fma(x0, w, a3_0);
+                // tap (ky, 2)
+                x0 = KgV512.LoadUnsafe(ref bandRow, 2);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 20));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 38));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 56));
+                a3_0 = Fma(x0, w, a3_0);
+            }
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -735,186 +466,71 @@ file static class LayersDilatedKernel
         KgF256 x, w0, w1, w2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV256.Create(weights);
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 36));
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 37));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 38));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 39));
-            x = KgV256.LoadUnsafe(ref band, 11);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 19);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 27);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 35);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 40));
-            x = KgV256.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 28);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 36);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 41));
-            x = KgV256.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 29);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 37);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (2, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 42));
-            x = KgV256.LoadUnsafe(ref band, 22);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 30);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 38);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (2, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 43));
-            x = KgV256.LoadUnsafe(ref band, 23);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 31);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 39);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 47);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            // tap (2, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV256.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV256.Create(KgUnsafe.Add(ref weights, 44));
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            x = KgV256.LoadUnsafe(ref band, 32);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            x = KgV256.LoadUnsafe(ref band, 40);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            x = KgV256.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ((ky * 2) % 2 * 242) + ((ky * 2) / 2 * 11));
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV256.Create(weightRow);
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 18));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 36));
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 19));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 37));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV256.Create(KgUnsafe.Add(ref weightRow, 20));
+                w2 = KgV256.Create(KgUnsafe.Add(ref weightRow, 38));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+            }
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -958,96 +574,41 @@ file static class LayersDilatedKernel
         KgF256 x, w0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV256.Create(weights);
-            x = KgV256.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 8);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 16);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (0, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            x = KgV256.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 9);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 17);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (0, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            x = KgV256.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 10);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 18);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 26);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (1, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            x = KgV256.LoadUnsafe(ref band, 11);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 19);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 27);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 35);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (1, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            x = KgV256.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 20);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 28);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 36);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (1, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            x = KgV256.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 21);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 29);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 37);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (2, 0)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            x = KgV256.LoadUnsafe(ref band, 22);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 30);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 38);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (2, 1)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            x = KgV256.LoadUnsafe(ref band, 23);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 31);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 39);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 47);
-            a0_3 = Fma(x, w0, a0_3);
-            // tap (2, 2)
-            w0 = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            x = KgV256.LoadUnsafe(ref band, 24);
-            a0_0 = Fma(x, w0, a0_0);
-            x = KgV256.LoadUnsafe(ref band, 32);
-            a0_1 = Fma(x, w0, a0_1);
-            x = KgV256.LoadUnsafe(ref band, 40);
-            a0_2 = Fma(x, w0, a0_2);
-            x = KgV256.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ((ky * 2) % 2 * 242) + ((ky * 2) / 2 * 11));
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV256.Create(weightRow);
+                x = KgV256.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 8);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 16);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 24);
+                a0_3 = Fma(x, w0, a0_3);
+                // tap (ky, 1)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                x = KgV256.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 9);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 17);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 25);
+                a0_3 = Fma(x, w0, a0_3);
+                // tap (ky, 2)
+                w0 = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                x = KgV256.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                x = KgV256.LoadUnsafe(ref bandRow, 10);
+                a0_1 = Fma(x, w0, a0_1);
+                x = KgV256.LoadUnsafe(ref bandRow, 18);
+                a0_2 = Fma(x, w0, a0_2);
+                x = KgV256.LoadUnsafe(ref bandRow, 26);
+                a0_3 = Fma(x, w0, a0_3);
+            }
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1067,7 +628,7 @@ file static class LayersDilatedKernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[968];
         bandBuffer.Clear();
@@ -1088,7 +649,7 @@ file static class LayersDilatedKernel
                 // flattened pixels 0..99 in blocks of 20
                 for (int x0 = 0; x0 < 100; x0 += 20)
                 {
-                    Arm64Tile4x5(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
+                    Vector128Tile4x5(ref KgUnsafe.Add(ref band, x0), ref weights, ref bias, ref tileOutput, 2);
                     StorePixels(ref tileOutput, x0, 20, ref o, 4);
                 }
             }
@@ -1097,7 +658,7 @@ file static class LayersDilatedKernel
 
     /// <summary>4 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile4x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile4x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4, a2_0, a2_1, a2_2, a2_3, a2_4, a3_0, a3_1, a3_2, a3_3, a3_4;
         // Start from the bias.
@@ -1126,276 +687,101 @@ file static class LayersDilatedKernel
         KgF128 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 36));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 54));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 37));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 55));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 38));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 56));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 39));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 57));
-            x = KgV128.LoadUnsafe(ref band, 11);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 15);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 40));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 58));
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 41));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 59));
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 42));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 60));
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 43));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 61));
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 31);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 44));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 62));
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            a2_4 = Fma(x, w2, a2_4);
-            a3_4 = Fma(x, w3, a3_4);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ((ky * 2) % 2 * 242) + ((ky * 2) / 2 * 11));
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV128.Create(weightRow);
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 18));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 36));
+                w3 = KgV128.Create(KgUnsafe.Add(ref weightRow, 54));
+                x = KgV128.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 4);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 8);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 12);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 16);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                // tap (ky, 1)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 19));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 37));
+                w3 = KgV128.Create(KgUnsafe.Add(ref weightRow, 55));
+                x = KgV128.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 5);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 9);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 13);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 17);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+                // tap (ky, 2)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 20));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 38));
+                w3 = KgV128.Create(KgUnsafe.Add(ref weightRow, 56));
+                x = KgV128.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 6);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 10);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 14);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                x = KgV128.LoadUnsafe(ref bandRow, 18);
+                a0_4 = Fma(x, w0, a0_4);
+                a1_4 = Fma(x, w1, a1_4);
+                a2_4 = Fma(x, w2, a2_4);
+                a3_4 = Fma(x, w3, a3_4);
+            }
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1423,245 +809,6 @@ file static class LayersDilatedKernel
         KgV128.StoreUnsafe(a3_4, ref output, 76);
         // Tanh, applied to the stored values.
         for (int j = 0; j < 4; j++)
-        {
-            for (int k = 0; k < 20; k++)
-            {
-                ref float e = ref KgUnsafe.Add(ref output, (j * 20) + k);
-                e = KgMathF.Tanh(e);
-            }
-        }
-    }
-
-    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 4.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[968];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        // The tile's output, flattened as the band is: the pixels of each output row are copied out of it.
-        ref float tileOutput = ref KgMarshal.GetReference(stackalloc float[40]);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 578);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 324);
-            // Output planes of 9×9 are flattened: the band holds every input channel's padded plane in 4 stride phase(s) of 11×11, and flattened pixel q = oy ×
-            // 11 + ox reads tap (ky, kx) at the tap's offset + q.
-            FillPlanes(ref inputGroup, ref band, 2);
-            // output channels in blocks of 2, those that start in from .. to − 1
-            for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 4); ob += 2)
-            {
-                ref float o = ref KgUnsafe.Add(ref outputGroup, ob * 81);
-                // flattened pixels 0..99 in blocks of 20
-                for (int x0 = 0; x0 < 100; x0 += 20)
-                {
-                    Vector128Tile2x5(ref KgUnsafe.Add(ref band, x0), ref KgUnsafe.Add(ref weights, ob * 18), ref KgUnsafe.Add(ref bias, ob), ref tileOutput, 2);
-                    StorePixels(ref tileOutput, x0, 20, ref o, 2);
-                }
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 5 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x5(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
-        a1_3 = a1_0;
-        a1_4 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 18));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 19));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 20));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 21));
-            x = KgV128.LoadUnsafe(ref band, 11);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 15);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 19);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 22));
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 20);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 23));
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 21);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 25);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 29);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 24));
-            x = KgV128.LoadUnsafe(ref band, 22);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 26);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 30);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 25));
-            x = KgV128.LoadUnsafe(ref band, 23);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 27);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 31);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 26));
-            x = KgV128.LoadUnsafe(ref band, 24);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 28);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 32);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            band = ref KgUnsafe.Add(ref band, 484);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a0_4, ref output, 16);
-        KgV128.StoreUnsafe(a1_0, ref output, 20);
-        KgV128.StoreUnsafe(a1_1, ref output, 24);
-        KgV128.StoreUnsafe(a1_2, ref output, 28);
-        KgV128.StoreUnsafe(a1_3, ref output, 32);
-        KgV128.StoreUnsafe(a1_4, ref output, 36);
-        // Tanh, applied to the stored values.
-        for (int j = 0; j < 2; j++)
         {
             for (int k = 0; k < 20; k++)
             {
@@ -1720,141 +867,28 @@ file static class LayersDilatedKernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 18);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 19);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 20);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 21);
-            x = KgUnsafe.Add(ref band, 11);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 22);
-            x = KgUnsafe.Add(ref band, 12);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 23);
-            x = KgUnsafe.Add(ref band, 13);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 14);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 15);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 16);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 24);
-            x = KgUnsafe.Add(ref band, 22);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 25);
-            x = KgUnsafe.Add(ref band, 23);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 26);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 26);
-            x = KgUnsafe.Add(ref band, 24);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 25);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 26);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 27);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (((ky * 2) % 2 * 242) + ((ky * 2) / 2 * 11)) + (((kx * 2) % 2 * 121) + ((kx * 2) / 2));
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 18 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    a1_2 = a1_2 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    a1_3 = a1_3 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 484);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }

@@ -34,11 +34,10 @@ partial class Layers
     /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
     /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
     /// all input channels and the whole window, then store once with bias and activation.</para>
-    /// <para>Vector512: tiles of 8 channel(s) × 2 vector(s) of 16 pixels (16 accumulators), window fully unrolled.</para>
-    /// <para>Vector256: tiles of 4 channel(s) × 3 vector(s) of 8 pixels (12 accumulators), window fully unrolled.</para>
-    /// <para>Arm64: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window fully unrolled.</para>
-    /// <para>Vector128: tiles of 2 channel(s) × 5 vector(s) of 4 pixels (10 accumulators), window fully unrolled.</para>
-    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window fully unrolled.</para>
+    /// <para>Vector512: tiles of 8 channel(s) × 2 vector(s) of 16 pixels (16 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector256: tiles of 4 channel(s) × 3 vector(s) of 8 pixels (12 accumulators), window unrolled per kernel row.</para>
+    /// <para>Vector128: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window unrolled per kernel row.</para>
+    /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
     /// <para>Winograd F(4×4, 3×3), chosen because a 3×3, stride-1 convolution of 16 → 16 channels whose blocks of tiles take 40 % of direct convolution's
     /// products on Vector512: <c>Conv3x3PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products
     /// per pair of channels instead of 144 (5×5 tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴
@@ -46,8 +45,7 @@ partial class Layers
     /// bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite.</para>
     /// <para>Vector512, Winograd: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Vector256, Winograd: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</para>
-    /// <para>Arm64, Winograd: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
-    /// <para>Vector128, Winograd: blocks of 8 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</para>
+    /// <para>Vector128, Winograd: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Scalar, Winograd: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2 tile(s).</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -140,10 +138,6 @@ file static class LayersConv3x3Kernel
         {
             Vector256(ref i, ref w, ref b, ref o, batch, 0, Units);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref i, ref w, ref b, ref o, batch, 0, Units);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128(ref i, ref w, ref b, ref o, batch, 0, Units);
@@ -167,10 +161,6 @@ file static class LayersConv3x3Kernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -237,249 +227,92 @@ file static class LayersConv3x3Kernel
         KgF512 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV512.LoadUnsafe(ref band);
-            x1 = KgV512.LoadUnsafe(ref band, 16);
-            w = KgV512.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 144));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 288));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 432));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 576));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 720));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 864));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1008));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (0, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 1);
-            x1 = KgV512.LoadUnsafe(ref band, 17);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 145));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 289));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 433));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 577));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 721));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 865));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1009));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (0, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 2);
-            x1 = KgV512.LoadUnsafe(ref band, 18);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 146));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 290));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 434));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 578));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 722));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 866));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1010));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (1, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 34);
-            x1 = KgV512.LoadUnsafe(ref band, 50);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 147));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 291));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 435));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 579));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 723));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 867));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1011));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (1, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 35);
-            x1 = KgV512.LoadUnsafe(ref band, 51);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 148));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 292));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 436));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 580));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 724));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 868));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1012));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (1, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 36);
-            x1 = KgV512.LoadUnsafe(ref band, 52);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 149));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 293));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 437));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 581));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 725));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 869));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1013));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (2, 0)
-            x0 = KgV512.LoadUnsafe(ref band, 68);
-            x1 = KgV512.LoadUnsafe(ref band, 84);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 150));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 294));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 438));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 582));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 726));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 870));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1014));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (2, 1)
-            x0 = KgV512.LoadUnsafe(ref band, 69);
-            x1 = KgV512.LoadUnsafe(ref band, 85);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 151));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 295));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 439));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 583));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 727));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 871));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1015));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
-            // tap (2, 2)
-            x0 = KgV512.LoadUnsafe(ref band, 70);
-            x1 = KgV512.LoadUnsafe(ref band, 86);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 152));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 296));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 440));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 584));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 728));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 872));
-            a6_0 = Fma(x0, w, a6_0);
-            a6_1 = Fma(x1, w, a6_1);
-            w = KgV512.Create(KgUnsafe.Add(ref weights, 1016));
-            a7_0 = Fma(x0, w, a7_0);
-            a7_1 = Fma(x1, w, a7_1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV512.LoadUnsafe(ref bandRow);
+                x1 = KgV512.LoadUnsafe(ref bandRow, 16);
+                w = KgV512.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 144));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 288));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 432));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 576));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 720));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 864));
+                a6_0 = Fma(x0, w, a6_0);
+                a6_1 = Fma(x1, w, a6_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 1008));
+                a7_0 = Fma(x0, w, a7_0);
+                a7_1 = Fma(x1, w, a7_1);
+                // tap (ky, 1)
+                x0 = KgV512.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV512.LoadUnsafe(ref bandRow, 17);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 145));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 289));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 433));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 577));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 721));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 865));
+                a6_0 = Fma(x0, w, a6_0);
+                a6_1 = Fma(x1, w, a6_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 1009));
+                a7_0 = Fma(x0, w, a7_0);
+                a7_1 = Fma(x1, w, a7_1);
+                // tap (ky, 2)
+                x0 = KgV512.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV512.LoadUnsafe(ref bandRow, 18);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 146));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 290));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 434));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 578));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 722));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 866));
+                a6_0 = Fma(x0, w, a6_0);
+                a6_1 = Fma(x1, w, a6_1);
+                w = KgV512.Create(KgUnsafe.Add(ref weightRow, 1010));
+                a7_0 = Fma(x0, w, a7_0);
+                a7_1 = Fma(x1, w, a7_1);
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -579,186 +412,71 @@ file static class LayersConv3x3Kernel
         KgF256 w, x0, x1, x2;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV256.LoadUnsafe(ref band);
-            x1 = KgV256.LoadUnsafe(ref band, 8);
-            x2 = KgV256.LoadUnsafe(ref band, 16);
-            w = KgV256.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 144));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 288));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 432));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (0, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 1);
-            x1 = KgV256.LoadUnsafe(ref band, 9);
-            x2 = KgV256.LoadUnsafe(ref band, 17);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 145));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 289));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 433));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (0, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 2);
-            x1 = KgV256.LoadUnsafe(ref band, 10);
-            x2 = KgV256.LoadUnsafe(ref band, 18);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 146));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 290));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 434));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (1, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 34);
-            x1 = KgV256.LoadUnsafe(ref band, 42);
-            x2 = KgV256.LoadUnsafe(ref band, 50);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 147));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 291));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 435));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (1, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 35);
-            x1 = KgV256.LoadUnsafe(ref band, 43);
-            x2 = KgV256.LoadUnsafe(ref band, 51);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 148));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 292));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 436));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (1, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 36);
-            x1 = KgV256.LoadUnsafe(ref band, 44);
-            x2 = KgV256.LoadUnsafe(ref band, 52);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 149));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 293));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 437));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (2, 0)
-            x0 = KgV256.LoadUnsafe(ref band, 68);
-            x1 = KgV256.LoadUnsafe(ref band, 76);
-            x2 = KgV256.LoadUnsafe(ref band, 84);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 150));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 294));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 438));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (2, 1)
-            x0 = KgV256.LoadUnsafe(ref band, 69);
-            x1 = KgV256.LoadUnsafe(ref band, 77);
-            x2 = KgV256.LoadUnsafe(ref band, 85);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 151));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 295));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 439));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            // tap (2, 2)
-            x0 = KgV256.LoadUnsafe(ref band, 70);
-            x1 = KgV256.LoadUnsafe(ref band, 78);
-            x2 = KgV256.LoadUnsafe(ref band, 86);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 152));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 296));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            w = KgV256.Create(KgUnsafe.Add(ref weights, 440));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV256.LoadUnsafe(ref bandRow);
+                x1 = KgV256.LoadUnsafe(ref bandRow, 8);
+                x2 = KgV256.LoadUnsafe(ref bandRow, 16);
+                w = KgV256.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 144));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 288));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 432));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                // tap (ky, 1)
+                x0 = KgV256.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV256.LoadUnsafe(ref bandRow, 9);
+                x2 = KgV256.LoadUnsafe(ref bandRow, 17);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 145));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 289));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 433));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                // tap (ky, 2)
+                x0 = KgV256.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV256.LoadUnsafe(ref bandRow, 10);
+                x2 = KgV256.LoadUnsafe(ref bandRow, 18);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 146));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 290));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                w = KgV256.Create(KgUnsafe.Add(ref weightRow, 434));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -797,7 +515,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 16.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         KgSpan bandBuffer = stackalloc float[10880];
         bandBuffer.Clear();
@@ -816,9 +534,9 @@ file static class LayersConv3x3Kernel
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 324) + (oy * 18));
                     // pixels 0..15
-                    Arm64Tile6x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
+                    Vector128Tile6x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
                     // pixels 16..17
-                    Arm64Tile6x1Partial2(
+                    Vector128Tile6x1Partial2(
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 16),
                         16);
                 }
@@ -827,9 +545,9 @@ file static class LayersConv3x3Kernel
                 {
                     ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 18) + 3888);
                     // pixels 0..15
-                    Arm64Tile4x4(ref rows, ref KgUnsafe.Add(ref weights, 1728), ref KgUnsafe.Add(ref bias, 12), ref o, 16);
+                    Vector128Tile4x4(ref rows, ref KgUnsafe.Add(ref weights, 1728), ref KgUnsafe.Add(ref bias, 12), ref o, 16);
                     // pixels 16..17
-                    Arm64Tile4x1Partial2(
+                    Vector128Tile4x1Partial2(
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, 1728), ref KgUnsafe.Add(ref bias, 12), ref KgUnsafe.Add(ref o, 16), 16);
                 }
             }
@@ -838,7 +556,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>6 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile6x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile6x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3, a4_0, a4_1, a4_2, a4_3, a5_0, a5_1, a5_2, a5_3;
         // Start from the bias.
@@ -871,321 +589,116 @@ file static class LayersConv3x3Kernel
         KgF128 w, x0, x1, x2, x3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            x1 = KgV128.LoadUnsafe(ref band, 4);
-            x2 = KgV128.LoadUnsafe(ref band, 8);
-            x3 = KgV128.LoadUnsafe(ref band, 12);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 144));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 288));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 432));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 576));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 720));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            x1 = KgV128.LoadUnsafe(ref band, 5);
-            x2 = KgV128.LoadUnsafe(ref band, 9);
-            x3 = KgV128.LoadUnsafe(ref band, 13);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 145));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 289));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 433));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 577));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 721));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            x1 = KgV128.LoadUnsafe(ref band, 6);
-            x2 = KgV128.LoadUnsafe(ref band, 10);
-            x3 = KgV128.LoadUnsafe(ref band, 14);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 146));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 290));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 434));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 578));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 722));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            x1 = KgV128.LoadUnsafe(ref band, 38);
-            x2 = KgV128.LoadUnsafe(ref band, 42);
-            x3 = KgV128.LoadUnsafe(ref band, 46);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 147));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 291));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 435));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 579));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 723));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            x1 = KgV128.LoadUnsafe(ref band, 39);
-            x2 = KgV128.LoadUnsafe(ref band, 43);
-            x3 = KgV128.LoadUnsafe(ref band, 47);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 148));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 292));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 436));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 580));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 724));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            x1 = KgV128.LoadUnsafe(ref band, 40);
-            x2 = KgV128.LoadUnsafe(ref band, 44);
-            x3 = KgV128.LoadUnsafe(ref band, 48);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 149));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 293));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 437));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 581));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 725));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            x1 = KgV128.LoadUnsafe(ref band, 72);
-            x2 = KgV128.LoadUnsafe(ref band, 76);
-            x3 = KgV128.LoadUnsafe(ref band, 80);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 150));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 294));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 438));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 582));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 726));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            x1 = KgV128.LoadUnsafe(ref band, 73);
-            x2 = KgV128.LoadUnsafe(ref band, 77);
-            x3 = KgV128.LoadUnsafe(ref band, 81);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 151));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 295));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 439));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 583));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 727));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
-            // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 70);
-            x1 = KgV128.LoadUnsafe(ref band, 74);
-            x2 = KgV128.LoadUnsafe(ref band, 78);
-            x3 = KgV128.LoadUnsafe(ref band, 82);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            a0_1 = Fma(x1, w, a0_1);
-            a0_2 = Fma(x2, w, a0_2);
-            a0_3 = Fma(x3, w, a0_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 152));
-            a1_0 = Fma(x0, w, a1_0);
-            a1_1 = Fma(x1, w, a1_1);
-            a1_2 = Fma(x2, w, a1_2);
-            a1_3 = Fma(x3, w, a1_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 296));
-            a2_0 = Fma(x0, w, a2_0);
-            a2_1 = Fma(x1, w, a2_1);
-            a2_2 = Fma(x2, w, a2_2);
-            a2_3 = Fma(x3, w, a2_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 440));
-            a3_0 = Fma(x0, w, a3_0);
-            a3_1 = Fma(x1, w, a3_1);
-            a3_2 = Fma(x2, w, a3_2);
-            a3_3 = Fma(x3, w, a3_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 584));
-            a4_0 = Fma(x0, w, a4_0);
-            a4_1 = Fma(x1, w, a4_1);
-            a4_2 = Fma(x2, w, a4_2);
-            a4_3 = Fma(x3, w, a4_3);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 728));
-            a5_0 = Fma(x0, w, a5_0);
-            a5_1 = Fma(x1, w, a5_1);
-            a5_2 = Fma(x2, w, a5_2);
-            a5_3 = Fma(x3, w, a5_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV128.LoadUnsafe(ref bandRow);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 4);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 8);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 12);
+                w = KgV128.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 144));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 288));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 432));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 576));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 720));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                a5_3 = Fma(x3, w, a5_3);
+                // tap (ky, 1)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 5);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 9);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 13);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 145));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 289));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 433));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 577));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 721));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                a5_3 = Fma(x3, w, a5_3);
+                // tap (ky, 2)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 6);
+                x2 = KgV128.LoadUnsafe(ref bandRow, 10);
+                x3 = KgV128.LoadUnsafe(ref bandRow, 14);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
+                a0_2 = Fma(x2, w, a0_2);
+                a0_3 = Fma(x3, w, a0_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 146));
+                a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
+                a1_2 = Fma(x2, w, a1_2);
+                a1_3 = Fma(x3, w, a1_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 290));
+                a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
+                a2_2 = Fma(x2, w, a2_2);
+                a2_3 = Fma(x3, w, a2_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 434));
+                a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
+                a3_2 = Fma(x2, w, a3_2);
+                a3_3 = Fma(x3, w, a3_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 578));
+                a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
+                a4_2 = Fma(x2, w, a4_2);
+                a4_3 = Fma(x3, w, a4_3);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 722));
+                a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
+                a5_2 = Fma(x2, w, a5_2);
+                a5_3 = Fma(x3, w, a5_3);
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1245,7 +758,7 @@ file static class LayersConv3x3Kernel
     /// <summary>6 output channel(s) × 1 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile6x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile6x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
         // Start from the bias.
@@ -1260,132 +773,53 @@ file static class LayersConv3x3Kernel
         KgF128 w, x0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 144));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 288));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 432));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 576));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 720));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 145));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 289));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 433));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 577));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 721));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 146));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 290));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 434));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 578));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 722));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 147));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 291));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 435));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 579));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 723));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 148));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 292));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 436));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 580));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 724));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 149));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 293));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 437));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 581));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 725));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 150));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 294));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 438));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 582));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 726));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 151));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 295));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 439));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 583));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 727));
-            a5_0 = Fma(x0, w, a5_0);
-            // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 70);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 152));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 296));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 440));
-            a3_0 = Fma(x0, w, a3_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 584));
-            a4_0 = Fma(x0, w, a4_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 728));
-            a5_0 = Fma(x0, w, a5_0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV128.LoadUnsafe(ref bandRow);
+                w = KgV128.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 144));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 288));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 432));
+                a3_0 = Fma(x0, w, a3_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 576));
+                a4_0 = Fma(x0, w, a4_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 720));
+                a5_0 = Fma(x0, w, a5_0);
+                // tap (ky, 1)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 145));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 289));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 433));
+                a3_0 = Fma(x0, w, a3_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 577));
+                a4_0 = Fma(x0, w, a4_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 721));
+                a5_0 = Fma(x0, w, a5_0);
+                // tap (ky, 2)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 146));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 290));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 434));
+                a3_0 = Fma(x0, w, a3_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 578));
+                a4_0 = Fma(x0, w, a4_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 722));
+                a5_0 = Fma(x0, w, a5_0);
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1414,7 +848,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>4 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile4x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile4x4(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a0_1, a0_2, a0_3, a1_0, a1_1, a1_2, a1_3, a2_0, a2_1, a2_2, a2_3, a3_0, a3_1, a3_2, a3_3;
         // Start from the bias.
@@ -1439,231 +873,86 @@ file static class LayersConv3x3Kernel
         KgF128 x, w0, w1, w2, w3;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 144));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 288));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 432));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 145));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 289));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 433));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 146));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 290));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 434));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 147));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 291));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 435));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 148));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 292));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 436));
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 43);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 47);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 149));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 293));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 437));
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 150));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 294));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 438));
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 151));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 295));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 439));
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 152));
-            w2 = KgV128.Create(KgUnsafe.Add(ref weights, 296));
-            w3 = KgV128.Create(KgUnsafe.Add(ref weights, 440));
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            a2_0 = Fma(x, w2, a2_0);
-            a3_0 = Fma(x, w3, a3_0);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            a2_1 = Fma(x, w2, a2_1);
-            a3_1 = Fma(x, w3, a3_1);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            a2_2 = Fma(x, w2, a2_2);
-            a3_2 = Fma(x, w3, a3_2);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            a2_3 = Fma(x, w2, a2_3);
-            a3_3 = Fma(x, w3, a3_3);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                w0 = KgV128.Create(weightRow);
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 144));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 288));
+                w3 = KgV128.Create(KgUnsafe.Add(ref weightRow, 432));
+                x = KgV128.LoadUnsafe(ref bandRow);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 4);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 8);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 12);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                // tap (ky, 1)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 145));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 289));
+                w3 = KgV128.Create(KgUnsafe.Add(ref weightRow, 433));
+                x = KgV128.LoadUnsafe(ref bandRow, 1);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 5);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 9);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 13);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+                // tap (ky, 2)
+                w0 = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                w1 = KgV128.Create(KgUnsafe.Add(ref weightRow, 146));
+                w2 = KgV128.Create(KgUnsafe.Add(ref weightRow, 290));
+                w3 = KgV128.Create(KgUnsafe.Add(ref weightRow, 434));
+                x = KgV128.LoadUnsafe(ref bandRow, 2);
+                a0_0 = Fma(x, w0, a0_0);
+                a1_0 = Fma(x, w1, a1_0);
+                a2_0 = Fma(x, w2, a2_0);
+                a3_0 = Fma(x, w3, a3_0);
+                x = KgV128.LoadUnsafe(ref bandRow, 6);
+                a0_1 = Fma(x, w0, a0_1);
+                a1_1 = Fma(x, w1, a1_1);
+                a2_1 = Fma(x, w2, a2_1);
+                a3_1 = Fma(x, w3, a3_1);
+                x = KgV128.LoadUnsafe(ref bandRow, 10);
+                a0_2 = Fma(x, w0, a0_2);
+                a1_2 = Fma(x, w1, a1_2);
+                a2_2 = Fma(x, w2, a2_2);
+                a3_2 = Fma(x, w3, a3_2);
+                x = KgV128.LoadUnsafe(ref bandRow, 14);
+                a0_3 = Fma(x, w0, a0_3);
+                a1_3 = Fma(x, w1, a1_3);
+                a2_3 = Fma(x, w2, a2_3);
+                a3_3 = Fma(x, w3, a3_3);
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1707,7 +996,7 @@ file static class LayersConv3x3Kernel
     /// <summary>4 output channel(s) × 1 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Arm64Tile4x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile4x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF128 a0_0, a1_0, a2_0, a3_0;
         // Start from the bias.
@@ -1720,96 +1009,41 @@ file static class LayersConv3x3Kernel
         KgF128 w, x0;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            x0 = KgV128.LoadUnsafe(ref band);
-            w = KgV128.Create(weights);
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 144));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 288));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 432));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (0, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 1);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 145));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 289));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 433));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (0, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 2);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 146));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 290));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 434));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (1, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 34);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 147));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 291));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 435));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (1, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 35);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 148));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 292));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 436));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (1, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 36);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 149));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 293));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 437));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (2, 0)
-            x0 = KgV128.LoadUnsafe(ref band, 68);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 150));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 294));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 438));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (2, 1)
-            x0 = KgV128.LoadUnsafe(ref band, 69);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 151));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 295));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 439));
-            a3_0 = Fma(x0, w, a3_0);
-            // tap (2, 2)
-            x0 = KgV128.LoadUnsafe(ref band, 70);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            a0_0 = Fma(x0, w, a0_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 152));
-            a1_0 = Fma(x0, w, a1_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 296));
-            a2_0 = Fma(x0, w, a2_0);
-            w = KgV128.Create(KgUnsafe.Add(ref weights, 440));
-            a3_0 = Fma(x0, w, a3_0);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float bandRow = ref KgUnsafe.Add(ref band, ky * 34);
+                ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
+                // tap (ky, 0)
+                x0 = KgV128.LoadUnsafe(ref bandRow);
+                w = KgV128.Create(weightRow);
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 144));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 288));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 432));
+                a3_0 = Fma(x0, w, a3_0);
+                // tap (ky, 1)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 145));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 289));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 433));
+                a3_0 = Fma(x0, w, a3_0);
+                // tap (ky, 2)
+                x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
+                a0_0 = Fma(x0, w, a0_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 146));
+                a1_0 = Fma(x0, w, a1_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 290));
+                a2_0 = Fma(x0, w, a2_0);
+                w = KgV128.Create(KgUnsafe.Add(ref weightRow, 434));
+                a3_0 = Fma(x0, w, a3_0);
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -1828,247 +1062,6 @@ file static class LayersConv3x3Kernel
         KgUnsafe.Add(ref output, 649) = KgV128.GetElement(a2_0, 1);
         KgUnsafe.Add(ref output, 972) = KgV128.GetElement(a3_0, 0);
         KgUnsafe.Add(ref output, 973) = KgV128.GetElement(a3_0, 1);
-    }
-
-    /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 16.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        KgSpan bandBuffer = stackalloc float[10880];
-        bandBuffer.Clear();
-        ref float band = ref KgMarshal.GetReference(bandBuffer);
-        for (int n = 0; n < batch; n++)
-        {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 5184);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 5184);
-            // The padded planes of all 16 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
-            FillBand(ref inputGroup, ref band, -1, 16);
-            for (int oy = 0; oy < 18; oy++)
-            {
-                ref float rows = ref KgUnsafe.Add(ref band, oy * 34);
-                // output channels in blocks of 2, those that start in from .. to − 1
-                for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 16); ob += 2)
-                {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 324) + (oy * 18));
-                    // pixels 0..17
-                    Vector128Tile2x5Partial2(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
-                }
-            }
-        }
-    }
-
-    /// <summary>2 output channel(s) × 5 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
-    /// window.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile2x5Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
-    {
-        KgF128 a0_0, a0_1, a0_2, a0_3, a0_4, a1_0, a1_1, a1_2, a1_3, a1_4;
-        // Start from the bias.
-        a0_0 = KgV128.Create(bias);
-        a0_1 = a0_0;
-        a0_2 = a0_0;
-        a0_3 = a0_0;
-        a0_4 = a0_0;
-        a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
-        a1_1 = a1_0;
-        a1_2 = a1_0;
-        a1_3 = a1_0;
-        a1_4 = a1_0;
-
-        // One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 x, w0, w1;
-        for (int c = 0; c < channels; c++)
-        {
-            // tap (0, 0)
-            w0 = KgV128.Create(weights);
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 144));
-            x = KgV128.LoadUnsafe(ref band);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 4);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 8);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 12);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 16);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (0, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 145));
-            x = KgV128.LoadUnsafe(ref band, 1);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 5);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 9);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 13);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 17);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (0, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 146));
-            x = KgV128.LoadUnsafe(ref band, 2);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 6);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 10);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 14);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 18);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (1, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 147));
-            x = KgV128.LoadUnsafe(ref band, 34);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 38);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 42);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 46);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 50);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (1, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 148));
-            x = KgV128.LoadUnsafe(ref band, 35);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 39);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 43);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 47);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 51);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (1, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 149));
-            x = KgV128.LoadUnsafe(ref band, 36);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 40);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 44);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 48);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 52);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (2, 0)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 6));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 150));
-            x = KgV128.LoadUnsafe(ref band, 68);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 72);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 76);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 80);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 84);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (2, 1)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 151));
-            x = KgV128.LoadUnsafe(ref band, 69);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 73);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 77);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 81);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 85);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            // tap (2, 2)
-            w0 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
-            w1 = KgV128.Create(KgUnsafe.Add(ref weights, 152));
-            x = KgV128.LoadUnsafe(ref band, 70);
-            a0_0 = Fma(x, w0, a0_0);
-            a1_0 = Fma(x, w1, a1_0);
-            x = KgV128.LoadUnsafe(ref band, 74);
-            a0_1 = Fma(x, w0, a0_1);
-            a1_1 = Fma(x, w1, a1_1);
-            x = KgV128.LoadUnsafe(ref band, 78);
-            a0_2 = Fma(x, w0, a0_2);
-            a1_2 = Fma(x, w1, a1_2);
-            x = KgV128.LoadUnsafe(ref band, 82);
-            a0_3 = Fma(x, w0, a0_3);
-            a1_3 = Fma(x, w1, a1_3);
-            x = KgV128.LoadUnsafe(ref band, 86);
-            a0_4 = Fma(x, w0, a0_4);
-            a1_4 = Fma(x, w1, a1_4);
-            band = ref KgUnsafe.Add(ref band, 680);
-            weights = ref KgUnsafe.Add(ref weights, 9);
-        }
-
-        // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
-        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
-        a0_4 = KgV128.Max(a0_4, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
-        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
-        a1_4 = KgV128.Max(a1_4, KgF128.Zero);
-        // Store once.
-        KgV128.StoreUnsafe(a0_0, ref output);
-        KgV128.StoreUnsafe(a0_1, ref output, 4);
-        KgV128.StoreUnsafe(a0_2, ref output, 8);
-        KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgUnsafe.Add(ref output, 16) = KgV128.GetElement(a0_4, 0);
-        KgUnsafe.Add(ref output, 17) = KgV128.GetElement(a0_4, 1);
-        KgV128.StoreUnsafe(a1_0, ref output, 324);
-        KgV128.StoreUnsafe(a1_1, ref output, 328);
-        KgV128.StoreUnsafe(a1_2, ref output, 332);
-        KgV128.StoreUnsafe(a1_3, ref output, 336);
-        KgUnsafe.Add(ref output, 340) = KgV128.GetElement(a1_4, 0);
-        KgUnsafe.Add(ref output, 341) = KgV128.GetElement(a1_4, 1);
     }
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 16.</summary>
@@ -2126,141 +1119,28 @@ file static class LayersConv3x3Kernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 144);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 145);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 146);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 4);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 5);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 147);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 148);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 149);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 38);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 39);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 150);
-            x = KgUnsafe.Add(ref band, 68);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 151);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 152);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            x = KgUnsafe.Add(ref band, 72);
-            a0_2 = a0_2 + (x * w0);
-            a1_2 = a1_2 + (x * w1);
-            x = KgUnsafe.Add(ref band, 73);
-            a0_3 = a0_3 + (x * w0);
-            a1_3 = a1_3 + (x * w1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 34) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 144 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 2);
+                    a0_2 = a0_2 + (x * w0);
+                    a1_2 = a1_2 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 3);
+                    a0_3 = a0_3 + (x * w0);
+                    a1_3 = a1_3 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -2300,87 +1180,22 @@ file static class LayersConv3x3Kernel
         float x, w0, w1;
         for (int c = 0; c < channels; c++)
         {
-            // tap (0, 0)
-            w0 = weights;
-            w1 = KgUnsafe.Add(ref weights, 144);
-            x = band;
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (0, 1)
-            w0 = KgUnsafe.Add(ref weights, 1);
-            w1 = KgUnsafe.Add(ref weights, 145);
-            x = KgUnsafe.Add(ref band, 1);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (0, 2)
-            w0 = KgUnsafe.Add(ref weights, 2);
-            w1 = KgUnsafe.Add(ref weights, 146);
-            x = KgUnsafe.Add(ref band, 2);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 3);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 0)
-            w0 = KgUnsafe.Add(ref weights, 3);
-            w1 = KgUnsafe.Add(ref weights, 147);
-            x = KgUnsafe.Add(ref band, 34);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 1)
-            w0 = KgUnsafe.Add(ref weights, 4);
-            w1 = KgUnsafe.Add(ref weights, 148);
-            x = KgUnsafe.Add(ref band, 35);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (1, 2)
-            w0 = KgUnsafe.Add(ref weights, 5);
-            w1 = KgUnsafe.Add(ref weights, 149);
-            x = KgUnsafe.Add(ref band, 36);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 37);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 0)
-            w0 = KgUnsafe.Add(ref weights, 6);
-            w1 = KgUnsafe.Add(ref weights, 150);
-            x = KgUnsafe.Add(ref band, 68);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 1)
-            w0 = KgUnsafe.Add(ref weights, 7);
-            w1 = KgUnsafe.Add(ref weights, 151);
-            x = KgUnsafe.Add(ref band, 69);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
-            // tap (2, 2)
-            w0 = KgUnsafe.Add(ref weights, 8);
-            w1 = KgUnsafe.Add(ref weights, 152);
-            x = KgUnsafe.Add(ref band, 70);
-            a0_0 = a0_0 + (x * w0);
-            a1_0 = a1_0 + (x * w1);
-            x = KgUnsafe.Add(ref band, 71);
-            a0_1 = a0_1 + (x * w0);
-            a1_1 = a1_1 + (x * w1);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int offset = (ky * 34) + kx;
+                    int tap = (ky * 3) + kx;
+                    w0 = KgUnsafe.Add(ref weights, tap);
+                    w1 = KgUnsafe.Add(ref weights, 144 + tap);
+                    x = KgUnsafe.Add(ref band, offset);
+                    a0_0 = a0_0 + (x * w0);
+                    a1_0 = a1_0 + (x * w1);
+                    x = KgUnsafe.Add(ref band, offset + 1);
+                    a0_1 = a0_1 + (x * w0);
+                    a1_1 = a1_1 + (x * w1);
+                }
+            }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
         }
@@ -2470,10 +1285,6 @@ file static class LayersConv3x3Kernel
         {
             Vector256Winograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
         }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64Winograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
-        }
         else if (KgV128.IsHardwareAccelerated)
         {
             Vector128Winograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
@@ -2497,10 +1308,6 @@ file static class LayersConv3x3Kernel
         else if (KgV256.IsHardwareAccelerated)
         {
             Vector256Winograd(ref input, ref weights, ref bias, ref output, batch, from, to);
-        }
-        else if (KgAdvSimd.Arm64.IsSupported)
-        {
-            Arm64Winograd(ref input, ref weights, ref bias, ref output, batch, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
@@ -2730,10 +1537,10 @@ file static class LayersConv3x3Kernel
         KgV256.StoreUnsafe(a5_1, ref products, 88);
     }
 
-    /// <summary>Winograd F(4×4, 3×3) on Arm64 for the output channels of the register tiles of 8 that start in <paramref name="from"/> .. <paramref name="to"/>
-    /// − 1: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</summary>
+    /// <summary>Winograd F(4×4, 3×3) on Vector128 for the output channels of the register tiles of 8 that start in <paramref name="from"/> .. <paramref
+    /// name="to"/> − 1: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Arm64Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         int first = (from + 7) / 8 * 8;
         if (first >= to)
@@ -2770,7 +1577,7 @@ file static class LayersConv3x3Kernel
                     {
                         for (int point = 0; point < 36; point++)
                         {
-                            Arm64WinogradTile8x2(
+                            Vector128WinogradTile8x2(
                                 ref KgUnsafe.Add(ref points, point * 144), ref KgUnsafe.Add(ref weights, (point * 256) + o),
                                 ref KgUnsafe.Add(ref products, point * 64));
                         }
@@ -2791,7 +1598,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>One point's products for 8 output channel(s) × 8 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
-    private static void Arm64WinogradTile8x2(ref float points, ref float weights, ref float products)
+    private static void Vector128WinogradTile8x2(ref float points, ref float weights, ref float products)
     {
         KgF128 a0_0 = KgF128.Zero,
             a0_1 = KgF128.Zero, a1_0 = KgF128.Zero, a1_1 = KgF128.Zero, a2_0 = KgF128.Zero, a2_1 = KgF128.Zero, a3_0 = KgF128.Zero, a3_1 = KgF128.Zero,
@@ -2843,110 +1650,6 @@ file static class LayersConv3x3Kernel
         KgV128.StoreUnsafe(a6_1, ref products, 52);
         KgV128.StoreUnsafe(a7_0, ref products, 56);
         KgV128.StoreUnsafe(a7_1, ref products, 60);
-    }
-
-    /// <summary>Winograd F(4×4, 3×3) on Vector128 for the output channels of the register tiles of 6 that start in <paramref name="from"/> .. <paramref
-    /// name="to"/> − 1: blocks of 8 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        int first = (from + 5) / 6 * 6;
-        if (first >= to)
-        {
-            return;
-        }
-
-        // Scratch from the array pool (no call allocates once the pool holds it): the tile band (14,208 floats), one block's transformed
-        // inputs [36 points, 16 channels, 8 tiles], one register tile's products [36 points, 6 channels, 8 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(21248);
-        try
-        {
-            KgSpan scratch = new KgSpan(rented, 0, 21248);
-            scratch.Slice(0, 14208).Clear();
-            ref float band = ref KgMarshal.GetReference(scratch);
-            ref float points = ref KgUnsafe.Add(ref band, 14208);
-            ref float products = ref KgUnsafe.Add(ref points, 5184);
-            ref float tiles = ref KgUnsafe.Add(ref products, 1728);
-            for (int n = 0; n < batch; n++)
-            {
-                ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
-                ref float result = ref KgUnsafe.Add(ref output, n * 5184);
-                WinogradFill(ref sample, ref band);
-                for (int t0 = 0; t0 < 25; t0 += 8)
-                {
-                    // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
-                    for (int c = 0; c < 16; c++)
-                    {
-                        KgWinograd.Input128(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 8), 144, 2);
-                    }
-
-                    // Output channels 6 at a time: each point's products over every input channel, then each channel's tiles back to pixels.
-                    for (int o = first; o < to; o += 6)
-                    {
-                        for (int point = 0; point < 36; point++)
-                        {
-                            Vector128WinogradTile6x2(
-                                ref KgUnsafe.Add(ref points, point * 144), ref KgUnsafe.Add(ref weights, (point * 256) + o),
-                                ref KgUnsafe.Add(ref products, point * 48));
-                        }
-                        for (int j = 0; j < KgMath.Min(6, 16 - o); j++)
-                        {
-                            KgWinograd.Output128(ref KgUnsafe.Add(ref products, j * 8), 48, ref tiles, 8, KgUnsafe.Add(ref bias, o + j), 2);
-                            WinogradStore(ref tiles, 8, ref KgUnsafe.Add(ref result, (o + j) * 324), t0);
-                        }
-                    }
-                }
-            }
-        }
-        finally
-        {
-            KgArrayPool.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>One point's products for 6 output channel(s) × 8 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
-    /// tile].</summary>
-    private static void Vector128WinogradTile6x2(ref float points, ref float weights, ref float products)
-    {
-        KgF128 a0_0 = KgF128.Zero,
-            a0_1 = KgF128.Zero, a1_0 = KgF128.Zero, a1_1 = KgF128.Zero, a2_0 = KgF128.Zero, a2_1 = KgF128.Zero, a3_0 = KgF128.Zero, a3_1 = KgF128.Zero,
-            a4_0 = KgF128.Zero, a4_1 = KgF128.Zero, a5_0 = KgF128.Zero, a5_1 = KgF128.Zero;
-        for (int c = 0; c < 16; c++)
-        {
-            KgF128 x0 = KgV128.LoadUnsafe(ref points), x1 = KgV128.LoadUnsafe(ref points, 4);
-            KgF128 w0 = KgV128.Create(weights);
-            a0_0 = Fma(w0, x0, a0_0);
-            a0_1 = Fma(w0, x1, a0_1);
-            KgF128 w1 = KgV128.Create(KgUnsafe.Add(ref weights, 1));
-            a1_0 = Fma(w1, x0, a1_0);
-            a1_1 = Fma(w1, x1, a1_1);
-            KgF128 w2 = KgV128.Create(KgUnsafe.Add(ref weights, 2));
-            a2_0 = Fma(w2, x0, a2_0);
-            a2_1 = Fma(w2, x1, a2_1);
-            KgF128 w3 = KgV128.Create(KgUnsafe.Add(ref weights, 3));
-            a3_0 = Fma(w3, x0, a3_0);
-            a3_1 = Fma(w3, x1, a3_1);
-            KgF128 w4 = KgV128.Create(KgUnsafe.Add(ref weights, 4));
-            a4_0 = Fma(w4, x0, a4_0);
-            a4_1 = Fma(w4, x1, a4_1);
-            KgF128 w5 = KgV128.Create(KgUnsafe.Add(ref weights, 5));
-            a5_0 = Fma(w5, x0, a5_0);
-            a5_1 = Fma(w5, x1, a5_1);
-            points = ref KgUnsafe.Add(ref points, 8);
-            weights = ref KgUnsafe.Add(ref weights, 16);
-        }
-        KgV128.StoreUnsafe(a0_0, ref products);
-        KgV128.StoreUnsafe(a0_1, ref products, 4);
-        KgV128.StoreUnsafe(a1_0, ref products, 8);
-        KgV128.StoreUnsafe(a1_1, ref products, 12);
-        KgV128.StoreUnsafe(a2_0, ref products, 16);
-        KgV128.StoreUnsafe(a2_1, ref products, 20);
-        KgV128.StoreUnsafe(a3_0, ref products, 24);
-        KgV128.StoreUnsafe(a3_1, ref products, 28);
-        KgV128.StoreUnsafe(a4_0, ref products, 32);
-        KgV128.StoreUnsafe(a4_1, ref products, 36);
-        KgV128.StoreUnsafe(a5_0, ref products, 40);
-        KgV128.StoreUnsafe(a5_1, ref products, 44);
     }
 
     /// <summary>Winograd F(4×4, 3×3) on Scalar for the output channels of the register tiles of 4 that start in <paramref name="from"/> .. <paramref
