@@ -198,6 +198,20 @@ public static class Safetensors
     /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold exactly the shape's elements.</exception>
     public static void CopyTensor(IReadOnlyDictionary<string, Tensor> tensors, string name, ReadOnlySpan<int> shape, Span<float> destination)
     {
+        Tensor tensor = Find(tensors, name, shape);
+        if (destination.Length != tensor.Length)
+        {
+            throw new ArgumentException($"Tensor '{name}' has {tensor.Length} elements; the destination holds {destination.Length}.", nameof(destination));
+        }
+
+        tensor.AsSpan().CopyTo(destination);
+    }
+
+    /// <summary>The tensor <paramref name="name"/> of a loaded file, after checking that it is there and has <paramref name="shape"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The file has no tensor of that name (the message lists what it has).</exception>
+    /// <exception cref="InvalidDataException">The tensor's shape differs (the message gives both shapes).</exception>
+    internal static Tensor Find(IReadOnlyDictionary<string, Tensor> tensors, string name, ReadOnlySpan<int> shape)
+    {
         ArgumentNullException.ThrowIfNull(tensors);
         if (!tensors.TryGetValue(name, out Tensor? tensor))
         {
@@ -209,12 +223,7 @@ public static class Safetensors
             throw new InvalidDataException($"Tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], expected [{string.Join(", ", shape.ToArray())}].");
         }
 
-        if (destination.Length != tensor.Length)
-        {
-            throw new ArgumentException($"Tensor '{name}' has {tensor.Length} elements; the destination holds {destination.Length}.", nameof(destination));
-        }
-
-        tensor.AsSpan().CopyTo(destination);
+        return tensor;
     }
 
     private static void WriteFloats(Stream stream, ReadOnlySpan<float> values)

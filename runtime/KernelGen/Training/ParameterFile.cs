@@ -29,16 +29,10 @@ public static class ParameterFile
     {
         ArgumentNullException.ThrowIfNull(parameters);
         IReadOnlyDictionary<string, Tensor> tensors = Safetensors.Load(path);
-        var values = new float[parameters.Count][];
+        Tensor[] found = [.. parameters.Select(p => Safetensors.Find(tensors, p.Name, p.Shape.ToArray()))];
         for (int i = 0; i < parameters.Count; i++)
         {
-            values[i] = new float[parameters[i].Values.Length];
-            Safetensors.CopyTensor(tensors, parameters[i].Name, parameters[i].Shape.ToArray(), values[i]);
-        }
-
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            values[i].CopyTo(parameters[i].Values, 0);
+            found[i].AsSpan().CopyTo(parameters[i].Values);
         }
     }
 }

@@ -22,6 +22,26 @@ public class ParameterTests
     }
 
     [Fact]
+    public void Gradients_are_made_on_first_use_and_kept()
+    {
+        // A million floats: the values' 4 MB, and the gradients' 4 MB only when something asks for them.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var parameter = new Parameter("Fc.weight", [1000, 1000], Initialization.Glorot, 1000, 1000);
+        parameter.Initialize(new Random(1));
+        long constructed = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        float[] gradients = parameter.Gradients;
+
+        Assert.InRange(constructed, 4_000_000, 5_000_000);
+        Assert.Equal(1_000_000, gradients.Length);
+        Assert.All(gradients, g => Assert.Equal(0f, g));
+        Assert.Same(gradients, parameter.Gradients);
+        gradients[7] = 3;
+        parameter.Initialize(new Random(1));
+        Assert.Equal(0f, parameter.Gradients[7]);
+    }
+
+    [Fact]
     public void The_shape_is_copied_not_kept()
     {
         int[] shape = [8, 2];
