@@ -7,7 +7,14 @@ using KernelGen.Bench.Report;
 // dotnet run -c Release --project bench/KernelGen.Bench -- --report-from docs/benchmarks.json --report docs   the report again
 // KERNELGEN_BENCH_SHAPES=mnist_conv1 dotnet run ... -- --filter '*Conv*' --job Dry       one shape, one iteration
 // dotnet run -c Release --project bench/KernelGen.Bench -- --build-cost /tmp/build-cost --report docs   the build-time row, then the report
+// dotnet run -c Release --project bench/KernelGen.Bench -- --peak-memory --report docs   the whole networks' peak memory, then the report
+if (PeakMemory.RunChild(args))
+{
+    return 0;
+}
+
 List<string> rest = [.. args];
+bool peakMemory = rest.Remove("--peak-memory");
 string? reportDirectory = Take(rest, "--report"), reportFrom = Take(rest, "--report-from"), buildCostFolder = Take(rest, "--build-cost");
 string notes = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ReportNotes.md"));
 
@@ -22,6 +29,18 @@ if (buildCostFolder is not null)
     }
 
     cost.Save(Path.Combine(reportDirectory, "build-cost.json"));
+    reportFrom ??= Path.Combine(reportDirectory, "benchmarks.json");
+}
+
+if (peakMemory)
+{
+    PeakMemory memory = PeakMemory.Measure();
+    if (reportDirectory is null)
+    {
+        return 0;
+    }
+
+    memory.Save(Path.Combine(reportDirectory, "peak-memory.json"));
     reportFrom ??= Path.Combine(reportDirectory, "benchmarks.json");
 }
 

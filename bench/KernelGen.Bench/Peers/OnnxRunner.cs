@@ -3,28 +3,43 @@ using Microsoft.ML.OnnxRuntime;
 namespace KernelGen.Bench.Peers;
 
 /// <summary>
-/// One ONNX Runtime session configured as suite.md says: one intra-op and one inter-op thread, sequential
-/// execution, all graph optimisations, and input and output <see cref="OrtValue"/>s over pre-allocated arrays,
-/// so that <see cref="Run"/> does no copying or allocation of tensors.
+/// One ONNX Runtime session configured as suite.md says: one intra-op (or <c>threads</c>) and one inter-op thread,
+/// sequential execution, all graph optimisations, and input and output <see cref="OrtValue"/>s over pre-allocated
+/// arrays, so that <see cref="Run"/> does no copying or allocation of tensors. The model's first input and first
+/// output are the ones bound.
 /// </summary>
 public sealed class OnnxRunner : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly OrtValue _input, _output;
-    private readonly string[] _inputNames = ["x"], _outputNames = ["y"];
+    private readonly string[] _inputNames, _outputNames;
     private readonly OrtValue[] _inputValues, _outputValues;
 
-    public OnnxRunner(byte[] model, float[] input, long[] inputShape, float[] output, long[] outputShape)
+    /// <summary>A model in memory (the suite's one-layer models).</summary>
+    public OnnxRunner(byte[] model, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads = 1)
+        : this(options => new InferenceSession(model, options), input, inputShape, output, outputShape, threads)
+    {
+    }
+
+    /// <summary>A model file (the whole networks: read by ONNX Runtime itself, not held in a managed array).</summary>
+    public OnnxRunner(string modelPath, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads = 1)
+        : this(options => new InferenceSession(modelPath, options), input, inputShape, output, outputShape, threads)
+    {
+    }
+
+    private OnnxRunner(Func<SessionOptions, InferenceSession> open, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads)
     {
         using var options = new SessionOptions
         {
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _session = new InferenceSession(model, options);
+        _session = open(options);
+        _inputNames = [_session.InputMetadata.Keys.First()];
+        _outputNames = [_session.OutputMetadata.Keys.First()];
         _input = OrtValue.CreateTensorValueFromMemory(input, inputShape);
         _output = OrtValue.CreateTensorValueFromMemory(output, outputShape);
         _inputValues = [_input];

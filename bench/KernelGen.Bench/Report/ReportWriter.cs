@@ -21,16 +21,16 @@ public static class ReportWriter
         SuiteLayer[] memory = [.. Layers(run).Where(l => l.MemoryBound)];
         Chart(run, compute, "GFLOP/s", Path.Combine(directory, "benchmarks-gflops.png"));
         Chart(run, memory, "GB/s", Path.Combine(directory, "benchmarks-pools.png"));
-        File.WriteAllText(Path.Combine(directory, "benchmarks.md"), Markdown(run, compute, memory, notes, BuildCost.Load(Path.Combine(directory, "build-cost.json"))));
+        File.WriteAllText(Path.Combine(directory, "benchmarks.md"), Markdown(run, compute, memory, notes, BuildCost.Load(Path.Combine(directory, "build-cost.json")), directory));
     }
 
     private static IEnumerable<SuiteLayer> Layers(BenchRun run) =>
         Suite.All.Where(layer => run.Measurements.Any(m => m.Shape == layer.Id));
 
-    /// <summary>The whole-network rows (<see cref="NetworkBenchmarks"/>): each implementation's time and the ratio to ours.</summary>
-    private static void WholeNetworks(StringBuilder md, BenchRun run)
+    /// <summary>The whole-network rows (<see cref="NetworkBenchmarks"/>): each implementation's time, the ratio to ours and its peak memory.</summary>
+    private static void WholeNetworks(StringBuilder md, BenchRun run, PeakMemory? memory)
     {
-        string[] networks = [.. run.Measurements.Select(m => m.Shape).Where(s => s.StartsWith("resnet18_", StringComparison.Ordinal)).Distinct()];
+        string[] networks = [.. run.Measurements.Select(m => m.Shape).Where(s => s.StartsWith(NetworkCase.ResNet18 + "_", StringComparison.Ordinal) || s.StartsWith(NetworkCase.MnistCnn + "_", StringComparison.Ordinal)).Distinct()];
         if (networks.Length == 0)
         {
             return;
@@ -38,25 +38,28 @@ public static class ReportWriter
 
         md.AppendLine("## Whole networks").AppendLine();
         md.AppendLine("ML.NET's pretrained ResNet-18 (`Microsoft.ML.DnnImageFeaturizer.ResNet18`, 1.8 G multiply-adds per image) imported by `kernelgen` "
-            + "(samples/ResNet18/ResNet18.cs), one 3×224×224 image, one thread (`_t2`: two threads for the one image — ours `Parallelism = new(2)`, ONNX Runtime two intra-op threads, TorchSharp `set_num_threads(2)`); "
-            + "ONNX Runtime runs the same ONNX file, TorchSharp torchvision's resnet18 in eval mode.").AppendLine();
-        md.AppendLine("| network | implementation | time | × ours | × its one-thread time | allocated |");
-        md.AppendLine("|---|---|--:|--:|--:|--:|");
+            + "(samples/ResNet18/ResNet18.cs), and the MNIST CNN of samples/Mnist (conv 3×3 → 32 + ReLU, max pool 2, dense 5408 → 128 + ReLU, dense → 10); `_b8`: eight images a call; "
+            + "one thread (`_t2`: two threads for the batch — ours `Parallelism = new(2)`, ONNX Runtime two intra-op threads, TorchSharp `set_num_threads(2)`). "
+            + "ONNX Runtime runs the same ONNX file (for the MNIST CNN, the same graph with the same parameters), TorchSharp torchvision's resnet18 in eval mode (and the MNIST CNN with the same parameters).").AppendLine();
+        md.AppendLine("| network | implementation | time | per image | × ours | × its one-thread time | allocated | peak memory |");
+        md.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|");
         foreach (string network in networks)
         {
-            Measurement? ours = run.Measurements.SingleOrDefault(m => m.Shape == network && m.Implementation == "Generated");
-            string single = network.EndsWith("_t2", StringComparison.Ordinal) ? network[..^3] : network;
+            NetworkCase c = NetworkCase.Parse(network);
+            Measurement? ours = run.Measurements.SingleOrDefault(m => m.Shape == network && m.Implementation == NetworkRunner.Generated);
             foreach (Measurement m in run.Measurements.Where(m => m.Shape == network))
             {
                 string ratio = ours is null ? "" : (m.MedianNs / ours.MedianNs).ToString("F2", s_invariant);
-                Measurement? oneThread = single == network ? null : run.Measurements.SingleOrDefault(o => o.Shape == single && o.Implementation == m.Implementation);
+                Measurement? oneThread = c.Threads == 1 ? null : run.Measurements.SingleOrDefault(o => o.Shape == c.OneThread && o.Implementation == m.Implementation);
                 string speedUp = oneThread is null ? "" : (oneThread.MedianNs / m.MedianNs).ToString("F2", s_invariant);
-                md.AppendLine(s_invariant, $"| {network} | {m.Implementation} | {Time(m.MedianNs)} | {ratio} | {speedUp} | {Bytes(m.AllocatedBytes)} |");
+                string peak = c.Threads == 1 ? memory?.Describe(network, m.Implementation) ?? "" : "";
+                md.AppendLine(s_invariant, $"| {network} | {Display(m.Implementation)} | {Time(m.MedianNs)} | {Time(m.MedianNs / c.Batch)} | {ratio} | {speedUp} | {Bytes(m.AllocatedBytes)} | {peak} |");
             }
         }
 
         md.AppendLine().AppendLine("× ours is the implementation's time divided by the generated network's: above 1, ours is faster. "
             + "× its one-thread time is the same implementation's one-thread time divided by its two-thread time.").AppendLine();
+        memory?.Explain(md);
     }
 
     private static Measurement? Find(BenchRun run, SuiteLayer layer, string implementation) =>
@@ -65,7 +68,7 @@ public static class ReportWriter
     /// <summary>GFLOP/s for compute layers, GB/s for memory-bound ones (both are per nanosecond quotients).</summary>
     private static double Rate(SuiteLayer layer, Measurement m) => (layer.MemoryBound ? layer.Bytes : layer.Flops) / m.MedianNs;
 
-    private static string Markdown(BenchRun run, SuiteLayer[] compute, SuiteLayer[] memory, string notes, BuildCost? buildCost)
+    private static string Markdown(BenchRun run, SuiteLayer[] compute, SuiteLayer[] memory, string notes, BuildCost? buildCost, string directory)
     {
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks").AppendLine();
@@ -96,7 +99,7 @@ public static class ReportWriter
         md.AppendLine("![GFLOP/s per shape and implementation](benchmarks-gflops.png)").AppendLine();
         md.AppendLine("![GB/s per pooling shape and implementation](benchmarks-pools.png)").AppendLine();
 
-        WholeNetworks(md, run);
+        WholeNetworks(md, run, PeakMemory.Load(Path.Combine(directory, "peak-memory.json")));
         buildCost?.Write(md);
         md.AppendLine("## Every implementation").AppendLine();
         md.AppendLine("| shape | implementation | time | ± std dev | GFLOP/s or GB/s | % of peak | allocated |");
