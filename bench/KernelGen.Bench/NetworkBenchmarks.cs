@@ -18,8 +18,12 @@ public class NetworkBenchmarks
 {
     private NetworkRunner _runner = null!;
 
+    /// <summary>Every case, or those KERNELGEN_BENCH_SHAPES lists.</summary>
+    public static IEnumerable<string> Shapes => ((string[])["resnet18_b1", "resnet18_b1_t2", "resnet18_b8", "mnist_cnn_b1", "mnist_cnn_b8"])
+        .Where(shape => Environment.GetEnvironmentVariable("KERNELGEN_BENCH_SHAPES") is not { } only || only.Split(',').Contains(shape));
+
     /// <summary>The network and batch, as the report names them.</summary>
-    [Params("resnet18_b1", "resnet18_b1_t2", "resnet18_b8", "mnist_cnn_b1", "mnist_cnn_b8")]
+    [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "resnet18_b1";
 
     [GlobalSetup(Target = nameof(Generated))]
