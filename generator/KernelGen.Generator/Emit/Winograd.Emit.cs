@@ -48,7 +48,7 @@ internal static class WinogradEmitter
         }
 
         w.Line();
-        w.Line(Invariant($"/// <summary>The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} {g.OutChannels} output channels split among them (in whole register tiles); the output is bit-identical to one thread's.</summary>"));
+        w.Line(Invariant($"/// <summary>The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them; the output is bit-identical to one thread's.</summary>"));
         w.Line(GeneratedCode);
         using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
         {
@@ -77,10 +77,13 @@ internal static class WinogradEmitter
         }
 
         w.Line();
-        w.Line(Invariant($"/// <summary>A sample's Winograd work splits into its {g.OutChannels} output channels (a part does the register tiles that start in its range).</summary>"));
-        w.Line(Invariant($"public const int WinogradUnits = {g.OutChannels};"));
+        w.Line(Invariant($"/// <summary>"));
+        w.Line(Invariant($"/// A sample's Winograd work splits into its {plan.Tiles} tiles × {g.OutChannels} output channels: a path's (block of tiles, register tile) pairs"));
+        w.Line(Invariant($"/// stand evenly spread over these units, and a part does the pairs that stand in its range."));
+        w.Line(Invariant($"/// </summary>"));
+        w.Line(Invariant($"public const int WinogradUnits = {plan.Units(g)};"));
         w.Line();
-        w.Line("/// <summary>One part of a split Winograd call: every sample, output channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
+        w.Line("/// <summary>One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
         using (w.Block("public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
         {
             string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
@@ -143,12 +146,18 @@ internal static class WinogradEmitter
         long scratch = band + points + products + tiles;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
 
-        w.Line(Invariant($"/// <summary>Winograd F(4×4, 3×3) on {path.Path.Name} for the output channels of the register tiles of {r} that start in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors} {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}.</summary>"));
+        int blocks = (plan.Tiles + lanes - 1) / lanes, registerTiles = (outputs + r - 1) / r, pairs = blocks * registerTiles;
+        long units = plan.Units(g);
+        w.Line(Invariant($"/// <summary>"));
+        w.Line(Invariant($"/// Winograd F(4×4, 3×3) on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors} {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Of the {pairs} (block, register"));
+        w.Line(Invariant($"/// tile) pairs, pair p = block × {registerTiles} + register tile stands at unit p × {units} / {pairs}: a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1,"));
+        w.Line(Invariant($"/// transforming the input of the blocks they are in (parts of a split call share at most a block's transform)."));
+        w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}Winograd({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
         {
-            w.Line(Invariant($"int first = (from + {r - 1}) / {r} * {r};"));
-            using (w.Block("if (first >= to)"))
+            w.Line(Invariant($"int first = (int)((((long)from * {pairs}) + {units - 1}) / {units}), end = (int)((((long)to * {pairs}) + {units - 1}) / {units});"));
+            using (w.Block("if (first >= end)"))
             {
                 w.Line("return;");
             }
@@ -170,15 +179,20 @@ internal static class WinogradEmitter
                     w.Line(Invariant($"ref float sample = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
                     w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutputLength)))};"));
                     w.Line($"{Fill}(ref sample, ref band);");
-                    bool oneBlock = plan.Tiles <= lanes;
+                    bool oneBlock = blocks == 1;
                     if (oneBlock)
                     {
-                        w.Line(Invariant($"// One block holds all {plan.Tiles} tiles."));
+                        w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: the pairs are the register tiles."));
                         w.Line("const int t0 = 0;");
                     }
 
-                    using (oneBlock ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int t0 = 0; t0 < {plan.Tiles}; t0 += {lanes})")))
+                    using (oneBlock ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int block = first / {registerTiles}; block * {registerTiles} < end; block++)")))
                     {
+                        if (!oneBlock)
+                        {
+                            w.Line(Invariant($"int t0 = block * {lanes};"));
+                        }
+
                         w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));
                         using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
                         {
@@ -186,8 +200,11 @@ internal static class WinogradEmitter
                         }
 
                         w.Line();
-                        w.Line(Invariant($"// Output channels {r} at a time: each point's products over every input channel, then each channel's tiles back to pixels."));
-                        using (w.Block(Invariant($"for (int o = first; o < to; o += {r})")))
+                        w.Line(Invariant($"// This part's register tiles of the block, {r} output channels each: each point's products over every input channel, then each"));
+                        w.Line("// channel's tiles back to pixels.");
+                        string from = oneBlock ? Invariant($"first * {r}") : Invariant($"{MathClass}.Max(first - (block * {registerTiles}), 0) * {r}");
+                        string to = oneBlock ? Invariant($"end * {r}") : Invariant($"{MathClass}.Min(end - (block * {registerTiles}), {registerTiles}) * {r}");
+                        using (w.Block(Invariant($"for (int o = {from}; o < {to}; o += {r})")))
                         {
                             WriteChannels(w, g, path, bias);
                         }

@@ -55,6 +55,9 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
     /// <summary>Tiles of one output plane.</summary>
     public int Tiles => TileRows * TileColumns;
 
+    /// <summary>The units a split call divides among threads: tiles × output channels (at most <see cref="int.MaxValue"/>).</summary>
+    public int Units(Conv2DGeometry g) => (int)Math.Min((long)Tiles * g.OutChannels, int.MaxValue);
+
     /// <summary>Floats between two planes of the band: every tile, the block padding, and one tile row more (taps in rows 4, 5).</summary>
     public int PlaneStride => (int)ConvPlanner.RoundUp(Tiles, MaxLanes) + TileColumns;
 

@@ -106,8 +106,8 @@ partial class Layers
         LayersConv3x3Kernel.RunWinograd(input, weights.Values, bias, output, 1);
     }
 
-    /// <summary>The Winograd overload of <c>Conv3x3</c> on up to <paramref name="parallelism"/>'s threads: its 16 output channels split among them (in whole
-    /// register tiles); the output is bit-identical to one thread's.</summary>
+    /// <summary>The Winograd overload of <c>Conv3x3</c> on up to <paramref name="parallelism"/>'s threads: its blocks of tiles × register tiles of output
+    /// channels split among them; the output is bit-identical to one thread's.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static void Conv3x3(
         global::System.ReadOnlySpan<float> input, global::KernelGen.PackedWeights weights, global::System.ReadOnlySpan<float> bias,
@@ -1295,10 +1295,14 @@ file static class LayersConv3x3Kernel
         }
     }
 
-    /// <summary>A sample's Winograd work splits into its 16 output channels (a part does the register tiles that start in its range).</summary>
-    public const int WinogradUnits = 16;
+    /// <summary>
+    /// A sample's Winograd work splits into its 25 tiles × 16 output channels: a path's (block of tiles, register tile) pairs
+    /// stand evenly spread over these units, and a part does the pairs that stand in its range.
+    /// </summary>
+    public const int WinogradUnits = 400;
 
-    /// <summary>One part of a split Winograd call: every sample, output channels <paramref name="from"/> .. <paramref name="to"/> − 1.</summary>
+    /// <summary>One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name="from"/> ..
+    /// <paramref name="to"/> − 1.</summary>
     public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         if (KgV512.IsHardwareAccelerated)
@@ -1319,13 +1323,16 @@ file static class LayersConv3x3Kernel
         }
     }
 
-    /// <summary>Winograd F(4×4, 3×3) on Vector512 for the output channels of the register tiles of 8 that start in <paramref name="from"/> .. <paramref
-    /// name="to"/> − 1: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</summary>
+    /// <summary>
+    /// Winograd F(4×4, 3×3) on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles. Of the 2 (block, register
+    /// tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 2: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
+    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        int first = (from + 7) / 8 * 8;
-        if (first >= to)
+        int first = (int)((((long)from * 2) + 399) / 400), end = (int)((((long)to * 2) + 399) / 400);
+        if (first >= end)
         {
             return;
         }
@@ -1346,7 +1353,7 @@ file static class LayersConv3x3Kernel
                 ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
                 ref float result = ref KgUnsafe.Add(ref output, n * 5184);
                 WinogradFill(ref sample, ref band);
-                // One block holds all 25 tiles.
+                // One block holds all 25 tiles: the pairs are the register tiles.
                 const int t0 = 0;
                 // Tiles t0 .. t0 + 31 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
@@ -1354,8 +1361,9 @@ file static class LayersConv3x3Kernel
                     KgWinograd.Input512(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 32), 528, 2);
                 }
 
-                // Output channels 8 at a time: each point's products over every input channel, then each channel's tiles back to pixels.
-                for (int o = first; o < to; o += 8)
+                // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
+                // channel's tiles back to pixels.
+                for (int o = first * 8; o < end * 8; o += 8)
                 {
                     for (int point = 0; point < 36; point++)
                     {
@@ -1433,13 +1441,16 @@ file static class LayersConv3x3Kernel
         KgV512.StoreUnsafe(a7_1, ref products, 240);
     }
 
-    /// <summary>Winograd F(4×4, 3×3) on Vector256 for the output channels of the register tiles of 6 that start in <paramref name="from"/> .. <paramref
-    /// name="to"/> − 1: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</summary>
+    /// <summary>
+    /// Winograd F(4×4, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles. Of the 6 (block, register
+    /// tile) pairs, pair p = block × 3 + register tile stands at unit p × 400 / 6: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
+    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        int first = (from + 5) / 6 * 6;
-        if (first >= to)
+        int first = (int)((((long)from * 6) + 399) / 400), end = (int)((((long)to * 6) + 399) / 400);
+        if (first >= end)
         {
             return;
         }
@@ -1460,16 +1471,18 @@ file static class LayersConv3x3Kernel
                 ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
                 ref float result = ref KgUnsafe.Add(ref output, n * 5184);
                 WinogradFill(ref sample, ref band);
-                for (int t0 = 0; t0 < 25; t0 += 16)
+                for (int block = first / 3; block * 3 < end; block++)
                 {
+                    int t0 = block * 16;
                     // Tiles t0 .. t0 + 15 of every input channel to the transform domain: points[point, channel, tile].
                     for (int c = 0; c < 16; c++)
                     {
                         KgWinograd.Input256(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 16), 272, 2);
                     }
 
-                    // Output channels 6 at a time: each point's products over every input channel, then each channel's tiles back to pixels.
-                    for (int o = first; o < to; o += 6)
+                    // This part's register tiles of the block, 6 output channels each: each point's products over every input channel, then each
+                    // channel's tiles back to pixels.
+                    for (int o = KgMath.Max(first - (block * 3), 0) * 6; o < KgMath.Min(end - (block * 3), 3) * 6; o += 6)
                     {
                         for (int point = 0; point < 36; point++)
                         {
@@ -1537,13 +1550,16 @@ file static class LayersConv3x3Kernel
         KgV256.StoreUnsafe(a5_1, ref products, 88);
     }
 
-    /// <summary>Winograd F(4×4, 3×3) on Vector128 for the output channels of the register tiles of 8 that start in <paramref name="from"/> .. <paramref
-    /// name="to"/> − 1: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</summary>
+    /// <summary>
+    /// Winograd F(4×4, 3×3) on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles. Of the 8 (block, register
+    /// tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 8: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
+    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        int first = (from + 7) / 8 * 8;
-        if (first >= to)
+        int first = (int)((((long)from * 8) + 399) / 400), end = (int)((((long)to * 8) + 399) / 400);
+        if (first >= end)
         {
             return;
         }
@@ -1564,16 +1580,18 @@ file static class LayersConv3x3Kernel
                 ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
                 ref float result = ref KgUnsafe.Add(ref output, n * 5184);
                 WinogradFill(ref sample, ref band);
-                for (int t0 = 0; t0 < 25; t0 += 8)
+                for (int block = first / 2; block * 2 < end; block++)
                 {
+                    int t0 = block * 8;
                     // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
                     for (int c = 0; c < 16; c++)
                     {
                         KgWinograd.Input128(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 8), 144, 2);
                     }
 
-                    // Output channels 8 at a time: each point's products over every input channel, then each channel's tiles back to pixels.
-                    for (int o = first; o < to; o += 8)
+                    // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
+                    // channel's tiles back to pixels.
+                    for (int o = KgMath.Max(first - (block * 2), 0) * 8; o < KgMath.Min(end - (block * 2), 2) * 8; o += 8)
                     {
                         for (int point = 0; point < 36; point++)
                         {
@@ -1652,13 +1670,16 @@ file static class LayersConv3x3Kernel
         KgV128.StoreUnsafe(a7_1, ref products, 60);
     }
 
-    /// <summary>Winograd F(4×4, 3×3) on Scalar for the output channels of the register tiles of 4 that start in <paramref name="from"/> .. <paramref
-    /// name="to"/> − 1: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2 tile(s).</summary>
+    /// <summary>
+    /// Winograd F(4×4, 3×3) on Scalar: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2 tile(s). Of the 52 (block, register
+    /// tile) pairs, pair p = block × 4 + register tile stands at unit p × 400 / 52: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
+    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void ScalarWinograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        int first = (from + 3) / 4 * 4;
-        if (first >= to)
+        int first = (int)((((long)from * 52) + 399) / 400), end = (int)((((long)to * 52) + 399) / 400);
+        if (first >= end)
         {
             return;
         }
@@ -1679,16 +1700,18 @@ file static class LayersConv3x3Kernel
                 ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
                 ref float result = ref KgUnsafe.Add(ref output, n * 5184);
                 WinogradFill(ref sample, ref band);
-                for (int t0 = 0; t0 < 25; t0 += 2)
+                for (int block = first / 4; block * 4 < end; block++)
                 {
+                    int t0 = block * 2;
                     // Tiles t0 .. t0 + 1 of every input channel to the transform domain: points[point, channel, tile].
                     for (int c = 0; c < 16; c++)
                     {
                         KgWinograd.InputScalar(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 2), 48, 2);
                     }
 
-                    // Output channels 4 at a time: each point's products over every input channel, then each channel's tiles back to pixels.
-                    for (int o = first; o < to; o += 4)
+                    // This part's register tiles of the block, 4 output channels each: each point's products over every input channel, then each
+                    // channel's tiles back to pixels.
+                    for (int o = KgMath.Max(first - (block * 4), 0) * 4; o < KgMath.Min(end - (block * 4), 4) * 4; o += 4)
                     {
                         for (int point = 0; point < 36; point++)
                         {
