@@ -102,19 +102,21 @@ public abstract class SuiteLayer(string id, int batch)
 }
 
 /// <summary>
-/// A convolution; with <paramref name="pack"/> and <paramref name="packed"/>, its generated row runs the Winograd overload over
-/// weights packed once in the setup (as a network keeps them), within the looser tolerance of a reordered algorithm.
+/// A convolution; with <paramref name="pack"/> and <paramref name="packed"/>, its generated row runs the packed overload
+/// (Winograd's, or the packed direct one) over weights packed once in the setup, as ONNX Runtime packs them when a session
+/// is made; Winograd within the looser tolerance of a reordered algorithm.
 /// </summary>
 public sealed class ConvLayer(string id, Conv2DGeometry g, int batch, Activation activation, Action<float[], float[], float[], float[]> generated,
     Func<float[], PackedWeights>? pack = null, Action<float[], PackedWeights, float[], float[]>? packed = null)
     : SuiteLayer(id, batch)
 {
     private PackedWeights? _packed;
+    private bool? _winograd;
 
     public Conv2DGeometry Geometry => g;
 
-    /// <summary>Whether the generated row is Winograd's.</summary>
-    public bool Winograd => pack is not null;
+    /// <summary>Whether the generated row is Winograd's: its packed weights say so.</summary>
+    public bool Winograd => _winograd ??= pack?.Invoke(new float[g.WeightLength]).Layout.Contains("Winograd", StringComparison.Ordinal) == true;
 
     public override double GeneratedTolerance => Winograd ? Terms * Math.Pow(2, -20) : base.GeneratedTolerance;
 
@@ -436,10 +438,12 @@ public static class Suite
         new ConvLayer("resnet_stem", Conv(3, 224, 64, 7, stride: 2, pad: 3), 1, Activation.None, (i, w, b, o) => SuiteKernels.ResnetStem(i, w, b, o)),
         new ConvLayer("resnet_3x3_64", Conv(64, 56, 64, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o),
             w => SuiteKernels.Resnet3x3x64PackWeights(w), (i, w, b, o) => SuiteKernels.Resnet3x3x64(i, w, b, o)),
-        new ConvLayer("resnet_3x3_s2", Conv(64, 56, 128, 3, stride: 2, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3Stride2(i, w, b, o)),
+        new ConvLayer("resnet_3x3_s2", Conv(64, 56, 128, 3, stride: 2, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3Stride2(i, w, b, o),
+            w => SuiteKernels.Resnet3x3Stride2PackWeights(w), (i, w, b, o) => SuiteKernels.Resnet3x3Stride2(i, w, b, o)),
         new ConvLayer("resnet_3x3_256", Conv(256, 14, 256, 3, pad: 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o),
             w => SuiteKernels.Resnet3x3x256PackWeights(w), (i, w, b, o) => SuiteKernels.Resnet3x3x256(i, w, b, o)),
-        new ConvLayer("pointwise_256", Conv(256, 14, 256, 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o)),
+        new ConvLayer("pointwise_256", Conv(256, 14, 256, 1), 1, Activation.None, (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o),
+            w => SuiteKernels.Pointwise256PackWeights(w), (i, w, b, o) => SuiteKernels.Pointwise256(i, w, b, o)),
         new ConvLayer("depthwise_32", Conv(32, 112, 32, 3, pad: 1, groups: 32), 1, Activation.None, (i, w, b, o) => SuiteKernels.Depthwise32(i, w, b, o)),
         new ConvLayer("mnist_conv1_b64", Conv(1, 28, 32, 3), 64, Activation.Relu, (i, w, b, o) => SuiteKernels.MnistConv1(i, w, b, o, 64)),
 

@@ -65,6 +65,12 @@ public class DiagnosticTests
         "[Conv2D] Algorithm = ConvAlgorithm.Winograd needs a 3×3 kernel, stride 1, dilation 1 and one group: the stride is 2×2. Use Auto or Direct.");
 
     [Fact]
+    public void KGEN004_packed_direct_needs_one_group() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 4, Height = 9, Width = 9, OutChannels = 4, Kernel = 3, Groups = 2, Algorithm = ConvAlgorithm.PackedDirect)] static partial void Conv({Weighted});"),
+        "KGEN004", "Conv2D(InChannels = 4, Height = 9, Width = 9, OutChannels = 4, Kernel = 3, Groups = 2, Algorithm = ConvAlgorithm.PackedDirect)",
+        "[Conv2D] Algorithm = ConvAlgorithm.PackedDirect needs one group: this layer has 2. Use Auto or Direct.");
+
+    [Fact]
     public void KGEN004_a_stand_alone_kernel_reads_no_other_layer() => AssertSingle(
         Layers($"[Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")] static partial void Conv({Weighted});"),
         "KGEN004", "Conv2D(InChannels = 1, Height = 5, Width = 5, OutChannels = 2, Kernel = 3, Input = \"Conv0\")",

@@ -73,7 +73,9 @@ internal static class KernelPaths
 
     /// <summary>The number of units (rows, channels or groups) a sample's work splits into, for a kernel whose paths do parts.</summary>
     public static int Units(Assembly assembly, string kernelClass, string path = "") =>
-        (int)KernelClass(assembly, kernelClass).GetField(path.EndsWith("Winograd", StringComparison.Ordinal) ? "WinogradUnits" : "Units", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        (int)KernelClass(assembly, kernelClass).GetField(
+            path.EndsWith("Winograd", StringComparison.Ordinal) ? "WinogradUnits" : path.EndsWith("PackedDirect", StringComparison.Ordinal) ? "PackedUnits" : "Units",
+            BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
     /// <summary>Runs one path of a kernel whose work splits (a convolution, a pool) on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
     public static void RunPart(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,

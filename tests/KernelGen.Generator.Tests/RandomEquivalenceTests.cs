@@ -43,6 +43,10 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
     [Fact]
     public void Winograd_convolutions_160_random_shapes() => Run(RandomLayers.Winograd, 2, "Winograd convolutions");
 
+    /// <summary>The packed direct form on random ungrouped shapes: the plain overload as every convolution, the packed one to the same tolerance.</summary>
+    [Fact]
+    public void Packed_direct_convolutions_160_random_shapes() => Run(RandomLayers.PackedDirect, 2, "packed direct convolutions");
+
     [Fact]
     public void Pools_160_random_shapes() => Run(RandomLayers.Pool, 2, "max and average pools");
 

@@ -71,7 +71,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 public sealed record ConvCase(
     int Groups, int InPerGroup, int OutPerGroup, int Height, int Width, int KernelHeight, int KernelWidth,
     int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadTop, int PadBottom, int PadLeft, int PadRight,
-    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null, bool Winograd = false)
+    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null, bool Winograd = false, bool PackedDirect = false)
     : LayerCase(Bias, Batched, Batch, Seed)
 {
     public Conv2DGeometry? Geometry
@@ -95,7 +95,7 @@ public sealed record ConvCase(
         ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
         ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
         ("Groups", Groups), ("Activation", Activation), ("LeakyReluSlope", Slope), ("FlipKernel", Flip),
-        ("Algorithm", Winograd ? "ConvAlgorithm.Winograd" : null)) + ")]";
+        ("Algorithm", Winograd ? "ConvAlgorithm.Winograd" : PackedDirect ? "ConvAlgorithm.PackedDirect" : null)) + ")]";
 
     public override bool Weighted => true;
 
@@ -114,8 +114,8 @@ public sealed record ConvCase(
 
     public override bool Splits => true;
 
-    /// <summary>With <see cref="Winograd"/>, also <c>Pack{i}</c> and <c>RunPacked{i}</c>, as for a dense layer's packed overload.</summary>
-    public override string Declaration(int i) => !Winograd ? base.Declaration(i) : base.Declaration(i) + $$"""
+    /// <summary>With <see cref="Winograd"/> or <see cref="PackedDirect"/>, also <c>Pack{i}</c> and <c>RunPacked{i}</c>, as for a dense layer's packed overload.</summary>
+    public override string Declaration(int i) => !Winograd && !PackedDirect ? base.Declaration(i) : base.Declaration(i) + $$"""
 
                 public static float[] Pack{{i}}(float[] weights) => K{{i}}PackWeights(weights).Values.ToArray();
                 public static void RunPacked{{i}}(float[] input, float[] weights, float[] bias, float[] output, int batch) => K{{i}}(input, K{{i}}PackWeights(weights), {{(Bias ? "bias, " : "")}}output{{(Batched ? ", batch" : "")}});
@@ -329,6 +329,29 @@ public static class RandomLayers
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 
+    /// <summary>
+    /// Ungrouped convolutions that ask for the packed direct form: 1 to 70 output channels (tiles of every path whole,
+    /// with a remainder, or one partial), any kernel up to 5×5, stride up to 3, dilation up to 2, padding up to 3 on
+    /// each side, rows of 1 to 30 pixels (whole tiles and a tail).
+    /// </summary>
+    public static readonly Gen<LayerCase> PackedDirect =
+        (from inChannels in Gen.OneOf(Gen.Int[1, 4], Gen.Int[5, 24])
+         from outChannels in Gen.OneOf(Gen.Int[1, 16], Gen.Int[17, 70])
+         from height in Gen.Int[1, 12]
+         from width in Gen.OneOf(Gen.Int[1, 12], Gen.Int[13, 30])
+         from kernel in Gen.Int[1, 5].Array[2]
+         from stride in Gen.Int[1, 3].Array[2]
+         from dilation in Gen.OneOf(Gen.Const(1), Gen.Int[1, 2]).Array[2]
+         from pad in Gen.Int[0, 3].Array[4]
+         from flip in Gen.Bool
+         from activation in Activations
+         from bias in Gen.Bool
+         from b in Batching
+         select new ConvCase(1, inChannels, outChannels, height, width, kernel[0], kernel[1], stride[0], stride[1], dilation[0], dilation[1],
+             pad[0], pad[1], pad[2], pad[3], false, flip, activation.Activation, bias, b.Batched, b.Batch, b.Seed, activation.Slope, PackedDirect: true))
+        .Where(c => c.Geometry is not null)
+        .Select(c => (LayerCase)c);
+
     private static readonly Gen<LayerCase> AnyPool =
         (from max in Gen.Bool
          from channels in Gen.Int[1, 3]
@@ -436,6 +459,12 @@ public static class RandomLayers
                 worst = Math.Max(worst, CheckWinograd(assembly, kernels, i, conv, input, weights, bias, expected, actual));
             }
 
+            // A packed direct overload: the same products as the plain one, so the same tolerance, through its dispatch and on every path.
+            if (c is ConvCase { PackedDirect: true } direct)
+            {
+                worst = Math.Max(worst, CheckPackedDirect(assembly, kernels, i, direct, input, weights, bias, expected, actual, tolerance));
+            }
+
             // A dense layer's packed overload, the same way: through its dispatch, then each packed path directly.
             if (c is DenseCase)
             {
@@ -475,6 +504,36 @@ public static class RandomLayers
             worst = Math.Max(worst, WinogradBound.Worst($"{what}, {path}", expected, actual, magnitudes, g.InChannels, slope));
         }
 
+        CheckPackedParts(assembly, kernels, i, c, input, weights, bias, actual, packed, paths, "Winograd");
+        return worst;
+    }
+
+    /// <summary>The packed direct overload of <c>K{i}</c> against <paramref name="expected"/> within <paramref name="tolerance"/>, through its dispatch and on every path: the largest error's share of it.</summary>
+    private static double CheckPackedDirect(Assembly assembly, Type kernels, int i, ConvCase c, float[] input, float[] weights, float[] bias, float[] expected, float[] actual, double tolerance)
+    {
+        Array.Fill(actual, float.NaN);
+        kernels.GetMethod($"RunPacked{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
+        double worst = Compare(c, "packed direct dispatch", expected, actual, tolerance);
+        float[] packed = (float[])kernels.GetMethod($"Pack{i}")!.Invoke(null, [weights])!;
+        string[] paths = KernelPaths.WithSuffix(assembly, $"KernelsK{i}Kernel", "PackedDirect");
+        Assert.Equal(["Vector512PackedDirect", "Vector256PackedDirect", "Vector128PackedDirect", "ScalarPackedDirect"], paths);
+        foreach (string path in paths)
+        {
+            Array.Fill(actual, float.NaN);
+            KernelPaths.Run(assembly, $"KernelsK{i}Kernel", path, c.Weighted, c.Bias, input, packed, bias, actual, c.Samples);
+            worst = Math.Max(worst, Compare(c, path, expected, actual, tolerance));
+        }
+
+        CheckPackedParts(assembly, kernels, i, c, input, weights, bias, actual, packed, paths, "packed direct");
+        return worst;
+    }
+
+    /// <summary>
+    /// A packed overload split among 2 and 3 threads, and each of its <paramref name="paths"/> in three uneven parts of its
+    /// units: the same bits as one call.
+    /// </summary>
+    private static void CheckPackedParts(Assembly assembly, Type kernels, int i, ConvCase c, float[] input, float[] weights, float[] bias, float[] actual, float[] packed, string[] paths, string what)
+    {
         // Split among threads, and each path in three uneven parts of its output channels: the same bits as one call.
         var whole = new float[c.OutputLength];
         kernels.GetMethod($"RunPacked{i}")!.Invoke(null, [input, weights, bias, whole, c.Batch]);
@@ -482,10 +541,10 @@ public static class RandomLayers
         {
             Array.Fill(actual, float.NaN);
             kernels.GetMethod($"RunPackedThreads{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch, threads]);
-            AssertSameBits(c, $"Winograd on {threads} threads", whole, actual);
+            AssertSameBits(c, $"{what} on {threads} threads", whole, actual);
         }
 
-        int units = KernelPaths.Units(assembly, $"KernelsK{i}Kernel", "Winograd");
+        int units = KernelPaths.Units(assembly, $"KernelsK{i}Kernel", paths[0]);
         int first = units / 3, second = Math.Max(first, units - 1);
         foreach (string path in paths)
         {
@@ -499,8 +558,6 @@ public static class RandomLayers
 
             AssertSameBits(c, $"{path} in parts 0..{first - 1}, {first}..{second - 1}, {second}..{units - 1}", one, actual);
         }
-
-        return worst;
     }
 
     /// <summary>

@@ -59,6 +59,10 @@ public class SnapshotTests
         VerifyKernel("[Conv2D(InChannels = 16, Height = 18, Width = 18, OutChannels = 16, Kernel = 3, Padding = 1, Activation = Activation.Relu)]", Weighted, "Conv3x3");
 
     [Fact]
+    public void Packed_direct_chosen_for_a_strided_convolution() =>
+        VerifyKernel("[Conv2D(InChannels = 8, Height = 10, Width = 10, OutChannels = 40, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Relu)]", Weighted, "Strided");
+
+    [Fact]
     public void Leaky_relu_with_a_slope() =>
         VerifyKernel("[Conv2D(InChannels = 2, Height = 8, Width = 8, OutChannels = 3, Kernel = 3, Activation = Activation.LeakyRelu, LeakyReluSlope = 0.2f)]", Weighted, "Leaky");
 

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using KernelGen.Generator.Model;
@@ -40,8 +41,15 @@ internal static class ConvEmitter
             remarks.AddRange(WinogradEmitter.Remarks(s, winograd));
         }
 
-        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan),
-            writeMembers: plan.Winograd is null ? null : (w, kernel) => WinogradEmitter.WriteMembers(w, plan, kernel), parts: Parts(plan));
+        if (plan.Packed is { } packed)
+        {
+            remarks.AddRange(PackedDirectEmitter.Remarks(s, packed));
+        }
+
+        Action<CodeWriter, string>? members = plan.Winograd is not null ? (w, kernel) => WinogradEmitter.WriteMembers(w, plan, kernel)
+            : plan.Packed is not null ? (w, kernel) => PackedDirectEmitter.WriteMembers(w, plan, kernel)
+            : null;
+        return Write(m, summary, remarks, spans, plan.Paths.Select(p => p.Path), w => WriteKernel(w, plan), writeMembers: members, parts: Parts(plan));
     }
 
     /// <summary>How a call splits among threads: the plan's units.</summary>
@@ -86,6 +94,12 @@ internal static class ConvEmitter
         {
             w.Line();
             WinogradEmitter.WriteKernel(w, plan, winograd);
+        }
+
+        if (plan.Packed is { } packed)
+        {
+            w.Line();
+            PackedDirectEmitter.WriteKernel(w, plan, packed);
         }
     }
 

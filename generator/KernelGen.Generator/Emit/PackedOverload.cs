@@ -1,5 +1,7 @@
+using System.Collections.Generic;
 using System.Linq;
 using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
 using static KernelGen.Generator.Emit.KernelFile;
 
 namespace KernelGen.Generator.Emit;
@@ -65,6 +67,58 @@ internal static class PackedOverload
         }
 
         w.Line(Length(m.Output, outputLength));
+    }
+
+    /// <summary>
+    /// A convolution's packed overloads (Winograd's, or the packed direct one): <c>{Method}(input, PackedWeights, …)</c>,
+    /// which checks every argument and calls <c>{kernel}.{run}</c>, and the same with a <c>Parallelism</c>, which splits
+    /// the call's <c>{kernel}.{units}</c> units among threads through <c>{kernel}.{part}</c>.
+    /// </summary>
+    public static void WriteConvOverloads(CodeWriter w, MethodTarget m, Conv2DGeometry g, string kernel, string layout, long length,
+        (string Run, string Part, string Units) members, string summary, string threadedSummary)
+    {
+        string weights = m.Parameters[1], access = Access(m), parameters = Parameters(m);
+        string bias = m.HasBias ? m.Parameters[2] : "default";
+        w.Line();
+        w.Line($"/// <summary>{summary}</summary>");
+        w.Line(GeneratedCode);
+        using (w.Block($"{access} void {m.Name}({parameters})"))
+        {
+            WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, layout, length);
+            w.Line($"{kernel}.{members.Run}({m.Input}, {weights}.Values, {(m.HasBias ? bias + ", " : "")}{m.Output}, {m.Batch});");
+        }
+
+        w.Line();
+        w.Line($"/// <summary>{threadedSummary}</summary>");
+        w.Line(GeneratedCode);
+        using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
+        {
+            WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, layout, length);
+            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.{members.Part}, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.{members.Units}, parallelism);"));
+        }
+    }
+
+    /// <summary>
+    /// The kernel class's side of <see cref="WriteConvOverloads"/>: <c>{run}(spans…, batch)</c>, which dispatches to each
+    /// path's <c>{Path}{suffix}</c> on all <c>{units}</c> units, and <c>{part}(refs…, batch, from, to)</c>, one part of a split call.
+    /// </summary>
+    public static void WriteRunAndPart(CodeWriter w, IEnumerable<SimdPath> paths, bool bias, (string Run, string Part, string Units) members, string suffix, string partSummary)
+    {
+        string[] roles = bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"];
+        using (w.Block($"public static void {members.Run}({string.Join(", ", roles.Select(r => $"{(r == "output" ? "KgSpan" : "KgReadOnlySpan")} {r}").Append("int batch"))})"))
+        {
+            w.Line($"ref float {string.Join(", ", roles.Select(r => $"{r[0]} = ref {MemoryMarshal}.GetReference({r})"))};");
+            string arguments = string.Join(", ", roles.Select(r => $"ref {r[0]}").Append("batch"));
+            WriteDispatch(w, paths, path => $"{path.Name}{suffix}({arguments}, 0, {members.Units});");
+        }
+
+        w.Line();
+        w.Line($"/// <summary>{partSummary}</summary>");
+        using (w.Block($"public static void {members.Part}(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+        {
+            string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
+            WriteDispatch(w, paths, path => $"{path.Name}{suffix}({arguments});");
+        }
     }
 
     /// <summary>The parameter types of the plain overload, as a cref writes them.</summary>

@@ -18,6 +18,9 @@ internal static class WinogradEmitter
     private const string Fill = "WinogradFill";
     private const string StoreTiles = "WinogradStore";
 
+    /// <summary>The kernel class's entry, part and units of the Winograd overloads.</summary>
+    private static readonly (string Run, string Part, string Units) Members = ("RunWinograd", "WinogradPart", "WinogradUnits");
+
     /// <summary>The remarks that say the convolution also has a Winograd form, why, and how each path tiles it.</summary>
     public static string[] Remarks(ConvSpec s, WinogradPlan plan) =>
     [
@@ -31,30 +34,15 @@ internal static class WinogradEmitter
         ConvSpec s = conv.Spec;
         MethodTarget m = s.Method;
         Conv2DGeometry g = s.Geometry;
-        string weights = m.Parameters[1], access = PackedOverload.Access(m), parameters = PackedOverload.Parameters(m);
+        string weights = m.Parameters[1];
         long length = WinogradPlan.PackedLength(g);
         PackedOverload.WritePackMethod(w, m, kernel,
             Invariant($"Transforms <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, 3, 3], as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) for the Winograd overload of <c>{m.Name}</c>: each 3×3 kernel becomes its 6×6 <c>G g Gᵀ</c>, computed in double and rounded once ({Number(length)} floats, the last {WinogradPlan.MaxChannels} zero)."),
             g.WeightLength, length, "WinogradLayout", "WinogradPack");
 
-        string bias = m.HasBias ? m.Parameters[2] : "default";
-        w.Line();
-        w.Line(Invariant($"/// <summary><c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say).</summary>"));
-        w.Line(GeneratedCode);
-        using (w.Block($"{access} void {m.Name}({parameters})"))
-        {
-            PackedOverload.WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, "WinogradLayout", length);
-            w.Line($"{kernel}.RunWinograd({m.Input}, {weights}.Values, {(m.HasBias ? bias + ", " : "")}{m.Output}, {m.Batch});");
-        }
-
-        w.Line();
-        w.Line(Invariant($"/// <summary>The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them; the output is bit-identical to one thread's.</summary>"));
-        w.Line(GeneratedCode);
-        using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
-        {
-            PackedOverload.WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, "WinogradLayout", length);
-            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.WinogradPart, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.WinogradUnits, parallelism);"));
-        }
+        PackedOverload.WriteConvOverloads(w, m, g, kernel, "WinogradLayout", length, Members,
+            Invariant($"<c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say)."),
+            Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them; the output is bit-identical to one thread's."));
     }
 
     /// <summary>The kernel class's Winograd members: the layout, the weight transform, the dispatch, each path, the band's fill and the store.</summary>
@@ -68,27 +56,14 @@ internal static class WinogradEmitter
         w.Line();
         WritePack(w, s);
         w.Line();
-        string[] roles = bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"];
-        using (w.Block($"public static void RunWinograd({string.Join(", ", roles.Select(r => $"{(r == "output" ? "KgSpan" : "KgReadOnlySpan")} {r}").Append("int batch"))})"))
-        {
-            w.Line($"ref float {string.Join(", ", roles.Select(r => $"{r[0]} = ref {MemoryMarshal}.GetReference({r})"))};");
-            string arguments = string.Join(", ", roles.Select(r => $"ref {r[0]}").Append("batch"));
-            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Winograd({arguments}, 0, WinogradUnits);");
-        }
-
-        w.Line();
         w.Line(Invariant($"/// <summary>"));
         w.Line(Invariant($"/// A sample's Winograd work splits into its {plan.Tiles} tiles × {g.OutChannels} output channels: a path's (block of tiles, register tile) pairs"));
         w.Line(Invariant($"/// stand evenly spread over these units, and a part does the pairs that stand in its range."));
         w.Line(Invariant($"/// </summary>"));
         w.Line(Invariant($"public const int WinogradUnits = {plan.Units(g)};"));
         w.Line();
-        w.Line("/// <summary>One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
-        using (w.Block("public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
-        {
-            string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
-            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Winograd({arguments});");
-        }
+        PackedOverload.WriteRunAndPart(w, plan.Paths.Select(p => p.Path), bias, Members, "Winograd",
+            "One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.");
 
         foreach (WinogradPathPlan path in plan.Paths)
         {

@@ -74,6 +74,7 @@ internal enum ConvAlgorithmChoice
     Auto,
     Direct,
     Winograd,
+    PackedDirect,
 }
 
 /// <summary>The kind of pool.</summary>

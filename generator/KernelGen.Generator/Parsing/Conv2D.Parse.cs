@@ -28,9 +28,9 @@ internal static class Conv2DParser
         ActivationSpec? activation = a.Activation();
         bool same = a.Bool("SamePadding");
         int algorithm = a.Int("Algorithm") ?? 0;
-        if (algorithm is < 0 or > (int)ConvAlgorithmChoice.Winograd)
+        if (algorithm is < 0 or > (int)ConvAlgorithmChoice.PackedDirect)
         {
-            a.Report(Descriptors.InvalidValue, FormattableString.Invariant($"[Conv2D] Algorithm = {algorithm} is not a defined ConvAlgorithm: use Auto, Direct or Winograd."));
+            a.Report(Descriptors.InvalidValue, FormattableString.Invariant($"[Conv2D] Algorithm = {algorithm} is not a defined ConvAlgorithm: use Auto, Direct, Winograd or PackedDirect."));
         }
 
         (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
@@ -57,6 +57,10 @@ internal static class Conv2DParser
         else if (algorithm == (int)ConvAlgorithmChoice.Winograd && WinogradPlan.Unsuitable(geometry) is { } reason)
         {
             a.Report(Descriptors.InvalidValue, $"[Conv2D] Algorithm = ConvAlgorithm.Winograd needs a 3×3 kernel, stride 1, dilation 1 and one group: {reason}. Use Auto or Direct.");
+        }
+        else if (algorithm == (int)ConvAlgorithmChoice.PackedDirect && geometry.Groups != 1)
+        {
+            a.Report(Descriptors.InvalidValue, FormattableString.Invariant($"[Conv2D] Algorithm = ConvAlgorithm.PackedDirect needs one group: this layer has {geometry.Groups}. Use Auto or Direct."));
         }
 
         return diagnostics.Count > 0 ? null : new ConvSpec(method, c, h, w, oc, kh, kw, sh, sw, top, bottom, left, right, dh, dw, g, act, a.Bool("FlipKernel"), same, (ConvAlgorithmChoice)algorithm);

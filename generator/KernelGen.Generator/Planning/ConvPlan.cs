@@ -55,7 +55,7 @@ internal sealed record ConvPathPlan(
 /// (<see cref="WholePlane"/>), it is copied once per sample and group and output rows read it in place;
 /// otherwise the band holds one output row's kernel rows and is copied again for each output row.
 /// </summary>
-internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, bool WholePlane, EquatableArray<ConvPathPlan> Paths, PlaneBand? Planes = null, WinogradPlan? Winograd = null) : IPlan
+internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, bool WholePlane, EquatableArray<ConvPathPlan> Paths, PlaneBand? Planes = null, WinogradPlan? Winograd = null, PackedDirectPlan? Packed = null) : IPlan
 {
     public MethodTarget Method => Spec.Method;
 
@@ -261,8 +261,9 @@ internal static class ConvPlanner
     private static ConvPlan Plan(ConvSpec spec, bool legacyIntrinsics, int rowLength, int chunk, bool wholePlane, int pixels, PlaneBand? planes)
     {
         var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(spec.Geometry, p, pixels, planes is null)).ToList();
+        WinogradPlan? winograd = WinogradPlan.For(spec, legacyIntrinsics);
         return new ConvPlan(spec, spec.Geometry.StrideWidth, rowLength, chunk, wholePlane, paths.ToEquatableArray(), planes is null ? null : planes with { Computed = paths.Max(p => p.FullPixelsEnd) },
-            WinogradPlan.For(spec, legacyIntrinsics));
+            winograd, PackedDirectPlan.For(spec, legacyIntrinsics, winograd is not null));
     }
 
     /// <summary>Phase row length: the widest vector read of the last output pixel, plus the kernel's reach in that phase.</summary>

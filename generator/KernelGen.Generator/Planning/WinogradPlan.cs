@@ -83,7 +83,7 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
     public static WinogradPlan? For(ConvSpec spec, bool legacyIntrinsics)
     {
         Conv2DGeometry g = spec.Geometry;
-        if (spec.Algorithm == ConvAlgorithmChoice.Direct || Unsuitable(g) is not null)
+        if (spec.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect || Unsuitable(g) is not null)
         {
             return null;
         }

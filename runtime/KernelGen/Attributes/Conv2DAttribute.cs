@@ -141,9 +141,9 @@ public sealed class Conv2DAttribute : Attribute
 
     /// <summary>
     /// How the layer is computed. Default <see cref="ConvAlgorithm.Auto"/>: the generator chooses per shape. The plain
-    /// method is always direct; a Winograd layer also gets <c>{Method}PackWeights(weights)</c> and an overload taking the
-    /// <see cref="PackedWeights"/> it returns (the weight transform done once). <see cref="ConvAlgorithm.Direct"/> forces
-    /// the direct algorithm everywhere.
+    /// method is always direct; a Winograd or packed direct layer also gets <c>{Method}PackWeights(weights)</c> and an
+    /// overload taking the <see cref="PackedWeights"/> it returns (the weights transformed or laid out once).
+    /// <see cref="ConvAlgorithm.Direct"/> forces the direct algorithm over the weights as stored, with no packed overload.
     /// </summary>
     public ConvAlgorithm Algorithm { get; set; }
 

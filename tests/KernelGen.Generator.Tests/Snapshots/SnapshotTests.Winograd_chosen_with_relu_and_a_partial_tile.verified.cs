@@ -1273,6 +1273,12 @@ file static class LayersConv3x3Kernel
         }
     }
 
+    /// <summary>
+    /// A sample's Winograd work splits into its 25 tiles × 16 output channels: a path's (block of tiles, register tile) pairs
+    /// stand evenly spread over these units, and a part does the pairs that stand in its range.
+    /// </summary>
+    public const int WinogradUnits = 400;
+
     public static void RunWinograd(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
     {
         ref float i = ref KgMarshal.GetReference(input),
@@ -1294,12 +1300,6 @@ file static class LayersConv3x3Kernel
             ScalarWinograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
         }
     }
-
-    /// <summary>
-    /// A sample's Winograd work splits into its 25 tiles × 16 output channels: a path's (block of tiles, register tile) pairs
-    /// stand evenly spread over these units, and a part does the pairs that stand in its range.
-    /// </summary>
-    public const int WinogradUnits = 400;
 
     /// <summary>One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name="from"/> ..
     /// <paramref name="to"/> − 1.</summary>

@@ -1,0 +1,348 @@
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Planning;
+using static KernelGen.Generator.Emit.KernelFile;
+
+namespace KernelGen.Generator.Emit;
+
+/// <summary>
+/// A <c>[Conv2D]</c> kernel's packed direct form (<see cref="PackedDirectPlan"/>): <c>{Method}PackWeights(weights)</c>,
+/// which lays the weights out once in blocks of 16 output channels, [input channel, ky, kx, 16 channels] each, and the
+/// overload taking them. Per call and sample the input is copied into padded planes (<c>PackedFill</c>, when the layer
+/// pads); then for each block of output channels and output row, register tiles of a row's pixels × vectors of output
+/// channels sum every input channel's taps, and <c>PackedStore</c> writes each tile's channels into their planes with
+/// bias and activation.
+/// </summary>
+internal static class PackedDirectEmitter
+{
+    private const string Fill = "PackedFill";
+    private const string StoreTile = "PackedStore";
+
+    /// <summary>The kernel class's entry, part and units of the packed overloads.</summary>
+    private static readonly (string Run, string Part, string Units) Members = ("RunPacked", "PackedPart", "PackedUnits");
+
+    /// <summary>The remarks that say the convolution has a packed direct form, why, and how each path tiles it.</summary>
+    public static string[] Remarks(ConvSpec s, PackedDirectPlan plan) =>
+    [
+        Invariant($"Packed direct form, chosen because {PackedDirectPlan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> lays the weights out once in blocks of {PackedDirectPlan.Block} output channels, each [input channel, ky, kx, {PackedDirectPlan.Block} channels], and the overload taking them computes register tiles of consecutive output pixels of a row × vectors of output channels, each tap one broadcast input pixel times the channels' weight vectors{(plan.Copies ? Invariant($"; the input is first copied into zero-padded planes of {plan.PaddedHeight}×{plan.PaddedWidth}") : "")}. The same products as the plain overload, summed in another order (the rounding differs within the usual bound). The plain overload stays as it is."),
+        .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.TailPixels > 0 ? Invariant($", each row's last {p.TailPixels} pixel(s) in a tile of their own") : "")}, window {Describe(p.Unroll)}.")),
+    ];
+
+    private static string Describe(Unroll unroll) => unroll switch
+    {
+        Unroll.Full => "fully unrolled",
+        Unroll.Rows => "unrolled per kernel row",
+        _ => "looped",
+    };
+
+    /// <summary>The packing method and the packed overloads, written into the user's type beside the partial method.</summary>
+    public static void WriteMembers(CodeWriter w, ConvPlan conv, string kernel)
+    {
+        ConvSpec s = conv.Spec;
+        MethodTarget m = s.Method;
+        Conv2DGeometry g = s.Geometry;
+        string weights = m.Parameters[1];
+        long length = conv.Packed!.PackedLength(g);
+        PackedOverload.WritePackMethod(w, m, kernel,
+            Invariant($"Lays <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, {g.KernelHeight}, {g.KernelWidth}], as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) out for the packed direct overload of <c>{m.Name}</c>: blocks of {PackedDirectPlan.Block} output channels, each [{g.InChannels}, {g.KernelHeight}, {g.KernelWidth}, {PackedDirectPlan.Block}] ({Number(length)} floats{(conv.Packed.PaddedOutputs > g.OutChannels ? Invariant($", channels {g.OutChannels} .. {conv.Packed.PaddedOutputs - 1} zero") : "")})."),
+            g.WeightLength, length, "PackedLayout", "PackedPack");
+
+        PackedOverload.WriteConvOverloads(w, m, g, kernel, "PackedLayout", length, Members,
+            Invariant($"<c>{m.Name}</c> over weights laid out once by <see cref=\"{m.Name}PackWeights\"/>: the same products, with the output channels on the vector axis."),
+            Invariant($"The packed direct overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} (block of output channels, output row) pairs split among them; the output is bit-identical to one thread's."));
+    }
+
+    /// <summary>The kernel class's packed direct members: the layout, the packing, the dispatch, each path and its tiles, the fill and the store.</summary>
+    public static void WriteKernel(CodeWriter w, ConvPlan conv, PackedDirectPlan plan)
+    {
+        ConvSpec s = conv.Spec;
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        w.Line("/// <summary>The packed weights' layout, which the packed overload checks its argument against.</summary>");
+        w.Line(Invariant($"public const string PackedLayout = \"Conv2D {g.InChannels}→{g.OutChannels} {g.KernelHeight}×{g.KernelWidth}{(s.FlipKernel ? " flipped" : "")}: packed direct weights, [{plan.PaddedOutputs / PackedDirectPlan.Block} blocks, {g.InChannels} input channels, {g.KernelHeight}, {g.KernelWidth}, {PackedDirectPlan.Block} output channels]\";"));
+        w.Line();
+        WritePack(w, s, plan);
+        w.Line();
+        w.Line(Invariant($"/// <summary>A sample's packed direct work splits into its {g.OutputHeight} output rows × {g.OutChannels} output channels: a path's (block of output channels, output row) pairs stand evenly spread over these units.</summary>"));
+        w.Line(Invariant($"public const int PackedUnits = {PackedDirectPlan.Units(g)};"));
+        w.Line();
+        PackedOverload.WriteRunAndPart(w, plan.Paths.Select(p => p.Path), bias, Members, "PackedDirect",
+            "One part of a split packed call: every sample, the (block of output channels, output row) pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.");
+
+        foreach (PackedDirectPathPlan path in plan.Paths)
+        {
+            w.Line();
+            WritePath(w, s, plan, path);
+            foreach (int pixels in new[] { path.Pixels, path.TailPixels }.Where(p => p > 0).Distinct())
+            {
+                w.Line();
+                WriteTile(w, s, plan, path, pixels);
+            }
+        }
+
+        if (plan.Copies)
+        {
+            w.Line();
+            WriteFill(w, g, plan);
+        }
+
+        w.Line();
+        WriteStore(w, s);
+    }
+
+    /// <summary><c>PackedPack</c>: weight (o, c, ky, kx) to [o / 16, c, ky, kx, o mod 16].</summary>
+    private static void WritePack(CodeWriter w, ConvSpec s, PackedDirectPlan plan)
+    {
+        Conv2DGeometry g = s.Geometry;
+        int kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw, block = PackedDirectPlan.Block;
+        w.Line(Invariant($"/// <summary>Weight (o, c, ky, kx) goes to [o / {block}, c, ky, kx, o mod {block}]{(s.FlipKernel ? " from tap (ky, kx) of the kernel rotated by 180°, as the attribute asks" : "")}{(plan.PaddedOutputs > g.OutChannels ? "; the padding channels stay zero" : "")}.</summary>"));
+        using (w.Block("public static void PackedPack(KgReadOnlySpan weights, KgSpan packed)"))
+        using (w.Block(Invariant($"for (int o = 0; o < {g.OutChannels}; o++)")))
+        using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+        using (w.Block(Invariant($"for (int tap = 0; tap < {taps}; tap++)")))
+        {
+            w.Line(Invariant($"packed[((((o / {block}) * {g.InChannels * taps}) + (c * {taps}) + tap) * {block}) + (o % {block})] = weights[(((o * {g.InChannels}) + c) * {taps}) + {(s.FlipKernel ? Invariant($"{taps - 1} - tap") : "tap")}];"));
+        }
+    }
+
+    private static void WritePath(CodeWriter w, ConvSpec s, PackedDirectPlan plan, PackedDirectPathPlan path)
+    {
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        int channels = path.Channels, rows = g.OutputHeight, plane = g.OutputHeight * g.OutputWidth;
+        int blocks = (g.OutChannels + channels - 1) / channels, pairs = blocks * rows, units = PackedDirectPlan.Units(g);
+        int fullEnd = g.OutputWidth - path.TailPixels;
+        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0, scratch = band + ((long)path.Pixels * channels);
+        w.Line(Invariant($"/// <summary>"));
+        w.Line(Invariant($"/// Packed direct convolution on {path.Path.Name}: tiles of {path.Pixels} pixel(s) × {channels} output channel(s). Of the {pairs} (block of output"));
+        w.Line(Invariant($"/// channels, output row) pairs, pair p = block × {rows} + row stands at unit p × {units} / {pairs}: a part does those in"));
+        w.Line(Invariant($"/// <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1{(plan.Copies ? ", each part copying the padded input for itself" : "")}."));
+        w.Line(Invariant($"/// </summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"public static void {path.Path.Name}PackedDirect({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        {
+            w.Line(Invariant($"int first = (int)((((long)from * {pairs}) + {units - 1}) / {units}), end = (int)((((long)to * {pairs}) + {units - 1}) / {units});"));
+            using (w.Block("if (first >= end)"))
+            {
+                w.Line("return;");
+            }
+
+            w.Line();
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats, their padding cleared once), ") : "")}one tile's sums [{path.Pixels} pixels, {channels} channels]."));
+            w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
+            using (w.Block("try"))
+            {
+                w.Line(Invariant($"KgSpan scratch = new KgSpan(rented, 0, {scratch});"));
+                if (plan.Copies)
+                {
+                    w.Line(Invariant($"scratch.Slice(0, {band}).Clear();"));
+                    w.Line($"ref float planes = ref {MemoryMarshal}.GetReference(scratch);");
+                    w.Line(Invariant($"ref float tile = ref {At("planes", Invariant($"{band}"))};"));
+                }
+                else
+                {
+                    w.Line($"ref float tile = ref {MemoryMarshal}.GetReference(scratch);");
+                }
+
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    if (plan.Copies)
+                    {
+                        w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref planes);"));
+                    }
+                    else
+                    {
+                        w.Line(Invariant($"// No padding: the tiles read the input's planes as they are."));
+                        w.Line(Invariant($"ref float planes = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
+                    }
+
+                    w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutputLength)))};"));
+                    using (w.Block(Invariant($"for (int block = first / {rows}; block * {rows} < end; block++)")))
+                    {
+                        w.Line(Invariant($"int o0 = block * {channels};"));
+                        string count = g.OutChannels % channels == 0 ? Invariant($"{channels}") : Invariant($"{MathClass}.Min({channels}, {g.OutChannels} - o0)");
+                        w.Line(Invariant($"int channels = {count};"));
+                        w.Line(channels >= PackedDirectPlan.Block
+                            ? Invariant($"ref float blockWeights = ref {At("weights", Invariant($"block * {PackedDirectPlan.ChannelOffset(g, channels)}"))};")
+                            : Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
+                        string biasArgument = bias ? $", ref {At("bias", "o0")}" : "";
+                        using (w.Block(Invariant($"for (int oy = {MathClass}.Max(first - (block * {rows}), 0); oy < {MathClass}.Min(end - (block * {rows}), {rows}); oy++)")))
+                        {
+                            w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {g.StrideHeight * plan.PaddedWidth}"))};"));
+                            w.Line(Invariant($"ref float target = ref {At("result", Invariant($"(o0 * {plane}) + (oy * {g.OutputWidth})"))};"));
+                            if (fullEnd == path.Pixels)
+                            {
+                                w.Line(Invariant($"{path.TileName(path.Pixels)}(ref row, ref blockWeights, ref tile);"));
+                                w.Line(Invariant($"{StoreTile}(ref tile, {channels}, {path.Pixels}, ref target{biasArgument}, channels);"));
+                            }
+                            else if (fullEnd > 0)
+                            {
+                                using (w.Block(Invariant($"for (int ox = 0; ox < {fullEnd}; ox += {path.Pixels})")))
+                                {
+                                    w.Line(Invariant($"{path.TileName(path.Pixels)}(ref {At("row", Offset(0, ("ox", g.StrideWidth)))}, ref blockWeights, ref tile);"));
+                                    w.Line(Invariant($"{StoreTile}(ref tile, {channels}, {path.Pixels}, ref {At("target", "ox")}{biasArgument}, channels);"));
+                                }
+                            }
+
+                            if (path.TailPixels > 0)
+                            {
+                                w.Line(Invariant($"{path.TileName(path.TailPixels)}(ref {At("row", Invariant($"{fullEnd * g.StrideWidth}"))}, ref blockWeights, ref tile);"));
+                                w.Line(Invariant($"{StoreTile}(ref tile, {channels}, {path.TailPixels}, ref {At("target", Invariant($"{fullEnd}"))}{biasArgument}, channels);"));
+                            }
+                        }
+                    }
+                }
+            }
+
+            using (w.Block("finally"))
+            {
+                w.Line("KgArrayPool.Shared.Return(rented);");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The register tile: <paramref name="pixels"/> consecutive output pixels × the path's vectors of output channels,
+    /// summed over every input channel and tap — each tap loads the channels' weight vectors once and broadcasts each
+    /// pixel's input once.
+    /// </summary>
+    private static void WriteTile(CodeWriter w, ConvSpec s, PackedDirectPlan plan, PackedDirectPathPlan tile, int pixels)
+    {
+        Conv2DGeometry g = s.Geometry;
+        SimdPath path = tile.Path;
+        int vectors = tile.Vectors, channels = tile.Channels, width = path.Width;
+        int kh = g.KernelHeight, kw = g.KernelWidth, block = PackedDirectPlan.Block;
+        int rowStep = g.DilationHeight * plan.PaddedWidth;
+        string Acc(int i, int v) => Invariant($"a{i}_{v}");
+        w.Line(Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>), over every input channel and tap: tile[pixel, channel].</summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {tile.TileName(pixels)}(ref float input, ref float weights, ref float tile)"))
+        {
+            w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, pixels).SelectMany(i => Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {path.Zero}")))};");
+            w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, vectors).Select(v => Invariant($"w{v}")))};");
+
+            // One tap: its weight vectors, then each pixel's input broadcast against them.
+            void Tap(string inputRef, string inputOffset, string weightRef, string weightOffset)
+            {
+                for (int v = 0; v < vectors; v++)
+                {
+                    w.Line(Invariant($"w{v} = {path.Load(weightRef, Sum(weightOffset, (int)PackedDirectPlan.ChannelOffset(g, v * width)))};"));
+                }
+
+                for (int i = 0; i < pixels; i++)
+                {
+                    w.Line(Invariant($"x = {path.Broadcast(At(inputRef, Sum(inputOffset, i * g.StrideWidth)))};"));
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        w.Line($"{Acc(i, v)} = {path.MultiplyAdd("x", Invariant($"w{v}"), Acc(i, v))};");
+                    }
+                }
+            }
+
+            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+            {
+                switch (tile.Unroll)
+                {
+                    case Unroll.Full:
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                Tap("input", Invariant($"{(ky * rowStep) + (kx * g.DilationWidth)}"), "weights", Invariant($"{((ky * kw) + kx) * block}"));
+                            }
+                        }
+
+                        break;
+                    case Unroll.Rows:
+                        using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
+                        {
+                            w.Line(Invariant($"ref float inputRow = ref {At("input", Invariant($"ky * {rowStep}"))};"));
+                            w.Line(Invariant($"ref float weightRow = ref {At("weights", Invariant($"ky * {kw * block}"))};"));
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                Tap("inputRow", Invariant($"{kx * g.DilationWidth}"), "weightRow", Invariant($"{kx * block}"));
+                            }
+                        }
+
+                        break;
+                    default:
+                        using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
+                        using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
+                        {
+                            w.Line(Invariant($"ref float inputTap = ref {At("input", Invariant($"(ky * {rowStep}) + (kx * {g.DilationWidth})"))};"));
+                            w.Line(Invariant($"ref float weightTap = ref {At("weights", Invariant($"((ky * {kw}) + kx) * {block}"))};"));
+                            Tap("inputTap", "0", "weightTap", "0");
+                        }
+
+                        break;
+                }
+
+                w.Line(Invariant($"input = ref {Unsafe}.Add(ref input, {plan.PlaneStride});"));
+                w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {kh * kw * block});"));
+            }
+
+            for (int i = 0; i < pixels; i++)
+            {
+                for (int v = 0; v < vectors; v++)
+                {
+                    w.Line(path.Store(Acc(i, v), "tile", (i * channels) + (v * width)));
+                }
+            }
+        }
+    }
+
+    /// <summary>A literal offset plus a constant, as C#.</summary>
+    private static string Sum(string offset, int constant) =>
+        int.TryParse(offset, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int literal) ? Invariant($"{literal + constant}") : Plus(offset, constant);
+
+    /// <summary>
+    /// <c>PackedFill</c>: every input row that some output reads copied into its padded plane at (padding top, padding
+    /// left); the padding around it was cleared once when the planes were made.
+    /// </summary>
+    private static void WriteFill(CodeWriter w, Conv2DGeometry g, PackedDirectPlan plan)
+    {
+        int rows = System.Math.Min(g.Height, plan.PaddedHeight - g.PadTop), columns = System.Math.Min(g.Width, plan.PaddedWidth - g.PadLeft);
+        w.Line(Invariant($"/// <summary>Copies one sample's input rows 0 .. {rows - 1}, columns 0 .. {columns - 1} into the padded planes ({plan.PaddedHeight}×{plan.PaddedWidth}) at ({g.PadTop}, {g.PadLeft}).</summary>"));
+        using (w.Block($"private static void {Fill}(ref float input, ref float planes)"))
+        {
+            if (rows <= 0 || columns <= 0)
+            {
+                w.Line("// No input pixel is read: every tap falls in the padding.");
+                return;
+            }
+
+            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+            using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
+            {
+                w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))}, {columns})"));
+                w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("planes", Invariant($"(c * {plan.PlaneStride}) + ((iy + {g.PadTop}) * {plan.PaddedWidth}) + {g.PadLeft}"))}, {columns}));"));
+            }
+        }
+    }
+
+    /// <summary><c>PackedStore</c>: a tile's sums, channel by channel, into their output planes with bias and activation.</summary>
+    private static void WriteStore(CodeWriter w, ConvSpec s)
+    {
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        int plane = g.OutputHeight * g.OutputWidth;
+        w.Line(Invariant($"/// <summary>Pixels 0 .. <paramref name=\"pixels\"/> − 1 of the tile's first <paramref name=\"channels\"/> channels (tile[pixel, channel], <paramref name=\"stride\"/> channels per pixel) into output planes {plane} floats apart{(bias ? ", plus each channel's bias" : "")}{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
+        using (w.Block($"private static void {StoreTile}(ref float tile, int stride, int pixels, ref float output{(bias ? ", ref float bias" : "")}, int channels)"))
+        using (w.Block("for (int j = 0; j < channels; j++)"))
+        {
+            if (bias)
+            {
+                w.Line($"float b = {At("bias", "j")};");
+            }
+
+            w.Line(Invariant($"ref float target = ref {At("output", Invariant($"j * {plane}"))};"));
+            w.Line($"ref float sums = ref {At("tile", "j")};");
+            using (w.Block("for (int i = 0; i < pixels; i++)"))
+            {
+                w.Line($"float sum = {At("sums", "i * stride")}{(bias ? " + b" : "")};");
+                w.Line($"{At("target", "i")} = {ActivationText.Apply(s.Activation, "sum")};");
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System;
+using System.Linq;
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Planning;
+
+/// <summary>
+/// One path's register tile of the packed direct form: <paramref name="Pixels"/> consecutive output pixels of a row ×
+/// <paramref name="Vectors"/> vectors of output channels, and the row's last <paramref name="TailPixels"/> pixels (when
+/// the row is not a whole number of tiles) in a tile of their own.
+/// </summary>
+internal sealed record PackedDirectPathPlan(SimdPath Path, int Pixels, int Vectors, int TailPixels, Unroll Unroll)
+{
+    /// <summary>Output channels per tile: the vectors' lanes.</summary>
+    public int Channels => Vectors * Path.Width;
+
+    /// <summary>The register tile's method for a row piece of <paramref name="pixels"/> pixels.</summary>
+    public string TileName(int pixels) => FormattableString.Invariant($"{Path.Name}ChannelTile{pixels}x{Vectors}");
+}
+
+/// <summary>
+/// Direct convolution with the output channels on the vector axis, as MLAS's NCHWc kernels and oneDNN's blocked ones
+/// compute it: the weights are packed once (<c>PackWeights</c>) so that each tap's output channels are contiguous
+/// (<c>[input channel, ky, kx, output channel]</c>); a register tile broadcasts one input pixel and multiplies it by a
+/// vector of output channels' weights. A strided tap costs what any tap costs (the input is read one float at a time),
+/// no lane holds a pixel past the row (the lanes are channels), and each weight vector serves every pixel of the tile.
+/// The input is copied once per sample into padded planes (<see cref="PaddedHeight"/> × <see cref="PaddedWidth"/>)
+/// unless it has no padding to add (<see cref="Copies"/> false), so that no tap checks a bound.
+/// </summary>
+internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool Copies, int PaddedOutputs, EquatableArray<PackedDirectPathPlan> Paths)
+{
+    /// <summary>
+    /// The most bytes of weights a tile's channels may take: three quarters of this machine's 1 MB L2 (a 512-channel 3×3 layer in
+    /// tiles of 64 channels, 1.2 MB, measured 0.8× the plain tiles; in tiles of 32, 0.6 MB, faster).
+    /// </summary>
+    public const long WeightBytes = 768 * 1024;
+
+    /// <summary>The most output channels a tile takes (a power of two, as every tile's channels are).</summary>
+    public const int MaxChannels = 64;
+
+    /// <summary>
+    /// Output channels per block of the packed weights: a block's weights, [input channel, ky, kx, 16 channels], are
+    /// contiguous, so a tile streams its blocks in order (laid out [input channel, ky, kx, output channel] instead, a
+    /// 512-channel layer's taps stood 2 KB apart and the tiles ran at 60 % of the plain ones' speed, page by page).
+    /// </summary>
+    public const int Block = 16;
+
+    /// <summary>Floats between two padded planes of the copy.</summary>
+    public int PlaneStride => PaddedHeight * PaddedWidth;
+
+    /// <summary>Floats of one block of packed weights: 16 output channels of every input channel and tap.</summary>
+    public static long BlockStride(Conv2DGeometry g) => (long)g.InChannels * g.KernelHeight * g.KernelWidth * Block;
+
+    /// <summary>Floats of packed weights: the output channels padded with zeros to <see cref="PaddedOutputs"/>, the widest tile's multiple.</summary>
+    public long PackedLength(Conv2DGeometry g) => BlockStride(g) / Block * PaddedOutputs;
+
+    /// <summary>Floats from output channel <paramref name="o"/>'s weights to those of channel <paramref name="o"/> + <paramref name="channels"/>, both in a tile (a power of two apart, or a whole block).</summary>
+    public static long ChannelOffset(Conv2DGeometry g, int channels) => (channels / Block * BlockStride(g)) + (channels % Block);
+
+    /// <summary>The units a split call divides among threads: output rows × output channels (at most <see cref="int.MaxValue"/>).</summary>
+    public static int Units(Conv2DGeometry g) => (int)Math.Min((long)g.OutputHeight * g.OutChannels, int.MaxValue);
+
+    /// <summary>
+    /// The plan for <paramref name="spec"/>, or null when its packed overload is not this one: asked for
+    /// (<c>ConvAlgorithm.PackedDirect</c>), or chosen by Auto where the plain tiles waste work — see <see cref="Pays"/>.
+    /// </summary>
+    public static PackedDirectPlan? For(ConvSpec spec, bool legacyIntrinsics, bool winograd)
+    {
+        Conv2DGeometry g = spec.Geometry;
+        bool asked = spec.Algorithm == ConvAlgorithmChoice.PackedDirect;
+        if (g.Groups != 1 || !(asked || (spec.Algorithm == ConvAlgorithmChoice.Auto && !winograd && Pays(g))))
+        {
+            return null;
+        }
+
+        int height = g.PlaneRows, width = ((g.OutputWidth - 1) * g.StrideWidth) + ((g.KernelWidth - 1) * g.DilationWidth) + 1;
+        bool copies = g.PadTop > 0 || g.PadLeft > 0 || g.PadBottom > 0 || g.PadRight > 0;
+        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p)).ToEquatableArray();
+        int widest = Math.Max(Block, paths.Max(p => p.Channels));
+        return new PackedDirectPlan(copies ? height : g.Height, copies ? width : g.Width, copies, (int)ConvPlanner.RoundUp(g.OutChannels, widest), paths);
+    }
+
+    /// <summary>
+    /// Auto's rule: one group, at least 32 output channels and 64 products per output (so the transposed store is a
+    /// small part of a tile), and a shape the plain tiles serve badly — a stride with a window of at most 3×3 (their
+    /// input loads split into phases; resnet_3x3_s2 measured 1.2–1.3× the plain tiles), a 1×1 kernel (a matrix product
+    /// whose vectors here are the weights; ResNet's strided 1×1 layers 1.7×) or output rows of fewer than 16 pixels
+    /// (their vectors' lanes run past the row). ResNet's 7×7 stem (3 input channels) stays plain: each tile's
+    /// transposed store costs a tenth of its products there, and it measured 0.9× the plain tiles.
+    /// </summary>
+    private static bool Pays(Conv2DGeometry g)
+    {
+        int taps = g.KernelHeight * g.KernelWidth;
+        return g.OutChannels >= 32 && (long)g.InChannels * taps >= 64
+            && ((taps <= 9 && (g.StrideHeight > 1 || g.StrideWidth > 1)) || taps == 1 || g.OutputWidth < 16);
+    }
+
+    /// <summary>Why Auto chose it, for the generated remarks.</summary>
+    public static string Choice(ConvSpec spec)
+    {
+        Conv2DGeometry g = spec.Geometry;
+        return spec.Algorithm == ConvAlgorithmChoice.PackedDirect ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
+            : g.StrideHeight > 1 || g.StrideWidth > 1 ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
+            : g.KernelHeight * g.KernelWidth == 1 ? "the kernel is 1×1: a matrix product whose vectors are the weights"
+            : FormattableString.Invariant($"output rows of {g.OutputWidth} pixels leave vectors of pixels partly empty; vectors of channels are full");
+    }
+
+    /// <summary>
+    /// The tile with the least issue cost per input channel and tap over the whole output: each tile issues its
+    /// multiply-adds (the lanes past the last channel included), a tenth of a slot per load (weights and broadcasts:
+    /// the load ports keep up), and tiles of fewer than 8 accumulators wait on the multiply-add latency; a row that is
+    /// not a whole number of tiles ends in a tile of its remaining pixels. Channels per tile are a power of two (so a
+    /// tile's vectors sit at fixed offsets in the 16-channel blocks), within the path's accumulators and registers
+    /// (accumulators, weight vectors and one broadcast).
+    /// </summary>
+    private static PackedDirectPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
+    {
+        int width = path.Width, outputWidth = g.OutputWidth;
+        double Tile(int pixels, int vectors) => ((pixels * vectors) + (0.1 * (pixels + vectors))) * Math.Max(1.0, 8.0 / (pixels * vectors));
+        (int Pixels, int Vectors) best = (1, 1);
+        double bestCost = double.MaxValue;
+        long perChannel = (long)g.InChannels * g.KernelHeight * g.KernelWidth * sizeof(float);
+        for (int vectors = 1; vectors * width <= MaxChannels && vectors <= 4; vectors *= 2)
+        {
+            // A tile streams its channels' weights for every piece of a row: more than L2 holds beside the input and they come from L3.
+            if (vectors > 1 && perChannel * vectors * width > WeightBytes)
+            {
+                break;
+            }
+
+            long blocks = (g.OutChannels + (vectors * width) - 1) / (vectors * width);
+            for (int pixels = 1; pixels <= outputWidth && pixels * vectors <= path.Accumulators && (pixels * vectors) + vectors + 1 <= path.Registers; pixels++)
+            {
+                int tail = outputWidth % pixels;
+                double cost = blocks * (((outputWidth / pixels) * Tile(pixels, vectors)) + (tail > 0 ? Tile(tail, vectors) : 0));
+                if (cost < bestCost - 1e-9)
+                {
+                    (best, bestCost) = ((pixels, vectors), cost);
+                }
+            }
+        }
+
+        // Kernel rows loop, each row's taps written out, as the plain tiles do (a one-row kernel or a small window is
+        // written out whole; the scalar fallback loops over the columns too).
+        int perTap = (best.Pixels * best.Vectors) + best.Pixels + best.Vectors;
+        int window = g.KernelHeight * g.KernelWidth * perTap, row = g.KernelWidth * perTap;
+        Unroll unroll = window <= ConvPlanner.SmallWindow || (g.KernelHeight == 1 && row <= ConvPlanner.UnrollLimit && !path.IsScalar) ? Unroll.Full
+            : row <= ConvPlanner.UnrollLimit && (g.KernelWidth == 1 || !path.IsScalar) ? Unroll.Rows
+            : Unroll.None;
+        return new PackedDirectPathPlan(path, best.Pixels, best.Vectors, outputWidth % best.Pixels, unroll);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Reflection;
+using KernelGen.Tests;
+
+namespace KernelGen.Generated.Tests;
+
+/// <summary>
+/// The suite's shapes whose packed overload Auto makes the packed direct form (strided, 1×1): through the dispatch and on
+/// every path directly, against the reference to the tolerance of any reordered sum, and bit-identical on 2–4 threads.
+/// </summary>
+public class PackedDirectTests
+{
+    [Fact]
+    public void Resnet_3x3_stride_2_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(64, 56, 56, 128, 3, 3, 2, 2, 1, 1, 1, 1), SuiteKernels.Resnet3x3Stride2PackWeights, SuiteKernels.Resnet3x3Stride2, SuiteKernels.Resnet3x3Stride2, "SuiteKernelsResnet3x3Stride2Kernel");
+
+    [Fact]
+    public void Pointwise_256_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(256, 14, 14, 256, 1, 1, 1, 1, 0, 0, 0, 0), SuiteKernels.Pointwise256PackWeights, SuiteKernels.Pointwise256, SuiteKernels.Pointwise256, "SuiteKernelsPointwise256Kernel");
+
+    [Fact]
+    public void Packed_weights_are_blocks_of_16_output_channels_and_other_layers_weights_are_refused()
+    {
+        var g = new Conv2DGeometry(256, 14, 14, 256, 1, 1, 1, 1, 0, 0, 0, 0);
+        float[] weights = new float[g.WeightLength];
+        weights[(17 * 256) + 3] = 5f; // output channel 17, input channel 3
+        PackedWeights packed = SuiteKernels.Pointwise256PackWeights(weights);
+        Assert.Contains("packed direct", packed.Layout, StringComparison.Ordinal);
+        Assert.Equal(256 * 256, packed.Length);
+        Assert.Equal(5f, packed.Values[(1 * 256 * 16) + (3 * 16) + 1]); // block 1, input channel 3, lane 1
+        Assert.Equal(1, packed.Values.ToArray().Count(v => v != 0));
+
+        float[] input = new float[g.InputLength], bias = new float[256], output = new float[g.OutputLength];
+        Array.Fill(output, 7f);
+        PackedWeights winograd = SuiteKernels.Resnet3x3x256PackWeights(new float[256 * 256 * 9]);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => SuiteKernels.Pointwise256(input, winograd, bias, output)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => SuiteKernels.Pointwise256(input, packed, bias, output.AsSpan(1))).ParamName);
+        Assert.All(output, v => Assert.Equal(7f, v));
+    }
+
+    private static void Check(Conv2DGeometry g, KernelGen.Generated.Tests.Check.Packer pack, WinogradTests.PackedConv kernel, WinogradTests.ThreadedConv threaded, string kernelClass)
+    {
+        float[] input = KernelGen.Generated.Tests.Check.Random(21, g.InputLength);
+        float[] weights = KernelGen.Generated.Tests.Check.Random(22, g.WeightLength);
+        float[] bias = KernelGen.Generated.Tests.Check.Random(23, g.OutChannels);
+        var expected = new float[g.OutputLength];
+        Reference.Conv2D<float>(g, input, weights, bias, expected, 1, Activation.None);
+        double tolerance = KernelGen.Generated.Tests.Check.Tolerance((long)g.InChannels * g.KernelHeight * g.KernelWidth);
+
+        var actual = new float[g.OutputLength];
+        Array.Fill(actual, float.NaN);
+        PackedWeights packed = pack(weights);
+        kernel(input, packed, bias, actual);
+        AssertClose("dispatch", expected, actual, tolerance);
+
+        float[] values = packed.Values.ToArray();
+        string[] paths = KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), kernelClass, "PackedDirect");
+        Assert.Equal(["Vector512PackedDirect", "Vector256PackedDirect", "Vector128PackedDirect", "ScalarPackedDirect"], paths);
+        foreach (string path in paths)
+        {
+            Array.Fill(actual, float.NaN);
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: true, input, values, bias, actual, 1);
+            AssertClose(path, expected, actual, tolerance);
+        }
+
+        kernel(input, packed, bias, actual);
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            var split = new float[actual.Length];
+            Array.Fill(split, float.NaN);
+            threaded(input, packed, bias, split, new Parallelism(threads));
+            Assert.Equal(actual, split);
+        }
+    }
+
+    private static void AssertClose(string what, float[] expected, float[] actual, double tolerance)
+    {
+        TensorComparison comparison = TensorComparison.Of(expected, actual, [expected.Length], tolerance, tolerance);
+        Assert.True(comparison.Matches, $"{what}: {comparison}");
+    }
+}
