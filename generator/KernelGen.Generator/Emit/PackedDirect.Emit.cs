@@ -26,7 +26,7 @@ internal static class PackedDirectEmitter
     public static string[] Remarks(ConvSpec s, PackedDirectPlan plan) =>
     [
         Invariant($"Packed direct form, chosen because {PackedDirectPlan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> lays the weights out once in blocks of {PackedDirectPlan.Block} output channels, each [input channel, ky, kx, {PackedDirectPlan.Block} channels], and the overload taking them computes register tiles of consecutive output pixels of a row × vectors of output channels, each tap one broadcast input pixel times the channels' weight vectors{(plan.Copies ? Invariant($"; the input is first copied into zero-padded planes of {plan.PaddedHeight}×{plan.PaddedWidth}") : "")}. The same products as the plain overload, summed in another order (the rounding differs within the usual bound). The plain overload stays as it is."),
-        .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.TailPixels > 0 ? Invariant($", each row's last {p.TailPixels} pixel(s) in a tile of their own") : "")}, window {Describe(p.Unroll)}.")),
+        .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {Describe(p.Unroll)}.")),
     ];
 
     private static string Describe(Unroll unroll) => unroll switch
@@ -70,15 +70,12 @@ internal static class PackedDirectEmitter
         PackedOverload.WriteRunAndPart(w, plan.Paths.Select(p => p.Path), bias, Members, "PackedDirect",
             "One part of a split packed call: every sample, the (block of output channels, output row) pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.");
 
+        w.Line();
+        WritePaths(w, s, plan);
         foreach (PackedDirectPathPlan path in plan.Paths)
         {
             w.Line();
-            WritePath(w, s, plan, path);
-            foreach (int pixels in new[] { path.Pixels, path.TailPixels }.Where(p => p > 0).Distinct())
-            {
-                w.Line();
-                WriteTile(w, s, plan, path, pixels);
-            }
+            WriteTile(w, s, plan, path);
         }
 
         if (plan.Copies)
@@ -106,30 +103,65 @@ internal static class PackedDirectEmitter
         }
     }
 
-    private static void WritePath(CodeWriter w, ConvSpec s, PackedDirectPlan plan, PackedDirectPathPlan path)
+    private const string Driver = "PackedDirect", TileCall = "ChannelTile";
+
+    /// <summary>
+    /// Each path's entry (<c>{Path}PackedDirect</c>, what the dispatch and the tests call) hands its index to the one
+    /// driver, <c>PackedDirect</c>, which takes the path's tile shape from a switch and calls its tile through
+    /// <c>ChannelTile</c>: the loops around the tiles are written once, not once per path.
+    /// </summary>
+    private static void WritePaths(CodeWriter w, ConvSpec s, PackedDirectPlan plan)
+    {
+        string[] roles = s.Method.HasBias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"];
+        string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
+        for (int i = 0; i < plan.Paths.Count; i++)
+        {
+            PackedDirectPathPlan path = plan.Paths[i];
+            w.Line(Invariant($"/// <summary>Packed direct convolution on {path.Path.Name}, tiles of {path.Pixels} pixel(s) × {path.Channels} output channel(s): units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample (see <see cref=\"{Driver}\"/>).</summary>"));
+            w.Line($"public static void {path.Path.Name}PackedDirect({PartPathParameters(roles)}) => {Driver}({i}, {arguments});");
+            w.Line();
+        }
+
+        WriteDriver(w, s, plan, roles);
+        w.Line();
+        w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile.</summary>");
+        using (w.Block($"private static void {TileCall}(int path, ref float input, ref float weights, ref float tile)"))
+        using (w.Block("switch (path)"))
+        {
+            for (int i = 0; i < plan.Paths.Count; i++)
+            {
+                w.Line(i == plan.Paths.Count - 1 ? "default:" : Invariant($"case {i}:"));
+                w.Line(Invariant($"    {plan.Paths[i].TileName}(ref input, ref weights, ref tile);"));
+                w.Line("    break;");
+            }
+        }
+    }
+
+    private static void WriteDriver(CodeWriter w, ConvSpec s, PackedDirectPlan plan, string[] roles)
     {
         Conv2DGeometry g = s.Geometry;
         bool bias = s.Method.HasBias;
-        int channels = path.Channels, rows = g.OutputHeight, plane = g.OutputHeight * g.OutputWidth;
-        int blocks = (g.OutChannels + channels - 1) / channels, pairs = blocks * rows, units = PackedDirectPlan.Units(g);
-        int fullEnd = g.OutputWidth - path.TailPixels;
-        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0, scratch = band + ((long)path.Pixels * channels);
+        int rows = g.OutputHeight, width = g.OutputWidth, plane = g.OutputHeight * g.OutputWidth, units = PackedDirectPlan.Units(g);
+        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0, scratch = band + plan.Paths.Max(p => (long)p.Pixels * p.Channels);
         w.Line(Invariant($"/// <summary>"));
-        w.Line(Invariant($"/// Packed direct convolution on {path.Path.Name}: tiles of {path.Pixels} pixel(s) × {channels} output channel(s). Of the {pairs} (block of output"));
-        w.Line(Invariant($"/// channels, output row) pairs, pair p = block × {rows} + row stands at unit p × {units} / {pairs}: a part does those in"));
-        w.Line(Invariant($"/// <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1{(plan.Copies ? ", each part copying the padded input for itself" : "")}."));
+        w.Line(Invariant($"/// Packed direct convolution on path <paramref name=\"path\"/>. Of its (block of output channels, output row) pairs, pair p = block × {rows} + row"));
+        w.Line(Invariant($"/// stands at unit p × {units} / pairs: a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1{(plan.Copies ? ", each part copying the padded input for itself" : "")}. A row is"));
+        w.Line(Invariant($"/// computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them."));
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}PackedDirect({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        using (w.Block($"private static void {Driver}(int path, {PartPathParameters(roles)})"))
         {
-            w.Line(Invariant($"int first = (int)((((long)from * {pairs}) + {units - 1}) / {units}), end = (int)((((long)to * {pairs}) + {units - 1}) / {units});"));
+            w.Line("// The path's tile: output pixels × output channels.");
+            w.Line($"(int pixels, int channels) = path switch {{ {string.Join(", ", plan.Paths.Select((p, i) => Invariant($"{(i == plan.Paths.Count - 1 ? "_" : Invariant($"{i}"))} => ({p.Pixels}, {p.Channels})")))} }};");
+            w.Line(Invariant($"int pairs = (({g.OutChannels} + channels - 1) / channels) * {rows};"));
+            w.Line(Invariant($"int first = (int)((((long)from * pairs) + {units - 1}) / {units}), end = (int)((((long)to * pairs) + {units - 1}) / {units});"));
             using (w.Block("if (first >= end)"))
             {
                 w.Line("return;");
             }
 
             w.Line();
-            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats, their padding cleared once), ") : "")}one tile's sums [{path.Pixels} pixels, {channels} channels]."));
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats, their padding cleared once), ") : "")}one tile's sums [pixels, channels]."));
             w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
             using (w.Block("try"))
             {
@@ -160,35 +192,24 @@ internal static class PackedDirectEmitter
                     w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutputLength)))};"));
                     using (w.Block(Invariant($"for (int block = first / {rows}; block * {rows} < end; block++)")))
                     {
-                        w.Line(Invariant($"int o0 = block * {channels};"));
-                        string count = g.OutChannels % channels == 0 ? Invariant($"{channels}") : Invariant($"{MathClass}.Min({channels}, {g.OutChannels} - o0)");
-                        w.Line(Invariant($"int channels = {count};"));
-                        w.Line(channels >= PackedDirectPlan.Block
-                            ? Invariant($"ref float blockWeights = ref {At("weights", Invariant($"block * {PackedDirectPlan.ChannelOffset(g, channels)}"))};")
-                            : Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
+                        w.Line(Invariant($"int o0 = block * channels, count = {MathClass}.Min(channels, {g.OutChannels} - o0);"));
+                        w.Line(Invariant($"// The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one."));
+                        w.Line(Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
                         string biasArgument = bias ? $", ref {At("bias", "o0")}" : "";
                         using (w.Block(Invariant($"for (int oy = {MathClass}.Max(first - (block * {rows}), 0); oy < {MathClass}.Min(end - (block * {rows}), {rows}); oy++)")))
                         {
                             w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {g.StrideHeight * plan.PaddedWidth}"))};"));
-                            w.Line(Invariant($"ref float target = ref {At("result", Invariant($"(o0 * {plane}) + (oy * {g.OutputWidth})"))};"));
-                            if (fullEnd == path.Pixels)
+                            w.Line(Invariant($"ref float target = ref {At("result", Invariant($"(o0 * {plane}) + (oy * {width})"))};"));
+                            w.Line(Invariant($"// Whole tiles, then the last one moved back over pixels the one before computed, the same way."));
+                            using (w.Block(Invariant($"for (int ox = 0; ; ox += pixels)")))
                             {
-                                w.Line(Invariant($"{path.TileName(path.Pixels)}(ref row, ref blockWeights, ref tile);"));
-                                w.Line(Invariant($"{StoreTile}(ref tile, {channels}, {path.Pixels}, ref target{biasArgument}, channels);"));
-                            }
-                            else if (fullEnd > 0)
-                            {
-                                using (w.Block(Invariant($"for (int ox = 0; ox < {fullEnd}; ox += {path.Pixels})")))
+                                w.Line(Invariant($"ox = {MathClass}.Min(ox, {width} - pixels);"));
+                                w.Line(Invariant($"{TileCall}(path, ref {At("row", Offset(0, ("ox", g.StrideWidth)))}, ref blockWeights, ref tile);"));
+                                w.Line(Invariant($"{StoreTile}(ref tile, channels, pixels, ref {At("target", "ox")}{biasArgument}, count);"));
+                                using (w.Block(Invariant($"if (ox + pixels == {width})")))
                                 {
-                                    w.Line(Invariant($"{path.TileName(path.Pixels)}(ref {At("row", Offset(0, ("ox", g.StrideWidth)))}, ref blockWeights, ref tile);"));
-                                    w.Line(Invariant($"{StoreTile}(ref tile, {channels}, {path.Pixels}, ref {At("target", "ox")}{biasArgument}, channels);"));
+                                    w.Line("break;");
                                 }
-                            }
-
-                            if (path.TailPixels > 0)
-                            {
-                                w.Line(Invariant($"{path.TileName(path.TailPixels)}(ref {At("row", Invariant($"{fullEnd * g.StrideWidth}"))}, ref blockWeights, ref tile);"));
-                                w.Line(Invariant($"{StoreTile}(ref tile, {channels}, {path.TailPixels}, ref {At("target", Invariant($"{fullEnd}"))}{biasArgument}, channels);"));
                             }
                         }
                     }
@@ -207,8 +228,9 @@ internal static class PackedDirectEmitter
     /// summed over every input channel and tap — each tap loads the channels' weight vectors once and broadcasts each
     /// pixel's input once.
     /// </summary>
-    private static void WriteTile(CodeWriter w, ConvSpec s, PackedDirectPlan plan, PackedDirectPathPlan tile, int pixels)
+    private static void WriteTile(CodeWriter w, ConvSpec s, PackedDirectPlan plan, PackedDirectPathPlan tile)
     {
+        int pixels = tile.Pixels;
         Conv2DGeometry g = s.Geometry;
         SimdPath path = tile.Path;
         int vectors = tile.Vectors, channels = tile.Channels, width = path.Width;
@@ -217,7 +239,7 @@ internal static class PackedDirectEmitter
         string Acc(int i, int v) => Invariant($"a{i}_{v}");
         w.Line(Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>), over every input channel and tap: tile[pixel, channel].</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {tile.TileName(pixels)}(ref float input, ref float weights, ref float tile)"))
+        using (w.Block($"private static void {tile.TileName}(ref float input, ref float weights, ref float tile)"))
         {
             w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, pixels).SelectMany(i => Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {path.Zero}")))};");
             w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, vectors).Select(v => Invariant($"w{v}")))};");
@@ -270,7 +292,7 @@ internal static class PackedDirectEmitter
                         using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
                         using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
                         {
-                            w.Line(Invariant($"ref float inputTap = ref {At("input", Invariant($"(ky * {rowStep}) + (kx * {g.DilationWidth})"))};"));
+                            w.Line(Invariant($"ref float inputTap = ref {At("input", Offset(0, ("ky", rowStep), ("kx", g.DilationWidth)))};"));
                             w.Line(Invariant($"ref float weightTap = ref {At("weights", Invariant($"((ky * {kw}) + kx) * {block}"))};"));
                             Tap("inputTap", "0", "weightTap", "0");
                         }

@@ -45,7 +45,7 @@ partial class Layers
     /// <para>Vector512, packed direct: tiles of 5 pixel(s) × 64 output channel(s) (4 vector(s)), window unrolled per kernel row.</para>
     /// <para>Vector256, packed direct: tiles of 5 pixel(s) × 16 output channel(s) (2 vector(s)), window unrolled per kernel row.</para>
     /// <para>Vector128, packed direct: tiles of 5 pixel(s) × 8 output channel(s) (2 vector(s)), window unrolled per kernel row.</para>
-    /// <para>Scalar, packed direct: tiles of 2 pixel(s) × 4 output channel(s) (4 scalar(s)), each row's last 1 pixel(s) in a tile of their own, window
+    /// <para>Scalar, packed direct: tiles of 2 pixel(s) × 4 output channel(s) (4 scalar(s)), each row's last tile moved back to end at the row's end, window
     /// looped.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -1191,22 +1191,50 @@ file static class LayersStridedKernel
         }
     }
 
+    /// <summary>Packed direct convolution on Vector512, tiles of 5 pixel(s) × 64 output channel(s): units <paramref name="from"/> .. <paramref name="to"/> − 1
+    /// of every sample (see <see cref="PackedDirect"/>).</summary>
+    public static void Vector512PackedDirect(
+        ref float input, ref float weights, ref float bias, ref float output, int batch, int from,
+        int to) => PackedDirect(0, ref input, ref weights, ref bias, ref output, batch, from, to);
+
+    /// <summary>Packed direct convolution on Vector256, tiles of 5 pixel(s) × 16 output channel(s): units <paramref name="from"/> .. <paramref name="to"/> − 1
+    /// of every sample (see <see cref="PackedDirect"/>).</summary>
+    public static void Vector256PackedDirect(
+        ref float input, ref float weights, ref float bias, ref float output, int batch, int from,
+        int to) => PackedDirect(1, ref input, ref weights, ref bias, ref output, batch, from, to);
+
+    /// <summary>Packed direct convolution on Vector128, tiles of 5 pixel(s) × 8 output channel(s): units <paramref name="from"/> .. <paramref name="to"/> − 1
+    /// of every sample (see <see cref="PackedDirect"/>).</summary>
+    public static void Vector128PackedDirect(
+        ref float input, ref float weights, ref float bias, ref float output, int batch, int from,
+        int to) => PackedDirect(2, ref input, ref weights, ref bias, ref output, batch, from, to);
+
+    /// <summary>Packed direct convolution on Scalar, tiles of 2 pixel(s) × 4 output channel(s): units <paramref name="from"/> .. <paramref name="to"/> − 1 of
+    /// every sample (see <see cref="PackedDirect"/>).</summary>
+    public static void ScalarPackedDirect(
+        ref float input, ref float weights, ref float bias, ref float output, int batch, int from,
+        int to) => PackedDirect(3, ref input, ref weights, ref bias, ref output, batch, from, to);
+
     /// <summary>
-    /// Packed direct convolution on Vector512: tiles of 5 pixel(s) × 64 output channel(s). Of the 5 (block of output
-    /// channels, output row) pairs, pair p = block × 5 + row stands at unit p × 200 / 5: a part does those in
-    /// <paramref name="from"/> .. <paramref name="to"/> − 1, each part copying the padded input for itself.
+    /// Packed direct convolution on path <paramref name="path"/>. Of its (block of output channels, output row) pairs, pair p = block × 5 + row
+    /// stands at unit p × 200 / pairs: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, each part copying the padded input for
+    /// itself. A row is
+    /// computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them.
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512PackedDirect(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    private static void PackedDirect(int path, ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        int first = (int)((((long)from * 5) + 199) / 200), end = (int)((((long)to * 5) + 199) / 200);
+        // The path's tile: output pixels × output channels.
+        (int pixels, int channels) = path switch { 0 => (5, 64), 1 => (5, 16), 2 => (5, 8), _ => (2, 4) };
+        int pairs = ((40 + channels - 1) / channels) * 5;
+        int first = (int)((((long)from * pairs) + 199) / 200), end = (int)((((long)to * pairs) + 199) / 200);
         if (first >= end)
         {
             return;
         }
 
         // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's sums
-        // [5 pixels, 64 channels].
+        // [pixels, channels].
         float[] rented = KgArrayPool.Shared.Rent(1288);
         try
         {
@@ -1220,15 +1248,24 @@ file static class LayersStridedKernel
                 ref float result = ref KgUnsafe.Add(ref output, n * 1000);
                 for (int block = first / 5; block * 5 < end; block++)
                 {
-                    int o0 = block * 64;
-                    int channels = KgMath.Min(64, 40 - o0);
-                    ref float blockWeights = ref KgUnsafe.Add(ref weights, block * 4608);
+                    int o0 = block * channels, count = KgMath.Min(channels, 40 - o0);
+                    // The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one.
+                    ref float blockWeights = ref KgUnsafe.Add(ref weights, ((o0 / 16) * 1152) + (o0 % 16));
                     for (int oy = KgMath.Max(first - (block * 5), 0); oy < KgMath.Min(end - (block * 5), 5); oy++)
                     {
                         ref float row = ref KgUnsafe.Add(ref planes, oy * 22);
                         ref float target = ref KgUnsafe.Add(ref result, (o0 * 25) + (oy * 5));
-                        Vector512ChannelTile5x4(ref row, ref blockWeights, ref tile);
-                        PackedStore(ref tile, 64, 5, ref target, ref KgUnsafe.Add(ref bias, o0), channels);
+                        // Whole tiles, then the last one moved back over pixels the one before computed, the same way.
+                        for (int ox = 0; ; ox += pixels)
+                        {
+                            ox = KgMath.Min(ox, 5 - pixels);
+                            ChannelTile(path, ref KgUnsafe.Add(ref row, ox * 2), ref blockWeights, ref tile);
+                            PackedStore(ref tile, channels, pixels, ref KgUnsafe.Add(ref target, ox), ref KgUnsafe.Add(ref bias, o0), count);
+                            if (ox + pixels == 5)
+                            {
+                                break;
+                            }
+                        }
                     }
                 }
             }
@@ -1236,6 +1273,26 @@ file static class LayersStridedKernel
         finally
         {
             KgArrayPool.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Path <paramref name="path"/>'s register tile.</summary>
+    private static void ChannelTile(int path, ref float input, ref float weights, ref float tile)
+    {
+        switch (path)
+        {
+            case 0:
+                Vector512ChannelTile5x4(ref input, ref weights, ref tile);
+                break;
+            case 1:
+                Vector256ChannelTile5x2(ref input, ref weights, ref tile);
+                break;
+            case 2:
+                Vector128ChannelTile5x2(ref input, ref weights, ref tile);
+                break;
+            default:
+                ScalarChannelTile2x4(ref input, ref weights, ref tile);
+                break;
         }
     }
 
@@ -1368,54 +1425,6 @@ file static class LayersStridedKernel
         KgV512.StoreUnsafe(a4_3, ref tile, 304);
     }
 
-    /// <summary>
-    /// Packed direct convolution on Vector256: tiles of 5 pixel(s) × 16 output channel(s). Of the 15 (block of output
-    /// channels, output row) pairs, pair p = block × 5 + row stands at unit p × 200 / 15: a part does those in
-    /// <paramref name="from"/> .. <paramref name="to"/> − 1, each part copying the padded input for itself.
-    /// </summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256PackedDirect(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        int first = (int)((((long)from * 15) + 199) / 200), end = (int)((((long)to * 15) + 199) / 200);
-        if (first >= end)
-        {
-            return;
-        }
-
-        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's sums
-        // [5 pixels, 16 channels].
-        float[] rented = KgArrayPool.Shared.Rent(1048);
-        try
-        {
-            KgSpan scratch = new KgSpan(rented, 0, 1048);
-            scratch.Slice(0, 968).Clear();
-            ref float planes = ref KgMarshal.GetReference(scratch);
-            ref float tile = ref KgUnsafe.Add(ref planes, 968);
-            for (int n = 0; n < batch; n++)
-            {
-                PackedFill(ref KgUnsafe.Add(ref input, n * 800), ref planes);
-                ref float result = ref KgUnsafe.Add(ref output, n * 1000);
-                for (int block = first / 5; block * 5 < end; block++)
-                {
-                    int o0 = block * 16;
-                    int channels = KgMath.Min(16, 40 - o0);
-                    ref float blockWeights = ref KgUnsafe.Add(ref weights, block * 1152);
-                    for (int oy = KgMath.Max(first - (block * 5), 0); oy < KgMath.Min(end - (block * 5), 5); oy++)
-                    {
-                        ref float row = ref KgUnsafe.Add(ref planes, oy * 22);
-                        ref float target = ref KgUnsafe.Add(ref result, (o0 * 25) + (oy * 5));
-                        Vector256ChannelTile5x2(ref row, ref blockWeights, ref tile);
-                        PackedStore(ref tile, 16, 5, ref target, ref KgUnsafe.Add(ref bias, o0), channels);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            KgArrayPool.Shared.Return(rented);
-        }
-    }
-
     /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 15 of the block (weights from <paramref
     /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
@@ -1496,54 +1505,6 @@ file static class LayersStridedKernel
         KgV256.StoreUnsafe(a3_1, ref tile, 56);
         KgV256.StoreUnsafe(a4_0, ref tile, 64);
         KgV256.StoreUnsafe(a4_1, ref tile, 72);
-    }
-
-    /// <summary>
-    /// Packed direct convolution on Vector128: tiles of 5 pixel(s) × 8 output channel(s). Of the 25 (block of output
-    /// channels, output row) pairs, pair p = block × 5 + row stands at unit p × 200 / 25: a part does those in
-    /// <paramref name="from"/> .. <paramref name="to"/> − 1, each part copying the padded input for itself.
-    /// </summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128PackedDirect(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        int first = (int)((((long)from * 25) + 199) / 200), end = (int)((((long)to * 25) + 199) / 200);
-        if (first >= end)
-        {
-            return;
-        }
-
-        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's sums
-        // [5 pixels, 8 channels].
-        float[] rented = KgArrayPool.Shared.Rent(1008);
-        try
-        {
-            KgSpan scratch = new KgSpan(rented, 0, 1008);
-            scratch.Slice(0, 968).Clear();
-            ref float planes = ref KgMarshal.GetReference(scratch);
-            ref float tile = ref KgUnsafe.Add(ref planes, 968);
-            for (int n = 0; n < batch; n++)
-            {
-                PackedFill(ref KgUnsafe.Add(ref input, n * 800), ref planes);
-                ref float result = ref KgUnsafe.Add(ref output, n * 1000);
-                for (int block = first / 5; block * 5 < end; block++)
-                {
-                    int o0 = block * 8;
-                    int channels = 8;
-                    ref float blockWeights = ref KgUnsafe.Add(ref weights, ((o0 / 16) * 1152) + (o0 % 16));
-                    for (int oy = KgMath.Max(first - (block * 5), 0); oy < KgMath.Min(end - (block * 5), 5); oy++)
-                    {
-                        ref float row = ref KgUnsafe.Add(ref planes, oy * 22);
-                        ref float target = ref KgUnsafe.Add(ref result, (o0 * 25) + (oy * 5));
-                        Vector128ChannelTile5x2(ref row, ref blockWeights, ref tile);
-                        PackedStore(ref tile, 8, 5, ref target, ref KgUnsafe.Add(ref bias, o0), channels);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            KgArrayPool.Shared.Return(rented);
-        }
     }
 
     /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 7 of the block (weights from <paramref
@@ -1628,59 +1589,6 @@ file static class LayersStridedKernel
         KgV128.StoreUnsafe(a4_1, ref tile, 36);
     }
 
-    /// <summary>
-    /// Packed direct convolution on Scalar: tiles of 2 pixel(s) × 4 output channel(s). Of the 50 (block of output
-    /// channels, output row) pairs, pair p = block × 5 + row stands at unit p × 200 / 50: a part does those in
-    /// <paramref name="from"/> .. <paramref name="to"/> − 1, each part copying the padded input for itself.
-    /// </summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void ScalarPackedDirect(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        int first = (int)((((long)from * 50) + 199) / 200), end = (int)((((long)to * 50) + 199) / 200);
-        if (first >= end)
-        {
-            return;
-        }
-
-        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's sums
-        // [2 pixels, 4 channels].
-        float[] rented = KgArrayPool.Shared.Rent(976);
-        try
-        {
-            KgSpan scratch = new KgSpan(rented, 0, 976);
-            scratch.Slice(0, 968).Clear();
-            ref float planes = ref KgMarshal.GetReference(scratch);
-            ref float tile = ref KgUnsafe.Add(ref planes, 968);
-            for (int n = 0; n < batch; n++)
-            {
-                PackedFill(ref KgUnsafe.Add(ref input, n * 800), ref planes);
-                ref float result = ref KgUnsafe.Add(ref output, n * 1000);
-                for (int block = first / 5; block * 5 < end; block++)
-                {
-                    int o0 = block * 4;
-                    int channels = 4;
-                    ref float blockWeights = ref KgUnsafe.Add(ref weights, ((o0 / 16) * 1152) + (o0 % 16));
-                    for (int oy = KgMath.Max(first - (block * 5), 0); oy < KgMath.Min(end - (block * 5), 5); oy++)
-                    {
-                        ref float row = ref KgUnsafe.Add(ref planes, oy * 22);
-                        ref float target = ref KgUnsafe.Add(ref result, (o0 * 25) + (oy * 5));
-                        for (int ox = 0; ox < 4; ox += 2)
-                        {
-                            ScalarChannelTile2x4(ref KgUnsafe.Add(ref row, ox * 2), ref blockWeights, ref tile);
-                            PackedStore(ref tile, 4, 2, ref KgUnsafe.Add(ref target, ox), ref KgUnsafe.Add(ref bias, o0), channels);
-                        }
-                        ScalarChannelTile1x4(ref KgUnsafe.Add(ref row, 8), ref blockWeights, ref tile);
-                        PackedStore(ref tile, 4, 1, ref KgUnsafe.Add(ref target, 4), ref KgUnsafe.Add(ref bias, o0), channels);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            KgArrayPool.Shared.Return(rented);
-        }
-    }
-
     /// <summary>Output pixels 0 .. 1 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 3 of the block (weights from <paramref
     /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
@@ -1694,7 +1602,7 @@ file static class LayersStridedKernel
             {
                 for (int kx = 0; kx < 3; kx++)
                 {
-                    ref float inputTap = ref KgUnsafe.Add(ref input, (ky * 11) + (kx * 1));
+                    ref float inputTap = ref KgUnsafe.Add(ref input, (ky * 11) + kx);
                     ref float weightTap = ref KgUnsafe.Add(ref weights, ((ky * 3) + kx) * 16);
                     w0 = weightTap;
                     w1 = KgUnsafe.Add(ref weightTap, 1);
@@ -1723,41 +1631,6 @@ file static class LayersStridedKernel
         KgUnsafe.Add(ref tile, 5) = a1_1;
         KgUnsafe.Add(ref tile, 6) = a1_2;
         KgUnsafe.Add(ref tile, 7) = a1_3;
-    }
-
-    /// <summary>Output pixels 0 .. 0 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 3 of the block (weights from <paramref
-    /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarChannelTile1x4(ref float input, ref float weights, ref float tile)
-    {
-        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
-        float x, w0, w1, w2, w3;
-        for (int c = 0; c < 8; c++)
-        {
-            for (int ky = 0; ky < 3; ky++)
-            {
-                for (int kx = 0; kx < 3; kx++)
-                {
-                    ref float inputTap = ref KgUnsafe.Add(ref input, (ky * 11) + (kx * 1));
-                    ref float weightTap = ref KgUnsafe.Add(ref weights, ((ky * 3) + kx) * 16);
-                    w0 = weightTap;
-                    w1 = KgUnsafe.Add(ref weightTap, 1);
-                    w2 = KgUnsafe.Add(ref weightTap, 2);
-                    w3 = KgUnsafe.Add(ref weightTap, 3);
-                    x = inputTap;
-                    a0_0 = a0_0 + (x * w0);
-                    a0_1 = a0_1 + (x * w1);
-                    a0_2 = a0_2 + (x * w2);
-                    a0_3 = a0_3 + (x * w3);
-                }
-            }
-            input = ref KgUnsafe.Add(ref input, 121);
-            weights = ref KgUnsafe.Add(ref weights, 144);
-        }
-        tile = a0_0;
-        KgUnsafe.Add(ref tile, 1) = a0_1;
-        KgUnsafe.Add(ref tile, 2) = a0_2;
-        KgUnsafe.Add(ref tile, 3) = a0_3;
     }
 
     /// <summary>Copies one sample's input rows 0 .. 9, columns 0 .. 9 into the padded planes (11×11) at (1, 1).</summary>
