@@ -18,9 +18,11 @@ public class NetworkBenchmarks
 {
     private NetworkRunner _runner = null!;
 
+    /// <summary>Every case: network, batch and threads (<see cref="NetworkCase.Parse"/>).</summary>
+    public static readonly string[] Cases = ["resnet18_b1", "resnet18_b1_t2", "resnet18_b8", "mnist_cnn_b1", "mnist_cnn_b8"];
+
     /// <summary>Every case, or those KERNELGEN_BENCH_SHAPES lists.</summary>
-    public static IEnumerable<string> Shapes => ((string[])["resnet18_b1", "resnet18_b1_t2", "resnet18_b8", "mnist_cnn_b1", "mnist_cnn_b8"])
-        .Where(shape => Environment.GetEnvironmentVariable("KERNELGEN_BENCH_SHAPES") is not { } only || only.Split(',').Contains(shape));
+    public static IEnumerable<string> Shapes => Suite.Selected(Cases);
 
     /// <summary>The network and batch, as the report names them.</summary>
     [ParamsSource(nameof(Shapes))]
@@ -33,8 +35,11 @@ public class NetworkBenchmarks
     public void SetupOnnxRuntime() => _runner = Checked(NetworkRunner.OnnxRuntime);
 
     [GlobalSetup(Target = nameof(TorchSharp))]
-    public void SetupTorchSharp() =>
-        _runner = NetworkCase.Parse(Shape).Network == NetworkCase.MnistCnn ? Checked(NetworkRunner.TorchSharp) : NetworkRunner.Create(NetworkCase.Parse(Shape), NetworkRunner.TorchSharp);
+    public void SetupTorchSharp()
+    {
+        NetworkCase c = NetworkCase.Parse(Shape);
+        _runner = c.Network == NetworkCase.MnistCnn ? Checked(NetworkRunner.TorchSharp) : NetworkRunner.Create(c, NetworkRunner.TorchSharp);
+    }
 
     [GlobalCleanup]
     public void Cleanup() => _runner.Dispose();

@@ -483,10 +483,13 @@ public static class Suite
     /// The ids to run: all, or those listed in KERNELGEN_BENCH_SHAPES (comma-separated), which CI's smoke run
     /// uses to time a single shape.
     /// </summary>
-    public static IEnumerable<string> Selected(IEnumerable<SuiteLayer> layers)
+    public static IEnumerable<string> Selected(IEnumerable<SuiteLayer> layers) => Selected(layers.Select(layer => layer.Id));
+
+    /// <summary><see cref="Selected(IEnumerable{SuiteLayer})"/> over ids: the network cases use it too.</summary>
+    public static IEnumerable<string> Selected(IEnumerable<string> ids)
     {
         string? only = Environment.GetEnvironmentVariable("KERNELGEN_BENCH_SHAPES");
-        return layers.Select(layer => layer.Id).Where(id => only is null || only.Split(',').Contains(id));
+        return ids.Where(id => only is null || only.Split(',').Contains(id));
     }
 
     public static float[] Random(int seed, int count)

@@ -73,16 +73,12 @@ public sealed record BuildCost(int Layers, long GeneratedBytes, double Generator
 
     private static (double Seconds, string Output) Dotnet(string folder, string arguments)
     {
-        var start = new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
         var clock = Stopwatch.StartNew();
-        using Process process = Process.Start(start)!;
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        (int exitCode, string output, string error) = ChildProcess.Run(new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = folder });
         double seconds = clock.Elapsed.TotalSeconds;
-        if (process.ExitCode != 0)
+        if (exitCode != 0)
         {
-            throw new InvalidOperationException($"dotnet {arguments} failed in {folder}:\n{output}\n{error.Result}");
+            throw new InvalidOperationException($"dotnet {arguments} failed in {folder}:\n{output}\n{error}");
         }
 
         return (seconds, output);

@@ -18,7 +18,8 @@ public sealed record PeakMemory(long EmptyProcessBytes, IReadOnlyList<PeakWorkin
     public const string None = "None";
     private const string ChildOption = "--peak-memory-of";
 
-    private static readonly string[] s_shapes = ["resnet18_b1", "resnet18_b8", "mnist_cnn_b1", "mnist_cnn_b8"];
+    /// <summary>The bench's network cases on one thread (peak memory does not depend on the threads).</summary>
+    private static readonly string[] s_shapes = [.. NetworkBenchmarks.Cases.Where(c => NetworkCase.Parse(c).Threads == 1)];
     private static readonly string[] s_implementations = [NetworkRunner.Generated, NetworkRunner.OnnxRuntime, NetworkRunner.TorchSharp];
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
 
@@ -67,7 +68,7 @@ public sealed record PeakMemory(long EmptyProcessBytes, IReadOnlyList<PeakWorkin
     private static long Child(string shape, string implementation)
     {
         string program = Environment.ProcessPath ?? throw new InvalidOperationException("No process path to start the measuring process from.");
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program);
         if (Path.GetFileNameWithoutExtension(program) == "dotnet")
         {
             start.ArgumentList.Add(typeof(PeakMemory).Assembly.Location);
@@ -78,14 +79,11 @@ public sealed record PeakMemory(long EmptyProcessBytes, IReadOnlyList<PeakWorkin
             start.ArgumentList.Add(argument);
         }
 
-        using Process process = Process.Start(start)!;
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        (int exitCode, string output, string error) = ChildProcess.Run(start);
         string last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
-        return process.ExitCode == 0 && long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes)
+        return exitCode == 0 && long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes)
             ? bytes
-            : throw new InvalidOperationException($"Measuring {shape} {implementation} failed ({process.ExitCode}):\n{output}\n{error.Result}");
+            : throw new InvalidOperationException($"Measuring {shape} {implementation} failed ({exitCode}):\n{output}\n{error}");
     }
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, s_json));
