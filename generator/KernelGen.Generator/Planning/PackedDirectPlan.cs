@@ -104,7 +104,7 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     {
         Conv2DGeometry g = spec.Geometry;
         return spec.Algorithm == ConvAlgorithmChoice.PackedDirect ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
-            : g.StrideHeight > 1 || g.StrideWidth > 1 ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
+            : g.KernelHeight * g.KernelWidth <= 9 && (g.StrideHeight > 1 || g.StrideWidth > 1) ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
             : g.KernelHeight * g.KernelWidth == 1 ? "the kernel is 1×1: a matrix product whose vectors are the weights"
             : FormattableString.Invariant($"output rows of {g.OutputWidth} pixels leave vectors of pixels partly empty; vectors of channels are full");
     }

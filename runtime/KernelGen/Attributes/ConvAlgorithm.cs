@@ -7,8 +7,8 @@ public enum ConvAlgorithm
     /// The generator chooses from the shape (the generated remarks say which and why): the plain method is direct, and
     /// the packed overload is Winograd F(4×4, 3×3) for a 3×3, stride-1, undilated, ungrouped convolution with at least
     /// 16 input and 16 output channels whose output tiles fill the vectors; <see cref="PackedDirect"/> for an
-    /// ungrouped one of at least 32 output channels that is strided, 1×1 or has output rows under 16 pixels; no
-    /// packed overload otherwise.
+    /// ungrouped one of at least 32 output channels and 64 products per output that is strided with a window of at
+    /// most 3×3, is 1×1, or has output rows under 16 pixels; no packed overload otherwise.
     /// </summary>
     Auto,
 
