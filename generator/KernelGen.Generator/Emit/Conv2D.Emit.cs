@@ -57,7 +57,8 @@ internal static class ConvEmitter
 
     private static string Percent(double fraction) => Invariant($"{fraction * 100:0} %");
 
-    private static string Describe(Unroll unroll) => unroll switch
+    /// <summary>How far a tile unrolls the kernel window, for the remarks (the plain tiles' and the packed direct ones').</summary>
+    internal static string Describe(Unroll unroll) => unroll switch
     {
         Unroll.Full => "fully unrolled",
         Unroll.Rows => "unrolled per kernel row",

@@ -26,15 +26,8 @@ internal static class PackedDirectEmitter
     public static string[] Remarks(ConvSpec s, PackedDirectPlan plan) =>
     [
         Invariant($"Packed direct form, chosen because {PackedDirectPlan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> lays the weights out once in blocks of {PackedDirectPlan.Block} output channels, each [input channel, ky, kx, {PackedDirectPlan.Block} channels], and the overload taking them computes register tiles of consecutive output pixels of a row × vectors of output channels, each tap one broadcast input pixel times the channels' weight vectors{(plan.Copies ? Invariant($"; the input is first copied into zero-padded planes of {plan.PaddedHeight}×{plan.PaddedWidth}") : "")}. The same products as the plain overload, summed in another order (the rounding differs within the usual bound). The plain overload stays as it is."),
-        .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {Describe(p.Unroll)}.")),
+        .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {ConvEmitter.Describe(p.Unroll)}.")),
     ];
-
-    private static string Describe(Unroll unroll) => unroll switch
-    {
-        Unroll.Full => "fully unrolled",
-        Unroll.Rows => "unrolled per kernel row",
-        _ => "looped",
-    };
 
     /// <summary>The packing method and the packed overloads, written into the user's type beside the partial method.</summary>
     public static void WriteMembers(CodeWriter w, ConvPlan conv, string kernel)
