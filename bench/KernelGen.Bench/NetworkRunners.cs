@@ -93,7 +93,7 @@ public abstract class NetworkRunner : IDisposable
         new MnistCnn(seed: 1, maxBatch: 1).Parameters.ToDictionary(p => p.Name, p => p.Values.ToArray());
 }
 
-/// <summary>The generated network: <c>Forward(images, outputs, batch)</c> with <c>Parallelism</c> set to the case's threads.</summary>
+/// <summary>The generated network: <c>Forward(images, outputs, batch)</c> with <c>Parallelism</c> set to the case's threads and <c>FixedWeights</c> set.</summary>
 public sealed class GeneratedRunner : NetworkRunner
 {
     private readonly Action _forward;
@@ -102,13 +102,15 @@ public sealed class GeneratedRunner : NetworkRunner
     {
         if (c.Network == NetworkCase.ResNet18)
         {
+            // Loaded once and fixed, as an ONNX Runtime session owns (and prepacks) its weights.
             var network = new ResNet18(maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads) };
             network.Load(ResNet18Weights());
+            network.FixedWeights = true;
             _forward = () => network.Forward(Input, Output, c.Batch);
         }
         else
         {
-            var network = new MnistCnn(seed: 1, maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads) };
+            var network = new MnistCnn(seed: 1, maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads), FixedWeights = true };
             _forward = () => network.Forward(Input, Output, c.Batch);
         }
     }

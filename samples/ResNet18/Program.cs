@@ -37,6 +37,7 @@ internal static class Sample
         Console.WriteLine($"ResNet18.onnx: {imported.LayerCount} layers, {imported.Weights.Values.Sum(t => (long)t.Length):N0} parameters (batch norms folded)");
         var resnet = new ResNet18(maxBatch: 1);
         Copy(imported, resnet.Parameters);
+        resnet.FixedWeights = true; // the weights stay as copied: the packed layers are packed once, on the first call
 
         Compare(model, resnet, Digits(test, 0, 1));
 

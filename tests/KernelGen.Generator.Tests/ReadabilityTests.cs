@@ -111,11 +111,43 @@ public partial class ReadabilityTests
         }
     }
 
+    /// <summary>A network whose inference passes packed weights, one of them folded with a batch norm: the longest calls of a network.</summary>
+    [Fact]
+    public void A_network_with_packed_forms_reads_as_a_person_would_write_it()
+    {
+        const string source = """
+            using KernelGen;
+
+            namespace Samples;
+
+            [Network(InputChannels = 8, InputHeight = 16, InputWidth = 16)]
+            public sealed partial class PackedConvolutions
+            {
+                [Conv2D(OutChannels = 64, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Relu)] partial void Conv1();
+                [Conv2D(OutChannels = 32, Kernel = 1, Bias = false)] partial void Conv2WithAVeryLongNameForItsBatchNorm();
+                [BatchNorm2D(Activation = Activation.Relu)] partial void BatchNormWithAVeryLongNameAsImportersWriteThem();
+                [Conv2D(OutChannels = 32, Kernel = 3, Padding = 1)] partial void Conv3();
+                [GlobalAvgPool2D] partial void Gap();
+                [Dense(OutFeatures = 5)] partial void Out();
+            }
+            """;
+        (var result, _) = Harness.Run(source);
+        Assert.Empty(result.Diagnostics);
+        string network = result.Results.Single().GeneratedSources.Single(f => f.HintName.EndsWith(".Network.g.cs", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("if (FixedWeights)", network, StringComparison.Ordinal);
+        Assert.Contains("BatchNormWithAVeryLongNameAsImportersWriteThemPacked.For(", network, StringComparison.Ordinal);
+        foreach (var file in result.Results.Single().GeneratedSources)
+        {
+            AssertReadable(file.HintName, file.SourceText.ToString());
+        }
+    }
+
     private static void AssertReadable(string name, string text)
     {
         string[] lines = text.Split('\n');
         string longest = lines.OrderByDescending(l => l.Length).First();
         Assert.True(longest.Length <= Limit, $"{name}: a line of {longest.Length} characters: {longest}");
+        Assert.DoesNotContain(lines, l => l.Length > 0 && string.IsNullOrWhiteSpace(l));
 
         Match oneTrip = OneTripLoop().Match(text);
         Assert.False(oneTrip.Success, $"{name}: a loop that runs once: {oneTrip.Value}");

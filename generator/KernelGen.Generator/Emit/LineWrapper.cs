@@ -39,7 +39,13 @@ internal static class LineWrapper
 
         // A list of declarators (float a = 0f, b = 0f, …): the first stays, the others follow one level deeper.
         // Otherwise the widest argument list.
+        // (An argument ending in the comma before the next is not such a list.)
         List<string>? parts = SplitTopLevel(text);
+        if (parts[parts.Count - 1].Length == 0)
+        {
+            parts.RemoveAt(parts.Count - 1);
+        }
+
         string head, tail = "";
         if (parts.Count > 1)
         {

@@ -174,6 +174,15 @@ internal static class NetworkEmitter
         w.Line("/// </summary>");
         w.Line("public global::KernelGen.Parallelism Parallelism { get; set; }");
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Declares that the parameters' values change only through the library — <c>Load</c>, <c>InitializeParameters</c>, training, an optimizer —");
+        w.Line("/// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each convolution that has a packed");
+        w.Line("/// form (Winograd, packed direct) over weights packed once per change, as ONNX Runtime's sessions prepack the weights they own. Off by");
+        w.Line("/// default: a convolution then runs packed only where comparing its weights with those it packed costs less than the form saves, and a write");
+        w.Line("/// to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.");
+        w.Line("/// </summary>");
+        w.Line("public bool FixedWeights { get; set; }");
+        w.Line();
         w.Line("/// <summary>Runs the network on <paramref name=\"batch\"/> samples with its own buffers (so not from two threads at once), writing <see cref=\"OutputSize\"/> scores per sample.</summary>");
         w.Line(generated);
         w.Line($"public void Forward({ReadOnlySpan} input, {Span} logits, int batch = 1) => Forward(_workspace, input, logits, batch);");
@@ -250,6 +259,14 @@ internal static class NetworkEmitter
         w.Line();
         WriteRunInference(w, spec, backward);
         w.Line();
+        if (spec.Layers.Any(l => l.Folded is not null && NetworkPacked.Inference(spec, l) is not null))
+        {
+            w.Line("/// <summary>The version of a convolution's weights with a batch norm folded in: it moves whenever one of the parameters they are made from does.</summary>");
+            w.Line($"private static long FoldedVersion({Training}.Parameter weights, {Training}.Parameter scale, {Training}.Parameter variance) =>");
+            w.Line("    (long)weights.Version + scale.Version + variance.Version;");
+            w.Line();
+        }
+
         using (w.Block($"private static int ArgMax({ReadOnlySpan} scores)"))
         {
             if (spec.Loss == LossKind.BinaryCrossEntropy && spec.OutputLength == 1)
@@ -349,7 +366,7 @@ internal static class NetworkEmitter
                 }
 
                 // A layer whose activation the network applies separately: its activation in place.
-                w.Line(layer.Kind.Forward(calls, layer, output));
+                layer.Kind.WriteForward(w, calls, layer, output);
                 if (layer.KeepsPreActivation)
                 {
                     w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({calls.Start(output)}, {calls.Start(output)}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
@@ -618,11 +635,11 @@ internal static class NetworkEmitter
                 }
             }
 
-            foreach (NetworkLayer layer in spec.Layers.Where(l => NetworkWinograd.Inference(spec, l) is not null))
+            foreach (NetworkLayer layer in spec.Layers.Where(l => NetworkPacked.Inference(spec, l) is not null))
             {
                 w.Line();
-                w.Line($"/// <summary>At inference, the Winograd-transformed weights of <c>{layer.Name}</c>'s convolution, kept while its weights stay the same.</summary>");
-                w.Line($"internal global::KernelGen.PackedWeightsCache {NetworkWinograd.Cache(layer)} {{ get; }} = new();");
+                w.Line($"/// <summary>At inference, the packed weights of <c>{layer.Name}</c>'s convolution, kept while its weights stay the same.</summary>");
+                w.Line($"internal global::KernelGen.PackedWeightsCache {NetworkPacked.Cache(layer)} {{ get; }} = new();");
             }
 
             if (spec.Normalizes)
@@ -700,6 +717,9 @@ internal static class NetworkEmitter
                         w.Line(Invariant($"runningVar[c] = (float)(((1 - {momentum}) * runningVar[c]) + ({momentum} * unbiased));"));
                     }
                 }
+
+                w.Line($"{layer.Name}RunningMean.ValuesChanged();");
+                w.Line($"{layer.Name}RunningVar.ValuesChanged();");
 
                 if (layer != spec.Layers.Last(l => l.Spec is BatchNormSpec))
                 {

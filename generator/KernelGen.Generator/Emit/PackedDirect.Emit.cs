@@ -90,9 +90,17 @@ internal static class PackedDirectEmitter
         using (w.Block("public static void PackedPack(KgReadOnlySpan weights, KgSpan packed)"))
         using (w.Block(Invariant($"for (int o = 0; o < {g.OutChannels}; o++)")))
         using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
-        using (w.Block(Invariant($"for (int tap = 0; tap < {taps}; tap++)")))
         {
-            w.Line(Invariant($"packed[((((o / {block}) * {g.InChannels * taps}) + (c * {taps}) + tap) * {block}) + (o % {block})] = weights[(((o * {g.InChannels}) + c) * {taps}) + {(s.FlipKernel ? Invariant($"{taps - 1} - tap") : "tap")}];"));
+            if (taps == 1)
+            {
+                w.Line(Invariant($"packed[((((o / {block}) * {g.InChannels}) + c) * {block}) + (o % {block})] = weights[(o * {g.InChannels}) + c];"));
+                return;
+            }
+
+            using (w.Block(Invariant($"for (int tap = 0; tap < {taps}; tap++)")))
+            {
+                w.Line(Invariant($"packed[((((o / {block}) * {g.InChannels * taps}) + (c * {taps}) + tap) * {block}) + (o % {block})] = weights[(((o * {g.InChannels}) + c) * {taps}) + {(s.FlipKernel ? Invariant($"{taps - 1} - tap") : "tap")}];"));
+            }
         }
     }
 

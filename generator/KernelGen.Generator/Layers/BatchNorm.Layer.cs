@@ -86,13 +86,16 @@ internal sealed class BatchNormLayer : LayerKind
         w.Line($"// {conv.Name} with {layer.Name} folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).");
         w.Line($"{c.Kernels}.{layer.Name}Fold({c.Start($"{conv.Owner}Weight.Values")}, {(conv.HasBias ? c.Start($"{conv.Owner}Bias.Values") + ", " : "")}{c.Start($"{owner}Weight.Values")}, {c.Start($"{owner}Bias.Values")}, {c.Start($"{owner}RunningMean.Values")}, {c.Start($"{owner}RunningVar.Values")}, {c.Start($"buffers.{layer.Name}FoldedWeight")}, {c.Start($"buffers.{layer.Name}FoldedBias")});");
         string weights = $"buffers.{layer.Name}FoldedWeight";
-        if (NetworkWinograd.Inference(c.Spec, layer) is { } winograd)
+        string Call(string packed) =>
+            $"{layer.Folded!.Method.Name}({c.Read(conv.Inputs[0])}, {packed}, buffers.{layer.Name}FoldedBias, {NetworkCalls.Written(layer, c.Output(layer))}, batch{c.Threads});";
+        if (NetworkPacked.Inference(c.Spec, layer) is { } packed)
         {
-            w.Line("// Winograd: the folded weights transformed again only when they changed.");
-            weights = NetworkWinograd.Weights(layer, winograd, weights);
+            ConvLayer.WritePacked(w, layer, packed, weights, $"FoldedVersion({conv.Owner}Weight, {owner}Weight, {owner}RunningVar)", Call);
         }
-
-        w.Line($"{layer.Folded!.Method.Name}({c.Read(conv.Inputs[0])}, {weights}, buffers.{layer.Name}FoldedBias, {NetworkCalls.Written(layer, c.Output(layer))}, batch{c.Threads});");
+        else
+        {
+            w.Line(Call(weights));
+        }
     }
 
     /// <summary>The sums of dY·x̂ and dY per channel: the scale's and shift's gradients, which the input's gradient also needs.</summary>

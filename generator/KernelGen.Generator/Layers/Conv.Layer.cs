@@ -52,17 +52,55 @@ internal sealed class ConvLayer : WeightedLayer
         }
     }
 
-    /// <summary>The convolution's call; at inference, a Winograd layer passes the weights the workspace keeps transformed.</summary>
-    public override string Forward(NetworkCalls c, NetworkLayer layer, string target)
+    /// <summary>The convolution's call over its weights as stored.</summary>
+    public override string Forward(NetworkCalls c, NetworkLayer layer, string target) => Call(c, layer, target, $"{layer.Owner}Weight.Values");
+
+    /// <summary>At inference, a convolution with a packed form runs it where <see cref="NetworkPacked"/> says.</summary>
+    public override void WriteForward(CodeWriter w, NetworkCalls c, NetworkLayer layer, string target)
     {
-        string weights = $"{layer.Owner}Weight.Values";
-        if (c.Inference && NetworkWinograd.Inference(c.Spec, layer) is { } winograd)
+        if (c.Inference && NetworkPacked.Inference(c.Spec, layer) is { } conv)
         {
-            weights = NetworkWinograd.Weights(layer, winograd, weights);
+            WritePacked(w, layer, conv, $"{layer.Owner}Weight.Values", $"{layer.Owner}Weight.Version", weights => Call(c, layer, target, weights));
+            return;
         }
 
-        return $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{c.Threads});";
+        base.WriteForward(w, c, layer, target);
     }
+
+    /// <summary>
+    /// The call of a convolution with a packed form at inference (<paramref name="call"/> of the weights it passes): with
+    /// <c>FixedWeights</c>, over the workspace's packed weights, packed again when <paramref name="version"/> moves;
+    /// without it, over weights packed again when they compare unequal (<see cref="NetworkPacked.Compared"/>) or as stored.
+    /// </summary>
+    public static void WritePacked(CodeWriter w, NetworkLayer layer, ConvSpec conv, string weights, string version, System.Func<string, string> call)
+    {
+        bool winograd = WinogradPlan.For(conv, legacyIntrinsics: false) is not null;
+        string packed = NetworkPacked.Weights(layer, conv, weights, version);
+        if (NetworkPacked.Compared(conv))
+        {
+            string local = char.ToLowerInvariant(layer.Name[0]) + layer.Name.Substring(1) + "Packed";
+            w.Line("// Winograd over transformed weights, made again when the weights change: by version with FixedWeights, else by comparison.");
+            w.Line($"global::KernelGen.PackedWeights {local} = FixedWeights");
+            w.Line($"    ? {packed}");
+            w.Line($"    : {NetworkPacked.Weights(layer, conv, weights, null)};");
+            w.Line(call(local));
+            return;
+        }
+
+        w.Line($"// With FixedWeights, {(winograd ? "Winograd over transformed weights" : "the packed direct form over weights in blocks of 16 output channels")}, made again when the weights change.");
+        using (w.Block("if (FixedWeights)"))
+        {
+            w.Line(call(packed));
+        }
+
+        using (w.Block("else"))
+        {
+            w.Line(call(weights));
+        }
+    }
+
+    private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) =>
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{c.Threads});";
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

@@ -79,6 +79,9 @@ internal abstract class LayerKind
     /// <summary>Its forward pass in <c>RunForward</c> or <c>RunInference</c>, into <paramref name="target"/>, an array of the workspace.</summary>
     public abstract string Forward(NetworkCalls c, NetworkLayer layer, string target);
 
+    /// <summary>Its forward pass as lines of <c>RunForward</c> or <c>RunInference</c>: <see cref="Forward"/>'s call by default.</summary>
+    public virtual void WriteForward(CodeWriter w, NetworkCalls c, NetworkLayer layer, string target) => w.Line(Forward(c, layer, target));
+
     /// <summary>
     /// In <c>Backward</c>, after its activation's derivative: its parameters' gradients. <paramref name="accumulate"/> when
     /// another layer sharing them has written them already, so that this one adds its share.

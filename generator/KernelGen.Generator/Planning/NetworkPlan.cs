@@ -20,18 +20,18 @@ internal static class NetworkPlanner
     {
         NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(Fold(spec))));
         var kernels = new List<KernelPlan>();
-        // A convolution gets a Winograd form only where inference runs it (NetworkWinograd): not one a batch norm folds
-        // away (it runs only in training), not one whose weights are large for its work.
+        // A convolution gets the packed form inference runs (NetworkPacked.Planned), if any: not one a batch norm folds
+        // away, which runs only in training.
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.HasKernelFile))
         {
-            ISpec kernel = layer.Spec is ConvSpec conv && NetworkWinograd.Inference(folded, layer) is null ? conv with { Algorithm = ConvAlgorithmChoice.Direct } : layer.Spec;
+            ISpec kernel = layer.Spec is ConvSpec conv ? NetworkPacked.Inference(folded, layer) ?? conv with { Algorithm = ConvAlgorithmChoice.Direct } : layer.Spec;
             kernels.Add(new KernelPlan(layer.Kind.Plan(kernel, legacyIntrinsics)));
         }
 
         foreach (NetworkLayer layer in folded.Layers.Where(l => l.Folded is not null))
         {
             ConvSpec conv = layer.Folded!;
-            kernels.Add(new KernelPlan(ConvPlanner.Plan(NetworkWinograd.Inference(folded, layer) is null ? conv with { Algorithm = ConvAlgorithmChoice.Direct } : conv, legacyIntrinsics)));
+            kernels.Add(new KernelPlan(ConvPlanner.Plan(NetworkPacked.Inference(folded, layer) ?? conv with { Algorithm = ConvAlgorithmChoice.Direct }, legacyIntrinsics)));
         }
 
         foreach (ConvSpec conv in folded.Layers.Select(l => l.InputGradient).OfType<ConvSpec>())

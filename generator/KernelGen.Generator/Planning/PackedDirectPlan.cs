@@ -99,11 +99,14 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
             && ((taps <= 9 && (g.StrideHeight > 1 || g.StrideWidth > 1)) || taps == 1 || g.OutputWidth < 16);
     }
 
-    /// <summary>Why Auto chose it, for the generated remarks.</summary>
+    /// <summary>
+    /// Why it was chosen, for the generated remarks: Auto's rule where it holds (a network's inference asks for the form
+    /// where the rule holds and Winograd does not pay in a network, see <c>NetworkPacked.Planned</c>), else the attribute.
+    /// </summary>
     public static string Choice(ConvSpec spec)
     {
         Conv2DGeometry g = spec.Geometry;
-        return spec.Algorithm == ConvAlgorithmChoice.PackedDirect ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
+        return spec.Algorithm == ConvAlgorithmChoice.PackedDirect && (g.Groups != 1 || !Pays(g)) ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
             : g.KernelHeight * g.KernelWidth <= 9 && (g.StrideHeight > 1 || g.StrideWidth > 1) ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
             : g.KernelHeight * g.KernelWidth == 1 ? "the kernel is 1×1: a matrix product whose vectors are the weights"
             : FormattableString.Invariant($"output rows of {g.OutputWidth} pixels leave vectors of pixels partly empty; vectors of channels are full");

@@ -38,6 +38,7 @@ public abstract class Optimizer
 
             state.Steps++;
             Update(parameter.Values, parameter.Gradients, state.Arrays, state.Steps);
+            parameter.ValuesChanged();
         }
     }
 

@@ -32,6 +32,7 @@ public sealed class Parameter
 {
     private bool _frozen;
     private float[]? _gradients;
+    private int _version;
 
     /// <summary>Creates a parameter of the given shape, all zeros until <see cref="Initialize"/> is called.</summary>
     /// <param name="name">Its name in saved files, such as <c>Conv1.weight</c>.</param>
@@ -75,6 +76,21 @@ public sealed class Parameter
 
     /// <summary>Its values, row-major in <see cref="Shape"/>.</summary>
     public float[] Values { get; }
+
+    /// <summary>
+    /// How many times <see cref="Values"/> have been changed through the library — <see cref="Initialize"/>, a network's
+    /// <c>Load</c>, an <see cref="Optimizer"/>'s step, a batch norm's running statistics — or declared changed with
+    /// <see cref="ValuesChanged"/>. A network whose <c>FixedWeights</c> is set packs a layer's weights again only when
+    /// this moves.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>
+    /// Declares that <see cref="Values"/> were written directly (<c>parameter.Values[i] = …</c>), so that a network with
+    /// <c>FixedWeights</c> set packs them again on its next call. Changes made through the library declare themselves;
+    /// a network without <c>FixedWeights</c> needs no call (it compares the weights it packed).
+    /// </summary>
+    public void ValuesChanged() => Interlocked.Increment(ref _version);
 
     /// <summary>
     /// The gradient of the loss with respect to <see cref="Values"/> from the last training step: zeros until then, and
@@ -123,6 +139,8 @@ public sealed class Parameter
         {
             Array.Clear(_gradients);
         }
+
+        ValuesChanged();
     }
 
     /// <summary>The gradients' array, made on first use (by training) and shared by every thread that asks at once.</summary>

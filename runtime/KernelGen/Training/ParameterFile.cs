@@ -33,6 +33,7 @@ public static class ParameterFile
         for (int i = 0; i < parameters.Count; i++)
         {
             found[i].AsSpan().CopyTo(parameters[i].Values);
+            parameters[i].ValuesChanged();
         }
     }
 }

@@ -160,6 +160,15 @@ partial class ResBlock : global::KernelGen.Training.INetwork
     /// </summary>
     public global::KernelGen.Parallelism Parallelism { get; set; }
 
+    /// <summary>
+    /// Declares that the parameters' values change only through the library — <c>Load</c>, <c>InitializeParameters</c>, training, an optimizer —
+    /// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each convolution that has a packed
+    /// form (Winograd, packed direct) over weights packed once per change, as ONNX Runtime's sessions prepack the weights they own. Off by
+    /// default: a convolution then runs packed only where comparing its weights with those it packed costs less than the form saves, and a write
+    /// to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.
+    /// </summary>
+    public bool FixedWeights { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -235,6 +244,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
                 runningVar[c] = (float)(((1 - 0.1) * runningVar[c]) + (0.1 * unbiased));
             }
         }
+        Bn1RunningMean.ValuesChanged();
+        Bn1RunningVar.ValuesChanged();
 
         // Bn2: momentum 0.1, 36 values per channel and sample.
         for (int c = 0; c < 4; c++)
@@ -261,6 +272,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
                 runningVar[c] = (float)(((1 - 0.1) * runningVar[c]) + (0.1 * unbiased));
             }
         }
+        Bn2RunningMean.ValuesChanged();
+        Bn2RunningVar.ValuesChanged();
 
         // ShortcutBn: momentum 0.1, 36 values per channel and sample.
         for (int c = 0; c < 4; c++)
@@ -287,6 +300,8 @@ partial class ResBlock : global::KernelGen.Training.INetwork
                 runningVar[c] = (float)(((1 - 0.1) * runningVar[c]) + (0.1 * unbiased));
             }
         }
+        ShortcutBnRunningMean.ValuesChanged();
+        ShortcutBnRunningVar.ValuesChanged();
     }
 
     /// <inheritdoc/>

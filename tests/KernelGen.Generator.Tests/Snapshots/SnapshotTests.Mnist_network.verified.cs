@@ -99,6 +99,15 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     /// </summary>
     public global::KernelGen.Parallelism Parallelism { get; set; }
 
+    /// <summary>
+    /// Declares that the parameters' values change only through the library — <c>Load</c>, <c>InitializeParameters</c>, training, an optimizer —
+    /// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each convolution that has a packed
+    /// form (Winograd, packed direct) over weights packed once per change, as ONNX Runtime's sessions prepack the weights they own. Off by
+    /// default: a convolution then runs packed only where comparing its weights with those it packed costs less than the form saves, and a write
+    /// to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.
+    /// </summary>
+    public bool FixedWeights { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]

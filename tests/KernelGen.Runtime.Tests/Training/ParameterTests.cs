@@ -1,3 +1,4 @@
+using System.IO;
 using KernelGen.Training;
 
 namespace KernelGen.Runtime.Tests.Training;
@@ -154,5 +155,41 @@ public class ParameterTests
         Assert.Equal("Conv1.weight [4, 1, 3, 3]", parameter.ToString());
         parameter.Frozen = true;
         Assert.Equal("Conv1.weight [4, 1, 3, 3] (frozen)", parameter.ToString());
+    }
+
+    [Fact]
+    public void The_version_moves_with_every_change_the_library_makes_or_is_told_of()
+    {
+        var weight = new Parameter("Fc.weight", [3, 4], Initialization.Glorot, 4, 3);
+        var frozen = new Parameter("Fc.bias", [3], Initialization.Zeros, 4, 3) { Frozen = true };
+        int start = weight.Version;
+
+        weight.Initialize(new Random(1));
+        Assert.Equal(start + 1, weight.Version);
+
+        weight.Values[0] = 5;                       // a direct write is not seen…
+        Assert.Equal(start + 1, weight.Version);
+        weight.ValuesChanged();                     // …until declared
+        Assert.Equal(start + 2, weight.Version);
+
+        weight.Gradients[0] = 1;
+        frozen.Gradients[0] = 1;
+        int frozenBefore = frozen.Version;
+        new Sgd(0.1f).Step([weight, frozen]);       // an optimizer's step moves what it changes, not a frozen parameter
+        Assert.Equal(start + 3, weight.Version);
+        Assert.Equal(frozenBefore, frozen.Version);
+
+        string path = Path.Combine(Path.GetTempPath(), $"kernelgen-version-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ParameterFile.Save(path, [weight, frozen]);
+            ParameterFile.Load(path, [weight, frozen]);
+            Assert.Equal(start + 4, weight.Version);
+            Assert.Equal(frozenBefore + 1, frozen.Version);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
