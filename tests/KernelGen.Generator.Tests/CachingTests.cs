@@ -115,7 +115,7 @@ public class CachingTests
 
         generator::KernelGen.Generator.Planning.NetworkPlan plan = Plan(first);
         Assert.NotNull(plan.Spec.Layers.Single(l => l.Name == "Bn1").Folded);  // conv → bn → relu folds for inference
-        Assert.Equal(["Conv1Forward", "Conv2Forward", "GapForward", "Conv1FoldedForward", "Conv2InputGradientForward"], plan.Kernels.Select(k => k.Plan.Method.Name));
+        Assert.Equal(["Conv1Forward", "Conv2Forward", "GapForward", "OutForward", "Conv1FoldedForward", "Conv2InputGradientForward"], plan.Kernels.Select(k => k.Plan.Method.Name));
         Assert.All(Outputs(second, KernelGenerator.Steps.Parse("Network")).Concat(Outputs(second, KernelGenerator.Steps.Plan("Network"))),
             s => Assert.True(s.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{s.Step} was {s.Reason}"));
     }

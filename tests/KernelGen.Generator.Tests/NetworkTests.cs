@@ -143,16 +143,15 @@ public class NetworkTests
         (GeneratorDriverRunResult result, _) = Harness.Run(Network(Mnist));
         Assert.Empty(result.Diagnostics);
         Assert.Equal(
-            ["Samples.Net.Conv1Forward.g.cs", "Samples.Net.Network.g.cs", "Samples.Net.Pool1Forward.g.cs"],
+            ["Samples.Net.Conv1Forward.g.cs", "Samples.Net.Fc1Forward.g.cs", "Samples.Net.LogitsForward.g.cs", "Samples.Net.Network.g.cs", "Samples.Net.Pool1Forward.g.cs"],
             result.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Order(StringComparer.Ordinal));
 
-        // Each kernel got the inferred shape: the conv its 1×28×28 input, the pool 32×26×26, the dense layers (batched, in
-        // the network's own kernels) 5408 and 128 features.
+        // Each kernel got the inferred shape: the conv its 1×28×28 input, the pool 32×26×26, the dense layers 5408 and 128 features.
         Assert.Contains("Conv2D 1×28×28 → 32×26×26", Harness.Generated(result, "Samples.Net.Conv1Forward.g.cs"), StringComparison.Ordinal);
         Assert.Contains("32×26×26 → 32×13×13", Harness.Generated(result, "Samples.Net.Pool1Forward.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("Dense 5408 → 128, bias, activation Relu", Harness.Generated(result, "Samples.Net.Fc1Forward.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("Dense 128 → 10, bias, activation None", Harness.Generated(result, "Samples.Net.LogitsForward.g.cs"), StringComparison.Ordinal);
         string network = Harness.Generated(result, "Samples.Net.Network.g.cs");
-        Assert.Contains("dense 5408 → 128, bias, activation Relu", network, StringComparison.Ordinal);
-        Assert.Contains("dense 128 → 10, bias, activation None", network, StringComparison.Ordinal);
         Assert.Contains("new global::KernelGen.Training.Parameter(\"Fc1.weight\", new[] { 128, 5408 }", network, StringComparison.Ordinal);
         Assert.Contains("public const int InputSize = 784;", network, StringComparison.Ordinal);
         Assert.Contains("public const int OutputSize = 10;", network, StringComparison.Ordinal);

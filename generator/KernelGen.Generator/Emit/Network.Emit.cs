@@ -31,6 +31,7 @@ internal static class NetworkEmitter
                 PoolPlan pool => PoolEmitter.Emit(pool),
                 GlobalPoolPlan global => GlobalPoolEmitter.Emit(global),
                 BatchNormPlan norm => BatchNormEmitter.Emit(norm),
+                DensePlan dense => DenseEmitter.Emit(dense),
                 _ => throw new System.InvalidOperationException($"No emitter for {kernel.Plan.GetType().Name}."),
             });
         }
@@ -176,10 +177,10 @@ internal static class NetworkEmitter
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Declares that the parameters' values change only through the library — <c>Load</c>, <c>InitializeParameters</c>, training, an optimizer —");
-        w.Line("/// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each convolution that has a packed");
-        w.Line("/// form (Winograd, packed direct) over weights packed once per change, as ONNX Runtime's sessions prepack the weights they own. Off by");
-        w.Line("/// default: a convolution then runs packed only where comparing its weights with those it packed costs less than the form saves, and a write");
-        w.Line("/// to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.");
+        w.Line("/// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each dense layer, and each");
+        w.Line("/// convolution that has a packed form (Winograd, packed direct), over weights packed once per change, as ONNX Runtime's sessions prepack the");
+        w.Line("/// weights they own. Off by default: a layer then runs packed only where comparing its weights with those it packed costs less than the form");
+        w.Line("/// saves, and a write to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.");
         w.Line("/// </summary>");
         w.Line("public bool FixedWeights { get; set; }");
         w.Line();
@@ -635,10 +636,10 @@ internal static class NetworkEmitter
                 }
             }
 
-            foreach (NetworkLayer layer in spec.Layers.Where(l => NetworkPacked.Inference(spec, l) is not null))
+            foreach (NetworkLayer layer in spec.Layers.Where(l => NetworkPacked.Keeps(spec, l)))
             {
                 w.Line();
-                w.Line($"/// <summary>At inference, the packed weights of <c>{layer.Name}</c>'s convolution, kept while its weights stay the same.</summary>");
+                w.Line($"/// <summary>At inference, the packed weights of <c>{layer.Name}</c>, kept while its weights stay the same.</summary>");
                 w.Line($"internal global::KernelGen.PackedWeightsCache {NetworkPacked.Cache(layer)} {{ get; }} = new();");
             }
 

@@ -9,9 +9,9 @@ using static KernelGen.Generator.Emit.KernelFile;
 namespace KernelGen.Generator.Layers;
 
 /// <summary>
-/// A <c>[Dense]</c> in a network: its forward pass over the whole batch in register tiles of samples × outputs, its weight
-/// gradient as a matrix product, its input gradient as the product with the weights spread back — all in the network's
-/// kernel class, since across a batch a dense layer is a matrix product rather than a per-sample kernel.
+/// A <c>[Dense]</c> in a network: its forward pass a <c>[Dense]</c> kernel file over the whole batch (with the packed
+/// overload, which inference runs when the weights are fixed); in the network's kernel class, its weight gradient as a
+/// matrix product and its input gradient as the product with the weights spread back.
 /// </summary>
 internal sealed class DenseLayer : WeightedLayer
 {
@@ -24,7 +24,8 @@ internal sealed class DenseLayer : WeightedLayer
 
     public override bool FlatOutput => true;
 
-    public override bool HasKernelFile => false;
+    /// <summary>Its forward pass is a <c>[Dense]</c> kernel file, with the packed overload inference runs when the weights are fixed.</summary>
+    public override IPlan Plan(ISpec spec, bool legacyIntrinsics) => DensePlan.Plan((DenseSpec)spec, legacyIntrinsics);
 
     public override ActivationSpec Activation(ISpec spec) => ((DenseSpec)spec).Activation;
 
@@ -35,8 +36,35 @@ internal sealed class DenseLayer : WeightedLayer
         ? (new[] { d.OutFeatures, d.InFeatures }, d.InFeatures, d.OutFeatures)
         : (Array.Empty<int>(), 0, 0);
 
-    public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start($"{layer.Owner}Weight.Values")}, {(layer.HasBias ? $"{c.Start($"{layer.Owner}Bias.Values")}, " : "")}{c.Start(target)}, batch);";
+    /// <summary>The product over its weights as stored.</summary>
+    public override string Forward(NetworkCalls c, NetworkLayer layer, string target) => Call(c, layer, target, $"{layer.Owner}Weight.Values");
+
+    /// <summary>
+    /// At inference with <c>FixedWeights</c>, the packed overload over weights packed once per change: output features in
+    /// panels, the micro-kernel of BLIS and MLAS.
+    /// </summary>
+    public override void WriteForward(CodeWriter w, NetworkCalls c, NetworkLayer layer, string target)
+    {
+        if (!c.Inference || !NetworkPacked.Keeps(c.Spec, layer))
+        {
+            base.WriteForward(w, c, layer, target);
+            return;
+        }
+
+        w.Line("// With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.");
+        using (w.Block("if (FixedWeights)"))
+        {
+            w.Line(Call(c, layer, target, $"buffers.{NetworkPacked.Cache(layer)}.For({layer.Owner}Weight.Values, {layer.Spec.Method.Name}PackWeights, {layer.Owner}Weight.Version)"));
+        }
+
+        using (w.Block("else"))
+        {
+            w.Line(Forward(c, layer, target));
+        }
+    }
+
+    private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) =>
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch);";
 
     protected override string InputGradient(NetworkCalls c, NetworkLayer layer, string gradInput) =>
         $"{c.Kernels}.{layer.Name}InputGradient({c.Start($"buffers.{layer.Name}Gradient")}, {c.Start($"{layer.Owner}Weight.Values")}, {gradInput}, batch);";
@@ -49,8 +77,6 @@ internal sealed class DenseLayer : WeightedLayer
         public void Write(NetworkLayer layer, DenseSpec dense)
         {
             w.Line();
-            DenseForward(layer.Name, dense);
-            w.Line();
             DenseWeightGradient(layer.Name, dense);
             w.Line();
             if (layer.HasBias)
@@ -60,29 +86,6 @@ internal sealed class DenseLayer : WeightedLayer
             }
 
             DenseInputGradient(layer.Name, dense);
-        }
-
-        /// <summary>
-        /// Y[n, o] = act(b[o] + Σᵢ X[n, i] · W[o, i]) for a batch: the matrix product of <see cref="DenseProduct"/> on each
-        /// path, the widest the hardware accelerates taken at the call.
-        /// </summary>
-        public void DenseForward(string layer, DenseSpec d)
-        {
-            bool bias = d.Method.HasBias;
-            string arguments = bias ? "ref input, ref weights, ref bias, ref output, batch" : "ref input, ref weights, ref output, batch";
-            Doc(w, Invariant($"<c>{layer}</c> forward for a batch: dense {d.InFeatures} → {d.OutFeatures}, {(bias ? "bias" : "no bias")}, activation {d.Activation}, as a matrix product blocked for registers and L1."));
-            using (w.Block($"public static void {layer}Forward(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int batch)"))
-            {
-                WriteDispatch(w, Paths, path => $"{layer}Forward{path.Name}({arguments});");
-            }
-
-            foreach (SimdPath path in Paths)
-            {
-                w.Line();
-                DenseBlocking blocking = DenseBlocking.For(d, path);
-                w.Line($"// {DenseProduct.Describe(d, path, blocking)}");
-                DenseProduct.Write(w, d, path, blocking, $"{layer}Forward{path.Name}", "private");
-            }
         }
 
         /// <summary>

@@ -4,10 +4,11 @@ using KernelGen.Generator.Model;
 namespace KernelGen.Generator.Planning;
 
 /// <summary>
-/// Which convolutions of a network run a packed form at inference (Winograd or packed direct, as <see cref="Planned"/>
-/// chooses), with their packed weights kept in the workspace. With <c>FixedWeights</c> set every such layer runs
-/// packed, its weights packed again only when a parameter's version moves; without it only the Winograd layers with
-/// large planes do (<see cref="Compared"/>), whose weights are compared with a copy on each call.
+/// Which layers of a network run a packed form at inference — convolutions by Winograd or packed direct, as
+/// <see cref="Planned"/> chooses, and dense layers by their packed product — with their packed weights kept in the
+/// workspace. With <c>FixedWeights</c> set every such layer runs packed, its weights packed again only when a parameter's
+/// version moves; without it only the Winograd layers with large planes do (<see cref="Compared"/>), whose weights are
+/// compared with a copy on each call.
 /// </summary>
 internal static class NetworkPacked
 {
@@ -33,6 +34,13 @@ internal static class NetworkPacked
         : PackedDirectPlan.For(conv with { Algorithm = ConvAlgorithmChoice.Auto }, legacyIntrinsics: false, winograd: false) is not null
             ? conv with { Algorithm = ConvAlgorithmChoice.PackedDirect }
             : conv with { Algorithm = ConvAlgorithmChoice.Direct };
+
+    /// <summary>
+    /// Whether the workspace keeps packed weights for <paramref name="layer"/>: a convolution with a packed form
+    /// (<see cref="Inference"/>), or a dense layer (whose packed overload exists when its padded weights fit one array).
+    /// </summary>
+    public static bool Keeps(NetworkSpec spec, NetworkLayer layer) =>
+        Inference(spec, layer) is not null || (layer.Spec is DenseSpec dense && DensePacking.Length(dense) <= int.MaxValue);
 
     /// <summary>Whether a batch norm folds <paramref name="layer"/> into its own inference kernel, so that the layer's kernel runs only in training.</summary>
     public static bool FoldedAway(NetworkSpec spec, NetworkLayer layer)

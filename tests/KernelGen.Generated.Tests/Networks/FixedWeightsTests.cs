@@ -5,8 +5,8 @@ using KernelGen.Training;
 namespace KernelGen.Generated.Tests.Networks;
 
 /// <summary>
-/// A network whose convolutions take the packed direct form when its weights are fixed: a strided 3×3 (8 → 64 channels)
-/// and a 1×1 (64 → 32) with a batch norm folded into it.
+/// A network whose convolutions take the packed direct form when its weights are fixed — a strided 3×3 (8 → 64 channels)
+/// and a 1×1 (64 → 32) with a batch norm folded into it — and whose dense layer the packed product.
 /// </summary>
 [Network(InputChannels = 8, InputHeight = 16, InputWidth = 16)]
 internal sealed partial class PackedNet
@@ -30,7 +30,7 @@ internal sealed partial class PlainNet
 }
 
 /// <summary>
-/// <c>FixedWeights</c>: a network's convolutions with a packed form run it over weights packed once per change. The
+/// <c>FixedWeights</c>: a network's convolutions with a packed form, and its dense layers, run it over weights packed once per change. The
 /// results match the direct network's within float rounding, whatever the threads; every change made through the library
 /// (Load, InitializeParameters, a training step, a batch norm's running statistics) or declared with
 /// <c>Parameter.ValuesChanged()</c> reaches the next call bit for bit as a fresh network would give it; an undeclared
@@ -142,6 +142,7 @@ public sealed class FixedWeightsTests
     [InlineData(nameof(PackedNet), "Conv2.weight")]
     [InlineData(nameof(PackedNet), "Bn2.weight")]
     [InlineData(nameof(PackedNet), "Bn2.running_var")]
+    [InlineData(nameof(PackedNet), "Out.weight")]
     [InlineData(nameof(WinogradNet), "Conv1.weight")]
     [InlineData(nameof(WinogradNet), "Bn2.weight")]
     public void A_write_is_seen_once_declared_and_not_before(string name, string parameter)

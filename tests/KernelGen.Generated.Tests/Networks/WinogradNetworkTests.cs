@@ -45,10 +45,11 @@ public sealed class WinogradNetworkTests
     [Fact]
     public void Its_winograd_layers_are_the_generated_kind()
     {
-        // Conv1 and the folded Conv2 keep transformed weights in the workspace; Conv3 (12×12) does not.
+        // Conv1 and the folded Conv2 keep transformed weights in the workspace; Conv3 (12×12) does not; the dense layer
+        // keeps its packed weights (used with FixedWeights only).
         string[] caches = [.. typeof(WinogradNet.Workspace).GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
             .Where(p => p.PropertyType == typeof(PackedWeightsCache)).Select(p => p.Name)];
-        Assert.Equal(["Conv1Packed", "Bn2Packed"], caches);
+        Assert.Equal(["Conv1Packed", "Bn2Packed", "OutPacked"], caches);
     }
 
     [Fact]

@@ -162,10 +162,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
 
     /// <summary>
     /// Declares that the parameters' values change only through the library — <c>Load</c>, <c>InitializeParameters</c>, training, an optimizer —
-    /// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each convolution that has a packed
-    /// form (Winograd, packed direct) over weights packed once per change, as ONNX Runtime's sessions prepack the weights they own. Off by
-    /// default: a convolution then runs packed only where comparing its weights with those it packed costs less than the form saves, and a write
-    /// to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.
+    /// or with <c>Parameter.ValuesChanged()</c> after a direct write. <c>Forward</c> and <c>Predict</c> then run each dense layer, and each
+    /// convolution that has a packed form (Winograd, packed direct), over weights packed once per change, as ONNX Runtime's sessions prepack the
+    /// weights they own. Off by default: a layer then runs packed only where comparing its weights with those it packed costs less than the form
+    /// saves, and a write to <c>Parameter.Values</c> reaches the next call with nothing more to do. The packed weights are kept in each workspace.
     /// </summary>
     public bool FixedWeights { get; set; }
 
@@ -577,9 +577,9 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         GapForward(
             new global::System.ReadOnlySpan<float>(buffers.BlockOutput, 0, batch * 144), new global::System.Span<float>(buffers.GapOutput, 0, batch * 4),
             batch);
-        ResBlockKernels.FcForward(
-            ref ResBlockKernels.Start(buffers.GapOutput), ref ResBlockKernels.Start(FcWeight.Values), ref ResBlockKernels.Start(FcBias.Values),
-            ref ResBlockKernels.Start(buffers.FcOutput), batch);
+        FcForward(
+            new global::System.ReadOnlySpan<float>(buffers.GapOutput, 0, batch * 4), FcWeight.Values, FcBias.Values,
+            new global::System.Span<float>(buffers.FcOutput, 0, batch * 3), batch);
     }
 
     /// <summary>The forward pass of <c>Forward</c> and <c>Predict</c>: the layers' outputs go to 3 buffers, each reused once no later layer reads what it
@@ -619,9 +619,20 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         GapForward(
             new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 144), new global::System.Span<float>(buffers.Activations0, 0, batch * 4),
             batch);
-        ResBlockKernels.FcForward(
-            ref ResBlockKernels.Start(buffers.Activations0), ref ResBlockKernels.Start(FcWeight.Values), ref ResBlockKernels.Start(FcBias.Values),
-            ref ResBlockKernels.Start(buffers.Activations1), batch);
+        // With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.
+        if (FixedWeights)
+        {
+            FcForward(
+                new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 4),
+                buffers.FcPacked.For(FcWeight.Values, FcForwardPackWeights, FcWeight.Version), FcBias.Values,
+                new global::System.Span<float>(buffers.Activations1, 0, batch * 3), batch);
+        }
+        else
+        {
+            FcForward(
+                new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 4), FcWeight.Values, FcBias.Values,
+                new global::System.Span<float>(buffers.Activations1, 0, batch * 3), batch);
+        }
     }
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
@@ -647,6 +658,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output, int batch);
 
     private static partial void GapForward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch);
+
+    private static partial void FcForward(
+        global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
+        global::System.Span<float> output, int batch);
 
     private static partial void Conv1FoldedForward(
         global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias,
@@ -864,6 +879,9 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         internal float[] FcOutput { get; private set; } = global::System.Array.Empty<float>();
 
         internal float[] FcGradient { get; private set; } = global::System.Array.Empty<float>();
+
+        /// <summary>At inference, the packed weights of <c>Fc</c>, kept while its weights stay the same.</summary>
+        internal global::KernelGen.PackedWeightsCache FcPacked { get; } = new();
 
         /// <summary>The samples of the last training pass, whose batch statistics the buffers hold (0 before the first).</summary>
         internal int TrainingBatch { get; set; }
@@ -2067,466 +2085,6 @@ file static class ResBlockKernels
             float share = KgUnsafe.Add(ref gradOutput, channel) / 36;
             KgMarshal.CreateSpan(ref KgUnsafe.Add(ref gradInput, channel * 36), 36).Fill(share);
         }
-    }
-
-    /// <summary><c>Fc</c> forward for a batch: dense 4 → 3, bias, activation None, as a matrix product blocked for registers and L1.</summary>
-    public static void FcForward(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        if (KgV512.IsHardwareAccelerated)
-        {
-            FcForwardVector512(ref input, ref weights, ref bias, ref output, batch);
-        }
-        else if (KgV256.IsHardwareAccelerated)
-        {
-            FcForwardVector256(ref input, ref weights, ref bias, ref output, batch);
-        }
-        else if (KgV128.IsHardwareAccelerated)
-        {
-            FcForwardVector128(ref input, ref weights, ref bias, ref output, batch);
-        }
-        else
-        {
-            FcForwardScalar(ref input, ref weights, ref bias, ref output, batch);
-        }
-    }
-
-    // Vector512: tiles of 4 samples × 3 output features, all input features at once, panels of 1024 samples; samples left over, 3 output features per block for
-    // each sample.
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector512(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        int n = 0;
-        int tiled = batch - (batch % 4);
-        for (; n < tiled; n += 1024)
-        {
-            int panel = KgMath.Min(tiled, n + 1024);
-            for (int t = n; t < panel; t += 4)
-            {
-                FcForwardVector512Tile4x3(ref KgUnsafe.Add(ref input, t * 4), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 3), 4, true, true);
-            }
-        }
-        n = tiled;
-        for (; n < batch; n++)
-        {
-            ref float x = ref KgUnsafe.Add(ref input, n * 4);
-            ref float y = ref KgUnsafe.Add(ref output, n * 3);
-            FcForwardVector512Block3(ref x, ref weights, ref bias, ref y);
-        }
-    }
-
-    /// <summary>Samples n..n+3 × output features o..o+2 over <paramref name="length"/> input features: 12 dot products sharing each load; the sums are stored
-    /// on the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector512Tile4x3(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
-    {
-        KgF512 a00 = KgF512.Zero,
-            a01 = KgF512.Zero, a02 = KgF512.Zero, a10 = KgF512.Zero, a11 = KgF512.Zero, a12 = KgF512.Zero, a20 = KgF512.Zero, a21 = KgF512.Zero,
-            a22 = KgF512.Zero, a30 = KgF512.Zero, a31 = KgF512.Zero, a32 = KgF512.Zero;
-        int i = 0;
-        for (; i <= length - 16; i += 16)
-        {
-            KgF512 x0 = KgV512.LoadUnsafe(ref x, (nuint)i);
-            KgF512 x1 = KgV512.LoadUnsafe(ref x, (nuint)(i + 4));
-            KgF512 x2 = KgV512.LoadUnsafe(ref x, (nuint)(i + 8));
-            KgF512 x3 = KgV512.LoadUnsafe(ref x, (nuint)(i + 12));
-            KgF512 w0 = KgV512.LoadUnsafe(ref w, (nuint)i);
-            a00 = Fma(x0, w0, a00);
-            a10 = Fma(x1, w0, a10);
-            a20 = Fma(x2, w0, a20);
-            a30 = Fma(x3, w0, a30);
-            KgF512 w1 = KgV512.LoadUnsafe(ref w, (nuint)(i + 4));
-            a01 = Fma(x0, w1, a01);
-            a11 = Fma(x1, w1, a11);
-            a21 = Fma(x2, w1, a21);
-            a31 = Fma(x3, w1, a31);
-            KgF512 w2 = KgV512.LoadUnsafe(ref w, (nuint)(i + 8));
-            a02 = Fma(x0, w2, a02);
-            a12 = Fma(x1, w2, a12);
-            a22 = Fma(x2, w2, a22);
-            a32 = Fma(x3, w2, a32);
-        }
-        float s00 = KgV512.Sum(a00);
-        float s01 = KgV512.Sum(a01);
-        float s02 = KgV512.Sum(a02);
-        float s10 = KgV512.Sum(a10);
-        float s11 = KgV512.Sum(a11);
-        float s12 = KgV512.Sum(a12);
-        float s20 = KgV512.Sum(a20);
-        float s21 = KgV512.Sum(a21);
-        float s22 = KgV512.Sum(a22);
-        float s30 = KgV512.Sum(a30);
-        float s31 = KgV512.Sum(a31);
-        float s32 = KgV512.Sum(a32);
-        // the input features after the last whole vector
-        for (; i < length; i++)
-        {
-            float w0 = KgUnsafe.Add(ref w, i);
-            float w1 = KgUnsafe.Add(ref w, i + 4);
-            float w2 = KgUnsafe.Add(ref w, i + 8);
-            s00 += KgUnsafe.Add(ref x, i) * w0;
-            s01 += KgUnsafe.Add(ref x, i) * w1;
-            s02 += KgUnsafe.Add(ref x, i) * w2;
-            s10 += KgUnsafe.Add(ref x, i + 4) * w0;
-            s11 += KgUnsafe.Add(ref x, i + 4) * w1;
-            s12 += KgUnsafe.Add(ref x, i + 4) * w2;
-            s20 += KgUnsafe.Add(ref x, i + 8) * w0;
-            s21 += KgUnsafe.Add(ref x, i + 8) * w1;
-            s22 += KgUnsafe.Add(ref x, i + 8) * w2;
-            s30 += KgUnsafe.Add(ref x, i + 12) * w0;
-            s31 += KgUnsafe.Add(ref x, i + 12) * w1;
-            s32 += KgUnsafe.Add(ref x, i + 12) * w2;
-        }
-        if (!first)
-        {
-            s00 += y;
-            s01 += KgUnsafe.Add(ref y, 1);
-            s02 += KgUnsafe.Add(ref y, 2);
-            s10 += KgUnsafe.Add(ref y, 3);
-            s11 += KgUnsafe.Add(ref y, 4);
-            s12 += KgUnsafe.Add(ref y, 5);
-            s20 += KgUnsafe.Add(ref y, 6);
-            s21 += KgUnsafe.Add(ref y, 7);
-            s22 += KgUnsafe.Add(ref y, 8);
-            s30 += KgUnsafe.Add(ref y, 9);
-            s31 += KgUnsafe.Add(ref y, 10);
-            s32 += KgUnsafe.Add(ref y, 11);
-        }
-        if (last)
-        {
-            y = s00 + bias;
-            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 2) = s02 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 3) = s10 + bias;
-            KgUnsafe.Add(ref y, 4) = s11 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 5) = s12 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 6) = s20 + bias;
-            KgUnsafe.Add(ref y, 7) = s21 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 8) = s22 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 9) = s30 + bias;
-            KgUnsafe.Add(ref y, 10) = s31 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 11) = s32 + KgUnsafe.Add(ref bias, 2);
-        }
-        else
-        {
-            y = s00;
-            KgUnsafe.Add(ref y, 1) = s01;
-            KgUnsafe.Add(ref y, 2) = s02;
-            KgUnsafe.Add(ref y, 3) = s10;
-            KgUnsafe.Add(ref y, 4) = s11;
-            KgUnsafe.Add(ref y, 5) = s12;
-            KgUnsafe.Add(ref y, 6) = s20;
-            KgUnsafe.Add(ref y, 7) = s21;
-            KgUnsafe.Add(ref y, 8) = s22;
-            KgUnsafe.Add(ref y, 9) = s30;
-            KgUnsafe.Add(ref y, 10) = s31;
-            KgUnsafe.Add(ref y, 11) = s32;
-        }
-    }
-
-    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector512Block3(ref float x, ref float w, ref float bias, ref float y)
-    {
-        KgF512 a0 = KgF512.Zero, a1 = KgF512.Zero, a2 = KgF512.Zero;
-        float s0 = KgV512.Sum(a0);
-        float s1 = KgV512.Sum(a1);
-        float s2 = KgV512.Sum(a2);
-        // input features 0..3, fewer than a vector
-        for (int i = 0; i < 4; i++)
-        {
-            float xi = KgUnsafe.Add(ref x, i);
-            s0 += KgUnsafe.Add(ref w, i) * xi;
-            s1 += KgUnsafe.Add(ref w, 4 + i) * xi;
-            s2 += KgUnsafe.Add(ref w, 8 + i) * xi;
-        }
-        y = s0 + bias;
-        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
-        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
-    }
-
-    // Vector256: tiles of 3 samples × 3 output features, all input features at once, panels of 1023 samples; samples left over, 3 output features per block for
-    // each sample.
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector256(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        int n = 0;
-        int tiled = batch - (batch % 3);
-        for (; n < tiled; n += 1023)
-        {
-            int panel = KgMath.Min(tiled, n + 1023);
-            for (int t = n; t < panel; t += 3)
-            {
-                FcForwardVector256Tile3x3(ref KgUnsafe.Add(ref input, t * 4), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 3), 4, true, true);
-            }
-        }
-        n = tiled;
-        for (; n < batch; n++)
-        {
-            ref float x = ref KgUnsafe.Add(ref input, n * 4);
-            ref float y = ref KgUnsafe.Add(ref output, n * 3);
-            FcForwardVector256Block3(ref x, ref weights, ref bias, ref y);
-        }
-    }
-
-    /// <summary>Samples n..n+2 × output features o..o+2 over <paramref name="length"/> input features: 9 dot products sharing each load; the sums are stored on
-    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector256Tile3x3(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
-    {
-        KgF256 a00 = KgF256.Zero,
-            a01 = KgF256.Zero, a02 = KgF256.Zero, a10 = KgF256.Zero, a11 = KgF256.Zero, a12 = KgF256.Zero, a20 = KgF256.Zero, a21 = KgF256.Zero,
-            a22 = KgF256.Zero;
-        int i = 0;
-        for (; i <= length - 8; i += 8)
-        {
-            KgF256 x0 = KgV256.LoadUnsafe(ref x, (nuint)i);
-            KgF256 x1 = KgV256.LoadUnsafe(ref x, (nuint)(i + 4));
-            KgF256 x2 = KgV256.LoadUnsafe(ref x, (nuint)(i + 8));
-            KgF256 w0 = KgV256.LoadUnsafe(ref w, (nuint)i);
-            a00 = Fma(x0, w0, a00);
-            a10 = Fma(x1, w0, a10);
-            a20 = Fma(x2, w0, a20);
-            KgF256 w1 = KgV256.LoadUnsafe(ref w, (nuint)(i + 4));
-            a01 = Fma(x0, w1, a01);
-            a11 = Fma(x1, w1, a11);
-            a21 = Fma(x2, w1, a21);
-            KgF256 w2 = KgV256.LoadUnsafe(ref w, (nuint)(i + 8));
-            a02 = Fma(x0, w2, a02);
-            a12 = Fma(x1, w2, a12);
-            a22 = Fma(x2, w2, a22);
-        }
-        float s00 = KgV256.Sum(a00);
-        float s01 = KgV256.Sum(a01);
-        float s02 = KgV256.Sum(a02);
-        float s10 = KgV256.Sum(a10);
-        float s11 = KgV256.Sum(a11);
-        float s12 = KgV256.Sum(a12);
-        float s20 = KgV256.Sum(a20);
-        float s21 = KgV256.Sum(a21);
-        float s22 = KgV256.Sum(a22);
-        // the input features after the last whole vector
-        for (; i < length; i++)
-        {
-            float w0 = KgUnsafe.Add(ref w, i);
-            float w1 = KgUnsafe.Add(ref w, i + 4);
-            float w2 = KgUnsafe.Add(ref w, i + 8);
-            s00 += KgUnsafe.Add(ref x, i) * w0;
-            s01 += KgUnsafe.Add(ref x, i) * w1;
-            s02 += KgUnsafe.Add(ref x, i) * w2;
-            s10 += KgUnsafe.Add(ref x, i + 4) * w0;
-            s11 += KgUnsafe.Add(ref x, i + 4) * w1;
-            s12 += KgUnsafe.Add(ref x, i + 4) * w2;
-            s20 += KgUnsafe.Add(ref x, i + 8) * w0;
-            s21 += KgUnsafe.Add(ref x, i + 8) * w1;
-            s22 += KgUnsafe.Add(ref x, i + 8) * w2;
-        }
-        if (!first)
-        {
-            s00 += y;
-            s01 += KgUnsafe.Add(ref y, 1);
-            s02 += KgUnsafe.Add(ref y, 2);
-            s10 += KgUnsafe.Add(ref y, 3);
-            s11 += KgUnsafe.Add(ref y, 4);
-            s12 += KgUnsafe.Add(ref y, 5);
-            s20 += KgUnsafe.Add(ref y, 6);
-            s21 += KgUnsafe.Add(ref y, 7);
-            s22 += KgUnsafe.Add(ref y, 8);
-        }
-        if (last)
-        {
-            y = s00 + bias;
-            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 2) = s02 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 3) = s10 + bias;
-            KgUnsafe.Add(ref y, 4) = s11 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 5) = s12 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 6) = s20 + bias;
-            KgUnsafe.Add(ref y, 7) = s21 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 8) = s22 + KgUnsafe.Add(ref bias, 2);
-        }
-        else
-        {
-            y = s00;
-            KgUnsafe.Add(ref y, 1) = s01;
-            KgUnsafe.Add(ref y, 2) = s02;
-            KgUnsafe.Add(ref y, 3) = s10;
-            KgUnsafe.Add(ref y, 4) = s11;
-            KgUnsafe.Add(ref y, 5) = s12;
-            KgUnsafe.Add(ref y, 6) = s20;
-            KgUnsafe.Add(ref y, 7) = s21;
-            KgUnsafe.Add(ref y, 8) = s22;
-        }
-    }
-
-    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector256Block3(ref float x, ref float w, ref float bias, ref float y)
-    {
-        KgF256 a0 = KgF256.Zero, a1 = KgF256.Zero, a2 = KgF256.Zero;
-        float s0 = KgV256.Sum(a0);
-        float s1 = KgV256.Sum(a1);
-        float s2 = KgV256.Sum(a2);
-        // input features 0..3, fewer than a vector
-        for (int i = 0; i < 4; i++)
-        {
-            float xi = KgUnsafe.Add(ref x, i);
-            s0 += KgUnsafe.Add(ref w, i) * xi;
-            s1 += KgUnsafe.Add(ref w, 4 + i) * xi;
-            s2 += KgUnsafe.Add(ref w, 8 + i) * xi;
-        }
-        y = s0 + bias;
-        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
-        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
-    }
-
-    // Vector128: tiles of 3 samples × 3 output features, all input features at once, panels of 1023 samples; samples left over, 3 output features per block for
-    // each sample.
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector128(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        int n = 0;
-        int tiled = batch - (batch % 3);
-        for (; n < tiled; n += 1023)
-        {
-            int panel = KgMath.Min(tiled, n + 1023);
-            for (int t = n; t < panel; t += 3)
-            {
-                FcForwardVector128Tile3x3(ref KgUnsafe.Add(ref input, t * 4), ref weights, ref bias, ref KgUnsafe.Add(ref output, t * 3), 4, true, true);
-            }
-        }
-        n = tiled;
-        for (; n < batch; n++)
-        {
-            ref float x = ref KgUnsafe.Add(ref input, n * 4);
-            ref float y = ref KgUnsafe.Add(ref output, n * 3);
-            FcForwardVector128Block3(ref x, ref weights, ref bias, ref y);
-        }
-    }
-
-    /// <summary>Samples n..n+2 × output features o..o+2 over <paramref name="length"/> input features: 9 dot products sharing each load; the sums are stored on
-    /// the <paramref name="first"/> block, added after it, and given bias and activation after the <paramref name="last"/>.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector128Tile3x3(ref float x, ref float w, ref float bias, ref float y, int length, bool first, bool last)
-    {
-        KgF128 a00 = KgF128.Zero,
-            a01 = KgF128.Zero, a02 = KgF128.Zero, a10 = KgF128.Zero, a11 = KgF128.Zero, a12 = KgF128.Zero, a20 = KgF128.Zero, a21 = KgF128.Zero,
-            a22 = KgF128.Zero;
-        int i = 0;
-        for (; i <= length - 4; i += 4)
-        {
-            KgF128 x0 = KgV128.LoadUnsafe(ref x, (nuint)i);
-            KgF128 x1 = KgV128.LoadUnsafe(ref x, (nuint)(i + 4));
-            KgF128 x2 = KgV128.LoadUnsafe(ref x, (nuint)(i + 8));
-            KgF128 w0 = KgV128.LoadUnsafe(ref w, (nuint)i);
-            a00 = Fma(x0, w0, a00);
-            a10 = Fma(x1, w0, a10);
-            a20 = Fma(x2, w0, a20);
-            KgF128 w1 = KgV128.LoadUnsafe(ref w, (nuint)(i + 4));
-            a01 = Fma(x0, w1, a01);
-            a11 = Fma(x1, w1, a11);
-            a21 = Fma(x2, w1, a21);
-            KgF128 w2 = KgV128.LoadUnsafe(ref w, (nuint)(i + 8));
-            a02 = Fma(x0, w2, a02);
-            a12 = Fma(x1, w2, a12);
-            a22 = Fma(x2, w2, a22);
-        }
-        float s00 = KgV128.Sum(a00);
-        float s01 = KgV128.Sum(a01);
-        float s02 = KgV128.Sum(a02);
-        float s10 = KgV128.Sum(a10);
-        float s11 = KgV128.Sum(a11);
-        float s12 = KgV128.Sum(a12);
-        float s20 = KgV128.Sum(a20);
-        float s21 = KgV128.Sum(a21);
-        float s22 = KgV128.Sum(a22);
-        if (!first)
-        {
-            s00 += y;
-            s01 += KgUnsafe.Add(ref y, 1);
-            s02 += KgUnsafe.Add(ref y, 2);
-            s10 += KgUnsafe.Add(ref y, 3);
-            s11 += KgUnsafe.Add(ref y, 4);
-            s12 += KgUnsafe.Add(ref y, 5);
-            s20 += KgUnsafe.Add(ref y, 6);
-            s21 += KgUnsafe.Add(ref y, 7);
-            s22 += KgUnsafe.Add(ref y, 8);
-        }
-        if (last)
-        {
-            y = s00 + bias;
-            KgUnsafe.Add(ref y, 1) = s01 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 2) = s02 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 3) = s10 + bias;
-            KgUnsafe.Add(ref y, 4) = s11 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 5) = s12 + KgUnsafe.Add(ref bias, 2);
-            KgUnsafe.Add(ref y, 6) = s20 + bias;
-            KgUnsafe.Add(ref y, 7) = s21 + KgUnsafe.Add(ref bias, 1);
-            KgUnsafe.Add(ref y, 8) = s22 + KgUnsafe.Add(ref bias, 2);
-        }
-        else
-        {
-            y = s00;
-            KgUnsafe.Add(ref y, 1) = s01;
-            KgUnsafe.Add(ref y, 2) = s02;
-            KgUnsafe.Add(ref y, 3) = s10;
-            KgUnsafe.Add(ref y, 4) = s11;
-            KgUnsafe.Add(ref y, 5) = s12;
-            KgUnsafe.Add(ref y, 6) = s20;
-            KgUnsafe.Add(ref y, 7) = s21;
-            KgUnsafe.Add(ref y, 8) = s22;
-        }
-    }
-
-    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardVector128Block3(ref float x, ref float w, ref float bias, ref float y)
-    {
-        KgF128 a0 = KgF128.Zero, a1 = KgF128.Zero, a2 = KgF128.Zero;
-        {
-            KgF128 xi = KgV128.LoadUnsafe(ref x);
-            a0 = Fma(KgV128.LoadUnsafe(ref w), xi, a0);
-            a1 = Fma(KgV128.LoadUnsafe(ref w, 4), xi, a1);
-            a2 = Fma(KgV128.LoadUnsafe(ref w, 8), xi, a2);
-        }
-        float s0 = KgV128.Sum(a0);
-        float s1 = KgV128.Sum(a1);
-        float s2 = KgV128.Sum(a2);
-        y = s0 + bias;
-        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
-        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
-    }
-
-    // Scalar: 3 output features per block for each sample.
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardScalar(ref float input, ref float weights, ref float bias, ref float output, int batch)
-    {
-        int n = 0;
-        for (; n < batch; n++)
-        {
-            ref float x = ref KgUnsafe.Add(ref input, n * 4);
-            ref float y = ref KgUnsafe.Add(ref output, n * 3);
-            FcForwardScalarBlock3(ref x, ref weights, ref bias, ref y);
-        }
-    }
-
-    /// <summary>Output features o..o+2: 3 dot products of length 4 sharing each input load.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void FcForwardScalarBlock3(ref float x, ref float w, ref float bias, ref float y)
-    {
-        float a0 = 0f, a1 = 0f, a2 = 0f;
-        for (int i = 0; i < 4; i += 1)
-        {
-            float xi = KgUnsafe.Add(ref x, i);
-            a0 = a0 + (KgUnsafe.Add(ref w, i) * xi);
-            a1 = a1 + (KgUnsafe.Add(ref w, 4 + i) * xi);
-            a2 = a2 + (KgUnsafe.Add(ref w, 8 + i) * xi);
-        }
-        float s0 = a0;
-        float s1 = a1;
-        float s2 = a2;
-        y = s0 + bias;
-        KgUnsafe.Add(ref y, 1) = s1 + KgUnsafe.Add(ref bias, 1);
-        KgUnsafe.Add(ref y, 2) = s2 + KgUnsafe.Add(ref bias, 2);
     }
 
     /// <summary>The gradient of <c>Fc</c>'s weights [3, 4]: each output gradient times the input, summed over the batch in register tiles of four outputs × two
