@@ -34,6 +34,7 @@ internal static class BandEmitter
         w.Line(Invariant($"/// each split into {band.Phases} stride phase(s) of {band.RowLength} floats. The padding columns were"));
         w.Line("/// written once when the band was made; rows outside the input become padding here.");
         w.Line("/// </summary>");
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {Method}(ref float input, ref float band, int firstRow, int channels)"))
         using (w.Block("for (int c = 0; c < channels; c++)"))
         using (band.Rows > 1 ? w.Block(Invariant($"for (int r = 0; r < {band.Rows}; r++)")) : default(CodeWriter.Scope?))

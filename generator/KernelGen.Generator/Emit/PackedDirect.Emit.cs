@@ -126,6 +126,7 @@ internal static class PackedDirectEmitter
         WriteDriver(w, s, plan, roles);
         w.Line();
         w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile.</summary>");
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {TileCall}(int path, ref float input, ref float weights, ref float tile)"))
         using (w.Block("switch (path)"))
         {
@@ -327,6 +328,7 @@ internal static class PackedDirectEmitter
     {
         int rows = System.Math.Min(g.Height, plan.PaddedHeight - g.PadTop), columns = System.Math.Min(g.Width, plan.PaddedWidth - g.PadLeft);
         w.Line(Invariant($"/// <summary>Copies one sample's input rows 0 .. {rows - 1}, columns 0 .. {columns - 1} into the padded planes ({plan.PaddedHeight}×{plan.PaddedWidth}) at ({g.PadTop}, {g.PadLeft}).</summary>"));
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {Fill}(ref float input, ref float planes)"))
         {
             if (rows <= 0 || columns <= 0)
@@ -351,6 +353,7 @@ internal static class PackedDirectEmitter
         bool bias = s.Method.HasBias;
         int plane = g.OutputHeight * g.OutputWidth;
         w.Line(Invariant($"/// <summary>Pixels 0 .. <paramref name=\"pixels\"/> − 1 of the tile's first <paramref name=\"channels\"/> channels (tile[pixel, channel], <paramref name=\"stride\"/> channels per pixel) into output planes {plane} floats apart{(bias ? ", plus each channel's bias" : "")}{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {StoreTile}(ref float tile, int stride, int pixels, ref float output{(bias ? ", ref float bias" : "")}, int channels)"))
         using (w.Block("for (int j = 0; j < channels; j++)"))
         {

@@ -45,6 +45,7 @@ internal static class PlaneEmitter
         w.Line(Invariant($"/// Copies <paramref name=\"channels\"/> input planes into the band: each channel's padded plane in {phases} stride phase(s) of"));
         w.Line(Invariant($"/// {band.Rows} rows × {band.RowLength} floats{(phases > 1 ? Invariant($" (phase (py, px) holds padded pixels (py + {band.RowPhases}r, px + {band.ColumnPhases}c))") : "")}. The padding was written once when the band was made."));
         w.Line("/// </summary>");
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {Fill}(ref float input, ref float band, int channels)"))
         using (w.Block("for (int c = 0; c < channels; c++)"))
         {
@@ -104,6 +105,7 @@ internal static class PlaneEmitter
         w.Line(Invariant($"/// of <paramref name=\"channels\"/> channels from a tile's output (<paramref name=\"count\"/> floats per channel) to the output planes."));
         w.Line(Invariant($"/// Flattened pixel q is output pixel (q / {length}, q % {length}); those whose column is {width} or more are not pixels."));
         w.Line("/// </summary>");
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {Store}(ref float tile, int start, int count, ref float output, int channels)"))
         {
             w.Line(Invariant($"int end = {MathClass}.Min(start + count, {band.Pixels});"));

@@ -224,6 +224,7 @@ internal static class WinogradEmitter
         int channels = plan.Channels;
         int vectors = plan.Vectors, lanes = plan.Lanes;
         w.Line(Invariant($"/// <summary>One point's products for {channels} output channel(s) × {lanes} tile(s), over all {g.InChannels} input channels: products[j, tile] = Σ_c weights[c, j] × points[c, tile].</summary>"));
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {plan.TileName}(ref float points, ref float weights, ref float products)"))
         {
             string Acc(int j, int v) => Invariant($"a{j}_{v}");
@@ -266,6 +267,7 @@ internal static class WinogradEmitter
         w.Line(Invariant($"/// Copies one sample's input into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds"));
         w.Line(Invariant($"/// padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. The padding was cleared once when the band was made."));
         w.Line("/// </summary>");
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {Fill}(ref float input, ref float band)"))
         using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
         using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
@@ -303,6 +305,7 @@ internal static class WinogradEmitter
         int lastRows = g.OutputHeight - (WinogradPlan.Tile * (plan.TileRows - 1)), lastColumns = g.OutputWidth - (WinogradPlan.Tile * (columns - 1));
         string Pixel(string value) => ActivationText.Apply(s.Activation, value);
         w.Line(Invariant($"/// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[(4r + c) · lanes + t − t0]) into its {g.OutputHeight}×{g.OutputWidth} plane{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {StoreTiles}(ref float tiles, int lanes, ref float output, int t0)"))
         {
             w.Line(Invariant($"int end = {MathClass}.Min(t0 + lanes, {plan.Tiles});"));

@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -175,6 +176,11 @@ public static class KernelParts
         void IThreadPoolWorkItem.Execute() => Claim();
 
         /// <summary>Runs parts until none is left to claim; whether it ran any.</summary>
+        /// <remarks>
+        /// Compiled fully optimised at once, as the generated kernels' loops are: with tiered compilation its first
+        /// versions would run while the background compiler, on one of a two-core machine's cores, tiers up the rest.
+        /// </remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private bool Claim()
         {
             bool any = false;
@@ -213,6 +219,7 @@ public static class KernelParts
         /// <summary>A held thread: claims the job's parts as they come, spinning between them, until the scope ends.</summary>
         private sealed class Helper(Job job) : IThreadPoolWorkItem
         {
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             public void Execute()
             {
                 try
@@ -232,6 +239,7 @@ public static class KernelParts
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunPart(int k, int parts)
         {
             if (_bySamples)

@@ -799,6 +799,7 @@ file static class LayersExpandKernel
     /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 1 stride phase(s) of
     /// 16 rows × 16 floats. The padding was written once when the band was made.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void FillPlanes(ref float input, ref float band, int channels)
     {
         for (int c = 0; c < channels; c++)
@@ -819,6 +820,7 @@ file static class LayersExpandKernel
     /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
     /// Flattened pixel q is output pixel (q / 16, q % 16); those whose column is 14 or more are not pixels.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
         int end = KgMath.Min(start + count, 222);

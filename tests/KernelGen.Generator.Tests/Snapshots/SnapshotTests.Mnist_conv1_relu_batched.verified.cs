@@ -1303,6 +1303,7 @@ file static class LayersConv1Kernel
     /// each split into 1 stride phase(s) of 34 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)

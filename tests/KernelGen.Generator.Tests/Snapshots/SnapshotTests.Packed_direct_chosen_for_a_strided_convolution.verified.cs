@@ -1061,6 +1061,7 @@ file static class LayersStridedKernel
     /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 4 stride phase(s) of
     /// 6 rows × 6 floats (phase (py, px) holds padded pixels (py + 2r, px + 2c)). The padding was written once when the band was made.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void FillPlanes(ref float input, ref float band, int channels)
     {
         for (int c = 0; c < channels; c++)
@@ -1107,6 +1108,7 @@ file static class LayersStridedKernel
     /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
     /// Flattened pixel q is output pixel (q / 6, q % 6); those whose column is 5 or more are not pixels.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
         int end = KgMath.Min(start + count, 29);
@@ -1277,6 +1279,7 @@ file static class LayersStridedKernel
     }
 
     /// <summary>Path <paramref name="path"/>'s register tile.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ChannelTile(int path, ref float input, ref float weights, ref float tile)
     {
         switch (path)
@@ -1634,6 +1637,7 @@ file static class LayersStridedKernel
     }
 
     /// <summary>Copies one sample's input rows 0 .. 9, columns 0 .. 9 into the padded planes (11×11) at (1, 1).</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void PackedFill(ref float input, ref float planes)
     {
         for (int c = 0; c < 8; c++)
@@ -1648,6 +1652,7 @@ file static class LayersStridedKernel
 
     /// <summary>Pixels 0 .. <paramref name="pixels"/> − 1 of the tile's first <paramref name="channels"/> channels (tile[pixel, channel], <paramref
     /// name="stride"/> channels per pixel) into output planes 25 floats apart, plus each channel's bias, with Relu.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void PackedStore(ref float tile, int stride, int pixels, ref float output, ref float bias, int channels)
     {
         for (int j = 0; j < channels; j++)

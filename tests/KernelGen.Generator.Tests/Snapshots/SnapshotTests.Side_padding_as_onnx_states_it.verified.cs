@@ -1095,6 +1095,7 @@ file static class LayersStemKernel
     /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 4 stride phase(s) of
     /// 9 rows × 9 floats (phase (py, px) holds padded pixels (py + 2r, px + 2c)). The padding was written once when the band was made.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void FillPlanes(ref float input, ref float band, int channels)
     {
         for (int c = 0; c < channels; c++)
@@ -1141,6 +1142,7 @@ file static class LayersStemKernel
     /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
     /// Flattened pixel q is output pixel (q / 9, q % 9); those whose column is 6 or more are not pixels.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
         int end = KgMath.Min(start + count, 51);

@@ -917,6 +917,7 @@ file static class LayersDilatedKernel
     /// Copies <paramref name="channels"/> input planes into the band: each channel's padded plane in 4 stride phase(s) of
     /// 11 rows × 11 floats (phase (py, px) holds padded pixels (py + 2r, px + 2c)). The padding was written once when the band was made.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void FillPlanes(ref float input, ref float band, int channels)
     {
         for (int c = 0; c < channels; c++)
@@ -963,6 +964,7 @@ file static class LayersDilatedKernel
     /// of <paramref name="channels"/> channels from a tile's output (<paramref name="count"/> floats per channel) to the output planes.
     /// Flattened pixel q is output pixel (q / 11, q % 11); those whose column is 9 or more are not pixels.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void StorePixels(ref float tile, int start, int count, ref float output, int channels)
     {
         int end = KgMath.Min(start + count, 97);

@@ -1217,6 +1217,7 @@ file static class LayersConv3x3Kernel
     /// each split into 1 stride phase(s) of 34 floats. The padding columns were
     /// written once when the band was made; rows outside the input become padding here.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void FillBand(ref float input, ref float band, int firstRow, int channels)
     {
         for (int c = 0; c < channels; c++)
@@ -1387,6 +1388,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>One point's products for 8 output channel(s) × 32 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector512WinogradTile8x2(ref float points, ref float weights, ref float products)
     {
         KgF512 a0_0 = KgF512.Zero,
@@ -1507,6 +1509,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>One point's products for 6 output channel(s) × 16 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector256WinogradTile6x2(ref float points, ref float weights, ref float products)
     {
         KgF256 a0_0 = KgF256.Zero,
@@ -1616,6 +1619,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>One point's products for 8 output channel(s) × 8 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void Vector128WinogradTile8x2(ref float points, ref float weights, ref float products)
     {
         KgF128 a0_0 = KgF128.Zero,
@@ -1736,6 +1740,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>One point's products for 4 output channel(s) × 2 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void ScalarWinogradTile4x2(ref float points, ref float weights, ref float products)
     {
         float a0_0 = 0f, a0_1 = 0f, a1_0 = 0f, a1_1 = 0f, a2_0 = 0f, a2_1 = 0f, a3_0 = 0f, a3_1 = 0f;
@@ -1771,6 +1776,7 @@ file static class LayersConv3x3Kernel
     /// Copies one sample's input into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds
     /// padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 5 + tx. The padding was cleared once when the band was made.
     /// </summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void WinogradFill(ref float input, ref float band)
     {
         for (int c = 0; c < 16; c++)
@@ -1810,6 +1816,7 @@ file static class LayersConv3x3Kernel
 
     /// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[(4r + c) · lanes + t − t0]) into its 18×18 plane, with
     /// Relu.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void WinogradStore(ref float tiles, int lanes, ref float output, int t0)
     {
         int end = KgMath.Min(t0 + lanes, 25);
