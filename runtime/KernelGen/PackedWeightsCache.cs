@@ -52,8 +52,8 @@ public sealed class PackedWeightsCache
     }
 
     /// <summary>
-    /// The packed weights of <paramref name="weights"/> at <paramref name="version"/> (the sum of the
-    /// <c>Parameter.Version</c>s they are made from, which only grows): those kept if they were packed at the same
+    /// The packed weights of <paramref name="weights"/> at <paramref name="version"/> (the <c>Parameter.Version</c> they
+    /// are made from, or the sum of several: it only grows): those kept if they were packed at the same
     /// version, else <paramref name="pack"/>'s. The weights are not read unless they are packed.
     /// </summary>
     public PackedWeights For(ReadOnlySpan<float> weights, Packer pack, long version)

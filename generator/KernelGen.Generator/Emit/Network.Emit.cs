@@ -264,7 +264,7 @@ internal static class NetworkEmitter
         {
             w.Line("/// <summary>The version of a convolution's weights with a batch norm folded in: it moves whenever one of the parameters they are made from does.</summary>");
             w.Line($"private static long FoldedVersion({Training}.Parameter weights, {Training}.Parameter scale, {Training}.Parameter variance) =>");
-            w.Line("    (long)weights.Version + scale.Version + variance.Version;");
+            w.Line("    weights.Version + scale.Version + variance.Version;");
             w.Line();
         }
 

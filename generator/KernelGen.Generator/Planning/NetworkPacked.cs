@@ -76,5 +76,4 @@ internal static class NetworkPacked
     /// where the layers alone promised 5.7 ms), on its 28- and 56-pixel layers far less.
     /// </summary>
     public const int MinimumPixels = 400;
-
 }

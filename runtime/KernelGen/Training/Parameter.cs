@@ -32,7 +32,7 @@ public sealed class Parameter
 {
     private bool _frozen;
     private float[]? _gradients;
-    private int _version;
+    private long _version;
 
     /// <summary>Creates a parameter of the given shape, all zeros until <see cref="Initialize"/> is called.</summary>
     /// <param name="name">Its name in saved files, such as <c>Conv1.weight</c>.</param>
@@ -83,7 +83,7 @@ public sealed class Parameter
     /// <see cref="ValuesChanged"/>. A network whose <c>FixedWeights</c> is set packs a layer's weights again only when
     /// this moves.
     /// </summary>
-    public int Version => Volatile.Read(ref _version);
+    public long Version => Interlocked.Read(ref _version);
 
     /// <summary>
     /// Declares that <see cref="Values"/> were written directly (<c>parameter.Values[i] = …</c>), so that a network with

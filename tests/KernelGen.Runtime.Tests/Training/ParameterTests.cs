@@ -162,7 +162,7 @@ public class ParameterTests
     {
         var weight = new Parameter("Fc.weight", [3, 4], Initialization.Glorot, 4, 3);
         var frozen = new Parameter("Fc.bias", [3], Initialization.Zeros, 4, 3) { Frozen = true };
-        int start = weight.Version;
+        long start = weight.Version;
 
         weight.Initialize(new Random(1));
         Assert.Equal(start + 1, weight.Version);
@@ -174,7 +174,7 @@ public class ParameterTests
 
         weight.Gradients[0] = 1;
         frozen.Gradients[0] = 1;
-        int frozenBefore = frozen.Version;
+        long frozenBefore = frozen.Version;
         new Sgd(0.1f).Step([weight, frozen]);       // an optimizer's step moves what it changes, not a frozen parameter
         Assert.Equal(start + 3, weight.Version);
         Assert.Equal(frozenBefore, frozen.Version);
