@@ -4,11 +4,25 @@ using KernelGen.Tests;
 namespace KernelGen.Generated.Tests;
 
 /// <summary>
-/// The suite's shapes whose packed overload Auto makes the packed direct form (strided, 1×1): through the dispatch and on
-/// every path directly, against the reference to the tolerance of any reordered sum, and bit-identical on 2–4 threads.
+/// The suite's shapes whose packed overload Auto makes the packed direct form (strided, 1×1, narrow rows): through the
+/// dispatch and on every path directly, against the reference to the tolerance of any reordered sum, and bit-identical
+/// on 2–4 threads. Besides, a layer whose channels end in a partial tile and block of the store, with an activation
+/// applied to the stored results.
 /// </summary>
 public class PackedDirectTests
 {
+    [Fact]
+    public void Mnist_conv2_relu_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(32, 13, 13, 64, 3, 3, 1, 1, 0, 0, 0, 0), SuiteKernels.MnistConv2PackWeights, SuiteKernels.MnistConv2, SuiteKernels.MnistConv2, "SuiteKernelsMnistConv2Kernel", Activation.Relu);
+
+    [Fact]
+    public void Resnet_stem_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(3, 224, 224, 64, 7, 7, 2, 2, 3, 3, 3, 3), SuiteKernels.ResnetStemPackWeights, SuiteKernels.ResnetStem, SuiteKernels.ResnetStem, "SuiteKernelsResnetStemKernel");
+
+    [Fact]
+    public void Channels_past_the_last_tile_and_a_sigmoid_match_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(8, 10, 10, 40, 3, 3, 2, 2, 1, 1, 1, 1), PackedDirectKernels.Strided40PackWeights, PackedDirectKernels.Strided40, PackedDirectKernels.Strided40, "PackedDirectKernelsStrided40Kernel", Activation.Sigmoid);
+
     [Fact]
     public void Resnet_3x3_stride_2_matches_the_reference_on_every_path() =>
         Check(new Conv2DGeometry(64, 56, 56, 128, 3, 3, 2, 2, 1, 1, 1, 1), SuiteKernels.Resnet3x3Stride2PackWeights, SuiteKernels.Resnet3x3Stride2, SuiteKernels.Resnet3x3Stride2, "SuiteKernelsResnet3x3Stride2Kernel");
@@ -37,13 +51,13 @@ public class PackedDirectTests
         Assert.All(output, v => Assert.Equal(7f, v));
     }
 
-    private static void Check(Conv2DGeometry g, KernelGen.Generated.Tests.Check.Packer pack, WinogradTests.PackedConv kernel, WinogradTests.ThreadedConv threaded, string kernelClass)
+    private static void Check(Conv2DGeometry g, KernelGen.Generated.Tests.Check.Packer pack, WinogradTests.PackedConv kernel, WinogradTests.ThreadedConv threaded, string kernelClass, Activation activation = Activation.None)
     {
         float[] input = KernelGen.Generated.Tests.Check.Random(21, g.InputLength);
         float[] weights = KernelGen.Generated.Tests.Check.Random(22, g.WeightLength);
         float[] bias = KernelGen.Generated.Tests.Check.Random(23, g.OutChannels);
         var expected = new float[g.OutputLength];
-        Reference.Conv2D<float>(g, input, weights, bias, expected, 1, Activation.None);
+        Reference.Conv2D<float>(g, input, weights, bias, expected, 1, activation);
         double tolerance = KernelGen.Generated.Tests.Check.Tolerance((long)g.InChannels * g.KernelHeight * g.KernelWidth);
 
         var actual = new float[g.OutputLength];
@@ -77,4 +91,11 @@ public class PackedDirectTests
         TensorComparison comparison = TensorComparison.Of(expected, actual, [expected.Length], tolerance, tolerance);
         Assert.True(comparison.Matches, $"{what}: {comparison}");
     }
+}
+
+internal static partial class PackedDirectKernels
+{
+    /// <summary>40 channels: tiles of 64 (Vector512), 16 and 8 end past them, and the store's last block holds 8.</summary>
+    [Conv2D(InChannels = 8, Height = 10, Width = 10, OutChannels = 40, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Sigmoid)]
+    public static partial void Strided40(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
 }

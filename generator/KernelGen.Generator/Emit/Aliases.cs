@@ -41,6 +41,7 @@ internal static class Aliases
         ("KgAdvSimd", "global::System.Runtime.Intrinsics.Arm.AdvSimd"),
         ("KgActivations", "global::KernelGen.ActivationFunctions"),
         ("KgWinograd", "global::KernelGen.WinogradTransforms"),
+        ("KgPackedTiles", "global::KernelGen.PackedTiles"),
     ];
 
     private static readonly Regex Word = new(@"\bKg[A-Za-z0-9]+\b", RegexOptions.CultureInvariant);

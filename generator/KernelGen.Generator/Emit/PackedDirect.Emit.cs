@@ -11,13 +11,14 @@ namespace KernelGen.Generator.Emit;
 /// which lays the weights out once in blocks of 16 output channels, [input channel, ky, kx, 16 channels] each, and the
 /// overload taking them. Per call and sample the input is copied into padded planes (<c>PackedFill</c>, when the layer
 /// pads); then for each block of output channels and output row, register tiles of a row's pixels × vectors of output
-/// channels sum every input channel's taps, and <c>PackedStore</c> writes each tile's channels into their planes with
-/// bias and activation.
+/// channels start from the biases, sum every input channel's taps and apply the activation, and the runtime's
+/// <c>PackedTiles.Store</c> transposes each tile's results into the channels' planes.
 /// </summary>
 internal static class PackedDirectEmitter
 {
     private const string Fill = "PackedFill";
-    private const string StoreTile = "PackedStore";
+    /// <summary>The runtime's store of a tile's results into the output planes, which transposes them in registers.</summary>
+    private const string StoreTile = "KgPackedTiles.Store";
 
     /// <summary>The kernel class's entry, part and units of the packed overloads.</summary>
     private static readonly (string Run, string Part, string Units) Members = ("RunPacked", "PackedPart", "PackedUnits");
@@ -76,9 +77,6 @@ internal static class PackedDirectEmitter
             w.Line();
             WriteFill(w, g, plan);
         }
-
-        w.Line();
-        WriteStore(w, s);
     }
 
     /// <summary><c>PackedPack</c>: weight (o, c, ky, kx) to [o / 16, c, ky, kx, o mod 16].</summary>
@@ -127,13 +125,14 @@ internal static class PackedDirectEmitter
         w.Line();
         w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile.</summary>");
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {TileCall}(int path, ref float input, ref float weights, ref float tile)"))
+        string bias = s.Method.HasBias ? "ref float bias, " : "", biasArgument = s.Method.HasBias ? "ref bias, " : "";
+        using (w.Block($"private static void {TileCall}(int path, ref float input, ref float weights, {bias}ref float tile)"))
         using (w.Block("switch (path)"))
         {
             for (int i = 0; i < plan.Paths.Count; i++)
             {
                 w.Line(i == plan.Paths.Count - 1 ? "default:" : Invariant($"case {i}:"));
-                w.Line(Invariant($"    {plan.Paths[i].TileName}(ref input, ref weights, ref tile);"));
+                w.Line(Invariant($"    {plan.Paths[i].TileName}(ref input, ref weights, {biasArgument}ref tile);"));
                 w.Line("    break;");
             }
         }
@@ -144,7 +143,12 @@ internal static class PackedDirectEmitter
         Conv2DGeometry g = s.Geometry;
         bool bias = s.Method.HasBias;
         int rows = g.OutputHeight, width = g.OutputWidth, plane = g.OutputHeight * g.OutputWidth, units = PackedDirectPlan.Units(g);
-        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0, scratch = band + plan.Paths.Max(p => (long)p.Pixels * p.Channels);
+        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0, tiles = plan.Paths.Max(p => (long)p.Pixels * p.Channels);
+
+        // A tile starts from its channels' biases, loaded as vectors: where the last tile's channels run past the layer's,
+        // it reads them from a copy padded with zeros.
+        bool padsBias = bias && plan.PaddedOutputs > g.OutChannels;
+        long scratch = band + tiles + (padsBias ? plan.PaddedOutputs : 0);
         w.Line(Invariant($"/// <summary>"));
         w.Line(Invariant($"/// Packed direct convolution on path <paramref name=\"path\"/>. Of its (block of output channels, output row) pairs, pair p = block × {rows} + row"));
         w.Line(Invariant($"/// stands at unit p × {units} / pairs: a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1{(plan.Copies ? ", each part copying the padded input for itself" : "")}. A row is"));
@@ -163,7 +167,7 @@ internal static class PackedDirectEmitter
             }
 
             w.Line();
-            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats, their padding cleared once), ") : "")}one tile's sums [pixels, channels]."));
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats, their padding cleared once), ") : "")}one tile's results [pixels, channels]{(padsBias ? Invariant($", the biases padded to {plan.PaddedOutputs} channels") : "")}."));
             w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
             using (w.Block("try"))
             {
@@ -177,6 +181,14 @@ internal static class PackedDirectEmitter
                 else
                 {
                     w.Line($"ref float tile = ref {MemoryMarshal}.GetReference(scratch);");
+                }
+
+                if (padsBias)
+                {
+                    w.Line(Invariant($"KgSpan paddedBias = scratch.Slice({band + tiles}, {plan.PaddedOutputs});"));
+                    w.Line(Invariant($"paddedBias.Slice({g.OutChannels}).Clear();"));
+                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref bias, {g.OutChannels}).CopyTo(paddedBias);"));
+                    w.Line($"bias = ref {MemoryMarshal}.GetReference(paddedBias);");
                 }
 
                 using (w.Block("for (int n = 0; n < batch; n++)"))
@@ -197,7 +209,11 @@ internal static class PackedDirectEmitter
                         w.Line(Invariant($"int o0 = block * channels, count = {MathClass}.Min(channels, {g.OutChannels} - o0);"));
                         w.Line(Invariant($"// The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one."));
                         w.Line(Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
-                        string biasArgument = bias ? $", ref {At("bias", "o0")}" : "";
+                        if (bias)
+                        {
+                            w.Line($"ref float blockBias = ref {At("bias", "o0")};");
+                        }
+
                         using (w.Block(Invariant($"for (int oy = {MathClass}.Max(first - (block * {rows}), 0); oy < {MathClass}.Min(end - (block * {rows}), {rows}); oy++)")))
                         {
                             w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {g.StrideHeight * plan.PaddedWidth}"))};"));
@@ -206,8 +222,8 @@ internal static class PackedDirectEmitter
                             using (w.Block(Invariant($"for (int ox = 0; ; ox += pixels)")))
                             {
                                 w.Line(Invariant($"ox = {MathClass}.Min(ox, {width} - pixels);"));
-                                w.Line(Invariant($"{TileCall}(path, ref {At("row", Offset(0, ("ox", g.StrideWidth)))}, ref blockWeights, ref tile);"));
-                                w.Line(Invariant($"{StoreTile}(ref tile, channels, pixels, ref {At("target", "ox")}{biasArgument}, count);"));
+                                w.Line(Invariant($"{TileCall}(path, ref {At("row", Offset(0, ("ox", g.StrideWidth)))}, ref blockWeights, {(bias ? "ref blockBias, " : "")}ref tile);"));
+                                w.Line(Invariant($"{StoreTile}(ref tile, channels, pixels, count, ref {At("target", "ox")}, {plane});"));
                                 using (w.Block(Invariant($"if (ox + pixels == {width})")))
                                 {
                                     w.Line("break;");
@@ -239,11 +255,27 @@ internal static class PackedDirectEmitter
         int kh = g.KernelHeight, kw = g.KernelWidth, block = PackedDirectPlan.Block;
         int rowStep = g.DilationHeight * plan.PaddedWidth;
         string Acc(int i, int v) => Invariant($"a{i}_{v}");
-        w.Line(Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>), over every input channel and tap: tile[pixel, channel].</summary>"));
+        bool bias = s.Method.HasBias;
+        string name = s.Activation.Kind == ActivationKind.Relu ? "ReLU" : s.Activation.ToString();
+        string activation = s.Activation.IsNone ? "" : Invariant($", then {name}");
+        w.Line(Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}: tile[pixel, channel].</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {tile.TileName}(ref float input, ref float weights, ref float tile)"))
+        using (w.Block($"private static void {tile.TileName}(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float tile)"))
         {
-            w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, pixels).SelectMany(i => Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {path.Zero}")))};");
+            if (bias)
+            {
+                w.Line("// Every pixel starts from its channels' biases.");
+                w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"{Acc(0, v)} = {path.Load("bias", v * width)}"))};");
+                if (pixels > 1)
+                {
+                    w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(1, pixels - 1).SelectMany(i => Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {Acc(0, v)}")))};");
+                }
+            }
+            else
+            {
+                w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, pixels).SelectMany(i => Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {path.Zero}")))};");
+            }
+
             w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, vectors).Select(v => Invariant($"w{v}")))};");
 
             // One tap: its weight vectors, then each pixel's input broadcast against them.
@@ -306,11 +338,36 @@ internal static class PackedDirectEmitter
                 w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {kh * kw * block});"));
             }
 
+            w.Line();
+            bool vectorised = s.Activation.Vectorised;
+            if (!s.Activation.IsNone && vectorised)
+            {
+                w.Line(Invariant($"// {name}, on the sums in registers."));
+                for (int i = 0; i < pixels; i++)
+                {
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        w.Line($"{Acc(i, v)} = {ActivationText.Apply(path, s.Activation, Acc(i, v))};");
+                    }
+                }
+            }
+
+            w.Line("// tile[pixel, channel]: the output channels of each pixel side by side.");
             for (int i = 0; i < pixels; i++)
             {
                 for (int v = 0; v < vectors; v++)
                 {
                     w.Line(path.Store(Acc(i, v), "tile", (i * channels) + (v * width)));
+                }
+            }
+
+            if (!vectorised)
+            {
+                w.Line(Invariant($"// {name}, on the stored results."));
+                using (w.Block(Invariant($"for (int k = 0; k < {pixels * channels}; k++)")))
+                {
+                    w.Line($"ref float e = ref {At("tile", "k")};");
+                    w.Line($"e = {ActivationText.Apply(s.Activation, "e")};");
                 }
             }
         }
@@ -342,32 +399,6 @@ internal static class PackedDirectEmitter
             {
                 w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))}, {columns})"));
                 w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("planes", Invariant($"(c * {plan.PlaneStride}) + ((iy + {g.PadTop}) * {plan.PaddedWidth}) + {g.PadLeft}"))}, {columns}));"));
-            }
-        }
-    }
-
-    /// <summary><c>PackedStore</c>: a tile's sums, channel by channel, into their output planes with bias and activation.</summary>
-    private static void WriteStore(CodeWriter w, ConvSpec s)
-    {
-        Conv2DGeometry g = s.Geometry;
-        bool bias = s.Method.HasBias;
-        int plane = g.OutputHeight * g.OutputWidth;
-        w.Line(Invariant($"/// <summary>Pixels 0 .. <paramref name=\"pixels\"/> − 1 of the tile's first <paramref name=\"channels\"/> channels (tile[pixel, channel], <paramref name=\"stride\"/> channels per pixel) into output planes {plane} floats apart{(bias ? ", plus each channel's bias" : "")}{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
-        w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {StoreTile}(ref float tile, int stride, int pixels, ref float output{(bias ? ", ref float bias" : "")}, int channels)"))
-        using (w.Block("for (int j = 0; j < channels; j++)"))
-        {
-            if (bias)
-            {
-                w.Line($"float b = {At("bias", "j")};");
-            }
-
-            w.Line(Invariant($"ref float target = ref {At("output", Invariant($"j * {plane}"))};"));
-            w.Line($"ref float sums = ref {At("tile", "j")};");
-            using (w.Block("for (int i = 0; i < pixels; i++)"))
-            {
-                w.Line($"float sum = {At("sums", "i * stride")}{(bias ? " + b" : "")};");
-                w.Line($"{At("target", "i")} = {ActivationText.Apply(s.Activation, "sum")};");
             }
         }
     }

@@ -36,6 +36,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// </summary>
     public const long WeightBytes = 768 * 1024;
 
+    /// <summary>The most bytes of weights a tile's channels may take and stay in this machine's 32 KB L1 data cache.</summary>
+    public const long L1WeightBytes = 32 * 1024;
+
     /// <summary>The most taps of a kernel row a tile writes out (beyond, it loops over the columns).</summary>
     public const int RowTaps = 3;
 
@@ -86,17 +89,16 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
 
     /// <summary>
     /// Auto's rule: one group, at least 32 output channels and 64 products per output (so the transposed store is a
-    /// small part of a tile), and a shape the plain tiles serve badly — a stride with a window of at most 3×3 (their
-    /// input loads split into phases; resnet_3x3_s2 measured 1.2–1.3× the plain tiles), a 1×1 kernel (a matrix product
-    /// whose vectors here are the weights; ResNet's strided 1×1 layers 1.7×) or output rows of fewer than 16 pixels
-    /// (their vectors' lanes run past the row). ResNet's 7×7 stem (3 input channels) stays plain: each tile's
-    /// transposed store costs a tenth of its products there, and it measured 0.9× the plain tiles.
+    /// small part of a tile), and a shape the plain tiles serve badly — a stride (their input loads split into phases;
+    /// resnet_3x3_s2 measured 1.2× the plain tiles, ResNet's 7×7 stem 1.1×), a 1×1 kernel (a matrix product whose
+    /// vectors here are the weights; pointwise_256 1.26×, ResNet's strided 1×1 layers 2.2×) or output rows of fewer
+    /// than 16 pixels (their vectors' lanes run past the row).
     /// </summary>
     private static bool Pays(Conv2DGeometry g)
     {
         int taps = g.KernelHeight * g.KernelWidth;
         return g.OutChannels >= 32 && (long)g.InChannels * taps >= 64
-            && ((taps <= 9 && (g.StrideHeight > 1 || g.StrideWidth > 1)) || taps == 1 || g.OutputWidth < 16);
+            && (g.StrideHeight > 1 || g.StrideWidth > 1 || taps == 1 || g.OutputWidth < 16);
     }
 
     /// <summary>
@@ -107,7 +109,7 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     {
         Conv2DGeometry g = spec.Geometry;
         return spec.Algorithm == ConvAlgorithmChoice.PackedDirect && (g.Groups != 1 || !Pays(g)) ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
-            : g.KernelHeight * g.KernelWidth <= 9 && (g.StrideHeight > 1 || g.StrideWidth > 1) ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
+            : g.StrideHeight > 1 || g.StrideWidth > 1 ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
             : g.KernelHeight * g.KernelWidth == 1 ? "the kernel is 1×1: a matrix product whose vectors are the weights"
             : FormattableString.Invariant($"output rows of {g.OutputWidth} pixels leave vectors of pixels partly empty; vectors of channels are full");
     }
@@ -123,10 +125,16 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     private static PackedDirectPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
     {
         int width = path.Width, outputWidth = g.OutputWidth;
-        double Tile(int pixels, int vectors) => ((pixels * vectors) + (0.1 * (pixels + vectors))) * Math.Max(1.0, 8.0 / (pixels * vectors));
+        long perChannel = (long)g.InChannels * g.KernelHeight * g.KernelWidth * sizeof(float);
+
+        // Where a tile of one vector of channels keeps its weights in L1, a wider tile whose weights do not pays a slot per
+        // weight vector it reloads from L2 (ResNet's stem, 3 × 7 × 7 taps: tiles of 4 pixels × 64 channels, 37 KB of
+        // weights, measured 1.10× slower than tiles of 8 × 32, 18 KB).
+        bool fits = perChannel * width <= L1WeightBytes;
+        double Tile(int pixels, int vectors) => ((pixels * vectors) + (0.1 * (pixels + vectors))) * Math.Max(1.0, 8.0 / (pixels * vectors))
+            + (fits && perChannel * vectors * width > L1WeightBytes ? vectors : 0);
         (int Pixels, int Vectors) best = (1, 1);
         double bestCost = double.MaxValue;
-        long perChannel = (long)g.InChannels * g.KernelHeight * g.KernelWidth * sizeof(float);
 
         // A 1×1 kernel's tile may fill the registers (pointwise_256 in tiles of 14 pixels × 32 channels, 28 accumulators:
         // 147 µs against 163 in tiles of 7); a wider kernel's keeps to the path's target (a 3×3 layer in tiles of 14 × 32

@@ -48,9 +48,10 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
 
     /// <summary>
     /// Winograd must multiply at most this fraction of direct convolution's products (counting the lanes of the last
-    /// vector that hold no tile) to be chosen: the transforms cost the rest.
+    /// vector that hold no tile) to be chosen: the transforms cost the rest. mnist_conv2 (11×11 outputs, 9 tiles in
+    /// vectors of 16: 0.53) measured 1.4× slower than its packed direct form; resnet_3x3_256 (14×14, 0.33) 1.9× faster.
     /// </summary>
-    public const double ChooseBelow = 0.6;
+    public const double ChooseBelow = 0.5;
 
     /// <summary>Tiles of one output plane.</summary>
     public int Tiles => TileRows * TileColumns;

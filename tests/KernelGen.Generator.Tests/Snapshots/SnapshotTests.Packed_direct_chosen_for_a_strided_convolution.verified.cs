@@ -10,7 +10,6 @@ using KgSpan = global::System.Span<float>;
 using KgReadOnlySpan = global::System.ReadOnlySpan<float>;
 using KgArrayPool = global::System.Buffers.ArrayPool<float>;
 using KgMath = global::System.Math;
-using KgMathF = global::System.MathF;
 using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
@@ -19,6 +18,7 @@ using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgPackedTiles = global::KernelGen.PackedTiles;
 
 namespace Samples;
 
@@ -1235,15 +1235,19 @@ file static class LayersStridedKernel
             return;
         }
 
-        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's sums
-        // [pixels, channels].
-        float[] rented = KgArrayPool.Shared.Rent(1288);
+        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's
+        // results [pixels, channels], the biases padded to 64 channels.
+        float[] rented = KgArrayPool.Shared.Rent(1352);
         try
         {
-            KgSpan scratch = new KgSpan(rented, 0, 1288);
+            KgSpan scratch = new KgSpan(rented, 0, 1352);
             scratch.Slice(0, 968).Clear();
             ref float planes = ref KgMarshal.GetReference(scratch);
             ref float tile = ref KgUnsafe.Add(ref planes, 968);
+            KgSpan paddedBias = scratch.Slice(1288, 64);
+            paddedBias.Slice(40).Clear();
+            KgMarshal.CreateReadOnlySpan(ref bias, 40).CopyTo(paddedBias);
+            bias = ref KgMarshal.GetReference(paddedBias);
             for (int n = 0; n < batch; n++)
             {
                 PackedFill(ref KgUnsafe.Add(ref input, n * 800), ref planes);
@@ -1253,6 +1257,7 @@ file static class LayersStridedKernel
                     int o0 = block * channels, count = KgMath.Min(channels, 40 - o0);
                     // The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one.
                     ref float blockWeights = ref KgUnsafe.Add(ref weights, ((o0 / 16) * 1152) + (o0 % 16));
+                    ref float blockBias = ref KgUnsafe.Add(ref bias, o0);
                     for (int oy = KgMath.Max(first - (block * 5), 0); oy < KgMath.Min(end - (block * 5), 5); oy++)
                     {
                         ref float row = ref KgUnsafe.Add(ref planes, oy * 22);
@@ -1261,8 +1266,8 @@ file static class LayersStridedKernel
                         for (int ox = 0; ; ox += pixels)
                         {
                             ox = KgMath.Min(ox, 5 - pixels);
-                            ChannelTile(path, ref KgUnsafe.Add(ref row, ox * 2), ref blockWeights, ref tile);
-                            PackedStore(ref tile, channels, pixels, ref KgUnsafe.Add(ref target, ox), ref KgUnsafe.Add(ref bias, o0), count);
+                            ChannelTile(path, ref KgUnsafe.Add(ref row, ox * 2), ref blockWeights, ref blockBias, ref tile);
+                            KgPackedTiles.Store(ref tile, channels, pixels, count, ref KgUnsafe.Add(ref target, ox), 25);
                             if (ox + pixels == 5)
                             {
                                 break;
@@ -1280,34 +1285,36 @@ file static class LayersStridedKernel
 
     /// <summary>Path <paramref name="path"/>'s register tile.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ChannelTile(int path, ref float input, ref float weights, ref float tile)
+    private static void ChannelTile(int path, ref float input, ref float weights, ref float bias, ref float tile)
     {
         switch (path)
         {
             case 0:
-                Vector512ChannelTile5x4(ref input, ref weights, ref tile);
+                Vector512ChannelTile5x4(ref input, ref weights, ref bias, ref tile);
                 break;
             case 1:
-                Vector256ChannelTile5x2(ref input, ref weights, ref tile);
+                Vector256ChannelTile5x2(ref input, ref weights, ref bias, ref tile);
                 break;
             case 2:
-                Vector128ChannelTile5x2(ref input, ref weights, ref tile);
+                Vector128ChannelTile5x2(ref input, ref weights, ref bias, ref tile);
                 break;
             default:
-                ScalarChannelTile2x4(ref input, ref weights, ref tile);
+                ScalarChannelTile2x4(ref input, ref weights, ref bias, ref tile);
                 break;
         }
     }
 
     /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 63 of the block (weights from <paramref
-    /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
+    /// name="weights"/>, biases from <paramref name="bias"/>), over every input channel and tap, then ReLU: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512ChannelTile5x4(ref float input, ref float weights, ref float tile)
+    private static void Vector512ChannelTile5x4(ref float input, ref float weights, ref float bias, ref float tile)
     {
-        KgF512 a0_0 = KgF512.Zero,
-            a0_1 = KgF512.Zero, a0_2 = KgF512.Zero, a0_3 = KgF512.Zero, a1_0 = KgF512.Zero, a1_1 = KgF512.Zero, a1_2 = KgF512.Zero, a1_3 = KgF512.Zero,
-            a2_0 = KgF512.Zero, a2_1 = KgF512.Zero, a2_2 = KgF512.Zero, a2_3 = KgF512.Zero, a3_0 = KgF512.Zero, a3_1 = KgF512.Zero, a3_2 = KgF512.Zero,
-            a3_3 = KgF512.Zero, a4_0 = KgF512.Zero, a4_1 = KgF512.Zero, a4_2 = KgF512.Zero, a4_3 = KgF512.Zero;
+        // Every pixel starts from its channels' biases.
+        KgF512 a0_0 = KgV512.LoadUnsafe(ref bias),
+            a0_1 = KgV512.LoadUnsafe(ref bias, 16), a0_2 = KgV512.LoadUnsafe(ref bias, 32), a0_3 = KgV512.LoadUnsafe(ref bias, 48);
+        KgF512 a1_0 = a0_0,
+            a1_1 = a0_1, a1_2 = a0_2, a1_3 = a0_3, a2_0 = a0_0, a2_1 = a0_1, a2_2 = a0_2, a2_3 = a0_3, a3_0 = a0_0, a3_1 = a0_1, a3_2 = a0_2, a3_3 = a0_3,
+            a4_0 = a0_0, a4_1 = a0_1, a4_2 = a0_2, a4_3 = a0_3;
         KgF512 x, w0, w1, w2, w3;
         for (int c = 0; c < 8; c++)
         {
@@ -1406,6 +1413,29 @@ file static class LayersStridedKernel
             input = ref KgUnsafe.Add(ref input, 121);
             weights = ref KgUnsafe.Add(ref weights, 144);
         }
+
+        // ReLU, on the sums in registers.
+        a0_0 = KgV512.Max(a0_0, KgF512.Zero);
+        a0_1 = KgV512.Max(a0_1, KgF512.Zero);
+        a0_2 = KgV512.Max(a0_2, KgF512.Zero);
+        a0_3 = KgV512.Max(a0_3, KgF512.Zero);
+        a1_0 = KgV512.Max(a1_0, KgF512.Zero);
+        a1_1 = KgV512.Max(a1_1, KgF512.Zero);
+        a1_2 = KgV512.Max(a1_2, KgF512.Zero);
+        a1_3 = KgV512.Max(a1_3, KgF512.Zero);
+        a2_0 = KgV512.Max(a2_0, KgF512.Zero);
+        a2_1 = KgV512.Max(a2_1, KgF512.Zero);
+        a2_2 = KgV512.Max(a2_2, KgF512.Zero);
+        a2_3 = KgV512.Max(a2_3, KgF512.Zero);
+        a3_0 = KgV512.Max(a3_0, KgF512.Zero);
+        a3_1 = KgV512.Max(a3_1, KgF512.Zero);
+        a3_2 = KgV512.Max(a3_2, KgF512.Zero);
+        a3_3 = KgV512.Max(a3_3, KgF512.Zero);
+        a4_0 = KgV512.Max(a4_0, KgF512.Zero);
+        a4_1 = KgV512.Max(a4_1, KgF512.Zero);
+        a4_2 = KgV512.Max(a4_2, KgF512.Zero);
+        a4_3 = KgV512.Max(a4_3, KgF512.Zero);
+        // tile[pixel, channel]: the output channels of each pixel side by side.
         KgV512.StoreUnsafe(a0_0, ref tile);
         KgV512.StoreUnsafe(a0_1, ref tile, 16);
         KgV512.StoreUnsafe(a0_2, ref tile, 32);
@@ -1429,13 +1459,13 @@ file static class LayersStridedKernel
     }
 
     /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 15 of the block (weights from <paramref
-    /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
+    /// name="weights"/>, biases from <paramref name="bias"/>), over every input channel and tap, then ReLU: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256ChannelTile5x2(ref float input, ref float weights, ref float tile)
+    private static void Vector256ChannelTile5x2(ref float input, ref float weights, ref float bias, ref float tile)
     {
-        KgF256 a0_0 = KgF256.Zero,
-            a0_1 = KgF256.Zero, a1_0 = KgF256.Zero, a1_1 = KgF256.Zero, a2_0 = KgF256.Zero, a2_1 = KgF256.Zero, a3_0 = KgF256.Zero, a3_1 = KgF256.Zero,
-            a4_0 = KgF256.Zero, a4_1 = KgF256.Zero;
+        // Every pixel starts from its channels' biases.
+        KgF256 a0_0 = KgV256.LoadUnsafe(ref bias), a0_1 = KgV256.LoadUnsafe(ref bias, 8);
+        KgF256 a1_0 = a0_0, a1_1 = a0_1, a2_0 = a0_0, a2_1 = a0_1, a3_0 = a0_0, a3_1 = a0_1, a4_0 = a0_0, a4_1 = a0_1;
         KgF256 x, w0, w1;
         for (int c = 0; c < 8; c++)
         {
@@ -1498,6 +1528,19 @@ file static class LayersStridedKernel
             input = ref KgUnsafe.Add(ref input, 121);
             weights = ref KgUnsafe.Add(ref weights, 144);
         }
+
+        // ReLU, on the sums in registers.
+        a0_0 = KgV256.Max(a0_0, KgF256.Zero);
+        a0_1 = KgV256.Max(a0_1, KgF256.Zero);
+        a1_0 = KgV256.Max(a1_0, KgF256.Zero);
+        a1_1 = KgV256.Max(a1_1, KgF256.Zero);
+        a2_0 = KgV256.Max(a2_0, KgF256.Zero);
+        a2_1 = KgV256.Max(a2_1, KgF256.Zero);
+        a3_0 = KgV256.Max(a3_0, KgF256.Zero);
+        a3_1 = KgV256.Max(a3_1, KgF256.Zero);
+        a4_0 = KgV256.Max(a4_0, KgF256.Zero);
+        a4_1 = KgV256.Max(a4_1, KgF256.Zero);
+        // tile[pixel, channel]: the output channels of each pixel side by side.
         KgV256.StoreUnsafe(a0_0, ref tile);
         KgV256.StoreUnsafe(a0_1, ref tile, 8);
         KgV256.StoreUnsafe(a1_0, ref tile, 16);
@@ -1511,13 +1554,13 @@ file static class LayersStridedKernel
     }
 
     /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 7 of the block (weights from <paramref
-    /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
+    /// name="weights"/>, biases from <paramref name="bias"/>), over every input channel and tap, then ReLU: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128ChannelTile5x2(ref float input, ref float weights, ref float tile)
+    private static void Vector128ChannelTile5x2(ref float input, ref float weights, ref float bias, ref float tile)
     {
-        KgF128 a0_0 = KgF128.Zero,
-            a0_1 = KgF128.Zero, a1_0 = KgF128.Zero, a1_1 = KgF128.Zero, a2_0 = KgF128.Zero, a2_1 = KgF128.Zero, a3_0 = KgF128.Zero, a3_1 = KgF128.Zero,
-            a4_0 = KgF128.Zero, a4_1 = KgF128.Zero;
+        // Every pixel starts from its channels' biases.
+        KgF128 a0_0 = KgV128.LoadUnsafe(ref bias), a0_1 = KgV128.LoadUnsafe(ref bias, 4);
+        KgF128 a1_0 = a0_0, a1_1 = a0_1, a2_0 = a0_0, a2_1 = a0_1, a3_0 = a0_0, a3_1 = a0_1, a4_0 = a0_0, a4_1 = a0_1;
         KgF128 x, w0, w1;
         for (int c = 0; c < 8; c++)
         {
@@ -1580,6 +1623,19 @@ file static class LayersStridedKernel
             input = ref KgUnsafe.Add(ref input, 121);
             weights = ref KgUnsafe.Add(ref weights, 144);
         }
+
+        // ReLU, on the sums in registers.
+        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
+        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
+        a2_0 = KgV128.Max(a2_0, KgF128.Zero);
+        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
+        a3_0 = KgV128.Max(a3_0, KgF128.Zero);
+        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
+        a4_0 = KgV128.Max(a4_0, KgF128.Zero);
+        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
+        // tile[pixel, channel]: the output channels of each pixel side by side.
         KgV128.StoreUnsafe(a0_0, ref tile);
         KgV128.StoreUnsafe(a0_1, ref tile, 4);
         KgV128.StoreUnsafe(a1_0, ref tile, 8);
@@ -1593,11 +1649,13 @@ file static class LayersStridedKernel
     }
 
     /// <summary>Output pixels 0 .. 1 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 3 of the block (weights from <paramref
-    /// name="weights"/>), over every input channel and tap: tile[pixel, channel].</summary>
+    /// name="weights"/>, biases from <paramref name="bias"/>), over every input channel and tap, then ReLU: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarChannelTile2x4(ref float input, ref float weights, ref float tile)
+    private static void ScalarChannelTile2x4(ref float input, ref float weights, ref float bias, ref float tile)
     {
-        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f, a1_0 = 0f, a1_1 = 0f, a1_2 = 0f, a1_3 = 0f;
+        // Every pixel starts from its channels' biases.
+        float a0_0 = bias, a0_1 = KgUnsafe.Add(ref bias, 1), a0_2 = KgUnsafe.Add(ref bias, 2), a0_3 = KgUnsafe.Add(ref bias, 3);
+        float a1_0 = a0_0, a1_1 = a0_1, a1_2 = a0_2, a1_3 = a0_3;
         float x, w0, w1, w2, w3;
         for (int c = 0; c < 8; c++)
         {
@@ -1626,6 +1684,17 @@ file static class LayersStridedKernel
             input = ref KgUnsafe.Add(ref input, 121);
             weights = ref KgUnsafe.Add(ref weights, 144);
         }
+
+        // ReLU, on the sums in registers.
+        a0_0 = KgMath.Max(a0_0, 0f);
+        a0_1 = KgMath.Max(a0_1, 0f);
+        a0_2 = KgMath.Max(a0_2, 0f);
+        a0_3 = KgMath.Max(a0_3, 0f);
+        a1_0 = KgMath.Max(a1_0, 0f);
+        a1_1 = KgMath.Max(a1_1, 0f);
+        a1_2 = KgMath.Max(a1_2, 0f);
+        a1_3 = KgMath.Max(a1_3, 0f);
+        // tile[pixel, channel]: the output channels of each pixel side by side.
         tile = a0_0;
         KgUnsafe.Add(ref tile, 1) = a0_1;
         KgUnsafe.Add(ref tile, 2) = a0_2;
@@ -1646,24 +1715,6 @@ file static class LayersStridedKernel
             {
                 KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref input, ((c * 10) + iy) * 10), 10)
                     .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref planes, (c * 121) + ((iy + 1) * 11) + 1), 10));
-            }
-        }
-    }
-
-    /// <summary>Pixels 0 .. <paramref name="pixels"/> − 1 of the tile's first <paramref name="channels"/> channels (tile[pixel, channel], <paramref
-    /// name="stride"/> channels per pixel) into output planes 25 floats apart, plus each channel's bias, with Relu.</summary>
-    [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void PackedStore(ref float tile, int stride, int pixels, ref float output, ref float bias, int channels)
-    {
-        for (int j = 0; j < channels; j++)
-        {
-            float b = KgUnsafe.Add(ref bias, j);
-            ref float target = ref KgUnsafe.Add(ref output, j * 25);
-            ref float sums = ref KgUnsafe.Add(ref tile, j);
-            for (int i = 0; i < pixels; i++)
-            {
-                float sum = KgUnsafe.Add(ref sums, i * stride) + b;
-                KgUnsafe.Add(ref target, i) = KgMathF.Max(sum, 0f);
             }
         }
     }
