@@ -64,15 +64,15 @@ public static class PackedTiles
     /// Up to 16 pixels × 16 channels: rows (pixels) loaded whole — a row past the last pixel repeats it, its lanes masked
     /// off —, transposed in four rounds of 16 shuffles, each channel's row stored under a mask of <paramref name="pixels"/> lanes.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>Not inlined: a method with a pinned local is not, and one call per block costs little.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static unsafe void Store16(ref float tile, int stride, int pixels, int channels, ref float output, int plane)
     {
         int last = pixels - 1;
-        Vector512<float> Row(ref float tile, int i) => Vector512.LoadUnsafe(ref tile, (nuint)(Math.Min(i, last) * stride));
-        Vector512<float> r0 = Row(ref tile, 0), r1 = Row(ref tile, 1), r2 = Row(ref tile, 2), r3 = Row(ref tile, 3);
-        Vector512<float> r4 = Row(ref tile, 4), r5 = Row(ref tile, 5), r6 = Row(ref tile, 6), r7 = Row(ref tile, 7);
-        Vector512<float> r8 = Row(ref tile, 8), r9 = Row(ref tile, 9), r10 = Row(ref tile, 10), r11 = Row(ref tile, 11);
-        Vector512<float> r12 = Row(ref tile, 12), r13 = Row(ref tile, 13), r14 = Row(ref tile, 14), r15 = Row(ref tile, 15);
+        Vector512<float> r0 = Row512(ref tile, 0, last, stride), r1 = Row512(ref tile, 1, last, stride), r2 = Row512(ref tile, 2, last, stride), r3 = Row512(ref tile, 3, last, stride);
+        Vector512<float> r4 = Row512(ref tile, 4, last, stride), r5 = Row512(ref tile, 5, last, stride), r6 = Row512(ref tile, 6, last, stride), r7 = Row512(ref tile, 7, last, stride);
+        Vector512<float> r8 = Row512(ref tile, 8, last, stride), r9 = Row512(ref tile, 9, last, stride), r10 = Row512(ref tile, 10, last, stride), r11 = Row512(ref tile, 11, last, stride);
+        Vector512<float> r12 = Row512(ref tile, 12, last, stride), r13 = Row512(ref tile, 13, last, stride), r14 = Row512(ref tile, 14, last, stride), r15 = Row512(ref tile, 15, last, stride);
 
         // Round 1, in each 128-bit lane: pixels 2k and 2k + 1 interleaved.
         Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
@@ -80,44 +80,61 @@ public static class PackedTiles
         Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
         Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13), t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
 
-        // Round 2: lane l of u(4q + k) holds pixels 4q .. 4q + 3 of channel 4l + k.
-        (Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3) = Quads(t0, t1, t2, t3);
-        (Vector512<float> u4, Vector512<float> u5, Vector512<float> u6, Vector512<float> u7) = Quads(t4, t5, t6, t7);
-        (Vector512<float> u8, Vector512<float> u9, Vector512<float> u10, Vector512<float> u11) = Quads(t8, t9, t10, t11);
-        (Vector512<float> u12, Vector512<float> u13, Vector512<float> u14, Vector512<float> u15) = Quads(t12, t13, t14, t15);
+        // Round 2: lane l of u(4q + k) holds pixels 4q .. 4q + 3 of channel 4l + k (pairs of round 1's rows interleaved as doubles).
+        Vector512<float> u0 = Low(t0, t2), u1 = High(t0, t2), u2 = Low(t1, t3), u3 = High(t1, t3);
+        Vector512<float> u4 = Low(t4, t6), u5 = High(t4, t6), u6 = Low(t5, t7), u7 = High(t5, t7);
+        Vector512<float> u8 = Low(t8, t10), u9 = High(t8, t10), u10 = Low(t9, t11), u11 = High(t9, t11);
+        Vector512<float> u12 = Low(t12, t14), u13 = High(t12, t14), u14 = Low(t13, t15), u15 = High(t13, t15);
 
-        // Rounds 3 and 4: the 128-bit lanes gathered, four channels' rows at a time.
+        // Round 3: 0x88 takes 128-bit lanes 0 and 2 of each source, 0xDD lanes 1 and 3; v(k) holds pixels 0 .. 7 of
+        // channels k and k + 8 (w(k): k + 4 and k + 12), v(4 + k) and w(4 + k) pixels 8 .. 15.
+        Vector512<float> v0 = Avx512F.Shuffle4x128(u0, u4, 0x88), w0 = Avx512F.Shuffle4x128(u0, u4, 0xDD);
+        Vector512<float> v1 = Avx512F.Shuffle4x128(u1, u5, 0x88), w1 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+        Vector512<float> v2 = Avx512F.Shuffle4x128(u2, u6, 0x88), w2 = Avx512F.Shuffle4x128(u2, u6, 0xDD);
+        Vector512<float> v3 = Avx512F.Shuffle4x128(u3, u7, 0x88), w3 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+        Vector512<float> v4 = Avx512F.Shuffle4x128(u8, u12, 0x88), w4 = Avx512F.Shuffle4x128(u8, u12, 0xDD);
+        Vector512<float> v5 = Avx512F.Shuffle4x128(u9, u13, 0x88), w5 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+        Vector512<float> v6 = Avx512F.Shuffle4x128(u10, u14, 0x88), w6 = Avx512F.Shuffle4x128(u10, u14, 0xDD);
+        Vector512<float> v7 = Avx512F.Shuffle4x128(u11, u15, 0x88), w7 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+
+        // Round 4: each channel's 16 pixels, stored.
         fixed (float* target = &output)
         {
             Vector512<float> mask = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(pixels)).AsSingle();
-            Columns(u0, u4, u8, u12, 0, channels, target, plane, mask);
-            Columns(u1, u5, u9, u13, 1, channels, target, plane, mask);
-            Columns(u2, u6, u10, u14, 2, channels, target, plane, mask);
-            Columns(u3, u7, u11, u15, 3, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v0, v4, 0x88), 0, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v1, v5, 0x88), 1, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v2, v6, 0x88), 2, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v3, v7, 0x88), 3, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w0, w4, 0x88), 4, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w1, w5, 0x88), 5, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w2, w6, 0x88), 6, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w3, w7, 0x88), 7, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v0, v4, 0xDD), 8, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v1, v5, 0xDD), 9, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v2, v6, 0xDD), 10, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(v3, v7, 0xDD), 11, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w0, w4, 0xDD), 12, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w1, w5, 0xDD), 13, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w2, w6, 0xDD), 14, channels, target, plane, mask);
+            Channel(Avx512F.Shuffle4x128(w3, w7, 0xDD), 15, channels, target, plane, mask);
         }
     }
 
-    /// <summary>Round 2 of <see cref="Store16"/>: pairs of round 1's rows interleaved as doubles.</summary>
+    /// <summary>Pixel <paramref name="i"/>'s 16 channels, or the last pixel's past it (lanes the masked stores leave out).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Quads(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3) =>
-        (Avx512F.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle(), Avx512F.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle(),
-         Avx512F.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(), Avx512F.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle());
+    private static Vector512<float> Row512(ref float tile, int i, int last, int stride) => Vector512.LoadUnsafe(ref tile, (nuint)(Math.Min(i, last) * stride));
 
-    /// <summary>
-    /// Rounds 3 and 4 of <see cref="Store16"/> for channels k, k + 4, k + 8 and k + 12, from the round-2 rows of pixels
-    /// 0–3 (<paramref name="a"/>), 4–7, 8–11 and 12–15; each channel below <paramref name="channels"/> is stored.
-    /// </summary>
+    /// <summary>Pixel <paramref name="i"/>'s 8 channels, or the last pixel's past it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Columns(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, int k, int channels, float* target, int plane, Vector512<float> mask)
-    {
-        // 0x88 takes 128-bit lanes 0 and 2 of each source, 0xDD lanes 1 and 3.
-        Vector512<float> low = Avx512F.Shuffle4x128(a, b, 0x88), high = Avx512F.Shuffle4x128(a, b, 0xDD);
-        Vector512<float> low2 = Avx512F.Shuffle4x128(c, d, 0x88), high2 = Avx512F.Shuffle4x128(c, d, 0xDD);
-        Channel(Avx512F.Shuffle4x128(low, low2, 0x88), k, channels, target, plane, mask);
-        Channel(Avx512F.Shuffle4x128(high, high2, 0x88), k + 4, channels, target, plane, mask);
-        Channel(Avx512F.Shuffle4x128(low, low2, 0xDD), k + 8, channels, target, plane, mask);
-        Channel(Avx512F.Shuffle4x128(high, high2, 0xDD), k + 12, channels, target, plane, mask);
-    }
+    private static Vector256<float> Row256(ref float tile, int i, int last, int stride) => Vector256.LoadUnsafe(ref tile, (nuint)(Math.Min(i, last) * stride));
+
+    /// <summary>Lanes 0 of each pair of doubles of <paramref name="a"/> and <paramref name="b"/>, interleaved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Low(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    /// <summary>Lanes 1 of each pair of doubles of <paramref name="a"/> and <paramref name="b"/>, interleaved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> High(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Channel(Vector512<float> pixels, int j, int channels, float* target, int plane, Vector512<float> mask)
@@ -145,9 +162,8 @@ public static class PackedTiles
     private static void Store8(ref float tile, int stride, int pixels, int channels, ref float output, int plane)
     {
         int last = pixels - 1;
-        Vector256<float> Row(ref float tile, int i) => Vector256.LoadUnsafe(ref tile, (nuint)(Math.Min(i, last) * stride));
-        Vector256<float> r0 = Row(ref tile, 0), r1 = Row(ref tile, 1), r2 = Row(ref tile, 2), r3 = Row(ref tile, 3);
-        Vector256<float> r4 = Row(ref tile, 4), r5 = Row(ref tile, 5), r6 = Row(ref tile, 6), r7 = Row(ref tile, 7);
+        Vector256<float> r0 = Row256(ref tile, 0, last, stride), r1 = Row256(ref tile, 1, last, stride), r2 = Row256(ref tile, 2, last, stride), r3 = Row256(ref tile, 3, last, stride);
+        Vector256<float> r4 = Row256(ref tile, 4, last, stride), r5 = Row256(ref tile, 5, last, stride), r6 = Row256(ref tile, 6, last, stride), r7 = Row256(ref tile, 7, last, stride);
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
 
