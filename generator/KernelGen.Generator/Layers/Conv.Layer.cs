@@ -75,32 +75,23 @@ internal sealed class ConvLayer : WeightedLayer
     public static void WritePacked(CodeWriter w, NetworkLayer layer, ConvSpec conv, string weights, string version, System.Func<string, string> call)
     {
         bool winograd = WinogradPlan.For(conv, legacyIntrinsics: false) is not null;
-        string packed = NetworkPacked.Weights(layer, conv, weights, version);
+        string packed = NetworkPacked.Weights(layer, conv.Method, weights, version);
         if (NetworkPacked.Compared(conv))
         {
             string local = char.ToLowerInvariant(layer.Name[0]) + layer.Name.Substring(1) + "Packed";
             w.Line("// Winograd over transformed weights, made again when the weights change: by version with FixedWeights, else by comparison.");
             w.Line($"global::KernelGen.PackedWeights {local} = FixedWeights");
             w.Line($"    ? {packed}");
-            w.Line($"    : {NetworkPacked.Weights(layer, conv, weights, null)};");
+            w.Line($"    : {NetworkPacked.Weights(layer, conv.Method, weights, null)};");
             w.Line(call(local));
             return;
         }
 
-        w.Line($"// With FixedWeights, {(winograd ? "Winograd over transformed weights" : "the packed direct form over weights in blocks of 16 output channels")}, made again when the weights change.");
-        using (w.Block("if (FixedWeights)"))
-        {
-            w.Line(call(packed));
-        }
-
-        using (w.Block("else"))
-        {
-            w.Line(call(weights));
-        }
+        WriteFixedOrPlain(w, $"// With FixedWeights, {(winograd ? "Winograd over transformed weights" : "the packed direct form over weights in blocks of 16 output channels")}, made again when the weights change.",
+            call(packed), call(weights));
     }
 
-    private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{c.Threads});";
+    private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) => Call(c, layer, target, weights, c.Threads);
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

@@ -51,20 +51,12 @@ internal sealed class DenseLayer : WeightedLayer
             return;
         }
 
-        w.Line("// With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.");
-        using (w.Block("if (FixedWeights)"))
-        {
-            w.Line(Call(c, layer, target, $"buffers.{NetworkPacked.Cache(layer)}.For({layer.Owner}Weight.Values, {layer.Spec.Method.Name}PackWeights, {layer.Owner}Weight.Version)"));
-        }
-
-        using (w.Block("else"))
-        {
-            w.Line(Forward(c, layer, target));
-        }
+        WriteFixedOrPlain(w, "// With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.",
+            Call(c, layer, target, NetworkPacked.Weights(layer, layer.Spec.Method, $"{layer.Owner}Weight.Values", $"{layer.Owner}Weight.Version")),
+            Forward(c, layer, target));
     }
 
-    private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) =>
-        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch);";
+    private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) => Call(c, layer, target, weights, "");
 
     protected override string InputGradient(NetworkCalls c, NetworkLayer layer, string gradInput) =>
         $"{c.Kernels}.{layer.Name}InputGradient({c.Start($"buffers.{layer.Name}Gradient")}, {c.Start($"{layer.Owner}Weight.Values")}, {gradInput}, batch);";

@@ -30,6 +30,25 @@ internal abstract class WeightedLayer : LayerKind
     /// <summary>Floats in a layer's weights: the product of <see cref="LayerKind.WeightShape"/>'s dimensions.</summary>
     public int WeightLength(NetworkLayer layer) => WeightShape(layer).Shape.Aggregate(1, (a, b) => a * b);
 
+    /// <summary>The call of the layer's kernel over <paramref name="weights"/>, with <paramref name="threads"/> after the batch (", Parallelism" or "").</summary>
+    protected static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights, string threads) =>
+        $"{layer.Spec.Method.Name}({c.Read(layer.Inputs[0])}, {weights}, {(layer.HasBias ? $"{layer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(layer, target)}, batch{threads});";
+
+    /// <summary>A call over packed weights with <c>FixedWeights</c>, else the call over the weights as stored.</summary>
+    protected static void WriteFixedOrPlain(CodeWriter w, string comment, string packedCall, string plainCall)
+    {
+        w.Line(comment);
+        using (w.Block("if (FixedWeights)"))
+        {
+            w.Line(packedCall);
+        }
+
+        using (w.Block("else"))
+        {
+            w.Line(plainCall);
+        }
+    }
+
     public override string Declaration(NetworkLayer layer) =>
         $"private static partial void {layer.Spec.Method.Name}({NetworkCalls.ReadOnlySpan} input, {NetworkCalls.ReadOnlySpan} weights, {(layer.HasBias ? $"{NetworkCalls.ReadOnlySpan} bias, " : "")}{NetworkCalls.Span} output, int batch);";
 

@@ -61,12 +61,12 @@ internal static class NetworkPacked
         && (conv.Algorithm == ConvAlgorithmChoice.Winograd || conv.Geometry.OutputHeight * conv.Geometry.OutputWidth >= MinimumPixels);
 
     /// <summary>
-    /// The packed weights a call passes: the workspace's, packed again from <paramref name="weights"/> when the
+    /// The packed weights a call of <paramref name="kernel"/> passes: the workspace's, packed again from <paramref name="weights"/> when the
     /// parameters' <paramref name="version"/> moved (<c>FixedWeights</c>), or when the weights compare unequal to those it
     /// holds (<paramref name="version"/> null).
     /// </summary>
-    public static string Weights(NetworkLayer layer, ConvSpec conv, string weights, string? version) =>
-        $"buffers.{Cache(layer)}.For({weights}, {conv.Method.Name}PackWeights{(version is null ? "" : ", " + version)})";
+    public static string Weights(NetworkLayer layer, MethodTarget kernel, string weights, string? version) =>
+        $"buffers.{Cache(layer)}.For({weights}, {kernel.Name}PackWeights{(version is null ? "" : ", " + version)})";
 
     /// <summary>
     /// The fewest output pixels per plane for which a network's convolution runs Winograd without <c>FixedWeights</c>.

@@ -1235,13 +1235,12 @@ file static class LayersStridedKernel
             return;
         }
 
-        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats, their padding cleared once), one tile's
-        // results [pixels, channels], the biases padded to 64 channels.
+        // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats), one tile's results [pixels, channels], the
+        // biases padded to 64 channels.
         float[] rented = KgArrayPool.Shared.Rent(1352);
         try
         {
             KgSpan scratch = new KgSpan(rented, 0, 1352);
-            scratch.Slice(0, 968).Clear();
             ref float planes = ref KgMarshal.GetReference(scratch);
             ref float tile = ref KgUnsafe.Add(ref planes, 968);
             KgSpan paddedBias = scratch.Slice(1288, 64);
@@ -1705,16 +1704,20 @@ file static class LayersStridedKernel
         KgUnsafe.Add(ref tile, 7) = a1_3;
     }
 
-    /// <summary>Copies one sample's input rows 0 .. 9, columns 0 .. 9 into the padded planes (11×11) at (1, 1).</summary>
+    /// <summary>Copies one sample's input rows 0 .. 9, columns 0 .. 9 into the padded planes (11×11) at (1, 1), and clears the padding around them.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void PackedFill(ref float input, ref float planes)
     {
         for (int c = 0; c < 8; c++)
         {
+            ref float plane = ref KgUnsafe.Add(ref planes, c * 121);
+            KgMarshal.CreateSpan(ref plane, 11).Clear();
             for (int iy = 0; iy < 10; iy++)
             {
+                ref float row = ref KgUnsafe.Add(ref plane, (iy + 1) * 11);
+                row = 0f;
                 KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref input, ((c * 10) + iy) * 10), 10)
-                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref planes, (c * 121) + ((iy + 1) * 11) + 1), 10));
+                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 10));
             }
         }
     }
