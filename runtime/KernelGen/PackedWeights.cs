@@ -16,7 +16,11 @@ namespace KernelGen;
 /// </remarks>
 public sealed class PackedWeights
 {
+    /// <summary>Floats in a cache line: the packed floats start on one, so that no vector load of them spans two.</summary>
+    private const int LineFloats = 16;
+
     private readonly float[] _values;
+    private readonly int _offset, _length;
 
     /// <summary>Zeroed storage of <paramref name="length"/> floats for the layout named <paramref name="layout"/>; the generated packing method fills it.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -25,18 +29,30 @@ public sealed class PackedWeights
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Layout = layout;
-        _values = new float[length];
+        // Pinned, so the start stays on its cache line: an array's data is only 8-byte aligned, and vector loads of
+        // weights that straddle two lines measured runs of a packed layer 10–20 % apart from one process to the next.
+        _length = length;
+        _values = GC.AllocateArray<float>(length + LineFloats - 1, pinned: true);
+        _offset = (int)((LineFloats - (Address(_values) / sizeof(float) % LineFloats)) % LineFloats);
     }
 
     /// <summary>The layout the weights were packed for, as the kernel that packed them names it (its shape and order).</summary>
     public string Layout { get; }
 
     /// <summary>How many floats the packed weights hold (padding included).</summary>
-    public int Length => _values.Length;
+    public int Length => _length;
 
     /// <summary>The packed floats, for the generated code that writes and reads them.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Span<float> Values => _values;
+    public Span<float> Values => _values.AsSpan(_offset, _length);
+
+    private static unsafe long Address(float[] pinned)
+    {
+        fixed (float* start = pinned)
+        {
+            return (long)start;
+        }
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Layout} ({Length} floats)";

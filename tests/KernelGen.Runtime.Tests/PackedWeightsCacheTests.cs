@@ -55,4 +55,23 @@ public class PackedWeightsCacheTests
         cache.For(weights, Pack, 0);
         Assert.Equal(3, _packs);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(100_000)]
+    public void Packed_weights_are_zeroed_and_start_on_a_cache_line(int length)
+    {
+        var packed = new PackedWeights("test", length);
+        Assert.Equal(length, packed.Length);
+        Assert.Equal(length, packed.Values.Length);
+        Assert.All(packed.Values.ToArray(), v => Assert.Equal(0f, v));
+        if (length > 0)
+        {
+            // Pinned storage: the address cannot move between this check and a kernel's loads.
+            nint address = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref System.Runtime.CompilerServices.Unsafe.NullRef<float>(), ref packed.Values[0]);
+            Assert.Equal(0, address % 64);
+        }
+    }
 }
