@@ -15,6 +15,9 @@ internal static class ActivationText
     /// <summary>The runtime's scalar functions (<c>KernelGen.ActivationFunctions</c>), by their file-local alias.</summary>
     public const string Functions = "KgActivations";
 
+    /// <summary>The activation's name in the generated comments: "ReLU", else its attribute spelling ("Sigmoid", "LeakyRelu (slope 0.2)").</summary>
+    public static string Name(ActivationSpec activation) => activation.Kind == ActivationKind.Relu ? "ReLU" : activation.ToString();
+
     /// <summary>The activation of one float <paramref name="value"/> (any expression: it is evaluated once).</summary>
     public static string Apply(ActivationSpec activation, string value) => activation.Kind switch
     {

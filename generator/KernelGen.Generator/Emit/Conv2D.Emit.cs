@@ -356,7 +356,7 @@ internal static class ConvEmitter
             w.Line();
             if (s.Activation.Vectorised && !s.Activation.IsNone)
             {
-                string name = s.Activation.Kind == ActivationKind.Relu ? "ReLU" : s.Activation.ToString();
+                string name = ActivationText.Name(s.Activation);
                 w.Line(plan.Chunked ? $"// After the last chunk: {name}." : $"// {name}, fused into the store.");
                 using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
                 {

@@ -255,7 +255,7 @@ internal static class PackedDirectEmitter
         int rowStep = g.DilationHeight * plan.PaddedWidth;
         string Acc(int i, int v) => Invariant($"a{i}_{v}");
         bool bias = s.Method.HasBias;
-        string name = s.Activation.Kind == ActivationKind.Relu ? "ReLU" : s.Activation.ToString();
+        string name = ActivationText.Name(s.Activation);
         string activation = s.Activation.IsNone ? "" : Invariant($", then {name}");
         w.Line(Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}: tile[pixel, channel].</summary>"));
         w.Line(AggressiveOptimization);
