@@ -49,7 +49,7 @@ internal static class KernelPaths
         float[] input, float[] weights, float[] biasValues, float[] output, int batch)
     {
         MethodInfo method = Method(assembly, kernelClass, path);
-        if (method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
+        if (path.EndsWith("WinogradBand", StringComparison.Ordinal) || method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
         {
             RunPart(assembly, kernelClass, path, weighted, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass, path));
             return;
@@ -74,13 +74,19 @@ internal static class KernelPaths
     /// <summary>The number of units (rows, channels or groups) a sample's work splits into, for a kernel whose paths do parts.</summary>
     public static int Units(Assembly assembly, string kernelClass, string path = "") =>
         (int)KernelClass(assembly, kernelClass).GetField(
-            path.EndsWith("Winograd", StringComparison.Ordinal) ? "WinogradUnits" : path.EndsWith("PackedDirect", StringComparison.Ordinal) ? "PackedUnits" : "Units",
+            path.EndsWith("WinogradBand", StringComparison.Ordinal) ? "WinogradUnits" : path.EndsWith("PackedDirect", StringComparison.Ordinal) ? "PackedUnits" : "Units",
             BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
     /// <summary>Runs one path of a kernel whose work splits (a convolution, a pool) on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
     public static void RunPart(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,
         float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
     {
+        if (path.EndsWith("WinogradBand", StringComparison.Ordinal))
+        {
+            RunWinogradBand(assembly, kernelClass, path, input, weights, biasValues, output, batch, from, to);
+            return;
+        }
+
         MethodInfo method = Method(assembly, kernelClass, path);
         ref float i = ref MemoryMarshal.GetArrayDataReference(input);
         ref float w = ref MemoryMarshal.GetArrayDataReference(weights);
@@ -96,6 +102,39 @@ internal static class KernelPaths
         else
         {
             method.CreateDelegate<WeightedPart>()(ref i, ref w, ref o, batch, from, to);
+        }
+    }
+
+    private delegate void BandPath(ref float band, ref float weights, ref float bias, ref float output, int from, int to);
+
+    private delegate void BandPathWithoutBias(ref float band, ref float weights, ref float output, int from, int to);
+
+    /// <summary>
+    /// Runs one path of a Winograd kernel (<c>{Path}WinogradBand</c>, one sample from its tile band) on units
+    /// <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample: the kernel's <c>WinogradFillPart</c> fills the
+    /// band in two uneven parts of its input channels, into a band that starts as NaN (so padding the fill left unwritten
+    /// shows), then the path runs over it.
+    /// </summary>
+    private static void RunWinogradBand(Assembly assembly, string kernelClass, string path, float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
+    {
+        Type type = KernelClass(assembly, kernelClass);
+        int Constant(string name) => (int)type.GetField(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        var band = new float[Constant("WinogradBandLength")];
+        Array.Fill(band, float.NaN);
+        int channels = Constant("WinogradFillUnits"), inputLength = input.Length / batch, outputLength = output.Length / batch;
+        KernelPart fill = Method(assembly, kernelClass, "WinogradFillPart").CreateDelegate<KernelPart>();
+        MethodInfo method = Method(assembly, kernelClass, path);
+        BandPath run = method.GetParameters().Length == 6
+            ? method.CreateDelegate<BandPath>()
+            : (ref float band, ref float weights, ref float bias, ref float output, int from, int to) => method.CreateDelegate<BandPathWithoutBias>()(ref band, ref weights, ref output, from, to);
+        ref float w = ref MemoryMarshal.GetArrayDataReference(weights);
+        ref float b = ref MemoryMarshal.GetArrayDataReference(biasValues);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float sample = ref input[n * inputLength];
+            fill(ref sample, ref w, ref b, ref band[0], 1, 0, channels / 3);
+            fill(ref sample, ref w, ref b, ref band[0], 1, channels / 3, channels);
+            run(ref band[0], ref w, ref b, ref output[n * outputLength], from, to);
         }
     }
 

@@ -42,7 +42,8 @@ internal static class WinogradEmitter
 
         PackedOverload.WriteConvOverloads(w, m, g, kernel, "WinogradLayout", length, Members,
             Invariant($"<c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say)."),
-            Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them; the output is bit-identical to one thread's."));
+            Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them, a sample's tile band filled once and shared; the output is bit-identical to one thread's."),
+            ("WinogradFillPart", "WinogradFillUnits", "WinogradBandLength", "WinogradBandPart"));
     }
 
     /// <summary>The kernel class's Winograd members: the layout, the weight transform, the dispatch, each path, the band's fill and the store.</summary>
@@ -62,13 +63,14 @@ internal static class WinogradEmitter
         w.Line(Invariant($"/// </summary>"));
         w.Line(Invariant($"public const int WinogradUnits = {plan.Units(g)};"));
         w.Line();
-        PackedOverload.WriteRunAndPart(w, plan.Paths.Select(p => p.Path), bias, Members, "Winograd",
-            "One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.");
+        WriteRunAndPart(w, g, plan, bias);
+        w.Line();
+        WriteSharedBand(w, g, plan, bias);
 
         foreach (WinogradPathPlan path in plan.Paths)
         {
             w.Line();
-            WritePath(w, s, plan, path);
+            WriteBand(w, s, plan, path);
             w.Line();
             WriteTile(w, g, path);
         }
@@ -77,6 +79,34 @@ internal static class WinogradEmitter
         WriteFill(w, g, plan);
         w.Line();
         WriteStore(w, s, plan);
+    }
+
+    /// <summary>
+    /// What a call split by units among threads uses instead of <c>WinogradPart</c>, so that a sample's band is filled
+    /// once, by every thread a share of its input channels, and then read by all: the band's length,
+    /// <c>WinogradFillPart</c> and <c>WinogradBandPart</c> (see <c>KernelParts.Run</c>).
+    /// </summary>
+    private static void WriteSharedBand(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
+    {
+        w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {WinogradPlan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
+        w.Line(Invariant($"public const int WinogradBandLength = {(long)g.InChannels * plan.ChannelStride};"));
+        w.Line();
+        w.Line("/// <summary>A shared band's fill splits into the input channels.</summary>");
+        w.Line(Invariant($"public const int WinogradFillUnits = {g.InChannels};"));
+        w.Line();
+        w.Line("/// <summary>One part of a shared band's fill: input channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of one sample into <paramref name=\"band\"/>.</summary>");
+        using (w.Block("public static void WinogradFillPart(ref float input, ref float weights, ref float bias, ref float band, int batch, int from, int to)"))
+        {
+            w.Line($"{Fill}(ref input, ref band, from, to);");
+        }
+
+        w.Line();
+        w.Line("/// <summary>One part of a split Winograd call over a shared band: one sample, the pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
+        using (w.Block("public static void WinogradBandPart(ref float band, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+        {
+            string arguments = bias ? "ref band, ref weights, ref bias, ref output, from, to" : "ref band, ref weights, ref output, from, to";
+            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}WinogradBand({arguments});");
+        }
     }
 
     /// <summary><c>WinogradPack</c>: each kernel's <c>G g Gᵀ</c> in double, point by point, input channel by input channel, output channels contiguous.</summary>
@@ -112,24 +142,66 @@ internal static class WinogradEmitter
         }
     }
 
-    private static void WritePath(CodeWriter w, ConvSpec s, WinogradPlan plan, WinogradPathPlan path)
+    /// <summary>
+    /// <c>RunWinograd</c>, a whole call, and <c>WinogradPart</c>, one part of a call split by samples: each sample copied
+    /// into a tile band of the part's own, then <c>WinogradBandPart</c> over the part's units (the widest path's).
+    /// </summary>
+    private static void WriteRunAndPart(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
+    {
+        long band = (long)g.InChannels * plan.ChannelStride;
+        string biasSpan = bias ? "KgReadOnlySpan bias, " : "";
+        using (w.Block($"public static void {Members.Run}(KgReadOnlySpan input, KgReadOnlySpan weights, {biasSpan}KgSpan output, int batch)"))
+        {
+            string biasReference = bias ? $"ref {MemoryMarshal}.GetReference(bias)" : "ref KgUnsafe.NullRef<float>()";
+            w.Line($"{Members.Part}(ref {MemoryMarshal}.GetReference(input), ref {MemoryMarshal}.GetReference(weights), {biasReference}, ref {MemoryMarshal}.GetReference(output), batch, 0, {Members.Units});");
+        }
+
+        w.Line();
+        w.Line("/// <summary>One part of a Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
+        using (w.Block($"public static void {Members.Part}(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+        {
+            w.Line(Invariant($"// The tile band ({Number(band)} floats) from the array pool: no call allocates once the pool holds it."));
+            w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({band});"));
+            using (w.Block("try"))
+            {
+                w.Line($"ref float band = ref {MemoryMarshal}.GetArrayDataReference(rented);");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, 0, {g.InChannels});"));
+                    w.Line(Invariant($"WinogradBandPart(ref band, ref weights, ref bias, ref {At("output", Offset(0, ("n", g.OutputLength)))}, 1, from, to);"));
+                }
+            }
+
+            using (w.Block("finally"))
+            {
+                w.Line("KgArrayPool.Shared.Return(rented);");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>{Path}WinogradBand</c>: one sample from its tile band — for each block of tiles in the part, every input
+    /// channel's tiles transformed, then the part's register tiles of output channels.
+    /// </summary>
+    private static void WriteBand(CodeWriter w, ConvSpec s, WinogradPlan plan, WinogradPathPlan path)
     {
         Conv2DGeometry g = s.Geometry;
         bool bias = s.Method.HasBias;
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
-        long band = (long)inputs * plan.ChannelStride, points = (long)WinogradPlan.Points * WinogradPlan.PointStride(inputs, lanes), products = (long)WinogradPlan.Points * r * lanes, tiles = 16L * lanes;
-        long scratch = band + points + products + tiles;
+        long points = (long)WinogradPlan.Points * WinogradPlan.PointStride(inputs, lanes), products = (long)WinogradPlan.Points * r * lanes, tiles = 16L * lanes;
+        long scratch = points + products + tiles;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
 
         int blocks = (plan.Tiles + lanes - 1) / lanes, registerTiles = (outputs + r - 1) / r, pairs = blocks * registerTiles;
         long units = plan.Units(g);
         w.Line(Invariant($"/// <summary>"));
-        w.Line(Invariant($"/// Winograd F(4×4, 3×3) on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors} {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Of the {pairs} (block, register"));
-        w.Line(Invariant($"/// tile) pairs, pair p = block × {registerTiles} + register tile stands at unit p × {units} / {pairs}: a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1,"));
-        w.Line(Invariant($"/// transforming the input of the blocks they are in (parts of a split call share at most a block's transform)."));
+        w.Line(Invariant($"/// One sample's Winograd F(4×4, 3×3) from its tile band on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors}"));
+        w.Line(Invariant($"/// {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Of the {pairs} (block, register tile) pairs, pair p = block × {registerTiles} + register tile stands at unit p × {units} / {pairs}:"));
+        w.Line(Invariant($"/// a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, transforming the input of the blocks they are in (parts of a"));
+        w.Line(Invariant($"/// split call share at most a block's transform)."));
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}Winograd({PartPathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])})"))
+        using (w.Block($"public static void {path.Path.Name}WinogradBand(ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int from, int to)"))
         {
             w.Line(Invariant($"int first = (int)((((long)from * {pairs}) + {units - 1}) / {units}), end = (int)((((long)to * {pairs}) + {units - 1}) / {units});"));
             using (w.Block("if (first >= end)"))
@@ -138,51 +210,42 @@ internal static class WinogradEmitter
             }
 
             w.Line();
-            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): the tile band ({Number(band)} floats), one block's transformed"));
-            w.Line(Invariant($"// inputs [36 points, {inputs} channels, {lanes} tiles], one register tile's products [36 points, {r} channels, {lanes} tiles], one channel's output tiles."));
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, {inputs} channels,"));
+            w.Line(Invariant($"// {lanes} tiles], one register tile's products [36 points, {r} channels, {lanes} tiles], one channel's output tiles."));
             w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
             using (w.Block("try"))
             {
-                w.Line(Invariant($"KgSpan scratch = new KgSpan(rented, 0, {scratch});"));
-                w.Line(Invariant($"scratch.Slice(0, {band}).Clear();"));
-                w.Line($"ref float band = ref {MemoryMarshal}.GetReference(scratch);");
-                w.Line(Invariant($"ref float points = ref {At("band", Invariant($"{band}"))};"));
+                w.Line($"ref float points = ref {MemoryMarshal}.GetArrayDataReference(rented);");
                 w.Line(Invariant($"ref float products = ref {At("points", Invariant($"{points}"))};"));
                 w.Line(Invariant($"ref float tiles = ref {At("products", Invariant($"{products}"))};"));
-                using (w.Block("for (int n = 0; n < batch; n++)"))
+                bool oneBlock = blocks == 1;
+                if (oneBlock)
                 {
-                    w.Line(Invariant($"ref float sample = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
-                    w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutputLength)))};"));
-                    w.Line($"{Fill}(ref sample, ref band);");
-                    bool oneBlock = blocks == 1;
-                    if (oneBlock)
+                    w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: the pairs are the register tiles."));
+                    w.Line("const int t0 = 0;");
+                }
+
+                using (oneBlock ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int block = first / {registerTiles}; block * {registerTiles} < end; block++)")))
+                {
+                    if (!oneBlock)
                     {
-                        w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: the pairs are the register tiles."));
-                        w.Line("const int t0 = 0;");
+                        w.Line(Invariant($"int t0 = block * {lanes};"));
                     }
 
-                    using (oneBlock ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int block = first / {registerTiles}; block * {registerTiles} < end; block++)")))
+                    w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));
+                    using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
                     {
-                        if (!oneBlock)
-                        {
-                            w.Line(Invariant($"int t0 = block * {lanes};"));
-                        }
+                        w.Line(Invariant($"KgWinograd.Input{width}(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + t0"))}, {plan.PlaneStride}, {plan.TileColumns}, ref {At("points", Invariant($"c * {lanes}"))}, {WinogradPlan.PointStride(inputs, lanes)}, {path.Vectors});"));
+                    }
 
-                        w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));
-                        using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
-                        {
-                            w.Line(Invariant($"KgWinograd.Input{width}(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + t0"))}, {plan.PlaneStride}, {plan.TileColumns}, ref {At("points", Invariant($"c * {lanes}"))}, {WinogradPlan.PointStride(inputs, lanes)}, {path.Vectors});"));
-                        }
-
-                        w.Line();
-                        w.Line(Invariant($"// This part's register tiles of the block, {r} output channels each: each point's products over every input channel, then each"));
-                        w.Line("// channel's tiles back to pixels.");
-                        string from = oneBlock ? Invariant($"first * {r}") : Invariant($"{MathClass}.Max(first - (block * {registerTiles}), 0) * {r}");
-                        string to = oneBlock ? Invariant($"end * {r}") : Invariant($"{MathClass}.Min(end - (block * {registerTiles}), {registerTiles}) * {r}");
-                        using (w.Block(Invariant($"for (int o = {from}; o < {to}; o += {r})")))
-                        {
-                            WriteChannels(w, g, path, bias);
-                        }
+                    w.Line();
+                    w.Line(Invariant($"// This part's register tiles of the block, {r} output channels each: each point's products over every input channel, then each"));
+                    w.Line("// channel's tiles back to pixels.");
+                    string from = oneBlock ? Invariant($"first * {r}") : Invariant($"{MathClass}.Max(first - (block * {registerTiles}), 0) * {r}");
+                    string to = oneBlock ? Invariant($"end * {r}") : Invariant($"{MathClass}.Min(end - (block * {registerTiles}), {registerTiles}) * {r}");
+                    using (w.Block(Invariant($"for (int o = {from}; o < {to}; o += {r})")))
+                    {
+                        WriteChannels(w, g, path, bias);
                     }
                 }
             }
@@ -210,7 +273,7 @@ internal static class WinogradEmitter
         using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
         {
             w.Line(Invariant($"KgWinograd.Output{width}(ref {At("products", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
-            w.Line(Invariant($"{StoreTiles}(ref tiles, {lanes}, ref {At("result", Invariant($"(o + j) * {g.OutputHeight * g.OutputWidth}"))}, t0);"));
+            w.Line(Invariant($"{StoreTiles}(ref tiles, {lanes}, ref {At("output", Invariant($"(o + j) * {g.OutputHeight * g.OutputWidth}"))}, t0);"));
         }
     }
 
@@ -264,31 +327,35 @@ internal static class WinogradEmitter
         int columns = plan.TileColumns, stride = plan.PlaneStride;
         int rows = System.Math.Min(g.Height, (WinogradPlan.Tile * (plan.TileRows + 1)) - g.PadTop);
         w.Line("/// <summary>");
-        w.Line(Invariant($"/// Copies one sample's input into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds"));
-        w.Line(Invariant($"/// padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. The padding was cleared once when the band was made."));
+        w.Line(Invariant($"/// Copies input channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of one sample into the tile band: for padded row y and tap column"));
+        w.Line(Invariant($"/// j (0–5), plane (y mod 4) · 6 + j holds padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. Each channel's"));
+        w.Line(Invariant($"/// {Number(plan.ChannelStride)} floats are cleared first (padding, and the block padding's lanes), while they are in cache."));
         w.Line("/// </summary>");
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {Fill}(ref float input, ref float band)"))
-        using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
-        using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
+        using (w.Block($"private static void {Fill}(ref float input, ref float band, int from, int to)"))
+        using (w.Block("for (int c = from; c < to; c++)"))
         {
-            w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
-            w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
-            w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
-            for (int j = 0; j < WinogradPlan.Patch; j++)
+            w.Line(Invariant($"{MemoryMarshal}.CreateSpan(ref {At("band", Invariant($"c * {plan.ChannelStride}"))}, {plan.ChannelStride}).Clear();"));
+            using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
             {
-                // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
-                int shift = j - g.PadLeft;
-                int first = shift >= 0 ? 0 : (-shift + 3) / 4;
-                int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / 4);
-                if (last < first)
+                w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
+                w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
+                w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
+                for (int j = 0; j < WinogradPlan.Patch; j++)
                 {
-                    continue;
-                }
+                    // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
+                    int shift = j - g.PadLeft;
+                    int first = shift >= 0 ? 0 : (-shift + 3) / 4;
+                    int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / 4);
+                    if (last < first)
+                    {
+                        continue;
+                    }
 
-                using (w.Block(Invariant($"for (int tx = {first}; tx <= {last}; tx++)")))
-                {
-                    w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus("(tx * 4)", shift))};"));
+                    using (w.Block(Invariant($"for (int tx = {first}; tx <= {last}; tx++)")))
+                    {
+                        w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus("(tx * 4)", shift))};"));
+                    }
                 }
             }
         }

@@ -25,8 +25,25 @@ internal sealed class AddLayer : LayerKind
     public override NetworkLayer Unfused(NetworkLayer layer) =>
         layer with { Spec = (AddSpec)layer.Spec with { Activation = ActivationSpec.None }, Separate = Activation(layer.Spec) };
 
-    public override string Forward(NetworkCalls c, NetworkLayer layer, string target) =>
-        $"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start(target)}, batch);";
+    /// <summary>
+    /// Training's call, or inference's with more operands than a kernel part has inputs: the sum on the calling thread. At
+    /// inference with up to <see cref="MaxSplitOperands"/> operands, <c>KernelParts.Run</c> splits the batch's channels
+    /// among the network's threads (so that neither waits while the other adds; on one thread it calls the part once).
+    /// </summary>
+    public override string Forward(NetworkCalls c, NetworkLayer layer, string target)
+    {
+        var s = (AddSpec)layer.Spec;
+        if (!c.Inference || layer.Inputs.Count > MaxSplitOperands)
+        {
+            return Invariant($"{c.Kernels}.{layer.Name}Forward({c.Sources(layer)}, {c.Start(target)}, batch * {s.Length});");
+        }
+
+        string Operand(int k) => k < layer.Inputs.Count ? c.Read(layer.Inputs[k]) : "default";
+        return Invariant($"global::KernelGen.KernelParts.Run({c.Kernels}.{layer.Name}Part, {Operand(0)}, batch * {s.Length}, {Operand(1)}, {Operand(2)}, {NetworkCalls.Written(layer, target)}, batch * {s.Length}, 1, batch * {s.Channels}, Parallelism);");
+    }
+
+    /// <summary>The most operands a split sum takes: a kernel part's three inputs (input, weights and bias).</summary>
+    private const int MaxSplitOperands = 3;
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {
@@ -40,7 +57,13 @@ internal sealed class AddLayer : LayerKind
     public override void WriteKernels(CodeWriter w, IReadOnlyList<SimdPath> paths, NetworkSpec spec, NetworkLayer layer)
     {
         w.Line();
-        new Kernels(w, paths).AddForward(layer.Name, (AddSpec)layer.Spec, layer.Inputs.Count);
+        var kernels = new Kernels(w, paths);
+        kernels.AddForward(layer.Name, (AddSpec)layer.Spec, layer.Inputs.Count);
+        if (layer.Inputs.Count <= MaxSplitOperands)
+        {
+            w.Line();
+            kernels.AddPart(layer.Name, (AddSpec)layer.Spec, layer.Inputs.Count);
+        }
     }
 
     private sealed class Kernels(CodeWriter code, IReadOnlyList<SimdPath> paths) : NetworkKernelWriter(code, paths)
@@ -52,11 +75,11 @@ internal sealed class AddLayer : LayerKind
         public void AddForward(string layer, AddSpec s, int operands)
         {
             string[] names = [.. Enumerable.Range(0, operands).Select(k => Invariant($"x{k}"))];
-            Doc(w, Invariant($"<c>{layer}</c>: the sum of its {operands} inputs{(s.Activation.IsNone ? "" : $", then {s.Activation}")}, {s.Length} floats per sample."));
+            Doc(w, Invariant($"<c>{layer}</c>: the sum of its {operands} inputs{(s.Activation.IsNone ? "" : $", then {s.Activation}")} over <paramref name=\"length\"/> floats ({s.Length} per sample)."));
             w.Line(AggressiveOptimization);
-            using (w.Block($"public static void {layer}Forward({string.Join(", ", names.Select(n => $"ref float {n}"))}, ref float output, int batch)"))
+            using (w.Block($"public static void {layer}Forward({string.Join(", ", names.Select(n => $"ref float {n}"))}, ref float output, int length)"))
             {
-                w.Line(Invariant($"int length = batch * {s.Length}, i = 0;"));
+                w.Line("int i = 0;");
                 VectorPaths(int.MaxValue, v =>
                 {
                     using (w.Block(Invariant($"for (; i <= length - {v.Width}; i += {v.Width})")))
@@ -79,6 +102,23 @@ internal sealed class AddLayer : LayerKind
                         w.Line($"{At("output", "j")} = {ActivationText.Apply(s.Activation, At("output", "j"))};");
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// One part of an <c>[Add]</c> split among threads: channels <c>from</c> .. <c>to</c> − 1 of the batch, counted
+        /// across its samples (the tensors are contiguous), through the layer's forward kernel.
+        /// </summary>
+        public void AddPart(string layer, AddSpec s, int operands)
+        {
+            int plane = s.Height * s.Width;
+            string[] roles = ["input", "weights", "bias"];
+            string given = operands switch { 1 => "the part's input", 2 => "the part's input and weights", _ => "the part's input, weights and bias" };
+            Doc(w, Invariant($"One part of <c>{layer}</c> on several threads: channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of the batch ({plane} floats each) of its {operands} inputs ({given})."));
+            using (w.Block("public static void " + layer + "Part(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+            {
+                w.Line(Invariant($"int start = from * {plane};"));
+                w.Line(Invariant($"{layer}Forward({string.Join(", ", roles.Take(operands).Append("output").Select(r => $"ref {At(r, "start")}"))}, (to - from) * {plane});"));
             }
         }
     }

@@ -573,7 +573,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             ref ResBlockKernels.Start(buffers.ShortcutBnOutput), batch);
         ResBlockKernels.BlockForward(
             ref ResBlockKernels.Start(buffers.ShortcutBnOutput), ref ResBlockKernels.Start(buffers.Bn2Output), ref ResBlockKernels.Start(buffers.BlockOutput),
-            batch);
+            batch * 144);
         GapForward(
             new global::System.ReadOnlySpan<float>(buffers.BlockOutput, 0, batch * 144), new global::System.Span<float>(buffers.GapOutput, 0, batch * 4),
             batch);
@@ -613,9 +613,10 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         ShortcutFoldedForward(
             input, buffers.ShortcutBnFoldedWeight, buffers.ShortcutBnFoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch,
             Parallelism);
-        ResBlockKernels.BlockForward(
-            ref ResBlockKernels.Start(buffers.Activations0), ref ResBlockKernels.Start(buffers.Activations1), ref ResBlockKernels.Start(buffers.Activations2),
-            batch);
+        global::KernelGen.KernelParts.Run(
+            ResBlockKernels.BlockPart, new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 144), batch * 144,
+            new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 144), default,
+            new global::System.Span<float>(buffers.Activations2, 0, batch * 144), batch * 144, 1, batch * 4, Parallelism);
         GapForward(
             new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 144), new global::System.Span<float>(buffers.Activations0, 0, batch * 4),
             batch);
@@ -2040,11 +2041,11 @@ file static class ResBlockKernels
         }
     }
 
-    /// <summary><c>Block</c>: the sum of its 2 inputs, then Relu, 144 floats per sample.</summary>
+    /// <summary><c>Block</c>: the sum of its 2 inputs, then Relu over <paramref name="length"/> floats (144 per sample).</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void BlockForward(ref float x0, ref float x1, ref float output, int batch)
+    public static void BlockForward(ref float x0, ref float x1, ref float output, int length)
     {
-        int length = batch * 144, i = 0;
+        int i = 0;
         if (KgV512.IsHardwareAccelerated)
         {
             for (; i <= length - 16; i += 16)
@@ -2074,6 +2075,14 @@ file static class ResBlockKernels
             float sum = KgUnsafe.Add(ref x0, i) + KgUnsafe.Add(ref x1, i);
             KgUnsafe.Add(ref output, i) = KgMathF.Max(sum, 0f);
         }
+    }
+
+    /// <summary>One part of <c>Block</c> on several threads: channels <paramref name="from"/> .. <paramref name="to"/> − 1 of the batch (36 floats each) of its
+    /// 2 inputs (the part's input and weights).</summary>
+    public static void BlockPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        int start = from * 36;
+        BlockForward(ref KgUnsafe.Add(ref input, start), ref KgUnsafe.Add(ref weights, start), ref KgUnsafe.Add(ref output, start), (to - from) * 36);
     }
 
     /// <summary>The gradient of <c>Gap</c>'s input: each channel's output gradient divided by 36, spread over its plane.</summary>

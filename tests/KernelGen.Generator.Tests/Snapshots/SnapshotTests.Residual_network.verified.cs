@@ -381,7 +381,7 @@ partial class Residual : global::KernelGen.Training.INetwork
             new global::System.Span<float>(buffers.Conv2Output, 0, batch * 256), batch);
         ResidualKernels.BlockForward(
             ref ResidualKernels.Start(buffers.Conv2Output), ref ResidualKernels.Start(buffers.StemOutput), ref ResidualKernels.Start(buffers.BlockOutput),
-            batch);
+            batch * 256);
         SideForward(input, SideWeight.Values, SideBias.Values, new global::System.Span<float>(buffers.SideOutput, 0, batch * 128), batch);
         ResidualKernels.JoinForward(
             ref ResidualKernels.Start(buffers.BlockOutput), ref ResidualKernels.Start(buffers.SideOutput), ref ResidualKernels.Start(buffers.JoinOutput),
@@ -407,9 +407,10 @@ partial class Residual : global::KernelGen.Training.INetwork
         Conv2Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 256), Conv2Weight.Values,
             new global::System.Span<float>(buffers.Activations2, 0, batch * 256), batch, Parallelism);
-        ResidualKernels.BlockForward(
-            ref ResidualKernels.Start(buffers.Activations2), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations1),
-            batch);
+        global::KernelGen.KernelParts.Run(
+            ResidualKernels.BlockPart, new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 256), batch * 256,
+            new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 256), default,
+            new global::System.Span<float>(buffers.Activations1, 0, batch * 256), batch * 256, 1, batch * 4, Parallelism);
         SideForward(input, SideWeight.Values, SideBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 128), batch, Parallelism);
         ResidualKernels.JoinForward(
             ref ResidualKernels.Start(buffers.Activations1), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations2),
@@ -1473,11 +1474,11 @@ file static class ResidualKernels
         }
     }
 
-    /// <summary><c>Block</c>: the sum of its 2 inputs, then Relu, 256 floats per sample.</summary>
+    /// <summary><c>Block</c>: the sum of its 2 inputs, then Relu over <paramref name="length"/> floats (256 per sample).</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void BlockForward(ref float x0, ref float x1, ref float output, int batch)
+    public static void BlockForward(ref float x0, ref float x1, ref float output, int length)
     {
-        int length = batch * 256, i = 0;
+        int i = 0;
         if (KgV512.IsHardwareAccelerated)
         {
             for (; i <= length - 16; i += 16)
@@ -1507,6 +1508,14 @@ file static class ResidualKernels
             float sum = KgUnsafe.Add(ref x0, i) + KgUnsafe.Add(ref x1, i);
             KgUnsafe.Add(ref output, i) = KgMathF.Max(sum, 0f);
         }
+    }
+
+    /// <summary>One part of <c>Block</c> on several threads: channels <paramref name="from"/> .. <paramref name="to"/> − 1 of the batch (64 floats each) of its
+    /// 2 inputs (the part's input and weights).</summary>
+    public static void BlockPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
+        int start = from * 64;
+        BlockForward(ref KgUnsafe.Add(ref input, start), ref KgUnsafe.Add(ref weights, start), ref KgUnsafe.Add(ref output, start), (to - from) * 64);
     }
 
     /// <summary>The gradient of <c>Side</c>'s weights [2, 3, 1, 1], a sample at a time: dW += dYᵀ · columns, 64 output positions × 3 taps, in register

@@ -107,7 +107,7 @@ partial class Layers
     }
 
     /// <summary>The Winograd overload of <c>Conv3x3</c> on up to <paramref name="parallelism"/>'s threads: its blocks of tiles × register tiles of output
-    /// channels split among them; the output is bit-identical to one thread's.</summary>
+    /// channels split among them, a sample's tile band filled once and shared; the output is bit-identical to one thread's.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static void Conv3x3(
         global::System.ReadOnlySpan<float> input, global::KernelGen.PackedWeights weights, global::System.ReadOnlySpan<float> bias,
@@ -119,7 +119,9 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(bias.Length, 16, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 5184, nameof(output));
         global::KernelGen.KernelParts.Run(
-            LayersConv3x3Kernel.WinogradPart, input, 5184, weights.Values, bias, output, 5184, 1, LayersConv3x3Kernel.WinogradUnits, parallelism);
+            LayersConv3x3Kernel.WinogradPart, LayersConv3x3Kernel.WinogradFillPart, LayersConv3x3Kernel.WinogradFillUnits,
+            LayersConv3x3Kernel.WinogradBandLength, LayersConv3x3Kernel.WinogradBandPart, input, 5184, weights.Values, bias, output, 5184, 1,
+            LayersConv3x3Kernel.WinogradUnits, parallelism);
     }
 }
 
@@ -1282,55 +1284,75 @@ file static class LayersConv3x3Kernel
 
     public static void RunWinograd(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
     {
-        ref float i = ref KgMarshal.GetReference(input),
-            w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
-        if (KgV512.IsHardwareAccelerated)
-        {
-            Vector512Winograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
-        }
-        else if (KgV256.IsHardwareAccelerated)
-        {
-            Vector256Winograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
-        }
-        else if (KgV128.IsHardwareAccelerated)
-        {
-            Vector128Winograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
-        }
-        else
-        {
-            ScalarWinograd(ref i, ref w, ref b, ref o, batch, 0, WinogradUnits);
-        }
+        WinogradPart(
+            ref KgMarshal.GetReference(input), ref KgMarshal.GetReference(weights), ref KgMarshal.GetReference(bias), ref KgMarshal.GetReference(output), batch,
+            0, WinogradUnits);
     }
 
-    /// <summary>One part of a split Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name="from"/> ..
+    /// <summary>One part of a Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name="from"/> ..
     /// <paramref name="to"/> − 1.</summary>
     public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
+        // The tile band (14,208 floats) from the array pool: no call allocates once the pool holds it.
+        float[] rented = KgArrayPool.Shared.Rent(14208);
+        try
+        {
+            ref float band = ref KgMarshal.GetArrayDataReference(rented);
+            for (int n = 0; n < batch; n++)
+            {
+                WinogradFill(ref KgUnsafe.Add(ref input, n * 5184), ref band, 0, 16);
+                WinogradBandPart(ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), 1, from, to);
+            }
+        }
+        finally
+        {
+            KgArrayPool.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Floats of one sample's tile band: 16 input channels × 24 planes × 37.</summary>
+    public const int WinogradBandLength = 14208;
+
+    /// <summary>A shared band's fill splits into the input channels.</summary>
+    public const int WinogradFillUnits = 16;
+
+    /// <summary>One part of a shared band's fill: input channels <paramref name="from"/> .. <paramref name="to"/> − 1 of one sample into <paramref
+    /// name="band"/>.</summary>
+    public static void WinogradFillPart(ref float input, ref float weights, ref float bias, ref float band, int batch, int from, int to)
+    {
+        WinogradFill(ref input, ref band, from, to);
+    }
+
+    /// <summary>One part of a split Winograd call over a shared band: one sample, the pairs that stand in units <paramref name="from"/> .. <paramref
+    /// name="to"/> − 1.</summary>
+    public static void WinogradBandPart(ref float band, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    {
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512Winograd(ref input, ref weights, ref bias, ref output, batch, from, to);
+            Vector512WinogradBand(ref band, ref weights, ref bias, ref output, from, to);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256Winograd(ref input, ref weights, ref bias, ref output, batch, from, to);
+            Vector256WinogradBand(ref band, ref weights, ref bias, ref output, from, to);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128Winograd(ref input, ref weights, ref bias, ref output, batch, from, to);
+            Vector128WinogradBand(ref band, ref weights, ref bias, ref output, from, to);
         }
         else
         {
-            ScalarWinograd(ref input, ref weights, ref bias, ref output, batch, from, to);
+            ScalarWinogradBand(ref band, ref weights, ref bias, ref output, from, to);
         }
     }
 
     /// <summary>
-    /// Winograd F(4×4, 3×3) on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles. Of the 2 (block, register
-    /// tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 2: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
-    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// One sample's Winograd F(4×4, 3×3) from its tile band on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2
+    /// vector(s) of tiles. Of the 2 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 2:
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
+    /// split call share at most a block's transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector512WinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 2) + 399) / 400), end = (int)((((long)to * 2) + 399) / 400);
         if (first >= end)
@@ -1338,45 +1360,36 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // Scratch from the array pool (no call allocates once the pool holds it): the tile band (14,208 floats), one block's transformed
-        // inputs [36 points, 16 channels, 32 tiles], one register tile's products [36 points, 8 channels, 32 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(42944);
+        // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
+        // 32 tiles], one register tile's products [36 points, 8 channels, 32 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(28736);
         try
         {
-            KgSpan scratch = new KgSpan(rented, 0, 42944);
-            scratch.Slice(0, 14208).Clear();
-            ref float band = ref KgMarshal.GetReference(scratch);
-            ref float points = ref KgUnsafe.Add(ref band, 14208);
+            ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 19008);
             ref float tiles = ref KgUnsafe.Add(ref products, 9216);
-            for (int n = 0; n < batch; n++)
+            // One block holds all 25 tiles: the pairs are the register tiles.
+            const int t0 = 0;
+            // Tiles t0 .. t0 + 31 of every input channel to the transform domain: points[point, channel, tile].
+            for (int c = 0; c < 16; c++)
             {
-                ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
-                ref float result = ref KgUnsafe.Add(ref output, n * 5184);
-                WinogradFill(ref sample, ref band);
-                // One block holds all 25 tiles: the pairs are the register tiles.
-                const int t0 = 0;
-                // Tiles t0 .. t0 + 31 of every input channel to the transform domain: points[point, channel, tile].
-                for (int c = 0; c < 16; c++)
-                {
-                    KgWinograd.Input512(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 32), 528, 2);
-                }
+                KgWinograd.Input512(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 32), 528, 2);
+            }
 
-                // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
-                // channel's tiles back to pixels.
-                for (int o = first * 8; o < end * 8; o += 8)
+            // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
+            // channel's tiles back to pixels.
+            for (int o = first * 8; o < end * 8; o += 8)
+            {
+                for (int point = 0; point < 36; point++)
                 {
-                    for (int point = 0; point < 36; point++)
-                    {
-                        Vector512WinogradTile8x2(
-                            ref KgUnsafe.Add(ref points, point * 528), ref KgUnsafe.Add(ref weights, (point * 256) + o),
-                            ref KgUnsafe.Add(ref products, point * 256));
-                    }
-                    for (int j = 0; j < 8; j++)
-                    {
-                        KgWinograd.Output512(ref KgUnsafe.Add(ref products, j * 32), 256, ref tiles, 32, KgUnsafe.Add(ref bias, o + j), 2);
-                        WinogradStore(ref tiles, 32, ref KgUnsafe.Add(ref result, (o + j) * 324), t0);
-                    }
+                    Vector512WinogradTile8x2(
+                        ref KgUnsafe.Add(ref points, point * 528), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                        ref KgUnsafe.Add(ref products, point * 256));
+                }
+                for (int j = 0; j < 8; j++)
+                {
+                    KgWinograd.Output512(ref KgUnsafe.Add(ref products, j * 32), 256, ref tiles, 32, KgUnsafe.Add(ref bias, o + j), 2);
+                    WinogradStore(ref tiles, 32, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
                 }
             }
         }
@@ -1444,12 +1457,13 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// Winograd F(4×4, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles. Of the 6 (block, register
-    /// tile) pairs, pair p = block × 3 + register tile stands at unit p × 400 / 6: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
-    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// One sample's Winograd F(4×4, 3×3) from its tile band on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2
+    /// vector(s) of tiles. Of the 6 (block, register tile) pairs, pair p = block × 3 + register tile stands at unit p × 400 / 6:
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
+    /// split call share at most a block's transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector256WinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 6) + 399) / 400), end = (int)((((long)to * 6) + 399) / 400);
         if (first >= end)
@@ -1457,46 +1471,37 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // Scratch from the array pool (no call allocates once the pool holds it): the tile band (14,208 floats), one block's transformed
-        // inputs [36 points, 16 channels, 16 tiles], one register tile's products [36 points, 6 channels, 16 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(27712);
+        // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
+        // 16 tiles], one register tile's products [36 points, 6 channels, 16 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(13504);
         try
         {
-            KgSpan scratch = new KgSpan(rented, 0, 27712);
-            scratch.Slice(0, 14208).Clear();
-            ref float band = ref KgMarshal.GetReference(scratch);
-            ref float points = ref KgUnsafe.Add(ref band, 14208);
+            ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 9792);
             ref float tiles = ref KgUnsafe.Add(ref products, 3456);
-            for (int n = 0; n < batch; n++)
+            for (int block = first / 3; block * 3 < end; block++)
             {
-                ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
-                ref float result = ref KgUnsafe.Add(ref output, n * 5184);
-                WinogradFill(ref sample, ref band);
-                for (int block = first / 3; block * 3 < end; block++)
+                int t0 = block * 16;
+                // Tiles t0 .. t0 + 15 of every input channel to the transform domain: points[point, channel, tile].
+                for (int c = 0; c < 16; c++)
                 {
-                    int t0 = block * 16;
-                    // Tiles t0 .. t0 + 15 of every input channel to the transform domain: points[point, channel, tile].
-                    for (int c = 0; c < 16; c++)
-                    {
-                        KgWinograd.Input256(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 16), 272, 2);
-                    }
+                    KgWinograd.Input256(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 16), 272, 2);
+                }
 
-                    // This part's register tiles of the block, 6 output channels each: each point's products over every input channel, then each
-                    // channel's tiles back to pixels.
-                    for (int o = KgMath.Max(first - (block * 3), 0) * 6; o < KgMath.Min(end - (block * 3), 3) * 6; o += 6)
+                // This part's register tiles of the block, 6 output channels each: each point's products over every input channel, then each
+                // channel's tiles back to pixels.
+                for (int o = KgMath.Max(first - (block * 3), 0) * 6; o < KgMath.Min(end - (block * 3), 3) * 6; o += 6)
+                {
+                    for (int point = 0; point < 36; point++)
                     {
-                        for (int point = 0; point < 36; point++)
-                        {
-                            Vector256WinogradTile6x2(
-                                ref KgUnsafe.Add(ref points, point * 272), ref KgUnsafe.Add(ref weights, (point * 256) + o),
-                                ref KgUnsafe.Add(ref products, point * 96));
-                        }
-                        for (int j = 0; j < KgMath.Min(6, 16 - o); j++)
-                        {
-                            KgWinograd.Output256(ref KgUnsafe.Add(ref products, j * 16), 96, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
-                            WinogradStore(ref tiles, 16, ref KgUnsafe.Add(ref result, (o + j) * 324), t0);
-                        }
+                        Vector256WinogradTile6x2(
+                            ref KgUnsafe.Add(ref points, point * 272), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                            ref KgUnsafe.Add(ref products, point * 96));
+                    }
+                    for (int j = 0; j < KgMath.Min(6, 16 - o); j++)
+                    {
+                        KgWinograd.Output256(ref KgUnsafe.Add(ref products, j * 16), 96, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
+                        WinogradStore(ref tiles, 16, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
                     }
                 }
             }
@@ -1554,12 +1559,13 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// Winograd F(4×4, 3×3) on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles. Of the 8 (block, register
-    /// tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 8: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
-    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// One sample's Winograd F(4×4, 3×3) from its tile band on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2
+    /// vector(s) of tiles. Of the 8 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 8:
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
+    /// split call share at most a block's transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128Winograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void Vector128WinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 8) + 399) / 400), end = (int)((((long)to * 8) + 399) / 400);
         if (first >= end)
@@ -1567,46 +1573,37 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // Scratch from the array pool (no call allocates once the pool holds it): the tile band (14,208 floats), one block's transformed
-        // inputs [36 points, 16 channels, 8 tiles], one register tile's products [36 points, 8 channels, 8 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(21824);
+        // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
+        // 8 tiles], one register tile's products [36 points, 8 channels, 8 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(7616);
         try
         {
-            KgSpan scratch = new KgSpan(rented, 0, 21824);
-            scratch.Slice(0, 14208).Clear();
-            ref float band = ref KgMarshal.GetReference(scratch);
-            ref float points = ref KgUnsafe.Add(ref band, 14208);
+            ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 5184);
             ref float tiles = ref KgUnsafe.Add(ref products, 2304);
-            for (int n = 0; n < batch; n++)
+            for (int block = first / 2; block * 2 < end; block++)
             {
-                ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
-                ref float result = ref KgUnsafe.Add(ref output, n * 5184);
-                WinogradFill(ref sample, ref band);
-                for (int block = first / 2; block * 2 < end; block++)
+                int t0 = block * 8;
+                // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
+                for (int c = 0; c < 16; c++)
                 {
-                    int t0 = block * 8;
-                    // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
-                    for (int c = 0; c < 16; c++)
-                    {
-                        KgWinograd.Input128(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 8), 144, 2);
-                    }
+                    KgWinograd.Input128(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 8), 144, 2);
+                }
 
-                    // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
-                    // channel's tiles back to pixels.
-                    for (int o = KgMath.Max(first - (block * 2), 0) * 8; o < KgMath.Min(end - (block * 2), 2) * 8; o += 8)
+                // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
+                // channel's tiles back to pixels.
+                for (int o = KgMath.Max(first - (block * 2), 0) * 8; o < KgMath.Min(end - (block * 2), 2) * 8; o += 8)
+                {
+                    for (int point = 0; point < 36; point++)
                     {
-                        for (int point = 0; point < 36; point++)
-                        {
-                            Vector128WinogradTile8x2(
-                                ref KgUnsafe.Add(ref points, point * 144), ref KgUnsafe.Add(ref weights, (point * 256) + o),
-                                ref KgUnsafe.Add(ref products, point * 64));
-                        }
-                        for (int j = 0; j < 8; j++)
-                        {
-                            KgWinograd.Output128(ref KgUnsafe.Add(ref products, j * 8), 64, ref tiles, 8, KgUnsafe.Add(ref bias, o + j), 2);
-                            WinogradStore(ref tiles, 8, ref KgUnsafe.Add(ref result, (o + j) * 324), t0);
-                        }
+                        Vector128WinogradTile8x2(
+                            ref KgUnsafe.Add(ref points, point * 144), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                            ref KgUnsafe.Add(ref products, point * 64));
+                    }
+                    for (int j = 0; j < 8; j++)
+                    {
+                        KgWinograd.Output128(ref KgUnsafe.Add(ref products, j * 8), 64, ref tiles, 8, KgUnsafe.Add(ref bias, o + j), 2);
+                        WinogradStore(ref tiles, 8, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
                     }
                 }
             }
@@ -1675,12 +1672,13 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// Winograd F(4×4, 3×3) on Scalar: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2 tile(s). Of the 52 (block, register
-    /// tile) pairs, pair p = block × 4 + register tile stands at unit p × 400 / 52: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1,
-    /// transforming the input of the blocks they are in (parts of a split call share at most a block's transform).
+    /// One sample's Winograd F(4×4, 3×3) from its tile band on Scalar: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2
+    /// tile(s). Of the 52 (block, register tile) pairs, pair p = block × 4 + register tile stands at unit p × 400 / 52:
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
+    /// split call share at most a block's transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void ScalarWinograd(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
+    public static void ScalarWinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 52) + 399) / 400), end = (int)((((long)to * 52) + 399) / 400);
         if (first >= end)
@@ -1688,46 +1686,37 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // Scratch from the array pool (no call allocates once the pool holds it): the tile band (14,208 floats), one block's transformed
-        // inputs [36 points, 16 channels, 2 tiles], one register tile's products [36 points, 4 channels, 2 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(16256);
+        // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
+        // 2 tiles], one register tile's products [36 points, 4 channels, 2 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(2048);
         try
         {
-            KgSpan scratch = new KgSpan(rented, 0, 16256);
-            scratch.Slice(0, 14208).Clear();
-            ref float band = ref KgMarshal.GetReference(scratch);
-            ref float points = ref KgUnsafe.Add(ref band, 14208);
+            ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 1728);
             ref float tiles = ref KgUnsafe.Add(ref products, 288);
-            for (int n = 0; n < batch; n++)
+            for (int block = first / 4; block * 4 < end; block++)
             {
-                ref float sample = ref KgUnsafe.Add(ref input, n * 5184);
-                ref float result = ref KgUnsafe.Add(ref output, n * 5184);
-                WinogradFill(ref sample, ref band);
-                for (int block = first / 4; block * 4 < end; block++)
+                int t0 = block * 2;
+                // Tiles t0 .. t0 + 1 of every input channel to the transform domain: points[point, channel, tile].
+                for (int c = 0; c < 16; c++)
                 {
-                    int t0 = block * 2;
-                    // Tiles t0 .. t0 + 1 of every input channel to the transform domain: points[point, channel, tile].
-                    for (int c = 0; c < 16; c++)
-                    {
-                        KgWinograd.InputScalar(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 2), 48, 2);
-                    }
+                    KgWinograd.InputScalar(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 2), 48, 2);
+                }
 
-                    // This part's register tiles of the block, 4 output channels each: each point's products over every input channel, then each
-                    // channel's tiles back to pixels.
-                    for (int o = KgMath.Max(first - (block * 4), 0) * 4; o < KgMath.Min(end - (block * 4), 4) * 4; o += 4)
+                // This part's register tiles of the block, 4 output channels each: each point's products over every input channel, then each
+                // channel's tiles back to pixels.
+                for (int o = KgMath.Max(first - (block * 4), 0) * 4; o < KgMath.Min(end - (block * 4), 4) * 4; o += 4)
+                {
+                    for (int point = 0; point < 36; point++)
                     {
-                        for (int point = 0; point < 36; point++)
-                        {
-                            ScalarWinogradTile4x2(
-                                ref KgUnsafe.Add(ref points, point * 48), ref KgUnsafe.Add(ref weights, (point * 256) + o),
-                                ref KgUnsafe.Add(ref products, point * 8));
-                        }
-                        for (int j = 0; j < 4; j++)
-                        {
-                            KgWinograd.OutputScalar(ref KgUnsafe.Add(ref products, j * 2), 8, ref tiles, 2, KgUnsafe.Add(ref bias, o + j), 2);
-                            WinogradStore(ref tiles, 2, ref KgUnsafe.Add(ref result, (o + j) * 324), t0);
-                        }
+                        ScalarWinogradTile4x2(
+                            ref KgUnsafe.Add(ref points, point * 48), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                            ref KgUnsafe.Add(ref products, point * 8));
+                    }
+                    for (int j = 0; j < 4; j++)
+                    {
+                        KgWinograd.OutputScalar(ref KgUnsafe.Add(ref products, j * 2), 8, ref tiles, 2, KgUnsafe.Add(ref bias, o + j), 2);
+                        WinogradStore(ref tiles, 2, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
                     }
                 }
             }
@@ -1773,14 +1762,16 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// Copies one sample's input into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds
-    /// padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 5 + tx. The padding was cleared once when the band was made.
+    /// Copies input channels <paramref name="from"/> .. <paramref name="to"/> − 1 of one sample into the tile band: for padded row y and tap column
+    /// j (0–5), plane (y mod 4) · 6 + j holds padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 5 + tx. Each channel's
+    /// 888 floats are cleared first (padding, and the block padding's lanes), while they are in cache.
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void WinogradFill(ref float input, ref float band)
+    private static void WinogradFill(ref float input, ref float band, int from, int to)
     {
-        for (int c = 0; c < 16; c++)
+        for (int c = from; c < to; c++)
         {
+            KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, c * 888), 888).Clear();
             for (int iy = 0; iy < 18; iy++)
             {
                 int y = iy + 1;
