@@ -37,7 +37,9 @@ public class AllocationTests
     {
         byte[]? kept = null;
         Assert.InRange(Measure.AllocatedByThread(() => kept = new byte[1000], calls: 10), 10 * 1000, 10 * 1100);
-        Assert.True(Measure.AllocatedByProcess(() => Task.Run(() => kept = new byte[1000]).Wait(), calls: 10) >= 10 * 1000);
+        // Another thread's 1 MB per call: what the process allocates meanwhile (the test host's logger: 76 KB seen with a detailed log),
+        // which the measure subtracts when it falls in its idle window, must not bring it under nine tenths of that.
+        Assert.InRange(Measure.AllocatedByProcess(() => Task.Run(() => kept = new byte[1_000_000]).Wait(), calls: 10), 10 * 900_000, long.MaxValue);
         Assert.NotNull(kept);
     }
 }
