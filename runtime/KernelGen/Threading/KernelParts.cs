@@ -36,7 +36,7 @@ public static class KernelParts
     {
         ArgumentNullException.ThrowIfNull(part);
         int threads = parallelism.Threads;
-        bool bySamples = batch % threads == 0 || batch >= 4 * threads;
+        bool bySamples = BySamples(batch, threads);
         int parts = Math.Min(Math.Min(threads, MaxParts), bySamples ? batch : units);
         if (parts <= 1)
         {
@@ -63,7 +63,7 @@ public static class KernelParts
         ArgumentNullException.ThrowIfNull(fill);
         ArgumentNullException.ThrowIfNull(sharedPart);
         int threads = Math.Min(parallelism.Threads, MaxParts);
-        if (threads <= 1 || units <= 1 || batch % threads == 0 || batch >= 4 * threads)
+        if (threads <= 1 || units <= 1 || BySamples(batch, threads))
         {
             Run(part, input, inputLength, weights, bias, output, outputLength, batch, units, parallelism);
             return;
@@ -86,6 +86,9 @@ public static class KernelParts
             System.Buffers.ArrayPool<float>.Shared.Return(shared);
         }
     }
+
+    /// <summary>Whether a call splits by samples: when they divide among the threads, or give each at least four.</summary>
+    private static bool BySamples(int batch, int threads) => batch % threads == 0 || batch >= 4 * threads;
 
     /// <summary>
     /// Keeps <see cref="Parallelism.Threads"/> − 1 thread-pool threads waiting, spinning, for the parts of this thread's
