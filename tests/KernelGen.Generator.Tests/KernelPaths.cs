@@ -22,7 +22,7 @@ internal static class KernelPaths
         return paths;
     }
 
-    /// <summary>The paths that have a method named path + <paramref name="suffix"/> (<c>Vector512Winograd</c>, …), in dispatch order.</summary>
+    /// <summary>The paths that have a method named path + <paramref name="suffix"/> (<c>Vector512WinogradBand</c>, …), in dispatch order.</summary>
     public static string[] WithSuffix(Assembly assembly, string kernelClass, string suffix)
     {
         Type type = KernelClass(assembly, kernelClass);
