@@ -89,7 +89,7 @@ internal static class WinogradEmitter
     private static void WriteSharedBand(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
     {
         w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {WinogradPlan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
-        w.Line(Invariant($"public const int WinogradBandLength = {(long)g.InChannels * plan.ChannelStride};"));
+        w.Line(Invariant($"public const int WinogradBandLength = {plan.BandLength(g)};"));
         w.Line();
         w.Line("/// <summary>A shared band's fill splits into the input channels.</summary>");
         w.Line(Invariant($"public const int WinogradFillUnits = {g.InChannels};"));
@@ -148,7 +148,6 @@ internal static class WinogradEmitter
     /// </summary>
     private static void WriteRunAndPart(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
     {
-        long band = (long)g.InChannels * plan.ChannelStride;
         string biasSpan = bias ? "KgReadOnlySpan bias, " : "";
         using (w.Block($"public static void {Members.Run}(KgReadOnlySpan input, KgReadOnlySpan weights, {biasSpan}KgSpan output, int batch)"))
         {
@@ -160,14 +159,14 @@ internal static class WinogradEmitter
         w.Line("/// <summary>One part of a Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
         using (w.Block($"public static void {Members.Part}(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
         {
-            w.Line(Invariant($"// The tile band ({Number(band)} floats) from the array pool: no call allocates once the pool holds it."));
-            w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({band});"));
+            w.Line(Invariant($"// The tile band ({Number(plan.BandLength(g))} floats) from the array pool: no call allocates once the pool holds it."));
+            w.Line("float[] rented = KgArrayPool.Shared.Rent(WinogradBandLength);");
             using (w.Block("try"))
             {
                 w.Line($"ref float band = ref {MemoryMarshal}.GetArrayDataReference(rented);");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, 0, {g.InChannels});"));
+                    w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, 0, WinogradFillUnits);"));
                     w.Line(Invariant($"WinogradBandPart(ref band, ref weights, ref bias, ref {At("output", Offset(0, ("n", g.OutputLength)))}, 1, from, to);"));
                 }
             }

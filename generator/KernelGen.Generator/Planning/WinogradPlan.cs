@@ -72,6 +72,9 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
     /// <summary>Floats of band per input channel.</summary>
     public int ChannelStride => BandPlanes * PlaneStride;
 
+    /// <summary>Floats of one sample's band: every input channel's <see cref="ChannelStride"/>.</summary>
+    public long BandLength(Conv2DGeometry g) => (long)g.InChannels * ChannelStride;
+
     /// <summary>Why the shape cannot use Winograd F(4×4, 3×3), or null when it can.</summary>
     public static string? Unsuitable(Conv2DGeometry g) =>
         g.KernelHeight != 3 || g.KernelWidth != 3 ? FormattableString.Invariant($"the kernel is {g.KernelHeight}×{g.KernelWidth}")

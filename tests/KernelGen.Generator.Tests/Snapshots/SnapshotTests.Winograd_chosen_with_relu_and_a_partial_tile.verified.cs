@@ -1294,13 +1294,13 @@ file static class LayersConv3x3Kernel
     public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         // The tile band (14,208 floats) from the array pool: no call allocates once the pool holds it.
-        float[] rented = KgArrayPool.Shared.Rent(14208);
+        float[] rented = KgArrayPool.Shared.Rent(WinogradBandLength);
         try
         {
             ref float band = ref KgMarshal.GetArrayDataReference(rented);
             for (int n = 0; n < batch; n++)
             {
-                WinogradFill(ref KgUnsafe.Add(ref input, n * 5184), ref band, 0, 16);
+                WinogradFill(ref KgUnsafe.Add(ref input, n * 5184), ref band, 0, WinogradFillUnits);
                 WinogradBandPart(ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), 1, from, to);
             }
         }
