@@ -205,9 +205,15 @@ public static class KernelParts
                         Thread.SpinWait(8);
                     }
                 }
-                else if (Volatile.Read(ref job._pending) != 0)
+                else
                 {
-                    job._done.Wait();
+                    // The event can be set by the last part of the thread's previous call: a helper preempted between its
+                    // decrement and its Set may set it after this call's Reset. So the count decides, the event only wakes.
+                    while (Volatile.Read(ref job._pending) != 0)
+                    {
+                        job._done.Wait();
+                        job._done.Reset();
+                    }
                 }
 
                 job._part = null;
