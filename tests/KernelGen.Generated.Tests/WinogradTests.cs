@@ -77,8 +77,8 @@ public class WinogradTests
         double worst = WinogradBound.Worst("dispatch", expected, actual, magnitudes, g.InChannels, 1);
 
         float[] values = packed.Values.ToArray();
-        string[] paths = KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), kernelClass, "WinogradBand");
-        Assert.Equal(["Vector512WinogradBand", "Vector256WinogradBand", "Vector128WinogradBand", "ScalarWinogradBand"], paths);
+        string[] paths = KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), kernelClass, "Winograd");
+        Assert.Equal(["Vector512Winograd", "Vector256Winograd", "Vector128Winograd", "ScalarWinograd"], paths);
         foreach (string path in paths)
         {
             Array.Fill(actual, float.NaN);

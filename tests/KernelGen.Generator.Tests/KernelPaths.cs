@@ -22,7 +22,7 @@ internal static class KernelPaths
         return paths;
     }
 
-    /// <summary>The paths that have a method named path + <paramref name="suffix"/> (<c>Vector512WinogradBand</c>, …), in dispatch order.</summary>
+    /// <summary>The paths that have a method named path + <paramref name="suffix"/> (<c>Vector512Winograd</c>, …), in dispatch order.</summary>
     public static string[] WithSuffix(Assembly assembly, string kernelClass, string suffix)
     {
         Type type = KernelClass(assembly, kernelClass);
@@ -49,7 +49,7 @@ internal static class KernelPaths
         float[] input, float[] weights, float[] biasValues, float[] output, int batch)
     {
         MethodInfo method = Method(assembly, kernelClass, path);
-        if (path.EndsWith("WinogradBand", StringComparison.Ordinal) || method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
+        if (path.EndsWith("Winograd", StringComparison.Ordinal) || method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
         {
             RunPart(assembly, kernelClass, path, weighted, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass, path));
             return;
@@ -74,16 +74,16 @@ internal static class KernelPaths
     /// <summary>The number of units (rows, channels or groups) a sample's work splits into, for a kernel whose paths do parts.</summary>
     public static int Units(Assembly assembly, string kernelClass, string path = "") =>
         (int)KernelClass(assembly, kernelClass).GetField(
-            path.EndsWith("WinogradBand", StringComparison.Ordinal) ? "WinogradUnits" : path.EndsWith("PackedDirect", StringComparison.Ordinal) ? "PackedUnits" : "Units",
+            path.EndsWith("Winograd", StringComparison.Ordinal) ? "WinogradUnits" : path.EndsWith("PackedDirect", StringComparison.Ordinal) ? "PackedUnits" : "Units",
             BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
     /// <summary>Runs one path of a kernel whose work splits (a convolution, a pool) on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample.</summary>
     public static void RunPart(Assembly assembly, string kernelClass, string path, bool weighted, bool bias,
         float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
     {
-        if (path.EndsWith("WinogradBand", StringComparison.Ordinal))
+        if (path.EndsWith("Winograd", StringComparison.Ordinal))
         {
-            RunWinogradBand(assembly, kernelClass, path, input, weights, biasValues, output, batch, from, to);
+            RunWinograd(assembly, kernelClass, path, input, weights, biasValues, output, batch, from, to);
             return;
         }
 
@@ -105,36 +105,30 @@ internal static class KernelPaths
         }
     }
 
-    private delegate void BandPath(ref float band, ref float weights, ref float bias, ref float output, int from, int to);
+    private delegate void WinogradPath(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to);
 
-    private delegate void BandPathWithoutBias(ref float band, ref float weights, ref float output, int from, int to);
+    private delegate void WinogradPathWithoutBias(ref float input, ref float band, ref float weights, ref float output, int from, int to);
 
     /// <summary>
-    /// Runs one path of a Winograd kernel (<c>{Path}WinogradBand</c>, one sample from its tile band) on units
-    /// <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample: the kernel's <c>WinogradFillPart</c> fills the
-    /// band in two uneven parts of its input channels, into a band that starts as NaN (so padding the fill left unwritten
-    /// shows), then the path runs over it.
+    /// Runs one path of a Winograd kernel (<c>{Path}Winograd</c>, one sample, copying the input rows its part reads into
+    /// a tile band) on units <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample, each time over a band
+    /// that starts as NaN: a row the part reads and did not copy, or padding it did not clear, shows.
     /// </summary>
-    private static void RunWinogradBand(Assembly assembly, string kernelClass, string path, float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
+    private static void RunWinograd(Assembly assembly, string kernelClass, string path, float[] input, float[] weights, float[] biasValues, float[] output, int batch, int from, int to)
     {
-        Type type = KernelClass(assembly, kernelClass);
-        int Constant(string name) => (int)type.GetField(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
-        var band = new float[Constant("WinogradBandLength")];
-        Array.Fill(band, float.NaN);
-        int channels = Constant("WinogradFillUnits"), inputLength = input.Length / batch, outputLength = output.Length / batch;
-        KernelPart fill = Method(assembly, kernelClass, "WinogradFillPart").CreateDelegate<KernelPart>();
+        var band = new float[(int)KernelClass(assembly, kernelClass).GetField("WinogradBandLength", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!];
+        int inputLength = input.Length / batch, outputLength = output.Length / batch;
         MethodInfo method = Method(assembly, kernelClass, path);
-        BandPath run = method.GetParameters().Length == 6
-            ? method.CreateDelegate<BandPath>()
-            : (ref float band, ref float weights, ref float bias, ref float output, int from, int to) => method.CreateDelegate<BandPathWithoutBias>()(ref band, ref weights, ref output, from, to);
+        WinogradPath run = method.GetParameters().Length == 7
+            ? method.CreateDelegate<WinogradPath>()
+            : (ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to) =>
+                method.CreateDelegate<WinogradPathWithoutBias>()(ref input, ref band, ref weights, ref output, from, to);
         ref float w = ref MemoryMarshal.GetArrayDataReference(weights);
         ref float b = ref MemoryMarshal.GetArrayDataReference(biasValues);
         for (int n = 0; n < batch; n++)
         {
-            ref float sample = ref input[n * inputLength];
-            fill(ref sample, ref w, ref b, ref band[0], 1, 0, channels / 3);
-            fill(ref sample, ref w, ref b, ref band[0], 1, channels / 3, channels);
-            run(ref band[0], ref w, ref b, ref output[n * outputLength], from, to);
+            Array.Fill(band, float.NaN);
+            run(ref input[n * inputLength], ref band[0], ref w, ref b, ref output[n * outputLength], from, to);
         }
     }
 

@@ -495,8 +495,8 @@ public static class RandomLayers
         kernels.GetMethod($"RunPacked{i}")!.Invoke(null, [input, weights, bias, actual, c.Batch]);
         double worst = WinogradBound.Worst(what + ", Winograd dispatch", expected, actual, magnitudes, g.InChannels, slope);
         float[] packed = (float[])kernels.GetMethod($"Pack{i}")!.Invoke(null, [weights])!;
-        string[] paths = KernelPaths.WithSuffix(assembly, $"KernelsK{i}Kernel", "WinogradBand");
-        Assert.Equal(["Vector512WinogradBand", "Vector256WinogradBand", "Vector128WinogradBand", "ScalarWinogradBand"], paths);
+        string[] paths = KernelPaths.WithSuffix(assembly, $"KernelsK{i}Kernel", "Winograd");
+        Assert.Equal(["Vector512Winograd", "Vector256Winograd", "Vector128Winograd", "ScalarWinograd"], paths);
         foreach (string path in paths)
         {
             Array.Fill(actual, float.NaN);

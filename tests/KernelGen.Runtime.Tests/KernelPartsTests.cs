@@ -47,62 +47,6 @@ public class KernelPartsTests
     [InlineData(2, 1000, 7)]
     public void Every_unit_of_every_sample_is_done_exactly_once(int batch, int units, int threads) => AssertEveryUnitOnce(batch, units, threads);
 
-    /// <summary>
-    /// The shared-scratch form: a fill that writes 2 × input into the scratch (one fill unit per <paramref name="fillUnits"/>-th
-    /// of a sample), a part over the scratch that adds it and the weight and bias into each of its units, and a whole part
-    /// that does both for its own samples — every output element must be 2 × input + 1100 once, however the call splits.
-    /// </summary>
-    [Theory]
-    [InlineData(1, 12, 3, 2)]
-    [InlineData(1, 12, 12, 3)]
-    [InlineData(1, 7, 1, 2)]
-    [InlineData(3, 10, 5, 2)]
-    [InlineData(4, 10, 5, 2)]
-    [InlineData(2, 30, 6, 4)]
-    [InlineData(5, 9, 3, 1)]
-    public void Shared_scratch_is_filled_once_per_sample_and_every_unit_done_once(int batch, int units, int fillUnits, int threads)
-    {
-        int perFill = units / fillUnits, fills = 0;
-        KernelPart fill = (ref float input, ref float weights, ref float bias, ref float shared, int samples, int from, int to) =>
-        {
-            Assert.Equal(1, samples);
-            Interlocked.Add(ref fills, to - from);
-            for (int i = from * perFill; i < to * perFill; i++)
-            {
-                Unsafe.Add(ref shared, i) = 2 * Unsafe.Add(ref input, i);
-            }
-        };
-        KernelPart sharedPart = (ref float shared, ref float weights, ref float bias, ref float output, int samples, int from, int to) =>
-        {
-            for (int u = from; u < to; u++)
-            {
-                Unsafe.Add(ref output, u) += Unsafe.Add(ref shared, u) + weights + bias;
-            }
-        };
-        KernelPart whole = (ref float input, ref float weights, ref float bias, ref float output, int samples, int from, int to) =>
-        {
-            for (int n = 0; n < samples; n++)
-            {
-                for (int u = from; u < to; u++)
-                {
-                    Unsafe.Add(ref output, (n * units) + u) += (2 * Unsafe.Add(ref input, (n * units) + u)) + weights + bias;
-                }
-            }
-        };
-
-        float[] input = [.. Enumerable.Range(0, batch * units).Select(i => (float)i)];
-        var output = new float[batch * units];
-        KernelParts.Run(whole, fill, fillUnits, units, sharedPart, input, units, [100f], [1000f], output, units, batch, units, new Parallelism(threads));
-        for (int i = 0; i < output.Length; i++)
-        {
-            Assert.True(output[i] == (2 * i) + 1100f, $"batch {batch}, {units} units, {threads} threads: element {i} is {output[i]}, not {(2 * i) + 1100}");
-        }
-
-        // Split by units (the batch neither divides among the threads nor gives each four), each sample's scratch is filled once.
-        bool byUnits = threads > 1 && batch % threads != 0 && batch < 4 * threads;
-        Assert.Equal(byUnits ? batch * fillUnits : 0, fills);
-    }
-
     [Fact]
     public void More_threads_than_the_part_limit_still_do_every_unit_once() => AssertEveryUnitOnce(1, 3000, KernelParts.MaxParts + 5);
 

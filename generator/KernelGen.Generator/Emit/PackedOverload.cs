@@ -72,12 +72,10 @@ internal static class PackedOverload
     /// <summary>
     /// A convolution's packed overloads (Winograd's, or the packed direct one): <c>{Method}(input, PackedWeights, …)</c>,
     /// which checks every argument and calls <c>{kernel}.{run}</c>, and the same with a <c>Parallelism</c>, which splits
-    /// the call's <c>{kernel}.{units}</c> units among threads through <c>{kernel}.{part}</c> — or, given
-    /// <paramref name="shared"/>, through its part over scratch that its fill makes once per sample, split over its fill
-    /// units (see <c>KernelParts.Run</c>).
+    /// the call's <c>{kernel}.{units}</c> units among threads through <c>{kernel}.{part}</c>.
     /// </summary>
     public static void WriteConvOverloads(CodeWriter w, MethodTarget m, Conv2DGeometry g, string kernel, string layout, long length,
-        (string Run, string Part, string Units) members, string summary, string threadedSummary, (string Fill, string FillUnits, string Length, string Part)? shared = null)
+        (string Run, string Part, string Units) members, string summary, string threadedSummary)
     {
         string weights = m.Parameters[1], access = Access(m), parameters = Parameters(m);
         string bias = m.HasBias ? m.Parameters[2] : "default";
@@ -96,8 +94,7 @@ internal static class PackedOverload
         using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
         {
             WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, layout, length);
-            string sharedParts = shared is { } x ? $"{kernel}.{x.Fill}, {kernel}.{x.FillUnits}, {kernel}.{x.Length}, {kernel}.{x.Part}, " : "";
-            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.{members.Part}, {sharedParts}{m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.{members.Units}, parallelism);"));
+            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.{members.Part}, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.{members.Units}, parallelism);"));
         }
     }
 

@@ -8,14 +8,15 @@ namespace KernelGen.Generator.Emit;
 /// <summary>
 /// A <c>[Conv2D]</c> kernel's Winograd form (<see cref="WinogradPlan"/>): <c>{Method}PackWeights(weights)</c>, which
 /// transforms the weights once, and the overload <c>{Method}(input, PackedWeights, …)</c> that convolves with them.
-/// Per call and sample: the input is copied into the tile band (<c>WinogradFill</c>); then for each block of tiles,
-/// every input channel's tiles are transformed (the runtime's <c>WinogradTransforms</c>, shared by every layer), 36
+/// Per call and sample: the input rows the call's blocks of tiles read are copied into the tile band
+/// (<c>WinogradFill</c>); then for each block of tiles, every input channel's tiles are transformed (the runtime's <c>WinogradTransforms</c>, shared by every layer), 36
 /// register-tiled products over the input channels give each point of every output channel, and each output
 /// channel's products are transformed back and stored with bias and activation (<c>WinogradStore</c>).
 /// </summary>
 internal static class WinogradEmitter
 {
     private const string Fill = "WinogradFill";
+    private const string WideFill = "Vector512WinogradFill";
     private const string StoreTiles = "WinogradStore";
 
     /// <summary>The kernel class's entry, part and units of the Winograd overloads.</summary>
@@ -42,8 +43,7 @@ internal static class WinogradEmitter
 
         PackedOverload.WriteConvOverloads(w, m, g, kernel, "WinogradLayout", length, Members,
             Invariant($"<c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say)."),
-            Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them, a sample's tile band filled once and shared; the output is bit-identical to one thread's."),
-            ("WinogradFillPart", "WinogradFillUnits", "WinogradBandLength", "WinogradBandPart"));
+            Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them, each thread copying into a tile band of its own the input rows its blocks read; the output is bit-identical to one thread's."));
     }
 
     /// <summary>The kernel class's Winograd members: the layout, the weight transform, the dispatch, each path, the band's fill and the store.</summary>
@@ -64,8 +64,6 @@ internal static class WinogradEmitter
         w.Line(Invariant($"public const int WinogradUnits = {plan.Units(g)};"));
         w.Line();
         WriteRunAndPart(w, g, plan, bias);
-        w.Line();
-        WriteSharedBand(w, g, plan, bias);
 
         foreach (WinogradPathPlan path in plan.Paths)
         {
@@ -77,36 +75,14 @@ internal static class WinogradEmitter
 
         w.Line();
         WriteFill(w, g, plan);
+        if (plan.Paths.Any(p => p.Path.Bits == 512))
+        {
+            w.Line();
+            WriteWideFill(w, g, plan);
+        }
+
         w.Line();
         WriteStore(w, s, plan);
-    }
-
-    /// <summary>
-    /// What a call split by units among threads uses instead of <c>WinogradPart</c>, so that a sample's band is filled
-    /// once, by every thread a share of its input channels, and then read by all: the band's length,
-    /// <c>WinogradFillPart</c> and <c>WinogradBandPart</c> (see <c>KernelParts.Run</c>).
-    /// </summary>
-    private static void WriteSharedBand(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
-    {
-        w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {WinogradPlan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
-        w.Line(Invariant($"public const int WinogradBandLength = {plan.BandLength(g)};"));
-        w.Line();
-        w.Line("/// <summary>A shared band's fill splits into the input channels.</summary>");
-        w.Line(Invariant($"public const int WinogradFillUnits = {g.InChannels};"));
-        w.Line();
-        w.Line("/// <summary>One part of a shared band's fill: input channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of one sample into <paramref name=\"band\"/>.</summary>");
-        using (w.Block("public static void WinogradFillPart(ref float input, ref float weights, ref float bias, ref float band, int batch, int from, int to)"))
-        {
-            w.Line($"{Fill}(ref input, ref band, from, to);");
-        }
-
-        w.Line();
-        w.Line("/// <summary>One part of a split Winograd call over a shared band: one sample, the pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
-        using (w.Block("public static void WinogradBandPart(ref float band, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
-        {
-            string arguments = bias ? "ref band, ref weights, ref bias, ref output, from, to" : "ref band, ref weights, ref output, from, to";
-            WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}WinogradBand({arguments});");
-        }
     }
 
     /// <summary><c>WinogradPack</c>: each kernel's <c>G g Gᵀ</c> in double, point by point, input channel by input channel, output channels contiguous.</summary>
@@ -143,8 +119,8 @@ internal static class WinogradEmitter
     }
 
     /// <summary>
-    /// <c>RunWinograd</c>, a whole call, and <c>WinogradPart</c>, one part of a call split by samples: each sample copied
-    /// into a tile band of the part's own, then <c>WinogradBandPart</c> over the part's units (the widest path's).
+    /// <c>RunWinograd</c>, a whole call, and <c>WinogradPart</c>, one part of a call: a tile band of the part's own, and
+    /// for each sample the widest path's <c>{Path}Winograd</c> over the part's units.
     /// </summary>
     private static void WriteRunAndPart(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
     {
@@ -166,8 +142,8 @@ internal static class WinogradEmitter
                 w.Line($"ref float band = ref {MemoryMarshal}.GetArrayDataReference(rented);");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, 0, WinogradFillUnits);"));
-                    w.Line(Invariant($"WinogradBandPart(ref band, ref weights, ref bias, ref {At("output", Offset(0, ("n", g.OutputLength)))}, 1, from, to);"));
+                    string arguments = Invariant($"ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, ref weights, {(bias ? "ref bias, " : "")}ref {At("output", Offset(0, ("n", g.OutputLength)))}, from, to");
+                    WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Winograd({arguments});");
                 }
             }
 
@@ -176,11 +152,15 @@ internal static class WinogradEmitter
                 w.Line("KgArrayPool.Shared.Return(rented);");
             }
         }
+
+        w.Line();
+        w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {WinogradPlan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
+        w.Line(Invariant($"public const int WinogradBandLength = {plan.BandLength(g)};"));
     }
 
     /// <summary>
-    /// <c>{Path}WinogradBand</c>: one sample from its tile band — for each block of tiles in the part, every input
-    /// channel's tiles transformed, then the part's register tiles of output channels.
+    /// <c>{Path}Winograd</c>: one sample — the band rows the part's blocks of tiles read copied, then for each block
+    /// every input channel's tiles transformed and the part's register tiles of output channels computed.
     /// </summary>
     private static void WriteBand(CodeWriter w, ConvSpec s, WinogradPlan plan, WinogradPathPlan path)
     {
@@ -194,18 +174,33 @@ internal static class WinogradEmitter
         int blocks = (plan.Tiles + lanes - 1) / lanes, registerTiles = (outputs + r - 1) / r, pairs = blocks * registerTiles;
         long units = plan.Units(g);
         w.Line(Invariant($"/// <summary>"));
-        w.Line(Invariant($"/// One sample's Winograd F(4×4, 3×3) from its tile band on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors}"));
+        w.Line(Invariant($"/// One sample's Winograd F(4×4, 3×3) on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors}"));
         w.Line(Invariant($"/// {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Of the {pairs} (block, register tile) pairs, pair p = block × {registerTiles} + register tile stands at unit p × {units} / {pairs}:"));
-        w.Line(Invariant($"/// a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, transforming the input of the blocks they are in (parts of a"));
-        w.Line(Invariant($"/// split call share at most a block's transform)."));
+        w.Line(Invariant($"/// a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, copying into <paramref name=\"band\"/> the input rows of the blocks"));
+        w.Line(Invariant($"/// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform)."));
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}WinogradBand(ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int from, int to)"))
+        using (w.Block($"public static void {path.Path.Name}Winograd(ref float input, ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int from, int to)"))
         {
             w.Line(Invariant($"int first = (int)((((long)from * {pairs}) + {units - 1}) / {units}), end = (int)((((long)to * {pairs}) + {units - 1}) / {units});"));
             using (w.Block("if (first >= end)"))
             {
                 w.Line("return;");
+            }
+
+            w.Line();
+            bool oneBlock = blocks == 1;
+            string fill = path.Path.Bits == 512 ? WideFill : Fill;
+            if (oneBlock)
+            {
+                w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: every band row is read."));
+                w.Line(Invariant($"{fill}(ref input, ref band, 0, {plan.TileRows + 1});"));
+            }
+            else
+            {
+                w.Line(Invariant($"// The band rows the part's blocks read: each tile row's own and the next, of every input channel."));
+                w.Line(Invariant($"int firstBlock = first / {registerTiles}, endBlock = ((end - 1) / {registerTiles}) + 1;"));
+                w.Line(Invariant($"{fill}(ref input, ref band, firstBlock * {lanes} / {plan.TileColumns}, (({MathClass}.Min(endBlock * {lanes}, {plan.Tiles}) - 1) / {plan.TileColumns}) + 2);"));
             }
 
             w.Line();
@@ -217,14 +212,13 @@ internal static class WinogradEmitter
                 w.Line($"ref float points = ref {MemoryMarshal}.GetArrayDataReference(rented);");
                 w.Line(Invariant($"ref float products = ref {At("points", Invariant($"{points}"))};"));
                 w.Line(Invariant($"ref float tiles = ref {At("products", Invariant($"{products}"))};"));
-                bool oneBlock = blocks == 1;
                 if (oneBlock)
                 {
-                    w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: the pairs are the register tiles."));
+                    w.Line("// The pairs are the register tiles.");
                     w.Line("const int t0 = 0;");
                 }
 
-                using (oneBlock ? default(CodeWriter.Scope?) : w.Block(Invariant($"for (int block = first / {registerTiles}; block * {registerTiles} < end; block++)")))
+                using (oneBlock ? default(CodeWriter.Scope?) : w.Block("for (int block = firstBlock; block < endBlock; block++)"))
                 {
                     if (!oneBlock)
                     {
@@ -318,43 +312,101 @@ internal static class WinogradEmitter
     }
 
     /// <summary>
-    /// <c>WinogradFill</c>: every input pixel copied to the band planes that read it — plane (y mod 4, j) holds, for tile
-    /// (ty, tx), padded pixel (4ty + y mod 4, 4tx + j) at ⌊y / 4⌋ · tile columns + tile — and padding never written.
+    /// <c>WinogradFill</c>: band rows <c>firstRow .. endRow − 1</c> of every input channel — plane (y mod 4, j) holds, for
+    /// tile (ty, tx), padded pixel (4ty + y mod 4, 4tx + j) at ⌊y / 4⌋ · tile columns + tx — each row cleared first in every
+    /// plane (the last to the plane's end, where the last block's padding lanes read), then the input pixels written.
     /// </summary>
     private static void WriteFill(CodeWriter w, Conv2DGeometry g, WinogradPlan plan)
     {
         int columns = plan.TileColumns, stride = plan.PlaneStride;
         int rows = System.Math.Min(g.Height, (WinogradPlan.Tile * (plan.TileRows + 1)) - g.PadTop);
         w.Line("/// <summary>");
-        w.Line(Invariant($"/// Copies input channels <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of one sample into the tile band: for padded row y and tap column"));
-        w.Line(Invariant($"/// j (0–5), plane (y mod 4) · 6 + j holds padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. Each channel's"));
-        w.Line(Invariant($"/// {Number(plan.ChannelStride)} floats are cleared first (padding, and the block padding's lanes), while they are in cache."));
+        w.Line(Invariant($"/// Copies band rows <paramref name=\"firstRow\"/> .. <paramref name=\"endRow\"/> − 1 (padded input rows 4 · firstRow .. 4 · endRow − 1) of every"));
+        w.Line(Invariant($"/// input channel of one sample into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds padded pixel"));
+        w.Line(Invariant($"/// (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. The rows are cleared first in each of a channel's {WinogradPlan.BandPlanes} planes of"));
+        w.Line(Invariant($"/// {stride} floats (padding, and after row {plan.TileRows} the last block's padding lanes), while they are in cache."));
         w.Line("/// </summary>");
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {Fill}(ref float input, ref float band, int from, int to)"))
-        using (w.Block("for (int c = from; c < to; c++)"))
+        using (w.Block($"private static void {Fill}(ref float input, ref float band, int firstRow, int endRow)"))
         {
-            w.Line(Invariant($"{MemoryMarshal}.CreateSpan(ref {At("band", Invariant($"c * {plan.ChannelStride}"))}, {plan.ChannelStride}).Clear();"));
-            using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
+            w.Line(Invariant($"int clear = firstRow * {columns}, cleared = (endRow > {plan.TileRows} ? {stride} : endRow * {columns}) - clear;"));
+            string firstInput = g.PadTop == 0 ? "firstRow * 4" : Invariant($"{MathClass}.Max((firstRow * 4) - {g.PadTop}, 0)");
+            w.Line(Invariant($"int firstInput = {firstInput}, endInput = {MathClass}.Min({(g.PadTop == 0 ? "endRow * 4" : Plus("(endRow * 4)", -g.PadTop))}, {rows});"));
+            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
             {
-                w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
-                w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
-                w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
-                for (int j = 0; j < WinogradPlan.Patch; j++)
+                using (w.Block(Invariant($"for (int plane = 0; plane < {WinogradPlan.BandPlanes}; plane++)")))
                 {
-                    // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
-                    int shift = j - g.PadLeft;
-                    int first = shift >= 0 ? 0 : (-shift + 3) / 4;
-                    int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / 4);
-                    if (last < first)
+                    w.Line(Invariant($"{MemoryMarshal}.CreateSpan(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + (plane * {stride}) + clear"))}, cleared).Clear();"));
+                }
+
+                using (w.Block("for (int iy = firstInput; iy < endInput; iy++)"))
+                {
+                    w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
+                    w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
+                    w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
+                    for (int j = 0; j < WinogradPlan.Patch; j++)
                     {
-                        continue;
+                        // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
+                        int shift = j - g.PadLeft;
+                        int first = shift >= 0 ? 0 : (-shift + 3) / 4;
+                        int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / 4);
+                        if (last < first)
+                        {
+                            continue;
+                        }
+
+                        using (w.Block(Invariant($"for (int tx = {first}; tx <= {last}; tx++)")))
+                        {
+                            w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus("(tx * 4)", shift))};"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>Vector512WinogradFill</c>: as <c>WinogradFill</c>, each input row copied into a zero-padded row and from there
+    /// into its six planes 16 tiles at a time (the runtime's <c>WinogradBandRows</c>: AVX-512 two-source permutes instead
+    /// of a scalar gather of every fourth pixel); padding rows cleared in place, so only the last block's padding lanes
+    /// past the band's last row need clearing besides.
+    /// </summary>
+    private static void WriteWideFill(CodeWriter w, Conv2DGeometry g, WinogradPlan plan)
+    {
+        int columns = plan.TileColumns, stride = plan.PlaneStride, rows = plan.TileRows + 1;
+        w.Line(Invariant($"/// <summary>As <see cref=\"{Fill}\"/>, 16 tiles at a time: each input row through a copy with its padding, padding rows written as zeros in place.</summary>"));
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {WideFill}(ref float input, ref float band, int firstRow, int endRow)"))
+        {
+            w.Line(Invariant($"// An input row with {g.PadLeft} zero(s) before it and zeros after, as far as the last step of 16 tiles reads."));
+            w.Line(Invariant($"KgSpan padded = stackalloc float[KgWinogradRows.PaddedLength({columns})];"));
+            w.Line("padded.Clear();");
+            w.Line(Invariant($"KgSpan row = padded.Slice({g.PadLeft}, {g.Width});"));
+            w.Line(Invariant($"int tail = endRow > {plan.TileRows} ? {stride - (rows * columns)} : 0;"));
+            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+            {
+                using (w.Block("for (int y = firstRow * 4; y < endRow * 4; y++)"))
+                {
+                    w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
+                    w.Line(Invariant($"int iy = {Plus("y", -g.PadTop)};"));
+                    using (w.Block(Invariant($"if ((uint)iy < {g.Height})")))
+                    {
+                        w.Line(Invariant($"KgMarshal.CreateReadOnlySpan(ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))}, {g.Width}).CopyTo(row);"));
+                        w.Line(Invariant($"KgWinogradRows.Fill(padded, ref target, {stride}, {columns});"));
+                        w.Line("continue;");
                     }
 
-                    using (w.Block(Invariant($"for (int tx = {first}; tx <= {last}; tx++)")))
+                    w.Line("// A padding row.");
+                    using (w.Block(Invariant($"for (int j = 0; j < {WinogradPlan.Patch}; j++)")))
                     {
-                        w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus("(tx * 4)", shift))};"));
+                        w.Line(Invariant($"KgMarshal.CreateSpan(ref {At("target", Invariant($"j * {stride}"))}, {columns}).Clear();"));
                     }
+                }
+
+                w.Line(Invariant($"// Past row {plan.TileRows}, the last block's padding lanes."));
+                using (w.Block(Invariant($"for (int plane = 0; tail > 0 && plane < {WinogradPlan.BandPlanes}; plane++)")))
+                {
+                    w.Line(Invariant($"KgMarshal.CreateSpan(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + (plane * {stride}) + {rows * columns}"))}, tail).Clear();"));
                 }
             }
         }

@@ -48,45 +48,6 @@ public static class KernelParts
         Job.Run(part, input, inputLength, weights, bias, output, outputLength, batch, units, parts, bySamples);
     }
 
-    /// <summary>
-    /// As <see cref="Run(KernelPart, ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Parallelism)"/>,
-    /// for a kernel that first copies each sample into scratch every unit reads (Winograd's tile band): split by samples,
-    /// each part runs <paramref name="part"/>, which copies its own samples; split by units, each sample is copied once,
-    /// into <paramref name="sharedLength"/> floats from the array pool, by <paramref name="fill"/> split over its
-    /// <paramref name="fillUnits"/> units (input channels) — then <paramref name="sharedPart"/> does the units, reading
-    /// the copy as its input, one sample at a time. Where <paramref name="part"/> would have each part copy the whole
-    /// sample for itself, every thread copies a share of it once.
-    /// </summary>
-    public static void Run(KernelPart part, KernelPart fill, int fillUnits, int sharedLength, KernelPart sharedPart, ReadOnlySpan<float> input, int inputLength,
-        ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output, int outputLength, int batch, int units, Parallelism parallelism)
-    {
-        ArgumentNullException.ThrowIfNull(fill);
-        ArgumentNullException.ThrowIfNull(sharedPart);
-        int threads = Math.Min(parallelism.Threads, MaxParts);
-        if (threads <= 1 || units <= 1 || BySamples(batch, threads))
-        {
-            Run(part, input, inputLength, weights, bias, output, outputLength, batch, units, parallelism);
-            return;
-        }
-
-        float[] shared = System.Buffers.ArrayPool<float>.Shared.Rent(sharedLength);
-        try
-        {
-            Span<float> copy = shared.AsSpan(0, sharedLength);
-            for (int n = 0; n < batch; n++)
-            {
-                Job.Run(fill, input.Slice(n * inputLength, inputLength), inputLength, weights, bias, copy, sharedLength, 1, fillUnits,
-                    Math.Min(threads, fillUnits), bySamples: false);
-                Job.Run(sharedPart, copy, sharedLength, weights, bias, output.Slice(n * outputLength, outputLength), outputLength, 1, units,
-                    Math.Min(threads, units), bySamples: false);
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<float>.Shared.Return(shared);
-        }
-    }
-
     /// <summary>Whether a call splits by samples: when they divide among the threads, or give each at least four.</summary>
     private static bool BySamples(int batch, int threads) => batch % threads == 0 || batch >= 4 * threads;
 

@@ -22,6 +22,7 @@ using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 using KgWinograd = global::KernelGen.WinogradTransforms;
+using KgWinogradRows = global::KernelGen.WinogradBandRows;
 
 namespace Samples;
 
@@ -107,7 +108,8 @@ partial class Layers
     }
 
     /// <summary>The Winograd overload of <c>Conv3x3</c> on up to <paramref name="parallelism"/>'s threads: its blocks of tiles × register tiles of output
-    /// channels split among them, a sample's tile band filled once and shared; the output is bit-identical to one thread's.</summary>
+    /// channels split among them, each thread copying into a tile band of its own the input rows its blocks read; the output is bit-identical to one
+    /// thread's.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static void Conv3x3(
         global::System.ReadOnlySpan<float> input, global::KernelGen.PackedWeights weights, global::System.ReadOnlySpan<float> bias,
@@ -119,9 +121,7 @@ partial class Layers
         global::KernelGen.KernelArguments.Length(bias.Length, 16, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, 5184, nameof(output));
         global::KernelGen.KernelParts.Run(
-            LayersConv3x3Kernel.WinogradPart, LayersConv3x3Kernel.WinogradFillPart, LayersConv3x3Kernel.WinogradFillUnits,
-            LayersConv3x3Kernel.WinogradBandLength, LayersConv3x3Kernel.WinogradBandPart, input, 5184, weights.Values, bias, output, 5184, 1,
-            LayersConv3x3Kernel.WinogradUnits, parallelism);
+            LayersConv3x3Kernel.WinogradPart, input, 5184, weights.Values, bias, output, 5184, 1, LayersConv3x3Kernel.WinogradUnits, parallelism);
     }
 }
 
@@ -1300,8 +1300,22 @@ file static class LayersConv3x3Kernel
             ref float band = ref KgMarshal.GetArrayDataReference(rented);
             for (int n = 0; n < batch; n++)
             {
-                WinogradFill(ref KgUnsafe.Add(ref input, n * 5184), ref band, 0, WinogradFillUnits);
-                WinogradBandPart(ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), 1, from, to);
+                if (KgV512.IsHardwareAccelerated)
+                {
+                    Vector512Winograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                }
+                else if (KgV256.IsHardwareAccelerated)
+                {
+                    Vector256Winograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                }
+                else if (KgV128.IsHardwareAccelerated)
+                {
+                    Vector128Winograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                }
+                else
+                {
+                    ScalarWinograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                }
             }
         }
         finally
@@ -1313,52 +1327,23 @@ file static class LayersConv3x3Kernel
     /// <summary>Floats of one sample's tile band: 16 input channels × 24 planes × 37.</summary>
     public const int WinogradBandLength = 14208;
 
-    /// <summary>A shared band's fill splits into the input channels.</summary>
-    public const int WinogradFillUnits = 16;
-
-    /// <summary>One part of a shared band's fill: input channels <paramref name="from"/> .. <paramref name="to"/> − 1 of one sample into <paramref
-    /// name="band"/>.</summary>
-    public static void WinogradFillPart(ref float input, ref float weights, ref float bias, ref float band, int batch, int from, int to)
-    {
-        WinogradFill(ref input, ref band, from, to);
-    }
-
-    /// <summary>One part of a split Winograd call over a shared band: one sample, the pairs that stand in units <paramref name="from"/> .. <paramref
-    /// name="to"/> − 1.</summary>
-    public static void WinogradBandPart(ref float band, ref float weights, ref float bias, ref float output, int batch, int from, int to)
-    {
-        if (KgV512.IsHardwareAccelerated)
-        {
-            Vector512WinogradBand(ref band, ref weights, ref bias, ref output, from, to);
-        }
-        else if (KgV256.IsHardwareAccelerated)
-        {
-            Vector256WinogradBand(ref band, ref weights, ref bias, ref output, from, to);
-        }
-        else if (KgV128.IsHardwareAccelerated)
-        {
-            Vector128WinogradBand(ref band, ref weights, ref bias, ref output, from, to);
-        }
-        else
-        {
-            ScalarWinogradBand(ref band, ref weights, ref bias, ref output, from, to);
-        }
-    }
-
     /// <summary>
-    /// One sample's Winograd F(4×4, 3×3) from its tile band on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2
+    /// One sample's Winograd F(4×4, 3×3) on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2
     /// vector(s) of tiles. Of the 2 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 2:
-    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
-    /// split call share at most a block's transform).
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
+    /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512WinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
+    public static void Vector512Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 2) + 399) / 400), end = (int)((((long)to * 2) + 399) / 400);
         if (first >= end)
         {
             return;
         }
+
+        // One block holds all 25 tiles: every band row is read.
+        Vector512WinogradFill(ref input, ref band, 0, 6);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 32 tiles], one register tile's products [36 points, 8 channels, 32 tiles], one channel's output tiles.
@@ -1368,7 +1353,7 @@ file static class LayersConv3x3Kernel
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 19008);
             ref float tiles = ref KgUnsafe.Add(ref products, 9216);
-            // One block holds all 25 tiles: the pairs are the register tiles.
+            // The pairs are the register tiles.
             const int t0 = 0;
             // Tiles t0 .. t0 + 31 of every input channel to the transform domain: points[point, channel, tile].
             for (int c = 0; c < 16; c++)
@@ -1457,19 +1442,23 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// One sample's Winograd F(4×4, 3×3) from its tile band on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2
+    /// One sample's Winograd F(4×4, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2
     /// vector(s) of tiles. Of the 6 (block, register tile) pairs, pair p = block × 3 + register tile stands at unit p × 400 / 6:
-    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
-    /// split call share at most a block's transform).
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
+    /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256WinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
+    public static void Vector256Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 6) + 399) / 400), end = (int)((((long)to * 6) + 399) / 400);
         if (first >= end)
         {
             return;
         }
+
+        // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
+        int firstBlock = first / 3, endBlock = ((end - 1) / 3) + 1;
+        WinogradFill(ref input, ref band, firstBlock * 16 / 5, ((KgMath.Min(endBlock * 16, 25) - 1) / 5) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 16 tiles], one register tile's products [36 points, 6 channels, 16 tiles], one channel's output tiles.
@@ -1479,7 +1468,7 @@ file static class LayersConv3x3Kernel
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 9792);
             ref float tiles = ref KgUnsafe.Add(ref products, 3456);
-            for (int block = first / 3; block * 3 < end; block++)
+            for (int block = firstBlock; block < endBlock; block++)
             {
                 int t0 = block * 16;
                 // Tiles t0 .. t0 + 15 of every input channel to the transform domain: points[point, channel, tile].
@@ -1559,19 +1548,23 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// One sample's Winograd F(4×4, 3×3) from its tile band on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2
+    /// One sample's Winograd F(4×4, 3×3) on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2
     /// vector(s) of tiles. Of the 8 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 8:
-    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
-    /// split call share at most a block's transform).
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
+    /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128WinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
+    public static void Vector128Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 8) + 399) / 400), end = (int)((((long)to * 8) + 399) / 400);
         if (first >= end)
         {
             return;
         }
+
+        // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
+        int firstBlock = first / 2, endBlock = ((end - 1) / 2) + 1;
+        WinogradFill(ref input, ref band, firstBlock * 8 / 5, ((KgMath.Min(endBlock * 8, 25) - 1) / 5) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 8 tiles], one register tile's products [36 points, 8 channels, 8 tiles], one channel's output tiles.
@@ -1581,7 +1574,7 @@ file static class LayersConv3x3Kernel
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 5184);
             ref float tiles = ref KgUnsafe.Add(ref products, 2304);
-            for (int block = first / 2; block * 2 < end; block++)
+            for (int block = firstBlock; block < endBlock; block++)
             {
                 int t0 = block * 8;
                 // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
@@ -1672,19 +1665,23 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// One sample's Winograd F(4×4, 3×3) from its tile band on Scalar: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2
+    /// One sample's Winograd F(4×4, 3×3) on Scalar: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2
     /// tile(s). Of the 52 (block, register tile) pairs, pair p = block × 4 + register tile stands at unit p × 400 / 52:
-    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, transforming the input of the blocks they are in (parts of a
-    /// split call share at most a block's transform).
+    /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
+    /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void ScalarWinogradBand(ref float band, ref float weights, ref float bias, ref float output, int from, int to)
+    public static void ScalarWinograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
         int first = (int)((((long)from * 52) + 399) / 400), end = (int)((((long)to * 52) + 399) / 400);
         if (first >= end)
         {
             return;
         }
+
+        // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
+        int firstBlock = first / 4, endBlock = ((end - 1) / 4) + 1;
+        WinogradFill(ref input, ref band, firstBlock * 2 / 5, ((KgMath.Min(endBlock * 2, 25) - 1) / 5) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 2 tiles], one register tile's products [36 points, 4 channels, 2 tiles], one channel's output tiles.
@@ -1694,7 +1691,7 @@ file static class LayersConv3x3Kernel
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 1728);
             ref float tiles = ref KgUnsafe.Add(ref products, 288);
-            for (int block = first / 4; block * 4 < end; block++)
+            for (int block = firstBlock; block < endBlock; block++)
             {
                 int t0 = block * 2;
                 // Tiles t0 .. t0 + 1 of every input channel to the transform domain: points[point, channel, tile].
@@ -1762,17 +1759,23 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// Copies input channels <paramref name="from"/> .. <paramref name="to"/> − 1 of one sample into the tile band: for padded row y and tap column
-    /// j (0–5), plane (y mod 4) · 6 + j holds padded pixel (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 5 + tx. Each channel's
-    /// 888 floats are cleared first (padding, and the block padding's lanes), while they are in cache.
+    /// Copies band rows <paramref name="firstRow"/> .. <paramref name="endRow"/> − 1 (padded input rows 4 · firstRow .. 4 · endRow − 1) of every
+    /// input channel of one sample into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds padded pixel
+    /// (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 5 + tx. The rows are cleared first in each of a channel's 24 planes of
+    /// 37 floats (padding, and after row 5 the last block's padding lanes), while they are in cache.
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void WinogradFill(ref float input, ref float band, int from, int to)
+    private static void WinogradFill(ref float input, ref float band, int firstRow, int endRow)
     {
-        for (int c = from; c < to; c++)
+        int clear = firstRow * 5, cleared = (endRow > 5 ? 37 : endRow * 5) - clear;
+        int firstInput = KgMath.Max((firstRow * 4) - 1, 0), endInput = KgMath.Min((endRow * 4) - 1, 18);
+        for (int c = 0; c < 16; c++)
         {
-            KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, c * 888), 888).Clear();
-            for (int iy = 0; iy < 18; iy++)
+            for (int plane = 0; plane < 24; plane++)
+            {
+                KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, (c * 888) + (plane * 37) + clear), cleared).Clear();
+            }
+            for (int iy = firstInput; iy < endInput; iy++)
             {
                 int y = iy + 1;
                 ref float source = ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 18);
@@ -1801,6 +1804,42 @@ file static class LayersConv3x3Kernel
                 {
                     KgUnsafe.Add(ref target, tx + 185) = KgUnsafe.Add(ref source, (tx * 4) + 4);
                 }
+            }
+        }
+    }
+
+    /// <summary>As <see cref="WinogradFill"/>, 16 tiles at a time: each input row through a copy with its padding, padding rows written as zeros in
+    /// place.</summary>
+    [KgMethodImpl(KgImpl.AggressiveOptimization)]
+    private static void Vector512WinogradFill(ref float input, ref float band, int firstRow, int endRow)
+    {
+        // An input row with 1 zero(s) before it and zeros after, as far as the last step of 16 tiles reads.
+        KgSpan padded = stackalloc float[KgWinogradRows.PaddedLength(5)];
+        padded.Clear();
+        KgSpan row = padded.Slice(1, 18);
+        int tail = endRow > 5 ? 7 : 0;
+        for (int c = 0; c < 16; c++)
+        {
+            for (int y = firstRow * 4; y < endRow * 4; y++)
+            {
+                ref float target = ref KgUnsafe.Add(ref band, (c * 888) + ((y & 3) * 222) + ((y >> 2) * 5));
+                int iy = y - 1;
+                if ((uint)iy < 18)
+                {
+                    KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 18), 18).CopyTo(row);
+                    KgWinogradRows.Fill(padded, ref target, 37, 5);
+                    continue;
+                }
+                // A padding row.
+                for (int j = 0; j < 6; j++)
+                {
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref target, j * 37), 5).Clear();
+                }
+            }
+            // Past row 5, the last block's padding lanes.
+            for (int plane = 0; tail > 0 && plane < 24; plane++)
+            {
+                KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, (c * 888) + (plane * 37) + 30), tail).Clear();
             }
         }
     }
