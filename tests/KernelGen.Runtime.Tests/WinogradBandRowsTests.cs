@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace KernelGen.Runtime.Tests;
 
 /// <summary>
@@ -46,5 +48,21 @@ public sealed class WinogradBandRowsTests
         var target = new float[100];
         ArgumentException e = Assert.Throws<ArgumentException>(() => WinogradBandRows.Fill(new float[WinogradBandRows.PaddedLength(14) - 1], ref target[0], 16, 14));
         Assert.Equal("padded", e.ParamName);
+    }
+}
+
+/// <summary><see cref="WinogradTransforms.StoreTiles4"/>: four pixel-column vectors of four tiles stored as the tiles' pixel rows, side by side.</summary>
+public sealed class WinogradStoreTests
+{
+    [Fact]
+    public void Four_tiles_pixel_columns_are_stored_as_their_rows_side_by_side_and_nothing_else_is_written()
+    {
+        // Column c of tile k holds 10k + c: the stored row must read 0 1 2 3 10 11 12 13 20 …
+        Vector128<float>[] columns = [.. Enumerable.Range(0, 4).Select(c => Vector128.Create(c, 10f + c, 20f + c, 30f + c))];
+        var target = new float[18];
+        Array.Fill(target, float.NaN);
+        WinogradTransforms.StoreTiles4(columns[0], columns[1], columns[2], columns[3], ref target[1]);
+        Assert.True(float.IsNaN(target[0]) && float.IsNaN(target[17]), "StoreTiles4 wrote outside its 16 floats");
+        Assert.Equal([.. Enumerable.Range(0, 16).Select(i => (float)((10 * (i / 4)) + (i % 4)))], target[1..17]);
     }
 }

@@ -450,14 +450,31 @@ internal static class WinogradEmitter
                         }
                     }
 
-                    using (w.Block(Invariant($"for (int i = first; i < {(lastColumns < WinogradPlan.Tile ? "whole" : "last")}; i++)")))
+                    string whole = lastColumns < WinogradPlan.Tile ? "whole" : "last";
+                    SimdPath? vector = s.Activation.Vectorised ? plan.Paths.Select(p => p.Path).FirstOrDefault(p => p.Bits == 128) : null;
+                    w.Line("int i = first;");
+                    if (vector is not null)
+                    {
+                        w.Line("// Four whole tiles at a time: a vector per pixel column, transposed into the tiles' pixel rows.");
+                        using (w.Block($"if ({vector.Condition})"))
+                        using (w.Block($"for (; i + 4 <= {whole}; i += 4)"))
+                        {
+                            w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * 4;"));
+                            string Column(int c) => vector.Load("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}"));
+                            w.Line($"{vector.Type} {string.Join(", ", Enumerable.Range(0, WinogradPlan.Tile).Select(c => $"c{c} = {Column(c)}"))};");
+                            string columnsOut = string.Join(", ", Enumerable.Range(0, WinogradPlan.Tile).Select(c => ActivationText.Apply(vector, s.Activation, $"c{c}")));
+                            w.Line($"KgWinograd.StoreTiles4({columnsOut}, ref {At("target", "x")});");
+                        }
+                    }
+
+                    using (w.Block($"for (; i < {whole}; i++)"))
                     {
                         Tile(WinogradPlan.Tile);
                     }
 
                     if (lastColumns < WinogradPlan.Tile)
                     {
-                        using (w.Block("for (int i = whole; i < last; i++)"))
+                        using (w.Block("for (; i < last; i++)"))
                         {
                             Tile(lastColumns);
                         }

@@ -3,6 +3,8 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace KernelGen;
 
@@ -63,6 +65,41 @@ public static class WinogradTransforms
     /// <summary>The output transform one tile at a time (<paramref name="vectors"/> tiles).</summary>
     public static void OutputScalar(ref float products, int pointStride, ref float tiles, int tileStride, float bias, int vectors) =>
         Output<Lanes1>(ref products, (nuint)pointStride, ref tiles, (nuint)tileStride, bias, vectors);
+
+    /// <summary>
+    /// Stores one output row of four consecutive tiles: <paramref name="column0"/> … <paramref name="column3"/> hold pixel
+    /// columns 0–3 of tiles 0–3 (lane = tile); tile k's four pixels go to <c>target[4k .. 4k + 3]</c> — a 4 × 4 transpose
+    /// (SSE unpacks or NEON zips) and 16 contiguous floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTiles4(Vector128<float> column0, Vector128<float> column1, Vector128<float> column2, Vector128<float> column3, ref float target)
+    {
+        if (Sse.IsSupported)
+        {
+            Vector128<float> low01 = Sse.UnpackLow(column0, column1), high01 = Sse.UnpackHigh(column0, column1);
+            Vector128<float> low23 = Sse.UnpackLow(column2, column3), high23 = Sse.UnpackHigh(column2, column3);
+            Sse.MoveLowToHigh(low01, low23).StoreUnsafe(ref target);
+            Sse.MoveHighToLow(low23, low01).StoreUnsafe(ref target, 4);
+            Sse.MoveLowToHigh(high01, high23).StoreUnsafe(ref target, 8);
+            Sse.MoveHighToLow(high23, high01).StoreUnsafe(ref target, 12);
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            Vector128<ulong> low01 = AdvSimd.Arm64.ZipLow(column0, column1).AsUInt64(), high01 = AdvSimd.Arm64.ZipHigh(column0, column1).AsUInt64();
+            Vector128<ulong> low23 = AdvSimd.Arm64.ZipLow(column2, column3).AsUInt64(), high23 = AdvSimd.Arm64.ZipHigh(column2, column3).AsUInt64();
+            AdvSimd.Arm64.ZipLow(low01, low23).AsSingle().StoreUnsafe(ref target);
+            AdvSimd.Arm64.ZipHigh(low01, low23).AsSingle().StoreUnsafe(ref target, 4);
+            AdvSimd.Arm64.ZipLow(high01, high23).AsSingle().StoreUnsafe(ref target, 8);
+            AdvSimd.Arm64.ZipHigh(high01, high23).AsSingle().StoreUnsafe(ref target, 12);
+        }
+        else
+        {
+            for (int k = 0; k < 4; k++)
+            {
+                Vector128.Create(column0.GetElement(k), column1.GetElement(k), column2.GetElement(k), column3.GetElement(k)).StoreUnsafe(ref target, (nuint)(4 * k));
+            }
+        }
+    }
 
     /// <summary>
     /// <c>Bᵀ</c> for F(4×4, 3×3) as a matrix, row by row: <c>Bᵀ d B</c> is what <see cref="Input512"/> computes in

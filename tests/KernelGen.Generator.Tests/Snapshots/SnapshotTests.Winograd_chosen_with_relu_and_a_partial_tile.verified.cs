@@ -1860,7 +1860,22 @@ file static class LayersConv3x3Kernel
             {
                 ref float target = ref KgUnsafe.Add(ref output, ((ty * 4) + r) * 18);
                 ref float source = ref KgUnsafe.Add(ref tiles, r * 4 * lanes);
-                for (int i = first; i < whole; i++)
+                int i = first;
+                // Four whole tiles at a time: a vector per pixel column, transposed into the tiles' pixel rows.
+                if (KgV128.IsHardwareAccelerated)
+                {
+                    for (; i + 4 <= whole; i += 4)
+                    {
+                        int x = (t0 + i - (ty * 5)) * 4;
+                        KgF128 c0 = KgV128.LoadUnsafe(ref source, (nuint)i),
+                            c1 = KgV128.LoadUnsafe(ref source, (nuint)(i + lanes)), c2 = KgV128.LoadUnsafe(ref source, (nuint)(i + (2 * lanes))),
+                            c3 = KgV128.LoadUnsafe(ref source, (nuint)(i + (3 * lanes)));
+                        KgWinograd.StoreTiles4(
+                            KgV128.Max(c0, KgF128.Zero), KgV128.Max(c1, KgF128.Zero), KgV128.Max(c2, KgF128.Zero), KgV128.Max(c3, KgF128.Zero),
+                            ref KgUnsafe.Add(ref target, x));
+                    }
+                }
+                for (; i < whole; i++)
                 {
                     int x = (t0 + i - (ty * 5)) * 4;
                     KgUnsafe.Add(ref target, x) = KgMathF.Max(KgUnsafe.Add(ref source, i), 0f);
@@ -1868,7 +1883,7 @@ file static class LayersConv3x3Kernel
                     KgUnsafe.Add(ref target, x + 2) = KgMathF.Max(KgUnsafe.Add(ref source, i + (2 * lanes)), 0f);
                     KgUnsafe.Add(ref target, x + 3) = KgMathF.Max(KgUnsafe.Add(ref source, i + (3 * lanes)), 0f);
                 }
-                for (int i = whole; i < last; i++)
+                for (; i < last; i++)
                 {
                     int x = (t0 + i - (ty * 5)) * 4;
                     KgUnsafe.Add(ref target, x) = KgMathF.Max(KgUnsafe.Add(ref source, i), 0f);
