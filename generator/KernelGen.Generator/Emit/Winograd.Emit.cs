@@ -17,6 +17,13 @@ internal static class WinogradEmitter
 {
     private const string Fill = "WinogradFill";
     private const string WideFill = "Vector512WinogradFill";
+
+    /// <summary>
+    /// The fewest tile columns for which the Vector512 path copies band rows 16 tiles at a time: its fixed cost per row (a
+    /// copy into the padded row, a call, masked stores) lost to the scalar gather at 4 columns (ResNet's 14×14 planes: 9 %
+    /// of the layer in <c>perf</c> against 5 %) and won at 7 (28×28: 13 % against 14 %) and 14 (56×56: 9 % against 17 %).
+    /// </summary>
+    private const int WideFillColumns = 6;
     private const string StoreTiles = "WinogradStore";
 
     /// <summary>The kernel class's entry, part and units of the Winograd overloads.</summary>
@@ -75,7 +82,7 @@ internal static class WinogradEmitter
 
         w.Line();
         WriteFill(w, g, plan);
-        if (plan.Paths.Any(p => p.Path.Bits == 512))
+        if (plan.TileColumns >= WideFillColumns && plan.Paths.Any(p => p.Path.Bits == 512))
         {
             w.Line();
             WriteWideFill(w, g, plan);
@@ -190,7 +197,7 @@ internal static class WinogradEmitter
 
             w.Line();
             bool oneBlock = blocks == 1;
-            string fill = path.Path.Bits == 512 ? WideFill : Fill;
+            string fill = path.Path.Bits == 512 && plan.TileColumns >= WideFillColumns ? WideFill : Fill;
             if (oneBlock)
             {
                 w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: every band row is read."));

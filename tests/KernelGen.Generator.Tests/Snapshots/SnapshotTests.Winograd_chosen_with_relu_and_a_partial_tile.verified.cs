@@ -28,10 +28,10 @@ namespace Samples;
 
 partial class Layers
 {
-    /// <summary>Conv2D 16×18×18 → 16×18×18: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation
+    /// <summary>Conv2D 16×18×22 → 16×18×22: kernel 3×3, stride 1×1, padding 1,1,1,1 (top, bottom, left, right), dilation 1×1, groups 1, bias, activation
     /// Relu.</summary>
     /// <remarks>
-    /// <para>1,492,992 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [16, 16, 3, 3], output NCHW.</para>
+    /// <para>1,824,768 FLOPs per sample (a multiply-add counts 2). Input NCHW, weights OIHW [16, 16, 3, 3], output NCHW.</para>
     /// <para>Strategy: output rows read a band of input rows copied with its padding (every input channel's padded plane, once per sample) and split into 1
     /// stride phase(s), so every kernel tap is a contiguous load and no loop checks bounds. Register tiles of output channels × output pixels accumulate over
     /// all input channels and the whole window, then store once with bias and activation.</para>
@@ -39,9 +39,9 @@ partial class Layers
     /// <para>Vector256: tiles of 4 channel(s) × 3 vector(s) of 8 pixels (12 accumulators), window unrolled per kernel row.</para>
     /// <para>Vector128: tiles of 6 channel(s) × 4 vector(s) of 4 pixels (24 accumulators), window unrolled per kernel row.</para>
     /// <para>Scalar: tiles of 2 channel(s) × 4 pixel(s) (8 accumulators), window looped.</para>
-    /// <para>Winograd F(4×4, 3×3), chosen because a 3×3, stride-1 convolution of 16 → 16 channels whose blocks of tiles take 40 % of direct convolution's
+    /// <para>Winograd F(4×4, 3×3), chosen because a 3×3, stride-1 convolution of 16 → 16 channels whose blocks of tiles take 32 % of direct convolution's
     /// products on Vector512: <c>Conv3x3PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products
-    /// per pair of channels instead of 144 (5×5 tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴
+    /// per pair of channels instead of 144 (5×6 tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴
     /// × M of the exact sum, M being what the transforms compute on the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the
     /// bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite.</para>
     /// <para>Vector512, Winograd: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
@@ -55,10 +55,10 @@ partial class Layers
         global::System.Span<float> output)
     {
         // Every length is checked before anything is written.
-        global::KernelGen.KernelArguments.Length(input.Length, 5184, nameof(input));
+        global::KernelGen.KernelArguments.Length(input.Length, 6336, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 2304, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 16, nameof(bias));
-        global::KernelGen.KernelArguments.Length(output.Length, 5184, nameof(output));
+        global::KernelGen.KernelArguments.Length(output.Length, 6336, nameof(output));
         LayersConv3x3Kernel.Run(input, weights, bias, output, 1);
     }
 
@@ -72,11 +72,11 @@ partial class Layers
         global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
     {
         // Every length is checked before anything is written.
-        global::KernelGen.KernelArguments.Length(input.Length, 5184, nameof(input));
+        global::KernelGen.KernelArguments.Length(input.Length, 6336, nameof(input));
         global::KernelGen.KernelArguments.Length(weights.Length, 2304, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 16, nameof(bias));
-        global::KernelGen.KernelArguments.Length(output.Length, 5184, nameof(output));
-        global::KernelGen.KernelParts.Run(LayersConv3x3Kernel.Part, input, 5184, weights, bias, output, 5184, 1, LayersConv3x3Kernel.Units, parallelism);
+        global::KernelGen.KernelArguments.Length(output.Length, 6336, nameof(output));
+        global::KernelGen.KernelParts.Run(LayersConv3x3Kernel.Part, input, 6336, weights, bias, output, 6336, 1, LayersConv3x3Kernel.Units, parallelism);
     }
 
     /// <summary>Transforms <paramref name="weights"/> (OIHW [16, 16, 3, 3], as <see cref="Conv3x3(global::System.ReadOnlySpan{float},
@@ -100,10 +100,10 @@ partial class Layers
         global::System.Span<float> output)
     {
         // Every argument is checked before anything is written.
-        global::KernelGen.KernelArguments.Length(input.Length, 5184, nameof(input));
+        global::KernelGen.KernelArguments.Length(input.Length, 6336, nameof(input));
         global::KernelGen.KernelArguments.Packed(weights, LayersConv3x3Kernel.WinogradLayout, 9240, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 16, nameof(bias));
-        global::KernelGen.KernelArguments.Length(output.Length, 5184, nameof(output));
+        global::KernelGen.KernelArguments.Length(output.Length, 6336, nameof(output));
         LayersConv3x3Kernel.RunWinograd(input, weights.Values, bias, output, 1);
     }
 
@@ -116,12 +116,12 @@ partial class Layers
         global::System.Span<float> output, global::KernelGen.Parallelism parallelism)
     {
         // Every argument is checked before anything is written.
-        global::KernelGen.KernelArguments.Length(input.Length, 5184, nameof(input));
+        global::KernelGen.KernelArguments.Length(input.Length, 6336, nameof(input));
         global::KernelGen.KernelArguments.Packed(weights, LayersConv3x3Kernel.WinogradLayout, 9240, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 16, nameof(bias));
-        global::KernelGen.KernelArguments.Length(output.Length, 5184, nameof(output));
+        global::KernelGen.KernelArguments.Length(output.Length, 6336, nameof(output));
         global::KernelGen.KernelParts.Run(
-            LayersConv3x3Kernel.WinogradPart, input, 5184, weights.Values, bias, output, 5184, 1, LayersConv3x3Kernel.WinogradUnits, parallelism);
+            LayersConv3x3Kernel.WinogradPart, input, 6336, weights.Values, bias, output, 6336, 1, LayersConv3x3Kernel.WinogradUnits, parallelism);
     }
 }
 
@@ -183,8 +183,8 @@ file static class LayersConv3x3Kernel
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 5184);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 5184);
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 6336);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 6336);
             // The padded planes of all 16 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
             FillBand(ref inputGroup, ref band, -1, 16);
             for (int oy = 0; oy < 18; oy++)
@@ -193,18 +193,18 @@ file static class LayersConv3x3Kernel
                 // output channels in blocks of 8, those that start in from .. to − 1
                 for (int ob = (from + 7) / 8 * 8; ob < KgMath.Min(to, 16); ob += 8)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 324) + (oy * 18));
-                    // pixels 0..17
-                    Vector512Tile8x2Partial2(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 396) + (oy * 22));
+                    // pixels 0..21
+                    Vector512Tile8x2Partial6(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
                 }
             }
         }
     }
 
-    /// <summary>8 output channel(s) × 2 vector(s) of 16 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// <summary>8 output channel(s) × 2 vector(s) of 16 pixels, the last holding 6, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Tile8x2Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector512Tile8x2Partial6(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF512 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1, a6_0, a6_1, a7_0, a7_1;
         // Start from the bias.
@@ -338,29 +338,37 @@ file static class LayersConv3x3Kernel
         a7_1 = KgV512.Max(a7_1, KgF512.Zero);
         // Store once.
         KgV512.StoreUnsafe(a0_0, ref output);
-        KgUnsafe.Add(ref output, 16) = KgV512.GetElement(a0_1, 0);
-        KgUnsafe.Add(ref output, 17) = KgV512.GetElement(a0_1, 1);
-        KgV512.StoreUnsafe(a1_0, ref output, 324);
-        KgUnsafe.Add(ref output, 340) = KgV512.GetElement(a1_1, 0);
-        KgUnsafe.Add(ref output, 341) = KgV512.GetElement(a1_1, 1);
-        KgV512.StoreUnsafe(a2_0, ref output, 648);
-        KgUnsafe.Add(ref output, 664) = KgV512.GetElement(a2_1, 0);
-        KgUnsafe.Add(ref output, 665) = KgV512.GetElement(a2_1, 1);
-        KgV512.StoreUnsafe(a3_0, ref output, 972);
-        KgUnsafe.Add(ref output, 988) = KgV512.GetElement(a3_1, 0);
-        KgUnsafe.Add(ref output, 989) = KgV512.GetElement(a3_1, 1);
-        KgV512.StoreUnsafe(a4_0, ref output, 1296);
-        KgUnsafe.Add(ref output, 1312) = KgV512.GetElement(a4_1, 0);
-        KgUnsafe.Add(ref output, 1313) = KgV512.GetElement(a4_1, 1);
-        KgV512.StoreUnsafe(a5_0, ref output, 1620);
-        KgUnsafe.Add(ref output, 1636) = KgV512.GetElement(a5_1, 0);
-        KgUnsafe.Add(ref output, 1637) = KgV512.GetElement(a5_1, 1);
-        KgV512.StoreUnsafe(a6_0, ref output, 1944);
-        KgUnsafe.Add(ref output, 1960) = KgV512.GetElement(a6_1, 0);
-        KgUnsafe.Add(ref output, 1961) = KgV512.GetElement(a6_1, 1);
-        KgV512.StoreUnsafe(a7_0, ref output, 2268);
-        KgUnsafe.Add(ref output, 2284) = KgV512.GetElement(a7_1, 0);
-        KgUnsafe.Add(ref output, 2285) = KgV512.GetElement(a7_1, 1);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a0_1)), ref output, 16);
+        KgUnsafe.Add(ref output, 20) = KgV512.GetElement(a0_1, 4);
+        KgUnsafe.Add(ref output, 21) = KgV512.GetElement(a0_1, 5);
+        KgV512.StoreUnsafe(a1_0, ref output, 396);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a1_1)), ref output, 412);
+        KgUnsafe.Add(ref output, 416) = KgV512.GetElement(a1_1, 4);
+        KgUnsafe.Add(ref output, 417) = KgV512.GetElement(a1_1, 5);
+        KgV512.StoreUnsafe(a2_0, ref output, 792);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a2_1)), ref output, 808);
+        KgUnsafe.Add(ref output, 812) = KgV512.GetElement(a2_1, 4);
+        KgUnsafe.Add(ref output, 813) = KgV512.GetElement(a2_1, 5);
+        KgV512.StoreUnsafe(a3_0, ref output, 1188);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a3_1)), ref output, 1204);
+        KgUnsafe.Add(ref output, 1208) = KgV512.GetElement(a3_1, 4);
+        KgUnsafe.Add(ref output, 1209) = KgV512.GetElement(a3_1, 5);
+        KgV512.StoreUnsafe(a4_0, ref output, 1584);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a4_1)), ref output, 1600);
+        KgUnsafe.Add(ref output, 1604) = KgV512.GetElement(a4_1, 4);
+        KgUnsafe.Add(ref output, 1605) = KgV512.GetElement(a4_1, 5);
+        KgV512.StoreUnsafe(a5_0, ref output, 1980);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a5_1)), ref output, 1996);
+        KgUnsafe.Add(ref output, 2000) = KgV512.GetElement(a5_1, 4);
+        KgUnsafe.Add(ref output, 2001) = KgV512.GetElement(a5_1, 5);
+        KgV512.StoreUnsafe(a6_0, ref output, 2376);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a6_1)), ref output, 2392);
+        KgUnsafe.Add(ref output, 2396) = KgV512.GetElement(a6_1, 4);
+        KgUnsafe.Add(ref output, 2397) = KgV512.GetElement(a6_1, 5);
+        KgV512.StoreUnsafe(a7_0, ref output, 2772);
+        KgV128.StoreUnsafe(KgV256.GetLower(KgV512.GetLower(a7_1)), ref output, 2788);
+        KgUnsafe.Add(ref output, 2792) = KgV512.GetElement(a7_1, 4);
+        KgUnsafe.Add(ref output, 2793) = KgV512.GetElement(a7_1, 5);
     }
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 16.</summary>
@@ -372,8 +380,8 @@ file static class LayersConv3x3Kernel
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 5184);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 5184);
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 6336);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 6336);
             // The padded planes of all 16 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
             FillBand(ref inputGroup, ref band, -1, 16);
             for (int oy = 0; oy < 18; oy++)
@@ -382,18 +390,18 @@ file static class LayersConv3x3Kernel
                 // output channels in blocks of 4, those that start in from .. to − 1
                 for (int ob = (from + 3) / 4 * 4; ob < KgMath.Min(to, 16); ob += 4)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 324) + (oy * 18));
-                    // pixels 0..17
-                    Vector256Tile4x3Partial2(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 396) + (oy * 22));
+                    // pixels 0..21
+                    Vector256Tile4x3Partial6(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
                 }
             }
         }
     }
 
-    /// <summary>4 output channel(s) × 3 vector(s) of 8 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// <summary>4 output channel(s) × 3 vector(s) of 8 pixels, the last holding 6, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Tile4x3Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector256Tile4x3Partial6(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
         KgF256 a0_0, a0_1, a0_2, a1_0, a1_1, a1_2, a2_0, a2_1, a2_2, a3_0, a3_1, a3_2;
         // Start from the bias.
@@ -499,20 +507,24 @@ file static class LayersConv3x3Kernel
         // Store once.
         KgV256.StoreUnsafe(a0_0, ref output);
         KgV256.StoreUnsafe(a0_1, ref output, 8);
-        KgUnsafe.Add(ref output, 16) = KgV256.GetElement(a0_2, 0);
-        KgUnsafe.Add(ref output, 17) = KgV256.GetElement(a0_2, 1);
-        KgV256.StoreUnsafe(a1_0, ref output, 324);
-        KgV256.StoreUnsafe(a1_1, ref output, 332);
-        KgUnsafe.Add(ref output, 340) = KgV256.GetElement(a1_2, 0);
-        KgUnsafe.Add(ref output, 341) = KgV256.GetElement(a1_2, 1);
-        KgV256.StoreUnsafe(a2_0, ref output, 648);
-        KgV256.StoreUnsafe(a2_1, ref output, 656);
-        KgUnsafe.Add(ref output, 664) = KgV256.GetElement(a2_2, 0);
-        KgUnsafe.Add(ref output, 665) = KgV256.GetElement(a2_2, 1);
-        KgV256.StoreUnsafe(a3_0, ref output, 972);
-        KgV256.StoreUnsafe(a3_1, ref output, 980);
-        KgUnsafe.Add(ref output, 988) = KgV256.GetElement(a3_2, 0);
-        KgUnsafe.Add(ref output, 989) = KgV256.GetElement(a3_2, 1);
+        KgV128.StoreUnsafe(KgV256.GetLower(a0_2), ref output, 16);
+        KgUnsafe.Add(ref output, 20) = KgV256.GetElement(a0_2, 4);
+        KgUnsafe.Add(ref output, 21) = KgV256.GetElement(a0_2, 5);
+        KgV256.StoreUnsafe(a1_0, ref output, 396);
+        KgV256.StoreUnsafe(a1_1, ref output, 404);
+        KgV128.StoreUnsafe(KgV256.GetLower(a1_2), ref output, 412);
+        KgUnsafe.Add(ref output, 416) = KgV256.GetElement(a1_2, 4);
+        KgUnsafe.Add(ref output, 417) = KgV256.GetElement(a1_2, 5);
+        KgV256.StoreUnsafe(a2_0, ref output, 792);
+        KgV256.StoreUnsafe(a2_1, ref output, 800);
+        KgV128.StoreUnsafe(KgV256.GetLower(a2_2), ref output, 808);
+        KgUnsafe.Add(ref output, 812) = KgV256.GetElement(a2_2, 4);
+        KgUnsafe.Add(ref output, 813) = KgV256.GetElement(a2_2, 5);
+        KgV256.StoreUnsafe(a3_0, ref output, 1188);
+        KgV256.StoreUnsafe(a3_1, ref output, 1196);
+        KgV128.StoreUnsafe(KgV256.GetLower(a3_2), ref output, 1204);
+        KgUnsafe.Add(ref output, 1208) = KgV256.GetElement(a3_2, 4);
+        KgUnsafe.Add(ref output, 1209) = KgV256.GetElement(a3_2, 5);
     }
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 16.</summary>
@@ -524,8 +536,8 @@ file static class LayersConv3x3Kernel
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 5184);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 5184);
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 6336);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 6336);
             // The padded planes of all 16 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
             FillBand(ref inputGroup, ref band, -1, 16);
             for (int oy = 0; oy < 18; oy++)
@@ -534,22 +546,22 @@ file static class LayersConv3x3Kernel
                 // output channels in blocks of 6, those that start in from .. to − 1
                 for (int ob = (from + 5) / 6 * 6; ob < KgMath.Min(to, 12); ob += 6)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 324) + (oy * 18));
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 396) + (oy * 22));
                     // pixels 0..15
                     Vector128Tile6x4(ref rows, ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref o, 16);
-                    // pixels 16..17
-                    Vector128Tile6x1Partial2(
+                    // pixels 16..21
+                    Vector128Tile6x2Partial2(
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 16),
                         16);
                 }
                 // the last 4 output channel(s)
                 if (from <= 12 && 12 < to)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 18) + 3888);
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (oy * 22) + 4752);
                     // pixels 0..15
                     Vector128Tile4x4(ref rows, ref KgUnsafe.Add(ref weights, 1728), ref KgUnsafe.Add(ref bias, 12), ref o, 16);
-                    // pixels 16..17
-                    Vector128Tile4x1Partial2(
+                    // pixels 16..21
+                    Vector128Tile4x2Partial2(
                         ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, 1728), ref KgUnsafe.Add(ref bias, 12), ref KgUnsafe.Add(ref o, 16), 16);
                 }
             }
@@ -735,44 +747,50 @@ file static class LayersConv3x3Kernel
         KgV128.StoreUnsafe(a0_1, ref output, 4);
         KgV128.StoreUnsafe(a0_2, ref output, 8);
         KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a1_0, ref output, 324);
-        KgV128.StoreUnsafe(a1_1, ref output, 328);
-        KgV128.StoreUnsafe(a1_2, ref output, 332);
-        KgV128.StoreUnsafe(a1_3, ref output, 336);
-        KgV128.StoreUnsafe(a2_0, ref output, 648);
-        KgV128.StoreUnsafe(a2_1, ref output, 652);
-        KgV128.StoreUnsafe(a2_2, ref output, 656);
-        KgV128.StoreUnsafe(a2_3, ref output, 660);
-        KgV128.StoreUnsafe(a3_0, ref output, 972);
-        KgV128.StoreUnsafe(a3_1, ref output, 976);
-        KgV128.StoreUnsafe(a3_2, ref output, 980);
-        KgV128.StoreUnsafe(a3_3, ref output, 984);
-        KgV128.StoreUnsafe(a4_0, ref output, 1296);
-        KgV128.StoreUnsafe(a4_1, ref output, 1300);
-        KgV128.StoreUnsafe(a4_2, ref output, 1304);
-        KgV128.StoreUnsafe(a4_3, ref output, 1308);
-        KgV128.StoreUnsafe(a5_0, ref output, 1620);
-        KgV128.StoreUnsafe(a5_1, ref output, 1624);
-        KgV128.StoreUnsafe(a5_2, ref output, 1628);
-        KgV128.StoreUnsafe(a5_3, ref output, 1632);
+        KgV128.StoreUnsafe(a1_0, ref output, 396);
+        KgV128.StoreUnsafe(a1_1, ref output, 400);
+        KgV128.StoreUnsafe(a1_2, ref output, 404);
+        KgV128.StoreUnsafe(a1_3, ref output, 408);
+        KgV128.StoreUnsafe(a2_0, ref output, 792);
+        KgV128.StoreUnsafe(a2_1, ref output, 796);
+        KgV128.StoreUnsafe(a2_2, ref output, 800);
+        KgV128.StoreUnsafe(a2_3, ref output, 804);
+        KgV128.StoreUnsafe(a3_0, ref output, 1188);
+        KgV128.StoreUnsafe(a3_1, ref output, 1192);
+        KgV128.StoreUnsafe(a3_2, ref output, 1196);
+        KgV128.StoreUnsafe(a3_3, ref output, 1200);
+        KgV128.StoreUnsafe(a4_0, ref output, 1584);
+        KgV128.StoreUnsafe(a4_1, ref output, 1588);
+        KgV128.StoreUnsafe(a4_2, ref output, 1592);
+        KgV128.StoreUnsafe(a4_3, ref output, 1596);
+        KgV128.StoreUnsafe(a5_0, ref output, 1980);
+        KgV128.StoreUnsafe(a5_1, ref output, 1984);
+        KgV128.StoreUnsafe(a5_2, ref output, 1988);
+        KgV128.StoreUnsafe(a5_3, ref output, 1992);
     }
 
-    /// <summary>6 output channel(s) × 1 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// <summary>6 output channel(s) × 2 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile6x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile6x2Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a1_0, a2_0, a3_0, a4_0, a5_0;
+        KgF128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
         a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
         a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
         a4_0 = KgV128.Create(KgUnsafe.Add(ref bias, 4));
+        a4_1 = a4_0;
         a5_0 = KgV128.Create(KgUnsafe.Add(ref bias, 5));
+        a5_1 = a5_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0;
+        KgF128 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             for (int ky = 0; ky < 3; ky++)
@@ -781,46 +799,67 @@ file static class LayersConv3x3Kernel
                 ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
                 // tap (ky, 0)
                 x0 = KgV128.LoadUnsafe(ref bandRow);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 4);
                 w = KgV128.Create(weightRow);
                 a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 144));
                 a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 288));
                 a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 432));
                 a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 576));
                 a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 720));
                 a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
                 // tap (ky, 1)
                 x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 5);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
                 a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 145));
                 a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 289));
                 a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 433));
                 a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 577));
                 a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 721));
                 a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
                 // tap (ky, 2)
                 x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 6);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
                 a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 146));
                 a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 290));
                 a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 434));
                 a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 578));
                 a4_0 = Fma(x0, w, a4_0);
+                a4_1 = Fma(x1, w, a4_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 722));
                 a5_0 = Fma(x0, w, a5_0);
+                a5_1 = Fma(x1, w, a5_1);
             }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
@@ -828,24 +867,36 @@ file static class LayersConv3x3Kernel
 
         // ReLU, fused into the store.
         a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
         a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
         a2_0 = KgV128.Max(a2_0, KgF128.Zero);
+        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
         a3_0 = KgV128.Max(a3_0, KgF128.Zero);
+        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
         a4_0 = KgV128.Max(a4_0, KgF128.Zero);
+        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
         a5_0 = KgV128.Max(a5_0, KgF128.Zero);
+        a5_1 = KgV128.Max(a5_1, KgF128.Zero);
         // Store once.
-        output = KgV128.GetElement(a0_0, 0);
-        KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
-        KgUnsafe.Add(ref output, 324) = KgV128.GetElement(a1_0, 0);
-        KgUnsafe.Add(ref output, 325) = KgV128.GetElement(a1_0, 1);
-        KgUnsafe.Add(ref output, 648) = KgV128.GetElement(a2_0, 0);
-        KgUnsafe.Add(ref output, 649) = KgV128.GetElement(a2_0, 1);
-        KgUnsafe.Add(ref output, 972) = KgV128.GetElement(a3_0, 0);
-        KgUnsafe.Add(ref output, 973) = KgV128.GetElement(a3_0, 1);
-        KgUnsafe.Add(ref output, 1296) = KgV128.GetElement(a4_0, 0);
-        KgUnsafe.Add(ref output, 1297) = KgV128.GetElement(a4_0, 1);
-        KgUnsafe.Add(ref output, 1620) = KgV128.GetElement(a5_0, 0);
-        KgUnsafe.Add(ref output, 1621) = KgV128.GetElement(a5_0, 1);
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a0_1, 0);
+        KgUnsafe.Add(ref output, 5) = KgV128.GetElement(a0_1, 1);
+        KgV128.StoreUnsafe(a1_0, ref output, 396);
+        KgUnsafe.Add(ref output, 400) = KgV128.GetElement(a1_1, 0);
+        KgUnsafe.Add(ref output, 401) = KgV128.GetElement(a1_1, 1);
+        KgV128.StoreUnsafe(a2_0, ref output, 792);
+        KgUnsafe.Add(ref output, 796) = KgV128.GetElement(a2_1, 0);
+        KgUnsafe.Add(ref output, 797) = KgV128.GetElement(a2_1, 1);
+        KgV128.StoreUnsafe(a3_0, ref output, 1188);
+        KgUnsafe.Add(ref output, 1192) = KgV128.GetElement(a3_1, 0);
+        KgUnsafe.Add(ref output, 1193) = KgV128.GetElement(a3_1, 1);
+        KgV128.StoreUnsafe(a4_0, ref output, 1584);
+        KgUnsafe.Add(ref output, 1588) = KgV128.GetElement(a4_1, 0);
+        KgUnsafe.Add(ref output, 1589) = KgV128.GetElement(a4_1, 1);
+        KgV128.StoreUnsafe(a5_0, ref output, 1980);
+        KgUnsafe.Add(ref output, 1984) = KgV128.GetElement(a5_1, 0);
+        KgUnsafe.Add(ref output, 1985) = KgV128.GetElement(a5_1, 1);
     }
 
     /// <summary>4 output channel(s) × 4 vector(s) of 4 pixels, accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
@@ -981,34 +1032,38 @@ file static class LayersConv3x3Kernel
         KgV128.StoreUnsafe(a0_1, ref output, 4);
         KgV128.StoreUnsafe(a0_2, ref output, 8);
         KgV128.StoreUnsafe(a0_3, ref output, 12);
-        KgV128.StoreUnsafe(a1_0, ref output, 324);
-        KgV128.StoreUnsafe(a1_1, ref output, 328);
-        KgV128.StoreUnsafe(a1_2, ref output, 332);
-        KgV128.StoreUnsafe(a1_3, ref output, 336);
-        KgV128.StoreUnsafe(a2_0, ref output, 648);
-        KgV128.StoreUnsafe(a2_1, ref output, 652);
-        KgV128.StoreUnsafe(a2_2, ref output, 656);
-        KgV128.StoreUnsafe(a2_3, ref output, 660);
-        KgV128.StoreUnsafe(a3_0, ref output, 972);
-        KgV128.StoreUnsafe(a3_1, ref output, 976);
-        KgV128.StoreUnsafe(a3_2, ref output, 980);
-        KgV128.StoreUnsafe(a3_3, ref output, 984);
+        KgV128.StoreUnsafe(a1_0, ref output, 396);
+        KgV128.StoreUnsafe(a1_1, ref output, 400);
+        KgV128.StoreUnsafe(a1_2, ref output, 404);
+        KgV128.StoreUnsafe(a1_3, ref output, 408);
+        KgV128.StoreUnsafe(a2_0, ref output, 792);
+        KgV128.StoreUnsafe(a2_1, ref output, 796);
+        KgV128.StoreUnsafe(a2_2, ref output, 800);
+        KgV128.StoreUnsafe(a2_3, ref output, 804);
+        KgV128.StoreUnsafe(a3_0, ref output, 1188);
+        KgV128.StoreUnsafe(a3_1, ref output, 1192);
+        KgV128.StoreUnsafe(a3_2, ref output, 1196);
+        KgV128.StoreUnsafe(a3_3, ref output, 1200);
     }
 
-    /// <summary>4 output channel(s) × 1 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
+    /// <summary>4 output channel(s) × 2 vector(s) of 4 pixels, the last holding 2, accumulated over <paramref name="channels"/> input channels and the 3×3
     /// window.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Tile4x1Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
+    private static void Vector128Tile4x2Partial2(ref float band, ref float weights, ref float bias, ref float output, int channels)
     {
-        KgF128 a0_0, a1_0, a2_0, a3_0;
+        KgF128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1;
         // Start from the bias.
         a0_0 = KgV128.Create(bias);
+        a0_1 = a0_0;
         a1_0 = KgV128.Create(KgUnsafe.Add(ref bias, 1));
+        a1_1 = a1_0;
         a2_0 = KgV128.Create(KgUnsafe.Add(ref bias, 2));
+        a2_1 = a2_0;
         a3_0 = KgV128.Create(KgUnsafe.Add(ref bias, 3));
+        a3_1 = a3_0;
 
         // The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).
-        KgF128 w, x0;
+        KgF128 w, x0, x1;
         for (int c = 0; c < channels; c++)
         {
             for (int ky = 0; ky < 3; ky++)
@@ -1017,34 +1072,49 @@ file static class LayersConv3x3Kernel
                 ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 3);
                 // tap (ky, 0)
                 x0 = KgV128.LoadUnsafe(ref bandRow);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 4);
                 w = KgV128.Create(weightRow);
                 a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 144));
                 a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 288));
                 a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 432));
                 a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
                 // tap (ky, 1)
                 x0 = KgV128.LoadUnsafe(ref bandRow, 1);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 5);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 1));
                 a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 145));
                 a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 289));
                 a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 433));
                 a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
                 // tap (ky, 2)
                 x0 = KgV128.LoadUnsafe(ref bandRow, 2);
+                x1 = KgV128.LoadUnsafe(ref bandRow, 6);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 2));
                 a0_0 = Fma(x0, w, a0_0);
+                a0_1 = Fma(x1, w, a0_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 146));
                 a1_0 = Fma(x0, w, a1_0);
+                a1_1 = Fma(x1, w, a1_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 290));
                 a2_0 = Fma(x0, w, a2_0);
+                a2_1 = Fma(x1, w, a2_1);
                 w = KgV128.Create(KgUnsafe.Add(ref weightRow, 434));
                 a3_0 = Fma(x0, w, a3_0);
+                a3_1 = Fma(x1, w, a3_1);
             }
             band = ref KgUnsafe.Add(ref band, 680);
             weights = ref KgUnsafe.Add(ref weights, 9);
@@ -1052,18 +1122,26 @@ file static class LayersConv3x3Kernel
 
         // ReLU, fused into the store.
         a0_0 = KgV128.Max(a0_0, KgF128.Zero);
+        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
         a1_0 = KgV128.Max(a1_0, KgF128.Zero);
+        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
         a2_0 = KgV128.Max(a2_0, KgF128.Zero);
+        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
         a3_0 = KgV128.Max(a3_0, KgF128.Zero);
+        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
         // Store once.
-        output = KgV128.GetElement(a0_0, 0);
-        KgUnsafe.Add(ref output, 1) = KgV128.GetElement(a0_0, 1);
-        KgUnsafe.Add(ref output, 324) = KgV128.GetElement(a1_0, 0);
-        KgUnsafe.Add(ref output, 325) = KgV128.GetElement(a1_0, 1);
-        KgUnsafe.Add(ref output, 648) = KgV128.GetElement(a2_0, 0);
-        KgUnsafe.Add(ref output, 649) = KgV128.GetElement(a2_0, 1);
-        KgUnsafe.Add(ref output, 972) = KgV128.GetElement(a3_0, 0);
-        KgUnsafe.Add(ref output, 973) = KgV128.GetElement(a3_0, 1);
+        KgV128.StoreUnsafe(a0_0, ref output);
+        KgUnsafe.Add(ref output, 4) = KgV128.GetElement(a0_1, 0);
+        KgUnsafe.Add(ref output, 5) = KgV128.GetElement(a0_1, 1);
+        KgV128.StoreUnsafe(a1_0, ref output, 396);
+        KgUnsafe.Add(ref output, 400) = KgV128.GetElement(a1_1, 0);
+        KgUnsafe.Add(ref output, 401) = KgV128.GetElement(a1_1, 1);
+        KgV128.StoreUnsafe(a2_0, ref output, 792);
+        KgUnsafe.Add(ref output, 796) = KgV128.GetElement(a2_1, 0);
+        KgUnsafe.Add(ref output, 797) = KgV128.GetElement(a2_1, 1);
+        KgV128.StoreUnsafe(a3_0, ref output, 1188);
+        KgUnsafe.Add(ref output, 1192) = KgV128.GetElement(a3_1, 0);
+        KgUnsafe.Add(ref output, 1193) = KgV128.GetElement(a3_1, 1);
     }
 
     /// <summary>Output channels <paramref name="from"/> .. <paramref name="to"/> − 1 of every sample; a whole call does all 16.</summary>
@@ -1075,8 +1153,8 @@ file static class LayersConv3x3Kernel
         ref float band = ref KgMarshal.GetReference(bandBuffer);
         for (int n = 0; n < batch; n++)
         {
-            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 5184);
-            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 5184);
+            ref float inputGroup = ref KgUnsafe.Add(ref input, n * 6336);
+            ref float outputGroup = ref KgUnsafe.Add(ref output, n * 6336);
             // The padded planes of all 16 input channel(s) fit the band: copy them once; output row oy reads from band row oy × 1.
             FillBand(ref inputGroup, ref band, -1, 16);
             for (int oy = 0; oy < 18; oy++)
@@ -1085,17 +1163,17 @@ file static class LayersConv3x3Kernel
                 // output channels in blocks of 2, those that start in from .. to − 1
                 for (int ob = (from + 1) / 2 * 2; ob < KgMath.Min(to, 16); ob += 2)
                 {
-                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 324) + (oy * 18));
-                    // pixels 0..15 in blocks of 4
-                    for (int x0 = 0; x0 < 16; x0 += 4)
+                    ref float o = ref KgUnsafe.Add(ref outputGroup, (ob * 396) + (oy * 22));
+                    // pixels 0..19 in blocks of 4
+                    for (int x0 = 0; x0 < 20; x0 += 4)
                     {
                         ScalarTile2x4(
                             ref KgUnsafe.Add(ref rows, x0), ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob),
                             ref KgUnsafe.Add(ref o, x0), 16);
                     }
-                    // pixels 16..17
+                    // pixels 20..21
                     ScalarTile2x2(
-                        ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 16),
+                        ref KgUnsafe.Add(ref rows, 20), ref KgUnsafe.Add(ref weights, ob * 144), ref KgUnsafe.Add(ref bias, ob), ref KgUnsafe.Add(ref o, 20),
                         16);
                 }
             }
@@ -1161,10 +1239,10 @@ file static class LayersConv3x3Kernel
         KgUnsafe.Add(ref output, 1) = a0_1;
         KgUnsafe.Add(ref output, 2) = a0_2;
         KgUnsafe.Add(ref output, 3) = a0_3;
-        KgUnsafe.Add(ref output, 324) = a1_0;
-        KgUnsafe.Add(ref output, 325) = a1_1;
-        KgUnsafe.Add(ref output, 326) = a1_2;
-        KgUnsafe.Add(ref output, 327) = a1_3;
+        KgUnsafe.Add(ref output, 396) = a1_0;
+        KgUnsafe.Add(ref output, 397) = a1_1;
+        KgUnsafe.Add(ref output, 398) = a1_2;
+        KgUnsafe.Add(ref output, 399) = a1_3;
     }
 
     /// <summary>2 output channel(s) × 2 pixel(s), accumulated over <paramref name="channels"/> input channels and the 3×3 window.</summary>
@@ -1210,8 +1288,8 @@ file static class LayersConv3x3Kernel
         // Store once.
         output = a0_0;
         KgUnsafe.Add(ref output, 1) = a0_1;
-        KgUnsafe.Add(ref output, 324) = a1_0;
-        KgUnsafe.Add(ref output, 325) = a1_1;
+        KgUnsafe.Add(ref output, 396) = a1_0;
+        KgUnsafe.Add(ref output, 397) = a1_1;
     }
 
     /// <summary>
@@ -1231,13 +1309,13 @@ file static class LayersConv3x3Kernel
                 if ((uint)iy >= 18u)
                 {
                     // Above or below the input: a row of padding.
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 18).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 22).Clear();
                     continue;
                 }
 
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 18);
-                KgMarshal.CreateReadOnlySpan(ref source, 18)
-                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 18));
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 22);
+                KgMarshal.CreateReadOnlySpan(ref source, 22)
+                    .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 22));
             }
         }
     }
@@ -1277,10 +1355,10 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// A sample's Winograd work splits into its 25 tiles × 16 output channels: a path's (block of tiles, register tile) pairs
+    /// A sample's Winograd work splits into its 30 tiles × 16 output channels: a path's (block of tiles, register tile) pairs
     /// stand evenly spread over these units, and a part does the pairs that stand in its range.
     /// </summary>
-    public const int WinogradUnits = 400;
+    public const int WinogradUnits = 480;
 
     public static void RunWinograd(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
     {
@@ -1293,7 +1371,7 @@ file static class LayersConv3x3Kernel
     /// <paramref name="to"/> − 1.</summary>
     public static void WinogradPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
-        // The tile band (14,208 floats) from the array pool: no call allocates once the pool holds it.
+        // The tile band (14,592 floats) from the array pool: no call allocates once the pool holds it.
         float[] rented = KgArrayPool.Shared.Rent(WinogradBandLength);
         try
         {
@@ -1302,19 +1380,19 @@ file static class LayersConv3x3Kernel
             {
                 if (KgV512.IsHardwareAccelerated)
                 {
-                    Vector512Winograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                    Vector512Winograd(ref KgUnsafe.Add(ref input, n * 6336), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 6336), from, to);
                 }
                 else if (KgV256.IsHardwareAccelerated)
                 {
-                    Vector256Winograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                    Vector256Winograd(ref KgUnsafe.Add(ref input, n * 6336), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 6336), from, to);
                 }
                 else if (KgV128.IsHardwareAccelerated)
                 {
-                    Vector128Winograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                    Vector128Winograd(ref KgUnsafe.Add(ref input, n * 6336), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 6336), from, to);
                 }
                 else
                 {
-                    ScalarWinograd(ref KgUnsafe.Add(ref input, n * 5184), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 5184), from, to);
+                    ScalarWinograd(ref KgUnsafe.Add(ref input, n * 6336), ref band, ref weights, ref bias, ref KgUnsafe.Add(ref output, n * 6336), from, to);
                 }
             }
         }
@@ -1324,25 +1402,25 @@ file static class LayersConv3x3Kernel
         }
     }
 
-    /// <summary>Floats of one sample's tile band: 16 input channels × 24 planes × 37.</summary>
-    public const int WinogradBandLength = 14208;
+    /// <summary>Floats of one sample's tile band: 16 input channels × 24 planes × 38.</summary>
+    public const int WinogradBandLength = 14592;
 
     /// <summary>
     /// One sample's Winograd F(4×4, 3×3) on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2
-    /// vector(s) of tiles. Of the 2 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 2:
+    /// vector(s) of tiles. Of the 2 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 480 / 2:
     /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
     /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 2) + 399) / 400), end = (int)((((long)to * 2) + 399) / 400);
+        int first = (int)((((long)from * 2) + 479) / 480), end = (int)((((long)to * 2) + 479) / 480);
         if (first >= end)
         {
             return;
         }
 
-        // One block holds all 25 tiles: every band row is read.
+        // One block holds all 30 tiles: every band row is read.
         Vector512WinogradFill(ref input, ref band, 0, 6);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
@@ -1358,7 +1436,7 @@ file static class LayersConv3x3Kernel
             // Tiles t0 .. t0 + 31 of every input channel to the transform domain: points[point, channel, tile].
             for (int c = 0; c < 16; c++)
             {
-                KgWinograd.Input512(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 32), 528, 2);
+                KgWinograd.Input512(ref KgUnsafe.Add(ref band, (c * 912) + t0), 38, 6, ref KgUnsafe.Add(ref points, c * 32), 528, 2);
             }
 
             // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
@@ -1374,7 +1452,7 @@ file static class LayersConv3x3Kernel
                 for (int j = 0; j < 8; j++)
                 {
                     KgWinograd.Output512(ref KgUnsafe.Add(ref products, j * 32), 256, ref tiles, 32, KgUnsafe.Add(ref bias, o + j), 2);
-                    WinogradStore(ref tiles, 32, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
+                    WinogradStore(ref tiles, 32, ref KgUnsafe.Add(ref output, (o + j) * 396), t0);
                 }
             }
         }
@@ -1443,14 +1521,14 @@ file static class LayersConv3x3Kernel
 
     /// <summary>
     /// One sample's Winograd F(4×4, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2
-    /// vector(s) of tiles. Of the 6 (block, register tile) pairs, pair p = block × 3 + register tile stands at unit p × 400 / 6:
+    /// vector(s) of tiles. Of the 6 (block, register tile) pairs, pair p = block × 3 + register tile stands at unit p × 480 / 6:
     /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
     /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 6) + 399) / 400), end = (int)((((long)to * 6) + 399) / 400);
+        int first = (int)((((long)from * 6) + 479) / 480), end = (int)((((long)to * 6) + 479) / 480);
         if (first >= end)
         {
             return;
@@ -1458,7 +1536,7 @@ file static class LayersConv3x3Kernel
 
         // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
         int firstBlock = first / 3, endBlock = ((end - 1) / 3) + 1;
-        WinogradFill(ref input, ref band, firstBlock * 16 / 5, ((KgMath.Min(endBlock * 16, 25) - 1) / 5) + 2);
+        WinogradFill(ref input, ref band, firstBlock * 16 / 6, ((KgMath.Min(endBlock * 16, 30) - 1) / 6) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 16 tiles], one register tile's products [36 points, 6 channels, 16 tiles], one channel's output tiles.
@@ -1474,7 +1552,7 @@ file static class LayersConv3x3Kernel
                 // Tiles t0 .. t0 + 15 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
                 {
-                    KgWinograd.Input256(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 16), 272, 2);
+                    KgWinograd.Input256(ref KgUnsafe.Add(ref band, (c * 912) + t0), 38, 6, ref KgUnsafe.Add(ref points, c * 16), 272, 2);
                 }
 
                 // This part's register tiles of the block, 6 output channels each: each point's products over every input channel, then each
@@ -1490,7 +1568,7 @@ file static class LayersConv3x3Kernel
                     for (int j = 0; j < KgMath.Min(6, 16 - o); j++)
                     {
                         KgWinograd.Output256(ref KgUnsafe.Add(ref products, j * 16), 96, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
-                        WinogradStore(ref tiles, 16, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
+                        WinogradStore(ref tiles, 16, ref KgUnsafe.Add(ref output, (o + j) * 396), t0);
                     }
                 }
             }
@@ -1549,14 +1627,14 @@ file static class LayersConv3x3Kernel
 
     /// <summary>
     /// One sample's Winograd F(4×4, 3×3) on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2
-    /// vector(s) of tiles. Of the 8 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 400 / 8:
+    /// vector(s) of tiles. Of the 8 (block, register tile) pairs, pair p = block × 2 + register tile stands at unit p × 480 / 8:
     /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
     /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 8) + 399) / 400), end = (int)((((long)to * 8) + 399) / 400);
+        int first = (int)((((long)from * 8) + 479) / 480), end = (int)((((long)to * 8) + 479) / 480);
         if (first >= end)
         {
             return;
@@ -1564,7 +1642,7 @@ file static class LayersConv3x3Kernel
 
         // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
         int firstBlock = first / 2, endBlock = ((end - 1) / 2) + 1;
-        WinogradFill(ref input, ref band, firstBlock * 8 / 5, ((KgMath.Min(endBlock * 8, 25) - 1) / 5) + 2);
+        WinogradFill(ref input, ref band, firstBlock * 8 / 6, ((KgMath.Min(endBlock * 8, 30) - 1) / 6) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 8 tiles], one register tile's products [36 points, 8 channels, 8 tiles], one channel's output tiles.
@@ -1580,7 +1658,7 @@ file static class LayersConv3x3Kernel
                 // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
                 {
-                    KgWinograd.Input128(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 8), 144, 2);
+                    KgWinograd.Input128(ref KgUnsafe.Add(ref band, (c * 912) + t0), 38, 6, ref KgUnsafe.Add(ref points, c * 8), 144, 2);
                 }
 
                 // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
@@ -1596,7 +1674,7 @@ file static class LayersConv3x3Kernel
                     for (int j = 0; j < 8; j++)
                     {
                         KgWinograd.Output128(ref KgUnsafe.Add(ref products, j * 8), 64, ref tiles, 8, KgUnsafe.Add(ref bias, o + j), 2);
-                        WinogradStore(ref tiles, 8, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
+                        WinogradStore(ref tiles, 8, ref KgUnsafe.Add(ref output, (o + j) * 396), t0);
                     }
                 }
             }
@@ -1666,14 +1744,14 @@ file static class LayersConv3x3Kernel
 
     /// <summary>
     /// One sample's Winograd F(4×4, 3×3) on Scalar: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2
-    /// tile(s). Of the 52 (block, register tile) pairs, pair p = block × 4 + register tile stands at unit p × 400 / 52:
+    /// tile(s). Of the 60 (block, register tile) pairs, pair p = block × 4 + register tile stands at unit p × 480 / 60:
     /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
     /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void ScalarWinograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 52) + 399) / 400), end = (int)((((long)to * 52) + 399) / 400);
+        int first = (int)((((long)from * 60) + 479) / 480), end = (int)((((long)to * 60) + 479) / 480);
         if (first >= end)
         {
             return;
@@ -1681,7 +1759,7 @@ file static class LayersConv3x3Kernel
 
         // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
         int firstBlock = first / 4, endBlock = ((end - 1) / 4) + 1;
-        WinogradFill(ref input, ref band, firstBlock * 2 / 5, ((KgMath.Min(endBlock * 2, 25) - 1) / 5) + 2);
+        WinogradFill(ref input, ref band, firstBlock * 2 / 6, ((KgMath.Min(endBlock * 2, 30) - 1) / 6) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 2 tiles], one register tile's products [36 points, 4 channels, 2 tiles], one channel's output tiles.
@@ -1697,7 +1775,7 @@ file static class LayersConv3x3Kernel
                 // Tiles t0 .. t0 + 1 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
                 {
-                    KgWinograd.InputScalar(ref KgUnsafe.Add(ref band, (c * 888) + t0), 37, 5, ref KgUnsafe.Add(ref points, c * 2), 48, 2);
+                    KgWinograd.InputScalar(ref KgUnsafe.Add(ref band, (c * 912) + t0), 38, 6, ref KgUnsafe.Add(ref points, c * 2), 48, 2);
                 }
 
                 // This part's register tiles of the block, 4 output channels each: each point's products over every input channel, then each
@@ -1713,7 +1791,7 @@ file static class LayersConv3x3Kernel
                     for (int j = 0; j < 4; j++)
                     {
                         KgWinograd.OutputScalar(ref KgUnsafe.Add(ref products, j * 2), 8, ref tiles, 2, KgUnsafe.Add(ref bias, o + j), 2);
-                        WinogradStore(ref tiles, 2, ref KgUnsafe.Add(ref output, (o + j) * 324), t0);
+                        WinogradStore(ref tiles, 2, ref KgUnsafe.Add(ref output, (o + j) * 396), t0);
                     }
                 }
             }
@@ -1761,48 +1839,48 @@ file static class LayersConv3x3Kernel
     /// <summary>
     /// Copies band rows <paramref name="firstRow"/> .. <paramref name="endRow"/> − 1 (padded input rows 4 · firstRow .. 4 · endRow − 1) of every
     /// input channel of one sample into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds padded pixel
-    /// (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 5 + tx. The rows are cleared first in each of a channel's 24 planes of
-    /// 37 floats (padding, and after row 5 the last block's padding lanes), while they are in cache.
+    /// (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · 6 + tx. The rows are cleared first in each of a channel's 24 planes of
+    /// 38 floats (padding, and after row 5 the last block's padding lanes), while they are in cache.
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void WinogradFill(ref float input, ref float band, int firstRow, int endRow)
     {
-        int clear = firstRow * 5, cleared = (endRow > 5 ? 37 : endRow * 5) - clear;
+        int clear = firstRow * 6, cleared = (endRow > 5 ? 38 : endRow * 6) - clear;
         int firstInput = KgMath.Max((firstRow * 4) - 1, 0), endInput = KgMath.Min((endRow * 4) - 1, 18);
         for (int c = 0; c < 16; c++)
         {
             for (int plane = 0; plane < 24; plane++)
             {
-                KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, (c * 888) + (plane * 37) + clear), cleared).Clear();
+                KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, (c * 912) + (plane * 38) + clear), cleared).Clear();
             }
             for (int iy = firstInput; iy < endInput; iy++)
             {
                 int y = iy + 1;
-                ref float source = ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 18);
-                ref float target = ref KgUnsafe.Add(ref band, (c * 888) + ((y & 3) * 222) + ((y >> 2) * 5));
-                for (int tx = 1; tx <= 4; tx++)
+                ref float source = ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 22);
+                ref float target = ref KgUnsafe.Add(ref band, (c * 912) + ((y & 3) * 228) + ((y >> 2) * 6));
+                for (int tx = 1; tx <= 5; tx++)
                 {
                     KgUnsafe.Add(ref target, tx) = KgUnsafe.Add(ref source, (tx * 4) - 1);
                 }
-                for (int tx = 0; tx <= 4; tx++)
+                for (int tx = 0; tx <= 5; tx++)
                 {
-                    KgUnsafe.Add(ref target, tx + 37) = KgUnsafe.Add(ref source, (tx * 4));
+                    KgUnsafe.Add(ref target, tx + 38) = KgUnsafe.Add(ref source, (tx * 4));
+                }
+                for (int tx = 0; tx <= 5; tx++)
+                {
+                    KgUnsafe.Add(ref target, tx + 76) = KgUnsafe.Add(ref source, (tx * 4) + 1);
                 }
                 for (int tx = 0; tx <= 4; tx++)
                 {
-                    KgUnsafe.Add(ref target, tx + 74) = KgUnsafe.Add(ref source, (tx * 4) + 1);
+                    KgUnsafe.Add(ref target, tx + 114) = KgUnsafe.Add(ref source, (tx * 4) + 2);
                 }
-                for (int tx = 0; tx <= 3; tx++)
+                for (int tx = 0; tx <= 4; tx++)
                 {
-                    KgUnsafe.Add(ref target, tx + 111) = KgUnsafe.Add(ref source, (tx * 4) + 2);
+                    KgUnsafe.Add(ref target, tx + 152) = KgUnsafe.Add(ref source, (tx * 4) + 3);
                 }
-                for (int tx = 0; tx <= 3; tx++)
+                for (int tx = 0; tx <= 4; tx++)
                 {
-                    KgUnsafe.Add(ref target, tx + 148) = KgUnsafe.Add(ref source, (tx * 4) + 3);
-                }
-                for (int tx = 0; tx <= 3; tx++)
-                {
-                    KgUnsafe.Add(ref target, tx + 185) = KgUnsafe.Add(ref source, (tx * 4) + 4);
+                    KgUnsafe.Add(ref target, tx + 190) = KgUnsafe.Add(ref source, (tx * 4) + 4);
                 }
             }
         }
@@ -1814,51 +1892,51 @@ file static class LayersConv3x3Kernel
     private static void Vector512WinogradFill(ref float input, ref float band, int firstRow, int endRow)
     {
         // An input row with 1 zero(s) before it and zeros after, as far as the last step of 16 tiles reads.
-        KgSpan padded = stackalloc float[KgWinogradRows.PaddedLength(5)];
+        KgSpan padded = stackalloc float[KgWinogradRows.PaddedLength(6)];
         padded.Clear();
-        KgSpan row = padded.Slice(1, 18);
-        int tail = endRow > 5 ? 7 : 0;
+        KgSpan row = padded.Slice(1, 22);
+        int tail = endRow > 5 ? 2 : 0;
         for (int c = 0; c < 16; c++)
         {
             for (int y = firstRow * 4; y < endRow * 4; y++)
             {
-                ref float target = ref KgUnsafe.Add(ref band, (c * 888) + ((y & 3) * 222) + ((y >> 2) * 5));
+                ref float target = ref KgUnsafe.Add(ref band, (c * 912) + ((y & 3) * 228) + ((y >> 2) * 6));
                 int iy = y - 1;
                 if ((uint)iy < 18)
                 {
-                    KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 18), 18).CopyTo(row);
-                    KgWinogradRows.Fill(padded, ref target, 37, 5);
+                    KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref input, ((c * 18) + iy) * 22), 22).CopyTo(row);
+                    KgWinogradRows.Fill(padded, ref target, 38, 6);
                     continue;
                 }
                 // A padding row.
                 for (int j = 0; j < 6; j++)
                 {
-                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref target, j * 37), 5).Clear();
+                    KgMarshal.CreateSpan(ref KgUnsafe.Add(ref target, j * 38), 6).Clear();
                 }
             }
             // Past row 5, the last block's padding lanes.
             for (int plane = 0; tail > 0 && plane < 24; plane++)
             {
-                KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, (c * 888) + (plane * 37) + 30), tail).Clear();
+                KgMarshal.CreateSpan(ref KgUnsafe.Add(ref band, (c * 912) + (plane * 38) + 36), tail).Clear();
             }
         }
     }
 
-    /// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[(4r + c) · lanes + t − t0]) into its 18×18 plane, with
+    /// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[(4r + c) · lanes + t − t0]) into its 18×22 plane, with
     /// Relu.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void WinogradStore(ref float tiles, int lanes, ref float output, int t0)
     {
-        int end = KgMath.Min(t0 + lanes, 25);
-        for (int ty = t0 / 5; ty * 5 < end; ty++)
+        int end = KgMath.Min(t0 + lanes, 30);
+        for (int ty = t0 / 6; ty * 6 < end; ty++)
         {
-            int first = KgMath.Max(t0, ty * 5) - t0, last = KgMath.Min(end, (ty + 1) * 5) - t0;
+            int first = KgMath.Max(t0, ty * 6) - t0, last = KgMath.Min(end, (ty + 1) * 6) - t0;
             // The plane's last tile column holds 2 pixel column(s).
-            int whole = KgMath.Min(last, ((ty + 1) * 5) - 1 - t0);
+            int whole = KgMath.Min(last, ((ty + 1) * 6) - 1 - t0);
             int rows = ty == 4 ? 2 : 4;
             for (int r = 0; r < rows; r++)
             {
-                ref float target = ref KgUnsafe.Add(ref output, ((ty * 4) + r) * 18);
+                ref float target = ref KgUnsafe.Add(ref output, ((ty * 4) + r) * 22);
                 ref float source = ref KgUnsafe.Add(ref tiles, r * 4 * lanes);
                 int i = first;
                 // Four whole tiles at a time: a vector per pixel column, transposed into the tiles' pixel rows.
@@ -1866,7 +1944,7 @@ file static class LayersConv3x3Kernel
                 {
                     for (; i + 4 <= whole; i += 4)
                     {
-                        int x = (t0 + i - (ty * 5)) * 4;
+                        int x = (t0 + i - (ty * 6)) * 4;
                         KgF128 c0 = KgV128.LoadUnsafe(ref source, (nuint)i),
                             c1 = KgV128.LoadUnsafe(ref source, (nuint)(i + lanes)), c2 = KgV128.LoadUnsafe(ref source, (nuint)(i + (2 * lanes))),
                             c3 = KgV128.LoadUnsafe(ref source, (nuint)(i + (3 * lanes)));
@@ -1877,7 +1955,7 @@ file static class LayersConv3x3Kernel
                 }
                 for (; i < whole; i++)
                 {
-                    int x = (t0 + i - (ty * 5)) * 4;
+                    int x = (t0 + i - (ty * 6)) * 4;
                     KgUnsafe.Add(ref target, x) = KgMathF.Max(KgUnsafe.Add(ref source, i), 0f);
                     KgUnsafe.Add(ref target, x + 1) = KgMathF.Max(KgUnsafe.Add(ref source, i + lanes), 0f);
                     KgUnsafe.Add(ref target, x + 2) = KgMathF.Max(KgUnsafe.Add(ref source, i + (2 * lanes)), 0f);
@@ -1885,7 +1963,7 @@ file static class LayersConv3x3Kernel
                 }
                 for (; i < last; i++)
                 {
-                    int x = (t0 + i - (ty * 5)) * 4;
+                    int x = (t0 + i - (ty * 6)) * 4;
                     KgUnsafe.Add(ref target, x) = KgMathF.Max(KgUnsafe.Add(ref source, i), 0f);
                     KgUnsafe.Add(ref target, x + 1) = KgMathF.Max(KgUnsafe.Add(ref source, i + lanes), 0f);
                 }
