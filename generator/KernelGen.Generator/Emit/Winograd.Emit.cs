@@ -8,10 +8,11 @@ namespace KernelGen.Generator.Emit;
 /// <summary>
 /// A <c>[Conv2D]</c> kernel's Winograd form (<see cref="WinogradPlan"/>): <c>{Method}PackWeights(weights)</c>, which
 /// transforms the weights once, and the overload <c>{Method}(input, PackedWeights, …)</c> that convolves with them.
-/// Per call and sample: the input rows the call's blocks of tiles read are copied into the tile band
-/// (<c>WinogradFill</c>); then for each block of tiles, every input channel's tiles are transformed (the runtime's <c>WinogradTransforms</c>, shared by every layer), 36
-/// register-tiled products over the input channels give each point of every output channel, and each output
-/// channel's products are transformed back and stored with bias and activation (<c>WinogradStore</c>).
+/// Per call and sample: the input rows the part's blocks of tiles read are copied into its tile band
+/// (<c>WinogradFill</c>, or <c>Vector512WinogradFill</c>); then for each block of tiles, every input channel's tiles
+/// are transformed (the runtime's <c>WinogradTransforms</c>, shared by every layer), 36 register-tiled products over the
+/// input channels give each point of every output channel, and each output channel's products are transformed back
+/// and stored with bias and activation (<c>WinogradStore</c>).
 /// </summary>
 internal static class WinogradEmitter
 {
