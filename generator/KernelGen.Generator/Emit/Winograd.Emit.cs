@@ -351,7 +351,7 @@ internal static class WinogradEmitter
                 {
                     w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
                     w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
-                    w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
+                    w.Line($"ref float target = ref {BandRow(plan)};");
                     for (int j = 0; j < WinogradPlan.Patch; j++)
                     {
                         // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
@@ -372,6 +372,13 @@ internal static class WinogradEmitter
             }
         }
     }
+
+    /// <summary>
+    /// Where padded input row <c>y</c> of channel <c>c</c> starts in the band: plane (y mod 4) · 6 + 0, band row ⌊y / 4⌋ —
+    /// the layout both fills write and <c>WinogradTransforms.Input*</c> reads.
+    /// </summary>
+    private static string BandRow(WinogradPlan plan) =>
+        At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * plan.PlaneStride}) + ((y >> 2) * {plan.TileColumns})"));
 
     /// <summary>
     /// <c>Vector512WinogradFill</c>: as <c>WinogradFill</c>, each input row copied into a zero-padded row and from there
@@ -395,7 +402,7 @@ internal static class WinogradEmitter
             {
                 using (w.Block("for (int y = firstRow * 4; y < endRow * 4; y++)"))
                 {
-                    w.Line(Invariant($"ref float target = ref {At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * stride}) + ((y >> 2) * {columns})"))};"));
+                    w.Line($"ref float target = ref {BandRow(plan)};");
                     w.Line(Invariant($"int iy = {Plus("y", -g.PadTop)};"));
                     using (w.Block(Invariant($"if ((uint)iy < {g.Height})")))
                     {
