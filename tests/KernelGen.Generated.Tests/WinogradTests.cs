@@ -29,6 +29,38 @@ public class WinogradTests
         Check(Conv(32, 13, 64, 0), WinogradKernels.MnistConv2PackWeights, WinogradKernels.MnistConv2, WinogradKernels.MnistConv2, "WinogradKernelsMnistConv2Kernel", Activation.Relu);
 
     [Fact]
+    public void Winograd_2x2_on_a_7x7_plane_is_within_the_bound_on_every_path() =>
+        Check(Conv(64, 7, 64, 1), Winograd2x2Kernels.Plane7PackWeights, Winograd2x2Kernels.Plane7, Winograd2x2Kernels.Plane7, "Winograd2x2KernelsPlane7Kernel", Activation.Relu, tile: 2);
+
+    [Fact]
+    public void Winograd_2x2_with_partial_tiles_and_many_blocks_is_within_the_bound_on_every_path() =>
+        Check(Conv(24, 13, 44, 0), Winograd2x2Kernels.Odd11PackWeights, Winograd2x2Kernels.Odd11, Winograd2x2Kernels.Odd11, "Winograd2x2KernelsOdd11Kernel", Activation.None, tile: 2);
+
+    [Fact]
+    public void Winograd_2x2_weights_are_kept_in_chunks_of_a_register_tile()
+    {
+        // 44 output channels in chunks of 8 (the widest path's register tile, 11 channels × 2 vectors on Vector512, taken down
+        // to a size of many divisors), the last chunk padded with zeros: 16 points × 24 input channels × 48, and the slack.
+        var g = Conv(24, 13, 44, 0);
+        PackedWeights packed = Winograd2x2Kernels.Odd11PackWeights(KernelGen.Generated.Tests.Check.Random(3, g.WeightLength));
+        Assert.Contains("F(2×2, 3×3)", packed.Layout, StringComparison.Ordinal);
+        Assert.Contains("6 chunks of 8 output channels", packed.Layout, StringComparison.Ordinal);
+        Assert.Equal((16 * 24 * 48) + 24, packed.Length);
+        float[] values = packed.Values.ToArray();
+
+        // Chunk 5 holds channels 40–43 and then zeros, for every point and input channel.
+        for (int point = 0; point < 16; point++)
+        {
+            for (int c = 0; c < 24; c++)
+            {
+                int at = (((5 * 16) + point) * 24 * 8) + (c * 8);
+                Assert.NotEqual(0f, values[at + 3]);
+                Assert.All(values[(at + 4)..(at + 8)], v => Assert.Equal(0f, v));
+            }
+        }
+    }
+
+    [Fact]
     public void Bad_arguments_are_refused_before_anything_is_written()
     {
         var g = Conv(32, 13, 64, 0);
@@ -61,14 +93,14 @@ public class WinogradTests
         Assert.Contains(before, v => v != 0);
     }
 
-    private static void Check(Conv2DGeometry g, KernelGen.Generated.Tests.Check.Packer pack, PackedConv kernel, ThreadedConv threaded, string kernelClass, Activation activation)
+    private static void Check(Conv2DGeometry g, KernelGen.Generated.Tests.Check.Packer pack, PackedConv kernel, ThreadedConv threaded, string kernelClass, Activation activation, int tile = 4)
     {
         float[] input = KernelGen.Generated.Tests.Check.Random(11, g.InputLength);
         float[] weights = KernelGen.Generated.Tests.Check.Random(12, g.WeightLength);
         float[] bias = KernelGen.Generated.Tests.Check.Random(13, g.OutChannels);
         var expected = new float[g.OutputLength];
         Reference.Conv2D<float>(g, input, weights, bias, expected, 1, activation);
-        double[] magnitudes = WinogradBound.Magnitudes(g, input, weights, bias, flip: false, batch: 1);
+        double[] magnitudes = WinogradBound.Magnitudes(g, input, weights, bias, flip: false, batch: 1, tile);
 
         var actual = new float[g.OutputLength];
         Array.Fill(actual, float.NaN);
@@ -99,6 +131,16 @@ public class WinogradTests
         // The bound is not vacuous: the error is a visible fraction of it (a kernel that rounded nothing would still pass; one far off would not).
         Assert.InRange(worst, 0, 1);
     }
+}
+
+/// <summary>Winograd F(2×2, 3×3) asked for: a 7×7 plane (16 tiles, one vector on Vector512) and an 11×11 one (36 tiles, partial tiles each way, several blocks on every path).</summary>
+internal static partial class Winograd2x2Kernels
+{
+    [Conv2D(InChannels = 64, Height = 7, Width = 7, OutChannels = 64, Kernel = 3, Padding = 1, Activation = Activation.Relu, Algorithm = ConvAlgorithm.Winograd2x2)]
+    public static partial void Plane7(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    [Conv2D(InChannels = 24, Height = 13, Width = 13, OutChannels = 44, Kernel = 3, Algorithm = ConvAlgorithm.Winograd2x2)]
+    public static partial void Odd11(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
 }
 
 /// <summary>mnist_conv2 with Winograd asked for: Auto gives its 11×11 planes the packed direct form.</summary>

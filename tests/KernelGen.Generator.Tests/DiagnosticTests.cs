@@ -65,6 +65,12 @@ public class DiagnosticTests
         "[Conv2D] Algorithm = ConvAlgorithm.Winograd needs a 3×3 kernel, stride 1, dilation 1 and one group: the stride is 2×2. Use Auto or Direct.");
 
     [Fact]
+    public void KGEN004_winograd_2x2_needs_a_3x3_kernel() => AssertSingle(
+        Layers($"[Conv2D(InChannels = 1, Height = 9, Width = 9, OutChannels = 2, Kernel = 5, Algorithm = ConvAlgorithm.Winograd2x2)] static partial void Conv({Weighted});"),
+        "KGEN004", "Conv2D(InChannels = 1, Height = 9, Width = 9, OutChannels = 2, Kernel = 5, Algorithm = ConvAlgorithm.Winograd2x2)",
+        "[Conv2D] Algorithm = ConvAlgorithm.Winograd2x2 needs a 3×3 kernel, stride 1, dilation 1 and one group: the kernel is 5×5. Use Auto or Direct.");
+
+    [Fact]
     public void KGEN004_packed_direct_needs_one_group() => AssertSingle(
         Layers($"[Conv2D(InChannels = 4, Height = 9, Width = 9, OutChannels = 4, Kernel = 3, Groups = 2, Algorithm = ConvAlgorithm.PackedDirect)] static partial void Conv({Weighted});"),
         "KGEN004", "Conv2D(InChannels = 4, Height = 9, Width = 9, OutChannels = 4, Kernel = 3, Groups = 2, Algorithm = ConvAlgorithm.PackedDirect)",

@@ -39,7 +39,7 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
     [Fact]
     public void Convolutions_320_random_shapes() => Run(RandomLayers.Conv, 4, "convolutions");
 
-    /// <summary>Winograd F(4×4, 3×3) on random shapes: the plain overload as every convolution, the Winograd one within the stated bound.</summary>
+    /// <summary>Winograd F(4×4, 3×3) and F(2×2, 3×3) on random shapes: the plain overload as every convolution, the Winograd one within the stated bound.</summary>
     [Fact]
     public void Winograd_convolutions_160_random_shapes() => Run(RandomLayers.Winograd, 2, "Winograd convolutions");
 

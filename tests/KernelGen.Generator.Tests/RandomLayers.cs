@@ -71,7 +71,7 @@ public abstract record LayerCase(bool Bias, bool Batched, int Batch, int Seed)
 public sealed record ConvCase(
     int Groups, int InPerGroup, int OutPerGroup, int Height, int Width, int KernelHeight, int KernelWidth,
     int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadTop, int PadBottom, int PadLeft, int PadRight,
-    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null, bool Winograd = false, bool PackedDirect = false)
+    bool Same, bool Flip, Activation Activation, bool Bias, bool Batched, int Batch, int Seed, float? Slope = null, bool Winograd = false, bool PackedDirect = false, int WinogradTile = 4)
     : LayerCase(Bias, Batched, Batch, Seed)
 {
     public Conv2DGeometry? Geometry
@@ -95,7 +95,7 @@ public sealed record ConvCase(
         ("PaddingTop", Same || PadTop == PadBottom ? null : PadTop), ("PaddingBottom", Same || PadTop == PadBottom ? null : PadBottom),
         ("PaddingLeft", Same || PadLeft == PadRight ? null : PadLeft), ("PaddingRight", Same || PadLeft == PadRight ? null : PadRight),
         ("Groups", Groups), ("Activation", Activation), ("LeakyReluSlope", Slope), ("FlipKernel", Flip),
-        ("Algorithm", Winograd ? "ConvAlgorithm.Winograd" : PackedDirect ? "ConvAlgorithm.PackedDirect" : null)) + ")]";
+        ("Algorithm", Winograd ? (WinogradTile == 2 ? "ConvAlgorithm.Winograd2x2" : "ConvAlgorithm.Winograd") : PackedDirect ? "ConvAlgorithm.PackedDirect" : null)) + ")]";
 
     public override bool Weighted => true;
 
@@ -311,8 +311,9 @@ public static class RandomLayers
         .Select(c => (LayerCase)c);
 
     /// <summary>
-    /// 3×3, stride-1 convolutions that ask for Winograd F(4×4, 3×3): planes from 1 to 30 pixels (one partial tile, many,
-    /// every remainder of 4), up to 20 channels each way, any padding up to 2 on each side.
+    /// 3×3, stride-1 convolutions that ask for Winograd F(4×4, 3×3) or F(2×2, 3×3): planes from 1 to 30 pixels (one partial
+    /// tile, many, every remainder of 4 and 2), up to 20 input and 30 output channels (F(2×2)'s chunks of output channels
+    /// whole and padded), any padding up to 2 on each side.
     /// </summary>
     public static readonly Gen<LayerCase> Winograd =
         (from inChannels in Gen.OneOf(Gen.Int[1, 4], Gen.Int[5, 20])
@@ -324,8 +325,9 @@ public static class RandomLayers
          from activation in Activations
          from bias in Gen.Bool
          from b in Batching
+         from tile in Gen.OneOf(Gen.Const(4), Gen.Const(2))
          select new ConvCase(1, inChannels, outChannels, height, width, 3, 3, 1, 1, 1, 1, pad[0], pad[1], pad[2], pad[3], false, flip,
-             activation.Activation, bias, b.Batched, b.Batch, b.Seed, activation.Slope, Winograd: true))
+             activation.Activation, bias, b.Batched, b.Batch, b.Seed, activation.Slope, Winograd: true, WinogradTile: tile))
         .Where(c => c.Geometry is not null)
         .Select(c => (LayerCase)c);
 
@@ -488,7 +490,7 @@ public static class RandomLayers
     private static double CheckWinograd(Assembly assembly, Type kernels, int i, ConvCase c, float[] input, float[] weights, float[] bias, float[] expected, float[] actual)
     {
         Conv2DGeometry g = c.Geometry!;
-        double[] magnitudes = WinogradBound.Magnitudes(g, input, weights, bias, c.Flip, c.Samples);
+        double[] magnitudes = WinogradBound.Magnitudes(g, input, weights, bias, c.Flip, c.Samples, c.WinogradTile);
         double slope = WinogradBound.Slope(c.Activation, c.Slope ?? ActivationFunctions.DefaultLeakyReluSlope);
         string what = $"{c.Attribute} (batch {c.Samples}, bias {c.Bias})";
         Array.Fill(actual, float.NaN);

@@ -59,6 +59,10 @@ public class SnapshotTests
         VerifyKernel("[Conv2D(InChannels = 16, Height = 18, Width = 22, OutChannels = 16, Kernel = 3, Padding = 1, Activation = Activation.Relu)]", Weighted, "Conv3x3");
 
     [Fact]
+    public void Winograd_2x2_asked_for_with_chunked_weights() =>
+        VerifyKernel("[Conv2D(InChannels = 24, Height = 9, Width = 11, OutChannels = 20, Kernel = 3, Padding = 1, Algorithm = ConvAlgorithm.Winograd2x2)]", Weighted, "Small");
+
+    [Fact]
     public void Packed_direct_chosen_for_a_strided_convolution() =>
         VerifyKernel("[Conv2D(InChannels = 8, Height = 10, Width = 10, OutChannels = 40, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Relu)]", Weighted, "Strided");
 

@@ -39,7 +39,7 @@ public class AttributeContractTests
         var conv = new Conv2DAttribute();
         Assert.Equal((1, 0, 1, 1, Activation.None, false, false), (conv.Stride, conv.Padding, conv.Dilation, conv.Groups, conv.Activation, conv.FlipKernel, conv.SamePadding));
         Assert.Equal(ConvAlgorithm.Auto, conv.Algorithm);
-        Assert.Equal(["Auto", "Direct", "Winograd", "PackedDirect"], Enum.GetNames<ConvAlgorithm>());
+        Assert.Equal(["Auto", "Direct", "Winograd", "PackedDirect", "Winograd2x2"], Enum.GetNames<ConvAlgorithm>());
         Assert.False(new AvgPool2DAttribute().CountIncludePad);
         Assert.Equal(Activation.None, new DenseAttribute().Activation);
         var norm = new BatchNorm2DAttribute();

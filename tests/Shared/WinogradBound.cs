@@ -1,31 +1,34 @@
 namespace KernelGen.Tests;
 
 /// <summary>
-/// The error bound KernelGen states for Winograd F(4×4, 3×3) convolutions, computed for given data: output (o, y, x)
+/// The error bound KernelGen states for Winograd F(4×4, 3×3) and F(2×2, 3×3) convolutions, computed for given data: output (o, y, x)
 /// differs from the exact sum by at most <c>(C + 16) · 2⁻²⁴ · M</c>, where C is the number of input channels and
 /// <c>M = |Aᵀ| (Σ_c (|G| |g| |Gᵀ|) ⊙ (|Bᵀ| |d| |B|)) |A|</c> + |bias| — the transforms computed on magnitudes — for
 /// the tile that holds the pixel. (First order: the weight transform rounds once, the input transform at most 6 times
-/// along any path, the sum over channels C times, the output transform 6 times, the bias once.)
+/// along any path, the sum over channels C times, the output transform 6 times, the bias once; F(2×2) rounds fewer times
+/// along every path, so the same bound holds with its own matrices.)
 /// </summary>
 internal static class WinogradBound
 {
     private const double Unit = 1.0 / (1 << 24);
 
-    /// <summary>M for every output of <paramref name="batch"/> samples, NCHW.</summary>
-    public static double[] Magnitudes(Conv2DGeometry g, float[] input, float[] weights, float[] bias, bool flip, int batch)
+    /// <summary>M for every output of <paramref name="batch"/> samples, NCHW, for tiles of <paramref name="tile"/> (4 or 2) pixels.</summary>
+    public static double[] Magnitudes(Conv2DGeometry g, float[] input, float[] weights, float[] bias, bool flip, int batch, int tile = 4)
     {
-        double[] bt = Abs(WinogradTransforms.InputMatrix), at = Abs(WinogradTransforms.OutputMatrix);
-        double[] gm = [.. WinogradTransforms.WeightMatrix.ToArray().Select(Math.Abs)];
-        int channels = g.InChannels, outputs = g.OutChannels, rows = (g.OutputHeight + 3) / 4, columns = (g.OutputWidth + 3) / 4, tiles = rows * columns;
+        double[] bt = Abs(tile == 4 ? WinogradTransforms.InputMatrix : Winograd2x2Transforms.InputMatrix);
+        double[] at = Abs(tile == 4 ? WinogradTransforms.OutputMatrix : Winograd2x2Transforms.OutputMatrix);
+        double[] gm = [.. (tile == 4 ? WinogradTransforms.WeightMatrix : Winograd2x2Transforms.WeightMatrix).ToArray().Select(Math.Abs)];
+        int m = tile, patch = tile + 2, points = patch * patch;
+        int channels = g.InChannels, outputs = g.OutChannels, rows = (g.OutputHeight + m - 1) / m, columns = (g.OutputWidth + m - 1) / m, tiles = rows * columns;
 
         // |U| for every pair of channels: |G| |g| |Gᵀ|.
-        var u = new double[outputs * channels * 36];
+        var u = new double[outputs * channels * points];
         for (int o = 0; o < outputs; o++)
         {
             for (int c = 0; c < channels; c++)
             {
-                var t = new double[18];
-                for (int a = 0; a < 6; a++)
+                var t = new double[patch * 3];
+                for (int a = 0; a < patch; a++)
                 {
                     for (int x = 0; x < 3; x++)
                     {
@@ -37,63 +40,63 @@ internal static class WinogradBound
                     }
                 }
 
-                for (int a = 0; a < 6; a++)
+                for (int a = 0; a < patch; a++)
                 {
-                    for (int b = 0; b < 6; b++)
+                    for (int b = 0; b < patch; b++)
                     {
-                        u[(((o * channels) + c) * 36) + (a * 6) + b] = (t[a * 3] * gm[b * 3]) + (t[(a * 3) + 1] * gm[(b * 3) + 1]) + (t[(a * 3) + 2] * gm[(b * 3) + 2]);
+                        u[(((o * channels) + c) * points) + (a * patch) + b] = (t[a * 3] * gm[b * 3]) + (t[(a * 3) + 1] * gm[(b * 3) + 1]) + (t[(a * 3) + 2] * gm[(b * 3) + 2]);
                     }
                 }
             }
         }
 
         var result = new double[batch * g.OutputLength];
-        var v = new double[channels * tiles * 36];
+        var v = new double[channels * tiles * points];
         for (int n = 0; n < batch; n++)
         {
             // |V| for every channel and tile: |Bᵀ| |d| |B|, the patch zero outside the input.
             for (int c = 0; c < channels; c++)
             {
-                for (int tile = 0; tile < tiles; tile++)
+                for (int t = 0; t < tiles; t++)
                 {
-                    int y0 = (tile / columns * 4) - g.PadTop, x0 = (tile % columns * 4) - g.PadLeft;
-                    var d = new double[36];
-                    for (int r = 0; r < 6; r++)
+                    int y0 = (t / columns * m) - g.PadTop, x0 = (t % columns * m) - g.PadLeft;
+                    var d = new double[points];
+                    for (int r = 0; r < patch; r++)
                     {
-                        for (int s = 0; s < 6; s++)
+                        for (int s = 0; s < patch; s++)
                         {
                             int y = y0 + r, x = x0 + s;
-                            d[(r * 6) + s] = y >= 0 && y < g.Height && x >= 0 && x < g.Width ? Math.Abs(input[(((n * channels) + c) * g.Height + y) * g.Width + x]) : 0;
+                            d[(r * patch) + s] = y >= 0 && y < g.Height && x >= 0 && x < g.Width ? Math.Abs(input[(((n * channels) + c) * g.Height + y) * g.Width + x]) : 0;
                         }
                     }
 
-                    double[] transformed = Sandwich(bt, d, 6);
-                    Array.Copy(transformed, 0, v, ((c * tiles) + tile) * 36, 36);
+                    double[] transformed = Sandwich(bt, d, patch, patch);
+                    Array.Copy(transformed, 0, v, ((c * tiles) + t) * points, points);
                 }
             }
 
             for (int o = 0; o < outputs; o++)
             {
-                for (int tile = 0; tile < tiles; tile++)
+                for (int t = 0; t < tiles; t++)
                 {
-                    var w = new double[36];
+                    var w = new double[points];
                     for (int c = 0; c < channels; c++)
                     {
-                        for (int p = 0; p < 36; p++)
+                        for (int p = 0; p < points; p++)
                         {
-                            w[p] += u[(((o * channels) + c) * 36) + p] * v[(((c * tiles) + tile) * 36) + p];
+                            w[p] += u[(((o * channels) + c) * points) + p] * v[(((c * tiles) + t) * points) + p];
                         }
                     }
 
-                    double[] m = Sandwich(at, w, 4);
-                    for (int r = 0; r < 4; r++)
+                    double[] sum = Sandwich(at, w, m, patch);
+                    for (int r = 0; r < m; r++)
                     {
-                        for (int s = 0; s < 4; s++)
+                        for (int s = 0; s < m; s++)
                         {
-                            int y = (tile / columns * 4) + r, x = (tile % columns * 4) + s;
+                            int y = (t / columns * m) + r, x = (t % columns * m) + s;
                             if (y < g.OutputHeight && x < g.OutputWidth)
                             {
-                                result[(((n * outputs) + o) * g.OutputHeight + y) * g.OutputWidth + x] = m[(r * 4) + s] + (bias.Length > 0 ? Math.Abs(bias[o]) : 0);
+                                result[(((n * outputs) + o) * g.OutputHeight + y) * g.OutputWidth + x] = sum[(r * m) + s] + (bias.Length > 0 ? Math.Abs(bias[o]) : 0);
                             }
                         }
                     }
@@ -141,17 +144,17 @@ internal static class WinogradBound
 
     private static double[] Abs(ReadOnlySpan<float> values) => [.. values.ToArray().Select(x => Math.Abs((double)x))];
 
-    /// <summary><c>X D Xᵀ</c> for a <paramref name="rows"/>×6 matrix X and a 6×6 D.</summary>
-    private static double[] Sandwich(double[] x, double[] d, int rows)
+    /// <summary><c>X D Xᵀ</c> for a <paramref name="rows"/>×<paramref name="n"/> matrix X and an n×n D.</summary>
+    private static double[] Sandwich(double[] x, double[] d, int rows, int n)
     {
-        var left = new double[rows * 6];
+        var left = new double[rows * n];
         for (int r = 0; r < rows; r++)
         {
-            for (int s = 0; s < 6; s++)
+            for (int s = 0; s < n; s++)
             {
-                for (int k = 0; k < 6; k++)
+                for (int k = 0; k < n; k++)
                 {
-                    left[(r * 6) + s] += x[(r * 6) + k] * d[(k * 6) + s];
+                    left[(r * n) + s] += x[(r * n) + k] * d[(k * n) + s];
                 }
             }
         }
@@ -161,9 +164,9 @@ internal static class WinogradBound
         {
             for (int s = 0; s < rows; s++)
             {
-                for (int k = 0; k < 6; k++)
+                for (int k = 0; k < n; k++)
                 {
-                    result[(r * rows) + s] += left[(r * 6) + k] * x[(s * 6) + k];
+                    result[(r * rows) + s] += left[(r * n) + k] * x[(s * n) + k];
                 }
             }
         }

@@ -41,6 +41,7 @@ internal static class Aliases
         ("KgAdvSimd", "global::System.Runtime.Intrinsics.Arm.AdvSimd"),
         ("KgActivations", "global::KernelGen.ActivationFunctions"),
         ("KgWinograd", "global::KernelGen.WinogradTransforms"),
+        ("KgWinograd2x2", "global::KernelGen.Winograd2x2Transforms"),
         ("KgWinogradRows", "global::KernelGen.WinogradBandRows"),
         ("KgPackedTiles", "global::KernelGen.PackedTiles"),
     ];

@@ -10,7 +10,7 @@ namespace KernelGen.Generator.Emit;
 /// transforms the weights once, and the overload <c>{Method}(input, PackedWeights, …)</c> that convolves with them.
 /// Per call and sample: the input rows the part's blocks of tiles read are copied into its tile band
 /// (<c>WinogradFill</c>, or <c>Vector512WinogradFill</c>); then for each block of tiles, every input channel's tiles
-/// are transformed (the runtime's <c>WinogradTransforms</c>, shared by every layer), 36 register-tiled products over the
+/// are transformed (the runtime's <c>WinogradTransforms</c> or <c>Winograd2x2Transforms</c>, shared by every layer), 36 or 16 register-tiled products over the
 /// input channels give each point of every output channel, and each output channel's products are transformed back
 /// and stored with bias and activation (<c>WinogradStore</c>).
 /// </summary>
@@ -33,7 +33,7 @@ internal static class WinogradEmitter
     /// <summary>The remarks that say the convolution also has a Winograd form, why, and how each path tiles it.</summary>
     public static string[] Remarks(ConvSpec s, WinogradPlan plan) =>
     [
-        Invariant($"Winograd F(4×4, 3×3), chosen because {plan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> transforms the weights once and the overload taking them computes each 4×4 output tile with 36 products per pair of channels instead of 144 ({plan.TileRows}×{plan.TileColumns} tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴ × M of the exact sum, M being what the transforms compute on the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite."),
+        Invariant($"Winograd {plan.Name}, chosen because {plan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> transforms the weights once and the overload taking them computes each {plan.Tile}×{plan.Tile} output tile with {plan.Points} products per pair of channels instead of {9 * plan.Tile * plan.Tile} ({plan.TileRows}×{plan.TileColumns} tiles per plane). The plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴ × M of the exact sum, M being what the transforms compute on the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite."),
         .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, Winograd: blocks of {p.Lanes} tile(s), register tiles of {p.Channels} output channel(s) × {p.Vectors} {(p.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}.")),
     ];
 
@@ -44,13 +44,14 @@ internal static class WinogradEmitter
         MethodTarget m = s.Method;
         Conv2DGeometry g = s.Geometry;
         string weights = m.Parameters[1];
-        long length = WinogradPlan.PackedLength(g);
+        WinogradPlan plan = conv.Winograd!;
+        long length = plan.PackedLength(g);
         PackedOverload.WritePackMethod(w, m, kernel,
-            Invariant($"Transforms <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, 3, 3], as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) for the Winograd overload of <c>{m.Name}</c>: each 3×3 kernel becomes its 6×6 <c>G g Gᵀ</c>, computed in double and rounded once ({Number(length)} floats, the last {WinogradPlan.MaxChannels} zero)."),
+            Invariant($"Transforms <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, 3, 3], as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) for the Winograd overload of <c>{m.Name}</c>: each 3×3 kernel becomes its {plan.Patch}×{plan.Patch} <c>G g Gᵀ</c>, computed in double and rounded once ({Number(length)} floats, the last {WinogradPlan.MaxChannels} zero)."),
             g.WeightLength, length, "WinogradLayout", "WinogradPack");
 
         PackedOverload.WriteConvOverloads(w, m, g, kernel, "WinogradLayout", length, Members,
-            Invariant($"<c>{m.Name}</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: about a quarter of the direct products; results differ from the plain overload's by rounding (bounded as the remarks say)."),
+            Invariant($"<c>{m.Name}</c> by Winograd {plan.Name} over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: {plan.Points} products per {plan.Tile}×{plan.Tile} output tile where direct convolution takes {9 * plan.Tile * plan.Tile}; results differ from the plain overload's by rounding (bounded as the remarks say)."),
             Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them, each thread copying into a tile band of its own the input rows its blocks read; the output is bit-identical to one thread's."));
     }
 
@@ -61,13 +62,21 @@ internal static class WinogradEmitter
         Conv2DGeometry g = s.Geometry;
         bool bias = s.Method.HasBias;
         w.Line("/// <summary>The transformed weights' layout, which the Winograd overload checks its argument against.</summary>");
-        w.Line(Invariant($"public const string WinogradLayout = \"Conv2D {g.InChannels}→{g.OutChannels} 3×3{(s.FlipKernel ? " flipped" : "")}: Winograd F(4×4, 3×3) weights, [36 points, {g.InChannels} input, {g.OutChannels} output channels]\";"));
+        string layout = plan.Chunks(g) == 1
+            ? Invariant($"[{plan.Points} points, {g.InChannels} input, {g.OutChannels} output channels]")
+            : Invariant($"[{plan.Chunks(g)} chunks of {plan.Chunk} output channels, {plan.Points} points, {g.InChannels} input channels, {plan.Chunk}]");
+        w.Line(Invariant($"public const string WinogradLayout = \"Conv2D {g.InChannels}→{g.OutChannels} 3×3{(s.FlipKernel ? " flipped" : "")}: Winograd {plan.Name} weights, {layout}\";"));
         w.Line();
-        WritePack(w, s);
+        WritePack(w, s, plan);
         w.Line();
         w.Line(Invariant($"/// <summary>"));
         w.Line(Invariant($"/// A sample's Winograd work splits into its {plan.Tiles} tiles × {g.OutChannels} output channels: a path's (block of tiles, register tile) pairs"));
-        w.Line(Invariant($"/// stand evenly spread over these units, and a part does the pairs that stand in its range."));
+        if (plan.Tile == 2)
+        {
+            w.Line("/// (or its register tiles, where it runs each over every block)");
+        }
+
+        w.Line("/// stand evenly spread over these units, and a part does the pairs that stand in its range.");
         w.Line(Invariant($"/// </summary>"));
         w.Line(Invariant($"public const int WinogradUnits = {plan.Units(g)};"));
         w.Line();
@@ -78,12 +87,12 @@ internal static class WinogradEmitter
             w.Line();
             WriteBand(w, s, plan, path);
             w.Line();
-            WriteTile(w, g, path);
+            WriteTile(w, g, plan, path);
         }
 
         w.Line();
         WriteFill(w, g, plan);
-        if (plan.TileColumns >= WideFillColumns && plan.Paths.Any(p => p.Path.Bits == 512))
+        if (Wide(plan, plan.Paths[0]))
         {
             w.Line();
             WriteWideFill(w, g, plan);
@@ -94,33 +103,33 @@ internal static class WinogradEmitter
     }
 
     /// <summary><c>WinogradPack</c>: each kernel's <c>G g Gᵀ</c> in double, point by point, input channel by input channel, output channels contiguous.</summary>
-    private static void WritePack(CodeWriter w, ConvSpec s)
+    private static void WritePack(CodeWriter w, ConvSpec s, WinogradPlan plan)
     {
         Conv2DGeometry g = s.Geometry;
-        int inputs = g.InChannels, outputs = g.OutChannels;
-        w.Line(Invariant($"/// <summary>Kernel (o, c) becomes U = G g Gᵀ (6×6); point (a, b) of it goes to [6a + b, c, o]{(s.FlipKernel ? " — g rotated by 180° first, as the attribute asks" : "")}.</summary>"));
+        int inputs = g.InChannels, outputs = g.OutChannels, patch = plan.Patch;
+        w.Line(Invariant($"/// <summary>Kernel (o, c) becomes U = G g Gᵀ ({patch}×{patch}); point (a, b) of it goes to {(plan.Chunks(g) == 1 ? Invariant($"[{patch}a + b, c, o]") : Invariant($"[o / {plan.Chunk}, {patch}a + b, c, o mod {plan.Chunk}]"))}{(s.FlipKernel ? " — g rotated by 180° first, as the attribute asks" : "")}.</summary>"));
         using (w.Block("public static void WinogradPack(KgReadOnlySpan weights, KgSpan packed)"))
         {
-            w.Line("KgReadOnlyDoubles g = KgWinograd.WeightMatrix;");
-            w.Line("KgDoubles t = stackalloc double[18];");
+            w.Line($"KgReadOnlyDoubles g = {plan.Transforms}.WeightMatrix;");
+            w.Line(Invariant($"KgDoubles t = stackalloc double[{patch * 3}];"));
             using (w.Block(Invariant($"for (int o = 0; o < {outputs}; o++)")))
             using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
             {
                 w.Line(Invariant($"KgReadOnlySpan kernel = weights.Slice(((o * {inputs}) + c) * 9, 9);"));
-                w.Line("// t = G g: 6 × 3.");
-                using (w.Block("for (int a = 0; a < 6; a++)"))
+                w.Line(Invariant($"// t = G g: {patch} × 3."));
+                using (w.Block(Invariant($"for (int a = 0; a < {patch}; a++)")))
                 using (w.Block("for (int x = 0; x < 3; x++)"))
                 {
                     string Tap(int y) => s.FlipKernel ? Invariant($"kernel[{(2 - y) * 3 + 2} - x]") : y == 0 ? "kernel[x]" : Invariant($"kernel[{y * 3} + x]");
                     w.Line($"t[(a * 3) + x] = (g[a * 3] * {Tap(0)}) + (g[(a * 3) + 1] * {Tap(1)}) + (g[(a * 3) + 2] * {Tap(2)});");
                 }
 
-                w.Line("// U = t Gᵀ: 6 × 6, rounded to float once.");
-                using (w.Block("for (int a = 0; a < 6; a++)"))
-                using (w.Block("for (int b = 0; b < 6; b++)"))
+                w.Line(Invariant($"// U = t Gᵀ: {patch} × {patch}, rounded to float once."));
+                using (w.Block(Invariant($"for (int a = 0; a < {patch}; a++)")))
+                using (w.Block(Invariant($"for (int b = 0; b < {patch}; b++)")))
                 {
                     w.Line("double u = (t[a * 3] * g[b * 3]) + (t[(a * 3) + 1] * g[(b * 3) + 1]) + (t[(a * 3) + 2] * g[(b * 3) + 2]);");
-                    w.Line(Invariant($"packed[(((((a * 6) + b) * {inputs}) + c) * {outputs}) + o] = (float)u;"));
+                    w.Line(Invariant($"packed[{PackedIndex(plan, g, Invariant($"((a * {patch}) + b)"), "c", "o")}] = (float)u;"));
                 }
             }
         }
@@ -162,7 +171,7 @@ internal static class WinogradEmitter
         }
 
         w.Line();
-        w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {WinogradPlan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
+        w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {plan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
         w.Line(Invariant($"public const int WinogradBandLength = {plan.BandLength(g)};"));
     }
 
@@ -175,17 +184,29 @@ internal static class WinogradEmitter
         Conv2DGeometry g = s.Geometry;
         bool bias = s.Method.HasBias;
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
-        long points = (long)WinogradPlan.Points * WinogradPlan.PointStride(inputs, lanes), products = (long)WinogradPlan.Points * r * lanes, tiles = 16L * lanes;
+        int blocks = (plan.Tiles + lanes - 1) / lanes, registerTiles = (outputs + r - 1) / r;
+        bool allBlocks = plan.AllBlocks(g, path);
+        int pointLanes = allBlocks ? blocks * lanes : lanes, pairs = allBlocks ? registerTiles : blocks * registerTiles;
+        long points = (long)plan.Points * WinogradPlan.PointStride(inputs, pointLanes), products = (long)plan.Points * r * lanes, tiles = (long)plan.Tile * plan.Tile * lanes;
         long scratch = points + products + tiles;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
 
-        int blocks = (plan.Tiles + lanes - 1) / lanes, registerTiles = (outputs + r - 1) / r, pairs = blocks * registerTiles;
         long units = plan.Units(g);
         w.Line(Invariant($"/// <summary>"));
-        w.Line(Invariant($"/// One sample's Winograd F(4×4, 3×3) on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors}"));
-        w.Line(Invariant($"/// {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Of the {pairs} (block, register tile) pairs, pair p = block × {registerTiles} + register tile stands at unit p × {units} / {pairs}:"));
-        w.Line(Invariant($"/// a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, copying into <paramref name=\"band\"/> the input rows of the blocks"));
-        w.Line(Invariant($"/// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform)."));
+        w.Line(Invariant($"/// One sample's Winograd {plan.Name} on {path.Path.Name}: blocks of {lanes} tile(s), register tiles of {r} output channel(s) × {path.Vectors}"));
+        if (allBlocks)
+        {
+            w.Line(Invariant($"/// {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Every block's tiles are transformed first; then each register tile runs over every block, so that"));
+            w.Line(Invariant($"/// its transformed weights come from memory once. Register tile p stands at unit p × {units} / {pairs}: a part does those in"));
+            w.Line(Invariant($"/// <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, copying the whole input into <paramref name=\"band\"/> (parts of a split call repeat the copy and transform)."));
+        }
+        else
+        {
+            w.Line(Invariant($"/// {(path.Path.IsScalar ? "tile(s)" : "vector(s) of tiles")}. Of the {pairs} (block, register tile) pairs, pair p = block × {registerTiles} + register tile stands at unit p × {units} / {pairs}:"));
+            w.Line(Invariant($"/// a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, copying into <paramref name=\"band\"/> the input rows of the blocks"));
+            w.Line(Invariant($"/// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform)."));
+        }
+
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Path.Name}Winograd(ref float input, ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int from, int to)"))
@@ -198,8 +219,13 @@ internal static class WinogradEmitter
 
             w.Line();
             bool oneBlock = blocks == 1;
-            string fill = path.Path.Bits == 512 && plan.TileColumns >= WideFillColumns ? WideFill : Fill;
-            if (oneBlock)
+            string fill = Wide(plan, path) ? WideFill : Fill;
+            if (allBlocks && !oneBlock)
+            {
+                w.Line(Invariant($"// Every block is read: every band row."));
+                w.Line(Invariant($"{fill}(ref input, ref band, 0, {plan.TileRows + 1});"));
+            }
+            else if (oneBlock)
             {
                 w.Line(Invariant($"// One block holds all {plan.Tiles} tiles: every band row is read."));
                 w.Line(Invariant($"{fill}(ref input, ref band, 0, {plan.TileRows + 1});"));
@@ -212,78 +238,141 @@ internal static class WinogradEmitter
             }
 
             w.Line();
-            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, {inputs} channels,"));
-            w.Line(Invariant($"// {lanes} tiles], one register tile's products [36 points, {r} channels, {lanes} tiles], one channel's output tiles."));
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(allBlocks && !oneBlock ? "every" : "one")} block's transformed inputs [{plan.Points} points, {inputs} channels,"));
+            w.Line(Invariant($"// {pointLanes} tiles], one register tile's products [{plan.Points} points, {r} channels, {lanes} tiles], one channel's output tiles."));
             w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
             using (w.Block("try"))
             {
                 w.Line($"ref float points = ref {MemoryMarshal}.GetArrayDataReference(rented);");
                 w.Line(Invariant($"ref float products = ref {At("points", Invariant($"{points}"))};"));
                 w.Line(Invariant($"ref float tiles = ref {At("products", Invariant($"{products}"))};"));
-                if (oneBlock)
+                if (allBlocks && !oneBlock)
                 {
-                    w.Line("// The pairs are the register tiles.");
-                    w.Line("const int t0 = 0;");
+                    WriteAllBlocks(w, g, plan, path, bias, blocks);
                 }
-
-                using (oneBlock ? default(CodeWriter.Scope?) : w.Block("for (int block = firstBlock; block < endBlock; block++)"))
+                else
                 {
-                    if (!oneBlock)
-                    {
-                        w.Line(Invariant($"int t0 = block * {lanes};"));
-                    }
-
-                    w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));
-                    using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
-                    {
-                        w.Line(Invariant($"KgWinograd.Input{width}(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + t0"))}, {plan.PlaneStride}, {plan.TileColumns}, ref {At("points", Invariant($"c * {lanes}"))}, {WinogradPlan.PointStride(inputs, lanes)}, {path.Vectors});"));
-                    }
-
-                    w.Line();
-                    w.Line(Invariant($"// This part's register tiles of the block, {r} output channels each: each point's products over every input channel, then each"));
-                    w.Line("// channel's tiles back to pixels.");
-                    string from = oneBlock ? Invariant($"first * {r}") : Invariant($"{MathClass}.Max(first - (block * {registerTiles}), 0) * {r}");
-                    string to = oneBlock ? Invariant($"end * {r}") : Invariant($"{MathClass}.Min(end - (block * {registerTiles}), {registerTiles}) * {r}");
-                    using (w.Block(Invariant($"for (int o = {from}; o < {to}; o += {r})")))
-                    {
-                        WriteChannels(w, g, path, bias);
-                    }
+                    WriteBlocks(w, g, plan, path, bias, blocks);
                 }
             }
 
-            using (w.Block("finally"))
+            WriteReturn(w);
+        }
+    }
+
+    /// <summary>Block by block, the part's blocks: each one's tiles transformed, then the part's register tiles of it.</summary>
+    private static void WriteBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int blocks)
+    {
+        int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels, registerTiles = (outputs + r - 1) / r;
+        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        bool oneBlock = blocks == 1;
+        if (oneBlock)
+        {
+            w.Line("// The pairs are the register tiles.");
+            w.Line("const int t0 = 0;");
+        }
+
+        using (oneBlock ? default(CodeWriter.Scope?) : w.Block("for (int block = firstBlock; block < endBlock; block++)"))
+        {
+            if (!oneBlock)
             {
-                w.Line("KgArrayPool.Shared.Return(rented);");
+                w.Line(Invariant($"int t0 = block * {lanes};"));
+            }
+
+            w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));
+            using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
+            {
+                w.Line(Invariant($"{plan.Transforms}.Input{width}(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + t0"))}, {plan.PlaneStride}, {plan.TileColumns}, ref {At("points", Invariant($"c * {lanes}"))}, {WinogradPlan.PointStride(inputs, lanes)}, {path.Vectors});"));
+            }
+
+            w.Line();
+            w.Line(Invariant($"// This part's register tiles of the block, {r} output channels each: each point's products over every input channel, then each"));
+            w.Line("// channel's tiles back to pixels.");
+            string from = oneBlock ? Invariant($"first * {r}") : Invariant($"{MathClass}.Max(first - (block * {registerTiles}), 0) * {r}");
+            string to = oneBlock ? Invariant($"end * {r}") : Invariant($"{MathClass}.Min(end - (block * {registerTiles}), {registerTiles}) * {r}");
+            using (w.Block(Invariant($"for (int o = {from}; o < {to}; o += {r})")))
+            {
+                WriteChannels(w, g, plan, path, bias, lanes);
             }
         }
     }
 
+    private static void WriteReturn(CodeWriter w)
+    {
+        using (w.Block("finally"))
+        {
+            w.Line("KgArrayPool.Shared.Return(rented);");
+        }
+    }
+
     /// <summary>
-    /// One register tile's output channels for the block: the 36 products, then each channel's tiles transformed back
+    /// The all-blocks order (<see cref="WinogradPlan.AllBlocks"/>): every block's tiles transformed, then for each of the
+    /// part's register tiles every block — the register tile's weights, read from memory by the first block, stay in cache for the others.
+    /// </summary>
+    private static void WriteAllBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int blocks)
+    {
+        int inputs = g.InChannels, lanes = path.Lanes, r = path.Channels, pointLanes = blocks * lanes;
+        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        w.Line(Invariant($"// Every block's tiles of every input channel to the transform domain: points[point, channel, tile]."));
+        using (w.Block(Invariant($"for (int t0 = 0; t0 < {pointLanes}; t0 += {lanes})")))
+        using (w.Block(Invariant($"for (int c = 0; c < {inputs}; c++)")))
+        {
+            w.Line(Invariant($"{plan.Transforms}.Input{width}(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + t0"))}, {plan.PlaneStride}, {plan.TileColumns}, ref {At("points", Invariant($"(c * {pointLanes}) + t0"))}, {WinogradPlan.PointStride(inputs, pointLanes)}, {path.Vectors});"));
+        }
+
+        w.Line();
+        w.Line(Invariant($"// This part's register tiles, {r} output channels each, over every block: each point's products over every input channel, then"));
+        w.Line("// each channel's tiles back to pixels.");
+        using (w.Block(Invariant($"for (int o = first * {r}; o < end * {r}; o += {r})")))
+        using (w.Block(Invariant($"for (int t0 = 0; t0 < {pointLanes}; t0 += {lanes})")))
+        {
+            WriteChannels(w, g, plan, path, bias, pointLanes);
+        }
+    }
+
+    /// <summary>
+    /// One register tile's output channels for the block: each point's products, then each channel's tiles transformed back
     /// and stored (the last register tile stores only the channels that exist).
     /// </summary>
-    private static void WriteChannels(CodeWriter w, Conv2DGeometry g, WinogradPathPlan path, bool bias)
+    private static void WriteChannels(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int pointLanes)
     {
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
-        using (w.Block(Invariant($"for (int point = 0; point < {WinogradPlan.Points}; point++)")))
+        using (w.Block(Invariant($"for (int point = 0; point < {plan.Points}; point++)")))
         {
-            w.Line(Invariant($"{path.TileName}(ref {At("points", Invariant($"point * {WinogradPlan.PointStride(inputs, lanes)}"))}, ref {At("weights", Invariant($"(point * {inputs * outputs}) + o"))}, ref {At("products", Invariant($"point * {r * lanes}"))});"));
+            string at = Invariant($"point * {WinogradPlan.PointStride(inputs, pointLanes)}");
+            w.Line(Invariant($"{path.TileName}(ref {At("points", pointLanes == lanes ? at : Invariant($"({at}) + t0"))}, ref {At("weights", PackedIndex(plan, g, "point", "0", "o"))}, ref {At("products", Invariant($"point * {r * lanes}"))});"));
         }
 
         using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
         {
-            w.Line(Invariant($"KgWinograd.Output{width}(ref {At("products", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
+            w.Line(Invariant($"{plan.Transforms}.Output{width}(ref {At("products", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
             w.Line(Invariant($"{StoreTiles}(ref tiles, {lanes}, ref {At("output", Invariant($"(o + j) * {g.OutputHeight * g.OutputWidth}"))}, t0);"));
         }
+    }
+
+    /// <summary>
+    /// Where weight (point, input channel, output channel) is in the transformed weights: chunk of
+    /// <see cref="WinogradPlan.Chunk"/> output channels by chunk, point by point, input channel by input channel, the
+    /// chunk's channels contiguous — so that a register tile reads its weights for every point as one stream.
+    /// </summary>
+    private static string PackedIndex(WinogradPlan plan, Conv2DGeometry g, string point, string input, string output)
+    {
+        int chunk = plan.Chunk, inputs = g.InChannels;
+        long perPoint = (long)inputs * chunk;
+        string within = input == "0" ? "" : Invariant($" + ({input} * {chunk})");
+        return plan.Chunks(g) == 1
+            ? Invariant($"({point} * {perPoint}){within} + {output}")
+            : Invariant($"((({output} / {chunk} * {plan.Points}) + {point}) * {perPoint}){within} + ({output} % {chunk})");
     }
 
     /// <summary>
     /// The register tile: for one point, <paramref name="channels"/> output channels × the path's vectors of tiles, summed
     /// over every input channel — each step loads the vectors of tiles once and broadcasts each channel's weight once.
     /// </summary>
-    private static void WriteTile(CodeWriter w, Conv2DGeometry g, WinogradPathPlan plan)
+    private static void WriteTile(CodeWriter w, Conv2DGeometry g, WinogradPlan winograd, WinogradPathPlan plan)
     {
+        int pointLanes = winograd.AllBlocks(g, plan) ? (int)ConvPlanner.RoundUp(winograd.Tiles, plan.Lanes) : plan.Lanes;
         SimdPath path = plan.Path;
         int channels = plan.Channels;
         int vectors = plan.Vectors, lanes = plan.Lanes;
@@ -305,8 +394,8 @@ internal static class WinogradEmitter
                     }
                 }
 
-                w.Line(Invariant($"points = ref {Unsafe}.Add(ref points, {lanes});"));
-                w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {g.OutChannels});"));
+                w.Line(Invariant($"points = ref {Unsafe}.Add(ref points, {pointLanes});"));
+                w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {winograd.Chunk});"));
             }
 
             for (int j = 0; j < channels; j++)
@@ -320,29 +409,29 @@ internal static class WinogradEmitter
     }
 
     /// <summary>
-    /// <c>WinogradFill</c>: band rows <c>firstRow .. endRow − 1</c> of every input channel — plane (y mod 4, j) holds, for
-    /// tile (ty, tx), padded pixel (4ty + y mod 4, 4tx + j) at ⌊y / 4⌋ · tile columns + tx — each row cleared first in every
-    /// plane (the last to the plane's end, where the last block's padding lanes read), then the input pixels written.
+    /// <c>WinogradFill</c>: band rows <c>firstRow .. endRow − 1</c> of every input channel — plane (y mod m, j) holds, for
+    /// tile (ty, tx), padded pixel (m·ty + y mod m, m·tx + j) at ⌊y / m⌋ · tile columns + tx — each row cleared first in
+    /// every plane (the last to the plane's end, where the last block's padding lanes read), then the input pixels written.
     /// </summary>
     private static void WriteFill(CodeWriter w, Conv2DGeometry g, WinogradPlan plan)
     {
-        int columns = plan.TileColumns, stride = plan.PlaneStride;
-        int rows = System.Math.Min(g.Height, (WinogradPlan.Tile * (plan.TileRows + 1)) - g.PadTop);
+        int columns = plan.TileColumns, stride = plan.PlaneStride, m = plan.Tile;
+        int rows = System.Math.Min(g.Height, (m * (plan.TileRows + 1)) - g.PadTop);
         w.Line("/// <summary>");
-        w.Line(Invariant($"/// Copies band rows <paramref name=\"firstRow\"/> .. <paramref name=\"endRow\"/> − 1 (padded input rows 4 · firstRow .. 4 · endRow − 1) of every"));
-        w.Line(Invariant($"/// input channel of one sample into the tile band: for padded row y and tap column j (0–5), plane (y mod 4) · 6 + j holds padded pixel"));
-        w.Line(Invariant($"/// (y, 4tx + j) of tile column tx at ⌊y / 4⌋ · {columns} + tx. The rows are cleared first in each of a channel's {WinogradPlan.BandPlanes} planes of"));
+        w.Line(Invariant($"/// Copies band rows <paramref name=\"firstRow\"/> .. <paramref name=\"endRow\"/> − 1 (padded input rows {m} · firstRow .. {m} · endRow − 1) of every"));
+        w.Line(Invariant($"/// input channel of one sample into the tile band: for padded row y and tap column j (0–{plan.Patch - 1}), plane (y mod {m}) · {plan.Patch} + j holds padded pixel"));
+        w.Line(Invariant($"/// (y, {m}tx + j) of tile column tx at ⌊y / {m}⌋ · {columns} + tx. The rows are cleared first in each of a channel's {plan.BandPlanes} planes of"));
         w.Line(Invariant($"/// {stride} floats (padding, and after row {plan.TileRows} the last block's padding lanes), while they are in cache."));
         w.Line("/// </summary>");
         w.Line(AggressiveOptimization);
         using (w.Block($"private static void {Fill}(ref float input, ref float band, int firstRow, int endRow)"))
         {
             w.Line(Invariant($"int clear = firstRow * {columns}, cleared = (endRow > {plan.TileRows} ? {stride} : endRow * {columns}) - clear;"));
-            string firstInput = g.PadTop == 0 ? "firstRow * 4" : Invariant($"{MathClass}.Max((firstRow * 4) - {g.PadTop}, 0)");
-            w.Line(Invariant($"int firstInput = {firstInput}, endInput = {MathClass}.Min({(g.PadTop == 0 ? "endRow * 4" : Plus("(endRow * 4)", -g.PadTop))}, {rows});"));
+            string firstInput = g.PadTop == 0 ? Invariant($"firstRow * {m}") : Invariant($"{MathClass}.Max((firstRow * {m}) - {g.PadTop}, 0)");
+            w.Line(Invariant($"int firstInput = {firstInput}, endInput = {MathClass}.Min({(g.PadTop == 0 ? Invariant($"endRow * {m}") : Plus(Invariant($"(endRow * {m})"), -g.PadTop))}, {rows});"));
             using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
             {
-                using (w.Block(Invariant($"for (int plane = 0; plane < {WinogradPlan.BandPlanes}; plane++)")))
+                using (w.Block(Invariant($"for (int plane = 0; plane < {plan.BandPlanes}; plane++)")))
                 {
                     w.Line(Invariant($"{MemoryMarshal}.CreateSpan(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + (plane * {stride}) + clear"))}, cleared).Clear();"));
                 }
@@ -352,12 +441,12 @@ internal static class WinogradEmitter
                     w.Line(Invariant($"int y = {Plus("iy", g.PadTop)};"));
                     w.Line(Invariant($"ref float source = ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))};"));
                     w.Line($"ref float target = ref {BandRow(plan)};");
-                    for (int j = 0; j < WinogradPlan.Patch; j++)
+                    for (int j = 0; j < plan.Patch; j++)
                     {
-                        // Tile column tx reads input column 4tx + j − padLeft: those inside the input.
+                        // Tile column tx reads input column m·tx + j − padLeft: those inside the input.
                         int shift = j - g.PadLeft;
-                        int first = shift >= 0 ? 0 : (-shift + 3) / 4;
-                        int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / 4);
+                        int first = shift >= 0 ? 0 : (-shift + m - 1) / m;
+                        int last = g.Width - 1 - shift < 0 ? -1 : System.Math.Min(columns - 1, (g.Width - 1 - shift) / m);
                         if (last < first)
                         {
                             continue;
@@ -365,7 +454,7 @@ internal static class WinogradEmitter
 
                         using (w.Block(Invariant($"for (int tx = {first}; tx <= {last}; tx++)")))
                         {
-                            w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus("(tx * 4)", shift))};"));
+                            w.Line(Invariant($"{At("target", Plus("tx", j * stride))} = {At("source", Plus(Invariant($"(tx * {m})"), shift))};"));
                         }
                     }
                 }
@@ -374,11 +463,20 @@ internal static class WinogradEmitter
     }
 
     /// <summary>
-    /// Where padded input row <c>y</c> of channel <c>c</c> starts in the band: plane (y mod 4) · 6 + 0, band row ⌊y / 4⌋ —
-    /// the layout both fills write and <c>WinogradTransforms.Input*</c> reads.
+    /// Where padded input row <c>y</c> of channel <c>c</c> starts in the band: plane (y mod m) · (m + 2) + 0, band row
+    /// ⌊y / m⌋ — the layout both fills write and the runtime's input transforms read.
     /// </summary>
-    private static string BandRow(WinogradPlan plan) =>
-        At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & 3) * {WinogradPlan.Patch * plan.PlaneStride}) + ((y >> 2) * {plan.TileColumns})"));
+    private static string BandRow(WinogradPlan plan)
+    {
+        int shift = plan.Tile == 4 ? 2 : 1;
+        return At("band", Invariant($"(c * {plan.ChannelStride}) + ((y & {plan.Tile - 1}) * {plan.Patch * plan.PlaneStride}) + ((y >> {shift}) * {plan.TileColumns})"));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> copies band rows by <c>Vector512WinogradFill</c>: F(4×4) on Vector512 where the plane
+    /// has at least <see cref="WideFillColumns"/> tile columns (the runtime's row copy deinterleaves every fourth pixel).
+    /// </summary>
+    private static bool Wide(WinogradPlan plan, WinogradPathPlan path) => plan.Tile == 4 && path.Path.Bits == 512 && plan.TileColumns >= WideFillColumns;
 
     /// <summary>
     /// <c>Vector512WinogradFill</c>: as <c>WinogradFill</c>, each input row copied into a zero-padded row and from there
@@ -412,14 +510,14 @@ internal static class WinogradEmitter
                     }
 
                     w.Line("// A padding row.");
-                    using (w.Block(Invariant($"for (int j = 0; j < {WinogradPlan.Patch}; j++)")))
+                    using (w.Block(Invariant($"for (int j = 0; j < {plan.Patch}; j++)")))
                     {
                         w.Line(Invariant($"KgMarshal.CreateSpan(ref {At("target", Invariant($"j * {stride}"))}, {columns}).Clear();"));
                     }
                 }
 
                 w.Line(Invariant($"// Past row {plan.TileRows}, the last block's padding lanes."));
-                using (w.Block(Invariant($"for (int plane = 0; tail > 0 && plane < {WinogradPlan.BandPlanes}; plane++)")))
+                using (w.Block(Invariant($"for (int plane = 0; tail > 0 && plane < {plan.BandPlanes}; plane++)")))
                 {
                     w.Line(Invariant($"KgMarshal.CreateSpan(ref {At("band", Invariant($"(c * {plan.ChannelStride}) + (plane * {stride}) + {rows * columns}"))}, tail).Clear();"));
                 }
@@ -429,15 +527,15 @@ internal static class WinogradEmitter
 
     /// <summary>
     /// <c>WinogradStore</c>: one output channel's tiles of a block (bias added already), tile row by tile row and output
-    /// row by output row, four pixels per tile (fewer in the last tile column and row), with the activation.
+    /// row by output row, m pixels per tile (fewer in the last tile column and row), with the activation.
     /// </summary>
     private static void WriteStore(CodeWriter w, ConvSpec s, WinogradPlan plan)
     {
         Conv2DGeometry g = s.Geometry;
         int columns = plan.TileColumns;
-        int lastRows = g.OutputHeight - (WinogradPlan.Tile * (plan.TileRows - 1)), lastColumns = g.OutputWidth - (WinogradPlan.Tile * (columns - 1));
+        int m = plan.Tile, lastRows = g.OutputHeight - (m * (plan.TileRows - 1)), lastColumns = g.OutputWidth - (m * (columns - 1));
         string Pixel(string value) => ActivationText.Apply(s.Activation, value);
-        w.Line(Invariant($"/// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[(4r + c) · lanes + t − t0]) into its {g.OutputHeight}×{g.OutputWidth} plane{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
+        w.Line(Invariant($"/// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[({m}r + c) · lanes + t − t0]) into its {g.OutputHeight}×{g.OutputWidth} plane{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
         w.Line(AggressiveOptimization);
         using (w.Block($"private static void {StoreTiles}(ref float tiles, int lanes, ref float output, int t0)"))
         {
@@ -445,28 +543,28 @@ internal static class WinogradEmitter
             using (w.Block(Invariant($"for (int ty = t0 / {columns}; ty * {columns} < end; ty++)")))
             {
                 w.Line(Invariant($"int first = {MathClass}.Max(t0, ty * {columns}) - t0, last = {MathClass}.Min(end, (ty + 1) * {columns}) - t0;"));
-                if (lastColumns < WinogradPlan.Tile)
+                if (lastColumns < m)
                 {
                     w.Line(Invariant($"// The plane's last tile column holds {lastColumns} pixel column(s)."));
                     w.Line(Invariant($"int whole = {MathClass}.Min(last, ((ty + 1) * {columns}) - 1 - t0);"));
                 }
 
-                w.Line(Invariant($"int rows = {(lastRows == WinogradPlan.Tile ? "4" : Invariant($"ty == {plan.TileRows - 1} ? {lastRows} : 4"))};"));
+                w.Line(Invariant($"int rows = {(lastRows == m ? Invariant($"{m}") : Invariant($"ty == {plan.TileRows - 1} ? {lastRows} : {m}"))};"));
                 using (w.Block("for (int r = 0; r < rows; r++)"))
                 {
-                    w.Line(Invariant($"ref float target = ref {At("output", Invariant($"((ty * 4) + r) * {g.OutputWidth}"))};"));
-                    w.Line($"ref float source = ref {At("tiles", "r * 4 * lanes")};");
+                    w.Line(Invariant($"ref float target = ref {At("output", Invariant($"((ty * {m}) + r) * {g.OutputWidth}"))};"));
+                    w.Line($"ref float source = ref {At("tiles", Invariant($"r * {m} * lanes"))};");
                     void Tile(int pixels)
                     {
-                        w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * 4;"));
+                        w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * {m};"));
                         for (int c = 0; c < pixels; c++)
                         {
                             w.Line($"{At("target", Plus("x", c))} = {Pixel(At("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}")))};");
                         }
                     }
 
-                    string whole = lastColumns < WinogradPlan.Tile ? "whole" : "last";
-                    SimdPath? vector = s.Activation.Vectorised ? plan.Paths.Select(p => p.Path).FirstOrDefault(p => p.Bits == 128) : null;
+                    string whole = lastColumns < m ? "whole" : "last";
+                    SimdPath? vector = m == 4 && s.Activation.Vectorised ? plan.Paths.Select(p => p.Path).FirstOrDefault(p => p.Bits == 128) : null;
                     w.Line("int i = first;");
                     if (vector is not null)
                     {
@@ -474,20 +572,20 @@ internal static class WinogradEmitter
                         using (w.Block($"if ({vector.Condition})"))
                         using (w.Block($"for (; i + 4 <= {whole}; i += 4)"))
                         {
-                            w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * 4;"));
+                            w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * {m};"));
                             string Column(int c) => vector.Load("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}"));
-                            w.Line($"{vector.Type} {string.Join(", ", Enumerable.Range(0, WinogradPlan.Tile).Select(c => $"c{c} = {Column(c)}"))};");
-                            string columnsOut = string.Join(", ", Enumerable.Range(0, WinogradPlan.Tile).Select(c => ActivationText.Apply(vector, s.Activation, $"c{c}")));
+                            w.Line($"{vector.Type} {string.Join(", ", Enumerable.Range(0, m).Select(c => $"c{c} = {Column(c)}"))};");
+                            string columnsOut = string.Join(", ", Enumerable.Range(0, m).Select(c => ActivationText.Apply(vector, s.Activation, $"c{c}")));
                             w.Line($"KgWinograd.StoreTiles4({columnsOut}, ref {At("target", "x")});");
                         }
                     }
 
                     using (w.Block($"for (; i < {whole}; i++)"))
                     {
-                        Tile(WinogradPlan.Tile);
+                        Tile(m);
                     }
 
-                    if (lastColumns < WinogradPlan.Tile)
+                    if (lastColumns < m)
                     {
                         using (w.Block("for (; i < last; i++)"))
                         {

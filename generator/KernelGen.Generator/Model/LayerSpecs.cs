@@ -75,6 +75,7 @@ internal enum ConvAlgorithmChoice
     Direct,
     Winograd,
     PackedDirect,
+    Winograd2x2,
 }
 
 /// <summary>The kind of pool.</summary>

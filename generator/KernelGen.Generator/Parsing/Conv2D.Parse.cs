@@ -28,9 +28,9 @@ internal static class Conv2DParser
         ActivationSpec? activation = a.Activation();
         bool same = a.Bool("SamePadding");
         int algorithm = a.Int("Algorithm") ?? 0;
-        if (algorithm is < 0 or > (int)ConvAlgorithmChoice.PackedDirect)
+        if (algorithm is < 0 or > (int)ConvAlgorithmChoice.Winograd2x2)
         {
-            a.Report(Descriptors.InvalidValue, FormattableString.Invariant($"[Conv2D] Algorithm = {algorithm} is not a defined ConvAlgorithm: use Auto, Direct, Winograd or PackedDirect."));
+            a.Report(Descriptors.InvalidValue, FormattableString.Invariant($"[Conv2D] Algorithm = {algorithm} is not a defined ConvAlgorithm: use Auto, Direct, Winograd, PackedDirect or Winograd2x2."));
         }
 
         (int? padTop, int? padBottom, int? padLeft, int? padRight) = a.Paddings(same);
@@ -54,9 +54,9 @@ internal static class Conv2DParser
         {
             a.Report(Descriptors.ShapeTooLarge, $"[Conv2D] {limit}");
         }
-        else if (algorithm == (int)ConvAlgorithmChoice.Winograd && WinogradPlan.Unsuitable(geometry) is { } reason)
+        else if (algorithm is (int)ConvAlgorithmChoice.Winograd or (int)ConvAlgorithmChoice.Winograd2x2 && WinogradPlan.Unsuitable(geometry) is { } reason)
         {
-            a.Report(Descriptors.InvalidValue, $"[Conv2D] Algorithm = ConvAlgorithm.Winograd needs a 3×3 kernel, stride 1, dilation 1 and one group: {reason}. Use Auto or Direct.");
+            a.Report(Descriptors.InvalidValue, $"[Conv2D] Algorithm = ConvAlgorithm.{(ConvAlgorithmChoice)algorithm} needs a 3×3 kernel, stride 1, dilation 1 and one group: {reason}. Use Auto or Direct.");
         }
         else if (algorithm == (int)ConvAlgorithmChoice.PackedDirect && geometry.Groups != 1)
         {

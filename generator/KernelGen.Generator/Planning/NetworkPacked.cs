@@ -30,7 +30,8 @@ internal static class NetworkPacked
     /// ms slower each by Winograd than by direct tiles, where the packed direct form is 1.13× faster than them).
     /// </summary>
     public static ConvSpec Planned(ConvSpec conv) =>
-        conv.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect || Compared(conv) ? conv
+        conv.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect or ConvAlgorithmChoice.Winograd2x2 || Compared(conv) ? conv
+        : WinogradPlan.PaysSmall(conv) ? conv with { Algorithm = ConvAlgorithmChoice.Winograd2x2 }
         : PackedDirectPlan.For(conv with { Algorithm = ConvAlgorithmChoice.Auto }, legacyIntrinsics: false, winograd: false) is not null
             ? conv with { Algorithm = ConvAlgorithmChoice.PackedDirect }
             : conv with { Algorithm = ConvAlgorithmChoice.Direct };
@@ -57,7 +58,7 @@ internal static class NetworkPacked
     /// least <see cref="MinimumPixels"/> pixels, where comparing the weights on each call costs less than Winograd saves.
     /// </summary>
     public static bool Compared(ConvSpec conv) =>
-        WinogradPlan.For(conv, legacyIntrinsics: false) is not null
+        WinogradPlan.For(conv, legacyIntrinsics: false) is { Tile: 4 }
         && (conv.Algorithm == ConvAlgorithmChoice.Winograd || conv.Geometry.OutputHeight * conv.Geometry.OutputWidth >= MinimumPixels);
 
     /// <summary>

@@ -5,7 +5,7 @@ using KernelGen.Generator.Model;
 namespace KernelGen.Generator.Planning;
 
 /// <summary>
-/// How one path computes Winograd F(4×4, 3×3): register tiles of <paramref name="Channels"/> output channels ×
+/// How one path computes Winograd: register tiles of <paramref name="Channels"/> output channels ×
 /// <paramref name="Vectors"/> vectors of tiles, so a block holds <see cref="Lanes"/> tiles (one lane each).
 /// </summary>
 internal sealed record WinogradPathPlan(SimdPath Path, int Channels, int Vectors)
@@ -18,30 +18,34 @@ internal sealed record WinogradPathPlan(SimdPath Path, int Channels, int Vectors
 }
 
 /// <summary>
-/// Winograd F(4×4, 3×3) for a 3×3, stride-1 convolution (Lavin and Gray, 2016): every 4×4 block of output pixels
-/// ("tile") of a channel is <c>Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A</c>, where <c>d</c> is the tile's 6×6 input patch and
-/// <c>g</c> the 3×3 kernel — 36 multiplications per tile and channel pair where direct convolution takes 144. The
-/// weight transform <c>G g Gᵀ</c> is done once (<c>PackWeights</c>); per call the input patches are transformed
-/// (<c>Bᵀ d B</c>), multiplied as 36 matrix products over the input channels, and transformed back (<c>Aᵀ M A</c>).
+/// Winograd F(m×m, 3×3) for a 3×3, stride-1 convolution (Lavin and Gray, 2016), m = <paramref name="Tile"/> (4 or 2):
+/// every m×m block of output pixels ("tile") of a channel is <c>Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A</c>, where <c>d</c> is
+/// the tile's (m + 2)×(m + 2) input patch and <c>g</c> the 3×3 kernel — F(4×4): 36 multiplications per tile and channel
+/// pair where direct convolution takes 144; F(2×2): 16 for 36. The weight transform <c>G g Gᵀ</c> is done once
+/// (<c>PackWeights</c>); per call the input patches are transformed (<c>Bᵀ d B</c>), multiplied as one matrix product over
+/// the input channels per point, and transformed back (<c>Aᵀ M A</c>).
 /// </summary>
 /// <remarks>
-/// The input is copied once per sample into a band of 24 planes, one per tap row modulo 4 and tap column (0–5), each
-/// holding, for every tile in row-major order, that tap's padded pixel — so the 36 taps of a vector of consecutive tiles
-/// are 36 contiguous loads (taps in rows 4 and 5 read the next tile row's plane entry), and lanes are tiles.
+/// The input is copied per sample into a band of m × (m + 2) planes, one per tap row modulo m and tap column, each
+/// holding, for every tile in row-major order, that tap's padded pixel — so the taps of a vector of consecutive tiles
+/// are contiguous loads (taps in rows m and m + 1 read the next tile row's plane entry), and lanes are tiles.
 /// </remarks>
-internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArray<WinogradPathPlan> Paths)
+internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int Chunk, EquatableArray<WinogradPathPlan> Paths)
 {
-    /// <summary>Output pixels per tile side (m of F(m×m, 3×3)).</summary>
-    public const int Tile = 4;
-
     /// <summary>Input patch side: m + 3 − 1.</summary>
-    public const int Patch = 6;
+    public int Patch => Tile + 2;
 
-    /// <summary>Transformed values per tile: the 36 products of the transform domain.</summary>
-    public const int Points = Patch * Patch;
+    /// <summary>Transformed values per tile: the products of the transform domain (36 for F(4×4), 16 for F(2×2)).</summary>
+    public int Points => Patch * Patch;
 
-    /// <summary>Planes of the band: tap rows modulo 4 × the 6 tap columns.</summary>
-    public const int BandPlanes = Tile * Patch;
+    /// <summary>Planes of the band: tap rows modulo m × the m + 2 tap columns.</summary>
+    public int BandPlanes => Tile * Patch;
+
+    /// <summary>The algorithm's name: F(4×4, 3×3) or F(2×2, 3×3).</summary>
+    public string Name => FormattableString.Invariant($"F({Tile}×{Tile}, 3×3)");
+
+    /// <summary>The runtime's transforms for this tile size, by their alias in the generated code.</summary>
+    public string Transforms => Tile == 4 ? "KgWinograd" : "KgWinograd2x2";
 
     /// <summary>The most tiles a block of any path holds: every plane is padded to a whole number of them.</summary>
     public const int MaxLanes = 32;
@@ -59,12 +63,12 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
     /// <summary>The units a split call divides among threads: tiles × output channels (at most <see cref="int.MaxValue"/>).</summary>
     public int Units(Conv2DGeometry g) => (int)Math.Min((long)Tiles * g.OutChannels, int.MaxValue);
 
-    /// <summary>Floats between two planes of the band: every tile, the block padding, and one tile row more (taps in rows 4, 5).</summary>
+    /// <summary>Floats between two planes of the band: every tile, the block padding, and one tile row more (taps in rows m, m + 1).</summary>
     public int PlaneStride => (int)ConvPlanner.RoundUp(Tiles, MaxLanes) + TileColumns;
 
     /// <summary>
     /// Floats between two points of a block's transformed inputs: every channel's lanes and one cache line more, so that
-    /// the 36 points of a channel, written one after another, do not all fall into the same L1 set (a stride of a
+    /// the points of a channel, written one after another, do not all fall into the same L1 set (a stride of a
     /// multiple of 4 KB measured the input transform 3× slower).
     /// </summary>
     public static int PointStride(int inputs, int lanes) => (inputs * lanes) + 16;
@@ -75,7 +79,7 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
     /// <summary>Floats of one sample's band: every input channel's <see cref="ChannelStride"/>.</summary>
     public long BandLength(Conv2DGeometry g) => (long)g.InChannels * ChannelStride;
 
-    /// <summary>Why the shape cannot use Winograd F(4×4, 3×3), or null when it can.</summary>
+    /// <summary>Why the shape cannot use Winograd, or null when it can.</summary>
     public static string? Unsuitable(Conv2DGeometry g) =>
         g.KernelHeight != 3 || g.KernelWidth != 3 ? FormattableString.Invariant($"the kernel is {g.KernelHeight}×{g.KernelWidth}")
         : g.StrideHeight != 1 || g.StrideWidth != 1 ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}")
@@ -83,7 +87,11 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
         : g.Groups != 1 ? FormattableString.Invariant($"it has {g.Groups} groups")
         : null;
 
-    /// <summary>The plan for <paramref name="spec"/>, or null when it is computed directly (see <see cref="Choice"/>).</summary>
+    /// <summary>
+    /// The plan for <paramref name="spec"/>, or null when it is computed directly (see <see cref="Choice"/>): F(2×2) where
+    /// the attribute asks for it (Auto never chooses it for a kernel alone: a network does, see <see cref="PaysSmall"/>),
+    /// else F(4×4) where asked for or where it pays.
+    /// </summary>
     public static WinogradPlan? For(ConvSpec spec, bool legacyIntrinsics)
     {
         Conv2DGeometry g = spec.Geometry;
@@ -92,10 +100,51 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
             return null;
         }
 
-        int rows = (g.OutputHeight + Tile - 1) / Tile, columns = (g.OutputWidth + Tile - 1) / Tile;
-        var plan = new WinogradPlan(rows, columns, SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p, rows * columns)).ToEquatableArray());
-        return spec.Algorithm == ConvAlgorithmChoice.Winograd || plan.Pays(g) ? plan : null;
+        WinogradPlan plan = Create(g, spec.Algorithm == ConvAlgorithmChoice.Winograd2x2 ? 2 : 4, legacyIntrinsics);
+        return spec.Algorithm != ConvAlgorithmChoice.Auto || plan.Pays(g) ? plan : null;
     }
+
+    /// <summary>
+    /// The plan for tiles of <paramref name="tile"/> pixels. F(4×4) keeps each point's weights [input, output channel]
+    /// (one chunk of every output channel); F(2×2), whose weights stream from memory where it is chosen, keeps them in
+    /// chunks of the widest path's register tile ([chunk, input channel, channel in chunk]), so that a register tile
+    /// reads them contiguously — [input, output] read them a row apart, 2 KB at 512 channels, every row in the same
+    /// two L1 sets (ResNet's 512-channel 7×7 layer: 1.56 ms against 0.99 chunked, the weights in cache); narrower paths take
+    /// register tiles that divide the chunk.
+    /// </summary>
+    private static WinogradPlan Create(Conv2DGeometry g, int tile, bool legacyIntrinsics)
+    {
+        int rows = (g.OutputHeight + tile - 1) / tile, columns = (g.OutputWidth + tile - 1) / tile;
+        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p, rows * columns)).ToList();
+        if (tile == 4)
+        {
+            return new WinogradPlan(tile, rows, columns, g.OutChannels, paths.ToEquatableArray());
+        }
+
+        int chunk = ChunkSizes.First(c => c <= paths[0].Channels);
+        return new WinogradPlan(tile, rows, columns, chunk, paths.Select(p => p with { Channels = Enumerable.Range(1, p.Channels).Last(r => chunk % r == 0) }).ToEquatableArray());
+    }
+
+    /// <summary>The most floats of transformed inputs a call keeps for every block at once (4 MB).</summary>
+    public const long AllBlocksFloats = 1L << 20;
+
+    /// <summary>
+    /// Whether <paramref name="path"/> transforms every block's tiles first and runs each register tile over every block
+    /// (F(2×2), within <see cref="AllBlocksFloats"/>): the register tile's weights then come from memory once per call, not
+    /// once per block (ResNet's 256-channel 14×14 layer, two blocks, in a harness that reads its weights from memory: 1.28 ms
+    /// against 1.49 block by block).
+    /// </summary>
+    public bool AllBlocks(Conv2DGeometry g, WinogradPathPlan path) =>
+        Tile == 2 && (long)Points * PointStride(g.InChannels, (int)ConvPlanner.RoundUp(Tiles, path.Lanes)) <= AllBlocksFloats;
+
+    /// <summary>
+    /// F(2×2)'s chunk sizes, the largest within the widest path's register tile taken: numbers of many divisors, so that the
+    /// narrower paths find register tiles that divide them (a chunk of 22 would leave Vector256 tiles of 2 channels).
+    /// </summary>
+    private static readonly int[] ChunkSizes = [24, 16, 12, 8, 6, 4, 2, 1];
+
+    /// <summary>Chunks of output channels per point of the transformed weights.</summary>
+    public int Chunks(Conv2DGeometry g) => (g.OutChannels + Chunk - 1) / Chunk;
 
     /// <summary>
     /// Auto's rule: at least 16 input and output channels (the transforms cost per channel what a product costs per pair
@@ -103,23 +152,48 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, EquatableArra
     /// </summary>
     private bool Pays(Conv2DGeometry g) => g.InChannels >= 16 && g.OutChannels >= 16 && ProductRatio(g) <= ChooseBelow;
 
-    /// <summary>The widest path's products per input and output channel over direct convolution's: 36 per lane of its blocks, 9 per output pixel.</summary>
+    /// <summary>
+    /// F(2×2)'s products may be at most this fraction of direct convolution's for a network to choose it on a small plane:
+    /// ResNet-18's 512-channel 7×7 and 256-channel 14×14 layers (0.58 both) measured 1.39× and 1.14× faster than their packed
+    /// direct form alone, in a harness that reads the weights from memory as a network does (1.11 against 1.55 ms, 1.06
+    /// against 1.21).
+    /// </summary>
+    public const double SmallChooseBelow = 0.6;
+
+    /// <summary>
+    /// Whether a network's inference runs <paramref name="spec"/> (3×3, stride 1, Auto) by F(2×2) over transformed weights
+    /// kept with <c>FixedWeights</c>, on a plane where F(4×4) does not pay (<c>NetworkPacked.Compared</c>): at least 64 input
+    /// and output channels (the transforms cost per channel, the products per pair of channels), and F(2×2)'s products at
+    /// most <see cref="SmallChooseBelow"/> of direct convolution's on the widest path.
+    /// </summary>
+    public static bool PaysSmall(ConvSpec spec)
+    {
+        Conv2DGeometry g = spec.Geometry;
+        return spec.Algorithm == ConvAlgorithmChoice.Auto && Unsuitable(g) is null && g.InChannels >= 64 && g.OutChannels >= 64
+            && Create(g, 2, legacyIntrinsics: false).ProductRatio(g) <= SmallChooseBelow;
+    }
+
+    /// <summary>The widest path's products per input and output channel over direct convolution's: the points per lane of its blocks, 9 per output pixel.</summary>
     public double ProductRatio(Conv2DGeometry g)
     {
         int lanes = Paths[0].Lanes;
         return (double)Points * ConvPlanner.RoundUp(Tiles, lanes) / (9.0 * g.OutputHeight * g.OutputWidth);
     }
 
-    /// <summary>Why Auto chose this plan, for the generated remarks.</summary>
-    public string Choice(ConvSpec spec) => spec.Algorithm == ConvAlgorithmChoice.Winograd
-        ? "the attribute asks for it (Algorithm = ConvAlgorithm.Winograd)"
-        : FormattableString.Invariant($"a 3×3, stride-1 convolution of {spec.InChannels} → {spec.OutChannels} channels whose blocks of tiles take {ProductRatio(spec.Geometry) * 100:0} % of direct convolution's products on {Paths[0].Path.Name}");
+    /// <summary>Why this plan was chosen, for the generated remarks.</summary>
+    public string Choice(ConvSpec spec) => spec.Algorithm switch
+    {
+        ConvAlgorithmChoice.Winograd => "the attribute asks for it (Algorithm = ConvAlgorithm.Winograd)",
+        ConvAlgorithmChoice.Winograd2x2 when !PaysSmall(spec with { Algorithm = ConvAlgorithmChoice.Auto }) => "the attribute asks for it (Algorithm = ConvAlgorithm.Winograd2x2)",
+        ConvAlgorithmChoice.Winograd2x2 => FormattableString.Invariant($"a network's inference runs this 3×3, stride-1 convolution of {spec.InChannels} → {spec.OutChannels} channels on a {spec.Geometry.OutputHeight}×{spec.Geometry.OutputWidth} plane, where F(4×4)'s weights, four times the kernel's, cost more from memory than they save, and F(2×2)'s blocks of tiles take {ProductRatio(spec.Geometry) * 100:0} % of direct convolution's products on {Paths[0].Path.Name}"),
+        _ => FormattableString.Invariant($"a 3×3, stride-1 convolution of {spec.InChannels} → {spec.OutChannels} channels whose blocks of tiles take {ProductRatio(spec.Geometry) * 100:0} % of direct convolution's products on {Paths[0].Path.Name}"),
+    };
 
     /// <summary>The most output channels a register tile of any path takes: the packed weights end with this many floats of slack, which the last tile reads past the last channel.</summary>
     public const int MaxChannels = 24;
 
-    /// <summary>Floats of transformed weights: 36 points × input × output channels, and the slack the last register tile reads.</summary>
-    public static long PackedLength(Conv2DGeometry g) => ((long)Points * g.InChannels * g.OutChannels) + MaxChannels;
+    /// <summary>Floats of transformed weights: the points × input channels × output channels (in whole chunks), and the slack the last register tile reads.</summary>
+    public long PackedLength(Conv2DGeometry g) => ((long)Points * g.InChannels * Chunks(g) * Chunk) + MaxChannels;
 
     /// <summary>
     /// Two vectors of tiles per register tile where a plane has more tiles than one vector holds, else one; then as

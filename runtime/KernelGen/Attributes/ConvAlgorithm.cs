@@ -28,4 +28,14 @@ public enum ConvAlgorithm
     /// is a sum of the same products as the plain method's, in another order. A compile-time error for a grouped layer.
     /// </summary>
     PackedDirect,
+
+    /// <summary>
+    /// Winograd F(2×2, 3×3) for the packed overload whenever the shape allows it (as <see cref="Winograd"/>): 16 products
+    /// per 2×2 output tile and pair of channels where direct convolution takes 36, over weights 16 / 9 of the originals
+    /// (F(4×4)'s are 4×) — for small planes, where F(4×4)'s tiles leave vectors empty and its weights stream from
+    /// memory. Auto never chooses it for a kernel alone; a network's inference does, for a 3×3 stride-1 layer of at least
+    /// 64 channels whose plane is too small for F(4×4), over weights transformed once with <c>FixedWeights</c>.
+    /// A compile-time error for any other shape.
+    /// </summary>
+    Winograd2x2,
 }

@@ -137,7 +137,7 @@ public static class WinogradTransforms
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Input<T>(ref float band, nuint plane, nuint row, ref float points, nuint point, int vectors)
-        where T : struct, ILanes<T>
+        where T : struct, IWinogradLanes<T>
     {
         // The rows' results: 36 vectors, contiguous, so that the second pass reads back from L1 what the first wrote.
         Span<float> rows = stackalloc float[Points * T.Width];
@@ -173,7 +173,7 @@ public static class WinogradTransforms
     /// <summary>Bᵀ times six values, factored (12 additions or subtractions, 6 multiplications); result i stored at <c>target[i · step]</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TransformInput<T>(T d0, T d1, T d2, T d3, T d4, T d5, ref float target, nuint step)
-        where T : struct, ILanes<T>
+        where T : struct, IWinogradLanes<T>
     {
         T.Store(T.Add(T.Subtract(T.Scale(d0, 4f), T.Scale(d2, 5f)), d4), ref target, 0);
         T a = T.Subtract(d4, T.Scale(d2, 4f)), b = T.Subtract(d3, T.Scale(d1, 4f));
@@ -187,7 +187,7 @@ public static class WinogradTransforms
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Output<T>(ref float products, nuint point, ref float tiles, nuint tile, float bias, int vectors)
-        where T : struct, ILanes<T>
+        where T : struct, IWinogradLanes<T>
     {
         // The rows' results: 6 rows × 4 vectors, contiguous.
         Span<float> rows = stackalloc float[6 * 4 * T.Width];
@@ -224,141 +224,12 @@ public static class WinogradTransforms
     /// <summary>Aᵀ times six values, factored (10 additions or subtractions, 3 multiplications), plus <paramref name="offset"/>; result i stored at <c>target[i · step]</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TransformOutput<T>(T m0, T m1, T m2, T m3, T m4, T m5, T offset, ref float target, nuint step)
-        where T : struct, ILanes<T>
+        where T : struct, IWinogradLanes<T>
     {
         T s12 = T.Add(m1, m2), d12 = T.Subtract(m1, m2), s34 = T.Add(m3, m4), d34 = T.Subtract(m3, m4);
         T.Store(T.Add(T.Add(T.Add(m0, s12), s34), offset), ref target, 0);
         T.Store(T.Add(T.Add(d12, T.Scale(d34, 2f)), offset), ref target, step);
         T.Store(T.Add(T.Add(s12, T.Scale(s34, 4f)), offset), ref target, 2 * step);
         T.Store(T.Add(T.Add(T.Add(d12, T.Scale(d34, 8f)), m5), offset), ref target, 3 * step);
-    }
-
-    /// <summary>The arithmetic the transforms need on one width of lanes; the JIT specialises each transform for each.</summary>
-    private interface ILanes<T>
-        where T : struct, ILanes<T>
-    {
-        static abstract int Width { get; }
-
-        static abstract T Load(ref float source, nuint offset);
-
-        static abstract void Store(T value, ref float target, nuint offset);
-
-        static abstract T Add(T a, T b);
-
-        static abstract T Subtract(T a, T b);
-
-        static abstract T Scale(T a, float factor);
-
-        static abstract T Zero { get; }
-
-        static abstract T Broadcast(float value);
-    }
-
-    private readonly struct Lanes512(Vector512<float> value) : ILanes<Lanes512>
-    {
-        private readonly Vector512<float> _value = value;
-
-        public static int Width => Vector512<float>.Count;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Load(ref float source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes512 value, ref float target, nuint offset) => value._value.StoreUnsafe(ref target, offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._value + b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Subtract(Lanes512 a, Lanes512 b) => new(a._value - b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Scale(Lanes512 a, float factor) => new(a._value * factor);
-
-        public static Lanes512 Zero => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Broadcast(float value) => new(Vector512.Create(value));
-    }
-
-    private readonly struct Lanes256(Vector256<float> value) : ILanes<Lanes256>
-    {
-        private readonly Vector256<float> _value = value;
-
-        public static int Width => Vector256<float>.Count;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Load(ref float source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes256 value, ref float target, nuint offset) => value._value.StoreUnsafe(ref target, offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a._value + b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Subtract(Lanes256 a, Lanes256 b) => new(a._value - b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Scale(Lanes256 a, float factor) => new(a._value * factor);
-
-        public static Lanes256 Zero => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Broadcast(float value) => new(Vector256.Create(value));
-    }
-
-    private readonly struct Lanes128(Vector128<float> value) : ILanes<Lanes128>
-    {
-        private readonly Vector128<float> _value = value;
-
-        public static int Width => Vector128<float>.Count;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Load(ref float source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes128 value, ref float target, nuint offset) => value._value.StoreUnsafe(ref target, offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Add(Lanes128 a, Lanes128 b) => new(a._value + b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Subtract(Lanes128 a, Lanes128 b) => new(a._value - b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Scale(Lanes128 a, float factor) => new(a._value * factor);
-
-        public static Lanes128 Zero => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Broadcast(float value) => new(Vector128.Create(value));
-    }
-
-    private readonly struct Lanes1(float value) : ILanes<Lanes1>
-    {
-        private readonly float _value = value;
-
-        public static int Width => 1;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Load(ref float source, nuint offset) => new(Unsafe.Add(ref source, offset));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes1 value, ref float target, nuint offset) => Unsafe.Add(ref target, offset) = value._value;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a._value + b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Subtract(Lanes1 a, Lanes1 b) => new(a._value - b._value);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Scale(Lanes1 a, float factor) => new(a._value * factor);
-
-        public static Lanes1 Zero => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Broadcast(float value) => new(value);
     }
 }

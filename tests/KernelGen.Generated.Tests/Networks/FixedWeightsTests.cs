@@ -5,13 +5,15 @@ using KernelGen.Training;
 namespace KernelGen.Generated.Tests.Networks;
 
 /// <summary>
-/// A network whose convolutions take the packed direct form when its weights are fixed — a strided 3×3 (8 → 64 channels)
-/// and a 1×1 (64 → 32) with a batch norm folded into it — and whose dense layer the packed product.
+/// A network whose convolutions take a packed form when its weights are fixed — the packed direct form for a strided 3×3
+/// (8 → 64 channels) and a 1×1 (64 → 32) with a batch norm folded into it, Winograd F(2×2, 3×3) for a 3×3 of 64 channels
+/// on an 8×8 plane — and whose dense layer the packed product.
 /// </summary>
 [Network(InputChannels = 8, InputHeight = 16, InputWidth = 16)]
 internal sealed partial class PackedNet
 {
     [Conv2D(OutChannels = 64, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Relu)] partial void Conv1();
+    [Conv2D(OutChannels = 64, Kernel = 3, Padding = 1, Activation = Activation.Relu)] partial void Conv1b();
     [Conv2D(OutChannels = 32, Kernel = 1, Bias = false)] partial void Conv2();
     [BatchNorm2D(Activation = Activation.Relu)] partial void Bn2();
     [GlobalAvgPool2D] partial void Gap();
@@ -23,6 +25,7 @@ internal sealed partial class PackedNet
 internal sealed partial class PlainNet
 {
     [Conv2D(OutChannels = 64, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Relu, Algorithm = ConvAlgorithm.Direct)] partial void Conv1();
+    [Conv2D(OutChannels = 64, Kernel = 3, Padding = 1, Activation = Activation.Relu, Algorithm = ConvAlgorithm.Direct)] partial void Conv1b();
     [Conv2D(OutChannels = 32, Kernel = 1, Bias = false, Algorithm = ConvAlgorithm.Direct)] partial void Conv2();
     [BatchNorm2D(Activation = Activation.Relu)] partial void Bn2();
     [GlobalAvgPool2D] partial void Gap();
@@ -96,6 +99,18 @@ public sealed class FixedWeightsTests
         return p;
     }
 
+    [Fact]
+    public void Its_small_plane_3x3_runs_winograd_2x2()
+    {
+        // Conv1b (64 channels, 8×8) keeps transformed weights in the workspace, and its kernel's are F(2×2)'s.
+        string[] caches = [.. typeof(PackedNet.Workspace).GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            .Where(p => p.PropertyType == typeof(PackedWeightsCache)).Select(p => p.Name)];
+        Assert.Contains("Conv1bPacked", caches);
+        Type kernel = typeof(PackedNet).Assembly.GetTypes().Single(t => t.Name.EndsWith("PackedNetConv1bForwardKernel", StringComparison.Ordinal));
+        string layout = (string)kernel.GetField("WinogradLayout")!.GetRawConstantValue()!;
+        Assert.Contains("Winograd F(2×2, 3×3)", layout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Networks))]
     public void It_matches_the_network_computed_directly(string name)
@@ -139,6 +154,7 @@ public sealed class FixedWeightsTests
 
     [Theory]
     [InlineData(nameof(PackedNet), "Conv1.weight")]
+    [InlineData(nameof(PackedNet), "Conv1b.weight")]
     [InlineData(nameof(PackedNet), "Conv2.weight")]
     [InlineData(nameof(PackedNet), "Bn2.weight")]
     [InlineData(nameof(PackedNet), "Bn2.running_var")]

@@ -92,8 +92,8 @@ partial class Layers
         return packed;
     }
 
-    /// <summary><c>Conv3x3</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref="Conv3x3PackWeights"/>: about a quarter of the direct
-    /// products; results differ from the plain overload's by rounding (bounded as the remarks say).</summary>
+    /// <summary><c>Conv3x3</c> by Winograd F(4×4, 3×3) over weights transformed once by <see cref="Conv3x3PackWeights"/>: 36 products per 4×4 output tile where
+    /// direct convolution takes 144; results differ from the plain overload's by rounding (bounded as the remarks say).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     public static void Conv3x3(
         global::System.ReadOnlySpan<float> input, global::KernelGen.PackedWeights weights, global::System.ReadOnlySpan<float> bias,
@@ -1347,7 +1347,7 @@ file static class LayersConv3x3Kernel
                     for (int b = 0; b < 6; b++)
                     {
                         double u = (t[a * 3] * g[b * 3]) + (t[(a * 3) + 1] * g[(b * 3) + 1]) + (t[(a * 3) + 2] * g[(b * 3) + 2]);
-                        packed[(((((a * 6) + b) * 16) + c) * 16) + o] = (float)u;
+                        packed[(((a * 6) + b) * 256) + (c * 16) + o] = (float)u;
                     }
                 }
             }
