@@ -39,23 +39,23 @@ public class WinogradTests
     [Fact]
     public void Winograd_2x2_weights_are_kept_in_chunks_of_a_register_tile()
     {
-        // 44 output channels in chunks of 8 (the widest path's register tile, 11 channels × 2 vectors on Vector512, taken down
-        // to a size of many divisors), the last chunk padded with zeros: 16 points × 24 input channels × 48, and the slack.
+        // 44 output channels in chunks of 12 (the widest path's register tile, 12 channels × 2 vectors on Vector512), the last
+        // chunk padded with zeros: 16 points × 24 input channels × 48, and the slack.
         var g = Conv(24, 13, 44, 0);
         PackedWeights packed = Winograd2x2Kernels.Odd11PackWeights(KernelGen.Generated.Tests.Check.Random(3, g.WeightLength));
         Assert.Contains("F(2×2, 3×3)", packed.Layout, StringComparison.Ordinal);
-        Assert.Contains("6 chunks of 8 output channels", packed.Layout, StringComparison.Ordinal);
+        Assert.Contains("[4 chunks, 16 points, 24 input, 12 output channels]", packed.Layout, StringComparison.Ordinal);
         Assert.Equal((16 * 24 * 48) + 24, packed.Length);
         float[] values = packed.Values.ToArray();
 
-        // Chunk 5 holds channels 40–43 and then zeros, for every point and input channel.
+        // Chunk 3 holds channels 36–43 and then zeros, for every point and input channel.
         for (int point = 0; point < 16; point++)
         {
             for (int c = 0; c < 24; c++)
             {
-                int at = (((5 * 16) + point) * 24 * 8) + (c * 8);
-                Assert.NotEqual(0f, values[at + 3]);
-                Assert.All(values[(at + 4)..(at + 8)], v => Assert.Equal(0f, v));
+                int at = (((3 * 16) + point) * 24 * 12) + (c * 12);
+                Assert.NotEqual(0f, values[at + 7]);
+                Assert.All(values[(at + 8)..(at + 12)], v => Assert.Equal(0f, v));
             }
         }
     }

@@ -64,8 +64,9 @@ internal static class WinogradEmitter
         w.Line("/// <summary>The transformed weights' layout, which the Winograd overload checks its argument against.</summary>");
         string layout = plan.Chunks(g) == 1
             ? Invariant($"[{plan.Points} points, {g.InChannels} input, {g.OutChannels} output channels]")
-            : Invariant($"[{plan.Chunks(g)} chunks of {plan.Chunk} output channels, {plan.Points} points, {g.InChannels} input channels, {plan.Chunk}]");
-        w.Line(Invariant($"public const string WinogradLayout = \"Conv2D {g.InChannels}→{g.OutChannels} 3×3{(s.FlipKernel ? " flipped" : "")}: Winograd {plan.Name} weights, {layout}\";"));
+            : Invariant($"[{plan.Chunks(g)} chunks, {plan.Points} points, {g.InChannels} input, {plan.Chunk} output channels]");
+        w.Line("public const string WinogradLayout =");
+        w.Line(Invariant($"    \"Conv2D {g.InChannels}→{g.OutChannels} 3×3{(s.FlipKernel ? " flipped" : "")}: Winograd {plan.Name} weights, {layout}\";"));
         w.Line();
         WritePack(w, s, plan);
         w.Line();

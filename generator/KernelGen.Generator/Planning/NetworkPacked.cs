@@ -23,14 +23,18 @@ internal static class NetworkPacked
     }
 
     /// <summary>
-    /// A network's inference kernel for <paramref name="conv"/>: Winograd where it is <see cref="Compared"/> (or asked
-    /// for), else the packed direct form where it pays as it would stand alone (<see cref="PackedDirectPlan"/>), else
-    /// direct. Winograd on smaller planes does not pay in a network even with its weights fixed: its transformed
-    /// weights, four times the weights, come from memory on every call (measured on ResNet-18: its 14×14 layers 0.15–0.2
-    /// ms slower each by Winograd than by direct tiles, where the packed direct form is 1.13× faster than them).
+    /// A network's inference kernel for <paramref name="conv"/>: Winograd F(4×4) where Auto would give it to the layer
+    /// standing alone (or where asked for) — compared on every call on planes of at least <see cref="MinimumPixels"/>
+    /// (<see cref="Compared"/>), with <c>FixedWeights</c> only on smaller ones; else Winograd F(2×2) where it pays on a small
+    /// plane (<see cref="WinogradPlan.PaysSmall"/>: ResNet-18's 7×7 layers); else the packed direct form where it pays as
+    /// it would stand alone (<see cref="PackedDirectPlan"/>); else direct. Until the transformed weights were kept in
+    /// chunks of output channels, F(4×4) did not pay on small planes even with fixed weights (ResNet-18's 14×14 layers
+    /// 0.15–0.2 ms slower each than the packed direct form); chunked, the 256-channel one runs 0.74 ms against 1.21 with
+    /// its weights read from memory.
     /// </summary>
     public static ConvSpec Planned(ConvSpec conv) =>
-        conv.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect or ConvAlgorithmChoice.Winograd2x2 || Compared(conv) ? conv
+        conv.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect or ConvAlgorithmChoice.Winograd2x2
+            || WinogradPlan.For(conv, legacyIntrinsics: false) is not null ? conv
         : WinogradPlan.PaysSmall(conv) ? conv with { Algorithm = ConvAlgorithmChoice.Winograd2x2 }
         : PackedDirectPlan.For(conv with { Algorithm = ConvAlgorithmChoice.Auto }, legacyIntrinsics: false, winograd: false) is not null
             ? conv with { Algorithm = ConvAlgorithmChoice.PackedDirect }

@@ -105,25 +105,31 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
     }
 
     /// <summary>
-    /// The plan for tiles of <paramref name="tile"/> pixels. F(4×4) keeps each point's weights [input, output channel]
-    /// (one chunk of every output channel); F(2×2), whose weights stream from memory where it is chosen, keeps them in
-    /// chunks of the widest path's register tile ([chunk, input channel, channel in chunk]), so that a register tile
-    /// reads them contiguously — [input, output] read them a row apart, 2 KB at 512 channels, every row in the same
-    /// two L1 sets (ResNet's 512-channel 7×7 layer: 1.56 ms against 0.99 chunked, the weights in cache); narrower paths take
-    /// register tiles that divide the chunk.
+    /// The plan for tiles of <paramref name="tile"/> pixels. The transformed weights are kept in chunks of output channels,
+    /// [chunk, point, input channel, channel in chunk], so that a register tile reads its weights for every point as one
+    /// contiguous stream: [point, input, output] had it read one row of all the output channels apart — 2 KB at 512
+    /// channels, every row in the same two L1 sets. Measured with the weights read from memory, as a network reads them
+    /// (Stopwatch harness, one thread): ResNet-18's 256-channel 14×14 layer by F(4×4) 1.36 → 0.74 ms, its 128-channel 28×28
+    /// one 0.87 → 0.71, its 512-channel 7×7 one by F(2×2) 2.18 → 1.11 ms. The chunk is a size of many divisors
+    /// (<see cref="ChunkSizes"/>, or every output channel) within the widest path's register tile, the one of least cost
+    /// counted as the padded output channels × (chunk + 2) / chunk (each step of a register tile loads its tiles' vectors
+    /// besides one broadcast per channel): 512 channels in chunks of 24, 128 and 256 in chunks of 12, 64 in chunks of 16
+    /// or 8; every path's register tile divides it.
     /// </summary>
     private static WinogradPlan Create(Conv2DGeometry g, int tile, bool legacyIntrinsics)
     {
-        int rows = (g.OutputHeight + tile - 1) / tile, columns = (g.OutputWidth + tile - 1) / tile;
-        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p, rows * columns)).ToList();
-        if (tile == 4)
-        {
-            return new WinogradPlan(tile, rows, columns, g.OutChannels, paths.ToEquatableArray());
-        }
-
-        int chunk = ChunkSizes.First(c => c <= paths[0].Channels);
+        int rows = (g.OutputHeight + tile - 1) / tile, columns = (g.OutputWidth + tile - 1) / tile, outputs = g.OutChannels;
+        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(p, rows * columns)).ToList();
+        int chunk = ChunkSizes.Prepend(outputs).Where(c => c <= paths[0].Channels)
+            .OrderBy(c => ConvPlanner.RoundUp(outputs, c) * (c + 2.0) / c).ThenByDescending(c => c).First();
         return new WinogradPlan(tile, rows, columns, chunk, paths.Select(p => p with { Channels = Enumerable.Range(1, p.Channels).Last(r => chunk % r == 0) }).ToEquatableArray());
     }
+
+    /// <summary>
+    /// Chunk sizes: numbers of many divisors, so that the narrower paths find register tiles that divide them (a chunk of 22
+    /// would leave Vector256 tiles of 2 channels).
+    /// </summary>
+    private static readonly int[] ChunkSizes = [24, 16, 12, 8, 6, 4, 2, 1];
 
     /// <summary>The most floats of transformed inputs a call keeps for every block at once (4 MB).</summary>
     public const long AllBlocksFloats = 1L << 20;
@@ -132,16 +138,11 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
     /// Whether <paramref name="path"/> transforms every block's tiles first and runs each register tile over every block
     /// (F(2×2), within <see cref="AllBlocksFloats"/>): the register tile's weights then come from memory once per call, not
     /// once per block (ResNet's 256-channel 14×14 layer, two blocks, in a harness that reads its weights from memory: 1.28 ms
-    /// against 1.49 block by block).
+    /// against 1.49 block by block). F(4×4) stays block by block: on ResNet's 64- and 128-channel layers (7 and 2 blocks)
+    /// every block at once measured 10–18 % slower with the weights in cache and 0–5 % faster with them read from memory.
     /// </summary>
     public bool AllBlocks(Conv2DGeometry g, WinogradPathPlan path) =>
         Tile == 2 && (long)Points * PointStride(g.InChannels, (int)ConvPlanner.RoundUp(Tiles, path.Lanes)) <= AllBlocksFloats;
-
-    /// <summary>
-    /// F(2×2)'s chunk sizes, the largest within the widest path's register tile taken: numbers of many divisors, so that the
-    /// narrower paths find register tiles that divide them (a chunk of 22 would leave Vector256 tiles of 2 channels).
-    /// </summary>
-    private static readonly int[] ChunkSizes = [24, 16, 12, 8, 6, 4, 2, 1];
 
     /// <summary>Chunks of output channels per point of the transformed weights.</summary>
     public int Chunks(Conv2DGeometry g) => (g.OutChannels + Chunk - 1) / Chunk;
@@ -197,11 +198,11 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
 
     /// <summary>
     /// Two vectors of tiles per register tile where a plane has more tiles than one vector holds, else one; then as
-    /// many output channels as the path's accumulators allow (a broadcast weight is used by every vector), evened out
-    /// over the tiles the output channels need (64 channels in tiles of 11, not 5 × 12 and a weak tile of 4). The last
-    /// tile computes its whole width and stores only the channels that exist.
+    /// many output channels as the path's accumulators allow (a broadcast weight is used by every vector), before
+    /// <see cref="Create"/> fits them to the chunks of output channels. The last register tile computes its whole width
+    /// (the chunk is padded with zeros) and stores only the channels that exist.
     /// </summary>
-    private static WinogradPathPlan PlanPath(Conv2DGeometry g, SimdPath path, int tiles)
+    private static WinogradPathPlan PlanPath(SimdPath path, int tiles)
     {
         int vectors = tiles <= path.Width ? 1 : 2;
         int most = Math.Min(MaxChannels, Math.Max(1, path.Accumulators / vectors));
@@ -210,7 +211,6 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
             most--;
         }
 
-        int blocks = (g.OutChannels + most - 1) / most;
-        return new WinogradPathPlan(path, (g.OutChannels + blocks - 1) / blocks, vectors);
+        return new WinogradPathPlan(path, most, vectors);
     }
 }

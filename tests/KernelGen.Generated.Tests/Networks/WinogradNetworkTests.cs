@@ -4,8 +4,8 @@ namespace KernelGen.Generated.Tests.Networks;
 
 /// <summary>
 /// A network with a Winograd convolution of its own (<c>Conv1</c>, 16 → 16 channels at 24×24) and one a batch norm folds
-/// into (<c>Conv2</c> with <c>Bn2</c>); the 12×12 one after the pool stays direct (a network's Winograd needs 400 pixels, and
-/// its 16 output channels are too few for the packed direct form).
+/// into (<c>Conv2</c> with <c>Bn2</c>); the 12×12 one after the pool runs Winograd only with <c>FixedWeights</c> (a
+/// network compares the weights on every call only on planes of at least 400 pixels).
 /// </summary>
 [Network(InputChannels = 16, InputHeight = 24, InputWidth = 24)]
 internal sealed partial class WinogradNet
@@ -45,11 +45,11 @@ public sealed class WinogradNetworkTests
     [Fact]
     public void Its_winograd_layers_are_the_generated_kind()
     {
-        // Conv1 and the folded Conv2 keep transformed weights in the workspace; Conv3 (12×12) does not; the dense layer
-        // keeps its packed weights (used with FixedWeights only).
+        // Conv1, the folded Conv2 and Conv3 keep transformed weights in the workspace (Conv3, 12×12, and the dense layer use
+        // theirs with FixedWeights only).
         string[] caches = [.. typeof(WinogradNet.Workspace).GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
             .Where(p => p.PropertyType == typeof(PackedWeightsCache)).Select(p => p.Name)];
-        Assert.Equal(["Conv1Packed", "Bn2Packed", "OutPacked"], caches);
+        Assert.Equal(["Conv1Packed", "Bn2Packed", "Conv3Packed", "OutPacked"], caches);
     }
 
     [Fact]

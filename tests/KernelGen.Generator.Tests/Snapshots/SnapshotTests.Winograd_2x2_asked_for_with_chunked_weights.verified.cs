@@ -44,9 +44,9 @@ partial class Layers
     /// plain overload stays direct. Rounding: each output is within (input channels + 16) × 2⁻²⁴ × M of the exact sum, M being what the transforms compute on
     /// the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the bound); an infinite input makes NaN the outputs of the tiles
     /// that read it, where the plain overload keeps it infinite.</para>
-    /// <para>Vector512, Winograd: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
-    /// <para>Vector256, Winograd: blocks of 16 tile(s), register tiles of 4 output channel(s) × 2 vector(s) of tiles.</para>
-    /// <para>Vector128, Winograd: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
+    /// <para>Vector512, Winograd: blocks of 32 tile(s), register tiles of 12 output channel(s) × 2 vector(s) of tiles.</para>
+    /// <para>Vector256, Winograd: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</para>
+    /// <para>Vector128, Winograd: blocks of 8 tile(s), register tiles of 12 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Scalar, Winograd: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2 tile(s).</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -1394,9 +1394,10 @@ file static class LayersSmallKernel
     }
 
     /// <summary>The transformed weights' layout, which the Winograd overload checks its argument against.</summary>
-    public const string WinogradLayout = "Conv2D 24→20 3×3: Winograd F(2×2, 3×3) weights, [3 chunks of 8 output channels, 16 points, 24 input channels, 8]";
+    public const string WinogradLayout =
+        "Conv2D 24→20 3×3: Winograd F(2×2, 3×3) weights, [2 chunks, 16 points, 24 input, 12 output channels]";
 
-    /// <summary>Kernel (o, c) becomes U = G g Gᵀ (4×4); point (a, b) of it goes to [o / 8, 4a + b, c, o mod 8].</summary>
+    /// <summary>Kernel (o, c) becomes U = G g Gᵀ (4×4); point (a, b) of it goes to [o / 12, 4a + b, c, o mod 12].</summary>
     public static void WinogradPack(KgReadOnlySpan weights, KgSpan packed)
     {
         KgReadOnlyDoubles g = KgWinograd2x2.WeightMatrix;
@@ -1420,7 +1421,7 @@ file static class LayersSmallKernel
                     for (int b = 0; b < 4; b++)
                     {
                         double u = (t[a * 3] * g[b * 3]) + (t[(a * 3) + 1] * g[(b * 3) + 1]) + (t[(a * 3) + 2] * g[(b * 3) + 2]);
-                        packed[(((o / 8 * 16) + ((a * 4) + b)) * 192) + (c * 8) + (o % 8)] = (float)u;
+                        packed[(((o / 12 * 16) + ((a * 4) + b)) * 288) + (c * 12) + (o % 12)] = (float)u;
                     }
                 }
             }
@@ -1480,16 +1481,16 @@ file static class LayersSmallKernel
     public const int WinogradBandLength = 7296;
 
     /// <summary>
-    /// One sample's Winograd F(2×2, 3×3) on Vector512: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2
+    /// One sample's Winograd F(2×2, 3×3) on Vector512: blocks of 32 tile(s), register tiles of 12 output channel(s) × 2
     /// vector(s) of tiles. Every block's tiles are transformed first; then each register tile runs over every block, so that
-    /// its transformed weights come from memory once. Register tile p stands at unit p × 600 / 3: a part does those in
+    /// its transformed weights come from memory once. Register tile p stands at unit p × 600 / 2: a part does those in
     /// <paramref name="from"/> .. <paramref name="to"/> − 1, copying the whole input into <paramref name="band"/> (parts of a split call repeat the copy and
     /// transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 3) + 599) / 600), end = (int)((((long)to * 3) + 599) / 600);
+        int first = (int)((((long)from * 2) + 599) / 600), end = (int)((((long)to * 2) + 599) / 600);
         if (first >= end)
         {
             return;
@@ -1499,13 +1500,13 @@ file static class LayersSmallKernel
         WinogradFill(ref input, ref band, 0, 6);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [16 points, 24 channels,
-        // 32 tiles], one register tile's products [16 points, 8 channels, 32 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(16768);
+        // 32 tiles], one register tile's products [16 points, 12 channels, 32 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(18816);
         try
         {
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 12544);
-            ref float tiles = ref KgUnsafe.Add(ref products, 4096);
+            ref float tiles = ref KgUnsafe.Add(ref products, 6144);
             // The pairs are the register tiles.
             const int t0 = 0;
             // Tiles t0 .. t0 + 31 of every input channel to the transform domain: points[point, channel, tile].
@@ -1514,19 +1515,19 @@ file static class LayersSmallKernel
                 KgWinograd2x2.Input512(ref KgUnsafe.Add(ref band, (c * 304) + t0), 38, 6, ref KgUnsafe.Add(ref points, c * 32), 784, 2);
             }
 
-            // This part's register tiles of the block, 8 output channels each: each point's products over every input channel, then each
+            // This part's register tiles of the block, 12 output channels each: each point's products over every input channel, then each
             // channel's tiles back to pixels.
-            for (int o = first * 8; o < end * 8; o += 8)
+            for (int o = first * 12; o < end * 12; o += 12)
             {
                 for (int point = 0; point < 16; point++)
                 {
-                    Vector512WinogradTile8x2(
-                        ref KgUnsafe.Add(ref points, point * 784), ref KgUnsafe.Add(ref weights, (((o / 8 * 16) + point) * 192) + (o % 8)),
-                        ref KgUnsafe.Add(ref products, point * 256));
+                    Vector512WinogradTile12x2(
+                        ref KgUnsafe.Add(ref points, point * 784), ref KgUnsafe.Add(ref weights, (((o / 12 * 16) + point) * 288) + (o % 12)),
+                        ref KgUnsafe.Add(ref products, point * 384));
                 }
-                for (int j = 0; j < KgMath.Min(8, 20 - o); j++)
+                for (int j = 0; j < KgMath.Min(12, 20 - o); j++)
                 {
-                    KgWinograd2x2.Output512(ref KgUnsafe.Add(ref products, j * 32), 256, ref tiles, 32, KgUnsafe.Add(ref bias, o + j), 2);
+                    KgWinograd2x2.Output512(ref KgUnsafe.Add(ref products, j * 32), 384, ref tiles, 32, KgUnsafe.Add(ref bias, o + j), 2);
                     WinogradStore(ref tiles, 32, ref KgUnsafe.Add(ref output, (o + j) * 99), t0);
                 }
             }
@@ -1537,15 +1538,16 @@ file static class LayersSmallKernel
         }
     }
 
-    /// <summary>One point's products for 8 output channel(s) × 32 tile(s), over all 24 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
+    /// <summary>One point's products for 12 output channel(s) × 32 tile(s), over all 24 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512WinogradTile8x2(ref float points, ref float weights, ref float products)
+    private static void Vector512WinogradTile12x2(ref float points, ref float weights, ref float products)
     {
         KgF512 a0_0 = KgF512.Zero,
             a0_1 = KgF512.Zero, a1_0 = KgF512.Zero, a1_1 = KgF512.Zero, a2_0 = KgF512.Zero, a2_1 = KgF512.Zero, a3_0 = KgF512.Zero, a3_1 = KgF512.Zero,
             a4_0 = KgF512.Zero, a4_1 = KgF512.Zero, a5_0 = KgF512.Zero, a5_1 = KgF512.Zero, a6_0 = KgF512.Zero, a6_1 = KgF512.Zero, a7_0 = KgF512.Zero,
-            a7_1 = KgF512.Zero;
+            a7_1 = KgF512.Zero, a8_0 = KgF512.Zero, a8_1 = KgF512.Zero, a9_0 = KgF512.Zero, a9_1 = KgF512.Zero, a10_0 = KgF512.Zero, a10_1 = KgF512.Zero,
+            a11_0 = KgF512.Zero, a11_1 = KgF512.Zero;
         for (int c = 0; c < 24; c++)
         {
             KgF512 x0 = KgV512.LoadUnsafe(ref points), x1 = KgV512.LoadUnsafe(ref points, 16);
@@ -1573,8 +1575,20 @@ file static class LayersSmallKernel
             KgF512 w7 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
             a7_0 = Fma(w7, x0, a7_0);
             a7_1 = Fma(w7, x1, a7_1);
+            KgF512 w8 = KgV512.Create(KgUnsafe.Add(ref weights, 8));
+            a8_0 = Fma(w8, x0, a8_0);
+            a8_1 = Fma(w8, x1, a8_1);
+            KgF512 w9 = KgV512.Create(KgUnsafe.Add(ref weights, 9));
+            a9_0 = Fma(w9, x0, a9_0);
+            a9_1 = Fma(w9, x1, a9_1);
+            KgF512 w10 = KgV512.Create(KgUnsafe.Add(ref weights, 10));
+            a10_0 = Fma(w10, x0, a10_0);
+            a10_1 = Fma(w10, x1, a10_1);
+            KgF512 w11 = KgV512.Create(KgUnsafe.Add(ref weights, 11));
+            a11_0 = Fma(w11, x0, a11_0);
+            a11_1 = Fma(w11, x1, a11_1);
             points = ref KgUnsafe.Add(ref points, 32);
-            weights = ref KgUnsafe.Add(ref weights, 8);
+            weights = ref KgUnsafe.Add(ref weights, 12);
         }
         KgV512.StoreUnsafe(a0_0, ref products);
         KgV512.StoreUnsafe(a0_1, ref products, 16);
@@ -1592,19 +1606,27 @@ file static class LayersSmallKernel
         KgV512.StoreUnsafe(a6_1, ref products, 208);
         KgV512.StoreUnsafe(a7_0, ref products, 224);
         KgV512.StoreUnsafe(a7_1, ref products, 240);
+        KgV512.StoreUnsafe(a8_0, ref products, 256);
+        KgV512.StoreUnsafe(a8_1, ref products, 272);
+        KgV512.StoreUnsafe(a9_0, ref products, 288);
+        KgV512.StoreUnsafe(a9_1, ref products, 304);
+        KgV512.StoreUnsafe(a10_0, ref products, 320);
+        KgV512.StoreUnsafe(a10_1, ref products, 336);
+        KgV512.StoreUnsafe(a11_0, ref products, 352);
+        KgV512.StoreUnsafe(a11_1, ref products, 368);
     }
 
     /// <summary>
-    /// One sample's Winograd F(2×2, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 4 output channel(s) × 2
+    /// One sample's Winograd F(2×2, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2
     /// vector(s) of tiles. Every block's tiles are transformed first; then each register tile runs over every block, so that
-    /// its transformed weights come from memory once. Register tile p stands at unit p × 600 / 5: a part does those in
+    /// its transformed weights come from memory once. Register tile p stands at unit p × 600 / 4: a part does those in
     /// <paramref name="from"/> .. <paramref name="to"/> − 1, copying the whole input into <paramref name="band"/> (parts of a split call repeat the copy and
     /// transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 5) + 599) / 600), end = (int)((((long)to * 5) + 599) / 600);
+        int first = (int)((((long)from * 4) + 599) / 600), end = (int)((((long)to * 4) + 599) / 600);
         if (first >= end)
         {
             return;
@@ -1614,13 +1636,13 @@ file static class LayersSmallKernel
         WinogradFill(ref input, ref band, 0, 6);
 
         // Scratch from the array pool (no call allocates once the pool holds it): every block's transformed inputs [16 points, 24 channels,
-        // 32 tiles], one register tile's products [16 points, 4 channels, 16 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(13632);
+        // 32 tiles], one register tile's products [16 points, 6 channels, 16 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(14144);
         try
         {
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 12544);
-            ref float tiles = ref KgUnsafe.Add(ref products, 1024);
+            ref float tiles = ref KgUnsafe.Add(ref products, 1536);
             // Every block's tiles of every input channel to the transform domain: points[point, channel, tile].
             for (int t0 = 0; t0 < 32; t0 += 16)
             {
@@ -1630,21 +1652,21 @@ file static class LayersSmallKernel
                 }
             }
 
-            // This part's register tiles, 4 output channels each, over every block: each point's products over every input channel, then
+            // This part's register tiles, 6 output channels each, over every block: each point's products over every input channel, then
             // each channel's tiles back to pixels.
-            for (int o = first * 4; o < end * 4; o += 4)
+            for (int o = first * 6; o < end * 6; o += 6)
             {
                 for (int t0 = 0; t0 < 32; t0 += 16)
                 {
                     for (int point = 0; point < 16; point++)
                     {
-                        Vector256WinogradTile4x2(
-                            ref KgUnsafe.Add(ref points, (point * 784) + t0), ref KgUnsafe.Add(ref weights, (((o / 8 * 16) + point) * 192) + (o % 8)),
-                            ref KgUnsafe.Add(ref products, point * 64));
+                        Vector256WinogradTile6x2(
+                            ref KgUnsafe.Add(ref points, (point * 784) + t0), ref KgUnsafe.Add(ref weights, (((o / 12 * 16) + point) * 288) + (o % 12)),
+                            ref KgUnsafe.Add(ref products, point * 96));
                     }
-                    for (int j = 0; j < 4; j++)
+                    for (int j = 0; j < KgMath.Min(6, 20 - o); j++)
                     {
-                        KgWinograd2x2.Output256(ref KgUnsafe.Add(ref products, j * 16), 64, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
+                        KgWinograd2x2.Output256(ref KgUnsafe.Add(ref products, j * 16), 96, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
                         WinogradStore(ref tiles, 16, ref KgUnsafe.Add(ref output, (o + j) * 99), t0);
                     }
                 }
@@ -1656,13 +1678,14 @@ file static class LayersSmallKernel
         }
     }
 
-    /// <summary>One point's products for 4 output channel(s) × 16 tile(s), over all 24 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
+    /// <summary>One point's products for 6 output channel(s) × 16 tile(s), over all 24 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256WinogradTile4x2(ref float points, ref float weights, ref float products)
+    private static void Vector256WinogradTile6x2(ref float points, ref float weights, ref float products)
     {
         KgF256 a0_0 = KgF256.Zero,
-            a0_1 = KgF256.Zero, a1_0 = KgF256.Zero, a1_1 = KgF256.Zero, a2_0 = KgF256.Zero, a2_1 = KgF256.Zero, a3_0 = KgF256.Zero, a3_1 = KgF256.Zero;
+            a0_1 = KgF256.Zero, a1_0 = KgF256.Zero, a1_1 = KgF256.Zero, a2_0 = KgF256.Zero, a2_1 = KgF256.Zero, a3_0 = KgF256.Zero, a3_1 = KgF256.Zero,
+            a4_0 = KgF256.Zero, a4_1 = KgF256.Zero, a5_0 = KgF256.Zero, a5_1 = KgF256.Zero;
         for (int c = 0; c < 24; c++)
         {
             KgF256 x0 = KgV256.LoadUnsafe(ref points), x1 = KgV256.LoadUnsafe(ref points, 8);
@@ -1678,8 +1701,14 @@ file static class LayersSmallKernel
             KgF256 w3 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
             a3_0 = Fma(w3, x0, a3_0);
             a3_1 = Fma(w3, x1, a3_1);
+            KgF256 w4 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
+            a4_0 = Fma(w4, x0, a4_0);
+            a4_1 = Fma(w4, x1, a4_1);
+            KgF256 w5 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
+            a5_0 = Fma(w5, x0, a5_0);
+            a5_1 = Fma(w5, x1, a5_1);
             points = ref KgUnsafe.Add(ref points, 32);
-            weights = ref KgUnsafe.Add(ref weights, 8);
+            weights = ref KgUnsafe.Add(ref weights, 12);
         }
         KgV256.StoreUnsafe(a0_0, ref products);
         KgV256.StoreUnsafe(a0_1, ref products, 8);
@@ -1689,19 +1718,23 @@ file static class LayersSmallKernel
         KgV256.StoreUnsafe(a2_1, ref products, 40);
         KgV256.StoreUnsafe(a3_0, ref products, 48);
         KgV256.StoreUnsafe(a3_1, ref products, 56);
+        KgV256.StoreUnsafe(a4_0, ref products, 64);
+        KgV256.StoreUnsafe(a4_1, ref products, 72);
+        KgV256.StoreUnsafe(a5_0, ref products, 80);
+        KgV256.StoreUnsafe(a5_1, ref products, 88);
     }
 
     /// <summary>
-    /// One sample's Winograd F(2×2, 3×3) on Vector128: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2
+    /// One sample's Winograd F(2×2, 3×3) on Vector128: blocks of 8 tile(s), register tiles of 12 output channel(s) × 2
     /// vector(s) of tiles. Every block's tiles are transformed first; then each register tile runs over every block, so that
-    /// its transformed weights come from memory once. Register tile p stands at unit p × 600 / 3: a part does those in
+    /// its transformed weights come from memory once. Register tile p stands at unit p × 600 / 2: a part does those in
     /// <paramref name="from"/> .. <paramref name="to"/> − 1, copying the whole input into <paramref name="band"/> (parts of a split call repeat the copy and
     /// transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 3) + 599) / 600), end = (int)((((long)to * 3) + 599) / 600);
+        int first = (int)((((long)from * 2) + 599) / 600), end = (int)((((long)to * 2) + 599) / 600);
         if (first >= end)
         {
             return;
@@ -1711,13 +1744,13 @@ file static class LayersSmallKernel
         WinogradFill(ref input, ref band, 0, 6);
 
         // Scratch from the array pool (no call allocates once the pool holds it): every block's transformed inputs [16 points, 24 channels,
-        // 32 tiles], one register tile's products [16 points, 8 channels, 8 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(13600);
+        // 32 tiles], one register tile's products [16 points, 12 channels, 8 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(14112);
         try
         {
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 12544);
-            ref float tiles = ref KgUnsafe.Add(ref products, 1024);
+            ref float tiles = ref KgUnsafe.Add(ref products, 1536);
             // Every block's tiles of every input channel to the transform domain: points[point, channel, tile].
             for (int t0 = 0; t0 < 32; t0 += 8)
             {
@@ -1727,21 +1760,21 @@ file static class LayersSmallKernel
                 }
             }
 
-            // This part's register tiles, 8 output channels each, over every block: each point's products over every input channel, then
+            // This part's register tiles, 12 output channels each, over every block: each point's products over every input channel, then
             // each channel's tiles back to pixels.
-            for (int o = first * 8; o < end * 8; o += 8)
+            for (int o = first * 12; o < end * 12; o += 12)
             {
                 for (int t0 = 0; t0 < 32; t0 += 8)
                 {
                     for (int point = 0; point < 16; point++)
                     {
-                        Vector128WinogradTile8x2(
-                            ref KgUnsafe.Add(ref points, (point * 784) + t0), ref KgUnsafe.Add(ref weights, (((o / 8 * 16) + point) * 192) + (o % 8)),
-                            ref KgUnsafe.Add(ref products, point * 64));
+                        Vector128WinogradTile12x2(
+                            ref KgUnsafe.Add(ref points, (point * 784) + t0), ref KgUnsafe.Add(ref weights, (((o / 12 * 16) + point) * 288) + (o % 12)),
+                            ref KgUnsafe.Add(ref products, point * 96));
                     }
-                    for (int j = 0; j < KgMath.Min(8, 20 - o); j++)
+                    for (int j = 0; j < KgMath.Min(12, 20 - o); j++)
                     {
-                        KgWinograd2x2.Output128(ref KgUnsafe.Add(ref products, j * 8), 64, ref tiles, 8, KgUnsafe.Add(ref bias, o + j), 2);
+                        KgWinograd2x2.Output128(ref KgUnsafe.Add(ref products, j * 8), 96, ref tiles, 8, KgUnsafe.Add(ref bias, o + j), 2);
                         WinogradStore(ref tiles, 8, ref KgUnsafe.Add(ref output, (o + j) * 99), t0);
                     }
                 }
@@ -1753,15 +1786,16 @@ file static class LayersSmallKernel
         }
     }
 
-    /// <summary>One point's products for 8 output channel(s) × 8 tile(s), over all 24 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
+    /// <summary>One point's products for 12 output channel(s) × 8 tile(s), over all 24 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128WinogradTile8x2(ref float points, ref float weights, ref float products)
+    private static void Vector128WinogradTile12x2(ref float points, ref float weights, ref float products)
     {
         KgF128 a0_0 = KgF128.Zero,
             a0_1 = KgF128.Zero, a1_0 = KgF128.Zero, a1_1 = KgF128.Zero, a2_0 = KgF128.Zero, a2_1 = KgF128.Zero, a3_0 = KgF128.Zero, a3_1 = KgF128.Zero,
             a4_0 = KgF128.Zero, a4_1 = KgF128.Zero, a5_0 = KgF128.Zero, a5_1 = KgF128.Zero, a6_0 = KgF128.Zero, a6_1 = KgF128.Zero, a7_0 = KgF128.Zero,
-            a7_1 = KgF128.Zero;
+            a7_1 = KgF128.Zero, a8_0 = KgF128.Zero, a8_1 = KgF128.Zero, a9_0 = KgF128.Zero, a9_1 = KgF128.Zero, a10_0 = KgF128.Zero, a10_1 = KgF128.Zero,
+            a11_0 = KgF128.Zero, a11_1 = KgF128.Zero;
         for (int c = 0; c < 24; c++)
         {
             KgF128 x0 = KgV128.LoadUnsafe(ref points), x1 = KgV128.LoadUnsafe(ref points, 4);
@@ -1789,8 +1823,20 @@ file static class LayersSmallKernel
             KgF128 w7 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
             a7_0 = Fma(w7, x0, a7_0);
             a7_1 = Fma(w7, x1, a7_1);
+            KgF128 w8 = KgV128.Create(KgUnsafe.Add(ref weights, 8));
+            a8_0 = Fma(w8, x0, a8_0);
+            a8_1 = Fma(w8, x1, a8_1);
+            KgF128 w9 = KgV128.Create(KgUnsafe.Add(ref weights, 9));
+            a9_0 = Fma(w9, x0, a9_0);
+            a9_1 = Fma(w9, x1, a9_1);
+            KgF128 w10 = KgV128.Create(KgUnsafe.Add(ref weights, 10));
+            a10_0 = Fma(w10, x0, a10_0);
+            a10_1 = Fma(w10, x1, a10_1);
+            KgF128 w11 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
+            a11_0 = Fma(w11, x0, a11_0);
+            a11_1 = Fma(w11, x1, a11_1);
             points = ref KgUnsafe.Add(ref points, 32);
-            weights = ref KgUnsafe.Add(ref weights, 8);
+            weights = ref KgUnsafe.Add(ref weights, 12);
         }
         KgV128.StoreUnsafe(a0_0, ref products);
         KgV128.StoreUnsafe(a0_1, ref products, 4);
@@ -1808,6 +1854,14 @@ file static class LayersSmallKernel
         KgV128.StoreUnsafe(a6_1, ref products, 52);
         KgV128.StoreUnsafe(a7_0, ref products, 56);
         KgV128.StoreUnsafe(a7_1, ref products, 60);
+        KgV128.StoreUnsafe(a8_0, ref products, 64);
+        KgV128.StoreUnsafe(a8_1, ref products, 68);
+        KgV128.StoreUnsafe(a9_0, ref products, 72);
+        KgV128.StoreUnsafe(a9_1, ref products, 76);
+        KgV128.StoreUnsafe(a10_0, ref products, 80);
+        KgV128.StoreUnsafe(a10_1, ref products, 84);
+        KgV128.StoreUnsafe(a11_0, ref products, 88);
+        KgV128.StoreUnsafe(a11_1, ref products, 92);
     }
 
     /// <summary>
@@ -1855,7 +1909,7 @@ file static class LayersSmallKernel
                     for (int point = 0; point < 16; point++)
                     {
                         ScalarWinogradTile4x2(
-                            ref KgUnsafe.Add(ref points, (point * 736) + t0), ref KgUnsafe.Add(ref weights, (((o / 8 * 16) + point) * 192) + (o % 8)),
+                            ref KgUnsafe.Add(ref points, (point * 736) + t0), ref KgUnsafe.Add(ref weights, (((o / 12 * 16) + point) * 288) + (o % 12)),
                             ref KgUnsafe.Add(ref products, point * 8));
                     }
                     for (int j = 0; j < 4; j++)
@@ -1894,7 +1948,7 @@ file static class LayersSmallKernel
             a3_0 = a3_0 + (w3 * x0);
             a3_1 = a3_1 + (w3 * x1);
             points = ref KgUnsafe.Add(ref points, 30);
-            weights = ref KgUnsafe.Add(ref weights, 8);
+            weights = ref KgUnsafe.Add(ref weights, 12);
         }
         products = a0_0;
         KgUnsafe.Add(ref products, 1) = a0_1;

@@ -45,7 +45,7 @@ partial class Layers
     /// × M of the exact sum, M being what the transforms compute on the magnitudes of the weights and inputs (KernelGen's docs/generated-code.md states the
     /// bound); an infinite input makes NaN the outputs of the tiles that read it, where the plain overload keeps it infinite.</para>
     /// <para>Vector512, Winograd: blocks of 32 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
-    /// <para>Vector256, Winograd: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2 vector(s) of tiles.</para>
+    /// <para>Vector256, Winograd: blocks of 16 tile(s), register tiles of 4 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Vector128, Winograd: blocks of 8 tile(s), register tiles of 8 output channel(s) × 2 vector(s) of tiles.</para>
     /// <para>Scalar, Winograd: blocks of 2 tile(s), register tiles of 4 output channel(s) × 2 tile(s).</para>
     /// </remarks>
@@ -1321,9 +1321,10 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>The transformed weights' layout, which the Winograd overload checks its argument against.</summary>
-    public const string WinogradLayout = "Conv2D 16→16 3×3: Winograd F(4×4, 3×3) weights, [36 points, 16 input, 16 output channels]";
+    public const string WinogradLayout =
+        "Conv2D 16→16 3×3: Winograd F(4×4, 3×3) weights, [2 chunks, 36 points, 16 input, 8 output channels]";
 
-    /// <summary>Kernel (o, c) becomes U = G g Gᵀ (6×6); point (a, b) of it goes to [6a + b, c, o].</summary>
+    /// <summary>Kernel (o, c) becomes U = G g Gᵀ (6×6); point (a, b) of it goes to [o / 8, 6a + b, c, o mod 8].</summary>
     public static void WinogradPack(KgReadOnlySpan weights, KgSpan packed)
     {
         KgReadOnlyDoubles g = KgWinograd.WeightMatrix;
@@ -1347,7 +1348,7 @@ file static class LayersConv3x3Kernel
                     for (int b = 0; b < 6; b++)
                     {
                         double u = (t[a * 3] * g[b * 3]) + (t[(a * 3) + 1] * g[(b * 3) + 1]) + (t[(a * 3) + 2] * g[(b * 3) + 2]);
-                        packed[(((a * 6) + b) * 256) + (c * 16) + o] = (float)u;
+                        packed[(((o / 8 * 36) + ((a * 6) + b)) * 128) + (c * 8) + (o % 8)] = (float)u;
                     }
                 }
             }
@@ -1446,7 +1447,7 @@ file static class LayersConv3x3Kernel
                 for (int point = 0; point < 36; point++)
                 {
                     Vector512WinogradTile8x2(
-                        ref KgUnsafe.Add(ref points, point * 528), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                        ref KgUnsafe.Add(ref points, point * 528), ref KgUnsafe.Add(ref weights, (((o / 8 * 36) + point) * 128) + (o % 8)),
                         ref KgUnsafe.Add(ref products, point * 256));
                 }
                 for (int j = 0; j < 8; j++)
@@ -1499,7 +1500,7 @@ file static class LayersConv3x3Kernel
             a7_0 = Fma(w7, x0, a7_0);
             a7_1 = Fma(w7, x1, a7_1);
             points = ref KgUnsafe.Add(ref points, 32);
-            weights = ref KgUnsafe.Add(ref weights, 16);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
         KgV512.StoreUnsafe(a0_0, ref products);
         KgV512.StoreUnsafe(a0_1, ref products, 16);
@@ -1520,32 +1521,32 @@ file static class LayersConv3x3Kernel
     }
 
     /// <summary>
-    /// One sample's Winograd F(4×4, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 6 output channel(s) × 2
-    /// vector(s) of tiles. Of the 6 (block, register tile) pairs, pair p = block × 3 + register tile stands at unit p × 480 / 6:
+    /// One sample's Winograd F(4×4, 3×3) on Vector256: blocks of 16 tile(s), register tiles of 4 output channel(s) × 2
+    /// vector(s) of tiles. Of the 8 (block, register tile) pairs, pair p = block × 4 + register tile stands at unit p × 480 / 8:
     /// a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, copying into <paramref name="band"/> the input rows of the blocks
     /// they are in and transforming those blocks' tiles (parts of a split call share at most a block's copy and transform).
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256Winograd(ref float input, ref float band, ref float weights, ref float bias, ref float output, int from, int to)
     {
-        int first = (int)((((long)from * 6) + 479) / 480), end = (int)((((long)to * 6) + 479) / 480);
+        int first = (int)((((long)from * 8) + 479) / 480), end = (int)((((long)to * 8) + 479) / 480);
         if (first >= end)
         {
             return;
         }
 
         // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
-        int firstBlock = first / 3, endBlock = ((end - 1) / 3) + 1;
+        int firstBlock = first / 4, endBlock = ((end - 1) / 4) + 1;
         WinogradFill(ref input, ref band, firstBlock * 16 / 6, ((KgMath.Min(endBlock * 16, 30) - 1) / 6) + 2);
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
-        // 16 tiles], one register tile's products [36 points, 6 channels, 16 tiles], one channel's output tiles.
-        float[] rented = KgArrayPool.Shared.Rent(13504);
+        // 16 tiles], one register tile's products [36 points, 4 channels, 16 tiles], one channel's output tiles.
+        float[] rented = KgArrayPool.Shared.Rent(12352);
         try
         {
             ref float points = ref KgMarshal.GetArrayDataReference(rented);
             ref float products = ref KgUnsafe.Add(ref points, 9792);
-            ref float tiles = ref KgUnsafe.Add(ref products, 3456);
+            ref float tiles = ref KgUnsafe.Add(ref products, 2304);
             for (int block = firstBlock; block < endBlock; block++)
             {
                 int t0 = block * 16;
@@ -1555,19 +1556,19 @@ file static class LayersConv3x3Kernel
                     KgWinograd.Input256(ref KgUnsafe.Add(ref band, (c * 912) + t0), 38, 6, ref KgUnsafe.Add(ref points, c * 16), 272, 2);
                 }
 
-                // This part's register tiles of the block, 6 output channels each: each point's products over every input channel, then each
+                // This part's register tiles of the block, 4 output channels each: each point's products over every input channel, then each
                 // channel's tiles back to pixels.
-                for (int o = KgMath.Max(first - (block * 3), 0) * 6; o < KgMath.Min(end - (block * 3), 3) * 6; o += 6)
+                for (int o = KgMath.Max(first - (block * 4), 0) * 4; o < KgMath.Min(end - (block * 4), 4) * 4; o += 4)
                 {
                     for (int point = 0; point < 36; point++)
                     {
-                        Vector256WinogradTile6x2(
-                            ref KgUnsafe.Add(ref points, point * 272), ref KgUnsafe.Add(ref weights, (point * 256) + o),
-                            ref KgUnsafe.Add(ref products, point * 96));
+                        Vector256WinogradTile4x2(
+                            ref KgUnsafe.Add(ref points, point * 272), ref KgUnsafe.Add(ref weights, (((o / 8 * 36) + point) * 128) + (o % 8)),
+                            ref KgUnsafe.Add(ref products, point * 64));
                     }
-                    for (int j = 0; j < KgMath.Min(6, 16 - o); j++)
+                    for (int j = 0; j < 4; j++)
                     {
-                        KgWinograd.Output256(ref KgUnsafe.Add(ref products, j * 16), 96, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
+                        KgWinograd.Output256(ref KgUnsafe.Add(ref products, j * 16), 64, ref tiles, 16, KgUnsafe.Add(ref bias, o + j), 2);
                         WinogradStore(ref tiles, 16, ref KgUnsafe.Add(ref output, (o + j) * 396), t0);
                     }
                 }
@@ -1579,14 +1580,13 @@ file static class LayersConv3x3Kernel
         }
     }
 
-    /// <summary>One point's products for 6 output channel(s) × 16 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
+    /// <summary>One point's products for 4 output channel(s) × 16 tile(s), over all 16 input channels: products[j, tile] = Σ_c weights[c, j] × points[c,
     /// tile].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256WinogradTile6x2(ref float points, ref float weights, ref float products)
+    private static void Vector256WinogradTile4x2(ref float points, ref float weights, ref float products)
     {
         KgF256 a0_0 = KgF256.Zero,
-            a0_1 = KgF256.Zero, a1_0 = KgF256.Zero, a1_1 = KgF256.Zero, a2_0 = KgF256.Zero, a2_1 = KgF256.Zero, a3_0 = KgF256.Zero, a3_1 = KgF256.Zero,
-            a4_0 = KgF256.Zero, a4_1 = KgF256.Zero, a5_0 = KgF256.Zero, a5_1 = KgF256.Zero;
+            a0_1 = KgF256.Zero, a1_0 = KgF256.Zero, a1_1 = KgF256.Zero, a2_0 = KgF256.Zero, a2_1 = KgF256.Zero, a3_0 = KgF256.Zero, a3_1 = KgF256.Zero;
         for (int c = 0; c < 16; c++)
         {
             KgF256 x0 = KgV256.LoadUnsafe(ref points), x1 = KgV256.LoadUnsafe(ref points, 8);
@@ -1602,14 +1602,8 @@ file static class LayersConv3x3Kernel
             KgF256 w3 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
             a3_0 = Fma(w3, x0, a3_0);
             a3_1 = Fma(w3, x1, a3_1);
-            KgF256 w4 = KgV256.Create(KgUnsafe.Add(ref weights, 4));
-            a4_0 = Fma(w4, x0, a4_0);
-            a4_1 = Fma(w4, x1, a4_1);
-            KgF256 w5 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
-            a5_0 = Fma(w5, x0, a5_0);
-            a5_1 = Fma(w5, x1, a5_1);
             points = ref KgUnsafe.Add(ref points, 16);
-            weights = ref KgUnsafe.Add(ref weights, 16);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
         KgV256.StoreUnsafe(a0_0, ref products);
         KgV256.StoreUnsafe(a0_1, ref products, 8);
@@ -1619,10 +1613,6 @@ file static class LayersConv3x3Kernel
         KgV256.StoreUnsafe(a2_1, ref products, 40);
         KgV256.StoreUnsafe(a3_0, ref products, 48);
         KgV256.StoreUnsafe(a3_1, ref products, 56);
-        KgV256.StoreUnsafe(a4_0, ref products, 64);
-        KgV256.StoreUnsafe(a4_1, ref products, 72);
-        KgV256.StoreUnsafe(a5_0, ref products, 80);
-        KgV256.StoreUnsafe(a5_1, ref products, 88);
     }
 
     /// <summary>
@@ -1668,7 +1658,7 @@ file static class LayersConv3x3Kernel
                     for (int point = 0; point < 36; point++)
                     {
                         Vector128WinogradTile8x2(
-                            ref KgUnsafe.Add(ref points, point * 144), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                            ref KgUnsafe.Add(ref points, point * 144), ref KgUnsafe.Add(ref weights, (((o / 8 * 36) + point) * 128) + (o % 8)),
                             ref KgUnsafe.Add(ref products, point * 64));
                     }
                     for (int j = 0; j < 8; j++)
@@ -1722,7 +1712,7 @@ file static class LayersConv3x3Kernel
             a7_0 = Fma(w7, x0, a7_0);
             a7_1 = Fma(w7, x1, a7_1);
             points = ref KgUnsafe.Add(ref points, 8);
-            weights = ref KgUnsafe.Add(ref weights, 16);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
         KgV128.StoreUnsafe(a0_0, ref products);
         KgV128.StoreUnsafe(a0_1, ref products, 4);
@@ -1785,7 +1775,7 @@ file static class LayersConv3x3Kernel
                     for (int point = 0; point < 36; point++)
                     {
                         ScalarWinogradTile4x2(
-                            ref KgUnsafe.Add(ref points, point * 48), ref KgUnsafe.Add(ref weights, (point * 256) + o),
+                            ref KgUnsafe.Add(ref points, point * 48), ref KgUnsafe.Add(ref weights, (((o / 8 * 36) + point) * 128) + (o % 8)),
                             ref KgUnsafe.Add(ref products, point * 8));
                     }
                     for (int j = 0; j < 4; j++)
@@ -1824,7 +1814,7 @@ file static class LayersConv3x3Kernel
             a3_0 = a3_0 + (w3 * x0);
             a3_1 = a3_1 + (w3 * x1);
             points = ref KgUnsafe.Add(ref points, 2);
-            weights = ref KgUnsafe.Add(ref weights, 16);
+            weights = ref KgUnsafe.Add(ref weights, 8);
         }
         products = a0_0;
         KgUnsafe.Add(ref products, 1) = a0_1;
