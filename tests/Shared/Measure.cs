@@ -20,6 +20,14 @@ internal static class Measure
     public static long AllocatedByThread(Action action, int calls = 50) => Least(action, calls, GC.GetAllocatedBytesForCurrentThread);
 
     /// <summary>
+    /// As <see cref="AllocatedByThread"/>, adding what <paramref name="helpers"/> counts: the bytes other threads allocated
+    /// doing the calls' work (a trainer's helper threads, which count their own), and nothing the thread pool allocates
+    /// for itself.
+    /// </summary>
+    public static long AllocatedByThreadAndHelpers(Action action, Func<long> helpers, int calls = 50) =>
+        Least(action, calls, () => GC.GetAllocatedBytesForCurrentThread() + helpers());
+
+    /// <summary>
     /// The least of three measurements of <paramref name="calls"/> calls, each less what the same counter shows while the
     /// calling thread only waits for as long as those calls took: the runtime's and the test host's own allocations
     /// meanwhile (168 B in 150 ms on the scalar path, from another thread of the process) are not the code's. A

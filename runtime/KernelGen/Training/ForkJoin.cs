@@ -16,6 +16,7 @@ internal sealed class ForkJoin
     private readonly object _gate = new();
     private Action<int>? _body;
     private int _pending;
+    private long _allocatedOnWorkers;
     private ExceptionDispatchInfo? _error;
 
     public ForkJoin(int threads)
@@ -27,6 +28,12 @@ internal sealed class ForkJoin
             _workers[t] = new Worker(this, t + 1);
         }
     }
+
+    /// <summary>
+    /// Bytes the thread-pool workers have allocated while running bodies, since this was made: what a run costs the heap
+    /// besides the calling thread's own allocations, without the pool's (a new pool thread's objects are not the body's).
+    /// </summary>
+    internal long AllocatedOnWorkers => Interlocked.Read(ref _allocatedOnWorkers);
 
     public void Run(Action<int> body)
     {
@@ -73,7 +80,9 @@ internal sealed class ForkJoin
     {
         public void Execute()
         {
+            long before = GC.GetAllocatedBytesForCurrentThread();
             owner.Execute(index);
+            Interlocked.Add(ref owner._allocatedOnWorkers, GC.GetAllocatedBytesForCurrentThread() - before);
             if (Interlocked.Decrement(ref owner._pending) == 0)
             {
                 lock (owner._gate)

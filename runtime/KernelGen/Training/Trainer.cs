@@ -98,6 +98,9 @@ public sealed class Trainer
     /// <summary>Threads each batch is split across.</summary>
     public int Threads { get; }
 
+    /// <summary>Bytes this trainer's helper threads have allocated while doing its work (the allocation tests add it to the calling thread's).</summary>
+    internal long AllocatedOnHelpers => _threads.AllocatedOnWorkers;
+
     /// <summary>
     /// One step: the forward and backward passes of the batch on every thread, the gradients of the mean loss
     /// summed into each parameter's <see cref="Parameter.Gradients"/>, then the optimizer's update.

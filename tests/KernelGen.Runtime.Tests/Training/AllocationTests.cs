@@ -25,7 +25,35 @@ public class AllocationTests
         float[] images = [.. Enumerable.Range(0, 8 * 16).Select(_ => (float)random.NextDouble())];
         int[] labels = [.. Enumerable.Range(0, 8).Select(_ => random.Next(5))];
 
-        Assert.Equal(0, Measure.AllocatedByProcess(() => trainer.Step(images, labels, 8)));
+        // Counted on the calling thread and on the trainer's helpers, each its own: a process-wide count also takes in
+        // what the thread pool allocates for a thread it makes meanwhile.
+        Assert.Equal(0, Measure.AllocatedByThreadAndHelpers(() => trainer.Step(images, labels, 8), () => trainer.AllocatedOnHelpers));
+    }
+
+    /// <summary>The helpers' count holds what their bodies allocate, and not what the calling thread's body does.</summary>
+    [Fact]
+    public void The_helpers_count_what_their_bodies_allocate()
+    {
+        var fork = new ForkJoin(2);
+        byte[]? kept = null, mine = null;
+        fork.Run(i =>
+        {
+            if (i == 1)
+            {
+                kept = new byte[10_000];
+            }
+        });
+        Assert.InRange(fork.AllocatedOnWorkers, 10_000, 11_000);
+        fork.Run(i =>
+        {
+            if (i == 0)
+            {
+                mine = new byte[10_000];
+            }
+        });
+        Assert.InRange(fork.AllocatedOnWorkers, 10_000, 11_000);
+        Assert.NotNull(kept);
+        Assert.NotNull(mine);
     }
 
     /// <summary>
