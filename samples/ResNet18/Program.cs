@@ -46,7 +46,7 @@ internal static class Sample
         int[] chosen = [.. Enumerable.Range(0, train.Count).OrderBy(_ => random.Next()).Take(trainCount)];
         testCount = Math.Min(testCount, test.Count);
         Console.WriteLine();
-        Console.WriteLine($"MNIST: {trainCount:N0} training images (a random choice), {testCount:N0} test images, each scaled to 3×224×224; {epochs} epochs of Adam, batch {Batch}, {threads} threads");
+        Console.WriteLine($"MNIST: {trainCount:N0} training images (a random choice), {testCount:N0} test images, each scaled to 3×224×224; {epochs} epoch{(epochs == 1 ? "" : "s")} of Adam, batch {Batch}, {threads} thread{(threads == 1 ? "" : "s")}");
         var fineTuned = new ResNet18Classifier(seed: 1, maxBatch: Batch);
         Copy(imported, fineTuned.Parameters.Where(p => !p.Name.StartsWith("head.", StringComparison.Ordinal)));
         foreach (Parameter parameter in fineTuned.Parameters.Where(p => !p.Name.StartsWith("head.", StringComparison.Ordinal)))

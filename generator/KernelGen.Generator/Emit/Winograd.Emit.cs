@@ -10,9 +10,10 @@ namespace KernelGen.Generator.Emit;
 /// transforms the weights once, and the overload <c>{Method}(input, PackedWeights, …)</c> that convolves with them.
 /// Per call and sample: the input rows the part's blocks of tiles read are copied into its tile band
 /// (<c>WinogradFill</c>, or <c>Vector512WinogradFill</c>); then for each block of tiles, every input channel's tiles
-/// are transformed (the runtime's <c>WinogradTransforms</c> or <c>Winograd2x2Transforms</c>, shared by every layer), 36 or 16 register-tiled products over the
-/// input channels give each point of every output channel, and each output channel's products are transformed back
-/// and stored with bias and activation (<c>WinogradStore</c>).
+/// are transformed (the runtime's <c>WinogradTransforms</c> or <c>Winograd2x2Transforms</c>, shared by every layer),
+/// a register-tiled product over the input channels gives each of the 36 or 16 points of every output channel, and each
+/// output channel's products are transformed back and stored with bias and activation (<c>WinogradStore</c>). F(2×2)
+/// transforms every block first where that fits 4 MB, then runs each register tile over every block.
 /// </summary>
 internal static class WinogradEmitter
 {
@@ -257,7 +258,7 @@ internal static class WinogradEmitter
                 }
             }
 
-            WriteReturn(w);
+            WriteReturnScratch(w);
         }
     }
 
@@ -298,7 +299,8 @@ internal static class WinogradEmitter
         }
     }
 
-    private static void WriteReturn(CodeWriter w)
+    /// <summary>The <c>finally</c> that gives the part's scratch back to the array pool.</summary>
+    private static void WriteReturnScratch(CodeWriter w)
     {
         using (w.Block("finally"))
         {
