@@ -155,17 +155,17 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
 
     /// <summary>
     /// F(2×2)'s products may be at most this fraction of direct convolution's for a network to choose it on a small plane:
-    /// ResNet-18's 512-channel 7×7 and 256-channel 14×14 layers (0.58 both) measured 1.39× and 1.14× faster than their packed
-    /// direct form alone, in a harness that reads the weights from memory as a network does (1.11 against 1.55 ms, 1.06
-    /// against 1.21).
+    /// ResNet-18's 512-channel 7×7 layers (0.58) measured 1.39× faster than their packed direct form alone, in a harness
+    /// that reads the weights from memory as a network does (1.11 against 1.55 ms). Its 256-channel 14×14 ones (0.58 too)
+    /// ran 1.14× faster by F(2×2), but F(4×4) pays there and, chunked, is faster still (0.74 ms against 1.06).
     /// </summary>
     public const double SmallChooseBelow = 0.6;
 
     /// <summary>
     /// Whether a network's inference runs <paramref name="spec"/> (3×3, stride 1, Auto) by F(2×2) over transformed weights
-    /// kept with <c>FixedWeights</c>, on a plane where F(4×4) does not pay (<c>NetworkPacked.Compared</c>): at least 64 input
-    /// and output channels (the transforms cost per channel, the products per pair of channels), and F(2×2)'s products at
-    /// most <see cref="SmallChooseBelow"/> of direct convolution's on the widest path.
+    /// kept with <c>FixedWeights</c>, where F(4×4) does not pay (<c>NetworkPacked.Planned</c> asks that first): at least
+    /// 64 input and output channels (the transforms cost per channel, the products per pair of channels), and F(2×2)'s
+    /// products at most <see cref="SmallChooseBelow"/> of direct convolution's on the widest path.
     /// </summary>
     public static bool PaysSmall(ConvSpec spec)
     {

@@ -34,7 +34,7 @@ public enum ConvAlgorithm
     /// per 2×2 output tile and pair of channels where direct convolution takes 36, over weights 16 / 9 of the originals
     /// (F(4×4)'s are 4×) — for small planes, where F(4×4)'s tiles leave vectors empty and its weights stream from
     /// memory. Auto never chooses it for a kernel alone; a network's inference does, for a 3×3 stride-1 layer of at least
-    /// 64 channels whose plane is too small for F(4×4), over weights transformed once with <c>FixedWeights</c>.
+    /// 64 channels where F(4×4) does not pay (ResNet-18's 7×7 layers), over weights transformed once with <c>FixedWeights</c>.
     /// A compile-time error for any other shape.
     /// </summary>
     Winograd2x2,
