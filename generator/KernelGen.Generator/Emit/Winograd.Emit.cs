@@ -188,7 +188,7 @@ internal static class WinogradEmitter
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
         int blocks = (plan.Tiles + lanes - 1) / lanes, registerTiles = (outputs + r - 1) / r;
         bool allBlocks = plan.AllBlocks(g, path);
-        int pointLanes = allBlocks ? blocks * lanes : lanes, pairs = allBlocks ? registerTiles : blocks * registerTiles;
+        int pointLanes = plan.PointLanes(g, path), pairs = allBlocks ? registerTiles : blocks * registerTiles;
         long points = (long)plan.Points * WinogradPlan.PointStride(inputs, pointLanes), products = (long)plan.Points * r * lanes, tiles = (long)plan.Tile * plan.Tile * lanes;
         long scratch = points + products + tiles;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
@@ -250,7 +250,7 @@ internal static class WinogradEmitter
                 w.Line(Invariant($"ref float tiles = ref {At("products", Invariant($"{products}"))};"));
                 if (allBlocks && !oneBlock)
                 {
-                    WriteAllBlocks(w, g, plan, path, bias, blocks);
+                    WriteAllBlocks(w, g, plan, path, bias);
                 }
                 else
                 {
@@ -312,9 +312,9 @@ internal static class WinogradEmitter
     /// The all-blocks order (<see cref="WinogradPlan.AllBlocks"/>): every block's tiles transformed, then for each of the
     /// part's register tiles every block — the register tile's weights, read from memory by the first block, stay in cache for the others.
     /// </summary>
-    private static void WriteAllBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int blocks)
+    private static void WriteAllBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias)
     {
-        int inputs = g.InChannels, lanes = path.Lanes, r = path.Channels, pointLanes = blocks * lanes;
+        int inputs = g.InChannels, lanes = path.Lanes, r = path.Channels, pointLanes = plan.PointLanes(g, path);
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
         w.Line(Invariant($"// Every block's tiles of every input channel to the transform domain: points[point, channel, tile]."));
         using (w.Block(Invariant($"for (int t0 = 0; t0 < {pointLanes}; t0 += {lanes})")))
@@ -375,7 +375,7 @@ internal static class WinogradEmitter
     /// </summary>
     private static void WriteTile(CodeWriter w, Conv2DGeometry g, WinogradPlan winograd, WinogradPathPlan plan)
     {
-        int pointLanes = winograd.AllBlocks(g, plan) ? (int)ConvPlanner.RoundUp(winograd.Tiles, plan.Lanes) : plan.Lanes;
+        int pointLanes = winograd.PointLanes(g, plan);
         SimdPath path = plan.Path;
         int channels = plan.Channels;
         int vectors = plan.Vectors, lanes = plan.Lanes;

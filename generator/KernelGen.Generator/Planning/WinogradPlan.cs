@@ -144,6 +144,12 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
     public bool AllBlocks(Conv2DGeometry g, WinogradPathPlan path) =>
         Tile == 2 && (long)Points * PointStride(g.InChannels, (int)ConvPlanner.RoundUp(Tiles, path.Lanes)) <= AllBlocksFloats;
 
+    /// <summary>
+    /// Tiles per row of <paramref name="path"/>'s transformed inputs (one input channel of one point): every block's where it
+    /// transforms them all at once (<see cref="AllBlocks"/>), else one block's.
+    /// </summary>
+    public int PointLanes(Conv2DGeometry g, WinogradPathPlan path) => AllBlocks(g, path) ? (int)ConvPlanner.RoundUp(Tiles, path.Lanes) : path.Lanes;
+
     /// <summary>Chunks of output channels per point of the transformed weights.</summary>
     public int Chunks(Conv2DGeometry g) => (g.OutChannels + Chunk - 1) / Chunk;
 
