@@ -22,6 +22,8 @@ public sealed class KernelGenerator : IIncrementalGenerator
     {
         public const string Intrinsics = "Intrinsics";
 
+        public const string DirectTiles = "DirectTiles";
+
         public static string Parse(string layer) => $"{layer}.Parse";
 
         public static string Plan(string layer) => $"{layer}.Plan";
@@ -35,7 +37,8 @@ public sealed class KernelGenerator : IIncrementalGenerator
             .Select(static (compilation, _) => compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512")?.GetMembers("FusedMultiplyAdd").IsEmpty ?? true)
             .WithTrackingName(Steps.Intrinsics);
 
-        Register(context, legacyIntrinsics, "Conv2D", Conv2DParser.AttributeName, Conv2DParser.Parse, ConvPlanner.Plan, ConvEmitter.Emit);
+        IncrementalValuesProvider<(ConvPlan? Plan, DiagnosticInfo? Failure)> convolutions =
+            Register(context, legacyIntrinsics, "Conv2D", Conv2DParser.AttributeName, Conv2DParser.Parse, ConvPlanner.Plan, ConvEmitter.Emit);
         Register(context, legacyIntrinsics, "MaxPool2D", PoolParser.MaxAttributeName, PoolParser.ParseMax, PoolPlanner.Plan, PoolEmitter.Emit);
         Register(context, legacyIntrinsics, "AvgPool2D", PoolParser.AverageAttributeName, PoolParser.ParseAverage, PoolPlanner.Plan, PoolEmitter.Emit);
         Register(context, legacyIntrinsics, "GlobalAvgPool2D", PoolParser.GlobalAttributeName, PoolParser.ParseGlobal, GlobalPoolPlan.Plan, GlobalPoolEmitter.Emit);
@@ -43,14 +46,49 @@ public sealed class KernelGenerator : IIncrementalGenerator
         Register(context, legacyIntrinsics, "Dense", DenseParser.AttributeName, DenseParser.Parse, DensePlan.Plan, DenseEmitter.Emit);
         Register(context, legacyIntrinsics, "Add", AddParser.AttributeName, AddParser.Parse, AddPlan.Plan, AddEmitter.Emit);
         Register(context, legacyIntrinsics, "BatchNorm2D", BatchNormParser.AttributeName, BatchNormParser.Parse, BatchNormPlan.Plan, BatchNormEmitter.Emit);
-        RegisterNetworks(context, legacyIntrinsics);
+        IncrementalValuesProvider<(NetworkPlan? Plan, DiagnosticInfo? Failure)> networks = RegisterNetworks(context, legacyIntrinsics);
+        RegisterDirectTiles(context, convolutions, networks);
+    }
+
+    /// <summary>
+    /// The direct convolutions' register tiles, written once for the whole assembly: the distinct tiles every standalone
+    /// and network convolution calls, in name order (so that the file, and what is cached after it, depends on the set only).
+    /// </summary>
+    private static void RegisterDirectTiles(
+        IncrementalGeneratorInitializationContext context,
+        IncrementalValuesProvider<(ConvPlan? Plan, DiagnosticInfo? Failure)> convolutions,
+        IncrementalValuesProvider<(NetworkPlan? Plan, DiagnosticInfo? Failure)> networks)
+    {
+        IncrementalValueProvider<EquatableArray<DirectTile>> tiles = convolutions
+            .SelectMany(static (item, _) => item.Plan?.DirectTiles ?? [])
+            .Collect()
+            .Combine(networks.SelectMany(static (item, _) => item.Plan is null ? [] : item.Plan.Kernels.Select(k => k.Plan).OfType<ConvPlan>().SelectMany(c => c.DirectTiles)).Collect())
+            .Select(static (input, _) => input.Left.Concat(input.Right).Distinct().OrderBy(t => t.Name, StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(Steps.DirectTiles);
+
+        context.RegisterSourceOutput(tiles, static (spc, tiles) =>
+        {
+            if (tiles.Count == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                spc.AddSource(DirectTileEmitter.HintName, DirectTileEmitter.Emit(tiles));
+            }
+            catch (Exception e)
+            {
+                spc.ReportDiagnostic(Failure("DirectTiles", e).ToDiagnostic());
+            }
+        });
     }
 
     /// <summary>
     /// <c>[Network]</c> classes: parse the class and its layer methods into one spec (each layer's input inferred), then
     /// write every layer's forward kernel and the network file. Nothing is added unless every file could be written.
     /// </summary>
-    private static void RegisterNetworks(IncrementalGeneratorInitializationContext context, IncrementalValueProvider<bool> legacyIntrinsics)
+    private static IncrementalValuesProvider<(NetworkPlan? Plan, DiagnosticInfo? Failure)> RegisterNetworks(IncrementalGeneratorInitializationContext context, IncrementalValueProvider<bool> legacyIntrinsics)
     {
         IncrementalValuesProvider<ParseResult<NetworkSpec>> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(NetworkParser.AttributeName, static (node, _) => node is TypeDeclarationSyntax, (ctx, token) => Guarded(() => NetworkParser.Parse(ctx, token), ctx.TargetSymbol.Name, ctx.TargetNode.GetLocation()))
@@ -101,9 +139,11 @@ public sealed class KernelGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Failure(item.Plan!.Spec.Name, e).ToDiagnostic());
             }
         });
+
+        return planned;
     }
 
-    private static void Register<TSpec, TPlan>(
+    private static IncrementalValuesProvider<(TPlan? Plan, DiagnosticInfo? Failure)> Register<TSpec, TPlan>(
         IncrementalGeneratorInitializationContext context,
         IncrementalValueProvider<bool> legacyIntrinsics,
         string layer,
@@ -154,6 +194,8 @@ public sealed class KernelGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Failure(item.Plan!.Method.Name, e).ToDiagnostic());
             }
         });
+
+        return planned;
     }
 
     /// <summary>Runs a parser so that no exception escapes: an unexpected one becomes diagnostic KGEN011 on the method.</summary>

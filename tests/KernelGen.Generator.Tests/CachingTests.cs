@@ -52,11 +52,14 @@ public class CachingTests
         Assert.NotEqual(Source, edited);
         (GeneratorDriverRunResult first, GeneratorDriverRunResult second) = RunTwice(edited);
 
-        Assert.Equal(3, first.GeneratedTrees.Length);
+        // The three kernels and the direct convolution's shared tiles.
+        Assert.Equal(4, first.GeneratedTrees.Length);
         var steps = Layers.SelectMany(l => Outputs(second, KernelGenerator.Steps.Parse(l)).Concat(Outputs(second, KernelGenerator.Steps.Plan(l)))).ToList();
         Assert.Equal(6, steps.Count);
         Assert.All(steps, s => Assert.True(s.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{s.Step} was {s.Reason}"));
         Assert.All(Outputs(second, KernelGenerator.Steps.Intrinsics), s => Assert.Equal(IncrementalStepRunReason.Unchanged, s.Reason));
+        Assert.All(Outputs(second, KernelGenerator.Steps.DirectTiles), s => Assert.True(s.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"the shared tiles were {s.Reason}"));
+        Assert.NotEmpty(Outputs(second, KernelGenerator.Steps.DirectTiles));
     }
 
     [Fact]

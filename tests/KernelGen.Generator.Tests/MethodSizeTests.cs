@@ -41,6 +41,7 @@ public class MethodSizeTests(ITestOutputHelper output)
         Assembly assembly = Harness.CompileAndLoad(source);
         var sizes = assembly.GetTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            .Where(m => !m.IsAbstract)
             .Select(m => (Method: $"{m.DeclaringType!.Name}.{m.Name}", Body: m.GetMethodBody()!))
             .Select(m => (m.Method, Il: m.Body.GetILAsByteArray()!.Length, Locals: m.Body.LocalVariables.Count))
             .OrderByDescending(m => m.Il)

@@ -155,8 +155,9 @@ public partial class ReadabilityTests
         Assert.False(cast.Success, $"{name}: parentheses around a plain offset: {cast.Value}");
 
         // global:: in the alias directives and in the shell that completes the user's partial declarations; none in
-        // the file-local class of kernels.
-        string kernels = text[text.IndexOf("\nfile static class", StringComparison.Ordinal)..];
+        // the file-local class of kernels, nor in the class of shared tiles.
+        int start = text.IndexOf("\nfile static class", StringComparison.Ordinal);
+        string kernels = text[(start >= 0 ? start : text.IndexOf("\ninternal static class", StringComparison.Ordinal))..];
         Assert.DoesNotContain("global::", kernels, StringComparison.Ordinal);
     }
 

@@ -6,7 +6,7 @@ namespace KernelGen.Generator.Tests;
 /// </summary>
 public class SnapshotTests
 {
-    private static void VerifyKernel(string attribute, string signature, string method, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    private static void VerifyKernel(string attribute, string signature, string method, string? file = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         string source = $$"""
             using System;
@@ -22,7 +22,7 @@ public class SnapshotTests
             """;
         Harness.CompileAndLoad(source);
         (var result, _) = Harness.Run(source);
-        Snapshot.Verify(Harness.Generated(result, $"Samples.Layers.{method}.g.cs"), nameof(SnapshotTests), test);
+        Snapshot.Verify(Harness.Generated(result, file ?? $"Samples.Layers.{method}.g.cs"), nameof(SnapshotTests), test);
     }
 
     private const string Weighted = "ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output";
@@ -35,6 +35,11 @@ public class SnapshotTests
     [Fact]
     public void Mnist_conv1_relu_batched() =>
         VerifyKernel("[Conv2D(InChannels = 1, Height = 28, Width = 28, OutChannels = 32, Kernel = 3, Activation = Activation.Relu)]", Weighted + ", int batch", "Conv1");
+
+    /// <summary>The register tiles <see cref="Mnist_conv1_relu_batched"/> calls, as the assembly's shared file holds them.</summary>
+    [Fact]
+    public void Shared_tiles_of_mnist_conv1() =>
+        VerifyKernel("[Conv2D(InChannels = 1, Height = 28, Width = 28, OutChannels = 32, Kernel = 3, Activation = Activation.Relu)]", Weighted + ", int batch", "Conv1", "KernelGen.DirectTiles.g.cs");
 
     [Fact]
     public void Depthwise_without_bias() =>

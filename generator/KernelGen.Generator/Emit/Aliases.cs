@@ -23,6 +23,8 @@ internal static class Aliases
         ("KgDoubles", "global::System.Span<double>"),
         ("KgReadOnlyDoubles", "global::System.ReadOnlySpan<double>"),
         ("KgArrayPool", "global::System.Buffers.ArrayPool<float>"),
+        ("KgTiles", "global::KernelGen.Generated.DirectTiles"),
+        ("KgTileShape", "global::KernelGen.Generated.IDirectTileShape"),
         ("KgMath", "global::System.Math"),
         ("KgMathF", "global::System.MathF"),
         ("KgV512", "global::System.Runtime.Intrinsics.Vector512"),

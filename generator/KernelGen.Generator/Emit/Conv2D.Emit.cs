@@ -73,12 +73,11 @@ internal static class ConvEmitter
         {
             WritePath(w, plan, path, band);
             w.Line();
-            foreach (TileShape tile in new[] { path.Main, path.Tail, path.RemainderMain, path.RemainderTail }.OfType<TileShape>().Distinct())
-            {
-                WriteTile(w, plan, path, tile);
-                w.Line();
-            }
         }
+
+        DirectTileEmitter.WriteShape(w, plan, "Shape");
+        w.Line();
+
 
         if (plan.Planes is { } planes)
         {
@@ -244,7 +243,6 @@ internal static class ConvEmitter
         string weights = At(names.Weights, Offset(0, (block, g.InChannelsPerGroup * taps), (names.FirstChannel, taps)));
         w.Line(Invariant($"ref float o = ref {At("outputGroup", Offset(0, (block, planeOut), (plan.Flattened ? null : "oy", g.OutputWidth)))};"));
         string biasArgument = bias ? $"ref {At(names.Bias, block)}, " : "";
-        string flags = plan.Chunked ? ", first, last" : "";
         string rows = plan.Flattened ? "band" : "rows";
         int pixels = plan.Planes?.Pixels ?? g.OutputWidth;
         string what = plan.Flattened ? "flattened pixels" : "pixels";
@@ -253,7 +251,7 @@ internal static class ConvEmitter
         void Call(TileShape tile, string x0)
         {
             string o = plan.Flattened ? "tileOutput" : At("o", x0);
-            w.Line($"{tile.Name(path.Path)}(ref {At(rows, x0)}, ref {weights}, {biasArgument}ref {o}, {names.Channels}{flags});");
+            w.Line($"{DirectTile.Class}.{plan.Tile(path, tile).Name}<Shape>(ref {At(rows, x0)}, ref {weights}, {biasArgument}ref {o}, {names.Channels}{(plan.Chunked ? ", first, last" : "")});");
             if (plan.Flattened)
             {
                 w.Line(Invariant($"{PlaneEmitter.Store}(ref tileOutput, {x0}, {tile.Vectors * path.Path.Width}, ref o, {tile.Channels});"));
@@ -281,255 +279,6 @@ internal static class ConvEmitter
         {
             w.Line(Invariant($"// {what} {path.FullPixelsEnd}..{pixels - 1}"));
             Call(tail, Invariant($"{path.FullPixelsEnd}"));
-        }
-    }
-
-    private static void WriteTile(CodeWriter w, ConvPlan plan, ConvPathPlan pathPlan, TileShape tile)
-    {
-        ConvSpec s = plan.Spec;
-        Conv2DGeometry g = s.Geometry;
-        SimdPath path = pathPlan.Path;
-
-        // The floats between two output channels of what the tile writes: the output's planes, or a flattened tile's own buffer.
-        int planeOut = plan.Flattened ? tile.Vectors * path.Width : g.OutputHeight * g.OutputWidth;
-        int taps = g.KernelHeight * g.KernelWidth;
-        bool bias = s.Method.HasBias;
-        string[] acc = Accumulators(tile);
-
-        w.Line(Invariant($"/// <summary>{tile.Channels} output channel(s) × {Pixels(tile, path)}, accumulated over <paramref name=\"channels\"/> input channels and the {g.KernelHeight}×{g.KernelWidth} window.</summary>"));
-        w.Line(AggressiveOptimization);
-        string parameters = $"ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int channels{(plan.Chunked ? ", bool first, bool last" : "")}";
-        using (w.Block($"private static void {tile.Name(path)}({parameters})"))
-        {
-            w.Line($"{path.Type} {string.Join(", ", acc)};");
-            void Start()
-            {
-                for (int j = 0; j < tile.Channels; j++)
-                {
-                    string start = bias ? path.Broadcast(At("bias", Invariant($"{j}"))) : path.Zero;
-                    w.Line($"{acc[j * tile.Vectors]} = {start};");
-                    for (int v = 1; v < tile.Vectors; v++)
-                    {
-                        w.Line($"{acc[(j * tile.Vectors) + v]} = {acc[j * tile.Vectors]};");
-                    }
-                }
-            }
-
-            if (plan.Chunked)
-            {
-                using (w.Block("if (first)"))
-                {
-                    Start();
-                }
-
-                using (w.Block("else"))
-                {
-                    ForEachVector(tile, path, (j, v, offset, lanes) =>
-                        w.Line($"{acc[(j * tile.Vectors) + v]} = {(lanes < path.Width ? path.PartialLoad("output", (j * planeOut) + offset, lanes) : path.Load("output", (j * planeOut) + offset))};"));
-                }
-            }
-            else
-            {
-                w.Line(bias ? "// Start from the bias." : "// Start from zero (no bias).");
-                Start();
-            }
-
-            w.Line();
-            if (tile.InputsFirst)
-            {
-                w.Line("// The tap's input vectors and one broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).");
-                w.Line($"{path.Type} w, {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(v => Invariant($"x{v}")))};");
-            }
-            else
-            {
-                w.Line("// One input vector and each channel's broadcast weight, reused by every tap (few locals keep the JIT tracking all of them).");
-                w.Line($"{path.Type} x, {string.Join(", ", Enumerable.Range(0, tile.Channels).Select(j => Invariant($"w{j}")))};");
-            }
-
-            using (w.Block("for (int c = 0; c < channels; c++)"))
-            {
-                WriteTaps(w, plan, pathPlan, tile, acc);
-                w.Line(Invariant($"band = ref {Unsafe}.Add(ref band, {plan.ChannelStride});"));
-                w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {taps});"));
-            }
-
-            w.Line();
-            if (s.Activation.Vectorised && !s.Activation.IsNone)
-            {
-                string name = ActivationText.Name(s.Activation);
-                w.Line(plan.Chunked ? $"// After the last chunk: {name}." : $"// {name}, fused into the store.");
-                using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
-                {
-                    foreach (string a in acc)
-                    {
-                        w.Line($"{a} = {ActivationText.Apply(path, s.Activation, a)};");
-                    }
-                }
-            }
-
-            w.Line("// Store once.");
-            ForEachVector(tile, path, (j, v, offset, lanes) =>
-            {
-                string a = acc[(j * tile.Vectors) + v];
-                int at = (j * planeOut) + offset;
-                if (lanes == path.Width)
-                {
-                    w.Line(path.Store(a, "output", at));
-                }
-                else
-                {
-                    foreach (string store in path.PartialStore(a, "output", at, lanes))
-                    {
-                        w.Line(store);
-                    }
-                }
-            });
-
-            if (!s.Activation.Vectorised)
-            {
-                int pixels = ((tile.Vectors - 1) * path.Width) + (tile.PartialLanes > 0 ? tile.PartialLanes : path.Width);
-                string function = ActivationText.Apply(s.Activation, "e");
-                w.Line(Invariant($"// {s.Activation}, applied to the stored values{(plan.Chunked ? " after the last chunk" : "")}."));
-                using (plan.Chunked ? w.Block("if (last)") : default(CodeWriter.Scope?))
-                using (tile.Channels > 1 ? w.Block(Invariant($"for (int j = 0; j < {tile.Channels}; j++)")) : default(CodeWriter.Scope?))
-                using (pixels > 1 ? w.Block(Invariant($"for (int k = 0; k < {pixels}; k++)")) : default(CodeWriter.Scope?))
-                {
-                    w.Line(Invariant($"ref float e = ref {At("output", Offset(0, (tile.Channels > 1 ? "j" : "0", planeOut), (pixels > 1 ? "k" : "0", 1)))};"));
-                    w.Line($"e = {function};");
-                }
-            }
-        }
-    }
-
-    /// <summary>The reduction over one input channel: every kernel tap, as the plan unrolls it.</summary>
-    private static void WriteTaps(CodeWriter w, ConvPlan plan, ConvPathPlan pathPlan, TileShape tile, string[] acc)
-    {
-        ConvSpec s = plan.Spec;
-        SimdPath path = pathPlan.Path;
-        int kh = s.KernelHeight, kw = s.KernelWidth;
-        int weightsPerChannel = (s.InChannels / s.Groups) * kh * kw;
-
-        // One tap: broadcast the tile's weights, then for each vector load the input once and update every channel
-        // (or, with more channels than vectors, load the inputs, then for each channel broadcast its weight once).
-        void Tap(string bandRef, string bandOffset, string weightRef, string weightOffset)
-        {
-            if (tile.InputsFirst)
-            {
-                for (int v = 0; v < tile.Vectors; v++)
-                {
-                    w.Line($"x{v} = {path.Load(bandRef, Add(bandOffset, Invariant($"{v * path.Width}")))};");
-                }
-
-                for (int j = 0; j < tile.Channels; j++)
-                {
-                    w.Line($"w = {path.Broadcast(At(weightRef, Add(Invariant($"{j * weightsPerChannel}"), weightOffset)))};");
-                    for (int v = 0; v < tile.Vectors; v++)
-                    {
-                        string a = acc[(j * tile.Vectors) + v];
-                        w.Line($"{a} = {path.MultiplyAdd(Invariant($"x{v}"), "w", a)};");
-                    }
-                }
-
-                return;
-            }
-
-            for (int j = 0; j < tile.Channels; j++)
-            {
-                w.Line($"w{j} = {path.Broadcast(At(weightRef, Add(Invariant($"{j * weightsPerChannel}"), weightOffset)))};");
-            }
-
-            for (int v = 0; v < tile.Vectors; v++)
-            {
-                w.Line($"x = {path.Load(bandRef, Add(bandOffset, Invariant($"{v * path.Width}")))};");
-                for (int j = 0; j < tile.Channels; j++)
-                {
-                    string a = acc[(j * tile.Vectors) + v];
-                    w.Line($"{a} = {path.MultiplyAdd("x", $"w{j}", a)};");
-                }
-            }
-        }
-
-        switch (pathPlan.Unroll)
-        {
-            case Unroll.Full:
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    for (int kx = 0; kx < kw; kx++)
-                    {
-                        int tap = s.FlipKernel ? ((kh - 1 - ky) * kw) + (kw - 1 - kx) : (ky * kw) + kx;
-                        int offset = plan.TapOffset(ky, kx);
-                        w.Line(Invariant($"// tap ({ky}, {kx}){(s.FlipKernel ? Invariant($", weight ({tap / kw}, {tap % kw})") : "")}"));
-                        Tap("band", Invariant($"{offset}"), "weights", Invariant($"{tap}"));
-                    }
-                }
-
-                break;
-            case Unroll.Rows:
-                using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
-                {
-                    w.Line(Invariant($"ref float bandRow = ref {Unsafe}.Add(ref band, {plan.KernelRowOffset("ky")});"));
-                    w.Line(s.FlipKernel
-                        ? Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ({kh - 1} - ky) * {kw});")
-                        : Invariant($"ref float weightRow = ref {Unsafe}.Add(ref weights, ky * {kw});"));
-                    for (int kx = 0; kx < kw; kx++)
-                    {
-                        int offset = plan.KernelColumnOffset(kx);
-                        w.Line(Invariant($"// tap (ky, {kx})"));
-                        Tap("bandRow", Invariant($"{offset}"), "weightRow", Invariant($"{(s.FlipKernel ? kw - 1 - kx : kx)}"));
-                    }
-                }
-
-                break;
-            case Unroll.None when kh == 1:
-                using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
-                {
-                    w.Line($"int offset = {plan.KernelColumnOffset("kx")};");
-                    w.Line(s.FlipKernel ? Invariant($"int tap = {kw - 1} - kx;") : "int tap = kx;");
-                    Tap("band", "offset", "weights", "tap");
-                }
-
-                break;
-            default:
-                using (w.Block(Invariant($"for (int ky = 0; ky < {kh}; ky++)")))
-                using (w.Block(Invariant($"for (int kx = 0; kx < {kw}; kx++)")))
-                {
-                    w.Line($"int offset = {Parenthesised(plan.KernelRowOffset("ky"))} + {Parenthesised(plan.KernelColumnOffset("kx"))};");
-                    w.Line(s.FlipKernel
-                        ? Invariant($"int tap = (({kh - 1} - ky) * {kw}) + ({kw - 1} - kx);")
-                        : Invariant($"int tap = (ky * {kw}) + kx;"));
-                    Tap("band", "offset", "weights", "tap");
-                }
-
-                break;
-        }
-    }
-
-    private static string Parenthesised(string expression) => expression.Contains(' ') ? $"({expression})" : expression;
-
-    /// <summary>The sum of two offsets as C#: folded to one literal when both are literals.</summary>
-    private static string Add(string a, string b) =>
-        int.TryParse(a, out int x) && int.TryParse(b, out int y) ? Invariant($"{x + y}")
-        : a == "0" ? b : b == "0" ? a : $"{a} + {b}";
-
-    private static string[] Accumulators(TileShape tile) =>
-        Enumerable.Range(0, tile.Channels).SelectMany(j => Enumerable.Range(0, tile.Vectors).Select(v => Invariant($"a{j}_{v}"))).ToArray();
-
-    private static string Pixels(TileShape tile, SimdPath path) => path.IsScalar
-        ? Invariant($"{tile.Vectors} pixel(s)")
-        : tile.PartialLanes > 0
-            ? Invariant($"{tile.Vectors} vector(s) of {path.Width} pixels, the last holding {tile.PartialLanes}")
-            : Invariant($"{tile.Vectors} vector(s) of {path.Width} pixels");
-
-    /// <summary>Calls <paramref name="action"/>(channel, vector, pixel offset, lanes) for each accumulator of the tile.</summary>
-    private static void ForEachVector(TileShape tile, SimdPath path, System.Action<int, int, int, int> action)
-    {
-        for (int j = 0; j < tile.Channels; j++)
-        {
-            for (int v = 0; v < tile.Vectors; v++)
-            {
-                bool partial = tile.PartialLanes > 0 && v == tile.Vectors - 1;
-                action(j, v, v * path.Width, partial ? tile.PartialLanes : path.Width);
-            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using KernelGen.Generator.Model;
 
@@ -38,6 +39,37 @@ internal sealed record TileShape(int Channels, int Vectors, int PartialLanes)
 }
 
 /// <summary>
+/// A register tile of direct convolution as every kernel of a project shares it: its path and shape, the window it
+/// unrolls and how, whether the kernel is flipped (the input gradient), has a bias and accumulates over chunks of input
+/// channels, and its activation. What else a kernel's tile depended on — the band's tap offsets and channel stride,
+/// the weights per output channel, the output plane — it now takes as arguments, so that one method serves every
+/// layer with this key (<see cref="Emit.DirectTileEmitter"/>).
+/// </summary>
+internal sealed record DirectTile(SimdPath Path, TileShape Shape, int KernelHeight, int KernelWidth, Unroll Unroll, bool FlipKernel, bool Bias, bool Chunked, ActivationSpec Activation)
+{
+    /// <summary>The class, in every assembly with direct convolutions, that holds its tiles (<c>KernelGen.Generated.DirectTiles</c>), by its alias.</summary>
+    public const string Class = "KgTiles";
+
+    /// <summary>The interface of what a kernel's shape fixes, as the shared file names it.</summary>
+    public const string ShapeName = "IDirectTileShape";
+
+    /// <summary>The interface as a kernel file names it: by its alias.</summary>
+    public const string ShapeInterface = "KgTileShape";
+
+    /// <summary>The method's name: the tile's (<c>Vector512Tile6x4Partial8</c>), then the window and what else tells keys apart.</summary>
+    public string Name => Shape.Name(Path) + System.FormattableString.Invariant($"Window{KernelHeight}x{KernelWidth}")
+        + (Unroll switch { Unroll.Full => "Unrolled", Unroll.Rows => "Rows", _ => "Looped" })
+        + (FlipKernel ? "Flipped" : "") + (Bias ? "" : "NoBias") + (Chunked ? "Chunked" : "") + ActivationName;
+
+    private string ActivationName => Activation.Kind switch
+    {
+        ActivationKind.None => "",
+        ActivationKind.LeakyRelu => "LeakyRelu" + Activation.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace("-", "m").Replace(".", "_").Replace("+", ""),
+        _ => Activation.Kind.ToString(),
+    };
+}
+
+/// <summary>
 /// A convolution's plan on one path: its tile (<see cref="BlockChannels"/> × <see cref="BlockVectors"/>),
 /// where full blocks of output pixels end, and the tiles for the last pixels and the last channels.
 /// </summary>
@@ -58,6 +90,14 @@ internal sealed record ConvPathPlan(
 internal sealed record ConvPlan(ConvSpec Spec, int Phases, int RowLength, int ChunkChannels, bool WholePlane, EquatableArray<ConvPathPlan> Paths, PlaneBand? Planes = null, WinogradPlan? Winograd = null, PackedDirectPlan? Packed = null) : IPlan
 {
     public MethodTarget Method => Spec.Method;
+
+    /// <summary>The shared register tiles every path of this plan calls.</summary>
+    public IEnumerable<DirectTile> DirectTiles => Paths.SelectMany(p => new[] { p.Main, p.Tail, p.RemainderMain, p.RemainderTail }.OfType<TileShape>().Select(t => Tile(p, t))).Distinct();
+
+    /// <summary>The shared tile of <paramref name="shape"/> on <paramref name="path"/>.</summary>
+    public DirectTile Tile(ConvPathPlan path, TileShape shape) =>
+        new(path.Path, shape, Spec.KernelHeight, Spec.KernelWidth, path.Unroll, Spec.FlipKernel, Spec.Method.HasBias, Chunked, Spec.Activation);
+
 
     /// <summary>Whether output pixels are flattened over whole output planes (<see cref="PlaneBand"/>) rather than taken an output row at a time.</summary>
     public bool Flattened => Planes is not null;
