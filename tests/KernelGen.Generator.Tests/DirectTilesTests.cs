@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace KernelGen.Generator.Tests;
 
@@ -59,6 +60,42 @@ public class DirectTilesTests
         // The shared file knows no layer: none of the two layers' strides appears in it.
         string tiles = Harness.Generated(result, "KernelGen.DirectTiles.g.cs");
         Assert.DoesNotMatch(@"\b(784|900|144|72)\b", tiles);
+    }
+
+    /// <summary>
+    /// Each assembly has its own internal <c>DirectTiles</c>: one that sees another's internals takes its own, with every
+    /// warning an error (the compiler's CS0436, that a source type hides an imported one, is the generated files' to quiet).
+    /// </summary>
+    [Fact]
+    public void Assemblies_that_see_each_others_internals_each_use_their_own_tiles()
+    {
+        string Layer(string name) => $$"""
+            using System;
+            using KernelGen;
+
+            namespace {{name}};
+
+            public static partial class Layers
+            {
+                [Conv2D(InChannels = 2, Height = 6, Width = 6, OutChannels = 3, Kernel = 3, Padding = 1)]
+                public static partial void Conv(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output, int batch);
+            }
+            """;
+        Compilation first = Generate(Harness.Compilation(Layer("First"), "[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"Second\")]").WithAssemblyName("First"));
+        using var image = new MemoryStream();
+        Assert.True(first.Emit(image).Success);
+
+        Compilation second = Generate(Harness.Compilation(Layer("Second")).WithAssemblyName("Second").AddReferences(MetadataReference.CreateFromImage(image.ToArray())));
+        using var output = new MemoryStream();
+        var emitted = second.Emit(output);
+        Assert.True(emitted.Success && !emitted.Diagnostics.Any(d => d.Severity >= DiagnosticSeverity.Warning), string.Join("\n", emitted.Diagnostics));
+
+        static Compilation Generate(CSharpCompilation compilation)
+        {
+            Harness.Driver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out var diagnostics);
+            Assert.Empty(diagnostics);
+            return output;
+        }
     }
 
     [Fact]
