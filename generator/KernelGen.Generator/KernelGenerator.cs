@@ -63,7 +63,9 @@ public sealed class KernelGenerator : IIncrementalGenerator
             .SelectMany(static (item, _) => item.Plan?.DirectTiles ?? [])
             .Collect()
             .Combine(networks.SelectMany(static (item, _) => item.Plan is null ? [] : item.Plan.Kernels.Select(k => k.Plan).OfType<ConvPlan>().SelectMany(c => c.DirectTiles)).Collect())
-            .Select(static (input, _) => input.Left.Concat(input.Right).Distinct().OrderBy(t => t.Name, StringComparer.Ordinal).ToEquatableArray())
+            .Select(static (input, _) => input.Left.Concat(input.Right)
+                .GroupBy(t => t.Name, StringComparer.Ordinal).Select(g => g.First()) // the name says everything the code depends on
+                .OrderBy(t => t.Name, StringComparer.Ordinal).ToEquatableArray())
             .WithTrackingName(Steps.DirectTiles);
 
         context.RegisterSourceOutput(tiles, static (spc, tiles) =>

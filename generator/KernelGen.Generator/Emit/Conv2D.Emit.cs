@@ -78,7 +78,6 @@ internal static class ConvEmitter
         DirectTileEmitter.WriteShape(w, plan, "Shape");
         w.Line();
 
-
         if (plan.Planes is { } planes)
         {
             PlaneEmitter.WriteFill(w, planes);

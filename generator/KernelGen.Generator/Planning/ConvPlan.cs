@@ -42,8 +42,9 @@ internal sealed record TileShape(int Channels, int Vectors, int PartialLanes)
 /// A register tile of direct convolution as every kernel of a project shares it: its path and shape, the window it
 /// unrolls and how, whether the kernel is flipped (the input gradient), has a bias and accumulates over chunks of input
 /// channels, and its activation. What else a kernel's tile depended on — the band's tap offsets and channel stride,
-/// the weights per output channel, the output plane — it now takes as arguments, so that one method serves every
-/// layer with this key (<see cref="Emit.DirectTileEmitter"/>).
+/// the weights per output channel, the output plane — comes from the struct of constants the kernel passes as its type
+/// argument, so that one method's source serves every layer with this key and the JIT still compiles each kernel's copy
+/// with its own constants (<see cref="Emit.DirectTileEmitter"/>).
 /// </summary>
 internal sealed record DirectTile(SimdPath Path, TileShape Shape, int KernelHeight, int KernelWidth, Unroll Unroll, bool FlipKernel, bool Bias, bool Chunked, ActivationSpec Activation)
 {
