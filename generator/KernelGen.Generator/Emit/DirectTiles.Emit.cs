@@ -9,8 +9,9 @@ namespace KernelGen.Generator.Emit;
 /// <summary>
 /// Writes the register tiles of direct convolution once per assembly, in <c>KernelGen.Generated.DirectTiles</c>: every
 /// kernel whose tile has the same <see cref="DirectTile"/> key calls the same method, passing what its own shape fixes
-/// (the band's tap offsets and channel stride, the weights per output channel, the output plane) as arguments. A project
-/// of many layers so compiles a few dozen tiles instead of ten for every layer: the tiles were most of what it generated.
+/// (the band's tap offsets and channel stride, the weights per output channel, the output plane) as a struct of constants,
+/// its type argument, which the JIT folds into the kernel's copy. A project of many layers so compiles a few dozen tiles
+/// instead of ten for every layer: the tiles were most of what it generated.
 /// </summary>
 internal static class DirectTileEmitter
 {
