@@ -234,9 +234,10 @@ internal static class WinogradEmitter
             }
             else
             {
-                w.Line(Invariant($"// The band rows the part's blocks read: each tile row's own and the next, of every input channel."));
+                w.Line(Invariant($"// The part's blocks. Each block's band rows (its tile rows' own and the next, of every input channel) are copied when"));
+                w.Line("// the part comes to the block, so that they are transformed while still in cache.");
                 w.Line(Invariant($"int firstBlock = first / {registerTiles}, endBlock = ((end - 1) / {registerTiles}) + 1;"));
-                w.Line(Invariant($"{fill}(ref input, ref band, firstBlock * {lanes} / {plan.TileColumns}, (({MathClass}.Min(endBlock * {lanes}, {plan.Tiles}) - 1) / {plan.TileColumns}) + 2);"));
+                w.Line(Invariant($"int filled = firstBlock * {lanes} / {plan.TileColumns};"));
             }
 
             w.Line();
@@ -266,7 +267,7 @@ internal static class WinogradEmitter
     private static void WriteBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int blocks)
     {
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels, registerTiles = (outputs + r - 1) / r;
-        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}"), fill = Wide(plan, path) ? WideFill : Fill;
         bool oneBlock = blocks == 1;
         if (oneBlock)
         {
@@ -278,7 +279,14 @@ internal static class WinogradEmitter
         {
             if (!oneBlock)
             {
-                w.Line(Invariant($"int t0 = block * {lanes};"));
+                w.Line(Invariant($"int t0 = block * {lanes}, rows = (({MathClass}.Min(t0 + {lanes}, {plan.Tiles}) - 1) / {plan.TileColumns}) + 2;"));
+                using (w.Block("if (rows > filled)"))
+                {
+                    w.Line(Invariant($"{fill}(ref input, ref band, filled, rows);"));
+                    w.Line("filled = rows;");
+                }
+
+                w.Line();
             }
 
             w.Line(Invariant($"// Tiles t0 .. t0 + {lanes - 1} of every input channel to the transform domain: points[point, channel, tile]."));

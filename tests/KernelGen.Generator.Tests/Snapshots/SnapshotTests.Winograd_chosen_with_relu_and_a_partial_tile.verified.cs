@@ -570,9 +570,10 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
+        // The part's blocks. Each block's band rows (its tile rows' own and the next, of every input channel) are copied when
+        // the part comes to the block, so that they are transformed while still in cache.
         int firstBlock = first / 4, endBlock = ((end - 1) / 4) + 1;
-        WinogradFill(ref input, ref band, firstBlock * 16 / 6, ((KgMath.Min(endBlock * 16, 30) - 1) / 6) + 2);
+        int filled = firstBlock * 16 / 6;
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 16 tiles], one register tile's products [36 points, 4 channels, 16 tiles], one channel's output tiles.
@@ -584,7 +585,13 @@ file static class LayersConv3x3Kernel
             ref float tiles = ref KgUnsafe.Add(ref products, 2304);
             for (int block = firstBlock; block < endBlock; block++)
             {
-                int t0 = block * 16;
+                int t0 = block * 16, rows = ((KgMath.Min(t0 + 16, 30) - 1) / 6) + 2;
+                if (rows > filled)
+                {
+                    WinogradFill(ref input, ref band, filled, rows);
+                    filled = rows;
+                }
+
                 // Tiles t0 .. t0 + 15 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
                 {
@@ -665,9 +672,10 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
+        // The part's blocks. Each block's band rows (its tile rows' own and the next, of every input channel) are copied when
+        // the part comes to the block, so that they are transformed while still in cache.
         int firstBlock = first / 2, endBlock = ((end - 1) / 2) + 1;
-        WinogradFill(ref input, ref band, firstBlock * 8 / 6, ((KgMath.Min(endBlock * 8, 30) - 1) / 6) + 2);
+        int filled = firstBlock * 8 / 6;
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 8 tiles], one register tile's products [36 points, 8 channels, 8 tiles], one channel's output tiles.
@@ -679,7 +687,13 @@ file static class LayersConv3x3Kernel
             ref float tiles = ref KgUnsafe.Add(ref products, 2304);
             for (int block = firstBlock; block < endBlock; block++)
             {
-                int t0 = block * 8;
+                int t0 = block * 8, rows = ((KgMath.Min(t0 + 8, 30) - 1) / 6) + 2;
+                if (rows > filled)
+                {
+                    WinogradFill(ref input, ref band, filled, rows);
+                    filled = rows;
+                }
+
                 // Tiles t0 .. t0 + 7 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
                 {
@@ -782,9 +796,10 @@ file static class LayersConv3x3Kernel
             return;
         }
 
-        // The band rows the part's blocks read: each tile row's own and the next, of every input channel.
+        // The part's blocks. Each block's band rows (its tile rows' own and the next, of every input channel) are copied when
+        // the part comes to the block, so that they are transformed while still in cache.
         int firstBlock = first / 4, endBlock = ((end - 1) / 4) + 1;
-        WinogradFill(ref input, ref band, firstBlock * 2 / 6, ((KgMath.Min(endBlock * 2, 30) - 1) / 6) + 2);
+        int filled = firstBlock * 2 / 6;
 
         // Scratch from the array pool (no call allocates once the pool holds it): one block's transformed inputs [36 points, 16 channels,
         // 2 tiles], one register tile's products [36 points, 4 channels, 2 tiles], one channel's output tiles.
@@ -796,7 +811,13 @@ file static class LayersConv3x3Kernel
             ref float tiles = ref KgUnsafe.Add(ref products, 288);
             for (int block = firstBlock; block < endBlock; block++)
             {
-                int t0 = block * 2;
+                int t0 = block * 2, rows = ((KgMath.Min(t0 + 2, 30) - 1) / 6) + 2;
+                if (rows > filled)
+                {
+                    WinogradFill(ref input, ref band, filled, rows);
+                    filled = rows;
+                }
+
                 // Tiles t0 .. t0 + 1 of every input channel to the transform domain: points[point, channel, tile].
                 for (int c = 0; c < 16; c++)
                 {
