@@ -152,6 +152,9 @@ internal static class PoolEmitter
     /// <summary>
     /// The path: per plane, each output row's input rows reduced into the row buffer, then its columns into the output.
     /// Rows whose window reaches outside the input (at the top and bottom) are written one by one, with the taps inside.
+    /// The loop over the others keeps two row buffers and lets the column pass run a row behind: reading a row just
+    /// stored, in loads that straddle the stores, stalls each load until its stores reach the cache (maxpool 3×3 stride 2
+    /// on 64×112×112: 68–75 µs against 78–82).
     /// </summary>
     private static void WritePath(CodeWriter w, PoolPlan plan, PoolPathPlan path)
     {
@@ -190,7 +193,8 @@ internal static class PoolEmitter
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {name}({PartPathParameters(["input", "output"])})"))
         {
-            w.Line(Invariant($"KgSpan rowBuffer = stackalloc float[{plan.RowFloats}];"));
+            bool loop = end > first;
+            w.Line(Invariant($"KgSpan rowBuffer = stackalloc float[{(loop ? plan.SecondRow + plan.RowFloats : plan.RowFloats)}];"));
             w.Line(Invariant($"rowBuffer.Fill({Neutral(s)});"));
             w.Line($"ref float rows = ref {MemoryMarshal}.GetReference(rowBuffer);");
             using (w.Block("for (int n = 0; n < batch; n++)"))
@@ -203,13 +207,19 @@ internal static class PoolEmitter
                     Row(oy);
                 }
 
-                if (end > first)
+                if (loop)
                 {
-                    using (w.Block(Invariant($"for (int oy = {first}; oy < {end}; oy++)")))
+                    string scale = scales ? Invariant($", 1f / {g.KernelHeight}") : "";
+                    string Buffer(string row) => Invariant($"ref {At("rows", Invariant($"({row} & 1) * {plan.SecondRow}"))}");
+                    w.Line(Invariant($"// Output rows {first} .. {end - 1}: each row's input rows into one buffer while the columns of the row before come from the other."));
+                    w.Line(Invariant($"{rowPass}({RefAt("source", ((first * g.StrideHeight) - g.PadTop) * g.Width)}, {RefAt("rows", (first & 1) * plan.SecondRow)}, {g.KernelHeight});"));
+                    using (w.Block(Invariant($"for (int oy = {first + 1}; oy < {end}; oy++)")))
                     {
-                        w.Line(Invariant($"{rowPass}(ref {At("source", Offset(-g.PadTop * g.Width, ("oy", g.StrideHeight * g.Width)))}, ref rows, {g.KernelHeight});"));
-                        w.Line(Invariant($"{columnPass}(ref rows, ref {At("target", Offset(0, ("oy", g.OutputWidth)))}{(scales ? Invariant($", 1f / {g.KernelHeight}") : "")});"));
+                        w.Line(Invariant($"{rowPass}(ref {At("source", Offset(-g.PadTop * g.Width, ("oy", g.StrideHeight * g.Width)))}, {Buffer("oy")}, {g.KernelHeight});"));
+                        w.Line(Invariant($"{columnPass}({Buffer("(oy - 1)")}, ref {At("target", Offset(0, ("(oy - 1)", g.OutputWidth)))}{scale});"));
                     }
+
+                    w.Line(Invariant($"{columnPass}({RefAt("rows", ((end - 1) & 1) * plan.SecondRow)}, {RefAt("target", (end - 1) * g.OutputWidth)}{scale});"));
                 }
 
                 for (int oy = System.Math.Max(end, first); oy < g.OutputHeight; oy++)

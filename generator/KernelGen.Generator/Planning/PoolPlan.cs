@@ -29,6 +29,12 @@ internal sealed record PoolPlan(PoolSpec Spec, int Phases, int PhaseLength, Equa
     public int RowFloats => Phases * PhaseLength;
 
     /// <summary>
+    /// Where the second row buffer starts: the first's floats rounded up to a 64-byte line. The loop over the output
+    /// rows inside the input reduces a row into one buffer while the column pass reads the row before from the other.
+    /// </summary>
+    public int SecondRow => (RowFloats + 15) / 16 * 16;
+
+    /// <summary>
     /// Whether 2×2 windows at stride 2 tile the input exactly — no padding, no dilation, even height and width — so that
     /// input rows 2r and 2r + 1 of every plane make output row r, and the kernel is one pass over the run of row pairs.
     /// </summary>

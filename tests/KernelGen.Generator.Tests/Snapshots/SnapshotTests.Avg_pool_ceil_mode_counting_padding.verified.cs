@@ -105,7 +105,7 @@ file static class LayersCeilPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -117,11 +117,14 @@ file static class LayersCeilPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target, 1f / 3);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 8), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
@@ -133,7 +136,7 @@ file static class LayersCeilPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -145,11 +148,14 @@ file static class LayersCeilPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target, 1f / 3);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 8), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
@@ -161,7 +167,7 @@ file static class LayersCeilPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -173,11 +179,14 @@ file static class LayersCeilPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target, 1f / 3);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 8), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
@@ -189,7 +198,7 @@ file static class LayersCeilPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -201,11 +210,14 @@ file static class LayersCeilPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsScalar(ref source, ref rows, 2);
                 ColumnsScalar(ref rows, ref target, 1f / 3);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsScalar(ref KgUnsafe.Add(ref source, 8), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref rows, 3);
-                    ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 16) - 8), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsScalar(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsScalar(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7 of the window's 3.
                 RowsScalar(ref KgUnsafe.Add(ref source, 56), ref rows, 1);
                 ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);

@@ -107,7 +107,7 @@ file static class LayersAvgPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -119,11 +119,14 @@ file static class LayersAvgPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target, 1f / 2);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 9), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7, 8 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 63), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
@@ -135,7 +138,7 @@ file static class LayersAvgPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -147,11 +150,14 @@ file static class LayersAvgPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target, 1f / 2);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 9), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7, 8 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 63), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
@@ -163,7 +169,7 @@ file static class LayersAvgPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -175,11 +181,14 @@ file static class LayersAvgPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target, 1f / 2);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 9), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7, 8 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 63), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);
@@ -191,7 +200,7 @@ file static class LayersAvgPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(0f);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -203,11 +212,14 @@ file static class LayersAvgPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsScalar(ref source, ref rows, 2);
                 ColumnsScalar(ref rows, ref target, 1f / 2);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsScalar(ref KgUnsafe.Add(ref source, 9), ref KgUnsafe.Add(ref rows, 16), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref rows, 3);
-                    ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 5), 1f / 3);
+                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 18) - 9), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 3);
+                    ColumnsScalar(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 5), 1f / 3);
                 }
+                ColumnsScalar(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 15), 1f / 3);
                 // Output row 4: input rows 7, 8 of the window's 3.
                 RowsScalar(ref KgUnsafe.Add(ref source, 63), ref rows, 2);
                 ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 20), 1f / 2);

@@ -105,7 +105,7 @@ file static class LayersMaxPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[20];
+        KgSpan rowBuffer = stackalloc float[52];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -117,11 +117,14 @@ file static class LayersMaxPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector256(ref rows, ref target);
-                for (int oy = 1; oy < 7; oy++)
+                // Output rows 1 .. 6: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 15), ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 7; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                    ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsVector256(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 8));
                 }
+                ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, 48));
                 // Output row 7: input rows 13, 14 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
                 ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, 56));
@@ -133,7 +136,7 @@ file static class LayersMaxPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[20];
+        KgSpan rowBuffer = stackalloc float[52];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -145,11 +148,14 @@ file static class LayersMaxPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector256(ref rows, ref target);
-                for (int oy = 1; oy < 7; oy++)
+                // Output rows 1 .. 6: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 15), ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 7; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                    ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsVector256(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 8));
                 }
+                ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, 48));
                 // Output row 7: input rows 13, 14 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
                 ColumnsVector256(ref rows, ref KgUnsafe.Add(ref target, 56));
@@ -161,7 +167,7 @@ file static class LayersMaxPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[20];
+        KgSpan rowBuffer = stackalloc float[52];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -173,11 +179,14 @@ file static class LayersMaxPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target);
-                for (int oy = 1; oy < 7; oy++)
+                // Output rows 1 .. 6: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref KgUnsafe.Add(ref source, 15), ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 7; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 8));
                 }
+                ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 48));
                 // Output row 7: input rows 13, 14 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 56));
@@ -189,7 +198,7 @@ file static class LayersMaxPoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[20];
+        KgSpan rowBuffer = stackalloc float[52];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -201,11 +210,14 @@ file static class LayersMaxPoolKernel
                 // Output row 0: input rows 0, 1 of the window's 3.
                 RowsScalar(ref source, ref rows, 2);
                 ColumnsScalar(ref rows, ref target);
-                for (int oy = 1; oy < 7; oy++)
+                // Output rows 1 .. 6: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsScalar(ref KgUnsafe.Add(ref source, 15), ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 7; oy++)
                 {
-                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref rows, 3);
-                    ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 8));
+                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 30) - 15), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsScalar(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 8));
                 }
+                ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 48));
                 // Output row 7: input rows 13, 14 of the window's 3.
                 RowsScalar(ref KgUnsafe.Add(ref source, 195), ref rows, 2);
                 ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 56));

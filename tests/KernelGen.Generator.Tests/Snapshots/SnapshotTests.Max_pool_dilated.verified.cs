@@ -104,7 +104,7 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[18];
+        KgSpan rowBuffer = stackalloc float[50];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -116,11 +116,14 @@ file static class LayersDilatedKernel
                 // Output row 0: input rows 0, 2 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref source, ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 32), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 6, 8 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
@@ -132,7 +135,7 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[18];
+        KgSpan rowBuffer = stackalloc float[50];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -144,11 +147,14 @@ file static class LayersDilatedKernel
                 // Output row 0: input rows 0, 2 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref source, ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 32), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 6, 8 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
@@ -160,7 +166,7 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[18];
+        KgSpan rowBuffer = stackalloc float[50];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -172,11 +178,14 @@ file static class LayersDilatedKernel
                 // Output row 0: input rows 0, 2 of the window's 3.
                 RowsVector128(ref source, ref rows, 2);
                 ColumnsVector128(ref rows, ref target);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref source, ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsVector128(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 32), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 6, 8 of the window's 3.
                 RowsVector128(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
@@ -188,7 +197,7 @@ file static class LayersDilatedKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[18];
+        KgSpan rowBuffer = stackalloc float[50];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -200,11 +209,14 @@ file static class LayersDilatedKernel
                 // Output row 0: input rows 0, 2 of the window's 3.
                 RowsScalar(ref source, ref rows, 2);
                 ColumnsScalar(ref rows, ref target);
-                for (int oy = 1; oy < 4; oy++)
+                // Output rows 1 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsScalar(ref source, ref KgUnsafe.Add(ref rows, 32), 3);
+                for (int oy = 2; oy < 4; oy++)
                 {
-                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref rows, 3);
-                    ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsScalar(ref KgUnsafe.Add(ref source, (oy * 22) - 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 32), 3);
+                    ColumnsScalar(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 32), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsScalar(ref KgUnsafe.Add(ref rows, 32), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 6, 8 of the window's 3.
                 RowsScalar(ref KgUnsafe.Add(ref source, 66), ref rows, 2);
                 ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 24));

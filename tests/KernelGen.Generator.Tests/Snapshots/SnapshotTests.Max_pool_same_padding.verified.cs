@@ -104,7 +104,7 @@ file static class LayersSamePoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector512(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -113,11 +113,14 @@ file static class LayersSamePoolKernel
             {
                 ref float source = ref KgUnsafe.Add(ref input, plane * 99);
                 ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-                for (int oy = 0; oy < 4; oy++)
+                // Output rows 0 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref source, ref rows, 2);
+                for (int oy = 1; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 2);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 8 of the window's 2.
                 RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
@@ -129,7 +132,7 @@ file static class LayersSamePoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector256(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -138,11 +141,14 @@ file static class LayersSamePoolKernel
             {
                 ref float source = ref KgUnsafe.Add(ref input, plane * 99);
                 ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-                for (int oy = 0; oy < 4; oy++)
+                // Output rows 0 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref source, ref rows, 2);
+                for (int oy = 1; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 2);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 8 of the window's 2.
                 RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
@@ -154,7 +160,7 @@ file static class LayersSamePoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Vector128(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -163,11 +169,14 @@ file static class LayersSamePoolKernel
             {
                 ref float source = ref KgUnsafe.Add(ref input, plane * 99);
                 ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-                for (int oy = 0; oy < 4; oy++)
+                // Output rows 0 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsVector128(ref source, ref rows, 2);
+                for (int oy = 1; oy < 4; oy++)
                 {
-                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                    ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsVector128(ref KgUnsafe.Add(ref source, oy * 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 2);
+                    ColumnsVector128(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsVector128(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 8 of the window's 2.
                 RowsVector128(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
                 ColumnsVector128(ref rows, ref KgUnsafe.Add(ref target, 24));
@@ -179,7 +188,7 @@ file static class LayersSamePoolKernel
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     public static void Scalar(ref float input, ref float output, int batch, int from, int to)
     {
-        KgSpan rowBuffer = stackalloc float[14];
+        KgSpan rowBuffer = stackalloc float[30];
         rowBuffer.Fill(float.NegativeInfinity);
         ref float rows = ref KgMarshal.GetReference(rowBuffer);
         for (int n = 0; n < batch; n++)
@@ -188,11 +197,14 @@ file static class LayersSamePoolKernel
             {
                 ref float source = ref KgUnsafe.Add(ref input, plane * 99);
                 ref float target = ref KgUnsafe.Add(ref output, plane * 30);
-                for (int oy = 0; oy < 4; oy++)
+                // Output rows 0 .. 3: each row's input rows into one buffer while the columns of the row before come from the other.
+                RowsScalar(ref source, ref rows, 2);
+                for (int oy = 1; oy < 4; oy++)
                 {
-                    RowsScalar(ref KgUnsafe.Add(ref source, oy * 22), ref rows, 2);
-                    ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, oy * 6));
+                    RowsScalar(ref KgUnsafe.Add(ref source, oy * 22), ref KgUnsafe.Add(ref rows, (oy & 1) * 16), 2);
+                    ColumnsScalar(ref KgUnsafe.Add(ref rows, ((oy - 1) & 1) * 16), ref KgUnsafe.Add(ref target, (oy - 1) * 6));
                 }
+                ColumnsScalar(ref KgUnsafe.Add(ref rows, 16), ref KgUnsafe.Add(ref target, 18));
                 // Output row 4: input rows 8 of the window's 2.
                 RowsScalar(ref KgUnsafe.Add(ref source, 88), ref rows, 1);
                 ColumnsScalar(ref rows, ref KgUnsafe.Add(ref target, 24));
