@@ -359,7 +359,18 @@ internal static class NetworkEmitter
                     continue; // A convolution a batch norm folds into runs with that batch norm.
                 }
 
+                if (spec.Layers.Any(l => l.FusedProducer >= 0 && spec.Layers[l.FusedProducer] == layer))
+                {
+                    continue; // A convolution a sum is fused into runs with that sum.
+                }
+
                 string output = calls.Output(layer);
+                if (layer.FusedProducer >= 0)
+                {
+                    ConvLayer.WriteResidual(w, calls, spec.Layers[layer.FusedProducer], layer, output, layer.Kind.Forward(calls, layer, output));
+                    continue;
+                }
+
                 if (layer.Spec is BatchNormSpec)
                 {
                     BatchNormLayer.WriteInference(w, calls, layer, layer.Folded is null ? null : spec.Layers[layer.Inputs[0]]);

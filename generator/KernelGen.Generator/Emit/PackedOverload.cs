@@ -72,11 +72,13 @@ internal static class PackedOverload
     /// <summary>
     /// A convolution's packed overloads (Winograd's, or the packed direct one): <c>{Method}(input, PackedWeights, …)</c>,
     /// which checks every argument and calls <c>{kernel}.{run}</c>, and the same with a <c>Parallelism</c>, which splits
-    /// the call's <c>{kernel}.{units}</c> units among threads through <c>{kernel}.{part}</c>.
+    /// the call's <c>{kernel}.{units}</c> units among threads through <c>{kernel}.{part}</c>. Named <paramref name="name"/>
+    /// if given, else as the user's method.
     /// </summary>
     public static void WriteConvOverloads(CodeWriter w, MethodTarget m, Conv2DGeometry g, string kernel, string layout, long length,
-        (string Run, string Part, string Units) members, string summary, string threadedSummary)
+        (string Run, string Part, string Units) members, string summary, string threadedSummary, string? name = null)
     {
+        m = m with { Name = name ?? m.Name };
         string weights = m.Parameters[1], access = Access(m), parameters = Parameters(m);
         string bias = m.HasBias ? m.Parameters[2] : "default";
         w.Line();

@@ -26,10 +26,13 @@ internal static class WinogradEmitter
     /// of the layer in <c>perf</c> against 5 %) and won at 7 (28×28: 13 % against 14 %) and 14 (56×56: 9 % against 17 %).
     /// </summary>
     private const int WideFillColumns = 6;
-    private const string StoreTiles = "WinogradStore";
+    private const string StoreTiles = "WinogradStore", ResidualStoreTiles = "WinogradResidualStore";
 
     /// <summary>The kernel class's entry, part and units of the Winograd overloads.</summary>
     private static readonly (string Run, string Part, string Units) Members = ("RunWinograd", "WinogradPart", "WinogradUnits");
+
+    /// <summary>The same for the form that adds into the output (<see cref="ConvSpec.Residual"/>).</summary>
+    private static readonly (string Run, string Part, string Units) ResidualMembers = ("RunWinogradResidual", "WinogradResidualPart", "WinogradUnits");
 
     /// <summary>The remarks that say the convolution also has a Winograd form, why, and how each path tiles it.</summary>
     public static string[] Remarks(ConvSpec s, WinogradPlan plan) =>
@@ -54,6 +57,14 @@ internal static class WinogradEmitter
         PackedOverload.WriteConvOverloads(w, m, g, kernel, "WinogradLayout", length, Members,
             Invariant($"<c>{m.Name}</c> by Winograd {plan.Name} over weights transformed once by <see cref=\"{m.Name}PackWeights\"/>: {plan.Points} products per {plan.Tile}×{plan.Tile} output tile where direct convolution takes {9 * plan.Tile * plan.Tile}; results differ from the plain overload's by rounding (bounded as the remarks say)."),
             Invariant($"The Winograd overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} blocks of tiles × register tiles of output channels split among them, each thread copying into a tile band of its own the input rows its blocks read; the output is bit-identical to one thread's."));
+        if (s.Residual is { } residual)
+        {
+            string then = residual.IsNone ? "" : Invariant($", then {residual}");
+            PackedOverload.WriteConvOverloads(w, m, g, kernel, "WinogradLayout", length, ResidualMembers,
+                Invariant($"The Winograd overload of <c>{m.Name}</c> with the sum that reads it fused: each output becomes the convolution plus what <paramref name=\"{m.Output}\"/> held (the sum's other operand){then}, bit-identical to the convolution followed by the sum."),
+                Invariant($"<c>{m.Name}Residual</c> on up to <paramref name=\"parallelism\"/>'s threads, split as the Winograd overload is; the output is bit-identical to one thread's."),
+                m.Name + "Residual");
+        }
     }
 
     /// <summary>The kernel class's Winograd members: the layout, the weight transform, the dispatch, each path, the band's fill and the store.</summary>
@@ -82,7 +93,12 @@ internal static class WinogradEmitter
         w.Line(Invariant($"/// </summary>"));
         w.Line(Invariant($"public const int WinogradUnits = {plan.Units(g)};"));
         w.Line();
-        WriteRunAndPart(w, g, plan, bias);
+        WriteRunAndPart(w, g, plan, bias, Members, s.Residual is null ? null : "false");
+        if (s.Residual is not null)
+        {
+            w.Line();
+            WriteRunAndPart(w, g, plan, bias, ResidualMembers, "true");
+        }
 
         foreach (WinogradPathPlan path in plan.Paths)
         {
@@ -101,7 +117,12 @@ internal static class WinogradEmitter
         }
 
         w.Line();
-        WriteStore(w, s, plan);
+        WriteStore(w, s, plan, residual: false);
+        if (s.Residual is not null)
+        {
+            w.Line();
+            WriteStore(w, s, plan, residual: true);
+        }
     }
 
     /// <summary><c>WinogradPack</c>: each kernel's <c>G g Gᵀ</c> in double, point by point, input channel by input channel, output channels contiguous.</summary>
@@ -138,21 +159,22 @@ internal static class WinogradEmitter
     }
 
     /// <summary>
-    /// <c>RunWinograd</c>, a whole call, and <c>WinogradPart</c>, one part of a call: a tile band of the part's own, and
-    /// for each sample the widest path's <c>{Path}Winograd</c> over the part's units.
+    /// <c>RunWinograd</c>, a whole call, and <c>WinogradPart</c>, one part of a call (or the residual form's, <paramref name="members"/>):
+    /// a tile band of the part's own, and for each sample the widest path's <c>{Path}Winograd</c> over the part's units —
+    /// told whether to add into the output (<paramref name="residual"/>, where the kernel has a residual form).
     /// </summary>
-    private static void WriteRunAndPart(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias)
+    private static void WriteRunAndPart(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, bool bias, (string Run, string Part, string Units) members, string? residual)
     {
         string biasSpan = bias ? "KgReadOnlySpan bias, " : "";
-        using (w.Block($"public static void {Members.Run}(KgReadOnlySpan input, KgReadOnlySpan weights, {biasSpan}KgSpan output, int batch)"))
+        using (w.Block($"public static void {members.Run}(KgReadOnlySpan input, KgReadOnlySpan weights, {biasSpan}KgSpan output, int batch)"))
         {
             string biasReference = bias ? $"ref {MemoryMarshal}.GetReference(bias)" : "ref KgUnsafe.NullRef<float>()";
-            w.Line($"{Members.Part}(ref {MemoryMarshal}.GetReference(input), ref {MemoryMarshal}.GetReference(weights), {biasReference}, ref {MemoryMarshal}.GetReference(output), batch, 0, {Members.Units});");
+            w.Line($"{members.Part}(ref {MemoryMarshal}.GetReference(input), ref {MemoryMarshal}.GetReference(weights), {biasReference}, ref {MemoryMarshal}.GetReference(output), batch, 0, {members.Units});");
         }
 
         w.Line();
-        w.Line("/// <summary>One part of a Winograd call: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>");
-        using (w.Block($"public static void {Members.Part}(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
+        w.Line(Invariant($"/// <summary>One part of a Winograd call{(residual == "true" ? " adding into the output" : "")}: every sample, the pairs of blocks of tiles and register tiles that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.</summary>"));
+        using (w.Block($"public static void {members.Part}(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)"))
         {
             w.Line(Invariant($"// The tile band ({Number(plan.BandLength(g))} floats) from the array pool: no call allocates once the pool holds it."));
             w.Line("float[] rented = KgArrayPool.Shared.Rent(WinogradBandLength);");
@@ -161,7 +183,7 @@ internal static class WinogradEmitter
                 w.Line($"ref float band = ref {MemoryMarshal}.GetArrayDataReference(rented);");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    string arguments = Invariant($"ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, ref weights, {(bias ? "ref bias, " : "")}ref {At("output", Offset(0, ("n", g.OutputLength)))}, from, to");
+                    string arguments = Invariant($"ref {At("input", Offset(0, ("n", g.InputLength)))}, ref band, ref weights, {(bias ? "ref bias, " : "")}ref {At("output", Offset(0, ("n", g.OutputLength)))}, from, to{(residual is null ? "" : ", " + residual)}");
                     WriteDispatch(w, plan.Paths.Select(p => p.Path), path => $"{path.Name}Winograd({arguments});");
                 }
             }
@@ -172,9 +194,12 @@ internal static class WinogradEmitter
             }
         }
 
-        w.Line();
-        w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {plan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
-        w.Line(Invariant($"public const int WinogradBandLength = {plan.BandLength(g)};"));
+        if (residual != "true")
+        {
+            w.Line();
+            w.Line(Invariant($"/// <summary>Floats of one sample's tile band: {g.InChannels} input channels × {plan.BandPlanes} planes × {plan.PlaneStride}.</summary>"));
+            w.Line(Invariant($"public const int WinogradBandLength = {plan.BandLength(g)};"));
+        }
     }
 
     /// <summary>
@@ -211,7 +236,7 @@ internal static class WinogradEmitter
 
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"public static void {path.Path.Name}Winograd(ref float input, ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int from, int to)"))
+        using (w.Block($"public static void {path.Path.Name}Winograd(ref float input, ref float band, ref float weights, {(bias ? "ref float bias, " : "")}ref float output, int from, int to{(s.Residual is null ? "" : ", bool residual")})"))
         {
             w.Line(Invariant($"int first = (int)((((long)from * {pairs}) + {units - 1}) / {units}), end = (int)((((long)to * {pairs}) + {units - 1}) / {units});"));
             using (w.Block("if (first >= end)"))
@@ -251,11 +276,11 @@ internal static class WinogradEmitter
                 w.Line(Invariant($"ref float tiles = ref {At("products", Invariant($"{products}"))};"));
                 if (allBlocks && !oneBlock)
                 {
-                    WriteAllBlocks(w, g, plan, path, bias);
+                    WriteAllBlocks(w, g, plan, path, bias, s.Residual is not null);
                 }
                 else
                 {
-                    WriteBlocks(w, g, plan, path, bias, blocks);
+                    WriteBlocks(w, g, plan, path, bias, s.Residual is not null, blocks);
                 }
             }
 
@@ -264,7 +289,7 @@ internal static class WinogradEmitter
     }
 
     /// <summary>Block by block, the part's blocks: each one's tiles transformed, then the part's register tiles of it.</summary>
-    private static void WriteBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int blocks)
+    private static void WriteBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, bool residual, int blocks)
     {
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels, registerTiles = (outputs + r - 1) / r;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}"), fill = Wide(plan, path) ? WideFill : Fill;
@@ -302,7 +327,7 @@ internal static class WinogradEmitter
             string to = oneBlock ? Invariant($"end * {r}") : Invariant($"{MathClass}.Min(end - (block * {registerTiles}), {registerTiles}) * {r}");
             using (w.Block(Invariant($"for (int o = {from}; o < {to}; o += {r})")))
             {
-                WriteChannels(w, g, plan, path, bias, lanes);
+                WriteChannels(w, g, plan, path, bias, residual, lanes);
             }
         }
     }
@@ -320,7 +345,7 @@ internal static class WinogradEmitter
     /// The all-blocks order (<see cref="WinogradPlan.AllBlocks"/>): every block's tiles transformed, then for each of the
     /// part's register tiles every block — the register tile's weights, read from memory by the first block, stay in cache for the others.
     /// </summary>
-    private static void WriteAllBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias)
+    private static void WriteAllBlocks(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, bool residual)
     {
         int inputs = g.InChannels, lanes = path.Lanes, r = path.Channels, pointLanes = plan.PointLanes(g, path);
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
@@ -337,7 +362,7 @@ internal static class WinogradEmitter
         using (w.Block(Invariant($"for (int o = first * {r}; o < end * {r}; o += {r})")))
         using (w.Block(Invariant($"for (int t0 = 0; t0 < {pointLanes}; t0 += {lanes})")))
         {
-            WriteChannels(w, g, plan, path, bias, pointLanes);
+            WriteChannels(w, g, plan, path, bias, residual, pointLanes);
         }
     }
 
@@ -345,7 +370,7 @@ internal static class WinogradEmitter
     /// One register tile's output channels for the block: each point's products, then each channel's tiles transformed back
     /// and stored (the last register tile stores only the channels that exist).
     /// </summary>
-    private static void WriteChannels(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, int pointLanes)
+    private static void WriteChannels(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, bool residual, int pointLanes)
     {
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
@@ -358,7 +383,23 @@ internal static class WinogradEmitter
         using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
         {
             w.Line(Invariant($"{plan.Transforms}.Output{width}(ref {At("products", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
-            w.Line(Invariant($"{StoreTiles}(ref tiles, {lanes}, ref {At("output", Invariant($"(o + j) * {g.OutputHeight * g.OutputWidth}"))}, t0);"));
+            string store = Invariant($"(ref tiles, {lanes}, ref {At("output", Invariant($"(o + j) * {g.OutputHeight * g.OutputWidth}"))}, t0);");
+            if (residual)
+            {
+                using (w.Block("if (residual)"))
+                {
+                    w.Line(ResidualStoreTiles + store);
+                }
+
+                using (w.Block("else"))
+                {
+                    w.Line(StoreTiles + store);
+                }
+            }
+            else
+            {
+                w.Line(StoreTiles + store);
+            }
         }
     }
 
@@ -538,17 +579,22 @@ internal static class WinogradEmitter
 
     /// <summary>
     /// <c>WinogradStore</c>: one output channel's tiles of a block (bias added already), tile row by tile row and output
-    /// row by output row, m pixels per tile (fewer in the last tile column and row), with the activation.
+    /// row by output row, m pixels per tile (fewer in the last tile column and row), with the activation; or, with
+    /// <paramref name="residual"/>, <c>WinogradResidualStore</c>: each pixel added to what the output holds, then the sum's
+    /// activation (<see cref="ConvSpec.Residual"/>).
     /// </summary>
-    private static void WriteStore(CodeWriter w, ConvSpec s, WinogradPlan plan)
+    private static void WriteStore(CodeWriter w, ConvSpec s, WinogradPlan plan, bool residual)
     {
         Conv2DGeometry g = s.Geometry;
         int columns = plan.TileColumns;
         int m = plan.Tile, lastRows = g.OutputHeight - (m * (plan.TileRows - 1)), lastColumns = g.OutputWidth - (m * (columns - 1));
-        string Pixel(string value) => ActivationText.Apply(s.Activation, value);
-        w.Line(Invariant($"/// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[({m}r + c) · lanes + t − t0]) into its {g.OutputHeight}×{g.OutputWidth} plane{(s.Activation.IsNone ? "" : Invariant($", with {s.Activation}"))}.</summary>"));
+        ActivationSpec activation = residual ? s.Residual!.Value : s.Activation;
+        string then = activation.IsNone ? "" : Invariant($", with {activation}");
+        w.Line(residual
+            ? Invariant($"/// <summary>Adds tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[({m}r + c) · lanes + t − t0]) to its {g.OutputHeight}×{g.OutputWidth} plane, which holds the residual{then}.</summary>")
+            : Invariant($"/// <summary>Stores tiles t0 .. t0 + lanes − 1 of one output channel (pixel (r, c) of tile t at tiles[({m}r + c) · lanes + t − t0]) into its {g.OutputHeight}×{g.OutputWidth} plane{then}.</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {StoreTiles}(ref float tiles, int lanes, ref float output, int t0)"))
+        using (w.Block($"private static void {(residual ? ResidualStoreTiles : StoreTiles)}(ref float tiles, int lanes, ref float output, int t0)"))
         {
             w.Line(Invariant($"int end = {MathClass}.Min(t0 + lanes, {plan.Tiles});"));
             using (w.Block(Invariant($"for (int ty = t0 / {columns}; ty * {columns} < end; ty++)")))
@@ -570,24 +616,40 @@ internal static class WinogradEmitter
                         w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * {m};"));
                         for (int c = 0; c < pixels; c++)
                         {
-                            w.Line($"{At("target", Plus("x", c))} = {Pixel(At("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}")))};");
+                            string value = At("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}"));
+                            string target = At("target", Plus("x", c));
+                            w.Line($"{target} = {ActivationText.Apply(activation, residual ? $"({value} + {target})" : value)};");
                         }
                     }
 
                     string whole = lastColumns < m ? "whole" : "last";
-                    SimdPath? vector = m == 4 && s.Activation.Vectorised ? plan.Paths.Select(p => p.Path).FirstOrDefault(p => p.Bits == 128) : null;
+                    SimdPath? vector = m == 4 && activation.Vectorised ? plan.Paths.Select(p => p.Path).FirstOrDefault(p => p.Bits == 128) : null;
                     w.Line("int i = first;");
                     if (vector is not null)
                     {
-                        w.Line("// Four whole tiles at a time: a vector per pixel column, transposed into the tiles' pixel rows.");
+                        w.Line(residual
+                            ? "// Four whole tiles at a time: a vector per pixel column, transposed into the tiles' pixel rows and added to them."
+                            : "// Four whole tiles at a time: a vector per pixel column, transposed into the tiles' pixel rows.");
                         using (w.Block($"if ({vector.Condition})"))
                         using (w.Block($"for (; i + 4 <= {whole}; i += 4)"))
                         {
                             w.Line(Invariant($"int x = (t0 + i - (ty * {columns})) * {m};"));
                             string Column(int c) => vector.Load("source", c == 0 ? "i" : Invariant($"i + {(c == 1 ? "lanes" : $"({c} * lanes)")}"));
                             w.Line($"{vector.Type} {string.Join(", ", Enumerable.Range(0, m).Select(c => $"c{c} = {Column(c)}"))};");
-                            string columnsOut = string.Join(", ", Enumerable.Range(0, m).Select(c => ActivationText.Apply(vector, s.Activation, $"c{c}")));
-                            w.Line($"KgWinograd.StoreTiles4({columnsOut}, ref {At("target", "x")});");
+                            if (residual)
+                            {
+                                w.Line("KgWinograd.Transpose4(ref c0, ref c1, ref c2, ref c3);");
+                                w.Line($"ref float pixels = ref {At("target", "x")};");
+                                for (int c = 0; c < m; c++)
+                                {
+                                    w.Line(vector.Store(ActivationText.Apply(vector, activation, $"(c{c} + {vector.Load("pixels", c * m)})"), "pixels", c * m));
+                                }
+                            }
+                            else
+                            {
+                                string columnsOut = string.Join(", ", Enumerable.Range(0, m).Select(c => ActivationText.Apply(vector, s.Activation, $"c{c}")));
+                                w.Line($"KgWinograd.StoreTiles4({columnsOut}, ref {At("target", "x")});");
+                            }
                         }
                     }
 

@@ -78,12 +78,8 @@ internal sealed class ConvLayer : WeightedLayer
         string packed = NetworkPacked.Weights(layer, conv.Method, weights, version);
         if (NetworkPacked.Compared(conv))
         {
-            string local = char.ToLowerInvariant(layer.Name[0]) + layer.Name.Substring(1) + "Packed";
             w.Line("// Winograd over transformed weights, made again when the weights change: by version with FixedWeights, else by comparison.");
-            w.Line($"global::KernelGen.PackedWeights {local} = FixedWeights");
-            w.Line($"    ? {packed}");
-            w.Line($"    : {NetworkPacked.Weights(layer, conv.Method, weights, null)};");
-            w.Line(call(local));
+            w.Line(call(ComparedWeights(w, layer, conv, weights, version)));
             return;
         }
 
@@ -91,7 +87,54 @@ internal sealed class ConvLayer : WeightedLayer
             call(packed), call(weights));
     }
 
+    /// <summary>
+    /// Declares <c>{layer}Packed</c>, the Winograd weights of a layer whose weights are compared (<see cref="NetworkPacked.Compared"/>):
+    /// made again when <paramref name="version"/> moves with <c>FixedWeights</c>, else when the weights compare unequal; returns its name.
+    /// </summary>
+    private static string ComparedWeights(CodeWriter w, NetworkLayer layer, ConvSpec conv, string weights, string version)
+    {
+        string local = char.ToLowerInvariant(layer.Name[0]) + layer.Name.Substring(1) + "Packed";
+        w.Line($"global::KernelGen.PackedWeights {local} = FixedWeights");
+        w.Line($"    ? {NetworkPacked.Weights(layer, conv.Method, weights, version)}");
+        w.Line($"    : {NetworkPacked.Weights(layer, conv.Method, weights, null)};");
+        return local;
+    }
+
     private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) => Call(c, layer, target, weights, c.Threads);
+
+    /// <summary>
+    /// A sum fused into the convolution before it (<see cref="NetworkLayer.FusedProducer"/>) at inference: the convolution's
+    /// Winograd overload <c>{Method}Residual</c>, which adds itself into <paramref name="target"/> — the buffer of the other
+    /// operand, the residual — and applies the sum's activation. Without <c>FixedWeights</c>, a layer whose weights are not
+    /// compared (<see cref="NetworkPacked.Compared"/>) runs its plain overload into its own buffer and then
+    /// <paramref name="plainSum"/>, the sum's own call, with the same results.
+    /// </summary>
+    public static void WriteResidual(CodeWriter w, NetworkCalls c, NetworkLayer producer, NetworkLayer sum, string target, string plainSum)
+    {
+        ConvSpec conv = NetworkPacked.Inference(c.Spec, producer)!;
+        string weights = $"{producer.Owner}Weight.Values", version = $"{producer.Owner}Weight.Version";
+        string Fused(string packed) =>
+            $"{conv.Method.Name}Residual({c.Read(producer.Inputs[0])}, {packed}, {(producer.HasBias ? $"{producer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(sum, target)}, batch{c.Threads});";
+        string comment = $"// {sum.Name} fused into {producer.Name}: its Winograd store adds the convolution to the residual, which this buffer holds, {(sum.Activation.IsNone ? "in place" : $"then {sum.Activation}")}.";
+        if (NetworkPacked.Compared(conv))
+        {
+            w.Line(comment);
+            w.Line(Fused(ComparedWeights(w, producer, conv, weights, version)));
+            return;
+        }
+
+        w.Line(comment + " Without FixedWeights, the convolution and then the sum.");
+        using (w.Block("if (FixedWeights)"))
+        {
+            w.Line(Fused(NetworkPacked.Weights(producer, conv.Method, weights, version)));
+        }
+
+        using (w.Block("else"))
+        {
+            w.Line(Call(c, producer, c.Output(producer), weights));
+            w.Line(plainSum);
+        }
+    }
 
     public override void WriteInputGradient(CodeWriter w, NetworkCalls c, NetworkLayer layer, int operand, bool add)
     {

@@ -66,6 +66,14 @@ internal sealed record ConvSpec(
 {
     public Conv2DGeometry Geometry => new(InChannels, Height, Width, OutChannels, KernelHeight, KernelWidth,
         StrideHeight, StrideWidth, PadTop, PadBottom, PadLeft, PadRight, DilationHeight, DilationWidth, Groups);
+
+    /// <summary>
+    /// Set by a network for a convolution whose only reader is the <c>[Add]</c> right after it (see
+    /// <see cref="NetworkLayer.FusedProducer"/>): its Winograd form also comes as <c>{Method}Residual</c>, which adds the
+    /// convolution to what the output already holds (the other operand of the sum) and then applies this activation, the
+    /// sum's own — the <c>[Add]</c> fused into the store. Null for every other convolution.
+    /// </summary>
+    public ActivationSpec? Residual { get; init; }
 }
 
 /// <summary>The attribute's <c>Algorithm</c>: the runtime's <c>ConvAlgorithm</c>, value for value.</summary>
@@ -209,6 +217,14 @@ internal sealed record NetworkLayer(
     /// read by then; -1 for a convolution a batch norm folds into, which inference does not run.
     /// </summary>
     public int Slot { get; init; } = -1;
+
+    /// <summary>
+    /// For an <c>[Add]</c> at inference: the index of the operand, the convolution just before it, whose Winograd form adds
+    /// itself into the other operand's buffer and applies the sum's activation (<see cref="ConvSpec.Residual"/>), so that
+    /// the sum costs no pass of its own; the sum then writes that operand's buffer (its <see cref="Slot"/>). -1 for
+    /// every other layer.
+    /// </summary>
+    public int FusedProducer { get; init; } = -1;
 
     /// <summary>
     /// The layer with its activation taken out of its kernel and applied after it (<see cref="Separate"/>), so that the

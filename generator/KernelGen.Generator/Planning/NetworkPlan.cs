@@ -18,7 +18,7 @@ internal static class NetworkPlanner
 {
     public static NetworkPlan Plan(NetworkSpec spec, bool legacyIntrinsics)
     {
-        NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(Fold(spec))));
+        NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(WithResidualFusions(Fold(spec)))));
         var kernels = new List<KernelPlan>();
         // A convolution gets the packed form inference runs (NetworkPacked.Planned), if any: not one a batch norm folds
         // away, which runs only in training.
@@ -124,9 +124,43 @@ internal static class NetworkPlanner
     }
 
     /// <summary>
+    /// Fuses each <c>[Add]</c> of two tensors into the convolution just before it that computes one of them, where the
+    /// convolution runs Winograd at inference (<see cref="NetworkPacked.Planned"/>) and the sum can write over the other
+    /// operand, the residual: the convolution has no activation of its own and nothing else reads it (so no batch norm
+    /// folds it), it does not read the residual, and no layer after the sum reads the residual, which is not the
+    /// network's input. The convolution's spec gets the sum's activation (<see cref="ConvSpec.Residual"/>), the sum the
+    /// convolution's index (<see cref="NetworkLayer.FusedProducer"/>). ResNet's blocks end so: <c>relu(conv(y) + x)</c>.
+    /// </summary>
+    internal static NetworkSpec WithResidualFusions(NetworkSpec spec)
+    {
+        NetworkLayer[] layers = [.. spec.Layers];
+        for (int i = 1; i < layers.Length; i++)
+        {
+            int p = i - 1;
+            if (layers[i] is not { Spec: AddSpec add, Inputs: [int a, int b], Separate: null } || (a == p) == (b == p))
+            {
+                continue;
+            }
+
+            int residual = a == p ? b : a;
+            if (residual >= 0 && layers[p] is { Spec: ConvSpec conv, Separate: null } producer && conv.Activation.IsNone
+                && !producer.Inputs.Contains(residual) && layers.Count(l => l.Inputs.Contains(p)) == 1
+                && !layers.Skip(i + 1).Any(l => l.Inputs.Contains(residual))
+                && WinogradPlan.For(NetworkPacked.Planned(conv), legacyIntrinsics: false) is not null)
+            {
+                layers[p] = producer with { Spec = conv with { Residual = add.Activation } };
+                layers[i] = layers[i] with { FusedProducer = p };
+            }
+        }
+
+        return spec with { Layers = layers.ToEquatableArray() };
+    }
+
+    /// <summary>
     /// Gives every layer that inference runs a buffer for its output (<see cref="NetworkLayer.Slot"/>), reusing the buffer of
     /// a tensor no later layer reads: a tensor lives from the layer that writes it to the last that reads it (the network's
-    /// output to the end), and a layer never writes into a buffer it reads. Each layer takes the smallest free buffer that
+    /// output to the end), and a layer never writes into a buffer it reads but for a sum fused into its convolution, which
+    /// writes over its residual (<see cref="NetworkLayer.FusedProducer"/>). Each layer takes the smallest free buffer that
     /// holds its output, or else grows the largest free one, or else a new one (<see cref="NetworkSpec.Slots"/>). A
     /// convolution a batch norm folds into does not run at inference, so it has none, and the batch norm reads its input.
     /// </summary>
@@ -164,6 +198,15 @@ internal static class NetworkPlanner
         {
             if (foldedAway[i])
             {
+                continue;
+            }
+
+            if (layers[i].FusedProducer >= 0)
+            {
+                // A sum fused into its convolution writes over the residual, whose last reader it is.
+                int residual = layers[i].Inputs.First(k => k != layers[i].FusedProducer);
+                layers[i] = layers[i] with { Slot = layers[residual].Slot };
+                freeAfter[layers[residual].Slot] = lastRead[i];
                 continue;
             }
 

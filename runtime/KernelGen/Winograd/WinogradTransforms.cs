@@ -102,6 +102,43 @@ public static class WinogradTransforms
     }
 
     /// <summary>
+    /// Transposes four vectors as the rows of a 4 × 4 matrix, in place: on entry <paramref name="row0"/> … <paramref name="row3"/>
+    /// hold pixel columns 0–3 of four consecutive tiles (lane = tile), on return tile k's four pixels in row k — what
+    /// <see cref="StoreTiles4"/> stores, for a store that adds them to the output first (a residual sum fused into the
+    /// convolution).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose4(ref Vector128<float> row0, ref Vector128<float> row1, ref Vector128<float> row2, ref Vector128<float> row3)
+    {
+        if (Sse.IsSupported)
+        {
+            Vector128<float> low01 = Sse.UnpackLow(row0, row1), high01 = Sse.UnpackHigh(row0, row1);
+            Vector128<float> low23 = Sse.UnpackLow(row2, row3), high23 = Sse.UnpackHigh(row2, row3);
+            row0 = Sse.MoveLowToHigh(low01, low23);
+            row1 = Sse.MoveHighToLow(low23, low01);
+            row2 = Sse.MoveLowToHigh(high01, high23);
+            row3 = Sse.MoveHighToLow(high23, high01);
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            Vector128<ulong> low01 = AdvSimd.Arm64.ZipLow(row0, row1).AsUInt64(), high01 = AdvSimd.Arm64.ZipHigh(row0, row1).AsUInt64();
+            Vector128<ulong> low23 = AdvSimd.Arm64.ZipLow(row2, row3).AsUInt64(), high23 = AdvSimd.Arm64.ZipHigh(row2, row3).AsUInt64();
+            row0 = AdvSimd.Arm64.ZipLow(low01, low23).AsSingle();
+            row1 = AdvSimd.Arm64.ZipHigh(low01, low23).AsSingle();
+            row2 = AdvSimd.Arm64.ZipLow(high01, high23).AsSingle();
+            row3 = AdvSimd.Arm64.ZipHigh(high01, high23).AsSingle();
+        }
+        else
+        {
+            Vector128<float> c0 = row0, c1 = row1, c2 = row2, c3 = row3;
+            row0 = Vector128.Create(c0.GetElement(0), c1.GetElement(0), c2.GetElement(0), c3.GetElement(0));
+            row1 = Vector128.Create(c0.GetElement(1), c1.GetElement(1), c2.GetElement(1), c3.GetElement(1));
+            row2 = Vector128.Create(c0.GetElement(2), c1.GetElement(2), c2.GetElement(2), c3.GetElement(2));
+            row3 = Vector128.Create(c0.GetElement(3), c1.GetElement(3), c2.GetElement(3), c3.GetElement(3));
+        }
+    }
+
+    /// <summary>
     /// <c>Bᵀ</c> for F(4×4, 3×3) as a matrix, row by row: <c>Bᵀ d B</c> is what <see cref="Input512"/> computes in
     /// factored form. For tests and documentation.
     /// </summary>
