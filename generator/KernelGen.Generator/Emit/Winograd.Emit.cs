@@ -446,6 +446,15 @@ internal static class WinogradEmitter
                     }
                 }
 
+                if (!path.IsScalar)
+                {
+                    w.Line(Invariant($"// The weights stream from memory in large layers: ask for them {WinogradPlan.PrefetchFloats * sizeof(float) / 1024} KB ahead."));
+                    for (int line = 0; line < (winograd.Chunk + 15) / 16; line++)
+                    {
+                        w.Line(Invariant($"KgWinograd.Prefetch(ref {At("weights", Invariant($"{WinogradPlan.PrefetchFloats + (16 * line)}"))});"));
+                    }
+                }
+
                 w.Line(Invariant($"points = ref {Unsafe}.Add(ref points, {pointLanes});"));
                 w.Line(Invariant($"weights = ref {Unsafe}.Add(ref weights, {winograd.Chunk});"));
             }

@@ -88,6 +88,14 @@ internal sealed record WinogradPlan(int Tile, int TileRows, int TileColumns, int
         : null;
 
     /// <summary>
+    /// How far ahead of its weights a vector tile asks for them, in floats (16 KB): a register tile's transformed weights are
+    /// one stream of up to 0.8 MB, which a 512-channel layer reads from memory (17 MB in all, more than L2 and L3 keep
+    /// between calls). ResNet-18's 7×7 F(2×2) layer with its weights flushed from the caches: 794–864 µs against 867–938
+    /// without (Stopwatch harness, medians of 80, alternated); nearer (2–4 KB) helped less.
+    /// </summary>
+    public const int PrefetchFloats = 4096;
+
+    /// <summary>
     /// The plan for <paramref name="spec"/>, or null when it is computed directly (see <see cref="Choice"/>): F(2×2) where
     /// the attribute asks for it (Auto never chooses it for a kernel alone: a network does, see <see cref="PaysSmall"/>),
     /// else F(4×4) where asked for or where it pays.

@@ -23,6 +23,7 @@ using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgWinograd = global::KernelGen.WinogradTransforms;
 using KgWinograd2x2 = global::KernelGen.Winograd2x2Transforms;
 
 namespace Samples;
@@ -599,6 +600,8 @@ file static class LayersSmallKernel
             KgF512 w11 = KgV512.Create(KgUnsafe.Add(ref weights, 11));
             a11_0 = Fma(w11, x0, a11_0);
             a11_1 = Fma(w11, x1, a11_1);
+            // The weights stream from memory in large layers: ask for them 16 KB ahead.
+            KgWinograd.Prefetch(ref KgUnsafe.Add(ref weights, 4096));
             points = ref KgUnsafe.Add(ref points, 32);
             weights = ref KgUnsafe.Add(ref weights, 12);
         }
@@ -719,6 +722,8 @@ file static class LayersSmallKernel
             KgF256 w5 = KgV256.Create(KgUnsafe.Add(ref weights, 5));
             a5_0 = Fma(w5, x0, a5_0);
             a5_1 = Fma(w5, x1, a5_1);
+            // The weights stream from memory in large layers: ask for them 16 KB ahead.
+            KgWinograd.Prefetch(ref KgUnsafe.Add(ref weights, 4096));
             points = ref KgUnsafe.Add(ref points, 32);
             weights = ref KgUnsafe.Add(ref weights, 12);
         }
@@ -847,6 +852,8 @@ file static class LayersSmallKernel
             KgF128 w11 = KgV128.Create(KgUnsafe.Add(ref weights, 11));
             a11_0 = Fma(w11, x0, a11_0);
             a11_1 = Fma(w11, x1, a11_1);
+            // The weights stream from memory in large layers: ask for them 16 KB ahead.
+            KgWinograd.Prefetch(ref KgUnsafe.Add(ref weights, 4096));
             points = ref KgUnsafe.Add(ref points, 32);
             weights = ref KgUnsafe.Add(ref weights, 12);
         }

@@ -534,6 +534,8 @@ file static class LayersConv3x3Kernel
             KgF512 w7 = KgV512.Create(KgUnsafe.Add(ref weights, 7));
             a7_0 = Fma(w7, x0, a7_0);
             a7_1 = Fma(w7, x1, a7_1);
+            // The weights stream from memory in large layers: ask for them 16 KB ahead.
+            KgWinograd.Prefetch(ref KgUnsafe.Add(ref weights, 4096));
             points = ref KgUnsafe.Add(ref points, 32);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -644,6 +646,8 @@ file static class LayersConv3x3Kernel
             KgF256 w3 = KgV256.Create(KgUnsafe.Add(ref weights, 3));
             a3_0 = Fma(w3, x0, a3_0);
             a3_1 = Fma(w3, x1, a3_1);
+            // The weights stream from memory in large layers: ask for them 16 KB ahead.
+            KgWinograd.Prefetch(ref KgUnsafe.Add(ref weights, 4096));
             points = ref KgUnsafe.Add(ref points, 16);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
@@ -760,6 +764,8 @@ file static class LayersConv3x3Kernel
             KgF128 w7 = KgV128.Create(KgUnsafe.Add(ref weights, 7));
             a7_0 = Fma(w7, x0, a7_0);
             a7_1 = Fma(w7, x1, a7_1);
+            // The weights stream from memory in large layers: ask for them 16 KB ahead.
+            KgWinograd.Prefetch(ref KgUnsafe.Add(ref weights, 4096));
             points = ref KgUnsafe.Add(ref points, 8);
             weights = ref KgUnsafe.Add(ref weights, 8);
         }
