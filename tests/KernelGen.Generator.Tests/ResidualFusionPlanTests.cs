@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+
 namespace KernelGen.Generator.Tests;
 
 /// <summary>
@@ -35,10 +37,16 @@ public class ResidualFusionPlanTests
     [Fact]
     public void A_residual_block_fuses_and_its_sum_writes_over_the_residual()
     {
-        string network = NetworkFile(Network(Fused));
+        GeneratorDriverRunResult result = Harness.Run(Network(Fused)).Result;
+        string network = Harness.Generated(result, "Samples.Net.Network.g.cs");
         Assert.Contains("// Block fused into Conv2: its Winograd store adds the convolution to the residual, which this buffer holds, then Relu.", network, StringComparison.Ordinal);
         Assert.Contains("Conv2ForwardResidual(", network, StringComparison.Ordinal);
         Assert.DoesNotContain("BlockPart, ", network, StringComparison.Ordinal);
+
+        // Conv2's weights are compared on every call, so the sum is always fused: no part of its own is written, only training's kernel.
+        string[] sources = [.. result.Results.Single().GeneratedSources.Select(s => s.SourceText.ToString())];
+        Assert.Contains(sources, s => s.Contains("void BlockForward(", StringComparison.Ordinal));
+        Assert.DoesNotContain(sources, s => s.Contains("void BlockPart(", StringComparison.Ordinal));
 
         // Stem's buffer holds Block's output, as the doc comments of the workspace's buffers say.
         Assert.Matches("At inference, the output of [^<]*Stem, [^<]*Block", network);

@@ -59,7 +59,10 @@ internal sealed class AddLayer : LayerKind
         w.Line();
         var kernels = new Kernels(w, paths);
         kernels.AddForward(layer.Name, (AddSpec)layer.Spec, layer.Inputs.Count);
-        if (layer.Inputs.Count <= MaxSplitOperands)
+
+        // A sum always fused into its convolution at inference (one whose weights are compared, so packed on every call) has no part to run.
+        bool alwaysFused = layer.FusedProducer >= 0 && NetworkPacked.Inference(spec, spec.Layers[layer.FusedProducer]) is { } conv && NetworkPacked.Compared(conv);
+        if (layer.Inputs.Count <= MaxSplitOperands && !alwaysFused)
         {
             w.Line();
             kernels.AddPart(layer.Name, (AddSpec)layer.Spec, layer.Inputs.Count);
