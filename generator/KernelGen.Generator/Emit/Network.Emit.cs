@@ -352,16 +352,17 @@ internal static class NetworkEmitter
             w.Line("// With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.");
             w.Line("using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);");
             var calls = new NetworkCalls(spec, backward, inference: true);
-            foreach (NetworkLayer layer in spec.Layers)
+            for (int index = 0; index < spec.Layers.Count; index++)
             {
+                NetworkLayer layer = spec.Layers[index];
                 if (layer.Slot < 0)
                 {
                     continue; // A convolution a batch norm folds into runs with that batch norm.
                 }
 
-                if (spec.Layers.Any(l => l.FusedProducer >= 0 && spec.Layers[l.FusedProducer] == layer))
+                if (index + 1 < spec.Layers.Count && spec.Layers[index + 1].FusedProducer == index)
                 {
-                    continue; // A convolution a sum is fused into runs with that sum.
+                    continue; // A convolution a sum is fused into runs with that sum, the layer after it.
                 }
 
                 string output = calls.Output(layer);

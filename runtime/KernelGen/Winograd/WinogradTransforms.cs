@@ -74,31 +74,11 @@ public static class WinogradTransforms
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTiles4(Vector128<float> column0, Vector128<float> column1, Vector128<float> column2, Vector128<float> column3, ref float target)
     {
-        if (Sse.IsSupported)
-        {
-            Vector128<float> low01 = Sse.UnpackLow(column0, column1), high01 = Sse.UnpackHigh(column0, column1);
-            Vector128<float> low23 = Sse.UnpackLow(column2, column3), high23 = Sse.UnpackHigh(column2, column3);
-            Sse.MoveLowToHigh(low01, low23).StoreUnsafe(ref target);
-            Sse.MoveHighToLow(low23, low01).StoreUnsafe(ref target, 4);
-            Sse.MoveLowToHigh(high01, high23).StoreUnsafe(ref target, 8);
-            Sse.MoveHighToLow(high23, high01).StoreUnsafe(ref target, 12);
-        }
-        else if (AdvSimd.Arm64.IsSupported)
-        {
-            Vector128<ulong> low01 = AdvSimd.Arm64.ZipLow(column0, column1).AsUInt64(), high01 = AdvSimd.Arm64.ZipHigh(column0, column1).AsUInt64();
-            Vector128<ulong> low23 = AdvSimd.Arm64.ZipLow(column2, column3).AsUInt64(), high23 = AdvSimd.Arm64.ZipHigh(column2, column3).AsUInt64();
-            AdvSimd.Arm64.ZipLow(low01, low23).AsSingle().StoreUnsafe(ref target);
-            AdvSimd.Arm64.ZipHigh(low01, low23).AsSingle().StoreUnsafe(ref target, 4);
-            AdvSimd.Arm64.ZipLow(high01, high23).AsSingle().StoreUnsafe(ref target, 8);
-            AdvSimd.Arm64.ZipHigh(high01, high23).AsSingle().StoreUnsafe(ref target, 12);
-        }
-        else
-        {
-            for (int k = 0; k < 4; k++)
-            {
-                Vector128.Create(column0.GetElement(k), column1.GetElement(k), column2.GetElement(k), column3.GetElement(k)).StoreUnsafe(ref target, (nuint)(4 * k));
-            }
-        }
+        Transpose4(ref column0, ref column1, ref column2, ref column3);
+        column0.StoreUnsafe(ref target);
+        column1.StoreUnsafe(ref target, 4);
+        column2.StoreUnsafe(ref target, 8);
+        column3.StoreUnsafe(ref target, 12);
     }
 
     /// <summary>Asks for the cache line of <paramref name="address"/> (x64: <c>prefetcht0</c>; elsewhere nothing).</summary>
@@ -113,9 +93,9 @@ public static class WinogradTransforms
 
     /// <summary>
     /// Transposes four vectors as the rows of a 4 × 4 matrix, in place: on entry <paramref name="row0"/> … <paramref name="row3"/>
-    /// hold pixel columns 0–3 of four consecutive tiles (lane = tile), on return tile k's four pixels in row k — what
-    /// <see cref="StoreTiles4"/> stores, for a store that adds them to the output first (a residual sum fused into the
-    /// convolution).
+    /// hold pixel columns 0–3 of four consecutive tiles (lane = tile), on return tile k's four pixels in row k (SSE unpacks
+    /// or NEON zips): what <see cref="StoreTiles4"/> stores, and what a store that adds them to the output first (a residual
+    /// sum fused into the convolution) adds.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose4(ref Vector128<float> row0, ref Vector128<float> row1, ref Vector128<float> row2, ref Vector128<float> row3)
