@@ -362,13 +362,13 @@ internal static class NetworkEmitter
 
                 if (index + 1 < spec.Layers.Count && spec.Layers[index + 1].FusedProducer == index)
                 {
-                    continue; // A convolution a sum is fused into runs with that sum, the layer after it.
+                    continue; // A convolution a sum or pool is fused into runs with that layer, the one after it.
                 }
 
                 string output = calls.Output(layer);
                 if (layer.FusedProducer >= 0)
                 {
-                    ConvLayer.WriteResidual(w, calls, spec.Layers[layer.FusedProducer], layer, output, layer.Kind.Forward(calls, layer, output));
+                    ConvLayer.WriteFused(w, calls, spec.Layers[layer.FusedProducer], layer, output, layer.Kind.Forward(calls, layer, output));
                     continue;
                 }
 

@@ -20,14 +20,29 @@ internal static class PackedDirectEmitter
     /// <summary>The runtime's store of a tile's results into the output planes, which transposes them in registers.</summary>
     private const string StoreTile = "KgPackedTiles.Store";
 
-    /// <summary>The kernel class's entry, part and units of the packed overloads.</summary>
-    private static readonly (string Run, string Part, string Units) Members = ("RunPacked", "PackedPart", "PackedUnits");
+    /// <summary>
+    /// One form of the packed direct kernel: the plain one, or the pooled one (<see cref="ConvSpec.MaxPool"/>). Each has its
+    /// kernel class entry, part and units (<paramref name="Members"/>), its paths' entries <c>{Path}{Entry}</c>, one driver
+    /// and one switch over the paths' tiles.
+    /// </summary>
+    private sealed record Form((string Run, string Part, string Units) Members, string Entry, string Driver, string TileCall, EquatableArray<PackedDirectPathPlan> Paths)
+    {
+        public bool Pooled => Paths[0].Pool > 0;
+    }
+
+    private static Form Plain(PackedDirectPlan plan) => new(("RunPacked", "PackedPart", "PackedUnits"), "PackedDirect", "PackedDirect", "ChannelTile", plan.Paths);
+
+    private static Form Pooled(PackedDirectPlan plan) => new(("RunPooled", "PooledPart", "PooledUnits"), "Pooled", "Pooled", "PooledTile", plan.PooledPaths);
 
     /// <summary>The remarks that say the convolution has a packed direct form, why, and how each path tiles it.</summary>
     public static string[] Remarks(ConvSpec s, PackedDirectPlan plan) =>
     [
         Invariant($"Packed direct form, chosen because {PackedDirectPlan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> lays the weights out once in blocks of {PackedDirectPlan.Block} output channels, each [input channel, ky, kx, {PackedDirectPlan.Block} channels], and the overload taking them computes register tiles of consecutive output pixels of a row × vectors of output channels, each tap one broadcast input pixel times the channels' weight vectors{(plan.Copies ? Invariant($"; the input is first copied into zero-padded planes of {plan.PaddedHeight}×{plan.PaddedWidth}") : "")}. The same products as the plain overload, summed in another order (the rounding differs within the usual bound). The plain overload stays as it is."),
         .. plan.Paths.Select(p => Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {ConvEmitter.Describe(p.Unroll)}.")),
+        .. plan.Pool > 0
+            ? [Invariant($"Pooled form, <c>{s.Method.Name}Pooled</c>, for the {plan.Pool}×{plan.Pool} max pool (stride {plan.Pool}) a network runs after this convolution: the same tiles over {plan.Pool} output rows, each window's maximum of the activated sums taken in registers and only the pool's output ({s.Geometry.OutputHeight / plan.Pool}×{s.Geometry.OutputWidth / plan.Pool} per channel) stored; bit for bit the packed direct overload followed by the pool.")]
+            : System.Array.Empty<string>(),
+        .. plan.PooledPaths.Select(p => Invariant($"{p.Path.Name}, pooled: tiles of {p.Pixels} pooled pixel(s) ({p.Rows} × {p.Columns} output pixels) × {p.Channels} output channel(s){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}.")),
     ];
 
     /// <summary>The packing method and the packed overloads, written into the user's type beside the partial method.</summary>
@@ -42,9 +57,18 @@ internal static class PackedDirectEmitter
             Invariant($"Lays <paramref name=\"{weights}\"/> (OIHW [{g.OutChannels}, {g.InChannels}, {g.KernelHeight}, {g.KernelWidth}], as <see cref=\"{m.Name}({PackedOverload.Cref(m)})\"/> takes them) out for the packed direct overload of <c>{m.Name}</c>: blocks of {PackedDirectPlan.Block} output channels, each [{g.InChannels}, {g.KernelHeight}, {g.KernelWidth}, {PackedDirectPlan.Block}] ({Number(length)} floats{(conv.Packed.PaddedOutputs > g.OutChannels ? Invariant($", channels {g.OutChannels} .. {conv.Packed.PaddedOutputs - 1} zero") : "")})."),
             g.WeightLength, length, "PackedLayout", "PackedPack");
 
-        PackedOverload.WriteConvOverloads(w, m, g, kernel, "PackedLayout", length, Members,
+        PackedDirectPlan plan = conv.Packed;
+        PackedOverload.WriteConvOverloads(w, m, g, kernel, "PackedLayout", length, Plain(plan).Members,
             Invariant($"<c>{m.Name}</c> over weights laid out once by <see cref=\"{m.Name}PackWeights\"/>: the same products, with the output channels on the vector axis."),
             Invariant($"The packed direct overload of <c>{m.Name}</c> on up to <paramref name=\"parallelism\"/>'s threads: {(m.HasBatch ? "the samples of the batch, or each sample's" : "its")} (block of output channels, output row) pairs split among them; the output is bit-identical to one thread's."));
+        if (plan.Pool > 0)
+        {
+            int k = plan.Pool;
+            PackedOverload.WriteConvOverloads(w, m, g, kernel, "PackedLayout", length, Pooled(plan).Members,
+                Invariant($"<c>{m.Name}</c> over weights laid out once by <see cref=\"{m.Name}PackWeights\"/>, followed by a {k}×{k} max pool at stride {k}: <paramref name=\"{m.Output}\"/> receives the pool's output, [{g.OutChannels}, {g.OutputHeight / k}, {g.OutputWidth / k}] per sample, bit for bit what the packed overload and the pool give."),
+                Invariant($"<c>{m.Name}Pooled</c> on up to <paramref name=\"parallelism\"/>'s threads: (block of output channels, pooled row) pairs split among them; the output is bit-identical to one thread's."),
+                m.Name + "Pooled", g.OutChannels * (g.OutputHeight / k) * (g.OutputWidth / k));
+        }
     }
 
     /// <summary>The kernel class's packed direct members: the layout, the packing, the dispatch, each path and its tiles, the fill and the store.</summary>
@@ -52,24 +76,14 @@ internal static class PackedDirectEmitter
     {
         ConvSpec s = conv.Spec;
         Conv2DGeometry g = s.Geometry;
-        bool bias = s.Method.HasBias;
         w.Line("/// <summary>The packed weights' layout, which the packed overload checks its argument against.</summary>");
         w.Line(Invariant($"public const string PackedLayout = \"Conv2D {g.InChannels}→{g.OutChannels} {g.KernelHeight}×{g.KernelWidth}{(s.FlipKernel ? " flipped" : "")}: packed direct weights, [{plan.PaddedOutputs / PackedDirectPlan.Block} blocks, {g.InChannels} input channels, {g.KernelHeight}, {g.KernelWidth}, {PackedDirectPlan.Block} output channels]\";"));
         w.Line();
         WritePack(w, s, plan);
-        w.Line();
-        w.Line(Invariant($"/// <summary>A sample's packed direct work splits into its {g.OutputHeight} output rows × {g.OutChannels} output channels: a path's (block of output channels, output row) pairs stand evenly spread over these units.</summary>"));
-        w.Line(Invariant($"public const int PackedUnits = {PackedDirectPlan.Units(g)};"));
-        w.Line();
-        PackedOverload.WriteRunAndPart(w, plan.Paths.Select(p => p.Path), bias, Members, "PackedDirect",
-            "One part of a split packed call: every sample, the (block of output channels, output row) pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1.");
-
-        w.Line();
-        WritePaths(w, s, plan);
-        foreach (PackedDirectPathPlan path in plan.Paths)
+        WriteForm(w, s, plan, Plain(plan));
+        if (plan.Pool > 0)
         {
-            w.Line();
-            WriteTile(w, s, plan, path);
+            WriteForm(w, s, plan, Pooled(plan));
         }
 
         if (plan.Copies)
@@ -102,63 +116,85 @@ internal static class PackedDirectEmitter
         }
     }
 
-    private const string Driver = "PackedDirect", TileCall = "ChannelTile";
-
     /// <summary>
-    /// Each path's entry (<c>{Path}PackedDirect</c>, what the dispatch and the tests call) hands its index to the one
-    /// driver, <c>PackedDirect</c>, which takes the path's tile shape from a switch and calls its tile through
-    /// <c>ChannelTile</c>: the loops around the tiles are written once, not once per path.
+    /// Each path's entry (<c>{Path}PackedDirect</c>, or <c>{Path}Pooled</c>: what the dispatch and the tests call) hands its
+    /// index to the form's one driver, which takes the path's tile shape from a switch and calls its tile through
+    /// <c>ChannelTile</c> (<c>PooledTile</c>): the loops around the tiles are written once, not once per path.
     /// </summary>
-    private static void WritePaths(CodeWriter w, ConvSpec s, PackedDirectPlan plan)
+    private static void WriteForm(CodeWriter w, ConvSpec s, PackedDirectPlan plan, Form form)
     {
+        Conv2DGeometry g = s.Geometry;
+        string what = form.Pooled ? "pooled row" : "output row";
+        w.Line();
+        w.Line(Invariant($"/// <summary>A sample's {(form.Pooled ? "pooled" : "packed direct")} work splits into its {(form.Pooled ? g.OutputHeight / plan.Pool : g.OutputHeight)} {what}s × {g.OutChannels} output channels: a path's (block of output channels, {what}) pairs stand evenly spread over these units.</summary>"));
+        w.Line(Invariant($"public const int {form.Members.Units} = {(form.Pooled ? plan.PooledUnits(g) : PackedDirectPlan.Units(g))};"));
+        w.Line();
+        PackedOverload.WriteRunAndPart(w, form.Paths.Select(p => p.Path), s.Method.HasBias, form.Members, form.Entry,
+            Invariant($"One part of a split {(form.Pooled ? "pooled" : "packed")} call: every sample, the (block of output channels, {what}) pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1."));
+        w.Line();
         string[] roles = s.Method.HasBias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"];
         string arguments = string.Join(", ", roles.Select(r => $"ref {r}").Append("batch").Append("from").Append("to"));
-        for (int i = 0; i < plan.Paths.Count; i++)
+        for (int i = 0; i < form.Paths.Count; i++)
         {
-            PackedDirectPathPlan path = plan.Paths[i];
-            w.Line(Invariant($"/// <summary>Packed direct convolution on {path.Path.Name}, tiles of {path.Pixels} pixel(s) × {path.Channels} output channel(s): units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample (see <see cref=\"{Driver}\"/>).</summary>"));
-            w.Line($"public static void {path.Path.Name}PackedDirect({PartPathParameters(roles)}) => {Driver}({i}, {arguments});");
+            PackedDirectPathPlan path = form.Paths[i];
+            string tile = form.Pooled
+                ? Invariant($"tiles of {path.Pixels} pooled pixel(s) ({path.Rows} × {path.Columns}) × {path.Channels} output channel(s)")
+                : Invariant($"tiles of {path.Pixels} pixel(s) × {path.Channels} output channel(s)");
+            w.Line(Invariant($"/// <summary>{(form.Pooled ? "Pooled" : "Packed direct")} convolution on {path.Path.Name}, {tile}: units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample (see <see cref=\"{form.Driver}\"/>).</summary>"));
+            w.Line($"public static void {path.Path.Name}{form.Entry}({PartPathParameters(roles)}) => {form.Driver}({i}, {arguments});");
             w.Line();
         }
 
-        WriteDriver(w, s, plan, roles);
+        WriteDriver(w, s, plan, form, roles);
         w.Line();
         w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile.</summary>");
         w.Line(AggressiveOptimization);
         string bias = s.Method.HasBias ? "ref float bias, " : "", biasArgument = s.Method.HasBias ? "ref bias, " : "";
-        using (w.Block($"private static void {TileCall}(int path, ref float input, ref float weights, {bias}ref float tile)"))
+        using (w.Block($"private static void {form.TileCall}(int path, ref float input, ref float weights, {bias}ref float tile)"))
         using (w.Block("switch (path)"))
         {
-            for (int i = 0; i < plan.Paths.Count; i++)
+            for (int i = 0; i < form.Paths.Count; i++)
             {
-                w.Line(i == plan.Paths.Count - 1 ? "default:" : Invariant($"case {i}:"));
-                w.Line(Invariant($"    {plan.Paths[i].TileName}(ref input, ref weights, {biasArgument}ref tile);"));
+                w.Line(i == form.Paths.Count - 1 ? "default:" : Invariant($"case {i}:"));
+                w.Line(Invariant($"    {form.Paths[i].TileName}(ref input, ref weights, {biasArgument}ref tile);"));
                 w.Line("    break;");
             }
         }
+
+        foreach (PackedDirectPathPlan path in form.Paths)
+        {
+            w.Line();
+            WriteTile(w, s, plan, path);
+        }
     }
 
-    private static void WriteDriver(CodeWriter w, ConvSpec s, PackedDirectPlan plan, string[] roles)
+    private static void WriteDriver(CodeWriter w, ConvSpec s, PackedDirectPlan plan, Form form, string[] roles)
     {
         Conv2DGeometry g = s.Geometry;
-        bool bias = s.Method.HasBias;
-        int rows = g.OutputHeight, width = g.OutputWidth, plane = g.OutputHeight * g.OutputWidth, units = PackedDirectPlan.Units(g);
-        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0, tiles = plan.Paths.Max(p => (long)p.Pixels * p.Channels);
+        bool bias = s.Method.HasBias, pooled = form.Pooled;
+        int k = System.Math.Max(plan.Pool, 1);
+        int rows = pooled ? g.OutputHeight / k : g.OutputHeight, width = pooled ? g.OutputWidth / k : g.OutputWidth, plane = rows * width;
+        int units = pooled ? plan.PooledUnits(g) : PackedDirectPlan.Units(g);
+        int rowStep = (pooled ? k : 1) * g.StrideHeight * plan.PaddedWidth, columnStep = (pooled ? k : 1) * g.StrideWidth;
+        // A pooled row's tiles fill one row of results [pixel, channel], stored once the row is whole.
+        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0;
+        long tiles = pooled ? width * form.Paths.Max(p => (long)p.Channels) : form.Paths.Max(p => (long)p.Pixels * p.Channels);
 
         // A tile starts from its channels' biases, loaded as vectors: where the last tile's channels run past the layer's,
         // it reads them from a copy padded with zeros.
         bool padsBias = bias && plan.PaddedOutputs > g.OutChannels;
         long scratch = band + tiles + (padsBias ? plan.PaddedOutputs : 0);
         w.Line(Invariant($"/// <summary>"));
-        w.Line(Invariant($"/// Packed direct convolution on path <paramref name=\"path\"/>. Of its (block of output channels, output row) pairs, pair p = block × {rows} + row"));
+        string what = pooled ? "pooled row" : "output row";
+        w.Line(Invariant($"/// {(pooled ? Invariant($"Pooled convolution ({k}×{k} max pool, stride {k})") : "Packed direct convolution")} on path <paramref name=\"path\"/>. Of its (block of output channels, {what}) pairs, pair p = block × {rows} + row"));
         w.Line(Invariant($"/// stands at unit p × {units} / pairs: a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1{(plan.Copies ? ", each part copying the padded input for itself" : "")}. A row is"));
-        w.Line(Invariant($"/// computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them."));
+        w.Line(Invariant($"/// computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them{(pooled ? Invariant($"; a pooled row's tiles (each over {k} rows of the convolution) fill one row of results, stored when it is whole") : "")}."));
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {Driver}(int path, {PartPathParameters(roles)})"))
+        using (w.Block($"private static void {form.Driver}(int path, {PartPathParameters(roles)})"))
         {
-            w.Line("// The path's tile: output pixels × output channels.");
-            w.Line($"(int pixels, int channels) = path switch {{ {string.Join(", ", plan.Paths.Select((p, i) => Invariant($"{(i == plan.Paths.Count - 1 ? "_" : Invariant($"{i}"))} => ({p.Pixels}, {p.Channels})")))} }};");
+            w.Line(pooled ? "// The path's tile: pooled pixels × output channels." : "// The path's tile: output pixels × output channels.");
+            w.Line($"(int pixels, int channels) = path switch {{ {string.Join(", ", form.Paths.Select((p, i) => Invariant($"{(i == form.Paths.Count - 1 ? "_" : Invariant($"{i}"))} => ({p.Pixels}, {p.Channels})")))} }};");
             w.Line(Invariant($"int pairs = (({g.OutChannels} + channels - 1) / channels) * {rows};"));
             w.Line(Invariant($"int first = (int)((((long)from * pairs) + {units - 1}) / {units}), end = (int)((((long)to * pairs) + {units - 1}) / {units});"));
             using (w.Block("if (first >= end)"))
@@ -167,7 +203,7 @@ internal static class PackedDirectEmitter
             }
 
             w.Line();
-            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats), ") : "")}one tile's results [pixels, channels]{(padsBias ? Invariant($", the biases padded to {plan.PaddedOutputs} channels") : "")}."));
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats), ") : "")}{(pooled ? "one pooled row's results [pixels, channels]" : "one tile's results [pixels, channels]")}{(padsBias ? Invariant($", the biases padded to {plan.PaddedOutputs} channels") : "")}."));
             w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
             using (w.Block("try"))
             {
@@ -202,7 +238,7 @@ internal static class PackedDirectEmitter
                         w.Line(Invariant($"ref float planes = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
                     }
 
-                    w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutputLength)))};"));
+                    w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutChannels * plane)))};"));
                     using (w.Block(Invariant($"for (int block = first / {rows}; block * {rows} < end; block++)")))
                     {
                         w.Line(Invariant($"int o0 = block * channels, count = {MathClass}.Min(channels, {g.OutChannels} - o0);"));
@@ -215,18 +251,27 @@ internal static class PackedDirectEmitter
 
                         using (w.Block(Invariant($"for (int oy = {MathClass}.Max(first - (block * {rows}), 0); oy < {MathClass}.Min(end - (block * {rows}), {rows}); oy++)")))
                         {
-                            w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {g.StrideHeight * plan.PaddedWidth}"))};"));
+                            w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {rowStep}"))};"));
                             w.Line(Invariant($"ref float target = ref {At("result", Invariant($"(o0 * {plane}) + (oy * {width})"))};"));
                             w.Line(Invariant($"// Whole tiles, then the last one moved back over pixels the one before computed, the same way."));
                             using (w.Block(Invariant($"for (int ox = 0; ; ox += pixels)")))
                             {
                                 w.Line(Invariant($"ox = {MathClass}.Min(ox, {width} - pixels);"));
-                                w.Line(Invariant($"{TileCall}(path, ref {At("row", Offset(0, ("ox", g.StrideWidth)))}, ref blockWeights, {(bias ? "ref blockBias, " : "")}ref tile);"));
-                                w.Line(Invariant($"{StoreTile}(ref tile, channels, pixels, count, ref {At("target", "ox")}, {plane});"));
+                                w.Line(Invariant($"{form.TileCall}(path, ref {At("row", Offset(0, ("ox", columnStep)))}, ref blockWeights, {(bias ? "ref blockBias, " : "")}ref {(pooled ? At("tile", "ox * channels") : "tile")});"));
+                                if (!pooled)
+                                {
+                                    w.Line(Invariant($"{StoreTile}(ref tile, channels, pixels, count, ref {At("target", "ox")}, {plane});"));
+                                }
+
                                 using (w.Block(Invariant($"if (ox + pixels == {width})")))
                                 {
                                     w.Line("break;");
                                 }
+                            }
+
+                            if (pooled)
+                            {
+                                w.Line(Invariant($"{StoreTile}(ref tile, channels, {width}, count, ref target, {plane});"));
                             }
                         }
                     }
@@ -241,14 +286,17 @@ internal static class PackedDirectEmitter
     }
 
     /// <summary>
-    /// The register tile: <paramref name="pixels"/> consecutive output pixels × the path's vectors of output channels,
-    /// summed over every input channel and tap — each tap loads the channels' weight vectors once and broadcasts each
-    /// pixel's input once.
+    /// The register tile: consecutive output pixels of a row (of <see cref="PackedDirectPathPlan.Rows"/> rows, for the pooled
+    /// form) × the path's vectors of output channels, summed over every input channel and tap — each tap loads the
+    /// channels' weight vectors once and broadcasts each pixel's input once. The pooled form's tile then keeps each
+    /// window's maximum.
     /// </summary>
     private static void WriteTile(CodeWriter w, ConvSpec s, PackedDirectPlan plan, PackedDirectPathPlan tile)
     {
-        int pixels = tile.Pixels;
+        // Accumulator i is output pixel (i / columns, i mod columns) of the tile.
+        int pixels = tile.Rows * tile.Columns, columns = tile.Columns, k = tile.Pool;
         Conv2DGeometry g = s.Geometry;
+        int Pixel(int i) => ((i / columns) * g.StrideHeight * plan.PaddedWidth) + (i % columns * g.StrideWidth);
         SimdPath path = tile.Path;
         int vectors = tile.Vectors, channels = tile.Channels, width = path.Width;
         int kh = g.KernelHeight, kw = g.KernelWidth, block = PackedDirectPlan.Block;
@@ -257,7 +305,9 @@ internal static class PackedDirectEmitter
         bool bias = s.Method.HasBias;
         string name = ActivationText.Name(s.Activation);
         string activation = s.Activation.IsNone ? "" : Invariant($", then {name}");
-        w.Line(Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}: tile[pixel, channel].</summary>"));
+        w.Line(k > 0
+            ? Invariant($"/// <summary>Output pixels 0 .. {columns - 1} of {k} rows (input from <paramref name=\"input\"/>, {g.StrideWidth} apart, rows {g.StrideHeight} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}, then the maximum of each {k}×{k} window: tile[pooled pixel, channel] for pooled pixels 0 .. {tile.Pixels - 1}.</summary>")
+            : Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}: tile[pixel, channel].</summary>"));
         w.Line(AggressiveOptimization);
         using (w.Block($"private static void {tile.TileName}(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float tile)"))
         {
@@ -287,7 +337,7 @@ internal static class PackedDirectEmitter
 
                 for (int i = 0; i < pixels; i++)
                 {
-                    w.Line(Invariant($"x = {path.Broadcast(At(inputRef, Sum(inputOffset, i * g.StrideWidth)))};"));
+                    w.Line(Invariant($"x = {path.Broadcast(At(inputRef, Sum(inputOffset, Pixel(i))))};"));
                     for (int v = 0; v < vectors; v++)
                     {
                         w.Line($"{Acc(i, v)} = {path.MultiplyAdd("x", Invariant($"w{v}"), Acc(i, v))};");
@@ -351,6 +401,23 @@ internal static class PackedDirectEmitter
                 }
             }
 
+            if (k > 0)
+            {
+                // The planner fuses a pool only after an activation applied in registers.
+                w.Line(Invariant($"// tile[pooled pixel, channel]: each {k}×{k} window's maximum, the output channels of each pooled pixel side by side."));
+                for (int j = 0; j < tile.Pixels; j++)
+                {
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        int pooledPixel = j, vector = v;
+                        var window = Enumerable.Range(0, k).SelectMany(r => Enumerable.Range(0, k).Select(c => Acc((r * columns) + (pooledPixel * k) + c, vector))).ToList();
+                        w.Line(path.Store(Maximum(path, window), "tile", (j * channels) + (v * width)));
+                    }
+                }
+
+                return;
+            }
+
             w.Line("// tile[pixel, channel]: the output channels of each pixel side by side.");
             for (int i = 0; i < pixels; i++)
             {
@@ -371,6 +438,11 @@ internal static class PackedDirectEmitter
             }
         }
     }
+
+    /// <summary>The maximum of <paramref name="values"/> as C#, taken in pairs.</summary>
+    private static string Maximum(SimdPath path, List<string> values) => values.Count == 1
+        ? values[0]
+        : path.Max(Maximum(path, [.. values.Take(values.Count / 2)]), Maximum(path, [.. values.Skip(values.Count / 2)]));
 
     /// <summary>A literal offset plus a constant, as C#.</summary>
     private static string Sum(string offset, int constant) =>

@@ -73,12 +73,13 @@ internal static class PackedOverload
     /// A convolution's packed overloads (Winograd's, or the packed direct one): <c>{Method}(input, PackedWeights, …)</c>,
     /// which checks every argument and calls <c>{kernel}.{run}</c>, and the same with a <c>Parallelism</c>, which splits
     /// the call's <c>{kernel}.{units}</c> units among threads through <c>{kernel}.{part}</c>. Named <paramref name="name"/>
-    /// if given, else as the user's method.
+    /// if given, else as the user's method; its output has <paramref name="outputLength"/> floats per sample if given, else the convolution's.
     /// </summary>
     public static void WriteConvOverloads(CodeWriter w, MethodTarget m, Conv2DGeometry g, string kernel, string layout, long length,
-        (string Run, string Part, string Units) members, string summary, string threadedSummary, string? name = null)
+        (string Run, string Part, string Units) members, string summary, string threadedSummary, string? name = null, int? outputLength = null)
     {
         m = m with { Name = name ?? m.Name };
+        int output = outputLength ?? g.OutputLength;
         string weights = m.Parameters[1], access = Access(m), parameters = Parameters(m);
         string bias = m.HasBias ? m.Parameters[2] : "default";
         w.Line();
@@ -86,7 +87,7 @@ internal static class PackedOverload
         w.Line(GeneratedCode);
         using (w.Block($"{access} void {m.Name}({parameters})"))
         {
-            WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, layout, length);
+            WriteChecks(w, m, g.InputLength, output, g.OutChannels, kernel, layout, length);
             w.Line($"{kernel}.{members.Run}({m.Input}, {weights}.Values, {(m.HasBias ? bias + ", " : "")}{m.Output}, {m.Batch});");
         }
 
@@ -95,8 +96,8 @@ internal static class PackedOverload
         w.Line(GeneratedCode);
         using (w.Block($"{access} void {m.Name}({parameters}, global::KernelGen.Parallelism parallelism)"))
         {
-            WriteChecks(w, m, g.InputLength, g.OutputLength, g.OutChannels, kernel, layout, length);
-            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.{members.Part}, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {g.OutputLength}, {m.Batch}, {kernel}.{members.Units}, parallelism);"));
+            WriteChecks(w, m, g.InputLength, output, g.OutChannels, kernel, layout, length);
+            w.Line(Invariant($"global::KernelGen.KernelParts.Run({kernel}.{members.Part}, {m.Input}, {g.InputLength}, {weights}.Values, {bias}, {m.Output}, {output}, {m.Batch}, {kernel}.{members.Units}, parallelism);"));
         }
     }
 

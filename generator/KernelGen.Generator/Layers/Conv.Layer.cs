@@ -103,19 +103,24 @@ internal sealed class ConvLayer : WeightedLayer
     private static string Call(NetworkCalls c, NetworkLayer layer, string target, string weights) => Call(c, layer, target, weights, c.Threads);
 
     /// <summary>
-    /// A sum fused into the convolution before it (<see cref="NetworkLayer.FusedProducer"/>) at inference: the convolution's
-    /// Winograd overload <c>{Method}Residual</c>, which adds itself into <paramref name="target"/> — the buffer of the other
-    /// operand, the residual — and applies the sum's activation. Without <c>FixedWeights</c>, a layer whose weights are not
+    /// A layer fused into the convolution before it (<see cref="NetworkLayer.FusedProducer"/>) at inference, written into
+    /// <paramref name="target"/>: a sum, by the convolution's Winograd overload <c>{Method}Residual</c>, which adds itself
+    /// into the buffer of the other operand, the residual, and applies the sum's activation
+    /// (<see cref="ConvSpec.Residual"/>); a max pool, by its packed direct overload <c>{Method}Pooled</c>, which stores only
+    /// each window's maximum (<see cref="ConvSpec.MaxPool"/>). Without <c>FixedWeights</c>, a layer whose weights are not
     /// compared (<see cref="NetworkPacked.Compared"/>) runs its plain overload into its own buffer and then
-    /// <paramref name="plainSum"/>, the sum's own call, with the same results.
+    /// <paramref name="plain"/>, the fused layer's own call, with the same results.
     /// </summary>
-    public static void WriteResidual(CodeWriter w, NetworkCalls c, NetworkLayer producer, NetworkLayer sum, string target, string plainSum)
+    public static void WriteFused(CodeWriter w, NetworkCalls c, NetworkLayer producer, NetworkLayer fused, string target, string plain)
     {
         ConvSpec conv = NetworkPacked.Inference(c.Spec, producer)!;
+        bool pool = fused.Spec is PoolSpec;
         string weights = $"{producer.Owner}Weight.Values", version = $"{producer.Owner}Weight.Version";
         string Fused(string packed) =>
-            $"{conv.Method.Name}Residual({c.Read(producer.Inputs[0])}, {packed}, {(producer.HasBias ? $"{producer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(sum, target)}, batch{c.Threads});";
-        string comment = $"// {sum.Name} fused into {producer.Name}: its Winograd store adds the convolution to the residual, which this buffer holds, {(sum.Activation.IsNone ? "in place" : $"then {sum.Activation}")}.";
+            $"{conv.Method.Name}{(pool ? "Pooled" : "Residual")}({c.Read(producer.Inputs[0])}, {packed}, {(producer.HasBias ? $"{producer.Owner}Bias.Values, " : "")}{NetworkCalls.Written(fused, target)}, batch{c.Threads});";
+        string comment = pool
+            ? $"// {fused.Name} fused into {producer.Name}: its tiles keep each window's maximum, and only the pool's output is stored."
+            : $"// {fused.Name} fused into {producer.Name}: its Winograd store adds the convolution to the residual, which this buffer holds, {(fused.Activation.IsNone ? "in place" : $"then {fused.Activation}")}.";
         if (NetworkPacked.Compared(conv))
         {
             w.Line(comment);
@@ -123,7 +128,7 @@ internal sealed class ConvLayer : WeightedLayer
             return;
         }
 
-        w.Line(comment + " Without FixedWeights, the convolution and then the sum.");
+        w.Line(comment + $" Without FixedWeights, the convolution and then the {(pool ? "pool" : "sum")}.");
         using (w.Block("if (FixedWeights)"))
         {
             w.Line(Fused(NetworkPacked.Weights(producer, conv.Method, weights, version)));
@@ -132,7 +137,7 @@ internal sealed class ConvLayer : WeightedLayer
         using (w.Block("else"))
         {
             w.Line(Call(c, producer, c.Output(producer), weights));
-            w.Line(plainSum);
+            w.Line(plain);
         }
     }
 

@@ -74,6 +74,14 @@ internal sealed record ConvSpec(
     /// sum's own — the <c>[Add]</c> fused into the store. Null for every other convolution.
     /// </summary>
     public ActivationSpec? Residual { get; init; }
+
+    /// <summary>
+    /// Set by a network for a convolution whose only reader is the <c>[MaxPool2D]</c> right after it, a pool of
+    /// <c>MaxPool</c> × <c>MaxPool</c> windows at the same stride with no padding (see <see cref="NetworkLayer.FusedProducer"/>):
+    /// its packed direct form also comes as <c>{Method}Pooled</c>, whose register tiles take the maximum of each window's
+    /// pixels in registers and store only the pooled output. 0 for every other convolution.
+    /// </summary>
+    public int MaxPool { get; init; }
 }
 
 /// <summary>The attribute's <c>Algorithm</c>: the runtime's <c>ConvAlgorithm</c>, value for value.</summary>
@@ -221,8 +229,9 @@ internal sealed record NetworkLayer(
     /// <summary>
     /// For an <c>[Add]</c> at inference: the index of the operand, the convolution just before it, whose Winograd form adds
     /// itself into the other operand's buffer and applies the sum's activation (<see cref="ConvSpec.Residual"/>), so that
-    /// the sum costs no pass of its own; the sum then writes that operand's buffer (its <see cref="Slot"/>). -1 for
-    /// every other layer.
+    /// the sum costs no pass of its own; the sum then writes that operand's buffer (its <see cref="Slot"/>). For a
+    /// <c>[MaxPool2D]</c> at inference: the index of the convolution just before it, whose pooled form
+    /// (<see cref="ConvSpec.MaxPool"/>) writes the pool's output. -1 for every other layer.
     /// </summary>
     public int FusedProducer { get; init; } = -1;
 

@@ -27,13 +27,15 @@ internal static class NetworkPacked
     /// standing alone (or where asked for) — compared on every call on planes of at least <see cref="MinimumPixels"/>
     /// (<see cref="Compared"/>), with <c>FixedWeights</c> only on smaller ones; else Winograd F(2×2) where it pays on a small
     /// plane (<see cref="WinogradPlan.PaysSmall"/>: ResNet-18's 7×7 layers); else the packed direct form where it pays as
-    /// it would stand alone (<see cref="PackedDirectPlan"/>); else direct. Until the transformed weights were kept in
+    /// it would stand alone (<see cref="PackedDirectPlan"/>); else direct. A convolution a max pool fuses into
+    /// (<see cref="ConvSpec.MaxPool"/>) runs the packed direct form's pooled overload. Until the transformed weights were kept in
     /// chunks of output channels, F(4×4) did not pay on small planes even with fixed weights (ResNet-18's 14×14 layers
     /// 0.15–0.2 ms slower each than the packed direct form); chunked, the 256-channel one runs 0.74 ms against 1.21 with
     /// its weights read from memory.
     /// </summary>
     public static ConvSpec Planned(ConvSpec conv) =>
-        conv.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect or ConvAlgorithmChoice.Winograd2x2
+        conv.MaxPool > 0 ? conv with { Algorithm = ConvAlgorithmChoice.PackedDirect }
+        : conv.Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect or ConvAlgorithmChoice.Winograd2x2
             || WinogradPlan.For(conv, legacyIntrinsics: false) is not null ? conv
         : WinogradPlan.PaysSmall(conv) ? conv with { Algorithm = ConvAlgorithmChoice.Winograd2x2 }
         : PackedDirectPlan.For(conv with { Algorithm = ConvAlgorithmChoice.Auto }, legacyIntrinsics: false, winograd: false) is not null

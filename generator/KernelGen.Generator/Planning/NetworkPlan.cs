@@ -18,7 +18,7 @@ internal static class NetworkPlanner
 {
     public static NetworkPlan Plan(NetworkSpec spec, bool legacyIntrinsics)
     {
-        NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(WithResidualFusions(Fold(spec)))));
+        NetworkSpec folded = WithActivationSlots(WithWeightGradientProducts(WithInputGradients(WithPoolFusions(WithResidualFusions(Fold(spec))))));
         var kernels = new List<KernelPlan>();
         // A convolution gets the packed form inference runs (NetworkPacked.Planned), if any: not one a batch norm folds
         // away, which runs only in training.
@@ -157,10 +157,45 @@ internal static class NetworkPlanner
     }
 
     /// <summary>
+    /// Fuses each <c>[MaxPool2D]</c> of k × k windows at stride k without padding (k 2 or 3, floor mode) into the convolution
+    /// just before it, where nothing else reads the convolution (so no batch norm folds it), its activation works on
+    /// whole vectors, and it would not run Winograd at inference (<see cref="NetworkPacked.Planned"/>): the convolution's
+    /// spec gets the window (<see cref="ConvSpec.MaxPool"/>) and runs its packed direct form's pooled overload, the pool
+    /// the convolution's index (<see cref="NetworkLayer.FusedProducer"/>). Small networks start so: LeNet's and the MNIST
+    /// CNN's <c>maxpool(relu(conv(x)))</c>, whose convolution's output is four times the pool's.
+    /// </summary>
+    internal static NetworkSpec WithPoolFusions(NetworkSpec spec)
+    {
+        NetworkLayer[] layers = [.. spec.Layers];
+        for (int i = 1; i < layers.Length; i++)
+        {
+            int p = i - 1;
+            if (layers[i] is not { Spec: PoolSpec { Kind: PoolKind.Max } pool, Inputs: [int read] } || read != p
+                || pool.KernelHeight is not (2 or 3) || pool.KernelWidth != pool.KernelHeight || pool.StrideHeight != pool.KernelHeight || pool.StrideWidth != pool.KernelHeight
+                || pool.PadTop + pool.PadBottom + pool.PadLeft + pool.PadRight > 0 || pool.CeilMode || pool.DilationHeight != 1 || pool.DilationWidth != 1)
+            {
+                continue;
+            }
+
+            if (layers[p] is { Spec: ConvSpec conv, Separate: null } producer && conv.Groups == 1 && conv.Activation.Vectorised && conv.Residual is null
+                && conv.Algorithm is ConvAlgorithmChoice.Auto or ConvAlgorithmChoice.PackedDirect
+                && NetworkPacked.Planned(conv).Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect
+                && layers.Count(l => l.Inputs.Contains(p)) == 1)
+            {
+                layers[p] = producer with { Spec = conv with { MaxPool = pool.KernelHeight } };
+                layers[i] = layers[i] with { FusedProducer = p };
+            }
+        }
+
+        return spec with { Layers = layers.ToEquatableArray() };
+    }
+
+    /// <summary>
     /// Gives every layer that inference runs a buffer for its output (<see cref="NetworkLayer.Slot"/>), reusing the buffer of
     /// a tensor no later layer reads: a tensor lives from the layer that writes it to the last that reads it (the network's
     /// output to the end), and a layer never writes into a buffer it reads but for a sum fused into its convolution, which
-    /// writes over its residual (<see cref="NetworkLayer.FusedProducer"/>). Each layer takes the smallest free buffer that
+    /// writes over its residual (<see cref="NetworkLayer.FusedProducer"/>); a pool fused into its convolution reads what the
+    /// convolution reads. Each layer takes the smallest free buffer that
     /// holds its output, or else grows the largest free one, or else a new one (<see cref="NetworkSpec.Slots"/>). A
     /// convolution a batch norm folds into does not run at inference, so it has none, and the batch norm reads its input.
     /// </summary>
@@ -172,6 +207,11 @@ internal static class NetworkPlanner
         for (int i = 0; i < layers.Length; i++)
         {
             reads[i] = layers[i].Folded is null ? layers[i].Inputs : layers[layers[i].Inputs[0]].Inputs;
+            if (layers[i].FusedProducer >= 0 && layers[i].Spec is PoolSpec)
+            {
+                // A pool fused into its convolution runs with it: it reads what the convolution reads while it writes.
+                reads[i] = [.. reads[i], .. layers[layers[i].FusedProducer].Inputs];
+            }
             if (layers[i].Folded is not null)
             {
                 foldedAway[layers[i].Inputs[0]] = true;
@@ -201,7 +241,7 @@ internal static class NetworkPlanner
                 continue;
             }
 
-            if (layers[i].FusedProducer >= 0)
+            if (layers[i].FusedProducer >= 0 && layers[i].Spec is AddSpec)
             {
                 // A sum fused into its convolution writes over the residual, whose last reader it is.
                 int residual = layers[i].Inputs.First(k => k != layers[i].FusedProducer);

@@ -10,13 +10,24 @@ namespace KernelGen.Generator.Planning;
 /// (<see cref="MovedBack"/>), its last tile is moved back to end at the row's end: it computes some pixels the tile before
 /// it computed, the same way, and stores the same values again — one tile method per path, not one more for the tail.
 /// </summary>
-internal sealed record PackedDirectPathPlan(SimdPath Path, int Pixels, int Vectors, bool MovedBack, Unroll Unroll)
+/// <remarks>
+/// A tile of the pooled form (<paramref name="Pool"/> k above 0, <see cref="ConvSpec.MaxPool"/>) covers k rows and
+/// <paramref name="Pixels"/> × k columns of the convolution's output and keeps the maximum of each k × k window:
+/// <paramref name="Pixels"/> is then its pooled pixels, and a row is a row of the pool's output.
+/// </remarks>
+internal sealed record PackedDirectPathPlan(SimdPath Path, int Pixels, int Vectors, bool MovedBack, Unroll Unroll, int Pool = 0)
 {
     /// <summary>Output channels per tile: the vectors' lanes.</summary>
     public int Channels => Vectors * Path.Width;
 
+    /// <summary>Rows of the convolution's output a tile computes: the pool's window, or one.</summary>
+    public int Rows => Math.Max(Pool, 1);
+
+    /// <summary>Pixels of the convolution's output a tile computes in each of its rows.</summary>
+    public int Columns => Pixels * Rows;
+
     /// <summary>The register tile's method.</summary>
-    public string TileName => FormattableString.Invariant($"{Path.Name}ChannelTile{Pixels}x{Vectors}");
+    public string TileName => FormattableString.Invariant($"{Path.Name}{(Pool > 0 ? "PooledTile" : "ChannelTile")}{Pixels}x{Vectors}");
 }
 
 /// <summary>
@@ -30,6 +41,15 @@ internal sealed record PackedDirectPathPlan(SimdPath Path, int Pixels, int Vecto
 /// </summary>
 internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool Copies, int PaddedOutputs, EquatableArray<PackedDirectPathPlan> Paths)
 {
+    /// <summary>
+    /// The tiles of the pooled form, <c>{Method}Pooled</c>, for a convolution a network fuses a max pool into
+    /// (<see cref="ConvSpec.MaxPool"/>); empty for every other.
+    /// </summary>
+    public EquatableArray<PackedDirectPathPlan> PooledPaths { get; init; } = EquatableArray<PackedDirectPathPlan>.Empty;
+
+    /// <summary>The pooled form's window and stride, k (its output is the convolution's, k × k windows at stride k, no padding); 0 without one.</summary>
+    public int Pool => PooledPaths.Count > 0 ? PooledPaths[0].Pool : 0;
+
     /// <summary>
     /// The most bytes of weights a tile's channels may take: three quarters of this machine's 1 MB L2 (a 512-channel 3×3 layer in
     /// tiles of 64 channels, 1.2 MB, measured 0.8× the plain tiles; in tiles of 32, 0.6 MB, faster).
@@ -67,6 +87,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// <summary>The units a split call divides among threads: output rows × output channels (at most <see cref="int.MaxValue"/>).</summary>
     public static int Units(Conv2DGeometry g) => (int)Math.Min((long)g.OutputHeight * g.OutChannels, int.MaxValue);
 
+    /// <summary>The pooled form's units: the pool's output rows × output channels.</summary>
+    public int PooledUnits(Conv2DGeometry g) => (int)Math.Min((long)(g.OutputHeight / Pool) * g.OutChannels, int.MaxValue);
+
     /// <summary>
     /// The plan for <paramref name="spec"/>, or null when its packed overload is not this one: asked for
     /// (<c>ConvAlgorithm.PackedDirect</c>), or chosen by Auto where the plain tiles waste work — see <see cref="Pays"/>.
@@ -82,9 +105,15 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
 
         int height = g.PlaneRows, width = ((g.OutputWidth - 1) * g.StrideWidth) + ((g.KernelWidth - 1) * g.DilationWidth) + 1;
         bool copies = g.PadTop > 0 || g.PadLeft > 0 || g.PadBottom > 0 || g.PadRight > 0;
-        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p)).ToEquatableArray();
-        int widest = Math.Max(Block, paths.Max(p => p.Channels));
-        return new PackedDirectPlan(copies ? height : g.Height, copies ? width : g.Width, copies, (int)ConvPlanner.RoundUp(g.OutChannels, widest), paths);
+        var paths = SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p, pool: 0)).ToEquatableArray();
+        var pooled = spec.MaxPool > 0
+            ? SimdPath.ForTiles(legacyIntrinsics).Select(p => PlanPath(g, p, spec.MaxPool)).ToEquatableArray()
+            : EquatableArray<PackedDirectPathPlan>.Empty;
+        int widest = Math.Max(Block, paths.Concat(pooled).Max(p => p.Channels));
+        return new PackedDirectPlan(copies ? height : g.Height, copies ? width : g.Width, copies, (int)ConvPlanner.RoundUp(g.OutChannels, widest), paths)
+        {
+            PooledPaths = pooled,
+        };
     }
 
     /// <summary>
@@ -108,7 +137,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     public static string Choice(ConvSpec spec)
     {
         Conv2DGeometry g = spec.Geometry;
-        return spec.Algorithm == ConvAlgorithmChoice.PackedDirect && (g.Groups != 1 || !Pays(g)) ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
+        return spec.MaxPool > 0 && !Pays(g)
+            ? FormattableString.Invariant($"a {spec.MaxPool}×{spec.MaxPool} max pool follows it in the network: its tiles take each window's maximum of whole vectors of channels in registers, and only the pooled output is stored")
+            : spec.Algorithm == ConvAlgorithmChoice.PackedDirect && (g.Groups != 1 || !Pays(g)) ? "the attribute asks for it (Algorithm = ConvAlgorithm.PackedDirect)"
             : g.StrideHeight > 1 || g.StrideWidth > 1 ? FormattableString.Invariant($"the stride is {g.StrideHeight}×{g.StrideWidth}: a strided tap is one broadcast here, where vectors of pixels need phases")
             : g.KernelHeight * g.KernelWidth == 1 ? "the kernel is 1×1: a matrix product whose vectors are the weights"
             : FormattableString.Invariant($"output rows of {g.OutputWidth} pixels leave vectors of pixels partly empty; vectors of channels are full");
@@ -120,11 +151,12 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// the load ports keep up), and tiles of fewer than 8 accumulators wait on the multiply-add latency; a row that is
     /// not a whole number of tiles ends in a whole tile moved back. Channels per tile are a power of two (so a
     /// tile's vectors sit at fixed offsets in the 16-channel blocks), within the path's accumulators and registers
-    /// (accumulators, weight vectors and one broadcast).
+    /// (accumulators, weight vectors and one broadcast). A tile of the pooled form (<paramref name="pool"/> k above 0)
+    /// counts k × k accumulators per pooled pixel along a row of the pool's output.
     /// </summary>
-    private static PackedDirectPathPlan PlanPath(Conv2DGeometry g, SimdPath path)
+    private static PackedDirectPathPlan PlanPath(Conv2DGeometry g, SimdPath path, int pool)
     {
-        int width = path.Width, outputWidth = g.OutputWidth;
+        int width = path.Width, window = Math.Max(pool, 1) * Math.Max(pool, 1), outputWidth = pool > 0 ? g.OutputWidth / pool : g.OutputWidth;
         long perChannel = (long)g.InChannels * g.KernelHeight * g.KernelWidth * sizeof(float);
 
         // Where a tile of one vector of channels keeps its weights in L1, a wider tile whose weights do not pays a slot per
@@ -149,9 +181,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
             }
 
             long blocks = (g.OutChannels + (vectors * width) - 1) / (vectors * width);
-            for (int pixels = 1; pixels <= outputWidth && pixels * vectors <= accumulators && (pixels * vectors) + vectors + 1 <= path.Registers; pixels++)
+            for (int pixels = 1; pixels <= outputWidth && pixels * window * vectors <= accumulators && (pixels * window * vectors) + vectors + 1 <= path.Registers; pixels++)
             {
-                double cost = blocks * ((outputWidth + pixels - 1) / pixels) * Tile(pixels, vectors);
+                double cost = blocks * ((outputWidth + pixels - 1) / pixels) * Tile(pixels * window, vectors);
                 if (cost < bestCost - 1e-9)
                 {
                     (best, bestCost) = ((pixels, vectors), cost);
@@ -166,6 +198,6 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
         Unroll unroll = g.KernelHeight * g.KernelWidth == 1 ? Unroll.Full
             : g.KernelWidth <= RowTaps && !path.IsScalar ? Unroll.Rows
             : Unroll.None;
-        return new PackedDirectPathPlan(path, best.Pixels, best.Vectors, outputWidth % best.Pixels != 0, unroll);
+        return new PackedDirectPathPlan(path, best.Pixels, best.Vectors, outputWidth % best.Pixels != 0, unroll, pool);
     }
 }

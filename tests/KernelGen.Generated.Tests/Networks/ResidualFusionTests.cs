@@ -1,4 +1,5 @@
 using System.Reflection;
+using static KernelGen.Generated.Tests.Networks.FusedKernels;
 
 namespace KernelGen.Generated.Tests.Networks;
 
@@ -46,30 +47,13 @@ internal sealed partial class ResidualDirectNet
 /// </summary>
 public sealed class ResidualFusionTests
 {
-    private delegate PackedWeights Pack(ReadOnlySpan<float> weights);
-
-    private delegate void Convolve(ReadOnlySpan<float> input, PackedWeights weights, ReadOnlySpan<float> bias, Span<float> output, int batch);
-
-    private delegate void ConvolveSplit(ReadOnlySpan<float> input, PackedWeights weights, ReadOnlySpan<float> bias, Span<float> output, int batch, Parallelism parallelism);
-
-    private static T Kernel<T>(string name, params Type[] parameters) where T : Delegate =>
-        typeof(ResidualNet).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static, parameters)?.CreateDelegate<T>()
-        ?? throw new InvalidOperationException($"ResidualNet has no {name}.");
-
-    private static float[] Data(int length, int seed)
-    {
-        var random = new Random(seed);
-        return [.. Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1))];
-    }
-
     [Theory]
     [InlineData("Conv2", 24, true)]
     [InlineData("Conv4", 12, false)]
     public void The_fused_store_gives_the_convolution_followed_by_the_sum_bit_for_bit(string layer, int size, bool relu)
     {
         var network = new ResidualNet(seed: 7);
-        Type[] spans = [typeof(ReadOnlySpan<float>), typeof(PackedWeights), typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(int)];
-        PackedWeights packed = Kernel<Pack>($"{layer}ForwardPackWeights", typeof(ReadOnlySpan<float>))(network.Parameters.Single(p => p.Name == $"{layer}.weight").Values);
+        PackedWeights packed = Packed(network, layer);
         float[] bias = network.Parameters.Single(p => p.Name == $"{layer}.bias").Values;
         const int batch = 2;
         int length = batch * 16 * size * size;
@@ -77,15 +61,15 @@ public sealed class ResidualFusionTests
 
         // The Winograd overload, then the sum as the network's [Add] computes it.
         float[] convolved = new float[length];
-        Kernel<Convolve>($"{layer}Forward", spans)(input, packed, bias, convolved, batch);
+        Kernel<ResidualNet, Convolve>($"{layer}Forward", Spans)(input, packed, bias, convolved, batch);
         float[] expected = [.. convolved.Zip(residual, (c, r) => relu ? MathF.Max(c + r, 0f) : c + r)];
 
         float[] fused = (float[])residual.Clone();
-        Kernel<Convolve>($"{layer}ForwardResidual", spans)(input, packed, bias, fused, batch);
+        Kernel<ResidualNet, Convolve>($"{layer}ForwardResidual", Spans)(input, packed, bias, fused, batch);
         Assert.Equal(expected, fused);
 
         float[] split = (float[])residual.Clone();
-        Kernel<ConvolveSplit>($"{layer}ForwardResidual", [.. spans, typeof(Parallelism)])(input, packed, bias, split, batch, new Parallelism(2));
+        Kernel<ResidualNet, ConvolveSplit>($"{layer}ForwardResidual", SplitSpans)(input, packed, bias, split, batch, new Parallelism(2));
         Assert.Equal(expected, split);
         // The sum's activation mattered (or, without one, negative sums were kept).
         Assert.Contains(expected, v => relu ? v == 0f : v < 0f);

@@ -317,10 +317,22 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         buffers.ReserveInference(batch);
         // With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.
         using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
-        Conv1Forward(input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch, Parallelism);
-        Pool1Forward(
-            new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 21632),
-            new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch, Parallelism);
+        // Pool1 fused into Conv1: its tiles keep each window's maximum, and only the pool's output is stored. Without FixedWeights, the convolution and then
+        // the pool.
+        if (FixedWeights)
+        {
+            Conv1ForwardPooled(
+                input, buffers.Conv1Packed.For(Conv1Weight.Values, Conv1ForwardPackWeights, Conv1Weight.Version), Conv1Bias.Values,
+                new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch, Parallelism);
+        }
+        else
+        {
+            Conv1Forward(
+                input, Conv1Weight.Values, Conv1Bias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 21632), batch, Parallelism);
+            Pool1Forward(
+                new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 21632),
+                new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch, Parallelism);
+        }
         // With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.
         if (FixedWeights)
         {
@@ -453,6 +465,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         internal float[] LogitsOutput { get; private set; } = global::System.Array.Empty<float>();
 
         internal float[] LogitsGradient { get; private set; } = global::System.Array.Empty<float>();
+
+        /// <summary>At inference, the packed weights of <c>Conv1</c>, kept while its weights stay the same.</summary>
+        internal global::KernelGen.PackedWeightsCache Conv1Packed { get; } = new();
 
         /// <summary>At inference, the packed weights of <c>Fc1</c>, kept while its weights stay the same.</summary>
         internal global::KernelGen.PackedWeightsCache Fc1Packed { get; } = new();
