@@ -22,6 +22,9 @@ public sealed class PackedWeights
     private readonly float[] _values;
     private readonly int _offset, _length;
 
+    /// <summary>Whether every packed float is finite: 0 not yet known, 1 yes, 2 no (see <see cref="AllFinite"/>).</summary>
+    private int _finite;
+
     /// <summary>Zeroed storage of <paramref name="length"/> floats for the layout named <paramref name="layout"/>; the generated packing method fills it.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public PackedWeights(string layout, int length)
@@ -45,6 +48,39 @@ public sealed class PackedWeights
     /// <summary>The packed floats, for the generated code that writes and reads them.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public Span<float> Values => _values.AsSpan(_offset, _length);
+
+    /// <summary>
+    /// Whether every packed float is finite (no infinity, no NaN), for the generated code: then an input of exactly zero
+    /// adds only zeros to every sum it enters, and a kernel may skip its weights; with an infinite or NaN weight its
+    /// products are NaN and must be computed. Found on first use, after packing, and kept: the floats never change after.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool AllFinite
+    {
+        get
+        {
+            // Two threads that both find it out write the same value.
+            if (_finite == 0)
+            {
+                _finite = IsFinite(Values) ? 1 : 2;
+            }
+
+            return _finite == 1;
+        }
+    }
+
+    private static bool IsFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static unsafe long Address(float[] pinned)
     {

@@ -108,6 +108,66 @@ public partial class DenseProductEquivalenceTests
         Assert.Equal(before, packed.Values[0]);
     }
 
+    /// <summary>
+    /// One sample passes over its inputs of zero without reading their weights (as ReLU leaves many): the sums are the
+    /// same bits as when the sample shares a tile with another, which reads every weight, including the −0s.
+    /// </summary>
+    [Fact]
+    public void A_sample_alone_skips_its_zero_inputs_and_gives_the_same_bits()
+    {
+        PackedWeights packed = BlockedPackWeights(Check.Random(5, 1000 * 30));
+        Assert.True(packed.AllFinite);
+        float[] bias = Check.Random(6, 30), sample = Check.Random(7, 1000), other = Check.Random(8, 1000);
+        for (int i = 0; i < sample.Length; i++)
+        {
+            // Runs of zeros and single ones, both signs.
+            if (i % 7 < 3 || (i / 100) % 3 == 1)
+            {
+                sample[i] = i % 2 == 0 ? 0f : -0f;
+            }
+        }
+
+        float[] alone = new float[30], paired = new float[60], odd = new float[90];
+        Blocked(sample, packed, bias, alone, 1);
+        Blocked([.. sample, .. other], packed, bias, paired, 2);
+        Blocked([.. other, .. other, .. sample], packed, bias, odd, 3);
+        Assert.Equal(paired[..30], alone);
+        Assert.Equal(odd[60..], alone);
+        float[] expected = new float[30];
+        Reference.Dense<float>(new DenseGeometry(1000, 30), sample, WeightsOf(packed), bias, expected, 1, Activation.LeakyRelu);
+        Check.Close("Dense with zero inputs", [.. expected.Select(v => (double)v)], alone);
+    }
+
+    /// <summary>With an infinite weight the zero inputs are not skipped: zero times infinity is NaN, as IEEE arithmetic and the reference say.</summary>
+    [Fact]
+    public void A_zero_input_times_an_infinite_weight_is_NaN()
+    {
+        float[] weights = Check.Random(5, 1000 * 30);
+        weights[(3 * 1000) + 17] = float.PositiveInfinity;
+        PackedWeights packed = BlockedPackWeights(weights);
+        Assert.False(packed.AllFinite);
+        float[] sample = Check.Random(7, 1000), output = new float[30];
+        sample[17] = 0f;
+        Blocked(sample, packed, new float[30], output, 1);
+        Assert.True(float.IsNaN(output[3]));
+        Assert.Equal(29, output.Count(float.IsFinite));
+    }
+
+    /// <summary>The [30, 1000] weights a packed copy of <see cref="Blocked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int)"/>'s holds.</summary>
+    private static float[] WeightsOf(PackedWeights packed)
+    {
+        float[] weights = new float[30 * 1000];
+        for (int o = 0; o < 30; o++)
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                weights[(o * 1000) + i] = packed.Values[(o / 16 * 16 * 1000) + (i * 16) + (o % 16)];
+            }
+        }
+
+        return weights;
+    }
+
     [Fact]
     public void Mnist_fc1_relu_batch_64()
     {

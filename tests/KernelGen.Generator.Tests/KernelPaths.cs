@@ -38,6 +38,10 @@ internal static class KernelPaths
 
     private delegate void WeightedWithBias(ref float input, ref float weights, ref float bias, ref float output, int batch);
 
+    private delegate void WeightedSkipping(ref float input, ref float weights, ref float output, int batch, bool skipZeros);
+
+    private delegate void WeightedWithBiasSkipping(ref float input, ref float weights, ref float bias, ref float output, int batch, bool skipZeros);
+
     private delegate void UnweightedPart(ref float input, ref float output, int batch, int from, int to);
 
     private delegate void WeightedPart(ref float input, ref float weights, ref float output, int batch, int from, int to);
@@ -49,7 +53,24 @@ internal static class KernelPaths
         float[] input, float[] weights, float[] biasValues, float[] output, int batch)
     {
         MethodInfo method = Method(assembly, kernelClass, path);
-        if (path.EndsWith("Winograd", StringComparison.Ordinal) || method.GetParameters().Length > (weighted ? bias ? 5 : 4 : 3))
+        ParameterInfo[] parameters = method.GetParameters();
+        if (parameters[^1].ParameterType == typeof(bool))
+        {
+            // A dense layer's packed path, told that every weight is finite: it skips the weights of inputs of zero.
+            ref float x = ref MemoryMarshal.GetArrayDataReference(input), w = ref MemoryMarshal.GetArrayDataReference(weights), y = ref MemoryMarshal.GetArrayDataReference(output);
+            if (bias)
+            {
+                method.CreateDelegate<WeightedWithBiasSkipping>()(ref x, ref w, ref MemoryMarshal.GetArrayDataReference(biasValues), ref y, batch, weights.All(float.IsFinite));
+            }
+            else
+            {
+                method.CreateDelegate<WeightedSkipping>()(ref x, ref w, ref y, batch, weights.All(float.IsFinite));
+            }
+
+            return;
+        }
+
+        if (path.EndsWith("Winograd", StringComparison.Ordinal) || parameters.Length > (weighted ? bias ? 5 : 4 : 3))
         {
             RunPart(assembly, kernelClass, path, weighted, bias, input, weights, biasValues, output, batch, 0, Units(assembly, kernelClass, path));
             return;

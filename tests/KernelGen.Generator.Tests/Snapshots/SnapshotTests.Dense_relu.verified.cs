@@ -41,7 +41,9 @@ partial class Layers
     /// <para>Scalar: 4 output features per block for each sample.</para>
     /// <para>Packed overload: FcPackWeights rearranges the weights once into panels of 16 output features, input feature by input feature; the overload that
     /// takes them broadcasts each input once per step against vectors of output features (BLIS's and MLAS's micro-kernel): no sums across lanes, every
-    /// accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed.</para>
+    /// accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed. A sample alone (a batch of one,
+    /// or an odd batch's last) passes over its inputs of exactly zero without reading their weights, where every weight is finite: the same bits, and less of
+    /// the weights read where ReLU left zeros.</para>
     /// <para>Vector512, packed: tiles of 8 samples × 2 vectors of output features, 4, 2 samples for pairs left over, one sample × 8 for an odd batch's
     /// last.</para>
     /// <para>Vector256, packed: tiles of 6 samples × 2 vectors of output features, 4, 2 samples for pairs left over, one sample × 8 for an odd batch's
@@ -89,7 +91,7 @@ partial class Layers
         global::KernelGen.KernelArguments.Packed(weights, LayersFcKernel.Layout, 592, nameof(weights));
         global::KernelGen.KernelArguments.Length(bias.Length, 10, nameof(bias));
         global::KernelGen.KernelArguments.Length(output.Length, batch, 10, nameof(output));
-        LayersFcKernel.RunPacked(input, weights.Values, bias, output, batch);
+        LayersFcKernel.RunPacked(input, weights.Values, bias, output, batch, weights.AllFinite);
     }
 }
 
@@ -966,32 +968,35 @@ file static class LayersFcKernel
         }
     }
 
-    public static void RunPacked(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch)
+    /// <summary>The packed product on the widest accelerated path; <paramref name="skipZeros"/> where every weight is finite
+    /// (<c>PackedWeights.AllFinite</c>).</summary>
+    public static void RunPacked(KgReadOnlySpan input, KgReadOnlySpan weights, KgReadOnlySpan bias, KgSpan output, int batch, bool skipZeros)
     {
         ref float i = ref KgMarshal.GetReference(input),
             w = ref KgMarshal.GetReference(weights), b = ref KgMarshal.GetReference(bias), o = ref KgMarshal.GetReference(output);
         if (KgV512.IsHardwareAccelerated)
         {
-            Vector512Packed(ref i, ref w, ref b, ref o, batch);
+            Vector512Packed(ref i, ref w, ref b, ref o, batch, skipZeros);
         }
         else if (KgV256.IsHardwareAccelerated)
         {
-            Vector256Packed(ref i, ref w, ref b, ref o, batch);
+            Vector256Packed(ref i, ref w, ref b, ref o, batch, skipZeros);
         }
         else if (KgV128.IsHardwareAccelerated)
         {
-            Vector128Packed(ref i, ref w, ref b, ref o, batch);
+            Vector128Packed(ref i, ref w, ref b, ref o, batch, skipZeros);
         }
         else
         {
-            ScalarPacked(ref i, ref w, ref b, ref o, batch);
+            ScalarPacked(ref i, ref w, ref b, ref o, batch, skipZeros);
         }
     }
 
     /// <summary>Pairs of samples in tiles of 8, 4, 2 over groups of 32 output features, each group's packed weights kept in cache while every tile passes over
-    /// them; an odd batch's last sample over groups of 16, every weight read once.</summary>
+    /// them; an odd batch's last sample over groups of 16, every weight read once, skipping the weights of inputs of zero where <paramref
+    /// name="skipZeros"/>.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector512Packed(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void Vector512Packed(ref float input, ref float weights, ref float bias, ref float output, int batch, bool skipZeros)
     {
         int pairs = batch & ~1;
         if (pairs > 0)
@@ -1024,7 +1029,7 @@ file static class LayersFcKernel
             {
                 ref float w = ref weights;
                 ref float b = ref bias;
-                Vector512Packed1x1Lanes10(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10));
+                Vector512Packed1x1Lanes10(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10), skipZeros);
             }
         }
     }
@@ -1179,16 +1184,23 @@ file static class LayersFcKernel
         KgUnsafe.Add(ref y, 19) = KgV512.GetElement(a10, 9);
     }
 
-    /// <summary>Sample n × output features o..o+9: 1 accumulator over all 37 input features, each input broadcast once per step.</summary>
+    /// <summary>Sample n × output features o..o+9: 1 accumulator over all 37 input features, each input broadcast once per step; where <paramref
+    /// name="skipZeros"/>, an input of zero is passed over without reading its weights.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector512Packed1x1Lanes10(ref float x, ref float w, ref float bias, ref float y)
+    private static void Vector512Packed1x1Lanes10(ref float x, ref float w, ref float bias, ref float y, bool skipZeros)
     {
         KgF512 a00 = KgF512.Zero;
         for (int i = 0; i < 37; i++)
         {
-            KgF512 w0 = KgV512.LoadUnsafe(ref w);
-            KgF512 x0 = KgV512.Create(x);
-            a00 = Fma(x0, w0, a00);
+            // An input of zero adds nothing where every weight is finite: its weights are not read.
+            float v = x;
+            if (v != 0f || !skipZeros)
+            {
+                KgF512 w0 = KgV512.LoadUnsafe(ref w);
+                KgF512 x0 = KgV512.Create(v);
+                a00 = Fma(x0, w0, a00);
+            }
+
             x = ref KgUnsafe.Add(ref x, 1);
             w = ref KgUnsafe.Add(ref w, 16);
         }
@@ -1204,9 +1216,10 @@ file static class LayersFcKernel
     }
 
     /// <summary>Pairs of samples in tiles of 6, 4, 2 over groups of 16 output features, each group's packed weights kept in cache while every tile passes over
-    /// them; an odd batch's last sample over groups of 16, every weight read once.</summary>
+    /// them; an odd batch's last sample over groups of 16, every weight read once, skipping the weights of inputs of zero where <paramref
+    /// name="skipZeros"/>.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector256Packed(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void Vector256Packed(ref float input, ref float weights, ref float bias, ref float output, int batch, bool skipZeros)
     {
         int pairs = batch & ~1;
         if (pairs > 0)
@@ -1239,7 +1252,7 @@ file static class LayersFcKernel
             {
                 ref float w = ref weights;
                 ref float b = ref bias;
-                Vector256Packed1x2Lanes2(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10));
+                Vector256Packed1x2Lanes2(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10), skipZeros);
             }
         }
     }
@@ -1400,17 +1413,24 @@ file static class LayersFcKernel
         KgUnsafe.Add(ref y, 19) = KgV256.GetElement(a11, 1);
     }
 
-    /// <summary>Sample n × output features o..o+9: 2 accumulators over all 37 input features, each input broadcast once per step.</summary>
+    /// <summary>Sample n × output features o..o+9: 2 accumulators over all 37 input features, each input broadcast once per step; where <paramref
+    /// name="skipZeros"/>, an input of zero is passed over without reading its weights.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256Packed1x2Lanes2(ref float x, ref float w, ref float bias, ref float y)
+    private static void Vector256Packed1x2Lanes2(ref float x, ref float w, ref float bias, ref float y, bool skipZeros)
     {
         KgF256 a00 = KgF256.Zero, a01 = KgF256.Zero;
         for (int i = 0; i < 37; i++)
         {
-            KgF256 w0 = KgV256.LoadUnsafe(ref w), w1 = KgV256.LoadUnsafe(ref w, 8);
-            KgF256 x0 = KgV256.Create(x);
-            a00 = Fma(x0, w0, a00);
-            a01 = Fma(x0, w1, a01);
+            // An input of zero adds nothing where every weight is finite: its weights are not read.
+            float v = x;
+            if (v != 0f || !skipZeros)
+            {
+                KgF256 w0 = KgV256.LoadUnsafe(ref w), w1 = KgV256.LoadUnsafe(ref w, 8);
+                KgF256 x0 = KgV256.Create(v);
+                a00 = Fma(x0, w0, a00);
+                a01 = Fma(x0, w1, a01);
+            }
+
             x = ref KgUnsafe.Add(ref x, 1);
             w = ref KgUnsafe.Add(ref w, 16);
         }
@@ -1425,9 +1445,10 @@ file static class LayersFcKernel
     }
 
     /// <summary>Pairs of samples in tiles of 2 over groups of 16 output features, each group's packed weights kept in cache while every tile passes over them;
-    /// an odd batch's last sample over groups of 12, every weight read once.</summary>
+    /// an odd batch's last sample over groups of 12, every weight read once, skipping the weights of inputs of zero where <paramref
+    /// name="skipZeros"/>.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void Vector128Packed(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void Vector128Packed(ref float input, ref float weights, ref float bias, ref float output, int batch, bool skipZeros)
     {
         int pairs = batch & ~1;
         if (pairs > 0)
@@ -1451,7 +1472,7 @@ file static class LayersFcKernel
             {
                 ref float w = ref weights;
                 ref float b = ref bias;
-                Vector128Packed1x3Lanes2(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10));
+                Vector128Packed1x3Lanes2(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10), skipZeros);
             }
         }
     }
@@ -1496,18 +1517,25 @@ file static class LayersFcKernel
         KgUnsafe.Add(ref y, 19) = KgV128.GetElement(a12, 1);
     }
 
-    /// <summary>Sample n × output features o..o+9: 3 accumulators over all 37 input features, each input broadcast once per step.</summary>
+    /// <summary>Sample n × output features o..o+9: 3 accumulators over all 37 input features, each input broadcast once per step; where <paramref
+    /// name="skipZeros"/>, an input of zero is passed over without reading its weights.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector128Packed1x3Lanes2(ref float x, ref float w, ref float bias, ref float y)
+    private static void Vector128Packed1x3Lanes2(ref float x, ref float w, ref float bias, ref float y, bool skipZeros)
     {
         KgF128 a00 = KgF128.Zero, a01 = KgF128.Zero, a02 = KgF128.Zero;
         for (int i = 0; i < 37; i++)
         {
-            KgF128 w0 = KgV128.LoadUnsafe(ref w), w1 = KgV128.LoadUnsafe(ref w, 4), w2 = KgV128.LoadUnsafe(ref w, 8);
-            KgF128 x0 = KgV128.Create(x);
-            a00 = Fma(x0, w0, a00);
-            a01 = Fma(x0, w1, a01);
-            a02 = Fma(x0, w2, a02);
+            // An input of zero adds nothing where every weight is finite: its weights are not read.
+            float v = x;
+            if (v != 0f || !skipZeros)
+            {
+                KgF128 w0 = KgV128.LoadUnsafe(ref w), w1 = KgV128.LoadUnsafe(ref w, 4), w2 = KgV128.LoadUnsafe(ref w, 8);
+                KgF128 x0 = KgV128.Create(v);
+                a00 = Fma(x0, w0, a00);
+                a01 = Fma(x0, w1, a01);
+                a02 = Fma(x0, w2, a02);
+            }
+
             x = ref KgUnsafe.Add(ref x, 1);
             w = ref KgUnsafe.Add(ref w, 16);
         }
@@ -1525,9 +1553,10 @@ file static class LayersFcKernel
     }
 
     /// <summary>Pairs of samples in tiles of 2 over groups of 4 output features, each group's packed weights kept in cache while every tile passes over them;
-    /// an odd batch's last sample over groups of 8, every weight read once.</summary>
+    /// an odd batch's last sample over groups of 8, every weight read once, skipping the weights of inputs of zero where <paramref
+    /// name="skipZeros"/>.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    public static void ScalarPacked(ref float input, ref float weights, ref float bias, ref float output, int batch)
+    public static void ScalarPacked(ref float input, ref float weights, ref float bias, ref float output, int batch, bool skipZeros)
     {
         int pairs = batch & ~1;
         if (pairs > 0)
@@ -1560,13 +1589,13 @@ file static class LayersFcKernel
             {
                 ref float w = ref weights;
                 ref float b = ref bias;
-                ScalarPacked1x8(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10));
+                ScalarPacked1x8(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, pairs * 10), skipZeros);
             }
             // the last 2 output feature(s)
             {
                 ref float w = ref KgUnsafe.Add(ref weights, 8);
                 ref float b = ref KgUnsafe.Add(ref bias, 8);
-                ScalarPacked1x2(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, (pairs * 10) + 8));
+                ScalarPacked1x2(ref KgUnsafe.Add(ref input, pairs * 37), ref w, ref b, ref KgUnsafe.Add(ref output, (pairs * 10) + 8), skipZeros);
             }
         }
     }
@@ -1641,25 +1670,32 @@ file static class LayersFcKernel
         KgUnsafe.Add(ref y, 11) = KgMath.Max(a11, 0f);
     }
 
-    /// <summary>Sample n × output features o..o+7: 8 accumulators over all 37 input features, each input broadcast once per step.</summary>
+    /// <summary>Sample n × output features o..o+7: 8 accumulators over all 37 input features, each input broadcast once per step; where <paramref
+    /// name="skipZeros"/>, an input of zero is passed over without reading its weights.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarPacked1x8(ref float x, ref float w, ref float bias, ref float y)
+    private static void ScalarPacked1x8(ref float x, ref float w, ref float bias, ref float y, bool skipZeros)
     {
         float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a04 = 0f, a05 = 0f, a06 = 0f, a07 = 0f;
         for (int i = 0; i < 37; i++)
         {
-            float w0 = w,
-                w1 = KgUnsafe.Add(ref w, 1), w2 = KgUnsafe.Add(ref w, 2), w3 = KgUnsafe.Add(ref w, 3), w4 = KgUnsafe.Add(ref w, 4), w5 = KgUnsafe.Add(ref w, 5),
-                w6 = KgUnsafe.Add(ref w, 6), w7 = KgUnsafe.Add(ref w, 7);
-            float x0 = x;
-            a00 = a00 + (x0 * w0);
-            a01 = a01 + (x0 * w1);
-            a02 = a02 + (x0 * w2);
-            a03 = a03 + (x0 * w3);
-            a04 = a04 + (x0 * w4);
-            a05 = a05 + (x0 * w5);
-            a06 = a06 + (x0 * w6);
-            a07 = a07 + (x0 * w7);
+            // An input of zero adds nothing where every weight is finite: its weights are not read.
+            float v = x;
+            if (v != 0f || !skipZeros)
+            {
+                float w0 = w,
+                    w1 = KgUnsafe.Add(ref w, 1), w2 = KgUnsafe.Add(ref w, 2), w3 = KgUnsafe.Add(ref w, 3), w4 = KgUnsafe.Add(ref w, 4),
+                    w5 = KgUnsafe.Add(ref w, 5), w6 = KgUnsafe.Add(ref w, 6), w7 = KgUnsafe.Add(ref w, 7);
+                float x0 = v;
+                a00 = a00 + (x0 * w0);
+                a01 = a01 + (x0 * w1);
+                a02 = a02 + (x0 * w2);
+                a03 = a03 + (x0 * w3);
+                a04 = a04 + (x0 * w4);
+                a05 = a05 + (x0 * w5);
+                a06 = a06 + (x0 * w6);
+                a07 = a07 + (x0 * w7);
+            }
+
             x = ref KgUnsafe.Add(ref x, 1);
             w = ref KgUnsafe.Add(ref w, 16);
         }
@@ -1685,17 +1721,24 @@ file static class LayersFcKernel
         KgUnsafe.Add(ref y, 7) = KgMath.Max(a07, 0f);
     }
 
-    /// <summary>Sample n × output features o..o+1: 2 accumulators over all 37 input features, each input broadcast once per step.</summary>
+    /// <summary>Sample n × output features o..o+1: 2 accumulators over all 37 input features, each input broadcast once per step; where <paramref
+    /// name="skipZeros"/>, an input of zero is passed over without reading its weights.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void ScalarPacked1x2(ref float x, ref float w, ref float bias, ref float y)
+    private static void ScalarPacked1x2(ref float x, ref float w, ref float bias, ref float y, bool skipZeros)
     {
         float a00 = 0f, a01 = 0f;
         for (int i = 0; i < 37; i++)
         {
-            float w0 = w, w1 = KgUnsafe.Add(ref w, 1);
-            float x0 = x;
-            a00 = a00 + (x0 * w0);
-            a01 = a01 + (x0 * w1);
+            // An input of zero adds nothing where every weight is finite: its weights are not read.
+            float v = x;
+            if (v != 0f || !skipZeros)
+            {
+                float w0 = w, w1 = KgUnsafe.Add(ref w, 1);
+                float x0 = v;
+                a00 = a00 + (x0 * w0);
+                a01 = a01 + (x0 * w1);
+            }
+
             x = ref KgUnsafe.Add(ref x, 1);
             w = ref KgUnsafe.Add(ref w, 16);
         }
