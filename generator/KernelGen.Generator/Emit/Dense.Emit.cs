@@ -31,7 +31,7 @@ internal static class DenseEmitter
         bool packed = DensePacked.Applies(s);
         if (packed)
         {
-            remarks.Add(Invariant($"Packed overload: {m.Name}PackWeights rearranges the weights once into panels of {DensePacking.Panel} output features, input feature by input feature; the overload that takes them broadcasts each input once per step against vectors of output features (BLIS's and MLAS's micro-kernel): no sums across lanes, every accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed. A sample alone (a batch of one, or an odd batch's last) passes over its inputs of exactly zero without reading their weights, where every weight is finite: the same bits, and less of the weights read where ReLU left zeros."));
+            remarks.Add(Invariant($"Packed overload: {m.Name}PackWeights rearranges the weights once into panels of {DensePacking.Panel} output features, input feature by input feature; the overload that takes them broadcasts each input once per step against vectors of output features (BLIS's and MLAS's micro-kernel): no sums across lanes, every accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed. A sample alone (a batch of one, or an odd batch's last) passes over its inputs of exactly zero without reading their weights, where every weight is finite: the same values (a product of ±0 leaves a sum as it is, but for the sign of a sum of only underflowed products), and less of the weights read where ReLU left zeros."));
             remarks.AddRange(plan.Paths.Select(p => DensePacked.Describe(p.Path, p.Packing)));
         }
 

@@ -244,8 +244,9 @@ internal static class DensePacked
                 if (single)
                 {
                     // One sample reads every weight once, from memory when they outgrow the caches: an input of exactly
-                    // zero (as ReLU gives a third of the MNIST CNN's dense inputs) adds ±0 to sums that are never −0, so
-                    // skipping its weights changes no bit, where no weight is infinite or NaN (0 × ∞ is NaN).
+                    // zero (as ReLU gives a third of the MNIST CNN's dense inputs) adds a product of ±0, which leaves a sum
+                    // as it is, where no weight is infinite or NaN (0 × ∞ is NaN). The one difference: a sum that is −0
+                    // because every product before underflowed to −0 stays −0, where adding +0 would make it +0.
                     w.Line("// An input of zero adds nothing where every weight is finite: its weights are not read.");
                     w.Line("float v = x;");
                     using (w.Block("if (v != 0f || !skipZeros)"))

@@ -42,8 +42,8 @@ partial class Layers
     /// <para>Packed overload: FcPackWeights rearranges the weights once into panels of 16 output features, input feature by input feature; the overload that
     /// takes them broadcasts each input once per step against vectors of output features (BLIS's and MLAS's micro-kernel): no sums across lanes, every
     /// accumulator stored once. Faster wherever several samples share the weights; pack when the weights are loaded or changed. A sample alone (a batch of one,
-    /// or an odd batch's last) passes over its inputs of exactly zero without reading their weights, where every weight is finite: the same bits, and less of
-    /// the weights read where ReLU left zeros.</para>
+    /// or an odd batch's last) passes over its inputs of exactly zero without reading their weights, where every weight is finite: the same values (a product
+    /// of ±0 leaves a sum as it is, but for the sign of a sum of only underflowed products), and less of the weights read where ReLU left zeros.</para>
     /// <para>Vector512, packed: tiles of 8 samples × 2 vectors of output features, 4, 2 samples for pairs left over, one sample × 8 for an odd batch's
     /// last.</para>
     /// <para>Vector256, packed: tiles of 6 samples × 2 vectors of output features, 4, 2 samples for pairs left over, one sample × 8 for an odd batch's
