@@ -178,6 +178,7 @@ internal static class NetworkPlanner
             }
 
             if (layers[p] is { Spec: ConvSpec conv, Separate: null } producer && conv.Groups == 1 && conv.Activation.Vectorised && conv.Residual is null
+                && conv.Geometry.OutputHeight >= pool.KernelHeight && conv.Geometry.OutputWidth >= pool.KernelWidth
                 && conv.Algorithm is ConvAlgorithmChoice.Auto or ConvAlgorithmChoice.PackedDirect
                 && NetworkPacked.Planned(conv).Algorithm is ConvAlgorithmChoice.Direct or ConvAlgorithmChoice.PackedDirect
                 && layers.Count(l => l.Inputs.Contains(p)) == 1)
