@@ -110,7 +110,8 @@ public partial class DenseProductEquivalenceTests
 
     /// <summary>
     /// One sample passes over its inputs of zero without reading their weights (as ReLU leaves many): the sums are the
-    /// same bits as when the sample shares a tile with another, which reads every weight, including the −0s (no product here underflows, see the generated remarks).
+    /// same bits as when the sample shares a tile with another, which reads every weight, including the −0s (no product
+    /// here underflows; see the generated remarks for the sign of a sum of underflowed products).
     /// </summary>
     [Fact]
     public void A_sample_alone_skips_its_zero_inputs_and_gives_the_same_bits()

@@ -36,34 +36,6 @@ internal sealed partial class PoolDirectNet
 /// </summary>
 public sealed class PoolFusionTests
 {
-    /// <summary>The k × k max pool at stride k of <paramref name="planes"/> (samples × channels planes of height × width), as the network's pool takes it.</summary>
-    private static float[] MaxPool(float[] planes, int planeCount, int height, int width, int k)
-    {
-        int pooledHeight = height / k, pooledWidth = width / k;
-        float[] pooled = new float[planeCount * pooledHeight * pooledWidth];
-        for (int p = 0; p < planeCount; p++)
-        {
-            for (int y = 0; y < pooledHeight; y++)
-            {
-                for (int x = 0; x < pooledWidth; x++)
-                {
-                    float m = float.NegativeInfinity;
-                    for (int dy = 0; dy < k; dy++)
-                    {
-                        for (int dx = 0; dx < k; dx++)
-                        {
-                            m = MathF.Max(m, planes[(((p * height) + (y * k) + dy) * width) + (x * k) + dx]);
-                        }
-                    }
-
-                    pooled[(((p * pooledHeight) + y) * pooledWidth) + x] = m;
-                }
-            }
-        }
-
-        return pooled;
-    }
-
     [Theory]
     [InlineData("Conv1", 3, 24, 20, 21, 2, 2)]
     [InlineData("Conv1", 3, 24, 20, 21, 2, 3)]
@@ -80,7 +52,8 @@ public sealed class PoolFusionTests
         // The packed direct overload, then the pool as the network's [MaxPool2D] computes it.
         float[] convolved = new float[batch * outChannels * height * width];
         Kernel<PoolNet, Convolve>($"{layer}Forward", Spans)(input, packed, bias, convolved, batch);
-        float[] expected = MaxPool(convolved, batch * outChannels, height, width, k);
+        float[] expected = new float[batch * outChannels * (height / k) * (width / k)];
+        Reference.MaxPool2D<float>(new Pool2DGeometry(outChannels, height, width, k, k), convolved, expected, batch);
 
         // Both are written over a buffer that holds something else: every output is written.
         float[] pooled = Data(expected.Length, 2);
