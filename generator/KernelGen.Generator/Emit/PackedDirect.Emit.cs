@@ -28,6 +28,9 @@ internal static class PackedDirectEmitter
     private sealed record Form((string Run, string Part, string Units) Members, string Entry, string Driver, string TileCall, EquatableArray<PackedDirectPathPlan> Paths)
     {
         public bool Pooled => Paths[0].Pool > 0;
+
+        /// <summary>Rows of the convolution's output per row of the form's output: the pool's window, or one.</summary>
+        public int Window => Paths[0].Rows;
     }
 
     private static Form Plain(PackedDirectPlan plan) => new(("RunPacked", "PackedPart", "PackedUnits"), "PackedDirect", "PackedDirect", "ChannelTile", plan.Paths);
@@ -126,8 +129,8 @@ internal static class PackedDirectEmitter
         Conv2DGeometry g = s.Geometry;
         string what = form.Pooled ? "pooled row" : "output row";
         w.Line();
-        w.Line(Invariant($"/// <summary>A sample's {(form.Pooled ? "pooled" : "packed direct")} work splits into its {(form.Pooled ? g.OutputHeight / plan.Pool : g.OutputHeight)} {what}s × {g.OutChannels} output channels: a path's (block of output channels, {what}) pairs stand evenly spread over these units.</summary>"));
-        w.Line(Invariant($"public const int {form.Members.Units} = {(form.Pooled ? plan.PooledUnits(g) : PackedDirectPlan.Units(g))};"));
+        w.Line(Invariant($"/// <summary>A sample's {(form.Pooled ? "pooled" : "packed direct")} work splits into its {g.OutputHeight / form.Window} {what}s × {g.OutChannels} output channels: a path's (block of output channels, {what}) pairs stand evenly spread over these units.</summary>"));
+        w.Line(Invariant($"public const int {form.Members.Units} = {PackedDirectPlan.Units(g, form.Window)};"));
         w.Line();
         PackedOverload.WriteRunAndPart(w, form.Paths.Select(p => p.Path), s.Method.HasBias, form.Members, form.Entry,
             Invariant($"One part of a split {(form.Pooled ? "pooled" : "packed")} call: every sample, the (block of output channels, {what}) pairs that stand in units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1."));
@@ -172,10 +175,8 @@ internal static class PackedDirectEmitter
     {
         Conv2DGeometry g = s.Geometry;
         bool bias = s.Method.HasBias, pooled = form.Pooled;
-        int k = System.Math.Max(plan.Pool, 1);
-        int rows = pooled ? g.OutputHeight / k : g.OutputHeight, width = pooled ? g.OutputWidth / k : g.OutputWidth, plane = rows * width;
-        int units = pooled ? plan.PooledUnits(g) : PackedDirectPlan.Units(g);
-        int rowStep = (pooled ? k : 1) * g.StrideHeight * plan.PaddedWidth, columnStep = (pooled ? k : 1) * g.StrideWidth;
+        int k = form.Window, rows = g.OutputHeight / k, width = g.OutputWidth / k, plane = rows * width, units = PackedDirectPlan.Units(g, k);
+        int rowStep = k * g.StrideHeight * plan.PaddedWidth, columnStep = k * g.StrideWidth;
         // A pooled row's tiles fill one row of results [pixel, channel], stored once the row is whole.
         long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0;
         long tiles = pooled ? width * form.Paths.Max(p => (long)p.Channels) : form.Paths.Max(p => (long)p.Pixels * p.Channels);

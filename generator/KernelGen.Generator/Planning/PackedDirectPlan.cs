@@ -84,11 +84,11 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// <summary>Floats from output channel <paramref name="o"/>'s weights to those of channel <paramref name="o"/> + <paramref name="channels"/>, both in a tile (a power of two apart, or a whole block).</summary>
     public static long ChannelOffset(Conv2DGeometry g, int channels) => (channels / Block * BlockStride(g)) + (channels % Block);
 
-    /// <summary>The units a split call divides among threads: output rows × output channels (at most <see cref="int.MaxValue"/>).</summary>
-    public static int Units(Conv2DGeometry g) => (int)Math.Min((long)g.OutputHeight * g.OutChannels, int.MaxValue);
-
-    /// <summary>The pooled form's units: the pool's output rows × output channels.</summary>
-    public int PooledUnits(Conv2DGeometry g) => (int)Math.Min((long)(g.OutputHeight / Pool) * g.OutChannels, int.MaxValue);
+    /// <summary>
+    /// The units a split call divides among threads: output rows × output channels (at most <see cref="int.MaxValue"/>);
+    /// for the pooled form (<paramref name="window"/> k), the pool's output rows × output channels.
+    /// </summary>
+    public static int Units(Conv2DGeometry g, int window = 1) => (int)Math.Min((long)(g.OutputHeight / window) * g.OutChannels, int.MaxValue);
 
     /// <summary>
     /// The plan for <paramref name="spec"/>, or null when its packed overload is not this one: asked for
