@@ -7,7 +7,7 @@ namespace KernelGen.Runtime.Tests;
 /// <summary>
 /// <see cref="KernelParts.Run"/>, which the generated overloads that take a <see cref="Parallelism"/> call: every unit of
 /// every sample done exactly once, whatever the batch, units and threads; the samples' spans offset correctly; a failing
-/// part's exception reaches the caller; many callers at once.
+/// part's exception reaches the caller; many callers at once; held scopes and their helper threads.
 /// </summary>
 public class KernelPartsTests
 {
@@ -72,6 +72,103 @@ public class KernelPartsTests
     public void Calls_from_many_threads_at_once_each_do_their_own_work()
     {
         Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k => AssertEveryUnitOnce(1 + (k % 5), 3 + k, 2 + (k % 3)));
+    }
+
+    /// <summary>
+    /// Runs a call of two parts under a held scope of <paramref name="threads"/>, each part waiting (up to 10 s) until both
+    /// have started, and returns the threads the parts ran on: two parts at once means a helper took one.
+    /// </summary>
+    private static (Thread Part0, Thread Part1, bool Together) RunTwoPartsHeld(int threads)
+    {
+        using var started = new CountdownEvent(2);
+        var ran = new Thread[2];
+        bool together = true;
+        KernelPart part = (ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to) =>
+        {
+            ran[from] = Thread.CurrentThread;
+            started.Signal();
+            if (!started.Wait(TimeSpan.FromSeconds(10)))
+            {
+                together = false;
+            }
+        };
+        using (KernelParts.Hold(new Parallelism(threads)))
+        {
+            KernelParts.Run(part, new float[2], 2, default, default, new float[2], 2, 1, 2, new Parallelism(threads));
+        }
+
+        return (ran[0], ran[1], together);
+    }
+
+    [Fact]
+    public void A_held_scope_runs_the_parts_on_a_background_helper_of_its_own_not_the_thread_pool()
+    {
+        if (Environment.ProcessorCount < 2)
+        {
+            return; // One core: no helper; every part runs on the caller.
+        }
+
+        (Thread part0, Thread part1, bool together) = RunTwoPartsHeld(2);
+        Assert.True(together, "the two parts did not run at the same time: no helper took one");
+        Thread helper = part0 == Thread.CurrentThread ? part1 : part0;
+        Assert.NotSame(Thread.CurrentThread, helper);
+        Assert.True(helper.IsBackground);
+        Assert.False(helper.IsThreadPoolThread);
+        Assert.Equal("KernelGen helper", helper.Name);
+
+        // The next scope right after finds the same helper.
+        (Thread again0, Thread again1, bool againTogether) = RunTwoPartsHeld(2);
+        Assert.True(againTogether);
+        Assert.Contains(helper, new[] { again0, again1 });
+    }
+
+    [Fact]
+    public void Held_scopes_do_every_unit_once_and_a_scope_inside_another_changes_nothing()
+    {
+        using (KernelParts.Hold(new Parallelism(3)))
+        {
+            AssertEveryUnitOnce(1, 1000, 3);
+            using (KernelParts.Hold(new Parallelism(2)))
+            {
+                AssertEveryUnitOnce(3, 7, 2);
+            }
+
+            // The inner scope's end did not end the outer one's helpers' work.
+            AssertEveryUnitOnce(2, 64, 3);
+            AssertEveryUnitOnce(1, 5, 8);
+        }
+
+        // After the scope, calls run as before.
+        AssertEveryUnitOnce(1, 100, 2);
+    }
+
+    [Fact]
+    public void A_held_part_that_throws_fails_the_call_and_the_scope_goes_on()
+    {
+        KernelPart failing = (ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to) =>
+            throw new InvalidOperationException("part " + from);
+        using (KernelParts.Hold(new Parallelism(2)))
+        {
+            InvalidOperationException e = Assert.Throws<InvalidOperationException>(() =>
+                KernelParts.Run(failing, new float[8], 8, default, default, new float[8], 8, 1, 8, new Parallelism(2)));
+            Assert.StartsWith("part ", e.Message, StringComparison.Ordinal);
+            AssertEveryUnitOnce(2, 9, 2);
+        }
+    }
+
+    [Fact]
+    public void Held_scopes_on_many_threads_at_once_each_do_their_own_work()
+    {
+        Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
+        {
+            using (KernelParts.Hold(new Parallelism(2 + (k % 3))))
+            {
+                for (int i = 0; i < 8; i++)
+                {
+                    AssertEveryUnitOnce(1 + (i % 3), 5 + k + i, 2 + (k % 3));
+                }
+            }
+        });
     }
 
     [Fact]

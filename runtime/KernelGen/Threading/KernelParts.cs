@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
@@ -52,14 +53,28 @@ public static class KernelParts
     private static bool BySamples(int batch, int threads) => batch % threads == 0 || batch >= 4 * threads;
 
     /// <summary>
-    /// Keeps <see cref="Parallelism.Threads"/> − 1 thread-pool threads waiting, spinning, for the parts of this thread's
-    /// calls until the result is disposed — what a network's <c>Forward</c> does around its layers, so that no layer waits
-    /// for a sleeping thread to wake (on a virtual machine that can take longer than a small layer). Nothing spins once
-    /// it is disposed. A scope opened inside another on the same thread does nothing.
+    /// Keeps <see cref="Parallelism.Threads"/> − 1 helper threads waiting, spinning, for the parts of this thread's calls
+    /// until the result is disposed — what a network's <c>Forward</c> does around its layers, so that no layer waits for a
+    /// sleeping thread to wake (on a virtual machine that can take longer than a small layer). The helpers are background
+    /// threads of this thread's own, not the thread pool's: between scopes they spin for at most
+    /// <see cref="HelperGraceMicroseconds"/> µs (a next scope right after finds them awake), then block, and after
+    /// <see cref="HelperIdleSeconds"/> s without a scope they end. A scope opened inside another on the same thread does
+    /// nothing.
     /// </summary>
+    /// <remarks>
+    /// Thread-pool work items were the helpers until 2026-12-03: every scope queued one, and the pool, on giving it to a
+    /// worker, woke another worker to look for more work, which spun and yielded beside the two busy threads of a two-core
+    /// machine; the scheduler then took a core from a layer's part for a time slice (2.5–4 ms) in one forward in nine.
+    /// </remarks>
     public static HeldThreads Hold(Parallelism parallelism) => Job.Hold(Math.Min(parallelism.Threads, MaxParts));
 
-    /// <summary>The scope of <see cref="Hold"/>: disposing it lets the held threads go back to the pool.</summary>
+    /// <summary>How long, in microseconds, a helper spins after a scope ends before it blocks.</summary>
+    public const int HelperGraceMicroseconds = 200;
+
+    /// <summary>How long, in seconds, a blocked helper waits for a next scope before its thread ends.</summary>
+    public const int HelperIdleSeconds = 10;
+
+    /// <summary>The scope of <see cref="Hold"/>: disposing it lets the held threads go.</summary>
     public readonly struct HeldThreads : IDisposable, IEquatable<HeldThreads>
     {
         private readonly Job? _job;
@@ -96,8 +111,14 @@ public static class KernelParts
         [ThreadStatic]
         private static Job? s_ofThisThread;
 
-        private readonly Helper _helper;
-        private int _held, _helpers;
+        /// <summary>While a scope is open, how many helpers it wants (helper i claims parts while i is below it); else 0.</summary>
+        private int _held;
+
+        /// <summary>How many helper threads are alive: they are numbered 0 .. this − 1, and the last one ends first.</summary>
+        private int _alive;
+
+        /// <summary>Set while a scope is open: what blocked helpers wait for.</summary>
+        private readonly ManualResetEventSlim _open = new(false, 0);
 
         private readonly ManualResetEventSlim _done = new(false, 64);
         private KernelPart? _part;
@@ -108,11 +129,11 @@ public static class KernelParts
         private int _pending;
         private ExceptionDispatchInfo? _error;
 
-        private Job() => _helper = new Helper(this);
-
         public static HeldThreads Hold(int threads)
         {
-            if (threads <= 1)
+            // More helpers than cores would only take turns with the caller: the parts are the same, so are the results.
+            int helpers = Math.Min(threads, Environment.ProcessorCount) - 1;
+            if (helpers <= 0)
             {
                 return default;
             }
@@ -123,17 +144,85 @@ public static class KernelParts
                 return default;
             }
 
-            Volatile.Write(ref job._held, 1);
-            while (Volatile.Read(ref job._helpers) < threads - 1)
+            // A full fence before reading how many are alive: a helper ending now either sees the scope and stays, or is
+            // counted out before this reads the count and started again below.
+            Interlocked.Exchange(ref job._held, helpers);
+            job._open.Set();
+            for (int alive; (alive = Volatile.Read(ref job._alive)) < helpers;)
             {
-                Interlocked.Increment(ref job._helpers);
-                ThreadPool.UnsafeQueueUserWorkItem(job._helper, preferLocal: false);
+                if (Interlocked.CompareExchange(ref job._alive, alive + 1, alive) == alive)
+                {
+                    job.Start(alive);
+                }
             }
 
             return new HeldThreads(job);
         }
 
-        public void Release() => Volatile.Write(ref _held, 0);
+        public void Release()
+        {
+            _open.Reset();
+            Volatile.Write(ref _held, 0);
+        }
+
+        private void Start(int index)
+        {
+            var thread = new Thread(() => Help(index)) { IsBackground = true, Name = "KernelGen helper" };
+            thread.Start();
+        }
+
+        /// <summary>
+        /// Helper <paramref name="index"/>'s life: claims the parts of the scope's calls as they come, spinning between
+        /// them; after the scope, spins a little longer for the next, then blocks until one opens; ends when none opens
+        /// for <see cref="KernelParts.HelperIdleSeconds"/> s, or when a scope wants fewer helpers — the last helper first.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Help(int index)
+        {
+            long grace = Stopwatch.Frequency * KernelParts.HelperGraceMicroseconds / 1_000_000;
+            while (true)
+            {
+                while (Volatile.Read(ref _held) > index)
+                {
+                    if (!Claim())
+                    {
+                        Thread.SpinWait(16);
+                    }
+                }
+
+                for (long until = Stopwatch.GetTimestamp() + grace; Volatile.Read(ref _held) <= index && Stopwatch.GetTimestamp() < until;)
+                {
+                    Thread.SpinWait(16);
+                }
+
+                if (Volatile.Read(ref _held) > index)
+                {
+                    continue;
+                }
+
+                // Woken by a scope that does not want this helper, or none came: end, if this is the last helper.
+                bool open = _open.Wait(KernelParts.HelperIdleSeconds * 1000);
+                if (open && Volatile.Read(ref _held) > index)
+                {
+                    continue;
+                }
+
+                if (Interlocked.CompareExchange(ref _alive, index, index + 1) != index + 1)
+                {
+                    // A later helper is still alive: it ends first.
+                    Thread.Yield();
+                    continue;
+                }
+
+                // Counted out. A scope that opened since and read the count before this may be waiting for this helper.
+                if (Volatile.Read(ref _held) > index && Interlocked.CompareExchange(ref _alive, index + 1, index) == index)
+                {
+                    continue;
+                }
+
+                return;
+            }
+        }
 
         public static void Run(KernelPart part, ReadOnlySpan<float> input, int inputLength, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
             Span<float> output, int outputLength, int batch, int units, int parts, bool bySamples)
@@ -222,29 +311,6 @@ public static class KernelParts
                 }
 
                 any = true;
-            }
-        }
-
-        /// <summary>A held thread: claims the job's parts as they come, spinning between them, until the scope ends.</summary>
-        private sealed class Helper(Job job) : IThreadPoolWorkItem
-        {
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            public void Execute()
-            {
-                try
-                {
-                    while (Volatile.Read(ref job._held) != 0)
-                    {
-                        if (!job.Claim())
-                        {
-                            Thread.SpinWait(16);
-                        }
-                    }
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref job._helpers);
-                }
             }
         }
 
