@@ -151,9 +151,11 @@ public static class KernelParts
             job._open.Set();
             for (int alive; (alive = Volatile.Read(ref job._alive)) < helpers;)
             {
-                if (Interlocked.CompareExchange(ref job._alive, alive + 1, alive) == alive)
+                if (Interlocked.CompareExchange(ref job._alive, alive + 1, alive) == alive && !job.Start(alive))
                 {
-                    job.Start(alive);
+                    // No thread to be had: the caller and the helpers there are do the parts.
+                    Interlocked.Decrement(ref job._alive);
+                    break;
                 }
             }
 
@@ -166,10 +168,18 @@ public static class KernelParts
             Volatile.Write(ref _held, 0);
         }
 
-        private void Start(int index)
+        /// <summary>Starts helper <paramref name="index"/>; false if the system has no thread to give.</summary>
+        private bool Start(int index)
         {
-            var thread = new Thread(() => Help(index)) { IsBackground = true, Name = "KernelGen helper" };
-            thread.Start();
+            try
+            {
+                new Thread(() => Help(index)) { IsBackground = true, Name = "KernelGen helper" }.Start();
+                return true;
+            }
+            catch (OutOfMemoryException)
+            {
+                return false;
+            }
         }
 
         /// <summary>
@@ -201,12 +211,15 @@ public static class KernelParts
                     continue;
                 }
 
-                // Woken by a scope that does not want this helper, or none came: end, if this is the last helper.
                 bool open = _open.Wait(KernelParts.HelperIdleSeconds * 1000);
-                if (open && Volatile.Read(ref _held) > index)
+                int held = Volatile.Read(ref _held);
+                if (held > index || (open && held == 0))
                 {
+                    // A scope that wants this helper, or one that came and went already: wait for the next.
                     continue;
                 }
+
+                // No scope for the idle time, or one that wants fewer helpers: end, if this is the last helper.
 
                 if (Interlocked.CompareExchange(ref _alive, index, index + 1) != index + 1)
                 {
