@@ -187,20 +187,39 @@ internal static class PackedDirectEmitter
         long scratch = band + tiles + (padsBias ? plan.PaddedOutputs : 0);
         w.Line(Invariant($"/// <summary>"));
         string what = pooled ? "pooled row" : "output row";
-        w.Line(Invariant($"/// {(pooled ? Invariant($"Pooled convolution ({k}×{k} max pool, stride {k})") : "Packed direct convolution")} on path <paramref name=\"path\"/>. Of its (block of output channels, {what}) pairs, pair p = block × {rows} + row"));
-        w.Line(Invariant($"/// stands at unit p × {units} / pairs: a part does those in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1{(plan.Copies ? ", each part copying the padded input for itself" : "")}. A row is"));
-        w.Line(Invariant($"/// computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them{(pooled ? Invariant($"; a pooled row's tiles (each over {k} rows of the convolution) fill one row of results, stored when it is whole") : "")}."));
+        w.Line(Invariant($"/// {(pooled ? Invariant($"Pooled convolution ({k}×{k} max pool, stride {k})") : "Packed direct convolution")} on path <paramref name=\"path\"/>."));
+        w.Line(Invariant($"/// Of its ({what}, block of output channels) pairs, pair p = row × blocks + block stands at unit p × {units} / pairs: a part does those"));
+        w.Line(Invariant($"/// in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, a band of rows, block by block (so that a block's weights serve all its rows){(plan.Copies ? "," : ".")}"));
+        if (plan.Copies)
+        {
+            w.Line(Invariant($"/// copying into padded planes only the input rows its rows read (on two threads, half the input each, where by channels each copied all)."));
+        }
+
+        w.Line(Invariant($"/// A row is computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them{(pooled ? ";" : ".")}"));
+        if (pooled)
+        {
+            w.Line(Invariant($"/// a pooled row's tiles (each over {k} rows of the convolution) fill one row of results, stored when it is whole."));
+        }
+
         w.Line(Invariant($"/// </summary>"));
         w.Line(AggressiveOptimization);
         using (w.Block($"private static void {form.Driver}(int path, {PartPathParameters(roles)})"))
         {
             w.Line(pooled ? "// The path's tile: pooled pixels × output channels." : "// The path's tile: output pixels × output channels.");
             w.Line($"(int pixels, int channels) = path switch {{ {string.Join(", ", form.Paths.Select((p, i) => Invariant($"{(i == form.Paths.Count - 1 ? "_" : Invariant($"{i}"))} => ({p.Pixels}, {p.Channels})")))} }};");
-            w.Line(Invariant($"int pairs = (({g.OutChannels} + channels - 1) / channels) * {rows};"));
+            w.Line(Invariant($"int blocks = ({g.OutChannels} + channels - 1) / channels, pairs = blocks * {rows};"));
             w.Line(Invariant($"int first = (int)((((long)from * pairs) + {units - 1}) / {units}), end = (int)((((long)to * pairs) + {units - 1}) / {units});"));
             using (w.Block("if (first >= end)"))
             {
                 w.Line("return;");
+            }
+
+            if (plan.Copies)
+            {
+                // The padded rows that output rows first / blocks .. (end − 1) / blocks read.
+                int step = k * g.StrideHeight, reach = ((g.KernelHeight - 1) * g.DilationHeight) + 1 - g.StrideHeight;
+                w.Line(Invariant($"// The padded input rows this part's {what}s read."));
+                w.Line(Invariant($"int top = (first / blocks) * {step}, bottom = {MathClass}.Min(((((end - 1) / blocks) + 1) * {step}) {(reach < 0 ? "-" : "+")} {System.Math.Abs(reach)}, {plan.PaddedHeight});"));
             }
 
             w.Line();
@@ -231,7 +250,7 @@ internal static class PackedDirectEmitter
                 {
                     if (plan.Copies)
                     {
-                        w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref planes);"));
+                        w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref planes, top, bottom);"));
                     }
                     else
                     {
@@ -240,8 +259,10 @@ internal static class PackedDirectEmitter
                     }
 
                     w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutChannels * plane)))};"));
-                    using (w.Block(Invariant($"for (int block = first / {rows}; block * {rows} < end; block++)")))
+                    using (w.Block("for (int block = 0; block < blocks; block++)"))
                     {
+                        w.Line(Invariant($"// The part's rows of the block: those whose pair, row × blocks + block, is in first .. end − 1."));
+                        w.Line(Invariant($"int rowFirst = (first - block + blocks - 1) / blocks, rowEnd = (end - block + blocks - 1) / blocks;"));
                         w.Line(Invariant($"int o0 = block * channels, count = {MathClass}.Min(channels, {g.OutChannels} - o0);"));
                         w.Line(Invariant($"// The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one."));
                         w.Line(Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
@@ -250,7 +271,7 @@ internal static class PackedDirectEmitter
                             w.Line($"ref float blockBias = ref {At("bias", "o0")};");
                         }
 
-                        using (w.Block(Invariant($"for (int oy = {MathClass}.Max(first - (block * {rows}), 0); oy < {MathClass}.Min(end - (block * {rows}), {rows}); oy++)")))
+                        using (w.Block("for (int oy = rowFirst; oy < rowEnd; oy++)"))
                         {
                             w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {rowStep}"))};"));
                             w.Line(Invariant($"ref float target = ref {At("result", Invariant($"(o0 * {plane}) + (oy * {width})"))};"));
@@ -450,55 +471,51 @@ internal static class PackedDirectEmitter
         int.TryParse(offset, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int literal) ? Invariant($"{literal + constant}") : Plus(offset, constant);
 
     /// <summary>
-    /// <c>PackedFill</c>: every input row that some output reads copied into its padded plane at (padding top, padding
-    /// left), and the padding around it cleared — each float of the planes written once (clearing the whole band first
-    /// wrote the interior twice: ResNet's stem copies 635 KB a call).
+    /// <c>PackedFill</c>: padded rows <c>top</c> .. <c>bottom</c> − 1 of every plane, each an input row copied at column
+    /// (padding left) with the padding beside it cleared, or a row of padding cleared — each float written once (clearing
+    /// the whole band first wrote the interior twice: ResNet's stem copies 635 KB a call). A part of a split call fills
+    /// the rows its own output rows read.
     /// </summary>
     private static void WriteFill(CodeWriter w, Conv2DGeometry g, PackedDirectPlan plan)
     {
         int rows = System.Math.Min(g.Height, plan.PaddedHeight - g.PadTop), columns = System.Math.Min(g.Width, plan.PaddedWidth - g.PadLeft);
-        w.Line(Invariant($"/// <summary>Copies one sample's input rows 0 .. {rows - 1}, columns 0 .. {columns - 1} into the padded planes ({plan.PaddedHeight}×{plan.PaddedWidth}) at ({g.PadTop}, {g.PadLeft}), and clears the padding around them.</summary>"));
+        w.Line(Invariant($"/// <summary>Writes padded rows <paramref name=\"top\"/> .. <paramref name=\"bottom\"/> − 1 of one sample's planes ({plan.PaddedHeight}×{plan.PaddedWidth}): input rows 0 .. {rows - 1}, columns 0 .. {columns - 1} stand at ({g.PadTop}, {g.PadLeft}), zeros around them.</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {Fill}(ref float input, ref float planes)"))
+        using (w.Block($"private static void {Fill}(ref float input, ref float planes, int top, int bottom)"))
+        using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
         {
-            if (rows <= 0 || columns <= 0)
+            w.Line(Invariant($"ref float plane = ref {At("planes", Invariant($"c * {plan.PlaneStride}"))};"));
+            using (w.Block("for (int y = top; y < bottom; y++)"))
             {
-                w.Line("// No input pixel is read: every tap falls in the padding.");
-                w.Line(Invariant($"{MemoryMarshal}.CreateSpan(ref planes, {(long)g.InChannels * plan.PlaneStride}).Clear();"));
-                return;
-            }
-
-            int right = plan.PaddedWidth - g.PadLeft - columns, bottom = plan.PaddedHeight - g.PadTop - rows;
-            void Clear(string reference, string at, int count) => w.Line(count == 1
-                ? $"{At(reference, at)} = 0f;"
-                : Invariant($"{MemoryMarshal}.CreateSpan(ref {At(reference, at)}, {count}).Clear();"));
-            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
-            {
-                w.Line(Invariant($"ref float plane = ref {At("planes", Invariant($"c * {plan.PlaneStride}"))};"));
-                if (g.PadTop > 0)
+                w.Line(Invariant($"ref float row = ref {At("plane", Invariant($"y * {plan.PaddedWidth}"))};"));
+                if (rows <= 0 || columns <= 0)
                 {
-                    Clear("plane", "0", g.PadTop * plan.PaddedWidth);
+                    w.Line("// No input pixel is read: every tap falls in the padding.");
+                    w.Line(Invariant($"{MemoryMarshal}.CreateSpan(ref row, {plan.PaddedWidth}).Clear();"));
+                    return;
                 }
 
-                using (w.Block(Invariant($"for (int iy = 0; iy < {rows}; iy++)")))
+                int right = plan.PaddedWidth - g.PadLeft - columns;
+                void Clear(string at, int count) => w.Line(count == 1
+                    ? $"{At("row", at)} = 0f;"
+                    : Invariant($"{MemoryMarshal}.CreateSpan(ref {At("row", at)}, {count}).Clear();"));
+                w.Line(g.PadTop > 0 ? Invariant($"int iy = y - {g.PadTop};") : "int iy = y;");
+                using (w.Block(Invariant($"if ((uint)iy >= {rows})")))
                 {
-                    w.Line(Invariant($"ref float row = ref {At("plane", Invariant($"(iy + {g.PadTop}) * {plan.PaddedWidth}"))};"));
-                    if (g.PadLeft > 0)
-                    {
-                        Clear("row", "0", g.PadLeft);
-                    }
-
-                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))}, {columns})"));
-                    w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("row", Invariant($"{g.PadLeft}"))}, {columns}));"));
-                    if (right > 0)
-                    {
-                        Clear("row", Invariant($"{g.PadLeft + columns}"), right);
-                    }
+                    Clear("0", plan.PaddedWidth);
+                    w.Line("continue;");
                 }
 
-                if (bottom > 0)
+                if (g.PadLeft > 0)
                 {
-                    Clear("plane", Invariant($"{(g.PadTop + rows) * plan.PaddedWidth}"), bottom * plan.PaddedWidth);
+                    Clear("0", g.PadLeft);
+                }
+
+                w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("input", Invariant($"((c * {g.Height}) + iy) * {g.Width}"))}, {columns})"));
+                w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("row", Invariant($"{g.PadLeft}"))}, {columns}));"));
+                if (right > 0)
+                {
+                    Clear(Invariant($"{g.PadLeft + columns}"), right);
                 }
             }
         }

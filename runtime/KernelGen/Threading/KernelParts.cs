@@ -253,13 +253,18 @@ public static class KernelParts
                 job._error = null;
                 job._pending = parts;
                 job._done.Reset();
-                Volatile.Write(ref job._state, parts << 16);
+
+                // The first part is the caller's, claimed before the others are offered, not whichever thread claims first:
+                // on two threads each thread then does the same part of every call, and where consecutive layers split
+                // the same pixels (Winograd layers, by blocks of tiles) it reads the half it has just written.
+                Volatile.Write(ref job._state, (parts << 16) | 1);
                 bool held = Volatile.Read(ref job._held) != 0;
                 for (int k = held ? parts : 1; k < parts; k++)
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
                 }
 
+                job.RunClaimed(0, parts);
                 job.Claim();
                 if (held)
                 {
@@ -310,21 +315,27 @@ public static class KernelParts
                     continue;
                 }
 
-                try
-                {
-                    RunPart(next, parts);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
-                }
-
-                if (Interlocked.Decrement(ref _pending) == 0)
-                {
-                    _done.Set();
-                }
-
+                RunClaimed(next, parts);
                 any = true;
+            }
+        }
+
+        /// <summary>Runs part <paramref name="k"/>, which this thread has claimed, keeping its exception for the caller.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunClaimed(int k, int parts)
+        {
+            try
+            {
+                RunPart(k, parts);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+            }
+
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _done.Set();
             }
         }
 

@@ -491,22 +491,25 @@ file static class LayersStridedKernel
         int to) => PackedDirect(3, ref input, ref weights, ref bias, ref output, batch, from, to);
 
     /// <summary>
-    /// Packed direct convolution on path <paramref name="path"/>. Of its (block of output channels, output row) pairs, pair p = block × 5 + row
-    /// stands at unit p × 200 / pairs: a part does those in <paramref name="from"/> .. <paramref name="to"/> − 1, each part copying the padded input for
-    /// itself. A row is
-    /// computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them.
+    /// Packed direct convolution on path <paramref name="path"/>.
+    /// Of its (output row, block of output channels) pairs, pair p = row × blocks + block stands at unit p × 200 / pairs: a part does those
+    /// in <paramref name="from"/> .. <paramref name="to"/> − 1, a band of rows, block by block (so that a block's weights serve all its rows),
+    /// copying into padded planes only the input rows its rows read (on two threads, half the input each, where by channels each copied all).
+    /// A row is computed in whole tiles, the last one moved back to end at the row's end where the row is not a whole number of them.
     /// </summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
     private static void PackedDirect(int path, ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         // The path's tile: output pixels × output channels.
         (int pixels, int channels) = path switch { 0 => (5, 64), 1 => (5, 16), 2 => (5, 8), _ => (2, 4) };
-        int pairs = ((40 + channels - 1) / channels) * 5;
+        int blocks = (40 + channels - 1) / channels, pairs = blocks * 5;
         int first = (int)((((long)from * pairs) + 199) / 200), end = (int)((((long)to * pairs) + 199) / 200);
         if (first >= end)
         {
             return;
         }
+        // The padded input rows this part's output rows read.
+        int top = (first / blocks) * 2, bottom = KgMath.Min(((((end - 1) / blocks) + 1) * 2) + 1, 11);
 
         // Scratch from the array pool (no call allocates once the pool holds it): the padded planes (968 floats), one tile's results [pixels, channels], the
         // biases padded to 64 channels.
@@ -522,15 +525,17 @@ file static class LayersStridedKernel
             bias = ref KgMarshal.GetReference(paddedBias);
             for (int n = 0; n < batch; n++)
             {
-                PackedFill(ref KgUnsafe.Add(ref input, n * 800), ref planes);
+                PackedFill(ref KgUnsafe.Add(ref input, n * 800), ref planes, top, bottom);
                 ref float result = ref KgUnsafe.Add(ref output, n * 1000);
-                for (int block = first / 5; block * 5 < end; block++)
+                for (int block = 0; block < blocks; block++)
                 {
+                    // The part's rows of the block: those whose pair, row × blocks + block, is in first .. end − 1.
+                    int rowFirst = (first - block + blocks - 1) / blocks, rowEnd = (end - block + blocks - 1) / blocks;
                     int o0 = block * channels, count = KgMath.Min(channels, 40 - o0);
                     // The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one.
                     ref float blockWeights = ref KgUnsafe.Add(ref weights, ((o0 / 16) * 1152) + (o0 % 16));
                     ref float blockBias = ref KgUnsafe.Add(ref bias, o0);
-                    for (int oy = KgMath.Max(first - (block * 5), 0); oy < KgMath.Min(end - (block * 5), 5); oy++)
+                    for (int oy = rowFirst; oy < rowEnd; oy++)
                     {
                         ref float row = ref KgUnsafe.Add(ref planes, oy * 22);
                         ref float target = ref KgUnsafe.Add(ref result, (o0 * 25) + (oy * 5));
@@ -977,17 +982,23 @@ file static class LayersStridedKernel
         KgUnsafe.Add(ref tile, 7) = a1_3;
     }
 
-    /// <summary>Copies one sample's input rows 0 .. 9, columns 0 .. 9 into the padded planes (11×11) at (1, 1), and clears the padding around them.</summary>
+    /// <summary>Writes padded rows <paramref name="top"/> .. <paramref name="bottom"/> − 1 of one sample's planes (11×11): input rows 0 .. 9, columns 0 .. 9
+    /// stand at (1, 1), zeros around them.</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void PackedFill(ref float input, ref float planes)
+    private static void PackedFill(ref float input, ref float planes, int top, int bottom)
     {
         for (int c = 0; c < 8; c++)
         {
             ref float plane = ref KgUnsafe.Add(ref planes, c * 121);
-            KgMarshal.CreateSpan(ref plane, 11).Clear();
-            for (int iy = 0; iy < 10; iy++)
+            for (int y = top; y < bottom; y++)
             {
-                ref float row = ref KgUnsafe.Add(ref plane, (iy + 1) * 11);
+                ref float row = ref KgUnsafe.Add(ref plane, y * 11);
+                int iy = y - 1;
+                if ((uint)iy >= 10)
+                {
+                    KgMarshal.CreateSpan(ref row, 11).Clear();
+                    continue;
+                }
                 row = 0f;
                 KgMarshal.CreateReadOnlySpan(ref KgUnsafe.Add(ref input, ((c * 10) + iy) * 10), 10)
                     .CopyTo(KgMarshal.CreateSpan(ref KgUnsafe.Add(ref row, 1), 10));
