@@ -8,6 +8,7 @@ using KernelGen.Bench.Report;
 // KERNELGEN_BENCH_SHAPES=mnist_conv1 dotnet run ... -- --filter '*Conv*' --job Dry       one shape, one iteration
 // dotnet run -c Release --project bench/KernelGen.Bench -- --build-cost /tmp/build-cost --report docs   the build-time row, then the report
 // dotnet run -c Release --project bench/KernelGen.Bench -- --peak-memory --report docs   the whole networks' peak memory, then the report
+// ... --report docs/vector256 --notes bench/KernelGen.Bench/Report/ReportNotes.Vector256.md   a report with other notes under its tables
 if (PeakMemory.RunChild(args))
 {
     return 0;
@@ -16,7 +17,7 @@ if (PeakMemory.RunChild(args))
 List<string> rest = [.. args];
 bool peakMemory = rest.Remove("--peak-memory");
 string? reportDirectory = Take(rest, "--report"), reportFrom = Take(rest, "--report-from"), buildCostFolder = Take(rest, "--build-cost");
-string notes = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ReportNotes.md"));
+string notes = File.ReadAllText(Take(rest, "--notes") ?? Path.Combine(AppContext.BaseDirectory, "ReportNotes.md"));
 
 if (buildCostFolder is not null)
 {

@@ -72,7 +72,7 @@ public static class ReportWriter
     {
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks").AppendLine();
-        md.AppendLine("<!-- Written by the bench's report step; edit bench/KernelGen.Bench/Report/ReportNotes.md instead. -->").AppendLine();
+        md.AppendLine("<!-- Written by the bench's report step; edit the notes under the tables in bench/KernelGen.Bench/Report/ instead. -->").AppendLine();
         md.AppendLine(s_invariant, $"One run of `{run.Command}` on {run.Date:yyyy-MM-dd}:").AppendLine();
         md.AppendLine(s_invariant, $"- processor: {run.Processor}, {run.Cores} cores ({run.Simd}); one core used, except by the `_t2` rows of the whole networks");
         md.AppendLine(s_invariant, $"- {run.Os}; {run.Runtime}");
