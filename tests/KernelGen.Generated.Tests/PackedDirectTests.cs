@@ -31,6 +31,48 @@ public class PackedDirectTests
     public void Pointwise_256_matches_the_reference_on_every_path() =>
         Check(new Conv2DGeometry(256, 14, 14, 256, 1, 1, 1, 1, 0, 0, 0, 0), SuiteKernels.Pointwise256PackWeights, SuiteKernels.Pointwise256, SuiteKernels.Pointwise256, "SuiteKernelsPointwise256Kernel");
 
+    [Theory]
+    [InlineData("PackedDirectKernelsStrided40Kernel", 8, 10, 10, 40, 3, 2, 1)]
+    [InlineData("SuiteKernelsResnet3x3Stride2Kernel", 64, 56, 56, 128, 3, 2, 1)]
+    [InlineData("SuiteKernelsResnetStemKernel", 3, 224, 224, 64, 7, 2, 3)]
+    public void Every_path_run_in_bands_of_rows_gives_the_bits_of_one_whole_call(string kernelClass, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
+    {
+        var g = new Conv2DGeometry(inChannels, height, width, outChannels, kernel, kernel, stride, stride, padding, padding, padding, padding);
+        float[] input = KernelGen.Generated.Tests.Check.Random(31, g.InputLength);
+        float[] bias = KernelGen.Generated.Tests.Check.Random(33, g.OutChannels);
+        var whole = new float[g.OutputLength];
+        var parts = new float[whole.Length];
+        int units = KernelPaths.Units(Assembly.GetExecutingAssembly(), kernelClass, "PackedDirect");
+        foreach (string path in KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), kernelClass, "PackedDirect"))
+        {
+            // Weights in the packed layout need not be packed from any kernel here: any values give the same bits both ways.
+            float[] weights = KernelGen.Generated.Tests.Check.Random(32, g.WeightLength * 2);
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: true, input, weights, bias, whole, 1);
+            Array.Fill(parts, float.NaN);
+            int[] cuts = [0, units / 3, Math.Min(units, (units / 3) + 1), (2 * units) / 3, units];
+            for (int k = 0; k + 1 < cuts.Length; k++)
+            {
+                // Each part rents its padded planes from the array pool and copies only the input rows its rows read: the
+                // arrays this thread rents next start as NaN, so a row a part reads and did not copy shows.
+                PoisonThisThreadsPooledArrays();
+                KernelPaths.RunPart(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: true, input, weights, bias, parts, 1, cuts[k], cuts[k + 1]);
+            }
+
+            Assert.Equal(whole, parts);
+        }
+    }
+
+    /// <summary>Puts an array of NaN in this thread's slot of every size class of the shared float pool.</summary>
+    private static void PoisonThisThreadsPooledArrays()
+    {
+        for (int size = 16; size <= 1 << 24; size *= 2)
+        {
+            float[] rented = System.Buffers.ArrayPool<float>.Shared.Rent(size);
+            Array.Fill(rented, float.NaN);
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
     [Fact]
     public void Packed_weights_are_blocks_of_16_output_channels_and_other_layers_weights_are_refused()
     {
