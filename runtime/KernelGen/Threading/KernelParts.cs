@@ -17,9 +17,10 @@ namespace KernelGen;
 public delegate void KernelPart(ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to);
 
 /// <summary>
-/// Splits one kernel call across threads for the generated overloads that take a <see cref="Parallelism"/>: the parts
-/// are claimed one at a time by the calling thread and by thread-pool work items, and the call returns when every part
-/// is done. Generated code calls this; user code has no need to.
+/// Splits one kernel call across threads for the generated overloads that take a <see cref="Parallelism"/>: the calling
+/// thread does the first part, and the others are claimed one at a time by the helper threads of a <see cref="Hold"/>
+/// scope (outside one, by thread-pool work items) and by the caller once its own is done; the call returns when every
+/// part is done. Generated code calls this; user code has no need to.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class KernelParts
