@@ -31,8 +31,51 @@ public class PackedDirectTests
     public void Pointwise_256_matches_the_reference_on_every_path() =>
         Check(new Conv2DGeometry(256, 14, 14, 256, 1, 1, 1, 1, 0, 0, 0, 0), SuiteKernels.Pointwise256PackWeights, SuiteKernels.Pointwise256, SuiteKernels.Pointwise256, "SuiteKernelsPointwise256Kernel");
 
+    [Fact]
+    public void A_strided_1x1_layer_in_a_part_panel_and_part_tile_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(64, 20, 20, 40, 1, 1, 2, 2, 0, 0, 0, 0), PackedDirectKernels.Pointwise40Stride2PackWeights, PackedDirectKernels.Pointwise40Stride2, PackedDirectKernels.Pointwise40Stride2, "PackedDirectKernelsPointwise40Stride2Kernel", Activation.Relu);
+
+    [Fact]
+    public void A_1x1_layer_of_fewer_pixels_than_a_panel_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(64, 3, 3, 32, 1, 1, 1, 1, 0, 0, 0, 0), PackedDirectKernels.Pointwise3x3PixelsPackWeights, PackedDirectKernels.Pointwise3x3Pixels, PackedDirectKernels.Pointwise3x3Pixels, "PackedDirectKernelsPointwise3x3PixelsKernel");
+
+    [Fact]
+    public void A_1x1_layer_without_bias_matches_the_reference_on_every_path_and_thread_count()
+    {
+        var g = new Conv2DGeometry(64, 10, 10, 38, 1, 1, 1, 1, 0, 0, 0, 0);
+        float[] input = KernelGen.Generated.Tests.Check.Random(41, g.InputLength);
+        float[] weights = KernelGen.Generated.Tests.Check.Random(42, g.WeightLength);
+        var expected = new float[g.OutputLength];
+        Reference.Conv2D<float>(g, input, weights, new float[g.OutChannels], expected, 1, Activation.None);
+        double tolerance = KernelGen.Generated.Tests.Check.Tolerance(g.InChannels);
+
+        PackedWeights packed = PackedDirectKernels.PointwiseWithoutBiasPackWeights(weights);
+        var actual = new float[g.OutputLength];
+        Array.Fill(actual, float.NaN);
+        PackedDirectKernels.PointwiseWithoutBias(input, packed, actual);
+        AssertClose("dispatch", expected, actual, tolerance);
+        float[] values = packed.Values.ToArray();
+        var each = new float[g.OutputLength];
+        foreach (string path in KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), "PackedDirectKernelsPointwiseWithoutBiasKernel", "PackedDirect"))
+        {
+            Array.Fill(each, float.NaN);
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), "PackedDirectKernelsPointwiseWithoutBiasKernel", path, weighted: true, bias: false, input, values, [], each, 1);
+            AssertClose(path, expected, each, tolerance);
+        }
+
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var split = new float[g.OutputLength];
+            Array.Fill(split, float.NaN);
+            PackedDirectKernels.PointwiseWithoutBias(input, packed, split, new Parallelism(threads));
+            Assert.Equal(actual, split);
+        }
+    }
+
     [Theory]
     [InlineData("PackedDirectKernelsStrided40Kernel", 8, 10, 10, 40, 3, 2, 1)]
+    [InlineData("SuiteKernelsPointwise256Kernel", 256, 14, 14, 256, 1, 1, 0)]
+    [InlineData("PackedDirectKernelsPointwise40Stride2Kernel", 64, 20, 20, 40, 1, 2, 0)]
     [InlineData("SuiteKernelsResnet3x3Stride2Kernel", 64, 56, 56, 128, 3, 2, 1)]
     [InlineData("SuiteKernelsResnetStemKernel", 3, 224, 224, 64, 7, 2, 3)]
     public void Every_path_run_in_bands_of_rows_gives_the_bits_of_one_whole_call(string kernelClass, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
@@ -143,4 +186,19 @@ internal static partial class PackedDirectKernels
     /// <summary>40 channels: tiles of 64 (Vector512), 16 and 8 end past them, and the store's last block holds 8.</summary>
     [Conv2D(InChannels = 8, Height = 10, Width = 10, OutChannels = 40, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Sigmoid)]
     public static partial void Strided40(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    /// <summary>
+    /// A strided 1×1 layer: Vector256 computes it in panel tiles (panels of 16 of its 10×10 output pixels, gathered two
+    /// apart, across rows; 40 channels in tiles of 6), the last panel and tile moved back; the other paths in channel tiles.
+    /// </summary>
+    [Conv2D(InChannels = 64, Height = 20, Width = 20, OutChannels = 40, Kernel = 1, Stride = 2, Activation = Activation.Relu)]
+    public static partial void Pointwise40Stride2(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    /// <summary>A 1×1 layer of 9 output pixels, fewer than a panel of 16: every path computes it in channel tiles (so do layers whose panels would waste more than an eighth).</summary>
+    [Conv2D(InChannels = 64, Height = 3, Width = 3, OutChannels = 32, Kernel = 1)]
+    public static partial void Pointwise3x3Pixels(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    /// <summary>A 1×1 layer without bias, 100 pixels (6 panels and one moved back) × 38 channels (6 tiles and one moved back).</summary>
+    [Conv2D(InChannels = 64, Height = 10, Width = 10, OutChannels = 38, Kernel = 1)]
+    public static partial void PointwiseWithoutBias(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
 }

@@ -47,6 +47,10 @@ public class RandomEquivalenceTests(ITestOutputHelper output)
     [Fact]
     public void Packed_direct_convolutions_160_random_shapes() => Run(RandomLayers.PackedDirect, 2, "packed direct convolutions");
 
+    /// <summary>The packed direct form of 1×1 layers without padding (panel tiles on Vector256) on random shapes, as above.</summary>
+    [Fact]
+    public void Packed_pointwise_convolutions_80_random_shapes() => Run(RandomLayers.PackedPointwise, 1, "packed 1×1 convolutions");
+
     [Fact]
     public void Pools_160_random_shapes() => Run(RandomLayers.Pool, 2, "max and average pools");
 
