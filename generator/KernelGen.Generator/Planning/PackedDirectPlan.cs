@@ -193,7 +193,7 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// <summary>
     /// The tile with the least issue cost per input channel and tap over the whole output: each tile issues its
     /// multiply-adds (the lanes past the last channel included), a tenth of a slot per load (weights and broadcasts:
-    /// the load ports keep up), and tiles of fewer than 8 accumulators wait on the multiply-add latency; a row that is
+    /// the load ports keep up; on Vector256 a whole slot, issued beside the multiply-adds), and tiles of fewer than 8 accumulators wait on the multiply-add latency; a row that is
     /// not a whole number of tiles ends in a whole tile moved back. Channels per tile are a power of two (so a
     /// tile's vectors sit at fixed offsets in the 16-channel blocks), within the path's accumulators and registers
     /// (accumulators, weight vectors and one broadcast). A tile of the pooled form (<paramref name="pool"/> k above 0)
@@ -207,8 +207,19 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
         // Where a tile of one vector of channels keeps its weights in L1, a wider tile whose weights do not pays a slot per
         // weight vector it reloads from L2 (ResNet's stem, 3 × 7 × 7 taps: tiles of 4 pixels × 64 channels, 37 KB of
         // weights, measured 1.10× slower than tiles of 8 × 32, 18 KB).
-        bool fits = perChannel * width <= L1WeightBytes;
-        double Tile(int pixels, int vectors) => ((pixels * vectors) + (0.1 * (pixels + vectors))) * Math.Max(1.0, 8.0 / (pixels * vectors))
+        //
+        // On Vector256, the path of AVX2 machines, whose load ports issue two vector loads a cycle beside two FMAs, a load
+        // costs a whole slot: a tile issues max(multiply-adds, loads), and a tile of one vector of channels — a broadcast
+        // and a multiply-add per pixel, and the weights' load — is bound by its loads. There the weights' L1 rule does not
+        // hold: resnet_3x3_s2 in tiles of 4 pixels × 2 vectors (36 KB of weights a block) ran 1.76–1.78 ms against 2.60–3.26
+        // in tiles of 10 × 1 (18 KB), fastest of 40 samples on an AVX2 machine; its loads folded into the multiply-adds
+        // instead (one weight load per multiply-add, 3 × 4 tiles in 13 registers, as MLAS's assembly does) ran 2.20–2.75.
+        bool loadBound = path.Name == "Vector256";
+        bool fits = !loadBound && perChannel * width <= L1WeightBytes;
+        double Issue(int pixels, int vectors) => loadBound
+            ? Math.Max(pixels * vectors, pixels + vectors)
+            : (pixels * vectors) + (0.1 * (pixels + vectors));
+        double Tile(int pixels, int vectors) => Issue(pixels, vectors) * Math.Max(1.0, 8.0 / (pixels * vectors))
             + (fits && perChannel * vectors * width > L1WeightBytes ? vectors : 0);
         (int Pixels, int Vectors) best = (1, 1);
         double bestCost = double.MaxValue;
