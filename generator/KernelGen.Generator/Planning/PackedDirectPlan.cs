@@ -212,8 +212,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
         // costs a whole slot: a tile issues max(multiply-adds, loads), and a tile of one vector of channels — a broadcast
         // and a multiply-add per pixel, and the weights' load — is bound by its loads. There the weights' L1 rule does not
         // hold: resnet_3x3_s2 in tiles of 4 pixels × 2 vectors (36 KB of weights a block) ran 1.76–1.78 ms against 2.60–3.26
-        // in tiles of 10 × 1 (18 KB), fastest of 40 samples on an AVX2 machine; its loads folded into the multiply-adds
-        // instead (one weight load per multiply-add, 3 × 4 tiles in 13 registers, as MLAS's assembly does) ran 2.20–2.75.
+        // in tiles of 10 × 1 (18 KB), fastest of 40 samples on an AVX2 machine, and 2.69–2.87 against 3.02–3.16 when that
+        // machine ran slower an hour later; its loads folded into the multiply-adds instead (one weight load per
+        // multiply-add, 3 × 4 tiles in 13 registers, as MLAS's assembly does) ran 2.20–2.75, bound by the load ports.
         bool loadBound = path.Name == "Vector256";
         bool fits = !loadBound && perChannel * width <= L1WeightBytes;
         double Issue(int pixels, int vectors) => loadBound
