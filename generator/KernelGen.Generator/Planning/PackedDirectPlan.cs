@@ -56,7 +56,7 @@ internal sealed record PackedPanelPlan(SimdPath Path, int Rows, int Vectors)
     /// The panel tile for <paramref name="path"/>, or null: on Vector256 only, for a 1×1 layer without padding and an
     /// activation applied in registers, of at least <see cref="Rows"/> output channels and one panel of output pixels.
     /// 6 channels × 2 vectors is MLAS's AVX2 tile: 12 accumulators, the panel's two vectors and one broadcast fill 15 of
-    /// the 16 registers. On an AVX2 machine pointwise_256 ran 350–430 µs in it against 500–545 in the channel tiles of
+    /// the 16 registers. On an AVX2 machine pointwise_256 ran 354–415 µs in it against 503–545 in the channel tiles of
     /// 2 pixels × 32 channels, whose broadcasts read one cache line per input channel a plane apart; the Vector512 and
     /// Vector128 paths (32 registers) keep their channel tiles, which no machine here measured against a panel tile. So does
     /// a layer whose panels would compute more than 9/8 of its pixels (ResNet's 7×7 output, 49 pixels in 4 panels of 16,
@@ -193,8 +193,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// <summary>
     /// The tile with the least issue cost per input channel and tap over the whole output: each tile issues its
     /// multiply-adds (the lanes past the last channel included), a tenth of a slot per load (weights and broadcasts:
-    /// the load ports keep up; on Vector256 a whole slot, issued beside the multiply-adds), and tiles of fewer than 8 accumulators wait on the multiply-add latency; a row that is
-    /// not a whole number of tiles ends in a whole tile moved back. Channels per tile are a power of two (so a
+    /// the load ports keep up; on Vector256 a whole slot, issued beside the multiply-adds), and tiles of fewer than 8
+    /// accumulators wait on the multiply-add latency; a row that is not a whole number of tiles ends in a whole tile
+    /// moved back. Channels per tile are a power of two (so a
     /// tile's vectors sit at fixed offsets in the 16-channel blocks), within the path's accumulators and registers
     /// (accumulators, weight vectors and one broadcast). A tile of the pooled form (<paramref name="pool"/> k above 0)
     /// counts k × k accumulators per pooled pixel along a row of the pool's output.
