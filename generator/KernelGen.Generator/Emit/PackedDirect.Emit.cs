@@ -37,10 +37,10 @@ internal static class PackedDirectEmitter
         public int Window => Paths[0].Rows;
 
         /// <summary>The paths that compute in channel tiles, with their indices: every path but those with a panel tile.</summary>
-        public List<(PackedDirectPathPlan Plan, int Index)> Tiled => [.. Paths.Select((p, i) => (p, i)).Where(p => p.p.Panel is null)];
+        public List<(PackedDirectPathPlan Plan, int Index)> Tiled { get; } = [.. Paths.Select((p, i) => (p, i)).Where(p => p.p.Panel is null)];
 
         /// <summary>The paths that compute in panel tiles (<see cref="PackedPanelPlan"/>), with their indices.</summary>
-        public List<(PackedPanelPlan Plan, int Index)> Panels => [.. Paths.Select((p, i) => (p.Panel!, i)).Where(p => p.Item1 is not null)];
+        public List<(PackedPanelPlan Plan, int Index)> Panels { get; } = [.. Paths.Select((p, i) => (p.Panel!, i)).Where(p => p.Item1 is not null)];
     }
 
     private static Form Plain(PackedDirectPlan plan) => new(("RunPacked", "PackedPart", "PackedUnits"), "PackedDirect", "PackedDirect", "ChannelTile", plan.Paths);
@@ -174,15 +174,8 @@ internal static class PackedDirectEmitter
         w.Line(AggressiveOptimization);
         string bias = s.Method.HasBias ? "ref float bias, " : "", biasArgument = s.Method.HasBias ? "ref bias, " : "";
         using (w.Block($"private static void {form.TileCall}(int path, ref float input, ref float weights, {bias}ref float tile)"))
-        using (w.Block("switch (path)"))
         {
-            var tiled = form.Tiled;
-            for (int i = 0; i < tiled.Count; i++)
-            {
-                w.Line(i == tiled.Count - 1 ? "default:" : Invariant($"case {tiled[i].Index}:"));
-                w.Line(Invariant($"    {tiled[i].Plan.TileName}(ref input, ref weights, {biasArgument}ref tile);"));
-                w.Line("    break;");
-            }
+            WritePathSwitch(w, form.Tiled.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref input, ref weights, {biasArgument}ref tile);"))).ToList());
         }
 
         foreach ((PackedDirectPathPlan path, _) in form.Tiled)
@@ -233,14 +226,9 @@ internal static class PackedDirectEmitter
         using (w.Block($"private static void {form.Driver}(int path, {PartPathParameters(roles)})"))
         {
             w.Line(pooled ? "// The path's tile: pooled pixels × output channels." : "// The path's tile: output pixels × output channels.");
-            var tiled = form.Tiled;
-            w.Line($"(int pixels, int channels) = path switch {{ {string.Join(", ", tiled.Select((p, i) => Invariant($"{(i == tiled.Count - 1 ? "_" : Invariant($"{p.Index}"))} => ({p.Plan.Pixels}, {p.Plan.Channels})")))} }};");
+            w.Line($"(int pixels, int channels) = {PathSwitch(form.Tiled.Select(p => (p.Index, Invariant($"({p.Plan.Pixels}, {p.Plan.Channels})"))).ToList())};");
             w.Line(Invariant($"int blocks = ({g.OutChannels} + channels - 1) / channels, pairs = blocks * {rows};"));
-            w.Line(Invariant($"int first = (int)((((long)from * pairs) + {units - 1}) / {units}), end = (int)((((long)to * pairs) + {units - 1}) / {units});"));
-            using (w.Block("if (first >= end)"))
-            {
-                w.Line("return;");
-            }
+            WritePartPairs(w, units);
 
             if (plan.Copies)
             {
@@ -516,13 +504,9 @@ internal static class PackedDirectEmitter
         using (w.Block($"private static void {PanelDriver}(int path, {PartPathParameters(roles)})"))
         {
             w.Line("// The path's tile: output channels × pixels of a panel.");
-            w.Line($"(int rows, int pixels) = path switch {{ {string.Join(", ", panels.Select((p, i) => Invariant($"{(i == panels.Count - 1 ? "_" : Invariant($"{p.Index}"))} => ({p.Plan.Rows}, {p.Plan.Pixels})")))} }};");
+            w.Line($"(int rows, int pixels) = {PathSwitch(panels.Select(p => (p.Index, Invariant($"({p.Plan.Rows}, {p.Plan.Pixels})"))).ToList())};");
             w.Line(Invariant($"int tiles = ({g.OutChannels} + rows - 1) / rows, pairs = (({plane} + pixels - 1) / pixels) * tiles;"));
-            w.Line(Invariant($"int first = (int)((((long)from * pairs) + {units - 1}) / {units}), end = (int)((((long)to * pairs) + {units - 1}) / {units});"));
-            using (w.Block("if (first >= end)"))
-            {
-                w.Line("return;");
-            }
+            WritePartPairs(w, units);
 
             w.Line();
             w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): one panel, [input channel, pixel]."));
@@ -542,7 +526,8 @@ internal static class PackedDirectEmitter
                             w.Line("// The panel: each input channel's pixels p0 .. p0 + pixels − 1, side by side.");
                             using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
                             {
-                                w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("sample", Invariant($"(c * {inputPlane}) + p0"))}, pixels).CopyTo({MemoryMarshal}.CreateSpan(ref {At("panel", "c * pixels")}, pixels));"));
+                                w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("sample", Invariant($"(c * {inputPlane}) + p0"))}, pixels)"));
+                                w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("panel", "c * pixels")}, pixels));"));
                             }
                         }
                         else
@@ -583,14 +568,8 @@ internal static class PackedDirectEmitter
         w.Line("/// <summary>Path <paramref name=\"path\"/>'s panel tile.</summary>");
         w.Line(AggressiveOptimization);
         using (w.Block($"private static void PanelTile(int path, ref float panel, ref float weights, int o0, {biasParameter}ref float output)"))
-        using (w.Block("switch (path)"))
         {
-            for (int i = 0; i < panels.Count; i++)
-            {
-                w.Line(i == panels.Count - 1 ? "default:" : Invariant($"case {panels[i].Index}:"));
-                w.Line(Invariant($"    {panels[i].Plan.TileName}(ref panel, ref weights, o0, {(bias ? "ref bias, " : "")}ref output);"));
-                w.Line("    break;");
-            }
+            WritePathSwitch(w, panels.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref panel, ref weights, o0, {(bias ? "ref bias, " : "")}ref output);"))).ToList());
         }
 
         foreach ((PackedPanelPlan tile, _) in panels)
@@ -661,6 +640,40 @@ internal static class PackedDirectEmitter
             {
                 w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => path.Store(Acc(r, v), "output", (r * plane) + (v * width)))));
             }
+        }
+    }
+
+    /// <summary>
+    /// A switch expression over the paths, as C#: <c>path switch { 0 => …, _ => … }</c>, the last case the default (the
+    /// drivers are called with these paths' indices only).
+    /// </summary>
+    private static string PathSwitch(List<(int Index, string Value)> cases) =>
+        $"path switch {{ {string.Join(", ", cases.Select((c, i) => $"{(i == cases.Count - 1 ? "_" : c.Index.ToString(System.Globalization.CultureInfo.InvariantCulture))} => {c.Value}"))} }}";
+
+    /// <summary>A switch statement over the paths, each case one statement, the last the default.</summary>
+    private static void WritePathSwitch(CodeWriter w, List<(int Index, string Statement)> cases)
+    {
+        using (w.Block("switch (path)"))
+        {
+            for (int i = 0; i < cases.Count; i++)
+            {
+                w.Line(i == cases.Count - 1 ? "default:" : Invariant($"case {cases[i].Index}:"));
+                w.Line($"    {cases[i].Statement}");
+                w.Line("    break;");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pairs a part does, <c>first</c> .. <c>end</c> − 1 of <c>pairs</c>: pair p stands at unit p × units / pairs, and the
+    /// part does units <c>from</c> .. <c>to</c> − 1; it returns at once when it has none.
+    /// </summary>
+    private static void WritePartPairs(CodeWriter w, int units)
+    {
+        w.Line(Invariant($"int first = (int)((((long)from * pairs) + {units - 1}) / {units}), end = (int)((((long)to * pairs) + {units - 1}) / {units});"));
+        using (w.Block("if (first >= end)"))
+        {
+            w.Line("return;");
         }
     }
 
