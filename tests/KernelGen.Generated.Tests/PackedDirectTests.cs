@@ -40,35 +40,45 @@ public class PackedDirectTests
         Check(new Conv2DGeometry(64, 3, 3, 32, 1, 1, 1, 1, 0, 0, 0, 0), PackedDirectKernels.Pointwise3x3PixelsPackWeights, PackedDirectKernels.Pointwise3x3Pixels, PackedDirectKernels.Pointwise3x3Pixels, "PackedDirectKernelsPointwise3x3PixelsKernel");
 
     [Fact]
-    public void A_1x1_layer_without_bias_matches_the_reference_on_every_path_and_thread_count()
+    public void A_layer_summed_in_passes_whose_rows_end_in_a_moved_back_tile_matches_the_reference_on_every_path() =>
+        Check(new Conv2DGeometry(40, 9, 25, 24, 3, 3, 2, 2, 1, 1, 1, 1), PackedDirectKernels.PassesMovedBackPackWeights, PackedDirectKernels.PassesMovedBack, PackedDirectKernels.PassesMovedBack, "PackedDirectKernelsPassesMovedBackKernel", Activation.Relu);
+
+    [Fact]
+    public void A_1x1_layer_without_bias_matches_the_reference_on_every_path_and_thread_count() =>
+        CheckWithoutBias(new Conv2DGeometry(64, 10, 10, 38, 1, 1, 1, 1, 0, 0, 0, 0), PackedDirectKernels.PointwiseWithoutBiasPackWeights, PackedDirectKernels.PointwiseWithoutBias, PackedDirectKernels.PointwiseWithoutBias, "PackedDirectKernelsPointwiseWithoutBiasKernel");
+
+    [Fact]
+    public void A_layer_summed_in_passes_block_by_block_without_padding_or_bias_matches_the_reference_on_every_path_and_thread_count() =>
+        CheckWithoutBias(new Conv2DGeometry(256, 14, 14, 512, 1, 1, 2, 2, 0, 0, 0, 0), PackedDirectKernels.PassesBlockByBlockPackWeights, PackedDirectKernels.PassesBlockByBlock, PackedDirectKernels.PassesBlockByBlock, "PackedDirectKernelsPassesBlockByBlockKernel");
+
+    private static void CheckWithoutBias(Conv2DGeometry g, Func<ReadOnlySpan<float>, PackedWeights> pack, Action<ReadOnlySpan<float>, PackedWeights, Span<float>> run, Action<ReadOnlySpan<float>, PackedWeights, Span<float>, Parallelism> split, string kernelClass)
     {
-        var g = new Conv2DGeometry(64, 10, 10, 38, 1, 1, 1, 1, 0, 0, 0, 0);
         float[] input = KernelGen.Generated.Tests.Check.Random(41, g.InputLength);
         float[] weights = KernelGen.Generated.Tests.Check.Random(42, g.WeightLength);
         var expected = new float[g.OutputLength];
         Reference.Conv2D<float>(g, input, weights, new float[g.OutChannels], expected, 1, Activation.None);
         double tolerance = KernelGen.Generated.Tests.Check.Tolerance(g.InChannels);
 
-        PackedWeights packed = PackedDirectKernels.PointwiseWithoutBiasPackWeights(weights);
+        PackedWeights packed = pack(weights);
         var actual = new float[g.OutputLength];
         Array.Fill(actual, float.NaN);
-        PackedDirectKernels.PointwiseWithoutBias(input, packed, actual);
+        run(input, packed, actual);
         AssertClose("dispatch", expected, actual, tolerance);
         float[] values = packed.Values.ToArray();
         var each = new float[g.OutputLength];
-        foreach (string path in KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), "PackedDirectKernelsPointwiseWithoutBiasKernel", "PackedDirect"))
+        foreach (string path in KernelPaths.WithSuffix(Assembly.GetExecutingAssembly(), kernelClass, "PackedDirect"))
         {
             Array.Fill(each, float.NaN);
-            KernelPaths.Run(Assembly.GetExecutingAssembly(), "PackedDirectKernelsPointwiseWithoutBiasKernel", path, weighted: true, bias: false, input, values, [], each, 1);
+            KernelPaths.Run(Assembly.GetExecutingAssembly(), kernelClass, path, weighted: true, bias: false, input, values, [], each, 1);
             AssertClose(path, expected, each, tolerance);
         }
 
         foreach (int threads in new[] { 2, 3 })
         {
-            var split = new float[g.OutputLength];
-            Array.Fill(split, float.NaN);
-            PackedDirectKernels.PointwiseWithoutBias(input, packed, split, new Parallelism(threads));
-            Assert.Equal(actual, split);
+            var parts = new float[g.OutputLength];
+            Array.Fill(parts, float.NaN);
+            split(input, packed, parts, new Parallelism(threads));
+            Assert.Equal(actual, parts);
         }
     }
 
@@ -78,6 +88,7 @@ public class PackedDirectTests
     [InlineData("PackedDirectKernelsPointwise40Stride2Kernel", 64, 20, 20, 40, 1, 2, 0)]
     [InlineData("SuiteKernelsResnet3x3Stride2Kernel", 64, 56, 56, 128, 3, 2, 1)]
     [InlineData("SuiteKernelsResnetStemKernel", 3, 224, 224, 64, 7, 2, 3)]
+    [InlineData("PackedDirectKernelsPassesMovedBackKernel", 40, 9, 25, 24, 3, 2, 1)]
     public void Every_path_run_in_bands_of_rows_gives_the_bits_of_one_whole_call(string kernelClass, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
     {
         var g = new Conv2DGeometry(inChannels, height, width, outChannels, kernel, kernel, stride, stride, padding, padding, padding, padding);
@@ -201,4 +212,20 @@ internal static partial class PackedDirectKernels
     /// <summary>A 1×1 layer without bias, 100 pixels (6 panels and one moved back) × 38 channels (6 tiles and one moved back).</summary>
     [Conv2D(InChannels = 64, Height = 10, Width = 10, OutChannels = 38, Kernel = 1)]
     public static partial void PointwiseWithoutBias(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+    /// <summary>
+    /// Summed in passes on Vector256 (tiles of 8 pixels × 8 channels: 32 of its 40 input channels, 9 KB of weights, then 8),
+    /// its pairs row by row; rows of 13 output pixels end in a tile moved back, which sums into its own place; 24 channels pad the
+    /// biases to a second block of 16 (asked for: Auto takes the packed form from 32 output channels).
+    /// </summary>
+    [Conv2D(InChannels = 40, Height = 9, Width = 25, OutChannels = 24, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Relu, Algorithm = ConvAlgorithm.PackedDirect)]
+    public static partial void PassesMovedBack(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    /// <summary>
+    /// ResNet-18's last strided 1×1 layer without bias: on Vector256 channel tiles (its 49 pixels would waste panels) summing
+    /// 144 of its 256 input channels a pass, then 112, block by block (512 KB of weights), reading the input's planes
+    /// unpadded; rows of 7 pixels end in a moved-back tile.
+    /// </summary>
+    [Conv2D(InChannels = 256, Height = 14, Width = 14, OutChannels = 512, Kernel = 1, Stride = 2)]
+    public static partial void PassesBlockByBlock(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
 }

@@ -3,8 +3,9 @@ namespace KernelGen.Generator.Tests;
 /// <summary>
 /// The tiles the packed direct form plans on Vector256, the path of AVX2 machines, as measured there: a strided 3×3 layer
 /// in tiles of 4 pixels × 2 vectors of channels (its loads cost as much as its multiply-adds there), and a 1×1 layer as a
-/// matrix product over panels of 16 pixels where the panels waste at most an eighth of them. The remarks of the generated
-/// kernel say which, so that is what these read.
+/// matrix product over panels of 16 pixels where the panels waste at most an eighth of them; channel tiles whose weights
+/// exceed 9 KB sum the input channels in passes over a row, row by row where every block's weights fit in L2. The remarks
+/// of the generated kernel say which, so that is what these read.
 /// </summary>
 public class PackedDirectPlanTests
 {
@@ -41,5 +42,30 @@ public class PackedDirectPlanTests
         Assert.Equal(panels, code.Contains("private static void Vector256PanelTile6x2(", StringComparison.Ordinal));
         Assert.DoesNotContain("Vector512PanelTile", code, StringComparison.Ordinal);
         Assert.Contains("Vector512, packed direct: tiles of", code, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(64, 56, 3, 2, 128, "16", true)] // resnet_3x3_s2: 16 × 9 × 16 channels × 4 B = 9 KB a pass; 295 KB of weights
+    [InlineData(256, 14, 3, 2, 512, "16", false)] // ResNet-18's last strided 3×3 layer: 4.7 MB of weights, block by block
+    [InlineData(3, 224, 7, 2, 64, "2", true)] // the stem: 49 taps × 16 channels × 4 B = 3 KB a channel
+    [InlineData(8, 28, 3, 2, 64, null, false)] // 8 input channels: one pass holds them all in any tile
+    public void Channel_tiles_sum_the_input_channels_in_passes_on_Vector256_where_a_blocks_weights_pass_9_KB(int channels, int size, int kernel, int stride, int outChannels, string? chunk, bool rowsOuter)
+    {
+        // The remarks' lines joined, so that a phrase wrapped across two is found.
+        string code = System.Text.RegularExpressions.Regex.Replace(
+            Kernel($"[Conv2D(InChannels = {channels}, Height = {size}, Width = {size}, OutChannels = {outChannels}, Kernel = {kernel}, Stride = {stride}, Padding = {kernel / 2})]"),
+            @"\s*\n\s*///\s*", " ");
+        Assert.Equal(chunk is not null, code.Contains("private static void PackedPasses(", StringComparison.Ordinal));
+        Assert.Equal(chunk is not null, code.Contains("private static void Vector256RowTile", StringComparison.Ordinal));
+        if (chunk is not null)
+        {
+            Assert.Contains($"the input channels summed {chunk} at a time over a row's tiles", code, StringComparison.Ordinal);
+            Assert.Contains("=> PackedPasses(", code, StringComparison.Ordinal);
+            Assert.Contains(rowsOuter ? "a part's rows in turn, every block of channels of a row before the next row" : "(the same sums in the same order), block by block", code, StringComparison.Ordinal);
+        }
+
+        // The other paths keep their one-pass tiles.
+        Assert.Contains("private static void Vector512ChannelTile", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("Vector512RowTile", code, StringComparison.Ordinal);
     }
 }

@@ -19,6 +19,8 @@ internal static class PackedDirectEmitter
     private const string Fill = "PackedFill";
     /// <summary>The driver of the paths that compute a 1×1 layer in panel tiles.</summary>
     private const string PanelDriver = "PackedPanels";
+    /// <summary>The driver of the paths that sum the input channels in passes over a row.</summary>
+    private const string PassDriver = "PackedPasses";
     /// <summary>Where an output channel's weights start in the packed blocks.</summary>
     private const string PanelWeights = "PackedWeightOffset";
     /// <summary>The runtime's store of a tile's results into the output planes, which transposes them in registers.</summary>
@@ -36,8 +38,11 @@ internal static class PackedDirectEmitter
         /// <summary>Rows of the convolution's output per row of the form's output: the pool's window, or one.</summary>
         public int Window => Paths[0].Rows;
 
-        /// <summary>The paths that compute in channel tiles, with their indices: every path but those with a panel tile.</summary>
-        public List<(PackedDirectPathPlan Plan, int Index)> Tiled { get; } = [.. Paths.Select((p, i) => (p, i)).Where(p => p.p.Panel is null)];
+        /// <summary>The paths that compute in channel tiles in one pass, with their indices: every path but those with a panel tile or passes.</summary>
+        public List<(PackedDirectPathPlan Plan, int Index)> Tiled { get; } = [.. Paths.Select((p, i) => (p, i)).Where(p => p.p.Panel is null && p.p.Chunk == 0)];
+
+        /// <summary>The paths that sum the input channels in passes over a row (<see cref="PackedPassPlan"/>), with their indices.</summary>
+        public List<(PackedDirectPathPlan Plan, int Index)> Passes { get; } = [.. Paths.Select((p, i) => (p, i)).Where(p => p.p.Chunk > 0)];
 
         /// <summary>The paths that compute in panel tiles (<see cref="PackedPanelPlan"/>), with their indices.</summary>
         public List<(PackedPanelPlan Plan, int Index)> Panels { get; } = [.. Paths.Select((p, i) => (p.Panel!, i)).Where(p => p.Item1 is not null)];
@@ -53,7 +58,7 @@ internal static class PackedDirectEmitter
         Invariant($"Packed direct form, chosen because {PackedDirectPlan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> lays the weights out once in blocks of {PackedDirectPlan.Block} output channels, each [input channel, ky, kx, {PackedDirectPlan.Block} channels], and the overload taking them computes register tiles of consecutive output pixels of a row × vectors of output channels, each tap one broadcast input pixel times the channels' weight vectors{(plan.Copies ? Invariant($"; the input is first copied into zero-padded planes of {plan.PaddedHeight}×{plan.PaddedWidth}") : "")}. The same products as the plain overload, summed in another order (the rounding differs within the usual bound). The plain overload stays as it is."),
         .. plan.Paths.Select(p => p.Panel is { } panel
             ? Invariant($"{p.Path.Name}, packed direct as a matrix product: per panel of {panel.Pixels} output pixels, their inputs copied [input channel, pixel] (a plane apart in the input, one or two cache lines in the copy), then tiles of {panel.Rows} output channels × {panel.Vectors} vectors of the panel's pixels, each input channel {panel.Rows} broadcast weights times the panel's vectors, stored straight into the output planes (MLAS's AVX2 tile; on an AVX2 machine pointwise_256 ran 1.3–1.4× faster than in channel tiles, ResNet's 28×28 strided 1×1 layer 1.6×).")
-            : Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {ConvEmitter.Describe(p.Unroll)}.")),
+            : Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {ConvEmitter.Describe(p.Unroll)}{(p.Passes is { } passes ? Invariant($"; the input channels summed {passes.Chunk} at a time over a row's tiles, so that a pass's weights ({Number((long)passes.Chunk * s.Geometry.KernelHeight * s.Geometry.KernelWidth * p.Channels * 4)} bytes) stay in L1 (the same sums in the same order), {(passes.RowsOuter ? "a part's rows in turn, every block of channels of a row before the next row (the weights stay in L2)" : "block by block")}") : "")}.")),
         .. plan.Pool > 0
             ? [Invariant($"Pooled form, <c>{s.Method.Name}Pooled</c>, for the {plan.Pool}×{plan.Pool} max pool (stride {plan.Pool}) a network runs after this convolution: the same tiles over {plan.Pool} output rows, each window's maximum of the activated sums taken in registers and only the pool's output ({s.Geometry.OutputHeight / plan.Pool}×{s.Geometry.OutputWidth / plan.Pool} per channel) stored; bit for bit the packed direct overload followed by the pool.")]
             : System.Array.Empty<string>(),
@@ -160,6 +165,14 @@ internal static class PackedDirectEmitter
                 continue;
             }
 
+            if (path.Passes is { } passes)
+            {
+                w.Line(Invariant($"/// <summary>Packed direct convolution on {path.Path.Name}, tiles of {path.Pixels} pixel(s) × {path.Channels} output channel(s) summing {passes.Chunk} input channels a pass: units <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1 of every sample (see <see cref=\"{PassDriver}\"/>).</summary>"));
+                w.Line($"public static void {path.Path.Name}{form.Entry}({PartPathParameters(roles)}) => {PassDriver}({i}, {arguments});");
+                w.Line();
+                continue;
+            }
+
             string tile = form.Pooled
                 ? Invariant($"tiles of {path.Pixels} pooled pixel(s) ({path.Rows} × {path.Columns}) × {path.Channels} output channel(s)")
                 : Invariant($"tiles of {path.Pixels} pixel(s) × {path.Channels} output channel(s)");
@@ -188,6 +201,12 @@ internal static class PackedDirectEmitter
         {
             w.Line();
             WritePanels(w, s, form.Panels, roles);
+        }
+
+        if (form.Passes.Count > 0)
+        {
+            w.Line();
+            WritePasses(w, s, plan, form.Passes, roles);
         }
     }
 
@@ -230,50 +249,17 @@ internal static class PackedDirectEmitter
             w.Line(Invariant($"int blocks = ({g.OutChannels} + channels - 1) / channels, pairs = blocks * {rows};"));
             WritePartPairs(w, units);
 
-            if (plan.Copies)
-            {
-                // The padded rows that output rows first / blocks .. (end − 1) / blocks read.
-                int step = k * g.StrideHeight, reach = ((g.KernelHeight - 1) * g.DilationHeight) + 1 - g.StrideHeight;
-                w.Line(Invariant($"// The padded input rows this part's {what}s read."));
-                w.Line(Invariant($"int top = (first / blocks) * {step}, bottom = {MathClass}.Min(((((end - 1) / blocks) + 1) * {step}) {(reach < 0 ? "-" : "+")} {System.Math.Abs(reach)}, {plan.PaddedHeight});"));
-            }
+            WriteReadRows(w, g, plan, k * g.StrideHeight, what);
 
             w.Line();
             w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats), ") : "")}{(pooled ? "one pooled row's results [pixels, channels]" : "one tile's results [pixels, channels]")}{(padsBias ? Invariant($", the biases padded to {plan.PaddedOutputs} channels") : "")}."));
             w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
             using (w.Block("try"))
             {
-                w.Line(Invariant($"KgSpan scratch = new KgSpan(rented, 0, {scratch});"));
-                if (plan.Copies)
-                {
-                    w.Line($"ref float planes = ref {MemoryMarshal}.GetReference(scratch);");
-                    w.Line(Invariant($"ref float tile = ref {At("planes", Invariant($"{band}"))};"));
-                }
-                else
-                {
-                    w.Line($"ref float tile = ref {MemoryMarshal}.GetReference(scratch);");
-                }
-
-                if (padsBias)
-                {
-                    w.Line(Invariant($"KgSpan paddedBias = scratch.Slice({band + tiles}, {plan.PaddedOutputs});"));
-                    w.Line(Invariant($"paddedBias.Slice({g.OutChannels}).Clear();"));
-                    w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref bias, {g.OutChannels}).CopyTo(paddedBias);"));
-                    w.Line($"bias = ref {MemoryMarshal}.GetReference(paddedBias);");
-                }
-
+                WriteScratch(w, g, plan, "tile", tiles, padsBias);
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    if (plan.Copies)
-                    {
-                        w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref planes, top, bottom);"));
-                    }
-                    else
-                    {
-                        w.Line(Invariant($"// No padding: the tiles read the input's planes as they are."));
-                        w.Line(Invariant($"ref float planes = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
-                    }
-
+                    WriteSamplePlanes(w, g, plan);
                     w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutChannels * plane)))};"));
                     using (w.Block("for (int block = 0; block < blocks; block++)"))
                     {
@@ -346,10 +332,37 @@ internal static class PackedDirectEmitter
         w.Line(k > 0
             ? Invariant($"/// <summary>Output pixels 0 .. {columns - 1} of {k} rows (input from <paramref name=\"input\"/>, {g.StrideWidth} apart, rows {g.StrideHeight} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}, then the maximum of each {k}×{k} window: tile[pooled pixel, channel] for pooled pixels 0 .. {tile.Pixels - 1}.</summary>")
             : Invariant($"/// <summary>Output pixels 0 .. {pixels - 1} of a row (input from <paramref name=\"input\"/>, {g.StrideWidth} apart) × output channels 0 .. {channels - 1} of the block (weights from <paramref name=\"weights\"/>{(bias ? ", biases from <paramref name=\"bias\"/>" : "")}), over every input channel and tap{activation}: tile[pixel, channel].</summary>"));
-        w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {tile.TileName}(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float tile)"))
+        bool passes = tile.Chunk > 0;
+        if (passes)
         {
-            if (bias)
+            w.Line(Invariant($"/// <remarks>A pass: input channels 0 .. <paramref name=\"count\"/> − 1 from <paramref name=\"input\"/> on, the sums starting from the tile's results where this is not the <paramref name=\"first\"/> pass{(s.Activation.IsNone ? "" : Invariant($", {name} applied on the <paramref name=\"last\"/>"))}.</remarks>"));
+        }
+
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {tile.TileName}(ref float input, ref float weights, {(bias ? "ref float bias, " : "")}ref float tile{(passes ? ", int count, bool first, bool last" : "")})"))
+        {
+            if (passes)
+            {
+                w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, pixels).SelectMany(i => Enumerable.Range(0, vectors).Select(v => Acc(i, v))))};");
+                using (w.Block("if (first)"))
+                {
+                    w.Line(bias ? "// Every pixel starts from its channels' biases." : "// Every sum starts from zero.");
+                    for (int i = 0; i < pixels; i++)
+                    {
+                        w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {(i > 0 ? Acc(0, v) : bias ? path.Load("bias", v * width) : path.Zero)};")));
+                    }
+                }
+
+                using (w.Block("else"))
+                {
+                    w.Line("// The sums the passes before left.");
+                    for (int i = 0; i < pixels; i++)
+                    {
+                        w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"{Acc(i, v)} = {path.Load("tile", (i * channels) + (v * width))};")));
+                    }
+                }
+            }
+            else if (bias)
             {
                 w.Line("// Every pixel starts from its channels' biases.");
                 w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"{Acc(0, v)} = {path.Load("bias", v * width)}"))};");
@@ -383,7 +396,7 @@ internal static class PackedDirectEmitter
                 }
             }
 
-            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+            using (w.Block(passes ? "for (int c = 0; c < count; c++)" : Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
             {
                 switch (tile.Unroll)
                 {
@@ -429,13 +442,28 @@ internal static class PackedDirectEmitter
             bool vectorised = s.Activation.Vectorised;
             if (!s.Activation.IsNone && vectorised)
             {
-                w.Line(Invariant($"// {name}, on the sums in registers."));
-                for (int i = 0; i < pixels; i++)
+                w.Line(Invariant($"// {name}, on the sums in registers{(passes ? ", after the last pass" : "")}."));
+                void Activate()
                 {
-                    for (int v = 0; v < vectors; v++)
+                    for (int i = 0; i < pixels; i++)
                     {
-                        w.Line($"{Acc(i, v)} = {ActivationText.Apply(path, s.Activation, Acc(i, v))};");
+                        for (int v = 0; v < vectors; v++)
+                        {
+                            w.Line($"{Acc(i, v)} = {ActivationText.Apply(path, s.Activation, Acc(i, v))};");
+                        }
                     }
+                }
+
+                if (passes)
+                {
+                    using (w.Block("if (last)"))
+                    {
+                        Activate();
+                    }
+                }
+                else
+                {
+                    Activate();
                 }
             }
 
@@ -640,6 +668,194 @@ internal static class PackedDirectEmitter
             {
                 w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => path.Store(Acc(r, v), "output", (r * plane) + (v * width)))));
             }
+        }
+    }
+
+    /// <summary>
+    /// The paths that sum the input channels in passes over a row (<see cref="PackedPassPlan"/>): their driver,
+    /// <c>PackedPasses</c>, which runs a part's (output row, block of output channels) pairs row by row or block by block,
+    /// <c>PackedPassRow</c>, which computes one of them pass by pass into a row of results and stores it, and the switch
+    /// over their tiles.
+    /// </summary>
+    private static void WritePasses(CodeWriter w, ConvSpec s, PackedDirectPlan plan, List<(PackedDirectPathPlan Plan, int Index)> paths, string[] roles)
+    {
+        Conv2DGeometry g = s.Geometry;
+        bool bias = s.Method.HasBias;
+        int rows = g.OutputHeight, width = g.OutputWidth, plane = rows * width, units = PackedDirectPlan.Units(g), taps = g.KernelHeight * g.KernelWidth;
+        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0;
+        long results = paths.Max(p => (long)(width + p.Plan.Pixels) * p.Plan.Channels);
+        bool padsBias = bias && plan.PaddedOutputs > g.OutChannels;
+        long scratch = band + results + (padsBias ? plan.PaddedOutputs : 0);
+        string biasParameter = bias ? "ref float bias, " : "";
+
+        w.Line("/// <summary>");
+        w.Line(Invariant($"/// Packed direct convolution on path <paramref name=\"path\"/>, its tiles summing the input channels in passes."));
+        w.Line(Invariant($"/// Of its (output row, block of output channels) pairs, pair p = row × blocks + block stands at unit p × {units} / pairs: a part does those"));
+        w.Line(Invariant($"/// in <paramref name=\"from\"/> .. <paramref name=\"to\"/> − 1, pair by pair where every block's weights stay in L2 (a row's input rows then"));
+        w.Line(Invariant($"/// serve every block), else block by block{(plan.Copies ? ", copying into padded planes only the input rows its rows read" : "")}."));
+        w.Line("/// </summary>");
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {PassDriver}(int path, {PartPathParameters(roles)})"))
+        {
+            w.Line("// The path's tile (output pixels × output channels), input channels per pass, and the order of the pairs.");
+            w.Line($"(int pixels, int channels, int chunk, bool rowsOuter) = {PathSwitch(paths.Select(p => (p.Index, Invariant($"({p.Plan.Pixels}, {p.Plan.Channels}, {p.Plan.Chunk}, {(p.Plan.Passes!.RowsOuter ? "true" : "false")})"))).ToList())};");
+            w.Line(Invariant($"int blocks = ({g.OutChannels} + channels - 1) / channels, pairs = blocks * {rows};"));
+            WritePartPairs(w, units);
+            WriteReadRows(w, g, plan, g.StrideHeight, "output row");
+
+            w.Line();
+            w.Line(Invariant($"// Scratch from the array pool (no call allocates once the pool holds it): {(plan.Copies ? Invariant($"the padded planes ({Number(band)} floats), ") : "")}a row of results [pixel, channel] and the moved-back tile's{(padsBias ? Invariant($", the biases padded to {plan.PaddedOutputs} channels") : "")}."));
+            w.Line(Invariant($"float[] rented = KgArrayPool.Shared.Rent({scratch});"));
+            using (w.Block("try"))
+            {
+                WriteScratch(w, g, plan, "results", results, padsBias);
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    WriteSamplePlanes(w, g, plan);
+                    w.Line(Invariant($"ref float sample = ref {At("output", Offset(0, ("n", (long)g.OutChannels * plane)))};"));
+                    string call = $"PackedPassRow(path, pixels, channels, chunk, ref planes, ref weights, {(bias ? "ref bias, " : "")}ref results, ref sample, oy, block);";
+                    using (w.Block("if (rowsOuter)"))
+                    using (w.Block("for (int pair = first; pair < end; pair++)"))
+                    {
+                        w.Line("int oy = pair / blocks, block = pair % blocks;");
+                        w.Line(call);
+                    }
+
+                    using (w.Block("else"))
+                    using (w.Block("for (int block = 0; block < blocks; block++)"))
+                    {
+                        w.Line(Invariant($"// The part's rows of the block: those whose pair, row × blocks + block, is in first .. end − 1."));
+                        w.Line(Invariant($"int rowFirst = (first - block + blocks - 1) / blocks, rowEnd = (end - block + blocks - 1) / blocks;"));
+                        using (w.Block("for (int oy = rowFirst; oy < rowEnd; oy++)"))
+                        {
+                            w.Line(call);
+                        }
+                    }
+                }
+            }
+
+            using (w.Block("finally"))
+            {
+                w.Line("KgArrayPool.Shared.Return(rented);");
+            }
+        }
+
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line(Invariant($"/// Output row <paramref name=\"oy\"/> of block <paramref name=\"block\"/>'s output channels, pass by pass: each pass runs the row's tiles over"));
+        w.Line(Invariant($"/// <paramref name=\"chunk\"/> input channels into <paramref name=\"results\"/>, [pixel, channel], each tile starting from the sums the pass"));
+        w.Line(Invariant($"/// before left; the last tile, moved back to end at the row's end where the row is not a whole number of tiles, sums into its own place"));
+        w.Line(Invariant($"/// after the row's (it would otherwise add pixels of the tile before twice), and its pixels past the whole tiles are copied into theirs."));
+        w.Line("/// </summary>");
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void PackedPassRow(int path, int pixels, int channels, int chunk, ref float planes, ref float weights, {biasParameter}ref float results, ref float output, int oy, int block)"))
+        {
+            w.Line(Invariant($"int o0 = block * channels, whole = {width} / pixels * pixels;"));
+            w.Line(Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
+            if (bias)
+            {
+                w.Line($"ref float blockBias = ref {At("bias", "o0")};");
+            }
+
+            w.Line(Invariant($"ref float row = ref {At("planes", Invariant($"oy * {g.StrideHeight * plan.PaddedWidth}"))};"));
+            string biasArgument = bias ? "ref blockBias, " : "";
+            using (w.Block(Invariant($"for (int c0 = 0; c0 < {g.InChannels}; c0 += chunk)")))
+            {
+                w.Line(Invariant($"int count = {MathClass}.Min(chunk, {g.InChannels} - c0);"));
+                w.Line(Invariant($"bool first = c0 == 0, last = c0 + count == {g.InChannels};"));
+                w.Line(Invariant($"ref float input = ref {At("row", Invariant($"c0 * {plan.PlaneStride}"))};"));
+                w.Line(Invariant($"ref float passWeights = ref {At("blockWeights", Invariant($"c0 * {taps * PackedDirectPlan.Block}"))};"));
+                using (w.Block("for (int ox = 0; ox < whole; ox += pixels)"))
+                {
+                    w.Line($"PassTile(path, ref {At("input", Offset(0, ("ox", g.StrideWidth)))}, ref passWeights, {biasArgument}ref {At("results", "ox * channels")}, count, first, last);");
+                }
+
+                using (w.Block(Invariant($"if (whole < {width})")))
+                {
+                    w.Line($"PassTile(path, ref {At("input", Invariant($"({width} - pixels) * {g.StrideWidth}"))}, ref passWeights, {biasArgument}ref {At("results", Invariant($"{width} * channels"))}, count, first, last);");
+                }
+            }
+
+            w.Line();
+            using (w.Block(Invariant($"if (whole < {width})")))
+            {
+                w.Line("// The moved-back tile's pixels whole .. the row's end, into their places.");
+                w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref {At("results", "(whole + pixels) * channels")}, ({width} - whole) * channels)"));
+                w.Line(Invariant($"    .CopyTo({MemoryMarshal}.CreateSpan(ref {At("results", "whole * channels")}, ({width} - whole) * channels));"));
+            }
+
+            w.Line(Invariant($"{StoreTile}(ref results, channels, {width}, {MathClass}.Min(channels, {g.OutChannels} - o0), ref {At("output", Invariant($"(o0 * {plane}) + (oy * {width})"))}, {plane});"));
+        }
+
+        w.Line();
+        w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile, one pass.</summary>");
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void PassTile(int path, ref float input, ref float weights, {biasParameter}ref float tile, int count, bool first, bool last)"))
+        {
+            WritePathSwitch(w, paths.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref input, ref weights, {(bias ? "ref bias, " : "")}ref tile, count, first, last);"))).ToList());
+        }
+
+        foreach ((PackedDirectPathPlan tile, _) in paths)
+        {
+            w.Line();
+            WriteTile(w, s, plan, tile);
+        }
+    }
+
+    /// <summary>
+    /// Where the form copies the input into padded planes, <c>top</c> and <c>bottom</c>: the padded rows that the part's rows,
+    /// first / blocks .. (end − 1) / blocks, read, each row of the form's output <paramref name="step"/> padded rows on.
+    /// </summary>
+    private static void WriteReadRows(CodeWriter w, Conv2DGeometry g, PackedDirectPlan plan, int step, string what)
+    {
+        if (!plan.Copies)
+        {
+            return;
+        }
+
+        int reach = ((g.KernelHeight - 1) * g.DilationHeight) + 1 - g.StrideHeight;
+        w.Line(Invariant($"// The padded input rows this part's {what}s read."));
+        w.Line(Invariant($"int top = (first / blocks) * {step}, bottom = {MathClass}.Min(((((end - 1) / blocks) + 1) * {step}) {(reach < 0 ? "-" : "+")} {System.Math.Abs(reach)}, {plan.PaddedHeight});"));
+    }
+
+    /// <summary>
+    /// The rented scratch's parts: the padded planes where the form copies, then <paramref name="name"/> (<paramref name="length"/>
+    /// floats), then where the last tile's channels run past the layer's, the biases padded with zeros, which <c>bias</c> then refers to.
+    /// </summary>
+    private static void WriteScratch(CodeWriter w, Conv2DGeometry g, PackedDirectPlan plan, string name, long length, bool padsBias)
+    {
+        long band = plan.Copies ? (long)g.InChannels * plan.PlaneStride : 0;
+        w.Line(Invariant($"KgSpan scratch = new KgSpan(rented, 0, {band + length + (padsBias ? plan.PaddedOutputs : 0)});"));
+        if (plan.Copies)
+        {
+            w.Line($"ref float planes = ref {MemoryMarshal}.GetReference(scratch);");
+            w.Line(Invariant($"ref float {name} = ref {At("planes", Invariant($"{band}"))};"));
+        }
+        else
+        {
+            w.Line($"ref float {name} = ref {MemoryMarshal}.GetReference(scratch);");
+        }
+
+        if (padsBias)
+        {
+            w.Line(Invariant($"KgSpan paddedBias = scratch.Slice({band + length}, {plan.PaddedOutputs});"));
+            w.Line(Invariant($"paddedBias.Slice({g.OutChannels}).Clear();"));
+            w.Line(Invariant($"{MemoryMarshal}.CreateReadOnlySpan(ref bias, {g.OutChannels}).CopyTo(paddedBias);"));
+            w.Line($"bias = ref {MemoryMarshal}.GetReference(paddedBias);");
+        }
+    }
+
+    /// <summary>Sample <c>n</c>'s planes: its rows <c>top</c> .. <c>bottom</c> − 1 copied padded, or the input's planes as they are.</summary>
+    private static void WriteSamplePlanes(CodeWriter w, Conv2DGeometry g, PackedDirectPlan plan)
+    {
+        if (plan.Copies)
+        {
+            w.Line(Invariant($"{Fill}(ref {At("input", Offset(0, ("n", g.InputLength)))}, ref planes, top, bottom);"));
+        }
+        else
+        {
+            w.Line(Invariant($"// No padding: the tiles read the input's planes as they are."));
+            w.Line(Invariant($"ref float planes = ref {At("input", Offset(0, ("n", g.InputLength)))};"));
         }
     }
 
