@@ -14,6 +14,7 @@ namespace KernelGen;
 /// de-interleaving four vectors with two-source permutes where AVX-512 is there.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
+[SkipLocalsInit] // The lanes of a row's last tiles are stored whole before they are copied: no need to clear them first.
 public static class WinogradBandRows
 {
     /// <summary>Floats a padded row must hold (readable, zero past its pixels) for <see cref="Fill"/> to fill <paramref name="columns"/> tile columns.</summary>
