@@ -58,7 +58,7 @@ internal static class PackedDirectEmitter
         Invariant($"Packed direct form, chosen because {PackedDirectPlan.Choice(s)}: <c>{s.Method.Name}PackWeights</c> lays the weights out once in blocks of {PackedDirectPlan.Block} output channels, each [input channel, ky, kx, {PackedDirectPlan.Block} channels], and the overload taking them computes register tiles of consecutive output pixels of a row × vectors of output channels, each tap one broadcast input pixel times the channels' weight vectors{(plan.Copies ? Invariant($"; the input is first copied into zero-padded planes of {plan.PaddedHeight}×{plan.PaddedWidth}") : "")}. The same products as the plain overload, summed in another order (the rounding differs within the usual bound). The plain overload stays as it is."),
         .. plan.Paths.Select(p => p.Panel is { } panel
             ? Invariant($"{p.Path.Name}, packed direct as a matrix product: per panel of {panel.Pixels} output pixels, their inputs copied [input channel, pixel] (a plane apart in the input, one or two cache lines in the copy), then tiles of {panel.Rows} output channels × {panel.Vectors} vectors of the panel's pixels, each input channel {panel.Rows} broadcast weights times the panel's vectors, stored straight into the output planes (MLAS's AVX2 tile; on an AVX2 machine pointwise_256 ran 1.3–1.4× faster than in channel tiles, ResNet's 28×28 strided 1×1 layer 1.6×).")
-            : Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {ConvEmitter.Describe(p.Unroll)}{(p.Passes is { } passes ? Invariant($"; the input channels summed {passes.Chunk} at a time over a row's tiles, so that a pass's weights ({Number((long)passes.Chunk * s.Geometry.KernelHeight * s.Geometry.KernelWidth * p.Channels * 4)} bytes) stay in L1 (the same sums in the same order), {(passes.RowsOuter ? "a part's rows in turn, every block of channels of a row before the next row (the weights stay in L2)" : "block by block")}") : "")}.")),
+            : Invariant($"{p.Path.Name}, packed direct: tiles of {p.Pixels} pixel(s) × {p.Channels} output channel(s) ({p.Vectors} {(p.Path.IsScalar ? "scalar(s)" : "vector(s)")}){(p.MovedBack ? ", each row's last tile moved back to end at the row's end" : "")}, window {ConvEmitter.Describe(p.Unroll)}{(p.Passes is { } passes ? Invariant($"; the input channels summed {passes.Chunk} at a time over a row's tiles, so that a pass's weights ({Number(passes.ChunkWeightBytes)} bytes) stay in L1 (the same sums in the same order), {(passes.RowsOuter ? "a part's rows in turn, every block of channels of a row before the next row (the weights stay in L2)" : "block by block")}") : "")}.")),
         .. plan.Pool > 0
             ? [Invariant($"Pooled form, <c>{s.Method.Name}Pooled</c>, for the {plan.Pool}×{plan.Pool} max pool (stride {plan.Pool}) a network runs after this convolution: the same tiles over {plan.Pool} output rows, each window's maximum of the activated sums taken in registers and only the pool's output ({s.Geometry.OutputHeight / plan.Pool}×{s.Geometry.OutputWidth / plan.Pool} per channel) stored; bit for bit the packed direct overload followed by the pool.")]
             : System.Array.Empty<string>(),
@@ -183,13 +183,12 @@ internal static class PackedDirectEmitter
 
         WriteDriver(w, s, plan, form, roles);
         w.Line();
-        w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile.</summary>");
-        w.Line(AggressiveOptimization);
         string bias = s.Method.HasBias ? "ref float bias, " : "", biasArgument = s.Method.HasBias ? "ref bias, " : "";
-        using (w.Block($"private static void {form.TileCall}(int path, ref float input, ref float weights, {bias}ref float tile)"))
-        {
-            WritePathSwitch(w, form.Tiled.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref input, ref weights, {biasArgument}ref tile);"))).ToList());
-        }
+        WriteTileSwitch(
+            w,
+            "register tile",
+            $"{form.TileCall}(int path, ref float input, ref float weights, {bias}ref float tile)",
+            form.Tiled.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref input, ref weights, {biasArgument}ref tile);"))));
 
         foreach ((PackedDirectPathPlan path, _) in form.Tiled)
         {
@@ -263,8 +262,7 @@ internal static class PackedDirectEmitter
                     w.Line(Invariant($"ref float result = ref {At("output", Offset(0, ("n", g.OutChannels * plane)))};"));
                     using (w.Block("for (int block = 0; block < blocks; block++)"))
                     {
-                        w.Line(Invariant($"// The part's rows of the block: those whose pair, row × blocks + block, is in first .. end − 1."));
-                        w.Line(Invariant($"int rowFirst = (first - block + blocks - 1) / blocks, rowEnd = (end - block + blocks - 1) / blocks;"));
+                        WriteBlockRows(w);
                         w.Line(Invariant($"int o0 = block * channels, count = {MathClass}.Min(channels, {g.OutChannels} - o0);"));
                         w.Line(Invariant($"// The block's weights: a tile of 16 channels or more starts a block of the packed weights, a narrower one lies within one."));
                         w.Line(Invariant($"ref float blockWeights = ref {At("weights", Invariant($"((o0 / {PackedDirectPlan.Block}) * {PackedDirectPlan.BlockStride(g)}) + (o0 % {PackedDirectPlan.Block})"))};"));
@@ -593,12 +591,11 @@ internal static class PackedDirectEmitter
         }
 
         w.Line();
-        w.Line("/// <summary>Path <paramref name=\"path\"/>'s panel tile.</summary>");
-        w.Line(AggressiveOptimization);
-        using (w.Block($"private static void PanelTile(int path, ref float panel, ref float weights, int o0, {biasParameter}ref float output)"))
-        {
-            WritePathSwitch(w, panels.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref panel, ref weights, o0, {(bias ? "ref bias, " : "")}ref output);"))).ToList());
-        }
+        WriteTileSwitch(
+            w,
+            "panel tile",
+            $"PanelTile(int path, ref float panel, ref float weights, int o0, {biasParameter}ref float output)",
+            panels.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref panel, ref weights, o0, {(bias ? "ref bias, " : "")}ref output);"))));
 
         foreach ((PackedPanelPlan tile, _) in panels)
         {
@@ -724,8 +721,7 @@ internal static class PackedDirectEmitter
                     using (w.Block("else"))
                     using (w.Block("for (int block = 0; block < blocks; block++)"))
                     {
-                        w.Line(Invariant($"// The part's rows of the block: those whose pair, row × blocks + block, is in first .. end − 1."));
-                        w.Line(Invariant($"int rowFirst = (first - block + blocks - 1) / blocks, rowEnd = (end - block + blocks - 1) / blocks;"));
+                        WriteBlockRows(w);
                         using (w.Block("for (int oy = rowFirst; oy < rowEnd; oy++)"))
                         {
                             w.Line(call);
@@ -788,12 +784,11 @@ internal static class PackedDirectEmitter
         }
 
         w.Line();
-        w.Line("/// <summary>Path <paramref name=\"path\"/>'s register tile, one pass.</summary>");
-        w.Line(AggressiveOptimization);
-        using (w.Block($"private static void PassTile(int path, ref float input, ref float weights, {biasParameter}ref float tile, int count, bool first, bool last)"))
-        {
-            WritePathSwitch(w, paths.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref input, ref weights, {(bias ? "ref bias, " : "")}ref tile, count, first, last);"))).ToList());
-        }
+        WriteTileSwitch(
+            w,
+            "register tile, one pass",
+            $"PassTile(int path, ref float input, ref float weights, {biasParameter}ref float tile, int count, bool first, bool last)",
+            paths.Select(p => (p.Index, Invariant($"{p.Plan.TileName}(ref input, ref weights, {(bias ? "ref bias, " : "")}ref tile, count, first, last);"))));
 
         foreach ((PackedDirectPathPlan tile, _) in paths)
         {
@@ -878,6 +873,30 @@ internal static class PackedDirectEmitter
                 w.Line("    break;");
             }
         }
+    }
+
+    /// <summary>
+    /// A tile method's dispatcher, <c>private static void {signature}</c>: path <c>path</c>'s <paramref name="what"/>, one
+    /// case per path.
+    /// </summary>
+    private static void WriteTileSwitch(CodeWriter w, string what, string signature, IEnumerable<(int Index, string Call)> cases)
+    {
+        w.Line($"/// <summary>Path <paramref name=\"path\"/>'s {what}.</summary>");
+        w.Line(AggressiveOptimization);
+        using (w.Block($"private static void {signature}"))
+        {
+            WritePathSwitch(w, cases.ToList());
+        }
+    }
+
+    /// <summary>
+    /// Block by block, a part's rows of block <c>block</c>: <c>rowFirst</c> .. <c>rowEnd</c> − 1, those whose pair
+    /// (row × blocks + block) is among the part's, <c>first</c> .. <c>end</c> − 1.
+    /// </summary>
+    private static void WriteBlockRows(CodeWriter w)
+    {
+        w.Line(Invariant($"// The part's rows of the block: those whose pair, row × blocks + block, is in first .. end − 1."));
+        w.Line(Invariant($"int rowFirst = (first - block + blocks - 1) / blocks, rowEnd = (end - block + blocks - 1) / blocks;"));
     }
 
     /// <summary>

@@ -87,8 +87,8 @@ internal sealed record PackedPanelPlan(SimdPath Path, int Rows, int Vectors)
 /// <summary>
 /// A path's channel tiles summing the input channels <paramref name="Chunk"/> at a time, as MLAS's NCHWc kernels sum one
 /// block of 8: for an output row and a block of output channels, each pass runs every tile of the row over its chunk of
-/// input channels, starting from the sums the pass before left in a row of results, so that the chunk's weights (at most
-/// <see cref="ChunkBytes"/>) and input rows stay in L1 across the row's tiles; the last pass applies the activation. Each
+/// input channels, starting from the sums the pass before left in a row of results, so that the chunk's weights
+/// (<paramref name="ChunkWeightBytes"/>, at most <see cref="ChunkBytes"/>) and input rows stay in L1 across the row's tiles; the last pass applies the activation. Each
 /// pixel's products are summed in the same order as in one pass, so the output is bit for bit the same. Where every
 /// block's weights fit in L2 beside the input (<see cref="RowsOuterBytes"/>), a part runs its (row, block) pairs row by row
 /// (<paramref name="RowsOuter"/>), so that a row's input rows serve every block; else block by block, as the one-pass
@@ -99,7 +99,7 @@ internal sealed record PackedPanelPlan(SimdPath Path, int Rows, int Vectors)
 /// 0.87× the one-pass time in chunks of 8 channels block by block, 0.75–0.77× in chunks of 8 or 16 row by row, where
 /// ONNX Runtime ran 0.66–0.74×; tiles of 3 pixels × 32 channels (12 accumulators, MLAS's shape) measured no faster.
 /// </remarks>
-internal sealed record PackedPassPlan(int Chunk, bool RowsOuter)
+internal sealed record PackedPassPlan(int Chunk, long ChunkWeightBytes, bool RowsOuter)
 {
     /// <summary>The most bytes of weights a pass of a tile takes: a quarter of this machine's 32 KB L1 and a little more.</summary>
     public const long ChunkBytes = 9 * 1024;
@@ -119,7 +119,7 @@ internal sealed record PackedPassPlan(int Chunk, bool RowsOuter)
         long weights = (long)g.InChannels * g.KernelHeight * g.KernelWidth * ConvPlanner.RoundUp(g.OutChannels, tile.Channels) * sizeof(float);
         return tile.Path.Name == "Vector256" && tile.Panel is null && tile.Pool == 0 && (spec.Activation.IsNone || spec.Activation.Vectorised)
             && chunk < g.InChannels
-            ? new PackedPassPlan(chunk, weights <= RowsOuterBytes)
+            ? new PackedPassPlan(chunk, chunk * perChannel, weights <= RowsOuterBytes)
             : null;
     }
 }
