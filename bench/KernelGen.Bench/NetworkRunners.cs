@@ -98,19 +98,20 @@ public sealed class GeneratedRunner : NetworkRunner
 {
     private readonly Action _forward;
 
-    public GeneratedRunner(NetworkCase c) : base(c)
+    /// <summary>The case's network; with <paramref name="profile"/>, its <c>Profile</c> (each layer's time, <see cref="LayerComparison"/>).</summary>
+    public GeneratedRunner(NetworkCase c, LayerProfile? profile = null) : base(c)
     {
         if (c.Network == NetworkCase.ResNet18)
         {
             // Loaded once and fixed, as an ONNX Runtime session owns (and prepacks) its weights.
-            var network = new ResNet18(maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads) };
+            var network = new ResNet18(maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads), Profile = profile };
             network.Load(ResNet18Weights());
             network.FixedWeights = true;
             _forward = () => network.Forward(Input, Output, c.Batch);
         }
         else
         {
-            var network = new MnistCnn(seed: 1, maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads), FixedWeights = true };
+            var network = new MnistCnn(seed: 1, maxBatch: c.Batch) { Parallelism = new Parallelism(c.Threads), FixedWeights = true, Profile = profile };
             _forward = () => network.Forward(Input, Output, c.Batch);
         }
     }

@@ -9,12 +9,25 @@ using KernelGen.Bench.Report;
 // dotnet run -c Release --project bench/KernelGen.Bench -- --build-cost /tmp/build-cost --report docs   the build-time row, then the report
 // dotnet run -c Release --project bench/KernelGen.Bench -- --peak-memory --report docs   the whole networks' peak memory, then the report
 // ... --report docs/vector256 --notes bench/KernelGen.Bench/Report/ReportNotes.Vector256.md   a report with other notes under its tables
+// dotnet run -c Release --project bench/KernelGen.Bench -- --layers 1 [--layers-out FILE]   ResNet-18 layer by layer against ONNX Runtime's profile, on 1 (or 2) threads
 if (PeakMemory.RunChild(args))
 {
     return 0;
 }
 
 List<string> rest = [.. args];
+if (Take(rest, "--layers") is { } layerThreads)
+{
+    string table = LayerComparison.Run(int.Parse(layerThreads, System.Globalization.CultureInfo.InvariantCulture), rounds: 30);
+    Console.WriteLine(table);
+    if (Take(rest, "--layers-out") is { } layersFile)
+    {
+        File.WriteAllText(layersFile, table);
+    }
+
+    return 0;
+}
+
 bool peakMemory = rest.Remove("--peak-memory");
 string? reportDirectory = Take(rest, "--report"), reportFrom = Take(rest, "--report-from"), buildCostFolder = Take(rest, "--build-cost");
 string notes = File.ReadAllText(Take(rest, "--notes") ?? Path.Combine(AppContext.BaseDirectory, "ReportNotes.md"));

@@ -248,6 +248,8 @@ public class NetworkTests
         Assert.Equal("'Net' cannot be a [Network]: it declares 'Conv1InputGradientForward', a name the generator gives one of the network's own members; rename it", Message(d));
         d = Single(Network("[Conv2D(OutChannels = 2, Kernel = 3, Bias = false)] partial void Conv1();\n    [BatchNorm2D] partial void Bn1();\n    [GlobalAvgPool2D] partial void Gap();\n    public float[] Bn1RunningVar => [];"), "KGEN015", "Net");
         Assert.Equal("'Net' cannot be a [Network]: it declares 'Bn1RunningVar', a name the generator gives one of the network's own members; rename it", Message(d));
+        d = Single(Network(Mnist + "\n    public string Profile => \"\";"), "KGEN015", "Net");
+        Assert.Equal("'Net' cannot be a [Network]: it declares 'Profile', a name the generator gives one of the network's own members; rename it", Message(d));
 
         d = Single(Network("[MaxPool2D(Kernel = 2)] partial void Pool1();\n    [GlobalAvgPool2D] partial void Gap();"), "KGEN015", "Net");
         Assert.Equal("'Net' cannot be a [Network]: it has no [Conv2D], [Dense] or [BatchNorm2D] layer, so nothing in it can be trained", Message(d));
@@ -258,6 +260,8 @@ public class NetworkTests
     {
         Diagnostic d = Single(Network("[Dense(OutFeatures = 10)] partial void Forward();"), "KGEN014", "Forward");
         Assert.EndsWith(": 'Forward' is the name of a member every network gets; call the layer something else", Message(d), StringComparison.Ordinal);
+        d = Single(Network("[Dense(OutFeatures = 10)] partial void Profile();"), "KGEN014", "Profile");
+        Assert.EndsWith(": 'Profile' is the name of a member every network gets; call the layer something else", Message(d), StringComparison.Ordinal);
         d = Single(Network("[Conv2D(OutChannels = 4, Kernel = 3)] partial void conv1();\n    [Dense(OutFeatures = 10)] partial void Conv1();"), "KGEN014", "Conv1");
         Assert.EndsWith(": another layer, 'conv1', has the same name up to case, and their kernels' files would clash; rename one", Message(d), StringComparison.Ordinal);
     }

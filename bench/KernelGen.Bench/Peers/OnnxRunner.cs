@@ -22,13 +22,16 @@ public sealed class OnnxRunner : IDisposable
     {
     }
 
-    /// <summary>A model file (the whole networks: read by ONNX Runtime itself, not held in a managed array).</summary>
-    public OnnxRunner(string modelPath, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads = 1)
-        : this(options => new InferenceSession(modelPath, options), input, inputShape, output, outputShape, threads)
+    /// <summary>
+    /// A model file (the whole networks: read by ONNX Runtime itself, not held in a managed array); with
+    /// <paramref name="profile"/>, ONNX Runtime's profiling on, its JSON file starting with that path (see <see cref="EndProfiling"/>).
+    /// </summary>
+    public OnnxRunner(string modelPath, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads = 1, string? profile = null)
+        : this(options => new InferenceSession(modelPath, options), input, inputShape, output, outputShape, threads, profile)
     {
     }
 
-    private OnnxRunner(Func<SessionOptions, InferenceSession> open, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads)
+    private OnnxRunner(Func<SessionOptions, InferenceSession> open, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads, string? profile = null)
     {
         using var options = new SessionOptions
         {
@@ -37,6 +40,12 @@ public sealed class OnnxRunner : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        if (profile is not null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profile;
+        }
+
         _session = open(options);
         _inputNames = [_session.InputMetadata.Keys.First()];
         _outputNames = [_session.OutputMetadata.Keys.First()];
@@ -45,6 +54,9 @@ public sealed class OnnxRunner : IDisposable
         _inputValues = [_input];
         _outputValues = [_output];
     }
+
+    /// <summary>Ends ONNX Runtime's profiling and returns the path of its JSON file (Chrome's trace format).</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     /// <summary>Runs the model from the input array into the output array.</summary>
     public void Run() => _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);

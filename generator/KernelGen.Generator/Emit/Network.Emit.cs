@@ -184,6 +184,12 @@ internal static class NetworkEmitter
         w.Line("/// </summary>");
         w.Line("public bool FixedWeights { get; set; }");
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Where set, <c>Forward</c> and <c>Predict</c> time each kernel call of the forward pass into it (see <see cref=\"global::KernelGen.LayerProfile\"/>);");
+        w.Line("/// null by default: nothing is timed.");
+        w.Line("/// </summary>");
+        w.Line("public global::KernelGen.LayerProfile? Profile { get; set; }");
+        w.Line();
         w.Line("/// <summary>Runs the network on <paramref name=\"batch\"/> samples with its own buffers (so not from two threads at once), writing <see cref=\"OutputSize\"/> scores per sample.</summary>");
         w.Line(generated);
         w.Line($"public void Forward({ReadOnlySpan} input, {Span} logits, int batch = 1) => Forward(_workspace, input, logits, batch);");
@@ -345,12 +351,16 @@ internal static class NetworkEmitter
     /// </summary>
     private static void WriteRunInference(CodeWriter w, NetworkSpec spec, string backward)
     {
+        var names = new List<string>();
         w.Line(Invariant($"/// <summary>The forward pass of <c>Forward</c> and <c>Predict</c>: the layers' outputs go to {spec.Slots.Count} buffers, each reused once no later layer reads what it holds{(spec.Normalizes ? "; batch norms use their running statistics" : "")}.</summary>"));
         using (w.Block($"private void RunInference(Workspace buffers, {ReadOnlySpan} input, int batch)"))
         {
             w.Line("buffers.ReserveInference(batch);");
             w.Line("// With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.");
             w.Line("using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);");
+            w.Line("// With a profile set, each call below is timed into it: ProfiledCalls names them.");
+            w.Line("global::KernelGen.LayerProfile? profile = Profile;");
+            w.Line("long mark = profile is null ? 0 : profile.Start(ProfiledCalls);");
             var calls = new NetworkCalls(spec, backward, inference: true);
             for (int index = 0; index < spec.Layers.Count; index++)
             {
@@ -369,12 +379,15 @@ internal static class NetworkEmitter
                 if (layer.FusedProducer >= 0)
                 {
                     ConvLayer.WriteFused(w, calls, spec.Layers[layer.FusedProducer], layer, output, layer.Kind.Forward(calls, layer, output));
+                    WriteRecord(w, names, spec.Layers[layer.FusedProducer], layer);
                     continue;
                 }
 
                 if (layer.Spec is BatchNormSpec)
                 {
-                    BatchNormLayer.WriteInference(w, calls, layer, layer.Folded is null ? null : spec.Layers[layer.Inputs[0]]);
+                    NetworkLayer? folded = layer.Folded is null ? null : spec.Layers[layer.Inputs[0]];
+                    BatchNormLayer.WriteInference(w, calls, layer, folded);
+                    WriteRecord(w, names, folded, layer);
                     continue;
                 }
 
@@ -384,8 +397,31 @@ internal static class NetworkEmitter
                 {
                     w.Line(Invariant($"{backward}.{layer.Activation.Kind}Forward({calls.Start(output)}, {calls.Start(output)}, batch * {layer.OutputLength}{layer.Activation.SlopeArgument});"));
                 }
+
+                WriteRecord(w, names, null, layer);
             }
         }
+
+        w.Line();
+        w.Line("/// <summary>The calls of the forward pass a <see cref=\"Profile\"/> times, in order: the declared layers each runs.</summary>");
+        w.Line("private static readonly string[] ProfiledCalls = new string[]");
+        w.Line("{");
+        foreach (string name in names)
+        {
+            w.Line($"    \"{name}\",");
+        }
+
+        w.Line("};");
+    }
+
+    /// <summary>
+    /// After a call of the forward pass, its time into the profile, if one is set; the call's name — the layer, after the
+    /// layer fused or folded into it, if any — goes to <paramref name="names"/>.
+    /// </summary>
+    private static void WriteRecord(CodeWriter w, List<string> names, NetworkLayer? into, NetworkLayer layer)
+    {
+        w.Line(Invariant($"profile?.Record({names.Count}, ref mark);"));
+        names.Add(into is null ? layer.Name.TrimStart('@') : $"{into.Name.TrimStart('@')} + {layer.Name.TrimStart('@')}");
     }
 
     private static void WriteForwardBackward(CodeWriter w, NetworkSpec spec, string backward, string generated)

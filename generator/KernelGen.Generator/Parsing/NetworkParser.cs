@@ -214,6 +214,7 @@ internal static class NetworkParser
     {
         "InputSize", "OutputSize", "Parameters", "InitializeParameters", "Forward", "Predict", "Save", "Load",
         "CreateWorkspace", "ForwardBackward", "Workspace", "RunForward", "ArgMax", "LowestTrainable", "Backward", "UpdateRunningStatistics", InputName,
+        "Parallelism", "FixedWeights", "Profile", "ProfiledCalls", "RunInference",
     };
 
     /// <summary>
@@ -398,7 +399,10 @@ internal static class NetworkParser
     /// <summary>A member of the class that has a name the generator gives one of its own members, described; or null.</summary>
     private static string? CollidingMember(INamedTypeSymbol type, List<NetworkLayer> layers)
     {
-        var generated = new HashSet<string>(System.StringComparer.Ordinal) { "_parameters", "_workspace", "Parameters", "Workspace", "InputSize", "OutputSize" };
+        var generated = new HashSet<string>(System.StringComparer.Ordinal)
+        {
+            "_parameters", "_workspace", "Parameters", "Workspace", "InputSize", "OutputSize", "Parallelism", "FixedWeights", "Profile", "ProfiledCalls",
+        };
         foreach (NetworkLayer layer in layers)
         {
             string name = layer.Name.TrimStart('@');

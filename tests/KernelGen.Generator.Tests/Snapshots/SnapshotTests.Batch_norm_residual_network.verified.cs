@@ -169,6 +169,12 @@ partial class ResBlock : global::KernelGen.Training.INetwork
     /// </summary>
     public bool FixedWeights { get; set; }
 
+    /// <summary>
+    /// Where set, <c>Forward</c> and <c>Predict</c> time each kernel call of the forward pass into it (see <see cref="global::KernelGen.LayerProfile"/>);
+    /// null by default: nothing is timed.
+    /// </summary>
+    public global::KernelGen.LayerProfile? Profile { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -589,6 +595,9 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         buffers.ReserveInference(batch);
         // With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.
         using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
+        // With a profile set, each call below is timed into it: ProfiledCalls names them.
+        global::KernelGen.LayerProfile? profile = Profile;
+        long mark = profile is null ? 0 : profile.Start(ProfiledCalls);
         // Conv1 with Bn1 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
         ResBlockKernels.Bn1Fold(
             ref ResBlockKernels.Start(Conv1Weight.Values), ref ResBlockKernels.Start(Bn1Weight.Values), ref ResBlockKernels.Start(Bn1Bias.Values),
@@ -596,6 +605,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
             ref ResBlockKernels.Start(buffers.Bn1FoldedWeight), ref ResBlockKernels.Start(buffers.Bn1FoldedBias));
         Conv1FoldedForward(
             input, buffers.Bn1FoldedWeight, buffers.Bn1FoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch, Parallelism);
+        profile?.Record(0, ref mark);
         // Conv2 with Bn2 folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
         ResBlockKernels.Bn2Fold(
             ref ResBlockKernels.Start(Conv2Weight.Values), ref ResBlockKernels.Start(Bn2Weight.Values), ref ResBlockKernels.Start(Bn2Bias.Values),
@@ -604,6 +614,7 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         Conv2FoldedForward(
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 144), buffers.Bn2FoldedWeight, buffers.Bn2FoldedBias,
             new global::System.Span<float>(buffers.Activations1, 0, batch * 144), batch, Parallelism);
+        profile?.Record(1, ref mark);
         // Shortcut with ShortcutBn folded in: its weights and bias scaled by each channel's scale / √(running_var + ε).
         ResBlockKernels.ShortcutBnFold(
             ref ResBlockKernels.Start(ShortcutWeight.Values), ref ResBlockKernels.Start(ShortcutBnWeight.Values),
@@ -613,13 +624,16 @@ partial class ResBlock : global::KernelGen.Training.INetwork
         ShortcutFoldedForward(
             input, buffers.ShortcutBnFoldedWeight, buffers.ShortcutBnFoldedBias, new global::System.Span<float>(buffers.Activations0, 0, batch * 144), batch,
             Parallelism);
+        profile?.Record(2, ref mark);
         global::KernelGen.KernelParts.Run(
             ResBlockKernels.BlockPart, new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 144), batch * 144,
             new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 144), default,
             new global::System.Span<float>(buffers.Activations2, 0, batch * 144), batch * 144, 1, batch * 4, Parallelism);
+        profile?.Record(3, ref mark);
         GapForward(
             new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 144), new global::System.Span<float>(buffers.Activations0, 0, batch * 4),
             batch);
+        profile?.Record(4, ref mark);
         // With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.
         if (FixedWeights)
         {
@@ -634,7 +648,19 @@ partial class ResBlock : global::KernelGen.Training.INetwork
                 new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 4), FcWeight.Values, FcBias.Values,
                 new global::System.Span<float>(buffers.Activations1, 0, batch * 3), batch);
         }
+        profile?.Record(5, ref mark);
     }
+
+    /// <summary>The calls of the forward pass a <see cref="Profile"/> times, in order: the declared layers each runs.</summary>
+    private static readonly string[] ProfiledCalls = new string[]
+    {
+        "Conv1 + Bn1",
+        "Conv2 + Bn2",
+        "Shortcut + ShortcutBn",
+        "Block",
+        "Gap",
+        "Fc",
+    };
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
     {

@@ -106,6 +106,12 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
     /// </summary>
     public bool FixedWeights { get; set; }
 
+    /// <summary>
+    /// Where set, <c>Forward</c> and <c>Predict</c> time each kernel call of the forward pass into it (see <see cref="global::KernelGen.LayerProfile"/>);
+    /// null by default: nothing is timed.
+    /// </summary>
+    public global::KernelGen.LayerProfile? Profile { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -317,6 +323,9 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
         buffers.ReserveInference(batch);
         // With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.
         using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
+        // With a profile set, each call below is timed into it: ProfiledCalls names them.
+        global::KernelGen.LayerProfile? profile = Profile;
+        long mark = profile is null ? 0 : profile.Start(ProfiledCalls);
         // Pool1 fused into Conv1: its tiles keep each window's maximum, and only the pool's output is stored. Without FixedWeights, the convolution and then
         // the pool.
         if (FixedWeights)
@@ -333,6 +342,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
                 new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 21632),
                 new global::System.Span<float>(buffers.Activations1, 0, batch * 5408), batch, Parallelism);
         }
+        profile?.Record(0, ref mark);
         // With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.
         if (FixedWeights)
         {
@@ -347,6 +357,7 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
                 new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 5408), Fc1Weight.Values, Fc1Bias.Values,
                 new global::System.Span<float>(buffers.Activations0, 0, batch * 128), batch);
         }
+        profile?.Record(1, ref mark);
         // With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.
         if (FixedWeights)
         {
@@ -361,7 +372,16 @@ partial class MnistCnn : global::KernelGen.Training.INetwork
                 new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 128), LogitsWeight.Values, LogitsBias.Values,
                 new global::System.Span<float>(buffers.Activations1, 0, batch * 10), batch);
         }
+        profile?.Record(2, ref mark);
     }
+
+    /// <summary>The calls of the forward pass a <see cref="Profile"/> times, in order: the declared layers each runs.</summary>
+    private static readonly string[] ProfiledCalls = new string[]
+    {
+        "Conv1 + Pool1",
+        "Fc1",
+        "Logits",
+    };
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
     {

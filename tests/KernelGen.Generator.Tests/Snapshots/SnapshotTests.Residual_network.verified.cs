@@ -113,6 +113,12 @@ partial class Residual : global::KernelGen.Training.INetwork
     /// </summary>
     public bool FixedWeights { get; set; }
 
+    /// <summary>
+    /// Where set, <c>Forward</c> and <c>Predict</c> time each kernel call of the forward pass into it (see <see cref="global::KernelGen.LayerProfile"/>);
+    /// null by default: nothing is timed.
+    /// </summary>
+    public global::KernelGen.LayerProfile? Profile { get; set; }
+
     /// <summary>Runs the network on <paramref name="batch"/> samples with its own buffers (so not from two threads at once), writing <see cref="OutputSize"/>
     /// scores per sample.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
@@ -400,24 +406,34 @@ partial class Residual : global::KernelGen.Training.INetwork
         buffers.ReserveInference(batch);
         // With more than one thread, the others wait for the convolutions' and pools' parts from here to the last layer, and then go.
         using global::KernelGen.KernelParts.HeldThreads held = global::KernelGen.KernelParts.Hold(Parallelism);
+        // With a profile set, each call below is timed into it: ProfiledCalls names them.
+        global::KernelGen.LayerProfile? profile = Profile;
+        long mark = profile is null ? 0 : profile.Start(ProfiledCalls);
         StemForward(input, StemWeight.Values, StemBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 256), batch, Parallelism);
+        profile?.Record(0, ref mark);
         Conv1Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 256), Conv1Weight.Values,
             new global::System.Span<float>(buffers.Activations1, 0, batch * 256), batch, Parallelism);
+        profile?.Record(1, ref mark);
         Conv2Forward(
             new global::System.ReadOnlySpan<float>(buffers.Activations1, 0, batch * 256), Conv2Weight.Values,
             new global::System.Span<float>(buffers.Activations2, 0, batch * 256), batch, Parallelism);
+        profile?.Record(2, ref mark);
         global::KernelGen.KernelParts.Run(
             ResidualKernels.BlockPart, new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 256), batch * 256,
             new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 256), default,
             new global::System.Span<float>(buffers.Activations1, 0, batch * 256), batch * 256, 1, batch * 4, Parallelism);
+        profile?.Record(3, ref mark);
         SideForward(input, SideWeight.Values, SideBias.Values, new global::System.Span<float>(buffers.Activations0, 0, batch * 128), batch, Parallelism);
+        profile?.Record(4, ref mark);
         ResidualKernels.JoinForward(
             ref ResidualKernels.Start(buffers.Activations1), ref ResidualKernels.Start(buffers.Activations0), ref ResidualKernels.Start(buffers.Activations2),
             batch);
+        profile?.Record(5, ref mark);
         GapForward(
             new global::System.ReadOnlySpan<float>(buffers.Activations2, 0, batch * 384), new global::System.Span<float>(buffers.Activations0, 0, batch * 6),
             batch);
+        profile?.Record(6, ref mark);
         // With FixedWeights, the product over weights packed once in panels of output features, made again when the weights change.
         if (FixedWeights)
         {
@@ -432,7 +448,21 @@ partial class Residual : global::KernelGen.Training.INetwork
                 new global::System.ReadOnlySpan<float>(buffers.Activations0, 0, batch * 6), LogitsWeight.Values, LogitsBias.Values,
                 new global::System.Span<float>(buffers.Activations1, 0, batch * 10), batch);
         }
+        profile?.Record(7, ref mark);
     }
+
+    /// <summary>The calls of the forward pass a <see cref="Profile"/> times, in order: the declared layers each runs.</summary>
+    private static readonly string[] ProfiledCalls = new string[]
+    {
+        "Stem",
+        "Conv1",
+        "Conv2",
+        "Block",
+        "Side",
+        "Join",
+        "Gap",
+        "Logits",
+    };
 
     private static int ArgMax(global::System.ReadOnlySpan<float> scores)
     {
