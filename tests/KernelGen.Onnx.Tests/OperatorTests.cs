@@ -1,3 +1,6 @@
+using Google.Protobuf;
+using KernelGen.Onnx.Protos;
+
 namespace KernelGen.Onnx.Tests;
 
 /// <summary>
@@ -24,6 +27,20 @@ public class OperatorTests
         OnnxImport imported = ImportRunner.AssertMatches(b.Build(x), batch: 3);
         Assert.Contains("[Conv2D(OutChannels = 8, Kernel = 3, Padding = 1, Activation = Activation.Relu", imported.Source);
         Assert.Contains("[Dense(OutFeatures = 10", imported.Source);
+    }
+
+    [Theory]
+    [InlineData("Profile")]
+    [InlineData("Parallelism")]
+    [InlineData("Forward")]
+    public void A_node_named_after_a_member_every_network_has_gets_another_name(string name)
+    {
+        var b = new OnnxBuilder(1, 0, 2, 6, 6);
+        string x = b.Node("Conv", ["x", b.Weight([4, 2, 3, 3]), b.Weight([4])], ("kernel_shape", new[] { 3, 3 }));
+        ModelProto model = ModelProto.Parser.ParseFrom(b.Build(Head(b, x)));
+        model.Graph.Node[0].Name = name;
+        OnnxImport imported = ImportRunner.AssertMatches(model.ToByteArray(), batch: 1);
+        Assert.Contains($"partial void {name}2();", imported.Source, StringComparison.Ordinal);
     }
 
     [Theory]

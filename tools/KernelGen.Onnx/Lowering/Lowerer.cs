@@ -964,7 +964,13 @@ internal sealed class Lowerer
             name = "Layer" + name;
         }
 
-        string[] reserved = ["Forward", "Predict", "Evaluate", "Parameters", "Workspace", "Save", "Load", "InputSize", "OutputSize", "CreateWorkspace", "Probabilities", _className];
+        // The members every generated network has (the generator refuses a layer named after one, KGEN014), and the class.
+        string[] reserved =
+        [
+            "Forward", "Predict", "Evaluate", "Parameters", "Workspace", "Save", "Load", "InputSize", "OutputSize", "CreateWorkspace", "Probabilities",
+            "InitializeParameters", "ForwardBackward", "RunForward", "RunInference", "ArgMax", "LowestTrainable", "Backward", "UpdateRunningStatistics",
+            "Parallelism", "FixedWeights", "Profile", "ProfiledCalls", _className,
+        ];
         string unique = name;
         for (int i = 2; _methods.Contains(unique) || reserved.Contains(unique, StringComparer.Ordinal); i++)
         {
