@@ -38,7 +38,7 @@ internal static class ActivationText
         : activation.Kind switch
         {
             ActivationKind.None => variable,
-            ActivationKind.Relu => path.Max(variable, path.Zero),
+            ActivationKind.Relu => path.MaxOrNaN(variable, path.Zero),
             ActivationKind.LeakyRelu => $"LeakyRelu({variable}, {activation.SlopeLiteral})",
             _ => $"{activation.Kind}({variable})",
         };

@@ -46,6 +46,7 @@ internal static class Aliases
         ("KgWinograd2x2", "global::KernelGen.Winograd2x2Transforms"),
         ("KgWinogradRows", "global::KernelGen.WinogradBandRows"),
         ("KgPackedTiles", "global::KernelGen.PackedTiles"),
+        ("KgSimd", "global::KernelGen.SimdMath"),
     ];
 
     private static readonly Regex Word = new(@"\bKg[A-Za-z0-9]+\b", RegexOptions.CultureInvariant);

@@ -81,7 +81,7 @@ internal static class GlobalPoolEmitter
                 {
                     for (int a = 0; a < Accumulators; a++)
                     {
-                        w.Line($"a{a} = {path.Max($"a{a}", path.Load("plane", a == 0 ? "i" : Invariant($"i + {a * width}")))};");
+                        w.Line($"a{a} = {path.MaxOrNaN($"a{a}", path.Load("plane", a == 0 ? "i" : Invariant($"i + {a * width}")))};");
                     }
                 }
             }
@@ -89,21 +89,21 @@ internal static class GlobalPoolEmitter
             int done = System.Math.Max(count * width, vectors > Accumulators ? blockedEnd : 0);
             for (int i = done, a = 0; i < vectors * width; i += width, a++)
             {
-                w.Line($"a{a % Accumulators} = {path.Max($"a{a % Accumulators}", path.Load("plane", i))};");
+                w.Line($"a{a % Accumulators} = {path.MaxOrNaN($"a{a % Accumulators}", path.Load("plane", i))};");
             }
 
             if (!path.IsScalar && plane % width != 0)
             {
                 w.Line(Invariant($"// The last {plane % width} element(s): a vector that ends at the plane's end."));
-                w.Line($"a0 = {path.Max("a0", path.Load("plane", plane - width))};");
+                w.Line($"a0 = {path.MaxOrNaN("a0", path.Load("plane", plane - width))};");
             }
 
             string combined = count switch
             {
                 1 => "a0",
-                2 => path.Max("a0", "a1"),
-                3 => path.Max(path.Max("a0", "a1"), "a2"),
-                _ => path.Max(path.Max("a0", "a1"), path.Max("a2", "a3")),
+                2 => path.MaxOrNaN("a0", "a1"),
+                3 => path.MaxOrNaN(path.MaxOrNaN("a0", "a1"), "a2"),
+                _ => path.MaxOrNaN(path.MaxOrNaN("a0", "a1"), path.MaxOrNaN("a2", "a3")),
             };
             if (path.IsScalar)
             {

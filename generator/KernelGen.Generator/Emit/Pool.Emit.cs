@@ -91,9 +91,9 @@ internal static class PoolEmitter
                 w.Line(Invariant($"// outputs {c}..{c + step - 1}"));
                 using (w.Block(""))
                 {
-                    w.Line($"{v.Type} m = {(max ? v.Max(v.Load("top", 2 * c), v.Load("top", width + (2 * c))) : $"{v.Load("top", 2 * c)} + {v.Load("top", width + (2 * c))}")};");
+                    w.Line($"{v.Type} m = {(max ? v.MaxOrNaN(v.Load("top", 2 * c), v.Load("top", width + (2 * c))) : $"{v.Load("top", 2 * c)} + {v.Load("top", width + (2 * c))}")};");
                     string even = $"{v.Static}.Shuffle(m, {evens})", odd = $"{v.Static}.Shuffle(m, {odds})";
-                    w.Line($"{v.Type} pair = {(max ? v.Max(even, odd) : $"({even} + {odd}) * 0.25f")};");
+                    w.Line($"{v.Type} pair = {(max ? v.MaxOrNaN(even, odd) : $"({even} + {odd}) * 0.25f")};");
                     foreach (string line in v.PartialStore("pair", "o", c, step))
                     {
                         w.Line(line);
@@ -247,7 +247,7 @@ internal static class PoolEmitter
         Pool2DGeometry g = s.Geometry;
         bool max = s.Kind == PoolKind.Max;
         int rowStep = g.DilationHeight * g.Width, pad = g.PadLeft, length = plan.PhaseLength, step = plan.RowStep(v);
-        string Combine(string a, string x) => max ? $"{a} = {v.Max(a, x)};" : $"{a} += {x};";
+        string Combine(string a, string x) => max ? $"{a} = {v.MaxOrNaN(a, x)};" : $"{a} += {x};";
 
         w.Line(Invariant($"/// <summary>Reduces <paramref name=\"count\"/> input rows, {rowStep} floats apart from <paramref name=\"top\"/>, into the row buffer{(plan.Phases == 2 ? ", split into even and odd columns" : "")}.</summary>"));
         w.Line("[KgMethodImpl(KgImpl.AggressiveInlining)]");
@@ -301,12 +301,10 @@ internal static class PoolEmitter
                 else
                 {
                     // Input column at + j goes to padded column p = at + j + pad: phase p % 2, place p / 2 (at is even).
-                    string pairs(string a) => $"{v.Static}.AsUInt64({a})";
-                    string narrow(string a, string b) => $"{v.Static}.AsSingle({v.Static}.Narrow({a}, {b}))";
-                    string high(string a) => $"{v.Static}.ShiftRightLogical({pairs(a)}, 32)";
-                    w.Line("// The even columns (the low halves of each pair) and the odd ones (the high halves).");
-                    w.Line(v.Store(narrow(pairs("a0"), pairs("a1")), "rows", Plus("(at >> 1)", (pad % 2 * length) + (pad / 2))));
-                    w.Line(v.Store(narrow(high("a0"), high("a1")), "rows", Plus("(at >> 1)", ((pad + 1) % 2 * length) + ((pad + 1) / 2))));
+                    (string evens, string odds) = SimdPath.Split("a0", "a1");
+                    w.Line("// The even columns and the odd ones.");
+                    w.Line(v.Store(evens, "rows", Plus("(at >> 1)", (pad % 2 * length) + (pad / 2))));
+                    w.Line(v.Store(odds, "rows", Plus("(at >> 1)", ((pad + 1) % 2 * length) + ((pad + 1) / 2))));
                 }
             }
 
@@ -363,7 +361,7 @@ internal static class PoolEmitter
                 {
                     for (int kx = 1; kx < g.KernelWidth; kx++)
                     {
-                        w.Line(max ? $"a = {v.Max("a", v.Load("rows", Tap(kx)))};" : $"a += {v.Load("rows", Tap(kx))};");
+                        w.Line(max ? $"a = {v.MaxOrNaN("a", v.Load("rows", Tap(kx)))};" : $"a += {v.Load("rows", Tap(kx))};");
                     }
                 }
                 else
@@ -374,7 +372,7 @@ internal static class PoolEmitter
                         string tap = plan.Phases == g.StrideWidth
                             ? Invariant($"at + ({column} % {plan.Phases} * {length}) + ({column} / {plan.Phases})")
                             : Invariant($"(at * {g.StrideWidth}) + {column}");
-                        w.Line(max ? $"a = {v.Max("a", v.Load("rows", tap))};" : $"a += {v.Load("rows", tap)};");
+                        w.Line(max ? $"a = {v.MaxOrNaN("a", v.Load("rows", tap))};" : $"a += {v.Load("rows", tap)};");
                     }
                 }
 

@@ -159,6 +159,16 @@ internal sealed record SimdPath(string Name, int Bits, int Registers, int Accumu
     public string Max(string a, string b) => IsScalar ? $"KgMath.Max({a}, {b})" : $"{Static}.Max({a}, {b})";
 
     /// <summary>
+    /// The larger of <paramref name="a"/> and <paramref name="b"/> for a max pool or ReLU, NaN where either is NaN:
+    /// on the vector paths the runtime's <c>SimdMath.MaxOrNaN</c>, three instructions on x64 where <see cref="Max"/>'s
+    /// IEEE 754:2019 maximum takes nine (the same values but for a zero's sign where −0 and +0 tie and a NaN's payload).
+    /// </summary>
+    public string MaxOrNaN(string a, string b) => IsScalar ? $"KgMath.Max({a}, {b})" : $"KgSimd.MaxOrNaN({a}, {b})";
+
+    /// <summary>The even lanes of two vectors, then the odd ones: the runtime's <c>SimdMath.Evens</c> and <c>Odds</c> (a shuffle on x64).</summary>
+    public static (string Evens, string Odds) Split(string a, string b) => ($"KgSimd.Evens({a}, {b})", $"KgSimd.Odds({a}, {b})");
+
+    /// <summary>
     /// The largest of a vector's lanes (a NaN lane makes it NaN), as statements that declare halving maxima down to
     /// 128 bits (<c>m256</c>, <c>m128</c>), and the expression over the last one's four lanes.
     /// </summary>

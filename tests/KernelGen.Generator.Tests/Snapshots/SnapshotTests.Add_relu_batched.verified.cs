@@ -15,6 +15,7 @@ using KgV128 = global::System.Runtime.Intrinsics.Vector128;
 using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -75,16 +76,16 @@ file static class LayersResidualKernel
             KgF512 s1 = KgV512.LoadUnsafe(ref x, 16) + KgV512.LoadUnsafe(ref y, 16);
             KgF512 s2 = KgV512.LoadUnsafe(ref x, 32) + KgV512.LoadUnsafe(ref y, 32);
             KgF512 s3 = KgV512.LoadUnsafe(ref x, 48) + KgV512.LoadUnsafe(ref y, 48);
-            KgV512.StoreUnsafe(KgV512.Max(s0, KgF512.Zero), ref z);
-            KgV512.StoreUnsafe(KgV512.Max(s1, KgF512.Zero), ref z, 16);
-            KgV512.StoreUnsafe(KgV512.Max(s2, KgF512.Zero), ref z, 32);
-            KgV512.StoreUnsafe(KgV512.Max(s3, KgF512.Zero), ref z, 48);
+            KgV512.StoreUnsafe(KgSimd.MaxOrNaN(s0, KgF512.Zero), ref z);
+            KgV512.StoreUnsafe(KgSimd.MaxOrNaN(s1, KgF512.Zero), ref z, 16);
+            KgV512.StoreUnsafe(KgSimd.MaxOrNaN(s2, KgF512.Zero), ref z, 32);
+            KgV512.StoreUnsafe(KgSimd.MaxOrNaN(s3, KgF512.Zero), ref z, 48);
         }
         for (; i <= length - 16; i += 16)
         {
             ref float x = ref KgUnsafe.Add(ref a, i), y = ref KgUnsafe.Add(ref b, i), z = ref KgUnsafe.Add(ref output, i);
             KgF512 s0 = KgV512.LoadUnsafe(ref x) + KgV512.LoadUnsafe(ref y);
-            KgV512.StoreUnsafe(KgV512.Max(s0, KgF512.Zero), ref z);
+            KgV512.StoreUnsafe(KgSimd.MaxOrNaN(s0, KgF512.Zero), ref z);
         }
         for (; i < length; i++)
         {
@@ -104,16 +105,16 @@ file static class LayersResidualKernel
             KgF256 s1 = KgV256.LoadUnsafe(ref x, 8) + KgV256.LoadUnsafe(ref y, 8);
             KgF256 s2 = KgV256.LoadUnsafe(ref x, 16) + KgV256.LoadUnsafe(ref y, 16);
             KgF256 s3 = KgV256.LoadUnsafe(ref x, 24) + KgV256.LoadUnsafe(ref y, 24);
-            KgV256.StoreUnsafe(KgV256.Max(s0, KgF256.Zero), ref z);
-            KgV256.StoreUnsafe(KgV256.Max(s1, KgF256.Zero), ref z, 8);
-            KgV256.StoreUnsafe(KgV256.Max(s2, KgF256.Zero), ref z, 16);
-            KgV256.StoreUnsafe(KgV256.Max(s3, KgF256.Zero), ref z, 24);
+            KgV256.StoreUnsafe(KgSimd.MaxOrNaN(s0, KgF256.Zero), ref z);
+            KgV256.StoreUnsafe(KgSimd.MaxOrNaN(s1, KgF256.Zero), ref z, 8);
+            KgV256.StoreUnsafe(KgSimd.MaxOrNaN(s2, KgF256.Zero), ref z, 16);
+            KgV256.StoreUnsafe(KgSimd.MaxOrNaN(s3, KgF256.Zero), ref z, 24);
         }
         for (; i <= length - 8; i += 8)
         {
             ref float x = ref KgUnsafe.Add(ref a, i), y = ref KgUnsafe.Add(ref b, i), z = ref KgUnsafe.Add(ref output, i);
             KgF256 s0 = KgV256.LoadUnsafe(ref x) + KgV256.LoadUnsafe(ref y);
-            KgV256.StoreUnsafe(KgV256.Max(s0, KgF256.Zero), ref z);
+            KgV256.StoreUnsafe(KgSimd.MaxOrNaN(s0, KgF256.Zero), ref z);
         }
         for (; i < length; i++)
         {
@@ -133,16 +134,16 @@ file static class LayersResidualKernel
             KgF128 s1 = KgV128.LoadUnsafe(ref x, 4) + KgV128.LoadUnsafe(ref y, 4);
             KgF128 s2 = KgV128.LoadUnsafe(ref x, 8) + KgV128.LoadUnsafe(ref y, 8);
             KgF128 s3 = KgV128.LoadUnsafe(ref x, 12) + KgV128.LoadUnsafe(ref y, 12);
-            KgV128.StoreUnsafe(KgV128.Max(s0, KgF128.Zero), ref z);
-            KgV128.StoreUnsafe(KgV128.Max(s1, KgF128.Zero), ref z, 4);
-            KgV128.StoreUnsafe(KgV128.Max(s2, KgF128.Zero), ref z, 8);
-            KgV128.StoreUnsafe(KgV128.Max(s3, KgF128.Zero), ref z, 12);
+            KgV128.StoreUnsafe(KgSimd.MaxOrNaN(s0, KgF128.Zero), ref z);
+            KgV128.StoreUnsafe(KgSimd.MaxOrNaN(s1, KgF128.Zero), ref z, 4);
+            KgV128.StoreUnsafe(KgSimd.MaxOrNaN(s2, KgF128.Zero), ref z, 8);
+            KgV128.StoreUnsafe(KgSimd.MaxOrNaN(s3, KgF128.Zero), ref z, 12);
         }
         for (; i <= length - 4; i += 4)
         {
             ref float x = ref KgUnsafe.Add(ref a, i), y = ref KgUnsafe.Add(ref b, i), z = ref KgUnsafe.Add(ref output, i);
             KgF128 s0 = KgV128.LoadUnsafe(ref x) + KgV128.LoadUnsafe(ref y);
-            KgV128.StoreUnsafe(KgV128.Max(s0, KgF128.Zero), ref z);
+            KgV128.StoreUnsafe(KgSimd.MaxOrNaN(s0, KgF128.Zero), ref z);
         }
         for (; i < length; i++)
         {

@@ -17,6 +17,7 @@ using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -89,9 +90,9 @@ file static class LayersNormKernel
                     KgF512 v0 = Fma(KgV512.LoadUnsafe(ref x) - vm, vf, vs);
                     KgF512 v1 = Fma(KgV512.LoadUnsafe(ref x, 16) - vm, vf, vs);
                     KgF512 v2 = Fma(KgV512.LoadUnsafe(ref x, 32) - vm, vf, vs);
-                    KgV512.StoreUnsafe(KgV512.Max(v0, KgF512.Zero), ref y);
-                    KgV512.StoreUnsafe(KgV512.Max(v1, KgF512.Zero), ref y, 16);
-                    KgV512.StoreUnsafe(KgV512.Max(v2, KgF512.Zero), ref y, 32);
+                    KgV512.StoreUnsafe(KgSimd.MaxOrNaN(v0, KgF512.Zero), ref y);
+                    KgV512.StoreUnsafe(KgSimd.MaxOrNaN(v1, KgF512.Zero), ref y, 16);
+                    KgV512.StoreUnsafe(KgSimd.MaxOrNaN(v2, KgF512.Zero), ref y, 32);
                 }
                 for (int i = 48; i < 60; i++)
                 {
@@ -117,19 +118,19 @@ file static class LayersNormKernel
                     KgF256 v1 = Fma(KgV256.LoadUnsafe(ref x, 8) - vm, vf, vs);
                     KgF256 v2 = Fma(KgV256.LoadUnsafe(ref x, 16) - vm, vf, vs);
                     KgF256 v3 = Fma(KgV256.LoadUnsafe(ref x, 24) - vm, vf, vs);
-                    KgV256.StoreUnsafe(KgV256.Max(v0, KgF256.Zero), ref y);
-                    KgV256.StoreUnsafe(KgV256.Max(v1, KgF256.Zero), ref y, 8);
-                    KgV256.StoreUnsafe(KgV256.Max(v2, KgF256.Zero), ref y, 16);
-                    KgV256.StoreUnsafe(KgV256.Max(v3, KgF256.Zero), ref y, 24);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v0, KgF256.Zero), ref y);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v1, KgF256.Zero), ref y, 8);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v2, KgF256.Zero), ref y, 16);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v3, KgF256.Zero), ref y, 24);
                 }
                 // The last 3 whole vector(s).
                 {
                     KgF256 v0 = Fma(KgV256.LoadUnsafe(ref x, 32) - vm, vf, vs);
                     KgF256 v1 = Fma(KgV256.LoadUnsafe(ref x, 40) - vm, vf, vs);
                     KgF256 v2 = Fma(KgV256.LoadUnsafe(ref x, 48) - vm, vf, vs);
-                    KgV256.StoreUnsafe(KgV256.Max(v0, KgF256.Zero), ref y, 32);
-                    KgV256.StoreUnsafe(KgV256.Max(v1, KgF256.Zero), ref y, 40);
-                    KgV256.StoreUnsafe(KgV256.Max(v2, KgF256.Zero), ref y, 48);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v0, KgF256.Zero), ref y, 32);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v1, KgF256.Zero), ref y, 40);
+                    KgV256.StoreUnsafe(KgSimd.MaxOrNaN(v2, KgF256.Zero), ref y, 48);
                 }
                 for (int i = 56; i < 60; i++)
                 {
@@ -156,19 +157,19 @@ file static class LayersNormKernel
                     KgF128 v1 = Fma(KgV128.LoadUnsafe(ref x, (nuint)(i + 4)) - vm, vf, vs);
                     KgF128 v2 = Fma(KgV128.LoadUnsafe(ref x, (nuint)(i + 8)) - vm, vf, vs);
                     KgF128 v3 = Fma(KgV128.LoadUnsafe(ref x, (nuint)(i + 12)) - vm, vf, vs);
-                    KgV128.StoreUnsafe(KgV128.Max(v0, KgF128.Zero), ref y, (nuint)i);
-                    KgV128.StoreUnsafe(KgV128.Max(v1, KgF128.Zero), ref y, (nuint)(i + 4));
-                    KgV128.StoreUnsafe(KgV128.Max(v2, KgF128.Zero), ref y, (nuint)(i + 8));
-                    KgV128.StoreUnsafe(KgV128.Max(v3, KgF128.Zero), ref y, (nuint)(i + 12));
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v0, KgF128.Zero), ref y, (nuint)i);
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v1, KgF128.Zero), ref y, (nuint)(i + 4));
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v2, KgF128.Zero), ref y, (nuint)(i + 8));
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v3, KgF128.Zero), ref y, (nuint)(i + 12));
                 }
                 // The last 3 whole vector(s).
                 {
                     KgF128 v0 = Fma(KgV128.LoadUnsafe(ref x, 48) - vm, vf, vs);
                     KgF128 v1 = Fma(KgV128.LoadUnsafe(ref x, 52) - vm, vf, vs);
                     KgF128 v2 = Fma(KgV128.LoadUnsafe(ref x, 56) - vm, vf, vs);
-                    KgV128.StoreUnsafe(KgV128.Max(v0, KgF128.Zero), ref y, 48);
-                    KgV128.StoreUnsafe(KgV128.Max(v1, KgF128.Zero), ref y, 52);
-                    KgV128.StoreUnsafe(KgV128.Max(v2, KgF128.Zero), ref y, 56);
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v0, KgF128.Zero), ref y, 48);
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v1, KgF128.Zero), ref y, 52);
+                    KgV128.StoreUnsafe(KgSimd.MaxOrNaN(v2, KgF128.Zero), ref y, 56);
                 }
             }
         }

@@ -17,6 +17,7 @@ using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -1241,7 +1242,7 @@ file static class ResBlockKernels
                         KgF512 h = (KgV512.LoadUnsafe(ref x, (nuint)i) - m) * k;
                         KgV512.StoreUnsafe(h, ref xh, (nuint)i);
                         KgF512 value = (g * h) + b;
-                        KgV512.StoreUnsafe(KgV512.Max(value, KgF512.Zero), ref y, (nuint)i);
+                        KgV512.StoreUnsafe(KgSimd.MaxOrNaN(value, KgF512.Zero), ref y, (nuint)i);
                     }
                 }
                 else if (KgV256.IsHardwareAccelerated)
@@ -1252,7 +1253,7 @@ file static class ResBlockKernels
                         KgF256 h = (KgV256.LoadUnsafe(ref x, (nuint)i) - m) * k;
                         KgV256.StoreUnsafe(h, ref xh, (nuint)i);
                         KgF256 value = (g * h) + b;
-                        KgV256.StoreUnsafe(KgV256.Max(value, KgF256.Zero), ref y, (nuint)i);
+                        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(value, KgF256.Zero), ref y, (nuint)i);
                     }
                 }
                 else if (KgV128.IsHardwareAccelerated)
@@ -1263,7 +1264,7 @@ file static class ResBlockKernels
                         KgF128 h = (KgV128.LoadUnsafe(ref x, (nuint)i) - m) * k;
                         KgV128.StoreUnsafe(h, ref xh, (nuint)i);
                         KgF128 value = (g * h) + b;
-                        KgV128.StoreUnsafe(KgV128.Max(value, KgF128.Zero), ref y, (nuint)i);
+                        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(value, KgF128.Zero), ref y, (nuint)i);
                     }
                 }
                 for (; i < 36; i++)
@@ -2077,7 +2078,7 @@ file static class ResBlockKernels
             for (; i <= length - 16; i += 16)
             {
                 KgF512 sum = KgV512.LoadUnsafe(ref x0, (nuint)i) + KgV512.LoadUnsafe(ref x1, (nuint)i);
-                KgV512.StoreUnsafe(KgV512.Max(sum, KgF512.Zero), ref output, (nuint)i);
+                KgV512.StoreUnsafe(KgSimd.MaxOrNaN(sum, KgF512.Zero), ref output, (nuint)i);
             }
         }
         else if (KgV256.IsHardwareAccelerated)
@@ -2085,7 +2086,7 @@ file static class ResBlockKernels
             for (; i <= length - 8; i += 8)
             {
                 KgF256 sum = KgV256.LoadUnsafe(ref x0, (nuint)i) + KgV256.LoadUnsafe(ref x1, (nuint)i);
-                KgV256.StoreUnsafe(KgV256.Max(sum, KgF256.Zero), ref output, (nuint)i);
+                KgV256.StoreUnsafe(KgSimd.MaxOrNaN(sum, KgF256.Zero), ref output, (nuint)i);
             }
         }
         else if (KgV128.IsHardwareAccelerated)
@@ -2093,7 +2094,7 @@ file static class ResBlockKernels
             for (; i <= length - 4; i += 4)
             {
                 KgF128 sum = KgV128.LoadUnsafe(ref x0, (nuint)i) + KgV128.LoadUnsafe(ref x1, (nuint)i);
-                KgV128.StoreUnsafe(KgV128.Max(sum, KgF128.Zero), ref output, (nuint)i);
+                KgV128.StoreUnsafe(KgSimd.MaxOrNaN(sum, KgF128.Zero), ref output, (nuint)i);
             }
         }
         for (; i < length; i++)

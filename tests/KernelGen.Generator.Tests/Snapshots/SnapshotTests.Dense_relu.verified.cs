@@ -20,6 +20,7 @@ using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAvx = global::System.Runtime.Intrinsics.X86.Avx;
 using KgSse3 = global::System.Runtime.Intrinsics.X86.Sse3;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -1067,42 +1068,42 @@ file static class LayersFcKernel
             bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5),
             KgUnsafe.Add(ref bias, 6), KgUnsafe.Add(ref bias, 7), KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        a00 = KgV512.Max(a00, KgF512.Zero);
+        a00 = KgSimd.MaxOrNaN(a00, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a00), ref y, 0);
         KgUnsafe.Add(ref y, 8) = KgV512.GetElement(a00, 8);
         KgUnsafe.Add(ref y, 9) = KgV512.GetElement(a00, 9);
         a10 += b0;
-        a10 = KgV512.Max(a10, KgF512.Zero);
+        a10 = KgSimd.MaxOrNaN(a10, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a10), ref y, 10);
         KgUnsafe.Add(ref y, 18) = KgV512.GetElement(a10, 8);
         KgUnsafe.Add(ref y, 19) = KgV512.GetElement(a10, 9);
         a20 += b0;
-        a20 = KgV512.Max(a20, KgF512.Zero);
+        a20 = KgSimd.MaxOrNaN(a20, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a20), ref y, 20);
         KgUnsafe.Add(ref y, 28) = KgV512.GetElement(a20, 8);
         KgUnsafe.Add(ref y, 29) = KgV512.GetElement(a20, 9);
         a30 += b0;
-        a30 = KgV512.Max(a30, KgF512.Zero);
+        a30 = KgSimd.MaxOrNaN(a30, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a30), ref y, 30);
         KgUnsafe.Add(ref y, 38) = KgV512.GetElement(a30, 8);
         KgUnsafe.Add(ref y, 39) = KgV512.GetElement(a30, 9);
         a40 += b0;
-        a40 = KgV512.Max(a40, KgF512.Zero);
+        a40 = KgSimd.MaxOrNaN(a40, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a40), ref y, 40);
         KgUnsafe.Add(ref y, 48) = KgV512.GetElement(a40, 8);
         KgUnsafe.Add(ref y, 49) = KgV512.GetElement(a40, 9);
         a50 += b0;
-        a50 = KgV512.Max(a50, KgF512.Zero);
+        a50 = KgSimd.MaxOrNaN(a50, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a50), ref y, 50);
         KgUnsafe.Add(ref y, 58) = KgV512.GetElement(a50, 8);
         KgUnsafe.Add(ref y, 59) = KgV512.GetElement(a50, 9);
         a60 += b0;
-        a60 = KgV512.Max(a60, KgF512.Zero);
+        a60 = KgSimd.MaxOrNaN(a60, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a60), ref y, 60);
         KgUnsafe.Add(ref y, 68) = KgV512.GetElement(a60, 8);
         KgUnsafe.Add(ref y, 69) = KgV512.GetElement(a60, 9);
         a70 += b0;
-        a70 = KgV512.Max(a70, KgF512.Zero);
+        a70 = KgSimd.MaxOrNaN(a70, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a70), ref y, 70);
         KgUnsafe.Add(ref y, 78) = KgV512.GetElement(a70, 8);
         KgUnsafe.Add(ref y, 79) = KgV512.GetElement(a70, 9);
@@ -1132,22 +1133,22 @@ file static class LayersFcKernel
             bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5),
             KgUnsafe.Add(ref bias, 6), KgUnsafe.Add(ref bias, 7), KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        a00 = KgV512.Max(a00, KgF512.Zero);
+        a00 = KgSimd.MaxOrNaN(a00, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a00), ref y, 0);
         KgUnsafe.Add(ref y, 8) = KgV512.GetElement(a00, 8);
         KgUnsafe.Add(ref y, 9) = KgV512.GetElement(a00, 9);
         a10 += b0;
-        a10 = KgV512.Max(a10, KgF512.Zero);
+        a10 = KgSimd.MaxOrNaN(a10, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a10), ref y, 10);
         KgUnsafe.Add(ref y, 18) = KgV512.GetElement(a10, 8);
         KgUnsafe.Add(ref y, 19) = KgV512.GetElement(a10, 9);
         a20 += b0;
-        a20 = KgV512.Max(a20, KgF512.Zero);
+        a20 = KgSimd.MaxOrNaN(a20, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a20), ref y, 20);
         KgUnsafe.Add(ref y, 28) = KgV512.GetElement(a20, 8);
         KgUnsafe.Add(ref y, 29) = KgV512.GetElement(a20, 9);
         a30 += b0;
-        a30 = KgV512.Max(a30, KgF512.Zero);
+        a30 = KgSimd.MaxOrNaN(a30, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a30), ref y, 30);
         KgUnsafe.Add(ref y, 38) = KgV512.GetElement(a30, 8);
         KgUnsafe.Add(ref y, 39) = KgV512.GetElement(a30, 9);
@@ -1173,12 +1174,12 @@ file static class LayersFcKernel
             bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5),
             KgUnsafe.Add(ref bias, 6), KgUnsafe.Add(ref bias, 7), KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        a00 = KgV512.Max(a00, KgF512.Zero);
+        a00 = KgSimd.MaxOrNaN(a00, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a00), ref y, 0);
         KgUnsafe.Add(ref y, 8) = KgV512.GetElement(a00, 8);
         KgUnsafe.Add(ref y, 9) = KgV512.GetElement(a00, 9);
         a10 += b0;
-        a10 = KgV512.Max(a10, KgF512.Zero);
+        a10 = KgSimd.MaxOrNaN(a10, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a10), ref y, 10);
         KgUnsafe.Add(ref y, 18) = KgV512.GetElement(a10, 8);
         KgUnsafe.Add(ref y, 19) = KgV512.GetElement(a10, 9);
@@ -1209,7 +1210,7 @@ file static class LayersFcKernel
             bias, KgUnsafe.Add(ref bias, 1), KgUnsafe.Add(ref bias, 2), KgUnsafe.Add(ref bias, 3), KgUnsafe.Add(ref bias, 4), KgUnsafe.Add(ref bias, 5),
             KgUnsafe.Add(ref bias, 6), KgUnsafe.Add(ref bias, 7), KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        a00 = KgV512.Max(a00, KgF512.Zero);
+        a00 = KgSimd.MaxOrNaN(a00, KgF512.Zero);
         KgV256.StoreUnsafe(KgV512.GetLower(a00), ref y, 0);
         KgUnsafe.Add(ref y, 8) = KgV512.GetElement(a00, 8);
         KgUnsafe.Add(ref y, 9) = KgV512.GetElement(a00, 9);
@@ -1291,39 +1292,39 @@ file static class LayersFcKernel
         // bias, activation and one store per accumulator
         KgF256 b0 = KgV256.LoadUnsafe(ref bias), b1 = KgV256.Create(KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a00, KgF256.Zero), ref y);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a00, KgF256.Zero), ref y);
         a01 += b1;
-        a01 = KgV256.Max(a01, KgF256.Zero);
+        a01 = KgSimd.MaxOrNaN(a01, KgF256.Zero);
         KgUnsafe.Add(ref y, 8) = KgV256.GetElement(a01, 0);
         KgUnsafe.Add(ref y, 9) = KgV256.GetElement(a01, 1);
         a10 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a10, KgF256.Zero), ref y, 10);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a10, KgF256.Zero), ref y, 10);
         a11 += b1;
-        a11 = KgV256.Max(a11, KgF256.Zero);
+        a11 = KgSimd.MaxOrNaN(a11, KgF256.Zero);
         KgUnsafe.Add(ref y, 18) = KgV256.GetElement(a11, 0);
         KgUnsafe.Add(ref y, 19) = KgV256.GetElement(a11, 1);
         a20 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a20, KgF256.Zero), ref y, 20);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a20, KgF256.Zero), ref y, 20);
         a21 += b1;
-        a21 = KgV256.Max(a21, KgF256.Zero);
+        a21 = KgSimd.MaxOrNaN(a21, KgF256.Zero);
         KgUnsafe.Add(ref y, 28) = KgV256.GetElement(a21, 0);
         KgUnsafe.Add(ref y, 29) = KgV256.GetElement(a21, 1);
         a30 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a30, KgF256.Zero), ref y, 30);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a30, KgF256.Zero), ref y, 30);
         a31 += b1;
-        a31 = KgV256.Max(a31, KgF256.Zero);
+        a31 = KgSimd.MaxOrNaN(a31, KgF256.Zero);
         KgUnsafe.Add(ref y, 38) = KgV256.GetElement(a31, 0);
         KgUnsafe.Add(ref y, 39) = KgV256.GetElement(a31, 1);
         a40 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a40, KgF256.Zero), ref y, 40);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a40, KgF256.Zero), ref y, 40);
         a41 += b1;
-        a41 = KgV256.Max(a41, KgF256.Zero);
+        a41 = KgSimd.MaxOrNaN(a41, KgF256.Zero);
         KgUnsafe.Add(ref y, 48) = KgV256.GetElement(a41, 0);
         KgUnsafe.Add(ref y, 49) = KgV256.GetElement(a41, 1);
         a50 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a50, KgF256.Zero), ref y, 50);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a50, KgF256.Zero), ref y, 50);
         a51 += b1;
-        a51 = KgV256.Max(a51, KgF256.Zero);
+        a51 = KgSimd.MaxOrNaN(a51, KgF256.Zero);
         KgUnsafe.Add(ref y, 58) = KgV256.GetElement(a51, 0);
         KgUnsafe.Add(ref y, 59) = KgV256.GetElement(a51, 1);
     }
@@ -1355,27 +1356,27 @@ file static class LayersFcKernel
         // bias, activation and one store per accumulator
         KgF256 b0 = KgV256.LoadUnsafe(ref bias), b1 = KgV256.Create(KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a00, KgF256.Zero), ref y);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a00, KgF256.Zero), ref y);
         a01 += b1;
-        a01 = KgV256.Max(a01, KgF256.Zero);
+        a01 = KgSimd.MaxOrNaN(a01, KgF256.Zero);
         KgUnsafe.Add(ref y, 8) = KgV256.GetElement(a01, 0);
         KgUnsafe.Add(ref y, 9) = KgV256.GetElement(a01, 1);
         a10 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a10, KgF256.Zero), ref y, 10);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a10, KgF256.Zero), ref y, 10);
         a11 += b1;
-        a11 = KgV256.Max(a11, KgF256.Zero);
+        a11 = KgSimd.MaxOrNaN(a11, KgF256.Zero);
         KgUnsafe.Add(ref y, 18) = KgV256.GetElement(a11, 0);
         KgUnsafe.Add(ref y, 19) = KgV256.GetElement(a11, 1);
         a20 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a20, KgF256.Zero), ref y, 20);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a20, KgF256.Zero), ref y, 20);
         a21 += b1;
-        a21 = KgV256.Max(a21, KgF256.Zero);
+        a21 = KgSimd.MaxOrNaN(a21, KgF256.Zero);
         KgUnsafe.Add(ref y, 28) = KgV256.GetElement(a21, 0);
         KgUnsafe.Add(ref y, 29) = KgV256.GetElement(a21, 1);
         a30 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a30, KgF256.Zero), ref y, 30);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a30, KgF256.Zero), ref y, 30);
         a31 += b1;
-        a31 = KgV256.Max(a31, KgF256.Zero);
+        a31 = KgSimd.MaxOrNaN(a31, KgF256.Zero);
         KgUnsafe.Add(ref y, 38) = KgV256.GetElement(a31, 0);
         KgUnsafe.Add(ref y, 39) = KgV256.GetElement(a31, 1);
     }
@@ -1400,15 +1401,15 @@ file static class LayersFcKernel
         // bias, activation and one store per accumulator
         KgF256 b0 = KgV256.LoadUnsafe(ref bias), b1 = KgV256.Create(KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a00, KgF256.Zero), ref y);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a00, KgF256.Zero), ref y);
         a01 += b1;
-        a01 = KgV256.Max(a01, KgF256.Zero);
+        a01 = KgSimd.MaxOrNaN(a01, KgF256.Zero);
         KgUnsafe.Add(ref y, 8) = KgV256.GetElement(a01, 0);
         KgUnsafe.Add(ref y, 9) = KgV256.GetElement(a01, 1);
         a10 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a10, KgF256.Zero), ref y, 10);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a10, KgF256.Zero), ref y, 10);
         a11 += b1;
-        a11 = KgV256.Max(a11, KgF256.Zero);
+        a11 = KgSimd.MaxOrNaN(a11, KgF256.Zero);
         KgUnsafe.Add(ref y, 18) = KgV256.GetElement(a11, 0);
         KgUnsafe.Add(ref y, 19) = KgV256.GetElement(a11, 1);
     }
@@ -1437,9 +1438,9 @@ file static class LayersFcKernel
         // bias, activation and one store per accumulator
         KgF256 b0 = KgV256.LoadUnsafe(ref bias), b1 = KgV256.Create(KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f, 0f, 0f, 0f, 0f);
         a00 += b0;
-        KgV256.StoreUnsafe(KgV256.Max(a00, KgF256.Zero), ref y);
+        KgV256.StoreUnsafe(KgSimd.MaxOrNaN(a00, KgF256.Zero), ref y);
         a01 += b1;
-        a01 = KgV256.Max(a01, KgF256.Zero);
+        a01 = KgSimd.MaxOrNaN(a01, KgF256.Zero);
         KgUnsafe.Add(ref y, 8) = KgV256.GetElement(a01, 0);
         KgUnsafe.Add(ref y, 9) = KgV256.GetElement(a01, 1);
     }
@@ -1500,19 +1501,19 @@ file static class LayersFcKernel
         KgF128 b0 = KgV128.LoadUnsafe(ref bias),
             b1 = KgV128.LoadUnsafe(ref bias, 4), b2 = KgV128.Create(KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f);
         a00 += b0;
-        KgV128.StoreUnsafe(KgV128.Max(a00, KgF128.Zero), ref y);
+        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(a00, KgF128.Zero), ref y);
         a01 += b1;
-        KgV128.StoreUnsafe(KgV128.Max(a01, KgF128.Zero), ref y, 4);
+        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(a01, KgF128.Zero), ref y, 4);
         a02 += b2;
-        a02 = KgV128.Max(a02, KgF128.Zero);
+        a02 = KgSimd.MaxOrNaN(a02, KgF128.Zero);
         KgUnsafe.Add(ref y, 8) = KgV128.GetElement(a02, 0);
         KgUnsafe.Add(ref y, 9) = KgV128.GetElement(a02, 1);
         a10 += b0;
-        KgV128.StoreUnsafe(KgV128.Max(a10, KgF128.Zero), ref y, 10);
+        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(a10, KgF128.Zero), ref y, 10);
         a11 += b1;
-        KgV128.StoreUnsafe(KgV128.Max(a11, KgF128.Zero), ref y, 14);
+        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(a11, KgF128.Zero), ref y, 14);
         a12 += b2;
-        a12 = KgV128.Max(a12, KgF128.Zero);
+        a12 = KgSimd.MaxOrNaN(a12, KgF128.Zero);
         KgUnsafe.Add(ref y, 18) = KgV128.GetElement(a12, 0);
         KgUnsafe.Add(ref y, 19) = KgV128.GetElement(a12, 1);
     }
@@ -1543,11 +1544,11 @@ file static class LayersFcKernel
         KgF128 b0 = KgV128.LoadUnsafe(ref bias),
             b1 = KgV128.LoadUnsafe(ref bias, 4), b2 = KgV128.Create(KgUnsafe.Add(ref bias, 8), KgUnsafe.Add(ref bias, 9), 0f, 0f);
         a00 += b0;
-        KgV128.StoreUnsafe(KgV128.Max(a00, KgF128.Zero), ref y);
+        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(a00, KgF128.Zero), ref y);
         a01 += b1;
-        KgV128.StoreUnsafe(KgV128.Max(a01, KgF128.Zero), ref y, 4);
+        KgV128.StoreUnsafe(KgSimd.MaxOrNaN(a01, KgF128.Zero), ref y, 4);
         a02 += b2;
-        a02 = KgV128.Max(a02, KgF128.Zero);
+        a02 = KgSimd.MaxOrNaN(a02, KgF128.Zero);
         KgUnsafe.Add(ref y, 8) = KgV128.GetElement(a02, 0);
         KgUnsafe.Add(ref y, 9) = KgV128.GetElement(a02, 1);
     }

@@ -16,6 +16,7 @@ using KgV128 = global::System.Runtime.Intrinsics.Vector128;
 using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -70,8 +71,8 @@ file static class LayersGmpKernel
             ref float plane = ref KgUnsafe.Add(ref input, p * 63);
             KgF512 a0 = KgV512.LoadUnsafe(ref plane), a1 = KgV512.LoadUnsafe(ref plane, 16), a2 = KgV512.LoadUnsafe(ref plane, 32);
             // The last 15 element(s): a vector that ends at the plane's end.
-            a0 = KgV512.Max(a0, KgV512.LoadUnsafe(ref plane, 47));
-            KgF512 m = KgV512.Max(KgV512.Max(a0, a1), a2);
+            a0 = KgSimd.MaxOrNaN(a0, KgV512.LoadUnsafe(ref plane, 47));
+            KgF512 m = KgSimd.MaxOrNaN(KgSimd.MaxOrNaN(a0, a1), a2);
             KgF256 m256 = KgV256.Max(KgV512.GetLower(m), KgV512.GetUpper(m));
             KgF128 m128 = KgV128.Max(KgV256.GetLower(m256), KgV256.GetUpper(m256));
             KgUnsafe.Add(ref output, p) = KgMathF.Max(
@@ -87,12 +88,12 @@ file static class LayersGmpKernel
             ref float plane = ref KgUnsafe.Add(ref input, p * 63);
             KgF256 a0 = KgV256.LoadUnsafe(ref plane),
                 a1 = KgV256.LoadUnsafe(ref plane, 8), a2 = KgV256.LoadUnsafe(ref plane, 16), a3 = KgV256.LoadUnsafe(ref plane, 24);
-            a0 = KgV256.Max(a0, KgV256.LoadUnsafe(ref plane, 32));
-            a1 = KgV256.Max(a1, KgV256.LoadUnsafe(ref plane, 40));
-            a2 = KgV256.Max(a2, KgV256.LoadUnsafe(ref plane, 48));
+            a0 = KgSimd.MaxOrNaN(a0, KgV256.LoadUnsafe(ref plane, 32));
+            a1 = KgSimd.MaxOrNaN(a1, KgV256.LoadUnsafe(ref plane, 40));
+            a2 = KgSimd.MaxOrNaN(a2, KgV256.LoadUnsafe(ref plane, 48));
             // The last 7 element(s): a vector that ends at the plane's end.
-            a0 = KgV256.Max(a0, KgV256.LoadUnsafe(ref plane, 55));
-            KgF256 m = KgV256.Max(KgV256.Max(a0, a1), KgV256.Max(a2, a3));
+            a0 = KgSimd.MaxOrNaN(a0, KgV256.LoadUnsafe(ref plane, 55));
+            KgF256 m = KgSimd.MaxOrNaN(KgSimd.MaxOrNaN(a0, a1), KgSimd.MaxOrNaN(a2, a3));
             KgF128 m128 = KgV128.Max(KgV256.GetLower(m), KgV256.GetUpper(m));
             KgUnsafe.Add(ref output, p) = KgMathF.Max(
                 KgMathF.Max(KgV128.GetElement(m128, 0), KgV128.GetElement(m128, 1)), KgMathF.Max(KgV128.GetElement(m128, 2), KgV128.GetElement(m128, 3)));
@@ -109,17 +110,17 @@ file static class LayersGmpKernel
                 a1 = KgV128.LoadUnsafe(ref plane, 4), a2 = KgV128.LoadUnsafe(ref plane, 8), a3 = KgV128.LoadUnsafe(ref plane, 12);
             for (int i = 16; i < 48; i += 16)
             {
-                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref plane, (nuint)i));
-                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref plane, (nuint)(i + 4)));
-                a2 = KgV128.Max(a2, KgV128.LoadUnsafe(ref plane, (nuint)(i + 8)));
-                a3 = KgV128.Max(a3, KgV128.LoadUnsafe(ref plane, (nuint)(i + 12)));
+                a0 = KgSimd.MaxOrNaN(a0, KgV128.LoadUnsafe(ref plane, (nuint)i));
+                a1 = KgSimd.MaxOrNaN(a1, KgV128.LoadUnsafe(ref plane, (nuint)(i + 4)));
+                a2 = KgSimd.MaxOrNaN(a2, KgV128.LoadUnsafe(ref plane, (nuint)(i + 8)));
+                a3 = KgSimd.MaxOrNaN(a3, KgV128.LoadUnsafe(ref plane, (nuint)(i + 12)));
             }
-            a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref plane, 48));
-            a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref plane, 52));
-            a2 = KgV128.Max(a2, KgV128.LoadUnsafe(ref plane, 56));
+            a0 = KgSimd.MaxOrNaN(a0, KgV128.LoadUnsafe(ref plane, 48));
+            a1 = KgSimd.MaxOrNaN(a1, KgV128.LoadUnsafe(ref plane, 52));
+            a2 = KgSimd.MaxOrNaN(a2, KgV128.LoadUnsafe(ref plane, 56));
             // The last 3 element(s): a vector that ends at the plane's end.
-            a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref plane, 59));
-            KgF128 m = KgV128.Max(KgV128.Max(a0, a1), KgV128.Max(a2, a3));
+            a0 = KgSimd.MaxOrNaN(a0, KgV128.LoadUnsafe(ref plane, 59));
+            KgF128 m = KgSimd.MaxOrNaN(KgSimd.MaxOrNaN(a0, a1), KgSimd.MaxOrNaN(a2, a3));
             KgUnsafe.Add(ref output, p) = KgMathF.Max(
                 KgMathF.Max(KgV128.GetElement(m, 0), KgV128.GetElement(m, 1)), KgMathF.Max(KgV128.GetElement(m, 2), KgV128.GetElement(m, 3)));
         }

@@ -15,6 +15,7 @@ using KgV128 = global::System.Runtime.Intrinsics.Vector128;
 using KgF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -118,16 +119,16 @@ file static class LayersPool1Kernel
                 ref float o = ref KgUnsafe.Add(ref output, r * 13);
                 // outputs 0..7
                 {
-                    KgF512 m = KgV512.Max(KgV512.LoadUnsafe(ref top), KgV512.LoadUnsafe(ref top, 26));
-                    KgF512 pair = KgV512.Max(
+                    KgF512 m = KgSimd.MaxOrNaN(KgV512.LoadUnsafe(ref top), KgV512.LoadUnsafe(ref top, 26));
+                    KgF512 pair = KgSimd.MaxOrNaN(
                         KgV512.Shuffle(m, KgV512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)),
                         KgV512.Shuffle(m, KgV512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1)));
                     KgV256.StoreUnsafe(KgV512.GetLower(pair), ref o, 0);
                 }
                 // outputs 5..12
                 {
-                    KgF512 m = KgV512.Max(KgV512.LoadUnsafe(ref top, 10), KgV512.LoadUnsafe(ref top, 36));
-                    KgF512 pair = KgV512.Max(
+                    KgF512 m = KgSimd.MaxOrNaN(KgV512.LoadUnsafe(ref top, 10), KgV512.LoadUnsafe(ref top, 36));
+                    KgF512 pair = KgSimd.MaxOrNaN(
                         KgV512.Shuffle(m, KgV512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)),
                         KgV512.Shuffle(m, KgV512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1)));
                     KgV256.StoreUnsafe(KgV512.GetLower(pair), ref o, 5);
@@ -149,29 +150,29 @@ file static class LayersPool1Kernel
                 ref float o = ref KgUnsafe.Add(ref output, r * 13);
                 // outputs 0..3
                 {
-                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top), KgV256.LoadUnsafe(ref top, 26));
-                    KgF256 pair = KgV256.Max(
+                    KgF256 m = KgSimd.MaxOrNaN(KgV256.LoadUnsafe(ref top), KgV256.LoadUnsafe(ref top, 26));
+                    KgF256 pair = KgSimd.MaxOrNaN(
                         KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
                     KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 0);
                 }
                 // outputs 4..7
                 {
-                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 8), KgV256.LoadUnsafe(ref top, 34));
-                    KgF256 pair = KgV256.Max(
+                    KgF256 m = KgSimd.MaxOrNaN(KgV256.LoadUnsafe(ref top, 8), KgV256.LoadUnsafe(ref top, 34));
+                    KgF256 pair = KgSimd.MaxOrNaN(
                         KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
                     KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 4);
                 }
                 // outputs 8..11
                 {
-                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 16), KgV256.LoadUnsafe(ref top, 42));
-                    KgF256 pair = KgV256.Max(
+                    KgF256 m = KgSimd.MaxOrNaN(KgV256.LoadUnsafe(ref top, 16), KgV256.LoadUnsafe(ref top, 42));
+                    KgF256 pair = KgSimd.MaxOrNaN(
                         KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
                     KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 8);
                 }
                 // outputs 9..12
                 {
-                    KgF256 m = KgV256.Max(KgV256.LoadUnsafe(ref top, 18), KgV256.LoadUnsafe(ref top, 44));
-                    KgF256 pair = KgV256.Max(
+                    KgF256 m = KgSimd.MaxOrNaN(KgV256.LoadUnsafe(ref top, 18), KgV256.LoadUnsafe(ref top, 44));
+                    KgF256 pair = KgSimd.MaxOrNaN(
                         KgV256.Shuffle(m, KgV256.Create(0, 2, 4, 6, 0, 0, 0, 0)), KgV256.Shuffle(m, KgV256.Create(1, 3, 5, 7, 1, 1, 1, 1)));
                     KgV128.StoreUnsafe(KgV256.GetLower(pair), ref o, 9);
                 }
@@ -192,50 +193,50 @@ file static class LayersPool1Kernel
                 ref float o = ref KgUnsafe.Add(ref output, r * 13);
                 // outputs 0..1
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top), KgV128.LoadUnsafe(ref top, 26));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top), KgV128.LoadUnsafe(ref top, 26));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     o = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 1) = KgV128.GetElement(pair, 1);
                 }
                 // outputs 2..3
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 4), KgV128.LoadUnsafe(ref top, 30));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top, 4), KgV128.LoadUnsafe(ref top, 30));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     KgUnsafe.Add(ref o, 2) = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 3) = KgV128.GetElement(pair, 1);
                 }
                 // outputs 4..5
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 8), KgV128.LoadUnsafe(ref top, 34));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top, 8), KgV128.LoadUnsafe(ref top, 34));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     KgUnsafe.Add(ref o, 4) = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 5) = KgV128.GetElement(pair, 1);
                 }
                 // outputs 6..7
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 12), KgV128.LoadUnsafe(ref top, 38));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top, 12), KgV128.LoadUnsafe(ref top, 38));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     KgUnsafe.Add(ref o, 6) = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 7) = KgV128.GetElement(pair, 1);
                 }
                 // outputs 8..9
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 16), KgV128.LoadUnsafe(ref top, 42));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top, 16), KgV128.LoadUnsafe(ref top, 42));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     KgUnsafe.Add(ref o, 8) = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 9) = KgV128.GetElement(pair, 1);
                 }
                 // outputs 10..11
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 20), KgV128.LoadUnsafe(ref top, 46));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top, 20), KgV128.LoadUnsafe(ref top, 46));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     KgUnsafe.Add(ref o, 10) = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 11) = KgV128.GetElement(pair, 1);
                 }
                 // outputs 11..12
                 {
-                    KgF128 m = KgV128.Max(KgV128.LoadUnsafe(ref top, 22), KgV128.LoadUnsafe(ref top, 48));
-                    KgF128 pair = KgV128.Max(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
+                    KgF128 m = KgSimd.MaxOrNaN(KgV128.LoadUnsafe(ref top, 22), KgV128.LoadUnsafe(ref top, 48));
+                    KgF128 pair = KgSimd.MaxOrNaN(KgV128.Shuffle(m, KgV128.Create(0, 2, 0, 0)), KgV128.Shuffle(m, KgV128.Create(1, 3, 1, 1)));
                     KgUnsafe.Add(ref o, 11) = KgV128.GetElement(pair, 0);
                     KgUnsafe.Add(ref o, 12) = KgV128.GetElement(pair, 1);
                 }

@@ -13,6 +13,7 @@ using KgV512 = global::System.Runtime.Intrinsics.Vector512;
 using KgV256 = global::System.Runtime.Intrinsics.Vector256;
 using KgV128 = global::System.Runtime.Intrinsics.Vector128;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -225,14 +226,12 @@ file static class LayersSamePoolKernel
             for (int k = 1; k < count; k++)
             {
                 ref float row = ref KgUnsafe.Add(ref column, k * 11);
-                a0 = KgV128.Max(a0, KgV128.LoadUnsafe(ref row));
-                a1 = KgV128.Max(a1, KgV128.LoadUnsafe(ref row, 4));
+                a0 = KgSimd.MaxOrNaN(a0, KgV128.LoadUnsafe(ref row));
+                a1 = KgSimd.MaxOrNaN(a1, KgV128.LoadUnsafe(ref row, 4));
             }
-            // The even columns (the low halves of each pair) and the odd ones (the high halves).
-            KgV128.StoreUnsafe(KgV128.AsSingle(KgV128.Narrow(KgV128.AsUInt64(a0), KgV128.AsUInt64(a1))), ref rows, (nuint)((at >> 1)));
-            KgV128.StoreUnsafe(
-                KgV128.AsSingle(KgV128.Narrow(KgV128.ShiftRightLogical(KgV128.AsUInt64(a0), 32), KgV128.ShiftRightLogical(KgV128.AsUInt64(a1), 32))), ref rows,
-                (nuint)((at >> 1) + 7));
+            // The even columns and the odd ones.
+            KgV128.StoreUnsafe(KgSimd.Evens(a0, a1), ref rows, (nuint)((at >> 1)));
+            KgV128.StoreUnsafe(KgSimd.Odds(a0, a1), ref rows, (nuint)((at >> 1) + 7));
         }
         // The last column, which the steps of two vectors from even columns do not reach.
         float tail = KgUnsafe.Add(ref top, 10);
@@ -267,7 +266,7 @@ file static class LayersSamePoolKernel
         {
             int at = KgMath.Min(x, 2);
             KgF128 a = KgV128.LoadUnsafe(ref rows, (nuint)at);
-            a = KgV128.Max(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 7)));
+            a = KgSimd.MaxOrNaN(a, KgV128.LoadUnsafe(ref rows, (nuint)(at + 7)));
             KgV128.StoreUnsafe(a, ref output, (nuint)at);
         }
     }

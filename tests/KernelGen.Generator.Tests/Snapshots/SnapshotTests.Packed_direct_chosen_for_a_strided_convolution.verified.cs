@@ -22,6 +22,7 @@ using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 using KgPackedTiles = global::KernelGen.PackedTiles;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -46,7 +47,7 @@ partial class Layers
     /// weight vectors; the input is first copied into zero-padded planes of 11×11. The same products as the plain overload, summed in another order (the
     /// rounding differs within the usual bound). The plain overload stays as it is.</para>
     /// <para>Vector512, packed direct: tiles of 5 pixel(s) × 64 output channel(s) (4 vector(s)), window unrolled per kernel row.</para>
-    /// <para>Vector256, packed direct: tiles of 5 pixel(s) × 16 output channel(s) (2 vector(s)), window unrolled per kernel row.</para>
+    /// <para>Vector256, packed direct: tiles of 5 pixel(s) × 8 output channel(s) (1 vector(s)), window unrolled per kernel row.</para>
     /// <para>Vector128, packed direct: tiles of 5 pixel(s) × 8 output channel(s) (2 vector(s)), window unrolled per kernel row.</para>
     /// <para>Scalar, packed direct: tiles of 2 pixel(s) × 4 output channel(s) (4 scalar(s)), each row's last tile moved back to end at the row's end, window
     /// looped.</para>
@@ -472,7 +473,7 @@ file static class LayersStridedKernel
         ref float input, ref float weights, ref float bias, ref float output, int batch, int from,
         int to) => PackedDirect(0, ref input, ref weights, ref bias, ref output, batch, from, to);
 
-    /// <summary>Packed direct convolution on Vector256, tiles of 5 pixel(s) × 16 output channel(s): units <paramref name="from"/> .. <paramref name="to"/> − 1
+    /// <summary>Packed direct convolution on Vector256, tiles of 5 pixel(s) × 8 output channel(s): units <paramref name="from"/> .. <paramref name="to"/> − 1
     /// of every sample (see <see cref="PackedDirect"/>).</summary>
     public static void Vector256PackedDirect(
         ref float input, ref float weights, ref float bias, ref float output, int batch, int from,
@@ -501,7 +502,7 @@ file static class LayersStridedKernel
     private static void PackedDirect(int path, ref float input, ref float weights, ref float bias, ref float output, int batch, int from, int to)
     {
         // The path's tile: output pixels × output channels.
-        (int pixels, int channels) = path switch { 0 => (5, 64), 1 => (5, 16), 2 => (5, 8), _ => (2, 4) };
+        (int pixels, int channels) = path switch { 0 => (5, 64), 1 => (5, 8), 2 => (5, 8), _ => (2, 4) };
         int blocks = (40 + channels - 1) / channels, pairs = blocks * 5;
         int first = (int)((((long)from * pairs) + 199) / 200), end = (int)((((long)to * pairs) + 199) / 200);
         if (first >= end)
@@ -570,7 +571,7 @@ file static class LayersStridedKernel
                 Vector512ChannelTile5x4(ref input, ref weights, ref bias, ref tile);
                 break;
             case 1:
-                Vector256ChannelTile5x2(ref input, ref weights, ref bias, ref tile);
+                Vector256ChannelTile5x1(ref input, ref weights, ref bias, ref tile);
                 break;
             case 2:
                 Vector128ChannelTile5x2(ref input, ref weights, ref bias, ref tile);
@@ -692,26 +693,26 @@ file static class LayersStridedKernel
         }
 
         // ReLU, on the sums in registers.
-        a0_0 = KgV512.Max(a0_0, KgF512.Zero);
-        a0_1 = KgV512.Max(a0_1, KgF512.Zero);
-        a0_2 = KgV512.Max(a0_2, KgF512.Zero);
-        a0_3 = KgV512.Max(a0_3, KgF512.Zero);
-        a1_0 = KgV512.Max(a1_0, KgF512.Zero);
-        a1_1 = KgV512.Max(a1_1, KgF512.Zero);
-        a1_2 = KgV512.Max(a1_2, KgF512.Zero);
-        a1_3 = KgV512.Max(a1_3, KgF512.Zero);
-        a2_0 = KgV512.Max(a2_0, KgF512.Zero);
-        a2_1 = KgV512.Max(a2_1, KgF512.Zero);
-        a2_2 = KgV512.Max(a2_2, KgF512.Zero);
-        a2_3 = KgV512.Max(a2_3, KgF512.Zero);
-        a3_0 = KgV512.Max(a3_0, KgF512.Zero);
-        a3_1 = KgV512.Max(a3_1, KgF512.Zero);
-        a3_2 = KgV512.Max(a3_2, KgF512.Zero);
-        a3_3 = KgV512.Max(a3_3, KgF512.Zero);
-        a4_0 = KgV512.Max(a4_0, KgF512.Zero);
-        a4_1 = KgV512.Max(a4_1, KgF512.Zero);
-        a4_2 = KgV512.Max(a4_2, KgF512.Zero);
-        a4_3 = KgV512.Max(a4_3, KgF512.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF512.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF512.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF512.Zero);
+        a0_3 = KgSimd.MaxOrNaN(a0_3, KgF512.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF512.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF512.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF512.Zero);
+        a1_3 = KgSimd.MaxOrNaN(a1_3, KgF512.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF512.Zero);
+        a2_1 = KgSimd.MaxOrNaN(a2_1, KgF512.Zero);
+        a2_2 = KgSimd.MaxOrNaN(a2_2, KgF512.Zero);
+        a2_3 = KgSimd.MaxOrNaN(a2_3, KgF512.Zero);
+        a3_0 = KgSimd.MaxOrNaN(a3_0, KgF512.Zero);
+        a3_1 = KgSimd.MaxOrNaN(a3_1, KgF512.Zero);
+        a3_2 = KgSimd.MaxOrNaN(a3_2, KgF512.Zero);
+        a3_3 = KgSimd.MaxOrNaN(a3_3, KgF512.Zero);
+        a4_0 = KgSimd.MaxOrNaN(a4_0, KgF512.Zero);
+        a4_1 = KgSimd.MaxOrNaN(a4_1, KgF512.Zero);
+        a4_2 = KgSimd.MaxOrNaN(a4_2, KgF512.Zero);
+        a4_3 = KgSimd.MaxOrNaN(a4_3, KgF512.Zero);
         // tile[pixel, channel]: the output channels of each pixel side by side.
         KgV512.StoreUnsafe(a0_0, ref tile);
         KgV512.StoreUnsafe(a0_1, ref tile, 16);
@@ -735,15 +736,15 @@ file static class LayersStridedKernel
         KgV512.StoreUnsafe(a4_3, ref tile, 304);
     }
 
-    /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 15 of the block (weights from <paramref
+    /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 7 of the block (weights from <paramref
     /// name="weights"/>, biases from <paramref name="bias"/>), over every input channel and tap, then ReLU: tile[pixel, channel].</summary>
     [KgMethodImpl(KgImpl.AggressiveOptimization)]
-    private static void Vector256ChannelTile5x2(ref float input, ref float weights, ref float bias, ref float tile)
+    private static void Vector256ChannelTile5x1(ref float input, ref float weights, ref float bias, ref float tile)
     {
         // Every pixel starts from its channels' biases.
-        KgF256 a0_0 = KgV256.LoadUnsafe(ref bias), a0_1 = KgV256.LoadUnsafe(ref bias, 8);
-        KgF256 a1_0 = a0_0, a1_1 = a0_1, a2_0 = a0_0, a2_1 = a0_1, a3_0 = a0_0, a3_1 = a0_1, a4_0 = a0_0, a4_1 = a0_1;
-        KgF256 x, w0, w1;
+        KgF256 a0_0 = KgV256.LoadUnsafe(ref bias);
+        KgF256 a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0;
+        KgF256 x, w0;
         for (int c = 0; c < 8; c++)
         {
             for (int ky = 0; ky < 3; ky++)
@@ -751,83 +752,55 @@ file static class LayersStridedKernel
                 ref float inputRow = ref KgUnsafe.Add(ref input, ky * 11);
                 ref float weightRow = ref KgUnsafe.Add(ref weights, ky * 48);
                 w0 = KgV256.LoadUnsafe(ref weightRow);
-                w1 = KgV256.LoadUnsafe(ref weightRow, 8);
                 x = KgV256.Create(inputRow);
                 a0_0 = Fma(x, w0, a0_0);
-                a0_1 = Fma(x, w1, a0_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 2));
                 a1_0 = Fma(x, w0, a1_0);
-                a1_1 = Fma(x, w1, a1_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 4));
                 a2_0 = Fma(x, w0, a2_0);
-                a2_1 = Fma(x, w1, a2_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 6));
                 a3_0 = Fma(x, w0, a3_0);
-                a3_1 = Fma(x, w1, a3_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 8));
                 a4_0 = Fma(x, w0, a4_0);
-                a4_1 = Fma(x, w1, a4_1);
                 w0 = KgV256.LoadUnsafe(ref weightRow, 16);
-                w1 = KgV256.LoadUnsafe(ref weightRow, 24);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 1));
                 a0_0 = Fma(x, w0, a0_0);
-                a0_1 = Fma(x, w1, a0_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 3));
                 a1_0 = Fma(x, w0, a1_0);
-                a1_1 = Fma(x, w1, a1_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 5));
                 a2_0 = Fma(x, w0, a2_0);
-                a2_1 = Fma(x, w1, a2_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 7));
                 a3_0 = Fma(x, w0, a3_0);
-                a3_1 = Fma(x, w1, a3_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 9));
                 a4_0 = Fma(x, w0, a4_0);
-                a4_1 = Fma(x, w1, a4_1);
                 w0 = KgV256.LoadUnsafe(ref weightRow, 32);
-                w1 = KgV256.LoadUnsafe(ref weightRow, 40);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 2));
                 a0_0 = Fma(x, w0, a0_0);
-                a0_1 = Fma(x, w1, a0_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 4));
                 a1_0 = Fma(x, w0, a1_0);
-                a1_1 = Fma(x, w1, a1_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 6));
                 a2_0 = Fma(x, w0, a2_0);
-                a2_1 = Fma(x, w1, a2_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 8));
                 a3_0 = Fma(x, w0, a3_0);
-                a3_1 = Fma(x, w1, a3_1);
                 x = KgV256.Create(KgUnsafe.Add(ref inputRow, 10));
                 a4_0 = Fma(x, w0, a4_0);
-                a4_1 = Fma(x, w1, a4_1);
             }
             input = ref KgUnsafe.Add(ref input, 121);
             weights = ref KgUnsafe.Add(ref weights, 144);
         }
 
         // ReLU, on the sums in registers.
-        a0_0 = KgV256.Max(a0_0, KgF256.Zero);
-        a0_1 = KgV256.Max(a0_1, KgF256.Zero);
-        a1_0 = KgV256.Max(a1_0, KgF256.Zero);
-        a1_1 = KgV256.Max(a1_1, KgF256.Zero);
-        a2_0 = KgV256.Max(a2_0, KgF256.Zero);
-        a2_1 = KgV256.Max(a2_1, KgF256.Zero);
-        a3_0 = KgV256.Max(a3_0, KgF256.Zero);
-        a3_1 = KgV256.Max(a3_1, KgF256.Zero);
-        a4_0 = KgV256.Max(a4_0, KgF256.Zero);
-        a4_1 = KgV256.Max(a4_1, KgF256.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF256.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF256.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF256.Zero);
+        a3_0 = KgSimd.MaxOrNaN(a3_0, KgF256.Zero);
+        a4_0 = KgSimd.MaxOrNaN(a4_0, KgF256.Zero);
         // tile[pixel, channel]: the output channels of each pixel side by side.
         KgV256.StoreUnsafe(a0_0, ref tile);
-        KgV256.StoreUnsafe(a0_1, ref tile, 8);
-        KgV256.StoreUnsafe(a1_0, ref tile, 16);
-        KgV256.StoreUnsafe(a1_1, ref tile, 24);
-        KgV256.StoreUnsafe(a2_0, ref tile, 32);
-        KgV256.StoreUnsafe(a2_1, ref tile, 40);
-        KgV256.StoreUnsafe(a3_0, ref tile, 48);
-        KgV256.StoreUnsafe(a3_1, ref tile, 56);
-        KgV256.StoreUnsafe(a4_0, ref tile, 64);
-        KgV256.StoreUnsafe(a4_1, ref tile, 72);
+        KgV256.StoreUnsafe(a1_0, ref tile, 8);
+        KgV256.StoreUnsafe(a2_0, ref tile, 16);
+        KgV256.StoreUnsafe(a3_0, ref tile, 24);
+        KgV256.StoreUnsafe(a4_0, ref tile, 32);
     }
 
     /// <summary>Output pixels 0 .. 4 of a row (input from <paramref name="input"/>, 2 apart) × output channels 0 .. 7 of the block (weights from <paramref
@@ -902,16 +875,16 @@ file static class LayersStridedKernel
         }
 
         // ReLU, on the sums in registers.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a2_0 = KgV128.Max(a2_0, KgF128.Zero);
-        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
-        a3_0 = KgV128.Max(a3_0, KgF128.Zero);
-        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
-        a4_0 = KgV128.Max(a4_0, KgF128.Zero);
-        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF128.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF128.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF128.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF128.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF128.Zero);
+        a2_1 = KgSimd.MaxOrNaN(a2_1, KgF128.Zero);
+        a3_0 = KgSimd.MaxOrNaN(a3_0, KgF128.Zero);
+        a3_1 = KgSimd.MaxOrNaN(a3_1, KgF128.Zero);
+        a4_0 = KgSimd.MaxOrNaN(a4_0, KgF128.Zero);
+        a4_1 = KgSimd.MaxOrNaN(a4_1, KgF128.Zero);
         // tile[pixel, channel]: the output channels of each pixel side by side.
         KgV128.StoreUnsafe(a0_0, ref tile);
         KgV128.StoreUnsafe(a0_1, ref tile, 4);

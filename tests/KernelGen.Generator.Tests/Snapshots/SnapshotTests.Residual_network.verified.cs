@@ -17,6 +17,7 @@ using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -1514,7 +1515,7 @@ file static class ResidualKernels
             for (; i <= length - 16; i += 16)
             {
                 KgF512 sum = KgV512.LoadUnsafe(ref x0, (nuint)i) + KgV512.LoadUnsafe(ref x1, (nuint)i);
-                KgV512.StoreUnsafe(KgV512.Max(sum, KgF512.Zero), ref output, (nuint)i);
+                KgV512.StoreUnsafe(KgSimd.MaxOrNaN(sum, KgF512.Zero), ref output, (nuint)i);
             }
         }
         else if (KgV256.IsHardwareAccelerated)
@@ -1522,7 +1523,7 @@ file static class ResidualKernels
             for (; i <= length - 8; i += 8)
             {
                 KgF256 sum = KgV256.LoadUnsafe(ref x0, (nuint)i) + KgV256.LoadUnsafe(ref x1, (nuint)i);
-                KgV256.StoreUnsafe(KgV256.Max(sum, KgF256.Zero), ref output, (nuint)i);
+                KgV256.StoreUnsafe(KgSimd.MaxOrNaN(sum, KgF256.Zero), ref output, (nuint)i);
             }
         }
         else if (KgV128.IsHardwareAccelerated)
@@ -1530,7 +1531,7 @@ file static class ResidualKernels
             for (; i <= length - 4; i += 4)
             {
                 KgF128 sum = KgV128.LoadUnsafe(ref x0, (nuint)i) + KgV128.LoadUnsafe(ref x1, (nuint)i);
-                KgV128.StoreUnsafe(KgV128.Max(sum, KgF128.Zero), ref output, (nuint)i);
+                KgV128.StoreUnsafe(KgSimd.MaxOrNaN(sum, KgF128.Zero), ref output, (nuint)i);
             }
         }
         for (; i < length; i++)

@@ -15,6 +15,7 @@ using KgF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using KgF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace KernelGen.Generated;
 
@@ -243,12 +244,12 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF128.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF128.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF128.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF128.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF128.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF128.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 12 : TShape.PlaneOut);
         KgV128.StoreUnsafe(a0_0, ref output);
@@ -342,14 +343,14 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
-        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
-        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF128.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF128.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF128.Zero);
+        a0_3 = KgSimd.MaxOrNaN(a0_3, KgF128.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF128.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF128.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF128.Zero);
+        a1_3 = KgSimd.MaxOrNaN(a1_3, KgF128.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 16 : TShape.PlaneOut);
         KgV128.StoreUnsafe(a0_0, ref output);
@@ -493,24 +494,24 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
-        a2_0 = KgV128.Max(a2_0, KgF128.Zero);
-        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
-        a2_2 = KgV128.Max(a2_2, KgF128.Zero);
-        a3_0 = KgV128.Max(a3_0, KgF128.Zero);
-        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
-        a3_2 = KgV128.Max(a3_2, KgF128.Zero);
-        a4_0 = KgV128.Max(a4_0, KgF128.Zero);
-        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
-        a4_2 = KgV128.Max(a4_2, KgF128.Zero);
-        a5_0 = KgV128.Max(a5_0, KgF128.Zero);
-        a5_1 = KgV128.Max(a5_1, KgF128.Zero);
-        a5_2 = KgV128.Max(a5_2, KgF128.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF128.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF128.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF128.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF128.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF128.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF128.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF128.Zero);
+        a2_1 = KgSimd.MaxOrNaN(a2_1, KgF128.Zero);
+        a2_2 = KgSimd.MaxOrNaN(a2_2, KgF128.Zero);
+        a3_0 = KgSimd.MaxOrNaN(a3_0, KgF128.Zero);
+        a3_1 = KgSimd.MaxOrNaN(a3_1, KgF128.Zero);
+        a3_2 = KgSimd.MaxOrNaN(a3_2, KgF128.Zero);
+        a4_0 = KgSimd.MaxOrNaN(a4_0, KgF128.Zero);
+        a4_1 = KgSimd.MaxOrNaN(a4_1, KgF128.Zero);
+        a4_2 = KgSimd.MaxOrNaN(a4_2, KgF128.Zero);
+        a5_0 = KgSimd.MaxOrNaN(a5_0, KgF128.Zero);
+        a5_1 = KgSimd.MaxOrNaN(a5_1, KgF128.Zero);
+        a5_2 = KgSimd.MaxOrNaN(a5_2, KgF128.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 12 : TShape.PlaneOut),
             output2 = ref KgUnsafe.Add(ref output, (TShape.Flattened ? 12 : TShape.PlaneOut) * 2),
@@ -701,30 +702,30 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV128.Max(a0_0, KgF128.Zero);
-        a0_1 = KgV128.Max(a0_1, KgF128.Zero);
-        a0_2 = KgV128.Max(a0_2, KgF128.Zero);
-        a0_3 = KgV128.Max(a0_3, KgF128.Zero);
-        a1_0 = KgV128.Max(a1_0, KgF128.Zero);
-        a1_1 = KgV128.Max(a1_1, KgF128.Zero);
-        a1_2 = KgV128.Max(a1_2, KgF128.Zero);
-        a1_3 = KgV128.Max(a1_3, KgF128.Zero);
-        a2_0 = KgV128.Max(a2_0, KgF128.Zero);
-        a2_1 = KgV128.Max(a2_1, KgF128.Zero);
-        a2_2 = KgV128.Max(a2_2, KgF128.Zero);
-        a2_3 = KgV128.Max(a2_3, KgF128.Zero);
-        a3_0 = KgV128.Max(a3_0, KgF128.Zero);
-        a3_1 = KgV128.Max(a3_1, KgF128.Zero);
-        a3_2 = KgV128.Max(a3_2, KgF128.Zero);
-        a3_3 = KgV128.Max(a3_3, KgF128.Zero);
-        a4_0 = KgV128.Max(a4_0, KgF128.Zero);
-        a4_1 = KgV128.Max(a4_1, KgF128.Zero);
-        a4_2 = KgV128.Max(a4_2, KgF128.Zero);
-        a4_3 = KgV128.Max(a4_3, KgF128.Zero);
-        a5_0 = KgV128.Max(a5_0, KgF128.Zero);
-        a5_1 = KgV128.Max(a5_1, KgF128.Zero);
-        a5_2 = KgV128.Max(a5_2, KgF128.Zero);
-        a5_3 = KgV128.Max(a5_3, KgF128.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF128.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF128.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF128.Zero);
+        a0_3 = KgSimd.MaxOrNaN(a0_3, KgF128.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF128.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF128.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF128.Zero);
+        a1_3 = KgSimd.MaxOrNaN(a1_3, KgF128.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF128.Zero);
+        a2_1 = KgSimd.MaxOrNaN(a2_1, KgF128.Zero);
+        a2_2 = KgSimd.MaxOrNaN(a2_2, KgF128.Zero);
+        a2_3 = KgSimd.MaxOrNaN(a2_3, KgF128.Zero);
+        a3_0 = KgSimd.MaxOrNaN(a3_0, KgF128.Zero);
+        a3_1 = KgSimd.MaxOrNaN(a3_1, KgF128.Zero);
+        a3_2 = KgSimd.MaxOrNaN(a3_2, KgF128.Zero);
+        a3_3 = KgSimd.MaxOrNaN(a3_3, KgF128.Zero);
+        a4_0 = KgSimd.MaxOrNaN(a4_0, KgF128.Zero);
+        a4_1 = KgSimd.MaxOrNaN(a4_1, KgF128.Zero);
+        a4_2 = KgSimd.MaxOrNaN(a4_2, KgF128.Zero);
+        a4_3 = KgSimd.MaxOrNaN(a4_3, KgF128.Zero);
+        a5_0 = KgSimd.MaxOrNaN(a5_0, KgF128.Zero);
+        a5_1 = KgSimd.MaxOrNaN(a5_1, KgF128.Zero);
+        a5_2 = KgSimd.MaxOrNaN(a5_2, KgF128.Zero);
+        a5_3 = KgSimd.MaxOrNaN(a5_3, KgF128.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 16 : TShape.PlaneOut),
             output2 = ref KgUnsafe.Add(ref output, (TShape.Flattened ? 16 : TShape.PlaneOut) * 2),
@@ -838,14 +839,14 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV256.Max(a0_0, KgF256.Zero);
-        a0_1 = KgV256.Max(a0_1, KgF256.Zero);
-        a0_2 = KgV256.Max(a0_2, KgF256.Zero);
-        a0_3 = KgV256.Max(a0_3, KgF256.Zero);
-        a1_0 = KgV256.Max(a1_0, KgF256.Zero);
-        a1_1 = KgV256.Max(a1_1, KgF256.Zero);
-        a1_2 = KgV256.Max(a1_2, KgF256.Zero);
-        a1_3 = KgV256.Max(a1_3, KgF256.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF256.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF256.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF256.Zero);
+        a0_3 = KgSimd.MaxOrNaN(a0_3, KgF256.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF256.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF256.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF256.Zero);
+        a1_3 = KgSimd.MaxOrNaN(a1_3, KgF256.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 32 : TShape.PlaneOut);
         KgV256.StoreUnsafe(a0_0, ref output);
@@ -960,18 +961,18 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV256.Max(a0_0, KgF256.Zero);
-        a0_1 = KgV256.Max(a0_1, KgF256.Zero);
-        a0_2 = KgV256.Max(a0_2, KgF256.Zero);
-        a0_3 = KgV256.Max(a0_3, KgF256.Zero);
-        a1_0 = KgV256.Max(a1_0, KgF256.Zero);
-        a1_1 = KgV256.Max(a1_1, KgF256.Zero);
-        a1_2 = KgV256.Max(a1_2, KgF256.Zero);
-        a1_3 = KgV256.Max(a1_3, KgF256.Zero);
-        a2_0 = KgV256.Max(a2_0, KgF256.Zero);
-        a2_1 = KgV256.Max(a2_1, KgF256.Zero);
-        a2_2 = KgV256.Max(a2_2, KgF256.Zero);
-        a2_3 = KgV256.Max(a2_3, KgF256.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF256.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF256.Zero);
+        a0_2 = KgSimd.MaxOrNaN(a0_2, KgF256.Zero);
+        a0_3 = KgSimd.MaxOrNaN(a0_3, KgF256.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF256.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF256.Zero);
+        a1_2 = KgSimd.MaxOrNaN(a1_2, KgF256.Zero);
+        a1_3 = KgSimd.MaxOrNaN(a1_3, KgF256.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF256.Zero);
+        a2_1 = KgSimd.MaxOrNaN(a2_1, KgF256.Zero);
+        a2_2 = KgSimd.MaxOrNaN(a2_2, KgF256.Zero);
+        a2_3 = KgSimd.MaxOrNaN(a2_3, KgF256.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 32 : TShape.PlaneOut),
             output2 = ref KgUnsafe.Add(ref output, (TShape.Flattened ? 32 : TShape.PlaneOut) * 2);
@@ -1119,22 +1120,22 @@ internal static class DirectTiles
         }
 
         // ReLU, fused into the store.
-        a0_0 = KgV512.Max(a0_0, KgF512.Zero);
-        a0_1 = KgV512.Max(a0_1, KgF512.Zero);
-        a1_0 = KgV512.Max(a1_0, KgF512.Zero);
-        a1_1 = KgV512.Max(a1_1, KgF512.Zero);
-        a2_0 = KgV512.Max(a2_0, KgF512.Zero);
-        a2_1 = KgV512.Max(a2_1, KgF512.Zero);
-        a3_0 = KgV512.Max(a3_0, KgF512.Zero);
-        a3_1 = KgV512.Max(a3_1, KgF512.Zero);
-        a4_0 = KgV512.Max(a4_0, KgF512.Zero);
-        a4_1 = KgV512.Max(a4_1, KgF512.Zero);
-        a5_0 = KgV512.Max(a5_0, KgF512.Zero);
-        a5_1 = KgV512.Max(a5_1, KgF512.Zero);
-        a6_0 = KgV512.Max(a6_0, KgF512.Zero);
-        a6_1 = KgV512.Max(a6_1, KgF512.Zero);
-        a7_0 = KgV512.Max(a7_0, KgF512.Zero);
-        a7_1 = KgV512.Max(a7_1, KgF512.Zero);
+        a0_0 = KgSimd.MaxOrNaN(a0_0, KgF512.Zero);
+        a0_1 = KgSimd.MaxOrNaN(a0_1, KgF512.Zero);
+        a1_0 = KgSimd.MaxOrNaN(a1_0, KgF512.Zero);
+        a1_1 = KgSimd.MaxOrNaN(a1_1, KgF512.Zero);
+        a2_0 = KgSimd.MaxOrNaN(a2_0, KgF512.Zero);
+        a2_1 = KgSimd.MaxOrNaN(a2_1, KgF512.Zero);
+        a3_0 = KgSimd.MaxOrNaN(a3_0, KgF512.Zero);
+        a3_1 = KgSimd.MaxOrNaN(a3_1, KgF512.Zero);
+        a4_0 = KgSimd.MaxOrNaN(a4_0, KgF512.Zero);
+        a4_1 = KgSimd.MaxOrNaN(a4_1, KgF512.Zero);
+        a5_0 = KgSimd.MaxOrNaN(a5_0, KgF512.Zero);
+        a5_1 = KgSimd.MaxOrNaN(a5_1, KgF512.Zero);
+        a6_0 = KgSimd.MaxOrNaN(a6_0, KgF512.Zero);
+        a6_1 = KgSimd.MaxOrNaN(a6_1, KgF512.Zero);
+        a7_0 = KgSimd.MaxOrNaN(a7_0, KgF512.Zero);
+        a7_1 = KgSimd.MaxOrNaN(a7_1, KgF512.Zero);
         // Store once.
         ref float output1 = ref KgUnsafe.Add(ref output, TShape.Flattened ? 32 : TShape.PlaneOut),
             output2 = ref KgUnsafe.Add(ref output, (TShape.Flattened ? 32 : TShape.PlaneOut) * 2),

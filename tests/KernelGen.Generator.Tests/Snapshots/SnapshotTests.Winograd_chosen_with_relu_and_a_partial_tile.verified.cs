@@ -26,6 +26,7 @@ using KgFma = global::System.Runtime.Intrinsics.X86.Fma;
 using KgAdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 using KgWinograd = global::KernelGen.WinogradTransforms;
 using KgWinogradRows = global::KernelGen.WinogradBandRows;
+using KgSimd = global::KernelGen.SimdMath;
 
 namespace Samples;
 
@@ -1001,8 +1002,8 @@ file static class LayersConv3x3Kernel
                             c1 = KgV128.LoadUnsafe(ref source, (nuint)(i + lanes)), c2 = KgV128.LoadUnsafe(ref source, (nuint)(i + (2 * lanes))),
                             c3 = KgV128.LoadUnsafe(ref source, (nuint)(i + (3 * lanes)));
                         KgWinograd.StoreTiles4(
-                            KgV128.Max(c0, KgF128.Zero), KgV128.Max(c1, KgF128.Zero), KgV128.Max(c2, KgF128.Zero), KgV128.Max(c3, KgF128.Zero),
-                            ref KgUnsafe.Add(ref target, x));
+                            KgSimd.MaxOrNaN(c0, KgF128.Zero), KgSimd.MaxOrNaN(c1, KgF128.Zero), KgSimd.MaxOrNaN(c2, KgF128.Zero),
+                            KgSimd.MaxOrNaN(c3, KgF128.Zero), ref KgUnsafe.Add(ref target, x));
                     }
                 }
                 for (; i < whole; i++)
