@@ -7,24 +7,22 @@ using KernelGen.Bench.Peers;
 namespace KernelGen.Bench;
 
 /// <summary>
-/// ResNet-18 (batch 1) layer by layer against ONNX Runtime, in one process: the generated network with a
+/// A whole network layer by layer against ONNX Runtime, in one process: the generated network with a
 /// <see cref="LayerProfile"/>, ONNX Runtime with its own profiling (each node's <c>kernel_time</c>), their passes
-/// alternated in rounds of ten so that both see the same machine, with a pause between rounds so that neither engine's
+/// alternated in rounds so that both see the same machine, with a pause between rounds so that neither engine's
 /// idle threads still spin while the other runs (ONNX Runtime's intra-op threads spin after a run; on two cores that
-/// took the generated stem from 1.4 to 2.4 ms). Each list is in the order its engine runs it (ONNX Runtime
-/// runs each block's downsampling convolution first; it fuses a sum into the convolution before it as a generated
+/// took the generated ResNet-18 stem from 1.4 to 2.4 ms). Each list is in the order its engine runs it (ONNX Runtime
+/// runs each ResNet block's downsampling convolution first; it fuses a sum into the convolution before it as a generated
 /// network does, and keeps activations in NCHWc blocks, so its nodes are not ours one for one).
 /// </summary>
 public static class LayerComparison
 {
-    public static string Run(int threads, int rounds, int perRound = 10, int warmup = 50)
+    public static string Run(NetworkCase c, int rounds, int perRound = 10, int warmup = 50)
     {
-        var c = new NetworkCase(NetworkCase.ResNet18, 1, threads);
         var profile = new LayerProfile();
         using var generated = new GeneratedRunner(c, profile);
-        float[] peer = new float[c.OutputLength];
-        string prefix = Path.Combine(Path.GetTempPath(), $"kernelgen-ort-profile-t{threads}");
-        using var onnx = new OnnxRunner(NetworkCase.ResNet18Model, generated.Input, [1, .. c.ImageShape.Select(d => (long)d)], peer, [1, c.OutputLength, 1, 1], threads, prefix);
+        using var onnx = new OnnxRuntimeRunner(c, Path.Combine(Path.GetTempPath(), $"kernelgen-ort-profile-{c.Network}-b{c.Batch}-t{c.Threads}"));
+        generated.Input.CopyTo(onnx.Input, 0);
 
         for (int i = 0; i < warmup; i++)
         {
@@ -45,7 +43,7 @@ public static class LayerComparison
         }
 
         List<(string Node, double Milliseconds)> nodes = Nodes(onnx.EndProfiling(), skip: warmup);
-        return Table(profile, nodes, ours.Average(), theirs.Average(), threads, rounds * perRound);
+        return Table(c, profile, nodes, ours.Average(), theirs.Average(), rounds, perRound);
     }
 
     private static void Time(Action run, int times, List<double> milliseconds)
@@ -86,22 +84,24 @@ public static class LayerComparison
         return [.. order.Select(n => (n, times[n].Skip(skip).DefaultIfEmpty(0).Average()))];
     }
 
-    private static string Table(LayerProfile profile, List<(string Node, double Milliseconds)> nodes, double ours, double theirs, int threads, int passes)
+    private static string Table(NetworkCase c, LayerProfile profile, List<(string Node, double Milliseconds)> nodes, double ours, double theirs, int rounds, int perRound)
     {
         var text = new StringBuilder();
-        CultureInfo c = CultureInfo.InvariantCulture;
-        text.Append(c, $"ResNet-18, batch 1, {threads} thread(s), {passes} passes each alternated in rounds of 10: generated {ours:F2} ms, ONNX Runtime {theirs:F2} ms a pass (×{theirs / ours:F2}).").AppendLine().AppendLine();
+        CultureInfo ci = CultureInfo.InvariantCulture;
+        string network = c.Network == NetworkCase.ResNet18 ? "ResNet-18" : "MNIST CNN";
+        text.Append(ci, $"{network}, batch {c.Batch}, {c.Threads} thread(s), {rounds * perRound} passes each alternated in rounds of {perRound}: ")
+            .Append(ci, $"generated {ours:F3} ms, ONNX Runtime {theirs:F3} ms a pass (×{theirs / ours:F2}).").AppendLine().AppendLine();
         text.AppendLine("| # | generated call | ms | ONNX Runtime node | ms |");
         text.AppendLine("|--:|---|--:|---|--:|");
         IReadOnlyList<LayerTime> layers = profile.Layers;
         for (int i = 0; i < Math.Max(layers.Count, nodes.Count); i++)
         {
-            string left = i < layers.Count ? string.Create(c, $"{layers[i].Layer} | {layers[i].Mean.TotalMilliseconds:F3}") : " | ";
-            string right = i < nodes.Count ? string.Create(c, $"{nodes[i].Node} | {nodes[i].Milliseconds:F3}") : " | ";
-            text.Append(c, $"| {i + 1} | {left} | {right} |").AppendLine();
+            string left = i < layers.Count ? string.Create(ci, $"{layers[i].Layer} | {layers[i].Mean.TotalMilliseconds:F3}") : " | ";
+            string right = i < nodes.Count ? string.Create(ci, $"{nodes[i].Node} | {nodes[i].Milliseconds:F3}") : " | ";
+            text.Append(ci, $"| {i + 1} | {left} | {right} |").AppendLine();
         }
 
-        text.Append(c, $"| | **sum of the calls** | **{profile.Total.TotalMilliseconds / Math.Max(1, profile.Runs):F2}** | **sum of the nodes** | **{nodes.Sum(n => n.Milliseconds):F2}** |").AppendLine();
+        text.Append(ci, $"| | **sum of the calls** | **{profile.Total.TotalMilliseconds / Math.Max(1, profile.Runs):F3}** | **sum of the nodes** | **{nodes.Sum(n => n.Milliseconds):F3}** |").AppendLine();
         return text.ToString();
     }
 }

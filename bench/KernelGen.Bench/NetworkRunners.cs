@@ -151,16 +151,20 @@ public sealed class OnnxRuntimeRunner : NetworkRunner
 {
     private readonly OnnxRunner _runner;
 
-    public OnnxRuntimeRunner(NetworkCase c) : base(c)
+    /// <summary>The case's model; with <paramref name="profile"/>, ONNX Runtime's profiling on (see <see cref="EndProfiling"/>).</summary>
+    public OnnxRuntimeRunner(NetworkCase c, string? profile = null) : base(c)
     {
         long[] inputShape = [c.Batch, .. c.ImageShape.Select(d => (long)d)];
         long[] outputShape = c.Network == NetworkCase.ResNet18 ? [c.Batch, c.OutputLength, 1, 1] : [c.Batch, c.OutputLength];
         _runner = c.Network == NetworkCase.ResNet18
-            ? new OnnxRunner(c.Batch == 1 ? NetworkCase.ResNet18Model : ResNet18Model(c.Batch), Input, inputShape, Output, outputShape, c.Threads)
-            : new OnnxRunner(MnistModel(c.Batch), Input, inputShape, Output, outputShape, c.Threads);
+            ? new OnnxRunner(c.Batch == 1 ? NetworkCase.ResNet18Model : ResNet18Model(c.Batch), Input, inputShape, Output, outputShape, c.Threads, profile)
+            : new OnnxRunner(MnistModel(c.Batch), Input, inputShape, Output, outputShape, c.Threads, profile);
     }
 
     public override void Run() => _runner.Run();
+
+    /// <summary>Ends the profiling the constructor started: the path of ONNX Runtime's JSON trace.</summary>
+    public string EndProfiling() => _runner.EndProfiling();
 
     public override void Dispose()
     {

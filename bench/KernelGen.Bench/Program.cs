@@ -10,6 +10,7 @@ using KernelGen.Bench.Report;
 // dotnet run -c Release --project bench/KernelGen.Bench -- --peak-memory --report docs   the whole networks' peak memory, then the report
 // ... --report docs/vector256 --notes bench/KernelGen.Bench/Report/ReportNotes.Vector256.md   a report with other notes under its tables
 // dotnet run -c Release --project bench/KernelGen.Bench -- --layers 1 [--layers-out FILE]   ResNet-18 layer by layer against ONNX Runtime's profile, on 1 (or 2) threads
+// ... --layers mnist_cnn_b8 (or any network case: resnet18_b1_t2, ...)                        that network and batch layer by layer
 if (PeakMemory.RunChild(args))
 {
     return 0;
@@ -18,7 +19,14 @@ if (PeakMemory.RunChild(args))
 List<string> rest = [.. args];
 if (Take(rest, "--layers") is { } layerThreads)
 {
-    string table = LayerComparison.Run(int.Parse(layerThreads, System.Globalization.CultureInfo.InvariantCulture), rounds: 30);
+    // A bare thread count is ResNet-18 at batch 1, as before network cases could be named.
+    NetworkCase layerCase = int.TryParse(layerThreads, System.Globalization.CultureInfo.InvariantCulture, out int threads)
+        ? new NetworkCase(NetworkCase.ResNet18, 1, threads)
+        : NetworkCase.Parse(layerThreads);
+    // ResNet-18 in rounds of 10 passes (about half a second); a small network in rounds of 2000 images (75 ms for the MNIST CNN).
+    string table = layerCase.Network == NetworkCase.ResNet18
+        ? LayerComparison.Run(layerCase, rounds: 30)
+        : LayerComparison.Run(layerCase, rounds: 30, perRound: 2000 / layerCase.Batch);
     Console.WriteLine(table);
     if (Take(rest, "--layers-out") is { } layersFile)
     {

@@ -16,9 +16,9 @@ public sealed class OnnxRunner : IDisposable
     private readonly string[] _inputNames, _outputNames;
     private readonly OrtValue[] _inputValues, _outputValues;
 
-    /// <summary>A model in memory (the suite's one-layer models).</summary>
-    public OnnxRunner(byte[] model, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads = 1)
-        : this(options => new InferenceSession(model, options), input, inputShape, output, outputShape, threads)
+    /// <summary>A model in memory (the suite's one-layer models, the MNIST CNN); <paramref name="profile"/> as for a file.</summary>
+    public OnnxRunner(byte[] model, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads = 1, string? profile = null)
+        : this(options => new InferenceSession(model, options), input, inputShape, output, outputShape, threads, profile)
     {
     }
 
