@@ -1,3 +1,6 @@
+using System.Reflection;
+using KernelGen.Tests;
+
 namespace KernelGen.Generated.Tests;
 
 /// <summary>
@@ -40,19 +43,53 @@ public partial class DenseProductEquivalenceTests
 
     /// <summary>
     /// The packed overload: 30 outputs are no whole group of 32 on Vector512 (one tail of two vectors, the last with 14
-    /// lanes) and one whole panel of 16 and a tail of 14 on the narrower paths; the batches cover whole tiles of 8, 6 and 2,
-    /// the smaller tiles of 4 and 2, and an odd last sample.
+    /// lanes) and one whole panel of 16 and a tail of 14 on the narrower paths; 1000 inputs are blocks of 250 for Vector256
+    /// and 125 for Vector512, each tile's sums kept in the output between blocks; the batches cover whole tiles of 8, 6 and
+    /// 2, the smaller tiles of 4 and 2, 8 samples in two tiles of 4 where whole tiles are 6, and an odd last sample.
     /// </summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(10)]
     [InlineData(15)]
     [InlineData(64)]
     public void Packed_product_equals_the_reference(int batch)
     {
         TensorComparison comparison = Check.DensePacked(new DenseGeometry(1000, 30), w => BlockedPackWeights(w), Blocked, "DenseProductEquivalenceTestsBlockedKernel", batch, Activation.LeakyRelu);
         Assert.True(comparison.Matches, comparison.Message);
+    }
+
+    /// <summary>
+    /// A sample's sums are the same bits whichever tile takes it: each accumulator adds its products input by input from
+    /// zero, through every block of inputs (its partial sums stored in the output and loaded again exactly), then the bias.
+    /// Each sample of a batch of 14 (tiles of 6, 4 and 4 on Vector256; 8, 4 and 2 on Vector512) against the same sample in a
+    /// batch of 2, on every packed path.
+    /// </summary>
+    [Fact]
+    public void Packed_sums_do_not_depend_on_the_tile()
+    {
+        const int batch = 14, inputs = 1000, outputs = 30;
+        float[] input = Check.Random(11, batch * inputs), biases = Check.Random(13, outputs);
+        float[] values = BlockedPackWeights(Check.Random(12, inputs * outputs)).Values.ToArray();
+        Assembly assembly = typeof(DenseProductEquivalenceTests).Assembly;
+        const string kernel = "DenseProductEquivalenceTestsBlockedKernel";
+        foreach (string path in KernelPaths.Of(assembly, kernel))
+        {
+            float[] all = new float[batch * outputs];
+            KernelPaths.Run(assembly, kernel, path + "Packed", weighted: true, bias: true, input, values, biases, all, batch);
+            for (int n = 0; n < batch; n++)
+            {
+                float[] pair = [.. input.AsSpan(n * inputs, inputs), .. input.AsSpan(n * inputs, inputs)];
+                float[] alone = new float[2 * outputs];
+                KernelPaths.Run(assembly, kernel, path + "Packed", weighted: true, bias: true, pair, values, biases, alone, 2);
+                for (int o = 0; o < outputs; o++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(alone[o]) == BitConverter.SingleToInt32Bits(all[(n * outputs) + o]), $"{path}: sample {n}, output {o}: {all[(n * outputs) + o]} in the batch, {alone[o]} alone");
+                }
+            }
+        }
     }
 
     [Theory]

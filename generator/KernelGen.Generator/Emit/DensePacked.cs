@@ -11,9 +11,10 @@ namespace KernelGen.Generator.Emit;
 /// panels of <see cref="DensePacking.Panel"/> output features stored input feature by input feature, and the overload
 /// <c>{Method}(input, PackedWeights, …)</c> that reads them. With output features contiguous, the micro-kernel is the
 /// one of BLIS and MLAS: a tile of samples × vectors of output features, each sample's input broadcast once per step
-/// and multiplied by every vector of weights, the accumulators stored once with bias and activation — no sums across
-/// lanes, no blocks of partial sums written back. A panel of weights (two for Vector512) stays in L2 while every tile
-/// of samples passes over it.
+/// and multiplied by every vector of weights, the accumulators stored with bias and activation — no sums across lanes.
+/// Where a group's weights outgrow L1 (<see cref="DensePacking.InputBlock"/>), every tile of samples passes over a block
+/// of input features at a time, its sums kept in the output between blocks, so that each group's weights come from
+/// memory once and the tiles after the first read them from L1.
 /// </summary>
 internal static class DensePacked
 {
@@ -116,7 +117,9 @@ internal static class DensePacked
         bool bias = s.Method.HasBias;
         int outputs = s.OutFeatures;
         int wide = System.Math.Min(DensePacking.SingleColumns, (outputs + path.Width - 1) / path.Width);
-        w.Line(Invariant($"/// <summary>Pairs of samples in tiles of {p.Rows}{string.Concat(LeftoverRows(p).Select(r => Invariant($", {r}")))} over groups of {p.Columns * path.Width} output features, each group's packed weights kept in cache while every tile passes over them; an odd batch's last sample over groups of {wide * path.Width}, every weight read once, skipping the weights of inputs of zero where <paramref name=\"skipZeros\"/>.</summary>"));
+        int block = DensePacking.InputBlock(s.InFeatures, path, p);
+        bool blocked = block < s.InFeatures;
+        w.Line(Invariant($"/// <summary>Pairs of samples in tiles of {p.Rows}{string.Concat(LeftoverRows(p).Select(r => Invariant($", {r}")))} over groups of {p.Columns * path.Width} output features, each group's packed weights kept in cache while every tile passes over them{(blocked ? Invariant($", {block} input features at a time") : "")}; an odd batch's last sample over groups of {wide * path.Width}, every weight read once, skipping the weights of inputs of zero where <paramref name=\"skipZeros\"/>.</summary>"));
         w.Line(AggressiveOptimization);
         using (w.Block($"public static void {path.Name}Packed({PathParameters(bias ? ["input", "weights", "bias", "output"] : ["input", "weights", "output"])}, bool skipZeros)"))
         {
@@ -147,7 +150,7 @@ internal static class DensePacked
             }
 
             string Call(int rows, (string First, int Columns, int Lanes, bool Loop) g, string n, string o) =>
-                $"{TileName(path, rows, g.Columns, g.Lanes)}(ref {At("input", Offset(0, (n, s.InFeatures)))}, ref w, {(bias ? "ref b, " : "")}ref {At("output", Offset(0, (n, outputs), (o, 1)))}{(rows == 1 ? ", skipZeros" : "")});";
+                $"{TileName(path, rows, g.Columns, g.Lanes)}(ref {At("input", Offset(0, (n, s.InFeatures), (rows > 1 && blocked ? "k" : null, 1)))}, ref {(rows > 1 && blocked ? At("w", Invariant($"k * {DensePacking.Panel}")) : "w")}, {(bias ? "ref b, " : "")}ref {At("output", Offset(0, (n, outputs), (o, 1)))}{(rows == 1 ? ", skipZeros" : blocked ? ", count, first, last" : "")});";
 
             w.Line("int pairs = batch & ~1;");
             using (w.Block("if (pairs > 0)"))
@@ -156,18 +159,35 @@ internal static class DensePacked
                 {
                     Group(g, p.Columns, o =>
                     {
+                        if (blocked)
+                        {
+                            w.Line(Invariant($"// Input features in blocks of {block}: every tile of samples reads the block's weights from L1, the group's read from memory once; each sum waits in the output between blocks."));
+                        }
+
+                        using var blocks = blocked ? w.Block(Invariant($"for (int k = 0; k < {s.InFeatures}; k += {block})")) : default(CodeWriter.Scope?);
+                        if (blocked)
+                        {
+                            w.Line(Invariant($"int count = KgMath.Min({block}, {s.InFeatures} - k);"));
+                            w.Line(Invariant($"bool first = k == 0, last = k + count == {s.InFeatures};"));
+                        }
+
                         w.Line("int n = 0;");
-                        using (w.Block(Invariant($"for (; n <= pairs - {p.Rows}; n += {p.Rows})")))
+                        // Tiles of 6 leave 8 samples to tiles of 4 and 4, not 6 and 2: a tile of 2 samples (4 accumulators) waits on the
+                        // multiply-add's latency.
+                        bool fours = p.Rows > 4 && p.Rows % 4 == 2;
+                        using (w.Block(fours
+                            ? Invariant($"for (; pairs - n >= {p.Rows} && pairs - n != {p.Rows + 2}; n += {p.Rows})")
+                            : Invariant($"for (; n <= pairs - {p.Rows}; n += {p.Rows})")))
                         {
                             w.Line(Call(p.Rows, g, "n", o));
                         }
 
                         foreach (int rows in LeftoverRows(p))
                         {
-                            using (w.Block(Invariant($"if (pairs - n >= {rows})")))
+                            using (w.Block(fours && rows == 4 ? "for (; pairs - n >= 4; n += 4)" : Invariant($"if (pairs - n >= {rows})")))
                             {
                                 w.Line(Call(rows, g, "n", o));
-                                if (rows > 2)
+                                if (rows > 2 && !(fours && rows == 4))
                                 {
                                     w.Line(Invariant($"n += {rows};"));
                                 }
@@ -193,14 +213,14 @@ internal static class DensePacked
             foreach (int rows in LeftoverRows(p).Prepend(p.Rows))
             {
                 w.Line();
-                WriteTile(w, s, path, rows, g.Columns, g.Lanes);
+                WriteTile(w, s, path, rows, g.Columns, g.Lanes, blocked);
             }
         }
 
         foreach (var g in Groups(outputs, path, wide))
         {
             w.Line();
-            WriteTile(w, s, path, 1, g.Columns, g.Lanes);
+            WriteTile(w, s, path, 1, g.Columns, g.Lanes, blocked: false);
         }
     }
 
@@ -212,21 +232,46 @@ internal static class DensePacked
     /// The micro-kernel: <paramref name="rows"/> samples × <paramref name="columns"/> vectors of output features over every
     /// input feature, the last vector holding <paramref name="lanes"/> of them.
     /// </summary>
-    private static void WriteTile(CodeWriter w, DenseSpec s, SimdPath path, int rows, int columns, int lanes)
+    private static void WriteTile(CodeWriter w, DenseSpec s, SimdPath path, int rows, int columns, int lanes, bool blocked)
     {
         int inputs = s.InFeatures, outputs = s.OutFeatures, width = path.Width;
         int features = ((columns - 1) * width) + lanes;
         bool bias = s.Method.HasBias;
         int ColumnOffset(int c) => DensePacking.Offset(c * width, inputs);
         var tile = (from r in Enumerable.Range(0, rows) from c in Enumerable.Range(0, columns) select (r, c)).ToArray();
-        bool single = rows == 1;
+        bool single = rows == 1, whole = single || !blocked;
         string samples = single ? "Sample n" : Invariant($"Samples n..n+{rows - 1}");
-        w.Line(Invariant($"/// <summary>{samples} × output features o..o+{features - 1}: {tile.Length} accumulator{(tile.Length == 1 ? "" : "s")} over all {inputs} input features, each input broadcast once per step{(single ? "; where <paramref name=\"skipZeros\"/>, an input of zero is passed over without reading its weights" : "")}.</summary>"));
+        bool partial = lanes < width;
+        string Accumulator((int r, int c) t) => Invariant($"a{t.r}{t.c}");
+        int Place((int r, int c) t) => (t.r * outputs) + (t.c * width);
+        w.Line(whole
+            ? Invariant($"/// <summary>{samples} × output features o..o+{features - 1}: {tile.Length} accumulator{(tile.Length == 1 ? "" : "s")} over all {inputs} input features, each input broadcast once per step{(single ? "; where <paramref name=\"skipZeros\"/>, an input of zero is passed over without reading its weights" : "")}.</summary>")
+            : Invariant($"/// <summary>{samples} × output features o..o+{features - 1}: {tile.Length} accumulators over <paramref name=\"count\"/> input features, each input broadcast once per step, starting from zero where <paramref name=\"first\"/> and else from the sums in the output; bias and activation where <paramref name=\"last\"/>.</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {TileName(path, rows, columns, lanes)}(ref float x, ref float w, {(bias ? "ref float bias, " : "")}ref float y{(single ? ", bool skipZeros" : "")})"))
+        using (w.Block($"private static void {TileName(path, rows, columns, lanes)}(ref float x, ref float w, {(bias ? "ref float bias, " : "")}ref float y{(single ? ", bool skipZeros" : whole ? "" : ", int count, bool first, bool last")})"))
         {
-            w.Line($"{path.Type} {string.Join(", ", tile.Select(t => Invariant($"a{t.r}{t.c} = {path.Zero}")))};");
-            using (w.Block(Invariant($"for (int i = 0; i < {inputs}; i++)")))
+            if (whole)
+            {
+                w.Line($"{path.Type} {string.Join(", ", tile.Select(t => $"{Accumulator(t)} = {path.Zero}"))};");
+            }
+            else
+            {
+                w.Line($"{path.Type} {string.Join(", ", tile.Select(Accumulator))};");
+                using (w.Block("if (first)"))
+                {
+                    w.Line($"{string.Join(" = ", tile.Select(Accumulator))} = {path.Zero};");
+                }
+
+                using (w.Block("else"))
+                {
+                    foreach (var t in tile)
+                    {
+                        w.Line($"{Accumulator(t)} = {(partial && t.c == columns - 1 ? path.PartialLoad("y", Place(t), lanes) : path.Load("y", Place(t)))};");
+                    }
+                }
+            }
+
+            using (w.Block(whole ? Invariant($"for (int i = 0; i < {inputs}; i++)") : "for (int i = 0; i < count; i++)"))
             {
                 void Step()
                 {
@@ -265,7 +310,30 @@ internal static class DensePacked
                 w.Line(Invariant($"w = ref {Unsafe}.Add(ref w, {DensePacking.Panel});"));
             }
 
-            bool partial = lanes < width;
+            if (!whole)
+            {
+                using (w.Block("if (!last)"))
+                {
+                    w.Line("// the block's sums, for the next");
+                    foreach (var t in tile)
+                    {
+                        if (partial && t.c == columns - 1)
+                        {
+                            foreach (string line in path.PartialStore(Accumulator(t), "y", Place(t), lanes))
+                            {
+                                w.Line(line);
+                            }
+                        }
+                        else
+                        {
+                            w.Line(path.Store(Accumulator(t), "y", Place(t)));
+                        }
+                    }
+
+                    w.Line("return;");
+                }
+            }
+
             if (bias)
             {
                 w.Line("// bias, activation and one store per accumulator");

@@ -39,6 +39,22 @@ internal sealed record DensePacking(int Rows, int Columns)
         return new DensePacking(Math.Max(2, rows - (rows % 2)), columns);
     }
 
+    /// <summary>Bytes of one group's packed weights a block of input features holds: half of the smallest L1 here.</summary>
+    private const int BlockBytes = 16 * 1024;
+
+    /// <summary>
+    /// Input features per block of the batched pass: as many as keep a group's packed weights in <see cref="BlockBytes"/>
+    /// (256 for a Vector256 group of 16 output features, 128 for Vector512's 32), in equal blocks. Every tile of samples
+    /// then reads the block's weights from L1, not only the first: MNIST's dense 5408 → 128 at batch 8 on AVX2, a tile of 6
+    /// samples then one of 2 over all inputs, read each panel (346 KB) from L3 twice beside the inputs.
+    /// </summary>
+    public static int InputBlock(int inputs, SimdPath path, DensePacking p)
+    {
+        int most = System.Math.Max(1, BlockBytes / (p.Columns * path.Width * sizeof(float)));
+        int blocks = (inputs + most - 1) / most;
+        return (inputs + blocks - 1) / blocks;
+    }
+
     /// <summary>The packed length: output features padded to whole panels, times the input features.</summary>
     public static long Length(DenseSpec spec) => ((spec.OutFeatures + Panel - 1L) / Panel) * Panel * spec.InFeatures;
 

@@ -1088,14 +1088,13 @@ file static class LayersFcKernel
                 ref float w = ref weights;
                 ref float b = ref bias;
                 int n = 0;
-                for (; n <= pairs - 6; n += 6)
+                for (; pairs - n >= 6 && pairs - n != 8; n += 6)
                 {
                     Vector256Packed6x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
                 }
-                if (pairs - n >= 4)
+                for (; pairs - n >= 4; n += 4)
                 {
                     Vector256Packed4x1Lanes6(ref KgUnsafe.Add(ref input, n * 20), ref w, ref b, ref KgUnsafe.Add(ref output, n * 6));
-                    n += 4;
                 }
                 if (pairs - n >= 2)
                 {

@@ -1230,14 +1230,13 @@ file static class LayersFcKernel
                 ref float w = ref weights;
                 ref float b = ref bias;
                 int n = 0;
-                for (; n <= pairs - 6; n += 6)
+                for (; pairs - n >= 6 && pairs - n != 8; n += 6)
                 {
                     Vector256Packed6x2Lanes2(ref KgUnsafe.Add(ref input, n * 37), ref w, ref b, ref KgUnsafe.Add(ref output, n * 10));
                 }
-                if (pairs - n >= 4)
+                for (; pairs - n >= 4; n += 4)
                 {
                     Vector256Packed4x2Lanes2(ref KgUnsafe.Add(ref input, n * 37), ref w, ref b, ref KgUnsafe.Add(ref output, n * 10));
-                    n += 4;
                 }
                 if (pairs - n >= 2)
                 {
