@@ -37,6 +37,10 @@ public class WinogradTests
         Check(Conv(24, 13, 44, 0), Winograd2x2Kernels.Odd11PackWeights, Winograd2x2Kernels.Odd11, Winograd2x2Kernels.Odd11, "Winograd2x2KernelsOdd11Kernel", Activation.None, tile: 2);
 
     [Fact]
+    public void Winograd_2x2_whose_chunks_run_their_register_tiles_point_by_point_is_within_the_bound_on_every_path() =>
+        Check(Conv(320, 7, 76, 1), Winograd2x2Kernels.Wide7PackWeights, Winograd2x2Kernels.Wide7, Winograd2x2Kernels.Wide7, "Winograd2x2KernelsWide7Kernel", Activation.None, tile: 2);
+
+    [Fact]
     public void Winograd_2x2_weights_are_kept_in_chunks_of_a_register_tile()
     {
         // 44 output channels in chunks of 12 (the widest path's register tile, 12 channels × 2 vectors on Vector512), the last
@@ -133,7 +137,12 @@ public class WinogradTests
     }
 }
 
-/// <summary>Winograd F(2×2, 3×3) asked for: a 7×7 plane (16 tiles, one vector on Vector512) and an 11×11 one (36 tiles, partial tiles each way, several blocks on every path).</summary>
+/// <summary>
+/// Winograd F(2×2, 3×3) asked for: a 7×7 plane (16 tiles, one vector on Vector512), an 11×11 one (36 tiles, partial tiles
+/// each way, several blocks on every path), and a 7×7 plane of 320 input channels whose register tiles read 320 KB of
+/// transformed weights (chunks of 16 output channels: the narrower paths run a chunk's register tiles point by point, and
+/// on Vector128 the last one holds 4 channels that exist).
+/// </summary>
 internal static partial class Winograd2x2Kernels
 {
     [Conv2D(InChannels = 64, Height = 7, Width = 7, OutChannels = 64, Kernel = 3, Padding = 1, Activation = Activation.Relu, Algorithm = ConvAlgorithm.Winograd2x2)]
@@ -141,6 +150,9 @@ internal static partial class Winograd2x2Kernels
 
     [Conv2D(InChannels = 24, Height = 13, Width = 13, OutChannels = 44, Kernel = 3, Algorithm = ConvAlgorithm.Winograd2x2)]
     public static partial void Odd11(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    [Conv2D(InChannels = 320, Height = 7, Width = 7, OutChannels = 76, Kernel = 3, Padding = 1, Algorithm = ConvAlgorithm.Winograd2x2)]
+    public static partial void Wide7(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
 }
 
 /// <summary>mnist_conv2 with Winograd asked for: Auto gives its 11×11 planes the packed direct form.</summary>
