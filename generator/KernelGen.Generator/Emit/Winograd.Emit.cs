@@ -417,12 +417,29 @@ internal static class WinogradEmitter
         int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
         long tileProducts = (long)plan.Points * r * lanes;
         string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        int block = plan.InputBlock(g, path);
         using (w.Block(Invariant($"for (int point = 0; point < {plan.Points}; point++)")))
         {
             w.Line(Invariant($"ref float pointInputs = ref {At("points", Invariant($"point * {WinogradPlan.PointStride(inputs, lanes)}"))};"));
-            using (w.Block(Invariant($"for (int o = o0; o < next; o += {r})")))
+            string products = At("products", Invariant($"((o - o0) / {r} * {tileProducts}) + (point * {r * lanes})"));
+            if (block < inputs)
             {
-                w.Line(Invariant($"{path.TileName}(ref pointInputs, ref {At("weights", PackedIndex(plan, g, "point", "0", "o"))}, ref {At("products", Invariant($"((o - o0) / {r} * {tileProducts}) + (point * {r * lanes})"))});"));
+                w.Line(Invariant($"// {block} input channels at a time, so that the register tiles after the first read their inputs and weights from L1."));
+                using (w.Block(Invariant($"for (int k = 0; k < {inputs}; k += {block})")))
+                {
+                    w.Line(Invariant($"int count = {MathClass}.Min({block}, {inputs} - k);"));
+                    using (w.Block(Invariant($"for (int o = o0; o < next; o += {r})")))
+                    {
+                        w.Line(Invariant($"{path.TileName}(ref {At("pointInputs", Invariant($"k * {lanes}"))}, ref {At("weights", PackedIndex(plan, g, "point", "k", "o"))}, ref {products}, count, k == 0);"));
+                    }
+                }
+            }
+            else
+            {
+                using (w.Block(Invariant($"for (int o = o0; o < next; o += {r})")))
+                {
+                    w.Line(Invariant($"{path.TileName}(ref pointInputs, ref {At("weights", PackedIndex(plan, g, "point", "0", "o"))}, ref {products});"));
+                }
             }
         }
 
@@ -484,13 +501,38 @@ internal static class WinogradEmitter
         SimdPath path = plan.Path;
         int channels = plan.Channels;
         int vectors = plan.Vectors, lanes = plan.Lanes;
-        w.Line(Invariant($"/// <summary>One point's products for {channels} output channel(s) × {lanes} tile(s), over all {g.InChannels} input channels: products[j, tile] = Σ_c weights[c, j] × points[c, tile].</summary>"));
+        bool blocked = winograd.InputBlock(g, plan) < g.InChannels;
+        w.Line(Invariant($"/// <summary>One point's products for {channels} output channel(s) × {lanes} tile(s), over {(blocked ? "input channels 0 .. <paramref name=\"count\"/> − 1 from <paramref name=\"points\"/> on, adding to the products where this is not the <paramref name=\"first\"/> block of them" : Invariant($"all {g.InChannels} input channels"))}: products[j, tile] = Σ_c weights[c, j] × points[c, tile].</summary>"));
         w.Line(AggressiveOptimization);
-        using (w.Block($"private static void {plan.TileName}(ref float points, ref float weights, ref float products)"))
+        using (w.Block($"private static void {plan.TileName}(ref float points, ref float weights, ref float products{(blocked ? ", int count, bool first" : "")})"))
         {
             string Acc(int j, int v) => Invariant($"a{j}_{v}");
-            w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, channels).SelectMany(j => Enumerable.Range(0, vectors).Select(v => $"{Acc(j, v)} = {path.Zero}")))};");
-            using (w.Block(Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
+            var accumulators = Enumerable.Range(0, channels).SelectMany(j => Enumerable.Range(0, vectors).Select(v => (j, v))).ToList();
+            if (blocked)
+            {
+                w.Line($"{path.Type} {string.Join(", ", accumulators.Select(a => Acc(a.j, a.v)))};");
+                using (w.Block("if (first)"))
+                {
+                    foreach ((int j, int v) in accumulators)
+                    {
+                        w.Line($"{Acc(j, v)} = {path.Zero};");
+                    }
+                }
+
+                using (w.Block("else"))
+                {
+                    foreach ((int j, int v) in accumulators)
+                    {
+                        w.Line($"{Acc(j, v)} = {path.Load("products", (j * lanes) + (v * path.Width))};");
+                    }
+                }
+            }
+            else
+            {
+                w.Line($"{path.Type} {string.Join(", ", accumulators.Select(a => $"{Acc(a.j, a.v)} = {path.Zero}"))};");
+            }
+
+            using (w.Block(blocked ? "for (int c = 0; c < count; c++)" : Invariant($"for (int c = 0; c < {g.InChannels}; c++)")))
             {
                 w.Line($"{path.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(v => Invariant($"x{v} = {path.Load("points", v * path.Width)}")))};");
                 for (int j = 0; j < channels; j++)
