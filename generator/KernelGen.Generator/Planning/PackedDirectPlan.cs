@@ -157,6 +157,9 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
     /// <summary>The most taps of a kernel row a tile writes out (beyond, it loops over the columns).</summary>
     public const int RowTaps = 3;
 
+    /// <summary>Issue slots per tap of a looped kernel row's loop (two references moved, a count and a branch), which a wider tile spreads over more multiply-adds.</summary>
+    public const double LoopSlots = 2;
+
     /// <summary>The most output channels a tile takes (a power of two, as every tile's channels are).</summary>
     public const int MaxChannels = 64;
 
@@ -301,8 +304,10 @@ internal sealed record PackedDirectPlan(int PaddedHeight, int PaddedWidth, bool 
         double Issue(int pixels, int vectors) => loadBound
             ? Math.Max(pixels * vectors, pixels + vectors)
             : (pixels * vectors) + (0.1 * (pixels + vectors));
-        double Tile(int pixels, int vectors) => Issue(pixels, vectors) * Math.Max(1.0, 8.0 / (pixels * vectors))
-            + (fits && perChannel * vectors * width > L1WeightBytes ? vectors : 0);
+        bool looped = loadBound && g.KernelWidth > RowTaps;
+        double Tile(int pixels, int vectors) => (Issue(pixels, vectors) * Math.Max(1.0, 8.0 / (pixels * vectors)))
+            + (fits && perChannel * vectors * width > L1WeightBytes ? vectors : 0)
+            + (looped ? LoopSlots : 0);
         (int Pixels, int Vectors) best = (1, 1);
         double bestCost = double.MaxValue;
 

@@ -911,10 +911,10 @@ file static class LayersStridedKernel
         {
             for (int ky = 0; ky < 3; ky++)
             {
+                ref float inputTap = ref KgUnsafe.Add(ref input, ky * 11);
+                ref float weightTap = ref KgUnsafe.Add(ref weights, ky * 48);
                 for (int kx = 0; kx < 3; kx++)
                 {
-                    ref float inputTap = ref KgUnsafe.Add(ref input, (ky * 11) + kx);
-                    ref float weightTap = ref KgUnsafe.Add(ref weights, ((ky * 3) + kx) * 16);
                     w0 = weightTap;
                     w1 = KgUnsafe.Add(ref weightTap, 1);
                     w2 = KgUnsafe.Add(ref weightTap, 2);
@@ -929,6 +929,8 @@ file static class LayersStridedKernel
                     a1_1 = a1_1 + (x * w1);
                     a1_2 = a1_2 + (x * w2);
                     a1_3 = a1_3 + (x * w3);
+                    inputTap = ref KgUnsafe.Add(ref inputTap, 1);
+                    weightTap = ref KgUnsafe.Add(ref weightTap, 16);
                 }
             }
             input = ref KgUnsafe.Add(ref input, 121);
