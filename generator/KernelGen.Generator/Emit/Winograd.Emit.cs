@@ -389,19 +389,14 @@ internal static class WinogradEmitter
     /// </summary>
     private static void WriteChannels(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, bool residual, int pointLanes)
     {
-        int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
-        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        int inputs = g.InChannels, lanes = path.Lanes, r = path.Channels;
         using (w.Block(Invariant($"for (int point = 0; point < {plan.Points}; point++)")))
         {
             string at = Invariant($"point * {WinogradPlan.PointStride(inputs, pointLanes)}");
             w.Line(Invariant($"{path.TileName}(ref {At("points", pointLanes == lanes ? at : Invariant($"({at}) + t0"))}, ref {At("weights", PackedIndex(plan, g, "point", "0", "o"))}, ref {At("products", Invariant($"point * {r * lanes}"))});"));
         }
 
-        using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
-        {
-            w.Line(Invariant($"{plan.Transforms}.Output{width}(ref {At("products", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
-            WriteStore(w, g, residual, lanes);
-        }
+        WriteOutputs(w, g, plan, path, bias, residual, "products");
     }
 
     /// <summary>
@@ -414,9 +409,8 @@ internal static class WinogradEmitter
     /// </summary>
     private static void WriteChunkChannels(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, bool residual)
     {
-        int inputs = g.InChannels, outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
+        int inputs = g.InChannels, lanes = path.Lanes, r = path.Channels;
         long tileProducts = (long)plan.Points * r * lanes;
-        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
         int block = plan.InputBlock(g, path);
         using (w.Block(Invariant($"for (int point = 0; point < {plan.Points}; point++)")))
         {
@@ -446,11 +440,23 @@ internal static class WinogradEmitter
         using (w.Block(Invariant($"for (int o = o0; o < next; o += {r})")))
         {
             w.Line(Invariant($"ref float tileProducts = ref {At("products", Invariant($"(o - o0) / {r} * {tileProducts}"))};"));
-            using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
-            {
-                w.Line(Invariant($"{plan.Transforms}.Output{width}(ref {At("tileProducts", Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
-                WriteStore(w, g, residual, lanes);
-            }
+            WriteOutputs(w, g, plan, path, bias, residual, "tileProducts");
+        }
+    }
+
+    /// <summary>
+    /// Register tile o's channels (the last one's only those that exist): each one's tiles transformed back from its
+    /// products at <paramref name="products"/> ([point, channel, tile]) and stored, added into the output where the call
+    /// adds a residual.
+    /// </summary>
+    private static void WriteOutputs(CodeWriter w, Conv2DGeometry g, WinogradPlan plan, WinogradPathPlan path, bool bias, bool residual, string products)
+    {
+        int outputs = g.OutChannels, lanes = path.Lanes, r = path.Channels;
+        string width = path.Path.IsScalar ? "Scalar" : Invariant($"{path.Path.Bits}");
+        using (w.Block(Invariant($"for (int j = 0; j < {(outputs % r == 0 ? Invariant($"{r}") : Invariant($"{MathClass}.Min({r}, {outputs} - o)"))}; j++)")))
+        {
+            w.Line(Invariant($"{plan.Transforms}.Output{width}(ref {At(products, Invariant($"j * {lanes}"))}, {r * lanes}, ref tiles, {lanes}, {(bias ? At("bias", "o + j") : "0f")}, {path.Vectors});"));
+            WriteStore(w, g, residual, lanes);
         }
     }
 
